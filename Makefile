@@ -1,0 +1,34 @@
+# mmlite: run `make` for the list of targets.
+GO        ?= go
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.DEFAULT_GOAL := help
+.PHONY: help build test test-redis lint demo bench validate ci
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build the mmlite binary into ./bin
+	$(GO) build -trimpath -o bin/mmlite ./cmd/mmlite
+
+test: ## run the tests on the embedded Redis (nothing else needed)
+	$(GO) test ./...
+
+test-redis: ## run the tests with -race against a real Redis ($(REDIS_URL))
+	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -race -count=1 ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+demo: ## send a sample campaign end to end on an embedded Redis and the fake API
+	$(GO) run ./cmd/mmlite demo
+
+bench: ## benchmarks against a real Redis ($(REDIS_URL)); prints figures and ratios
+	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./producer/ ./worker/
+
+validate: ## validate deploy/ (promtool, docker-compose, manifests)
+	./.ci/validate
+
+ci: ## what CI runs
+	./.ci/run

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/urfave/cli/v3"
+)
+
+func env(name string) cli.ValueSourceChain { return cli.EnvVars("MMLITE_" + name) }
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "redis-url", Value: "redis://127.0.0.1:6379/0", Sources: env("REDIS_URL"),
+			Usage: "Redis: redis://[user:pass@]host:port/db, rediss:// (TLS), redis-sentinel://h1:p1,h2:p2/db?master=NAME, redis-cluster://h1:p1,h2:p2"},
+		&cli.StringFlag{Name: "queue", Value: task.SendQueue, Sources: env("QUEUE"),
+			Usage: "asynq queue of the send jobs; also the hash tag of every mmlite key"},
+		&cli.StringFlag{Name: "results-queue", Value: task.DefaultResultsQueue, Sources: env("RESULTS_QUEUE"),
+			Usage: "asynq queue that receives result, status and campaign tasks"},
+		&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "json", Sources: env("LOG_FORMAT"), Usage: "json or text"},
+	}
+}
+
+// senderFlags describe the senders, for the worker (keys) and the api (ids).
+func senderFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "senders-file", Sources: env("SENDERS_FILE"),
+			Usage: "YAML file declaring several senders (see README); without it, one sender \"default\""},
+		&cli.StringFlag{Name: "api-key", Sources: env("API_KEY"),
+			Usage: "D360-API-KEY of the sender \"default\" (prefer the environment variable to the flag)"},
+		&cli.FloatFlag{Name: "rate", Value: sender.DefaultRate, Sources: env("RATE"),
+			Usage: "messages per second for sender \"default\", across the whole fleet"},
+		&cli.StringFlag{Name: "api-base-url", Value: sender.Default360BaseURL, Sources: env("API_BASE_URL"),
+			Usage: "workers POST to $MMLITE_API_BASE_URL/marketing_messages"},
+	}
+}
+
+func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {
+	return sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
+		Key: cmd.String("api-key"), Rate: cmd.Float("rate"), ResolveKeys: withKeys})
+}
+
+func redisOpt(cmd *cli.Command, poolSize int) (asynq.RedisConnOpt, error) {
+	return redisconn.Parse(cmd.String("redis-url"), poolSize)
+}
+
+func newLogger(cmd *cli.Command) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
+		return nil, fmt.Errorf("MMLITE_LOG_LEVEL must be debug, info, warn or error, got %q", cmd.String("log-level"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(cmd.String("log-format")) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("MMLITE_LOG_FORMAT must be json or text, got %q", cmd.String("log-format"))
+}

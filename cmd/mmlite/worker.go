@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/mmlite/mmlite/worker"
+	"github.com/urfave/cli/v3"
+)
+
+func workerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "worker",
+		Usage: "consume send jobs, call /marketing_messages, emit results and metrics; stops gracefully on SIGTERM",
+		Flags: append(senderFlags(),
+			&cli.IntFlag{Name: "concurrency", Value: worker.DefaultConcurrency, Sources: env("CONCURRENCY"),
+				Usage: "concurrent sends per worker process"},
+			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", Sources: env("METRICS_ADDR"),
+				Usage: "listen address for /metrics, /healthz and /readyz"},
+			&cli.DurationFlag{Name: "http-timeout", Value: worker.DefaultHTTPTimeout, Sources: env("HTTP_TIMEOUT"),
+				Usage: "timeout of one API call; a call that times out after the request was written is reported unknown"},
+			&cli.DurationFlag{Name: "shutdown-timeout", Value: worker.DefaultShutdownTimeout, Sources: env("SHUTDOWN_TIMEOUT"),
+				Usage: "on SIGTERM, how long in-flight sends may finish before their jobs are handed back; above --http-timeout"},
+			&cli.DurationFlag{Name: "max-wait", Value: worker.DefaultMaxWait, Sources: env("MAX_WAIT"),
+				Usage: "longest wait for a rate-limit slot inside a job before it goes back to the queue"},
+			&cli.BoolFlag{Name: "at-least-once", Sources: env("AT_LEAST_ONCE"),
+				Usage: "resend when an earlier attempt's outcome is unknown (may send a recipient twice)"},
+		),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			senders, err := loadSenders(cmd, true)
+			if err != nil {
+				return err
+			}
+			opt, err := redisOpt(cmd, cmd.Int("concurrency")+10)
+			if err != nil {
+				return err
+			}
+			return worker.Run(ctx, worker.Config{
+				Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Senders: senders,
+				Concurrency: cmd.Int("concurrency"), HTTPTimeout: cmd.Duration("http-timeout"),
+				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
+				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
+				ForwardInterval: time.Second,
+			})
+		},
+	}
+}

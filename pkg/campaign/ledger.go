@@ -1,0 +1,154 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// The ledger holds one marker per recipient who has been tried:
+//
+//	C|attempts|claimed_at_ms|delays   claimed: a send is (or was) in flight
+//	R|attempts|released_at_ms|delays  released: known not sent, may be tried again
+//	F{json Outcome}                   final: the outcome, reported once
+//
+// A worker claims the marker before it calls the API and settles it after,
+// both atomically with the campaign's state and counts.
+
+// Verdict is what a claim found.
+type Verdict string
+
+// Verdicts of Claim.
+const (
+	Claimed    Verdict = "claimed"    // go ahead and send
+	Final      Verdict = "final"      // already has an outcome (Prior)
+	Busy       Verdict = "busy"       // another attempt may still be in flight; look again after RetryIn
+	Stale      Verdict = "stale"      // an earlier attempt never settled: the outcome is unknown
+	Paused     Verdict = "paused"     // the campaign is paused (Reason)
+	Cancelled  Verdict = "cancelled"  // the campaign is cancelled
+	Fatal      Verdict = "fatal"      // a campaign-fatal error stops every send (Error)
+	NoCampaign Verdict = "nocampaign" // the campaign's state is gone
+)
+
+// Claim is the answer of Store.Claim.
+type Claim struct {
+	Verdict  Verdict
+	Attempts int           // sends made so far, including this one when Claimed
+	Delays   int           // per-recipient delays (131056) so far
+	Prior    *Outcome      // when Final
+	Reason   string        // when Paused
+	Error    *task.Error   // when Fatal
+	RetryIn  time.Duration // when Busy
+}
+
+// Outcome is a recipient's final outcome, as kept in the ledger.
+type Outcome struct {
+	Status        string      `json:"st"`
+	Attempts      int         `json:"a"`
+	FinishedAt    int64       `json:"t"` // unix ms
+	WAMID         string      `json:"w,omitempty"`
+	MessageStatus string      `json:"ms,omitempty"`
+	Error         *task.Error `json:"e,omitempty"`
+}
+
+var claimScript = redis.NewScript(`
+local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason', 'fatal')
+if not c[1] then return {'nocampaign'} end
+if c[1] == 'cancelled' then return {'cancelled'} end
+if c[1] == 'paused' then return {'paused', c[2] or ''} end
+if c[3] then return {'fatal', c[3]} end
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+local attempts, delays, takeover = 0, 0, false
+if m then
+  local kind = string.sub(m, 1, 1)
+  if kind == 'F' then return {'final', string.sub(m, 2)} end
+  local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)$')
+  attempts, delays = tonumber(a), tonumber(d)
+  if kind == 'C' then
+    local age = tonumber(ARGV[2]) - tonumber(t)
+    if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
+    if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
+    takeover = true
+  end
+end
+attempts = attempts + 1
+redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
+if not takeover then redis.call('HINCRBY', KEYS[1], 'inflight', 1) end
+return {'claimed', tostring(attempts), tostring(delays)}
+`)
+
+// ClaimOptions tune Claim.
+type ClaimOptions struct {
+	// StaleAfter is how long a claim may be in flight before a new attempt
+	// concludes that its outcome is unknown; above the HTTP timeout.
+	StaleAfter time.Duration
+	// AtLeastOnce lets a new attempt send again after a stale claim.
+	AtLeastOnce bool
+}
+
+// Claim takes the recipient's marker before a send, checking the campaign's
+// state in the same step, so that nothing is sent after a pause or cancel.
+func (s *Store) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim, error) {
+	alo := "0"
+	if o.AtLeastOnce {
+		alo = "1"
+	}
+	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id)}
+	v, err := claimScript.Run(ctx, s.rdb, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(), alo).StringSlice()
+	if err != nil {
+		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
+	}
+	arg := func(i int) string {
+		if i < len(v) {
+			return v[i]
+		}
+		return ""
+	}
+	atoi := func(i int) int { n, _ := strconv.Atoi(arg(i)); return n }
+	c := Claim{Verdict: Verdict(arg(0))}
+	switch c.Verdict {
+	case Claimed, Stale:
+		c.Attempts, c.Delays = atoi(1), atoi(2)
+	case Busy:
+		c.RetryIn, c.Attempts = time.Duration(atoi(1))*time.Millisecond, atoi(2)
+	case Paused:
+		c.Reason = arg(1)
+	case Fatal:
+		c.Error = new(task.Error)
+		if err := json.Unmarshal([]byte(arg(1)), c.Error); err != nil {
+			return Claim{}, fmt.Errorf("campaign: decode fatal error: %w", err)
+		}
+	case Final:
+		c.Prior = new(Outcome)
+		if err := json.Unmarshal([]byte(arg(1)), c.Prior); err != nil {
+			return Claim{}, fmt.Errorf("campaign: decode outcome: %w", err)
+		}
+		c.Attempts = c.Prior.Attempts
+	}
+	return c, nil
+}
+
+var releaseScript = redis.NewScript(`
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+if not m or string.sub(m, 1, 1) ~= 'C' then return 0 end
+local a = string.match(m, '^C|(%d+)|')
+redis.call('HSET', KEYS[2], ARGV[1], 'R|' .. a .. '|' .. ARGV[2] .. '|' .. ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'inflight', -1)
+return 1
+`)
+
+// Release gives a claim back after a failure that is known not to have sent
+// the message, so that a later attempt may send. delays is the recipient's
+// new count of per-recipient delays.
+func (s *Store) Release(ctx context.Context, id, to string, delays int) error {
+	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id)}
+	if err := releaseScript.Run(ctx, s.rdb, keys, to, s.now().UnixMilli(), delays).Err(); err != nil {
+		return fmt.Errorf("campaign: release: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// Retention is how long a campaign's state outlives its expiry (or, without
+// expires_at, DefaultLifetime after creation) before Redis drops it.
+const (
+	Retention       = 30 * 24 * time.Hour
+	DefaultLifetime = 30 * 24 * time.Hour
+)
+
+// States of a campaign. "scheduled" is not stored: it is a running campaign
+// whose send_at has not come yet.
+const (
+	StateScheduled = "scheduled"
+	StateRunning   = "running"
+	StatePaused    = "paused"
+	StateCancelled = "cancelled"
+	StateCompleted = "completed"
+)
+
+// Errors of the store.
+var (
+	ErrNotFound = errors.New("campaign: not found")
+	ErrConflict = errors.New("campaign: a different campaign with this id exists")
+)
+
+// Status is a campaign's state and counts, as the API and CLI show them.
+type Status struct {
+	ID           string      `json:"id"`
+	State        string      `json:"state"`
+	PausedReason string      `json:"paused_reason"`
+	Counts       task.Counts `json:"counts"`
+	Sender       string      `json:"sender,omitempty"`
+	CreatedAt    *time.Time  `json:"created_at,omitempty"`
+	FinishedAt   *time.Time  `json:"finished_at,omitempty"`
+	Error        *task.Error `json:"error,omitempty"` // the campaign-fatal error, if one stopped it
+}
+
+// Store keeps campaigns in Redis.
+type Store struct {
+	rdb  redis.UniversalClient
+	keys keyspace.Space
+	now  func() time.Time
+}
+
+// NewStore returns a store in the key space of the send queue.
+func NewStore(rdb redis.UniversalClient, keys keyspace.Space) *Store {
+	return &Store{rdb: rdb, keys: keys, now: time.Now}
+}
+
+// Keys is the store's key space.
+func (s *Store) Keys() keyspace.Space { return s.keys }
+
+// registerScript stores a definition once. It returns 1 when created, 0 when
+// the same definition was already there, -1 when a different one is.
+var registerScript = redis.NewScript(`
+local def = redis.call('HGET', KEYS[1], 'def')
+if def then
+  if def == ARGV[1] then return 0 end
+  return -1
+end
+redis.call('HSET', KEYS[1], 'def', ARGV[1], 'state', 'running', 'created_at', ARGV[2])
+redis.call('HSET', KEYS[2], '', '')
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+redis.call('EXPIREAT', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
+return 1
+`)
+
+// Register stores a normalised, validated campaign. Registering the same
+// definition again is a no-op (created is false); a different definition
+// under the same id is ErrConflict.
+func (s *Store) Register(ctx context.Context, c *Campaign) (created bool, err error) {
+	def, err := json.Marshal(c)
+	if err != nil {
+		return false, fmt.Errorf("campaign: encode: %w", err)
+	}
+	now := s.now()
+	end := now.Add(DefaultLifetime)
+	if c.ExpiresAt != nil {
+		end = *c.ExpiresAt
+	}
+	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns()}
+	n, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(Retention).Unix(), c.ID).Int()
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("campaign: register %s: %w", c.ID, err)
+	case n < 0:
+		return false, fmt.Errorf("%w: %s", ErrConflict, c.ID)
+	}
+	return n == 1, nil
+}
+
+// Get returns a campaign's definition.
+func (s *Store) Get(ctx context.Context, id string) (*Campaign, error) {
+	b, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "def").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("campaign: get %s: %w", id, err)
+	}
+	var c Campaign
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("campaign: decode %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+var statusFields = []string{"def", "state", "paused_reason", "created_at", "finished_at", "fatal",
+	"enqueued", "sent", "failed", "expired", "cancelled", "unknown", "delivered", "read", "fallback"}
+
+// Status returns a campaign's state and counts.
+func (s *Store) Status(ctx context.Context, id string) (*Status, error) {
+	v, err := s.rdb.HMGet(ctx, s.keys.Campaign(id), statusFields...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("campaign: status %s: %w", id, err)
+	}
+	if v[0] == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	str := func(i int) string { x, _ := v[i].(string); return x }
+	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	var def Campaign
+	if err := json.Unmarshal([]byte(str(0)), &def); err != nil {
+		return nil, fmt.Errorf("campaign: decode %s: %w", id, err)
+	}
+	st := &Status{ID: id, State: str(1), PausedReason: str(2), Sender: def.Sender,
+		CreatedAt: msTime(num(3)), FinishedAt: msTime(num(4)),
+		Counts: task.Counts{Enqueued: num(6), Sent: num(7), Failed: num(8), Expired: num(9),
+			Cancelled: num(10), Unknown: num(11), Delivered: num(12), Read: num(13), Fallback: num(14)}}
+	if f := str(5); f != "" {
+		st.Error = new(task.Error)
+		_ = json.Unmarshal([]byte(f), st.Error)
+	}
+	if st.State == StateRunning && def.SendAt != nil && def.SendAt.After(s.now()) {
+		st.State = StateScheduled
+	}
+	return st, nil
+}
+
+// SetFatal records the error that makes every further send of the campaign
+// fail. It returns true for the first caller, so that the campaign is
+// reported once, not once per recipient.
+func (s *Store) SetFatal(ctx context.Context, id string, e *task.Error) (first bool, err error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return false, fmt.Errorf("campaign: encode error: %w", err)
+	}
+	first, err = s.rdb.HSetNX(ctx, s.keys.Campaign(id), "fatal", b).Result()
+	if err != nil {
+		return false, fmt.Errorf("campaign: set fatal %s: %w", id, err)
+	}
+	return first, nil
+}
+
+func msTime(ms int64) *time.Time {
+	if ms == 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
+}

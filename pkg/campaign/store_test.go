@@ -1,0 +1,246 @@
+package campaign_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/stretchr/testify/require"
+)
+
+type bundle struct {
+	r     *redistest.Redis
+	store *campaign.Store
+	ctx   context.Context
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	r := redistest.New(t)
+	return &bundle{r: r, store: campaign.NewStore(r.Client, r.Keys), ctx: context.Background()}
+}
+
+func (b *bundle) register(t *testing.T, id string, enqueued int) {
+	t.Helper()
+	c := valid()
+	c.ID = id
+	c.Normalize()
+	created, err := b.store.Register(b.ctx, &c)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(id), "enqueued", int64(enqueued)).Err())
+}
+
+func TestStore_Register(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := valid()
+	c.Normalize()
+	created, err := b.store.Register(b.ctx, &c)
+	require.NoError(t, err)
+	require.True(t, created)
+	created, err = b.store.Register(b.ctx, &c)
+	require.NoError(t, err)
+	require.False(t, created, "the same definition again is a no-op")
+
+	other := c
+	other.Template.Name = "other"
+	_, err = b.store.Register(b.ctx, &other)
+	require.ErrorIs(t, err, campaign.ErrConflict)
+
+	got, err := b.store.Get(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, c.Template.Name, got.Template.Name)
+	_, err = b.store.Get(b.ctx, "nope")
+	require.ErrorIs(t, err, campaign.ErrNotFound)
+	_, err = b.store.Status(b.ctx, "nope")
+	require.ErrorIs(t, err, campaign.ErrNotFound)
+
+	ttl, err := b.r.Client.TTL(b.ctx, b.r.Keys.Ledger(c.ID)).Result()
+	require.NoError(t, err)
+	require.Greater(t, ttl, 50*24*time.Hour, "state expires after lifetime plus retention")
+
+	st, err := b.store.Status(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, st.State)
+	require.Equal(t, "default", st.Sender)
+	require.NotNil(t, st.CreatedAt)
+}
+
+func TestStore_ScheduledState(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := valid()
+	later := time.Now().Add(time.Hour)
+	c.SendAt = &later
+	c.Normalize()
+	_, err := b.store.Register(b.ctx, &c)
+	require.NoError(t, err)
+	st, err := b.store.Status(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateScheduled, st.State)
+}
+
+func TestLedger_SendOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 2)
+	opts := campaign.ClaimOptions{StaleAfter: time.Minute}
+
+	cl, err := b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Claimed, cl.Verdict)
+	require.Equal(t, 1, cl.Attempts)
+
+	// A second attempt while the first is in flight must not send.
+	cl2, err := b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Busy, cl2.Verdict)
+	require.Greater(t, cl2.RetryIn, 50*time.Second)
+
+	res, err := b.store.Settle(b.ctx, "c1", "441234567890", campaign.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.A", MessageStatus: "accepted"})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Recorded, res)
+
+	cl3, err := b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Final, cl3.Verdict)
+	require.Equal(t, "wamid.A", cl3.Prior.WAMID)
+	require.Equal(t, task.StatusSent, cl3.Prior.Status)
+
+	res, err = b.store.Settle(b.ctx, "c1", "441234567890", campaign.Outcome{Status: task.StatusFailed})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Duplicate, res, "an outcome is recorded once")
+
+	v, err := b.r.Client.Get(b.ctx, b.r.Keys.WAMID("wamid.A")).Result()
+	require.NoError(t, err)
+	require.Equal(t, "c1\n441234567890", v)
+
+	st, err := b.store.Status(b.ctx, "c1")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Counts.Sent)
+	require.EqualValues(t, 0, st.Counts.Failed)
+	require.Equal(t, campaign.StateRunning, st.State)
+	inflight, _ := b.r.Client.HGet(b.ctx, b.r.Keys.Campaign("c1"), "inflight").Int()
+	require.Zero(t, inflight)
+}
+
+func TestLedger_ReleaseAndStale(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 3)
+	to := "441234567890"
+	cl, err := b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Claimed, cl.Verdict)
+	require.NoError(t, b.store.Release(b.ctx, "c1", to, 2))
+	cl, err = b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Claimed, cl.Verdict)
+	require.Equal(t, 2, cl.Attempts, "attempts carry over a release")
+	require.Equal(t, 2, cl.Delays)
+
+	// With StaleAfter 0 the in-flight claim counts as abandoned.
+	cl, err = b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Stale, cl.Verdict)
+	require.Equal(t, 2, cl.Attempts)
+
+	// At-least-once takes the stale claim over without counting it in flight twice.
+	cl, err = b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{AtLeastOnce: true})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Claimed, cl.Verdict)
+	require.Equal(t, 3, cl.Attempts)
+	_, err = b.store.Settle(b.ctx, "c1", to, campaign.Outcome{Status: task.StatusUnknown})
+	require.NoError(t, err)
+	inflight, _ := b.r.Client.HGet(b.ctx, b.r.Keys.Campaign("c1"), "inflight").Int()
+	require.Zero(t, inflight)
+}
+
+func TestLedger_StateChecks(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 1)
+	key := b.r.Keys.Campaign("c1")
+	opts := campaign.ClaimOptions{StaleAfter: time.Minute}
+
+	require.NoError(t, b.r.Client.HSet(b.ctx, key, "state", "paused", "paused_reason", "operator").Err())
+	cl, err := b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Paused, cl.Verdict)
+	require.Equal(t, "operator", cl.Reason)
+
+	require.NoError(t, b.r.Client.HSet(b.ctx, key, "state", "cancelled").Err())
+	cl, err = b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Cancelled, cl.Verdict)
+
+	require.NoError(t, b.r.Client.HSet(b.ctx, key, "state", "running").Err())
+	first, err := b.store.SetFatal(b.ctx, "c1", &task.Error{Code: 132001, Title: "Template name does not exist"})
+	require.NoError(t, err)
+	require.True(t, first)
+	first, err = b.store.SetFatal(b.ctx, "c1", &task.Error{Code: 132001})
+	require.NoError(t, err)
+	require.False(t, first)
+	cl, err = b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Fatal, cl.Verdict)
+	require.Equal(t, 132001, cl.Error.Code)
+	st, err := b.store.Status(b.ctx, "c1")
+	require.NoError(t, err)
+	require.Equal(t, 132001, st.Error.Code)
+
+	cl, err = b.store.Claim(b.ctx, "gone", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.NoCampaign, cl.Verdict)
+	res, err := b.store.Settle(b.ctx, "gone", "441234567890", campaign.Outcome{Status: task.StatusSent})
+	require.NoError(t, err)
+	require.Equal(t, campaign.Gone, res)
+	require.Zero(t, b.r.Client.Exists(b.ctx, b.r.Keys.Campaign("gone")).Val(), "settling a gone campaign writes nothing")
+}
+
+// Counts are exact when many workers settle at once, and exactly one settle
+// reports the campaign completed.
+func TestLedger_ConcurrentCountsAndCompletion(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 300
+	b.register(t, "c1", n)
+	statuses := []string{task.StatusSent, task.StatusFailed, task.StatusExpired, task.StatusUnknown, task.StatusCancelled}
+	var mu sync.Mutex
+	completed := 0
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			to := fmt.Sprintf("4412345%05d", i)
+			cl, err := b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{StaleAfter: time.Minute})
+			require.NoError(t, err)
+			require.Equal(t, campaign.Claimed, cl.Verdict)
+			for range 2 { // a second settle of the same recipient is a duplicate
+				res, err := b.store.Settle(b.ctx, "c1", to, campaign.Outcome{Status: statuses[i%len(statuses)], Attempts: 1})
+				require.NoError(t, err)
+				if res == campaign.Completed {
+					mu.Lock()
+					completed++
+					mu.Unlock()
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	require.Equal(t, 1, completed)
+	st, err := b.store.Status(b.ctx, "c1")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateCompleted, st.State)
+	require.NotNil(t, st.FinishedAt)
+	require.Equal(t, task.Counts{Enqueued: n, Sent: n / 5, Failed: n / 5, Expired: n / 5, Unknown: n / 5, Cancelled: n / 5}, st.Counts)
+	inflight, _ := b.r.Client.HGet(b.ctx, b.r.Keys.Campaign("c1"), "inflight").Int()
+	require.Zero(t, inflight)
+}

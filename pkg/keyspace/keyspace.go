@@ -1,0 +1,65 @@
+// Package keyspace names every Redis key mmlite writes. All of them carry
+// the send queue's name as their hash tag, like asynq's own keys for that
+// queue, so that in Redis Cluster one Lua script can touch a campaign's
+// state and its jobs together.
+package keyspace
+
+// Space is the set of keys of one mmlite installation (one send queue).
+type Space struct {
+	queue string
+	pre   string // "mmlite:{queue}:"
+	asynq string // "asynq:{queue}:"
+}
+
+// New returns the key space of the given send queue.
+func New(queue string) Space {
+	return Space{queue: queue, pre: "mmlite:{" + queue + "}:", asynq: "asynq:{" + queue + "}:"}
+}
+
+// Queue is the send queue's name.
+func (s Space) Queue() string { return s.queue }
+
+// Prefix is what every mmlite key of this space starts with.
+func (s Space) Prefix() string { return s.pre }
+
+// Campaign is the hash of one campaign: definition, state and counts.
+func (s Space) Campaign(id string) string { return s.pre + "campaign:" + id }
+
+// Ledger is the hash of one campaign's per-recipient send markers.
+func (s Space) Ledger(id string) string { return s.pre + "ledger:" + id }
+
+// Parked is the list of a paused campaign's jobs, waiting to be resumed.
+func (s Space) Parked(id string) string { return s.pre + "parked:" + id }
+
+// WAMID maps a sent message id back to its campaign and recipient.
+func (s Space) WAMID(wamid string) string { return s.pre + "wamid:" + wamid }
+
+// Campaigns is the sorted set of campaign ids by creation time.
+func (s Space) Campaigns() string { return s.pre + "campaigns" }
+
+// Senders is the hash of sender settings published by workers (rate, burst).
+func (s Space) Senders() string { return s.pre + "senders" }
+
+// Clock is a sender's pacing clock: the next free send slot.
+func (s Space) Clock(sender string) string { return s.pre + "clock:" + sender }
+
+// Limit is a sender's fleet-wide rate limiter state.
+func (s Space) Limit(sender string) string { return s.pre + "limit:" + sender }
+
+// AsynqTask is asynq's hash of one task in the send queue.
+func (s Space) AsynqTask(id string) string { return s.asynq + "t:" + id }
+
+// AsynqTaskPrefix is AsynqTask without the id, for Lua scripts.
+func (s Space) AsynqTaskPrefix() string { return s.asynq + "t:" }
+
+// AsynqPending is asynq's list of the send queue's pending task ids.
+func (s Space) AsynqPending() string { return s.asynq + "pending" }
+
+// AsynqScheduled is asynq's sorted set of the send queue's scheduled task ids.
+func (s Space) AsynqScheduled() string { return s.asynq + "scheduled" }
+
+// AsynqRetry is asynq's sorted set of the send queue's tasks waiting to retry.
+func (s Space) AsynqRetry() string { return s.asynq + "retry" }
+
+// AsynqQueues is asynq's set of all queue names.
+const AsynqQueues = "asynq:queues"

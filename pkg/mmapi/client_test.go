@@ -1,0 +1,160 @@
+package mmapi_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/stretchr/testify/require"
+)
+
+func okHandler(t *testing.T, check func(r *http.Request, body []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		check(r, b)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(fixture(t, "send_response_ok.json"))
+	}
+}
+
+func TestSend_360dialog(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(okHandler(t, func(r *http.Request, body []byte) {
+		require.Equal(t, http.MethodPost, r.Method)
+		require.Equal(t, "/marketing_messages", r.URL.Path)
+		require.Equal(t, "k-360", r.Header.Get("D360-API-KEY"))
+		require.Empty(t, r.Header.Get("Authorization"))
+		require.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		requireJSONEq(t, []byte(`{"messaging_product":"whatsapp","recipient_type":"individual","to":"441234567890","type":"template","template":{"name":"t","language":{"policy":"deterministic","code":"en"}}}`), body)
+	}))
+	defer srv.Close()
+	c := mmapi.NewClient(srv.Client())
+	ep := mmapi.Endpoint{Provider: mmapi.Provider360, BaseURL: srv.URL + "/", Key: "k-360"}
+	r, err := c.Send(context.Background(), ep, mmapi.NewMessage("441234567890", mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}, nil))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(r.WAMID(), "wamid."))
+	require.NotContains(t, ep.String(), "k-360")
+}
+
+func TestSend_Meta(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(okHandler(t, func(r *http.Request, _ []byte) {
+		require.Equal(t, "/v23.0/106540352242922/marketing_messages", r.URL.Path)
+		require.Equal(t, "Bearer tok", r.Header.Get("Authorization"))
+		require.Empty(t, r.Header.Get("D360-API-KEY"))
+	}))
+	defer srv.Close()
+	c := mmapi.NewClient(srv.Client())
+	ep := mmapi.Endpoint{Provider: mmapi.ProviderMeta, BaseURL: srv.URL + "/v23.0", Key: "tok", PhoneNumberID: "106540352242922"}
+	_, err := c.Send(context.Background(), ep, mmapi.NewMessage("441234567890", mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}, nil))
+	require.NoError(t, err)
+}
+
+func sendErr(t *testing.T, hc *http.Client, url string) *mmapi.Error {
+	t.Helper()
+	c := mmapi.NewClient(hc)
+	_, err := c.Send(context.Background(), mmapi.Endpoint{BaseURL: url, Key: "k"},
+		mmapi.NewMessage("441234567890", mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}, nil))
+	var e *mmapi.Error
+	require.ErrorAs(t, err, &e)
+	return e
+}
+
+func TestSend_ResetAfterWriteIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		require.NoError(t, err)
+		_ = conn.Close()
+	}))
+	defer srv.Close()
+	e := sendErr(t, srv.Client(), srv.URL)
+	require.Equal(t, mmapi.ClassAmbiguous, e.Class)
+	require.Zero(t, e.HTTPStatus)
+	require.Error(t, e.Err)
+}
+
+func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	hc := srv.Client()
+	hc.Timeout = 100 * time.Millisecond
+	e := sendErr(t, hc, srv.URL)
+	require.Equal(t, mmapi.ClassAmbiguous, e.Class)
+}
+
+func TestSend_UnreachableIsTransient(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	e := sendErr(t, http.DefaultClient, "http://"+addr)
+	require.Equal(t, mmapi.ClassTransient, e.Class)
+}
+
+func TestSend_CanceledBeforeWriteIsTransient(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(okHandler(t, func(*http.Request, []byte) {}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := mmapi.NewClient(srv.Client()).Send(ctx, mmapi.Endpoint{BaseURL: srv.URL, Key: "k"},
+		mmapi.NewMessage("441234567890", mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}, nil))
+	var e *mmapi.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, mmapi.ClassTransient, e.Class)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestSend_ErrorAnswerWithRetryAfterAndHugeBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(strings.Repeat("x", 3<<20)))
+	}))
+	defer srv.Close()
+	e := sendErr(t, srv.Client(), srv.URL)
+	require.Equal(t, mmapi.ClassThroughput, e.Class)
+	require.Equal(t, 3*time.Second, e.RetryAfter)
+	require.LessOrEqual(t, len(e.Title), 203)
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	max := time.Minute
+	cases := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0}, {"abc", 0}, {"-5", 0}, {"0", 0}, {"NaN", 0},
+		{"5", 5 * time.Second}, {"1.5", 1500 * time.Millisecond}, {" 2 ", 2 * time.Second},
+		{"3600", max}, {"1e300", max},
+		{"Wed, 25 Nov 2026 10:00:30 GMT", 30 * time.Second},
+		{"Wed, 25 Nov 2026 09:59:00 GMT", 0},
+		{"Wed, 25 Nov 2026 12:00:00 GMT", max},
+		{"Wednesday, 25-Nov-26 10:00:10 GMT", 10 * time.Second},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, mmapi.ParseRetryAfter(tc.in, now, max), tc.in)
+	}
+}

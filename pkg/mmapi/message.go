@@ -1,0 +1,146 @@
+package mmapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Message is the request body of POST /marketing_messages.
+type Message struct {
+	MessagingProduct       string   `json:"messaging_product"`
+	RecipientType          string   `json:"recipient_type"`
+	To                     string   `json:"to"`
+	Type                   string   `json:"type"`
+	Template               Template `json:"template"`
+	MessageActivitySharing *bool    `json:"message_activity_sharing,omitempty"`
+	MessageSendTTLSeconds  int      `json:"message_send_ttl_seconds,omitempty"`
+	ProductPolicy          string   `json:"product_policy,omitempty"`
+}
+
+// Template names an approved marketing template and fills its variables.
+type Template struct {
+	Name       string      `json:"name"`
+	Language   Language    `json:"language"`
+	Components []Component `json:"components,omitempty"`
+}
+
+// Language selects the template translation. Policy is always "deterministic".
+type Language struct {
+	Policy string `json:"policy"`
+	Code   string `json:"code"`
+}
+
+// DefaultPolicy is the only language policy the API knows.
+const DefaultPolicy = "deterministic"
+
+// Product policies accepted in Message.ProductPolicy.
+const (
+	PolicyCloudAPIFallback = "CLOUD_API_FALLBACK"
+	PolicyStrict           = "STRICT"
+)
+
+// NewMessage returns the body for one recipient: the fixed fields set, the
+// template copied, and components merged with MergeComponents.
+func NewMessage(to string, tpl Template, recipient []Component) *Message {
+	if tpl.Language.Policy == "" {
+		tpl.Language.Policy = DefaultPolicy
+	}
+	tpl.Components = MergeComponents(tpl.Components, recipient)
+	return &Message{
+		MessagingProduct: "whatsapp",
+		RecipientType:    "individual",
+		To:               to,
+		Type:             "template",
+		Template:         tpl,
+	}
+}
+
+// Component is one template component (header, body, button, carousel, ...).
+// It keeps the exact JSON it was built from, so that component kinds this
+// package does not model travel unchanged; Type, SubType and Index identify it.
+type Component struct {
+	Type    string
+	SubType string
+	Index   string
+	raw     json.RawMessage
+}
+
+// NewComponent builds a component from any JSON-marshalable object, usually a
+// map. It fails if the object has no string "type".
+func NewComponent(v any) (Component, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Component{}, fmt.Errorf("mmapi: component: %w", err)
+	}
+	var c Component
+	if err := c.UnmarshalJSON(b); err != nil {
+		return Component{}, err
+	}
+	return c, nil
+}
+
+// MarshalJSON returns the component's JSON as given.
+func (c Component) MarshalJSON() ([]byte, error) {
+	if len(c.raw) == 0 {
+		return json.Marshal(map[string]string{"type": c.Type})
+	}
+	return c.raw, nil
+}
+
+// UnmarshalJSON keeps the raw object and reads its identifying fields. The
+// index may be a string or a number, as both appear in the wild.
+func (c *Component) UnmarshalJSON(b []byte) error {
+	var head struct {
+		Type    string          `json:"type"`
+		SubType string          `json:"sub_type"`
+		Index   json.RawMessage `json:"index"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return fmt.Errorf("mmapi: component: %w", err)
+	}
+	if head.Type == "" {
+		return fmt.Errorf("mmapi: component: missing \"type\"")
+	}
+	c.Type, c.SubType = head.Type, head.SubType
+	c.Index = string(bytes.Trim(head.Index, `"`))
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return fmt.Errorf("mmapi: component: %w", err)
+	}
+	c.raw = buf.Bytes()
+	return nil
+}
+
+func (c Component) key() string { return c.Type + "/" + c.SubType + "/" + c.Index }
+
+// MergeComponents returns the campaign's components with the recipient's laid
+// over them: a recipient component replaces the campaign component of the same
+// type, sub_type and index; the others are appended in their order.
+func MergeComponents(campaign, recipient []Component) []Component {
+	if len(recipient) == 0 {
+		return campaign
+	}
+	if len(campaign) == 0 {
+		return recipient
+	}
+	out := make([]Component, 0, len(campaign)+len(recipient))
+	byKey := make(map[string]Component, len(recipient))
+	for _, c := range recipient {
+		byKey[c.key()] = c
+	}
+	for _, c := range campaign {
+		if r, ok := byKey[c.key()]; ok {
+			out = append(out, r)
+			delete(byKey, c.key())
+			continue
+		}
+		out = append(out, c)
+	}
+	for _, c := range recipient {
+		if _, ok := byKey[c.key()]; ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}

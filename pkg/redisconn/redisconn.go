@@ -1,0 +1,107 @@
+// Package redisconn turns MMLITE_REDIS_URL into connection options for asynq
+// and go-redis: a single node (redis://, rediss:// for TLS), Sentinel
+// (redis-sentinel://) or Cluster (redis-cluster://).
+//
+//	redis://[user:pass@]host:port/db
+//	rediss://[user:pass@]host:port/db
+//	redis-sentinel://[user:pass@]host1:port1,host2:port2/db?master=NAME[&sentinel_password=P]
+//	redis-cluster://[user:pass@]host1:port1,host2:port2[?tls=true]
+package redisconn
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Parse reads a Redis URL. poolSize sets the connection pool (0 = default).
+func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("redisconn: MMLITE_REDIS_URL is not a URL: %w", err)
+	}
+	user := u.User.Username()
+	pass, _ := u.User.Password()
+	q := u.Query()
+	var tlsConf *tls.Config
+	if u.Scheme == "rediss" || q.Get("tls") == "true" {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
+	}
+	addrs, err := hosts(u.Host)
+	if err != nil {
+		return nil, err
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		if len(addrs) != 1 {
+			return nil, fmt.Errorf("redisconn: %s:// takes one host, got %d (use redis-sentinel:// or redis-cluster://)", u.Scheme, len(addrs))
+		}
+		db, err := dbNumber(u.Path)
+		if err != nil {
+			return nil, err
+		}
+		return asynq.RedisClientOpt{Addr: addrs[0], Username: user, Password: pass, DB: db, TLSConfig: tlsConf, PoolSize: poolSize}, nil
+	case "redis-sentinel":
+		db, err := dbNumber(u.Path)
+		if err != nil {
+			return nil, err
+		}
+		if q.Get("master") == "" {
+			return nil, fmt.Errorf("redisconn: redis-sentinel:// needs ?master=NAME")
+		}
+		return asynq.RedisFailoverClientOpt{MasterName: q.Get("master"), SentinelAddrs: addrs,
+			SentinelPassword: q.Get("sentinel_password"), Username: user, Password: pass, DB: db,
+			TLSConfig: tlsConf, PoolSize: poolSize}, nil
+	case "redis-cluster":
+		if strings.Trim(u.Path, "/") != "" && strings.Trim(u.Path, "/") != "0" {
+			return nil, fmt.Errorf("redisconn: redis-cluster:// has only database 0, got path %q", u.Path)
+		}
+		return asynq.RedisClusterClientOpt{Addrs: addrs, Username: user, Password: pass, TLSConfig: tlsConf}, nil
+	}
+	return nil, fmt.Errorf("redisconn: unsupported scheme %q in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster", u.Scheme)
+}
+
+func hosts(h string) ([]string, error) {
+	if h == "" {
+		return nil, fmt.Errorf("redisconn: MMLITE_REDIS_URL has no host")
+	}
+	out := strings.Split(h, ",")
+	for _, a := range out {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return nil, fmt.Errorf("redisconn: %q is not host:port", a)
+		}
+	}
+	return out, nil
+}
+
+func dbNumber(path string) (int, error) {
+	p := strings.Trim(path, "/")
+	if p == "" {
+		return 0, nil
+	}
+	db, err := strconv.Atoi(p)
+	if err != nil || db < 0 {
+		return 0, fmt.Errorf("redisconn: database must be a number >= 0, got %q", p)
+	}
+	return db, nil
+}
+
+// Client returns a go-redis client for the same connection options.
+func Client(opt asynq.RedisConnOpt) redis.UniversalClient {
+	return opt.MakeRedisClient().(redis.UniversalClient)
+}
+
+// Redact hides the password of a Redis URL, for logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<invalid url>"
+	}
+	return u.Redacted()
+}

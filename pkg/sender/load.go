@@ -1,0 +1,166 @@
+package sender
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options say how to build the senders.
+type Options struct {
+	// File is the senders file; "" means the single sender "default".
+	File string
+	// BaseURL is MMLITE_API_BASE_URL, the default base URL.
+	BaseURL string
+	// Key and Rate are MMLITE_API_KEY and MMLITE_RATE, for "default" without a file.
+	Key  string
+	Rate float64
+	// ResolveKeys reads every sender's key and fails when one is missing.
+	// The worker needs keys; the api and the producer do not.
+	ResolveKeys bool
+	// Getenv reads api_key_env variables; os.Getenv when nil.
+	Getenv func(string) string
+}
+
+// Load returns the senders, validated, in file order.
+func Load(o Options) ([]*Sender, error) {
+	if o.BaseURL == "" {
+		o.BaseURL = Default360BaseURL
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.File == "" {
+		return single(o)
+	}
+	b, err := os.ReadFile(o.File)
+	if err != nil {
+		return nil, fmt.Errorf("sender: %w", err)
+	}
+	ss, err := parse(b, o)
+	if err != nil {
+		return nil, fmt.Errorf("sender: %s: %w", o.File, err)
+	}
+	return ss, nil
+}
+
+func single(o Options) ([]*Sender, error) {
+	rate := o.Rate
+	if rate == 0 {
+		rate = DefaultRate
+	}
+	s := &Sender{ID: DefaultID, BaseURL: o.BaseURL, Rate: rate, key: o.Key}
+	s.setDefaults(o.BaseURL)
+	if err := s.validate("MMLITE_RATE / MMLITE_API_BASE_URL"); err != nil {
+		return nil, fmt.Errorf("sender: %w", err)
+	}
+	if o.ResolveKeys && s.key == "" {
+		return nil, errors.New("sender: MMLITE_API_KEY is empty (set it, or declare senders in MMLITE_SENDERS_FILE)")
+	}
+	return []*Sender{s}, nil
+}
+
+// parse reads the YAML with line numbers in every error.
+func parse(b []byte, o Options) ([]*Sender, error) {
+	var doc struct {
+		Senders []yaml.Node `yaml:"senders"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if len(doc.Senders) == 0 {
+		return nil, errors.New("no senders: want a top-level \"senders:\" list")
+	}
+	seen := map[string]int{}
+	out := make([]*Sender, 0, len(doc.Senders))
+	for i, n := range doc.Senders {
+		at := fmt.Sprintf("line %d: senders[%d]", n.Line, i)
+		if err := checkKeys(&n, at); err != nil {
+			return nil, err
+		}
+		s := new(Sender)
+		if err := n.Decode(s); err != nil {
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+		if s.ID != "" {
+			at += " (" + s.ID + ")"
+		}
+		s.setDefaults(o.BaseURL)
+		if err := s.validate(at); err != nil {
+			return nil, err
+		}
+		if prev, dup := seen[s.ID]; dup {
+			return nil, fmt.Errorf("%s: id %q already declared by senders[%d]", at, s.ID, prev)
+		}
+		seen[s.ID] = i
+		if err := s.resolveKey(at, o); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var knownKeys = map[string]bool{"id": true, "provider": true, "base_url": true, "api_key_env": true,
+	"api_key_file": true, "rate": true, "burst": true, "phone_number_id": true, "waba_id": true,
+	"require_onboarding": true}
+
+// checkKeys refuses unknown fields, and keys written inline with a helpful message.
+func checkKeys(n *yaml.Node, at string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: want a mapping (id, rate, api_key_env, ...)", at)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		switch {
+		case k.Value == "api_key" || k.Value == "key" || k.Value == "token":
+			return fmt.Errorf("%s: %s must not be written in the file: use api_key_env or api_key_file", at, k.Value)
+		case !knownKeys[k.Value]:
+			return fmt.Errorf("line %d: %s: unknown field %q", k.Line, at[strings.Index(at, "senders["):], k.Value)
+		}
+	}
+	return nil
+}
+
+func (s *Sender) resolveKey(at string, o Options) error {
+	switch {
+	case s.APIKeyEnv != "" && s.APIKeyFile != "":
+		return fmt.Errorf("%s: set api_key_env or api_key_file, not both", at)
+	case s.APIKeyEnv != "":
+		s.key = strings.TrimSpace(o.Getenv(s.APIKeyEnv))
+		if s.key == "" && o.ResolveKeys {
+			return fmt.Errorf("%s: api_key_env %s is empty", at, s.APIKeyEnv)
+		}
+	case s.APIKeyFile != "":
+		if !o.ResolveKeys {
+			return nil
+		}
+		b, err := os.ReadFile(s.APIKeyFile)
+		if err != nil {
+			return fmt.Errorf("%s: api_key_file: %w", at, err)
+		}
+		if s.key = strings.TrimSpace(string(b)); s.key == "" {
+			return fmt.Errorf("%s: api_key_file %s is empty", at, s.APIKeyFile)
+		}
+	case s.ID == DefaultID && o.Key != "":
+		s.key = o.Key
+	case o.ResolveKeys:
+		return fmt.Errorf("%s: no key: set api_key_env or api_key_file", at)
+	}
+	return nil
+}
+
+func validateURL(at, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, raw)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+// Package sender describes who sends: one WhatsApp business number with its
+// provider, endpoint, key and fleet-wide rate. Senders come from a YAML file
+// (MMLITE_SENDERS_FILE) or, for the single sender "default", from
+// MMLITE_API_KEY, MMLITE_RATE and MMLITE_API_BASE_URL. Keys are read from an
+// environment variable or a file, never written inline, and never printed.
+package sender
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"regexp"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+)
+
+// Defaults used when a field is left out.
+const (
+	DefaultID          = "default"
+	Default360BaseURL  = "https://waba-v2.360dialog.io"
+	DefaultMetaBaseURL = "https://graph.facebook.com/v23.0"
+	DefaultRate        = 80
+	// MaxRate is far above Meta's 1,000/s so that benchmarks can run unthrottled.
+	MaxRate = 100000
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Sender is one business number that sends.
+type Sender struct {
+	ID            string         `yaml:"id" json:"id"`
+	Provider      mmapi.Provider `yaml:"provider" json:"provider"`
+	BaseURL       string         `yaml:"base_url" json:"base_url"`
+	APIKeyEnv     string         `yaml:"api_key_env" json:"-"`
+	APIKeyFile    string         `yaml:"api_key_file" json:"-"`
+	Rate          float64        `yaml:"rate" json:"rate"`   // messages per second, fleet-wide
+	Burst         int            `yaml:"burst" json:"burst"` // messages allowed above the rate at once
+	PhoneNumberID string         `yaml:"phone_number_id" json:"phone_number_id,omitempty"`
+	WABAID        string         `yaml:"waba_id" json:"waba_id,omitempty"`
+	// RequireOnboarding holds the sender's campaigns, paused, until the WABA's
+	// MM_LITE_TERMS_SIGNED webhook has been received.
+	RequireOnboarding bool `yaml:"require_onboarding" json:"require_onboarding,omitempty"`
+
+	key string
+}
+
+// Key returns the API key or token. Never log it.
+func (s *Sender) Key() string { return s.key }
+
+// SetKey sets the key; for tests and the demo.
+func (s *Sender) SetKey(k string) { s.key = k }
+
+// Endpoint returns where and as whom this sender sends.
+func (s *Sender) Endpoint() mmapi.Endpoint {
+	return mmapi.Endpoint{Provider: s.Provider, BaseURL: s.BaseURL, Key: s.key, PhoneNumberID: s.PhoneNumberID}
+}
+
+// LogValue keeps the key and where it comes from out of logs.
+func (s *Sender) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", s.ID), slog.String("provider", string(s.Provider)),
+		slog.String("base_url", s.BaseURL), slog.Float64("rate", s.Rate), slog.Int("burst", s.Burst))
+}
+
+// setDefaults fills provider, base URL and burst.
+func (s *Sender) setDefaults(baseURL string) {
+	if s.Provider == "" {
+		s.Provider = mmapi.Provider360
+	}
+	if s.BaseURL == "" {
+		s.BaseURL = baseURL
+		if s.Provider == mmapi.ProviderMeta && baseURL == Default360BaseURL {
+			s.BaseURL = DefaultMetaBaseURL
+		}
+	}
+	if s.Burst == 0 && s.Rate > 0 {
+		s.Burst = DefaultBurst(s.Rate)
+	}
+}
+
+// DefaultBurst is a tenth of a second's worth of messages, at least one.
+func DefaultBurst(rate float64) int {
+	return int(math.Max(1, math.Ceil(rate/10)))
+}
+
+// validate checks one sender; at names it in errors ("senders[1] (eu)").
+func (s *Sender) validate(at string) error {
+	switch {
+	case !idPattern.MatchString(s.ID):
+		return fmt.Errorf("%s: id must be 1-64 of A-Za-z0-9._-, got %q", at, s.ID)
+	case s.Provider != mmapi.Provider360 && s.Provider != mmapi.ProviderMeta:
+		return fmt.Errorf("%s: provider must be %q or %q, got %q", at, mmapi.Provider360, mmapi.ProviderMeta, s.Provider)
+	case s.Rate <= 0 || s.Rate > MaxRate || math.IsNaN(s.Rate):
+		return fmt.Errorf("%s: rate must be > 0 and <= %d messages per second, got %v", at, MaxRate, s.Rate)
+	case s.Burst < 1:
+		return fmt.Errorf("%s: burst must be >= 1, got %d", at, s.Burst)
+	case s.Provider == mmapi.ProviderMeta && s.PhoneNumberID == "":
+		return fmt.Errorf("%s: phone_number_id is required for provider meta", at)
+	}
+	return validateURL(at, s.BaseURL)
+}

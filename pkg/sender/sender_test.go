@@ -1,0 +1,131 @@
+package sender_test
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/stretchr/testify/require"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "senders.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad_Single(t *testing.T) {
+	t.Parallel()
+	ss, err := sender.Load(sender.Options{Key: "k", ResolveKeys: true})
+	require.NoError(t, err)
+	require.Len(t, ss, 1)
+	s := ss[0]
+	require.Equal(t, "default", s.ID)
+	require.Equal(t, mmapi.Provider360, s.Provider)
+	require.Equal(t, sender.Default360BaseURL, s.BaseURL)
+	require.EqualValues(t, 80, s.Rate)
+	require.Equal(t, 8, s.Burst)
+	require.Equal(t, "k", s.Key())
+	require.Equal(t, "https://waba-v2.360dialog.io/marketing_messages", s.Endpoint().URL())
+
+	_, err = sender.Load(sender.Options{ResolveKeys: true})
+	require.ErrorContains(t, err, "MMLITE_API_KEY is empty")
+	_, err = sender.Load(sender.Options{Key: "k", Rate: -3})
+	require.ErrorContains(t, err, "rate must be > 0")
+	_, err = sender.Load(sender.Options{Key: "k", BaseURL: "ftp://x"})
+	require.ErrorContains(t, err, "base_url must be an http(s) URL")
+	ss, err = sender.Load(sender.Options{})
+	require.NoError(t, err, "without ResolveKeys a missing key is fine")
+	require.Empty(t, ss[0].Key())
+}
+
+func TestLoad_File(t *testing.T) {
+	t.Parallel()
+	keyFile := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("file-key\n"), 0o600))
+	p := writeFile(t, fmt.Sprintf(`
+senders:
+  - id: default
+    api_key_env: D360_KEY_DEFAULT
+    rate: 80
+    phone_number_id: "106540352242922"
+    waba_id: "102290129340398"
+  - id: eu.shop
+    base_url: http://127.0.0.1:9999
+    api_key_file: %s
+    rate: 5
+    burst: 2
+  - id: meta
+    provider: meta
+    api_key_env: META_TOKEN
+    rate: 1000
+    phone_number_id: "1065"
+    require_onboarding: true
+`, keyFile))
+	ss, err := sender.Load(sender.Options{File: p, ResolveKeys: true, BaseURL: "http://fake:8081",
+		Getenv: env(map[string]string{"D360_KEY_DEFAULT": " k1 ", "META_TOKEN": "tok"})})
+	require.NoError(t, err)
+	require.Len(t, ss, 3)
+	require.Equal(t, "k1", ss[0].Key())
+	require.Equal(t, "http://fake:8081", ss[0].BaseURL)
+	require.Equal(t, "file-key", ss[1].Key())
+	require.Equal(t, 2, ss[1].Burst)
+	require.Equal(t, "http://127.0.0.1:9999/marketing_messages", ss[1].Endpoint().URL())
+	require.Equal(t, mmapi.ProviderMeta, ss[2].Provider)
+	require.Equal(t, "http://fake:8081/1065/marketing_messages", ss[2].Endpoint().URL())
+	require.True(t, ss[2].RequireOnboarding)
+
+	// The api does not need keys: files and variables are not read.
+	ss, err = sender.Load(sender.Options{File: p, Getenv: env(nil)})
+	require.NoError(t, err)
+	require.Empty(t, ss[1].Key())
+}
+
+func TestLoad_FileErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ body, want string }{
+		{"senders: [", "invalid YAML"},
+		{"other: 1", "invalid YAML"},
+		{"senders: []", "no senders"},
+		{"senders:\n  - just-a-string", "want a mapping"},
+		{"senders:\n  - id: a\n    api_key: secret\n    rate: 1", "line 2: senders[0]: api_key must not be written in the file"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 0", "line 2: senders[0] (a): rate must be > 0"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n  - id: b\n    api_key_env: K\n    rate: -1", "line 5: senders[1] (b): rate must be > 0"},
+		{"senders:\n  - id: 'a b'\n    api_key_env: K\n    rate: 1", "id must be 1-64"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    colour: red", `line 5: senders[0]: unknown field "colour"`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: fast", "cannot unmarshal"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: twilio", `provider must be "360dialog" or "meta"`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: meta", "phone_number_id is required"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    burst: -1", "burst must be >= 1"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n  - id: a\n    api_key_env: K\n    rate: 1", `id "a" already declared by senders[0]`},
+		{"senders:\n  - id: a\n    api_key_env: EMPTY\n    rate: 1", "api_key_env EMPTY is empty"},
+		{"senders:\n  - id: a\n    rate: 1", "no key"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    api_key_file: /x\n    rate: 1", "not both"},
+		{"senders:\n  - id: a\n    api_key_file: /does/not/exist\n    rate: 1", "api_key_file"},
+	}
+	for _, tc := range cases {
+		_, err := sender.Load(sender.Options{File: writeFile(t, tc.body), ResolveKeys: true, Getenv: env(map[string]string{"K": "k"})})
+		require.ErrorContains(t, err, tc.want, tc.body)
+		require.Contains(t, err.Error(), "senders.yaml", "errors name the file")
+	}
+	_, err := sender.Load(sender.Options{File: "/does/not/exist.yaml"})
+	require.Error(t, err)
+}
+
+func TestSender_NeverPrintsKey(t *testing.T) {
+	t.Parallel()
+	ss, err := sender.Load(sender.Options{Key: "super-secret-key", ResolveKeys: true})
+	require.NoError(t, err)
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "sender", ss[0], "endpoint", ss[0].Endpoint())
+	require.NotContains(t, b.String(), "super-secret-key")
+	require.NotContains(t, fmt.Sprintf("%v %+v", ss[0].Endpoint(), ss[0].Endpoint()), "super-secret-key")
+}

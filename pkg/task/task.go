@@ -1,0 +1,162 @@
+// Package task is the contract between producers, workers and upstream
+// consumers in Redis: task type names, queue names and payloads. Producers
+// and workers of different versions meet here, so the wire JSON is pinned by
+// tests; change it only with a migration note.
+package task
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+)
+
+// Task types.
+const (
+	// TypeSend is one recipient of one campaign, consumed by workers.
+	TypeSend = "mmlite:send"
+	// TypeResult is one recipient's final outcome, for upstream consumers.
+	TypeResult = "mmlite:result"
+	// TypeStatus is one delivery event from a webhook, for upstream consumers.
+	TypeStatus = "mmlite:status"
+	// TypeCampaign says a campaign reached a final state (completed or cancelled).
+	TypeCampaign = "mmlite:campaign"
+)
+
+// Queues.
+const (
+	// SendQueue holds the send jobs. Its name is also the Redis hash tag of
+	// every mmlite key, so campaign state lives in the same cluster slot as
+	// the jobs and Lua scripts can touch both.
+	SendQueue = "mmlite"
+	// DefaultResultsQueue receives results, statuses and campaign events.
+	DefaultResultsQueue = "mmlite-results"
+)
+
+// Send is the payload of TypeSend. Its keys are short because a million of
+// them wait in Redis at once; the campaign definition is stored once, not here.
+type Send struct {
+	Campaign   string            `json:"c"`
+	Sender     string            `json:"s,omitempty"` // "" means "default"
+	To         string            `json:"to"`
+	Components []mmapi.Component `json:"p,omitempty"` // the recipient's own template parameters
+	Metadata   map[string]string `json:"m,omitempty"` // echoed in the result
+	ExpiresAt  int64             `json:"e,omitempty"` // unix seconds; 0 = no expiry
+}
+
+// SenderID returns the sender, "default" when the payload names none.
+func (s *Send) SenderID() string {
+	if s.Sender == "" {
+		return "default"
+	}
+	return s.Sender
+}
+
+// Expired reports whether the job may no longer be sent at now.
+func (s *Send) Expired(now time.Time) bool {
+	return s.ExpiresAt != 0 && now.Unix() >= s.ExpiresAt
+}
+
+// SendID is the asynq task id of a send job: at most one job per recipient.
+func SendID(campaign, to string) string { return campaign + ":" + to }
+
+// DecodeSend parses a TypeSend payload and checks the fields a job cannot do without.
+func DecodeSend(b []byte) (*Send, error) {
+	var s Send
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("task: decode %s payload: %w", TypeSend, err)
+	}
+	if s.Campaign == "" || s.To == "" {
+		return nil, fmt.Errorf("task: %s payload without campaign or recipient", TypeSend)
+	}
+	return &s, nil
+}
+
+// Final outcomes of a recipient, the Result.Status values.
+const (
+	StatusSent      = "sent"
+	StatusFailed    = "failed"
+	StatusExpired   = "expired"
+	StatusCancelled = "cancelled"
+	StatusUnknown   = "unknown"
+)
+
+// FinalStatuses lists the Result.Status values, for metrics and counts.
+var FinalStatuses = []string{StatusSent, StatusFailed, StatusExpired, StatusCancelled, StatusUnknown}
+
+// Result is the payload of TypeResult: one per recipient, once it has a final outcome.
+type Result struct {
+	CampaignID    string            `json:"campaign_id"`
+	To            string            `json:"to"`
+	Sender        string            `json:"sender"`
+	Status        string            `json:"status"`
+	WAMID         string            `json:"wamid"`
+	MessageStatus string            `json:"message_status"`
+	Error         *Error            `json:"error"`
+	Attempts      int               `json:"attempts"`
+	FinishedAt    time.Time         `json:"finished_at"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+// Error explains a failure. Class is mmlite's reading of it (see the README's
+// classification table); Code is Meta's error code, 0 when there was none.
+type Error struct {
+	Code       int    `json:"code"`
+	Title      string `json:"title"`
+	Details    string `json:"details"`
+	HTTPStatus int    `json:"http_status"`
+	Class      string `json:"class,omitempty"`
+}
+
+// ErrorFrom converts a client error; nil stays nil.
+func ErrorFrom(e *mmapi.Error) *Error {
+	if e == nil {
+		return nil
+	}
+	title := e.Title
+	if e.Err != nil && title == "" {
+		title = e.Err.Error()
+	}
+	return &Error{Code: e.Code, Title: title, Details: e.Details, HTTPStatus: e.HTTPStatus, Class: e.Class.String()}
+}
+
+// ResultID is the asynq task id of a result, so a result is enqueued once.
+func ResultID(campaign, to string) string { return campaign + ":" + to }
+
+// StatusEvent is the payload of TypeStatus: one delivery event from a webhook.
+type StatusEvent struct {
+	CampaignID      string    `json:"campaign_id"`
+	To              string    `json:"to"`
+	WAMID           string    `json:"wamid"`
+	Status          string    `json:"status"`
+	PricingCategory string    `json:"pricing_category"`
+	Timestamp       time.Time `json:"timestamp"`
+	Error           *Error    `json:"error"`
+}
+
+// CampaignEvent is the payload of TypeCampaign, emitted once when a campaign
+// reaches a final state: completed (every recipient has a final outcome) or
+// cancelled (every remaining recipient got a cancelled result).
+type CampaignEvent struct {
+	CampaignID string    `json:"campaign_id"`
+	State      string    `json:"state"`
+	Counts     Counts    `json:"counts"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// Counts are a campaign's per-recipient tallies, exact under concurrency.
+type Counts struct {
+	Enqueued  int64 `json:"enqueued"`
+	Sent      int64 `json:"sent"`
+	Failed    int64 `json:"failed"`
+	Expired   int64 `json:"expired"`
+	Cancelled int64 `json:"cancelled"`
+	Unknown   int64 `json:"unknown"`
+	Delivered int64 `json:"delivered"`
+	Read      int64 `json:"read"`
+	Fallback  int64 `json:"fallback"`
+}
+
+// Final is the number of recipients with a final outcome.
+func (c Counts) Final() int64 { return c.Sent + c.Failed + c.Expired + c.Cancelled + c.Unknown }

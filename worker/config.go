@@ -1,0 +1,103 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/ratelimit"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is everything a worker needs. Zero fields get the defaults below.
+type Config struct {
+	Redis        asynq.RedisConnOpt
+	Queue        string // send queue; default task.SendQueue
+	ResultsQueue string // default task.DefaultResultsQueue
+	Senders      []*sender.Sender
+
+	Concurrency     int           // concurrent sends; default 100
+	HTTPTimeout     time.Duration // one API call; default 15s
+	ShutdownTimeout time.Duration // finish in-flight sends on stop; default 30s, above HTTPTimeout
+	MaxWait         time.Duration // longest rate-limit wait inside a job before it is rescheduled; default 2s
+	RetryBase       time.Duration // first transient backoff; default 2s
+	RetryMax        time.Duration // longest transient backoff; default 5m
+	AtLeastOnce     bool          // resend when an earlier attempt's outcome is unknown
+	// ForwardInterval is how often asynq moves due scheduled jobs to pending; default 1s.
+	ForwardInterval time.Duration
+
+	MetricsAddr string // /metrics and /healthz; "" = do not serve
+	Logger      *slog.Logger
+	// Registry receives the worker's metrics; a new one when nil.
+	Registry *prometheus.Registry
+	// HTTPClient overrides the client built from HTTPTimeout (tests).
+	HTTPClient *http.Client
+	// Limiter overrides the per-process limiter (tests, fleet limiter).
+	Limiter ratelimit.Limiter
+}
+
+// Defaults.
+const (
+	DefaultConcurrency     = 100
+	DefaultHTTPTimeout     = 15 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultMaxWait         = 2 * time.Second
+	DefaultRetryBase       = 2 * time.Second
+	DefaultRetryMax        = 5 * time.Minute
+)
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.Queue == "" {
+		c.Queue = task.SendQueue
+	}
+	if c.ResultsQueue == "" {
+		c.ResultsQueue = task.DefaultResultsQueue
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	def(&c.HTTPTimeout, DefaultHTTPTimeout)
+	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.MaxWait, DefaultMaxWait)
+	def(&c.RetryBase, DefaultRetryBase)
+	def(&c.RetryMax, DefaultRetryMax)
+	def(&c.ForwardInterval, time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate fills the defaults and checks the config, naming the setting.
+func (c *Config) Validate() error {
+	c.setDefaults()
+	switch {
+	case c.Redis == nil:
+		return errors.New("worker: MMLITE_REDIS_URL is required")
+	case len(c.Senders) == 0:
+		return errors.New("worker: no senders: set MMLITE_API_KEY or MMLITE_SENDERS_FILE")
+	case c.Concurrency < 1:
+		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
+	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase:
+		return errors.New("worker: durations must be positive and the retry maximum above its base")
+	case c.ShutdownTimeout <= c.HTTPTimeout:
+		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s), so that in-flight sends finish on stop", c.ShutdownTimeout, c.HTTPTimeout)
+	case c.Queue == c.ResultsQueue:
+		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+	}
+	for _, s := range c.Senders {
+		if s.Key() == "" {
+			return fmt.Errorf("worker: sender %s has no API key", s.ID)
+		}
+	}
+	return nil
+}

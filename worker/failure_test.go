@@ -1,0 +1,181 @@
+package worker_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestWorker_CampaignFatalStopsTheRestWithoutSending(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{Templates: []string{"other_template"}}) // spring_sale does not exist: 132001
+	c := b.register(t, campaign.Campaign{})
+	tos := recipients(30)
+	b.enqueue(t, sends(c.ID, tos)...)
+	cfg := b.config()
+	cfg.Concurrency = 1 // one send at a time, so that the first failure stops the rest
+	var logs syncBuffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	b.start(t, cfg)
+
+	results := b.waitResults(t, len(tos), 20*time.Second)
+	for _, r := range results {
+		require.Equal(t, task.StatusFailed, r.Status)
+		require.Equal(t, 132001, r.Error.Code)
+		require.Equal(t, "campaign_fatal", r.Error.Class)
+	}
+	require.EqualValues(t, 1, b.fake.Stats().Requests, "only the first recipient is sent to")
+	require.Equal(t, 1, strings.Count(logs.String(), "campaign stopped"), "one clear line per campaign")
+	require.NotContains(t, logs.String(), tos[0], "phone numbers are masked in logs")
+	require.NotContains(t, logs.String(), testKey)
+	st := b.status(t, c.ID)
+	require.EqualValues(t, len(tos), st.Counts.Failed)
+	require.Equal(t, 132001, st.Error.Code)
+}
+
+func TestWorker_BadJobsAreArchivedAndReported(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{})
+	enqueueRaw := func(typ, id string, payload []byte) {
+		_, err := b.client.Enqueue(asynq.NewTask(typ, payload), asynq.Queue(b.r.Queue), asynq.TaskID(id))
+		require.NoError(t, err)
+		if strings.HasPrefix(id, c.ID+":") {
+			require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(c.ID), "enqueued", 1).Err())
+		}
+	}
+	enqueueRaw(task.TypeSend, c.ID+":441111111111", []byte(`{not json`))
+	enqueueRaw(task.TypeSend, c.ID+":442222222222", []byte(`{"c":"`+c.ID+`","s":"nobody","to":"442222222222"}`))
+	enqueueRaw(task.TypeSend, "no-such-campaign:443333333333", []byte(`{"c":"no-such-campaign","to":"443333333333"}`))
+	enqueueRaw("mmlite:unknown", "other-1", []byte(`{}`))
+	b.enqueue(t, sends(c.ID, []string{"444444444444"})...)
+	b.start(t, b.config())
+
+	results := b.waitResults(t, 4, 20*time.Second)
+	byTo := map[string]task.Result{}
+	for _, r := range results {
+		byTo[r.To] = r
+	}
+	require.Equal(t, task.StatusSent, byTo["444444444444"].Status, "the worker keeps working")
+	for _, to := range []string{"441111111111", "442222222222", "443333333333"} {
+		r := byTo[to]
+		require.Equal(t, task.StatusFailed, r.Status, to)
+		require.Equal(t, "bad_job", r.Error.Class, to)
+	}
+	require.Contains(t, byTo["442222222222"].Error.Title, `sender "nobody" is not configured`)
+	require.Eventually(t, func() bool {
+		archived, err := b.inspector.ListArchivedTasks(b.r.Queue)
+		return err == nil && len(archived) == 4
+	}, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, 1, b.fake.Stats().Recipients)
+	require.Eventually(t, func() bool { return b.status(t, c.ID).State == campaign.StateCompleted }, 5*time.Second, 20*time.Millisecond,
+		"bad jobs count as failed, so the campaign can complete")
+}
+
+func TestWorker_ThrottlingSpendsNoRetries(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{Seed: 3, Errors: []fakeapi.ErrorRule{{Share: 0.7, Code: 130429}}})
+	c := b.register(t, campaign.Campaign{})
+	tos := recipients(10)
+	for _, j := range sends(c.ID, tos) {
+		p, _ := json.Marshal(j)
+		_, err := b.client.Enqueue(asynq.NewTask(task.TypeSend, p), asynq.Queue(b.r.Queue), asynq.TaskID(task.SendID(c.ID, j.To)), asynq.MaxRetry(1))
+		require.NoError(t, err)
+	}
+	require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(c.ID), "enqueued", int64(len(tos))).Err())
+	b.start(t, b.config())
+	for _, r := range b.waitResults(t, len(tos), 60*time.Second) {
+		require.Equal(t, task.StatusSent, r.Status, "throttled %d times with no retry to spend", r.Attempts-1)
+	}
+}
+
+func TestWorker_MetaProvider(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{Sender: "meta"})
+	s := &sender.Sender{ID: "meta", Provider: mmapi.ProviderMeta, BaseURL: b.api.URL + "/v23.0", Rate: 100, Burst: 10, PhoneNumberID: "106540352242922"}
+	s.SetKey(testKey)
+	cfg := b.config()
+	cfg.Senders = append(cfg.Senders, s)
+	b.enqueue(t, task.Send{Campaign: c.ID, Sender: "meta", To: "441234567890"})
+	b.start(t, cfg)
+	r := b.waitResults(t, 1, 20*time.Second)[0]
+	require.Equal(t, task.StatusSent, r.Status)
+	require.Equal(t, "meta", r.Sender)
+}
+
+func TestWorker_MetricsAndHealth(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{})
+	b.enqueue(t, sends(c.ID, recipients(3))...)
+	w := b.start(t, b.config())
+	b.waitResults(t, 3, 20*time.Second)
+
+	srv, err := metrics.Listen("127.0.0.1:0", metrics.Mux(w.Registry(), w.Ready), nil)
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(b.ctx, time.Second) }()
+	body := get(t, "http://"+srv.Addr()+"/metrics")
+	for _, want := range []string{
+		`mmlite_messages_total{sender="default",status="sent"} 3`,
+		`mmlite_api_requests_total{class="ok",sender="default"} 3`,
+		`mmlite_api_request_duration_seconds_count{sender="default"} 3`,
+		`mmlite_ratelimit_wait_seconds_bucket`,
+		`asynq_queue_tasks{queue="` + b.r.Results + `",state="pending"} 4`, // 3 results and the campaign event
+		`go_goroutines`,
+	} {
+		require.True(t, strings.Contains(body, want), "/metrics has no %s", want)
+	}
+	require.NotContains(t, body, "441234", "no phone number in any label")
+	require.NotContains(t, body, c.ID, "no campaign id in any label")
+	require.Equal(t, "ok\n", get(t, "http://"+srv.Addr()+"/healthz"))
+	require.Equal(t, "ok\n", get(t, "http://"+srv.Addr()+"/readyz"))
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "promtool check metrics: %s", out)
+	} else {
+		t.Log("promtool not installed: skipping promtool check metrics")
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	return string(b)
+}

@@ -1,0 +1,206 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/phone"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+)
+
+// job is one send job with what it needs.
+type job struct {
+	id       string
+	send     *task.Send
+	sender   *sender.Sender
+	campaign *campaign.Campaign
+	retried  int // failed attempts so far (asynq's count)
+	maxRetry int
+	attempts int // sends made so far, from the ledger
+	delays   int // per-recipient delays so far, from the ledger
+}
+
+func (j *job) log() slog.Attr {
+	return slog.Group("job", slog.String("campaign", j.send.Campaign), slog.String("to", phone.Mask(j.send.To)),
+		slog.String("sender", j.send.SenderID()))
+}
+
+// ProcessTask implements asynq.Handler for the send queue.
+func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	if t.Type() != task.TypeSend {
+		w.m.badJobs.WithLabelValues(badType).Inc()
+		w.log.Error("job of unknown type archived", "type", t.Type())
+		return fmt.Errorf("worker: unknown task type %q: %w", t.Type(), asynq.SkipRetry)
+	}
+	j, err := w.load(ctx, t)
+	if err != nil {
+		return err
+	}
+	if j.send.Expired(time.Now()) {
+		return w.finish(ctx, j, verdict{status: task.StatusExpired})
+	}
+	if err := w.waitTurn(ctx, j); err != nil {
+		return err
+	}
+	if j.send.Expired(time.Now()) {
+		return w.finish(ctx, j, verdict{status: task.StatusExpired})
+	}
+	cl, err := w.store.Claim(ctx, j.send.Campaign, j.send.To, campaign.ClaimOptions{StaleAfter: w.staleAfter(), AtLeastOnce: w.cfg.AtLeastOnce})
+	if err != nil {
+		return err
+	}
+	j.attempts, j.delays = cl.Attempts, cl.Delays
+	switch cl.Verdict {
+	case campaign.Claimed:
+		return w.send(ctx, j)
+	case campaign.Final:
+		return w.reemit(ctx, j, cl.Prior)
+	case campaign.Busy:
+		return w.reschedule(j, jitter(cl.RetryIn, time.Second), reasonInFlight, errors.New("an earlier attempt may still be in flight"))
+	case campaign.Stale:
+		return w.finish(ctx, j, verdict{status: task.StatusUnknown, err: &mmapi.Error{Class: mmapi.ClassAmbiguous,
+			Title: "an earlier attempt did not finish (worker stopped or lease lost); the message may have been sent"}})
+	case campaign.Paused:
+		return w.reschedule(j, jitter(10*time.Second, 5*time.Second), reasonPaused, fmt.Errorf("campaign paused: %s", cl.Reason))
+	case campaign.Cancelled:
+		return w.finish(ctx, j, verdict{status: task.StatusCancelled})
+	case campaign.Fatal:
+		return w.finish(ctx, j, verdict{status: task.StatusFailed, err: fatalError(cl.Error)})
+	}
+	return w.badJob(ctx, j.id, j.send, badCampaign, fmt.Errorf("campaign %s has no state in Redis", j.send.Campaign))
+}
+
+// load decodes the job and finds its sender and campaign.
+func (w *Worker) load(ctx context.Context, t *asynq.Task) (*job, error) {
+	id, _ := asynq.GetTaskID(ctx)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	s, err := task.DecodeSend(t.Payload())
+	if err != nil {
+		return nil, w.badJob(ctx, id, sendFromID(id), badPayload, err)
+	}
+	snd := w.senders[s.SenderID()]
+	if snd == nil {
+		return nil, w.badJob(ctx, id, s, badSender, fmt.Errorf("sender %q is not configured in this worker", s.SenderID()))
+	}
+	c, err := w.campaigns.get(ctx, s.Campaign)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return nil, w.badJob(ctx, id, s, badCampaign, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &job{id: id, send: s, sender: snd, campaign: c, retried: retried, maxRetry: maxRetry}, nil
+}
+
+// waitTurn waits for the sender's next slot, or puts the job back when the
+// slot is further away than MaxWait, without spending a retry.
+func (w *Worker) waitTurn(ctx context.Context, j *job) error {
+	wait, ok, err := w.limiter.Reserve(ctx, j.sender.ID, w.cfg.MaxWait)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return w.reschedule(j, jitter(wait, wait/2+100*time.Millisecond), reasonRateLimit, errors.New("sender at its rate limit"))
+	}
+	w.m.wait.WithLabelValues(j.sender.ID).Observe(wait.Seconds())
+	if wait <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// send calls the API once and acts on the outcome.
+func (w *Worker) send(ctx context.Context, j *job) error {
+	msg := j.campaign.Message(j.send.To, j.send.Components)
+	start := time.Now()
+	w.m.inflight.Inc()
+	resp, err := w.client.Send(ctx, j.sender.Endpoint(), msg)
+	w.m.inflight.Dec()
+	w.m.duration.WithLabelValues(j.sender.ID).Observe(time.Since(start).Seconds())
+	if err == nil {
+		w.m.requests.WithLabelValues(j.sender.ID, mmapi.ClassOK.String()).Inc()
+		return w.finish(ctx, j, verdict{status: task.StatusSent}, resp)
+	}
+	var e *mmapi.Error
+	if !errors.As(err, &e) { // the message could not even be built: nothing was sent
+		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
+	}
+	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
+	v := w.decide(j, e)
+	if v.throttle {
+		w.m.throttled.WithLabelValues(j.sender.ID).Inc()
+		w.limiter.Throttled(ctx, j.sender.ID, e.RetryAfter)
+		w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
+	}
+	if v.fatal {
+		w.stopCampaign(ctx, j, e)
+	}
+	if v.status != "" {
+		return w.finish(ctx, j, v)
+	}
+	// Not sent: give the claim back so that the retry may send.
+	if err := w.store.Release(ctx, j.send.Campaign, j.send.To, v.delays); err != nil {
+		return err
+	}
+	if !v.retry.failure {
+		w.m.rescheduled.WithLabelValues(j.sender.ID, v.retry.reason).Inc()
+	}
+	w.log.Debug("send will be retried", j.log(), "class", e.Class.String(), "code", e.Code, "in", v.retry.delay)
+	return v.retry
+}
+
+// reschedule puts the job back without spending a retry.
+func (w *Worker) reschedule(j *job, d time.Duration, reason string, err error) error {
+	w.m.rescheduled.WithLabelValues(j.sender.ID, reason).Inc()
+	return &retryError{delay: d, reason: reason, err: err}
+}
+
+// stopCampaign records a campaign-fatal error once and says so once.
+func (w *Worker) stopCampaign(ctx context.Context, j *job, e *mmapi.Error) {
+	first, err := w.store.SetFatal(ctx, j.send.Campaign, task.ErrorFrom(e))
+	if err != nil {
+		w.log.Error("could not record campaign-fatal error", j.log(), "err", err)
+		return
+	}
+	if first {
+		w.log.Error("campaign stopped: every further send would fail the same way; its remaining recipients fail without a send",
+			"campaign", j.send.Campaign, "sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "error", e.Title)
+	}
+}
+
+// fatalError turns a recorded campaign-fatal error back into a client error.
+func fatalError(e *task.Error) *mmapi.Error {
+	if e == nil {
+		return &mmapi.Error{Class: mmapi.ClassCampaignFatal, Title: "campaign stopped"}
+	}
+	return &mmapi.Error{Class: mmapi.ClassCampaignFatal, Code: e.Code, HasCode: e.Code != 0, Title: e.Title,
+		Details: e.Details, HTTPStatus: e.HTTPStatus}
+}
+
+// staleAfter is how old a claim must be before it cannot still be in flight.
+func (w *Worker) staleAfter() time.Duration { return w.cfg.HTTPTimeout + w.cfg.MaxWait + 5*time.Second }
+
+// sendFromID recovers campaign and recipient from a task id "campaign:to".
+func sendFromID(id string) *task.Send {
+	c, to, ok := strings.Cut(id, ":")
+	if !ok {
+		return nil
+	}
+	return &task.Send{Campaign: c, To: to}
+}

@@ -1,0 +1,75 @@
+package worker
+
+import (
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// workerMetrics are the worker's own; labels never carry a phone number, a wamid
+// or a campaign id.
+type workerMetrics struct {
+	messages    *prometheus.CounterVec   // sender, status
+	requests    *prometheus.CounterVec   // sender, class
+	duration    *prometheus.HistogramVec // sender
+	wait        *prometheus.HistogramVec // sender
+	rate        *prometheus.GaugeVec     // sender
+	throttled   *prometheus.CounterVec   // sender
+	rescheduled *prometheus.CounterVec   // sender, reason
+	badJobs     *prometheus.CounterVec   // reason
+	inflight    prometheus.Gauge
+}
+
+// Reasons a job goes back to the queue without spending a retry.
+const (
+	reasonRateLimit = "rate_limit"
+	reasonThrottled = "throttled"
+	reasonRecipient = "recipient_delay"
+	reasonInFlight  = "in_flight"
+	reasonPaused    = "paused"
+)
+
+func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
+	m := &workerMetrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_messages_total",
+			Help: "Recipients that reached a final outcome, by sender and status (sent, failed, expired, cancelled, unknown)."},
+			[]string{"sender", "status"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_api_requests_total",
+			Help: "Calls to /marketing_messages by sender and outcome class."}, []string{"sender", "class"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_api_request_duration_seconds",
+			Help:    "Duration of calls to /marketing_messages.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"sender"}),
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_ratelimit_wait_seconds",
+			Help:    "Time a send waited for its sender's rate limit inside the worker.",
+			Buckets: []float64{0, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5}}, []string{"sender"}),
+		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mmlite_sender_rate",
+			Help: "Effective send rate per sender in messages per second (lowered after provider throttling)."}, []string{"sender"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_throttled_total",
+			Help: "Provider throttling answers (130429, 80007, 4, 429, 360dialog rate limit) by sender."}, []string{"sender"}),
+		rescheduled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_rescheduled_total",
+			Help: "Jobs put back in the queue without spending a retry, by sender and reason."}, []string{"sender", "reason"}),
+		badJobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_bad_jobs_total",
+			Help: "Jobs archived because they cannot be sent (undecodable payload, unknown sender or campaign)."}, []string{"reason"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mmlite_sends_in_flight",
+			Help: "Calls to /marketing_messages in progress in this process."}),
+	}
+	reg.MustRegister(m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled, m.badJobs, m.inflight)
+	for _, s := range senders {
+		for _, st := range task.FinalStatuses {
+			m.messages.WithLabelValues(s, st)
+		}
+		for _, c := range mmapi.Classes() {
+			m.requests.WithLabelValues(s, c.String())
+		}
+		for _, r := range []string{reasonRateLimit, reasonThrottled, reasonRecipient, reasonInFlight, reasonPaused} {
+			m.rescheduled.WithLabelValues(s, r)
+		}
+		m.duration.WithLabelValues(s)
+		m.wait.WithLabelValues(s)
+		m.throttled.WithLabelValues(s)
+	}
+	for _, r := range []string{badPayload, badSender, badCampaign} {
+		m.badJobs.WithLabelValues(r)
+	}
+	return m
+}

@@ -1,0 +1,161 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/phone"
+	"github.com/mmlite/mmlite/pkg/task"
+)
+
+// Why a job is bad (the mmlite_bad_jobs_total reason).
+const (
+	badPayload  = "payload"
+	badSender   = "sender"
+	badCampaign = "campaign"
+	badType     = "type"
+)
+
+// finish records a final outcome once, reports it, and tells asynq what to
+// do with the job: failed jobs are archived for inspection, others are done.
+func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.Response) error {
+	o := campaign.Outcome{Status: v.status, Attempts: j.attempts, FinishedAt: time.Now().UnixMilli(), Error: task.ErrorFrom(v.err)}
+	if len(resp) > 0 {
+		o.WAMID, o.MessageStatus = resp[0].WAMID(), resp[0].MessageStatus()
+	}
+	settled, err := w.store.Settle(ctx, j.send.Campaign, j.send.To, o)
+	if err != nil {
+		return err
+	}
+	if settled == campaign.Duplicate {
+		w.log.Warn("outcome already recorded by another attempt; not reported again", j.log(), "status", v.status)
+		return nil
+	}
+	if err := w.report(ctx, j.send, j.sender.ID, o); err != nil {
+		return err
+	}
+	if settled == campaign.Completed {
+		w.announce(ctx, j.send.Campaign)
+	}
+	return outcomeErr(o)
+}
+
+// reemit reports an outcome recorded by an earlier run that stopped before
+// its result was enqueued; the result's task id keeps it from being doubled.
+func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error {
+	w.log.Info("job ran again after its outcome was recorded; making sure its result is reported", j.log(), "status", o.Status)
+	if err := w.emit(ctx, resultOf(j.send, j.sender.ID, *o)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// report enqueues the result, counts it and logs it.
+func (w *Worker) report(ctx context.Context, s *task.Send, senderID string, o campaign.Outcome) error {
+	if err := w.emit(ctx, resultOf(s, senderID, o)); err != nil {
+		return err
+	}
+	w.m.messages.WithLabelValues(senderID, o.Status).Inc()
+	attrs := []any{"campaign", s.Campaign, "to", phone.Mask(s.To), "sender", senderID, "status", o.Status, "attempts", o.Attempts}
+	if o.Error != nil {
+		attrs = append(attrs, "class", o.Error.Class, "code", o.Error.Code, "http_status", o.Error.HTTPStatus, "error", o.Error.Title)
+	}
+	if o.Status == task.StatusSent {
+		w.log.Debug("send finished", attrs...)
+	} else {
+		w.log.Info("send finished", attrs...)
+	}
+	return nil
+}
+
+func resultOf(s *task.Send, senderID string, o campaign.Outcome) *task.Result {
+	return &task.Result{CampaignID: s.Campaign, To: s.To, Sender: senderID, Status: o.Status, WAMID: o.WAMID,
+		MessageStatus: o.MessageStatus, Error: o.Error, Attempts: o.Attempts,
+		FinishedAt: time.UnixMilli(o.FinishedAt).UTC(), Metadata: s.Metadata}
+}
+
+// emit enqueues a result once: its task id is the recipient's.
+func (w *Worker) emit(ctx context.Context, r *task.Result) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("worker: encode result: %w", err)
+	}
+	_, err = w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeResult, b), asynq.Queue(w.cfg.ResultsQueue),
+		asynq.TaskID(task.ResultID(r.CampaignID, r.To)), asynq.MaxRetry(resultMaxRetry))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("worker: enqueue result: %w", err)
+	}
+	return nil
+}
+
+// resultMaxRetry is how often a consumer may fail a result before asynq archives it.
+const resultMaxRetry = 25
+
+// announce emits the campaign's final event once it has no outstanding recipient.
+func (w *Worker) announce(ctx context.Context, id string) {
+	st, err := w.store.Status(ctx, id)
+	if err != nil {
+		w.log.Error("campaign finished, but its status could not be read", "campaign", id, "err", err)
+		return
+	}
+	ev := task.CampaignEvent{CampaignID: id, State: st.State, Counts: st.Counts, FinishedAt: time.Now().UTC()}
+	if st.FinishedAt != nil {
+		ev.FinishedAt = *st.FinishedAt
+	}
+	b, _ := json.Marshal(ev)
+	_, err = w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeCampaign, b), asynq.Queue(w.cfg.ResultsQueue),
+		asynq.TaskID("campaign:"+id+":"+st.State), asynq.MaxRetry(resultMaxRetry))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		w.log.Error("could not announce the campaign's final state", "campaign", id, "err", err)
+		return
+	}
+	w.log.Info("campaign finished", "campaign", id, "state", st.State, "sent", st.Counts.Sent,
+		"failed", st.Counts.Failed, "expired", st.Counts.Expired, "unknown", st.Counts.Unknown, "cancelled", st.Counts.Cancelled)
+}
+
+// outcomeErr archives failed jobs, so that asynqmon shows them with their
+// error; every other final outcome simply completes the job.
+func outcomeErr(o campaign.Outcome) error {
+	if o.Status != task.StatusFailed {
+		return nil
+	}
+	reason := "failed"
+	if o.Error != nil {
+		reason = fmt.Sprintf("failed: %s: code %d: %s", o.Error.Class, o.Error.Code, o.Error.Title)
+	}
+	return fmt.Errorf("%s: %w", reason, asynq.SkipRetry)
+}
+
+// badJob archives a job that can never be sent, and reports it as failed
+// when it names a campaign and recipient.
+func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason string, cause error) error {
+	w.m.badJobs.WithLabelValues(reason).Inc()
+	w.log.Error("bad job archived", "reason", reason, "err", cause)
+	if s != nil {
+		senderID := "unknown"
+		if w.senders[s.SenderID()] != nil {
+			senderID = s.SenderID()
+		}
+		o := campaign.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
+			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: "bad_job"}}
+		settled, err := w.store.Settle(ctx, s.Campaign, s.To, o)
+		if err != nil {
+			return err
+		}
+		if settled != campaign.Duplicate {
+			if err := w.report(ctx, s, senderID, o); err != nil {
+				return err
+			}
+		}
+		if settled == campaign.Completed {
+			w.announce(ctx, s.Campaign)
+		}
+	}
+	return fmt.Errorf("bad job (%s): %v: %w", reason, cause, asynq.SkipRetry)
+}

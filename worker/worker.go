@@ -1,0 +1,174 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/ratelimit"
+	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// Worker sends jobs. Create it with New, then Start and Shutdown, or Run.
+type Worker struct {
+	cfg       Config
+	log       *slog.Logger
+	srv       *asynq.Server
+	results   *asynq.Client
+	rdb       redis.UniversalClient
+	store     *campaign.Store
+	senders   map[string]*sender.Sender
+	client    *mmapi.Client
+	limiter   ratelimit.Limiter
+	campaigns *defCache
+	m         *workerMetrics
+	reg       *prometheus.Registry
+	redisErr  atomic.Pointer[error]
+}
+
+// New validates cfg and builds a worker; it connects to nothing yet.
+func New(cfg Config) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger, senders: map[string]*sender.Sender{}}
+	ids := make([]string, 0, len(cfg.Senders))
+	limits := map[string]ratelimit.Config{}
+	for _, s := range cfg.Senders {
+		w.senders[s.ID] = s
+		ids = append(ids, s.ID)
+		limits[s.ID] = ratelimit.Config{Rate: s.Rate, Burst: s.Burst}
+	}
+	w.limiter = cfg.Limiter
+	if w.limiter == nil {
+		w.limiter = ratelimit.NewLocal(limits)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.HTTPTimeout, Transport: transport(cfg.Concurrency)}
+	}
+	w.client = mmapi.NewClient(hc)
+	w.rdb = redisconn.Client(cfg.Redis)
+	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue))
+	w.campaigns = newDefCache(w.store)
+	w.results = asynq.NewClientFromRedisClient(w.rdb)
+	w.reg = cfg.Registry
+	if w.reg == nil {
+		w.reg = metrics.NewRegistry()
+	}
+	w.m = newMetrics(w.reg, ids)
+	for _, s := range cfg.Senders {
+		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
+	}
+	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
+	w.srv = asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   map[string]int{cfg.Queue: 1},
+		RetryDelayFunc:           retryDelay,
+		IsFailure:                isFailure,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		DelayedTaskCheckInterval: cfg.ForwardInterval,
+		TaskCheckInterval:        250 * time.Millisecond,
+		Logger:                   asynqLogger{cfg.Logger},
+		LogLevel:                 asynq.WarnLevel,
+		HealthCheckFunc: func(err error) {
+			w.redisErr.Store(&err)
+		},
+	})
+	return w, nil
+}
+
+func transport(conns int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = conns
+	t.MaxIdleConnsPerHost = conns
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return t
+}
+
+// Start publishes the senders' rates and starts consuming jobs.
+func (w *Worker) Start(ctx context.Context) error {
+	if err := w.publishSenders(ctx); err != nil {
+		return err
+	}
+	if err := w.srv.Start(asynq.HandlerFunc(w.ProcessTask)); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
+		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
+	return nil
+}
+
+// Shutdown stops taking jobs, lets in-flight sends finish within the
+// shutdown timeout (asynq hands back what does not), and closes connections.
+func (w *Worker) Shutdown() {
+	w.srv.Shutdown()
+	_ = w.results.Close()
+	_ = w.rdb.Close()
+	w.log.Info("worker stopped")
+}
+
+// Registry is where the worker's metrics are registered.
+func (w *Worker) Registry() *prometheus.Registry { return w.reg }
+
+// Ready reports whether Redis answered asynq's last health check.
+func (w *Worker) Ready(ctx context.Context) error {
+	if p := w.redisErr.Load(); p != nil && *p != nil {
+		return *p
+	}
+	return w.rdb.Ping(ctx).Err()
+}
+
+// publishSenders tells producers each sender's rate, for pacing.
+func (w *Worker) publishSenders(ctx context.Context) error {
+	vals := make([]any, 0, 2*len(w.senders))
+	for id, s := range w.senders {
+		b, _ := json.Marshal(map[string]any{"rate": s.Rate, "burst": s.Burst})
+		vals = append(vals, id, b)
+	}
+	if err := w.rdb.HSet(ctx, keyspace.New(w.cfg.Queue).Senders(), vals...).Err(); err != nil {
+		return fmt.Errorf("worker: publish senders: %w", err)
+	}
+	return nil
+}
+
+// Run starts a worker, serves its metrics, and shuts it down when ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	w, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	var srv *metrics.Server
+	if cfg.MetricsAddr != "" {
+		if srv, err = metrics.Listen(cfg.MetricsAddr, metrics.Mux(w.reg, w.Ready), cfg.Logger); err != nil {
+			return err
+		}
+	}
+	if err := w.Start(ctx); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	if srv != nil {
+		cfg.Logger.Info("serving metrics", "addr", srv.Addr())
+		go func() { errc <- srv.Serve(ctx, 5*time.Second) }()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	w.Shutdown()
+	return err
+}
