@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -141,7 +142,7 @@ func TestWorker_MetricsAndHealth(t *testing.T) {
 	w := b.start(t, b.config())
 	b.waitResults(t, 3, 20*time.Second)
 
-	srv, err := metrics.Listen("127.0.0.1:0", metrics.Mux(w.Registry(), w.Ready), nil)
+	srv, err := httpserve.Listen("127.0.0.1:0", metrics.Mux(w.Registry(), w.Ready), httpserve.Timeouts{})
 	require.NoError(t, err)
 	go func() { _ = srv.Serve(b.ctx, time.Second) }()
 	body := get(t, "http://"+srv.Addr()+"/metrics")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 
 	"github.com/mmlite/mmlite/pkg/phone"
 )
@@ -25,7 +26,16 @@ func (l asynqLogger) write(level slog.Level, args []any) {
 
 func (l asynqLogger) Debug(args ...any) { l.write(slog.LevelDebug, args) }
 func (l asynqLogger) Info(args ...any)  { l.write(slog.LevelInfo, args) }
-func (l asynqLogger) Warn(args ...any)  { l.write(slog.LevelWarn, args) }
+
+// Warn demotes asynq's "Retry exhausted" line to debug: asynq writes it for
+// every archived job, and the worker has already reported that outcome.
+func (l asynqLogger) Warn(args ...any) {
+	if len(args) > 0 && strings.HasPrefix(fmt.Sprint(args[0]), "Retry exhausted") {
+		l.write(slog.LevelDebug, args)
+		return
+	}
+	l.write(slog.LevelWarn, args)
+}
 func (l asynqLogger) Error(args ...any) { l.write(slog.LevelError, args) }
 
 // Fatal logs at error level; asynq calls it only from Server.Run, which the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -151,9 +152,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	var srv *metrics.Server
+	var srv *httpserve.Server
 	if cfg.MetricsAddr != "" {
-		if srv, err = metrics.Listen(cfg.MetricsAddr, metrics.Mux(w.reg, w.Ready), cfg.Logger); err != nil {
+		if srv, err = httpserve.Listen(cfg.MetricsAddr, metrics.Mux(w.reg, w.Ready), httpserve.Timeouts{}); err != nil {
 			return err
 		}
 	}

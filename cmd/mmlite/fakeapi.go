@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/urfave/cli/v3"
 )
 
@@ -60,7 +60,7 @@ func fakeapiCommand() *cli.Command {
 			}
 			fake.Start(ctx)
 			defer fake.Close()
-			srv, err := metrics.Listen(cmd.String("addr"), fake, log)
+			srv, err := httpserve.Listen(cmd.String("addr"), fake, httpserve.Timeouts{})
 			if err != nil {
 				return err
 			}

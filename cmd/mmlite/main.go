@@ -40,6 +40,8 @@ func app() *cli.Command {
 			"Run `mmlite demo` to see everything work on an embedded Redis and a fake API.",
 		Flags:           globalFlags(),
 		HideHelpCommand: true,
+		// main decides the exit status, so that tests can run commands in-process.
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Commands: []*cli.Command{
 			workerCommand(),
 			apiCommand(),

@@ -1,14 +1,10 @@
-// Package metrics serves /metrics and /healthz (and /readyz) for mmlite's
-// processes, on a registry of their own with Go and process collectors, and
-// collects the asynq queues' sizes straight from Redis.
+// Package metrics builds mmlite's /metrics, /healthz and /readyz handlers,
+// on a registry of their own with Go and process collectors, and collects
+// the asynq queues' sizes straight from Redis.
 package metrics
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -46,45 +42,4 @@ func Mux(reg *prometheus.Registry, ready Check) *http.ServeMux {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return mux
-}
-
-// Server is an HTTP server that stops with its context.
-type Server struct {
-	srv *http.Server
-	ln  net.Listener
-	log *slog.Logger
-}
-
-// Listen binds addr (":0" picks a port) with sensible timeouts.
-func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
-	return &Server{srv: srv, ln: ln, log: log}, nil
-}
-
-// Addr is the address the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// Serve serves until ctx is done, then shuts down within grace.
-func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("metrics: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := s.srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("metrics: shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -55,7 +56,7 @@ func TestMux(t *testing.T) {
 	t.Parallel()
 	reg := metrics.NewRegistry()
 	var ready error
-	srv, err := metrics.Listen("127.0.0.1:0", metrics.Mux(reg, func(context.Context) error { return ready }), nil)
+	srv, err := httpserve.Listen("127.0.0.1:0", metrics.Mux(reg, func(context.Context) error { return ready }), httpserve.Timeouts{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

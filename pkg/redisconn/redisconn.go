@@ -26,6 +26,11 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisconn: MMLITE_REDIS_URL is not a URL: %w", err)
 	}
+	switch u.Scheme {
+	case "redis", "rediss", "redis-sentinel", "redis-cluster":
+	default:
+		return nil, fmt.Errorf("redisconn: unsupported scheme %q in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster", u.Scheme)
+	}
 	user := u.User.Username()
 	pass, _ := u.User.Password()
 	q := u.Query()
@@ -58,13 +63,12 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 		return asynq.RedisFailoverClientOpt{MasterName: q.Get("master"), SentinelAddrs: addrs,
 			SentinelPassword: q.Get("sentinel_password"), Username: user, Password: pass, DB: db,
 			TLSConfig: tlsConf, PoolSize: poolSize}, nil
-	case "redis-cluster":
-		if strings.Trim(u.Path, "/") != "" && strings.Trim(u.Path, "/") != "0" {
-			return nil, fmt.Errorf("redisconn: redis-cluster:// has only database 0, got path %q", u.Path)
-		}
-		return asynq.RedisClusterClientOpt{Addrs: addrs, Username: user, Password: pass, TLSConfig: tlsConf}, nil
 	}
-	return nil, fmt.Errorf("redisconn: unsupported scheme %q in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster", u.Scheme)
+	// redis-cluster
+	if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
+		return nil, fmt.Errorf("redisconn: redis-cluster:// has only database 0, got path %q", u.Path)
+	}
+	return asynq.RedisClusterClientOpt{Addrs: addrs, Username: user, Password: pass, TLSConfig: tlsConf}, nil
 }
 
 func hosts(h string) ([]string, error) {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/mmlite/mmlite/producer/httpapi"
+	"github.com/urfave/cli/v3"
+)
+
+func apiCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "api",
+		Usage: "HTTP: campaign intake and control under /v1, /metrics, /healthz, /readyz",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "http-addr", Value: ":8080", Sources: env("HTTP_ADDR"), Usage: "listen address"},
+			&cli.StringFlag{Name: "api-token", Sources: env("API_TOKEN"), Usage: "bearer token required on every /v1 request"},
+			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token (never in production)"},
+			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
+			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			log, err := newLogger(cmd)
+			if err != nil {
+				return err
+			}
+			opt, err := redisOpt(cmd, 32)
+			if err != nil {
+				return err
+			}
+			rdb := redisconn.Client(opt)
+			defer rdb.Close()
+			reg := metrics.NewRegistry()
+			reg.MustRegister(metrics.NewQueueCollector(rdb, cmd.String("queue"), cmd.String("results-queue")))
+			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), Registerer: reg, Logger: log})
+			if err != nil {
+				return err
+			}
+			srv, err := httpapi.New(httpapi.Config{Producer: p, Token: cmd.String("api-token"), AllowNoAuth: cmd.Bool("insecure-no-auth"),
+				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registry: reg, Logger: log,
+				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+			if err != nil {
+				return err
+			}
+			return srv.Serve(ctx, cmd.String("http-addr"), 20*time.Second)
+		},
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/progress"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+)
+
+const (
+	demoCampaignID = "spring-sale-2026"
+	demoKey        = "demo-d360-key"
+)
+
+// The recipients the fake API refuses, to show permanent failures.
+var demoUndeliverable = map[string]int{"5511900000007": 131026, "5511900000042": 131050}
+
+// demoFakeConfig makes the fake API realistic: latency, some transient
+// errors and throttling, two recipients that cannot be reached.
+func demoFakeConfig() fakeapi.Config {
+	return fakeapi.Config{Keys: []string{demoKey}, Templates: []string{"spring_sale"},
+		Latency: fakeapi.Duration(60e6), LatencyJitter: fakeapi.Duration(40e6),
+		Errors:         []fakeapi.ErrorRule{{Share: 0.03, Code: 131000}, {Share: 0.01, HTTPStatus: 502}},
+		FailRecipients: demoUndeliverable, Seed: 2026}
+}
+
+func demoToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+const demoCampaign = `{"campaign": {
+  "id": "` + demoCampaignID + `",
+  "template": {"name": "spring_sale", "language": {"code": "pt_BR"}, "components": [
+    {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://example.com/spring.jpg"}}]}]},
+  "message_activity_sharing": true,
+  "message_send_ttl_seconds": 86400,
+  "product_policy": "STRICT"}}`
+
+var firstNames = []string{"Ana", "Bruno", "Carla", "Diego", "Eva", "Felipe", "Gabi", "Hugo", "Iris", "João"}
+
+// demoCSV is a personalised recipient list with two bad rows in it.
+func demoCSV(n int) string {
+	var b strings.Builder
+	b.WriteString("to,body.first_name,body.discount,button.0,meta.crm_id\n")
+	for i := range n {
+		name := firstNames[i%len(firstNames)]
+		fmt.Fprintf(&b, "+55 11 9%08d,%s,%d%%,%s-%d,crm-%d\n", i, name, 10+5*(i%4), strings.ToLower(name), i, i)
+		if i == 3 {
+			b.WriteString("12345,Nobody,10%,x,crm-x\n")
+		}
+		if i == 5 {
+			b.WriteString("+55 11 90000-0009,,10%,y,crm-y\n")
+		}
+	}
+	return b.String()
+}
+
+// submit registers the campaign and uploads its recipients through the API.
+func (d *demo) submit(ctx context.Context, n int) (*producer.Summary, error) {
+	if _, err := d.post(ctx, "/v1/campaigns", "application/json", demoCampaign); err != nil {
+		return nil, err
+	}
+	body, err := d.post(ctx, "/v1/campaigns/"+demoCampaignID+"/recipients", "text/csv", demoCSV(n))
+	if err != nil {
+		return nil, err
+	}
+	var sum producer.Summary
+	if err := json.Unmarshal(body, &sum); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return &sum, nil
+}
+
+func (d *demo) post(ctx context.Context, path, contentType, body string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.apiURL+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted {
+		return nil, fmt.Errorf("demo: %s: %s: %s", path, resp.Status, b)
+	}
+	return b, nil
+}
+
+// report prints the outcomes, read back from the results queue.
+func (d *demo) report(w io.Writer, st *campaign.Status) {
+	var results []task.Result
+	for page := 1; ; page++ {
+		infos, err := d.inspector.ListPendingTasks(task.DefaultResultsQueue, asynq.PageSize(1000), asynq.Page(page))
+		if err != nil || len(infos) == 0 {
+			break
+		}
+		for _, ti := range infos {
+			var r task.Result
+			if ti.Type == task.TypeResult && json.Unmarshal(ti.Payload, &r) == nil {
+				results = append(results, r)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\ncampaign %s is %s: %d recipients, %d results in the %q queue\n\n", st.ID, st.State, st.Counts.Enqueued, len(results), task.DefaultResultsQueue)
+	progress.Table(w, progress.Tally(results))
+	fs := d.fake.Stats()
+	fmt.Fprintf(w, "\nthe fake API saw %d requests: %d accepted, %d throttled (130429), %d transient errors (131000, 502); "+
+		"recipients sent more than once: %d\n", fs.Requests, fs.Accepted, fs.ByCode["130429"], fs.ByCode["131000"]+fs.ByCode["http_502"], fs.Duplicates)
+}

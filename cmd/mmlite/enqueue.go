@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/urfave/cli/v3"
+)
+
+// Exit codes of mmlite enqueue (the contract).
+const (
+	exitRejected = 3
+	exitFailure  = 1
+)
+
+func enqueueCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "enqueue",
+		Usage:     "register a campaign and enqueue its recipients from CSV or JSON Lines",
+		UsageText: "mmlite enqueue --campaign campaign.json --recipients recipients.csv|- [--format csv|jsonl] [--output text|json] [--dry-run]",
+		Description: "Exit status: 0 when every row was accepted or a duplicate, 3 when some rows were rejected\n" +
+			"(the valid ones are enqueued), 1 on any other failure.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "campaign", Required: true, Usage: "the campaign's JSON file"},
+			&cli.StringFlag{Name: "recipients", Required: true, Usage: "CSV or JSON Lines file, - for stdin"},
+			&cli.StringFlag{Name: "format", Usage: "csv or jsonl; by default from the file's extension (.csv, .jsonl, .ndjson), csv for stdin"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json for a summary line on stdout"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "validate the campaign and every row without enqueuing"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar, even on a terminal"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			sum, err := enqueue(ctx, cmd)
+			if err != nil {
+				if sum != nil && sum.Rows() > 0 {
+					printSummary(cmd, sum)
+				}
+				return cli.Exit(err, exitFailure)
+			}
+			printSummary(cmd, sum)
+			if sum.Rejected > 0 {
+				return cli.Exit("", exitRejected)
+			}
+			return nil
+		},
+	}
+}
+
+func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
+	b, err := os.ReadFile(cmd.String("campaign"))
+	if err != nil {
+		return nil, err
+	}
+	c, err := campaign.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd.String("campaign"), err)
+	}
+	src, closeSrc, err := openRecipients(cmd.String("recipients"), cmd.String("format"))
+	if err != nil {
+		return nil, err
+	}
+	defer closeSrc()
+	opt, err := redisOpt(cmd, 32)
+	if err != nil {
+		return nil, err
+	}
+	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue")})
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	dry := cmd.Bool("dry-run")
+	if dry {
+		c.Normalize()
+		if err := c.Validate(timeNow()); err != nil {
+			return nil, err
+		}
+	} else if _, err := p.Register(ctx, c); err != nil {
+		return nil, err
+	}
+	bar := newProgress(cmd.Bool("no-progress"))
+	defer bar.finish()
+	return p.Enqueue(ctx, c, src, producer.Options{DryRun: dry, Progress: bar.update})
+}
+
+func openRecipients(path, format string) (producer.Source, func(), error) {
+	var r io.ReadCloser = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		r = f
+		if format == "" {
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".jsonl", ".ndjson":
+				format = "jsonl"
+			}
+		}
+	}
+	closeFn := func() { _ = r.Close() }
+	switch format {
+	case "", "csv":
+		return producer.NewCSVSource(r), closeFn, nil
+	case "jsonl":
+		return producer.NewJSONLSource(r), closeFn, nil
+	}
+	closeFn()
+	return nil, nil, fmt.Errorf("--format must be csv or jsonl, got %q", format)
+}
+
+func printSummary(cmd *cli.Command, sum *producer.Summary) {
+	if cmd.String("output") == "json" {
+		b, _ := json.Marshal(sum)
+		fmt.Fprintln(cmd.Root().Writer, string(b))
+		return
+	}
+	w := cmd.Root().Writer
+	fmt.Fprintf(w, "campaign %s: %d accepted, %d duplicates, %d rejected\n", sum.CampaignID, sum.Accepted, sum.Duplicates, sum.Rejected)
+	for _, e := range sum.Errors {
+		fmt.Fprintf(w, "  line %d: %s\n", e.Line, e.Reason)
+	}
+	if sum.ErrorsTruncated {
+		fmt.Fprintf(w, "  ... and %d more rejected rows\n", sum.Rejected-int64(len(sum.Errors)))
+	}
+}

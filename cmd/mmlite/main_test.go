@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v3"
+)
+
+// run runs mmlite in-process and returns its stdout and exit status.
+func run(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	a := app()
+	a.Writer, a.ErrWriter = &out, &out
+	err := a.Run(context.Background(), append([]string{"mmlite"}, args...))
+	var ec cli.ExitCoder
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &ec):
+		return out.String() + ec.Error(), ec.ExitCode()
+	}
+	return out.String() + err.Error(), 1
+}
+
+func write(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestEnqueueCommand(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	good := write(t, "good.csv", "to,body.1\n441234567890,Ana\n")
+	mixed := write(t, "mixed.jsonl", `{"to": "441234567891"}`+"\n"+`{"to": "12"}`+"\n")
+
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--output", "json")
+	require.Equal(t, 0, code, out)
+	var sum producer.Summary
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &sum))
+	require.EqualValues(t, 1, sum.Accepted)
+
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", mixed)
+	require.Equal(t, 3, code, "some rows rejected: %s", out)
+	require.Contains(t, out, "1 accepted, 0 duplicates, 1 rejected")
+	require.Contains(t, out, "line 2: to:")
+
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--dry-run", "--output", "json")
+	require.Equal(t, 0, code, out)
+
+	bad := write(t, "bad.json", "{\n  \"id\": \"x\",\n  \"colour\": 1\n}")
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", bad, "--recipients", good)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, `line 3, column 3: unknown field "colour"`)
+
+	_, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", "/does/not/exist.csv")
+	require.Equal(t, 1, code)
+	_, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--format", "xml")
+	require.Equal(t, 1, code)
+
+	out, code = run(t, "--redis-url", url, "campaign", "status", "spring")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, `"enqueued": 2`)
+	_, code = run(t, "--redis-url", url, "campaign", "status", "nope")
+	require.Equal(t, 1, code)
+}
+
+func TestBadSettings(t *testing.T) {
+	t.Parallel()
+	out, code := run(t, "--redis-url", "http://x", "campaign", "status", "x")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "unsupported scheme")
+	out, code = run(t, "--log-level", "loud", "worker", "--api-key", "k")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "MMLITE_LOG_LEVEL")
+	out, code = run(t, "api", "--http-addr", "127.0.0.1:0")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "MMLITE_API_TOKEN is empty")
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	out, code := run(t, "demo", "--recipients", "40", "--rate", "200")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "is completed: 40 recipients, 40 results")
+	require.Contains(t, out, "recipients sent more than once: 0")
+}

@@ -1,0 +1,67 @@
+// Package httpserve runs an HTTP server with timeouts until its context
+// ends, then shuts it down gracefully.
+package httpserve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Timeouts of a server. Zero fields get the defaults of Defaults.
+type Timeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+// Defaults suit small requests: probes, metrics, webhooks.
+var Defaults = Timeouts{ReadHeader: 5 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 2 * time.Minute}
+
+// Server is an HTTP server bound to a port.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Listen binds addr (":0" picks a port).
+func Listen(addr string, h http.Handler, t Timeouts) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("httpserve: listen %s: %w", addr, err)
+	}
+	or := func(v, d time.Duration) time.Duration {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10,
+		ReadHeaderTimeout: or(t.ReadHeader, Defaults.ReadHeader), ReadTimeout: or(t.Read, Defaults.Read),
+		WriteTimeout: or(t.Write, Defaults.Write), IdleTimeout: or(t.Idle, Defaults.Idle)}
+	return &Server{srv: srv, ln: ln}, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx is done, then shuts down within grace.
+func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("httpserve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("httpserve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package producer
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+)
+
+// CSVSource reads recipients from CSV with a header row (see the README for
+// the columns). The header is line 1.
+type CSVSource struct {
+	r      *csv.Reader
+	lim    *lineLimit
+	cols   []column
+	layout layout
+	err    error
+}
+
+type colKind uint8
+
+const (
+	colTo colKind = iota
+	colBodyPos
+	colBodyNamed
+	colHeader
+	colButton
+	colMeta
+)
+
+type column struct {
+	kind  colKind
+	name  string // parameter name, header kind (text, image, video, document) or metadata key
+	index int    // body position (from 1) or button index
+}
+
+// layout is what the header says the components look like.
+type layout struct {
+	header  int   // column of the header parameter, -1 if none
+	body    []int // columns of body parameters, in order
+	buttons []int // columns of buttons, by index
+	meta    []int
+	to      int
+}
+
+var paramName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
+
+// NewCSVSource reads CSV from r.
+func NewCSVSource(r io.Reader) *CSVSource {
+	lim := newLineLimit(r)
+	skipBOM(lim.r)
+	cr := csv.NewReader(lim)
+	cr.ReuseRecord = true
+	return &CSVSource{r: cr, lim: lim}
+}
+
+// Next implements Source.
+func (s *CSVSource) Next() (Recipient, int, error) {
+	if s.err != nil {
+		return Recipient{}, 0, s.err
+	}
+	if s.cols == nil {
+		if s.err = s.readHeader(); s.err != nil {
+			return Recipient{}, 0, s.err
+		}
+	}
+	rec, err := s.r.Read()
+	line, _ := s.r.FieldPos(0)
+	var pe *csv.ParseError
+	switch {
+	case err == io.EOF:
+		return Recipient{}, 0, io.EOF
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
+		return Recipient{}, pe.StartLine, rowErr(pe.StartLine, "%d fields, the header has %d", len(rec), len(s.cols))
+	case errors.As(err, &pe):
+		return Recipient{}, pe.StartLine, rowErr(pe.StartLine, "malformed CSV: %v", pe.Err)
+	case err != nil:
+		s.err = fmt.Errorf("read recipients: %w", err)
+		return Recipient{}, 0, s.err
+	}
+	r, rerr := s.row(rec)
+	if rerr != nil {
+		return Recipient{}, line, rowErr(line, "%s", rerr)
+	}
+	return r, line, nil
+}
+
+// readHeader parses the column names.
+func (s *CSVSource) readHeader() error {
+	names, err := s.r.Read()
+	if err == io.EOF {
+		return errors.New("line 1: the file is empty: want a header row with a \"to\" column")
+	}
+	if err != nil {
+		return fmt.Errorf("line 1: header: %w", err)
+	}
+	cols, l, err := parseHeader(names)
+	if err != nil {
+		return fmt.Errorf("line 1: %w", err)
+	}
+	s.cols, s.layout = cols, l
+	return nil
+}
+
+func parseHeader(names []string) ([]column, layout, error) {
+	cols := make([]column, len(names))
+	l := layout{header: -1, to: -1}
+	seen := map[string]bool{}
+	var positional, named int
+	buttons := map[int]int{}
+	for i, raw := range names {
+		name := strings.TrimSpace(raw)
+		if seen[name] {
+			return nil, l, fmt.Errorf("column %q appears twice", name)
+		}
+		seen[name] = true
+		c, err := parseColumn(name)
+		if err != nil {
+			return nil, l, err
+		}
+		cols[i] = c
+		switch c.kind {
+		case colTo:
+			l.to = i
+		case colBodyPos:
+			positional++
+			l.body = append(l.body, i)
+		case colBodyNamed:
+			named++
+			l.body = append(l.body, i)
+		case colHeader:
+			if l.header >= 0 {
+				return nil, l, fmt.Errorf("columns %q and %q: a template has one header", names[l.header], name)
+			}
+			l.header = i
+		case colButton:
+			buttons[c.index] = i
+		case colMeta:
+			l.meta = append(l.meta, i)
+		}
+	}
+	if l.to < 0 {
+		return nil, l, errors.New(`no "to" column`)
+	}
+	if positional > 0 && named > 0 {
+		return nil, l, errors.New("body.N and body.<name> columns cannot be mixed: a template's body is positional or named")
+	}
+	if positional > 0 {
+		sort.Slice(l.body, func(a, b int) bool { return cols[l.body[a]].index < cols[l.body[b]].index })
+		for n, ci := range l.body {
+			if cols[ci].index != n+1 {
+				return nil, l, fmt.Errorf("body.%d is missing: positional parameters run body.1, body.2, ... without gaps", n+1)
+			}
+		}
+	}
+	idx := make([]int, 0, len(buttons))
+	for k := range buttons {
+		idx = append(idx, k)
+	}
+	sort.Ints(idx)
+	for _, k := range idx {
+		l.buttons = append(l.buttons, buttons[k])
+	}
+	return cols, l, nil
+}
+
+func parseColumn(name string) (column, error) {
+	kind, rest, _ := strings.Cut(name, ".")
+	switch {
+	case name == "to":
+		return column{kind: colTo}, nil
+	case kind == "body" && rest != "":
+		if n, err := strconv.Atoi(rest); err == nil {
+			if n < 1 || n > 100 {
+				return column{}, fmt.Errorf("column %q: positions run from body.1", name)
+			}
+			return column{kind: colBodyPos, index: n}, nil
+		}
+		if !paramName.MatchString(rest) {
+			return column{}, fmt.Errorf("column %q: a named parameter is lowercase letters, digits and underscores", name)
+		}
+		return column{kind: colBodyNamed, name: rest}, nil
+	case kind == "header" && (rest == "text" || rest == "image" || rest == "video" || rest == "document"):
+		return column{kind: colHeader, name: rest}, nil
+	case kind == "button":
+		n, err := strconv.Atoi(rest)
+		if err != nil || n < 0 || n > 9 {
+			return column{}, fmt.Errorf("column %q: want button.0 to button.9 (the URL button's index)", name)
+		}
+		return column{kind: colButton, index: n}, nil
+	case kind == "meta" && metaKey.MatchString(rest):
+		return column{kind: colMeta, name: rest}, nil
+	}
+	return column{}, fmt.Errorf("column %q is unknown: want to, body.N, body.<name>, header.text, header.image, header.video, header.document, button.N or meta.<key>", name)
+}
+
+// row turns one record into a recipient.
+func (s *CSVSource) row(rec []string) (Recipient, error) {
+	r := Recipient{To: rec[s.layout.to]}
+	l, cols := s.layout, s.cols
+	if l.header >= 0 {
+		c, err := headerComponent(cols[l.header].name, rec[l.header])
+		if err != nil {
+			return r, err
+		}
+		r.Components = append(r.Components, c)
+	}
+	if len(l.body) > 0 {
+		var b jsonBuf
+		b.raw(`{"type":"body","parameters":[`)
+		for n, ci := range l.body {
+			v := rec[ci]
+			if strings.TrimSpace(v) == "" {
+				return r, fmt.Errorf("%s: empty (a template parameter cannot be blank)", columnName(cols[ci]))
+			}
+			if n > 0 {
+				b.raw(",")
+			}
+			b.raw(`{"type":"text",`)
+			if cols[ci].kind == colBodyNamed {
+				b.raw(`"parameter_name":`).str(cols[ci].name).raw(",")
+			}
+			b.raw(`"text":`).str(v).raw("}")
+		}
+		b.raw("]}")
+		r.Components = append(r.Components, mmapi.RawComponent("body", "", "", b.bytes()))
+	}
+	for _, ci := range l.buttons {
+		v := rec[ci]
+		if strings.TrimSpace(v) == "" {
+			return r, fmt.Errorf("%s: empty (the URL suffix of the button)", columnName(cols[ci]))
+		}
+		idx := strconv.Itoa(cols[ci].index)
+		var b jsonBuf
+		b.raw(`{"type":"button","sub_type":"url","index":`).str(idx).raw(`,"parameters":[{"type":"text","text":`).str(v).raw("}]}")
+		r.Components = append(r.Components, mmapi.RawComponent("button", "url", idx, b.bytes()))
+	}
+	for _, ci := range l.meta {
+		if v := rec[ci]; v != "" {
+			if r.Metadata == nil {
+				r.Metadata = make(map[string]string, len(l.meta))
+			}
+			r.Metadata[cols[ci].name] = v
+		}
+	}
+	return r, nil
+}
+
+func headerComponent(kind, v string) (mmapi.Component, error) {
+	if strings.TrimSpace(v) == "" {
+		return mmapi.Component{}, fmt.Errorf("header.%s: empty", kind)
+	}
+	var b jsonBuf
+	b.raw(`{"type":"header","parameters":[{"type":`).str(kind).raw(",")
+	if kind == "text" {
+		b.raw(`"text":`).str(v)
+	} else {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return mmapi.Component{}, fmt.Errorf("header.%s: %q is not an http(s) link", kind, v)
+		}
+		b.str(kind).raw(`:{"link":`).str(v).raw("}")
+	}
+	b.raw("}]}")
+	return mmapi.RawComponent("header", "", "", b.bytes()), nil
+}
+
+func columnName(c column) string {
+	switch c.kind {
+	case colBodyPos:
+		return "body." + strconv.Itoa(c.index)
+	case colBodyNamed:
+		return "body." + c.name
+	case colButton:
+		return "button." + strconv.Itoa(c.index)
+	}
+	return c.name
+}

@@ -1,0 +1,264 @@
+package producer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+)
+
+// Source yields recipients one at a time. A row that cannot be used comes
+// back as a *RowError, which is counted and skipped; io.EOF ends the input;
+// any other error stops the enqueue.
+type Source interface {
+	Next() (r Recipient, line int, err error)
+}
+
+// Options tune one Enqueue.
+type Options struct {
+	// DryRun validates every row and counts duplicates within the input,
+	// without writing anything.
+	DryRun bool
+	// Progress, when set, receives a snapshot after every batch.
+	Progress func(Summary)
+}
+
+// batch is one Redis call's worth of jobs.
+type batch struct {
+	args []any // script arguments: the fixed ones, then id, message pairs
+	n    int
+}
+
+// Enqueue streams recipients from src into one job each for campaign c,
+// which must be registered (unless DryRun). Valid rows are enqueued even
+// when others are rejected. On a fatal error the summary says what was
+// enqueued before it; running the same input again adds nothing twice.
+func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source, o Options) (*Summary, error) {
+	e := &enqueuer{p: p, c: c, o: o, sum: &Summary{CampaignID: c.ID, Errors: []RowError{}}}
+	if o.DryRun {
+		e.seen = map[string]struct{}{}
+	} else if err := e.prepare(ctx); err != nil {
+		return e.sum, err
+	}
+	err := e.run(ctx, src)
+	p.enqueued.WithLabelValues("accepted").Add(float64(e.sum.Accepted))
+	p.enqueued.WithLabelValues("duplicate").Add(float64(e.sum.Duplicates))
+	p.enqueued.WithLabelValues("rejected").Add(float64(e.sum.Rejected))
+	return e.sum, err
+}
+
+type enqueuer struct {
+	p    *Producer
+	c    *campaign.Campaign
+	o    Options
+	keys []string
+	head []any // the script's fixed arguments
+	seen map[string]struct{}
+
+	mu  sync.Mutex
+	sum *Summary
+}
+
+// prepare reads the sender's rate and fixes the script's keys and arguments.
+func (e *enqueuer) prepare(ctx context.Context) error {
+	if _, err := e.p.store.Get(ctx, e.c.ID); err != nil {
+		return err
+	}
+	rate, err := e.p.senderRate(ctx, e.c.Sender)
+	if err != nil {
+		return err
+	}
+	if err := e.p.publishQueue(ctx); err != nil {
+		return err
+	}
+	ks := e.p.keys
+	now := e.p.now()
+	start, clock := now, ks.Clock(e.c.Sender)
+	if e.c.SendAt != nil && e.c.SendAt.After(now) {
+		start = *e.c.SendAt
+		if e.c.SendAt.After(now.Add(time.Minute)) {
+			// A campaign for later paces on a clock of its own start time,
+			// so that it does not push today's campaigns behind it.
+			clock = ks.Clock(e.c.Sender + "@" + strconv.FormatInt(e.c.SendAt.Unix(), 10))
+		}
+	}
+	e.keys = []string{ks.Campaign(e.c.ID), ks.Ledger(e.c.ID), ks.AsynqScheduled(), ks.AsynqPending(), clock}
+	e.head = []any{ks.AsynqTaskPrefix(), now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), start.UnixMilli(),
+		strconv.FormatFloat(1000/rate, 'f', 6, 64), len(e.c.ID) + 1, pendingAhead.Milliseconds(), clockIdleTTL.Milliseconds()}
+	return nil
+}
+
+func (e *enqueuer) run(ctx context.Context, src Source) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan *batch, e.p.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for range e.p.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if ctx.Err() == nil {
+					if err := e.write(ctx, b); err != nil {
+						cancel(err)
+					}
+				}
+			}
+		}()
+	}
+	err := e.read(ctx, src, batches)
+	close(batches)
+	wg.Wait()
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	return err
+}
+
+// read parses and validates rows and hands full batches to the writers.
+func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) error {
+	b := e.newBatch()
+	for ctx.Err() == nil {
+		r, line, err := src.Next()
+		var re *RowError
+		switch {
+		case err == io.EOF:
+			if b.n > 0 {
+				out <- b
+			}
+			return nil
+		case errors.As(err, &re):
+			e.reject(*re)
+			continue
+		case err != nil:
+			if b.n > 0 {
+				out <- b // what was read before the error is still enqueued
+			}
+			return &InputError{Err: err}
+		}
+		if err := r.normalize(); err != nil {
+			e.reject(RowError{Line: line, Reason: err.Error()})
+			continue
+		}
+		if e.seen != nil {
+			e.dryRun(r.To)
+			continue
+		}
+		if err := e.add(b, &r); err != nil {
+			e.reject(RowError{Line: line, Reason: err.Error()})
+			continue
+		}
+		if b.n == e.p.cfg.BatchSize {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			b = e.newBatch()
+		}
+	}
+	return context.Cause(ctx)
+}
+
+func (e *enqueuer) newBatch() *batch {
+	args := make([]any, len(e.head), len(e.head)+2*e.p.cfg.BatchSize)
+	copy(args, e.head)
+	return &batch{args: args}
+}
+
+// add encodes one job into the batch.
+func (e *enqueuer) add(b *batch, r *Recipient) error {
+	s := task.Send{Campaign: e.c.ID, To: r.To, Components: r.Components, Metadata: r.Metadata, ExpiresAt: e.c.ExpiresUnix()}
+	if e.c.Sender != sender.DefaultID {
+		s.Sender = e.c.Sender
+	}
+	payload, err := json.Marshal(&s)
+	if err != nil {
+		return fmt.Errorf("components: %w", err)
+	}
+	id := task.SendID(e.c.ID, r.To)
+	b.args = append(b.args, id, taskMessage(nil, task.TypeSend, payload, id, e.p.cfg.Queue, e.p.cfg.MaxRetry+1, int64(taskTimeout.Seconds())))
+	b.n++
+	return nil
+}
+
+// write runs the script for one batch and counts what it did.
+func (e *enqueuer) write(ctx context.Context, b *batch) error {
+	res, err := enqueueScript.Run(ctx, e.p.rdb, e.keys, b.args...).Int64Slice()
+	if err != nil {
+		switch {
+		case strings.HasPrefix(err.Error(), "NOCAMPAIGN"):
+			return fmt.Errorf("%w: %s", campaign.ErrNotFound, e.c.ID)
+		case strings.HasPrefix(err.Error(), "CANCELLED"):
+			return fmt.Errorf("%w: %s", ErrCancelled, e.c.ID)
+		}
+		return fmt.Errorf("producer: enqueue batch: %w", err)
+	}
+	var accepted int64
+	for _, v := range res {
+		accepted += v
+	}
+	e.mu.Lock()
+	e.sum.Accepted += accepted
+	e.sum.Duplicates += int64(len(res)) - accepted
+	snap := e.snapshot()
+	e.mu.Unlock()
+	if e.o.Progress != nil {
+		e.o.Progress(snap)
+	}
+	return nil
+}
+
+func (e *enqueuer) dryRun(to string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, dup := e.seen[to]; dup {
+		e.sum.Duplicates++
+	} else {
+		e.seen[to] = struct{}{}
+		e.sum.Accepted++
+	}
+	if e.o.Progress != nil && e.sum.Rows()%1000 == 0 {
+		e.o.Progress(e.snapshot())
+	}
+}
+
+func (e *enqueuer) reject(re RowError) {
+	e.mu.Lock()
+	e.sum.reject(re)
+	e.mu.Unlock()
+}
+
+// snapshot copies the counts (not the errors) for progress reports.
+func (e *enqueuer) snapshot() Summary {
+	s := *e.sum
+	s.Errors = nil
+	return s
+}
+
+// publishQueue adds the send queue to asynq's list of queues, once.
+func (p *Producer) publishQueue(ctx context.Context) error {
+	p.mu.Lock()
+	done := p.published
+	p.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := p.rdb.SAdd(ctx, keyspace.AsynqQueues, p.cfg.Queue).Err(); err != nil {
+		return fmt.Errorf("producer: publish queue: %w", err)
+	}
+	p.mu.Lock()
+	p.published = true
+	p.mu.Unlock()
+	return nil
+}

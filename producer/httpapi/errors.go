@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/producer"
+)
+
+// errorBody is every error answer; Summary is set when some rows were
+// already enqueued when the request failed, so that nothing accepted is lost
+// from the caller's view.
+type errorBody struct {
+	Error   string            `json:"error"`
+	Summary *producer.Summary `json:"summary,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, errorBody{Error: msg})
+}
+
+// fail answers an error of the producer or the request with its status.
+func (s *Server) fail(w http.ResponseWriter, err error, sum *producer.Summary) {
+	code, msg := classify(err)
+	if code == http.StatusInternalServerError {
+		s.log.Error("request failed", "err", err)
+	}
+	if sum != nil && sum.Rows() == 0 {
+		sum = nil
+	}
+	writeJSON(w, code, errorBody{Error: msg, Summary: sum})
+}
+
+// badRequest marks errors in what the client sent.
+type badRequest struct{ err error }
+
+func (e badRequest) Error() string { return e.err.Error() }
+func (e badRequest) Unwrap() error { return e.err }
+
+func bad(format string, a ...any) error { return badRequest{fmt.Errorf(format, a...)} }
+
+func classify(err error) (int, string) {
+	var ve *campaign.ValidationError
+	var tooBig *http.MaxBytesError
+	var br badRequest
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes: send the recipients in several requests to /v1/campaigns/{id}/recipients", tooBig.Limit)
+	case errors.As(err, &ve), errors.Is(err, producer.ErrUnknownSender), errors.As(err, &br):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, campaign.ErrNotFound):
+		return http.StatusNotFound, err.Error()
+	case errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrCancelled):
+		return http.StatusConflict, err.Error()
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

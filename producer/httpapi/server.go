@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/httpserve"
+	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is everything the API needs.
+type Config struct {
+	Producer *producer.Producer
+	// Token is required on every /v1 request as "Authorization: Bearer <token>".
+	Token string
+	// AllowNoAuth must be set to serve /v1 without a token.
+	AllowNoAuth bool
+	// MaxBody limits POST /v1/campaigns; MaxUpload limits recipient uploads.
+	MaxBody   int64
+	MaxUpload int64
+	Registry  *prometheus.Registry
+	Logger    *slog.Logger
+	// Ready is /readyz; nil means always ready.
+	Ready metrics.Check
+}
+
+// Defaults.
+const (
+	DefaultMaxBody   = 64 << 20
+	DefaultMaxUpload = 1 << 30
+)
+
+// Server serves the API.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	token [32]byte
+	mux   *http.ServeMux
+	reqs  *prometheus.CounterVec
+	dur   *prometheus.HistogramVec
+}
+
+// New checks the config and builds the routes.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Producer == nil:
+		return nil, errors.New("httpapi: a producer is required")
+	case cfg.Token == "" && !cfg.AllowNoAuth:
+		return nil, errors.New("httpapi: MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = metrics.NewRegistry()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux()}
+	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_http_requests_total",
+		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
+	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_http_request_duration_seconds",
+		Help: "Duration of HTTP requests to the api, by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
+	cfg.Registry.MustRegister(s.reqs, s.dur)
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	v1 := func(pattern string, h http.HandlerFunc) { s.handle(pattern, s.auth(h)) }
+	v1("POST /v1/campaigns", s.createCampaign)
+	v1("POST /v1/campaigns/{id}/recipients", s.addRecipients)
+	v1("GET /v1/campaigns/{id}", s.getCampaign)
+	m := metrics.Mux(s.cfg.Registry, s.cfg.Ready)
+	for _, p := range []string{"GET /metrics", "GET /healthz", "GET /readyz"} {
+		s.handle(p, m.ServeHTTP)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+}
+
+// Handler returns the API's handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// handle registers a route with metrics, access logs and panic recovery.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	route := pattern[strings.IndexByte(pattern, ' ')+1:]
+	for _, code := range []string{"200", "202", "400", "401", "404", "409", "413", "415", "500"} {
+		s.reqs.WithLabelValues(route, code)
+	}
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic serving request", "route", route, "panic", p)
+				if !rw.wrote {
+					writeError(rw, http.StatusInternalServerError, "internal error")
+				}
+			}
+			s.reqs.WithLabelValues(route, itoa(rw.code)).Inc()
+			s.dur.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			if route != "/metrics" && route != "/healthz" && route != "/readyz" {
+				s.log.Info("request", "method", r.Method, "route", route, "status", rw.code, "duration_ms", time.Since(start).Milliseconds())
+			}
+		}()
+		h(rw, r)
+	})
+}
+
+// auth requires the bearer token, compared in constant time.
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	if s.cfg.Token == "" {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if !ok || subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mmlite"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer <MMLITE_API_TOKEN>)")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// Serve listens on addr until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration) error {
+	srv, err := httpserve.Listen(addr, s.mux, httpserve.Timeouts{Read: 15 * time.Minute, Write: 15 * time.Minute})
+	if err != nil {
+		return err
+	}
+	s.log.Info("api listening", "addr", srv.Addr())
+	return srv.Serve(ctx, grace)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,57 @@
+package producer
+
+import "github.com/redis/go-redis/v9"
+
+// enqueueScript writes a batch of send jobs in asynq's format, skipping
+// recipients the campaign already has (a job, or a ledger marker once its
+// job is done), paces the new ones on the sender's clock, and counts them.
+// It returns one 1 (accepted) or 0 (duplicate) per job.
+//
+// KEYS: 1 campaign hash, 2 ledger, 3 asynq scheduled zset, 4 asynq pending
+// list, 5 pacing clock.
+// ARGV: 1 task key prefix, 2 now (ms), 3 now (ns, for pending_since), 4 the
+// campaign's start (ms), 5 ms between two sends of the sender, 6 length of
+// "<campaign>:", 7 how far ahead (ms) a job still goes straight to pending,
+// 8 how long (ms) an idle clock is kept, then task id and message pairs.
+var enqueueScript = redis.NewScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return redis.error_reply('NOCAMPAIGN campaign not registered') end
+if state == 'cancelled' then return redis.error_reply('CANCELLED campaign is cancelled') end
+local now = tonumber(ARGV[2])
+local interval = tonumber(ARGV[5])
+local plen = tonumber(ARGV[6])
+local ahead = now + tonumber(ARGV[7])
+local at = tonumber(ARGV[4])
+local clock = tonumber(redis.call('GET', KEYS[5]) or '0')
+if clock > at then at = clock end
+local out = {}
+local k = 0
+for i = 9, #ARGV, 2 do
+  local id = ARGV[i]
+  local key = ARGV[1] .. id
+  if redis.call('EXISTS', key) == 1 or redis.call('HEXISTS', KEYS[2], string.sub(id, plen + 1)) == 1 then
+    out[#out + 1] = 0
+  else
+    local when = at + k * interval
+    if when <= ahead then
+      redis.call('HSET', key, 'msg', ARGV[i + 1], 'state', 'pending', 'pending_since', ARGV[3])
+      redis.call('LPUSH', KEYS[4], id)
+    else
+      redis.call('HSET', key, 'msg', ARGV[i + 1], 'state', 'scheduled')
+      redis.call('ZADD', KEYS[3], math.floor(when / 1000), id)
+    end
+    k = k + 1
+    out[#out + 1] = 1
+  end
+end
+if k > 0 then
+  local nxt = at + k * interval
+  redis.call('SET', KEYS[5], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
+  redis.call('HINCRBY', KEYS[1], 'enqueued', k)
+  if state == 'completed' then
+    redis.call('HSET', KEYS[1], 'state', 'running')
+    redis.call('HDEL', KEYS[1], 'finished_at')
+  end
+end
+return out
+`)

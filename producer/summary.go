@@ -1,0 +1,51 @@
+package producer
+
+import "fmt"
+
+// MaxErrors is how many rejected rows a summary lists; the counts stay exact.
+const MaxErrors = 1000
+
+// Summary is what an enqueue did: the body of the HTTP answer and the last
+// line of `mmlite enqueue --output json`.
+type Summary struct {
+	CampaignID string     `json:"campaign_id"`
+	Accepted   int64      `json:"accepted"`
+	Duplicates int64      `json:"duplicates"`
+	Rejected   int64      `json:"rejected"`
+	Errors     []RowError `json:"errors"`
+	// ErrorsTruncated says that more rows were rejected than Errors lists.
+	ErrorsTruncated bool `json:"errors_truncated,omitempty"`
+}
+
+// Rows is the number of rows read.
+func (s *Summary) Rows() int64 { return s.Accepted + s.Duplicates + s.Rejected }
+
+func (s *Summary) reject(e RowError) {
+	s.Rejected++
+	if len(s.Errors) < MaxErrors {
+		s.Errors = append(s.Errors, e)
+	} else {
+		s.ErrorsTruncated = true
+	}
+}
+
+// RowError says why one row was rejected and where: the line of a file (the
+// CSV header is line 1) or the index in a JSON array (from 0).
+type RowError struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
+
+func rowErr(line int, format string, a ...any) *RowError {
+	return &RowError{Line: line, Reason: fmt.Sprintf(format, a...)}
+}
+
+// InputError is a problem with the input as a whole (a CSV header, broken
+// JSON, a line too long, a read that failed) that stops an enqueue. Rows
+// read before it are enqueued and counted in the summary.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
