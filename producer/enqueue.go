@@ -74,10 +74,11 @@ func (e *enqueuer) prepare(ctx context.Context) error {
 	if _, err := e.p.store.Get(ctx, e.c.ID); err != nil {
 		return err
 	}
-	rate, err := e.p.senderRate(ctx, e.c.Sender)
+	s, err := e.p.sender(ctx, e.c.Sender)
 	if err != nil {
 		return err
 	}
+	rate := s.Rate
 	if err := e.p.publishQueue(ctx); err != nil {
 		return err
 	}

@@ -2,11 +2,9 @@ package producer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -26,6 +24,12 @@ type Config struct {
 	Redis  asynq.RedisConnOpt
 	Client redis.UniversalClient
 	Queue  string // send queue; default task.SendQueue
+	// ResultsQueue receives the campaign events the producer announces
+	// (resumed campaigns that are complete, cancelled ones); default task.DefaultResultsQueue.
+	ResultsQueue string
+	// CancelWait bounds how long Cancel waits for in-flight sends; it must
+	// exceed the workers' HTTP timeout. Default 30s.
+	CancelWait time.Duration
 	// Registerer receives mmlite_enqueued_total; nil registers nothing.
 	Registerer  prometheus.Registerer
 	Logger      *slog.Logger
@@ -61,17 +65,16 @@ type Producer struct {
 	ownRDB   bool
 	keys     keyspace.Space
 	store    *campaign.Store
+	senders  *sender.Registry
+	results  *asynq.Client
 	enqueued *prometheus.CounterVec
+	paused   *prometheus.CounterVec
 	now      func() time.Time
 
 	mu        sync.Mutex
 	published bool
-	rates     map[string]rateEntry
-}
-
-type rateEntry struct {
-	rate float64
-	at   time.Time
+	known     map[string]sender.Published
+	knownAt   time.Time
 }
 
 // New returns a producer. It connects lazily.
@@ -91,7 +94,13 @@ func New(cfg Config) (*Producer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Producer{cfg: cfg, rdb: cfg.Client, keys: keyspace.New(cfg.Queue), now: time.Now, rates: map[string]rateEntry{}}
+	if cfg.ResultsQueue == "" {
+		cfg.ResultsQueue = task.DefaultResultsQueue
+	}
+	if cfg.CancelWait <= 0 {
+		cfg.CancelWait = 30 * time.Second
+	}
+	p := &Producer{cfg: cfg, rdb: cfg.Client, keys: keyspace.New(cfg.Queue), now: time.Now}
 	if p.rdb == nil {
 		if cfg.Redis == nil {
 			return nil, errors.New("producer: Redis or Client is required")
@@ -99,14 +108,23 @@ func New(cfg Config) (*Producer, error) {
 		p.rdb, p.ownRDB = redisconn.Client(cfg.Redis), true
 	}
 	p.store = campaign.NewStore(p.rdb, p.keys)
+	p.senders = sender.NewRegistry(p.rdb, p.keys)
+	p.results = asynq.NewClientFromRedisClient(p.rdb)
 	p.enqueued = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_enqueued_total",
 		Help: "Recipients handed to the producer, by result (accepted, duplicate, rejected)."}, []string{"result"})
 	for _, r := range []string{"accepted", "duplicate", "rejected"} {
 		p.enqueued.WithLabelValues(r)
 	}
+	p.paused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
+		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"})
+	for _, r := range campaign.PauseReasons {
+		p.paused.WithLabelValues(r)
+	}
 	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(p.enqueued); err != nil {
-			return nil, fmt.Errorf("producer: register metrics: %w", err)
+		for _, c := range []prometheus.Collector{p.enqueued, p.paused} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("producer: register metrics: %w", err)
+			}
 		}
 	}
 	return p, nil
@@ -114,6 +132,7 @@ func New(cfg Config) (*Producer, error) {
 
 // Close closes the Redis connection the producer opened.
 func (p *Producer) Close() error {
+	_ = p.results.Close()
 	if p.ownRDB {
 		return p.rdb.Close()
 	}
@@ -127,49 +146,53 @@ func (p *Producer) Store() *campaign.Store { return p.store }
 func (p *Producer) Redis() redis.UniversalClient { return p.rdb }
 
 // Register validates and stores a campaign. The same definition again is a
-// no-op; a different one under the same id is campaign.ErrConflict.
+// no-op; a different one under the same id is campaign.ErrConflict. A new
+// campaign of a sender that requires MM Lite onboarding starts paused until
+// its WABA's MM_LITE_TERMS_SIGNED webhook has arrived.
 func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created bool, err error) {
 	c.Normalize()
 	if err := c.Validate(p.now()); err != nil {
 		return false, err
 	}
-	if _, err := p.senderRate(ctx, c.Sender); err != nil {
+	s, err := p.sender(ctx, c.Sender)
+	if err != nil {
 		return false, err
 	}
-	return p.store.Register(ctx, c)
+	if created, err = p.store.Register(ctx, c); err != nil || !created || !s.RequireOnboarding {
+		return created, err
+	}
+	at, err := p.senders.Onboarded(ctx, s.WABAID)
+	if err != nil || !at.IsZero() {
+		return created, err
+	}
+	reason := fmt.Sprintf("%s: sender %s requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA %s", campaign.PauseOnboarding, s.ID, s.WABAID)
+	if _, err := p.store.Pause(ctx, c.ID, reason, nil); err != nil {
+		return created, err
+	}
+	p.paused.WithLabelValues(campaign.PauseOnboarding).Inc()
+	return created, nil
 }
 
-// senderRate is the rate workers published for the sender. When no worker
-// has published any sender yet, the default rate is assumed.
-func (p *Producer) senderRate(ctx context.Context, id string) (float64, error) {
+// sender is what workers published about a sender. Until a worker has
+// published any, every sender is assumed at the default rate.
+func (p *Producer) sender(ctx context.Context, id string) (sender.Published, error) {
 	p.mu.Lock()
-	e, ok := p.rates[id]
+	all, at := p.known, p.knownAt
 	p.mu.Unlock()
-	if ok && p.now().Sub(e.at) < 30*time.Second {
-		return e.rate, nil
-	}
-	all, err := p.rdb.HGetAll(ctx, p.keys.Senders()).Result()
-	if err != nil {
-		return 0, fmt.Errorf("producer: read senders: %w", err)
-	}
-	rate := float64(sender.DefaultRate)
-	if raw, ok := all[id]; ok {
-		var s struct {
-			Rate float64 `json:"rate"`
+	if all == nil || p.now().Sub(at) > 30*time.Second || (all[id] == sender.Published{}) {
+		var err error
+		if all, err = p.senders.All(ctx); err != nil {
+			return sender.Published{}, fmt.Errorf("producer: %w", err)
 		}
-		if json.Unmarshal([]byte(raw), &s) == nil && s.Rate > 0 {
-			rate = s.Rate
-		}
-	} else if len(all) > 0 {
-		known := make([]string, 0, len(all))
-		for k := range all {
-			known = append(known, k)
-		}
-		sort.Strings(known)
-		return 0, fmt.Errorf("%w: sender %q is not configured in any worker (known: %v)", ErrUnknownSender, id, known)
+		p.mu.Lock()
+		p.known, p.knownAt = all, p.now()
+		p.mu.Unlock()
 	}
-	p.mu.Lock()
-	p.rates[id] = rateEntry{rate: rate, at: p.now()}
-	p.mu.Unlock()
-	return rate, nil
+	if s, ok := all[id]; ok {
+		return s, nil
+	}
+	if len(all) > 0 {
+		return sender.Published{}, fmt.Errorf("%w: sender %q is not configured in any worker (known: %v)", ErrUnknownSender, id, sender.IDs(all))
+	}
+	return sender.Published{ID: id, Rate: sender.DefaultRate}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/ratelimit"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -28,6 +29,11 @@ type Config struct {
 	RetryBase       time.Duration // first transient backoff; default 2s
 	RetryMax        time.Duration // longest transient backoff; default 5m
 	AtLeastOnce     bool          // resend when an earlier attempt's outcome is unknown
+	// PauseFailureRatio pauses a campaign when this share of its sends or
+	// more failed permanently, over at least PauseMinSends sends since it
+	// started or was resumed. Defaults 0.5 and 100; a negative ratio turns it off.
+	PauseFailureRatio float64
+	PauseMinSends     int
 	// ForwardInterval is how often asynq moves due scheduled jobs to pending; default 1s.
 	ForwardInterval time.Duration
 
@@ -49,7 +55,18 @@ const (
 	DefaultMaxWait         = 2 * time.Second
 	DefaultRetryBase       = 2 * time.Second
 	DefaultRetryMax        = 5 * time.Minute
+	// A campaign pauses when half its sends fail permanently, over 100 sends.
+	DefaultPauseFailureRatio = 0.5
+	DefaultPauseMinSends     = 100
 )
+
+// failurePolicy is the automatic pause on the share of permanent failures.
+func (c *Config) failurePolicy() campaign.FailurePolicy {
+	if c.PauseFailureRatio < 0 {
+		return campaign.FailurePolicy{}
+	}
+	return campaign.FailurePolicy{Ratio: c.PauseFailureRatio, MinSends: c.PauseMinSends}
+}
 
 func (c *Config) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -72,6 +89,12 @@ func (c *Config) setDefaults() {
 	def(&c.RetryBase, DefaultRetryBase)
 	def(&c.RetryMax, DefaultRetryMax)
 	def(&c.ForwardInterval, time.Second)
+	if c.PauseFailureRatio == 0 {
+		c.PauseFailureRatio = DefaultPauseFailureRatio
+	}
+	if c.PauseMinSends == 0 {
+		c.PauseMinSends = DefaultPauseMinSends
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,6 +114,8 @@ func (c *Config) Validate() error {
 		return errors.New("worker: durations must be positive and the retry maximum above its base")
 	case c.ShutdownTimeout <= c.HTTPTimeout:
 		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s), so that in-flight sends finish on stop", c.ShutdownTimeout, c.HTTPTimeout)
+	case c.PauseFailureRatio > 1:
+		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
 	case c.Queue == c.ResultsQueue:
 		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +37,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func TestWorker_CampaignFatalStopsTheRestWithoutSending(t *testing.T) {
+func TestWorker_CampaignFatalPausesTheCampaign(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{Templates: []string{"other_template"}}) // spring_sale does not exist: 132001
 	c := b.register(t, campaign.Campaign{})
@@ -48,19 +49,35 @@ func TestWorker_CampaignFatalStopsTheRestWithoutSending(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	b.start(t, cfg)
 
-	results := b.waitResults(t, len(tos), 20*time.Second)
-	for _, r := range results {
-		require.Equal(t, task.StatusFailed, r.Status)
-		require.Equal(t, 132001, r.Error.Code)
-		require.Equal(t, "campaign_fatal", r.Error.Class)
-	}
+	require.Eventually(t, func() bool {
+		retry, err := b.inspector.ListRetryTasks(b.r.Queue, asynq.PageSize(100))
+		return err == nil && len(retry) == len(tos)
+	}, 20*time.Second, 20*time.Millisecond, "every job is parked")
 	require.EqualValues(t, 1, b.fake.Stats().Requests, "only the first recipient is sent to")
-	require.Equal(t, 1, strings.Count(logs.String(), "campaign stopped"), "one clear line per campaign")
+	st := b.status(t, c.ID)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Contains(t, st.PausedReason, "campaign_fatal: code 132001 (HTTP 404)")
+	require.Equal(t, 132001, st.Error.Code)
+	require.Zero(t, st.Counts.Final(), "nobody failed: the campaign waits for the operator")
+	require.Empty(t, b.results(t))
+	info, err := b.inspector.GetTaskInfo(b.r.Results, "campaign:"+c.ID+":paused:"+strconv.FormatInt(st.PausedAt.UnixMilli(), 10))
+	require.NoError(t, err, "upstream is told")
+	require.Contains(t, string(info.Payload), `"reason":"campaign_fatal: code 132001`)
+	require.Equal(t, 1, strings.Count(logs.String(), "campaign paused: every further send"), "one clear line per campaign")
 	require.NotContains(t, logs.String(), tos[0], "phone numbers are masked in logs")
 	require.NotContains(t, logs.String(), testKey)
-	st := b.status(t, c.ID)
-	require.EqualValues(t, len(tos), st.Counts.Failed)
-	require.Equal(t, 132001, st.Error.Code)
+
+	// The operator fixes the template and resumes: everyone is sent once.
+	require.NoError(t, b.fake.SetConfig(fakeapi.Config{Keys: []string{testKey}}))
+	_, err = b.store.Resume(b.ctx, c.ID)
+	require.NoError(t, err)
+	_, err = b.inspector.RunAllRetryTasks(b.r.Queue)
+	require.NoError(t, err)
+	for _, r := range b.waitResults(t, len(tos), 20*time.Second) {
+		require.Equal(t, task.StatusSent, r.Status)
+		require.Equal(t, 1, b.fake.Sends(r.To))
+	}
+	require.Equal(t, 2, b.fake.Attempts(tos[0]), "the first recipient was tried again after the fix")
 }
 
 func TestWorker_BadJobsAreArchivedAndReported(t *testing.T) {

@@ -69,11 +69,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return w.finish(ctx, j, verdict{status: task.StatusUnknown, err: &mmapi.Error{Class: mmapi.ClassAmbiguous,
 			Title: "an earlier attempt did not finish (worker stopped or lease lost); the message may have been sent"}})
 	case campaign.Paused:
-		return w.reschedule(j, jitter(10*time.Second, 5*time.Second), reasonPaused, fmt.Errorf("campaign paused: %s", cl.Reason))
+		return w.park(j, cl.Reason)
 	case campaign.Cancelled:
 		return w.finish(ctx, j, verdict{status: task.StatusCancelled})
-	case campaign.Fatal:
-		return w.finish(ctx, j, verdict{status: task.StatusFailed, err: fatalError(cl.Error)})
 	}
 	return w.badJob(ctx, j.id, j.send, badCampaign, fmt.Errorf("campaign %s has no state in Redis", j.send.Campaign))
 }
@@ -149,7 +147,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
 	}
 	if v.fatal {
-		w.stopCampaign(ctx, j, e)
+		return w.pauseCampaign(ctx, j, e)
 	}
 	if v.status != "" {
 		return w.finish(ctx, j, v)
@@ -171,26 +169,45 @@ func (w *Worker) reschedule(j *job, d time.Duration, reason string, err error) e
 	return &retryError{delay: d, reason: reason, err: err}
 }
 
-// stopCampaign records a campaign-fatal error once and says so once.
-func (w *Worker) stopCampaign(ctx context.Context, j *job, e *mmapi.Error) {
-	first, err := w.store.SetFatal(ctx, j.send.Campaign, task.ErrorFrom(e))
-	if err != nil {
-		w.log.Error("could not record campaign-fatal error", j.log(), "err", err)
-		return
+// park puts a job of a paused campaign aside without spending a retry: it
+// sleeps in asynq's retry set until the campaign's expiry, and resume or
+// cancel brings it back at once. It does not churn while it waits.
+func (w *Worker) park(j *job, reason string) error {
+	until := parkFor
+	if j.send.ExpiresAt != 0 {
+		until = time.Until(time.Unix(j.send.ExpiresAt, 0)) + time.Second
 	}
-	if first {
-		w.log.Error("campaign stopped: every further send would fail the same way; its remaining recipients fail without a send",
-			"campaign", j.send.Campaign, "sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "error", e.Title)
-	}
+	return w.reschedule(j, max(until, time.Second), reasonPaused, fmt.Errorf("campaign paused: %s", reason))
 }
 
-// fatalError turns a recorded campaign-fatal error back into a client error.
-func fatalError(e *task.Error) *mmapi.Error {
-	if e == nil {
-		return &mmapi.Error{Class: mmapi.ClassCampaignFatal, Title: "campaign stopped"}
+// parkFor is how long a paused job without expiry sleeps; longer than any
+// campaign lives (see campaign.DefaultLifetime and Retention).
+const parkFor = 90 * 24 * time.Hour
+
+// pauseCampaign stops a campaign after an error that every further send
+// would hit too, instead of failing its remaining recipients: this
+// recipient's claim is given back and its job parked with the rest. The
+// operator fixes the cause and resumes.
+func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) error {
+	reason := fmt.Sprintf("%s: code %d (HTTP %d): %s", campaign.PauseCampaignFatal, e.Code, e.HTTPStatus, e.Title)
+	tr, err := w.store.Pause(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
+	if err != nil && !errors.Is(err, campaign.ErrState) {
+		return err
 	}
-	return &mmapi.Error{Class: mmapi.ClassCampaignFatal, Code: e.Code, HasCode: e.Code != 0, Title: e.Title,
-		Details: e.Details, HTTPStatus: e.HTTPStatus}
+	if err := w.store.Release(ctx, j.send.Campaign, j.send.To, j.delays); err != nil {
+		return err
+	}
+	if tr.Changed {
+		w.m.paused.WithLabelValues(campaign.PauseCampaignFatal).Inc()
+		w.log.Error("campaign paused: every further send would fail the same way; fix the cause and resume it",
+			"campaign", j.send.Campaign, "sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "error", e.Title)
+		w.announce(ctx, j.send.Campaign)
+	}
+	if err == nil || tr.From == campaign.StatePaused {
+		return w.park(j, reason)
+	}
+	// Cancelled meanwhile: the recipient is reported as such.
+	return w.finish(ctx, j, verdict{status: task.StatusCancelled})
 }
 
 // staleAfter is how old a claim must be before it cannot still be in flight.

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ type workerMetrics struct {
 	throttled   *prometheus.CounterVec   // sender
 	rescheduled *prometheus.CounterVec   // sender, reason
 	badJobs     *prometheus.CounterVec   // reason
+	paused      *prometheus.CounterVec   // reason
 	inflight    prometheus.Gauge
 }
 
@@ -50,10 +52,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 			Help: "Jobs put back in the queue without spending a retry, by sender and reason."}, []string{"sender", "reason"}),
 		badJobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_bad_jobs_total",
 			Help: "Jobs archived because they cannot be sent (undecodable payload, unknown sender or campaign)."}, []string{"reason"}),
+		paused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
+			Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mmlite_sends_in_flight",
 			Help: "Calls to /marketing_messages in progress in this process."}),
 	}
-	reg.MustRegister(m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled, m.badJobs, m.inflight)
+	reg.MustRegister(m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled, m.badJobs, m.paused, m.inflight)
 	for _, s := range senders {
 		for _, st := range task.FinalStatuses {
 			m.messages.WithLabelValues(s, st)
@@ -68,8 +72,11 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 		m.wait.WithLabelValues(s)
 		m.throttled.WithLabelValues(s)
 	}
-	for _, r := range []string{badPayload, badSender, badCampaign} {
+	for _, r := range []string{badPayload, badSender, badCampaign, badType} {
 		m.badJobs.WithLabelValues(r)
+	}
+	for _, r := range campaign.PauseReasons {
+		m.paused.WithLabelValues(r)
 	}
 	return m
 }

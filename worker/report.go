@@ -29,7 +29,7 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 	if len(resp) > 0 {
 		o.WAMID, o.MessageStatus = resp[0].WAMID(), resp[0].MessageStatus()
 	}
-	settled, err := w.store.Settle(ctx, j.send.Campaign, j.send.To, o)
+	settled, err := w.store.Settle(ctx, j.send.Campaign, j.send.To, o, w.cfg.failurePolicy())
 	if err != nil {
 		return err
 	}
@@ -40,9 +40,7 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 	if err := w.report(ctx, j.send, j.sender.ID, o); err != nil {
 		return err
 	}
-	if settled == campaign.Completed {
-		w.announce(ctx, j.send.Campaign)
-	}
+	w.settled(ctx, j.send.Campaign, settled)
 	return outcomeErr(o)
 }
 
@@ -97,22 +95,30 @@ func (w *Worker) emit(ctx context.Context, r *task.Result) error {
 // resultMaxRetry is how often a consumer may fail a result before asynq archives it.
 const resultMaxRetry = 25
 
-// announce emits the campaign's final event once it has no outstanding recipient.
+// settled acts on what a settle did to the campaign as a whole.
+func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
+	switch s {
+	case campaign.Completed:
+		w.announce(ctx, id)
+	case campaign.AutoPaused:
+		w.m.paused.WithLabelValues(campaign.PauseFailureRatio).Inc()
+		w.announce(ctx, id)
+	}
+}
+
+// announce emits a campaign event: its final state once it has no
+// outstanding recipient, or an automatic pause.
 func (w *Worker) announce(ctx context.Context, id string) {
-	st, err := w.store.Status(ctx, id)
-	if err != nil {
-		w.log.Error("campaign finished, but its status could not be read", "campaign", id, "err", err)
+	if err := w.store.Announce(ctx, w.results, w.cfg.ResultsQueue, id); err != nil {
+		w.log.Error("could not announce the campaign's state", "campaign", id, "err", err)
 		return
 	}
-	ev := task.CampaignEvent{CampaignID: id, State: st.State, Counts: st.Counts, FinishedAt: time.Now().UTC()}
-	if st.FinishedAt != nil {
-		ev.FinishedAt = *st.FinishedAt
+	st, _ := w.store.Status(ctx, id)
+	if st == nil {
+		return
 	}
-	b, _ := json.Marshal(ev)
-	_, err = w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeCampaign, b), asynq.Queue(w.cfg.ResultsQueue),
-		asynq.TaskID("campaign:"+id+":"+st.State), asynq.MaxRetry(resultMaxRetry))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		w.log.Error("could not announce the campaign's final state", "campaign", id, "err", err)
+	if st.State == campaign.StatePaused {
+		w.log.Warn("campaign paused", "campaign", id, "reason", st.PausedReason)
 		return
 	}
 	w.log.Info("campaign finished", "campaign", id, "state", st.State, "sent", st.Counts.Sent,
@@ -144,7 +150,7 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 		}
 		o := campaign.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
 			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: "bad_job"}}
-		settled, err := w.store.Settle(ctx, s.Campaign, s.To, o)
+		settled, err := w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy())
 		if err != nil {
 			return err
 		}
@@ -153,9 +159,7 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 				return err
 			}
 		}
-		if settled == campaign.Completed {
-			w.announce(ctx, s.Campaign)
-		}
+		w.settled(ctx, s.Campaign, settled)
 	}
 	return fmt.Errorf("bad job (%s): %v: %w", reason, cause, asynq.SkipRetry)
 }

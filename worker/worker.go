@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -133,17 +132,10 @@ func (w *Worker) Ready(ctx context.Context) error {
 	return w.rdb.Ping(ctx).Err()
 }
 
-// publishSenders tells producers each sender's rate, for pacing.
+// publishSenders tells producers and the api each sender's rate, webhook
+// mapping and onboarding requirement.
 func (w *Worker) publishSenders(ctx context.Context) error {
-	vals := make([]any, 0, 2*len(w.senders))
-	for id, s := range w.senders {
-		b, _ := json.Marshal(map[string]any{"rate": s.Rate, "burst": s.Burst})
-		vals = append(vals, id, b)
-	}
-	if err := w.rdb.HSet(ctx, keyspace.New(w.cfg.Queue).Senders(), vals...).Err(); err != nil {
-		return fmt.Errorf("worker: publish senders: %w", err)
-	}
-	return nil
+	return sender.NewRegistry(w.rdb, keyspace.New(w.cfg.Queue)).Publish(ctx, w.cfg.Senders)
 }
 
 // Run starts a worker, serves its metrics, and shuts it down when ctx ends.

@@ -21,6 +21,11 @@ func apiCommand() *cli.Command {
 			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token (never in production)"},
 			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
 			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},
+			&cli.StringFlag{Name: "webhook-secret", Sources: env("WEBHOOK_SECRET"), Usage: "shared secret required in X-Webhook-Secret on POST /webhooks/whatsapp (360dialog)"},
+			&cli.StringFlag{Name: "meta-app-secret", Sources: env("META_APP_SECRET"), Usage: "when set, X-Hub-Signature-256 is verified too (Meta)"},
+			&cli.StringFlag{Name: "webhook-verify-token", Sources: env("WEBHOOK_VERIFY_TOKEN"), Usage: "hub.verify_token of Meta's GET handshake; default the webhook secret"},
+			&cli.Int64Flag{Name: "max-webhook-body", Value: httpapi.DefaultMaxWebhookBody, Sources: env("MAX_WEBHOOK_BODY"), Usage: "largest webhook body, in bytes"},
+			&cli.DurationFlag{Name: "cancel-wait", Value: 30 * time.Second, Sources: env("CANCEL_WAIT"), Usage: "how long a cancel waits for in-flight sends; above the workers' HTTP timeout"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := newLogger(cmd)
@@ -35,13 +40,17 @@ func apiCommand() *cli.Command {
 			defer rdb.Close()
 			reg := metrics.NewRegistry()
 			reg.MustRegister(metrics.NewQueueCollector(rdb, cmd.String("queue"), cmd.String("results-queue")))
-			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), Registerer: reg, Logger: log})
+			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
+				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait")})
 			if err != nil {
 				return err
 			}
 			srv, err := httpapi.New(httpapi.Config{Producer: p, Token: cmd.String("api-token"), AllowNoAuth: cmd.Bool("insecure-no-auth"),
 				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registry: reg, Logger: log,
-				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
+				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
+				MaxWebhookBody: cmd.Int64("max-webhook-body"),
+				Ready:          func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err
 			}

@@ -5,42 +5,91 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/keyspace"
-	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/pkg/progress"
+	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
+	"golang.org/x/term"
 )
 
 func campaignCommand() *cli.Command {
+	ctl := func(name, usage string, op func(*producer.Producer) func(context.Context, string) (*campaign.Status, error)) *cli.Command {
+		return &cli.Command{Name: name, Usage: usage, ArgsUsage: "ID", Action: func(ctx context.Context, cmd *cli.Command) error {
+			return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
+				st, err := op(p)(ctx, id)
+				if err != nil {
+					return err
+				}
+				return printJSON(cmd, st)
+			})
+		}}
+	}
 	return &cli.Command{
 		Name:  "campaign",
 		Usage: "campaign status (JSON), pause, resume and cancel",
 		Commands: []*cli.Command{
-			{Name: "status", Usage: "print the campaign's state and counts as JSON", ArgsUsage: "ID", Action: campaignStatus},
+			{Name: "status", Usage: "print the campaign's state and counts as JSON; --watch shows live progress until it is over",
+				ArgsUsage: "ID", Flags: []cli.Flag{&cli.BoolFlag{Name: "watch", Usage: "show live progress until the campaign completes"}},
+				Action: campaignStatus},
+			ctl("pause", "stop new sends at once across the fleet; waiting jobs are put aside", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Pause }),
+			ctl("resume", "send again where it stopped, at the sender's rate", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Resume }),
+			ctl("cancel", "stop for good: nothing is sent after this returns, every remaining recipient is reported cancelled", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Cancel }),
 		},
 	}
 }
 
 func campaignStatus(ctx context.Context, cmd *cli.Command) error {
+	return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
+		get := func(ctx context.Context) (*campaign.Status, error) { return p.Store().Status(ctx, id) }
+		if !cmd.Bool("watch") {
+			st, err := get(ctx)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd, st)
+		}
+		_, err := progress.Watch(ctx, os.Stderr, term.IsTerminal(int(os.Stderr.Fd())), 500*time.Millisecond, get)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	})
+}
+
+// withProducer runs fn with a producer on the configured Redis and the
+// campaign id argument.
+func withProducer(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, id string) error) error {
 	id := cmd.Args().First()
 	if id == "" {
-		return cli.Exit("usage: mmlite campaign status ID", 1)
+		return cli.Exit("usage: mmlite campaign "+cmd.Name+" ID", 1)
 	}
-	opt, err := redisOpt(cmd, 2)
+	opt, err := redisOpt(cmd, 4)
 	if err != nil {
 		return err
 	}
-	rdb := redisconn.Client(opt)
-	defer rdb.Close()
-	st, err := campaign.NewStore(rdb, keyspace.New(cmd.String("queue"))).Status(ctx, id)
-	if errors.Is(err, campaign.ErrNotFound) {
+	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue")})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	err = fn(p, id)
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
 		return cli.Exit(fmt.Sprintf("campaign %s not found", id), 1)
+	case errors.Is(err, campaign.ErrState):
+		return cli.Exit(err.Error(), 1)
 	}
+	return err
+}
+
+func printJSON(cmd *cli.Command, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(st, "", "  ")
-	fmt.Fprintln(cmd.Root().Writer, string(b))
-	return nil
+	_, err = fmt.Fprintln(cmd.Root().Writer, string(b))
+	return err
 }

@@ -82,6 +82,7 @@ func runDemo(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return fmt.Errorf("demo: the campaign did not finish: %w", err)
 	}
+	final = d.awaitWebhooks(ctx, final, tty)
 	d.report(out, final)
 	if cmd.Bool("keep-running") {
 		fmt.Fprintln(out, "\nstill running (Ctrl-C to stop): the API, the worker and the fake API are up.")
@@ -90,7 +91,8 @@ func runDemo(ctx context.Context, cmd *cli.Command) error {
 	return nil
 }
 
-// startDemo starts Redis, the fake API, a worker and the api in-process.
+// startDemo starts Redis, the api, the fake API (posting webhooks to the
+// api) and a worker, in-process.
 func startDemo(ctx context.Context, cmd *cli.Command, rate float64) (*demo, error) {
 	log, err := newLogger(cmd)
 	if err != nil {
@@ -107,13 +109,28 @@ func startDemo(ctx context.Context, cmd *cli.Command, rate float64) (*demo, erro
 	opt := asynq.RedisClientOpt{Addr: mr.Addr(), PoolSize: 64}
 	rdb := redisconn.Client(opt)
 
-	fake, err := fakeapi.New(demoFakeConfig())
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.NewQueueCollector(rdb, task.SendQueue, task.DefaultResultsQueue))
+	p, err := producer.New(producer.Config{Client: rdb, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	fake.Start(ctx)
-	context.AfterFunc(ctx, fake.Close)
-	fakeURL, err := serve(ctx, fake)
+	d := &demo{log: log, token: demoToken(), producer: p, inspector: asynq.NewInspectorFromRedisClient(rdb)}
+	api, err := httpapi.New(httpapi.Config{Producer: p, Token: d.token, Registry: reg, Logger: log, WebhookSecret: demoHookSecret,
+		Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+	if err != nil {
+		return nil, err
+	}
+	if d.apiURL, err = serve(ctx, api.Handler()); err != nil {
+		return nil, err
+	}
+
+	if d.fake, err = fakeapi.New(demoFakeConfig(d.apiURL + "/webhooks/whatsapp")); err != nil {
+		return nil, err
+	}
+	d.fake.Start(ctx)
+	context.AfterFunc(ctx, d.fake.Close)
+	fakeURL, err := serve(ctx, d.fake)
 	if err != nil {
 		return nil, err
 	}
@@ -129,24 +146,7 @@ func startDemo(ctx context.Context, cmd *cli.Command, rate float64) (*demo, erro
 		return nil, err
 	}
 	context.AfterFunc(ctx, w.Shutdown)
-	workerURL, err := serve(ctx, metrics.Mux(w.Registry(), w.Ready))
-	if err != nil {
-		return nil, err
-	}
-
-	reg := metrics.NewRegistry()
-	reg.MustRegister(metrics.NewQueueCollector(rdb, task.SendQueue, task.DefaultResultsQueue))
-	p, err := producer.New(producer.Config{Client: rdb, Registerer: reg, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	d := &demo{log: log, fake: fake, token: demoToken(), producer: p, inspector: asynq.NewInspectorFromRedisClient(rdb), workerURL: workerURL}
-	api, err := httpapi.New(httpapi.Config{Producer: p, Token: d.token, Registry: reg, Logger: log,
-		Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
-	if err != nil {
-		return nil, err
-	}
-	if d.apiURL, err = serve(ctx, api.Handler()); err != nil {
+	if d.workerURL, err = serve(ctx, metrics.Mux(w.Registry(), w.Ready)); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -21,18 +23,53 @@ import (
 const (
 	demoCampaignID = "spring-sale-2026"
 	demoKey        = "demo-d360-key"
+	demoHookSecret = "demo-webhook-secret"
 )
 
 // The recipients the fake API refuses, to show permanent failures.
 var demoUndeliverable = map[string]int{"5511900000007": 131026, "5511900000042": 131050}
 
 // demoFakeConfig makes the fake API realistic: latency, some transient
-// errors and throttling, two recipients that cannot be reached.
-func demoFakeConfig() fakeapi.Config {
+// errors, two recipients that cannot be reached, and status webhooks
+// (sent, delivered, read) posted to the api like 360dialog does.
+func demoFakeConfig(webhookURL string) fakeapi.Config {
+	read := 0.6
 	return fakeapi.Config{Keys: []string{demoKey}, Templates: []string{"spring_sale"},
-		Latency: fakeapi.Duration(60e6), LatencyJitter: fakeapi.Duration(40e6),
+		Latency: fakeapi.Duration(60 * time.Millisecond), LatencyJitter: fakeapi.Duration(40 * time.Millisecond),
 		Errors:         []fakeapi.ErrorRule{{Share: 0.03, Code: 131000}, {Share: 0.01, HTTPStatus: 502}},
-		FailRecipients: demoUndeliverable, Seed: 2026}
+		FailRecipients: demoUndeliverable, Seed: 2026,
+		WebhookURL: webhookURL, WebhookSecret: demoHookSecret, WebhookDelay: fakeapi.Duration(300 * time.Millisecond), ReadShare: &read}
+}
+
+// awaitWebhooks keeps showing progress while the last delivery and read
+// webhooks arrive (a few seconds at most).
+func (d *demo) awaitWebhooks(ctx context.Context, st *campaign.Status, tty bool) *campaign.Status {
+	deadline := time.Now().Add(5 * time.Second)
+	last, stable := st.Counts.Delivered+st.Counts.Read, 0
+	for time.Now().Before(deadline) && stable < 4 {
+		select {
+		case <-ctx.Done():
+			return st
+		case <-time.After(250 * time.Millisecond):
+		}
+		next, err := d.producer.Store().Status(ctx, demoCampaignID)
+		if err != nil {
+			return st
+		}
+		st = next
+		if n := st.Counts.Delivered + st.Counts.Read; n == last && st.Counts.Delivered >= st.Counts.Sent {
+			stable++
+		} else {
+			last, stable = n, 0
+		}
+		if tty {
+			fmt.Fprintf(os.Stderr, "\r\033[K%s", progress.Line(st, 0))
+		}
+	}
+	if tty {
+		fmt.Fprintln(os.Stderr)
+	}
+	return st
 }
 
 func demoToken() string {
@@ -118,9 +155,10 @@ func (d *demo) report(w io.Writer, st *campaign.Status) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\ncampaign %s is %s: %d recipients, %d results in the %q queue\n\n", st.ID, st.State, st.Counts.Enqueued, len(results), task.DefaultResultsQueue)
+	fmt.Fprintf(w, "\ncampaign %s is %s: %d recipients, %d results in the %q queue; by webhook: %d delivered, %d read\n\n",
+		st.ID, st.State, st.Counts.Enqueued, len(results), task.DefaultResultsQueue, st.Counts.Delivered, st.Counts.Read)
 	progress.Table(w, progress.Tally(results))
 	fs := d.fake.Stats()
-	fmt.Fprintf(w, "\nthe fake API saw %d requests: %d accepted, %d throttled (130429), %d transient errors (131000, 502); "+
-		"recipients sent more than once: %d\n", fs.Requests, fs.Accepted, fs.ByCode["130429"], fs.ByCode["131000"]+fs.ByCode["http_502"], fs.Duplicates)
+	fmt.Fprintf(w, "\nthe fake API saw %d requests: %d accepted, %d transient errors retried (131000, 502); "+
+		"recipients sent more than once: %d\n", fs.Requests, fs.Accepted, fs.ByCode["131000"]+fs.ByCode["http_502"], fs.Duplicates)
 }

@@ -25,6 +25,10 @@ func workerCommand() *cli.Command {
 				Usage: "longest wait for a rate-limit slot inside a job before it goes back to the queue"},
 			&cli.BoolFlag{Name: "at-least-once", Sources: env("AT_LEAST_ONCE"),
 				Usage: "resend when an earlier attempt's outcome is unknown (may send a recipient twice)"},
+			&cli.FloatFlag{Name: "pause-failure-ratio", Value: worker.DefaultPauseFailureRatio, Sources: env("PAUSE_FAILURE_RATIO"),
+				Usage: "pause a campaign when this share of its sends failed permanently (negative: never)"},
+			&cli.IntFlag{Name: "pause-min-sends", Value: worker.DefaultPauseMinSends, Sources: env("PAUSE_MIN_SENDS"),
+				Usage: "sends needed, since the campaign started or was resumed, before the share of failures is judged"},
 		),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := newLogger(cmd)
@@ -44,6 +48,7 @@ func workerCommand() *cli.Command {
 				Concurrency: cmd.Int("concurrency"), HTTPTimeout: cmd.Duration("http-timeout"),
 				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
+				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
 				ForwardInterval: time.Second,
 			})
 		},

@@ -31,7 +31,6 @@ const (
 	Stale      Verdict = "stale"      // an earlier attempt never settled: the outcome is unknown
 	Paused     Verdict = "paused"     // the campaign is paused (Reason)
 	Cancelled  Verdict = "cancelled"  // the campaign is cancelled
-	Fatal      Verdict = "fatal"      // a campaign-fatal error stops every send (Error)
 	NoCampaign Verdict = "nocampaign" // the campaign's state is gone
 )
 
@@ -42,7 +41,6 @@ type Claim struct {
 	Delays   int           // per-recipient delays (131056) so far
 	Prior    *Outcome      // when Final
 	Reason   string        // when Paused
-	Error    *task.Error   // when Fatal
 	RetryIn  time.Duration // when Busy
 }
 
@@ -57,11 +55,10 @@ type Outcome struct {
 }
 
 var claimScript = redis.NewScript(`
-local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason', 'fatal')
+local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
 if c[1] == 'cancelled' then return {'cancelled'} end
 if c[1] == 'paused' then return {'paused', c[2] or ''} end
-if c[3] then return {'fatal', c[3]} end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 local attempts, delays, takeover = 0, 0, false
 if m then
@@ -118,11 +115,6 @@ func (s *Store) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		c.RetryIn, c.Attempts = time.Duration(atoi(1))*time.Millisecond, atoi(2)
 	case Paused:
 		c.Reason = arg(1)
-	case Fatal:
-		c.Error = new(task.Error)
-		if err := json.Unmarshal([]byte(arg(1)), c.Error); err != nil {
-			return Claim{}, fmt.Errorf("campaign: decode fatal error: %w", err)
-		}
 	case Final:
 		c.Prior = new(Outcome)
 		if err := json.Unmarshal([]byte(arg(1)), c.Prior); err != nil {

@@ -19,6 +19,9 @@ const (
 	// Completed: recorded, and it was the campaign's last outstanding
 	// recipient: report it and announce the campaign's final state.
 	Completed Settled = "completed"
+	// AutoPaused: recorded, and the share of permanent failures paused the
+	// campaign: report it and tell the operator.
+	AutoPaused Settled = "paused"
 	// Duplicate: the recipient already had an outcome; report nothing.
 	Duplicate Settled = "dup"
 	// Gone: the campaign's state no longer exists; nothing was written.
@@ -29,6 +32,19 @@ const (
 // webhooks are retried for up to 7 days, and delivery can take the TTL.
 const WAMIDTTL = 35 * 24 * time.Hour
 
+// FailurePolicy pauses a campaign when, since it started or was last
+// resumed, at least MinSends sends finished and Ratio of them or more failed
+// permanently. Ratio 0 turns it off.
+type FailurePolicy struct {
+	Ratio    float64
+	MinSends int
+}
+
+// settleScript records a final outcome once.
+// KEYS: 1 campaign, 2 ledger, 3 wamid hash (or the campaign key again).
+// ARGV: 1 recipient, 2 ledger value, 3 status, 4 wamid mapping value ("" when
+// none), 5 wamid TTL (s), 6 now (ms), 7 "1" when a permanent failure, 8 pause
+// ratio, 9 pause minimum sends, 10 the failure's error JSON.
 var settleScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
@@ -36,26 +52,39 @@ if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 if m and string.sub(m, 1, 1) == 'C' then redis.call('HINCRBY', KEYS[1], 'inflight', -1) end
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
-if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5]) end
-local h = redis.call('HMGET', KEYS[1], 'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown', 'finished_at')
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[3], 'c', ARGV[4])
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
+end
+local h = redis.call('HMGET', KEYS[1], 'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown',
+  'finished_at', 'base_sent', 'base_failed')
 local final = 0
 for i = 3, 7 do final = final + tonumber(h[i] or '0') end
 local enq = tonumber(h[2] or '0')
 if enq > 0 and final >= enq and not h[8] then
-  if h[1] == 'running' then
-    redis.call('HSET', KEYS[1], 'state', 'completed', 'finished_at', ARGV[6])
-    return 'completed'
-  elseif h[1] == 'cancelled' then
+  if h[1] == 'running' or h[1] == 'cancelled' then
+    if h[1] == 'running' then redis.call('HSET', KEYS[1], 'state', 'completed') end
     redis.call('HSET', KEYS[1], 'finished_at', ARGV[6])
     return 'completed'
+  end
+end
+local ratio = tonumber(ARGV[8])
+if ARGV[7] == '1' and ratio > 0 and h[1] == 'running' then
+  local f = tonumber(h[4] or '0') - tonumber(h[10] or '0')
+  local n = f + tonumber(h[3] or '0') - tonumber(h[9] or '0')
+  if n >= tonumber(ARGV[9]) and f >= ratio * n then
+    local reason = string.format('failure_ratio: %d of the last %d sends failed permanently (pause at %d%%)', f, n, math.floor(ratio * 100 + 0.5))
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[6], 'fatal', ARGV[10])
+    return 'paused'
   end
 end
 return 'ok'
 `)
 
 // Settle records a recipient's final outcome and counts it, once. When the
-// outcome has a wamid, the wamid is mapped back to the recipient for webhooks.
-func (s *Store) Settle(ctx context.Context, id, to string, o Outcome) (Settled, error) {
+// outcome has a wamid, the wamid is mapped back to the recipient for
+// webhooks. A permanent failure may pause the campaign (see FailurePolicy).
+func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy) (Settled, error) {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return "", fmt.Errorf("campaign: encode outcome: %w", err)
@@ -64,9 +93,14 @@ func (s *Store) Settle(ctx context.Context, id, to string, o Outcome) (Settled, 
 	if o.WAMID != "" {
 		wkey, wval = s.keys.WAMID(o.WAMID), id+"\n"+to
 	}
+	permanent, errJSON := "0", []byte{}
+	if o.Error != nil && o.Error.Class == "permanent" {
+		permanent = "1"
+		errJSON, _ = json.Marshal(o.Error)
+	}
 	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id), wkey}
 	r, err := settleScript.Run(ctx, s.rdb, keys, to, append([]byte{'F'}, b...), o.Status,
-		wval, int64(WAMIDTTL.Seconds()), s.now().UnixMilli()).Text()
+		wval, int64(WAMIDTTL.Seconds()), s.now().UnixMilli(), permanent, p.Ratio, p.MinSends, errJSON).Text()
 	if err != nil {
 		return "", fmt.Errorf("campaign: settle: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/keyspace"
@@ -45,7 +46,10 @@ type Status struct {
 	Sender       string      `json:"sender,omitempty"`
 	CreatedAt    *time.Time  `json:"created_at,omitempty"`
 	FinishedAt   *time.Time  `json:"finished_at,omitempty"`
-	Error        *task.Error `json:"error,omitempty"` // the campaign-fatal error, if one stopped it
+	PausedAt     *time.Time  `json:"paused_at,omitempty"`
+	// DeliveryErrors counts failed-delivery webhooks by error code.
+	DeliveryErrors map[string]int64 `json:"delivery_errors,omitempty"`
+	Error          *task.Error      `json:"error,omitempty"` // the error behind an automatic pause
 }
 
 // Store keeps campaigns in Redis.
@@ -119,29 +123,34 @@ func (s *Store) Get(ctx context.Context, id string) (*Campaign, error) {
 	return &c, nil
 }
 
-var statusFields = []string{"def", "state", "paused_reason", "created_at", "finished_at", "fatal",
-	"enqueued", "sent", "failed", "expired", "cancelled", "unknown", "delivered", "read", "fallback"}
-
 // Status returns a campaign's state and counts.
 func (s *Store) Status(ctx context.Context, id string) (*Status, error) {
-	v, err := s.rdb.HMGet(ctx, s.keys.Campaign(id), statusFields...).Result()
+	h, err := s.rdb.HGetAll(ctx, s.keys.Campaign(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("campaign: status %s: %w", id, err)
 	}
-	if v[0] == nil {
+	if h["def"] == "" {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	str := func(i int) string { x, _ := v[i].(string); return x }
-	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
 	var def Campaign
-	if err := json.Unmarshal([]byte(str(0)), &def); err != nil {
+	if err := json.Unmarshal([]byte(h["def"]), &def); err != nil {
 		return nil, fmt.Errorf("campaign: decode %s: %w", id, err)
 	}
-	st := &Status{ID: id, State: str(1), PausedReason: str(2), Sender: def.Sender,
-		CreatedAt: msTime(num(3)), FinishedAt: msTime(num(4)),
-		Counts: task.Counts{Enqueued: num(6), Sent: num(7), Failed: num(8), Expired: num(9),
-			Cancelled: num(10), Unknown: num(11), Delivered: num(12), Read: num(13), Fallback: num(14)}}
-	if f := str(5); f != "" {
+	st := &Status{ID: id, State: h["state"], PausedReason: h["paused_reason"], Sender: def.Sender,
+		CreatedAt: msTime(num("created_at")), FinishedAt: msTime(num("finished_at")), PausedAt: msTime(num("paused_at")),
+		Counts: task.Counts{Enqueued: num("enqueued"), Sent: num("sent"), Failed: num("failed"), Expired: num("expired"),
+			Cancelled: num("cancelled"), Unknown: num("unknown"), Delivered: num("delivered"), Read: num("read"),
+			Fallback: num("fallback"), Undelivered: num("undelivered")}}
+	for k := range h {
+		if code, ok := strings.CutPrefix(k, "err:"); ok {
+			if st.DeliveryErrors == nil {
+				st.DeliveryErrors = map[string]int64{}
+			}
+			st.DeliveryErrors[code] = num(k)
+		}
+	}
+	if f := h["fatal"]; f != "" {
 		st.Error = new(task.Error)
 		_ = json.Unmarshal([]byte(f), st.Error)
 	}
@@ -149,21 +158,6 @@ func (s *Store) Status(ctx context.Context, id string) (*Status, error) {
 		st.State = StateScheduled
 	}
 	return st, nil
-}
-
-// SetFatal records the error that makes every further send of the campaign
-// fail. It returns true for the first caller, so that the campaign is
-// reported once, not once per recipient.
-func (s *Store) SetFatal(ctx context.Context, id string, e *task.Error) (first bool, err error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return false, fmt.Errorf("campaign: encode error: %w", err)
-	}
-	first, err = s.rdb.HSetNX(ctx, s.keys.Campaign(id), "fatal", b).Result()
-	if err != nil {
-		return false, fmt.Errorf("campaign: set fatal %s: %w", id, err)
-	}
-	return first, nil
 }
 
 func msTime(ms int64) *time.Time {

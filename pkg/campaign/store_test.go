@@ -103,7 +103,7 @@ func TestLedger_SendOnce(t *testing.T) {
 	require.Equal(t, campaign.Busy, cl2.Verdict)
 	require.Greater(t, cl2.RetryIn, 50*time.Second)
 
-	res, err := b.store.Settle(b.ctx, "c1", "441234567890", campaign.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.A", MessageStatus: "accepted"})
+	res, err := b.store.Settle(b.ctx, "c1", "441234567890", campaign.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.A", MessageStatus: "accepted"}, campaign.FailurePolicy{})
 	require.NoError(t, err)
 	require.Equal(t, campaign.Recorded, res)
 
@@ -113,11 +113,11 @@ func TestLedger_SendOnce(t *testing.T) {
 	require.Equal(t, "wamid.A", cl3.Prior.WAMID)
 	require.Equal(t, task.StatusSent, cl3.Prior.Status)
 
-	res, err = b.store.Settle(b.ctx, "c1", "441234567890", campaign.Outcome{Status: task.StatusFailed})
+	res, err = b.store.Settle(b.ctx, "c1", "441234567890", campaign.Outcome{Status: task.StatusFailed}, campaign.FailurePolicy{})
 	require.NoError(t, err)
 	require.Equal(t, campaign.Duplicate, res, "an outcome is recorded once")
 
-	v, err := b.r.Client.Get(b.ctx, b.r.Keys.WAMID("wamid.A")).Result()
+	v, err := b.r.Client.HGet(b.ctx, b.r.Keys.WAMID("wamid.A"), "c").Result()
 	require.NoError(t, err)
 	require.Equal(t, "c1\n441234567890", v)
 
@@ -156,7 +156,7 @@ func TestLedger_ReleaseAndStale(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaign.Claimed, cl.Verdict)
 	require.Equal(t, 3, cl.Attempts)
-	_, err = b.store.Settle(b.ctx, "c1", to, campaign.Outcome{Status: task.StatusUnknown})
+	_, err = b.store.Settle(b.ctx, "c1", to, campaign.Outcome{Status: task.StatusUnknown}, campaign.FailurePolicy{})
 	require.NoError(t, err)
 	inflight, _ := b.r.Client.HGet(b.ctx, b.r.Keys.Campaign("c1"), "inflight").Int()
 	require.Zero(t, inflight)
@@ -180,25 +180,10 @@ func TestLedger_StateChecks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaign.Cancelled, cl.Verdict)
 
-	require.NoError(t, b.r.Client.HSet(b.ctx, key, "state", "running").Err())
-	first, err := b.store.SetFatal(b.ctx, "c1", &task.Error{Code: 132001, Title: "Template name does not exist"})
-	require.NoError(t, err)
-	require.True(t, first)
-	first, err = b.store.SetFatal(b.ctx, "c1", &task.Error{Code: 132001})
-	require.NoError(t, err)
-	require.False(t, first)
-	cl, err = b.store.Claim(b.ctx, "c1", "441234567890", opts)
-	require.NoError(t, err)
-	require.Equal(t, campaign.Fatal, cl.Verdict)
-	require.Equal(t, 132001, cl.Error.Code)
-	st, err := b.store.Status(b.ctx, "c1")
-	require.NoError(t, err)
-	require.Equal(t, 132001, st.Error.Code)
-
 	cl, err = b.store.Claim(b.ctx, "gone", "441234567890", opts)
 	require.NoError(t, err)
 	require.Equal(t, campaign.NoCampaign, cl.Verdict)
-	res, err := b.store.Settle(b.ctx, "gone", "441234567890", campaign.Outcome{Status: task.StatusSent})
+	res, err := b.store.Settle(b.ctx, "gone", "441234567890", campaign.Outcome{Status: task.StatusSent}, campaign.FailurePolicy{})
 	require.NoError(t, err)
 	require.Equal(t, campaign.Gone, res)
 	require.Zero(t, b.r.Client.Exists(b.ctx, b.r.Keys.Campaign("gone")).Val(), "settling a gone campaign writes nothing")
@@ -224,7 +209,7 @@ func TestLedger_ConcurrentCountsAndCompletion(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, campaign.Claimed, cl.Verdict)
 			for range 2 { // a second settle of the same recipient is a duplicate
-				res, err := b.store.Settle(b.ctx, "c1", to, campaign.Outcome{Status: statuses[i%len(statuses)], Attempts: 1})
+				res, err := b.store.Settle(b.ctx, "c1", to, campaign.Outcome{Status: statuses[i%len(statuses)], Attempts: 1}, campaign.FailurePolicy{})
 				require.NoError(t, err)
 				if res == campaign.Completed {
 					mu.Lock()
@@ -243,4 +228,93 @@ func TestLedger_ConcurrentCountsAndCompletion(t *testing.T) {
 	require.Equal(t, task.Counts{Enqueued: n, Sent: n / 5, Failed: n / 5, Expired: n / 5, Unknown: n / 5, Cancelled: n / 5}, st.Counts)
 	inflight, _ := b.r.Client.HGet(b.ctx, b.r.Keys.Campaign("c1"), "inflight").Int()
 	require.Zero(t, inflight)
+}
+
+func TestControl_Transitions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 2)
+	tr, err := b.store.Pause(b.ctx, "c1", "campaign_fatal: code 132001", &task.Error{Code: 132001, Title: "Template name does not exist"})
+	require.NoError(t, err)
+	require.True(t, tr.Changed)
+	st, err := b.store.Status(b.ctx, "c1")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Equal(t, "campaign_fatal: code 132001", st.PausedReason)
+	require.Equal(t, 132001, st.Error.Code)
+	require.NotNil(t, st.PausedAt)
+
+	tr, err = b.store.Pause(b.ctx, "c1", "operator", nil)
+	require.NoError(t, err)
+	require.False(t, tr.Changed, "pausing a paused campaign is a no-op")
+
+	_, err = b.store.Resume(b.ctx, "c1")
+	require.NoError(t, err)
+	st, _ = b.store.Status(b.ctx, "c1")
+	require.Equal(t, campaign.StateRunning, st.State)
+	require.Empty(t, st.PausedReason)
+	require.Nil(t, st.Error)
+
+	tr, err = b.store.Cancel(b.ctx, "c1")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, tr.From)
+	_, err = b.store.Resume(b.ctx, "c1")
+	require.ErrorIs(t, err, campaign.ErrState)
+	_, err = b.store.Pause(b.ctx, "c1", "operator", nil)
+	require.ErrorIs(t, err, campaign.ErrState)
+	tr, err = b.store.Cancel(b.ctx, "c1")
+	require.NoError(t, err)
+	require.False(t, tr.Changed)
+	_, err = b.store.Pause(b.ctx, "nope", "operator", nil)
+	require.ErrorIs(t, err, campaign.ErrNotFound)
+
+	require.NoError(t, b.store.WaitIdle(b.ctx, "c1", time.Second))
+	require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.Campaign("c1"), "inflight", 1).Err())
+	require.ErrorContains(t, b.store.WaitIdle(b.ctx, "c1", 100*time.Millisecond), "1 sends of c1 still in flight")
+}
+
+func TestSettle_FailureRatioPauses(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 100)
+	policy := campaign.FailurePolicy{Ratio: 0.5, MinSends: 10}
+	settle := func(i int, status string) campaign.Settled {
+		o := campaign.Outcome{Status: status}
+		if status == task.StatusFailed {
+			o.Error = &task.Error{Code: 131026, Class: "permanent", Title: "Message undeliverable"}
+		}
+		r, err := b.store.Settle(b.ctx, "c1", fmt.Sprintf("4412345%05d", i), o, policy)
+		require.NoError(t, err)
+		return r
+	}
+	for i := range 4 {
+		require.Equal(t, campaign.Recorded, settle(i, task.StatusSent))
+	}
+	for i := 4; i < 8; i++ {
+		require.Equal(t, campaign.Recorded, settle(i, task.StatusFailed), "fewer than 10 sends: no decision yet")
+	}
+	require.Equal(t, campaign.Recorded, settle(8, task.StatusSent))
+	require.Equal(t, campaign.AutoPaused, settle(9, task.StatusFailed), "5 of 10 failed")
+	st, _ := b.store.Status(b.ctx, "c1")
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Equal(t, "failure_ratio: 5 of the last 10 sends failed permanently (pause at 50%)", st.PausedReason)
+	require.Equal(t, 131026, st.Error.Code)
+
+	// After a resume the share counts again from zero.
+	_, err := b.store.Resume(b.ctx, "c1")
+	require.NoError(t, err)
+	for i := 10; i < 18; i++ {
+		require.Equal(t, campaign.Recorded, settle(i, task.StatusFailed))
+	}
+	require.Equal(t, campaign.Recorded, settle(18, task.StatusSent))
+	require.Equal(t, campaign.AutoPaused, settle(19, task.StatusFailed))
+	// A policy of zero never pauses.
+	_, _ = b.store.Resume(b.ctx, "c1")
+	for i := 20; i < 40; i++ {
+		_, err := b.store.Settle(b.ctx, "c1", fmt.Sprintf("4412345%05d", i), campaign.Outcome{Status: task.StatusFailed,
+			Error: &task.Error{Class: "permanent"}}, campaign.FailurePolicy{})
+		require.NoError(t, err)
+	}
+	st, _ = b.store.Status(b.ctx, "c1")
+	require.Equal(t, campaign.StateRunning, st.State)
 }

@@ -55,6 +55,9 @@ func (s Space) AsynqTaskPrefix() string { return s.asynq + "t:" }
 // AsynqPending is asynq's list of the send queue's pending task ids.
 func (s Space) AsynqPending() string { return s.asynq + "pending" }
 
+// AsynqActive is asynq's list of the send queue's running task ids.
+func (s Space) AsynqActive() string { return s.asynq + "active" }
+
 // AsynqScheduled is asynq's sorted set of the send queue's scheduled task ids.
 func (s Space) AsynqScheduled() string { return s.asynq + "scheduled" }
 

@@ -135,12 +135,14 @@ type StatusEvent struct {
 	Error           *Error    `json:"error"`
 }
 
-// CampaignEvent is the payload of TypeCampaign, emitted once when a campaign
-// reaches a final state: completed (every recipient has a final outcome) or
-// cancelled (every remaining recipient got a cancelled result).
+// CampaignEvent is the payload of TypeCampaign: emitted once when a campaign
+// reaches a final state, completed (every recipient has a final outcome) or
+// cancelled (every remaining recipient got a cancelled result), and when it
+// is paused automatically (with the reason).
 type CampaignEvent struct {
 	CampaignID string    `json:"campaign_id"`
 	State      string    `json:"state"`
+	Reason     string    `json:"reason,omitempty"` // why it was paused
 	Counts     Counts    `json:"counts"`
 	FinishedAt time.Time `json:"finished_at"`
 }
@@ -156,6 +158,8 @@ type Counts struct {
 	Delivered int64 `json:"delivered"`
 	Read      int64 `json:"read"`
 	Fallback  int64 `json:"fallback"`
+	// Undelivered counts sent messages that a webhook later reported failed.
+	Undelivered int64 `json:"undelivered"`
 }
 
 // Final is the number of recipients with a final outcome.

@@ -60,7 +60,7 @@ func classify(err error) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, campaign.ErrNotFound):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrCancelled):
+	case errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrCancelled), errors.Is(err, campaign.ErrState):
 		return http.StatusConflict, err.Error()
 	}
 	return http.StatusInternalServerError, "internal error"

@@ -31,9 +31,9 @@ func setup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
 	t.Helper()
 	r := redistest.New(t)
 	reg := metrics.NewRegistry()
-	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, Registerer: reg})
+	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, Registerer: reg})
 	require.NoError(t, err)
-	cfg := httpapi.Config{Producer: p, Token: token, Registry: reg, MaxBody: 4096, MaxUpload: 8192,
+	cfg := httpapi.Config{Producer: p, Token: token, Registry: reg, MaxBody: 4096, MaxUpload: 8192, ResultsQueue: r.Results,
 		Ready: func(ctx context.Context) error { return r.Client.Ping(ctx).Err() }}
 	if edit != nil {
 		edit(&cfg)

@@ -10,8 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,22 +34,37 @@ type Config struct {
 	Logger    *slog.Logger
 	// Ready is /readyz; nil means always ready.
 	Ready metrics.Check
+	// ResultsQueue receives mmlite:status tasks; default task.DefaultResultsQueue.
+	ResultsQueue string
+	// WebhookSecret is required in X-Webhook-Secret (360dialog) when set.
+	WebhookSecret string
+	// AppSecret verifies X-Hub-Signature-256 (Meta) when set. With neither
+	// secret, webhooks are refused unless AllowNoAuth.
+	AppSecret string
+	// VerifyToken answers Meta's GET handshake; default WebhookSecret.
+	VerifyToken    string
+	MaxWebhookBody int64 // default 8 MiB
 }
 
 // Defaults.
 const (
 	DefaultMaxBody   = 64 << 20
 	DefaultMaxUpload = 1 << 30
+	// DefaultMaxWebhookBody fits 1,000 statuses, Meta's largest batch, many times.
+	DefaultMaxWebhookBody = 8 << 20
 )
 
 // Server serves the API.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	token [32]byte
-	mux   *http.ServeMux
-	reqs  *prometheus.CounterVec
-	dur   *prometheus.HistogramVec
+	cfg     Config
+	log     *slog.Logger
+	token   [32]byte
+	mux     *http.ServeMux
+	reqs    *prometheus.CounterVec
+	dur     *prometheus.HistogramVec
+	wm      *webhookMetrics
+	senders *sender.Registry
+	results *asynq.Client
 }
 
 // New checks the config and builds the routes.
@@ -68,7 +87,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = metrics.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux()}
+	if cfg.ResultsQueue == "" {
+		cfg.ResultsQueue = task.DefaultResultsQueue
+	}
+	if cfg.VerifyToken == "" {
+		cfg.VerifyToken = cfg.WebhookSecret
+	}
+	if cfg.MaxWebhookBody <= 0 {
+		cfg.MaxWebhookBody = DefaultMaxWebhookBody
+	}
+	rdb := cfg.Producer.Redis()
+	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
+		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()), results: asynq.NewClientFromRedisClient(rdb)}
+	s.wm = newWebhookMetrics(cfg.Registry, s.senders)
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_http_requests_total",
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
 	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_http_request_duration_seconds",
@@ -83,6 +114,13 @@ func (s *Server) routes() {
 	v1("POST /v1/campaigns", s.createCampaign)
 	v1("POST /v1/campaigns/{id}/recipients", s.addRecipients)
 	v1("GET /v1/campaigns/{id}", s.getCampaign)
+	v1("POST /v1/campaigns/{id}/pause", s.control(s.cfg.Producer.Pause))
+	v1("POST /v1/campaigns/{id}/resume", s.control(s.cfg.Producer.Resume))
+	v1("POST /v1/campaigns/{id}/cancel", s.control(s.cfg.Producer.Cancel))
+	v1("GET /v1/senders", s.listSenders)
+	v1("GET /v1/senders/{id}", s.getSender)
+	s.handle("POST /webhooks/whatsapp", s.receive)
+	s.handle("GET /webhooks/whatsapp", s.verify)
 	m := metrics.Mux(s.cfg.Registry, s.cfg.Ready)
 	for _, p := range []string{"GET /metrics", "GET /healthz", "GET /readyz"} {
 		s.handle(p, m.ServeHTTP)
@@ -92,13 +130,15 @@ func (s *Server) routes() {
 	})
 }
 
+func (s *Server) store() *campaign.Store { return s.cfg.Producer.Store() }
+
 // Handler returns the API's handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // handle registers a route with metrics, access logs and panic recovery.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
-	for _, code := range []string{"200", "202", "400", "401", "404", "409", "413", "415", "500"} {
+	for _, code := range []string{"200", "202", "400", "401", "403", "404", "409", "413", "415", "500"} {
 		s.reqs.WithLabelValues(route, code)
 	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,126 @@
+package e2e_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPauseResume_NoDuplicatesNoSkips(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{Latency: fakeapi.Duration(5 * time.Millisecond)})
+	f.startWorker(t, f.workerConfig(100))
+	tos := f.submit(t, "c1", 300)
+	require.Eventually(t, func() bool { return f.accepted() >= 60 }, 30*time.Second, 10*time.Millisecond)
+
+	code, st := f.call(t, "POST", "/v1/campaigns/c1/pause")
+	require.Equal(t, 200, code)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Equal(t, "operator: paused by the operator", st.PausedReason)
+	time.Sleep(time.Second) // in-flight sends finish; none may start after this
+	atPause := f.accepted()
+	time.Sleep(1500 * time.Millisecond)
+	require.Equal(t, atPause, f.accepted(), "no send starts while the campaign is paused")
+	require.Less(t, atPause, int64(len(tos)))
+
+	code, st = f.call(t, "POST", "/v1/campaigns/c1/resume")
+	require.Equal(t, 200, code)
+	require.Equal(t, campaign.StateRunning, st.State)
+	st = f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
+	require.EqualValues(t, len(tos), st.Counts.Sent)
+	for _, to := range tos {
+		require.Equal(t, 1, f.fake.Sends(to), "exactly one send for %s", to)
+	}
+	require.Len(t, f.results(t), len(tos))
+
+	code, _ = f.call(t, "POST", "/v1/campaigns/c1/pause")
+	require.Equal(t, 409, code, "a completed campaign cannot be paused")
+}
+
+func TestCancel_NothingSentAfterItReturns(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{Latency: fakeapi.Duration(20 * time.Millisecond)})
+	f.startWorker(t, f.workerConfig(50))
+	tos := f.submit(t, "c1", 200)
+	require.Eventually(t, func() bool { return f.accepted() >= 30 }, 30*time.Second, 10*time.Millisecond)
+
+	code, st := f.call(t, "POST", "/v1/campaigns/c1/cancel")
+	require.Equal(t, 200, code)
+	require.Equal(t, campaign.StateCancelled, st.State)
+	atCancel := f.fake.Stats().Requests
+
+	st = f.waitState(t, "c1", campaign.StateCancelled, 30*time.Second)
+	require.Equal(t, atCancel, f.fake.Stats().Requests, "not one POST after cancel returned")
+	require.EqualValues(t, len(tos), st.Counts.Sent+st.Counts.Cancelled)
+	require.Equal(t, f.accepted(), st.Counts.Sent)
+	require.Greater(t, st.Counts.Cancelled, int64(100), "the rest did not wait for their slots")
+
+	byTo := map[string]string{}
+	for _, r := range f.results(t) {
+		require.Empty(t, byTo[r.To], "one result per recipient")
+		byTo[r.To] = r.Status
+	}
+	require.Len(t, byTo, len(tos))
+	info, err := f.inspector.GetTaskInfo(f.r.Results, "campaign:c1:cancelled")
+	require.NoError(t, err, "the campaign's end is announced")
+	require.Equal(t, task.TypeCampaign, info.Type)
+}
+
+func TestPausedThenCancelled(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	f.startWorker(t, f.workerConfig(200))
+	tos := f.submit(t, "c1", 100)
+	code, _ := f.call(t, "POST", "/v1/campaigns/c1/pause")
+	require.Equal(t, 200, code)
+	time.Sleep(time.Second) // the jobs come due and are put aside
+	code, _ = f.call(t, "POST", "/v1/campaigns/c1/cancel")
+	require.Equal(t, 200, code)
+	st := f.waitState(t, "c1", campaign.StateCancelled, 30*time.Second)
+	require.EqualValues(t, len(tos), st.Counts.Sent+st.Counts.Cancelled)
+	code, _ = f.call(t, "POST", "/v1/campaigns/c1/resume")
+	require.Equal(t, 409, code)
+}
+
+func TestAutoPause_TemplateMissing(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{Templates: []string{"not_ours"}}) // every send: 132001
+	cfg := f.workerConfig(100)
+	cfg.Concurrency = 1
+	f.startWorker(t, cfg)
+	tos := f.submit(t, "c1", 50)
+	st := f.waitState(t, "c1", campaign.StatePaused, 20*time.Second)
+	require.Contains(t, st.PausedReason, "campaign_fatal: code 132001")
+	time.Sleep(500 * time.Millisecond)
+	require.EqualValues(t, 1, f.fake.Stats().Requests, "the rest did not burn through the API")
+
+	require.NoError(t, f.fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}})) // the template is fixed
+	code, _ := f.call(t, "POST", "/v1/campaigns/c1/resume")
+	require.Equal(t, 200, code)
+	st = f.waitState(t, "c1", campaign.StateCompleted, 30*time.Second)
+	require.EqualValues(t, len(tos), st.Counts.Sent)
+	require.Zero(t, f.fake.Stats().Duplicates)
+}
+
+func TestAutoPause_FailureRatio(t *testing.T) {
+	t.Parallel()
+	tosPreview := make(map[string]int)
+	for i := range 200 {
+		if i%10 < 7 { // 70 % of the list cannot be reached
+			tosPreview[fmtTo(i)] = 131026
+		}
+	}
+	f := newFleet(t, fakeapi.Config{FailRecipients: tosPreview})
+	cfg := f.workerConfig(200)
+	cfg.PauseMinSends = 20
+	f.startWorker(t, cfg)
+	f.submit(t, "c1", 200)
+	st := f.waitState(t, "c1", campaign.StatePaused, 20*time.Second)
+	require.Contains(t, st.PausedReason, "failure_ratio:")
+	require.Equal(t, 131026, st.Error.Code)
+	require.Less(t, st.Counts.Final(), int64(100), "paused early, not after the whole list")
+}

@@ -1,0 +1,154 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/mmlite/mmlite/producer/httpapi"
+	"github.com/mmlite/mmlite/worker"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	apiKey     = "e2e-key"
+	apiToken   = "e2e-token"
+	hookSecret = "e2e-hook"
+)
+
+// fleet is one mmlite installation: Redis, the fake API, the api and workers.
+type fleet struct {
+	r         *redistest.Redis
+	fake      *fakeapi.Server
+	fakeSrv   *httptest.Server
+	api       *httptest.Server
+	p         *producer.Producer
+	inspector *asynq.Inspector
+	ctx       context.Context
+}
+
+func newFleet(t *testing.T, fc fakeapi.Config) *fleet {
+	t.Helper()
+	r := redistest.New(t)
+	fc.Keys = []string{apiKey}
+	fake, err := fakeapi.New(fc)
+	require.NoError(t, err)
+	f := &fleet{r: r, fake: fake, fakeSrv: httptest.NewServer(fake), ctx: context.Background(),
+		inspector: asynq.NewInspectorFromRedisClient(r.Client)}
+	t.Cleanup(f.fakeSrv.Close)
+	f.p, err = producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second})
+	require.NoError(t, err)
+	api, err := httpapi.New(httpapi.Config{Producer: f.p, Token: apiToken, WebhookSecret: hookSecret, ResultsQueue: r.Results,
+		Registry: metrics.NewRegistry()})
+	require.NoError(t, err)
+	f.api = httptest.NewServer(api.Handler())
+	t.Cleanup(f.api.Close)
+	return f
+}
+
+// workerConfig is a fast worker for the fleet's fake API.
+func (f *fleet) workerConfig(rate float64) worker.Config {
+	s := &sender.Sender{ID: "default", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: rate, Burst: sender.DefaultBurst(rate),
+		PhoneNumberID: "106540352242922", WABAID: "102290129340398"}
+	s.SetKey(apiKey)
+	return worker.Config{Redis: f.r.Opt, Queue: f.r.Queue, ResultsQueue: f.r.Results, Senders: []*sender.Sender{s},
+		Concurrency: 20, HTTPTimeout: 2 * time.Second, ShutdownTimeout: 5 * time.Second, MaxWait: 500 * time.Millisecond,
+		RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, ForwardInterval: 100 * time.Millisecond}
+}
+
+func (f *fleet) startWorker(t *testing.T, cfg worker.Config) *worker.Worker {
+	t.Helper()
+	w, err := worker.New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, w.Start(f.ctx))
+	t.Cleanup(w.Shutdown)
+	return w
+}
+
+// submit registers a campaign and enqueues n recipients.
+func (f *fleet) submit(t *testing.T, id string, n int) []string {
+	t.Helper()
+	c := &campaign.Campaign{ID: id, Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
+	_, err := f.p.Register(f.ctx, c)
+	require.NoError(t, err)
+	tos := make([]string, n)
+	var csv strings.Builder
+	csv.WriteString("to\n")
+	for i := range tos {
+		tos[i] = fmt.Sprintf("4477009%05d", i)
+		csv.WriteString(tos[i] + "\n")
+	}
+	sum, err := f.p.Enqueue(f.ctx, c, producer.NewCSVSource(strings.NewReader(csv.String())), producer.Options{})
+	require.NoError(t, err)
+	require.EqualValues(t, n, sum.Accepted)
+	return tos
+}
+
+// call does an authenticated API request and decodes a status answer.
+func (f *fleet) call(t *testing.T, method, path string) (int, *campaign.Status) {
+	t.Helper()
+	req, err := http.NewRequest(method, f.api.URL+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var st campaign.Status
+	_ = json.Unmarshal(b, &st)
+	return resp.StatusCode, &st
+}
+
+func (f *fleet) status(t *testing.T, id string) *campaign.Status {
+	t.Helper()
+	st, err := f.p.Store().Status(f.ctx, id)
+	require.NoError(t, err)
+	return st
+}
+
+// results reads every mmlite:result task.
+func (f *fleet) results(t *testing.T) []task.Result {
+	t.Helper()
+	var out []task.Result
+	for page := 1; ; page++ {
+		infos, err := f.inspector.ListPendingTasks(f.r.Results, asynq.PageSize(500), asynq.Page(page))
+		if err != nil || len(infos) == 0 {
+			return out
+		}
+		for _, ti := range infos {
+			if ti.Type == task.TypeResult {
+				var r task.Result
+				require.NoError(t, json.Unmarshal(ti.Payload, &r))
+				out = append(out, r)
+			}
+		}
+	}
+}
+
+// waitState waits for a campaign's state (and, for a final state, its end).
+func (f *fleet) waitState(t *testing.T, id, state string, within time.Duration) *campaign.Status {
+	t.Helper()
+	var st *campaign.Status
+	require.Eventually(t, func() bool {
+		st = f.status(t, id)
+		return st.State == state && (state != campaign.StateCancelled || st.FinishedAt != nil)
+	}, within, 20*time.Millisecond, "campaign %s never reached %s", id, state)
+	return st
+}
+
+func (f *fleet) accepted() int64 { return f.fake.Stats().Accepted }

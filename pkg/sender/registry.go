@@ -1,0 +1,147 @@
+package sender
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/redis/go-redis/v9"
+)
+
+// Published is what workers tell the rest of the fleet about a sender: no
+// key, only what producers and the api need (pacing rate, webhook mapping,
+// onboarding requirement).
+type Published struct {
+	ID                string  `json:"id"`
+	Rate              float64 `json:"rate"`
+	Burst             int     `json:"burst"`
+	PhoneNumberID     string  `json:"phone_number_id,omitempty"`
+	WABAID            string  `json:"waba_id,omitempty"`
+	RequireOnboarding bool    `json:"require_onboarding,omitempty"`
+}
+
+// Registry keeps senders' shared state in Redis: what workers publish,
+// which WABAs have signed the MM Lite terms, and link clicks.
+type Registry struct {
+	rdb  redis.UniversalClient
+	keys keyspace.Space
+}
+
+// NewRegistry returns the registry of a key space.
+func NewRegistry(rdb redis.UniversalClient, keys keyspace.Space) *Registry {
+	return &Registry{rdb: rdb, keys: keys}
+}
+
+// Publish writes the senders a worker serves.
+func (r *Registry) Publish(ctx context.Context, ss []*Sender) error {
+	vals := make([]any, 0, 2*len(ss))
+	for _, s := range ss {
+		b, _ := json.Marshal(Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
+			WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding})
+		vals = append(vals, s.ID, b)
+	}
+	if err := r.rdb.HSet(ctx, r.keys.Senders(), vals...).Err(); err != nil {
+		return fmt.Errorf("sender: publish: %w", err)
+	}
+	return nil
+}
+
+// All returns every published sender, by id.
+func (r *Registry) All(ctx context.Context) (map[string]Published, error) {
+	raw, err := r.rdb.HGetAll(ctx, r.keys.Senders()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("sender: read published senders: %w", err)
+	}
+	out := make(map[string]Published, len(raw))
+	for id, v := range raw {
+		var p Published
+		if json.Unmarshal([]byte(v), &p) == nil {
+			p.ID = id
+			out[id] = p
+		}
+	}
+	return out, nil
+}
+
+// IDs lists published sender ids, sorted.
+func IDs(all map[string]Published) []string {
+	ids := make([]string, 0, len(all))
+	for id := range all {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// ByPhoneNumberID finds the sender of a webhook's phone_number_id.
+func ByPhoneNumberID(all map[string]Published, pnid string) (Published, bool) {
+	for _, p := range all {
+		if p.PhoneNumberID != "" && p.PhoneNumberID == pnid {
+			return p, true
+		}
+	}
+	return Published{}, false
+}
+
+// SetOnboarded records that a WABA signed the MM Lite terms. It returns
+// false when it was already recorded (webhooks come at least once).
+func (r *Registry) SetOnboarded(ctx context.Context, waba string, at time.Time) (bool, error) {
+	ok, err := r.rdb.HSetNX(ctx, r.keys.Prefix()+"wabas", waba, at.UTC().Format(time.RFC3339)).Result()
+	if err != nil {
+		return false, fmt.Errorf("sender: record onboarding: %w", err)
+	}
+	return ok, nil
+}
+
+// Onboarded says when a WABA signed the MM Lite terms; zero when it has not.
+func (r *Registry) Onboarded(ctx context.Context, waba string) (time.Time, error) {
+	v, err := r.rdb.HGet(ctx, r.keys.Prefix()+"wabas", waba).Result()
+	if errors.Is(err, redis.Nil) || waba == "" {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sender: read onboarding: %w", err)
+	}
+	t, _ := time.Parse(time.RFC3339, v)
+	return t, nil
+}
+
+// clickTTL keeps click ids long enough to drop repeated webhooks (Meta
+// retries for up to 7 days).
+const clickTTL = 8 * 24 * time.Hour
+
+// CountClick counts a link click for a sender and tracking token, once per
+// click id. It returns false for a click already counted.
+func (r *Registry) CountClick(ctx context.Context, senderID, token, clickID string) (bool, error) {
+	if clickID != "" {
+		fresh, err := r.rdb.SetNX(ctx, r.keys.Prefix()+"click:"+clickID, 1, clickTTL).Result()
+		if err != nil {
+			return false, fmt.Errorf("sender: count click: %w", err)
+		}
+		if !fresh {
+			return false, nil
+		}
+	}
+	if err := r.rdb.HIncrBy(ctx, r.keys.Prefix()+"clicks:"+senderID, token, 1).Err(); err != nil {
+		return false, fmt.Errorf("sender: count click: %w", err)
+	}
+	return true, nil
+}
+
+// Clicks returns a sender's clicks by tracking token.
+func (r *Registry) Clicks(ctx context.Context, senderID string) (map[string]int64, error) {
+	raw, err := r.rdb.HGetAll(ctx, r.keys.Prefix()+"clicks:"+senderID).Result()
+	if err != nil {
+		return nil, fmt.Errorf("sender: read clicks: %w", err)
+	}
+	out := make(map[string]int64, len(raw))
+	for k, v := range raw {
+		out[k], _ = strconv.ParseInt(v, 10, 64)
+	}
+	return out, nil
+}

@@ -1,0 +1,171 @@
+// Package webhook reads WhatsApp Business webhooks (Meta's envelope, which
+// 360dialog passes through): message statuses, marketing link clicks and
+// account updates, and checks their authenticity.
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Events is what one webhook delivery carries, flattened.
+type Events struct {
+	Statuses []Status
+	Clicks   []Click
+	Accounts []AccountUpdate
+	// Other counts changes of kinds mmlite does not use (incoming messages,
+	// template updates, ...): accepted and counted, never an error.
+	Other int
+}
+
+// Status is one message status: sent, delivered, read or failed.
+type Status struct {
+	WAMID           string
+	Status          string
+	Timestamp       time.Time
+	RecipientID     string
+	PricingCategory string // "marketing_lite" (MM Lite), "marketing" (Cloud API fallback), ...
+	PhoneNumberID   string // the sender's number, from the change's metadata
+	Error           *Error
+}
+
+// Error is the first error of a failed status.
+type Error struct {
+	Code    int
+	Title   string
+	Details string
+}
+
+// Click is a marketing message link click. It names no message and no user.
+type Click struct {
+	PhoneNumberID string
+	ClickID       string
+	TrackingToken string
+	Component     string // "cta" or "body"
+	Timestamp     time.Time
+}
+
+// AccountUpdate is an account_update event, e.g. MM_LITE_TERMS_SIGNED.
+type AccountUpdate struct {
+	Event           string
+	WABAID          string
+	OwnerBusinessID string
+	Timestamp       time.Time
+}
+
+// OnboardedEvent says a WABA may send through MM Lite.
+const OnboardedEvent = "MM_LITE_TERMS_SIGNED"
+
+type envelope struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		ID      string `json:"id"`
+		Time    int64  `json:"time"`
+		Changes []struct {
+			Field string `json:"field"`
+			Value value  `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+type value struct {
+	Metadata struct {
+		PhoneNumberID string `json:"phone_number_id"`
+	} `json:"metadata"`
+	Statuses []struct {
+		ID          string `json:"id"`
+		Status      string `json:"status"`
+		Timestamp   string `json:"timestamp"`
+		RecipientID string `json:"recipient_id"`
+		Pricing     *struct {
+			Category string `json:"category"`
+		} `json:"pricing"`
+		Errors []struct {
+			Code      int    `json:"code"`
+			Title     string `json:"title"`
+			Message   string `json:"message"`
+			ErrorData struct {
+				Details string `json:"details"`
+			} `json:"error_data"`
+		} `json:"errors"`
+	} `json:"statuses"`
+	UserActions []struct {
+		ActionType string `json:"action_type"`
+		Timestamp  string `json:"timestamp"`
+		Data       struct {
+			ClickComponent string `json:"click_component"`
+			ClickID        string `json:"click_id"`
+			TrackingToken  string `json:"tracking_token"`
+		} `json:"marketing_messages_link_click_data"`
+	} `json:"user_actions"`
+	Event    string `json:"event"`
+	WABAInfo struct {
+		WABAID          string `json:"waba_id"`
+		OwnerBusinessID string `json:"owner_business_id"`
+	} `json:"waba_info"`
+	Messages json.RawMessage `json:"messages"`
+}
+
+// Parse reads a webhook body. Unknown fields and kinds are ignored; only a
+// body that is not a JSON object is an error.
+func Parse(body []byte) (*Events, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	ev := &Events{}
+	for _, e := range env.Entry {
+		for _, ch := range e.Changes {
+			v := ch.Value
+			switch {
+			case ch.Field == "account_update":
+				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: v.Event, WABAID: firstOf(v.WABAInfo.WABAID, e.ID),
+					OwnerBusinessID: v.WABAInfo.OwnerBusinessID, Timestamp: unix(strconv.FormatInt(e.Time, 10))})
+			case ch.Field == "messages" && (len(v.Statuses) > 0 || len(v.UserActions) > 0):
+				ev.add(v)
+			default:
+				ev.Other++
+			}
+		}
+	}
+	return ev, nil
+}
+
+func (ev *Events) add(v value) {
+	for _, s := range v.Statuses {
+		st := Status{WAMID: s.ID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID, PhoneNumberID: v.Metadata.PhoneNumberID}
+		if s.Pricing != nil {
+			st.PricingCategory = s.Pricing.Category
+		}
+		if len(s.Errors) > 0 {
+			e := s.Errors[0]
+			st.Error = &Error{Code: e.Code, Title: firstOf(e.Title, e.Message), Details: e.ErrorData.Details}
+		}
+		ev.Statuses = append(ev.Statuses, st)
+	}
+	for _, a := range v.UserActions {
+		if a.ActionType != "marketing_messages_link_click" {
+			ev.Other++
+			continue
+		}
+		ev.Clicks = append(ev.Clicks, Click{PhoneNumberID: v.Metadata.PhoneNumberID, ClickID: a.Data.ClickID,
+			TrackingToken: a.Data.TrackingToken, Component: a.Data.ClickComponent, Timestamp: unix(a.Timestamp)})
+	}
+}
+
+func unix(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,195 @@
+package producer
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+)
+
+// Pause stops a campaign's new sends across the fleet at once (workers check
+// the state when they claim a recipient). Its waiting jobs are put aside as
+// they come due, without churn, until Resume or Cancel.
+func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, error) {
+	tr, err := p.store.Pause(ctx, id, campaign.PauseOperator+": paused by the operator", nil)
+	if err != nil {
+		return nil, err
+	}
+	if tr.Changed {
+		p.paused.WithLabelValues(campaign.PauseOperator).Inc()
+		p.cfg.Logger.Info("campaign paused", "campaign", id)
+	}
+	return p.store.Status(ctx, id)
+}
+
+// Resume lets a paused campaign send again, where it stopped: the jobs put
+// aside while it was paused get new slots at the sender's rate after those
+// already reserved, so that nothing bursts, nothing is skipped and nothing
+// is sent twice.
+func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, error) {
+	c, err := p.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := p.store.Resume(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if tr.Changed {
+		s, err := p.sender(ctx, c.Sender)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.settleParking(ctx, id); err != nil {
+			return nil, err
+		}
+		n, err := p.moveJobs(ctx, id, p.keys.AsynqRetry(), 1000/s.Rate, p.keys.Clock(c.Sender))
+		if err != nil {
+			return nil, err
+		}
+		p.cfg.Logger.Info("campaign resumed", "campaign", id, "jobs_rescheduled", n)
+	}
+	return p.finishIfDone(ctx, id)
+}
+
+// Cancel stops a campaign for good. When it returns, no send of the
+// campaign is in flight and none will start; every remaining recipient is
+// then reported cancelled by the workers, at once rather than at its slot.
+func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, error) {
+	if _, err := p.store.Cancel(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := p.store.WaitIdle(ctx, id, p.cfg.CancelWait); err != nil {
+		return nil, err
+	}
+	if err := p.settleParking(ctx, id); err != nil {
+		return nil, err
+	}
+	for _, set := range []string{p.keys.AsynqScheduled(), p.keys.AsynqRetry()} {
+		if _, err := p.moveJobs(ctx, id, set, 0, p.keys.Clock("")); err != nil {
+			return nil, err
+		}
+	}
+	p.cfg.Logger.Info("campaign cancelled", "campaign", id)
+	return p.finishIfDone(ctx, id)
+}
+
+// settleParking waits until the campaign's jobs that a worker was running
+// when its state changed have left asynq's active list. A job that saw the
+// campaign paused is put aside (into the retry set) only after its handler
+// returns; without this wait, a resume or cancel could look for it just
+// before it got there, and it would sleep until the campaign expires.
+func (p *Producer) settleParking(ctx context.Context, id string) error {
+	prefix := id + ":"
+	active := func() (map[string]bool, error) {
+		ids, err := p.rdb.LRange(ctx, p.keys.AsynqActive(), 0, -1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("producer: read active jobs: %w", err)
+		}
+		out := map[string]bool{}
+		for _, t := range ids {
+			if strings.HasPrefix(t, prefix) {
+				out[t] = true
+			}
+		}
+		return out, nil
+	}
+	before, err := active()
+	if err != nil {
+		return err
+	}
+	deadline := p.now().Add(p.cfg.CancelWait)
+	for len(before) > 0 {
+		if p.now().After(deadline) {
+			return fmt.Errorf("producer: %d jobs of %s still running after %s", len(before), id, p.cfg.CancelWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		now, err := active()
+		if err != nil {
+			return err
+		}
+		for t := range before {
+			if !now[t] {
+				delete(before, t)
+			}
+		}
+	}
+	return nil
+}
+
+// moveJobs re-times the campaign's jobs in an asynq sorted set, in batches.
+func (p *Producer) moveJobs(ctx context.Context, id, set string, intervalMS float64, clock string) (int64, error) {
+	var moved int64
+	var cursor uint64
+	for {
+		members, next, err := p.rdb.ZScan(ctx, set, cursor, id+":*", 1000).Result()
+		if err != nil {
+			return moved, fmt.Errorf("producer: scan %s: %w", set, err)
+		}
+		if len(members) > 0 {
+			args := []any{p.now().UnixMilli(), strconv.FormatFloat(intervalMS, 'f', 6, 64), clockIdleTTL.Milliseconds()}
+			for i := 0; i < len(members); i += 2 { // ZSCAN returns member, score pairs
+				args = append(args, members[i])
+			}
+			n, err := repaceScript.Run(ctx, p.rdb, []string{set, clock}, args...).Int64()
+			if err != nil {
+				return moved, fmt.Errorf("producer: reschedule jobs: %w", err)
+			}
+			moved += n
+		}
+		if cursor = next; cursor == 0 {
+			return moved, nil
+		}
+	}
+}
+
+// finishIfDone returns the campaign's status, announcing it when a resume or
+// cancel found nothing left to send.
+func (p *Producer) finishIfDone(ctx context.Context, id string) (*campaign.Status, error) {
+	done, err := p.store.FinishIfDone(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		if err := p.store.Announce(ctx, p.results, p.cfg.ResultsQueue, id); err != nil {
+			p.cfg.Logger.Error("could not announce the campaign's state", "campaign", id, "err", err)
+		}
+	}
+	return p.store.Status(ctx, id)
+}
+
+// Onboarded records a WABA's MM_LITE_TERMS_SIGNED and resumes the campaigns
+// that were waiting for it.
+func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (resumed []string, err error) {
+	first, err := p.senders.SetOnboarded(ctx, waba, at)
+	if err != nil || !first {
+		return nil, err
+	}
+	all, err := p.senders.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := p.rdb.ZRange(ctx, p.keys.Campaigns(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("producer: list campaigns: %w", err)
+	}
+	for _, id := range ids {
+		st, err := p.store.Status(ctx, id)
+		if err != nil || st.State != campaign.StatePaused || !strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":") ||
+			all[st.Sender].WABAID != waba {
+			continue
+		}
+		if _, err := p.Resume(ctx, id); err != nil {
+			return resumed, err
+		}
+		resumed = append(resumed, id)
+	}
+	return resumed, nil
+}

@@ -1,0 +1,217 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/pkg/webhook"
+)
+
+// verify answers Meta's subscription handshake:
+// GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=...&hub.challenge=...
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("hub.mode") != "subscribe" || !webhook.SecretOK(s.cfg.VerifyToken, q.Get("hub.verify_token")) {
+		s.wm.auth.WithLabelValues("verify_token").Inc()
+		writeError(w, http.StatusForbidden, "wrong hub.verify_token (MMLITE_WEBHOOK_VERIFY_TOKEN) or hub.mode")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, q.Get("hub.challenge"))
+}
+
+// receive is POST /webhooks/whatsapp: authenticate, record, answer fast.
+// A 401 changes nothing; any failure to record answers 500, so that the
+// provider delivers again (every step is idempotent).
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxWebhookBody))
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	if reason := s.authenticate(r, body); reason != "" {
+		s.wm.auth.WithLabelValues(reason).Inc()
+		writeError(w, http.StatusUnauthorized, "webhook not authenticated: "+reason)
+		return
+	}
+	ev, err := webhook.Parse(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed webhook: "+err.Error())
+		return
+	}
+	if err := s.record(r.Context(), ev); err != nil {
+		s.log.Error("webhook not recorded; the provider will deliver it again", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not record the events; deliver them again")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"statuses": len(ev.Statuses), "clicks": len(ev.Clicks), "account_updates": len(ev.Accounts)})
+}
+
+// authenticate returns why a webhook is refused, or "".
+func (s *Server) authenticate(r *http.Request, body []byte) string {
+	switch {
+	case s.cfg.WebhookSecret == "" && s.cfg.AppSecret == "" && !s.cfg.AllowNoAuth:
+		return "not_configured"
+	case s.cfg.WebhookSecret != "" && !webhook.SecretOK(s.cfg.WebhookSecret, r.Header.Get(webhook.SecretHeader)):
+		return "secret"
+	case s.cfg.AppSecret != "" && !webhook.SignatureOK(s.cfg.AppSecret, body, r.Header.Get(webhook.SignatureHeader)):
+		return "signature"
+	}
+	return ""
+}
+
+func (s *Server) record(ctx context.Context, ev *webhook.Events) error {
+	if err := s.recordStatuses(ctx, ev.Statuses); err != nil {
+		return err
+	}
+	if len(ev.Clicks) > 0 || len(ev.Accounts) > 0 {
+		if err := s.recordSenderEvents(ctx, ev); err != nil {
+			return err
+		}
+	}
+	s.wm.events.WithLabelValues("other", "").Add(float64(ev.Other))
+	return nil
+}
+
+// recordStatuses maps statuses back to their recipients, emits one
+// mmlite:status task per (wamid, status) and counts each once.
+func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error {
+	if len(sts) == 0 {
+		return nil
+	}
+	ds := make([]campaign.Delivery, len(sts))
+	for i, st := range sts {
+		ds[i] = campaign.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
+		if st.Error != nil {
+			ds[i].ErrorCode = st.Error.Code
+		}
+		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
+	}
+	tracked, err := s.store().Track(ctx, ds)
+	if err != nil {
+		return err
+	}
+	if err := s.emitStatuses(ctx, sts, tracked); err != nil {
+		return err
+	}
+	counted, err := s.store().Record(ctx, ds)
+	if err != nil {
+		return err
+	}
+	for i, t := range tracked {
+		switch {
+		case !t.Known:
+			s.wm.deliveries.WithLabelValues("unknown_wamid").Inc()
+		case counted[i].Counted:
+			s.wm.deliveries.WithLabelValues("counted").Inc()
+		default:
+			s.wm.deliveries.WithLabelValues("duplicate").Inc()
+		}
+		if counted[i].Fallback {
+			s.wm.fallback.Inc()
+		}
+	}
+	return nil
+}
+
+// emitStatuses enqueues the status tasks of events not seen before; the task
+// id keeps a repeated delivery from doubling one still in the queue.
+func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, tracked []campaign.Tracked) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, 16)
+	for i, t := range tracked {
+		if !t.Known || t.Seen {
+			continue
+		}
+		st := sts[i]
+		ev := task.StatusEvent{CampaignID: t.Campaign, To: t.To, WAMID: st.WAMID, Status: st.Status,
+			PricingCategory: st.PricingCategory, Timestamp: st.Timestamp}
+		if st.Error != nil {
+			ev.Error = &task.Error{Code: st.Error.Code, Title: st.Error.Title, Details: st.Error.Details}
+		}
+		b, _ := json.Marshal(ev)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := s.results.EnqueueContext(ctx, asynq.NewTask(task.TypeStatus, b), asynq.Queue(s.cfg.ResultsQueue),
+				asynq.TaskID("status:"+st.WAMID+":"+st.Status), asynq.MaxRetry(25))
+			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				mu.Lock()
+				firstErr = errors.Join(firstErr, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return fmt.Errorf("httpapi: enqueue status tasks: %w", firstErr)
+	}
+	return nil
+}
+
+// recordSenderEvents counts clicks and records onboarding.
+func (s *Server) recordSenderEvents(ctx context.Context, ev *webhook.Events) error {
+	all, err := s.senders.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range ev.Clicks {
+		s.wm.events.WithLabelValues("click", "click").Inc()
+		id := "unknown"
+		if p, ok := sender.ByPhoneNumberID(all, c.PhoneNumberID); ok {
+			id = p.ID
+		}
+		fresh, err := s.senders.CountClick(ctx, id, c.TrackingToken, c.ClickID)
+		if err != nil {
+			return err
+		}
+		if fresh {
+			s.wm.clicks.WithLabelValues(id).Inc()
+		}
+	}
+	for _, a := range ev.Accounts {
+		s.wm.events.WithLabelValues("account_update", accountLabel(a.Event)).Inc()
+		if a.Event != webhook.OnboardedEvent || a.WABAID == "" {
+			continue
+		}
+		at := a.Timestamp
+		if at.IsZero() {
+			at = time.Now()
+		}
+		resumed, err := s.cfg.Producer.Onboarded(ctx, a.WABAID, at)
+		if err != nil {
+			return err
+		}
+		s.log.Info("WABA onboarded to MM Lite", "waba_id", a.WABAID, "campaigns_resumed", len(resumed))
+	}
+	return nil
+}
+
+func statusLabel(s string) string {
+	switch s {
+	case "sent", "delivered", "read", "failed":
+		return s
+	}
+	return "other"
+}
+
+func accountLabel(e string) string {
+	switch e {
+	case webhook.OnboardedEvent, "ACCOUNT_VIOLATION", "DISABLED_UPDATE", "ACCOUNT_DELETED", "ACCOUNT_UPDATE", "VERIFIED_ACCOUNT":
+		return e
+	}
+	return "other"
+}

@@ -1,0 +1,232 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/pkg/webhook"
+	"github.com/mmlite/mmlite/producer/httpapi"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	hookSecret = "hook-secret"
+	wamidUK    = "wamid.HBgLNTk4OTQ3MTQ0NjMVAgARGBJDNjM1NUM2OEEyMDU4REZERTgA" // 441234567890 in the fixtures
+	wamidUS    = "wamid.HBgLMTIxMjU1NTAxMjMVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA" // 12125550123
+)
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", name))
+	require.NoError(t, err)
+	return string(b)
+}
+
+// hookSetup has a worker-published sender and a campaign whose two
+// recipients were sent with the fixtures' wamids.
+func hookSetup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
+	t.Helper()
+	b := setup(t, func(c *httpapi.Config) {
+		c.WebhookSecret = hookSecret
+		if edit != nil {
+			edit(c)
+		}
+	})
+	ctx := context.Background()
+	s := &sender.Sender{ID: "default", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: "102290129340398"}
+	require.NoError(t, sender.NewRegistry(b.r.Client, b.r.Keys).Publish(ctx, []*sender.Sender{s}))
+	c := &campaign.Campaign{ID: "spring-sale-2026", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
+	_, err := b.p.Register(ctx, c)
+	require.NoError(t, err)
+	require.NoError(t, b.r.Client.HIncrBy(ctx, b.r.Keys.Campaign(c.ID), "enqueued", 2).Err())
+	for to, w := range map[string]string{"441234567890": wamidUK, "12125550123": wamidUS} {
+		_, err := b.p.Store().Settle(ctx, c.ID, to, campaign.Outcome{Status: task.StatusSent, WAMID: w}, campaign.FailurePolicy{})
+		require.NoError(t, err)
+	}
+	return b
+}
+
+func (b *bundle) hook(t *testing.T, body string, hdr ...string) answer {
+	t.Helper()
+	if len(hdr) == 0 {
+		hdr = []string{webhook.SecretHeader, hookSecret}
+	}
+	return b.do(t, "POST", "/webhooks/whatsapp", "application/json", body, append([]string{"Authorization", ""}, hdr...)...)
+}
+
+func (b *bundle) statusTasks(t *testing.T) []task.StatusEvent {
+	t.Helper()
+	infos, err := asynq.NewInspectorFromRedisClient(b.r.Client).ListPendingTasks(b.r.Results, asynq.PageSize(1000))
+	if err != nil {
+		return nil
+	}
+	var out []task.StatusEvent
+	for _, ti := range infos {
+		if ti.Type == task.TypeStatus {
+			var ev task.StatusEvent
+			require.NoError(t, json.Unmarshal(ti.Payload, &ev))
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func TestWebhooks_FixturesCountedOnce(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	for _, f := range []string{"webhook_status_sent.json", "webhook_status_delivered_read_batch.json", "webhook_status_failed.json",
+		"webhook_click.json", "webhook_account_update_mm_lite_terms_signed.json"} {
+		for range 2 { // webhooks come at least once
+			a := b.hook(t, fixture(t, f))
+			require.Equal(t, http.StatusOK, a.code, "%s: %s", f, a.raw)
+		}
+	}
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	counts := st.body["counts"].(map[string]any)
+	require.EqualValues(t, 1, counts["delivered"])
+	require.EqualValues(t, 1, counts["read"])
+	require.EqualValues(t, 1, counts["undelivered"])
+	require.EqualValues(t, 0, counts["fallback"])
+	require.Equal(t, map[string]any{"131049": 1.0}, st.body["delivery_errors"])
+
+	events := b.statusTasks(t)
+	require.Len(t, events, 4, "one task per (wamid, status)")
+	byStatus := map[string]task.StatusEvent{}
+	for _, e := range events {
+		byStatus[e.Status] = e
+	}
+	require.Equal(t, "441234567890", byStatus["read"].To)
+	require.Equal(t, "spring-sale-2026", byStatus["read"].CampaignID)
+	require.Equal(t, "marketing_lite", byStatus["sent"].PricingCategory)
+	require.Equal(t, &task.Error{Code: 131049, Title: "This message was not delivered to maintain healthy ecosystem engagement.",
+		Details: "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."}, byStatus["failed"].Error)
+
+	sd := b.do(t, "GET", "/v1/senders/default", "", "")
+	require.Equal(t, 200, sd.code, sd.raw)
+	require.Equal(t, map[string]any{"spring-sale-2026": 1.0}, sd.body["clicks"], "the repeated click counts once")
+	require.NotNil(t, sd.body["onboarded_at"])
+
+	requireMetric(t, b, `mmlite_webhook_events_total{status="read",type="status"} 2`,
+		`mmlite_webhook_statuses_total{result="duplicate"} 4`, `mmlite_clicks_total{sender="default"} 1`,
+		`mmlite_sender_onboarded{sender="default"} 1`, `mmlite_webhook_events_total{status="MM_LITE_TERMS_SIGNED",type="account_update"} 2`)
+}
+
+func TestWebhooks_ReorderedFallbackAndUnknown(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	read := strings.Replace(fixture(t, "webhook_status_delivered_read_batch.json"), `"status": "delivered"`, `"status": "x-delivered"`, 1)
+	require.Equal(t, 200, b.hook(t, read).code) // read first, with an unknown status beside it
+	fb := strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), `"category": "marketing_lite"`, `"category": "marketing"`)
+	fb = strings.ReplaceAll(fb, wamidUK, wamidUS) // the other recipient's message fell back to the Cloud API
+	require.Equal(t, 200, b.hook(t, fb).code)
+	require.Equal(t, 200, b.hook(t, fixture(t, "webhook_status_delivered_read_batch.json")).code) // delivered after read
+	unknown := strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), wamidUK, "wamid.not-ours")
+	require.Equal(t, 200, b.hook(t, unknown).code, "unknown wamids are accepted")
+
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	counts := st.body["counts"].(map[string]any)
+	require.EqualValues(t, 1, counts["read"])
+	require.EqualValues(t, 1, counts["delivered"], "read implies delivered; the late delivered is not counted again")
+	require.EqualValues(t, 1, counts["fallback"])
+	requireMetric(t, b, `mmlite_webhook_statuses_total{result="unknown_wamid"} 1`, `mmlite_fallback_total 1`,
+		`mmlite_webhook_events_total{status="other",type="status"} 1`)
+}
+
+func TestWebhooks_Authentication(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.AppSecret = "app-secret" })
+	body := fixture(t, "webhook_status_delivered_read_batch.json")
+	sig := webhook.Sign("app-secret", []byte(body))
+	cases := []struct {
+		hdr  []string
+		code int
+	}{
+		{[]string{webhook.SecretHeader, "wrong", webhook.SignatureHeader, sig}, 401},
+		{[]string{webhook.SecretHeader, hookSecret}, 401},
+		{[]string{webhook.SecretHeader, hookSecret, webhook.SignatureHeader, webhook.Sign("other", []byte(body))}, 401},
+		{[]string{webhook.SecretHeader, hookSecret, webhook.SignatureHeader, "sha256=00"}, 401},
+	}
+	for _, tc := range cases {
+		a := b.hook(t, body, tc.hdr...)
+		require.Equal(t, tc.code, a.code, "%v", tc.hdr)
+	}
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	require.EqualValues(t, 0, st.body["counts"].(map[string]any)["delivered"], "a 401 changes nothing")
+	a := b.hook(t, body, webhook.SecretHeader, hookSecret, webhook.SignatureHeader, sig)
+	require.Equal(t, 200, a.code, a.raw)
+	requireMetric(t, b, `mmlite_webhook_auth_failures_total{reason="signature"} 3`)
+
+	open := setup(t, nil)
+	require.Equal(t, 401, open.hook(t, body).code, "no secret configured: refused")
+}
+
+func TestWebhooks_BadBodies(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.MaxWebhookBody = 2048 })
+	a := b.hook(t, `{"entry": [`)
+	require.Equal(t, 400, a.code)
+	require.Contains(t, a.body["error"], "malformed webhook")
+	a = b.hook(t, `{"entry": [], "pad": "`+strings.Repeat("x", 4096)+`"}`)
+	require.Equal(t, 413, a.code)
+	require.Equal(t, 200, b.hook(t, `{"object": "something_else"}`).code, "other kinds are accepted")
+}
+
+func TestWebhooks_VerifyHandshake(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.VerifyToken = "vt" })
+	resp, err := http.Get(b.srv.URL + "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1158201444")
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "1158201444", buf.String())
+	resp, err = http.Get(b.srv.URL + "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 403, resp.StatusCode)
+}
+
+func TestWebhooks_OnboardingResumesWaitingCampaigns(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *httpapi.Config) { c.WebhookSecret = hookSecret })
+	ctx := context.Background()
+	s := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: "102290129340398", RequireOnboarding: true}
+	require.NoError(t, sender.NewRegistry(b.r.Client, b.r.Keys).Publish(ctx, []*sender.Sender{s}))
+
+	a := b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "waits", "sender": "strict", "template": {"name": "t", "language": {"code": "en"}}},
+		"recipients": [{"to": "441234567890"}]}`)
+	require.Equal(t, 202, a.code, a.raw)
+	st := b.do(t, "GET", "/v1/campaigns/waits", "", "")
+	require.Equal(t, "paused", st.body["state"])
+	require.Contains(t, st.body["paused_reason"], "onboarding: sender strict requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA 102290129340398")
+
+	require.Equal(t, 200, b.hook(t, fixture(t, "webhook_account_update_mm_lite_terms_signed.json")).code)
+	st = b.do(t, "GET", "/v1/campaigns/waits", "", "")
+	require.Equal(t, "running", st.body["state"])
+	requireMetric(t, b, `mmlite_sender_onboarded{sender="strict"} 1`)
+
+	a = b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "later", "sender": "strict", "template": {"name": "t", "language": {"code": "en"}}}}`)
+	require.Equal(t, 202, a.code)
+	require.Equal(t, "running", b.do(t, "GET", "/v1/campaigns/later", "", "").body["state"], "an onboarded sender's campaigns start at once")
+}
+
+// requireMetric checks lines of /metrics without printing all of it.
+func requireMetric(t *testing.T, b *bundle, lines ...string) {
+	t.Helper()
+	m := b.do(t, "GET", "/metrics", "", "").raw
+	for _, l := range lines {
+		require.True(t, strings.Contains(m, l+"\n"), "/metrics has no line %s", l)
+	}
+}
