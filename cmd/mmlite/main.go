@@ -49,6 +49,7 @@ func app() *cli.Command {
 			campaignCommand(),
 			fakeapiCommand(),
 			demoCommand(),
+			healthcheckCommand(),
 		},
 	}
 }

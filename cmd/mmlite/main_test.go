@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,4 +100,18 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "is completed: 40 recipients, 40 results")
 	require.Contains(t, out, "recipients sent more than once: 0")
+}
+
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer ok.Close()
+	_, code := run(t, "healthcheck", ok.URL)
+	require.Equal(t, 0, code)
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
+	defer bad.Close()
+	_, code = run(t, "healthcheck", bad.URL)
+	require.Equal(t, 1, code)
+	_, code = run(t, "healthcheck", "http://127.0.0.1:1/healthz")
+	require.Equal(t, 1, code)
 }

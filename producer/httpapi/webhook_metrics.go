@@ -42,6 +42,7 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *sender.Registry) *web
 	for _, r := range []string{"counted", "duplicate", "unknown_wamid"} {
 		m.deliveries.WithLabelValues(r)
 	}
+	m.clicks.WithLabelValues("unknown") // clicks from numbers no worker published
 	for _, r := range []string{"secret", "signature", "verify_token", "not_configured"} {
 		m.auth.WithLabelValues(r)
 	}
