@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ type fleet struct {
 	ctx       context.Context
 }
 
-func newFleet(t *testing.T, fc fakeapi.Config) *fleet {
+func newFleet(t testing.TB, fc fakeapi.Config) *fleet {
 	t.Helper()
 	r := redistest.New(t)
 	fc.Keys = []string{apiKey}
@@ -71,7 +72,7 @@ func (f *fleet) workerConfig(rate float64) worker.Config {
 		RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, ForwardInterval: 100 * time.Millisecond}
 }
 
-func (f *fleet) startWorker(t *testing.T, cfg worker.Config) *worker.Worker {
+func (f *fleet) startWorker(t testing.TB, cfg worker.Config) *worker.Worker {
 	t.Helper()
 	w, err := worker.New(cfg)
 	require.NoError(t, err)
@@ -80,10 +81,16 @@ func (f *fleet) startWorker(t *testing.T, cfg worker.Config) *worker.Worker {
 	return w
 }
 
-// submit registers a campaign and enqueues n recipients.
+// submit registers a campaign of sender "default" and enqueues n recipients.
 func (f *fleet) submit(t *testing.T, id string, n int) []string {
 	t.Helper()
-	c := &campaign.Campaign{ID: id, Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
+	return f.submitFor(t, id, "default", n)
+}
+
+// submitFor registers a campaign of a sender and enqueues n recipients.
+func (f *fleet) submitFor(t testing.TB, id, senderID string, n int) []string {
+	t.Helper()
+	c := &campaign.Campaign{ID: id, Sender: senderID, Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
 	_, err := f.p.Register(f.ctx, c)
 	require.NoError(t, err)
 	tos := make([]string, n)
@@ -114,7 +121,7 @@ func (f *fleet) call(t *testing.T, method, path string) (int, *campaign.Status) 
 	return resp.StatusCode, &st
 }
 
-func (f *fleet) status(t *testing.T, id string) *campaign.Status {
+func (f *fleet) status(t testing.TB, id string) *campaign.Status {
 	t.Helper()
 	st, err := f.p.Store().Status(f.ctx, id)
 	require.NoError(t, err)
@@ -141,7 +148,7 @@ func (f *fleet) results(t *testing.T) []task.Result {
 }
 
 // waitState waits for a campaign's state (and, for a final state, its end).
-func (f *fleet) waitState(t *testing.T, id, state string, within time.Duration) *campaign.Status {
+func (f *fleet) waitState(t testing.TB, id, state string, within time.Duration) *campaign.Status {
 	t.Helper()
 	var st *campaign.Status
 	require.Eventually(t, func() bool {
@@ -152,3 +159,16 @@ func (f *fleet) waitState(t *testing.T, id, state string, within time.Duration) 
 }
 
 func (f *fleet) accepted() int64 { return f.fake.Stats().Accepted }
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// publish tells producers the senders' rates, as a starting worker does.
+func (f *fleet) publish(t testing.TB, ss ...*sender.Sender) {
+	t.Helper()
+	require.NoError(t, sender.NewRegistry(f.r.Client, f.r.Keys).Publish(f.ctx, ss))
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/redis/go-redis/v9"
 )
 
 // Pause stops a campaign's new sends across the fleet at once (workers check
@@ -56,13 +57,11 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 }
 
 // Cancel stops a campaign for good. When it returns, no send of the
-// campaign is in flight and none will start; every remaining recipient is
+// campaign is in flight (every job a worker was running when the state
+// changed has finished) and none will start; every remaining recipient is
 // then reported cancelled by the workers, at once rather than at its slot.
 func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, error) {
 	if _, err := p.store.Cancel(ctx, id); err != nil {
-		return nil, err
-	}
-	if err := p.store.WaitIdle(ctx, id, p.cfg.CancelWait); err != nil {
 		return nil, err
 	}
 	if err := p.settleParking(ctx, id); err != nil {
@@ -78,10 +77,12 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 }
 
 // settleParking waits until the campaign's jobs that a worker was running
-// when its state changed have left asynq's active list. A job that saw the
-// campaign paused is put aside (into the retry set) only after its handler
-// returns; without this wait, a resume or cancel could look for it just
-// before it got there, and it would sleep until the campaign expires.
+// when its state changed have finished, that is, left asynq's active list
+// (jobs whose lease ran out belong to a dead worker and send nothing more).
+// After a cancel this means no send is in flight. After a pause, a job that
+// saw the campaign paused is put aside (into the retry set) only after its
+// handler returns; without this wait, a resume or cancel could look for it
+// just before it got there, and it would sleep until the campaign expires.
 func (p *Producer) settleParking(ctx context.Context, id string) error {
 	prefix := id + ":"
 	active := func() (map[string]bool, error) {
@@ -94,6 +95,17 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 			if strings.HasPrefix(t, prefix) {
 				out[t] = true
 			}
+		}
+		if len(out) == 0 {
+			return out, nil
+		}
+		leases, err := p.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: p.keys.AsynqLease(), ByScore: true,
+			Start: "-inf", Stop: strconv.FormatInt(p.now().Unix(), 10)}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("producer: read leases: %w", err)
+		}
+		for _, l := range leases {
+			delete(out, l.Member.(string))
 		}
 		return out, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mmlite/mmlite/pkg/asynqwire"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -188,7 +189,7 @@ func (e *enqueuer) add(b *batch, r *Recipient) error {
 		return fmt.Errorf("components: %w", err)
 	}
 	id := task.SendID(e.c.ID, r.To)
-	b.args = append(b.args, id, taskMessage(nil, task.TypeSend, payload, id, e.p.cfg.Queue, e.p.cfg.MaxRetry+1, int64(taskTimeout.Seconds())))
+	b.args = append(b.args, id, asynqwire.Message(nil, task.TypeSend, payload, id, e.p.cfg.Queue, e.p.cfg.MaxRetry+1, int64(taskTimeout.Seconds())))
 	b.n++
 	return nil
 }

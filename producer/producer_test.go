@@ -162,7 +162,7 @@ func TestEnqueue_NoSecondJobAfterTheFirstIsDone(t *testing.T) {
 	// The worker sends it: its ledger has an outcome and its job is gone.
 	_, err = b.p.Store().Claim(b.ctx, c.ID, "441234567890", campaign.ClaimOptions{StaleAfter: time.Minute})
 	require.NoError(t, err)
-	_, err = b.p.Store().Settle(b.ctx, c.ID, "441234567890", campaign.Outcome{Status: task.StatusSent}, campaign.FailurePolicy{})
+	_, err = b.p.Store().Settle(b.ctx, c.ID, "441234567890", campaign.Outcome{Status: task.StatusSent}, campaign.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	require.NoError(t, asynq.NewInspectorFromRedisClient(b.r.Client).DeleteTask(b.r.Queue, "spring-sale-2026:441234567890"))
 

@@ -43,7 +43,7 @@ type Config struct {
 	Registry *prometheus.Registry
 	// HTTPClient overrides the client built from HTTPTimeout (tests).
 	HTTPClient *http.Client
-	// Limiter overrides the per-process limiter (tests, fleet limiter).
+	// Limiter overrides the fleet-wide limiter (tests).
 	Limiter ratelimit.Limiter
 }
 

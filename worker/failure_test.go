@@ -197,3 +197,32 @@ func get(t *testing.T, url string) string {
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
 	return string(b)
 }
+
+// 131056 (pair rate) delays only that recipient, by 4^n seconds, and
+// spends none of its retries; the others go out at once.
+func TestWorker_PairRateDelaysOnlyThatRecipient(t *testing.T) {
+	t.Parallel()
+	tos := recipients(5)
+	b := setup(t, fakeapi.Config{FailRecipients: map[string]int{tos[2]: 131056}})
+	c := b.register(t, campaign.Campaign{})
+	b.enqueue(t, sends(c.ID, tos)...)
+	start := time.Now()
+	b.start(t, b.config())
+
+	results := b.waitResults(t, 4, 20*time.Second)
+	for _, r := range results {
+		require.Equal(t, task.StatusSent, r.Status)
+		require.NotEqual(t, tos[2], r.To)
+	}
+	var info *asynq.TaskInfo
+	require.Eventually(t, func() bool {
+		var err error
+		info, err = b.inspector.GetTaskInfo(b.r.Queue, task.SendID(c.ID, tos[2]))
+		return err == nil && info.State == asynq.TaskStateRetry
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Zero(t, info.Retried, "no retry spent")
+	require.WithinDuration(t, start.Add(4*time.Second), info.NextProcessAt, 3*time.Second, "first delay 4^1 s")
+	require.Equal(t, 1, b.fake.Attempts(tos[2]))
+	marker := b.r.Client.HGet(b.ctx, b.r.Keys.Ledger(c.ID), tos[2]).Val()
+	require.True(t, strings.HasPrefix(marker, "R|1|") && strings.HasSuffix(marker, "|1"), "released, one delay so far: %s", marker)
+}

@@ -110,6 +110,7 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 		return w.reschedule(j, jitter(wait, wait/2+100*time.Millisecond), reasonRateLimit, errors.New("sender at its rate limit"))
 	}
 	w.m.wait.WithLabelValues(j.sender.ID).Observe(wait.Seconds())
+	w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
 	if wait <= 0 {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/asynqwire"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/phone"
@@ -29,18 +30,9 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 	if len(resp) > 0 {
 		o.WAMID, o.MessageStatus = resp[0].WAMID(), resp[0].MessageStatus()
 	}
-	settled, err := w.store.Settle(ctx, j.send.Campaign, j.send.To, o, w.cfg.failurePolicy())
-	if err != nil {
+	if err := w.record(ctx, j.send, j.sender.ID, o); err != nil {
 		return err
 	}
-	if settled == campaign.Duplicate {
-		w.log.Warn("outcome already recorded by another attempt; not reported again", j.log(), "status", v.status)
-		return nil
-	}
-	if err := w.report(ctx, j.send, j.sender.ID, o); err != nil {
-		return err
-	}
-	w.settled(ctx, j.send.Campaign, settled)
 	return outcomeErr(o)
 }
 
@@ -54,11 +46,50 @@ func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error 
 	return nil
 }
 
-// report enqueues the result, counts it and logs it.
-func (w *Worker) report(ctx context.Context, s *task.Send, senderID string, o campaign.Outcome) error {
-	if err := w.emit(ctx, resultOf(s, senderID, o)); err != nil {
+// record settles an outcome once and reports it: its result task (written by
+// the settle itself on a single Redis node), its count and its log line.
+func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o campaign.Outcome) error {
+	r := resultOf(s, senderID, o)
+	rt, err := w.resultTask(r)
+	if err != nil {
 		return err
 	}
+	settled, err := w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+	if err != nil {
+		return err
+	}
+	if settled == campaign.Duplicate {
+		w.log.Warn("outcome already recorded by another attempt; not reported again", "campaign", s.Campaign,
+			"to", phone.Mask(s.To), "status", o.Status)
+		return nil
+	}
+	if rt == nil || settled == campaign.Gone {
+		if err := w.emit(ctx, r); err != nil {
+			return err
+		}
+	}
+	w.count(s, senderID, o)
+	w.settled(ctx, s.Campaign, settled)
+	return nil
+}
+
+// resultTask encodes a result for the settle script, or returns nil in
+// Redis Cluster, where the results queue lives in another slot.
+func (w *Worker) resultTask(r *task.Result) (*campaign.ResultTask, error) {
+	if w.cluster {
+		return nil, nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("worker: encode result: %w", err)
+	}
+	id := task.ResultID(r.CampaignID, r.To)
+	return &campaign.ResultTask{Queue: w.cfg.ResultsQueue, ID: id,
+		Msg: asynqwire.Message(nil, task.TypeResult, b, id, w.cfg.ResultsQueue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}, nil
+}
+
+// count counts and logs a reported outcome.
+func (w *Worker) count(s *task.Send, senderID string, o campaign.Outcome) {
 	w.m.messages.WithLabelValues(senderID, o.Status).Inc()
 	attrs := []any{"campaign", s.Campaign, "to", phone.Mask(s.To), "sender", senderID, "status", o.Status, "attempts", o.Attempts}
 	if o.Error != nil {
@@ -69,7 +100,6 @@ func (w *Worker) report(ctx context.Context, s *task.Send, senderID string, o ca
 	} else {
 		w.log.Info("send finished", attrs...)
 	}
-	return nil
 }
 
 func resultOf(s *task.Send, senderID string, o campaign.Outcome) *task.Result {
@@ -85,15 +115,12 @@ func (w *Worker) emit(ctx context.Context, r *task.Result) error {
 		return fmt.Errorf("worker: encode result: %w", err)
 	}
 	_, err = w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeResult, b), asynq.Queue(w.cfg.ResultsQueue),
-		asynq.TaskID(task.ResultID(r.CampaignID, r.To)), asynq.MaxRetry(resultMaxRetry))
+		asynq.TaskID(task.ResultID(r.CampaignID, r.To)), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("worker: enqueue result: %w", err)
 	}
 	return nil
 }
-
-// resultMaxRetry is how often a consumer may fail a result before asynq archives it.
-const resultMaxRetry = 25
 
 // settled acts on what a settle did to the campaign as a whole.
 func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
@@ -150,16 +177,9 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 		}
 		o := campaign.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
 			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: "bad_job"}}
-		settled, err := w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy())
-		if err != nil {
+		if err := w.record(ctx, s, senderID, o); err != nil {
 			return err
 		}
-		if settled != campaign.Duplicate {
-			if err := w.report(ctx, s, senderID, o); err != nil {
-				return err
-			}
-		}
-		w.settled(ctx, s.Campaign, settled)
 	}
 	return fmt.Errorf("bad job (%s): %v: %w", reason, cause, asynq.SkipRetry)
 }

@@ -2,10 +2,13 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/ratelimit"
+	"github.com/mmlite/mmlite/pkg/redisbatch"
 	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +41,7 @@ type Worker struct {
 	m         *workerMetrics
 	reg       *prometheus.Registry
 	redisErr  atomic.Pointer[error]
+	cluster   bool // Redis Cluster: results are enqueued apart from the outcome
 }
 
 // New validates cfg and builds a worker; it connects to nothing yet.
@@ -52,17 +57,19 @@ func New(cfg Config) (*Worker, error) {
 		ids = append(ids, s.ID)
 		limits[s.ID] = ratelimit.Config{Rate: s.Rate, Burst: s.Burst}
 	}
-	w.limiter = cfg.Limiter
-	if w.limiter == nil {
-		w.limiter = ratelimit.NewLocal(limits)
-	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.HTTPTimeout, Transport: transport(cfg.Concurrency)}
 	}
 	w.client = mmapi.NewClient(hc)
 	w.rdb = redisconn.Client(cfg.Redis)
-	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue))
+	_, w.cluster = w.rdb.(*redis.ClusterClient)
+	// Claims and settles of concurrent jobs share round trips.
+	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
+	w.limiter = cfg.Limiter
+	if w.limiter == nil {
+		w.limiter = ratelimit.NewFleet(w.rdb, keyspace.New(cfg.Queue), processID(), limits)
+	}
 	w.campaigns = newDefCache(w.store)
 	w.results = asynq.NewClientFromRedisClient(w.rdb)
 	w.reg = cfg.Registry
@@ -91,6 +98,14 @@ func New(cfg Config) (*Worker, error) {
 	return w, nil
 }
 
+// processID names this worker among the live workers of the fleet.
+func processID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
 func transport(conns int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = conns
@@ -103,6 +118,11 @@ func transport(conns int) *http.Transport {
 func (w *Worker) Start(ctx context.Context) error {
 	if err := w.publishSenders(ctx); err != nil {
 		return err
+	}
+	// Results are written by the settle script, not asynq's client: list
+	// the results queue for asynq's tools as its client would.
+	if err := w.rdb.SAdd(ctx, keyspace.AsynqQueues, w.cfg.ResultsQueue).Err(); err != nil {
+		return fmt.Errorf("worker: publish results queue: %w", err)
 	}
 	if err := w.srv.Start(asynq.HandlerFunc(w.ProcessTask)); err != nil {
 		return fmt.Errorf("worker: start: %w", err)

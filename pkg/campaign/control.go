@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
@@ -94,27 +93,6 @@ func (s *Store) Resume(ctx context.Context, id string) (Transition, error) {
 // reported cancelled.
 func (s *Store) Cancel(ctx context.Context, id string) (Transition, error) {
 	return s.transition(ctx, id, StateCancelled, "", nil)
-}
-
-// WaitIdle waits until no send of the campaign is in flight, so that after a
-// cancel returns nothing more is sent.
-func (s *Store) WaitIdle(ctx context.Context, id string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		n, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "inflight").Int()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("campaign: wait for in-flight sends: %w", err)
-		}
-		if n <= 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("campaign: %d sends of %s still in flight: %w", n, id, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // finishScript marks a campaign that has nothing left to send: a running one

@@ -13,7 +13,7 @@ func TestDelivery_CountsOncePerWAMIDAndStatus(t *testing.T) {
 	b := setup(t)
 	b.register(t, "c1", 3)
 	for i, w := range []string{"wamid.A", "wamid.B", "wamid.C"} {
-		_, err := b.store.Settle(b.ctx, "c1", "4412345678"+string(rune('0'+i))+"0", campaign.Outcome{Status: task.StatusSent, WAMID: w}, campaign.FailurePolicy{})
+		_, err := b.store.Settle(b.ctx, "c1", "4412345678"+string(rune('0'+i))+"0", campaign.Outcome{Status: task.StatusSent, WAMID: w}, campaign.FailurePolicy{}, nil)
 		require.NoError(t, err)
 	}
 	events := []campaign.Delivery{

@@ -59,23 +59,21 @@ local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
 if c[1] == 'cancelled' then return {'cancelled'} end
 if c[1] == 'paused' then return {'paused', c[2] or ''} end
+if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
+  return {'claimed', '1', '0'}
+end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
-local attempts, delays, takeover = 0, 0, false
-if m then
-  local kind = string.sub(m, 1, 1)
-  if kind == 'F' then return {'final', string.sub(m, 2)} end
-  local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)$')
-  attempts, delays = tonumber(a), tonumber(d)
-  if kind == 'C' then
-    local age = tonumber(ARGV[2]) - tonumber(t)
-    if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
-    if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
-    takeover = true
-  end
+local kind = string.sub(m, 1, 1)
+if kind == 'F' then return {'final', string.sub(m, 2)} end
+local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)$')
+local attempts, delays = tonumber(a), tonumber(d)
+if kind == 'C' then
+  local age = tonumber(ARGV[2]) - tonumber(t)
+  if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
+  if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
 end
 attempts = attempts + 1
 redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
-if not takeover then redis.call('HINCRBY', KEYS[1], 'inflight', 1) end
 return {'claimed', tostring(attempts), tostring(delays)}
 `)
 
@@ -96,7 +94,7 @@ func (s *Store) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		alo = "1"
 	}
 	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id)}
-	v, err := claimScript.Run(ctx, s.rdb, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(), alo).StringSlice()
+	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(), alo).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
 	}
@@ -126,11 +124,10 @@ func (s *Store) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 }
 
 var releaseScript = redis.NewScript(`
-local m = redis.call('HGET', KEYS[2], ARGV[1])
+local m = redis.call('HGET', KEYS[1], ARGV[1])
 if not m or string.sub(m, 1, 1) ~= 'C' then return 0 end
 local a = string.match(m, '^C|(%d+)|')
-redis.call('HSET', KEYS[2], ARGV[1], 'R|' .. a .. '|' .. ARGV[2] .. '|' .. ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'inflight', -1)
+redis.call('HSET', KEYS[1], ARGV[1], 'R|' .. a .. '|' .. ARGV[2] .. '|' .. ARGV[3])
 return 1
 `)
 
@@ -138,8 +135,8 @@ return 1
 // the message, so that a later attempt may send. delays is the recipient's
 // new count of per-recipient delays.
 func (s *Store) Release(ctx context.Context, id, to string, delays int) error {
-	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id)}
-	if err := releaseScript.Run(ctx, s.rdb, keys, to, s.now().UnixMilli(), delays).Err(); err != nil {
+	keys := []string{s.keys.Ledger(id)}
+	if err := s.run(ctx, releaseScript, keys, to, s.now().UnixMilli(), delays).Err(); err != nil {
 		return fmt.Errorf("campaign: release: %w", err)
 	}
 	return nil

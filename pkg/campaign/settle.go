@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/mmlite/mmlite/pkg/asynqwire"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -40,24 +43,32 @@ type FailurePolicy struct {
 	MinSends int
 }
 
-// settleScript records a final outcome once.
-// KEYS: 1 campaign, 2 ledger, 3 wamid hash (or the campaign key again).
+// settleScript records a final outcome once and, on a single Redis node,
+// enqueues the recipient's result task in the same step.
+// KEYS: 1 campaign, 2 ledger, 3 wamid hash, 4 result task hash, 5 results
+// pending list (3 to 5 are the campaign key again when unused).
 // ARGV: 1 recipient, 2 ledger value, 3 status, 4 wamid mapping value ("" when
 // none), 5 wamid TTL (s), 6 now (ms), 7 "1" when a permanent failure, 8 pause
-// ratio, 9 pause minimum sends, 10 the failure's error JSON.
+// ratio, 9 pause minimum sends, 10 the failure's error JSON, 11 result task id
+// ("" when none), 12 result message, 13 now (ns).
 var settleScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'nocampaign' end
+local h = redis.call('HMGET', KEYS[1], 'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown',
+  'finished_at', 'base_sent', 'base_failed')
+if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if m and string.sub(m, 1, 1) == 'C' then redis.call('HINCRBY', KEYS[1], 'inflight', -1) end
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+local slot = ({sent = 3, failed = 4, expired = 5, cancelled = 6, unknown = 7})[ARGV[3]]
+if slot then h[slot] = tostring(tonumber(h[slot] or '0') + 1) end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[3], 'c', ARGV[4])
   redis.call('EXPIRE', KEYS[3], ARGV[5])
 end
-local h = redis.call('HMGET', KEYS[1], 'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown',
-  'finished_at', 'base_sent', 'base_failed')
+if ARGV[11] ~= '' then
+  redis.call('HSET', KEYS[4], 'msg', ARGV[12], 'state', 'pending', 'pending_since', ARGV[13])
+  redis.call('LPUSH', KEYS[5], ARGV[11])
+end
 local final = 0
 for i = 3, 7 do final = final + tonumber(h[i] or '0') end
 local enq = tonumber(h[2] or '0')
@@ -81,10 +92,20 @@ end
 return 'ok'
 `)
 
+// ResultTask is a result to enqueue in the same atomic step as the outcome
+// (a single Redis node: in Cluster the results queue lives in another slot).
+type ResultTask struct {
+	Queue string // the results queue
+	ID    string // the task id
+	Msg   []byte // the asynq message (see package asynqwire)
+}
+
 // Settle records a recipient's final outcome and counts it, once. When the
 // outcome has a wamid, the wamid is mapped back to the recipient for
 // webhooks. A permanent failure may pause the campaign (see FailurePolicy).
-func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy) (Settled, error) {
+// When r is set and the outcome is recorded (Recorded, Completed,
+// AutoPaused), r is enqueued in the same step.
+func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return "", fmt.Errorf("campaign: encode outcome: %w", err)
@@ -98,11 +119,19 @@ func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 		permanent = "1"
 		errJSON, _ = json.Marshal(o.Error)
 	}
-	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id), wkey}
-	r, err := settleScript.Run(ctx, s.rdb, keys, to, append([]byte{'F'}, b...), o.Status,
-		wval, int64(WAMIDTTL.Seconds()), s.now().UnixMilli(), permanent, p.Ratio, p.MinSends, errJSON).Text()
+	ck := s.keys.Campaign(id)
+	keys := []string{ck, s.keys.Ledger(id), wkey, ck, ck}
+	rid, rmsg := "", []byte(nil)
+	if r != nil {
+		keys[3], keys[4] = asynqwire.TaskKey(r.Queue, r.ID), asynqwire.PendingKey(r.Queue)
+		rid, rmsg = r.ID, r.Msg
+	}
+	now := s.now()
+	res, err := s.run(ctx, settleScript, keys, to, append([]byte{'F'}, b...), o.Status,
+		wval, int64(WAMIDTTL.Seconds()), now.UnixMilli(), permanent, p.Ratio, p.MinSends, errJSON,
+		rid, rmsg, strconv.FormatInt(now.UnixNano(), 10)).Text()
 	if err != nil {
 		return "", fmt.Errorf("campaign: settle: %w", err)
 	}
-	return Settled(r), nil
+	return Settled(res), nil
 }

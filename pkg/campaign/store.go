@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/pkg/redisbatch"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
@@ -54,14 +55,31 @@ type Status struct {
 
 // Store keeps campaigns in Redis.
 type Store struct {
-	rdb  redis.UniversalClient
-	keys keyspace.Space
-	now  func() time.Time
+	rdb   redis.UniversalClient
+	keys  keyspace.Space
+	now   func() time.Time
+	batch *redisbatch.Batcher
 }
 
 // NewStore returns a store in the key space of the send queue.
 func NewStore(rdb redis.UniversalClient, keys keyspace.Space) *Store {
 	return &Store{rdb: rdb, keys: keys, now: time.Now}
+}
+
+// WithBatcher returns a store whose claims, settles and releases share
+// pipelines with other goroutines' (see package redisbatch).
+func (s *Store) WithBatcher(b *redisbatch.Batcher) *Store {
+	c := *s
+	c.batch = b
+	return &c
+}
+
+// run runs a hot-path script, batched when the store has a batcher.
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	if s.batch != nil {
+		return s.batch.Run(ctx, script, keys, args...)
+	}
+	return script.Run(ctx, s.rdb, keys, args...)
 }
 
 // Keys is the store's key space.

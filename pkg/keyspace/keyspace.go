@@ -58,6 +58,9 @@ func (s Space) AsynqPending() string { return s.asynq + "pending" }
 // AsynqActive is asynq's list of the send queue's running task ids.
 func (s Space) AsynqActive() string { return s.asynq + "active" }
 
+// AsynqLease is asynq's sorted set of running task ids by lease expiry.
+func (s Space) AsynqLease() string { return s.asynq + "lease" }
+
 // AsynqScheduled is asynq's sorted set of the send queue's scheduled task ids.
 func (s Space) AsynqScheduled() string { return s.asynq + "scheduled" }
 

@@ -66,3 +66,9 @@ func (b Backoff) Throttle(now time.Time, retryAfter time.Duration) Backoff {
 	}
 	return b
 }
+
+// Config is one sender's configured rate and burst.
+type Config struct {
+	Rate  float64
+	Burst int
+}

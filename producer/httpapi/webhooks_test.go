@@ -51,7 +51,7 @@ func hookSetup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
 	require.NoError(t, err)
 	require.NoError(t, b.r.Client.HIncrBy(ctx, b.r.Keys.Campaign(c.ID), "enqueued", 2).Err())
 	for to, w := range map[string]string{"441234567890": wamidUK, "12125550123": wamidUS} {
-		_, err := b.p.Store().Settle(ctx, c.ID, to, campaign.Outcome{Status: task.StatusSent, WAMID: w}, campaign.FailurePolicy{})
+		_, err := b.p.Store().Settle(ctx, c.ID, to, campaign.Outcome{Status: task.StatusSent, WAMID: w}, campaign.FailurePolicy{}, nil)
 		require.NoError(t, err)
 	}
 	return b

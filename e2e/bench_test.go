@@ -1,0 +1,221 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/worker"
+	"github.com/redis/go-redis/v9"
+)
+
+// These benchmarks need a real Redis (make bench) and print their figures;
+// each runs once (-benchtime 1x).
+
+// BenchmarkFleetRate: three workers sharing one Redis, a sender at 50/s,
+// 1,500 recipients. The fake API's arrival times give the overall rate and
+// the busiest one-second window.
+func BenchmarkFleetRate(b *testing.B) {
+	redistest.SkipUnlessReal(b)
+	const rate, n = 50, 1500
+	f := newFleet(b, fakeapi.Config{})
+	cfgs := make([]worker.Config, 3)
+	for i := range cfgs {
+		cfgs[i] = f.workerConfig(rate)
+	}
+	f.publish(b, cfgs[0].Senders...)
+	f.submitFor(b, "rate", "default", n)
+	before := commandStats(b, f.r.Client)
+	for _, cfg := range cfgs {
+		f.startWorker(b, cfg)
+	}
+	f.waitState(b, "rate", campaign.StateCompleted, 5*time.Minute)
+	all, top := commandStats(b, f.r.Client).minus(before)
+	times := f.fake.AcceptedTimes("")
+	first, last := times[0], times[len(times)-1]
+	for _, t := range times {
+		first, last = minTime(first, t), maxTime(last, t)
+	}
+	overall := float64(len(times)-1) / last.Sub(first).Seconds()
+	burst := sender.DefaultBurst(rate)
+	b.ReportMetric(overall, "msg/s")
+	b.ReportMetric(float64(maxWindow(times)), "max_1s_window")
+	fmt.Printf("\nfleet rate: 3 workers, sender at %d/s (burst %d), %d recipients, real Redis, GOMAXPROCS=%d\n", rate, burst, n, runtime.GOMAXPROCS(0))
+	fmt.Printf("  overall rate seen by the API     %7.2f msg/s (%+.1f %% of %d)\n", overall, 100*(overall/rate-1), rate)
+	fmt.Printf("  busiest 1-second window          %7d messages (limit rate + burst = %d)\n", maxWindow(times), rate+burst)
+	fmt.Printf("  duplicates                       %7d\n", f.fake.Stats().Duplicates)
+	fmt.Printf("  Redis commands per message       %7.1f (%.1f top-level), including what idle workers poll\n", all/n, top/n)
+}
+
+// BenchmarkIsolation: sender slow at 5/s with 3,000 recipients enqueued
+// first, sender fast at 200/s with 2,000 after; one worker.
+func BenchmarkIsolation(b *testing.B) {
+	redistest.SkipUnlessReal(b)
+	f := newFleet(b, fakeapi.Config{})
+	cfg := f.workerConfig(5)
+	cfg.Senders[0].ID = "slow"
+	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: 200, Burst: 20}
+	fast.SetKey(apiKey)
+	cfg.Senders = append(cfg.Senders, fast)
+	cfg.Concurrency = 50
+	f.startWorker(b, cfg)
+	f.submitFor(b, "slow-campaign", "slow", 3000)
+	start := time.Now()
+	f.submitFor(b, "fast-campaign", "fast", 2000)
+	f.waitState(b, "fast-campaign", campaign.StateCompleted, 5*time.Minute)
+	took := time.Since(start)
+	slow := f.status(b, "slow-campaign")
+	b.ReportMetric(took.Seconds(), "fast_s")
+	fmt.Printf("\nisolation: slow at 5/s (3,000 queued first), fast at 200/s (2,000 after), one worker, concurrency 50\n")
+	fmt.Printf("  fast campaign completed in       %7.2f s (alone: %.0f s)\n", took.Seconds(), 2000.0/200)
+	fmt.Printf("  slow campaign meanwhile          %7d sent\n", slow.Counts.Sent)
+	fmt.Printf("  jobs rescheduled for a slot      %7d\n", rescheduled(b, f))
+}
+
+// BenchmarkThroughput: no rate limit, one worker, the fake API in-process
+// answering at once: mmlite against a naive asynq sender that only dequeues
+// and POSTs, on the same Redis and jobs; and Redis commands per message.
+func BenchmarkThroughput(b *testing.B) {
+	redistest.SkipUnlessReal(b)
+	n := 30000
+	if v, err := strconv.Atoi(envOr("MMLITE_BENCH_MESSAGES", "")); err == nil && v > 0 {
+		n = v
+	}
+	naive := runNaive(b, n)
+	ours := runMmlite(b, n)
+	b.ReportMetric(ours.rate, "msg/s")
+	b.ReportMetric(ours.rate/naive.rate, "x_naive")
+	fmt.Printf("\nthroughput without a rate limit: %d messages, one worker (concurrency 100), real Redis, fake API in-process, GOMAXPROCS=%d\n", n, runtime.GOMAXPROCS(0))
+	fmt.Printf("  %-40s %8.0f msg/s\n", "mmlite worker", ours.rate)
+	fmt.Printf("  %-40s %8.0f msg/s\n", "naive asynq sender (dequeue, POST, done)", naive.rate)
+	fmt.Printf("  %-40s %8.2f\n", "ratio mmlite / naive", ours.rate/naive.rate)
+	fmt.Printf("  Redis commands per message            mmlite %5.1f (%4.1f top-level)   naive %5.1f (%4.1f top-level)   ratio %.2f (%.2f)\n",
+		ours.cmds, ours.top, naive.cmds, naive.top, ours.cmds/naive.cmds, ours.top/naive.top)
+}
+
+type run struct{ rate, cmds, top float64 }
+
+func runMmlite(b *testing.B, n int) run {
+	f := newFleet(b, fakeapi.Config{})
+	cfg := f.workerConfig(sender.MaxRate)
+	cfg.Concurrency = 100
+	f.publish(b, cfg.Senders...) // no pacing: the sender is unlimited
+	f.submitFor(b, "tp", "default", n)
+	before := commandStats(b, f.r.Client)
+	start := time.Now()
+	f.startWorker(b, cfg)
+	f.waitState(b, "tp", campaign.StateCompleted, 10*time.Minute)
+	secs := time.Since(start).Seconds()
+	all, top := commandStats(b, f.r.Client).minus(before)
+	return run{rate: float64(n) / secs, cmds: all / float64(n), top: top / float64(n)}
+}
+
+// runNaive sends the same jobs with a plain asynq server: dequeue, POST, done.
+func runNaive(b *testing.B, n int) run {
+	f := newFleet(b, fakeapi.Config{})
+	f.publish(b, f.workerConfig(sender.MaxRate).Senders...)
+	f.submitFor(b, "naive", "default", n)
+	client := mmapi.NewClient(&http.Client{Timeout: 5 * time.Second})
+	ep := mmapi.Endpoint{Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Key: apiKey}
+	tpl := mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}
+	done := make(chan struct{}, n)
+	srv := asynq.NewServerFromRedisClient(f.r.Client, asynq.Config{Concurrency: 100, Queues: map[string]int{f.r.Queue: 1},
+		TaskCheckInterval: 250 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.FatalLevel})
+	before := commandStats(b, f.r.Client)
+	start := time.Now()
+	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		s, err := task.DecodeSend(t.Payload())
+		if err != nil {
+			return err
+		}
+		if _, err := client.Send(ctx, ep, mmapi.NewMessage(s.To, tpl, nil)); err != nil {
+			return err
+		}
+		done <- struct{}{}
+		return nil
+	})); err != nil {
+		b.Fatal(err)
+	}
+	for range n {
+		<-done
+	}
+	secs := time.Since(start).Seconds()
+	srv.Shutdown()
+	all, top := commandStats(b, f.r.Client).minus(before)
+	return run{rate: float64(n) / secs, cmds: all / float64(n), top: top / float64(n)}
+}
+
+// stats are INFO commandstats calls by command.
+type stats map[string]float64
+
+// scriptCalls are the commands a client sends; the rest run inside scripts too.
+var scriptCalls = map[string]bool{"evalsha": true, "eval": true}
+
+func (s stats) minus(before stats) (all, top float64) {
+	for cmd, n := range s {
+		if cmd == "info" {
+			continue
+		}
+		d := n - before[cmd]
+		if os.Getenv("MMLITE_BENCH_VERBOSE") != "" && d > 0 {
+			fmt.Printf("    %-20s %8.0f\n", cmd, d)
+		}
+		all += d
+		if scriptCalls[cmd] {
+			top += d
+		}
+	}
+	return all, top
+}
+
+func commandStats(b *testing.B, rdb redis.UniversalClient) stats {
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := stats{}
+	for _, l := range strings.Split(info, "\r\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(l, "cmdstat_"), ":calls=")
+		if !ok {
+			continue
+		}
+		calls, _, _ := strings.Cut(rest, ",")
+		out[name], _ = strconv.ParseFloat(calls, 64)
+	}
+	return out
+}
+
+func rescheduled(b *testing.B, f *fleet) int64 {
+	n, err := f.r.Client.ZCard(context.Background(), f.r.Keys.AsynqRetry()).Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

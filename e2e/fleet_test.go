@@ -1,0 +1,69 @@
+package e2e_test
+
+import (
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/stretchr/testify/require"
+)
+
+// maxWindow is the most sends any one-second window holds.
+func maxWindow(times []time.Time) int {
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	best, j := 0, 0
+	for i := range times {
+		for times[i].Sub(times[j]) >= time.Second {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+// Three workers share one sender's rate instead of each sending at it.
+// Timing figures are the benchmark's (BenchmarkFleetRate); this test only
+// catches a fleet that sends several times the rate.
+func TestFleet_ThreeWorkersShareOneRate(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	const rate, n = 40, 240
+	for range 3 {
+		cfg := f.workerConfig(rate)
+		cfg.ForwardInterval = 200 * time.Millisecond
+		f.startWorker(t, cfg)
+	}
+	start := time.Now()
+	f.submit(t, "c1", n)
+	f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
+	times := f.fake.AcceptedTimes("")
+	require.Len(t, times, n)
+	burst := sender.DefaultBurst(rate)
+	require.GreaterOrEqual(t, time.Since(start).Seconds(), float64(n-burst)/rate*0.9, "not faster than the rate")
+	require.LessOrEqual(t, maxWindow(times), (rate+burst)*3/2, "three workers did not each send at the rate")
+}
+
+// A slow sender's backlog does not hold a fast sender back.
+func TestFleet_SlowSenderDoesNotBlockFastOne(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	cfg := f.workerConfig(5)
+	cfg.Senders[0].ID = "slow"
+	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: 200, Burst: 20}
+	fast.SetKey(apiKey)
+	cfg.Senders = append(cfg.Senders, fast)
+	cfg.Concurrency = 20
+	f.startWorker(t, cfg)
+	f.submitFor(t, "slow-campaign", "slow", 600)
+	start := time.Now()
+	f.submitFor(t, "fast-campaign", "fast", 1000)
+	f.waitState(t, "fast-campaign", campaign.StateCompleted, 60*time.Second)
+	took := time.Since(start)
+	slow := f.status(t, "slow-campaign")
+	require.Less(t, slow.Counts.Final(), int64(600), "the slow campaign is still sending")
+	require.Less(t, took, 30*time.Second, "1000 at 200/s take about 5 s; behind the slow backlog it would be 2 minutes")
+}

@@ -1,0 +1,58 @@
+// Package asynqwire writes tasks in asynq's own storage format, so that
+// mmlite's Lua scripts can create them together with other writes: a whole
+// batch of send jobs in one call (the producer), or a result in the same
+// atomic step that records the outcome (the worker). asynq keeps a task as
+// a protobuf TaskMessage in the hash asynq:{queue}:t:<id>. The fields
+// written are the ones asynq's own client sets for a task without deadline,
+// uniqueness or group; tests compare the bytes with asynq's client and run
+// the tasks on an asynq Server, so that an asynq upgrade that changed the
+// format would fail CI.
+package asynqwire
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+const (
+	fieldType    = 1
+	fieldPayload = 2
+	fieldID      = 3
+	fieldQueue   = 4
+	fieldRetry   = 5
+	fieldTimeout = 8
+)
+
+// Message encodes an asynq TaskMessage, in field order as proto.Marshal does.
+func Message(dst []byte, typ string, payload []byte, id, queue string, retry int, timeoutSec int64) []byte {
+	dst = protowire.AppendTag(dst, fieldType, protowire.BytesType)
+	dst = protowire.AppendString(dst, typ)
+	if len(payload) > 0 {
+		dst = protowire.AppendTag(dst, fieldPayload, protowire.BytesType)
+		dst = protowire.AppendBytes(dst, payload)
+	}
+	dst = protowire.AppendTag(dst, fieldID, protowire.BytesType)
+	dst = protowire.AppendString(dst, id)
+	dst = protowire.AppendTag(dst, fieldQueue, protowire.BytesType)
+	dst = protowire.AppendString(dst, queue)
+	if retry > 0 {
+		dst = protowire.AppendTag(dst, fieldRetry, protowire.VarintType)
+		dst = protowire.AppendVarint(dst, uint64(retry))
+	}
+	if timeoutSec > 0 {
+		dst = protowire.AppendTag(dst, fieldTimeout, protowire.VarintType)
+		dst = protowire.AppendVarint(dst, uint64(timeoutSec))
+	}
+	return dst
+}
+
+// TaskKey is asynq's hash of a task.
+func TaskKey(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
+
+// PendingKey is asynq's list of a queue's pending task ids.
+func PendingKey(queue string) string { return "asynq:{" + queue + "}:pending" }
+
+// Defaults of asynq's client for a task enqueued without options.
+const (
+	DefaultMaxRetry   = 25
+	DefaultTimeoutSec = 1800
+)

@@ -1,0 +1,102 @@
+package ratelimit_test
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/ratelimit"
+	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/stretchr/testify/require"
+)
+
+// Two processes share one sender's rate: their slots together are spaced
+// at the rate, past the first burst.
+func TestFleet_SharesTheRateAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	senders := map[string]ratelimit.Config{"s": {Rate: 50, Burst: 5}}
+	a := ratelimit.NewFleet(r.Client, r.Keys, "a", senders)
+	b := ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+	ctx := context.Background()
+	start := time.Now()
+	var mu sync.Mutex
+	var slots []time.Duration
+	var wg sync.WaitGroup
+	for i := range 80 {
+		f := a
+		if i%2 == 1 {
+			f = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			asked := time.Since(start)
+			wait, ok, err := f.Reserve(ctx, "s", 5*time.Second)
+			require.NoError(t, err)
+			require.True(t, ok, "all slots lie within 5 s")
+			mu.Lock()
+			slots = append(slots, asked+wait)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	sort.Slice(slots, func(i, j int) bool { return slots[i] < slots[j] })
+	// 80 slots at 50/s with a burst of 5 span (80-5)/50 = 1.5 s.
+	require.InDelta(t, 1.5, slots[len(slots)-1].Seconds(), 0.4)
+	for i := 5; i+50 < len(slots); i++ {
+		require.GreaterOrEqual(t, slots[i+50]-slots[i], 900*time.Millisecond, "no second holds more than rate + burst (less what scheduling adds to the measure)")
+	}
+	require.EqualValues(t, 50, a.Rate("s"))
+	w, ok, err := a.Reserve(ctx, "unknown", 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Zero(t, w)
+}
+
+// A slot beyond the wait limit is not taken; the job is deferred, and
+// deferred jobs come back spread out instead of together.
+func TestFleet_DefersBeyondTheWaitLimit(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	f := ratelimit.NewFleet(r.Client, r.Keys, "a", map[string]ratelimit.Config{"s": {Rate: 10, Burst: 1}})
+	ctx := context.Background()
+	var oks int
+	var deferred []time.Duration
+	for range 20 {
+		wait, ok, err := f.Reserve(ctx, "s", time.Second)
+		require.NoError(t, err)
+		if ok {
+			oks++
+			require.LessOrEqual(t, wait, time.Second)
+			continue
+		}
+		deferred = append(deferred, wait)
+	}
+	require.InDelta(t, 11, oks, 1, "a second's worth of slots, plus the burst")
+	require.NotEmpty(t, deferred)
+	for i := 1; i < len(deferred); i++ {
+		require.GreaterOrEqual(t, deferred[i]-deferred[i-1], 90*time.Millisecond, "deferred jobs are spread a slot apart")
+	}
+}
+
+// A throttle in one process slows the sender in every process, and its
+// Retry-After holds every send.
+func TestFleet_ThrottleIsShared(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	senders := map[string]ratelimit.Config{"s": {Rate: 80, Burst: 8}}
+	a := ratelimit.NewFleet(r.Client, r.Keys, "a", senders)
+	b := ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+	ctx := context.Background()
+	a.Throttled(ctx, "s", 2*time.Second)
+	require.InDelta(t, 40, a.Rate("s"), 1)
+	time.Sleep(1100 * time.Millisecond) // b reads the shared backoff at most once a second
+	wait, ok, err := b.Reserve(ctx, "s", 5*time.Second)
+	require.NoError(t, err)
+	require.False(t, ok, "held by Retry-After")
+	require.Greater(t, wait, 500*time.Millisecond)
+	require.InDelta(t, 44, b.Rate("s"), 3, "halved, recovering by 5 % of 80 per second")
+}

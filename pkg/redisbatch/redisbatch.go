@@ -1,0 +1,115 @@
+// Package redisbatch runs Lua scripts of many goroutines in shared
+// pipelines: calls that arrive within a short window go to Redis in one
+// round trip. A busy worker claims and settles dozens of recipients at once;
+// one round trip each would spend its time in system calls.
+package redisbatch
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Batcher coalesces script calls into pipelines.
+type Batcher struct {
+	rdb    redis.UniversalClient
+	window time.Duration
+	max    int
+
+	mu      sync.Mutex
+	pending []*call
+	running bool
+}
+
+type call struct {
+	ctx    context.Context
+	script *redis.Script
+	keys   []string
+	args   []any
+	cmd    *redis.Cmd
+	done   chan struct{}
+}
+
+// New returns a batcher that waits up to window for company and sends at
+// most max calls per pipeline.
+func New(rdb redis.UniversalClient, window time.Duration, max int) *Batcher {
+	return &Batcher{rdb: rdb, window: window, max: max}
+}
+
+// Run runs the script like script.Run, sharing a round trip with the calls
+// of other goroutines. The returned command holds the result or the error.
+func (b *Batcher) Run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	c := &call{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})}
+	b.mu.Lock()
+	b.pending = append(b.pending, c)
+	if !b.running {
+		b.running = true
+		go b.loop()
+	}
+	b.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.cmd
+	case <-ctx.Done():
+		cmd := redis.NewCmd(ctx)
+		cmd.SetErr(ctx.Err())
+		return cmd
+	}
+}
+
+// loop sends pipelines until no call is waiting.
+func (b *Batcher) loop() {
+	time.Sleep(b.window)
+	for {
+		b.mu.Lock()
+		if len(b.pending) == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		n := min(len(b.pending), b.max)
+		batch := append([]*call(nil), b.pending[:n]...)
+		b.pending = b.pending[n:]
+		b.mu.Unlock()
+		b.exec(batch)
+	}
+}
+
+// exec sends one pipeline. Scripts unknown to the server (after a restart
+// or a failover) are loaded and their calls sent again.
+func (b *Batcher) exec(batch []*call) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b.send(ctx, batch)
+	var again []*call
+	loaded := map[*redis.Script]bool{}
+	for _, c := range batch {
+		if err := c.cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			if !loaded[c.script] {
+				if lerr := c.script.Load(ctx, b.rdb).Err(); lerr != nil {
+					c.cmd.SetErr(errors.Join(err, lerr))
+					continue
+				}
+				loaded[c.script] = true
+			}
+			again = append(again, c)
+		}
+	}
+	if len(again) > 0 {
+		b.send(ctx, again)
+	}
+	for _, c := range batch {
+		close(c.done)
+	}
+}
+
+func (b *Batcher) send(ctx context.Context, batch []*call) {
+	pipe := b.rdb.Pipeline()
+	for _, c := range batch {
+		c.cmd = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+}
