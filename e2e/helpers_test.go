@@ -45,7 +45,12 @@ type fleet struct {
 
 func newFleet(t testing.TB, fc fakeapi.Config) *fleet {
 	t.Helper()
-	r := redistest.New(t)
+	return newFleetOn(t, redistest.New(t), fc)
+}
+
+// newFleetOn is newFleet on a given Redis.
+func newFleetOn(t testing.TB, r *redistest.Redis, fc fakeapi.Config) *fleet {
+	t.Helper()
 	fc.Keys = []string{apiKey}
 	fake, err := fakeapi.New(fc)
 	require.NoError(t, err)

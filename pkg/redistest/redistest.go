@@ -31,16 +31,24 @@ type Redis struct {
 	Mini    *miniredis.Miniredis // nil on a real server
 }
 
-// New returns a Redis for t, cleaned up when t ends.
+// New returns a Redis for t, cleaned up when t ends: the server named by
+// MMLITE_TEST_REDIS_URL, or an embedded one.
 func New(t testing.TB) *Redis {
+	t.Helper()
+	return NewURL(t, os.Getenv(EnvURL))
+}
+
+// NewURL returns a Redis for t on the server at url (any form of
+// MMLITE_REDIS_URL), or on an embedded one when url is empty.
+func NewURL(t testing.TB, url string) *Redis {
 	t.Helper()
 	suffix := randomSuffix(t)
 	r := &Redis{Queue: "mmlite-" + suffix, Results: "mmlite-results-" + suffix}
 	r.Keys = keyspace.New(r.Queue)
-	if url := os.Getenv(EnvURL); url != "" {
+	if url != "" {
 		opt, err := redisconn.Parse(url, 64)
 		if err != nil {
-			t.Fatalf("%s: %v", EnvURL, err)
+			t.Fatalf("redistest: %s: %v", redisconn.Redact(url), err)
 		}
 		r.Opt = opt
 	} else {
@@ -71,23 +79,37 @@ func SkipUnlessReal(t testing.TB) {
 	}
 }
 
-// cleanup deletes every key of this test's queues from the shared server.
+// cleanup deletes every key of this test's queues from the shared server
+// (from every master of a cluster).
 func (r *Redis) cleanup() {
 	ctx := context.Background()
+	if cc, ok := r.Client.(*redis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			r.deleteKeys(ctx, c)
+			return nil
+		})
+	} else {
+		r.deleteKeys(ctx, r.Client)
+	}
 	for _, q := range []string{r.Queue, r.Results} {
-		iter := r.Client.Scan(ctx, 0, "*{"+q+"}*", 1000).Iterator()
+		r.Client.SRem(ctx, keyspace.AsynqQueues, q)
+	}
+}
+
+func (r *Redis) deleteKeys(ctx context.Context, c redis.Cmdable) {
+	for _, q := range []string{r.Queue, r.Results} {
+		iter := c.Scan(ctx, 0, "*{"+q+"}*", 1000).Iterator()
 		var batch []string
 		for iter.Next(ctx) {
 			batch = append(batch, iter.Val())
 			if len(batch) == 500 {
-				r.Client.Unlink(ctx, batch...)
+				c.Unlink(ctx, batch...)
 				batch = batch[:0]
 			}
 		}
 		if len(batch) > 0 {
-			r.Client.Unlink(ctx, batch...)
+			c.Unlink(ctx, batch...)
 		}
-		r.Client.SRem(ctx, keyspace.AsynqQueues, q)
 	}
 }
 

@@ -1,0 +1,85 @@
+package e2e_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// Redis beyond one node: the redis-cluster:// and redis-sentinel:// forms of
+// MMLITE_REDIS_URL against real servers started by the test (skipped where
+// redis-server is not installed).
+
+// A campaign on a 3-master cluster: paced enqueue, two workers, webhooks,
+// pause and resume. Every mmlite key of a queue shares its hash tag, so the
+// scripts run in one slot; asynq's own keys of other queues live elsewhere.
+func TestRedisCluster_CampaignEndToEnd(t *testing.T) {
+	t.Parallel()
+	r := redistest.NewURL(t, redistest.StartCluster(t, 3))
+	_, isCluster := r.Client.(*redis.ClusterClient)
+	require.True(t, isCluster)
+	f := newFleetOn(t, r, fakeapi.Config{})
+	require.NoError(t, f.fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}, Latency: fakeapi.Duration(5 * time.Millisecond),
+		WebhookURL: f.api.URL + "/webhooks/whatsapp", WebhookSecret: hookSecret, WebhookDelay: fakeapi.Duration(10 * time.Millisecond)}))
+	f.fake.Start(f.ctx)
+	t.Cleanup(f.fake.Close)
+	for range 2 {
+		f.startWorker(t, f.workerConfig(100))
+	}
+	tos := f.submit(t, "c1", 300)
+	require.Eventually(t, func() bool { return f.accepted() >= 50 }, 30*time.Second, 10*time.Millisecond)
+
+	code, st := f.call(t, "POST", "/v1/campaigns/c1/pause")
+	require.Equal(t, 200, code)
+	require.Equal(t, campaign.StatePaused, st.State)
+	time.Sleep(time.Second)
+	atPause := f.accepted()
+	time.Sleep(time.Second)
+	require.Equal(t, atPause, f.accepted(), "no send starts while the campaign is paused")
+
+	code, _ = f.call(t, "POST", "/v1/campaigns/c1/resume")
+	require.Equal(t, 200, code)
+	st = f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
+	require.EqualValues(t, len(tos), st.Counts.Sent)
+	for _, to := range tos {
+		require.Equal(t, 1, f.fake.Sends(to), "exactly one send for %s", to)
+	}
+	require.Len(t, f.results(t), len(tos))
+	require.Eventually(t, func() bool { return f.status(t, "c1").Counts.Delivered == int64(len(tos)) },
+		30*time.Second, 50*time.Millisecond, "delivery webhooks are mapped back through the cluster")
+}
+
+// Through Sentinel: a campaign, a failover to the replica, and a second
+// campaign sent by the same api and worker on the new master.
+func TestRedisSentinel_CampaignSurvivesFailover(t *testing.T) {
+	t.Parallel()
+	s := redistest.StartSentinel(t)
+	r := redistest.NewURL(t, s.URL)
+	f := newFleetOn(t, r, fakeapi.Config{})
+	f.startWorker(t, f.workerConfig(200))
+
+	first := f.submit(t, "before", 100)
+	st := f.waitState(t, "before", campaign.StateCompleted, 60*time.Second)
+	require.EqualValues(t, len(first), st.Counts.Sent)
+
+	s.Failover(t)
+
+	// The clients find the new master through Sentinel; their next commands
+	// may fail while they do, so the enqueue is retried as an upstream would.
+	require.Eventually(t, func() bool {
+		return r.Client.Ping(f.ctx).Err() == nil && r.Client.Set(f.ctx, "{"+r.Queue+"}:probe", 1, time.Minute).Err() == nil
+	},
+		30*time.Second, 100*time.Millisecond, "the client never reached the new master")
+	second := f.submit(t, "after", 100)
+	st = f.waitState(t, "after", campaign.StateCompleted, 60*time.Second)
+	require.EqualValues(t, len(second), st.Counts.Sent)
+	for _, to := range second {
+		require.Equal(t, 2, f.fake.Sends(to), "one send per campaign for %s", to)
+	}
+	require.Len(t, f.results(t), len(first)+len(second))
+}
