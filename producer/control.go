@@ -84,6 +84,10 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 // handler returns; without this wait, a resume or cancel could look for it
 // just before it got there, and it would sleep until the campaign expires.
 func (p *Producer) settleParking(ctx context.Context, id string) error {
+	// Workers write their leases on their own clocks; a lease counts as run
+	// out only well past its time, so that a clock behind ours cannot end
+	// the wait while that worker still sends.
+	const leaseSkew = 10 * time.Second
 	prefix := id + ":"
 	active := func() (map[string]bool, error) {
 		ids, err := p.rdb.LRange(ctx, p.keys.AsynqActive(), 0, -1).Result()
@@ -100,7 +104,7 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 			return out, nil
 		}
 		leases, err := p.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: p.keys.AsynqLease(), ByScore: true,
-			Start: "-inf", Stop: strconv.FormatInt(p.now().Unix(), 10)}).Result()
+			Start: "-inf", Stop: strconv.FormatInt(p.now().Add(-leaseSkew).Unix(), 10)}).Result()
 		if err != nil {
 			return nil, fmt.Errorf("producer: read leases: %w", err)
 		}

@@ -118,10 +118,19 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// The provider may have throttled the sender while this job waited for
+	// its slot: its Retry-After holds the job too.
+	hold, err := w.limiter.Held(ctx, j.sender.ID)
+	if err != nil {
+		return err
+	}
+	if hold > 0 {
+		return w.reschedule(j, jitter(hold, hold/2+100*time.Millisecond), reasonThrottled, errors.New("sender held after a throttle"))
+	}
+	return nil
 }
 
 // send calls the API once and acts on the outcome.

@@ -45,12 +45,6 @@ func Message(dst []byte, typ string, payload []byte, id, queue string, retry int
 	return dst
 }
 
-// TaskKey is asynq's hash of a task.
-func TaskKey(queue, id string) string { return "asynq:{" + queue + "}:t:" + id }
-
-// PendingKey is asynq's list of a queue's pending task ids.
-func PendingKey(queue string) string { return "asynq:{" + queue + "}:pending" }
-
 // Defaults of asynq's client for a task enqueued without options.
 const (
 	DefaultMaxRetry   = 25

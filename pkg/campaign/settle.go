@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/asynqwire"
-
+	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,7 +43,8 @@ type FailurePolicy struct {
 }
 
 // settleScript records a final outcome once and, on a single Redis node,
-// enqueues the recipient's result task in the same step.
+// enqueues the recipient's result task in the same step (unless a task of
+// that id exists, as asynq's own enqueue would refuse it).
 // KEYS: 1 campaign, 2 ledger, 3 wamid hash, 4 result task hash, 5 results
 // pending list (3 to 5 are the campaign key again when unused).
 // ARGV: 1 recipient, 2 ledger value, 3 status, 4 wamid mapping value ("" when
@@ -65,7 +65,7 @@ if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[3], 'c', ARGV[4])
   redis.call('EXPIRE', KEYS[3], ARGV[5])
 end
-if ARGV[11] ~= '' then
+if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('HSET', KEYS[4], 'msg', ARGV[12], 'state', 'pending', 'pending_since', ARGV[13])
   redis.call('LPUSH', KEYS[5], ARGV[11])
 end
@@ -123,7 +123,8 @@ func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 	keys := []string{ck, s.keys.Ledger(id), wkey, ck, ck}
 	rid, rmsg := "", []byte(nil)
 	if r != nil {
-		keys[3], keys[4] = asynqwire.TaskKey(r.Queue, r.ID), asynqwire.PendingKey(r.Queue)
+		rk := keyspace.New(r.Queue)
+		keys[3], keys[4] = rk.AsynqTask(r.ID), rk.AsynqPending()
 		rid, rmsg = r.ID, r.Msg
 	}
 	now := s.now()

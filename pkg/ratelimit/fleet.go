@@ -250,6 +250,20 @@ func (f *Fleet) Rate(sender string) float64 {
 	return s.bo.Rate(f.now())
 }
 
+// Held implements Limiter.
+func (f *Fleet) Held(ctx context.Context, sender string) (time.Duration, error) {
+	s := f.senders[sender]
+	if s == nil {
+		return 0, nil
+	}
+	if err := f.refresh(ctx, s); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(0, s.bo.HoldUntil.Sub(f.now())), nil
+}
+
 // Throttled implements Limiter: it lowers the sender's rate for the whole
 // fleet, through Redis, and holds its sends for retryAfter.
 func (f *Fleet) Throttled(ctx context.Context, sender string, retryAfter time.Duration) {
@@ -294,8 +308,12 @@ func (f *Fleet) refresh(ctx context.Context, s *fleetSender) error {
 			return err
 		}
 		s.mu.Lock()
-		s.bo, s.boAt = bo, now
-		s.adjust(now)
+		// A throttle recorded here while Redis was read is newer than
+		// what was read (or was never written, when Redis failed): keep it.
+		if !s.boAt.After(now) {
+			s.bo, s.boAt = bo, now
+			s.adjust(now)
+		}
 		s.mu.Unlock()
 	}
 	f.mu.Lock()

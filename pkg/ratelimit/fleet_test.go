@@ -100,3 +100,34 @@ func TestFleet_ThrottleIsShared(t *testing.T) {
 	require.Greater(t, wait, 500*time.Millisecond)
 	require.InDelta(t, 44, b.Rate("s"), 3, "halved, recovering by 5 % of 80 per second")
 }
+
+// A job that took its slot before a throttle is held by the Retry-After
+// too, in this process at once and in others once they read the backoff.
+func TestFleet_HeldAfterTheSlotWasTaken(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	senders := map[string]ratelimit.Config{"s": {Rate: 80, Burst: 8}}
+	a := ratelimit.NewFleet(r.Client, r.Keys, "a", senders)
+	b := ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+	ctx := context.Background()
+	for _, f := range []*ratelimit.Fleet{a, b} {
+		_, ok, err := f.Reserve(ctx, "s", time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+		held, err := f.Held(ctx, "s")
+		require.NoError(t, err)
+		require.Zero(t, held)
+	}
+	a.Throttled(ctx, "s", 3*time.Second)
+	held, err := a.Held(ctx, "s")
+	require.NoError(t, err)
+	require.Greater(t, held, 2*time.Second)
+	require.LessOrEqual(t, held, 3*time.Second)
+	require.Eventually(t, func() bool {
+		held, err := b.Held(ctx, "s")
+		return err == nil && held > time.Second
+	}, 2*time.Second, 50*time.Millisecond, "the other process sees the hold within a second")
+	unknown, err := a.Held(ctx, "nobody")
+	require.NoError(t, err)
+	require.Zero(t, unknown)
+}

@@ -19,6 +19,10 @@ type Limiter interface {
 	Throttled(ctx context.Context, sender string, retryAfter time.Duration)
 	// Rate is the sender's effective rate in messages per second.
 	Rate(sender string) float64
+	// Held says how much longer the sender's sends are held after a
+	// throttle's Retry-After (0 when they are not), as the fleet knows it.
+	// A job that took its slot before the throttle asks again before it sends.
+	Held(ctx context.Context, sender string) (time.Duration, error)
 }
 
 // Slow-down and recovery after a throttle: halve the rate (never below

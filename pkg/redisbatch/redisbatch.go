@@ -7,6 +7,7 @@ package redisbatch
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,10 +55,21 @@ func (b *Batcher) Run(ctx context.Context, script *redis.Script, keys []string, 
 	case <-c.done:
 		return c.cmd
 	case <-ctx.Done():
+	}
+	// Not yet in a pipeline: withdraw the call. Already in one: it may run,
+	// so its outcome must be known (a claim taken for a send that never
+	// happens would lose the recipient); the pipeline's timeout bounds this.
+	b.mu.Lock()
+	if i := slices.Index(b.pending, c); i >= 0 {
+		b.pending = slices.Delete(b.pending, i, i+1)
+		b.mu.Unlock()
 		cmd := redis.NewCmd(ctx)
 		cmd.SetErr(ctx.Err())
 		return cmd
 	}
+	b.mu.Unlock()
+	<-c.done
+	return c.cmd
 }
 
 // loop sends pipelines until no call is waiting.
@@ -83,10 +95,19 @@ func (b *Batcher) loop() {
 func (b *Batcher) exec(batch []*call) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b.send(ctx, batch)
+	var live []*call
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil { // its caller gave up before it was sent
+			c.cmd = redis.NewCmd(c.ctx)
+			c.cmd.SetErr(err)
+			continue
+		}
+		live = append(live, c)
+	}
+	b.send(ctx, live)
 	var again []*call
 	loaded := map[*redis.Script]bool{}
-	for _, c := range batch {
+	for _, c := range live {
 		if err := c.cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 			if !loaded[c.script] {
 				if lerr := c.script.Load(ctx, b.rdb).Err(); lerr != nil {

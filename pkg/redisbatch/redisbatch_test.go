@@ -50,3 +50,34 @@ func TestBatcher(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, b.Run(cctx, incr, []string{key}, 1).Err(), context.Canceled)
 }
+
+// A caller that gives up learns whether its call ran: a call withdrawn or
+// dropped before its pipeline never runs, and one already sent is waited for.
+func TestBatcher_CancelledCallsRunOnlyIfReported(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	b := redisbatch.New(r.Client, 2*time.Millisecond, 5)
+	key := r.Keys.Prefix() + "n"
+	var mu sync.Mutex
+	ran := 0
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*time.Millisecond)
+			defer cancel()
+			err := b.Run(ctx, incr, []string{key}, 1).Err()
+			if err == nil {
+				mu.Lock()
+				ran++
+				mu.Unlock()
+				return
+			}
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}()
+	}
+	wg.Wait()
+	n, _ := r.Client.Get(context.Background(), key).Int()
+	require.Equal(t, ran, n, "every call that ran was reported as run")
+}
