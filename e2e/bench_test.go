@@ -35,6 +35,9 @@ func BenchmarkFleetRate(b *testing.B) {
 	cfgs := make([]worker.Config, 3)
 	for i := range cfgs {
 		cfgs[i] = f.workerConfig(rate)
+		// As in production: asynq makes scheduled jobs due by the whole
+		// second, so a worker must be able to wait a second for a slot.
+		cfgs[i].MaxWait = worker.DefaultMaxWait
 	}
 	f.publish(b, cfgs[0].Senders...)
 	f.submitFor(b, "rate", "default", n)

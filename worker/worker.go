@@ -66,6 +66,10 @@ func New(cfg Config) (*Worker, error) {
 	_, w.cluster = w.rdb.(*redis.ClusterClient)
 	// Claims and settles of concurrent jobs share round trips.
 	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
+	if cfg.MaxWait < time.Second {
+		cfg.Logger.Warn("MMLITE_MAX_WAIT is under 1s: asynq makes paced jobs due by the whole second, so senders will fall short of their rate",
+			"max_wait", cfg.MaxWait)
+	}
 	w.limiter = cfg.Limiter
 	if w.limiter == nil {
 		w.limiter = ratelimit.NewFleet(w.rdb, keyspace.New(cfg.Queue), processID(), limits)

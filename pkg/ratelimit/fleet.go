@@ -171,7 +171,7 @@ func (f *Fleet) grant(s *fleetSender, batch []waiter, r float64) {
 	lim := redis_rate.Limit{Rate: int(math.Max(1, math.Round(r*100))), Period: 100 * time.Second,
 		Burst: s.cfg.Burst + int(horizon/interval)}
 	ahead := min(maxBatch, int(r*prefetch.Seconds())) // a fast sender takes slots for the next moment too
-	res, err := f.gcra.AllowAtMost(ctx, f.keys.Limit(s.id), lim, len(batch)+ahead)
+	res, err := f.take(ctx, s.id, lim, interval, len(batch)+ahead)
 	if err != nil {
 		for _, w := range batch {
 			w.ch <- slot{err: fmt.Errorf("ratelimit: %s: %w", s.id, err)}
@@ -203,6 +203,30 @@ func (f *Fleet) grant(s *fleetSender, batch []waiter, r float64) {
 		s.mu.Unlock()
 		w.ch <- slot{wait: d}
 	}
+}
+
+// take takes up to n whole slots. When not all n fit before the horizon,
+// it takes the whole slots that do (AllowAtMost would also take the fraction
+// of the next one, which nobody can use: at a full horizon that wasted a
+// share of the rate on every call). A result with no slot says when one
+// slot frees up.
+func (f *Fleet) take(ctx context.Context, sender string, lim redis_rate.Limit, interval time.Duration, n int) (*redis_rate.Result, error) {
+	key := f.keys.Limit(sender)
+	res, err := f.gcra.AllowN(ctx, key, lim, n)
+	if err != nil || res.Allowed > 0 {
+		return res, err
+	}
+	// res.RetryAfter is how long until all n fit: the excess in slots.
+	fit := n - int(math.Ceil(float64(res.RetryAfter)/float64(interval)))
+	if fit <= 0 {
+		res.RetryAfter -= time.Duration(n-1) * interval // until one slot fits
+		return res, nil
+	}
+	res, err = f.gcra.AllowN(ctx, key, lim, fit)
+	if err == nil && res.Allowed == 0 { // another process took them meanwhile
+		res.RetryAfter = interval
+	}
+	return res, err
 }
 
 // deferLocked says when a job that cannot have a slot soon should come
