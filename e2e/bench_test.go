@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,9 +108,43 @@ func BenchmarkThroughput(b *testing.B) {
 	fmt.Printf("  %-40s %8.2f\n", "ratio mmlite / naive", ours.rate/naive.rate)
 	fmt.Printf("  Redis commands per message            mmlite %5.1f (%4.1f top-level)   naive %5.1f (%4.1f top-level)   ratio %.2f (%.2f)\n",
 		ours.cmds, ours.top, naive.cmds, naive.top, ours.cmds/naive.cmds, ours.top/naive.top)
+	fmt.Printf("  CPU per message, Redis                mmlite %5.0f µs                naive %5.0f µs\n", ours.redisUS, naive.redisUS)
+	fmt.Printf("  CPU per message, worker + fake API    mmlite %5.0f µs                naive %5.0f µs\n", ours.procUS, naive.procUS)
 }
 
-type run struct{ rate, cmds, top float64 }
+// run is one sender's figures: messages/s, Redis commands per message (all,
+// and top-level calls), and CPU per message in Redis and in this process
+// (the worker and the in-process fake API), in microseconds.
+type run struct{ rate, cmds, top, redisUS, procUS float64 }
+
+// cpu reads Redis's and this process's CPU seconds.
+func cpu(b *testing.B, c redis.UniversalClient) (redisSecs, procSecs float64) {
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\r\n") {
+		k, v, _ := strings.Cut(l, ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, _ := strconv.ParseFloat(v, 64)
+			redisSecs += f
+		}
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return redisSecs, float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// measured completes a run from its start figures.
+func measured(b *testing.B, c redis.UniversalClient, n int, start time.Time, cmds0 stats, redis0, proc0 float64) run {
+	secs := time.Since(start).Seconds()
+	all, top := commandStats(b, c).minus(cmds0)
+	redis1, proc1 := cpu(b, c)
+	per := func(x float64) float64 { return x / float64(n) }
+	return run{rate: float64(n) / secs, cmds: per(all), top: per(top), redisUS: per(redis1-redis0) * 1e6, procUS: per(proc1-proc0) * 1e6}
+}
 
 func runMmlite(b *testing.B, n int) run {
 	f := newFleet(b, fakeapi.Config{})
@@ -118,12 +153,11 @@ func runMmlite(b *testing.B, n int) run {
 	f.publish(b, cfg.Senders...) // no pacing: the sender is unlimited
 	f.submitFor(b, "tp", "default", n)
 	before := commandStats(b, f.r.Client)
+	redis0, proc0 := cpu(b, f.r.Client)
 	start := time.Now()
 	f.startWorker(b, cfg)
 	f.waitState(b, "tp", campaign.StateCompleted, 10*time.Minute)
-	secs := time.Since(start).Seconds()
-	all, top := commandStats(b, f.r.Client).minus(before)
-	return run{rate: float64(n) / secs, cmds: all / float64(n), top: top / float64(n)}
+	return measured(b, f.r.Client, n, start, before, redis0, proc0)
 }
 
 // runNaive sends the same jobs with a plain asynq server: dequeue, POST, done.
@@ -138,6 +172,7 @@ func runNaive(b *testing.B, n int) run {
 	srv := asynq.NewServerFromRedisClient(f.r.Client, asynq.Config{Concurrency: 100, Queues: map[string]int{f.r.Queue: 1},
 		TaskCheckInterval: 250 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.FatalLevel})
 	before := commandStats(b, f.r.Client)
+	redis0, proc0 := cpu(b, f.r.Client)
 	start := time.Now()
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		s, err := task.DecodeSend(t.Payload())
@@ -155,10 +190,9 @@ func runNaive(b *testing.B, n int) run {
 	for range n {
 		<-done
 	}
-	secs := time.Since(start).Seconds()
+	r := measured(b, f.r.Client, n, start, before, redis0, proc0)
 	srv.Shutdown()
-	all, top := commandStats(b, f.r.Client).minus(before)
-	return run{rate: float64(n) / secs, cmds: all / float64(n), top: top / float64(n)}
+	return r
 }
 
 // stats are INFO commandstats calls by command.
