@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -14,16 +15,18 @@ func TestPauseResume_NoDuplicatesNoSkips(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, fakeapi.Config{Latency: fakeapi.Duration(5 * time.Millisecond)})
 	f.startWorker(t, f.workerConfig(100))
-	tos := f.submit(t, "c1", 300)
+	// At 100/s the pause below comes after about 60 of 600: the list would be
+	// done before it only if it came 5 s late.
+	tos := f.submit(t, "c1", 600)
 	require.Eventually(t, func() bool { return f.accepted() >= 60 }, 30*time.Second, 10*time.Millisecond)
 
 	code, st := f.call(t, "POST", "/v1/campaigns/c1/pause")
 	require.Equal(t, 200, code)
 	require.Equal(t, campaign.StatePaused, st.State)
 	require.Equal(t, "operator: paused by the operator", st.PausedReason)
-	time.Sleep(time.Second) // in-flight sends finish; none may start after this
+	f.waitNoneInFlight(t, "c1") // sends claimed before the pause finish; none may start after this
 	atPause := f.accepted()
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // a worker that ignored the pause would send about 150 meanwhile
 	require.Equal(t, atPause, f.accepted(), "no send starts while the campaign is paused")
 	require.Less(t, atPause, int64(len(tos)))
 
@@ -44,8 +47,10 @@ func TestPauseResume_NoDuplicatesNoSkips(t *testing.T) {
 func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, fakeapi.Config{Latency: fakeapi.Duration(20 * time.Millisecond)})
-	f.startWorker(t, f.workerConfig(50))
-	tos := f.submit(t, "c1", 200)
+	w := f.startWorker(t, f.workerConfig(50))
+	// At 50/s the cancel below stops the list after about 30: more than 100
+	// are cancelled unless the cancel came 5 s late.
+	tos := f.submit(t, "c1", 400)
 	require.Eventually(t, func() bool { return f.accepted() >= 30 }, 30*time.Second, 10*time.Millisecond)
 
 	code, st := f.call(t, "POST", "/v1/campaigns/c1/cancel")
@@ -53,11 +58,15 @@ func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 	require.Equal(t, campaign.StateCancelled, st.State)
 	atCancel := f.fake.Stats().Requests
 
-	st = f.waitState(t, "c1", campaign.StateCancelled, 30*time.Second)
+	st = f.waitState(t, "c1", campaign.StateCancelled, time.Minute)
 	require.Equal(t, atCancel, f.fake.Stats().Requests, "not one POST after cancel returned")
 	require.EqualValues(t, len(tos), st.Counts.Sent+st.Counts.Cancelled)
 	require.Equal(t, f.accepted(), st.Counts.Sent)
 	require.Greater(t, st.Counts.Cancelled, int64(100), "the rest did not wait for their slots")
+	// The cancelled jobs did not take rate-limit slots first (the worker's
+	// wait histogram counts a slot taken): about one per send, not 400.
+	slots := histogramCount(t, w.Registry(), "mmlite_ratelimit_wait_seconds")
+	require.Less(t, slots, uint64(st.Counts.Sent)+100, "cancelled jobs took rate-limit slots before seeing the cancel")
 
 	byTo := map[string]string{}
 	for _, r := range f.results(t) {
@@ -65,8 +74,14 @@ func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 		byTo[r.To] = r.Status
 	}
 	require.Len(t, byTo, len(tos))
-	info, err := f.inspector.GetTaskInfo(f.r.Results, "campaign:c1:cancelled")
-	require.NoError(t, err, "the campaign's end is announced")
+	// The event is enqueued after the settle that finished the campaign, so
+	// it may come a moment after the state.
+	var info *asynq.TaskInfo
+	require.Eventually(t, func() bool {
+		var err error
+		info, err = f.inspector.GetTaskInfo(f.r.Results, "campaign:c1:cancelled")
+		return err == nil
+	}, 30*time.Second, 20*time.Millisecond, "the campaign's end is announced")
 	require.Equal(t, task.TypeCampaign, info.Type)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/mmlite/mmlite/producer"
 	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/mmlite/mmlite/worker"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
 
@@ -165,6 +166,26 @@ func (f *fleet) waitState(t testing.TB, id, state string, within time.Duration) 
 
 func (f *fleet) accepted() int64 { return f.fake.Stats().Accepted }
 
+// waitNoneInFlight waits until no send of campaign id is in flight: every
+// recipient a worker claimed (a C| marker in the ledger) has settled. After a
+// pause no claim succeeds (Claim checks the state in the same script), so
+// from then on not one POST may start, however long the last sends took.
+func (f *fleet) waitNoneInFlight(t testing.TB, id string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		markers, err := f.r.Client.HGetAll(f.ctx, f.r.Keys.Ledger(id)).Result()
+		if err != nil {
+			return false
+		}
+		for _, m := range markers {
+			if strings.HasPrefix(m, "C|") {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 20*time.Millisecond, "sends of %s still in flight", id)
+}
+
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
 		return v
@@ -176,4 +197,20 @@ func envOr(k, def string) string {
 func (f *fleet) publish(t testing.TB, ss ...*sender.Sender) {
 	t.Helper()
 	require.NoError(t, sender.NewRegistry(f.r.Client, f.r.Keys).Publish(f.ctx, ss))
+}
+
+// histogramCount sums the sample counts of a histogram in a registry.
+func histogramCount(t testing.TB, g prometheus.Gatherer, name string) uint64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
 }

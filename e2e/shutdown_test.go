@@ -67,7 +67,9 @@ func TestWorkerSIGTERM_MidCampaign_NothingLostNothingTwice(t *testing.T) {
 	f.publish(t, f.workerConfig(100).Senders...) // as the worker will: the producer paces by it
 	var out1 bytes.Buffer
 	first := f.workerProcess(t, bin, &out1)
-	tos := f.submit(t, "c1", 400)
+	// At 100/s the SIGTERM below comes after about 130 of 600: the worker
+	// would be done before it only if it came 4 s late.
+	tos := f.submit(t, "c1", 600)
 	require.Eventually(t, func() bool { return f.accepted() >= 100 }, 60*time.Second, 10*time.Millisecond,
 		"the worker never sent:\n%s", &out1)
 	recorded := f.status(t, "c1").Counts.Sent // the fake counts a POST on arrival, the ledger after the answer

@@ -31,15 +31,17 @@ func TestRedisCluster_CampaignEndToEnd(t *testing.T) {
 	for range 2 {
 		f.startWorker(t, f.workerConfig(100))
 	}
-	tos := f.submit(t, "c1", 300)
+	// At 100/s the pause below comes after about 50 of 600: the list would be
+	// done (and the pause refused) only if it came 5 s late.
+	tos := f.submit(t, "c1", 600)
 	require.Eventually(t, func() bool { return f.accepted() >= 50 }, 30*time.Second, 10*time.Millisecond)
 
 	code, st := f.call(t, "POST", "/v1/campaigns/c1/pause")
 	require.Equal(t, 200, code)
 	require.Equal(t, campaign.StatePaused, st.State)
-	time.Sleep(time.Second)
+	f.waitNoneInFlight(t, "c1") // sends claimed before the pause finish; none may start after this
 	atPause := f.accepted()
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // workers that ignored the pause would send about 100 meanwhile
 	require.Equal(t, atPause, f.accepted(), "no send starts while the campaign is paused")
 
 	code, _ = f.call(t, "POST", "/v1/campaigns/c1/resume")
@@ -49,6 +51,10 @@ func TestRedisCluster_CampaignEndToEnd(t *testing.T) {
 	for _, to := range tos {
 		require.Equal(t, 1, f.fake.Sends(to), "exactly one send for %s", to)
 	}
+	// In a cluster the results queue lives in another slot: a worker enqueues
+	// each result after its settle, so the last ones may come a moment after
+	// the campaign completed.
+	require.Eventually(t, func() bool { return len(f.results(t)) >= len(tos) }, 30*time.Second, 20*time.Millisecond)
 	require.Len(t, f.results(t), len(tos))
 	require.Eventually(t, func() bool { return f.status(t, "c1").Counts.Delivered == int64(len(tos)) },
 		30*time.Second, 50*time.Millisecond, "delivery webhooks are mapped back through the cluster")

@@ -47,3 +47,47 @@ func (d *defCache) get(ctx context.Context, id string) (*campaign.Campaign, erro
 	d.mu.Unlock()
 	return c, nil
 }
+
+// cancelMemo remembers which campaigns are cancelled, reading a campaign's
+// state at most every ttl, so that the remaining jobs of a cancelled
+// campaign are reported at once instead of each waiting for a rate-limit
+// slot first. Cancel is final, so a memo that says cancelled is never
+// wrong; one that says not (yet) only costs the wait the claim then ends.
+type cancelMemo struct {
+	store *campaign.Store
+	ttl   time.Duration
+
+	mu      sync.Mutex
+	entries map[string]cancelEntry
+}
+
+type cancelEntry struct {
+	cancelled bool
+	at        time.Time
+}
+
+func newCancelMemo(store *campaign.Store) *cancelMemo {
+	return &cancelMemo{store: store, ttl: 500 * time.Millisecond, entries: map[string]cancelEntry{}}
+}
+
+// cancelled reports whether the campaign is known to be cancelled; a Redis
+// error answers no, and the claim decides.
+func (m *cancelMemo) cancelled(ctx context.Context, id string) bool {
+	m.mu.Lock()
+	e, ok := m.entries[id]
+	m.mu.Unlock()
+	if ok && (e.cancelled || time.Since(e.at) < m.ttl) {
+		return e.cancelled
+	}
+	st, err := m.store.State(ctx, id)
+	if err != nil {
+		return false
+	}
+	m.mu.Lock()
+	if len(m.entries) >= 10000 {
+		clear(m.entries)
+	}
+	m.entries[id] = cancelEntry{cancelled: st == campaign.StateCancelled, at: time.Now()}
+	m.mu.Unlock()
+	return st == campaign.StateCancelled
+}

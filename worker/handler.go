@@ -47,8 +47,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if j.send.Expired(time.Now()) {
 		return w.finish(ctx, j, verdict{status: task.StatusExpired})
 	}
-	if err := w.waitTurn(ctx, j); err != nil {
-		return err
+	// A cancelled campaign's jobs do not wait for a slot: the claim below
+	// reports them cancelled.
+	if !w.cancels.cancelled(ctx, j.send.Campaign) {
+		if err := w.waitTurn(ctx, j); err != nil {
+			return err
+		}
 	}
 	if j.send.Expired(time.Now()) {
 		return w.finish(ctx, j, verdict{status: task.StatusExpired})

@@ -38,6 +38,7 @@ type Worker struct {
 	client    *mmapi.Client
 	limiter   ratelimit.Limiter
 	campaigns *defCache
+	cancels   *cancelMemo
 	m         *workerMetrics
 	reg       *prometheus.Registry
 	redisErr  atomic.Pointer[error]
@@ -75,6 +76,7 @@ func New(cfg Config) (*Worker, error) {
 		w.limiter = ratelimit.NewFleet(w.rdb, keyspace.New(cfg.Queue), processID(), limits)
 	}
 	w.campaigns = newDefCache(w.store)
+	w.cancels = newCancelMemo(w.store)
 	w.results = asynq.NewClientFromRedisClient(w.rdb)
 	w.reg = cfg.Registry
 	if w.reg == nil {

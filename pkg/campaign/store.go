@@ -141,6 +141,15 @@ func (s *Store) Get(ctx context.Context, id string) (*Campaign, error) {
 	return &c, nil
 }
 
+// State returns a campaign's state ("" when it has none).
+func (s *Store) State(ctx context.Context, id string) (string, error) {
+	st, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "state").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("campaign: state of %s: %w", id, err)
+	}
+	return st, nil
+}
+
 // Status returns a campaign's state and counts.
 func (s *Store) Status(ctx context.Context, id string) (*Status, error) {
 	h, err := s.rdb.HGetAll(ctx, s.keys.Campaign(id)).Result()

@@ -144,16 +144,7 @@ func TestResetClosesConnection(t *testing.T) {
 
 func TestHangUntilClientGivesUp(t *testing.T) {
 	f := newFake(t, Config{Errors: []ErrorRule{{Share: 1, Action: ActionHang}}})
-	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/marketing_messages", strings.NewReader(body(t, "441234567890", nil)))
-	require.NoError(t, err)
-	req.Header.Set("D360-API-KEY", testKey)
-	req.Header.Set("Content-Type", "application/json")
-	client := f.srv.Client()
-	client.Timeout = 200 * time.Millisecond
-	resp, err := client.Do(req)
-	if err == nil {
-		resp.Body.Close()
-	}
+	err := f.timeoutOnceRecorded(t, body(t, "441234567890", nil), "441234567890")
 	var ne net.Error
 	require.True(t, errors.As(err, &ne) && ne.Timeout(), "want a timeout, got %v", err)
 	require.Equal(t, 1, f.Attempts("441234567890"))
@@ -248,18 +239,11 @@ func TestLatency(t *testing.T) {
 	require.Equal(t, http.StatusOK, f.send360(t, testKey, body(t, "441234567890", nil)).status)
 	require.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
 
-	// An accepted message is recorded even when the client gives up first.
+	// An accepted message is recorded even when the client gives up first
+	// (recorded only after the latency, it would never be, and the client
+	// would give up after 30 s).
 	require.NoError(t, f.SetConfig(Config{Latency: Duration(time.Minute)}))
-	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/marketing_messages", strings.NewReader(body(t, "441234567899", nil)))
-	require.NoError(t, err)
-	req.Header.Set("D360-API-KEY", testKey)
-	req.Header.Set("Content-Type", "application/json")
-	client := f.srv.Client()
-	client.Timeout = 100 * time.Millisecond
-	resp, err := client.Do(req)
-	if err == nil {
-		resp.Body.Close()
-	}
+	err := f.timeoutOnceRecorded(t, body(t, "441234567899", nil), "441234567899")
 	require.Error(t, err)
 	require.Equal(t, 1, f.Sends("441234567899"))
 }

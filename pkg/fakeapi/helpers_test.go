@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +72,63 @@ func (f *fake) do(t *testing.T, method, path string, header map[string]string, b
 	require.NoError(t, err)
 	return reply{status: resp.StatusCode, header: resp.Header, body: b}
 }
+
+// timeoutOnceRecorded posts body for to to the 360dialog endpoint with a
+// client that times out 200 ms after the fake has recorded the attempt (or
+// after 30 s if it never does), and returns the client's error. A fixed
+// client timeout could run out on a loaded machine before the fake even read
+// the request.
+func (f *fake) timeoutOnceRecorded(t *testing.T, body, to string) error {
+	t.Helper()
+	ctx := &expiring{Context: context.Background(), done: make(chan struct{})}
+	defer ctx.expire()
+	go func() {
+		defer ctx.expire()
+		for deadline := time.Now().Add(30 * time.Second); f.Attempts(to) == 0 && time.Now().Before(deadline); {
+			select {
+			case <-ctx.done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		select { // and then no answer for a while
+		case <-ctx.done:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/marketing_messages", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("D360-API-KEY", testKey)
+	req.Header.Set("Content-Type", "application/json")
+	client := *f.srv.Client() // shared, and do sets a timeout on it
+	client.Timeout = 0
+	resp, err := client.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	return err
+}
+
+// expiring is a context whose deadline passes when expire is called: a
+// timeout that runs out after an event rather than after a fixed time.
+type expiring struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func (e *expiring) Done() <-chan struct{} { return e.done }
+
+func (e *expiring) Err() error {
+	select {
+	case <-e.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+func (e *expiring) expire() { e.once.Do(func() { close(e.done) }) }
 
 func (f *fake) send360(t *testing.T, key, body string) reply {
 	t.Helper()

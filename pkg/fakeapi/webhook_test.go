@@ -20,7 +20,7 @@ import (
 const (
 	testSecret    = "s3cret"
 	testAppSecret = "app-secret"
-	waitFor       = 10 * time.Second
+	waitFor       = 30 * time.Second // generous: Eventually returns as soon as it holds
 	tick          = 10 * time.Millisecond
 )
 

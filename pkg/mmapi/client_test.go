@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,8 +87,11 @@ func TestSend_ResetAfterWriteIsAmbiguous(t *testing.T) {
 func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
+	var readOnce sync.Once
+	read := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadAll(r.Body)
+		readOnce.Do(func() { close(read) })
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -94,11 +99,61 @@ func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	hc := srv.Client()
-	hc.Timeout = 100 * time.Millisecond
-	e := sendErr(t, hc, srv.URL)
+	// The client times out once the request is written and the server has
+	// read it, not after a fixed 100 ms that a loaded machine could spend
+	// before the write (a timeout before the write is another case). The
+	// hooks of a trace already in the context run after the client's own:
+	// when this one runs, the client has seen the write.
+	ctx := newExpiring()
+	var wroteOnce sync.Once
+	wrote := make(chan struct{})
+	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wroteOnce.Do(func() { close(wrote) })
+		}
+	}})
+	go func() {
+		defer ctx.expire()
+		for _, ch := range []chan struct{}{wrote, read} {
+			select {
+			case <-ch:
+			case <-time.After(30 * time.Second): // it never got there: the timeout comes before the write
+				return
+			}
+		}
+	}()
+	_, err := mmapi.NewClient(srv.Client()).Send(traced, mmapi.Endpoint{BaseURL: srv.URL, Key: "k"},
+		mmapi.NewMessage("441234567890", mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}, nil))
+	var e *mmapi.Error
+	require.ErrorAs(t, err, &e)
+	require.ErrorIs(t, e.Err, context.DeadlineExceeded, "the client timed out")
 	require.Equal(t, mmapi.ClassAmbiguous, e.Class)
 }
+
+// expiring is a context whose deadline passes when expire is called: a
+// timeout that runs out after an event rather than after a fixed time.
+type expiring struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (e *expiring) Done() <-chan struct{} { return e.done }
+
+func (e *expiring) Err() error {
+	select {
+	case <-e.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+func (e *expiring) expire() { e.once.Do(func() { close(e.done) }) }
 
 func TestSend_UnreachableIsTransient(t *testing.T) {
 	t.Parallel()
