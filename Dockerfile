@@ -12,7 +12,7 @@
 # The image has no shell and no curl: container health checks run the binary
 # itself, e.g. ["/mmlite", "healthcheck", "http://127.0.0.1:9090/healthz"].
 
-# The tag follows go.mod's go directive (deploy/deploy_test.go checks it).
+# The tag follows go.mod's go directive (the tests in deploy/ check it).
 ARG GO_VERSION=1.26
 
 # Build on the builder's own platform and cross-compile (no CGO, so no
