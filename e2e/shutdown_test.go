@@ -47,6 +47,7 @@ func (f *fleet) workerProcess(t *testing.T, bin string, out *bytes.Buffer) *exec
 		"MMLITE_METRICS_ADDR=127.0.0.1:0", "MMLITE_HTTP_TIMEOUT=2s", "MMLITE_SHUTDOWN_TIMEOUT=5s", "MMLITE_MAX_WAIT=1s",
 		"MMLITE_LOG_FORMAT=text")
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = redistest.ChildAttr() // it dies with the test binary, even on a timeout panic
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {

@@ -2,6 +2,7 @@ package producer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,8 +45,13 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 		if err != nil {
 			return nil, err
 		}
-		if err := p.settleParking(ctx, id); err != nil {
+		// Jobs still running after the wait (a worker that died with them
+		// holds their leases) are recovered by asynq later and, seeing the
+		// campaign running, send then; the parked ones move now regardless.
+		if err := p.settleParking(ctx, id); err != nil && !errors.Is(err, errStillRunning) {
 			return nil, err
+		} else if err != nil {
+			p.cfg.Logger.Warn("campaign resumed while some of its jobs still run", "campaign", id, "error", err)
 		}
 		n, err := p.moveJobs(ctx, id, p.keys.AsynqRetry(), 1000/s.Rate, p.keys.Clock(c.Sender))
 		if err != nil {
@@ -64,17 +70,28 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	if _, err := p.store.Cancel(ctx, id); err != nil {
 		return nil, err
 	}
-	if err := p.settleParking(ctx, id); err != nil {
-		return nil, err
+	// Even when some jobs still run past the wait, the rest are moved, so
+	// that they are reported cancelled; the caller then learns that a send
+	// may still be in flight.
+	settled := p.settleParking(ctx, id)
+	if settled != nil && !errors.Is(settled, errStillRunning) {
+		return nil, settled
 	}
 	for _, set := range []string{p.keys.AsynqScheduled(), p.keys.AsynqRetry()} {
 		if _, err := p.moveJobs(ctx, id, set, 0, p.keys.Clock("")); err != nil {
 			return nil, err
 		}
 	}
+	if settled != nil {
+		return nil, settled
+	}
 	p.cfg.Logger.Info("campaign cancelled", "campaign", id)
 	return p.finishIfDone(ctx, id)
 }
+
+// errStillRunning says that jobs of a campaign were still running when
+// MMLITE_CANCEL_WAIT ran out.
+var errStillRunning = errors.New("producer: jobs still running")
 
 // settleParking waits until the campaign's jobs that a worker was running
 // when its state changed have finished, that is, left asynq's active list
@@ -87,7 +104,7 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 	// Workers write their leases on their own clocks; a lease counts as run
 	// out only well past its time, so that a clock behind ours cannot end
 	// the wait while that worker still sends.
-	const leaseSkew = 10 * time.Second
+	const leaseSkew = 5 * time.Second
 	prefix := id + ":"
 	active := func() (map[string]bool, error) {
 		ids, err := p.rdb.LRange(ctx, p.keys.AsynqActive(), 0, -1).Result()
@@ -120,7 +137,7 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 	deadline := p.now().Add(p.cfg.CancelWait)
 	for len(before) > 0 {
 		if p.now().After(deadline) {
-			return fmt.Errorf("producer: %d jobs of %s still running after %s", len(before), id, p.cfg.CancelWait)
+			return fmt.Errorf("%w: %d jobs of %s after %s", errStillRunning, len(before), id, p.cfg.CancelWait)
 		}
 		select {
 		case <-ctx.Done():

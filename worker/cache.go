@@ -51,8 +51,9 @@ func (d *defCache) get(ctx context.Context, id string) (*campaign.Campaign, erro
 // cancelMemo remembers which campaigns are cancelled, reading a campaign's
 // state at most every ttl, so that the remaining jobs of a cancelled
 // campaign are reported at once instead of each waiting for a rate-limit
-// slot first. Cancel is final, so a memo that says cancelled is never
-// wrong; one that says not (yet) only costs the wait the claim then ends.
+// slot first. The claim has the last word: a job that skipped its wait and
+// is nevertheless claimed (Redis lost the cancel in a failover, or the id
+// was registered again) gives the claim back and goes through the limiter.
 type cancelMemo struct {
 	store *campaign.Store
 	ttl   time.Duration
@@ -76,7 +77,7 @@ func (m *cancelMemo) cancelled(ctx context.Context, id string) bool {
 	m.mu.Lock()
 	e, ok := m.entries[id]
 	m.mu.Unlock()
-	if ok && (e.cancelled || time.Since(e.at) < m.ttl) {
+	if ok && time.Since(e.at) < m.ttl {
 		return e.cancelled
 	}
 	st, err := m.store.State(ctx, id)
@@ -90,4 +91,11 @@ func (m *cancelMemo) cancelled(ctx context.Context, id string) bool {
 	m.entries[id] = cancelEntry{cancelled: st == campaign.StateCancelled, at: time.Now()}
 	m.mu.Unlock()
 	return st == campaign.StateCancelled
+}
+
+// forget drops what is known of a campaign.
+func (m *cancelMemo) forget(id string) {
+	m.mu.Lock()
+	delete(m.entries, id)
+	m.mu.Unlock()
 }

@@ -112,8 +112,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
 	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase:
 		return errors.New("worker: durations must be positive and the retry maximum above its base")
-	case c.ShutdownTimeout <= c.HTTPTimeout:
-		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s), so that in-flight sends finish on stop", c.ShutdownTimeout, c.HTTPTimeout)
+	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:
+		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",
+			c.ShutdownTimeout, c.HTTPTimeout, c.MaxWait)
 	case c.PauseFailureRatio > 1:
 		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
 	case c.Queue == c.ResultsQueue:

@@ -49,7 +49,8 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	// A cancelled campaign's jobs do not wait for a slot: the claim below
 	// reports them cancelled.
-	if !w.cancels.cancelled(ctx, j.send.Campaign) {
+	skipped := w.cancels.cancelled(ctx, j.send.Campaign)
+	if !skipped {
 		if err := w.waitTurn(ctx, j); err != nil {
 			return err
 		}
@@ -64,6 +65,13 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	j.attempts, j.delays = cl.Attempts, cl.Delays
 	switch cl.Verdict {
 	case campaign.Claimed:
+		if skipped { // not cancelled after all: no send without a slot
+			w.cancels.forget(j.send.Campaign)
+			if err := w.store.Release(ctx, j.send.Campaign, j.send.To, j.delays); err != nil {
+				return err
+			}
+			return w.reschedule(j, 100*time.Millisecond, reasonRateLimit, errors.New("campaign not cancelled after all: taking a rate-limit slot"))
+		}
 		return w.send(ctx, j)
 	case campaign.Final:
 		return w.reemit(ctx, j, cl.Prior)

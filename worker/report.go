@@ -59,8 +59,13 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 		return err
 	}
 	if settled == campaign.Duplicate {
-		w.log.Warn("outcome already recorded by another attempt; not reported again", "campaign", s.Campaign,
+		w.log.Warn("outcome already recorded by another attempt; not counted again", "campaign", s.Campaign,
 			"to", phone.Mask(s.To), "status", o.Status)
+		if rt == nil && w.cluster {
+			// The settle may be this one's, sent again after its answer was
+			// lost; its result was not enqueued then. The task id keeps it single.
+			return w.emit(ctx, r)
+		}
 		return nil
 	}
 	if rt == nil || settled == campaign.Gone {

@@ -135,6 +135,10 @@ return 1
 // the message, so that a later attempt may send. delays is the recipient's
 // new count of per-recipient delays.
 func (s *Store) Release(ctx context.Context, id, to string, delays int) error {
+	// What it records already happened: it must be written even when the
+	// job's context ends now (shutdown, timeout).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	keys := []string{s.keys.Ledger(id)}
 	if err := s.run(ctx, releaseScript, keys, to, s.now().UnixMilli(), delays).Err(); err != nil {
 		return fmt.Errorf("campaign: release: %w", err)

@@ -106,6 +106,10 @@ type ResultTask struct {
 // When r is set and the outcome is recorded (Recorded, Completed,
 // AutoPaused), r is enqueued in the same step.
 func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
+	// What it records already happened: it must be written even when the
+	// job's context ends now (shutdown, timeout).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	b, err := json.Marshal(o)
 	if err != nil {
 		return "", fmt.Errorf("campaign: encode outcome: %w", err)

@@ -82,6 +82,10 @@ func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, ar
 	return script.Run(ctx, s.rdb, keys, args...)
 }
 
+// recordTimeout bounds the writes of outcomes that already happened, which
+// do not end with the job's context.
+const recordTimeout = 10 * time.Second
+
 // Keys is the store's key space.
 func (s *Store) Keys() keyspace.Space { return s.keys }
 

@@ -34,13 +34,18 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	user := u.User.Username()
 	pass, _ := u.User.Password()
 	q := u.Query()
-	var tlsConf *tls.Config
-	if u.Scheme == "rediss" || q.Get("tls") == "true" {
-		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
-	}
 	addrs, err := hosts(u.Host)
 	if err != nil {
 		return nil, err
+	}
+	var tlsConf *tls.Config
+	if u.Scheme == "rediss" || q.Get("tls") == "true" {
+		// With several hosts the name is left empty: each connection then
+		// verifies the host it dials.
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+		if len(addrs) == 1 {
+			tlsConf.ServerName, _, _ = net.SplitHostPort(addrs[0])
+		}
 	}
 	switch u.Scheme {
 	case "redis", "rediss":

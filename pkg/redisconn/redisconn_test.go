@@ -41,6 +41,7 @@ func TestParse(t *testing.T) {
 	cl := opt.(asynq.RedisClusterClientOpt)
 	require.Equal(t, []string{"10.0.0.1:7000", "10.0.0.2:7001"}, cl.Addrs)
 	require.NotNil(t, cl.TLSConfig)
+	require.Empty(t, cl.TLSConfig.ServerName, "each node is verified under the name it is dialled by")
 }
 
 func TestParse_Errors(t *testing.T) {

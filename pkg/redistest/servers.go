@@ -8,9 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,10 +29,11 @@ func StartCluster(t testing.TB, masters int) string {
 	needBinaries(t, "redis-server", "redis-cli")
 	addrs := make([]string, masters)
 	for i := range addrs {
-		port := freePort(t, true)
+		port := startOnFreePort(t, fmt.Sprintf("cluster-%d", i), true, func(port int, _ string) []string {
+			return []string{"--port", strconv.Itoa(port), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+				"--cluster-node-timeout", "15000"}
+		})
 		addrs[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		startServer(t, fmt.Sprintf("cluster-%d", port), "--port", strconv.Itoa(port),
-			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
@@ -68,29 +69,32 @@ func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
 	needBinaries(t, "redis-server")
 	s := &Sentinel{name: "mmlite-test"}
-	mport, rport, sport := freePort(t, false), freePort(t, false), freePort(t, false)
+	mport := startOnFreePort(t, "master", false, func(port int, _ string) []string {
+		return []string{"--port", strconv.Itoa(port)}
+	})
+	rport := startOnFreePort(t, "replica", false, func(port int, _ string) []string {
+		return []string{"--port", strconv.Itoa(port), "--replicaof", "127.0.0.1", strconv.Itoa(mport)}
+	})
 	s.Master = net.JoinHostPort("127.0.0.1", strconv.Itoa(mport))
 	s.Replica = net.JoinHostPort("127.0.0.1", strconv.Itoa(rport))
-	s.sentinel = net.JoinHostPort("127.0.0.1", strconv.Itoa(sport))
-	startServer(t, "master", "--port", strconv.Itoa(mport))
-	startServer(t, "replica", "--port", strconv.Itoa(rport), "--replicaof", "127.0.0.1", strconv.Itoa(mport))
 	waitFor(t, "the replica to sync", func(ctx context.Context) bool {
 		c := redis.NewClient(&redis.Options{Addr: s.Replica})
 		defer c.Close()
 		info, err := c.Info(ctx, "replication").Result()
 		return err == nil && strings.Contains(info, "master_link_status:up")
 	})
-
 	// Sentinel rewrites its configuration file, so it gets one of its own.
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n"+
-		"sentinel down-after-milliseconds %s 2000\nsentinel failover-timeout %s 10000\n",
-		sport, dir, s.name, mport, s.name, s.name)
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run(t, "sentinel", dir, conf, "--sentinel")
+	sport := startOnFreePort(t, "sentinel", false, func(port int, dir string) []string {
+		conf := filepath.Join(dir, "sentinel.conf")
+		body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n"+
+			"sentinel down-after-milliseconds %s 30000\nsentinel failover-timeout %s 10000\n",
+			port, dir, s.name, mport, s.name, s.name)
+		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return []string{conf, "--sentinel"}
+	})
+	s.sentinel = net.JoinHostPort("127.0.0.1", strconv.Itoa(sport))
 	waitFor(t, "Sentinel to see the replica", func(ctx context.Context) bool {
 		c := redis.NewSentinelClient(&redis.Options{Addr: s.sentinel})
 		defer c.Close()
@@ -131,38 +135,100 @@ func (s *Sentinel) Failover(t testing.TB) {
 	})
 }
 
-// startServer runs a redis-server without persistence in a directory of its own.
-func startServer(t testing.TB, name string, args ...string) {
+// startOnFreePort starts a redis-server on a free loopback port and returns
+// the port. args gives the server's arguments for a port and the server's
+// own directory. A port found free can be taken by another test before the
+// server binds it; the server then exits and another port is tried.
+func startOnFreePort(t testing.TB, name string, withBus bool, args func(port int, dir string) []string) int {
 	t.Helper()
-	dir := t.TempDir()
-	args = append([]string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, args...)
-	run(t, name, dir, args...)
-	port := args[slices.Index(args, "--port")+1]
-	waitFor(t, name+" to answer", func(ctx context.Context) bool {
-		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-		defer c.Close()
-		return c.Ping(ctx).Err() == nil
-	})
+	for range 5 {
+		port := freePort(t, withBus)
+		if startServer(t, name, port, args) {
+			return port
+		}
+	}
+	t.Fatalf("redistest: redis-server %s: no port it could bind", name)
+	return 0
 }
 
-// run starts redis-server with args and stops it when t ends; its output is
-// shown if the test fails.
-func run(t testing.TB, name, dir string, args ...string) {
+// startServer runs a redis-server without persistence in a directory of its
+// own and waits until that very process answers on port; false when it
+// exited first.
+func startServer(t testing.TB, name string, port int, args func(port int, dir string) []string) bool {
 	t.Helper()
-	cmd := exec.Command("redis-server", args...)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	dir := t.TempDir()
+	all := args(port, dir)
+	if strings.HasPrefix(all[0], "--") { // else a configuration file (Sentinel's) says it all
+		all = append([]string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, all...)
+	}
+	p := run(t, name, dir, all...)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	exited := false
+	waitFor(t, name+" to answer on "+addr, func(ctx context.Context) bool {
+		select {
+		case <-p.exited:
+			exited = true
+			return true
+		default:
+		}
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		info, err := c.Info(ctx, "server").Result()
+		return err == nil && strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", p.cmd.Process.Pid))
+	})
+	if exited {
+		t.Logf("redistest: redis-server %s exited, port %d taken?\n%s", name, port, lastLines(p.out.String(), 5))
+	}
+	return !exited
+}
+
+type process struct {
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{}
+}
+
+// run starts redis-server with args and stops it when t ends (or when the
+// test binary dies); its output is shown if the test fails.
+func run(t testing.TB, name, dir string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command("redis-server", args...), out: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Dir = dir
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = ChildAttr()
+	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("redistest: start redis-server (%s): %v", name, err)
 	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = p.cmd.Process.Kill()
+		<-p.exited
 		if t.Failed() {
-			t.Logf("redis-server %s:\n%s", name, lastLines(out.String(), 20))
+			t.Logf("redis-server %s:\n%s", name, lastLines(p.out.String(), 20))
 		}
 	})
+	return p
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func needBinaries(t testing.TB, names ...string) {
