@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,12 +12,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -233,29 +232,11 @@ func readCLI(t testing.TB, bin string) cli {
 	return c
 }
 
-// syncBuffer collects a process's output; exec writes it from another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 type proc struct {
 	name string
 	base string // http://127.0.0.1:port
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *redistest.SyncBuffer
 	done chan struct{}
 	err  error // valid once done is closed
 }
@@ -283,7 +264,7 @@ func freeAddr(t testing.TB) string {
 // end of the test, checking that it exits 0 within stopWithin.
 func startProcess(t *testing.T, bin, name, addr string, env map[string]string, stopWithin time.Duration, readyPath string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, base: "http://" + addr, cmd: exec.Command(bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, base: "http://" + addr, cmd: exec.Command(bin, args...), out: &redistest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)

@@ -69,13 +69,7 @@ func BenchmarkFleetRate(b *testing.B) {
 func BenchmarkIsolation(b *testing.B) {
 	redistest.SkipUnlessReal(b)
 	f := newFleet(b, fakeapi.Config{})
-	cfg := f.workerConfig(5)
-	cfg.Senders[0].ID = "slow"
-	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: 200, Burst: 20}
-	fast.SetKey(apiKey)
-	cfg.Senders = append(cfg.Senders, fast)
-	cfg.Concurrency = 50
-	f.startWorker(b, cfg)
+	f.startWorker(b, f.slowAndFast(50))
 	f.submitFor(b, "slow-campaign", "slow", 3000)
 	start := time.Now()
 	f.submitFor(b, "fast-campaign", "fast", 2000)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/worker"
 	"github.com/stretchr/testify/require"
@@ -67,13 +66,7 @@ func TestFleet_ThreeWorkersShareOneRate(t *testing.T) {
 func TestFleet_SlowSenderDoesNotBlockFastOne(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, fakeapi.Config{})
-	cfg := f.workerConfig(5)
-	cfg.Senders[0].ID = "slow"
-	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: 200, Burst: 20}
-	fast.SetKey(apiKey)
-	cfg.Senders = append(cfg.Senders, fast)
-	cfg.Concurrency = 20
-	f.startWorker(t, cfg)
+	f.startWorker(t, f.slowAndFast(20))
 	f.submitFor(t, "slow-campaign", "slow", 600)
 	start := time.Now()
 	f.submitFor(t, "fast-campaign", "fast", 1000)

@@ -214,3 +214,15 @@ func histogramCount(t testing.TB, g prometheus.Gatherer, name string) uint64 {
 	}
 	return n
 }
+
+// slowAndFast is a worker for two senders of the fleet's fake API: "slow"
+// at 5/s and "fast" at 200/s.
+func (f *fleet) slowAndFast(concurrency int) worker.Config {
+	cfg := f.workerConfig(5)
+	cfg.Senders[0].ID = "slow"
+	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: 200, Burst: 20}
+	fast.SetKey(apiKey)
+	cfg.Senders = append(cfg.Senders, fast)
+	cfg.Concurrency = concurrency
+	return cfg
+}

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -35,7 +34,7 @@ func buildMMLite(t *testing.T) string {
 }
 
 // workerProcess runs `mmlite worker` against the fleet, as a container would.
-func (f *fleet) workerProcess(t *testing.T, bin string, out *bytes.Buffer) *exec.Cmd {
+func (f *fleet) workerProcess(t *testing.T, bin string, out *redistest.SyncBuffer) *exec.Cmd {
 	t.Helper()
 	url := os.Getenv(redistest.EnvURL)
 	if !f.r.Real() {
@@ -66,7 +65,7 @@ func TestWorkerSIGTERM_MidCampaign_NothingLostNothingTwice(t *testing.T) {
 	bin := buildMMLite(t)
 	f := newFleet(t, fakeapi.Config{Latency: fakeapi.Duration(300 * time.Millisecond)})
 	f.publish(t, f.workerConfig(100).Senders...) // as the worker will: the producer paces by it
-	var out1 bytes.Buffer
+	var out1 redistest.SyncBuffer
 	first := f.workerProcess(t, bin, &out1)
 	// At 100/s the SIGTERM below comes after about 130 of 600: the worker
 	// would be done before it only if it came 4 s late.
@@ -102,7 +101,7 @@ func TestWorkerSIGTERM_MidCampaign_NothingLostNothingTwice(t *testing.T) {
 	require.Zero(t, active, "the stopped worker holds no job")
 	require.Contains(t, out1.String(), "worker stopped")
 
-	var out2 bytes.Buffer
+	var out2 redistest.SyncBuffer
 	f.workerProcess(t, bin, &out2)
 	st = f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
 	require.EqualValues(t, len(tos), st.Counts.Sent, "the second worker sent the rest:\n%s", &out2)

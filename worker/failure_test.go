@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,12 @@ import (
 	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestWorker_CampaignFatalPausesTheCampaign(t *testing.T) {
 	t.Parallel()
@@ -46,7 +32,7 @@ func TestWorker_CampaignFatalPausesTheCampaign(t *testing.T) {
 	b.enqueue(t, sends(c.ID, tos)...)
 	cfg := b.config()
 	cfg.Concurrency = 1 // one send at a time, so that the first failure stops the rest
-	var logs syncBuffer
+	var logs redistest.SyncBuffer
 	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	b.start(t, cfg)
 

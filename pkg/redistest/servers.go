@@ -184,7 +184,7 @@ func startServer(t testing.TB, name string, port int, args func(port int, dir st
 
 type process struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *SyncBuffer
 	exited chan struct{}
 }
 
@@ -192,7 +192,7 @@ type process struct {
 // test binary dies); its output is shown if the test fails.
 func run(t testing.TB, name, dir string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command("redis-server", args...), out: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: exec.Command("redis-server", args...), out: &SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = ChildAttr()
@@ -213,19 +213,20 @@ func run(t testing.TB, name, dir string, args ...string) *process {
 	return p
 }
 
-// syncBuffer is a bytes.Buffer that a process writes while a test reads it.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that a process or a logger writes while a
+// test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
