@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -96,6 +97,9 @@ func (w *Worker) resultTask(r *task.Result) (*campaign.ResultTask, error) {
 // count counts and logs a reported outcome.
 func (w *Worker) count(s *task.Send, senderID string, o campaign.Outcome) {
 	w.m.messages.WithLabelValues(senderID, o.Status).Inc()
+	if o.Status == task.StatusSent && !w.log.Enabled(context.Background(), slog.LevelDebug) {
+		return // the common case logs nothing: build no line for it
+	}
 	attrs := []any{"campaign", s.Campaign, "to", phone.Mask(s.To), "sender", senderID, "status", o.Status, "attempts", o.Attempts}
 	if o.Error != nil {
 		attrs = append(attrs, "class", o.Error.Class, "code", o.Error.Code, "http_status", o.Error.HTTPStatus, "error", o.Error.Title)
