@@ -51,9 +51,10 @@ func (d *defCache) get(ctx context.Context, id string) (*campaign.Campaign, erro
 // cancelMemo remembers which campaigns are cancelled, reading a campaign's
 // state at most every ttl, so that the remaining jobs of a cancelled
 // campaign are reported at once instead of each waiting for a rate-limit
-// slot first. The claim has the last word: a job that skipped its wait and
-// is nevertheless claimed (Redis lost the cancel in a failover, or the id
-// was registered again) gives the claim back and goes through the limiter.
+// slot first. Redis has the last word: a job that skipped its wait only
+// checks the campaign (ClaimOptions.CheckOnly), and if it is not cancelled
+// after all (Redis lost the cancel in a failover, or the id was registered
+// again) the job goes back for a slot, having taken nothing.
 type cancelMemo struct {
 	store *campaign.Store
 	ttl   time.Duration
@@ -76,18 +77,21 @@ func newCancelMemo(store *campaign.Store) *cancelMemo {
 func (m *cancelMemo) cancelled(ctx context.Context, id string) bool {
 	m.mu.Lock()
 	e, ok := m.entries[id]
-	m.mu.Unlock()
 	if ok && time.Since(e.at) < m.ttl {
+		m.mu.Unlock()
 		return e.cancelled
 	}
+	// One job reads the state; the others meanwhile go by what was known.
+	if len(m.entries) >= 10000 {
+		clear(m.entries)
+	}
+	m.entries[id] = cancelEntry{cancelled: e.cancelled, at: time.Now()}
+	m.mu.Unlock()
 	st, err := m.store.State(ctx, id)
 	if err != nil {
 		return false
 	}
 	m.mu.Lock()
-	if len(m.entries) >= 10000 {
-		clear(m.entries)
-	}
 	m.entries[id] = cancelEntry{cancelled: st == campaign.StateCancelled, at: time.Now()}
 	m.mu.Unlock()
 	return st == campaign.StateCancelled

@@ -58,21 +58,20 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if j.send.Expired(time.Now()) {
 		return w.finish(ctx, j, verdict{status: task.StatusExpired})
 	}
-	cl, err := w.store.Claim(ctx, j.send.Campaign, j.send.To, campaign.ClaimOptions{StaleAfter: w.staleAfter(), AtLeastOnce: w.cfg.AtLeastOnce})
+	// A job that skipped its wait only looks at the campaign: it must not
+	// send without a slot should the campaign not be cancelled after all.
+	cl, err := w.store.Claim(ctx, j.send.Campaign, j.send.To, campaign.ClaimOptions{StaleAfter: w.staleAfter(),
+		AtLeastOnce: w.cfg.AtLeastOnce, CheckOnly: skipped})
 	if err != nil {
 		return err
 	}
 	j.attempts, j.delays = cl.Attempts, cl.Delays
 	switch cl.Verdict {
 	case campaign.Claimed:
-		if skipped { // not cancelled after all: no send without a slot
-			w.cancels.forget(j.send.Campaign)
-			if err := w.store.Release(ctx, j.send.Campaign, j.send.To, j.delays); err != nil {
-				return err
-			}
-			return w.reschedule(j, 100*time.Millisecond, reasonRateLimit, errors.New("campaign not cancelled after all: taking a rate-limit slot"))
-		}
 		return w.send(ctx, j)
+	case campaign.Claimable: // not cancelled after all (Redis lost the cancel): back for a slot
+		w.cancels.forget(j.send.Campaign)
+		return w.reschedule(j, 100*time.Millisecond, reasonRateLimit, errors.New("campaign not cancelled after all: taking a rate-limit slot"))
 	case campaign.Final:
 		return w.reemit(ctx, j, cl.Prior)
 	case campaign.Busy:

@@ -85,11 +85,10 @@ func (w *Worker) resultTask(r *task.Result) (*campaign.ResultTask, error) {
 	if w.cluster {
 		return nil, nil
 	}
-	b, err := json.Marshal(r)
+	b, id, err := encodeResult(r)
 	if err != nil {
-		return nil, fmt.Errorf("worker: encode result: %w", err)
+		return nil, err
 	}
-	id := task.ResultID(r.CampaignID, r.To)
 	return &campaign.ResultTask{Queue: w.cfg.ResultsQueue, ID: id,
 		Msg: asynqwire.Message(nil, task.TypeResult, b, id, w.cfg.ResultsQueue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}, nil
 }
@@ -117,14 +116,24 @@ func resultOf(s *task.Send, senderID string, o campaign.Outcome) *task.Result {
 		FinishedAt: time.UnixMilli(o.FinishedAt).UTC(), Metadata: s.Metadata}
 }
 
-// emit enqueues a result once: its task id is the recipient's.
-func (w *Worker) emit(ctx context.Context, r *task.Result) error {
+// encodeResult is a result's payload and task id, the recipient's, which
+// keeps it single however often it is enqueued.
+func encodeResult(r *task.Result) ([]byte, string, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("worker: encode result: %w", err)
+		return nil, "", fmt.Errorf("worker: encode result: %w", err)
+	}
+	return b, task.ResultID(r.CampaignID, r.To), nil
+}
+
+// emit enqueues a result once: its task id is the recipient's.
+func (w *Worker) emit(ctx context.Context, r *task.Result) error {
+	b, id, err := encodeResult(r)
+	if err != nil {
+		return err
 	}
 	_, err = w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeResult, b), asynq.Queue(w.cfg.ResultsQueue),
-		asynq.TaskID(task.ResultID(r.CampaignID, r.To)), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
+		asynq.TaskID(id), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("worker: enqueue result: %w", err)
 	}

@@ -32,6 +32,7 @@ const (
 	Paused     Verdict = "paused"     // the campaign is paused (Reason)
 	Cancelled  Verdict = "cancelled"  // the campaign is cancelled
 	NoCampaign Verdict = "nocampaign" // the campaign's state is gone
+	Claimable  Verdict = "claimable"  // with ClaimOptions.CheckOnly: it would be Claimed; nothing was taken
 )
 
 // Claim is the answer of Store.Claim.
@@ -59,6 +60,7 @@ local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
 if c[1] == 'cancelled' then return {'cancelled'} end
 if c[1] == 'paused' then return {'paused', c[2] or ''} end
+if ARGV[5] == '1' then return {'claimable'} end
 if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
   return {'claimed', '1', '0'}
 end
@@ -84,17 +86,23 @@ type ClaimOptions struct {
 	StaleAfter time.Duration
 	// AtLeastOnce lets a new attempt send again after a stale claim.
 	AtLeastOnce bool
+	// CheckOnly reports the campaign's state without taking the marker:
+	// Paused, Cancelled, NoCampaign, or Claimable.
+	CheckOnly bool
 }
 
 // Claim takes the recipient's marker before a send, checking the campaign's
 // state in the same step, so that nothing is sent after a pause or cancel.
 func (s *Store) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim, error) {
-	alo := "0"
-	if o.AtLeastOnce {
-		alo = "1"
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
 	}
 	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id)}
-	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(), alo).StringSlice()
+	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(),
+		flag(o.AtLeastOnce), flag(o.CheckOnly)).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
 	}

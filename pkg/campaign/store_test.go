@@ -183,6 +183,23 @@ func TestLedger_StateChecks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaign.Gone, res)
 	require.Zero(t, b.r.Client.Exists(b.ctx, b.r.Keys.Campaign("gone")).Val(), "settling a gone campaign writes nothing")
+
+	// CheckOnly reports the state and takes nothing, however often.
+	check := campaign.ClaimOptions{StaleAfter: time.Minute, CheckOnly: true}
+	cl, err = b.store.Claim(b.ctx, "c1", "441234567890", check)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Cancelled, cl.Verdict)
+	require.NoError(t, b.r.Client.HSet(b.ctx, key, "state", "running").Err())
+	for range 2 {
+		cl, err = b.store.Claim(b.ctx, "c1", "441234567890", check)
+		require.NoError(t, err)
+		require.Equal(t, campaign.Claimable, cl.Verdict)
+	}
+	require.Zero(t, b.r.Client.HExists(b.ctx, b.r.Keys.Ledger("c1"), "441234567890").Val(), "a check takes no marker")
+	cl, err = b.store.Claim(b.ctx, "c1", "441234567890", opts)
+	require.NoError(t, err)
+	require.Equal(t, campaign.Claimed, cl.Verdict)
+	require.Equal(t, 1, cl.Attempts, "checks are not attempts")
 }
 
 // Counts are exact when many workers settle at once, and exactly one settle

@@ -16,10 +16,7 @@ import (
 // at the rate, past the first burst.
 func TestFleet_SharesTheRateAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	r := redistest.New(t)
-	senders := map[string]ratelimit.Config{"s": {Rate: 50, Burst: 5}}
-	a := ratelimit.NewFleet(r.Client, r.Keys, "a", senders)
-	b := ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+	a, b := twoProcesses(t, ratelimit.Config{Rate: 50, Burst: 5})
 	ctx := context.Background()
 	start := time.Now()
 	var mu sync.Mutex
@@ -89,10 +86,7 @@ func TestFleet_DefersBeyondTheWaitLimit(t *testing.T) {
 // Retry-After holds every send.
 func TestFleet_ThrottleIsShared(t *testing.T) {
 	t.Parallel()
-	r := redistest.New(t)
-	senders := map[string]ratelimit.Config{"s": {Rate: 80, Burst: 8}}
-	a := ratelimit.NewFleet(r.Client, r.Keys, "a", senders)
-	b := ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+	a, b := twoProcesses(t, ratelimit.Config{Rate: 80, Burst: 8})
 	ctx := context.Background()
 	a.Throttled(ctx, "s", 2*time.Second)
 	require.InDelta(t, 40, a.Rate("s"), 1)
@@ -109,10 +103,7 @@ func TestFleet_ThrottleIsShared(t *testing.T) {
 // too, in this process at once and in others once they read the backoff.
 func TestFleet_HeldAfterTheSlotWasTaken(t *testing.T) {
 	t.Parallel()
-	r := redistest.New(t)
-	senders := map[string]ratelimit.Config{"s": {Rate: 80, Burst: 8}}
-	a := ratelimit.NewFleet(r.Client, r.Keys, "a", senders)
-	b := ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+	a, b := twoProcesses(t, ratelimit.Config{Rate: 80, Burst: 8})
 	ctx := context.Background()
 	for _, f := range []*ratelimit.Fleet{a, b} {
 		_, ok, err := f.Reserve(ctx, "s", time.Second)
@@ -134,4 +125,13 @@ func TestFleet_HeldAfterTheSlotWasTaken(t *testing.T) {
 	unknown, err := a.Held(ctx, "nobody")
 	require.NoError(t, err)
 	require.Zero(t, unknown)
+}
+
+// twoProcesses are the limiters of two worker processes sharing one Redis,
+// for one sender "s".
+func twoProcesses(t *testing.T, c ratelimit.Config) (a, b *ratelimit.Fleet) {
+	t.Helper()
+	r := redistest.New(t)
+	senders := map[string]ratelimit.Config{"s": c}
+	return ratelimit.NewFleet(r.Client, r.Keys, "a", senders), ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
 }
