@@ -86,24 +86,29 @@ func BenchmarkIsolation(b *testing.B) {
 // BenchmarkThroughput: no rate limit, one worker, the fake API in-process
 // answering at once: mmlite against a naive asynq sender that only dequeues
 // and POSTs, on the same Redis and jobs; and Redis commands per message.
+// mmlite runs twice: as configured by default (several dequeuers), and with
+// one dequeuer, as the naive sender has.
 func BenchmarkThroughput(b *testing.B) {
 	redistest.SkipUnlessReal(b)
 	n := 30000
 	if v, err := strconv.Atoi(envOr("MMLITE_BENCH_MESSAGES", "")); err == nil && v > 0 {
 		n = v
 	}
-	naive := runNaive(b, n)
-	ours := runMmlite(b, n)
+	const conc = 100
+	naive := runNaive(b, n, conc)
+	one := runMmlite(b, n, conc, 1)
+	ours := runMmlite(b, n, conc, worker.DefaultDequeuers(conc))
 	b.ReportMetric(ours.rate, "msg/s")
 	b.ReportMetric(ours.rate/naive.rate, "x_naive")
-	fmt.Printf("\nthroughput without a rate limit: %d messages, one worker (concurrency 100), real Redis, fake API in-process, GOMAXPROCS=%d\n", n, runtime.GOMAXPROCS(0))
-	fmt.Printf("  %-40s %8.0f msg/s\n", "mmlite worker", ours.rate)
-	fmt.Printf("  %-40s %8.0f msg/s\n", "naive asynq sender (dequeue, POST, done)", naive.rate)
-	fmt.Printf("  %-40s %8.2f\n", "ratio mmlite / naive", ours.rate/naive.rate)
+	fmt.Printf("\nthroughput without a rate limit: %d messages, one worker (concurrency %d), real Redis, fake API in-process, GOMAXPROCS=%d\n", n, conc, runtime.GOMAXPROCS(0))
+	fmt.Printf("  %-44s %8.0f msg/s\n", fmt.Sprintf("mmlite worker (defaults: %d dequeuers)", worker.DefaultDequeuers(conc)), ours.rate)
+	fmt.Printf("  %-44s %8.0f msg/s\n", "mmlite worker, 1 dequeuer", one.rate)
+	fmt.Printf("  %-44s %8.0f msg/s\n", "naive asynq sender (dequeue, POST, done)", naive.rate)
+	fmt.Printf("  %-44s %8.2f   (1 dequeuer: %.2f)\n", "ratio mmlite / naive", ours.rate/naive.rate, one.rate/naive.rate)
 	fmt.Printf("  Redis commands per message            mmlite %5.1f (%4.1f top-level)   naive %5.1f (%4.1f top-level)   ratio %.2f (%.2f)\n",
 		ours.cmds, ours.top, naive.cmds, naive.top, ours.cmds/naive.cmds, ours.top/naive.top)
-	fmt.Printf("  CPU per message, Redis                mmlite %5.0f µs                naive %5.0f µs\n", ours.redisUS, naive.redisUS)
-	fmt.Printf("  CPU per message, worker + fake API    mmlite %5.0f µs                naive %5.0f µs\n", ours.procUS, naive.procUS)
+	fmt.Printf("  CPU per message, Redis                mmlite %5.0f µs (1 dequeuer %3.0f)  naive %5.0f µs\n", ours.redisUS, one.redisUS, naive.redisUS)
+	fmt.Printf("  CPU per message, worker + fake API    mmlite %5.0f µs (1 dequeuer %3.0f)  naive %5.0f µs\n", ours.procUS, one.procUS, naive.procUS)
 }
 
 // run is one sender's figures: messages/s, Redis commands per message (all,
@@ -140,10 +145,10 @@ func measured(b *testing.B, c redis.UniversalClient, n int, start time.Time, cmd
 	return run{rate: float64(n) / secs, cmds: per(all), top: per(top), redisUS: per(redis1-redis0) * 1e6, procUS: per(proc1-proc0) * 1e6}
 }
 
-func runMmlite(b *testing.B, n int) run {
+func runMmlite(b *testing.B, n, conc, dequeuers int) run {
 	f := newFleet(b, fakeapi.Config{})
 	cfg := f.workerConfig(sender.MaxRate)
-	cfg.Concurrency = 100
+	cfg.Concurrency, cfg.Dequeuers = conc, dequeuers
 	f.publish(b, cfg.Senders...) // no pacing: the sender is unlimited
 	f.submitFor(b, "tp", "default", n)
 	before := commandStats(b, f.r.Client)
@@ -155,7 +160,7 @@ func runMmlite(b *testing.B, n int) run {
 }
 
 // runNaive sends the same jobs with a plain asynq server: dequeue, POST, done.
-func runNaive(b *testing.B, n int) run {
+func runNaive(b *testing.B, n, conc int) run {
 	f := newFleet(b, fakeapi.Config{})
 	f.publish(b, f.workerConfig(sender.MaxRate).Senders...)
 	f.submitFor(b, "naive", "default", n)
@@ -163,7 +168,7 @@ func runNaive(b *testing.B, n int) run {
 	ep := mmapi.Endpoint{Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Key: apiKey}
 	tpl := mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}
 	done := make(chan struct{}, n)
-	srv := asynq.NewServerFromRedisClient(f.r.Client, asynq.Config{Concurrency: 100, Queues: map[string]int{f.r.Queue: 1},
+	srv := asynq.NewServerFromRedisClient(f.r.Client, asynq.Config{Concurrency: conc, Queues: map[string]int{f.r.Queue: 1},
 		TaskCheckInterval: 250 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.FatalLevel})
 	before := commandStats(b, f.r.Client)
 	redis0, proc0 := cpu(b, f.r.Client)

@@ -22,7 +22,11 @@ type Config struct {
 	ResultsQueue string // default task.DefaultResultsQueue
 	Senders      []*sender.Sender
 
-	Concurrency     int           // concurrent sends; default 100
+	Concurrency int // concurrent sends; default 100
+	// Dequeuers is how many asynq servers share Concurrency. Each takes
+	// jobs from Redis one round trip at a time, which caps a single one at
+	// a few thousand jobs/s; default one per 25 slots, 1 to 8.
+	Dequeuers       int
 	HTTPTimeout     time.Duration // one API call; default 15s
 	ShutdownTimeout time.Duration // finish in-flight sends on stop; default 30s, above HTTPTimeout
 	MaxWait         time.Duration // longest rate-limit wait inside a job before it is rescheduled; default 2s
@@ -60,6 +64,11 @@ const (
 	DefaultPauseMinSends     = 100
 )
 
+// DefaultDequeuers is one dequeuer per 25 job slots, 1 to 8: enough that a
+// worker against a fast API is not held back by dequeuing, few enough that an
+// idle one does not poll Redis for nothing (see taskCheckInterval).
+func DefaultDequeuers(concurrency int) int { return min(max(concurrency/25, 1), 8) }
+
 // failurePolicy is the automatic pause on the share of permanent failures.
 func (c *Config) failurePolicy() campaign.FailurePolicy {
 	if c.PauseFailureRatio < 0 {
@@ -82,6 +91,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.Dequeuers == 0 {
+		c.Dequeuers = DefaultDequeuers(c.Concurrency)
 	}
 	def(&c.HTTPTimeout, DefaultHTTPTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
@@ -110,6 +122,8 @@ func (c *Config) Validate() error {
 		return errors.New("worker: no senders: set MMLITE_API_KEY or MMLITE_SENDERS_FILE")
 	case c.Concurrency < 1:
 		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
+	case c.Dequeuers < 1 || c.Dequeuers > c.Concurrency:
+		return fmt.Errorf("worker: MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY (%d), got %d", c.Concurrency, c.Dequeuers)
 	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase:
 		return errors.New("worker: durations must be positive and the retry maximum above its base")
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:

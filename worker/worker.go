@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +31,7 @@ import (
 type Worker struct {
 	cfg       Config
 	log       *slog.Logger
-	srv       *asynq.Server
+	srvs      []*asynq.Server // one per dequeuer, sharing Concurrency
 	results   *asynq.Client
 	rdb       redis.UniversalClient
 	store     *campaign.Store
@@ -87,21 +88,41 @@ func New(cfg Config) (*Worker, error) {
 		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
 	}
 	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
-	w.srv = asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{cfg.Queue: 1},
-		RetryDelayFunc:           retryDelay,
-		IsFailure:                isFailure,
-		ShutdownTimeout:          cfg.ShutdownTimeout,
-		DelayedTaskCheckInterval: cfg.ForwardInterval,
-		TaskCheckInterval:        250 * time.Millisecond,
-		Logger:                   asynqLogger{cfg.Logger},
-		LogLevel:                 asynq.WarnLevel,
-		HealthCheckFunc: func(err error) {
-			w.redisErr.Store(&err)
-		},
-	})
+	// asynq's processor dequeues one job per round trip: several servers
+	// share the concurrency so that a busy worker dequeues in parallel.
+	// Together they poll an empty queue as often as one server would.
+	for _, conc := range split(cfg.Concurrency, cfg.Dequeuers) {
+		w.srvs = append(w.srvs, asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
+			Concurrency:              conc,
+			Queues:                   map[string]int{cfg.Queue: 1},
+			RetryDelayFunc:           retryDelay,
+			IsFailure:                isFailure,
+			ShutdownTimeout:          cfg.ShutdownTimeout,
+			DelayedTaskCheckInterval: cfg.ForwardInterval,
+			TaskCheckInterval:        time.Duration(cfg.Dequeuers) * taskCheckInterval,
+			Logger:                   asynqLogger{cfg.Logger},
+			LogLevel:                 asynq.WarnLevel,
+			HealthCheckFunc: func(err error) {
+				w.redisErr.Store(&err)
+			},
+		}))
+	}
 	return w, nil
+}
+
+// taskCheckInterval is how often a worker looks for jobs in an empty queue.
+const taskCheckInterval = 250 * time.Millisecond
+
+// split shares n job slots among k dequeuers, as evenly as it can.
+func split(n, k int) []int {
+	out := make([]int, k)
+	for i := range out {
+		out[i] = n / k
+		if i < n%k {
+			out[i]++
+		}
+	}
+	return out
 }
 
 // processID names this worker among the live workers of the fleet.
@@ -130,8 +151,13 @@ func (w *Worker) Start(ctx context.Context) error {
 	if err := w.rdb.SAdd(ctx, keyspace.AsynqQueues, w.cfg.ResultsQueue).Err(); err != nil {
 		return fmt.Errorf("worker: publish results queue: %w", err)
 	}
-	if err := w.srv.Start(asynq.HandlerFunc(w.ProcessTask)); err != nil {
-		return fmt.Errorf("worker: start: %w", err)
+	for i, srv := range w.srvs {
+		if err := srv.Start(asynq.HandlerFunc(w.ProcessTask)); err != nil {
+			for _, started := range w.srvs[:i] {
+				started.Shutdown()
+			}
+			return fmt.Errorf("worker: start: %w", err)
+		}
 	}
 	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
 		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
@@ -141,7 +167,14 @@ func (w *Worker) Start(ctx context.Context) error {
 // Shutdown stops taking jobs, lets in-flight sends finish within the
 // shutdown timeout (asynq hands back what does not), and closes connections.
 func (w *Worker) Shutdown() {
-	w.srv.Shutdown()
+	for _, srv := range w.srvs {
+		srv.Stop() // none takes a new job while the others finish theirs
+	}
+	var wg sync.WaitGroup
+	for _, srv := range w.srvs {
+		wg.Go(srv.Shutdown)
+	}
+	wg.Wait()
 	_ = w.results.Close()
 	_ = w.rdb.Close()
 	w.log.Info("worker stopped")

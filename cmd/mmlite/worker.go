@@ -15,6 +15,8 @@ func workerCommand() *cli.Command {
 		Flags: append(senderFlags(),
 			&cli.IntFlag{Name: "concurrency", Value: worker.DefaultConcurrency, Sources: env("CONCURRENCY"),
 				Usage: "concurrent sends per worker process"},
+			&cli.IntFlag{Name: "dequeuers", Sources: env("DEQUEUERS"),
+				Usage: "asynq servers sharing --concurrency, each dequeuing one job per Redis round trip (default: one per 25 of --concurrency, 1 to 8)"},
 			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", Sources: env("METRICS_ADDR"),
 				Usage: "listen address for /metrics, /healthz and /readyz"},
 			&cli.DurationFlag{Name: "http-timeout", Value: worker.DefaultHTTPTimeout, Sources: env("HTTP_TIMEOUT"),
@@ -39,13 +41,13 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opt, err := redisOpt(cmd, cmd.Int("concurrency")+10)
+			opt, err := redisOpt(cmd, cmd.Int("concurrency")+10+cmd.Int("dequeuers"))
 			if err != nil {
 				return err
 			}
 			return worker.Run(ctx, worker.Config{
 				Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Senders: senders,
-				Concurrency: cmd.Int("concurrency"), HTTPTimeout: cmd.Duration("http-timeout"),
+				Concurrency: cmd.Int("concurrency"), Dequeuers: cmd.Int("dequeuers"), HTTPTimeout: cmd.Duration("http-timeout"),
 				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
 				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
