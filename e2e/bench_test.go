@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -95,9 +96,10 @@ func BenchmarkThroughput(b *testing.B) {
 		n = v
 	}
 	const conc = 100
-	naive := runNaive(b, n, conc)
-	one := runMmlite(b, n, conc, 1)
-	ours := runMmlite(b, n, conc, worker.DefaultDequeuers(conc))
+	var naive, one, ours run
+	pprof.Do(context.Background(), pprof.Labels("run", "naive"), func(context.Context) { naive = runNaive(b, n, conc) })
+	pprof.Do(context.Background(), pprof.Labels("run", "one"), func(context.Context) { one = runMmlite(b, n, conc, 1) })
+	pprof.Do(context.Background(), pprof.Labels("run", "ours"), func(context.Context) { ours = runMmlite(b, n, conc, worker.DefaultDequeuers(conc)) })
 	b.ReportMetric(ours.rate, "msg/s")
 	b.ReportMetric(ours.rate/naive.rate, "x_naive")
 	fmt.Printf("\nthroughput without a rate limit: %d messages, one worker (concurrency %d), real Redis, fake API in-process, GOMAXPROCS=%d\n", n, conc, runtime.GOMAXPROCS(0))
@@ -164,7 +166,11 @@ func runNaive(b *testing.B, n, conc int) run {
 	f := newFleet(b, fakeapi.Config{})
 	f.publish(b, f.workerConfig(sender.MaxRate).Senders...)
 	f.submitFor(b, "naive", "default", n)
-	client := mmapi.NewClient(&http.Client{Timeout: 5 * time.Second})
+	// Connections kept alive for every concurrent send, as the worker does:
+	// http.DefaultTransport keeps 2 per host and would dial all the time.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conc, conc
+	client := mmapi.NewClient(&http.Client{Timeout: 5 * time.Second, Transport: tr})
 	ep := mmapi.Endpoint{Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Key: apiKey}
 	tpl := mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}
 	done := make(chan struct{}, n)

@@ -59,7 +59,7 @@ func (b *bundle) serverSlots(t *testing.T) []int {
 
 func TestConfig_Dequeuers(t *testing.T) {
 	t.Parallel()
-	for conc, want := range map[int]int{1: 1, 24: 1, 25: 1, 50: 2, 100: 4, 199: 7, 200: 8, 5000: 8} {
+	for conc, want := range map[int]int{1: 1, 12: 1, 24: 2, 50: 4, 64: 5, 95: 7, 96: 8, 100: 8, 5000: 8} {
 		require.Equal(t, want, worker.DefaultDequeuers(conc), "concurrency %d", conc)
 	}
 	b := setup(t, fakeapi.Config{})
