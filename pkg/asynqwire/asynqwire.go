@@ -10,6 +10,8 @@
 package asynqwire
 
 import (
+	"slices"
+
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -24,6 +26,9 @@ const (
 
 // Message encodes an asynq TaskMessage, in field order as proto.Marshal does.
 func Message(dst []byte, typ string, payload []byte, id, queue string, retry int, timeoutSec int64) []byte {
+	// Room for all of it at once: 4 length-prefixed fields and 2 varints,
+	// each with its tag, take at most 10 bytes of overhead apiece.
+	dst = slices.Grow(dst, len(typ)+len(payload)+len(id)+len(queue)+6*10)
 	dst = protowire.AppendTag(dst, fieldType, protowire.BytesType)
 	dst = protowire.AppendString(dst, typ)
 	if len(payload) > 0 {

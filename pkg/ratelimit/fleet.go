@@ -55,7 +55,7 @@ type fleetSender struct {
 	dfr  time.Time     // the last deferred job's time (spreads deferrals)
 	wait []waiter      // coalesced asks
 	busy bool          // a flush is asking Redis
-	pool []time.Time   // slots taken ahead for this process, in order
+	pool []slotRun     // slots taken ahead for this process, in order
 }
 
 type waiter struct {
@@ -182,9 +182,7 @@ func (f *Fleet) grant(s *fleetSender, batch []waiter, r float64) {
 	last := res.ResetAfter - time.Duration(s.cfg.Burst)*interval // wait of the last slot granted
 	if extra := res.Allowed - len(batch); extra > 0 {
 		s.mu.Lock()
-		for i := len(batch); i < res.Allowed; i++ {
-			s.pool = append(s.pool, now.Add(max(0, last-time.Duration(res.Allowed-1-i)*interval)))
-		}
+		s.pool = append(s.pool, slotRun{floor: now, first: now.Add(last - time.Duration(extra-1)*interval), every: interval, n: extra})
 		s.mu.Unlock()
 	}
 	for i, w := range batch {
@@ -246,15 +244,37 @@ func (f *Fleet) deferLocked(s *fleetSender, now time.Time, base time.Duration) t
 // without sending faster than the rate.
 func (s *fleetSender) popSlot(now time.Time) (time.Time, bool) {
 	late := now.Add(-time.Duration(float64(time.Second) / s.bo.Rate(now)))
-	for len(s.pool) > 0 && s.pool[0].Before(late) {
-		s.pool = s.pool[1:]
+	for len(s.pool) > 0 {
+		at, ok := s.pool[0].pop(late)
+		if ok {
+			return at, true
+		}
+		s.pool = append(s.pool[:0], s.pool[1:]...) // keeps its array: no allocation per grant
 	}
-	if len(s.pool) == 0 {
-		return time.Time{}, false
+	return time.Time{}, false
+}
+
+// slotRun is n slots taken in one call: first, first+every, ..., none
+// before floor (the first slots of an idle sender are free at once).
+type slotRun struct {
+	floor, first time.Time
+	every        time.Duration
+	n, used      int
+}
+
+// pop takes the run's next slot that is not before late.
+func (r *slotRun) pop(late time.Time) (time.Time, bool) {
+	for r.used < r.n {
+		at := r.first.Add(time.Duration(r.used) * r.every)
+		if at.Before(r.floor) {
+			at = r.floor
+		}
+		r.used++
+		if !at.Before(late) {
+			return at, true
+		}
 	}
-	at := s.pool[0]
-	s.pool = s.pool[1:]
-	return at, true
+	return time.Time{}, false
 }
 
 func (f *Fleet) liveWorkers() int {
