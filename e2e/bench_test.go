@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,30 +88,95 @@ func BenchmarkIsolation(b *testing.B) {
 // BenchmarkThroughput: no rate limit, one worker, the fake API in-process
 // answering at once: mmlite against a naive asynq sender that only dequeues
 // and POSTs, on the same Redis and jobs; and Redis commands per message.
-// mmlite runs twice: as configured by default (several dequeuers), and with
-// one dequeuer, as the naive sender has.
+// mmlite runs as configured by default (several dequeuers) and with one
+// dequeuer, as the naive sender has. The three take turns over several
+// rounds, each round in another order, and the medians are printed: the
+// machine's speed drifts, and runs side by side drift together. CPU
+// profiles carry the label run=naive, one or ours.
 func BenchmarkThroughput(b *testing.B) {
 	redistest.SkipUnlessReal(b)
-	n := 30000
-	if v, err := strconv.Atoi(envOr("MMLITE_BENCH_MESSAGES", "")); err == nil && v > 0 {
-		n = v
-	}
+	n := envInt("MMLITE_BENCH_MESSAGES", 20000)
+	rounds := envInt("MMLITE_BENCH_ROUNDS", 3)
 	const conc = 100
-	var naive, one, ours run
-	pprof.Do(context.Background(), pprof.Labels("run", "naive"), func(context.Context) { naive = runNaive(b, n, conc) })
-	pprof.Do(context.Background(), pprof.Labels("run", "one"), func(context.Context) { one = runMmlite(b, n, conc, 1) })
-	pprof.Do(context.Background(), pprof.Labels("run", "ours"), func(context.Context) { ours = runMmlite(b, n, conc, worker.DefaultDequeuers(conc)) })
+	deq := worker.DefaultDequeuers(conc)
+	kinds := []struct {
+		label string
+		run   func() run
+	}{
+		{"naive", func() run { return runNaive(b, n, conc) }},
+		{"one", func() run { return runMmlite(b, n, conc, 1) }},
+		{"ours", func() run { return runMmlite(b, n, conc, deq) }},
+	}
+	got := map[string][]run{}
+	var ratios, ratiosOne []float64
+	for r := range rounds {
+		this := map[string]run{}
+		for i := range kinds {
+			k := kinds[(i+r)%len(kinds)]
+			pprof.Do(context.Background(), pprof.Labels("run", k.label), func(context.Context) { this[k.label] = k.run() })
+			got[k.label] = append(got[k.label], this[k.label])
+		}
+		ratios = append(ratios, this["ours"].rate/this["naive"].rate)
+		ratiosOne = append(ratiosOne, this["one"].rate/this["naive"].rate)
+	}
+	naive, one, ours := medianRun(got["naive"]), medianRun(got["one"]), medianRun(got["ours"])
+	ratio, ratioOne := median(ratios), median(ratiosOne)
 	b.ReportMetric(ours.rate, "msg/s")
-	b.ReportMetric(ours.rate/naive.rate, "x_naive")
-	fmt.Printf("\nthroughput without a rate limit: %d messages, one worker (concurrency %d), real Redis, fake API in-process, GOMAXPROCS=%d\n", n, conc, runtime.GOMAXPROCS(0))
-	fmt.Printf("  %-44s %8.0f msg/s\n", fmt.Sprintf("mmlite worker (defaults: %d dequeuers)", worker.DefaultDequeuers(conc)), ours.rate)
-	fmt.Printf("  %-44s %8.0f msg/s\n", "mmlite worker, 1 dequeuer", one.rate)
-	fmt.Printf("  %-44s %8.0f msg/s\n", "naive asynq sender (dequeue, POST, done)", naive.rate)
-	fmt.Printf("  %-44s %8.2f   (1 dequeuer: %.2f)\n", "ratio mmlite / naive", ours.rate/naive.rate, one.rate/naive.rate)
+	b.ReportMetric(ratio, "x_naive")
+	fmt.Printf("\nthroughput without a rate limit: %d messages a run, one worker (concurrency %d), real Redis, fake API in-process, GOMAXPROCS=%d\n", n, conc, runtime.GOMAXPROCS(0))
+	fmt.Printf("  medians of %d rounds, each sender once a round, in turns\n", rounds)
+	line := func(name string, m run, runs []run) {
+		var each []string
+		for _, r := range runs {
+			each = append(each, fmt.Sprintf("%.0f", r.rate))
+		}
+		fmt.Printf("  %-44s %8.0f msg/s   (runs: %s)\n", name, m.rate, strings.Join(each, ", "))
+	}
+	line(fmt.Sprintf("mmlite worker (defaults: %d dequeuers)", deq), ours, got["ours"])
+	line("mmlite worker, 1 dequeuer", one, got["one"])
+	line("naive asynq sender (dequeue, POST, done)", naive, got["naive"])
+	fmt.Printf("  %-44s %8.2f   (rounds: %s; 1 dequeuer: %.2f)\n", "ratio mmlite / naive", ratio, joinf(ratios), ratioOne)
 	fmt.Printf("  Redis commands per message            mmlite %5.1f (%4.1f top-level)   naive %5.1f (%4.1f top-level)   ratio %.2f (%.2f)\n",
 		ours.cmds, ours.top, naive.cmds, naive.top, ours.cmds/naive.cmds, ours.top/naive.top)
 	fmt.Printf("  CPU per message, Redis                mmlite %5.0f µs (1 dequeuer %3.0f)  naive %5.0f µs\n", ours.redisUS, one.redisUS, naive.redisUS)
 	fmt.Printf("  CPU per message, worker + fake API    mmlite %5.0f µs (1 dequeuer %3.0f)  naive %5.0f µs\n", ours.procUS, one.procUS, naive.procUS)
+}
+
+// medianRun is the median of each figure of runs.
+func medianRun(runs []run) run {
+	pick := func(f func(run) float64) float64 {
+		xs := make([]float64, len(runs))
+		for i, r := range runs {
+			xs[i] = f(r)
+		}
+		return median(xs)
+	}
+	return run{rate: pick(func(r run) float64 { return r.rate }), cmds: pick(func(r run) float64 { return r.cmds }),
+		top: pick(func(r run) float64 { return r.top }), redisUS: pick(func(r run) float64 { return r.redisUS }),
+		procUS: pick(func(r run) float64 { return r.procUS })}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func joinf(xs []float64) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(out, ", ")
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(envOr(name, "")); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 // run is one sender's figures: messages/s, Redis commands per message (all,

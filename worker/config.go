@@ -25,7 +25,7 @@ type Config struct {
 	Concurrency int // concurrent sends; default 100
 	// Dequeuers is how many asynq servers share Concurrency. Each takes
 	// jobs from Redis one round trip at a time, which caps a single one at
-	// a few thousand jobs/s; default one per 12 slots, 1 to 8.
+	// a few thousand jobs/s; default one per 6 slots, 1 to 16.
 	Dequeuers       int
 	HTTPTimeout     time.Duration // one API call; default 15s
 	ShutdownTimeout time.Duration // finish in-flight sends on stop; default 30s, above HTTPTimeout
@@ -64,12 +64,12 @@ const (
 	DefaultPauseMinSends     = 100
 )
 
-// DefaultDequeuers is one dequeuer per 12 job slots, 1 to 8: enough that a
+// DefaultDequeuers is one dequeuer per 6 job slots, 1 to 16: enough that a
 // worker against a fast API is not held back by dequeuing (a dequeuer takes
 // a few thousand jobs/s at most), and each costs little: an asynq server's
 // Pub/Sub connection and housekeeping. Together they poll an empty queue as
 // often as one would (see taskCheckInterval).
-func DefaultDequeuers(concurrency int) int { return min(max(concurrency/12, 1), 8) }
+func DefaultDequeuers(concurrency int) int { return min(max(concurrency/6, 1), 16) }
 
 // failurePolicy is the automatic pause on the share of permanent failures.
 func (c *Config) failurePolicy() campaign.FailurePolicy {

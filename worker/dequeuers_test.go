@@ -59,7 +59,7 @@ func (b *bundle) serverSlots(t *testing.T) []int {
 
 func TestConfig_Dequeuers(t *testing.T) {
 	t.Parallel()
-	for conc, want := range map[int]int{1: 1, 12: 1, 24: 2, 50: 4, 64: 5, 95: 7, 96: 8, 100: 8, 5000: 8} {
+	for conc, want := range map[int]int{1: 1, 6: 1, 12: 2, 50: 8, 64: 10, 95: 15, 96: 16, 100: 16, 5000: 16} {
 		require.Equal(t, want, worker.DefaultDequeuers(conc), "concurrency %d", conc)
 	}
 	b := setup(t, fakeapi.Config{})

@@ -90,15 +90,21 @@ func New(cfg Config) (*Worker, error) {
 	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
 	// asynq's processor dequeues one job per round trip: several servers
 	// share the concurrency so that a busy worker dequeues in parallel.
-	// Together they poll an empty queue as often as one server would.
-	for _, conc := range split(cfg.Concurrency, cfg.Dequeuers) {
+	// Together they poll an empty queue as often as one server would, and
+	// the first moves due jobs to pending every ForwardInterval while the
+	// others, there in case it is slow, add one more move per interval.
+	for i, conc := range split(cfg.Concurrency, cfg.Dequeuers) {
+		forward := cfg.ForwardInterval
+		if i > 0 {
+			forward *= time.Duration(cfg.Dequeuers - 1)
+		}
 		w.srvs = append(w.srvs, asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
 			Concurrency:              conc,
 			Queues:                   map[string]int{cfg.Queue: 1},
 			RetryDelayFunc:           retryDelay,
 			IsFailure:                isFailure,
 			ShutdownTimeout:          cfg.ShutdownTimeout,
-			DelayedTaskCheckInterval: cfg.ForwardInterval,
+			DelayedTaskCheckInterval: forward,
 			TaskCheckInterval:        time.Duration(cfg.Dequeuers) * taskCheckInterval,
 			Logger:                   asynqLogger{cfg.Logger},
 			LogLevel:                 asynq.WarnLevel,

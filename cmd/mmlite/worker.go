@@ -16,7 +16,7 @@ func workerCommand() *cli.Command {
 			&cli.IntFlag{Name: "concurrency", Value: worker.DefaultConcurrency, Sources: env("CONCURRENCY"),
 				Usage: "concurrent sends per worker process"},
 			&cli.IntFlag{Name: "dequeuers", Sources: env("DEQUEUERS"),
-				Usage: "asynq servers sharing --concurrency, each dequeuing one job per Redis round trip (default: one per 12 of --concurrency, 1 to 8)"},
+				Usage: "asynq servers sharing --concurrency, each dequeuing one job per Redis round trip (default: one per 6 of --concurrency, 1 to 16)"},
 			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", Sources: env("METRICS_ADDR"),
 				Usage: "listen address for /metrics, /healthz and /readyz"},
 			&cli.DurationFlag{Name: "http-timeout", Value: worker.DefaultHTTPTimeout, Sources: env("HTTP_TIMEOUT"),
