@@ -67,8 +67,7 @@ const (
 // DefaultDequeuers is one dequeuer per 6 job slots, 1 to 16: enough that a
 // worker against a fast API is not held back by dequeuing (a dequeuer takes
 // a few thousand jobs/s at most), and each costs little: an asynq server's
-// Pub/Sub connection and housekeeping. Together they poll an empty queue as
-// often as one would (see taskCheckInterval).
+// Pub/Sub connection, housekeeping, and 4 polls a second of an empty queue.
 func DefaultDequeuers(concurrency int) int { return min(max(concurrency/6, 1), 16) }
 
 // failurePolicy is the automatic pause on the share of permanent failures.

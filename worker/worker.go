@@ -90,9 +90,11 @@ func New(cfg Config) (*Worker, error) {
 	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
 	// asynq's processor dequeues one job per round trip: several servers
 	// share the concurrency so that a busy worker dequeues in parallel.
-	// Together they poll an empty queue as often as one server would, and
-	// the first moves due jobs to pending every ForwardInterval while the
-	// others, there in case it is slow, add one more move per interval.
+	// Each polls an empty queue every taskCheckInterval: paced jobs come due
+	// a second's worth at a time, and a server asleep for longer would leave
+	// its slots idle while they wait (an idle poll costs Redis microseconds).
+	// The first moves due jobs to pending every ForwardInterval; the others,
+	// there in case it is slow, add one more move per interval.
 	for i, conc := range split(cfg.Concurrency, cfg.Dequeuers) {
 		forward := cfg.ForwardInterval
 		if i > 0 {
@@ -105,7 +107,7 @@ func New(cfg Config) (*Worker, error) {
 			IsFailure:                isFailure,
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			DelayedTaskCheckInterval: forward,
-			TaskCheckInterval:        time.Duration(cfg.Dequeuers) * taskCheckInterval,
+			TaskCheckInterval:        taskCheckInterval,
 			Logger:                   asynqLogger{cfg.Logger},
 			LogLevel:                 asynq.WarnLevel,
 			HealthCheckFunc: func(err error) {
@@ -116,7 +118,7 @@ func New(cfg Config) (*Worker, error) {
 	return w, nil
 }
 
-// taskCheckInterval is how often a worker looks for jobs in an empty queue.
+// taskCheckInterval is how often each dequeuer looks for jobs in an empty queue.
 const taskCheckInterval = 250 * time.Millisecond
 
 // split shares n job slots among k dequeuers, as evenly as it can.
