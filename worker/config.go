@@ -125,7 +125,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
 	case c.Dequeuers < 1 || c.Dequeuers > c.Concurrency:
 		return fmt.Errorf("worker: MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY (%d), got %d", c.Concurrency, c.Dequeuers)
-	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase:
+	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase || c.ForwardInterval < 0:
 		return errors.New("worker: durations must be positive and the retry maximum above its base")
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:
 		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",

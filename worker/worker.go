@@ -159,12 +159,9 @@ func (w *Worker) Start(ctx context.Context) error {
 	if err := w.rdb.SAdd(ctx, keyspace.AsynqQueues, w.cfg.ResultsQueue).Err(); err != nil {
 		return fmt.Errorf("worker: publish results queue: %w", err)
 	}
-	for i, srv := range w.srvs {
+	for _, srv := range w.srvs {
 		if err := srv.Start(asynq.HandlerFunc(w.ProcessTask)); err != nil {
-			for _, started := range w.srvs[:i] {
-				started.Shutdown()
-			}
-			return fmt.Errorf("worker: start: %w", err)
+			return fmt.Errorf("worker: start: %w", err) // Shutdown stops those started
 		}
 	}
 	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
@@ -174,11 +171,15 @@ func (w *Worker) Start(ctx context.Context) error {
 
 // Shutdown stops taking jobs, lets in-flight sends finish within the
 // shutdown timeout (asynq hands back what does not), and closes connections.
+// It also releases a worker whose Start failed.
 func (w *Worker) Shutdown() {
-	for _, srv := range w.srvs {
-		srv.Stop() // none takes a new job while the others finish theirs
-	}
+	// All at once: a Stop waits for its dequeuer's Redis call or poll
+	// sleep, and none may take a job while the others finish theirs.
 	var wg sync.WaitGroup
+	for _, srv := range w.srvs {
+		wg.Go(srv.Stop)
+	}
+	wg.Wait()
 	for _, srv := range w.srvs {
 		wg.Go(srv.Shutdown)
 	}
@@ -218,6 +219,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	if err := w.Start(ctx); err != nil {
+		w.Shutdown()
 		return err
 	}
 	errc := make(chan error, 1)

@@ -41,13 +41,18 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opt, err := redisOpt(cmd, cmd.Int("concurrency")+10+cmd.Int("dequeuers"))
+			dequeuers := cmd.Int("dequeuers")
+			if dequeuers == 0 {
+				dequeuers = worker.DefaultDequeuers(cmd.Int("concurrency"))
+			}
+			// A connection per job slot and per dequeuer, and some for housekeeping.
+			opt, err := redisOpt(cmd, cmd.Int("concurrency")+10+dequeuers)
 			if err != nil {
 				return err
 			}
 			return worker.Run(ctx, worker.Config{
 				Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Senders: senders,
-				Concurrency: cmd.Int("concurrency"), Dequeuers: cmd.Int("dequeuers"), HTTPTimeout: cmd.Duration("http-timeout"),
+				Concurrency: cmd.Int("concurrency"), Dequeuers: dequeuers, HTTPTimeout: cmd.Duration("http-timeout"),
 				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
 				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
