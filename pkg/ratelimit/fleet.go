@@ -44,18 +44,19 @@ type Fleet struct {
 }
 
 type fleetSender struct {
-	id   string
-	cfg  Config
-	mu   sync.Mutex
-	bo   Backoff
-	boAt time.Time     // when bo was read from Redis
-	set  float64       // the rate the local front was last set to
-	loc  *rate.Limiter // the per-process front
-	full time.Time     // Redis had no slot within the wait limit before this
-	dfr  time.Time     // the last deferred job's time (spreads deferrals)
-	wait []waiter      // coalesced asks
-	busy bool          // a flush is asking Redis
-	pool []slotRun     // slots taken ahead for this process, in order
+	id        string
+	cfg       Config
+	mu        sync.Mutex
+	bo        Backoff
+	boAt      time.Time     // when bo was read from Redis
+	boReading bool          // an ask is reading bo from Redis
+	set       float64       // the rate the local front was last set to
+	loc       *rate.Limiter // the per-process front
+	full      time.Time     // Redis had no slot within the wait limit before this
+	dfr       time.Time     // the last deferred job's time (spreads deferrals)
+	wait      []waiter      // coalesced asks
+	busy      bool          // a flush is asking Redis
+	pool      []slotRun     // slots taken ahead for this process, in order
 }
 
 type waiter struct {
@@ -344,21 +345,24 @@ func (f *Fleet) Throttled(ctx context.Context, sender string, retryAfter time.Du
 func (f *Fleet) refresh(ctx context.Context, s *fleetSender) error {
 	now := f.now()
 	s.mu.Lock()
-	stale := now.Sub(s.boAt) >= backoffRefresh
+	// One ask reads the back-off; the others meanwhile go by what is known.
+	stale := now.Sub(s.boAt) >= backoffRefresh && !s.boReading
+	s.boReading = s.boReading || stale
 	s.mu.Unlock()
 	if stale {
 		bo, err := readBackoff(ctx, f.rdb, f.backoffKey(s.id), s.cfg.Rate)
-		if err != nil {
-			return err
-		}
 		s.mu.Lock()
+		s.boReading = false
 		// A throttle recorded here while Redis was read is newer than
 		// what was read (or was never written, when Redis failed): keep it.
-		if !s.boAt.After(now) {
+		if err == nil && !s.boAt.After(now) {
 			s.bo, s.boAt = bo, now
 			s.adjust(now)
 		}
 		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	f.mu.Lock()
 	stale = now.Sub(f.workerAt) >= workerRefresh

@@ -4,11 +4,13 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/ratelimit"
 	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -134,4 +136,44 @@ func twoProcesses(t *testing.T, c ratelimit.Config) (a, b *ratelimit.Fleet) {
 	r := redistest.New(t)
 	senders := map[string]ratelimit.Config{"s": c}
 	return ratelimit.NewFleet(r.Client, r.Keys, "a", senders), ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+}
+
+// countHook counts the commands of one name a client sends.
+type countHook struct {
+	name string
+	n    atomic.Int64
+}
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == h.name {
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// Many jobs asking at once read the sender's back-off from Redis once, not
+// once each.
+func TestFleet_OneBackoffReadAtATime(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	reads := &countHook{name: "hgetall"}
+	r.Client.AddHook(reads)
+	f := ratelimit.NewFleet(r.Client, r.Keys, "a", map[string]ratelimit.Config{"s": {Rate: 50, Burst: 5}})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			_, err := f.Held(context.Background(), "s")
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	// One read, or two should the machine be so slow that the first is a
+	// second old (the refresh interval) before the last ask.
+	require.LessOrEqual(t, reads.n.Load(), int64(2))
 }
