@@ -18,29 +18,16 @@ func TestPauseResume_NoDuplicatesNoSkips(t *testing.T) {
 	// At 100/s the pause below comes after about 60 of 600: the list would be
 	// done before it only if it came 5 s late.
 	tos := f.submit(t, "c1", 600)
-	require.Eventually(t, func() bool { return f.accepted() >= 60 }, 30*time.Second, 10*time.Millisecond)
-
-	code, st := f.call(t, "POST", "/v1/campaigns/c1/pause")
-	require.Equal(t, 200, code)
-	require.Equal(t, campaign.StatePaused, st.State)
+	// A worker that ignored the pause would send about 150 in its 1.5 s.
+	st, atPause := f.pauseQuietly(t, "c1", 60, 1500*time.Millisecond)
 	require.Equal(t, "operator: paused by the operator", st.PausedReason)
-	f.waitNoneInFlight(t, "c1") // sends claimed before the pause finish; none may start after this
-	atPause := f.accepted()
-	time.Sleep(1500 * time.Millisecond) // a worker that ignored the pause would send about 150 meanwhile
-	require.Equal(t, atPause, f.accepted(), "no send starts while the campaign is paused")
 	require.Less(t, atPause, int64(len(tos)))
 
-	code, st = f.call(t, "POST", "/v1/campaigns/c1/resume")
-	require.Equal(t, 200, code)
-	require.Equal(t, campaign.StateRunning, st.State)
-	st = f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
-	require.EqualValues(t, len(tos), st.Counts.Sent)
-	for _, to := range tos {
-		require.Equal(t, 1, f.fake.Sends(to), "exactly one send for %s", to)
-	}
+	resumed, _ := f.resumeToCompletion(t, "c1", tos)
+	require.Equal(t, campaign.StateRunning, resumed.State)
 	require.Len(t, f.results(t), len(tos))
 
-	code, _ = f.call(t, "POST", "/v1/campaigns/c1/pause")
+	code, _ := f.call(t, "POST", "/v1/campaigns/c1/pause")
 	require.Equal(t, 409, code, "a completed campaign cannot be paused")
 }
 

@@ -66,16 +66,10 @@ func TestFleet_ThreeWorkersShareOneRate(t *testing.T) {
 func TestFleet_SlowSenderDoesNotBlockFastOne(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, fakeapi.Config{})
-	f.startWorker(t, f.slowAndFast(20))
-	f.submitFor(t, "slow-campaign", "slow", 600)
-	start := time.Now()
-	f.submitFor(t, "fast-campaign", "fast", 1000)
 	// 1000 at 200/s take about 5 s; behind the slow backlog (600 at 5/s) it
 	// would be 2 minutes. The bounds sit between the two, far enough from
 	// 5 s that only being held back, not a loaded machine, reaches them.
-	f.waitState(t, "fast-campaign", campaign.StateCompleted, 100*time.Second)
-	took := time.Since(start)
-	slow := f.status(t, "slow-campaign")
+	took, slow := f.isolate(t, 20, 600, 1000, 100*time.Second)
 	require.Less(t, slow.Counts.Final(), int64(600), "the slow campaign is still sending")
 	require.Less(t, took, time.Minute, "the fast campaign was held behind the slow backlog")
 }

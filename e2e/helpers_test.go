@@ -226,3 +226,48 @@ func (f *fleet) slowAndFast(concurrency int) worker.Config {
 	cfg.Concurrency = concurrency
 	return cfg
 }
+
+// isolate runs one worker for senders "slow" and "fast" (see slowAndFast),
+// enqueues slowN recipients of the slow one, then fastN of the fast one, and
+// returns how long the fast campaign took and where the slow one stands.
+func (f *fleet) isolate(tb testing.TB, concurrency, slowN, fastN int, within time.Duration) (time.Duration, *campaign.Status) {
+	tb.Helper()
+	f.startWorker(tb, f.slowAndFast(concurrency))
+	f.submitFor(tb, "slow-campaign", "slow", slowN)
+	start := time.Now()
+	f.submitFor(tb, "fast-campaign", "fast", fastN)
+	f.waitState(tb, "fast-campaign", campaign.StateCompleted, within)
+	return time.Since(start), f.status(tb, "slow-campaign")
+}
+
+// pauseQuietly pauses a campaign once the fake API accepted at least after
+// of its sends, and checks that no send starts for hold once the sends
+// claimed before the pause have finished. It returns the pause's answer and
+// the sends accepted at the pause.
+func (f *fleet) pauseQuietly(t *testing.T, id string, after int64, hold time.Duration) (*campaign.Status, int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return f.accepted() >= after }, 30*time.Second, 10*time.Millisecond)
+	code, st := f.call(t, "POST", "/v1/campaigns/"+id+"/pause")
+	require.Equal(t, 200, code)
+	require.Equal(t, campaign.StatePaused, st.State)
+	f.waitNoneInFlight(t, id) // sends claimed before the pause finish; none may start after this
+	atPause := f.accepted()
+	time.Sleep(hold)
+	require.Equal(t, atPause, f.accepted(), "no send starts while the campaign is paused")
+	return st, atPause
+}
+
+// resumeToCompletion resumes a paused campaign and waits until it completed
+// with exactly one send per recipient. It returns the resume's answer and
+// the final status.
+func (f *fleet) resumeToCompletion(t *testing.T, id string, tos []string) (resumed, done *campaign.Status) {
+	t.Helper()
+	code, resumed := f.call(t, "POST", "/v1/campaigns/"+id+"/resume")
+	require.Equal(t, 200, code)
+	done = f.waitState(t, id, campaign.StateCompleted, 60*time.Second)
+	require.EqualValues(t, len(tos), done.Counts.Sent)
+	for _, to := range tos {
+		require.Equal(t, 1, f.fake.Sends(to), "exactly one send for %s", to)
+	}
+	return resumed, done
+}
