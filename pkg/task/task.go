@@ -109,16 +109,13 @@ type Error struct {
 	Class      string `json:"class,omitempty"`
 }
 
-// ErrorFrom converts a client error; nil stays nil.
+// ErrorFrom converts a client error; nil stays nil. The title is the
+// client's own words, never Go's error text with URLs and addresses.
 func ErrorFrom(e *mmapi.Error) *Error {
 	if e == nil {
 		return nil
 	}
-	title := e.Title
-	if e.Err != nil && title == "" {
-		title = e.Err.Error()
-	}
-	return &Error{Code: e.Code, Title: title, Details: e.Details, HTTPStatus: e.HTTPStatus, Class: e.Class.String()}
+	return &Error{Code: e.Code, Title: e.Title, Details: e.Details, HTTPStatus: e.HTTPStatus, Class: e.Class.String()}
 }
 
 // ResultID is the asynq task id of a result, so a result is enqueued once.
