@@ -172,11 +172,20 @@ func (b *bundle) startUpload(t *testing.T, path, contentType string) (*io.PipeWr
 // reaches a client still sending). It returns the answer.
 func (b *bundle) cancelMidUpload(t *testing.T, id, path, contentType, head string, want int64, tail func(w io.Writer)) answer {
 	t.Helper()
+	return b.midUpload(t, id, path, contentType, head, want, func() {
+		require.NoError(t, b.r.Client.HSet(context.Background(), b.r.Keys.Campaign(id), "state", "cancelled").Err())
+	}, tail)
+}
+
+// midUpload writes head, waits until want rows are enqueued, calls act and
+// writes tail. It returns the answer.
+func (b *bundle) midUpload(t *testing.T, id, path, contentType, head string, want int64, act func(), tail func(w io.Writer)) answer {
+	t.Helper()
 	pw, out := b.startUpload(t, path, contentType)
 	_, err := io.WriteString(pw, head)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return b.enqueued(t, id) == want }, 10*time.Second, 5*time.Millisecond)
-	require.NoError(t, b.r.Client.HSet(context.Background(), b.r.Keys.Campaign(id), "state", "cancelled").Err())
+	act()
 	go func() {
 		tail(pw)
 		_ = pw.Close()
@@ -238,4 +247,42 @@ func TestAddRecipients_CancelledMidUploadKeepsSummary(t *testing.T) {
 		require.EqualValues(t, before+want, b.enqueued(t, "spring-sale-2026"))
 		require.NoError(t, b.r.Client.HSet(context.Background(), b.r.Keys.Campaign("spring-sale-2026"), "state", "running").Err())
 	}
+}
+
+// A storage failure mid-upload is a 500 that still says what was kept.
+func TestCreateCampaign_RedisFailsMidUploadKeepsSummary(t *testing.T) {
+	t.Parallel()
+	b := setupP(t, func(c *producer.Config) { c.BatchSize, c.Concurrency = 2, 1 }, nil)
+	if b.r.Mini == nil {
+		t.Skip("needs the embedded Redis to inject a failure")
+	}
+	a := b.midUpload(t, "spring-sale-2026", "/v1/campaigns", "application/json", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(0, 2)+`, `, 2,
+		func() { b.r.Mini.SetError("LOADING injected") },
+		func(w io.Writer) { _, _ = io.WriteString(w, rows(2, 4)+"]}") })
+	b.r.Mini.SetError("")
+	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+	require.NotNil(t, a.summary(), a.raw)
+	require.EqualValues(t, 2, a.summary()["accepted"])
+	require.EqualValues(t, 2, b.enqueued(t, "spring-sale-2026"))
+}
+
+// Recipients before their campaign are held until it comes: within the body
+// limit, numbered and counted as when streamed.
+func TestCreateCampaign_RecipientsBeforeCampaign(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	a := b.do(t, "POST", "/v1/campaigns", "", `{"recipients": [`+rows(0, 1)+`, 5, `+rows(0, 1)+`, {"to": "1"}, `+rows(1, 1)+`], "campaign": `+campaignJSON+`}`)
+	require.Equal(t, http.StatusAccepted, a.code, a.raw)
+	var sum producer.Summary
+	require.NoError(t, json.Unmarshal([]byte(a.raw), &sum))
+	require.Equal(t, producer.Summary{CampaignID: "spring-sale-2026", Accepted: 2, Duplicates: 1, Rejected: 2,
+		Errors: []producer.RowError{{Line: 1, Reason: sum.Errors[0].Reason}, {Line: 3, Reason: sum.Errors[1].Reason}}}, sum)
+	require.Contains(t, sum.Errors[1].Reason, `"1" is not an international phone number`)
+	require.EqualValues(t, 2, b.enqueued(t, "spring-sale-2026"))
+
+	a = b.do(t, "POST", "/v1/campaigns", "", `{"recipients": [`+rows(100, 200)+`], "campaign": {"id": "too-big", "template": {"name": "t", "language": {"code": "en"}}}}`)
+	require.Equal(t, http.StatusRequestEntityTooLarge, a.code, a.raw)
+	require.Nil(t, a.summary())
+	_, err := b.p.Store().Get(context.Background(), "too-big")
+	require.ErrorIs(t, err, campaign.ErrNotFound)
 }

@@ -57,6 +57,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.record(r.Context(), ev); err != nil {
+		if errors.Is(err, context.Canceled) { // the client went away
+			s.fail(w, err, nil)
+			return
+		}
 		s.log.Error("webhook not recorded; the provider will deliver it again", "err", err)
 		writeError(w, http.StatusInternalServerError, "could not record the events; deliver them again")
 		return

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,4 +300,29 @@ func TestWebhooks_TimestampOutOfRange(t *testing.T) {
 	require.Len(t, events, 1)
 	require.Equal(t, wamidUK, events[0].WAMID)
 	require.True(t, events[0].Timestamp.IsZero())
+}
+
+// A client that goes away while its request is handled cancels the
+// request's context: what fails then is not the api's fault either.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	b := hookSetup(t, func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	for _, tc := range []struct{ path, body string }{
+		{"/webhooks/whatsapp", fixture(t, "webhook_status_sent.json")},
+		{"/v1/campaigns", `{"campaign": {"id": "gone", "template": {"name": "t", "language": {"code": "en"}}}, "recipients": [{"to": "441234567890"}]}`},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req := httptest.NewRequestWithContext(ctx, "POST", tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set(webhook.SecretHeader, hookSecret)
+		w := httptest.NewRecorder()
+		b.h.ServeHTTP(w, req)
+		require.Equal(t, http.StatusBadRequest, w.Code, "%s: %s", tc.path, w.Body.String())
+		require.Contains(t, w.Body.String(), "the client closed the connection")
+	}
+	require.NotContains(t, logs.String(), `"level":"ERROR"`)
 }
