@@ -99,8 +99,8 @@ type Result struct {
 	Metadata      map[string]string `json:"metadata"`
 }
 
-// Error explains a failure. Class is mmlite's reading of it (see the README's
-// classification table); Code is Meta's error code, 0 when there was none.
+// Error explains a failure. Class is mmlite's reading of it (see docs/errors.md,
+// the classification table); Code is Meta's error code, 0 when there was none.
 type Error struct {
 	Code       int    `json:"code"`
 	Title      string `json:"title"`
