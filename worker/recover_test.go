@@ -72,7 +72,7 @@ func TestRecover_LeavesLiveLeasesAlone(t *testing.T) {
 	c := b.register(t, campaign.Campaign{})
 	b.enqueue(t, sends(c.ID, recipients(3))...)
 	now := time.Now()
-	live := b.holdAsDeadWorker(t, 1, now.Add(20*time.Second))            // a live worker's lease
+	live := b.holdAsDeadWorker(t, 1, now.Add(20*time.Second))           // a live worker's lease
 	recent := b.holdAsDeadWorker(t, 1, now.Add(-worker.RecoverAfter/2)) // ended, but within the clock skew allowed
 	gone := b.holdAsDeadWorker(t, 1, now.Add(-worker.RecoverAfter-time.Second))
 
