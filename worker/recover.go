@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
@@ -78,9 +79,12 @@ func (r *recoverer) run(ctx context.Context) {
 	for {
 		n, err := r.once(ctx, time.Now())
 		switch {
-		case err != nil && ctx.Err() == nil:
-			// Redis is down: asynq and go-redis say so already.
-			r.log.Debug("could not look for jobs whose lease ended", "err", err)
+		case err != nil && ctx.Err() != nil:
+		case redisconn.Unavailable(err):
+			// asynq and go-redis say so already.
+			r.log.Debug("could not look for jobs whose lease ended: Redis is unavailable", "err", err)
+		case err != nil:
+			r.log.Error("could not look for jobs whose lease ended", "err", err)
 		case n > 0:
 			r.log.Warn("took over jobs whose worker stopped or lost Redis; the ledger decides whether each may send",
 				"jobs", n, "queue", r.keys.Queue())

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/worker"
 	"github.com/redis/go-redis/v9"
@@ -21,13 +22,19 @@ import (
 // back. It returns their ids.
 func (b *bundle) holdAsDeadWorker(t *testing.T, n int, leaseEnd time.Time) []string {
 	t.Helper()
+	return holdAsDeadWorker(t, b.r, n, leaseEnd)
+}
+
+func holdAsDeadWorker(t *testing.T, r *redistest.Redis, n int, leaseEnd time.Time) []string {
+	t.Helper()
+	ctx := context.Background()
 	ids := make([]string, 0, n)
 	for range n {
-		id, err := b.r.Client.LMove(b.ctx, b.r.Keys.AsynqPending(), b.r.Keys.AsynqActive(), "RIGHT", "LEFT").Result()
+		id, err := r.Client.LMove(ctx, r.Keys.AsynqPending(), r.Keys.AsynqActive(), "RIGHT", "LEFT").Result()
 		require.NoError(t, err)
-		require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.AsynqTask(id), "state", "active").Err())
-		require.NoError(t, b.r.Client.HDel(b.ctx, b.r.Keys.AsynqTask(id), "pending_since").Err())
-		require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.AsynqLease(), redis.Z{Score: float64(leaseEnd.Unix()), Member: id}).Err())
+		require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask(id), "state", "active").Err())
+		require.NoError(t, r.Client.HDel(ctx, r.Keys.AsynqTask(id), "pending_since").Err())
+		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqLease(), redis.Z{Score: float64(leaseEnd.Unix()), Member: id}).Err())
 		ids = append(ids, id)
 	}
 	return ids
@@ -147,4 +154,24 @@ func TestRecover_ConcurrentRecoverersMoveEachJobOnce(t *testing.T) {
 	for _, k := range []string{b.r.Keys.AsynqActive(), b.r.Keys.AsynqLease()} {
 		require.Zero(t, b.r.Client.Exists(b.ctx, k).Val(), "%s is empty", k)
 	}
+}
+
+// In Redis Cluster the recoverer's script touches only keys of the send
+// queue's hash slot.
+func TestRecover_RedisCluster(t *testing.T) {
+	t.Parallel()
+	r := redistest.NewURL(t, redistest.StartCluster(t, 3))
+	ctx := context.Background()
+	client := asynq.NewClientFromRedisClient(r.Client)
+	for i := range 3 {
+		_, err := client.Enqueue(asynq.NewTask(task.TypeSend, []byte("{}")), asynq.Queue(r.Queue), asynq.TaskID(fmt.Sprintf("c:%d", i)))
+		require.NoError(t, err)
+	}
+	ids := holdAsDeadWorker(t, r, 3, time.Now().Add(-time.Minute))
+	n, err := worker.RecoverOnce(ctx, r.Client, r.Queue, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	pending, err := r.Client.LRange(ctx, r.Keys.AsynqPending(), 0, -1).Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, ids, pending)
 }
