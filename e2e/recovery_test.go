@@ -40,7 +40,8 @@ func TestRedisRestart_MidCampaign_RecoversWithinBound(t *testing.T) {
 	up := time.Now()
 
 	took := waitAllResults(t, f, len(tos), up)
-	t.Logf("last result %.1f s after Redis answered again", took.Seconds())
+	t.Logf("last result %.1f s after Redis answered again (the %d sends left take %.1f s at 100/s)",
+		took.Seconds(), int64(len(tos))-before, float64(int64(len(tos))-before)/100)
 	unknown := checkOneResultEach(t, f, "c1", tos)
 	t.Logf("%d of %d sent, %d unknown", f.accepted(), len(tos), unknown)
 	require.LessOrEqual(t, took, recoveryBound, "the last result came %s after Redis answered again", took)
