@@ -41,10 +41,7 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 // its result was enqueued; the result's task id keeps it from being doubled.
 func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error {
 	w.log.Info("job ran again after its outcome was recorded; making sure its result is reported", j.log(), "status", o.Status)
-	if err := w.emit(ctx, resultOf(j.send, j.sender.ID, *o)); err != nil {
-		return err
-	}
-	return nil
+	return w.emit(ctx, resultOf(j.send, j.sender.ID, *o))
 }
 
 // record settles an outcome once and reports it: its result task (written by
@@ -55,7 +52,11 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 	if err != nil {
 		return err
 	}
-	settled, err := w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+	var settled campaign.Settled
+	err = w.persist(ctx, func() (err error) {
+		settled, err = w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -132,12 +133,14 @@ func (w *Worker) emit(ctx context.Context, r *task.Result) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeResult, b), asynq.Queue(w.cfg.ResultsQueue),
-		asynq.TaskID(id), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("worker: enqueue result: %w", err)
-	}
-	return nil
+	return w.persist(ctx, func() error {
+		_, err := w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeResult, b), asynq.Queue(w.cfg.ResultsQueue),
+			asynq.TaskID(id), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("worker: enqueue result: %w", err)
+		}
+		return nil
+	})
 }
 
 // settled acts on what a settle did to the campaign as a whole.

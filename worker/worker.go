@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -42,8 +41,12 @@ type Worker struct {
 	cancels   *cancelMemo
 	m         *workerMetrics
 	reg       *prometheus.Registry
-	redisErr  atomic.Pointer[error]
 	cluster   bool // Redis Cluster: results are enqueued apart from the outcome
+	recoverer *recoverer
+	// stopRecover ends the recoverer started by Start; recovered is closed
+	// when it has.
+	stopRecover context.CancelFunc
+	recovered   chan struct{}
 }
 
 // New validates cfg and builds a worker; it connects to nothing yet.
@@ -88,6 +91,7 @@ func New(cfg Config) (*Worker, error) {
 		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
 	}
 	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
+	w.recoverer = &recoverer{rdb: w.rdb, keys: keyspace.New(cfg.Queue), log: cfg.Logger, recovered: w.m.recovered}
 	// asynq's processor dequeues one job per round trip: several servers
 	// share the concurrency so that a busy worker dequeues in parallel.
 	// Each polls an empty queue every taskCheckInterval: paced jobs come due
@@ -110,9 +114,6 @@ func New(cfg Config) (*Worker, error) {
 			TaskCheckInterval:        taskCheckInterval,
 			Logger:                   asynqLogger{cfg.Logger},
 			LogLevel:                 asynq.WarnLevel,
-			HealthCheckFunc: func(err error) {
-				w.redisErr.Store(&err)
-			},
 		}))
 	}
 	return w, nil
@@ -164,6 +165,13 @@ func (w *Worker) Start(ctx context.Context) error {
 			return fmt.Errorf("worker: start: %w", err) // Shutdown stops those started
 		}
 	}
+	// One recoverer per process, whatever the number of dequeuers.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.stopRecover, w.recovered = cancel, make(chan struct{})
+	go func() {
+		defer close(w.recovered)
+		w.recoverer.run(rctx)
+	}()
 	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
 		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
 	return nil
@@ -180,6 +188,10 @@ func (w *Worker) Shutdown() {
 		wg.Go(srv.Stop)
 	}
 	wg.Wait()
+	if w.stopRecover != nil {
+		w.stopRecover()
+		<-w.recovered
+	}
 	for _, srv := range w.srvs {
 		wg.Go(srv.Shutdown)
 	}
@@ -192,13 +204,18 @@ func (w *Worker) Shutdown() {
 // Registry is where the worker's metrics are registered.
 func (w *Worker) Registry() *prometheus.Registry { return w.reg }
 
-// Ready reports whether Redis answered asynq's last health check.
+// Ready reports whether Redis answers now: a worker is ready again as soon
+// as Redis is back, not when asynq's next health check (every 15 s) says so.
 func (w *Worker) Ready(ctx context.Context) error {
-	if p := w.redisErr.Load(); p != nil && *p != nil {
-		return *p
+	if err := w.ping(ctx); err != nil {
+		return fmt.Errorf("worker: redis: %w", err)
 	}
-	return w.rdb.Ping(ctx).Err()
+	return nil
 }
+
+// readyTimeout bounds Ready's ping: a Redis that does not answer within it
+// is as good as down for sending.
+const readyTimeout = time.Second
 
 // publishSenders tells producers and the api each sender's rate, webhook
 // mapping and onboarding requirement.
