@@ -1,9 +1,10 @@
 # mmlite: run `make` for the list of targets.
 GO        ?= go
 REDIS_URL ?= redis://127.0.0.1:6379/15
+FUZZTIME  ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test test-redis lint demo bench validate ci
+.PHONY: help build test test-redis lint demo bench fuzz validate ci
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +27,16 @@ demo: ## send a sample campaign end to end on an embedded Redis and the fake API
 
 bench: ## benchmarks against a real Redis ($(REDIS_URL)); prints figures and ratios (a few minutes)
 	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./producer/ ./e2e/
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s); a failure saves its input under testdata/fuzz
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
+	targets=$$(echo "$$list" | awk '/^Fuzz/ {f[n++] = $$1; next} /^ok/ {for (i = 0; i < n; i++) print $$2 "," f[i]; n = 0}'); \
+	test -n "$$targets" || { echo "no fuzz targets found"; exit 1; }; \
+	for t in $$targets; do \
+		pkg=$${t%%,*}; fn=$${t#*,}; \
+		echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test "$$pkg" -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 validate: ## validate deploy/ (promtool, docker-compose, manifests)
 	./.ci/validate

@@ -1,7 +1,6 @@
 package producer
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +13,12 @@ import (
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
-// CSVSource reads recipients from CSV with a header row (see docs/campaigns.md for
-// the columns). The header is line 1.
+// CSVSource reads recipients from CSV with a header row (see docs/campaigns.md
+// for the columns). The header is line 1; a row's line is the line it starts on.
+// A malformed row on one line is rejected; a quote that never closes, or a
+// row longer than MaxLine, stops the file at the line where it began.
 type CSVSource struct {
-	r      *csv.Reader
-	lim    *lineLimit
+	r      *csvReader
 	cols   []column
 	layout layout
 	err    error
@@ -52,13 +52,12 @@ type layout struct {
 
 var paramName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
 
+// maxColumns bounds the header; a row's fields are bounded by the header's.
+const maxColumns = 1000
+
 // NewCSVSource reads CSV from r.
 func NewCSVSource(r io.Reader) *CSVSource {
-	lim := newLineLimit(r)
-	skipBOM(lim.r)
-	cr := csv.NewReader(lim)
-	cr.ReuseRecord = true
-	return &CSVSource{r: cr, lim: lim}
+	return &CSVSource{r: newCSVReader(newLineReader(r), maxColumns+1)}
 }
 
 // Next implements Source.
@@ -71,19 +70,27 @@ func (s *CSVSource) Next() (Recipient, int, error) {
 			return Recipient{}, 0, s.err
 		}
 	}
-	rec, err := s.r.Read()
-	line, _ := s.r.FieldPos(0)
-	var pe *csv.ParseError
+	rec, err := s.r.read()
+	line := s.r.start
+	var se *csvSyntaxError
 	switch {
 	case err == io.EOF:
+		s.err = io.EOF
 		return Recipient{}, 0, io.EOF
-	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount):
-		return Recipient{}, pe.StartLine, rowErr(pe.StartLine, "%d fields, the header has %d", len(rec), len(s.cols))
-	case errors.As(err, &pe):
-		return Recipient{}, pe.StartLine, rowErr(pe.StartLine, "malformed CSV: %v", pe.Err)
+	case errors.As(err, &se):
+		return Recipient{}, line, rowErr(line, "malformed CSV: %s", se.msg)
 	case err != nil:
 		s.err = fmt.Errorf("read recipients: %w", err)
 		return Recipient{}, 0, s.err
+	case s.r.n != len(s.cols) && s.r.open > 0:
+		// A quoted line break and a row of the wrong width: most likely a
+		// quote that did not close where it should have, so the rows it
+		// spans cannot be told apart.
+		s.err = fmt.Errorf("read recipients: line %d: a quote opened here closes only on line %d, and the row it ends has %d fields, the header has %d: check the quotes of line %d",
+			s.r.open, s.r.lr.line, s.r.n, len(s.cols), s.r.open)
+		return Recipient{}, 0, s.err
+	case s.r.n != len(s.cols):
+		return Recipient{}, line, rowErr(line, "%d fields, the header has %d", s.r.n, len(s.cols))
 	}
 	r, rerr := s.row(rec)
 	if rerr != nil {
@@ -94,16 +101,22 @@ func (s *CSVSource) Next() (Recipient, int, error) {
 
 // readHeader parses the column names.
 func (s *CSVSource) readHeader() error {
-	names, err := s.r.Read()
-	if err == io.EOF {
+	names, err := s.r.read()
+	line := s.r.start
+	var se *csvSyntaxError
+	switch {
+	case err == io.EOF:
 		return errors.New("line 1: the file is empty: want a header row with a \"to\" column")
-	}
-	if err != nil {
-		return fmt.Errorf("line 1: header: %w", err)
+	case errors.As(err, &se):
+		return fmt.Errorf("line %d: header: malformed CSV: %w", line, se)
+	case err != nil:
+		return fmt.Errorf("read recipients: %w", err)
+	case s.r.n > maxColumns:
+		return fmt.Errorf("line %d: %d columns, at most %d", line, s.r.n, maxColumns)
 	}
 	cols, l, err := parseHeader(names)
 	if err != nil {
-		return fmt.Errorf("line 1: %w", err)
+		return fmt.Errorf("line %d: %w", line, err)
 	}
 	s.cols, s.layout = cols, l
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +39,13 @@ type Options struct {
 type batch struct {
 	args []any // script arguments: the fixed ones, then id, message pairs
 	n    int
+	size int // bytes of the messages
 }
+
+// maxBatchBytes ends a batch early when its rows are large (a row can be
+// up to MaxLine), so that the batches in flight stay a bounded amount of
+// memory; rows of ordinary size fill BatchSize long before it.
+const maxBatchBytes = 4 << 20
 
 // Enqueue streams recipients from src into one job each for campaign c,
 // which must be registered (unless DryRun). Valid rows are enqueued even
@@ -118,7 +125,7 @@ func (e *enqueuer) run(ctx context.Context, src Source) error {
 			}
 		}()
 	}
-	err := e.read(ctx, src, batches)
+	err := e.read(ctx, src, batches) // never panics: the writers always get to stop
 	close(batches)
 	wg.Wait()
 	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
@@ -127,25 +134,34 @@ func (e *enqueuer) run(ctx context.Context, src Source) error {
 	return err
 }
 
-// read parses and validates rows and hands full batches to the writers.
-func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) error {
+// read parses and validates rows and hands full batches to the writers;
+// what was read before an error is still handed over. A Source that panics
+// is a bug, but one input must not take the process down with it (nor
+// strand the writers): the panic becomes the enqueue's error.
+func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) (err error) {
 	b := e.newBatch()
+	defer func() {
+		if p := recover(); p != nil {
+			e.p.cfg.Logger.Error("producer: recipient source panicked", "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("producer: reading recipients failed: %v", p)
+		}
+		if b.n > 0 {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+			}
+		}
+	}()
 	for ctx.Err() == nil {
 		r, line, err := src.Next()
 		var re *RowError
 		switch {
 		case err == io.EOF:
-			if b.n > 0 {
-				out <- b
-			}
 			return nil
 		case errors.As(err, &re):
 			e.reject(*re)
 			continue
 		case err != nil:
-			if b.n > 0 {
-				out <- b // what was read before the error is still enqueued
-			}
 			return &InputError{Err: err}
 		}
 		if err := r.normalize(); err != nil {
@@ -160,7 +176,7 @@ func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) erro
 			e.reject(RowError{Line: line, Reason: err.Error()})
 			continue
 		}
-		if b.n == e.p.cfg.BatchSize {
+		if b.n == e.p.cfg.BatchSize || b.size >= maxBatchBytes {
 			select {
 			case out <- b:
 			case <-ctx.Done():
@@ -189,8 +205,10 @@ func (e *enqueuer) add(b *batch, r *Recipient) error {
 		return fmt.Errorf("components: %w", err)
 	}
 	id := task.SendID(e.c.ID, r.To)
-	b.args = append(b.args, id, asynqwire.Message(nil, task.TypeSend, payload, id, e.p.cfg.Queue, e.p.cfg.MaxRetry+1, int64(taskTimeout.Seconds())))
+	msg := asynqwire.Message(nil, task.TypeSend, payload, id, e.p.cfg.Queue, e.p.cfg.MaxRetry+1, int64(taskTimeout.Seconds()))
+	b.args = append(b.args, id, msg)
 	b.n++
+	b.size += len(id) + len(msg)
 	return nil
 }
 

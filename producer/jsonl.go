@@ -1,7 +1,6 @@
 package producer
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,28 +9,31 @@ import (
 )
 
 // JSONLSource reads recipients from JSON Lines: one object per line,
-// {"to": "...", "components": [...], "metadata": {...}}. Blank lines are skipped.
+// {"to": "...", "components": [...], "metadata": {...}}. Blank lines are
+// skipped; a line that is not such an object, or longer than MaxLine, is a
+// rejected row.
 type JSONLSource struct {
-	r    *bufio.Reader
-	line int
-	err  error
+	r   *lineReader
+	err error
 }
 
 // NewJSONLSource reads JSON Lines from r.
 func NewJSONLSource(r io.Reader) *JSONLSource {
-	br := bufio.NewReaderSize(r, MaxLine)
-	skipBOM(br)
-	return &JSONLSource{r: br}
+	return &JSONLSource{r: newLineReader(r)}
 }
 
 // Next implements Source.
 func (s *JSONLSource) Next() (Recipient, int, error) {
 	for s.err == nil {
-		b, err := readLine(s.r)
-		s.line++
+		b, err := s.r.next(MaxLine)
+		line := s.r.line
 		switch {
 		case errors.Is(err, errLongLine):
-			return Recipient{}, s.line, rowErr(s.line, "%v", err)
+			if err := s.r.skipRest(); err != nil {
+				s.err = fmt.Errorf("read recipients: %w", err)
+				return Recipient{}, 0, s.err
+			}
+			return Recipient{}, line, rowErr(line, "%v", err)
 		case err == io.EOF:
 			s.err = io.EOF
 			return Recipient{}, 0, io.EOF
@@ -39,27 +41,50 @@ func (s *JSONLSource) Next() (Recipient, int, error) {
 			s.err = fmt.Errorf("read recipients: %w", err)
 			return Recipient{}, 0, s.err
 		}
-		if len(bytes.TrimSpace(b)) == 0 {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
 			continue
 		}
-		r, err := decodeRecipient(json.NewDecoder(bytes.NewReader(b)))
+		r, err := decodeRecipient(b)
 		if err != nil {
-			return Recipient{}, s.line, rowErr(s.line, "%v", err)
+			return Recipient{}, line, rowErr(line, "%v", err)
 		}
-		return r, s.line, nil
+		return r, line, nil
 	}
 	return Recipient{}, 0, s.err
 }
 
+// jsonKind names a valid JSON value that is not an object.
+func jsonKind(b []byte) string {
+	switch c := b[0]; {
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	}
+	return "a number"
+}
+
 // decodeRecipient reads one recipient object strictly.
-func decodeRecipient(d *json.Decoder) (Recipient, error) {
+func decodeRecipient(b []byte) (Recipient, error) {
+	if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] != '{' && json.Valid(b) {
+		return Recipient{}, fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var r Recipient
 	if err := d.Decode(&r); err != nil {
 		return Recipient{}, jsonProblem(err)
 	}
-	if d.More() {
-		return Recipient{}, errors.New("more than one JSON value on the line")
+	if rest := bytes.TrimSpace(b[d.InputOffset():]); len(rest) > 0 {
+		if json.Valid(rest) || d.More() {
+			return Recipient{}, errors.New("more than one JSON value on the line")
+		}
+		return Recipient{}, fmt.Errorf("text after the JSON object: %.20q", rest)
 	}
 	return r, nil
 }
@@ -104,7 +129,7 @@ func (s *ArraySource) Next() (Recipient, int, error) {
 		s.err = fmt.Errorf("recipients[%d]: invalid JSON: %w", i, err)
 		return Recipient{}, 0, s.err
 	}
-	r, err := decodeRecipient(json.NewDecoder(bytes.NewReader(raw)))
+	r, err := decodeRecipient(raw)
 	if err != nil {
 		return Recipient{}, i, rowErr(i, "%v", err)
 	}

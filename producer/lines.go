@@ -8,35 +8,95 @@ import (
 	"io"
 )
 
-// MaxLine is the longest line a recipients file may have.
+// MaxLine is the longest line a recipients file may have, and the largest
+// CSV row (a row with quoted line breaks spans several lines).
 const MaxLine = 1 << 20
 
-// lineLimit passes a reader through, failing on a line longer than MaxLine,
-// so that a file without newlines cannot make a parser hold it all.
-type lineLimit struct {
+// lineBuffer is the read buffer of a recipients file; longer lines are
+// gathered in lineReader.long, up to MaxLine.
+const lineBuffer = 64 << 10
+
+var errLongLine = fmt.Errorf("longer than %d bytes", MaxLine)
+
+// lineReader reads a file line by line, never holding more than the limit
+// the caller gives plus one buffer, whatever the input: a file without
+// line breaks cannot make a reader hold it all.
+type lineReader struct {
 	r    *bufio.Reader
-	run  int // bytes since the last newline
-	line int // physical line number, from 1
+	long []byte // a line longer than r's buffer, gathered
+	line int    // the number of the line last returned (or too long), from 1
+	rest bool   // the rest of a line too long is still to be read
 }
 
-func newLineLimit(r io.Reader) *lineLimit {
-	return &lineLimit{r: bufio.NewReaderSize(r, 64<<10), line: 1}
+func newLineReader(r io.Reader) *lineReader {
+	br := bufio.NewReaderSize(r, lineBuffer)
+	skipBOM(br)
+	return &lineReader{r: br}
 }
 
-func (l *lineLimit) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' {
-			l.run = 0
-			l.line++
-			continue
+// next returns the next line with its line break, if it has one; the slice
+// is valid until the next call. A line of more than limit bytes (not
+// counting its line break) is errLongLine, and only its beginning is read:
+// skipRest drops the rest. After the last line, next returns io.EOF.
+func (l *lineReader) next(limit int) ([]byte, error) {
+	b, err := l.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		l.long = append(l.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(l.long) > limit {
+				l.line++
+				l.rest = true
+				return nil, errLongLine
+			}
+			b, err = l.r.ReadSlice('\n')
+			l.long = append(l.long, b...)
 		}
-		l.run++
-		if l.run > MaxLine {
-			return 0, fmt.Errorf("line %d is longer than %d bytes", l.line, MaxLine)
+		b = l.long
+	}
+	switch {
+	case err == io.EOF && len(b) == 0:
+		return nil, io.EOF
+	case err != nil && err != io.EOF:
+		return nil, err
+	}
+	l.line++
+	if len(b)-eolLen(b) > limit {
+		return nil, errLongLine
+	}
+	return b, nil
+}
+
+// skipRest drops the rest of a line that was too long.
+func (l *lineReader) skipRest() error {
+	for l.rest {
+		_, err := l.r.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+		case err == nil, err == io.EOF:
+			l.rest = false
+		default:
+			return err
 		}
 	}
-	return n, err
+	return nil
+}
+
+// eolLen is the length of b's line break: 1 for "\n", 0 without.
+func eolLen(b []byte) int {
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		return 1
+	}
+	return 0
+}
+
+// trimEOL drops a line's break: "\n", "\r\n", or a lone "\r" at the very
+// end of a file (as encoding/csv does).
+func trimEOL(b []byte) []byte {
+	b = b[:len(b)-eolLen(b)]
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // skipBOM drops a UTF-8 byte order mark at the start of a file.
@@ -45,24 +105,3 @@ func skipBOM(r *bufio.Reader) {
 		_, _ = r.Discard(3)
 	}
 }
-
-// readLine returns the next line without its newline. A line longer than
-// MaxLine is consumed and reported with errLongLine.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = r.ReadSlice('\n')
-		}
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
-		return nil, errLongLine
-	}
-	if err != nil && (err != io.EOF || len(line) == 0) {
-		return nil, err
-	}
-	return bytes.TrimRight(line, "\r\n"), nil
-}
-
-var errLongLine = fmt.Errorf("longer than %d bytes", MaxLine)
