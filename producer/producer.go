@@ -117,7 +117,7 @@ func New(cfg Config) (*Producer, error) {
 	}
 	p.paused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
 		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"})
-	for _, r := range campaign.PauseReasons {
+	for _, r := range campaign.PauseReasons() {
 		p.paused.WithLabelValues(r)
 	}
 	if cfg.Registerer != nil {

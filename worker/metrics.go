@@ -75,7 +75,7 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 	for _, r := range []string{badPayload, badSender, badCampaign, badType} {
 		m.badJobs.WithLabelValues(r)
 	}
-	for _, r := range campaign.PauseReasons {
+	for _, r := range campaign.PauseReasons() {
 		m.paused.WithLabelValues(r)
 	}
 	return m
