@@ -493,7 +493,7 @@ func TestAgainstBinary(t *testing.T) {
 		// The docs name real metrics too.
 		_, ops := operationsAnchors(t)
 		for _, m := range metricRef.FindAllStringSubmatch(ops, -1) {
-			assert.True(t, exp.names[m[1]] || exp.names[family(m[1])], "the README's Operations section names %s, which nothing exports", m[1])
+			assert.True(t, exp.names[m[1]] || exp.names[family(m[1])], "docs/operations.md names %s, which nothing exports", m[1])
 		}
 	})
 

@@ -1,12 +1,15 @@
 // Package deploy_test checks the deployment assets (Dockerfile, .dockerignore,
 // docker-compose.yml, deploy/kubernetes, deploy/prometheus, deploy/grafana,
-// the README's Operations section) against each other and against what the mmlite binary
+// docs/operations.md) against each other and against what the mmlite binary
 // really does: the commands and MMLITE_* variables its --help lists, the probe
 // paths it answers on each role's port, and the metrics it exports.
 //
 // The static checks need nothing; TestAgainstBinary builds ./cmd/mmlite and
 // runs a worker, an api and the fake API on an in-process miniredis. The
 // promtool, docker-compose and kubectl checks are in .ci/validate.
+//
+// docs_test.go checks the documentation: README.md and docs/*.md link only
+// to files and headings that exist, and their examples work on any day.
 package deploy_test
 
 import (
@@ -31,7 +34,7 @@ import (
 const (
 	modulePath  = "github.com/mmlite/mmlite"
 	secretName  = "mmlite-secrets"
-	runbookBase = "https://github.com/mmlite/mmlite/blob/main/README.md#"
+	runbookBase = "https://github.com/mmlite/mmlite/blob/main/docs/operations.md#"
 	imageBinary = "/mmlite" // where the Dockerfile puts the binary
 	nonRootUID  = 65532     // distroless :nonroot
 )

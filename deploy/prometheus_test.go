@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -35,29 +34,17 @@ func loadAlerts(t testing.TB) []alertRule {
 	return rules
 }
 
-// operationsAnchors returns the anchors of the README's headings and the
-// text of its Operations section.
+// operationsAnchors returns the anchors of the headings of docs/operations.md
+// (where the alerts' runbooks live) and its text.
 func operationsAnchors(t testing.TB) (map[string]bool, string) {
 	t.Helper()
+	text := string(readFile(t, filepath.Join(repoRoot(t), "docs", "operations.md")))
 	anchors := map[string]bool{}
-	var ops []string
-	inCode, inOps := false, false
-	for _, l := range strings.Split(string(readFile(t, filepath.Join(repoRoot(t), "README.md"))), "\n") {
-		if strings.HasPrefix(l, "```") {
-			inCode = !inCode
-		}
-		if m := regexp.MustCompile(`^(#+) (.+)$`).FindStringSubmatch(l); m != nil && !inCode {
-			anchors[githubSlug(m[2])] = true
-			if len(m[1]) <= 2 {
-				inOps = m[2] == "Operations"
-			}
-		}
-		if inOps {
-			ops = append(ops, l)
-		}
+	for _, h := range markdownHeadings(text) {
+		anchors[h.anchor] = true
 	}
-	require.NotEmpty(t, ops, "README.md has no ## Operations section")
-	return anchors, strings.Join(ops, "\n")
+	require.True(t, anchors["alerts-and-runbooks"], "docs/operations.md has no Alerts and runbooks section")
+	return anchors, text
 }
 
 func TestAlertRules(t *testing.T) {
@@ -77,8 +64,8 @@ func TestAlertRules(t *testing.T) {
 			assert.NotEmpty(t, r.Annotations[a], "%s: annotation %s", r.Alert, a)
 		}
 		rb := r.Annotations["runbook"]
-		if assert.True(t, strings.HasPrefix(rb, runbookBase), "%s: runbook must point into README.md, got %s", r.Alert, rb) {
-			assert.True(t, anchors[strings.TrimPrefix(rb, runbookBase)], "%s: runbook anchor %q is not a heading of README.md", r.Alert, strings.TrimPrefix(rb, runbookBase))
+		if assert.True(t, strings.HasPrefix(rb, runbookBase), "%s: runbook must point into docs/operations.md, got %s", r.Alert, rb) {
+			assert.True(t, anchors[strings.TrimPrefix(rb, runbookBase)], "%s: runbook anchor %q is not a heading of docs/operations.md", r.Alert, strings.TrimPrefix(rb, runbookBase))
 		}
 	}
 	for _, want := range []string{"MMLiteNoWorkerUp", "MMLiteSendFailureRatioHigh", "MMLiteSenderThrottled", "MMLiteCampaignAutoPaused",
@@ -116,7 +103,7 @@ func TestAlertRules(t *testing.T) {
 	}
 }
 
-// The README's Operations section covers what operators need.
+// docs/operations.md covers what operators need.
 func TestOperationsDoc(t *testing.T) {
 	t.Parallel()
 	_, text := operationsAnchors(t)

@@ -14,7 +14,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
-// CSVSource reads recipients from CSV with a header row (see the README for
+// CSVSource reads recipients from CSV with a header row (see docs/campaigns.md for
 // the columns). The header is line 1.
 type CSVSource struct {
 	r      *csv.Reader

@@ -84,7 +84,7 @@ func TestWorker_RetriesAndThrottlingEndInExactlyOneSend(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{Seed: 7, Errors: []fakeapi.ErrorRule{
 		{Share: 0.15, Code: 131000},    // 500, transient
-		{Share: 0.05, HTTPStatus: 502}, // transient without a code
+		{Share: 0.05, Code: 133004},    // 503 with the provider's code: transient
 		{Share: 0.2, Code: 130429},     // throughput
 		{Share: 0.05, HTTPStatus: 429}, // throughput with Retry-After
 		{Share: 0.05, Code: 131056},    // pair rate: delays only that recipient
@@ -104,6 +104,25 @@ func TestWorker_RetriesAndThrottlingEndInExactlyOneSend(t *testing.T) {
 	st := b.fake.Stats()
 	require.Greater(t, st.ByCode["130429"], int64(0), "the fake did throttle")
 	require.Zero(t, st.Duplicates)
+}
+
+// A gateway's 5xx without the provider's error code may come after the
+// request was forwarded: at most once, it is reported unknown, not resent.
+func TestWorker_GatewayErrorIsUnknownNotResent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{Errors: []fakeapi.ErrorRule{{Share: 1, HTTPStatus: 502}}})
+	c := b.register(t, campaign.Campaign{})
+	tos := recipients(2)
+	b.enqueue(t, sends(c.ID, tos)...)
+	b.start(t, b.config())
+
+	for _, r := range b.waitResults(t, len(tos), 20*time.Second) {
+		require.Equal(t, task.StatusUnknown, r.Status)
+		require.Equal(t, 1, r.Attempts)
+		require.Equal(t, 1, b.fake.Attempts(r.To), "no second POST for %s", r.To)
+		require.Equal(t, &task.Error{Title: "WhatsApp for Business API not available", HTTPStatus: 502, Class: "ambiguous"}, r.Error)
+	}
+	require.EqualValues(t, len(tos), b.status(t, c.ID).Counts.Unknown)
 }
 
 func TestWorker_PermanentErrorFailsAtOnce(t *testing.T) {

@@ -32,7 +32,7 @@ func globalFlags() []cli.Flag {
 func senderFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "senders-file", Sources: env("SENDERS_FILE"),
-			Usage: "YAML file declaring several senders (see README); without it, one sender \"default\""},
+			Usage: "YAML file declaring several senders (see docs/configuration.md); without it, one sender \"default\""},
 		&cli.StringFlag{Name: "api-key", Sources: env("API_KEY"),
 			Usage: "D360-API-KEY of the sender \"default\" (prefer the environment variable to the flag)"},
 		&cli.FloatFlag{Name: "rate", Value: sender.DefaultRate, Sources: env("RATE"),

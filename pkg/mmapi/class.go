@@ -81,9 +81,15 @@ const rateLimitText = "exceeded the endpoint rate limit"
 
 // classify decides an error answer's class: the 360dialog rate-limit text
 // first, then the Meta code (and, for 131009, its details), then the HTTP
-// status for answers without a known code.
+// status for answers without a known code. A 5xx is transient only when it
+// carries the provider's error code, which proves the provider refused the
+// message; without one it may come from a gateway that had already
+// forwarded the request (a 502 or 504, an HTML page), so at most once makes
+// it ambiguous.
 func classify(e *Error) Class {
 	switch {
+	case e.HTTPStatus >= 200 && e.HTTPStatus < 300:
+		return ClassAmbiguous // accepted, but no message id came back, whatever the body says
 	case e.rateLimited:
 		return ClassThroughput
 	case e.HasCode && e.Code == 131009 && strings.Contains(strings.ToLower(e.Details), "template"):
@@ -105,10 +111,10 @@ func classify(e *Error) Class {
 		return ClassThroughput
 	case s == 401 || s == 403 || s == 404:
 		return ClassCampaignFatal
-	case s == 408 || s >= 500:
+	case s == 408 || (s >= 500 && e.HasCode):
 		return ClassTransient
-	case s >= 200 && s < 300:
-		return ClassAmbiguous // accepted, but no message id came back
+	case s >= 500:
+		return ClassAmbiguous
 	}
 	return ClassPermanent
 }

@@ -89,8 +89,16 @@ func TestClassify_Special(t *testing.T) {
 		{"rate limit text as plain text", 400, nil, "You have exceeded the endpoint rate limit.", mmapi.ClassThroughput, "You have exceeded the endpoint rate limit."},
 		{"is_transient on an unknown code", 400, nil, `{"error":{"message":"m","code":555,"is_transient":true}}`, mmapi.ClassTransient, "m"},
 		{"webhook style errors array", 400, nil, `{"errors":[{"code":131026,"title":"Message undeliverable","error_data":{"details":"x"}}]}`, mmapi.ClassPermanent, "Message undeliverable"},
-		{"502 text", 502, nil, "WhatsApp for Business API not available", mmapi.ClassTransient, "WhatsApp for Business API not available"},
-		{"html 500", 500, nil, "<html><body>\n<h1>Oops</h1></body></html>", mmapi.ClassTransient, "<html><body> <h1>Oops</h1></body></html>"},
+		// A 5xx proves nothing was sent only when the provider's own error
+		// code says so; a gateway's answer may come after it forwarded the request.
+		{"502 text", 502, nil, "WhatsApp for Business API not available", mmapi.ClassAmbiguous, "WhatsApp for Business API not available"},
+		{"html 500", 500, nil, "<html><body>\n<h1>Oops</h1></body></html>", mmapi.ClassAmbiguous, "<html><body> <h1>Oops</h1></body></html>"},
+		{"504 without body", 504, nil, "", mmapi.ClassAmbiguous, ""},
+		{"503 json without code", 503, http.Header{"Retry-After": {"5"}}, `{"error": "Service unavailable"}`, mmapi.ClassAmbiguous, "Service unavailable"},
+		{"500 with an unknown provider code", 500, nil, `{"error":{"message":"m","code":555}}`, mmapi.ClassTransient, "m"},
+		{"503 with the provider's code 2", 503, nil, string(wrappedBody(2, "overloaded")), mmapi.ClassTransient, "(#2) x"},
+		{"503 with the rate limit text", 503, nil, `{"meta":{"developerMessage":"You have exceeded the endpoint rate limit."}}`, mmapi.ClassThroughput, "You have exceeded the endpoint rate limit."},
+		{"408 from a gateway", 408, nil, "", mmapi.ClassTransient, ""},
 		{"429 without body", 429, http.Header{"Retry-After": {"7"}}, "", mmapi.ClassThroughput, ""},
 		{"403 endpoint blocked", 403, nil, `{"error":"Forbidden"}`, mmapi.ClassCampaignFatal, "Forbidden"},
 		{"404 wrong path", 404, nil, `not found`, mmapi.ClassCampaignFatal, "not found"},

@@ -141,7 +141,7 @@ func (c *Client) Send(ctx context.Context, ep Endpoint, m *Message) (*Response, 
 	if err != nil {
 		// The server answered a status but the body broke off.
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return nil, &Error{Class: ClassAmbiguous, HTTPStatus: resp.StatusCode, Err: err}
+			return nil, brokenAnswer(resp.StatusCode, err)
 		}
 		b = nil
 	}
@@ -160,16 +160,6 @@ func (c *Client) ParseAnswer(status int, h http.Header, body []byte) (*Response,
 	e.RetryAfter = ParseRetryAfter(h.Get("Retry-After"), time.Now(), c.maxRetryAfter)
 	e.Class = classify(e)
 	return nil, e
-}
-
-// transportError classifies a failure without an answer: before the request
-// was written nothing was sent; after it, the API may have accepted it.
-func transportError(err error, written bool) *Error {
-	class := ClassTransient
-	if written {
-		class = ClassAmbiguous
-	}
-	return &Error{Class: class, Err: err}
 }
 
 // drainClose reads a little of what is left so the connection can be reused,

@@ -82,6 +82,21 @@ func TestSend_ResetAfterWriteIsAmbiguous(t *testing.T) {
 	require.Equal(t, mmapi.ClassAmbiguous, e.Class)
 	require.Zero(t, e.HTTPStatus)
 	require.Error(t, e.Err)
+	requirePlainTitle(t, e, srv.URL, "the connection closed after the request was sent, without an answer: the message may have been sent")
+}
+
+// requirePlainTitle checks that a transport failure's title says what
+// happened in words, without the provider's URL or the local address: it
+// becomes the title of the recipient's result.
+func requirePlainTitle(t *testing.T, e *mmapi.Error, url, want string) {
+	t.Helper()
+	require.Equal(t, want, e.Title)
+	host := strings.TrimPrefix(url, "http://")
+	for _, s := range []string{e.Title, e.Error()} {
+		require.NotContains(t, s, host, "no provider address")
+		require.NotContains(t, s, "127.0.0.1", "no local address")
+		require.NotContains(t, s, "marketing_messages", "no URL")
+	}
 }
 
 func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
@@ -128,6 +143,7 @@ func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	require.ErrorIs(t, e.Err, context.DeadlineExceeded, "the client timed out")
 	require.Equal(t, mmapi.ClassAmbiguous, e.Class)
+	requirePlainTitle(t, e, srv.URL, "no answer within the HTTP timeout after the request was sent: the message may have been sent")
 }
 
 // expiring is a context whose deadline passes when expire is called: a
@@ -163,6 +179,7 @@ func TestSend_UnreachableIsTransient(t *testing.T) {
 	require.NoError(t, ln.Close())
 	e := sendErr(t, http.DefaultClient, "http://"+addr)
 	require.Equal(t, mmapi.ClassTransient, e.Class)
+	requirePlainTitle(t, e, "http://"+addr, "could not connect to the API (connection refused): nothing was sent")
 }
 
 func TestSend_CanceledBeforeWriteIsTransient(t *testing.T) {

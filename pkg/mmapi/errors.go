@@ -29,13 +29,14 @@ type Error struct {
 	isTransient bool
 }
 
-// Error describes the failure without request data: no key, no recipient.
+// Error describes the failure without request data: no key, no recipient,
+// and for a network failure no URL or address (Err keeps Go's own text).
 func (e *Error) Error() string {
 	switch {
-	case e.Err != nil:
-		return fmt.Sprintf("mmapi: %s: %v", e.Class, e.Err)
 	case e.HasCode:
 		return fmt.Sprintf("mmapi: %s: http %d: code %d: %s", e.Class, e.HTTPStatus, e.Code, e.Title)
+	case e.HTTPStatus == 0:
+		return fmt.Sprintf("mmapi: %s: %s", e.Class, e.Title)
 	default:
 		return fmt.Sprintf("mmapi: %s: http %d: %s", e.Class, e.HTTPStatus, e.Title)
 	}
@@ -105,7 +106,23 @@ func parseError(status int, body []byte) *Error {
 	if e.Title == "" {
 		e.Title = snippet(body)
 	}
+	e.Title, e.Details = clip(e.Title), clip(e.Details)
 	return e
+}
+
+// MaxText bounds an error's title and details, which every result of the
+// recipient carries: whatever the answer says, a result stays small.
+const MaxText = 1000
+
+// clip bounds a text and makes it valid UTF-8.
+func clip(s string) string {
+	if len(s) > MaxText {
+		s = s[:MaxText] + "..."
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	return s
 }
 
 func fillFromGraph(e *Error, g *graphError) {

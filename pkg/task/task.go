@@ -99,8 +99,8 @@ type Result struct {
 	Metadata      map[string]string `json:"metadata"`
 }
 
-// Error explains a failure. Class is mmlite's reading of it (see the README's
-// classification table); Code is Meta's error code, 0 when there was none.
+// Error explains a failure. Class is mmlite's reading of it (see docs/errors.md,
+// the classification table); Code is Meta's error code, 0 when there was none.
 type Error struct {
 	Code       int    `json:"code"`
 	Title      string `json:"title"`
@@ -109,16 +109,13 @@ type Error struct {
 	Class      string `json:"class,omitempty"`
 }
 
-// ErrorFrom converts a client error; nil stays nil.
+// ErrorFrom converts a client error; nil stays nil. The title is the
+// client's own words, never Go's error text with URLs and addresses.
 func ErrorFrom(e *mmapi.Error) *Error {
 	if e == nil {
 		return nil
 	}
-	title := e.Title
-	if e.Err != nil && title == "" {
-		title = e.Err.Error()
-	}
-	return &Error{Code: e.Code, Title: title, Details: e.Details, HTTPStatus: e.HTTPStatus, Class: e.Class.String()}
+	return &Error{Code: e.Code, Title: e.Title, Details: e.Details, HTTPStatus: e.HTTPStatus, Class: e.Class.String()}
 }
 
 // ResultID is the asynq task id of a result, so a result is enqueued once.

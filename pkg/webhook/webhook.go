@@ -4,7 +4,9 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -108,9 +110,13 @@ type value struct {
 	Messages json.RawMessage `json:"messages"`
 }
 
-// Parse reads a webhook body. Unknown fields and kinds are ignored; only a
+// Parse reads a webhook body. Unknown fields and kinds are ignored, and so
+// is a status without a message id or a status (counted in Other); only a
 // body that is not a JSON object is an error.
 func Parse(body []byte) (*Events, error) {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] != '{' {
+		return nil, errors.New("webhook: the body is not a JSON object")
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
@@ -135,6 +141,10 @@ func Parse(body []byte) (*Events, error) {
 
 func (ev *Events) add(v value) {
 	for _, s := range v.Statuses {
+		if s.ID == "" || s.Status == "" {
+			ev.Other++
+			continue
+		}
 		st := Status{WAMID: s.ID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID, PhoneNumberID: v.Metadata.PhoneNumberID}
 		if s.Pricing != nil {
 			st.PricingCategory = s.Pricing.Category
@@ -155,9 +165,14 @@ func (ev *Events) add(v value) {
 	}
 }
 
+// maxUnix is the last second of year 9999, the last that JSON (RFC 3339)
+// can carry: later times would make status tasks that cannot be encoded.
+const maxUnix = 253402300799
+
+// unix reads a time in seconds; zero when unreadable or out of range.
 func unix(s string) time.Time {
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n > maxUnix {
 		return time.Time{}
 	}
 	return time.Unix(n, 0).UTC()

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,4 +83,42 @@ func TestAuth(t *testing.T) {
 	require.False(t, webhook.SignatureOK("app", body, sig[7:]))
 	require.False(t, webhook.SignatureOK("app", body, "sha256=zz"))
 	require.False(t, webhook.SignatureOK("", body, sig))
+}
+
+// A status names a message and what happened to it; one without either
+// cannot be recorded, so it is counted as other.
+func TestParse_StatusWithoutIDOrStatusIsOther(t *testing.T) {
+	t.Parallel()
+	ev, err := webhook.Parse([]byte(`{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
+		{"status":"sent"},{"id":"wamid.1"},{"id":"","status":""},{"id":"wamid.2","status":"read"}]}}]}]}`))
+	require.NoError(t, err)
+	require.Len(t, ev.Statuses, 1)
+	require.Equal(t, "wamid.2", ev.Statuses[0].WAMID)
+	require.Equal(t, 3, ev.Other)
+}
+
+// Times past year 9999 cannot be written as JSON (RFC 3339): they are
+// unknown, as unreadable ones are, so that every event can be encoded.
+func TestParse_TimestampOutOfRange(t *testing.T) {
+	t.Parallel()
+	ev, err := webhook.Parse([]byte(`{"entry":[{"id":"1","time":253402300800,"changes":[
+		{"field":"messages","value":{"statuses":[{"id":"w","status":"sent","timestamp":"253402300800"},
+			{"id":"w","status":"read","timestamp":"253402300799"}],
+			"user_actions":[{"action_type":"marketing_messages_link_click","timestamp":"9223372036854775807"}]}},
+		{"field":"account_update","value":{"event":"MM_LITE_TERMS_SIGNED"}}]}]}`))
+	require.NoError(t, err)
+	require.True(t, ev.Statuses[0].Timestamp.IsZero())
+	require.Equal(t, 9999, ev.Statuses[1].Timestamp.Year())
+	require.True(t, ev.Clicks[0].Timestamp.IsZero())
+	require.True(t, ev.Accounts[0].Timestamp.IsZero())
+	_, err = json.Marshal(ev)
+	require.NoError(t, err)
+}
+
+func TestParse_NotAnObject(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`null`, ` null `, `"x"`, `5`, ``} {
+		_, err := webhook.Parse([]byte(body))
+		require.Error(t, err, body)
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +33,11 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // fail answers an error of the producer or the request with its status.
 func (s *Server) fail(w http.ResponseWriter, err error, sum *producer.Summary) {
 	code, msg := classify(err)
-	if code == http.StatusInternalServerError {
+	switch {
+	case code == http.StatusInternalServerError:
 		s.log.Error("request failed", "err", err)
+	case errors.Is(err, context.Canceled):
+		s.log.Warn("request abandoned by the client", "err", err)
 	}
 	if sum != nil && sum.Rows() == 0 {
 		sum = nil
@@ -58,6 +62,10 @@ func classify(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes: send the recipients in several requests to /v1/campaigns/{id}/recipients", tooBig.Limit)
 	case errors.As(err, &ve), errors.Is(err, producer.ErrUnknownSender), errors.As(err, &br):
 		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, context.Canceled):
+		// Request contexts end only when the client closes the connection
+		// (the server has no base context that shutdown cancels).
+		return http.StatusBadRequest, "the request was cancelled: the client closed the connection"
 	case errors.Is(err, campaign.ErrNotFound):
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrCancelled), errors.Is(err, campaign.ErrState):

@@ -25,13 +25,24 @@ type bundle struct {
 	r   *redistest.Redis
 	p   *producer.Producer
 	srv *httptest.Server
+	h   http.Handler // the server's handler, for calls without a network
 }
 
 func setup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
 	t.Helper()
+	return setupP(t, nil, edit)
+}
+
+// setupP is setup with a producer config edited too (batch size, ...).
+func setupP(t testing.TB, pedit func(c *producer.Config), edit func(c *httpapi.Config)) *bundle {
+	t.Helper()
 	r := redistest.New(t)
 	reg := metrics.NewRegistry()
-	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, Registerer: reg})
+	pcfg := producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, Registerer: reg}
+	if pedit != nil {
+		pedit(&pcfg)
+	}
+	p, err := producer.New(pcfg)
 	require.NoError(t, err)
 	cfg := httpapi.Config{Producer: p, Token: token, Registry: reg, MaxBody: 4096, MaxUpload: 8192, ResultsQueue: r.Results,
 		Ready: func(ctx context.Context) error { return r.Client.Ping(ctx).Err() }}
@@ -42,7 +53,7 @@ func setup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
 	require.NoError(t, err)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &bundle{r: r, p: p, srv: srv}
+	return &bundle{r: r, p: p, srv: srv, h: s.Handler()}
 }
 
 type answer struct {
@@ -76,7 +87,7 @@ const campaignJSON = `{"id": "spring-sale-2026", "template": {"name": "spring_sa
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	for _, h := range []string{"", "Bearer wrong", "Basic " + token, "bearer " + token, token} {
+	for _, h := range []string{"", "Bearer wrong", "Basic " + token, "Bearer", "Bearer ", "Bearer" + token, "Bearer " + token + "x", "Bearer x " + token, token} {
 		req, _ := http.NewRequest("POST", b.srv.URL+"/v1/campaigns", strings.NewReader(`{"campaign": `+campaignJSON+`}`))
 		if h != "" {
 			req.Header.Set("Authorization", h)
@@ -94,6 +105,16 @@ func TestAuth(t *testing.T) {
 	require.ErrorContains(t, err, "MMLITE_API_TOKEN is empty")
 	open := setup(t, func(c *httpapi.Config) { c.Token, c.AllowNoAuth = "", true })
 	require.Equal(t, http.StatusNotFound, open.do(t, "GET", "/v1/campaigns/x", "", "", "Authorization", "").code)
+}
+
+// RFC 7235: the scheme is case-insensitive; one or more spaces follow it.
+func TestAuth_SchemeIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	for _, h := range []string{"Bearer " + token, "bearer " + token, "BEARER " + token, "bEaReR " + token, "Bearer   " + token, "bearer \t" + token} {
+		a := b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`, "Authorization", h)
+		require.Equal(t, http.StatusAccepted, a.code, "%q: %s", h, a.raw)
+	}
 }
 
 func TestCreateCampaign(t *testing.T) {

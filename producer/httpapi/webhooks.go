@@ -36,6 +36,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxWebhookBody))
 	if err != nil {
+		var tooBig *http.MaxBytesError
+		if !errors.As(err, &tooBig) {
+			// The client sent less than it declared or went away: its
+			// mistake (the provider delivers again), not the api's.
+			s.log.Warn("webhook body not read", "err", err)
+			err = bad("could not read the webhook body: %v", err)
+		}
 		s.fail(w, err, nil)
 		return
 	}
@@ -50,6 +57,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.record(r.Context(), ev); err != nil {
+		if errors.Is(err, context.Canceled) { // the client went away
+			s.fail(w, err, nil)
+			return
+		}
 		s.log.Error("webhook not recorded; the provider will deliver it again", "err", err)
 		writeError(w, http.StatusInternalServerError, "could not record the events; deliver them again")
 		return

@@ -1,14 +1,22 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -229,4 +237,92 @@ func requireMetric(t *testing.T, b *bundle, lines ...string) {
 	for _, l := range lines {
 		require.True(t, strings.Contains(m, l+"\n"), "/metrics has no line %s", l)
 	}
+}
+
+// lockedBuffer collects log lines written from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A client that closes its side before sending the Content-Length it
+// declared made the mistake: a 400, no ERROR line, no 5xx counted.
+func TestWebhooks_AbortedBodyIsTheClients(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	b := hookSetup(t, func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	body := fixture(t, "webhook_status_sent.json")
+	conn, err := net.Dial("tcp", b.srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /webhooks/whatsapp HTTP/1.1\r\nHost: mmlite\r\nContent-Type: application/json\r\n%s: %s\r\nContent-Length: %d\r\n\r\n%s",
+		webhook.SecretHeader, hookSecret, len(body), body[:len(body)/2])
+	require.NoError(t, err)
+	require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, string(raw))
+	require.Contains(t, string(raw), "could not read the webhook body")
+
+	require.NotContains(t, logs.String(), `"level":"ERROR"`)
+	requireMetric(t, b, `mmlite_http_requests_total{code="400",route="/webhooks/whatsapp"} 1`,
+		`mmlite_http_requests_total{code="500",route="/webhooks/whatsapp"} 0`)
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	require.EqualValues(t, 0, st.body["counts"].(map[string]any)["delivered"], "nothing of a partial body is recorded")
+}
+
+// A status dated past year 9999 made a status task with an empty payload
+// (its time cannot be encoded): the time is unknown instead.
+func TestWebhooks_TimestampOutOfRange(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	body := strings.Replace(fixture(t, "webhook_status_sent.json"), `"timestamp": "1764064800"`, `"timestamp": "999999999999"`, 1)
+	require.NotEqual(t, fixture(t, "webhook_status_sent.json"), body)
+	require.Equal(t, 200, b.hook(t, body).code)
+	events := b.statusTasks(t)
+	require.Len(t, events, 1)
+	require.Equal(t, wamidUK, events[0].WAMID)
+	require.True(t, events[0].Timestamp.IsZero())
+}
+
+// A client that goes away while its request is handled cancels the
+// request's context: what fails then is not the api's fault either.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	b := hookSetup(t, func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	for _, tc := range []struct{ path, body string }{
+		{"/webhooks/whatsapp", fixture(t, "webhook_status_sent.json")},
+		{"/v1/campaigns", `{"campaign": {"id": "gone", "template": {"name": "t", "language": {"code": "en"}}}, "recipients": [{"to": "441234567890"}]}`},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req := httptest.NewRequestWithContext(ctx, "POST", tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set(webhook.SecretHeader, hookSecret)
+		w := httptest.NewRecorder()
+		b.h.ServeHTTP(w, req)
+		require.Equal(t, http.StatusBadRequest, w.Code, "%s: %s", tc.path, w.Body.String())
+		require.Contains(t, w.Body.String(), "the client closed the connection")
+	}
+	require.NotContains(t, logs.String(), `"level":"ERROR"`)
 }

@@ -1,0 +1,221 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/producer"
+)
+
+// createCampaign: POST /v1/campaigns with {"campaign": {...}, "recipients": [...]}.
+// The body is one JSON object, each key at most once, nothing after it.
+// The recipients are streamed, so that a large array is never held whole:
+// rows are enqueued while they are read, and a problem found after them (a
+// repeated key, a missing '}', trailing data, a cancel) is answered with
+// the summary of what was kept.
+func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	in := &intake{s: s, ctx: r.Context(), body: body, d: json.NewDecoder(body)}
+	if err := in.read(); err != nil {
+		s.fail(w, err, in.sum)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, in.sum)
+}
+
+// intake reads one POST /v1/campaigns body.
+type intake struct {
+	s    *Server
+	ctx  context.Context
+	body io.Reader // what d reads, for what follows the object
+	d    *json.Decoder
+
+	c              *campaign.Campaign
+	seenCampaign   bool
+	seenRecipients bool
+	// early holds recipients sent before the campaign (bounded by MaxBody);
+	// they are enqueued once the body is known whole.
+	early []json.RawMessage
+	sum   *producer.Summary // set once rows were enqueued
+}
+
+func (in *intake) read() error {
+	const object = `a JSON object {"campaign": {...}, "recipients": [...]}`
+	tok, err := in.d.Token()
+	switch {
+	case errors.Is(err, io.EOF):
+		return bad("the body is empty: it must be %s", object)
+	case err != nil:
+		return jsonErr(err, "")
+	case tok != json.Delim('{'):
+		return bad("the body must be %s", object)
+	}
+	for in.d.More() {
+		key, err := in.d.Token()
+		if err != nil {
+			return jsonErr(err, "")
+		}
+		k, _ := key.(string) // the decoder allows only strings as keys
+		if err := in.field(k); err != nil {
+			return err
+		}
+	}
+	if err := in.end(); err != nil {
+		return err
+	}
+	if in.c == nil {
+		return bad("campaign is required")
+	}
+	if in.early != nil {
+		return in.enqueue(newRawSource(in.early))
+	}
+	if in.sum == nil {
+		in.sum = &producer.Summary{CampaignID: in.c.ID, Errors: []producer.RowError{}}
+	}
+	return nil
+}
+
+// field reads the value of one key. A key seen twice is refused before its
+// value is read: a second campaign is never registered, a second array
+// never enqueued.
+func (in *intake) field(k string) error {
+	switch k {
+	case "campaign":
+		if in.seenCampaign {
+			return bad("%q appears twice: the body has one \"campaign\" and one \"recipients\"", k)
+		}
+		in.seenCampaign = true
+		c, err := in.s.register(in.ctx, in.d)
+		in.c = c
+		return err
+	case "recipients":
+		if in.seenRecipients {
+			return bad("%q appears twice: the body has one \"campaign\" and one \"recipients\"", k)
+		}
+		in.seenRecipients = true
+		if err := expectDelim(in.d, '[', "recipients must be an array"); err != nil {
+			return err
+		}
+		if in.c == nil {
+			return in.buffer()
+		}
+		err := in.enqueue(producer.NewArraySource(in.d))
+		var ie *producer.InputError
+		if errors.As(err, &ie) && errors.Is(ie.Err, io.EOF) { // the body ended where ']' or a row should be
+			return bad("recipients: the JSON ends too early: missing ']'")
+		}
+		return err
+	}
+	return bad("unknown field %q: want \"campaign\" and \"recipients\"", k)
+}
+
+// buffer reads an array of recipients that came before their campaign.
+func (in *intake) buffer() error {
+	in.early = []json.RawMessage{}
+	for in.d.More() {
+		var raw json.RawMessage
+		if err := in.d.Decode(&raw); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return bad("recipients: the JSON ends too early: missing ']'")
+			}
+			return jsonErr(err, fmt.Sprintf("recipients[%d]", len(in.early)))
+		}
+		in.early = append(in.early, raw)
+	}
+	if _, err := in.d.Token(); err != nil { // ']'
+		if errors.Is(err, io.EOF) {
+			return bad("recipients: the JSON ends too early: missing ']'")
+		}
+		return jsonErr(err, "recipients")
+	}
+	return nil
+}
+
+func (in *intake) enqueue(src producer.Source) error {
+	sum, err := in.s.cfg.Producer.Enqueue(in.ctx, in.c, src, producer.Options{})
+	in.sum = sum
+	if err != nil {
+		return requestErr(err)
+	}
+	return nil
+}
+
+// end reads the object's '}' and what follows it, which may only be white
+// space.
+func (in *intake) end() error {
+	tok, err := in.d.Token()
+	switch {
+	case errors.Is(err, io.EOF):
+		return bad("the JSON ends too early: missing '}'")
+	case err != nil:
+		return jsonErr(err, "")
+	case tok != json.Delim('}'):
+		return bad("invalid JSON at byte %d: want '}'", in.d.InputOffset())
+	}
+	off := in.d.InputOffset()
+	r := bufio.NewReader(io.MultiReader(in.d.Buffered(), in.body))
+	for ; ; off++ {
+		c, err := r.ReadByte()
+		var tooBig *http.MaxBytesError
+		switch {
+		case err == io.EOF:
+			return nil
+		case errors.As(err, &tooBig):
+			return err
+		case err != nil:
+			return bad("the body could not be read to its end: %v", err)
+		case c != ' ' && c != '\t' && c != '\n' && c != '\r':
+			return bad("trailing data after the JSON object at byte %d: the body is one JSON object", off)
+		}
+	}
+}
+
+// register decodes the campaign strictly and stores it.
+func (s *Server) register(ctx context.Context, d *json.Decoder) (*campaign.Campaign, error) {
+	var raw json.RawMessage
+	if err := d.Decode(&raw); err != nil {
+		return nil, jsonErr(err, "campaign")
+	}
+	c, err := campaign.Decode(raw)
+	if err != nil {
+		return nil, badRequest{err}
+	}
+	if _, err := s.cfg.Producer.Register(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rawSource reads recipients that arrived before their campaign; a row's
+// line is its index in the array, as in the streamed case.
+type rawSource struct {
+	rows []json.RawMessage
+	i    int
+}
+
+func newRawSource(rows []json.RawMessage) *rawSource { return &rawSource{rows: rows} }
+
+func (s *rawSource) Next() (producer.Recipient, int, error) {
+	if s.i >= len(s.rows) {
+		return producer.Recipient{}, 0, io.EOF
+	}
+	i := s.i
+	s.i++
+	d := json.NewDecoder(bytes.NewReader(append([]byte("["), append(s.rows[i], ']')...)))
+	_, _ = d.Token()
+	src := producer.NewArraySource(d)
+	r, _, err := src.Next()
+	var re *producer.RowError
+	if errors.As(err, &re) {
+		re.Line = i
+		return r, i, re
+	}
+	return r, i, err
+}
