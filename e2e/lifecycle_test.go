@@ -3,7 +3,9 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -230,4 +232,107 @@ func TestOnboarding_DuringRegisterIsNotMissed(t *testing.T) {
 	_, err = f.p.Onboarded(f.ctx, strict.WABAID, time.Now()) // delivered again, later
 	require.NoError(t, err)
 	require.Equal(t, campaign.StateRunning, f.status(t, "racing").State)
+}
+
+// post does an authenticated API request with a body.
+func (f *fleet) post(t *testing.T, path, contentType, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", f.api.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// campaignEvents reads the mmlite:campaign tasks of the results queue.
+func (f *fleet) campaignEvents(t *testing.T) []task.CampaignEvent {
+	t.Helper()
+	infos, err := f.inspector.ListPendingTasks(f.r.Results, asynq.PageSize(1000))
+	if err != nil {
+		return nil
+	}
+	var out []task.CampaignEvent
+	for _, ti := range infos {
+		if ti.Type == task.TypeCampaign {
+			var ev task.CampaignEvent
+			require.NoError(t, json.Unmarshal(ti.Payload, &ev))
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// Three chunked uploads, with pauses between them and a pause and resume in
+// the middle: exactly one completed, after the seal, and one result per
+// recipient.
+func TestSealedCompletion_ChunkedUploads(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	f.startWorker(t, f.workerConfig(200))
+	code, body := f.post(t, "/v1/campaigns", "application/json",
+		`{"campaign": {"id": "chunks", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}}`)
+	require.Equal(t, 202, code, body)
+	chunk := func(first, n int) {
+		var csv strings.Builder
+		csv.WriteString("to\n")
+		for i := range n {
+			csv.WriteString(fmtTo(first+i) + "\n")
+		}
+		code, body := f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", csv.String())
+		require.Equal(t, 202, code, body)
+	}
+	allFinal := func(n int64) {
+		require.Eventually(t, func() bool { return f.status(t, "chunks").Counts.Final() == n }, 30*time.Second, 20*time.Millisecond)
+	}
+
+	chunk(0, 100)
+	allFinal(100) // every recipient so far is final, but more may come
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, campaign.StateRunning, f.status(t, "chunks").State, "not completed before the seal")
+	require.Empty(t, f.campaignEvents(t))
+
+	chunk(100, 200)
+	f.pauseQuietly(t, "chunks", 110, 200*time.Millisecond)
+	_, err := f.p.Resume(f.ctx, "chunks")
+	require.NoError(t, err)
+	allFinal(300)
+	chunk(300, 50)
+	allFinal(350)
+	require.Equal(t, campaign.StateRunning, f.status(t, "chunks").State)
+
+	sealedAt := time.Now()
+	code, body = f.post(t, "/v1/campaigns/chunks/seal", "", "")
+	require.Equal(t, 200, code, body)
+	st := f.waitState(t, "chunks", campaign.StateCompleted, 30*time.Second)
+	require.False(t, st.FinishedAt.Before(sealedAt.Add(-time.Second)), "completed after the seal")
+	require.Eventually(t, func() bool { return len(f.campaignEvents(t)) == 1 }, 30*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	evs := f.campaignEvents(t)
+	require.Len(t, evs, 1, "exactly one campaign event")
+	require.Equal(t, campaign.StateCompleted, evs[0].State)
+	require.EqualValues(t, 350, evs[0].Counts.Sent)
+
+	byTo := map[string]int{}
+	for _, r := range f.results(t) {
+		byTo[r.To]++
+	}
+	require.Len(t, byTo, 350)
+	for to, n := range byTo {
+		require.Equal(t, 1, n, "one result for %s", to)
+	}
+	require.Zero(t, f.fake.Stats().Duplicates)
+
+	// After the seal: a new recipient is refused, a duplicate is harmless.
+	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+fmtTo(999)+"\n")
+	require.Equal(t, 409, code, body)
+	require.Contains(t, body, "campaign is sealed")
+	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+fmtTo(0)+"\n")
+	require.Equal(t, 202, code, body)
+	require.Contains(t, body, `"duplicates":1`)
 }

@@ -31,7 +31,7 @@ func TestWorker_ExpiredAfterAttemptsReportsThem(t *testing.T) {
 	require.Eventually(t, func() bool { return b.fake.Attempts(to) >= 1 }, 20*time.Second, 10*time.Millisecond)
 	// Paused while its retry waits: the job sleeps until the expiry, then
 	// runs once more and ends expired before any claim.
-	_, err := b.store.Pause(b.ctx, c.ID, campaign.PauseOperator+": test", nil)
+	_, err := b.store.Pause(b.ctx, c.ID, campaign.PauseOperator+": test")
 	require.NoError(t, err)
 
 	r := b.waitResults(t, 1, 30*time.Second)[0]

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -31,7 +32,7 @@ const (
 	reasonPaused    = "paused"
 )
 
-func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
+func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, error) {
 	m := &workerMetrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_messages_total",
 			Help: "Recipients that reached a final outcome, by sender and status (sent, failed, expired, cancelled, unknown)."},
@@ -57,7 +58,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mmlite_sends_in_flight",
 			Help: "Calls to /marketing_messages in progress in this process."}),
 	}
-	reg.MustRegister(m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled, m.badJobs, m.paused, m.inflight)
+	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
+		m.badJobs, m.paused, m.inflight} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
+		}
+	}
 	for _, s := range senders {
 		for _, st := range task.FinalStatuses {
 			m.messages.WithLabelValues(s, st)
@@ -78,5 +84,5 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 	for _, r := range campaign.PauseReasons() {
 		m.paused.WithLabelValues(r)
 	}
-	return m
+	return m, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/emit"
 	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/metrics"
@@ -32,7 +33,7 @@ type Worker struct {
 	cfg       Config
 	log       *slog.Logger
 	srvs      []*asynq.Server // one per dequeuer, sharing Concurrency
-	results   *asynq.Client
+	emit      *emit.Emitter
 	rdb       redis.UniversalClient
 	store     *campaign.Store
 	senders   map[string]*sender.Sender
@@ -44,6 +45,10 @@ type Worker struct {
 	reg       *prometheus.Registry
 	redisErr  atomic.Pointer[error]
 	cluster   bool // Redis Cluster: results are enqueued apart from the outcome
+	keys      keyspace.Space
+	id        string             // this process among the fleet's
+	stop      context.CancelFunc // ends the housekeeping
+	done      chan struct{}      // closed when the housekeeping has ended
 }
 
 // New validates cfg and builds a worker; it connects to nothing yet.
@@ -51,7 +56,7 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, senders: map[string]*sender.Sender{}}
+	w := &Worker{cfg: cfg, log: cfg.Logger, senders: map[string]*sender.Sender{}, keys: keyspace.New(cfg.Queue), id: processID()}
 	ids := make([]string, 0, len(cfg.Senders))
 	limits := map[string]ratelimit.Config{}
 	for _, s := range cfg.Senders {
@@ -67,27 +72,35 @@ func New(cfg Config) (*Worker, error) {
 	w.rdb = redisconn.Client(cfg.Redis)
 	_, w.cluster = w.rdb.(*redis.ClusterClient)
 	// Claims and settles of concurrent jobs share round trips.
-	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
+	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithRetention(cfg.Retention).
+		WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
 	if cfg.MaxWait < time.Second {
 		cfg.Logger.Warn("MMLITE_MAX_WAIT is under 1s: asynq makes paced jobs due by the whole second, so senders will fall short of their rate",
 			"max_wait", cfg.MaxWait)
 	}
 	w.limiter = cfg.Limiter
 	if w.limiter == nil {
-		w.limiter = ratelimit.NewFleet(w.rdb, keyspace.New(cfg.Queue), processID(), limits)
+		w.limiter = ratelimit.NewFleet(w.rdb, w.keys, w.id, limits)
 	}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
-	w.results = asynq.NewClientFromRedisClient(w.rdb)
+	w.emit = emit.New(w.rdb, cfg.ResultsQueue, w.store.Retention())
 	w.reg = cfg.Registry
 	if w.reg == nil {
 		w.reg = metrics.NewRegistry()
 	}
-	w.m = newMetrics(w.reg, ids)
+	var err error
+	if w.m, err = newMetrics(w.reg, ids); err != nil {
+		_ = w.rdb.Close()
+		return nil, err
+	}
 	for _, s := range cfg.Senders {
 		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
 	}
-	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
+	if err := w.reg.Register(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue)); err != nil {
+		_ = w.rdb.Close()
+		return nil, fmt.Errorf("worker: register queue metrics: %w", err)
+	}
 	// asynq's processor dequeues one job per round trip: several servers
 	// share the concurrency so that a busy worker dequeues in parallel.
 	// Each polls an empty queue every taskCheckInterval: paced jobs come due
@@ -164,6 +177,12 @@ func (w *Worker) Start(ctx context.Context) error {
 			return fmt.Errorf("worker: start: %w", err) // Shutdown stops those started
 		}
 	}
+	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stop, w.done = stop, make(chan struct{})
+	go func() {
+		defer close(w.done)
+		w.housekeep(hctx)
+	}()
 	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
 		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
 	return nil
@@ -184,7 +203,11 @@ func (w *Worker) Shutdown() {
 		wg.Go(srv.Shutdown)
 	}
 	wg.Wait()
-	_ = w.results.Close()
+	if w.stop != nil {
+		w.stop()
+		<-w.done
+	}
+	_ = w.emit.Close()
 	_ = w.rdb.Close()
 	w.log.Info("worker stopped")
 }
@@ -215,11 +238,15 @@ func Run(ctx context.Context, cfg Config) error {
 	var srv *httpserve.Server
 	if cfg.MetricsAddr != "" {
 		if srv, err = httpserve.Listen(cfg.MetricsAddr, metrics.Mux(w.reg, w.Ready), httpserve.Timeouts{}); err != nil {
+			w.Shutdown()
 			return err
 		}
 	}
 	if err := w.Start(ctx); err != nil {
 		w.Shutdown()
+		if srv != nil {
+			_ = srv.Close()
+		}
 		return err
 	}
 	errc := make(chan error, 1)

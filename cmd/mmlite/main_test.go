@@ -52,7 +52,7 @@ func TestEnqueueCommand(t *testing.T) {
 	good := write(t, "good.csv", "to,body.1\n441234567890,Ana\n")
 	mixed := write(t, "mixed.jsonl", `{"to": "441234567891"}`+"\n"+`{"to": "12"}`+"\n")
 
-	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--output", "json")
+	out, code := run(t, "--redis-url", url, "enqueue", "--open", "--campaign", camp, "--recipients", good, "--output", "json")
 	require.Equal(t, 0, code, out)
 	var sum producer.Summary
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &sum))
@@ -62,6 +62,17 @@ func TestEnqueueCommand(t *testing.T) {
 	require.Equal(t, 3, code, "some rows rejected: %s", out)
 	require.Contains(t, out, "1 accepted, 0 duplicates, 1 rejected")
 	require.Contains(t, out, "line 2: to:")
+
+	// The end of that input sealed the campaign: a new recipient is refused,
+	// a duplicate is harmless.
+	more := write(t, "more.csv", "to\n441234567892\n")
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", more)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "0 accepted, 0 duplicates, 1 rejected")
+	require.Contains(t, out, "line 2: campaign is sealed")
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "0 accepted, 1 duplicates, 0 rejected")
 
 	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--dry-run", "--output", "json")
 	require.Equal(t, 0, code, out)
@@ -79,6 +90,7 @@ func TestEnqueueCommand(t *testing.T) {
 	out, code = run(t, "--redis-url", url, "campaign", "status", "spring")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, `"enqueued": 2`)
+	require.Contains(t, out, `"sealed": true`)
 	_, code = run(t, "--redis-url", url, "campaign", "status", "nope")
 	require.Equal(t, 1, code)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -107,10 +106,5 @@ func (s *Store) Seal(ctx context.Context, id string) (Sealing, error) {
 	return Sealing{Changed: verdict == "sealed", Ended: ended}, nil
 }
 
-// retentionMS is the retention in ms, for scripts.
-func (s *Store) retentionMS() int64 { return s.retention.Milliseconds() }
-
 // nowMS is the store's clock in ms, for scripts.
 func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
-
-var _ = time.Millisecond

@@ -98,6 +98,28 @@ func (s *Store) Unpark(ctx context.Context, id string, p Pace) (Unparked, error)
 	}
 }
 
+// Park lists a recipient among its campaign's parked jobs, for a job put
+// aside otherwise than by a claim (the attempt that met the error that
+// paused the campaign).
+func (s *Store) Park(ctx context.Context, id, to string) error {
+	keys := []string{s.keys.Campaign(id), s.keys.Parked(id), s.keys.Parking()}
+	if err := parkScript.Run(ctx, s.rdb, keys, s.nowMS(), to, id).Err(); err != nil {
+		return fmt.Errorf("campaign: park a job of %s: %w", id, err)
+	}
+	return nil
+}
+
+// parkScript lists a parked job as the claim script does for a paused
+// campaign. KEYS: 1 campaign, 2 parked, 3 parking. ARGV: 1 now (ms), 2
+// recipient, 3 campaign id.
+var parkScript = redis.NewScript(`
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+`)
+
 // Parking lists the campaigns that have parked jobs.
 func (s *Store) Parking(ctx context.Context) ([]string, error) {
 	ids, err := s.rdb.SMembers(ctx, s.keys.Parking()).Result()
@@ -116,9 +138,30 @@ func (s *Store) ToAnnounce(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Announced takes a campaign off the announce set.
-func (s *Store) Announced(ctx context.Context, id string) error {
-	if err := s.rdb.SRem(ctx, s.keys.Announce(), id).Err(); err != nil {
+// announcedScript takes a campaign off the announce set, unless its state
+// changed since it was announced. KEYS: 1 campaign, 2 announce set.
+// ARGV: 1 id, 2 the state announced, 3 its paused_at ("" unless paused).
+var announcedScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'state', 'paused_at')
+if h[1] and (h[1] ~= ARGV[2] or (ARGV[2] == 'paused' and (h[2] or '') ~= ARGV[3])) then return 0 end
+return redis.call('SREM', KEYS[2], ARGV[1])
+`)
+
+// Announced takes a campaign off the announce set once the event of st
+// (nil when the campaign is gone) was emitted; a campaign whose state
+// changed since stays, so that its new state is announced too.
+func (s *Store) Announced(ctx context.Context, id string, st *Status) error {
+	state, pausedAt := "", ""
+	if st != nil {
+		state = st.State
+		if st.State == StateScheduled {
+			state = StateRunning
+		}
+		if st.PausedAt != nil {
+			pausedAt = strconv.FormatInt(st.PausedAt.UnixMilli(), 10)
+		}
+	}
+	if err := announcedScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id), s.keys.Announce()}, id, state, pausedAt).Err(); err != nil {
 		return fmt.Errorf("campaign: mark %s announced: %w", id, err)
 	}
 	return nil

@@ -25,7 +25,7 @@ func TestLedger_LateReleaseOfAStaleRunKeepsTheNewerClaim(t *testing.T) {
 	require.Equal(t, campaign.Claimed, second.Verdict)
 	require.Equal(t, 2, second.Attempts)
 
-	require.NoError(t, b.store.Release(b.ctx, "c", to, 0)) // the first run, late
+	require.NoError(t, b.store.Release(b.ctx, "c", to, first.Attempts, 0, nil)) // the first run, late
 
 	third, err := b.store.Claim(b.ctx, "c", to, campaign.ClaimOptions{StaleAfter: time.Hour, AtLeastOnce: true})
 	require.NoError(t, err)

@@ -35,6 +35,13 @@ func (e *Emitter) Announce(ctx context.Context, store *campaign.Store, id string
 		if _, err := e.once(ctx, id, taskID, task.TypeCampaign, b); err != nil {
 			return nil, err
 		}
+		if st.FinishedAt != nil {
+			// Nothing of the campaign runs any more: its markers go with its
+			// other keys, after the retention.
+			if err := e.rdb.PExpire(ctx, e.keys.Emitted(id), e.retention).Err(); err != nil {
+				return nil, fmt.Errorf("emit: %w", err)
+			}
+		}
 	}
 	return st, store.Announced(ctx, id, st)
 }

@@ -31,6 +31,7 @@ type Emitter struct {
 	queue     string
 	keys      keyspace.Space // the results queue's
 	markerTTL time.Duration
+	retention time.Duration
 	client    *asynq.Client
 
 	mu        sync.Mutex
@@ -42,7 +43,7 @@ type Emitter struct {
 // its campaign's jobs.
 func New(rdb redis.UniversalClient, resultsQueue string, retention time.Duration) *Emitter {
 	return &Emitter{rdb: rdb, queue: resultsQueue, keys: keyspace.New(resultsQueue),
-		markerTTL: campaign.DefaultLifetime + retention, client: asynq.NewClientFromRedisClient(rdb)}
+		markerTTL: campaign.DefaultLifetime + retention, retention: retention, client: asynq.NewClientFromRedisClient(rdb)}
 }
 
 // Close releases the emitter's asynq client (not the Redis client).

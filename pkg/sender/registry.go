@@ -37,12 +37,17 @@ func NewRegistry(rdb redis.UniversalClient, keys keyspace.Space) *Registry {
 	return &Registry{rdb: rdb, keys: keys}
 }
 
+// Published is what the sender tells the fleet about itself.
+func (s *Sender) Published() Published {
+	return Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
+		WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding}
+}
+
 // Publish writes the senders a worker serves.
 func (r *Registry) Publish(ctx context.Context, ss []*Sender) error {
 	vals := make([]any, 0, 2*len(ss))
 	for _, s := range ss {
-		b, _ := json.Marshal(Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
-			WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding})
+		b, _ := json.Marshal(s.Published())
 		vals = append(vals, s.ID, b)
 	}
 	if err := r.rdb.HSet(ctx, r.keys.Senders(), vals...).Err(); err != nil {
@@ -91,7 +96,7 @@ func ByPhoneNumberID(all map[string]Published, pnid string) (Published, bool) {
 // SetOnboarded records that a WABA signed the MM Lite terms. It returns
 // false when it was already recorded (webhooks come at least once).
 func (r *Registry) SetOnboarded(ctx context.Context, waba string, at time.Time) (bool, error) {
-	ok, err := r.rdb.HSetNX(ctx, r.keys.Prefix()+"wabas", waba, at.UTC().Format(time.RFC3339)).Result()
+	ok, err := r.rdb.HSetNX(ctx, r.keys.WABAs(), waba, at.UTC().Format(time.RFC3339)).Result()
 	if err != nil {
 		return false, fmt.Errorf("sender: record onboarding: %w", err)
 	}
@@ -100,7 +105,7 @@ func (r *Registry) SetOnboarded(ctx context.Context, waba string, at time.Time) 
 
 // Onboarded says when a WABA signed the MM Lite terms; zero when it has not.
 func (r *Registry) Onboarded(ctx context.Context, waba string) (time.Time, error) {
-	v, err := r.rdb.HGet(ctx, r.keys.Prefix()+"wabas", waba).Result()
+	v, err := r.rdb.HGet(ctx, r.keys.WABAs(), waba).Result()
 	if errors.Is(err, redis.Nil) || waba == "" {
 		return time.Time{}, nil
 	}
