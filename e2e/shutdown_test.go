@@ -36,12 +36,8 @@ func buildMMLite(t *testing.T) string {
 // workerProcess runs `mmlite worker` against the fleet, as a container would.
 func (f *fleet) workerProcess(t *testing.T, bin string, out *redistest.SyncBuffer) *exec.Cmd {
 	t.Helper()
-	url := os.Getenv(redistest.EnvURL)
-	if !f.r.Real() {
-		url = "redis://" + f.r.Mini.Addr() + "/0"
-	}
 	cmd := exec.Command(bin, "worker")
-	cmd.Env = append(os.Environ(), "MMLITE_REDIS_URL="+url, "MMLITE_QUEUE="+f.r.Queue, "MMLITE_RESULTS_QUEUE="+f.r.Results,
+	cmd.Env = append(os.Environ(), "MMLITE_REDIS_URL="+f.r.URL, "MMLITE_QUEUE="+f.r.Queue, "MMLITE_RESULTS_QUEUE="+f.r.Results,
 		"MMLITE_API_KEY="+apiKey, "MMLITE_API_BASE_URL="+f.fakeSrv.URL, "MMLITE_RATE=100", "MMLITE_CONCURRENCY=50",
 		"MMLITE_METRICS_ADDR=127.0.0.1:0", "MMLITE_HTTP_TIMEOUT=2s", "MMLITE_SHUTDOWN_TIMEOUT=5s", "MMLITE_MAX_WAIT=1s",
 		"MMLITE_LOG_FORMAT=text")

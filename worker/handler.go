@@ -33,8 +33,19 @@ func (j *job) log() slog.Attr {
 		slog.String("sender", j.send.SenderID()))
 }
 
-// ProcessTask implements asynq.Handler for the send queue.
+// ProcessTask implements asynq.Handler for the send queue. A job that
+// failed because Redis is unavailable returns once Redis answers again, so
+// that asynq can put it back then (see outage.go).
 func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	err := w.process(ctx, t)
+	if w.redisDown(ctx, err) {
+		w.awaitRedis(ctx)
+	}
+	return err
+}
+
+// process runs one send job.
+func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	if t.Type() != task.TypeSend {
 		w.m.badJobs.WithLabelValues(badType).Inc()
 		w.log.Error("job of unknown type archived", "type", t.Type())
@@ -173,7 +184,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		return w.finish(ctx, j, v)
 	}
 	// Not sent: give the claim back so that the retry may send.
-	if err := w.store.Release(ctx, j.send.Campaign, j.send.To, j.attempts, v.delays, task.ErrorFrom(e)); err != nil {
+	if err := w.release(ctx, j, v.delays, e); err != nil {
 		return err
 	}
 	if !v.retry.failure {
@@ -181,6 +192,13 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 	}
 	w.log.Debug("send will be retried", j.log(), "class", e.Class.String(), "code", e.Code, "in", v.retry.delay)
 	return v.retry
+}
+
+// release gives the recipient's claim back: the message was not sent.
+func (w *Worker) release(ctx context.Context, j *job, delays int, e *mmapi.Error) error {
+	return w.persist(ctx, func() error {
+		return w.store.Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
+	})
 }
 
 // reschedule puts the job back without spending a retry.
@@ -214,7 +232,7 @@ func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) erro
 	if err != nil && !errors.Is(err, campaign.ErrState) {
 		return err
 	}
-	if err := w.store.Release(ctx, j.send.Campaign, j.send.To, j.attempts, j.delays, task.ErrorFrom(e)); err != nil {
+	if err := w.release(ctx, j, j.delays, e); err != nil {
 		return err
 	}
 	if tr.Changed {

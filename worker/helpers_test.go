@@ -34,7 +34,12 @@ type bundle struct {
 
 func setup(t *testing.T, fc fakeapi.Config) *bundle {
 	t.Helper()
-	r := redistest.New(t)
+	return setupOn(t, redistest.New(t), fc)
+}
+
+// setupOn is setup on a given Redis.
+func setupOn(t *testing.T, r *redistest.Redis, fc fakeapi.Config) *bundle {
+	t.Helper()
 	fc.Keys = []string{testKey}
 	fake, err := fakeapi.New(fc)
 	require.NoError(t, err)

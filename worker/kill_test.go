@@ -15,7 +15,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/redisconn"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/worker"
@@ -42,13 +41,6 @@ func TestWorkerChildProcess(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func redisURL(r *redistest.Redis) string {
-	if r.Real() {
-		return os.Getenv(redistest.EnvURL)
-	}
-	return "redis://" + r.Mini.Addr() + "/0"
-}
-
 func TestWorker_KilledMidSendDoesNotSendTwice(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{Errors: []fakeapi.ErrorRule{{Share: 1, Action: fakeapi.ActionHang}}})
@@ -58,7 +50,7 @@ func TestWorker_KilledMidSendDoesNotSendTwice(t *testing.T) {
 
 	var stderr bytes.Buffer
 	child := exec.Command(os.Args[0], "-test.run=^TestWorkerChildProcess$", "-test.v")
-	child.Env = append(os.Environ(), "MMLITE_WORKER_CHILD=1", "MMLITE_WORKER_CHILD_REDIS="+redisURL(b.r),
+	child.Env = append(os.Environ(), "MMLITE_WORKER_CHILD=1", "MMLITE_WORKER_CHILD_REDIS="+b.r.URL,
 		"MMLITE_WORKER_CHILD_API="+b.api.URL, "MMLITE_WORKER_CHILD_QUEUE="+b.r.Queue, "MMLITE_WORKER_CHILD_RESULTS="+b.r.Results)
 	child.Stdout, child.Stderr = &stderr, &stderr
 	require.NoError(t, child.Start())
@@ -75,7 +67,8 @@ func TestWorker_KilledMidSendDoesNotSendTwice(t *testing.T) {
 	require.NoError(t, child.Process.Kill())
 	_ = child.Wait()
 
-	// Its leases run out (here at once, instead of after asynq's 30 s + 30 s).
+	// Its leases run out (here at once, instead of 30 s after its last
+	// heartbeat); the next worker takes the jobs over as it starts.
 	lease := "asynq:{" + b.r.Queue + "}:lease"
 	ids, err := b.r.Client.ZRange(b.ctx, lease, 0, -1).Result()
 	require.NoError(t, err)

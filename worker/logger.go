@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 
 	"github.com/mmlite/mmlite/pkg/phone"
@@ -14,27 +13,39 @@ import (
 // numbers that its task ids ("campaign:441234567890") would otherwise leak.
 type asynqLogger struct{ log *slog.Logger }
 
-var digitRun = regexp.MustCompile(`\d{8,15}`)
-
 func (l asynqLogger) write(level slog.Level, args []any) {
 	if !l.log.Enabled(context.Background(), level) {
 		return
 	}
-	msg := digitRun.ReplaceAllStringFunc(fmt.Sprint(args...), phone.Mask)
+	msg := phone.MaskIn(fmt.Sprint(args...))
 	l.log.Log(context.Background(), level, msg, "component", "asynq")
 }
 
 func (l asynqLogger) Debug(args ...any) { l.write(slog.LevelDebug, args) }
 func (l asynqLogger) Info(args ...any)  { l.write(slog.LevelInfo, args) }
 
-// Warn demotes asynq's "Retry exhausted" line to debug: asynq writes it for
-// every archived job, and the worker has already reported that outcome.
+// Warn demotes to debug asynq's lines that report nothing wrong:
+//   - "Retry exhausted": asynq writes it for every archived job, and the
+//     worker has already reported that outcome;
+//   - a recoverer's NOT FOUND: asynq runs a recoverer per dequeuer, and the
+//     worker one of its own, which race for the same jobs; NOT FOUND means
+//     another one already put the job back.
 func (l asynqLogger) Warn(args ...any) {
-	if len(args) > 0 && strings.HasPrefix(fmt.Sprint(args[0]), "Retry exhausted") {
+	if len(args) > 0 && routine(fmt.Sprint(args[0])) {
 		l.write(slog.LevelDebug, args)
 		return
 	}
 	l.write(slog.LevelWarn, args)
+}
+
+// routine reports whether an asynq warning is one of those above. asynq
+// gives only the text; these are the lines of asynq v0.26.0 (recoverer.go).
+func routine(msg string) bool {
+	if strings.HasPrefix(msg, "Retry exhausted") {
+		return true
+	}
+	return (strings.HasPrefix(msg, "recoverer: could not retry lease expired task:") ||
+		strings.HasPrefix(msg, "recoverer: could not move task to archive:")) && strings.HasSuffix(msg, "NOT FOUND")
 }
 func (l asynqLogger) Error(args ...any) { l.write(slog.LevelError, args) }
 

@@ -21,6 +21,7 @@ type workerMetrics struct {
 	badJobs     *prometheus.CounterVec   // reason
 	paused      *prometheus.CounterVec   // reason
 	inflight    prometheus.Gauge
+	recovered   prometheus.Counter
 }
 
 // Reasons a job goes back to the queue without spending a retry.
@@ -57,9 +58,11 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 			Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mmlite_sends_in_flight",
 			Help: "Calls to /marketing_messages in progress in this process."}),
+		recovered: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_jobs_recovered_total",
+			Help: "Jobs this worker took back from a worker that stopped or lost Redis, after their lease ended."}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
-		m.badJobs, m.paused, m.inflight} {
+		m.badJobs, m.paused, m.inflight, m.recovered} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
 		}

@@ -48,7 +48,7 @@ func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error 
 		return nil
 	}
 	w.log.Info("job ran again after its outcome was recorded; making sure its result is reported", j.log(), "status", o.Status)
-	return w.emit.Result(ctx, resultOf(j.send, j.sender.ID, *o))
+	return w.emitResult(ctx, resultOf(j.send, j.sender.ID, *o))
 }
 
 // record settles an outcome once and reports it: its result task (written by
@@ -59,11 +59,15 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 	var rt *campaign.ResultTask
 	if !w.cluster {
 		var err error
-		if rt, err = w.emit.ResultTask(r); err != nil {
+		if rt, err = w.emitter.ResultTask(r); err != nil {
 			return err
 		}
 	}
-	settled, err := w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+	var settled campaign.Settled
+	err := w.persist(ctx, func() (err error) {
+		settled, err = w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -73,12 +77,12 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 		if w.cluster {
 			// The settle may be this one's, sent again after its answer was
 			// lost; its result was not enqueued then. The marker keeps it single.
-			return w.emit.Result(ctx, r)
+			return w.emitResult(ctx, r)
 		}
 		return nil
 	}
 	if rt == nil || settled == campaign.Gone {
-		if err := w.emit.Result(ctx, r); err != nil {
+		if err := w.emitResult(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -110,6 +114,12 @@ func resultOf(s *task.Send, senderID string, o campaign.Outcome) *task.Result {
 		FinishedAt: time.UnixMilli(o.FinishedAt).UTC(), Metadata: s.Metadata}
 }
 
+// emitResult emits a result once (see package emit), waiting for Redis
+// while it is down.
+func (w *Worker) emitResult(ctx context.Context, r *task.Result) error {
+	return w.persist(ctx, func() error { return w.emitter.Result(ctx, r) })
+}
+
 // settled acts on what a settle did to the campaign as a whole.
 func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
 	switch s {
@@ -125,7 +135,7 @@ func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
 // outstanding recipient, or an automatic pause. A failure is only logged:
 // the event waits in the announce set for the housekeeping.
 func (w *Worker) announce(ctx context.Context, id string) {
-	st, err := w.emit.Announce(ctx, w.store, id)
+	st, err := w.emitter.Announce(ctx, w.store, id)
 	if err != nil {
 		w.log.Error("could not announce the campaign's state; housekeeping will", "campaign", id, "err", err)
 		return

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -33,7 +32,7 @@ type Worker struct {
 	cfg       Config
 	log       *slog.Logger
 	srvs      []*asynq.Server // one per dequeuer, sharing Concurrency
-	emit      *emit.Emitter
+	emitter   *emit.Emitter
 	rdb       redis.UniversalClient
 	store     *campaign.Store
 	senders   map[string]*sender.Sender
@@ -43,12 +42,14 @@ type Worker struct {
 	cancels   *cancelMemo
 	m         *workerMetrics
 	reg       *prometheus.Registry
-	redisErr  atomic.Pointer[error]
 	cluster   bool // Redis Cluster: results are enqueued apart from the outcome
 	keys      keyspace.Space
-	id        string             // this process among the fleet's
-	stop      context.CancelFunc // ends the housekeeping
-	done      chan struct{}      // closed when the housekeeping has ended
+	id        string // this process among the fleet's
+	recoverer *recoverer
+	// stopBackground ends the recoverer and the housekeeping started by
+	// Start; background waits for them.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // New validates cfg and builds a worker; it connects to nothing yet.
@@ -84,7 +85,7 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
-	w.emit = emit.New(w.rdb, cfg.ResultsQueue, w.store.Retention())
+	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Retention())
 	w.reg = cfg.Registry
 	if w.reg == nil {
 		w.reg = metrics.NewRegistry()
@@ -101,6 +102,7 @@ func New(cfg Config) (*Worker, error) {
 		_ = w.rdb.Close()
 		return nil, fmt.Errorf("worker: register queue metrics: %w", err)
 	}
+	w.recoverer = &recoverer{rdb: w.rdb, keys: w.keys, log: cfg.Logger, recovered: w.m.recovered}
 	// asynq's processor dequeues one job per round trip: several servers
 	// share the concurrency so that a busy worker dequeues in parallel.
 	// Each polls an empty queue every taskCheckInterval: paced jobs come due
@@ -123,9 +125,6 @@ func New(cfg Config) (*Worker, error) {
 			TaskCheckInterval:        taskCheckInterval,
 			Logger:                   asynqLogger{cfg.Logger},
 			LogLevel:                 asynq.WarnLevel,
-			HealthCheckFunc: func(err error) {
-				w.redisErr.Store(&err)
-			},
 		}))
 	}
 	return w, nil
@@ -177,12 +176,12 @@ func (w *Worker) Start(ctx context.Context) error {
 			return fmt.Errorf("worker: start: %w", err) // Shutdown stops those started
 		}
 	}
-	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	w.stop, w.done = stop, make(chan struct{})
-	go func() {
-		defer close(w.done)
-		w.housekeep(hctx)
-	}()
+	// One recoverer and one housekeeping loop per process, whatever the
+	// number of dequeuers.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stopBackground = stop
+	w.background.Go(func() { w.recoverer.run(bg) })
+	w.background.Go(func() { w.housekeep(bg) })
 	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
 		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
 	return nil
@@ -199,15 +198,15 @@ func (w *Worker) Shutdown() {
 		wg.Go(srv.Stop)
 	}
 	wg.Wait()
+	if w.stopBackground != nil {
+		w.stopBackground()
+		w.background.Wait()
+	}
 	for _, srv := range w.srvs {
 		wg.Go(srv.Shutdown)
 	}
 	wg.Wait()
-	if w.stop != nil {
-		w.stop()
-		<-w.done
-	}
-	_ = w.emit.Close()
+	_ = w.emitter.Close()
 	_ = w.rdb.Close()
 	w.log.Info("worker stopped")
 }
@@ -215,13 +214,18 @@ func (w *Worker) Shutdown() {
 // Registry is where the worker's metrics are registered.
 func (w *Worker) Registry() *prometheus.Registry { return w.reg }
 
-// Ready reports whether Redis answered asynq's last health check.
+// Ready reports whether Redis answers now: a worker is ready again as soon
+// as Redis is back, not when asynq's next health check (every 15 s) says so.
 func (w *Worker) Ready(ctx context.Context) error {
-	if p := w.redisErr.Load(); p != nil && *p != nil {
-		return *p
+	if err := w.ping(ctx); err != nil {
+		return fmt.Errorf("worker: redis: %w", err)
 	}
-	return w.rdb.Ping(ctx).Err()
+	return nil
 }
+
+// readyTimeout bounds Ready's ping: a Redis that does not answer within it
+// is as good as down for sending.
+const readyTimeout = time.Second
 
 // publishSenders tells producers and the api each sender's rate, webhook
 // mapping and onboarding requirement.

@@ -88,11 +88,16 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 		return nil, fmt.Errorf("MMLITE_LOG_LEVEL must be debug, info, warn or error, got %q", cmd.String("log-level"))
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
 	switch strings.ToLower(cmd.String("log-format")) {
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		log = slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		log = slog.New(slog.NewTextHandler(os.Stderr, opts))
+	default:
+		return nil, fmt.Errorf("MMLITE_LOG_FORMAT must be json or text, got %q", cmd.String("log-format"))
 	}
-	return nil, fmt.Errorf("MMLITE_LOG_FORMAT must be json or text, got %q", cmd.String("log-format"))
+	// go-redis logs through one logger per process: its lines go the same way.
+	redisconn.SetLogger(log)
+	return log, nil
 }

@@ -4,6 +4,7 @@ package phone
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -41,3 +42,11 @@ func Mask(s string) string {
 	}
 	return s[:4] + strings.Repeat("*", len(s)-7) + s[len(s)-3:]
 }
+
+// digitRun is what may be a phone number inside free text.
+var digitRun = regexp.MustCompile(`\d{8,15}`)
+
+// MaskIn masks every run of 8 to 15 digits in s, for lines written by
+// libraries (asynq's task ids "campaign:441234567890", go-redis's errors)
+// that may carry a number.
+func MaskIn(s string) string { return digitRun.ReplaceAllStringFunc(s, Mask) }

@@ -48,3 +48,9 @@ func TestMask(t *testing.T) {
 	require.Equal(t, "******", phone.Mask("123456"))
 	require.Equal(t, "", phone.Mask(""))
 }
+
+func TestMaskIn(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "task id=spring:4412*****890 at 127.0.0.1:6379", phone.MaskIn("task id=spring:441234567890 at 127.0.0.1:6379"))
+	require.Equal(t, "no number here", phone.MaskIn("no number here"))
+}

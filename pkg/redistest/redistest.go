@@ -29,6 +29,7 @@ type Redis struct {
 	Results string // the results queue for this test
 	Keys    keyspace.Space
 	Mini    *miniredis.Miniredis // nil on a real server
+	URL     string               // MMLITE_REDIS_URL of this Redis, for processes the test starts
 }
 
 // New returns a Redis for t, cleaned up when t ends: the server named by
@@ -50,10 +51,11 @@ func NewURL(t testing.TB, url string) *Redis {
 		if err != nil {
 			t.Fatalf("redistest: %s: %v", redisconn.Redact(url), err)
 		}
-		r.Opt = opt
+		r.Opt, r.URL = opt, url
 	} else {
 		r.Mini = miniredis.RunT(t)
 		r.Opt = asynq.RedisClientOpt{Addr: r.Mini.Addr(), PoolSize: 64}
+		r.URL = "redis://" + r.Mini.Addr() + "/0"
 	}
 	r.Client = redisconn.Client(r.Opt)
 	if err := r.Client.Ping(context.Background()).Err(); err != nil {
