@@ -109,10 +109,9 @@ func BenchmarkCampaignMemory(b *testing.B) {
 	base, queued, done, after := runForMemory(b, n, 3*time.Second)
 	per := func(fp footprint) float64 { return float64(fp.bytes-base.bytes) / n }
 	fmt.Printf("campaign memory: %d recipients, real Redis, keys of one installation (MEMORY USAGE)\n", n)
-	fmt.Printf("  queued (job and its task hash)          %7.1f bytes per recipient\n", per(queued))
-	fmt.Printf("  completed, results consumed (ledger,    %7.1f bytes per recipient, kept for MMLITE_RETENTION\n", per(done))
-	fmt.Printf("  wamid mapping, counts)\n")
-	fmt.Printf("  after the retention                      %7d bytes in all (per-sender clock, asynq's daily counters)\n", after.bytes-base.bytes)
+	fmt.Printf("  queued (job and its task hash)                 %7.1f bytes per recipient\n", per(queued))
+	fmt.Printf("  completed (ledger, wamid mapping), results read %7.1f bytes per recipient, kept for MMLITE_RETENTION\n", per(done))
+	fmt.Printf("  after the retention                            %7d bytes in all (a sender's clock, asynq's daily counters)\n", after.bytes-base.bytes)
 	b.ReportMetric(per(queued), "B/queued")
 	b.ReportMetric(per(done), "B/sent")
 }

@@ -98,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
-		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Retention())}
+		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()).WithRetention(cfg.Producer.Store().Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Retention())}
 	s.wm = newWebhookMetrics(cfg.Registry, s.senders)
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_http_requests_total",
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
