@@ -109,6 +109,8 @@ func (f *fleet) submitFor(t testing.TB, id, senderID string, n int) []string {
 	sum, err := f.p.Enqueue(f.ctx, c, producer.NewCSVSource(strings.NewReader(csv.String())), producer.Options{})
 	require.NoError(t, err)
 	require.EqualValues(t, n, sum.Accepted)
+	_, err = f.p.Seal(f.ctx, id)
+	require.NoError(t, err)
 	return tos
 }
 

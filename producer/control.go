@@ -16,7 +16,7 @@ import (
 // the state when they claim a recipient). Its waiting jobs are put aside as
 // they come due, without churn, until Resume or Cancel.
 func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, error) {
-	tr, err := p.store.Pause(ctx, id, campaign.PauseOperator+": paused by the operator", nil)
+	tr, err := p.store.Pause(ctx, id, campaign.PauseOperator+": paused by the operator")
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,9 @@ func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, erro
 // Resume lets a paused campaign send again, where it stopped: the jobs put
 // aside while it was paused get new slots at the sender's rate after those
 // already reserved, so that nothing bursts, nothing is skipped and nothing
-// is sent twice.
+// is sent twice; retry backoffs and per-recipient delays keep their times.
+// It converges: after a failure at any step, calling it again finishes the
+// work (the workers' housekeeping does too, within seconds).
 func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, error) {
 	c, err := p.store.Get(ctx, id)
 	if err != nil {
@@ -40,32 +42,36 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 	if err != nil {
 		return nil, err
 	}
-	if tr.Changed {
-		s, err := p.sender(ctx, c.Sender)
-		if err != nil {
-			return nil, err
-		}
-		// Jobs still running after the wait (a worker that died with them
-		// holds their leases) are recovered by asynq later and, seeing the
-		// campaign running, send then; the parked ones move now regardless.
-		if err := p.settleParking(ctx, id); err != nil && !errors.Is(err, errStillRunning) {
-			return nil, err
-		} else if err != nil {
-			p.cfg.Logger.Warn("campaign resumed while some of its jobs still run", "campaign", id, "error", err)
-		}
-		n, err := p.moveJobs(ctx, id, p.keys.AsynqRetry(), 1000/s.Rate, p.keys.Clock(c.Sender))
-		if err != nil {
-			return nil, err
-		}
-		p.cfg.Logger.Info("campaign resumed", "campaign", id, "jobs_rescheduled", n)
+	s, err := p.sender(ctx, c.Sender)
+	if err != nil {
+		return nil, err
+	}
+	// Jobs that saw the campaign paused just before the resume are on their
+	// way to the retry set: wait for them, so that they are brought back too.
+	// Jobs still running after the wait (a worker that died with them holds
+	// their leases) stay listed, and the workers' housekeeping brings them
+	// back once they are parked.
+	if err := p.settleParking(ctx, id); err != nil && !errors.Is(err, errStillRunning) {
+		return nil, err
+	} else if err != nil {
+		p.cfg.Logger.Warn("campaign resumed while some of its jobs still run", "campaign", id, "error", err)
+	}
+	u, err := p.store.Unpark(ctx, id, campaign.Pace{Interval: time.Duration(float64(time.Second) / s.Rate),
+		Clock: p.keys.Clock(c.Sender), IdleTTL: clockIdleTTL})
+	if err != nil {
+		return nil, err
+	}
+	if tr.Changed || u.Moved > 0 {
+		p.cfg.Logger.Info("campaign resumed", "campaign", id, "jobs_rescheduled", u.Moved)
 	}
 	return p.finishIfDone(ctx, id)
 }
 
-// Cancel stops a campaign for good. When it returns, no send of the
-// campaign is in flight (every job a worker was running when the state
-// changed has finished) and none will start; every remaining recipient is
-// then reported cancelled by the workers, at once rather than at its slot.
+// Cancel stops a campaign for good, and seals it. When it returns, no send
+// of the campaign is in flight (every job a worker was running when the
+// state changed has finished) and none will start; every remaining
+// recipient is then reported cancelled by the workers, at once rather than
+// at its slot. Like Resume, it can be repeated after a failure.
 func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, error) {
 	if _, err := p.store.Cancel(ctx, id); err != nil {
 		return nil, err
@@ -77,6 +83,9 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	if settled != nil && !errors.Is(settled, errStillRunning) {
 		return nil, settled
 	}
+	if _, err := p.store.Unpark(ctx, id, campaign.Pace{}); err != nil {
+		return nil, err
+	}
 	for _, set := range []string{p.keys.AsynqScheduled(), p.keys.AsynqRetry()} {
 		if _, err := p.moveJobs(ctx, id, set, 0, p.keys.Clock("")); err != nil {
 			return nil, err
@@ -87,6 +96,24 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	}
 	p.cfg.Logger.Info("campaign cancelled", "campaign", id)
 	return p.finishIfDone(ctx, id)
+}
+
+// Seal closes a campaign to new recipients: from now on rows for
+// recipients it does not have are rejected ("campaign is sealed") while
+// duplicates stay harmless, and it completes, once, when every recipient it
+// has is final. Sealing again is a no-op.
+func (p *Producer) Seal(ctx context.Context, id string) (*campaign.Status, error) {
+	sl, err := p.store.Seal(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sl.Changed {
+		p.cfg.Logger.Info("campaign sealed", "campaign", id)
+	}
+	if sl.Ended {
+		return p.announce(ctx, id)
+	}
+	return p.store.Status(ctx, id)
 }
 
 // errStillRunning says that jobs of a campaign were still running when
@@ -191,38 +218,50 @@ func (p *Producer) finishIfDone(ctx context.Context, id string) (*campaign.Statu
 		return nil, err
 	}
 	if done {
-		if err := p.store.Announce(ctx, p.results, p.cfg.ResultsQueue, id); err != nil {
-			p.cfg.Logger.Error("could not announce the campaign's state", "campaign", id, "err", err)
-		}
+		return p.announce(ctx, id)
 	}
 	return p.store.Status(ctx, id)
 }
 
+// announce emits the campaign's event for its new state. A failure is only
+// logged: the event waits in the announce set for the workers' housekeeping.
+func (p *Producer) announce(ctx context.Context, id string) (*campaign.Status, error) {
+	st, err := p.emit.Announce(ctx, p.store, id)
+	if err != nil {
+		p.cfg.Logger.Error("could not announce the campaign's state; the workers will", "campaign", id, "err", err)
+		return p.store.Status(ctx, id)
+	}
+	return st, nil
+}
+
 // Onboarded records a WABA's MM_LITE_TERMS_SIGNED and resumes the campaigns
-// that were waiting for it.
+// that were waiting for it. A campaign leaves the WABA's waiting list only
+// once it is resumed, so a webhook delivered again after a failure resumes
+// what the first delivery did not.
 func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (resumed []string, err error) {
-	first, err := p.senders.SetOnboarded(ctx, waba, at)
-	if err != nil || !first {
+	if _, err := p.senders.SetOnboarded(ctx, waba, at); err != nil {
 		return nil, err
 	}
-	all, err := p.senders.All(ctx)
+	key := p.keys.Onboarding(waba)
+	ids, err := p.rdb.SMembers(ctx, key).Result()
 	if err != nil {
-		return nil, err
-	}
-	ids, err := p.rdb.ZRange(ctx, p.keys.Campaigns(), 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("producer: list campaigns: %w", err)
+		return nil, fmt.Errorf("producer: list campaigns waiting for WABA %s: %w", waba, err)
 	}
 	for _, id := range ids {
 		st, err := p.store.Status(ctx, id)
-		if err != nil || st.State != campaign.StatePaused || !strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":") ||
-			all[st.Sender].WABAID != waba {
-			continue
-		}
-		if _, err := p.Resume(ctx, id); err != nil {
+		switch {
+		case errors.Is(err, campaign.ErrNotFound):
+		case err != nil:
 			return resumed, err
+		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":"):
+			if _, err := p.Resume(ctx, id); err != nil {
+				return resumed, err
+			}
+			resumed = append(resumed, id)
 		}
-		resumed = append(resumed, id)
+		if err := p.rdb.SRem(ctx, key, id).Err(); err != nil {
+			return resumed, fmt.Errorf("producer: %w", err)
+		}
 	}
 	return resumed, nil
 }

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 )
 
 // Source yields recipients one at a time. A row that cannot be used comes
@@ -37,9 +38,10 @@ type Options struct {
 
 // batch is one Redis call's worth of jobs.
 type batch struct {
-	args []any // script arguments: the fixed ones, then id, message pairs
-	n    int
-	size int // bytes of the messages
+	args  []any // script arguments: the fixed ones, then id, message pairs
+	n     int
+	size  int   // bytes of the messages
+	lines []int // each job's row, for the rows a sealed campaign refuses
 }
 
 // maxBatchBytes ends a batch early when its rows are large (a row can be
@@ -62,6 +64,12 @@ func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source
 	p.enqueued.WithLabelValues("accepted").Add(float64(e.sum.Accepted))
 	p.enqueued.WithLabelValues("duplicate").Add(float64(e.sum.Duplicates))
 	p.enqueued.WithLabelValues("rejected").Add(float64(e.sum.Rejected))
+	// Rows a sealed campaign refused are known only once their batch is
+	// written: list every error in the order of the input.
+	slices.SortStableFunc(e.sum.Errors, func(a, b RowError) int { return a.Line - b.Line })
+	if err == nil && e.sealed > 0 && e.sealed == e.sum.Rejected && e.sum.Accepted+e.sum.Duplicates == 0 {
+		err = fmt.Errorf("%w: %s: every row was a new recipient", ErrSealed, c.ID)
+	}
 	return e.sum, err
 }
 
@@ -73,8 +81,9 @@ type enqueuer struct {
 	head []any // the script's fixed arguments
 	seen map[string]struct{}
 
-	mu  sync.Mutex
-	sum *Summary
+	mu     sync.Mutex
+	sum    *Summary
+	sealed int64 // rows refused because the campaign is sealed
 }
 
 // prepare reads the sender's rate and fixes the script's keys and arguments.
@@ -172,7 +181,7 @@ func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) (err
 			e.dryRun(r.To)
 			continue
 		}
-		if err := e.add(b, &r); err != nil {
+		if err := e.add(b, &r, line); err != nil {
 			e.reject(RowError{Line: line, Reason: err.Error()})
 			continue
 		}
@@ -195,7 +204,7 @@ func (e *enqueuer) newBatch() *batch {
 }
 
 // add encodes one job into the batch.
-func (e *enqueuer) add(b *batch, r *Recipient) error {
+func (e *enqueuer) add(b *batch, r *Recipient, line int) error {
 	s := task.Send{Campaign: e.c.ID, To: r.To, Components: r.Components, Metadata: r.Metadata, ExpiresAt: e.c.ExpiresUnix()}
 	if e.c.Sender != sender.DefaultID {
 		s.Sender = e.c.Sender
@@ -209,6 +218,7 @@ func (e *enqueuer) add(b *batch, r *Recipient) error {
 	b.args = append(b.args, id, msg)
 	b.n++
 	b.size += len(id) + len(msg)
+	b.lines = append(b.lines, line)
 	return nil
 }
 
@@ -217,20 +227,25 @@ func (e *enqueuer) write(ctx context.Context, b *batch) error {
 	res, err := enqueueScript.Run(ctx, e.p.rdb, e.keys, b.args...).Int64Slice()
 	if err != nil {
 		switch {
-		case strings.HasPrefix(err.Error(), "NOCAMPAIGN"):
+		case redis.HasErrorPrefix(err, "NOCAMPAIGN"):
 			return fmt.Errorf("%w: %s", campaign.ErrNotFound, e.c.ID)
-		case strings.HasPrefix(err.Error(), "CANCELLED"):
+		case redis.HasErrorPrefix(err, "CANCELLED"):
 			return fmt.Errorf("%w: %s", ErrCancelled, e.c.ID)
 		}
 		return fmt.Errorf("producer: enqueue batch: %w", err)
 	}
-	var accepted int64
-	for _, v := range res {
-		accepted += v
-	}
 	e.mu.Lock()
-	e.sum.Accepted += accepted
-	e.sum.Duplicates += int64(len(res)) - accepted
+	for i, v := range res {
+		switch v {
+		case jobAccepted:
+			e.sum.Accepted++
+		case jobDuplicate:
+			e.sum.Duplicates++
+		case jobSealed:
+			e.sealed++
+			e.sum.reject(RowError{Line: b.lines[i], Reason: "campaign is sealed"})
+		}
+	}
 	snap := e.snapshot()
 	e.mu.Unlock()
 	if e.o.Progress != nil {

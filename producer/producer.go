@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/emit"
 	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -37,6 +38,14 @@ type Config struct {
 	BatchSize   int // jobs per Redis call; default 500
 	// MaxRetry is how many times a transient failure is retried; default 8.
 	MaxRetry int
+	// Senders is the producer's own sender configuration (MMLITE_RATE or the
+	// senders file): it paces by it until workers publish theirs, and warns
+	// when the two differ. Without it, a sender no worker has published yet
+	// is paced at sender.DefaultRate.
+	Senders []sender.Published
+	// Retention is how long a finished campaign is kept; default
+	// campaign.DefaultRetention.
+	Retention time.Duration
 }
 
 // Defaults.
@@ -56,6 +65,9 @@ const (
 var (
 	ErrUnknownSender = errors.New("producer: unknown sender")
 	ErrCancelled     = errors.New("producer: campaign is cancelled")
+	// ErrSealed: every row of an enqueue was a new recipient of a sealed
+	// campaign (duplicates alone are not an error).
+	ErrSealed = errors.New("producer: campaign is sealed")
 )
 
 // Producer registers campaigns and enqueues their recipients.
@@ -66,15 +78,17 @@ type Producer struct {
 	keys     keyspace.Space
 	store    *campaign.Store
 	senders  *sender.Registry
-	results  *asynq.Client
+	emit     *emit.Emitter
 	enqueued *prometheus.CounterVec
 	paused   *prometheus.CounterVec
 	now      func() time.Time
+	own      map[string]sender.Published // Config.Senders
 
 	mu        sync.Mutex
 	published bool
 	known     map[string]sender.Published
 	knownAt   time.Time
+	warned    map[string]bool // senders whose published rate differs from ours, warned once
 }
 
 // New returns a producer. It connects lazily.
@@ -107,9 +121,14 @@ func New(cfg Config) (*Producer, error) {
 		}
 		p.rdb, p.ownRDB = redisconn.Client(cfg.Redis), true
 	}
-	p.store = campaign.NewStore(p.rdb, p.keys)
+	p.store = campaign.NewStore(p.rdb, p.keys).WithRetention(cfg.Retention)
 	p.senders = sender.NewRegistry(p.rdb, p.keys)
-	p.results = asynq.NewClientFromRedisClient(p.rdb)
+	p.emit = emit.New(p.rdb, cfg.ResultsQueue, p.store.Retention())
+	p.own = map[string]sender.Published{}
+	for _, s := range cfg.Senders {
+		p.own[s.ID] = s
+	}
+	p.warned = map[string]bool{}
 	p.enqueued = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_enqueued_total",
 		Help: "Recipients handed to the producer, by result (accepted, duplicate, rejected)."}, []string{"result"})
 	for _, r := range []string{"accepted", "duplicate", "rejected"} {
@@ -117,7 +136,7 @@ func New(cfg Config) (*Producer, error) {
 	}
 	p.paused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
 		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"})
-	for _, r := range campaign.PauseReasons {
+	for _, r := range campaign.PauseReasons() {
 		p.paused.WithLabelValues(r)
 	}
 	if cfg.Registerer != nil {
@@ -132,7 +151,7 @@ func New(cfg Config) (*Producer, error) {
 
 // Close closes the Redis connection the producer opened.
 func (p *Producer) Close() error {
-	_ = p.results.Close()
+	_ = p.emit.Close()
 	if p.ownRDB {
 		return p.rdb.Close()
 	}
@@ -145,10 +164,14 @@ func (p *Producer) Store() *campaign.Store { return p.store }
 // Redis is the producer's Redis client.
 func (p *Producer) Redis() redis.UniversalClient { return p.rdb }
 
+// Emitter is where the producer announces campaign events.
+func (p *Producer) Emitter() *emit.Emitter { return p.emit }
+
 // Register validates and stores a campaign. The same definition again is a
 // no-op; a different one under the same id is campaign.ErrConflict. A new
 // campaign of a sender that requires MM Lite onboarding starts paused until
-// its WABA's MM_LITE_TERMS_SIGNED webhook has arrived.
+// its WABA's MM_LITE_TERMS_SIGNED webhook has arrived (checked in the same
+// step as the registration: a webhook cannot slip in between).
 func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created bool, err error) {
 	c.Normalize()
 	if err := c.Validate(p.now()); err != nil {
@@ -158,23 +181,22 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	if err != nil {
 		return false, err
 	}
-	if created, err = p.store.Register(ctx, c); err != nil || !created || !s.RequireOnboarding {
-		return created, err
+	var r campaign.Registered
+	if s.RequireOnboarding && s.WABAID != "" {
+		reason := fmt.Sprintf("%s: sender %s requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA %s", campaign.PauseOnboarding, s.ID, s.WABAID)
+		r, err = p.store.RegisterAwaitingOnboarding(ctx, c, s.WABAID, reason)
+	} else {
+		r, err = p.store.Register(ctx, c)
 	}
-	at, err := p.senders.Onboarded(ctx, s.WABAID)
-	if err != nil || !at.IsZero() {
-		return created, err
+	if r.Paused {
+		p.paused.WithLabelValues(campaign.PauseOnboarding).Inc()
 	}
-	reason := fmt.Sprintf("%s: sender %s requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA %s", campaign.PauseOnboarding, s.ID, s.WABAID)
-	if _, err := p.store.Pause(ctx, c.ID, reason, nil); err != nil {
-		return created, err
-	}
-	p.paused.WithLabelValues(campaign.PauseOnboarding).Inc()
-	return created, nil
+	return r.Created, err
 }
 
 // sender is what workers published about a sender. Until a worker has
-// published any, every sender is assumed at the default rate.
+// published it, the producer goes by its own configuration (Config.Senders)
+// or, without one, assumes the default rate.
 func (p *Producer) sender(ctx context.Context, id string) (sender.Published, error) {
 	p.mu.Lock()
 	all, at := p.known, p.knownAt
@@ -188,11 +210,35 @@ func (p *Producer) sender(ctx context.Context, id string) (sender.Published, err
 		p.known, p.knownAt = all, p.now()
 		p.mu.Unlock()
 	}
+	own, haveOwn := p.own[id]
 	if s, ok := all[id]; ok {
+		if haveOwn && own.Rate != s.Rate {
+			p.warnDiffers(own, s)
+		}
 		return s, nil
 	}
-	if len(all) > 0 {
-		return sender.Published{}, fmt.Errorf("%w: sender %q is not configured in any worker (known: %v)", ErrUnknownSender, id, sender.IDs(all))
+	if haveOwn {
+		return own, nil
+	}
+	if len(all) > 0 || len(p.own) > 0 {
+		known := sender.IDs(all)
+		if len(known) == 0 {
+			known = sender.IDs(p.own)
+		}
+		return sender.Published{}, fmt.Errorf("%w: sender %q is not configured in any worker (known: %v)", ErrUnknownSender, id, known)
 	}
 	return sender.Published{ID: id, Rate: sender.DefaultRate}, nil
+}
+
+// warnDiffers says once per sender that the workers pace it otherwise than
+// this producer's configuration: the workers' rate wins.
+func (p *Producer) warnDiffers(own, published sender.Published) {
+	p.mu.Lock()
+	first := !p.warned[own.ID]
+	p.warned[own.ID] = true
+	p.mu.Unlock()
+	if first {
+		p.cfg.Logger.Warn("the workers publish another rate for this sender than this producer's configuration: pacing by the workers'",
+			"sender", own.ID, "workers_rate", published.Rate, "configured_rate", own.Rate)
+	}
 }

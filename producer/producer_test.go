@@ -268,17 +268,34 @@ func TestEnqueue_Refusals(t *testing.T) {
 	require.ErrorIs(t, err, producer.ErrCancelled)
 }
 
-func TestEnqueue_ReopensACompletedCampaign(t *testing.T) {
+// A sealed campaign takes no new recipient; a row it has is a duplicate,
+// and an enqueue of only new rows is ErrSealed, with its summary.
+func TestEnqueue_SealedCampaign(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	c := b.campaign(t, nil)
-	require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.Campaign(c.ID), "state", "completed", "finished_at", "1").Err())
 	_, err := b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader("to\n441234567890\n")), producer.Options{})
 	require.NoError(t, err)
-	st, err := b.p.Store().Status(b.ctx, c.ID)
+	st, err := b.p.Seal(b.ctx, c.ID)
 	require.NoError(t, err)
-	require.Equal(t, campaign.StateRunning, st.State)
-	require.Nil(t, st.FinishedAt)
+	require.True(t, st.Sealed)
+	require.Equal(t, campaign.StateRunning, st.State, "its recipient is not final yet")
+
+	sum, err := b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader("to\n441234567891\n441234567892\n")), producer.Options{})
+	require.ErrorIs(t, err, producer.ErrSealed)
+	require.Equal(t, producer.Summary{CampaignID: c.ID, Rejected: 2, Errors: []producer.RowError{
+		{Line: 2, Reason: "campaign is sealed"}, {Line: 3, Reason: "campaign is sealed"}}}, *sum)
+
+	sum, err = b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader("to\n441234567890\n441234567893\n")), producer.Options{})
+	require.NoError(t, err, "a duplicate among them: the usual answer")
+	require.EqualValues(t, 1, sum.Duplicates)
+	require.EqualValues(t, 1, sum.Rejected)
+	st, err = b.p.Store().Status(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Counts.Enqueued)
+
+	_, err = b.p.Seal(b.ctx, "nope")
+	require.ErrorIs(t, err, campaign.ErrNotFound)
 }
 
 func TestEnqueue_DryRunWritesNothing(t *testing.T) {

@@ -2,10 +2,18 @@ package producer
 
 import "github.com/redis/go-redis/v9"
 
+// What enqueueScript says of each job.
+const (
+	jobDuplicate = 0 // the campaign already has the recipient
+	jobAccepted  = 1
+	jobSealed    = 2 // a new recipient of a sealed campaign: refused
+)
+
 // enqueueScript writes a batch of send jobs in asynq's format, skipping
 // recipients the campaign already has (a job, or a ledger marker once its
 // job is done), paces the new ones on the sender's clock, and counts them.
-// It returns one 1 (accepted) or 0 (duplicate) per job.
+// A sealed campaign takes no new recipient. It returns one of the job*
+// values per job.
 //
 // KEYS: 1 campaign hash, 2 ledger, 3 asynq scheduled zset, 4 asynq pending
 // list, 5 pacing clock.
@@ -14,9 +22,11 @@ import "github.com/redis/go-redis/v9"
 // "<campaign>:", 7 how far ahead (ms) a job still goes straight to pending,
 // 8 how long (ms) an idle clock is kept, then task id and message pairs.
 var enqueueScript = redis.NewScript(`
-local state = redis.call('HGET', KEYS[1], 'state')
+local c = redis.call('HMGET', KEYS[1], 'state', 'sealed')
+local state = c[1]
 if not state then return redis.error_reply('NOCAMPAIGN campaign not registered') end
 if state == 'cancelled' then return redis.error_reply('CANCELLED campaign is cancelled') end
+local sealed = c[2]
 local now = tonumber(ARGV[2])
 local interval = tonumber(ARGV[5])
 local plen = tonumber(ARGV[6])
@@ -31,6 +41,8 @@ for i = 9, #ARGV, 2 do
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 1 or redis.call('HEXISTS', KEYS[2], string.sub(id, plen + 1)) == 1 then
     out[#out + 1] = 0
+  elseif sealed then
+    out[#out + 1] = 2
   else
     local when = at + k * interval
     if when <= ahead then
@@ -48,10 +60,6 @@ if k > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[5], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'enqueued', k)
-  if state == 'completed' then
-    redis.call('HSET', KEYS[1], 'state', 'running')
-    redis.call('HDEL', KEYS[1], 'finished_at')
-  end
 end
 return out
 `)

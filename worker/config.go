@@ -40,6 +40,13 @@ type Config struct {
 	PauseMinSends     int
 	// ForwardInterval is how often asynq moves due scheduled jobs to pending; default 1s.
 	ForwardInterval time.Duration
+	// Retention is how long a finished campaign is kept; default
+	// campaign.DefaultRetention.
+	Retention time.Duration
+	// HousekeepingInterval is how often the fleet's housekeeping runs (in
+	// one worker at a time): announcing campaign events that were not, bringing
+	// back a resumed campaign's parked jobs, retiring expired campaigns; default 5s.
+	HousekeepingInterval time.Duration
 
 	MetricsAddr string // /metrics and /healthz; "" = do not serve
 	Logger      *slog.Logger
@@ -102,6 +109,8 @@ func (c *Config) setDefaults() {
 	def(&c.RetryBase, DefaultRetryBase)
 	def(&c.RetryMax, DefaultRetryMax)
 	def(&c.ForwardInterval, time.Second)
+	def(&c.Retention, campaign.DefaultRetention)
+	def(&c.HousekeepingInterval, 5*time.Second)
 	if c.PauseFailureRatio == 0 {
 		c.PauseFailureRatio = DefaultPauseFailureRatio
 	}
@@ -125,7 +134,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
 	case c.Dequeuers < 1 || c.Dequeuers > c.Concurrency:
 		return fmt.Errorf("worker: MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY (%d), got %d", c.Concurrency, c.Dequeuers)
-	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase || c.ForwardInterval < 0:
+	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase || c.ForwardInterval < 0 ||
+		c.Retention < 0 || c.HousekeepingInterval < 0:
 		return errors.New("worker: durations must be positive and the retry maximum above its base")
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:
 		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",

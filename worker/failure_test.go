@@ -235,5 +235,7 @@ func TestWorker_PairRateDelaysOnlyThatRecipient(t *testing.T) {
 	require.True(t, info.NextProcessAt.After(posted.Add(3*time.Second)) && !info.NextProcessAt.After(parked.Add(4*time.Second)),
 		"first delay 4^1 s: POST at %s, parked by %s, due at %s", posted.Format(time.StampMilli), parked.Format(time.StampMilli), info.NextProcessAt.Format(time.StampMilli))
 	marker := b.r.Client.HGet(b.ctx, b.r.Keys.Ledger(c.ID), tos[2]).Val()
-	require.True(t, strings.HasPrefix(marker, "R|1|") && strings.HasSuffix(marker, "|1"), "released, one delay so far: %s", marker)
+	parts := strings.SplitN(marker, "|", 5)
+	require.True(t, len(parts) == 5 && parts[0] == "R" && parts[1] == "1" && parts[3] == "1", "released, one delay so far: %s", marker)
+	require.Contains(t, parts[4], `"code":131056`, "the marker keeps the last error")
 }

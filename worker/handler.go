@@ -56,7 +56,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if j.send.Expired(time.Now()) {
-		return w.finish(ctx, j, verdict{status: task.StatusExpired})
+		return w.expire(ctx, j)
 	}
 	// A cancelled campaign's jobs do not wait for a slot: the claim below
 	// reports them cancelled.
@@ -67,7 +67,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	if j.send.Expired(time.Now()) {
-		return w.finish(ctx, j, verdict{status: task.StatusExpired})
+		return w.expire(ctx, j)
 	}
 	// A job that skipped its wait only looks at the campaign: it must not
 	// send without a slot should the campaign not be cancelled after all.
@@ -88,8 +88,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	case campaign.Busy:
 		return w.reschedule(j, jitter(cl.RetryIn, time.Second), reasonInFlight, errors.New("an earlier attempt may still be in flight"))
 	case campaign.Stale:
-		return w.finish(ctx, j, verdict{status: task.StatusUnknown, err: &mmapi.Error{Class: mmapi.ClassAmbiguous,
-			Title: "an earlier attempt did not finish (worker stopped or lease lost); the message may have been sent"}})
+		return w.finish(ctx, j, verdict{status: task.StatusUnknown, err: errStaleAttempt})
 	case campaign.Paused:
 		return w.park(j, cl.Reason)
 	case campaign.Cancelled:
@@ -185,7 +184,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		return w.finish(ctx, j, v)
 	}
 	// Not sent: give the claim back so that the retry may send.
-	if err := w.release(ctx, j, v.delays); err != nil {
+	if err := w.release(ctx, j, v.delays, e); err != nil {
 		return err
 	}
 	if !v.retry.failure {
@@ -196,8 +195,10 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 }
 
 // release gives the recipient's claim back: the message was not sent.
-func (w *Worker) release(ctx context.Context, j *job, delays int) error {
-	return w.persist(ctx, func() error { return w.store.Release(ctx, j.send.Campaign, j.send.To, delays) })
+func (w *Worker) release(ctx context.Context, j *job, delays int, e *mmapi.Error) error {
+	return w.persist(ctx, func() error {
+		return w.store.Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
+	})
 }
 
 // reschedule puts the job back without spending a retry.
@@ -227,11 +228,11 @@ const parkFor = 90 * 24 * time.Hour
 // operator fixes the cause and resumes.
 func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) error {
 	reason := fmt.Sprintf("%s: code %d (HTTP %d): %s", campaign.PauseCampaignFatal, e.Code, e.HTTPStatus, e.Title)
-	tr, err := w.store.Pause(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
+	tr, err := w.store.PauseAutomatically(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
 	if err != nil && !errors.Is(err, campaign.ErrState) {
 		return err
 	}
-	if err := w.release(ctx, j, j.delays); err != nil {
+	if err := w.release(ctx, j, j.delays, e); err != nil {
 		return err
 	}
 	if tr.Changed {
@@ -241,10 +242,39 @@ func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) erro
 		w.announce(ctx, j.send.Campaign)
 	}
 	if err == nil || tr.From == campaign.StatePaused {
+		if err := w.store.Park(ctx, j.send.Campaign, j.send.To); err != nil {
+			return err
+		}
 		return w.park(j, reason)
 	}
 	// Cancelled meanwhile: the recipient is reported as such.
 	return w.finish(ctx, j, verdict{status: task.StatusCancelled})
+}
+
+// errStaleAttempt is the error of a recipient whose earlier attempt never
+// settled.
+var errStaleAttempt = &mmapi.Error{Class: mmapi.ClassAmbiguous,
+	Title: "an earlier attempt did not finish (worker stopped or lease lost); the message may have been sent"}
+
+// expire ends a job that comes up after its campaign's expires_at, before
+// any claim: expired, with the attempts made and the last error when
+// earlier attempts failed, or the outcome an earlier attempt left (one that
+// may still be in flight is waited for, one that never settled is unknown).
+func (w *Worker) expire(ctx context.Context, j *job) error {
+	m, err := w.store.Marker(ctx, j.send.Campaign, j.send.To)
+	if err != nil {
+		return err
+	}
+	j.attempts = m.Attempts
+	switch {
+	case m.Kind == 'F':
+		return w.reemit(ctx, j, m.Outcome)
+	case m.Kind == 'C' && time.Since(m.At) < w.staleAfter():
+		return w.reschedule(j, jitter(w.staleAfter()-time.Since(m.At), time.Second), reasonInFlight, errors.New("an earlier attempt may still be in flight"))
+	case m.Kind == 'C':
+		return w.finish(ctx, j, verdict{status: task.StatusUnknown, err: errStaleAttempt})
+	}
+	return w.finish(ctx, j, verdict{status: task.StatusExpired, lastErr: m.LastError})
 }
 
 // staleAfter is how old a claim must be before it cannot still be in flight.

@@ -105,6 +105,10 @@ func (b *bundle) enqueue(t *testing.T, jobs ...task.Send) {
 		require.NoError(t, err)
 		require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(j.Campaign), "enqueued", 1).Err())
 	}
+	for _, j := range jobs { // that is the whole list
+		_, err := b.store.Seal(b.ctx, j.Campaign)
+		require.NoError(t, err)
+	}
 }
 
 func recipients(n int) []string {

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -32,7 +33,7 @@ const (
 	reasonPaused    = "paused"
 )
 
-func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
+func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, error) {
 	m := &workerMetrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_messages_total",
 			Help: "Recipients that reached a final outcome, by sender and status (sent, failed, expired, cancelled, unknown)."},
@@ -60,8 +61,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 		recovered: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_jobs_recovered_total",
 			Help: "Jobs this worker took back from a worker that stopped or lost Redis, after their lease ended."}),
 	}
-	reg.MustRegister(m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled, m.badJobs, m.paused,
-		m.inflight, m.recovered)
+	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
+		m.badJobs, m.paused, m.inflight, m.recovered} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
+		}
+	}
 	for _, s := range senders {
 		for _, st := range task.FinalStatuses {
 			m.messages.WithLabelValues(s, st)
@@ -79,8 +84,8 @@ func newMetrics(reg prometheus.Registerer, senders []string) *workerMetrics {
 	for _, r := range []string{badPayload, badSender, badCampaign, badType} {
 		m.badJobs.WithLabelValues(r)
 	}
-	for _, r := range campaign.PauseReasons {
+	for _, r := range campaign.PauseReasons() {
 		m.paused.WithLabelValues(r)
 	}
-	return m
+	return m, nil
 }

@@ -74,6 +74,7 @@ func jitter(delay, d time.Duration) time.Duration {
 type verdict struct {
 	status   string       // final outcome; "" when the job goes back to the queue
 	err      *mmapi.Error // why, when there is a reason
+	lastErr  *task.Error  // why, as recorded by an earlier attempt, when err is nil
 	retry    *retryError  // when status is ""
 	throttle bool         // slow the sender down
 	fatal    bool         // every further send of the campaign would fail the same way

@@ -2,14 +2,11 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/mmlite/mmlite/pkg/asynqwire"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/phone"
@@ -28,6 +25,9 @@ const (
 // do with the job: failed jobs are archived for inspection, others are done.
 func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.Response) error {
 	o := campaign.Outcome{Status: v.status, Attempts: j.attempts, FinishedAt: time.Now().UnixMilli(), Error: task.ErrorFrom(v.err)}
+	if o.Error == nil {
+		o.Error = v.lastErr
+	}
 	if len(resp) > 0 {
 		o.WAMID, o.MessageStatus = resp[0].WAMID(), resp[0].MessageStatus()
 	}
@@ -37,23 +37,34 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 	return outcomeErr(o)
 }
 
-// reemit reports an outcome recorded by an earlier run that stopped before
-// its result was enqueued; the result's task id keeps it from being doubled.
+// reemit makes sure the result of an outcome an earlier run recorded is
+// reported, once. On a single Redis node the settle enqueued it in the same
+// step as the outcome, so there is nothing to do; in Cluster the result is
+// enqueued apart, and the earlier run may have stopped in between: the
+// emitter's marker keeps it single.
 func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error {
+	if !w.cluster {
+		w.log.Debug("job ran again after its outcome was recorded; its result was reported then", j.log(), "status", o.Status)
+		return nil
+	}
 	w.log.Info("job ran again after its outcome was recorded; making sure its result is reported", j.log(), "status", o.Status)
-	return w.emit(ctx, resultOf(j.send, j.sender.ID, *o))
+	return w.emitResult(ctx, resultOf(j.send, j.sender.ID, *o))
 }
 
 // record settles an outcome once and reports it: its result task (written by
-// the settle itself on a single Redis node), its count and its log line.
+// the settle itself on a single Redis node, by the emitter in Cluster), its
+// count and its log line.
 func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o campaign.Outcome) error {
 	r := resultOf(s, senderID, o)
-	rt, err := w.resultTask(r)
-	if err != nil {
-		return err
+	var rt *campaign.ResultTask
+	if !w.cluster {
+		var err error
+		if rt, err = w.emitter.ResultTask(r); err != nil {
+			return err
+		}
 	}
 	var settled campaign.Settled
-	err = w.persist(ctx, func() (err error) {
+	err := w.persist(ctx, func() (err error) {
 		settled, err = w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
 		return err
 	})
@@ -63,35 +74,21 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 	if settled == campaign.Duplicate {
 		w.log.Warn("outcome already recorded by another attempt; not counted again", "campaign", s.Campaign,
 			"to", phone.Mask(s.To), "status", o.Status)
-		if rt == nil && w.cluster {
+		if w.cluster {
 			// The settle may be this one's, sent again after its answer was
-			// lost; its result was not enqueued then. The task id keeps it single.
-			return w.emit(ctx, r)
+			// lost; its result was not enqueued then. The marker keeps it single.
+			return w.emitResult(ctx, r)
 		}
 		return nil
 	}
 	if rt == nil || settled == campaign.Gone {
-		if err := w.emit(ctx, r); err != nil {
+		if err := w.emitResult(ctx, r); err != nil {
 			return err
 		}
 	}
 	w.count(s, senderID, o)
 	w.settled(ctx, s.Campaign, settled)
 	return nil
-}
-
-// resultTask encodes a result for the settle script, or returns nil in
-// Redis Cluster, where the results queue lives in another slot.
-func (w *Worker) resultTask(r *task.Result) (*campaign.ResultTask, error) {
-	if w.cluster {
-		return nil, nil
-	}
-	b, id, err := encodeResult(r)
-	if err != nil {
-		return nil, err
-	}
-	return &campaign.ResultTask{Queue: w.cfg.ResultsQueue, ID: id,
-		Msg: asynqwire.Message(nil, task.TypeResult, b, id, w.cfg.ResultsQueue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}, nil
 }
 
 // count counts and logs a reported outcome.
@@ -117,30 +114,10 @@ func resultOf(s *task.Send, senderID string, o campaign.Outcome) *task.Result {
 		FinishedAt: time.UnixMilli(o.FinishedAt).UTC(), Metadata: s.Metadata}
 }
 
-// encodeResult is a result's payload and task id, the recipient's, which
-// keeps it single however often it is enqueued.
-func encodeResult(r *task.Result) ([]byte, string, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, "", fmt.Errorf("worker: encode result: %w", err)
-	}
-	return b, task.ResultID(r.CampaignID, r.To), nil
-}
-
-// emit enqueues a result once: its task id is the recipient's.
-func (w *Worker) emit(ctx context.Context, r *task.Result) error {
-	b, id, err := encodeResult(r)
-	if err != nil {
-		return err
-	}
-	return w.persist(ctx, func() error {
-		_, err := w.results.EnqueueContext(ctx, asynq.NewTask(task.TypeResult, b), asynq.Queue(w.cfg.ResultsQueue),
-			asynq.TaskID(id), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("worker: enqueue result: %w", err)
-		}
-		return nil
-	})
+// emitResult emits a result once (see package emit), waiting for Redis
+// while it is down.
+func (w *Worker) emitResult(ctx context.Context, r *task.Result) error {
+	return w.persist(ctx, func() error { return w.emitter.Result(ctx, r) })
 }
 
 // settled acts on what a settle did to the campaign as a whole.
@@ -155,13 +132,14 @@ func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
 }
 
 // announce emits a campaign event: its final state once it has no
-// outstanding recipient, or an automatic pause.
+// outstanding recipient, or an automatic pause. A failure is only logged:
+// the event waits in the announce set for the housekeeping.
 func (w *Worker) announce(ctx context.Context, id string) {
-	if err := w.store.Announce(ctx, w.results, w.cfg.ResultsQueue, id); err != nil {
-		w.log.Error("could not announce the campaign's state", "campaign", id, "err", err)
+	st, err := w.emitter.Announce(ctx, w.store, id)
+	if err != nil {
+		w.log.Error("could not announce the campaign's state; housekeeping will", "campaign", id, "err", err)
 		return
 	}
-	st, _ := w.store.Status(ctx, id)
 	if st == nil {
 		return
 	}
@@ -197,7 +175,7 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 			senderID = s.SenderID()
 		}
 		o := campaign.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
-			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: "bad_job"}}
+			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: task.ClassBadJob}}
 		if err := w.record(ctx, s, senderID, o); err != nil {
 			return err
 		}

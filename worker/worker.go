@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/emit"
 	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/metrics"
@@ -31,7 +32,7 @@ type Worker struct {
 	cfg       Config
 	log       *slog.Logger
 	srvs      []*asynq.Server // one per dequeuer, sharing Concurrency
-	results   *asynq.Client
+	emitter   *emit.Emitter
 	rdb       redis.UniversalClient
 	store     *campaign.Store
 	senders   map[string]*sender.Sender
@@ -42,11 +43,13 @@ type Worker struct {
 	m         *workerMetrics
 	reg       *prometheus.Registry
 	cluster   bool // Redis Cluster: results are enqueued apart from the outcome
+	keys      keyspace.Space
+	id        string // this process among the fleet's
 	recoverer *recoverer
-	// stopRecover ends the recoverer started by Start; recovered is closed
-	// when it has.
-	stopRecover context.CancelFunc
-	recovered   chan struct{}
+	// stopBackground ends the recoverer and the housekeeping started by
+	// Start; background waits for them.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // New validates cfg and builds a worker; it connects to nothing yet.
@@ -54,7 +57,7 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, senders: map[string]*sender.Sender{}}
+	w := &Worker{cfg: cfg, log: cfg.Logger, senders: map[string]*sender.Sender{}, keys: keyspace.New(cfg.Queue), id: processID()}
 	ids := make([]string, 0, len(cfg.Senders))
 	limits := map[string]ratelimit.Config{}
 	for _, s := range cfg.Senders {
@@ -70,28 +73,36 @@ func New(cfg Config) (*Worker, error) {
 	w.rdb = redisconn.Client(cfg.Redis)
 	_, w.cluster = w.rdb.(*redis.ClusterClient)
 	// Claims and settles of concurrent jobs share round trips.
-	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
+	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithRetention(cfg.Retention).
+		WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
 	if cfg.MaxWait < time.Second {
 		cfg.Logger.Warn("MMLITE_MAX_WAIT is under 1s: asynq makes paced jobs due by the whole second, so senders will fall short of their rate",
 			"max_wait", cfg.MaxWait)
 	}
 	w.limiter = cfg.Limiter
 	if w.limiter == nil {
-		w.limiter = ratelimit.NewFleet(w.rdb, keyspace.New(cfg.Queue), processID(), limits)
+		w.limiter = ratelimit.NewFleet(w.rdb, w.keys, w.id, limits)
 	}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
-	w.results = asynq.NewClientFromRedisClient(w.rdb)
+	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Retention())
 	w.reg = cfg.Registry
 	if w.reg == nil {
 		w.reg = metrics.NewRegistry()
 	}
-	w.m = newMetrics(w.reg, ids)
+	var err error
+	if w.m, err = newMetrics(w.reg, ids); err != nil {
+		_ = w.rdb.Close()
+		return nil, err
+	}
 	for _, s := range cfg.Senders {
 		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
 	}
-	w.reg.MustRegister(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue))
-	w.recoverer = &recoverer{rdb: w.rdb, keys: keyspace.New(cfg.Queue), log: cfg.Logger, recovered: w.m.recovered}
+	if err := w.reg.Register(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue)); err != nil {
+		_ = w.rdb.Close()
+		return nil, fmt.Errorf("worker: register queue metrics: %w", err)
+	}
+	w.recoverer = &recoverer{rdb: w.rdb, keys: w.keys, log: cfg.Logger, recovered: w.m.recovered}
 	// asynq's processor dequeues one job per round trip: several servers
 	// share the concurrency so that a busy worker dequeues in parallel.
 	// Each polls an empty queue every taskCheckInterval: paced jobs come due
@@ -165,13 +176,12 @@ func (w *Worker) Start(ctx context.Context) error {
 			return fmt.Errorf("worker: start: %w", err) // Shutdown stops those started
 		}
 	}
-	// One recoverer per process, whatever the number of dequeuers.
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w.stopRecover, w.recovered = cancel, make(chan struct{})
-	go func() {
-		defer close(w.recovered)
-		w.recoverer.run(rctx)
-	}()
+	// One recoverer and one housekeeping loop per process, whatever the
+	// number of dequeuers.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stopBackground = stop
+	w.background.Go(func() { w.recoverer.run(bg) })
+	w.background.Go(func() { w.housekeep(bg) })
 	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
 		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
 	return nil
@@ -188,15 +198,15 @@ func (w *Worker) Shutdown() {
 		wg.Go(srv.Stop)
 	}
 	wg.Wait()
-	if w.stopRecover != nil {
-		w.stopRecover()
-		<-w.recovered
+	if w.stopBackground != nil {
+		w.stopBackground()
+		w.background.Wait()
 	}
 	for _, srv := range w.srvs {
 		wg.Go(srv.Shutdown)
 	}
 	wg.Wait()
-	_ = w.results.Close()
+	_ = w.emitter.Close()
 	_ = w.rdb.Close()
 	w.log.Info("worker stopped")
 }
@@ -232,11 +242,15 @@ func Run(ctx context.Context, cfg Config) error {
 	var srv *httpserve.Server
 	if cfg.MetricsAddr != "" {
 		if srv, err = httpserve.Listen(cfg.MetricsAddr, metrics.Mux(w.reg, w.Ready), httpserve.Timeouts{}); err != nil {
+			w.Shutdown()
 			return err
 		}
 	}
 	if err := w.Start(ctx); err != nil {
 		w.Shutdown()
+		if srv != nil {
+			_ = srv.Close()
+		}
 		return err
 	}
 	errc := make(chan error, 1)

@@ -15,7 +15,7 @@ func apiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "api",
 		Usage: "HTTP: campaign intake and control under /v1, /metrics, /healthz, /readyz",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "http-addr", Value: ":8080", Sources: env("HTTP_ADDR"), Usage: "listen address"},
 			&cli.StringFlag{Name: "api-token", Sources: env("API_TOKEN"), Usage: "bearer token required on every /v1 request"},
 			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token (never in production)"},
@@ -26,7 +26,7 @@ func apiCommand() *cli.Command {
 			&cli.StringFlag{Name: "webhook-verify-token", Sources: env("WEBHOOK_VERIFY_TOKEN"), Usage: "hub.verify_token of Meta's GET handshake; default the webhook secret"},
 			&cli.Int64Flag{Name: "max-webhook-body", Value: httpapi.DefaultMaxWebhookBody, Sources: env("MAX_WEBHOOK_BODY"), Usage: "largest webhook body, in bytes"},
 			&cli.DurationFlag{Name: "cancel-wait", Value: 30 * time.Second, Sources: env("CANCEL_WAIT"), Usage: "how long a cancel waits for in-flight sends; above the workers' HTTP timeout"},
-		},
+		}, paceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := newLogger(cmd)
 			if err != nil {
@@ -40,8 +40,12 @@ func apiCommand() *cli.Command {
 			defer rdb.Close()
 			reg := metrics.NewRegistry()
 			reg.MustRegister(metrics.NewQueueCollector(rdb, cmd.String("queue"), cmd.String("results-queue")))
+			own, err := ownSenders(cmd)
+			if err != nil {
+				return err
+			}
 			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait")})
+				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention")})
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,7 @@ func campaignCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "campaign",
-		Usage: "campaign status (JSON), pause, resume and cancel",
+		Usage: "campaign status (JSON), pause, resume, cancel and seal",
 		Commands: []*cli.Command{
 			{Name: "status", Usage: "print the campaign's state and counts as JSON; --watch shows live progress until it is over",
 				ArgsUsage: "ID", Flags: []cli.Flag{&cli.BoolFlag{Name: "watch", Usage: "show live progress until the campaign completes"}},
@@ -37,6 +37,7 @@ func campaignCommand() *cli.Command {
 			ctl("pause", "stop new sends at once across the fleet; waiting jobs are put aside", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Pause }),
 			ctl("resume", "send again where it stopped, at the sender's rate", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Resume }),
 			ctl("cancel", "stop for good: nothing is sent after this returns, every remaining recipient is reported cancelled", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Cancel }),
+			ctl("seal", "take no new recipients: the campaign completes once every recipient it has is final", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Seal }),
 		},
 	}
 }
@@ -70,7 +71,8 @@ func withProducer(ctx context.Context, cmd *cli.Command, fn func(p *producer.Pro
 	if err != nil {
 		return err
 	}
-	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue")})
+	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
+		Retention: cmd.Duration("retention")})
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,8 @@ func demoCSV(n int) string {
 	return b.String()
 }
 
-// submit registers the campaign and uploads its recipients through the API.
+// submit registers the campaign, uploads its recipients through the API
+// and seals it.
 func (d *demo) submit(ctx context.Context, n int) (*producer.Summary, error) {
 	if _, err := d.post(ctx, "/v1/campaigns", "application/json", demoCampaign); err != nil {
 		return nil, err
@@ -117,6 +118,10 @@ func (d *demo) submit(ctx context.Context, n int) (*producer.Summary, error) {
 	var sum producer.Summary
 	if err := json.Unmarshal(body, &sum); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
+	}
+	// That was the whole list: the campaign completes once it is sent.
+	if _, err := d.post(ctx, "/v1/campaigns/"+demoCampaignID+"/seal", "application/json", ""); err != nil {
+		return nil, err
 	}
 	return &sum, nil
 }
@@ -134,7 +139,7 @@ func (d *demo) post(ctx context.Context, path, contentType, body string) ([]byte
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusAccepted {
+	if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("demo: %s: %s: %s", path, resp.Status, b)
 	}
 	return b, nil

@@ -27,14 +27,15 @@ func enqueueCommand() *cli.Command {
 		UsageText: "mmlite enqueue --campaign campaign.json --recipients recipients.csv|- [--format csv|jsonl] [--output text|json] [--dry-run]",
 		Description: "Exit status: 0 when every row was accepted or a duplicate, 3 when some rows were rejected\n" +
 			"(the valid ones are enqueued), 1 on any other failure.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "campaign", Required: true, Usage: "the campaign's JSON file"},
 			&cli.StringFlag{Name: "recipients", Required: true, Usage: "CSV or JSON Lines file, - for stdin"},
 			&cli.StringFlag{Name: "format", Usage: "csv or jsonl; by default from the file's extension (.csv, .jsonl, .ndjson), csv for stdin"},
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json for a summary line on stdout"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "validate the campaign and every row without enqueuing"},
+			&cli.BoolFlag{Name: "open", Usage: "keep the campaign open for more recipients (by default the end of the input seals it)"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar, even on a terminal"},
-		},
+		}, paceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			sum, err := enqueue(ctx, cmd)
 			if err != nil {
@@ -70,7 +71,16 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue")})
+	own, err := ownSenders(cmd)
+	if err != nil {
+		return nil, err
+	}
+	log, err := newLogger(cmd)
+	if err != nil {
+		return nil, err
+	}
+	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
+		Senders: own, Retention: cmd.Duration("retention"), Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +95,16 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 		return nil, err
 	}
 	bar := newProgress(cmd.Bool("no-progress"))
-	defer bar.finish()
-	return p.Enqueue(ctx, c, src, producer.Options{DryRun: dry, Progress: bar.update})
+	sum, err := p.Enqueue(ctx, c, src, producer.Options{DryRun: dry, Progress: bar.update})
+	bar.finish()
+	if err != nil || dry || cmd.Bool("open") {
+		return sum, err
+	}
+	// The input ended cleanly: it was the whole list.
+	if _, err := p.Seal(ctx, c.ID); err != nil {
+		return sum, fmt.Errorf("seal %s: %w", c.ID, err)
+	}
+	return sum, nil
 }
 
 func openRecipients(path, format string) (producer.Source, func(), error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -23,6 +24,8 @@ func globalFlags() []cli.Flag {
 			Usage: "asynq queue of the send jobs; also the hash tag of every mmlite key"},
 		&cli.StringFlag{Name: "results-queue", Value: task.DefaultResultsQueue, Sources: env("RESULTS_QUEUE"),
 			Usage: "asynq queue that receives result, status and campaign tasks"},
+		&cli.DurationFlag{Name: "retention", Value: campaign.DefaultRetention, Sources: env("RETENTION"),
+			Usage: "how long a finished campaign's state is kept in Redis (and its status can be read)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "json", Sources: env("LOG_FORMAT"), Usage: "json or text"},
 	}
@@ -40,6 +43,34 @@ func senderFlags() []cli.Flag {
 		&cli.StringFlag{Name: "api-base-url", Value: sender.Default360BaseURL, Sources: env("API_BASE_URL"),
 			Usage: "workers POST to $MMLITE_API_BASE_URL/marketing_messages"},
 	}
+}
+
+// paceFlags are the sender settings a producer paces by until workers
+// publish theirs.
+func paceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "senders-file", Sources: env("SENDERS_FILE"),
+			Usage: "YAML file declaring the senders (see docs/configuration.md); paces campaigns until workers publish their rates"},
+		&cli.FloatFlag{Name: "rate", Value: sender.DefaultRate, Sources: env("RATE"),
+			Usage: "messages per second for sender \"default\"; paces campaigns until workers publish their rates"},
+	}
+}
+
+// ownSenders is the producer's own sender configuration: the senders file,
+// or MMLITE_RATE when it is set; nil when neither is.
+func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
+	if cmd.String("senders-file") == "" && !cmd.IsSet("rate") {
+		return nil, nil
+	}
+	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), Rate: cmd.Float("rate")})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sender.Published, len(ss))
+	for i, s := range ss {
+		out[i] = s.Published()
+	}
+	return out, nil
 }
 
 func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/mmlite/mmlite/producer"
@@ -50,7 +52,7 @@ func TestEnqueueCommand(t *testing.T) {
 	good := write(t, "good.csv", "to,body.1\n441234567890,Ana\n")
 	mixed := write(t, "mixed.jsonl", `{"to": "441234567891"}`+"\n"+`{"to": "12"}`+"\n")
 
-	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--output", "json")
+	out, code := run(t, "--redis-url", url, "enqueue", "--open", "--campaign", camp, "--recipients", good, "--output", "json")
 	require.Equal(t, 0, code, out)
 	var sum producer.Summary
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &sum))
@@ -60,6 +62,17 @@ func TestEnqueueCommand(t *testing.T) {
 	require.Equal(t, 3, code, "some rows rejected: %s", out)
 	require.Contains(t, out, "1 accepted, 0 duplicates, 1 rejected")
 	require.Contains(t, out, "line 2: to:")
+
+	// The end of that input sealed the campaign: a new recipient is refused,
+	// a duplicate is harmless.
+	more := write(t, "more.csv", "to\n441234567892\n")
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", more)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "0 accepted, 0 duplicates, 1 rejected")
+	require.Contains(t, out, "line 2: campaign is sealed")
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "0 accepted, 1 duplicates, 0 rejected")
 
 	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--dry-run", "--output", "json")
 	require.Equal(t, 0, code, out)
@@ -77,6 +90,7 @@ func TestEnqueueCommand(t *testing.T) {
 	out, code = run(t, "--redis-url", url, "campaign", "status", "spring")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, `"enqueued": 2`)
+	require.Contains(t, out, `"sealed": true`)
 	_, code = run(t, "--redis-url", url, "campaign", "status", "nope")
 	require.Equal(t, 1, code)
 }
@@ -114,4 +128,32 @@ func TestHealthcheck(t *testing.T) {
 	require.Equal(t, 1, code)
 	_, code = run(t, "healthcheck", "http://127.0.0.1:1/healthz")
 	require.Equal(t, 1, code)
+}
+
+// mmlite enqueue run before any worker published its senders paces by its
+// own sender configuration (MMLITE_RATE), not by the built-in 80/s.
+func TestEnqueueCommand_PacesByItsOwnRateBeforeWorkersPublish(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	camp := write(t, "c.json", `{"id": "paced", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	var csv strings.Builder
+	csv.WriteString("to\n")
+	for i := range 400 {
+		fmt.Fprintf(&csv, "4477009%05d\n", i)
+	}
+	list := write(t, "list.csv", csv.String())
+	start := time.Now()
+	out, code := run(t, "--redis-url", url, "enqueue", "--rate", "200", "--campaign", camp, "--recipients", list, "--no-progress")
+	require.Equal(t, 0, code, out)
+	last, err := mr.ZMembers("asynq:{mmlite}:scheduled")
+	require.NoError(t, err)
+	var latest float64
+	for _, m := range last {
+		s, err := mr.ZScore("asynq:{mmlite}:scheduled", m)
+		require.NoError(t, err)
+		latest = max(latest, s)
+	}
+	// 400 at 200/s take 2 s; at 80/s they would take 5 s.
+	require.Less(t, latest-float64(start.Unix()), 3.5, "paced at 200/s")
 }

@@ -56,7 +56,7 @@ func workerCommand() *cli.Command {
 				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
 				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
-				ForwardInterval: time.Second,
+				ForwardInterval: time.Second, Retention: cmd.Duration("retention"),
 			})
 		},
 	}

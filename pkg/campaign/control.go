@@ -23,13 +23,17 @@ const (
 )
 
 // PauseReasons lists them, for metric labels.
-var PauseReasons = []string{PauseOperator, PauseCampaignFatal, PauseFailureRatio, PauseOnboarding}
+func PauseReasons() []string {
+	return []string{PauseOperator, PauseCampaignFatal, PauseFailureRatio, PauseOnboarding}
+}
 
 // transitionScript moves a campaign between states. It returns the state it
 // found, prefixed with "ok:" when it changed it, "same:" when it already was
-// in the target state, or "no:" when the change is not allowed.
+// in the target state, or "no:" when the change is not allowed. A cancelled
+// campaign takes no new recipients: the cancel seals it too.
 //
-// ARGV: 1 target state, 2 reason, 3 error JSON (pause) , 4 now (ms).
+// KEYS: 1 campaign, 2 announce set. ARGV: 1 target state, 2 reason, 3 error
+// JSON (pause), 4 now (ms), 5 "1" to announce the pause, 6 id.
 var transitionScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
@@ -39,6 +43,7 @@ if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[2], 'paused_at', ARGV[4])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'fatal', ARGV[3]) end
+  if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[6]) end
 elseif to == 'running' then
   if st ~= 'paused' then return 'no:' .. st end
   local c = redis.call('HMGET', KEYS[1], 'sent', 'failed')
@@ -47,6 +52,7 @@ elseif to == 'running' then
 elseif to == 'cancelled' then
   if st ~= 'running' and st ~= 'paused' then return 'no:' .. st end
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelled_at', ARGV[4])
+  redis.call('HSETNX', KEYS[1], 'sealed', ARGV[4])
 end
 return 'ok:' .. st
 `)
@@ -57,12 +63,17 @@ type Transition struct {
 	Changed bool   // false when the campaign already was in the target state
 }
 
-func (s *Store) transition(ctx context.Context, id, to, reason string, e *task.Error) (Transition, error) {
+func (s *Store) transition(ctx context.Context, id, to, reason string, e *task.Error, announce bool) (Transition, error) {
 	var errJSON []byte
 	if e != nil {
 		errJSON, _ = json.Marshal(e)
 	}
-	r, err := transitionScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id)}, to, reason, errJSON, s.now().UnixMilli()).Text()
+	flag := "0"
+	if announce {
+		flag = "1"
+	}
+	r, err := transitionScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id), s.keys.Announce()}, to, reason, errJSON,
+		s.now().UnixMilli(), flag, id).Text()
 	if err != nil {
 		return Transition{}, fmt.Errorf("campaign: %s %s: %w", to, id, err)
 	}
@@ -78,49 +89,26 @@ func (s *Store) transition(ctx context.Context, id, to, reason string, e *task.E
 
 // Pause stops new sends of a running campaign at once across the fleet: the
 // next claim of any of its recipients sees it. reason starts with one of the
-// Pause* words; e is the error behind an automatic pause.
-func (s *Store) Pause(ctx context.Context, id, reason string, e *task.Error) (Transition, error) {
-	return s.transition(ctx, id, StatePaused, reason, e)
+// Pause* words. An operator's pause is not announced.
+func (s *Store) Pause(ctx context.Context, id, reason string) (Transition, error) {
+	return s.transition(ctx, id, StatePaused, reason, nil, false)
+}
+
+// PauseAutomatically is Pause for a pause mmlite decides itself (an error
+// every further send would meet, e the error behind it); the pause is
+// queued for announcing.
+func (s *Store) PauseAutomatically(ctx context.Context, id, reason string, e *task.Error) (Transition, error) {
+	return s.transition(ctx, id, StatePaused, reason, e, true)
 }
 
 // Resume lets a paused campaign send again. Automatic pauses for the share
 // of failures count again from here.
 func (s *Store) Resume(ctx context.Context, id string) (Transition, error) {
-	return s.transition(ctx, id, StateRunning, "", nil)
+	return s.transition(ctx, id, StateRunning, "", nil, false)
 }
 
-// Cancel stops a campaign for good; every remaining recipient will be
-// reported cancelled.
+// Cancel stops a campaign for good, and seals it; every remaining
+// recipient will be reported cancelled.
 func (s *Store) Cancel(ctx context.Context, id string) (Transition, error) {
-	return s.transition(ctx, id, StateCancelled, "", nil)
-}
-
-// finishScript marks a campaign that has nothing left to send: a running one
-// completed, a cancelled one finished. It returns 1 when it did.
-var finishScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown', 'finished_at')
-if not h[1] or h[8] then return 0 end
-local final = 0
-for i = 3, 7 do final = final + tonumber(h[i] or '0') end
-local enq = tonumber(h[2] or '0')
-if final < enq then return 0 end
-if h[1] == 'running' and enq > 0 then
-  redis.call('HSET', KEYS[1], 'state', 'completed', 'finished_at', ARGV[1])
-  return 1
-elseif h[1] == 'cancelled' then
-  redis.call('HSET', KEYS[1], 'finished_at', ARGV[1])
-  return 1
-end
-return 0
-`)
-
-// FinishIfDone completes a running campaign, or finishes a cancelled one,
-// when every enqueued recipient already has a final outcome; a resume or a
-// cancel can find it so. It returns true when it changed the campaign.
-func (s *Store) FinishIfDone(ctx context.Context, id string) (bool, error) {
-	n, err := finishScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id)}, s.now().UnixMilli()).Int()
-	if err != nil {
-		return false, fmt.Errorf("campaign: finish %s: %w", id, err)
-	}
-	return n == 1, nil
+	return s.transition(ctx, id, StateCancelled, "", nil, false)
 }

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
@@ -31,10 +31,6 @@ const (
 	Gone Settled = "nocampaign"
 )
 
-// WAMIDTTL is how long a sent message id maps back to its recipient:
-// webhooks are retried for up to 7 days, and delivery can take the TTL.
-const WAMIDTTL = 35 * 24 * time.Hour
-
 // FailurePolicy pauses a campaign when, since it started or was last
 // resumed, at least MinSends sends finished and Ratio of them or more failed
 // permanently. Ratio 0 turns it off.
@@ -45,17 +41,13 @@ type FailurePolicy struct {
 
 // settleScript records a final outcome once and, on a single Redis node,
 // enqueues the recipient's result task in the same step (unless a task of
-// that id exists, as asynq's own enqueue would refuse it).
-// KEYS: 1 campaign, 2 ledger, 3 wamid hash, 4 result task hash, 5 results
-// pending list (3 to 5 are the campaign key again when unused).
-// ARGV: 1 recipient, 2 ledger value, 3 status, 4 wamid mapping value ("" when
-// none), 5 wamid TTL (s), 6 now (ms), 7 "1" when a permanent failure, 8 pause
-// ratio, 9 pause minimum sends, 10 the failure's error JSON, 11 result task id
-// ("" when none), 12 result message, 13 now (ns), 14 the status's place
-// among the fields the script reads first (countField), 0 for none.
-var settleScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown',
-  'finished_at', 'base_sent', 'base_failed')
+// that id exists, as asynq's own enqueue would refuse it). It ends the
+// campaign when that was its last outstanding recipient (see luaFinish),
+// and may pause it on the share of permanent failures.
+//
+// KEYS and ARGV: see settleArgs.
+var settleScript = redis.NewScript(luaFinish + `
+local h = redis.call('HMGET', KEYS[1], ` + doneFields + `, 'base_sent', 'base_failed')
 if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
@@ -71,23 +63,18 @@ if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('HSET', KEYS[4], 'msg', ARGV[12], 'state', 'pending', 'pending_since', ARGV[13])
   redis.call('LPUSH', KEYS[5], ARGV[11])
 end
-local final = 0
-for i = 3, 7 do final = final + tonumber(h[i] or '0') end
-local enq = tonumber(h[2] or '0')
-if enq > 0 and final >= enq and not h[8] then
-  if h[1] == 'running' or h[1] == 'cancelled' then
-    if h[1] == 'running' then redis.call('HSET', KEYS[1], 'state', 'completed') end
-    redis.call('HSET', KEYS[1], 'finished_at', ARGV[6])
-    return 'completed'
-  end
+if done(h) then
+  finish(h, KEYS[1], KEYS[2], KEYS[6], KEYS[7], KEYS[8], ARGV[15], ARGV[6], ARGV[16])
+  return 'completed'
 end
 local ratio = tonumber(ARGV[8])
 if ARGV[7] == '1' and ratio > 0 and h[1] == 'running' then
-  local f = tonumber(h[4] or '0') - tonumber(h[10] or '0')
-  local n = f + tonumber(h[3] or '0') - tonumber(h[9] or '0')
+  local f = tonumber(h[4] or '0') - tonumber(h[11] or '0')
+  local n = f + tonumber(h[3] or '0') - tonumber(h[10] or '0')
   if n >= tonumber(ARGV[9]) and f >= ratio * n then
     local reason = string.format('failure_ratio: %d of the last %d sends failed permanently (pause at %d%%)', f, n, math.floor(ratio * 100 + 0.5))
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[6], 'fatal', ARGV[10])
+    redis.call('SADD', KEYS[8], ARGV[15])
     return 'paused'
   end
 end
@@ -95,10 +82,44 @@ return 'ok'
 `)
 
 // countField is where each final status's count is among the campaign
-// fields that settleScript reads first; a Lua table built in the script
-// would cost Redis some 2 µs on every call.
+// fields that settleScript reads first (doneFields); a Lua table built in
+// the script would cost Redis some 2 µs on every call.
 var countField = map[string]int{task.StatusSent: 3, task.StatusFailed: 4, task.StatusExpired: 5,
 	task.StatusCancelled: 6, task.StatusUnknown: 7}
+
+// settleArgs are settleScript's keys and arguments, by name.
+type settleArgs struct {
+	campaign, ledger, wamidKey, resultKey, resultsPending, parked, retire, announce string // KEYS 1-8
+
+	to          string // ARGV 1
+	marker      []byte // 2: the ledger's final marker
+	status      string // 3: the count to increment
+	wamidValue  string // 4: "campaign\nrecipient", "" when no wamid
+	wamidTTL    int64  // 5: seconds
+	nowMS       int64  // 6
+	permanent   bool   // 7: a permanent failure, judged by the failure policy
+	policy      FailurePolicy
+	errJSON     []byte // 10: the failure behind an automatic pause
+	resultID    string // 11: "" when the result is enqueued apart
+	resultMsg   []byte // 12
+	nowNS       int64  // 13: asynq's pending_since
+	countSlot   int    // 14: see countField
+	id          string // 15
+	retentionMS int64  // 16
+}
+
+func (a *settleArgs) keys() []string {
+	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce}
+}
+
+func (a *settleArgs) argv() []any {
+	permanent := "0"
+	if a.permanent {
+		permanent = "1"
+	}
+	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
+		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS}
+}
 
 // ResultTask is a result to enqueue in the same atomic step as the outcome
 // (a single Redis node: in Cluster the results queue lives in another slot).
@@ -110,9 +131,9 @@ type ResultTask struct {
 
 // Settle records a recipient's final outcome and counts it, once. When the
 // outcome has a wamid, the wamid is mapped back to the recipient for
-// webhooks. A permanent failure may pause the campaign (see FailurePolicy).
-// When r is set and the outcome is recorded (Recorded, Completed,
-// AutoPaused), r is enqueued in the same step.
+// webhooks for the retention. A permanent failure may pause the campaign
+// (see FailurePolicy). When r is set and the outcome is recorded (Recorded,
+// Completed, AutoPaused), r is enqueued in the same step.
 func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
 	// What it records already happened: it must be written even when the
 	// job's context ends now (shutdown, timeout).
@@ -122,27 +143,25 @@ func (s *Store) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 	if err != nil {
 		return "", fmt.Errorf("campaign: encode outcome: %w", err)
 	}
-	wkey, wval := s.keys.Campaign(id), ""
-	if o.WAMID != "" {
-		wkey, wval = s.keys.WAMID(o.WAMID), id+"\n"+to
-	}
-	permanent, errJSON := "0", []byte{}
-	if o.Error != nil && o.Error.Class == "permanent" {
-		permanent = "1"
-		errJSON, _ = json.Marshal(o.Error)
-	}
+	now := s.now()
 	ck := s.keys.Campaign(id)
-	keys := []string{ck, s.keys.Ledger(id), wkey, ck, ck}
-	rid, rmsg := "", []byte(nil)
+	a := settleArgs{campaign: ck, ledger: s.keys.Ledger(id), wamidKey: ck, resultKey: ck, resultsPending: ck,
+		parked: s.keys.Parked(id), retire: s.keys.Retire(), announce: s.keys.Announce(),
+		to: to, marker: append([]byte{'F'}, b...), status: o.Status, wamidTTL: int64(s.retention.Seconds()),
+		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
+		retentionMS: s.retention.Milliseconds()}
+	if o.WAMID != "" {
+		a.wamidKey, a.wamidValue = s.keys.WAMID(o.WAMID), id+"\n"+to
+	}
+	if o.Error != nil && o.Error.Class == mmapi.ClassPermanent.String() {
+		a.permanent = true
+		a.errJSON, _ = json.Marshal(o.Error)
+	}
 	if r != nil {
 		rk := keyspace.New(r.Queue)
-		keys[3], keys[4] = rk.AsynqTask(r.ID), rk.AsynqPending()
-		rid, rmsg = r.ID, r.Msg
+		a.resultKey, a.resultsPending, a.resultID, a.resultMsg = rk.AsynqTask(r.ID), rk.AsynqPending(), r.ID, r.Msg
 	}
-	now := s.now()
-	res, err := s.run(ctx, settleScript, keys, to, append([]byte{'F'}, b...), o.Status,
-		wval, int64(WAMIDTTL.Seconds()), now.UnixMilli(), permanent, p.Ratio, p.MinSends, errJSON,
-		rid, rmsg, strconv.FormatInt(now.UnixNano(), 10), countField[o.Status]).Text()
+	res, err := s.run(ctx, settleScript, a.keys(), a.argv()...).Text()
 	if err != nil {
 		return "", fmt.Errorf("campaign: settle: %w", err)
 	}

@@ -15,11 +15,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Retention is how long a campaign's state outlives its expiry (or, without
-// expires_at, DefaultLifetime after creation) before Redis drops it.
+// DefaultRetention is how long a campaign's keys outlive its final state
+// (completed, or finished after a cancel) before Redis drops them and it
+// leaves the index. A campaign that never reaches one is dropped that long
+// after its expires_at or, without one, DefaultLifetime after its creation.
 const (
-	Retention       = 30 * 24 * time.Hour
-	DefaultLifetime = 30 * 24 * time.Hour
+	DefaultRetention = 30 * 24 * time.Hour
+	DefaultLifetime  = 30 * 24 * time.Hour
 )
 
 // States of a campaign. "scheduled" is not stored: it is a running campaign
@@ -51,20 +53,39 @@ type Status struct {
 	// DeliveryErrors counts failed-delivery webhooks by error code.
 	DeliveryErrors map[string]int64 `json:"delivery_errors,omitempty"`
 	Error          *task.Error      `json:"error,omitempty"` // the error behind an automatic pause
+	// Sealed says the campaign takes no new recipients: it completes once
+	// every recipient it has is final.
+	Sealed   bool       `json:"sealed"`
+	SealedAt *time.Time `json:"sealed_at,omitempty"`
 }
 
 // Store keeps campaigns in Redis.
 type Store struct {
-	rdb   redis.UniversalClient
-	keys  keyspace.Space
-	now   func() time.Time
-	batch *redisbatch.Batcher
+	rdb       redis.UniversalClient
+	keys      keyspace.Space
+	now       func() time.Time
+	batch     *redisbatch.Batcher
+	retention time.Duration
 }
 
-// NewStore returns a store in the key space of the send queue.
+// NewStore returns a store in the key space of the send queue, with the
+// default retention.
 func NewStore(rdb redis.UniversalClient, keys keyspace.Space) *Store {
-	return &Store{rdb: rdb, keys: keys, now: time.Now}
+	return &Store{rdb: rdb, keys: keys, now: time.Now, retention: DefaultRetention}
 }
+
+// WithRetention returns a store that keeps a campaign's keys for d after
+// its final state (see DefaultRetention); d <= 0 keeps the default.
+func (s *Store) WithRetention(d time.Duration) *Store {
+	c := *s
+	if d > 0 {
+		c.retention = d
+	}
+	return &c
+}
+
+// Retention is how long the store keeps a finished campaign.
+func (s *Store) Retention() time.Duration { return s.retention }
 
 // WithBatcher returns a store whose claims, settles and releases share
 // pipelines with other goroutines' (see package redisbatch).
@@ -89,8 +110,16 @@ const recordTimeout = 10 * time.Second
 // Keys is the store's key space.
 func (s *Store) Keys() keyspace.Space { return s.keys }
 
-// registerScript stores a definition once. It returns 1 when created, 0 when
-// the same definition was already there, -1 when a different one is.
+// registerScript stores a definition once. It returns 1 when created
+// running, 2 when created paused because its WABA has not signed the MM
+// Lite terms (checked in the same step, so that the onboarding webhook
+// cannot slip between the check and the pause), 0 when the same
+// definition was already there, -1 when a different one is.
+//
+// KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
+// WABAs, 6 the WABA's waiting campaigns. ARGV: 1 definition, 2 now (ms), 3
+// when the keys expire (unix s), 4 id, 5 WABA ("" when it need not wait), 6
+// pause reason.
 var registerScript = redis.NewScript(`
 local def = redis.call('HGET', KEYS[1], 'def')
 if def then
@@ -98,35 +127,64 @@ if def then
   return -1
 end
 redis.call('HSET', KEYS[1], 'def', ARGV[1], 'state', 'running', 'created_at', ARGV[2])
+local res = 1
+if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[5]) == 0 then
+  redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[6], 'paused_at', ARGV[2])
+  redis.call('SADD', KEYS[6], ARGV[4])
+  res = 2
+end
 redis.call('HSET', KEYS[2], '', '')
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
 redis.call('EXPIREAT', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
-return 1
+redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) * 1000, ARGV[4])
+return res
 `)
 
+// Registered is what a registration did.
+type Registered struct {
+	Created bool // false when the same definition was already there
+	// Paused: created paused, waiting for its WABA's onboarding.
+	Paused bool
+}
+
 // Register stores a normalised, validated campaign. Registering the same
-// definition again is a no-op (created is false); a different definition
+// definition again is a no-op (Created is false); a different definition
 // under the same id is ErrConflict.
-func (s *Store) Register(ctx context.Context, c *Campaign) (created bool, err error) {
+func (s *Store) Register(ctx context.Context, c *Campaign) (Registered, error) {
+	return s.register(ctx, c, "", "")
+}
+
+// RegisterAwaitingOnboarding is Register for a sender that must not send
+// before its WABA signed the MM Lite terms: unless the WABA already did, the
+// campaign is created paused with reason, until Store.Onboarded lists it.
+func (s *Store) RegisterAwaitingOnboarding(ctx context.Context, c *Campaign, waba, reason string) (Registered, error) {
+	return s.register(ctx, c, waba, reason)
+}
+
+func (s *Store) register(ctx context.Context, c *Campaign, waba, reason string) (Registered, error) {
 	def, err := json.Marshal(c)
 	if err != nil {
-		return false, fmt.Errorf("campaign: encode: %w", err)
+		return Registered{}, fmt.Errorf("campaign: encode: %w", err)
 	}
 	now := s.now()
 	end := now.Add(DefaultLifetime)
 	if c.ExpiresAt != nil {
 		end = *c.ExpiresAt
 	}
-	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns()}
-	n, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(Retention).Unix(), c.ID).Int()
+	onboarding := s.keys.Campaign(c.ID)
+	if waba != "" {
+		onboarding = s.keys.Onboarding(waba)
+	}
+	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding}
+	n, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(s.retention).Unix(), c.ID, waba, reason).Int()
 	switch {
 	case err != nil:
-		return false, fmt.Errorf("campaign: register %s: %w", c.ID, err)
+		return Registered{}, fmt.Errorf("campaign: register %s: %w", c.ID, err)
 	case n < 0:
-		return false, fmt.Errorf("%w: %s", ErrConflict, c.ID)
+		return Registered{}, fmt.Errorf("%w: %s", ErrConflict, c.ID)
 	}
-	return n == 1, nil
+	return Registered{Created: n > 0, Paused: n == 2}, nil
 }
 
 // Get returns a campaign's definition.
@@ -180,6 +238,9 @@ func (s *Store) Status(ctx context.Context, id string) (*Status, error) {
 			}
 			st.DeliveryErrors[code] = num(k)
 		}
+	}
+	if at := num("sealed"); at != 0 {
+		st.Sealed, st.SealedAt = true, msTime(at)
 	}
 	if f := h["fatal"]; f != "" {
 		st.Error = new(task.Error)

@@ -30,10 +30,12 @@ func (b *bundle) register(t *testing.T, id string, enqueued int) {
 	c := valid()
 	c.ID = id
 	c.Normalize()
-	created, err := b.store.Register(b.ctx, &c)
+	r, err := b.store.Register(b.ctx, &c)
 	require.NoError(t, err)
-	require.True(t, created)
+	require.True(t, r.Created)
 	require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(id), "enqueued", int64(enqueued)).Err())
+	_, err = b.store.Seal(b.ctx, id) // every recipient is in
+	require.NoError(t, err)
 }
 
 func TestStore_Register(t *testing.T) {
@@ -41,12 +43,13 @@ func TestStore_Register(t *testing.T) {
 	b := setup(t)
 	c := valid()
 	c.Normalize()
-	created, err := b.store.Register(b.ctx, &c)
+	r, err := b.store.Register(b.ctx, &c)
 	require.NoError(t, err)
-	require.True(t, created)
-	created, err = b.store.Register(b.ctx, &c)
+	require.True(t, r.Created)
+	require.False(t, r.Paused)
+	r, err = b.store.Register(b.ctx, &c)
 	require.NoError(t, err)
-	require.False(t, created, "the same definition again is a no-op")
+	require.False(t, r.Created, "the same definition again is a no-op")
 
 	other := c
 	other.Template.Name = "other"
@@ -136,7 +139,7 @@ func TestLedger_ReleaseAndStale(t *testing.T) {
 	cl, err := b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{StaleAfter: time.Minute})
 	require.NoError(t, err)
 	require.Equal(t, campaign.Claimed, cl.Verdict)
-	require.NoError(t, b.store.Release(b.ctx, "c1", to, 2))
+	require.NoError(t, b.store.Release(b.ctx, "c1", to, cl.Attempts, 2, nil))
 	cl, err = b.store.Claim(b.ctx, "c1", to, campaign.ClaimOptions{StaleAfter: time.Minute})
 	require.NoError(t, err)
 	require.Equal(t, campaign.Claimed, cl.Verdict)
@@ -245,7 +248,7 @@ func TestControl_Transitions(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.register(t, "c1", 2)
-	tr, err := b.store.Pause(b.ctx, "c1", "campaign_fatal: code 132001", &task.Error{Code: 132001, Title: "Template name does not exist"})
+	tr, err := b.store.PauseAutomatically(b.ctx, "c1", "campaign_fatal: code 132001", &task.Error{Code: 132001, Title: "Template name does not exist"})
 	require.NoError(t, err)
 	require.True(t, tr.Changed)
 	st, err := b.store.Status(b.ctx, "c1")
@@ -255,7 +258,7 @@ func TestControl_Transitions(t *testing.T) {
 	require.Equal(t, 132001, st.Error.Code)
 	require.NotNil(t, st.PausedAt)
 
-	tr, err = b.store.Pause(b.ctx, "c1", "operator", nil)
+	tr, err = b.store.Pause(b.ctx, "c1", "operator")
 	require.NoError(t, err)
 	require.False(t, tr.Changed, "pausing a paused campaign is a no-op")
 
@@ -271,12 +274,12 @@ func TestControl_Transitions(t *testing.T) {
 	require.Equal(t, campaign.StateRunning, tr.From)
 	_, err = b.store.Resume(b.ctx, "c1")
 	require.ErrorIs(t, err, campaign.ErrState)
-	_, err = b.store.Pause(b.ctx, "c1", "operator", nil)
+	_, err = b.store.Pause(b.ctx, "c1", "operator")
 	require.ErrorIs(t, err, campaign.ErrState)
 	tr, err = b.store.Cancel(b.ctx, "c1")
 	require.NoError(t, err)
 	require.False(t, tr.Changed)
-	_, err = b.store.Pause(b.ctx, "nope", "operator", nil)
+	_, err = b.store.Pause(b.ctx, "nope", "operator")
 	require.ErrorIs(t, err, campaign.ErrNotFound)
 
 }

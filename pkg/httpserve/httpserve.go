@@ -65,3 +65,6 @@ func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
 	}
 	return nil
 }
+
+// Close releases the port of a server that will not serve.
+func (s *Server) Close() error { return s.ln.Close() }

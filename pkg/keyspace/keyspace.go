@@ -28,8 +28,38 @@ func (s Space) Campaign(id string) string { return s.pre + "campaign:" + id }
 // Ledger is the hash of one campaign's per-recipient send markers.
 func (s Space) Ledger(id string) string { return s.pre + "ledger:" + id }
 
-// Parked is the list of a paused campaign's jobs, waiting to be resumed.
+// Parked is the sorted set of a paused campaign's recipients whose jobs were
+// put aside (asleep in asynq's retry set) and wait to be resumed, by the
+// time they were put aside. Retry backoffs and per-recipient delays are not
+// in it: a resume brings back only these.
 func (s Space) Parked(id string) string { return s.pre + "parked:" + id }
+
+// Parking is the set of campaigns that have parked jobs, for the workers'
+// housekeeping to bring them back once the campaign runs or is cancelled.
+func (s Space) Parking() string { return s.pre + "parking" }
+
+// Announce is the set of campaigns whose new state (completed, finished
+// after a cancel, paused automatically) still has to be announced.
+func (s Space) Announce() string { return s.pre + "announce" }
+
+// Retire is the sorted set of campaigns by the time (unix ms) their keys
+// expire, after which they leave the Campaigns index.
+func (s Space) Retire() string { return s.pre + "retire" }
+
+// Onboarding is the set of campaigns paused until a WABA signs the MM Lite terms.
+func (s Space) Onboarding(waba string) string { return s.pre + "onboarding:" + waba }
+
+// WABAs is the hash of onboarded WABAs: id to the time they signed.
+func (s Space) WABAs() string { return s.pre + "wabas" }
+
+// Emitted is the hash of the events of one campaign already put on the
+// results queue (by task id), in the results queue's own key space: it
+// makes every result and campaign event single, even after its consumer
+// took the task.
+func (s Space) Emitted(campaign string) string { return s.pre + "emitted:" + campaign }
+
+// Janitor is the lock that lets one worker at a time do the fleet's housekeeping.
+func (s Space) Janitor() string { return s.pre + "janitor" }
 
 // WAMID maps a sent message id back to its campaign and recipient.
 func (s Space) WAMID(wamid string) string { return s.pre + "wamid:" + wamid }

@@ -28,21 +28,41 @@ type Published struct {
 // Registry keeps senders' shared state in Redis: what workers publish,
 // which WABAs have signed the MM Lite terms, and link clicks.
 type Registry struct {
-	rdb  redis.UniversalClient
-	keys keyspace.Space
+	rdb       redis.UniversalClient
+	keys      keyspace.Space
+	retention time.Duration
+	now       func() time.Time
 }
+
+// DefaultClickRetention is how long clicks are counted back by default.
+const DefaultClickRetention = 30 * 24 * time.Hour
 
 // NewRegistry returns the registry of a key space.
 func NewRegistry(rdb redis.UniversalClient, keys keyspace.Space) *Registry {
-	return &Registry{rdb: rdb, keys: keys}
+	return &Registry{rdb: rdb, keys: keys, retention: DefaultClickRetention, now: time.Now}
+}
+
+// WithRetention returns a registry that keeps clicks for d (per day, so
+// that a sender's clicks never grow without bound); d <= 0 keeps the default.
+func (r *Registry) WithRetention(d time.Duration) *Registry {
+	c := *r
+	if d > 0 {
+		c.retention = d
+	}
+	return &c
+}
+
+// Published is what the sender tells the fleet about itself.
+func (s *Sender) Published() Published {
+	return Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
+		WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding}
 }
 
 // Publish writes the senders a worker serves.
 func (r *Registry) Publish(ctx context.Context, ss []*Sender) error {
 	vals := make([]any, 0, 2*len(ss))
 	for _, s := range ss {
-		b, _ := json.Marshal(Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
-			WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding})
+		b, _ := json.Marshal(s.Published())
 		vals = append(vals, s.ID, b)
 	}
 	if err := r.rdb.HSet(ctx, r.keys.Senders(), vals...).Err(); err != nil {
@@ -91,7 +111,7 @@ func ByPhoneNumberID(all map[string]Published, pnid string) (Published, bool) {
 // SetOnboarded records that a WABA signed the MM Lite terms. It returns
 // false when it was already recorded (webhooks come at least once).
 func (r *Registry) SetOnboarded(ctx context.Context, waba string, at time.Time) (bool, error) {
-	ok, err := r.rdb.HSetNX(ctx, r.keys.Prefix()+"wabas", waba, at.UTC().Format(time.RFC3339)).Result()
+	ok, err := r.rdb.HSetNX(ctx, r.keys.WABAs(), waba, at.UTC().Format(time.RFC3339)).Result()
 	if err != nil {
 		return false, fmt.Errorf("sender: record onboarding: %w", err)
 	}
@@ -100,7 +120,7 @@ func (r *Registry) SetOnboarded(ctx context.Context, waba string, at time.Time) 
 
 // Onboarded says when a WABA signed the MM Lite terms; zero when it has not.
 func (r *Registry) Onboarded(ctx context.Context, waba string) (time.Time, error) {
-	v, err := r.rdb.HGet(ctx, r.keys.Prefix()+"wabas", waba).Result()
+	v, err := r.rdb.HGet(ctx, r.keys.WABAs(), waba).Result()
 	if errors.Is(err, redis.Nil) || waba == "" {
 		return time.Time{}, nil
 	}
@@ -116,7 +136,8 @@ func (r *Registry) Onboarded(ctx context.Context, waba string) (time.Time, error
 const clickTTL = 8 * 24 * time.Hour
 
 // CountClick counts a link click for a sender and tracking token, once per
-// click id. It returns false for a click already counted.
+// click id. It returns false for a click already counted. Clicks are kept
+// per day, for the retention.
 func (r *Registry) CountClick(ctx context.Context, senderID, token, clickID string) (bool, error) {
 	if clickID != "" {
 		fresh, err := r.rdb.SetNX(ctx, r.keys.Prefix()+"click:"+clickID, 1, clickTTL).Result()
@@ -127,21 +148,38 @@ func (r *Registry) CountClick(ctx context.Context, senderID, token, clickID stri
 			return false, nil
 		}
 	}
-	if err := r.rdb.HIncrBy(ctx, r.keys.Prefix()+"clicks:"+senderID, token, 1).Err(); err != nil {
+	key := r.clicksKey(senderID, r.now())
+	pipe := r.rdb.Pipeline()
+	pipe.HIncrBy(ctx, key, token, 1)
+	pipe.Expire(ctx, key, r.retention+24*time.Hour)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return false, fmt.Errorf("sender: count click: %w", err)
 	}
 	return true, nil
 }
 
-// Clicks returns a sender's clicks by tracking token.
+func (r *Registry) clicksKey(senderID string, day time.Time) string {
+	return r.keys.Prefix() + "clicks:" + senderID + ":" + day.UTC().Format("2006-01-02")
+}
+
+// Clicks returns a sender's clicks by tracking token over the retention.
 func (r *Registry) Clicks(ctx context.Context, senderID string) (map[string]int64, error) {
-	raw, err := r.rdb.HGetAll(ctx, r.keys.Prefix()+"clicks:"+senderID).Result()
-	if err != nil {
+	days := min(int(r.retention/(24*time.Hour))+1, 400)
+	pipe := r.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, days)
+	now := r.now()
+	for i := range cmds {
+		cmds[i] = pipe.HGetAll(ctx, r.clicksKey(senderID, now.AddDate(0, 0, -i)))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("sender: read clicks: %w", err)
 	}
-	out := make(map[string]int64, len(raw))
-	for k, v := range raw {
-		out[k], _ = strconv.ParseInt(v, 10, 64)
+	out := map[string]int64{}
+	for _, c := range cmds {
+		for k, v := range c.Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			out[k] += n
+		}
 	}
 	return out, nil
 }

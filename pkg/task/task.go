@@ -109,6 +109,10 @@ type Error struct {
 	Class      string `json:"class,omitempty"`
 }
 
+// ClassBadJob is the class of a job that could not be sent at all
+// (undecodable payload, unknown sender or campaign).
+const ClassBadJob = "bad_job"
+
 // ErrorFrom converts a client error; nil stays nil. The title is the
 // client's own words, never Go's error text with URLs and addresses.
 func ErrorFrom(e *mmapi.Error) *Error {

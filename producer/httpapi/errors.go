@@ -68,7 +68,8 @@ func classify(err error) (int, string) {
 		return http.StatusBadRequest, "the request was cancelled: the client closed the connection"
 	case errors.Is(err, campaign.ErrNotFound):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrCancelled), errors.Is(err, campaign.ErrState):
+	case errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrCancelled), errors.Is(err, campaign.ErrState),
+		errors.Is(err, producer.ErrSealed):
 		return http.StatusConflict, err.Error()
 	}
 	return http.StatusInternalServerError, "internal error"

@@ -139,10 +139,34 @@ func TestCreateCampaign(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, a.code)
 	require.EqualValues(t, 1, a.body["duplicates"])
 
-	// Recipients before the campaign still work.
+	// Inline recipients were the whole list: the campaign is sealed, and a
+	// new recipient is refused with the summary.
+	require.Equal(t, true, st.body["sealed"])
 	a = b.do(t, "POST", "/v1/campaigns", "application/json", `{"recipients": [{"to": "441234567892"}], "campaign": `+campaignJSON+`}`)
+	require.Equal(t, http.StatusConflict, a.code, a.raw)
+	require.JSONEq(t, `{"campaign_id": "spring-sale-2026", "accepted": 0, "duplicates": 0, "rejected": 1,
+		"errors": [{"line": 0, "reason": "campaign is sealed"}]}`, mustJSON(t, a.body["summary"]))
+
+	// Recipients before the campaign still work; "open" keeps it open.
+	other := strings.Replace(campaignJSON, "spring-sale-2026", "spring-2", 1)
+	a = b.do(t, "POST", "/v1/campaigns", "application/json", `{"recipients": [{"to": "441234567892"}], "open": true, "campaign": `+other+`}`)
 	require.Equal(t, http.StatusAccepted, a.code, a.raw)
 	require.EqualValues(t, 1, a.body["accepted"])
+	st = b.do(t, "GET", "/v1/campaigns/spring-2", "", "")
+	require.Equal(t, false, st.body["sealed"])
+	a = b.do(t, "POST", "/v1/campaigns/spring-2/recipients", "text/csv", "to\n441234567893\n")
+	require.Equal(t, http.StatusAccepted, a.code, a.raw)
+	st = b.do(t, "POST", "/v1/campaigns/spring-2/seal", "", "")
+	require.Equal(t, http.StatusOK, st.code, st.raw)
+	require.Equal(t, true, st.body["sealed"])
+	require.Equal(t, http.StatusNotFound, b.do(t, "POST", "/v1/campaigns/nope/seal", "", "").code)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }
 
 func TestCreateCampaign_Errors(t *testing.T) {

@@ -14,8 +14,10 @@ import (
 	"github.com/mmlite/mmlite/producer"
 )
 
-// createCampaign: POST /v1/campaigns with {"campaign": {...}, "recipients": [...]}.
-// The body is one JSON object, each key at most once, nothing after it.
+// createCampaign: POST /v1/campaigns with {"campaign": {...}, "recipients":
+// [...], "open": false}. The body is one JSON object, each key at most once,
+// nothing after it. Inline recipients seal the campaign unless "open" is
+// true: they are its whole list.
 // The recipients are streamed, so that a large array is never held whole:
 // rows are enqueued while they are read, and a problem found after them (a
 // repeated key, a missing '}', trailing data, a cancel) is answered with
@@ -40,6 +42,8 @@ type intake struct {
 	c              *campaign.Campaign
 	seenCampaign   bool
 	seenRecipients bool
+	seenOpen       bool
+	open           bool // "open": true keeps the campaign open after inline recipients
 	// early holds recipients sent before the campaign (bounded by MaxBody);
 	// they are enqueued once the body is known whole.
 	early []json.RawMessage
@@ -74,10 +78,18 @@ func (in *intake) read() error {
 		return bad("campaign is required")
 	}
 	if in.early != nil {
-		return in.enqueue(newRawSource(in.early))
+		if err := in.enqueue(newRawSource(in.early)); err != nil {
+			return err
+		}
 	}
 	if in.sum == nil {
 		in.sum = &producer.Summary{CampaignID: in.c.ID, Errors: []producer.RowError{}}
+	}
+	// Inline recipients are the whole list unless the body says more come.
+	if in.seenRecipients && !in.open {
+		if _, err := in.s.cfg.Producer.Seal(in.ctx, in.c.ID); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -112,8 +124,17 @@ func (in *intake) field(k string) error {
 			return bad("recipients: the JSON ends too early: missing ']'")
 		}
 		return err
+	case "open":
+		if in.seenOpen {
+			return bad("%q appears twice", k)
+		}
+		in.seenOpen = true
+		if err := in.d.Decode(&in.open); err != nil {
+			return jsonErr(err, "open")
+		}
+		return nil
 	}
-	return bad("unknown field %q: want \"campaign\" and \"recipients\"", k)
+	return bad("unknown field %q: want \"campaign\", \"recipients\" and \"open\"", k)
 }
 
 // buffer reads an array of recipients that came before their campaign.

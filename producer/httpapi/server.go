@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/emit"
 	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -64,7 +64,7 @@ type Server struct {
 	dur     *prometheus.HistogramVec
 	wm      *webhookMetrics
 	senders *sender.Registry
-	results *asynq.Client
+	emit    *emit.Emitter
 }
 
 // New checks the config and builds the routes.
@@ -98,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
-		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()), results: asynq.NewClientFromRedisClient(rdb)}
+		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()).WithRetention(cfg.Producer.Store().Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Retention())}
 	s.wm = newWebhookMetrics(cfg.Registry, s.senders)
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_http_requests_total",
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
@@ -117,6 +117,7 @@ func (s *Server) routes() {
 	v1("POST /v1/campaigns/{id}/pause", s.control(s.cfg.Producer.Pause))
 	v1("POST /v1/campaigns/{id}/resume", s.control(s.cfg.Producer.Resume))
 	v1("POST /v1/campaigns/{id}/cancel", s.control(s.cfg.Producer.Cancel))
+	v1("POST /v1/campaigns/{id}/seal", s.control(s.cfg.Producer.Seal))
 	v1("GET /v1/senders", s.listSenders)
 	v1("GET /v1/senders/{id}", s.getSender)
 	s.handle("POST /webhooks/whatsapp", s.receive)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -152,14 +150,11 @@ func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, tracked
 		if st.Error != nil {
 			ev.Error = &task.Error{Code: st.Error.Code, Title: st.Error.Title, Details: st.Error.Details}
 		}
-		b, _ := json.Marshal(ev)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			_, err := s.results.EnqueueContext(ctx, asynq.NewTask(task.TypeStatus, b), asynq.Queue(s.cfg.ResultsQueue),
-				asynq.TaskID("status:"+st.WAMID+":"+st.Status), asynq.MaxRetry(25))
-			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			if err := s.emit.Status(ctx, &ev); err != nil {
 				mu.Lock()
 				firstErr = errors.Join(firstErr, err)
 				mu.Unlock()

@@ -1,0 +1,117 @@
+package e2e_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// footprint is what the keys of this test's queues take in Redis.
+type footprint struct {
+	keys  int
+	bytes int64
+	names []string
+}
+
+func (f *fleet) footprint(tb testing.TB) footprint {
+	tb.Helper()
+	var out footprint
+	for _, q := range []string{f.r.Queue, f.r.Results} {
+		iter := f.r.Client.Scan(f.ctx, 0, "*{"+q+"}*", 1000).Iterator()
+		for iter.Next(f.ctx) {
+			n, err := f.r.Client.MemoryUsage(f.ctx, iter.Val(), 0).Result()
+			if err == redis.Nil {
+				continue // expired meanwhile
+			}
+			require.NoError(tb, err)
+			out.keys++
+			out.bytes += n
+			out.names = append(out.names, iter.Val())
+		}
+		require.NoError(tb, iter.Err())
+	}
+	return out
+}
+
+// perCampaignKey says whether a key belongs to one campaign or recipient
+// (as opposed to a sender's clock or asynq's daily counters).
+func perCampaignKey(k, id string) bool {
+	return strings.Contains(k, ":"+id) || strings.Contains(k, ":wamid:") || strings.Contains(k, ":t:") ||
+		strings.HasSuffix(k, ":campaigns") || strings.HasSuffix(k, ":retire")
+}
+
+// runForMemory sends a sealed campaign of n recipients with the given
+// retention and returns the footprint before it, while it is queued, once
+// it completed (results consumed), and after the retention.
+func runForMemory(tb testing.TB, n int, retention time.Duration) (base, queued, done, after footprint) {
+	f := newFleet(tb, fakeapi.Config{})
+	p, err := producer.New(producer.Config{Client: f.r.Client, Queue: f.r.Queue, ResultsQueue: f.r.Results, Retention: retention})
+	require.NoError(tb, err)
+	f.p = p
+	cfg := f.workerConfig(100000)
+	cfg.Retention, cfg.HousekeepingInterval = retention, 200*time.Millisecond
+	f.publish(tb, cfg.Senders...)
+	base = f.footprint(tb)
+	f.submitFor(tb, "mem", "default", n)
+	queued = f.footprint(tb)
+	f.startWorker(tb, cfg)
+	f.waitState(tb, "mem", campaign.StateCompleted, 2*time.Minute)
+	require.Eventually(tb, func() bool {
+		_, err := f.inspector.GetTaskInfo(f.r.Results, "campaign:mem:completed")
+		return err == nil
+	}, 30*time.Second, 20*time.Millisecond, "the campaign's end is announced")
+	_, err = f.inspector.DeleteAllPendingTasks(f.r.Results) // the consumer took the results
+	require.NoError(tb, err)
+	done = f.footprint(tb)
+	require.Eventually(tb, func() bool {
+		after = f.footprint(tb)
+		for _, k := range after.names {
+			if perCampaignKey(k, "mem") {
+				return false
+			}
+		}
+		return true
+	}, retention+30*time.Second, 100*time.Millisecond, "the campaign's keys expire after the retention: %v", &after.names)
+	return base, queued, done, after
+}
+
+// A finished campaign's keys expire after the retention, the index forgets
+// it, and Redis memory is back to its baseline: what stays is per sender
+// and per queue (a pacing clock, asynq's daily counters), not per campaign
+// or recipient. Real Redis only: keys expire on Redis's clock.
+func TestRetention_MemoryBackToBaseline(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	t.Parallel()
+	const n = 500
+	base, queued, done, after := runForMemory(t, n, 2*time.Second)
+	t.Logf("footprint: before %d keys %d B; queued %d keys %d B; completed %d keys %d B; after retention %d keys %d B",
+		base.keys, base.bytes, queued.keys, queued.bytes, done.keys, done.bytes, after.keys, after.bytes)
+	require.Greater(t, done.bytes-base.bytes, int64(n*100), "a completed campaign keeps its ledger until the retention")
+	require.Less(t, after.bytes-base.bytes, int64(4096), "back to the baseline but for per-sender and per-queue keys: %v", after.names)
+	for _, k := range after.names {
+		require.False(t, strings.HasSuffix(k, ":campaigns") || strings.HasSuffix(k, ":retire"), "the index forgot the campaign: %s", k)
+	}
+}
+
+// BenchmarkCampaignMemory prints what a campaign costs in Redis per
+// recipient while queued, once completed, and after the retention.
+func BenchmarkCampaignMemory(b *testing.B) {
+	redistest.SkipUnlessReal(b)
+	const n = 20000
+	base, queued, done, after := runForMemory(b, n, 3*time.Second)
+	per := func(fp footprint) float64 { return float64(fp.bytes-base.bytes) / n }
+	fmt.Printf("campaign memory: %d recipients, real Redis, keys of one installation (MEMORY USAGE)\n", n)
+	fmt.Printf("  queued (job and its task hash)                 %7.1f bytes per recipient\n", per(queued))
+	fmt.Printf("  completed (ledger, wamid mapping), results read %7.1f bytes per recipient, kept for MMLITE_RETENTION\n", per(done))
+	fmt.Printf("  after the retention                            %7d bytes in all (a sender's clock, asynq's daily counters)\n", after.bytes-base.bytes)
+	b.ReportMetric(per(queued), "B/queued")
+	b.ReportMetric(per(done), "B/sent")
+}

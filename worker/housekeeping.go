@@ -1,0 +1,102 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/sender"
+)
+
+// The fleet's housekeeping makes every control converge without a second
+// call: it announces the campaign events a crash or a Redis error left
+// unannounced, brings back the parked jobs of campaigns that run again (or
+// were cancelled) but still have some (a resume cut short, a job parked just
+// after the resume looked), and takes retired campaigns out of the index.
+// Every step can run any number of times; a lock keeps it to one worker
+// per round.
+
+// housekeep runs a round every HousekeepingInterval until ctx ends.
+func (w *Worker) housekeep(ctx context.Context) {
+	t := time.NewTicker(w.cfg.HousekeepingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w.housekeepOnce(ctx)
+	}
+}
+
+// housekeepOnce runs one round if no other worker holds this round's lock.
+func (w *Worker) housekeepOnce(ctx context.Context) {
+	ok, err := w.rdb.SetNX(ctx, w.keys.Janitor(), w.id, w.cfg.HousekeepingInterval*9/10).Result()
+	if err != nil || !ok {
+		return
+	}
+	w.announcePending(ctx)
+	w.bringBackParked(ctx)
+	if _, err := w.store.Retire(ctx, 1000); err != nil {
+		w.log.Warn("housekeeping: could not retire expired campaigns", "err", err)
+	}
+}
+
+func (w *Worker) announcePending(ctx context.Context) {
+	ids, err := w.store.ToAnnounce(ctx)
+	if err != nil {
+		w.log.Warn("housekeeping: could not list campaigns to announce", "err", err)
+		return
+	}
+	for _, id := range ids {
+		w.announce(ctx, id)
+	}
+}
+
+func (w *Worker) bringBackParked(ctx context.Context) {
+	ids, err := w.store.Parking(ctx)
+	if err != nil {
+		w.log.Warn("housekeeping: could not list campaigns with parked jobs", "err", err)
+		return
+	}
+	var published map[string]sender.Published
+	for _, id := range ids {
+		st, err := w.store.State(ctx, id)
+		if err != nil {
+			w.log.Warn("housekeeping: could not read a campaign's state", "campaign", id, "err", err)
+			continue
+		}
+		var pace campaign.Pace
+		switch st {
+		case campaign.StatePaused:
+			continue
+		case campaign.StateRunning, campaign.StateCompleted:
+			c, err := w.campaigns.get(ctx, id)
+			if err != nil {
+				continue
+			}
+			if published == nil {
+				if published, err = sender.NewRegistry(w.rdb, w.keys).All(ctx); err != nil {
+					return
+				}
+			}
+			rate := published[c.Sender].Rate
+			if s := w.senders[c.Sender]; s != nil {
+				rate = s.Rate
+			}
+			if rate <= 0 {
+				rate = sender.DefaultRate
+			}
+			pace = campaign.Pace{Interval: time.Duration(float64(time.Second) / rate), Clock: w.keys.Clock(c.Sender), IdleTTL: time.Hour}
+		}
+		u, err := w.store.Unpark(ctx, id, pace)
+		if err != nil {
+			w.log.Warn("housekeeping: could not bring back parked jobs", "campaign", id, "err", err)
+			continue
+		}
+		if u.Moved > 0 {
+			w.log.Info("housekeeping: brought back the parked jobs of a campaign that runs again", "campaign", id, "jobs", u.Moved)
+		}
+	}
+}

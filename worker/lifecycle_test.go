@@ -1,0 +1,82 @@
+package worker_test
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/worker"
+	"github.com/stretchr/testify/require"
+)
+
+// A job whose campaign expires while it waits, after attempts that failed,
+// reports those attempts and the last error, not "0 attempts, no error".
+func TestWorker_ExpiredAfterAttemptsReportsThem(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{Errors: []fakeapi.ErrorRule{{Share: 1, Code: 131000}}})
+	expires := time.Now().Add(3 * time.Second)
+	c := b.register(t, campaign.Campaign{ExpiresAt: &expires})
+	to := recipients(1)[0]
+	jobs := sends(c.ID, []string{to})
+	jobs[0].ExpiresAt = expires.Unix()
+	b.enqueue(t, jobs...)
+	cfg := b.config()
+	cfg.RetryBase, cfg.RetryMax = time.Second, time.Second
+	b.start(t, cfg)
+	require.Eventually(t, func() bool { return b.fake.Attempts(to) >= 1 }, 20*time.Second, 10*time.Millisecond)
+	// Paused while its retry waits: the job sleeps until the expiry, then
+	// runs once more and ends expired before any claim.
+	_, err := b.store.Pause(b.ctx, c.ID, campaign.PauseOperator+": test")
+	require.NoError(t, err)
+
+	r := b.waitResults(t, 1, 30*time.Second)[0]
+	require.Equal(t, task.StatusExpired, r.Status)
+	require.Equal(t, b.fake.Attempts(to), r.Attempts, "the attempts made before the expiry")
+	require.NotNil(t, r.Error, "the last error")
+	require.Equal(t, 131000, r.Error.Code)
+}
+
+// Two workers in one process share a registry: the second is refused with
+// an error, not a panic.
+func TestWorker_DuplicateMetricsAreAnError(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	cfg := b.config()
+	cfg.Registry = metrics.NewRegistry()
+	_, err := worker.New(cfg)
+	require.NoError(t, err)
+	require.NotPanics(t, func() { _, err = worker.New(cfg) })
+	require.ErrorContains(t, err, "metrics")
+}
+
+// A worker that cannot start does not keep its metrics port.
+func TestWorker_RunReleasesTheMetricsPortWhenStartFails(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	b := setup(t, fakeapi.Config{})
+	cfg := b.config()
+	cfg.MetricsAddr = addr
+	cfg.Redis = unreachableRedis(t) // Start fails: it cannot publish the senders
+	require.Error(t, worker.Run(b.ctx, cfg))
+	ln, err = net.Listen("tcp", addr)
+	require.NoError(t, err, "the metrics listener was closed")
+	require.NoError(t, ln.Close())
+}
+
+// unreachableRedis names a loopback port where nothing listens.
+func unreachableRedis(t *testing.T) asynq.RedisConnOpt {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return asynq.RedisClientOpt{Addr: addr, DialTimeout: 200 * time.Millisecond}
+}
