@@ -20,6 +20,10 @@ ARG GO_VERSION=1.26
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
 ARG TARGETOS
 ARG TARGETARCH
+# `mmlite version` prints them: the context has no .git for Go to read the
+# revision from.
+ARG VERSION=dev
+ARG REVISION=unknown
 WORKDIR /src
 
 # Dependencies first: this layer is reused until go.mod or go.sum change.
@@ -33,7 +37,7 @@ COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o /out/mmlite ./cmd/mmlite
+    go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" -o /out/mmlite ./cmd/mmlite
 
 # static-debian12: CA certificates, /etc/passwd with nonroot (65532) and tzdata,
 # nothing else. The :nonroot tag already runs as 65532; USER repeats it

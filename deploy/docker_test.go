@@ -78,7 +78,8 @@ func TestDockerfile(t *testing.T) {
 
 	runs := strings.Join(df.all("RUN"), "\n")
 	assert.Contains(t, runs, "CGO_ENABLED=0")
-	assert.Contains(t, runs, `go build -trimpath -ldflags="-s -w" -o /out/mmlite ./cmd/mmlite`)
+	assert.Contains(t, runs, `go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" -o /out/mmlite ./cmd/mmlite`,
+		"the image's `mmlite version` names the build args")
 	assert.Contains(t, df.all("COPY"), "--from=build /out/mmlite "+imageBinary)
 	assert.Equal(t, []string{fmt.Sprintf("%d:%d", nonRootUID, nonRootUID)}, df.all("USER"))
 	assert.Equal(t, []string{`["` + imageBinary + `"]`}, df.all("ENTRYPOINT"))

@@ -54,7 +54,7 @@ const maxBatchBytes = 4 << 20
 // when others are rejected. On a fatal error the summary says what was
 // enqueued before it; running the same input again adds nothing twice.
 func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source, o Options) (*Summary, error) {
-	e := &enqueuer{p: p, c: c, o: o, sum: &Summary{CampaignID: c.ID, Errors: []RowError{}}}
+	e := &enqueuer{p: p, c: c, o: o, sum: &Summary{CampaignID: c.ID, Errors: []RowError{}, DryRun: o.DryRun}, indexed: indexed(src)}
 	if o.DryRun {
 		e.seen = map[string]struct{}{}
 	} else if err := e.prepare(ctx); err != nil {
@@ -74,12 +74,14 @@ func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source
 }
 
 type enqueuer struct {
-	p    *Producer
-	c    *campaign.Campaign
-	o    Options
-	keys []string
-	head []any // the script's fixed arguments
-	seen map[string]struct{}
+	p *Producer
+	c *campaign.Campaign
+	o Options
+	// indexed: the rows are array elements, named by RowError.Index too.
+	indexed bool
+	keys    []string
+	head    []any // the script's fixed arguments
+	seen    map[string]struct{}
 
 	mu     sync.Mutex
 	sum    *Summary
@@ -243,7 +245,7 @@ func (e *enqueuer) write(ctx context.Context, b *batch) error {
 			e.sum.Duplicates++
 		case jobSealed:
 			e.sealed++
-			e.sum.reject(RowError{Line: b.lines[i], Reason: "campaign is sealed"})
+			e.sum.reject(e.where(RowError{Line: b.lines[i], Reason: "campaign is sealed"}))
 		}
 	}
 	snap := e.snapshot()
@@ -269,9 +271,19 @@ func (e *enqueuer) dryRun(to string) {
 }
 
 func (e *enqueuer) reject(re RowError) {
+	re = e.where(re)
 	e.mu.Lock()
 	e.sum.reject(re)
 	e.mu.Unlock()
+}
+
+// where sets the index of a row of an array.
+func (e *enqueuer) where(re RowError) RowError {
+	if e.indexed {
+		i := re.Line
+		re.Index = &i
+	}
+	return re
 }
 
 // snapshot copies the counts (not the errors) for progress reports.

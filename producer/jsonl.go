@@ -109,6 +109,9 @@ type ArraySource struct {
 // NewArraySource reads array elements from d.
 func NewArraySource(d *json.Decoder) *ArraySource { return &ArraySource{d: d} }
 
+// Indexed implements IndexedSource: a row's line is its index.
+func (s *ArraySource) Indexed() bool { return true }
+
 // Next implements Source.
 func (s *ArraySource) Next() (Recipient, int, error) {
 	if s.err != nil {

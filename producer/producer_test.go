@@ -306,7 +306,7 @@ func TestEnqueue_DryRunWritesNothing(t *testing.T) {
 	sum, err := b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader("to\n441234567890\n441234567890\n1\n")),
 		producer.Options{DryRun: true, Progress: func(s producer.Summary) { progress = append(progress, s) }})
 	require.NoError(t, err)
-	require.Equal(t, producer.Summary{CampaignID: "dry", Accepted: 1, Duplicates: 1, Rejected: 1,
+	require.Equal(t, producer.Summary{CampaignID: "dry", Accepted: 1, Duplicates: 1, Rejected: 1, DryRun: true,
 		Errors: []producer.RowError{{Line: 4, Reason: `to: "1" is not an international phone number: 1 digits, want 8 to 15`}}}, *sum)
 	keys, err := b.r.Client.Keys(b.ctx, "*{"+b.r.Queue+"}*").Result()
 	require.NoError(t, err)

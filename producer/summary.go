@@ -15,6 +15,9 @@ type Summary struct {
 	Errors     []RowError `json:"errors"`
 	// ErrorsTruncated says that more rows were rejected than Errors lists.
 	ErrorsTruncated bool `json:"errors_truncated,omitempty"`
+	// DryRun says that nothing was written: the counts are what the rows
+	// would give (duplicates counted within the input only).
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Rows is the number of rows read.
@@ -30,10 +33,29 @@ func (s *Summary) reject(e RowError) {
 }
 
 // RowError says why one row was rejected and where: the line of a file (the
-// CSV header is line 1) or the index in a JSON array (from 0).
+// CSV header is line 1) or, for the elements of a JSON array, their index
+// (from 0).
 type RowError struct {
-	Line   int    `json:"line"`
+	// Line is the line of a file; for an array element, its index (kept
+	// for compatibility: read Index).
+	Line int `json:"line"`
+	// Index is set for the elements of a JSON array (a source that
+	// implements IndexedSource): the element's index, from 0.
+	Index  *int   `json:"index,omitempty"`
 	Reason string `json:"reason"`
+}
+
+// IndexedSource is a Source whose rows are the elements of a JSON array:
+// the "line" it returns is an index from 0, and a summary's errors name it
+// in RowError.Index too.
+type IndexedSource interface {
+	Source
+	Indexed() bool
+}
+
+func indexed(src Source) bool {
+	is, ok := src.(IndexedSource)
+	return ok && is.Indexed()
 }
 
 func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }

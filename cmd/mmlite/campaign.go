@@ -71,8 +71,12 @@ func withProducer(ctx context.Context, cmd *cli.Command, fn func(p *producer.Pro
 	if err != nil {
 		return err
 	}
+	log, err := newLogger(cmd)
+	if err != nil {
+		return err
+	}
 	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-		Retention: cmd.Duration("retention")})
+		Retention: cmd.Duration("retention"), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -84,7 +88,7 @@ func withProducer(ctx context.Context, cmd *cli.Command, fn func(p *producer.Pro
 	case errors.Is(err, campaign.ErrState):
 		return cli.Exit(err.Error(), 1)
 	}
-	return err
+	return redisErr(cmd, err)
 }
 
 func printJSON(cmd *cli.Command, v any) error {

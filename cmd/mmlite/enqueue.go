@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
@@ -28,21 +31,24 @@ func enqueueCommand() *cli.Command {
 		Description: "Exit status: 0 when every row was accepted or a duplicate, 3 when some rows were rejected\n" +
 			"(the valid ones are enqueued), 1 on any other failure.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "campaign", Required: true, Usage: "the campaign's JSON file"},
-			&cli.StringFlag{Name: "recipients", Required: true, Usage: "CSV or JSON Lines file, - for stdin"},
+			&cli.StringFlag{Name: "campaign", Usage: "the campaign's JSON file (required)"},
+			&cli.StringFlag{Name: "recipients", Usage: "CSV or JSON Lines file, - for stdin (required)"},
 			&cli.StringFlag{Name: "format", Usage: "csv or jsonl; by default from the file's extension (.csv, .jsonl, .ndjson), csv for stdin"},
 			&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json for a summary line on stdout"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "validate the campaign and every row without enqueuing"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "validate the campaign and every row without enqueuing; the summary says what a real run would give"},
 			&cli.BoolFlag{Name: "open", Usage: "keep the campaign open for more recipients (by default the end of the input seals it)"},
-			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar, even on a terminal"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress line, even on a terminal"},
 		}, paceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := requireFlags(cmd, "campaign", "recipients"); err != nil {
+				return err
+			}
 			sum, err := enqueue(ctx, cmd)
 			if err != nil {
 				if sum != nil && sum.Rows() > 0 {
 					printSummary(cmd, sum)
 				}
-				return cli.Exit(err, exitFailure)
+				return cli.Exit(redisErr(cmd, err), exitFailure)
 			}
 			printSummary(cmd, sum)
 			if sum.Rejected > 0 {
@@ -62,7 +68,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd.String("campaign"), err)
 	}
-	src, closeSrc, err := openRecipients(cmd.String("recipients"), cmd.String("format"))
+	src, closeSrc, err := openRecipients(cmd.Root().Reader, cmd.String("recipients"), cmd.String("format"))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +94,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	dry := cmd.Bool("dry-run")
 	if dry {
 		c.Normalize()
-		if err := c.Validate(timeNow()); err != nil {
+		if err := c.Validate(time.Now()); err != nil {
 			return nil, err
 		}
 	} else if _, err := p.Register(ctx, c); err != nil {
@@ -107,8 +113,12 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	return sum, nil
 }
 
-func openRecipients(path, format string) (producer.Source, func(), error) {
-	var r io.ReadCloser = os.Stdin
+// errLooksLikeJSONL: CSV was expected (the default for stdin and for any
+// file not named .jsonl or .ndjson), but the input starts with '{'.
+var errLooksLikeJSONL = errors.New("the input looks like JSON Lines: use --format jsonl")
+
+func openRecipients(stdin io.Reader, path, format string) (producer.Source, func(), error) {
+	r := io.NopCloser(stdin)
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -125,7 +135,15 @@ func openRecipients(path, format string) (producer.Source, func(), error) {
 	closeFn := func() { _ = r.Close() }
 	switch format {
 	case "", "csv":
-		return producer.NewCSVSource(r), closeFn, nil
+		br := bufio.NewReader(r)
+		if looksLikeJSONLines(br) {
+			closeFn()
+			if path != "-" {
+				return nil, nil, fmt.Errorf("%s: %w", path, errLooksLikeJSONL)
+			}
+			return nil, nil, errLooksLikeJSONL
+		}
+		return producer.NewCSVSource(br), closeFn, nil
 	case "jsonl":
 		return producer.NewJSONLSource(r), closeFn, nil
 	}
@@ -133,18 +151,62 @@ func openRecipients(path, format string) (producer.Source, func(), error) {
 	return nil, nil, fmt.Errorf("--format must be csv or jsonl, got %q", format)
 }
 
+// looksLikeJSONLines says whether the first byte after a BOM and blank
+// space is '{', which no CSV header can start with (its columns are to,
+// body.*, header.*, button.*, meta.*). It reads ahead only as far as that
+// byte, so that a slow stdin is not waited for.
+func looksLikeJSONLines(br *bufio.Reader) bool {
+	const bom = "\xef\xbb\xbf"
+	if b, _ := br.Peek(len(bom)); string(b) == bom {
+		_, _ = br.Discard(len(bom))
+	}
+	for n := 1; n <= br.Size(); n++ {
+		b, err := br.Peek(n)
+		if err != nil {
+			return false
+		}
+		switch b[n-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
 func printSummary(cmd *cli.Command, sum *producer.Summary) {
+	w := cmd.Root().Writer
 	if cmd.String("output") == "json" {
 		b, _ := json.Marshal(sum)
-		fmt.Fprintln(cmd.Root().Writer, string(b))
+		fmt.Fprintln(w, string(b))
 		return
 	}
-	w := cmd.Root().Writer
-	fmt.Fprintf(w, "campaign %s: %d accepted, %d duplicates, %d rejected\n", sum.CampaignID, sum.Accepted, sum.Duplicates, sum.Rejected)
+	if sum.DryRun {
+		fmt.Fprintln(w, "dry run: nothing was enqueued; a real run would give:")
+	}
+	fmt.Fprintln(w, summaryLine(sum))
 	for _, e := range sum.Errors {
 		fmt.Fprintf(w, "  line %d: %s\n", e.Line, e.Reason)
 	}
 	if sum.ErrorsTruncated {
 		fmt.Fprintf(w, "  ... and %d more rejected rows\n", sum.Rejected-int64(len(sum.Errors)))
 	}
+}
+
+func summaryLine(sum *producer.Summary) string {
+	return fmt.Sprintf("campaign %s: %s", sum.CampaignID, counts(sum))
+}
+
+func counts(sum *producer.Summary) string {
+	return fmt.Sprintf("%d accepted, %s, %d rejected", sum.Accepted, plural(sum.Duplicates, "duplicate"), sum.Rejected)
+}
+
+// plural is "1 row", "2 rows", "0 rows".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

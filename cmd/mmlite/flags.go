@@ -16,7 +16,8 @@ import (
 
 func env(name string) cli.ValueSourceChain { return cli.EnvVars("MMLITE_" + name) }
 
-func globalFlags() []cli.Flag {
+// redisFlags are the settings of every command that uses Redis.
+func redisFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "redis-url", Value: "redis://127.0.0.1:6379/0", Sources: env("REDIS_URL"),
 			Usage: "Redis: redis://[user:pass@]host:port/db, rediss:// (TLS), redis-sentinel://h1:p1,h2:p2/db?master=NAME, redis-cluster://h1:p1,h2:p2"},
@@ -26,9 +27,52 @@ func globalFlags() []cli.Flag {
 			Usage: "asynq queue that receives result, status and campaign tasks"},
 		&cli.DurationFlag{Name: "retention", Value: campaign.DefaultRetention, Sources: env("RETENTION"),
 			Usage: "how long a finished campaign's state is kept in Redis (and its status can be read)"},
-		&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
-		&cli.StringFlag{Name: "log-format", Value: "json", Sources: env("LOG_FORMAT"), Usage: "json or text"},
 	}
+}
+
+// logFlags are the settings of every command that logs, with its defaults.
+func logFlags(level, format string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Value: level, Sources: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: format, Sources: env("LOG_FORMAT"), Usage: "json or text"},
+	}
+}
+
+// isSetting says whether name is one of the flags that mmlite took before
+// the command (mmlite --redis-url URL enqueue ...) when every command had
+// them.
+func isSetting(name string) bool {
+	switch name {
+	case "redis-url", "queue", "results-queue", "retention", "log-level", "log-format":
+		return true
+	}
+	return false
+}
+
+// hoistSettings moves the settings written before the command to just
+// after it, where the command defines them: `mmlite --redis-url URL
+// campaign status ID` still works now that only the commands that use
+// Redis take --redis-url. args[0] is the program.
+func hoistSettings(args []string) []string {
+	i := 1
+	for i < len(args) {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || !isSetting(name) {
+			break
+		}
+		if hasValue {
+			i++
+		} else {
+			i += 2
+		}
+	}
+	if i == 1 || i >= len(args) || strings.HasPrefix(args[i], "-") {
+		return args
+	}
+	out := make([]string, 0, len(args))
+	out = append(out, args[0], args[i])
+	out = append(out, args[1:i]...)
+	return append(out, args[i+1:]...)
 }
 
 // senderFlags describe the senders, for the worker (keys) and the api (ids).
@@ -82,6 +126,16 @@ func redisOpt(cmd *cli.Command, poolSize int) (asynq.RedisConnOpt, error) {
 	return redisconn.Parse(cmd.String("redis-url"), poolSize)
 }
 
+// redisErr names the setting when Redis cannot be reached: what a new user
+// meets first is a Redis that is not running, or not where the default URL
+// says. The URL's password is never shown.
+func redisErr(cmd *cli.Command, err error) error {
+	if !redisconn.Unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("cannot reach Redis at %s (MMLITE_REDIS_URL / --redis-url): %w", redisconn.Redact(cmd.String("redis-url")), err)
+}
+
 func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
@@ -97,7 +151,8 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("MMLITE_LOG_FORMAT must be json or text, got %q", cmd.String("log-format"))
 	}
-	// go-redis logs through one logger per process: its lines go the same way.
+	// go-redis logs through one logger per process (every command that
+	// connects to Redis calls this): its lines go the same way.
 	redisconn.SetLogger(log)
 	return log, nil
 }

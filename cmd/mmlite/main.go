@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v3"
@@ -17,7 +18,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := app().Run(ctx, os.Args)
+	err := execute(ctx, app(), os.Args)
 	if err == nil {
 		return
 	}
@@ -32,24 +33,89 @@ func main() {
 	os.Exit(1)
 }
 
+// execute runs the command line args (args[0] is the program) on a.
+func execute(ctx context.Context, a *cli.Command, args []string) error {
+	return a.Run(ctx, hoistSettings(args))
+}
+
 func app() *cli.Command {
-	return &cli.Command{
-		Name:  "mmlite",
-		Usage: "send WhatsApp marketing campaigns through the Marketing Messages Lite API",
+	a := &cli.Command{
+		Name:      "mmlite",
+		Usage:     "send WhatsApp marketing campaigns through the Marketing Messages Lite API",
+		UsageText: "mmlite COMMAND [options]",
+		Version:   versionLine(buildInfo()),
 		Description: "Every setting is a flag and an MMLITE_* environment variable; the flag wins.\n" +
+			"`mmlite COMMAND --help` lists a command's settings.\n" +
 			"Run `mmlite demo` to see everything work on an embedded Redis and a fake API.",
-		Flags:           globalFlags(),
 		HideHelpCommand: true,
 		// main decides the exit status, so that tests can run commands in-process.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		// Each command lists the settings it uses, and only those.
 		Commands: []*cli.Command{
-			workerCommand(),
-			apiCommand(),
-			enqueueCommand(),
-			campaignCommand(),
-			fakeapiCommand(),
-			demoCommand(),
+			withFlags(workerCommand(), redisFlags(), logFlags("info", "json")),
+			withFlags(apiCommand(), redisFlags(), logFlags("info", "json")),
+			withFlags(enqueueCommand(), redisFlags(), logFlags("info", "json")),
+			withFlags(campaignCommand(), redisFlags(), logFlags("info", "json")), // and its subcommands
+			withFlags(fakeapiCommand(), logFlags("info", "json")),
+			// The demo shows its own output: only warnings go with it.
+			withFlags(demoCommand(), logFlags("warn", "text")),
 			healthcheckCommand(),
+			versionCommand(),
 		},
 	}
+	onUsageError(a)
+	return a
+}
+
+// withFlags adds the flag groups to cmd's own flags.
+func withFlags(cmd *cli.Command, groups ...[]cli.Flag) *cli.Command {
+	for _, g := range groups {
+		cmd.Flags = append(cmd.Flags, g...)
+	}
+	return cmd
+}
+
+// onUsageError makes a usage error (an unknown flag, a bad value) one line
+// that points to the help, instead of the whole help followed by the error.
+func onUsageError(cmd *cli.Command) {
+	cmd.OnUsageError = func(_ context.Context, cmd *cli.Command, err error, _ bool) error {
+		return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, err.Error()), helpHint(cmd)), 1)
+	}
+	for _, sub := range cmd.Commands {
+		onUsageError(sub)
+	}
+}
+
+// requireFlags checks that the named flags are set: one line naming every
+// missing one, and where the help is.
+func requireFlags(cmd *cli.Command, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !cmd.IsSet(n) {
+			missing = append(missing, "--"+n)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, missing[0]+" is required"), helpHint(cmd)), 1)
+	}
+	list := strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
+	return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, list+" are required"), helpHint(cmd)), 1)
+}
+
+// inCommand prefixes msg with the command's path below mmlite.
+func inCommand(cmd *cli.Command, msg string) string {
+	if p := cmd.Path(); len(p) > 1 {
+		return strings.Join(p[1:], " ") + ": " + msg
+	}
+	return msg
+}
+
+func helpHint(cmd *cli.Command) string {
+	if len(cmd.Commands) > 0 {
+		return cmd.FullName() + " --help lists the commands"
+	}
+	return cmd.FullName() + " --help lists the flags"
 }

@@ -23,10 +23,16 @@ import (
 // run runs mmlite in-process and returns its stdout and exit status.
 func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
+	return runIn(t, "", args...)
+}
+
+// runIn is run with stdin.
+func runIn(t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
 	var out bytes.Buffer
 	a := app()
-	a.Writer, a.ErrWriter = &out, &out
-	err := a.Run(context.Background(), append([]string{"mmlite"}, args...))
+	a.Writer, a.ErrWriter, a.Reader = &out, &out, strings.NewReader(stdin)
+	err := execute(context.Background(), a, append([]string{"mmlite"}, args...))
 	var ec cli.ExitCoder
 	switch {
 	case err == nil:
@@ -72,7 +78,7 @@ func TestEnqueueCommand(t *testing.T) {
 	require.Contains(t, out, "line 2: campaign is sealed")
 	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good)
 	require.Equal(t, 0, code, out)
-	require.Contains(t, out, "0 accepted, 1 duplicates, 0 rejected")
+	require.Contains(t, out, "0 accepted, 1 duplicate, 0 rejected")
 
 	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", good, "--dry-run", "--output", "json")
 	require.Equal(t, 0, code, out)

@@ -2,47 +2,69 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/mmlite/mmlite/producer"
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
-// enqueueProgress is the progress bar of mmlite enqueue, on stderr when it
-// is a terminal.
+// enqueueProgress is the progress line of mmlite enqueue, redrawn in place
+// on stderr when it is a terminal. The total is unknown (the input is
+// streamed), so it says how many rows were read and how fast.
 type enqueueProgress struct {
-	mu  sync.Mutex
-	bar *progressbar.ProgressBar
+	w     io.Writer // nil: no progress
+	start time.Time
+
+	mu    sync.Mutex
+	drawn time.Time
 }
+
+// progressEvery throttles the redraws.
+const progressEvery = 100 * time.Millisecond
 
 func newProgress(off bool) *enqueueProgress {
 	if off || !term.IsTerminal(int(os.Stderr.Fd())) {
 		return &enqueueProgress{}
 	}
-	return &enqueueProgress{bar: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetItsString("rows"), progressbar.OptionShowIts(), progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14),
-		progressbar.OptionClearOnFinish())}
+	return &enqueueProgress{w: os.Stderr, start: time.Now()}
 }
 
 func (p *enqueueProgress) update(s producer.Summary) {
-	if p.bar == nil {
+	if p.w == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.bar.Describe(fmt.Sprintf("accepted %d, duplicates %d, rejected %d", s.Accepted, s.Duplicates, s.Rejected))
-	_ = p.bar.Set64(s.Rows())
+	now := time.Now()
+	if now.Sub(p.drawn) < progressEvery {
+		return
+	}
+	p.drawn = now
+	fmt.Fprintf(p.w, "\r\033[K%s", progressLine(s, now.Sub(p.start)))
 }
 
+// finish clears the line: the summary follows on stdout.
 func (p *enqueueProgress) finish() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.drawn.IsZero() {
+		fmt.Fprint(p.w, "\r\033[K")
 	}
 }
 
-// timeNow is the clock of commands (a variable for nothing but clarity).
-var timeNow = time.Now
+// progressLine is "12000 rows read, 3000 rows/s: 11998 accepted, 1
+// duplicate, 1 rejected"; no rate before any time has passed.
+func progressLine(s producer.Summary, elapsed time.Duration) string {
+	read := plural(s.Rows(), "row") + " read"
+	if elapsed > 0 {
+		read += fmt.Sprintf(", %.0f rows/s", math.Round(float64(s.Rows())/elapsed.Seconds()))
+	}
+	return read + ": " + counts(&s)
+}

@@ -15,8 +15,8 @@ func workerCommand() *cli.Command {
 		Flags: append(senderFlags(),
 			&cli.IntFlag{Name: "concurrency", Value: worker.DefaultConcurrency, Sources: env("CONCURRENCY"),
 				Usage: "concurrent sends per worker process"},
-			&cli.IntFlag{Name: "dequeuers", Sources: env("DEQUEUERS"),
-				Usage: "asynq servers sharing --concurrency, each dequeuing one job per Redis round trip (default: one per 6 of --concurrency, 1 to 16)"},
+			&cli.IntFlag{Name: "dequeuers", Sources: env("DEQUEUERS"), DefaultText: "one per 6 of --concurrency, 1 to 16",
+				Usage: "asynq servers sharing --concurrency, each dequeuing one job per Redis round trip"},
 			&cli.StringFlag{Name: "metrics-addr", Value: ":9090", Sources: env("METRICS_ADDR"),
 				Usage: "listen address for /metrics, /healthz and /readyz"},
 			&cli.DurationFlag{Name: "http-timeout", Value: worker.DefaultHTTPTimeout, Sources: env("HTTP_TIMEOUT"),
@@ -50,14 +50,14 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return worker.Run(ctx, worker.Config{
+			return redisErr(cmd, worker.Run(ctx, worker.Config{
 				Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Senders: senders,
 				Concurrency: cmd.Int("concurrency"), Dequeuers: dequeuers, HTTPTimeout: cmd.Duration("http-timeout"),
 				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
 				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
 				ForwardInterval: time.Second, Retention: cmd.Duration("retention"),
-			})
+			}))
 		},
 	}
 }

@@ -16,15 +16,59 @@ import (
 	"github.com/mmlite/mmlite/pkg/task"
 )
 
-// Line is one line of progress: outcomes, share done, send rate, delivery.
+// Line is one line of progress: outcomes, share done, whether the campaign
+// takes more recipients, send rate, delivery.
 func Line(st *campaign.Status, rate float64) string {
 	c := st.Counts
-	pct := 0.0
-	if c.Enqueued > 0 {
-		pct = 100 * float64(c.Final()) / float64(c.Enqueued)
+	list := "open"
+	if st.Sealed {
+		list = "sealed"
 	}
-	return fmt.Sprintf("%-9s %d/%d (%3.0f%%) | sent %d failed %d unknown %d expired %d cancelled %d | %5.1f msg/s | delivered %d read %d",
-		st.State, c.Final(), c.Enqueued, pct, c.Sent, c.Failed, c.Unknown, c.Expired, c.Cancelled, rate, c.Delivered, c.Read)
+	return fmt.Sprintf("%-9s %d/%d (%3d%%) %s | sent %d failed %d unknown %d expired %d cancelled %d | %5.1f msg/s | delivered %d read %d",
+		st.State, c.Final(), c.Enqueued, Percent(c), list, c.Sent, c.Failed, c.Unknown, c.Expired, c.Cancelled, rate, c.Delivered, c.Read)
+}
+
+// Percent is the share of the enqueued recipients that are final, rounded
+// down: 100 only once every one of them is (999 of 1,000 is 99, not 100).
+func Percent(c task.Counts) int {
+	if c.Enqueued <= 0 {
+		return 0
+	}
+	return int(min(100, 100*c.Final()/c.Enqueued))
+}
+
+// Meter is a rate over a sliding window: a status read twice a second sees
+// the sends in bursts (a whole batch in one read, none in the next), and
+// the rate between two reads jumps with them.
+type Meter struct {
+	window  time.Duration
+	samples []sample
+}
+
+type sample struct {
+	at time.Time
+	n  int64
+}
+
+// NewMeter returns a meter over window.
+func NewMeter(window time.Duration) *Meter { return &Meter{window: window} }
+
+// Add records the count n at t and returns the rate per second over the
+// window ending at t (over what it has seen, until the window is full).
+func (m *Meter) Add(t time.Time, n int64) float64 {
+	m.samples = append(m.samples, sample{at: t, n: n})
+	// Keep one sample at or before the window's start, so that the rate
+	// spans the whole window.
+	from := t.Add(-m.window)
+	for len(m.samples) > 2 && !m.samples[1].at.After(from) {
+		m.samples = m.samples[1:]
+	}
+	first := m.samples[0]
+	dt := t.Sub(first.at).Seconds()
+	if dt <= 0 || n <= first.n {
+		return 0
+	}
+	return float64(n-first.n) / dt
 }
 
 // Done reports whether a campaign is over.
@@ -32,25 +76,24 @@ func Done(st *campaign.Status) bool {
 	return st.State == campaign.StateCompleted || (st.State == campaign.StateCancelled && st.FinishedAt != nil)
 }
 
+// RateWindow is the window of the send rate that Watch shows.
+const RateWindow = 10 * time.Second
+
 // Watch redraws the campaign's line every interval until it is over (then
 // it returns the last status) or ctx ends. On a terminal the line is
 // redrawn in place; elsewhere a line is printed every few seconds.
 func Watch(ctx context.Context, w io.Writer, tty bool, interval time.Duration, get func(context.Context) (*campaign.Status, error)) (*campaign.Status, error) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var prevSent int64
-	prevAt, printedAt := time.Now(), time.Time{}
-	rate := 0.0
+	meter := NewMeter(RateWindow)
+	var printedAt time.Time
 	for {
 		st, err := get(ctx)
 		if err != nil {
 			return nil, err
 		}
 		now := time.Now()
-		if dt := now.Sub(prevAt).Seconds(); dt >= 1 {
-			rate = float64(st.Counts.Sent-prevSent) / dt
-			prevSent, prevAt = st.Counts.Sent, now
-		}
+		rate := meter.Add(now, st.Counts.Sent)
 		done := Done(st)
 		switch {
 		case tty:

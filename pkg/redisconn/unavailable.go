@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"syscall"
 
@@ -15,7 +16,10 @@ import (
 // failing over), as opposed to an answer of Redis to the command. A client
 // closed by its owner is not unavailable: it will not come back.
 func Unavailable(err error) bool {
-	if err == nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) {
+	// A file's error is not Redis's, though an *fs.PathError has the
+	// methods of a net.Error.
+	var pe *fs.PathError
+	if err == nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) || errors.As(err, &pe) {
 		return false
 	}
 	var ne net.Error

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -49,6 +51,13 @@ func TestUnavailable(t *testing.T) {
 	gone, stop := context.WithCancel(ctx)
 	stop()
 	require.False(t, redisconn.Unavailable(gone.Err()))
+
+	// A file that cannot be read is not Redis (an *fs.PathError has the
+	// methods of a net.Error).
+	_, err := os.ReadFile(filepath.Join(t.TempDir(), "missing.csv"))
+	require.Error(t, err)
+	require.False(t, redisconn.Unavailable(err), "%v", err)
+	require.False(t, redisconn.Unavailable(fmt.Errorf("read recipients: %w", err)))
 }
 
 // errorReply is an error as Redis answers it.

@@ -127,7 +127,7 @@ func TestCreateCampaign(t *testing.T) {
 		{"to": "441234567890"}]}`)
 	require.Equal(t, http.StatusAccepted, a.code, a.raw)
 	require.JSONEq(t, `{"campaign_id": "spring-sale-2026", "accepted": 2, "duplicates": 1, "rejected": 1,
-		"errors": [{"line": 1, "reason": "to: \"12\" is not an international phone number: 2 digits, want 8 to 15"}]}`, a.raw)
+		"errors": [{"line": 1, "index": 1, "reason": "to: \"12\" is not an international phone number: 2 digits, want 8 to 15"}]}`, a.raw)
 
 	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
 	require.Equal(t, 200, st.code)
@@ -145,7 +145,7 @@ func TestCreateCampaign(t *testing.T) {
 	a = b.do(t, "POST", "/v1/campaigns", "application/json", `{"recipients": [{"to": "441234567892"}], "campaign": `+campaignJSON+`}`)
 	require.Equal(t, http.StatusConflict, a.code, a.raw)
 	require.JSONEq(t, `{"campaign_id": "spring-sale-2026", "accepted": 0, "duplicates": 0, "rejected": 1,
-		"errors": [{"line": 0, "reason": "campaign is sealed"}]}`, mustJSON(t, a.body["summary"]))
+		"errors": [{"line": 0, "index": 0, "reason": "campaign is sealed"}]}`, mustJSON(t, a.body["summary"]))
 
 	// Recipients before the campaign still work; "open" keeps it open.
 	other := strings.Replace(campaignJSON, "spring-sale-2026", "spring-2", 1)

@@ -223,6 +223,9 @@ type rawSource struct {
 
 func newRawSource(rows []json.RawMessage) *rawSource { return &rawSource{rows: rows} }
 
+// Indexed implements producer.IndexedSource.
+func (s *rawSource) Indexed() bool { return true }
+
 func (s *rawSource) Next() (producer.Recipient, int, error) {
 	if s.i >= len(s.rows) {
 		return producer.Recipient{}, 0, io.EOF

@@ -46,6 +46,12 @@ type Config struct {
 	MaxWebhookBody int64 // default 8 MiB
 }
 
+// refusesWebhooks: with no secret to check them by, every webhook is
+// refused (unless AllowNoAuth).
+func (c *Config) refusesWebhooks() bool {
+	return c.WebhookSecret == "" && c.AppSecret == "" && !c.AllowNoAuth
+}
+
 // Defaults.
 const (
 	DefaultMaxBody   = 64 << 20
@@ -99,6 +105,10 @@ func New(cfg Config) (*Server, error) {
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()).WithRetention(cfg.Producer.Store().Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Retention())}
+	if cfg.refusesWebhooks() {
+		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
+			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
+	}
 	s.wm = newWebhookMetrics(cfg.Registry, s.senders)
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_http_requests_total",
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
@@ -155,11 +165,27 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 			s.reqs.WithLabelValues(route, itoa(rw.code)).Inc()
 			s.dur.WithLabelValues(route).Observe(time.Since(start).Seconds())
 			if route != "/metrics" && route != "/healthz" && route != "/readyz" {
-				s.log.Info("request", "method", r.Method, "route", route, "status", rw.code, "duration_ms", time.Since(start).Milliseconds())
+				s.log.Log(r.Context(), requestLevel(rw.code), "request", "method", r.Method, "route", route,
+					"status", rw.code, "duration_ms", time.Since(start).Milliseconds())
 			}
 		}()
 		h(rw, r)
 	})
+}
+
+// requestLevel is the level of a request's log line. A request that went
+// well is routine (webhooks alone come by the thousand): debug. A 4xx is a
+// client or provider doing something wrong that someone may have to fix (a
+// wrong token or webhook secret, a bad body): info, and rare when all is
+// well. A 5xx is a warning; its cause has an ERROR line of its own.
+func requestLevel(code int) slog.Level {
+	switch {
+	case code >= 500:
+		return slog.LevelWarn
+	case code >= 400:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }
 
 // auth requires the bearer token, compared in constant time.

@@ -277,7 +277,7 @@ func TestCreateCampaign_RecipientsBeforeCampaign(t *testing.T) {
 	var sum producer.Summary
 	require.NoError(t, json.Unmarshal([]byte(a.raw), &sum))
 	require.Equal(t, producer.Summary{CampaignID: "spring-sale-2026", Accepted: 2, Duplicates: 1, Rejected: 2,
-		Errors: []producer.RowError{{Line: 1, Reason: sum.Errors[0].Reason}, {Line: 3, Reason: sum.Errors[1].Reason}}}, sum)
+		Errors: []producer.RowError{{Line: 1, Index: ptr(1), Reason: sum.Errors[0].Reason}, {Line: 3, Index: ptr(3), Reason: sum.Errors[1].Reason}}}, sum)
 	require.Contains(t, sum.Errors[1].Reason, `"1" is not an international phone number`)
 	require.EqualValues(t, 2, b.enqueued(t, "spring-sale-2026"))
 
@@ -287,3 +287,5 @@ func TestCreateCampaign_RecipientsBeforeCampaign(t *testing.T) {
 	_, err := b.p.Store().Get(context.Background(), "too-big")
 	require.ErrorIs(t, err, campaign.ErrNotFound)
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -69,7 +69,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 // authenticate returns why a webhook is refused, or "".
 func (s *Server) authenticate(r *http.Request, body []byte) string {
 	switch {
-	case s.cfg.WebhookSecret == "" && s.cfg.AppSecret == "" && !s.cfg.AllowNoAuth:
+	case s.cfg.refusesWebhooks():
 		return "not_configured"
 	case s.cfg.WebhookSecret != "" && !webhook.SecretOK(s.cfg.WebhookSecret, r.Header.Get(webhook.SecretHeader)):
 		return "secret"

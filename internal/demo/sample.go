@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -21,29 +20,33 @@ import (
 )
 
 const (
-	demoCampaignID = "spring-sale-2026"
-	demoKey        = "demo-d360-key"
-	demoHookSecret = "demo-webhook-secret"
+	campaignID = "spring-sale-2026"
+	apiKey     = "demo-d360-key"
+	hookSecret = "demo-webhook-secret"
 )
 
-// The recipients the fake API refuses, to show permanent failures.
-var demoUndeliverable = map[string]int{"5511900000007": 131026, "5511900000042": 131050}
+// undeliverable are the recipients the fake API refuses, to show permanent
+// failures.
+func undeliverable() map[string]int {
+	return map[string]int{"5511900000007": 131026, "5511900000042": 131050}
+}
 
-// demoFakeConfig makes the fake API realistic: latency, some transient
+// fakeConfig makes the fake API realistic: latency, some transient
 // errors, two recipients that cannot be reached, and status webhooks
 // (sent, delivered, read) posted to the api like 360dialog does.
-func demoFakeConfig(webhookURL string) fakeapi.Config {
+func fakeConfig(webhookURL string) fakeapi.Config {
 	read := 0.6
-	return fakeapi.Config{Keys: []string{demoKey}, Templates: []string{"spring_sale"},
+	return fakeapi.Config{Keys: []string{apiKey}, Templates: []string{"spring_sale"},
 		Latency: fakeapi.Duration(60 * time.Millisecond), LatencyJitter: fakeapi.Duration(40 * time.Millisecond),
 		Errors:         []fakeapi.ErrorRule{{Share: 0.03, Code: 131000}, {Share: 0.01, HTTPStatus: 502}},
-		FailRecipients: demoUndeliverable, Seed: 2026,
-		WebhookURL: webhookURL, WebhookSecret: demoHookSecret, WebhookDelay: fakeapi.Duration(300 * time.Millisecond), ReadShare: &read}
+		FailRecipients: undeliverable(), Seed: 2026,
+		WebhookURL: webhookURL, WebhookSecret: hookSecret, WebhookDelay: fakeapi.Duration(300 * time.Millisecond), ReadShare: &read}
 }
 
 // awaitWebhooks keeps showing progress while the last delivery and read
 // webhooks arrive (a few seconds at most).
-func (d *demo) awaitWebhooks(ctx context.Context, st *campaign.Status, tty bool) *campaign.Status {
+func (d *stack) awaitWebhooks(ctx context.Context, st *campaign.Status) *campaign.Status {
+	tty := d.cfg.TTY
 	deadline := time.Now().Add(5 * time.Second)
 	last, stable := st.Counts.Delivered+st.Counts.Read, 0
 	for time.Now().Before(deadline) && stable < 4 {
@@ -52,7 +55,7 @@ func (d *demo) awaitWebhooks(ctx context.Context, st *campaign.Status, tty bool)
 			return st
 		case <-time.After(250 * time.Millisecond):
 		}
-		next, err := d.producer.Store().Status(ctx, demoCampaignID)
+		next, err := d.producer.Store().Status(ctx, campaignID)
 		if err != nil {
 			return st
 		}
@@ -63,33 +66,32 @@ func (d *demo) awaitWebhooks(ctx context.Context, st *campaign.Status, tty bool)
 			last, stable = n, 0
 		}
 		if tty {
-			fmt.Fprintf(os.Stderr, "\r\033[K%s", progress.Line(st, 0))
+			fmt.Fprintf(d.cfg.Progress, "\r\033[K%s", progress.Line(st, 0))
 		}
 	}
 	if tty {
-		fmt.Fprintln(os.Stderr)
+		fmt.Fprintln(d.cfg.Progress)
 	}
 	return st
 }
 
-func demoToken() string {
+func newToken() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-const demoCampaign = `{"campaign": {
-  "id": "` + demoCampaignID + `",
+const sampleCampaign = `{"campaign": {
+  "id": "` + campaignID + `",
   "template": {"name": "spring_sale", "language": {"code": "pt_BR"}, "components": [
     {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://example.com/spring.jpg"}}]}]},
   "message_activity_sharing": true,
   "message_send_ttl_seconds": 86400,
   "product_policy": "STRICT"}}`
 
-var firstNames = []string{"Ana", "Bruno", "Carla", "Diego", "Eva", "Felipe", "Gabi", "Hugo", "Iris", "João"}
-
-// demoCSV is a personalised recipient list with two bad rows in it.
-func demoCSV(n int) string {
+// sampleCSV is a personalised recipient list with two bad rows in it.
+func sampleCSV(n int) string {
+	firstNames := []string{"Ana", "Bruno", "Carla", "Diego", "Eva", "Felipe", "Gabi", "Hugo", "Iris", "João"}
 	var b strings.Builder
 	b.WriteString("to,body.first_name,body.discount,button.0,meta.crm_id\n")
 	for i := range n {
@@ -107,11 +109,11 @@ func demoCSV(n int) string {
 
 // submit registers the campaign, uploads its recipients through the API
 // and seals it.
-func (d *demo) submit(ctx context.Context, n int) (*producer.Summary, error) {
-	if _, err := d.post(ctx, "/v1/campaigns", "application/json", demoCampaign); err != nil {
+func (d *stack) submit(ctx context.Context, n int) (*producer.Summary, error) {
+	if _, err := d.post(ctx, "/v1/campaigns", "application/json", sampleCampaign); err != nil {
 		return nil, err
 	}
-	body, err := d.post(ctx, "/v1/campaigns/"+demoCampaignID+"/recipients", "text/csv", demoCSV(n))
+	body, err := d.post(ctx, "/v1/campaigns/"+campaignID+"/recipients", "text/csv", sampleCSV(n))
 	if err != nil {
 		return nil, err
 	}
@@ -120,13 +122,13 @@ func (d *demo) submit(ctx context.Context, n int) (*producer.Summary, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	// That was the whole list: the campaign completes once it is sent.
-	if _, err := d.post(ctx, "/v1/campaigns/"+demoCampaignID+"/seal", "application/json", ""); err != nil {
+	if _, err := d.post(ctx, "/v1/campaigns/"+campaignID+"/seal", "application/json", ""); err != nil {
 		return nil, err
 	}
 	return &sum, nil
 }
 
-func (d *demo) post(ctx context.Context, path, contentType, body string) ([]byte, error) {
+func (d *stack) post(ctx context.Context, path, contentType, body string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.apiURL+path, strings.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -146,7 +148,7 @@ func (d *demo) post(ctx context.Context, path, contentType, body string) ([]byte
 }
 
 // report prints the outcomes, read back from the results queue.
-func (d *demo) report(w io.Writer, st *campaign.Status) {
+func (d *stack) report(w io.Writer, st *campaign.Status) {
 	var results []task.Result
 	for page := 1; ; page++ {
 		infos, err := d.inspector.ListPendingTasks(task.DefaultResultsQueue, asynq.PageSize(1000), asynq.Page(page))
