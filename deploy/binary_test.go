@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

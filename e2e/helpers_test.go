@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -131,7 +131,7 @@ func (f *fleet) call(t *testing.T, method, path string) (int, *campaign.Status) 
 
 func (f *fleet) status(t testing.TB, id string) *campaign.Status {
 	t.Helper()
-	st, err := f.p.Store().Status(f.ctx, id)
+	st, err := f.p.Store().Campaigns.Status(f.ctx, id)
 	require.NoError(t, err)
 	return st
 }
@@ -156,7 +156,7 @@ func (f *fleet) results(t *testing.T) []task.Result {
 }
 
 // waitState waits for a campaign's state (and, for a final state, its end).
-func (f *fleet) waitState(t testing.TB, id, state string, within time.Duration) *campaign.Status {
+func (f *fleet) waitState(t testing.TB, id string, state campaign.State, within time.Duration) *campaign.Status {
 	t.Helper()
 	var st *campaign.Status
 	require.Eventually(t, func() bool {

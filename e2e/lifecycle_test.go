@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -322,7 +322,7 @@ func TestSealedCompletion_ChunkedUploads(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	evs := f.campaignEvents(t)
 	require.Len(t, evs, 1, "exactly one campaign event")
-	require.Equal(t, campaign.StateCompleted, evs[0].State)
+	require.Equal(t, string(campaign.StateCompleted), evs[0].State)
 	require.EqualValues(t, 350, evs[0].Counts.Sent)
 
 	byTo := map[string]int{}

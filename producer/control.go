@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/redis/go-redis/v9"
 )
@@ -16,7 +17,7 @@ import (
 // the state when they claim a recipient). Its waiting jobs are put aside as
 // they come due, without churn, until Resume or Cancel.
 func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, error) {
-	tr, err := p.store.Pause(ctx, id, campaign.PauseOperator+": paused by the operator")
+	tr, err := p.store.Campaigns.Pause(ctx, id, campaign.PauseOperator+": paused by the operator")
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +25,7 @@ func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, erro
 		p.paused.WithLabelValues(campaign.PauseOperator).Inc()
 		p.cfg.Logger.Info("campaign paused", "campaign", id)
 	}
-	return p.store.Status(ctx, id)
+	return p.store.Campaigns.Status(ctx, id)
 }
 
 // Resume lets a paused campaign send again, where it stopped: the jobs put
@@ -34,11 +35,11 @@ func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, erro
 // It converges: after a failure at any step, calling it again finishes the
 // work (the workers' housekeeping does too, within seconds).
 func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, error) {
-	c, err := p.store.Get(ctx, id)
+	c, err := p.store.Campaigns.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := p.store.Resume(ctx, id)
+	tr, err := p.store.Campaigns.Resume(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 	} else if err != nil {
 		p.cfg.Logger.Warn("campaign resumed while some of its jobs still run", "campaign", id, "error", err)
 	}
-	u, err := p.store.Unpark(ctx, id, campaign.Pace{Interval: time.Duration(float64(time.Second) / s.Rate),
+	u, err := p.store.Campaigns.Unpark(ctx, id, store.Pace{Interval: time.Duration(float64(time.Second) / s.Rate),
 		Clock: p.keys.Clock(c.Sender), IdleTTL: clockIdleTTL})
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 // recipient is then reported cancelled by the workers, at once rather than
 // at its slot. Like Resume, it can be repeated after a failure.
 func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, error) {
-	if _, err := p.store.Cancel(ctx, id); err != nil {
+	if _, err := p.store.Campaigns.Cancel(ctx, id); err != nil {
 		return nil, err
 	}
 	// Even when some jobs still run past the wait, the rest are moved, so
@@ -83,7 +84,7 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	if settled != nil && !errors.Is(settled, errStillRunning) {
 		return nil, settled
 	}
-	if _, err := p.store.Unpark(ctx, id, campaign.Pace{}); err != nil {
+	if _, err := p.store.Campaigns.Unpark(ctx, id, store.Pace{}); err != nil {
 		return nil, err
 	}
 	for _, set := range []string{p.keys.AsynqScheduled(), p.keys.AsynqRetry()} {
@@ -103,7 +104,7 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 // duplicates stay harmless, and it completes, once, when every recipient it
 // has is final. Sealing again is a no-op.
 func (p *Producer) Seal(ctx context.Context, id string) (*campaign.Status, error) {
-	sl, err := p.store.Seal(ctx, id)
+	sl, err := p.store.Campaigns.Seal(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (p *Producer) Seal(ctx context.Context, id string) (*campaign.Status, error
 	if sl.Ended {
 		return p.announce(ctx, id)
 	}
-	return p.store.Status(ctx, id)
+	return p.store.Campaigns.Status(ctx, id)
 }
 
 // errStillRunning says that jobs of a campaign were still running when
@@ -213,23 +214,23 @@ func (p *Producer) moveJobs(ctx context.Context, id, set string, intervalMS floa
 // finishIfDone returns the campaign's status, announcing it when a resume or
 // cancel found nothing left to send.
 func (p *Producer) finishIfDone(ctx context.Context, id string) (*campaign.Status, error) {
-	done, err := p.store.FinishIfDone(ctx, id)
+	done, err := p.store.Campaigns.FinishIfDone(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if done {
 		return p.announce(ctx, id)
 	}
-	return p.store.Status(ctx, id)
+	return p.store.Campaigns.Status(ctx, id)
 }
 
 // announce emits the campaign's event for its new state. A failure is only
 // logged: the event waits in the announce set for the workers' housekeeping.
 func (p *Producer) announce(ctx context.Context, id string) (*campaign.Status, error) {
-	st, err := p.emit.Announce(ctx, p.store, id)
+	st, err := p.emit.Announce(ctx, p.store.Campaigns, id)
 	if err != nil {
 		p.cfg.Logger.Error("could not announce the campaign's state; the workers will", "campaign", id, "err", err)
-		return p.store.Status(ctx, id)
+		return p.store.Campaigns.Status(ctx, id)
 	}
 	return st, nil
 }
@@ -248,7 +249,7 @@ func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (re
 		return nil, fmt.Errorf("producer: list campaigns waiting for WABA %s: %w", waba, err)
 	}
 	for _, id := range ids {
-		st, err := p.store.Status(ctx, id)
+		st, err := p.store.Campaigns.Status(ctx, id)
 		switch {
 		case errors.Is(err, campaign.ErrNotFound):
 		case err != nil:

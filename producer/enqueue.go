@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/asynqwire"
+	"github.com/mmlite/mmlite/internal/asynqwire"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/keyspace"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
@@ -90,7 +90,7 @@ type enqueuer struct {
 
 // prepare reads the sender's rate and fixes the script's keys and arguments.
 func (e *enqueuer) prepare(ctx context.Context) error {
-	if _, err := e.p.store.Get(ctx, e.c.ID); err != nil {
+	if _, err := e.p.store.Campaigns.Get(ctx, e.c.ID); err != nil {
 		return err
 	}
 	s, err := e.p.sender(ctx, e.c.Sender)

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
 )

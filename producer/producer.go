@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/emit"
-	"github.com/mmlite/mmlite/pkg/keyspace"
-	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,7 +77,7 @@ type Producer struct {
 	rdb      redis.UniversalClient
 	ownRDB   bool
 	keys     keyspace.Space
-	store    *campaign.Store
+	store    *store.Store
 	senders  *sender.Registry
 	emit     *emit.Emitter
 	enqueued *prometheus.CounterVec
@@ -121,9 +122,9 @@ func New(cfg Config) (*Producer, error) {
 		}
 		p.rdb, p.ownRDB = redisconn.Client(cfg.Redis), true
 	}
-	p.store = campaign.NewStore(p.rdb, p.keys).WithRetention(cfg.Retention)
+	p.store = store.New(p.rdb, p.keys, store.Options{Retention: cfg.Retention})
 	p.senders = sender.NewRegistry(p.rdb, p.keys)
-	p.emit = emit.New(p.rdb, cfg.ResultsQueue, p.store.Retention())
+	p.emit = emit.New(p.rdb, cfg.ResultsQueue, p.store.Campaigns.Retention())
 	p.own = map[string]sender.Published{}
 	for _, s := range cfg.Senders {
 		p.own[s.ID] = s
@@ -159,7 +160,7 @@ func (p *Producer) Close() error {
 }
 
 // Store is the campaign store, for status and control.
-func (p *Producer) Store() *campaign.Store { return p.store }
+func (p *Producer) Store() *store.Store { return p.store }
 
 // Redis is the producer's Redis client.
 func (p *Producer) Redis() redis.UniversalClient { return p.rdb }
@@ -181,12 +182,12 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	if err != nil {
 		return false, err
 	}
-	var r campaign.Registered
+	var r store.Registered
 	if s.RequireOnboarding && s.WABAID != "" {
 		reason := fmt.Sprintf("%s: sender %s requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA %s", campaign.PauseOnboarding, s.ID, s.WABAID)
-		r, err = p.store.RegisterAwaitingOnboarding(ctx, c, s.WABAID, reason)
+		r, err = p.store.Campaigns.RegisterAwaitingOnboarding(ctx, c, s.WABAID, reason)
 	} else {
-		r, err = p.store.Register(ctx, c)
+		r, err = p.store.Campaigns.Register(ctx, c)
 	}
 	if r.Paused {
 		p.paused.WithLabelValues(campaign.PauseOnboarding).Inc()

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/prometheus/client_golang/prometheus"
@@ -96,7 +97,7 @@ func TestEnqueue_GoodRowsInBadRowsReported(t *testing.T) {
 	_, err = ins.GetTaskInfo(b.r.Queue, "spring-sale-2026:441234567891")
 	require.ErrorIs(t, err, asynq.ErrTaskNotFound, "a rejected row makes no job")
 
-	st, err := b.p.Store().Status(b.ctx, c.ID)
+	st, err := b.p.Store().Campaigns.Status(b.ctx, c.ID)
 	require.NoError(t, err)
 	require.EqualValues(t, 2, st.Counts.Enqueued)
 	require.InDelta(t, 2, testutil.ToFloat64(metric(t, b.reg, "accepted")), 0)
@@ -106,7 +107,7 @@ func TestEnqueue_GoodRowsInBadRowsReported(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(0), sum.Accepted)
 	require.Equal(t, int64(3), sum.Duplicates)
-	st, _ = b.p.Store().Status(b.ctx, c.ID)
+	st, _ = b.p.Store().Campaigns.Status(b.ctx, c.ID)
 	require.EqualValues(t, 2, st.Counts.Enqueued)
 }
 
@@ -148,7 +149,7 @@ func TestEnqueue_ConcurrentUploadsOfTheSameListMakeOneJobEach(t *testing.T) {
 	wg.Wait()
 	require.EqualValues(t, 300, accepted)
 	require.EqualValues(t, 900, dups)
-	st, _ := b.p.Store().Status(b.ctx, c.ID)
+	st, _ := b.p.Store().Campaigns.Status(b.ctx, c.ID)
 	require.EqualValues(t, 300, st.Counts.Enqueued)
 }
 
@@ -160,9 +161,9 @@ func TestEnqueue_NoSecondJobAfterTheFirstIsDone(t *testing.T) {
 	_, err := b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader(in)), producer.Options{})
 	require.NoError(t, err)
 	// The worker sends it: its ledger has an outcome and its job is gone.
-	_, err = b.p.Store().Claim(b.ctx, c.ID, "441234567890", campaign.ClaimOptions{StaleAfter: time.Minute})
+	_, err = b.p.Store().Ledger.Claim(b.ctx, c.ID, "441234567890", store.ClaimOptions{StaleAfter: time.Minute})
 	require.NoError(t, err)
-	_, err = b.p.Store().Settle(b.ctx, c.ID, "441234567890", campaign.Outcome{Status: task.StatusSent}, campaign.FailurePolicy{}, nil)
+	_, err = b.p.Store().Ledger.Settle(b.ctx, c.ID, "441234567890", store.Outcome{Status: task.StatusSent}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	require.NoError(t, asynq.NewInspectorFromRedisClient(b.r.Client).DeleteTask(b.r.Queue, "spring-sale-2026:441234567890"))
 
@@ -290,7 +291,7 @@ func TestEnqueue_SealedCampaign(t *testing.T) {
 	require.NoError(t, err, "a duplicate among them: the usual answer")
 	require.EqualValues(t, 1, sum.Duplicates)
 	require.EqualValues(t, 1, sum.Rejected)
-	st, err = b.p.Store().Status(b.ctx, c.ID)
+	st, err = b.p.Store().Campaigns.Status(b.ctx, c.ID)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, st.Counts.Enqueued)
 
@@ -321,7 +322,7 @@ func TestEnqueue_FatalErrorKeepsWhatWasEnqueued(t *testing.T) {
 	sum, err := b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader(in)), producer.Options{})
 	require.ErrorContains(t, err, "line 22 is longer than")
 	require.LessOrEqual(t, sum.Accepted, int64(20))
-	st, _ := b.p.Store().Status(b.ctx, c.ID)
+	st, _ := b.p.Store().Campaigns.Status(b.ctx, c.ID)
 	require.Equal(t, sum.Accepted, st.Counts.Enqueued, "the summary says exactly what was enqueued")
 }
 

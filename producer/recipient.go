@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/phone"
 )
 
 // Recipient is one row: a number, its template parameters and opaque

@@ -5,13 +5,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 )
 
 // defCache keeps campaign definitions, which never change once registered,
 // so that a job does not read its campaign from Redis on every send.
 type defCache struct {
-	store *campaign.Store
+	store *store.Store
 	ttl   time.Duration
 	max   int
 
@@ -24,7 +25,7 @@ type defEntry struct {
 	at time.Time
 }
 
-func newDefCache(store *campaign.Store) *defCache {
+func newDefCache(store *store.Store) *defCache {
 	return &defCache{store: store, ttl: 10 * time.Minute, max: 10000, entries: map[string]defEntry{}}
 }
 
@@ -35,7 +36,7 @@ func (d *defCache) get(ctx context.Context, id string) (*campaign.Campaign, erro
 	if ok && time.Since(e.at) < d.ttl {
 		return e.c, nil
 	}
-	c, err := d.store.Get(ctx, id)
+	c, err := d.store.Campaigns.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func (d *defCache) get(ctx context.Context, id string) (*campaign.Campaign, erro
 // after all (Redis lost the cancel in a failover, or the id was registered
 // again) the job goes back for a slot, having taken nothing.
 type cancelMemo struct {
-	store *campaign.Store
+	store *store.Store
 	ttl   time.Duration
 
 	mu      sync.Mutex
@@ -68,7 +69,7 @@ type cancelEntry struct {
 	at        time.Time
 }
 
-func newCancelMemo(store *campaign.Store) *cancelMemo {
+func newCancelMemo(store *store.Store) *cancelMemo {
 	return &cancelMemo{store: store, ttl: 500 * time.Millisecond, entries: map[string]cancelEntry{}}
 }
 
@@ -87,7 +88,7 @@ func (m *cancelMemo) cancelled(ctx context.Context, id string) bool {
 	}
 	m.entries[id] = cancelEntry{cancelled: e.cancelled, at: time.Now()}
 	m.mu.Unlock()
-	st, err := m.store.State(ctx, id)
+	st, err := m.store.Campaigns.State(ctx, id)
 	if err != nil {
 		return false
 	}

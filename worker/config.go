@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/ratelimit"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/ratelimit"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,11 +79,11 @@ const (
 func DefaultDequeuers(concurrency int) int { return min(max(concurrency/6, 1), 16) }
 
 // failurePolicy is the automatic pause on the share of permanent failures.
-func (c *Config) failurePolicy() campaign.FailurePolicy {
+func (c *Config) failurePolicy() store.FailurePolicy {
 	if c.PauseFailureRatio < 0 {
-		return campaign.FailurePolicy{}
+		return store.FailurePolicy{}
 	}
-	return campaign.FailurePolicy{Ratio: c.PauseFailureRatio, MinSends: c.PauseMinSends}
+	return store.FailurePolicy{Ratio: c.PauseFailureRatio, MinSends: c.PauseMinSends}
 }
 
 func (c *Config) setDefaults() {

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/httpserve"
-	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/assert"
@@ -56,7 +56,7 @@ func TestWorker_CampaignFatalPausesTheCampaign(t *testing.T) {
 
 	// The operator fixes the template and resumes: everyone is sent once.
 	require.NoError(t, b.fake.SetConfig(fakeapi.Config{Keys: []string{testKey}}))
-	_, err = b.store.Resume(b.ctx, c.ID)
+	_, err = b.store.Campaigns.Resume(b.ctx, c.ID)
 	require.NoError(t, err)
 	_, err = b.inspector.RunAllRetryTasks(b.r.Queue)
 	require.NoError(t, err)

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/phone"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 )
@@ -71,27 +72,27 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	}
 	// A job that skipped its wait only looks at the campaign: it must not
 	// send without a slot should the campaign not be cancelled after all.
-	cl, err := w.store.Claim(ctx, j.send.Campaign, j.send.To, campaign.ClaimOptions{StaleAfter: w.staleAfter(),
+	cl, err := w.store.Ledger.Claim(ctx, j.send.Campaign, j.send.To, store.ClaimOptions{StaleAfter: w.staleAfter(),
 		AtLeastOnce: w.cfg.AtLeastOnce, CheckOnly: skipped})
 	if err != nil {
 		return err
 	}
 	j.attempts, j.delays = cl.Attempts, cl.Delays
 	switch cl.Verdict {
-	case campaign.Claimed:
+	case store.Claimed:
 		return w.send(ctx, j)
-	case campaign.Claimable: // not cancelled after all (Redis lost the cancel): back for a slot
+	case store.Claimable: // not cancelled after all (Redis lost the cancel): back for a slot
 		w.cancels.forget(j.send.Campaign)
 		return w.reschedule(j, 100*time.Millisecond, reasonRateLimit, errors.New("campaign not cancelled after all: taking a rate-limit slot"))
-	case campaign.Final:
+	case store.Final:
 		return w.reemit(ctx, j, cl.Prior)
-	case campaign.Busy:
+	case store.Busy:
 		return w.reschedule(j, jitter(cl.RetryIn, time.Second), reasonInFlight, errors.New("an earlier attempt may still be in flight"))
-	case campaign.Stale:
+	case store.Stale:
 		return w.finish(ctx, j, verdict{status: task.StatusUnknown, err: errStaleAttempt})
-	case campaign.Paused:
+	case store.Paused:
 		return w.park(j, cl.Reason)
-	case campaign.Cancelled:
+	case store.Cancelled:
 		return w.finish(ctx, j, verdict{status: task.StatusCancelled})
 	}
 	return w.badJob(ctx, j.id, j.send, badCampaign, fmt.Errorf("campaign %s has no state in Redis", j.send.Campaign))
@@ -197,7 +198,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 // release gives the recipient's claim back: the message was not sent.
 func (w *Worker) release(ctx context.Context, j *job, delays int, e *mmapi.Error) error {
 	return w.persist(ctx, func() error {
-		return w.store.Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
+		return w.store.Ledger.Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
 	})
 }
 
@@ -228,7 +229,7 @@ const parkFor = 90 * 24 * time.Hour
 // operator fixes the cause and resumes.
 func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) error {
 	reason := fmt.Sprintf("%s: code %d (HTTP %d): %s", campaign.PauseCampaignFatal, e.Code, e.HTTPStatus, e.Title)
-	tr, err := w.store.PauseAutomatically(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
+	tr, err := w.store.Campaigns.PauseAutomatically(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
 	if err != nil && !errors.Is(err, campaign.ErrState) {
 		return err
 	}
@@ -242,7 +243,7 @@ func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) erro
 		w.announce(ctx, j.send.Campaign)
 	}
 	if err == nil || tr.From == campaign.StatePaused {
-		if err := w.store.Park(ctx, j.send.Campaign, j.send.To); err != nil {
+		if err := w.store.Campaigns.Park(ctx, j.send.Campaign, j.send.To); err != nil {
 			return err
 		}
 		return w.park(j, reason)
@@ -261,7 +262,7 @@ var errStaleAttempt = &mmapi.Error{Class: mmapi.ClassAmbiguous,
 // earlier attempts failed, or the outcome an earlier attempt left (one that
 // may still be in flight is waited for, one that never settled is unknown).
 func (w *Worker) expire(ctx context.Context, j *job) error {
-	m, err := w.store.Marker(ctx, j.send.Campaign, j.send.To)
+	m, err := w.store.Ledger.Marker(ctx, j.send.Campaign, j.send.To)
 	if err != nil {
 		return err
 	}

@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/worker"
@@ -26,7 +27,7 @@ type bundle struct {
 	r         *redistest.Redis
 	fake      *fakeapi.Server
 	api       *httptest.Server
-	store     *campaign.Store
+	store     *store.Store
 	inspector *asynq.Inspector
 	client    *asynq.Client
 	ctx       context.Context
@@ -45,7 +46,7 @@ func setupOn(t *testing.T, r *redistest.Redis, fc fakeapi.Config) *bundle {
 	require.NoError(t, err)
 	api := httptest.NewServer(fake)
 	t.Cleanup(api.Close)
-	b := &bundle{r: r, fake: fake, api: api, store: campaign.NewStore(r.Client, r.Keys),
+	b := &bundle{r: r, fake: fake, api: api, store: store.New(r.Client, r.Keys, store.Options{}),
 		inspector: asynq.NewInspectorFromRedisClient(r.Client), client: asynq.NewClientFromRedisClient(r.Client),
 		ctx: context.Background()}
 	return b
@@ -89,7 +90,7 @@ func (b *bundle) register(t *testing.T, c campaign.Campaign) *campaign.Campaign 
 	}
 	c.Normalize()
 	require.NoError(t, c.Validate(time.Now()))
-	_, err := b.store.Register(b.ctx, &c)
+	_, err := b.store.Campaigns.Register(b.ctx, &c)
 	require.NoError(t, err)
 	return &c
 }
@@ -106,7 +107,7 @@ func (b *bundle) enqueue(t *testing.T, jobs ...task.Send) {
 		require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(j.Campaign), "enqueued", 1).Err())
 	}
 	for _, j := range jobs { // that is the whole list
-		_, err := b.store.Seal(b.ctx, j.Campaign)
+		_, err := b.store.Campaigns.Seal(b.ctx, j.Campaign)
 		require.NoError(t, err)
 	}
 }
@@ -165,7 +166,7 @@ func (b *bundle) waitResults(t *testing.T, n int, within time.Duration) []task.R
 
 func (b *bundle) status(t *testing.T, id string) *campaign.Status {
 	t.Helper()
-	st, err := b.store.Status(b.ctx, id)
+	st, err := b.store.Campaigns.Status(b.ctx, id)
 	require.NoError(t, err)
 	return st
 }

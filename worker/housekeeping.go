@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
@@ -38,13 +39,13 @@ func (w *Worker) housekeepOnce(ctx context.Context) {
 	}
 	w.announcePending(ctx)
 	w.bringBackParked(ctx)
-	if _, err := w.store.Retire(ctx, 1000); err != nil {
+	if _, err := w.store.Campaigns.Retire(ctx, 1000); err != nil {
 		w.log.Warn("housekeeping: could not retire expired campaigns", "err", err)
 	}
 }
 
 func (w *Worker) announcePending(ctx context.Context) {
-	ids, err := w.store.ToAnnounce(ctx)
+	ids, err := w.store.Campaigns.ToAnnounce(ctx)
 	if err != nil {
 		w.log.Warn("housekeeping: could not list campaigns to announce", "err", err)
 		return
@@ -55,19 +56,19 @@ func (w *Worker) announcePending(ctx context.Context) {
 }
 
 func (w *Worker) bringBackParked(ctx context.Context) {
-	ids, err := w.store.Parking(ctx)
+	ids, err := w.store.Campaigns.Parking(ctx)
 	if err != nil {
 		w.log.Warn("housekeeping: could not list campaigns with parked jobs", "err", err)
 		return
 	}
 	var published map[string]sender.Published
 	for _, id := range ids {
-		st, err := w.store.State(ctx, id)
+		st, err := w.store.Campaigns.State(ctx, id)
 		if err != nil {
 			w.log.Warn("housekeeping: could not read a campaign's state", "campaign", id, "err", err)
 			continue
 		}
-		var pace campaign.Pace
+		var pace store.Pace
 		switch st {
 		case campaign.StatePaused:
 			continue
@@ -88,9 +89,9 @@ func (w *Worker) bringBackParked(ctx context.Context) {
 			if rate <= 0 {
 				rate = sender.DefaultRate
 			}
-			pace = campaign.Pace{Interval: time.Duration(float64(time.Second) / rate), Clock: w.keys.Clock(c.Sender), IdleTTL: time.Hour}
+			pace = store.Pace{Interval: time.Duration(float64(time.Second) / rate), Clock: w.keys.Clock(c.Sender), IdleTTL: time.Hour}
 		}
-		u, err := w.store.Unpark(ctx, id, pace)
+		u, err := w.store.Campaigns.Unpark(ctx, id, pace)
 		if err != nil {
 			w.log.Warn("housekeeping: could not bring back parked jobs", "campaign", id, "err", err)
 			continue

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/metrics"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/worker"
 	"github.com/stretchr/testify/require"
@@ -31,7 +31,7 @@ func TestWorker_ExpiredAfterAttemptsReportsThem(t *testing.T) {
 	require.Eventually(t, func() bool { return b.fake.Attempts(to) >= 1 }, 20*time.Second, 10*time.Millisecond)
 	// Paused while its retry waits: the job sleeps until the expiry, then
 	// runs once more and ends expired before any claim.
-	_, err := b.store.Pause(b.ctx, c.ID, campaign.PauseOperator+": test")
+	_, err := b.store.Campaigns.Pause(b.ctx, c.ID, campaign.PauseOperator+": test")
 	require.NoError(t, err)
 
 	r := b.waitResults(t, 1, 30*time.Second)[0]

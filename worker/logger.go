@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/mmlite/mmlite/pkg/phone"
+	"github.com/mmlite/mmlite/internal/phone"
 )
 
 // asynqLogger routes asynq's own log lines to slog, masking the phone

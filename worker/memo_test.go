@@ -35,7 +35,7 @@ func TestWorker_WrongCancelMemoNeverSendsWithoutASlot(t *testing.T) {
 	c := b.register(t, campaign.Campaign{ID: "lost-cancel"})
 	const to = "447700900123"
 	require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(c.ID), "enqueued", 1).Err())
-	_, err := b.store.Seal(b.ctx, c.ID)
+	_, err := b.store.Campaigns.Seal(b.ctx, c.ID)
 	require.NoError(t, err)
 	cfg := b.config()
 	lim := &countingLimiter{}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/internal/redisconn"
 )
 
 // While Redis is down (restarting, failing over), a job cannot record what

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
 )

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/keyspace"
-	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
@@ -20,7 +20,7 @@ import (
 // takes it back only once a minute, and only 30 s after its lease ended.
 // The worker's own recoverer takes it back seconds after its lease ended.
 // Taking a job over early is safe: the claim marker in the campaign ledger
-// decides what its new run may do (see campaign.Claim), so a recipient is
+// decides what its new run may do (see store.Claim), so a recipient is
 // never sent twice, and a job whose worker may have sent is reported
 // unknown.
 

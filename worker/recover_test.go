@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/worker"
 	"github.com/redis/go-redis/v9"

@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/phone"
 	"github.com/mmlite/mmlite/pkg/task"
 )
 
@@ -24,7 +25,7 @@ const (
 // finish records a final outcome once, reports it, and tells asynq what to
 // do with the job: failed jobs are archived for inspection, others are done.
 func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.Response) error {
-	o := campaign.Outcome{Status: v.status, Attempts: j.attempts, FinishedAt: time.Now().UnixMilli(), Error: task.ErrorFrom(v.err)}
+	o := store.Outcome{Status: v.status, Attempts: j.attempts, FinishedAt: time.Now().UnixMilli(), Error: task.ErrorFrom(v.err)}
 	if o.Error == nil {
 		o.Error = v.lastErr
 	}
@@ -42,7 +43,7 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 // step as the outcome, so there is nothing to do; in Cluster the result is
 // enqueued apart, and the earlier run may have stopped in between: the
 // emitter's marker keeps it single.
-func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error {
+func (w *Worker) reemit(ctx context.Context, j *job, o *store.Outcome) error {
 	if !w.cluster {
 		w.log.Debug("job ran again after its outcome was recorded; its result was reported then", j.log(), "status", o.Status)
 		return nil
@@ -54,24 +55,24 @@ func (w *Worker) reemit(ctx context.Context, j *job, o *campaign.Outcome) error 
 // record settles an outcome once and reports it: its result task (written by
 // the settle itself on a single Redis node, by the emitter in Cluster), its
 // count and its log line.
-func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o campaign.Outcome) error {
+func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o store.Outcome) error {
 	r := resultOf(s, senderID, o)
-	var rt *campaign.ResultTask
+	var rt *store.ResultTask
 	if !w.cluster {
 		var err error
 		if rt, err = w.emitter.ResultTask(r); err != nil {
 			return err
 		}
 	}
-	var settled campaign.Settled
+	var settled store.Settled
 	err := w.persist(ctx, func() (err error) {
-		settled, err = w.store.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+		settled, err = w.store.Ledger.Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if settled == campaign.Duplicate {
+	if settled == store.Duplicate {
 		w.log.Warn("outcome already recorded by another attempt; not counted again", "campaign", s.Campaign,
 			"to", phone.Mask(s.To), "status", o.Status)
 		if w.cluster {
@@ -81,7 +82,7 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 		}
 		return nil
 	}
-	if rt == nil || settled == campaign.Gone {
+	if rt == nil || settled == store.Gone {
 		if err := w.emitResult(ctx, r); err != nil {
 			return err
 		}
@@ -92,7 +93,7 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o ca
 }
 
 // count counts and logs a reported outcome.
-func (w *Worker) count(s *task.Send, senderID string, o campaign.Outcome) {
+func (w *Worker) count(s *task.Send, senderID string, o store.Outcome) {
 	w.m.messages.WithLabelValues(senderID, o.Status).Inc()
 	if o.Status == task.StatusSent && !w.log.Enabled(context.Background(), slog.LevelDebug) {
 		return // the common case logs nothing: build no line for it
@@ -108,7 +109,7 @@ func (w *Worker) count(s *task.Send, senderID string, o campaign.Outcome) {
 	}
 }
 
-func resultOf(s *task.Send, senderID string, o campaign.Outcome) *task.Result {
+func resultOf(s *task.Send, senderID string, o store.Outcome) *task.Result {
 	return &task.Result{CampaignID: s.Campaign, To: s.To, Sender: senderID, Status: o.Status, WAMID: o.WAMID,
 		MessageStatus: o.MessageStatus, Error: o.Error, Attempts: o.Attempts,
 		FinishedAt: time.UnixMilli(o.FinishedAt).UTC(), Metadata: s.Metadata}
@@ -121,11 +122,11 @@ func (w *Worker) emitResult(ctx context.Context, r *task.Result) error {
 }
 
 // settled acts on what a settle did to the campaign as a whole.
-func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
+func (w *Worker) settled(ctx context.Context, id string, s store.Settled) {
 	switch s {
-	case campaign.Completed:
+	case store.Completed:
 		w.announce(ctx, id)
-	case campaign.AutoPaused:
+	case store.AutoPaused:
 		w.m.paused.WithLabelValues(campaign.PauseFailureRatio).Inc()
 		w.announce(ctx, id)
 	}
@@ -135,7 +136,7 @@ func (w *Worker) settled(ctx context.Context, id string, s campaign.Settled) {
 // outstanding recipient, or an automatic pause. A failure is only logged:
 // the event waits in the announce set for the housekeeping.
 func (w *Worker) announce(ctx context.Context, id string) {
-	st, err := w.emitter.Announce(ctx, w.store, id)
+	st, err := w.emitter.Announce(ctx, w.store.Campaigns, id)
 	if err != nil {
 		w.log.Error("could not announce the campaign's state; housekeeping will", "campaign", id, "err", err)
 		return
@@ -153,7 +154,7 @@ func (w *Worker) announce(ctx context.Context, id string) {
 
 // outcomeErr archives failed jobs, so that asynqmon shows them with their
 // error; every other final outcome simply completes the job.
-func outcomeErr(o campaign.Outcome) error {
+func outcomeErr(o store.Outcome) error {
 	if o.Status != task.StatusFailed {
 		return nil
 	}
@@ -174,7 +175,7 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 		if w.senders[s.SenderID()] != nil {
 			senderID = s.SenderID()
 		}
-		o := campaign.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
+		o := store.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
 			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: task.ClassBadJob}}
 		if err := w.record(ctx, s, senderID, o); err != nil {
 			return err

@@ -13,15 +13,15 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/emit"
-	"github.com/mmlite/mmlite/pkg/httpserve"
-	"github.com/mmlite/mmlite/pkg/keyspace"
-	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/ratelimit"
+	"github.com/mmlite/mmlite/internal/redisbatch"
+	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/ratelimit"
-	"github.com/mmlite/mmlite/pkg/redisbatch"
-	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -34,7 +34,7 @@ type Worker struct {
 	srvs      []*asynq.Server // one per dequeuer, sharing Concurrency
 	emitter   *emit.Emitter
 	rdb       redis.UniversalClient
-	store     *campaign.Store
+	store     *store.Store
 	senders   map[string]*sender.Sender
 	client    *mmapi.Client
 	limiter   ratelimit.Limiter
@@ -73,8 +73,8 @@ func New(cfg Config) (*Worker, error) {
 	w.rdb = redisconn.Client(cfg.Redis)
 	_, w.cluster = w.rdb.(*redis.ClusterClient)
 	// Claims and settles of concurrent jobs share round trips.
-	w.store = campaign.NewStore(w.rdb, keyspace.New(cfg.Queue)).WithRetention(cfg.Retention).
-		WithBatcher(redisbatch.New(w.rdb, 500*time.Microsecond, 64))
+	w.store = store.New(w.rdb, w.keys, store.Options{Retention: cfg.Retention,
+		Batcher: redisbatch.New(w.rdb, 500*time.Microsecond, 64)})
 	if cfg.MaxWait < time.Second {
 		cfg.Logger.Warn("MMLITE_MAX_WAIT is under 1s: asynq makes paced jobs due by the whole second, so senders will fall short of their rate",
 			"max_wait", cfg.MaxWait)
@@ -85,7 +85,7 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
-	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Retention())
+	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())
 	w.reg = cfg.Registry
 	if w.reg == nil {
 		w.reg = metrics.NewRegistry()

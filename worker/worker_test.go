@@ -76,7 +76,7 @@ func TestWorker_OnePOSTPerRecipientWithTheExactBody(t *testing.T) {
 	require.Equal(t, task.TypeCampaign, info.Type)
 	var ev task.CampaignEvent
 	require.NoError(t, json.Unmarshal(info.Payload, &ev))
-	require.Equal(t, campaign.StateCompleted, ev.State)
+	require.Equal(t, string(campaign.StateCompleted), ev.State)
 	require.EqualValues(t, len(tos), ev.Counts.Sent)
 }
 

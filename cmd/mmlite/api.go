@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/metrics"
-	"github.com/mmlite/mmlite/pkg/redisconn"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/urfave/cli/v3"

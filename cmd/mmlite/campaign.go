@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/progress"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/progress"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
@@ -44,7 +44,7 @@ func campaignCommand() *cli.Command {
 
 func campaignStatus(ctx context.Context, cmd *cli.Command) error {
 	return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
-		get := func(ctx context.Context) (*campaign.Status, error) { return p.Store().Status(ctx, id) }
+		get := func(ctx context.Context) (*campaign.Status, error) { return p.Store().Campaigns.Status(ctx, id) }
 		if !cmd.Bool("watch") {
 			st, err := get(ctx)
 			if err != nil {

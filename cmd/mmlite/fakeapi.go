@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/httpserve"
 	"github.com/urfave/cli/v3"
 )
 

@@ -11,12 +11,12 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/progress"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/httpserve"
-	"github.com/mmlite/mmlite/pkg/metrics"
-	"github.com/mmlite/mmlite/pkg/progress"
-	"github.com/mmlite/mmlite/pkg/redisconn"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -93,7 +93,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wctx, stop := context.WithTimeout(ctx, 3*time.Minute)
 	defer stop()
 	final, err := progress.Watch(wctx, cfg.Progress, cfg.TTY, 200*time.Millisecond, func(ctx context.Context) (*campaign.Status, error) {
-		return d.producer.Store().Status(ctx, campaignID)
+		return d.producer.Store().Campaigns.Status(ctx, campaignID)
 	})
 	if err != nil {
 		return fmt.Errorf("demo: the campaign did not finish: %w", err)

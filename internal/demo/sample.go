@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/progress"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
-	"github.com/mmlite/mmlite/pkg/progress"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
 )
@@ -55,7 +55,7 @@ func (d *stack) awaitWebhooks(ctx context.Context, st *campaign.Status) *campaig
 			return st
 		case <-time.After(250 * time.Millisecond):
 		}
-		next, err := d.producer.Store().Status(ctx, campaignID)
+		next, err := d.producer.Store().Campaigns.Status(ctx, campaignID)
 		if err != nil {
 			return st
 		}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/keyspace"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/redistest"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/stretchr/testify/require"
 )

@@ -14,7 +14,7 @@ import (
 
 // addRecipients: POST /v1/campaigns/{id}/recipients with CSV or JSON Lines.
 func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
-	c, err := s.cfg.Producer.Store().Get(r.Context(), r.PathValue("id"))
+	c, err := s.cfg.Producer.Store().Campaigns.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err, nil)
 		return
@@ -41,7 +41,7 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 
 // getCampaign: GET /v1/campaigns/{id}.
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
-	st, err := s.cfg.Producer.Store().Status(r.Context(), r.PathValue("id"))
+	st, err := s.cfg.Producer.Store().Campaigns.Status(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err, nil)
 		return

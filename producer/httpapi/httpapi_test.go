@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/metrics"
-	"github.com/mmlite/mmlite/pkg/redistest"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/stretchr/testify/require"
@@ -97,7 +97,7 @@ func TestAuth(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, h)
 	}
-	_, err := b.p.Store().Get(context.Background(), "spring-sale-2026")
+	_, err := b.p.Store().Campaigns.Get(context.Background(), "spring-sale-2026")
 	require.ErrorIs(t, err, campaign.ErrNotFound, "a refused request changes nothing")
 	require.Equal(t, 200, b.do(t, "GET", "/healthz", "", "", "Authorization", "").code, "probes need no token")
 
@@ -212,7 +212,7 @@ func TestCreateCampaign_BrokenOrHugeBodyKeepsWhatWasAccepted(t *testing.T) {
 	require.Equal(t, http.StatusRequestEntityTooLarge, a.code, a.raw)
 	accepted := a.body["summary"].(map[string]any)["accepted"].(float64)
 	require.Greater(t, accepted, 10.0)
-	st, err := b.p.Store().Status(context.Background(), "big")
+	st, err := b.p.Store().Campaigns.Status(context.Background(), "big")
 	require.NoError(t, err)
 	require.EqualValues(t, accepted, st.Counts.Enqueued, "the answer says exactly what was kept")
 }

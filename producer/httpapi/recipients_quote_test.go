@@ -40,7 +40,7 @@ func TestAddRecipients_UnclosedQuote(t *testing.T) {
 		require.True(t, ok, a.raw)
 		require.EqualValues(t, 300, sum["accepted"].(float64)+sum["duplicates"].(float64), "the rows before the quote are kept")
 	}
-	st, err := b.p.Store().Status(context.Background(), "spring-sale-2026")
+	st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
 	require.NoError(t, err)
 	require.EqualValues(t, 301, st.Counts.Enqueued)
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 10*time.Millisecond,

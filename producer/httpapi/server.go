@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/emit"
-	"github.com/mmlite/mmlite/pkg/httpserve"
-	"github.com/mmlite/mmlite/pkg/metrics"
+	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -104,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
-		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Keys()).WithRetention(cfg.Producer.Store().Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Retention())}
+		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
@@ -141,7 +141,7 @@ func (s *Server) routes() {
 	})
 }
 
-func (s *Server) store() *campaign.Store { return s.cfg.Producer.Store() }
+func (s *Server) store() *store.Store { return s.cfg.Producer.Store() }
 
 // Handler returns the API's handler.
 func (s *Server) Handler() http.Handler { return s.mux }

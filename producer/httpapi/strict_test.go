@@ -29,7 +29,7 @@ func rows(first, n int) string {
 // campaign does not exist).
 func (b *bundle) enqueued(t *testing.T, id string) int64 {
 	t.Helper()
-	st, err := b.p.Store().Status(context.Background(), id)
+	st, err := b.p.Store().Campaigns.Status(context.Background(), id)
 	if err != nil {
 		require.ErrorIs(t, err, campaign.ErrNotFound)
 		return 0
@@ -76,7 +76,7 @@ func TestCreateCampaign_TwoCampaignKeys(t *testing.T) {
 		"campaign": {"id": "second", "template": {"name": "t", "language": {"code": "en"}}}}`)
 	require.Equal(t, http.StatusBadRequest, a.code, a.raw)
 	require.Contains(t, a.body["error"], `"campaign" appears twice`)
-	_, err := b.p.Store().Get(context.Background(), "second")
+	_, err := b.p.Store().Campaigns.Get(context.Background(), "second")
 	require.ErrorIs(t, err, campaign.ErrNotFound, "the second campaign is refused before it is registered")
 
 	// A second, conflicting definition after accepted rows: refused as a
@@ -284,7 +284,7 @@ func TestCreateCampaign_RecipientsBeforeCampaign(t *testing.T) {
 	a = b.do(t, "POST", "/v1/campaigns", "", `{"recipients": [`+rows(100, 200)+`], "campaign": {"id": "too-big", "template": {"name": "t", "language": {"code": "en"}}}}`)
 	require.Equal(t, http.StatusRequestEntityTooLarge, a.code, a.raw)
 	require.Nil(t, a.summary())
-	_, err := b.p.Store().Get(context.Background(), "too-big")
+	_, err := b.p.Store().Campaigns.Get(context.Background(), "too-big")
 	require.ErrorIs(t, err, campaign.ErrNotFound)
 }
 

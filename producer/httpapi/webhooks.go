@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
-	"github.com/mmlite/mmlite/pkg/webhook"
 )
 
 // verify answers Meta's subscription handshake:
@@ -98,22 +98,22 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if len(sts) == 0 {
 		return nil
 	}
-	ds := make([]campaign.Delivery, len(sts))
+	ds := make([]store.Delivery, len(sts))
 	for i, st := range sts {
-		ds[i] = campaign.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
+		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
 		if st.Error != nil {
 			ds[i].ErrorCode = st.Error.Code
 		}
 		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
 	}
-	tracked, err := s.store().Track(ctx, ds)
+	tracked, err := s.store().Deliveries.Track(ctx, ds)
 	if err != nil {
 		return err
 	}
 	if err := s.emitStatuses(ctx, sts, tracked); err != nil {
 		return err
 	}
-	counted, err := s.store().Record(ctx, ds)
+	counted, err := s.store().Deliveries.Record(ctx, ds)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 
 // emitStatuses enqueues the status tasks of events not seen before; the task
 // id keeps a repeated delivery from doubling one still in the queue.
-func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, tracked []campaign.Tracked) error {
+func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error

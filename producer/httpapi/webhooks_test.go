@@ -19,11 +19,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
-	"github.com/mmlite/mmlite/pkg/webhook"
 	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/stretchr/testify/require"
 )
@@ -59,7 +60,7 @@ func hookSetup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
 	require.NoError(t, err)
 	require.NoError(t, b.r.Client.HIncrBy(ctx, b.r.Keys.Campaign(c.ID), "enqueued", 2).Err())
 	for to, w := range map[string]string{"441234567890": wamidUK, "12125550123": wamidUS} {
-		_, err := b.p.Store().Settle(ctx, c.ID, to, campaign.Outcome{Status: task.StatusSent, WAMID: w}, campaign.FailurePolicy{}, nil)
+		_, err := b.p.Store().Ledger.Settle(ctx, c.ID, to, store.Outcome{Status: task.StatusSent, WAMID: w}, store.FailurePolicy{}, nil)
 		require.NoError(t, err)
 	}
 	return b

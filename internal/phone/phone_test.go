@@ -1,0 +1,56 @@
+package phone_test
+
+import (
+	"testing"
+
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in, want, err string
+	}{
+		{"441234567890", "441234567890", ""},
+		{"+44 1234 567890", "441234567890", ""},
+		{"+1 (212) 555-0123", "12125550123", ""},
+		{"55.11.98765.4321", "5511987654321", ""},
+		{"+49\t30-1234567", "49301234567", ""},
+		{"12345678", "12345678", ""},
+		{"123456789012345", "123456789012345", ""},
+		{"1234567", "", "7 digits, want 8 to 15"},
+		{"1234567890123456", "", "16 digits, want 8 to 15"},
+		{"01234567890", "", "starts with 0"},
+		{"+0044 1234 567890", "", "starts with 0"},
+		{"12", "", "2 digits"},
+		{"", "", "no digits"},
+		{"+ - ()", "", "no digits"},
+		{"44123456789a", "", `unexpected 'a'`},
+		{"441234567890/1", "", `unexpected '/'`},
+		{"４４1234567890", "", "unexpected"},
+	}
+	for _, tc := range cases {
+		got, err := phone.Normalize(tc.in)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got)
+	}
+}
+
+func TestMask(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "4412*****890", phone.Mask("441234567890"))
+	require.Equal(t, "1234*678", phone.Mask("12345678"))
+	require.Equal(t, "******", phone.Mask("123456"))
+	require.Equal(t, "", phone.Mask(""))
+}
+
+func TestMaskIn(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "task id=spring:4412*****890 at 127.0.0.1:6379", phone.MaskIn("task id=spring:441234567890 at 127.0.0.1:6379"))
+	require.Equal(t, "no number here", phone.MaskIn("no number here"))
+}

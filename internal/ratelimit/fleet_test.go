@@ -1,0 +1,179 @@
+package ratelimit_test
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/ratelimit"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// Two processes share one sender's rate: their slots together are spaced
+// at the rate, past the first burst.
+func TestFleet_SharesTheRateAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	a, b := twoProcesses(t, ratelimit.Config{Rate: 50, Burst: 5})
+	ctx := context.Background()
+	start := time.Now()
+	var mu sync.Mutex
+	var slots []time.Duration
+	var wg sync.WaitGroup
+	for i := range 80 {
+		f := a
+		if i%2 == 1 {
+			f = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			asked := time.Since(start)
+			wait, ok, err := f.Reserve(ctx, "s", 5*time.Second)
+			require.NoError(t, err)
+			require.True(t, ok, "all slots lie within 5 s")
+			mu.Lock()
+			slots = append(slots, asked+wait)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	sort.Slice(slots, func(i, j int) bool { return slots[i] < slots[j] })
+	// 80 slots at 50/s with a burst of 5 span (80-5)/50 = 1.5 s.
+	require.GreaterOrEqual(t, slots[len(slots)-1].Seconds(), 1.2, "not faster than the rate")
+	for i := 5; i+50 < len(slots); i++ {
+		// 50 slots span 1 s at the fleet's rate, 0.5 s if each process took
+		// the full rate; the slack is for when the goroutines got to ask.
+		require.GreaterOrEqual(t, slots[i+50]-slots[i], 750*time.Millisecond, "two processes together stay at one rate")
+	}
+	require.EqualValues(t, 50, a.Rate("s"))
+	w, ok, err := a.Reserve(ctx, "unknown", 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Zero(t, w)
+}
+
+// A slot beyond the wait limit is not taken; the job is deferred, and
+// deferred jobs come back spread out instead of together.
+func TestFleet_DefersBeyondTheWaitLimit(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	f := ratelimit.NewFleet(r.Client, r.Keys, "a", map[string]ratelimit.Config{"s": {Rate: 10, Burst: 1}})
+	ctx := context.Background()
+	var oks int
+	var deferred []time.Duration
+	for range 20 {
+		wait, ok, err := f.Reserve(ctx, "s", time.Second)
+		require.NoError(t, err)
+		if ok {
+			oks++
+			require.LessOrEqual(t, wait, time.Second)
+			continue
+		}
+		deferred = append(deferred, wait)
+	}
+	require.InDelta(t, 11, oks, 1, "a second's worth of slots, plus the burst")
+	require.NotEmpty(t, deferred)
+	for i := 1; i < len(deferred); i++ {
+		// A slot (100 ms) apart, less the time between two asks.
+		require.GreaterOrEqual(t, deferred[i]-deferred[i-1], 50*time.Millisecond, "deferred jobs are spread a slot apart")
+	}
+}
+
+// A throttle in one process slows the sender in every process, and its
+// Retry-After holds every send.
+func TestFleet_ThrottleIsShared(t *testing.T) {
+	t.Parallel()
+	a, b := twoProcesses(t, ratelimit.Config{Rate: 80, Burst: 8})
+	ctx := context.Background()
+	a.Throttled(ctx, "s", 2*time.Second)
+	require.InDelta(t, 40, a.Rate("s"), 1)
+	time.Sleep(1100 * time.Millisecond) // b reads the shared backoff at most once a second
+	wait, ok, err := b.Reserve(ctx, "s", 5*time.Second)
+	require.NoError(t, err)
+	require.False(t, ok, "held by Retry-After")
+	require.Positive(t, wait)
+	rate := b.Rate("s")
+	require.True(t, rate >= 40 && rate < 60, "halved to 40, recovering by 4/s since: got %v", rate)
+}
+
+// A job that took its slot before a throttle is held by the Retry-After
+// too, in this process at once and in others once they read the backoff.
+func TestFleet_HeldAfterTheSlotWasTaken(t *testing.T) {
+	t.Parallel()
+	a, b := twoProcesses(t, ratelimit.Config{Rate: 80, Burst: 8})
+	ctx := context.Background()
+	for _, f := range []*ratelimit.Fleet{a, b} {
+		_, ok, err := f.Reserve(ctx, "s", time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+		held, err := f.Held(ctx, "s")
+		require.NoError(t, err)
+		require.Zero(t, held)
+	}
+	a.Throttled(ctx, "s", 3*time.Second)
+	held, err := a.Held(ctx, "s")
+	require.NoError(t, err)
+	require.Greater(t, held, 2*time.Second)
+	require.LessOrEqual(t, held, 3*time.Second)
+	require.Eventually(t, func() bool {
+		held, err := b.Held(ctx, "s")
+		return err == nil && held > time.Second
+	}, 2*time.Second, 50*time.Millisecond, "the other process sees the hold within a second")
+	unknown, err := a.Held(ctx, "nobody")
+	require.NoError(t, err)
+	require.Zero(t, unknown)
+}
+
+// twoProcesses are the limiters of two worker processes sharing one Redis,
+// for one sender "s".
+func twoProcesses(t *testing.T, c ratelimit.Config) (a, b *ratelimit.Fleet) {
+	t.Helper()
+	r := redistest.New(t)
+	senders := map[string]ratelimit.Config{"s": c}
+	return ratelimit.NewFleet(r.Client, r.Keys, "a", senders), ratelimit.NewFleet(r.Client, r.Keys, "b", senders)
+}
+
+// countHook counts the commands of one name a client sends.
+type countHook struct {
+	name string
+	n    atomic.Int64
+}
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == h.name {
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// Many jobs asking at once read the sender's back-off from Redis once, not
+// once each.
+func TestFleet_OneBackoffReadAtATime(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	reads := &countHook{name: "hgetall"}
+	r.Client.AddHook(reads)
+	f := ratelimit.NewFleet(r.Client, r.Keys, "a", map[string]ratelimit.Config{"s": {Rate: 50, Burst: 5}})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			_, err := f.Held(context.Background(), "s")
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	// One read, or two should the machine be so slow that the first is a
+	// second old (the refresh interval) before the last ask.
+	require.LessOrEqual(t, reads.n.Load(), int64(2))
+}

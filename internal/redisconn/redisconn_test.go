@@ -1,0 +1,70 @@
+package redisconn_test
+
+import (
+	"testing"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	opt, err := redisconn.Parse("redis://u:p@127.0.0.1:6379/15", 7)
+	require.NoError(t, err)
+	c := opt.(asynq.RedisClientOpt)
+	require.Equal(t, "127.0.0.1:6379", c.Addr)
+	require.Equal(t, "u", c.Username)
+	require.Equal(t, "p", c.Password)
+	require.Equal(t, 15, c.DB)
+	require.Equal(t, 7, c.PoolSize)
+	require.Nil(t, c.TLSConfig)
+
+	opt, err = redisconn.Parse("rediss://:p@redis.example.com:6380", 0)
+	require.NoError(t, err)
+	c = opt.(asynq.RedisClientOpt)
+	require.NotNil(t, c.TLSConfig)
+	require.Equal(t, "redis.example.com", c.TLSConfig.ServerName)
+	require.Equal(t, 0, c.DB)
+
+	opt, err = redisconn.Parse("redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/2?master=mymaster&sentinel_password=sp", 0)
+	require.NoError(t, err)
+	s := opt.(asynq.RedisFailoverClientOpt)
+	require.Equal(t, "mymaster", s.MasterName)
+	require.Equal(t, []string{"10.0.0.1:26379", "10.0.0.2:26379"}, s.SentinelAddrs)
+	require.Equal(t, "pw", s.Password)
+	require.Equal(t, "sp", s.SentinelPassword)
+	require.Equal(t, 2, s.DB)
+
+	opt, err = redisconn.Parse("redis-cluster://10.0.0.1:7000,10.0.0.2:7001?tls=true", 0)
+	require.NoError(t, err)
+	cl := opt.(asynq.RedisClusterClientOpt)
+	require.Equal(t, []string{"10.0.0.1:7000", "10.0.0.2:7001"}, cl.Addrs)
+	require.NotNil(t, cl.TLSConfig)
+	require.Empty(t, cl.TLSConfig.ServerName, "each node is verified under the name it is dialled by")
+}
+
+func TestParse_Errors(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"http://x:1":                             "unsupported scheme",
+		"redis://":                               "no host",
+		"redis://host":                           "not host:port",
+		"redis://h:1/x":                          "database must be a number",
+		"redis://h:1,h:2":                        "takes one host",
+		"redis-sentinel://h:1":                   "needs ?master",
+		"redis-cluster://h:1/3":                  "only database 0",
+		"redis://h:1/%zz":                        "not a URL",
+		"redis-sentinel://nohost,h:1/0?master=m": "not host:port",
+	}
+	for in, want := range cases {
+		_, err := redisconn.Parse(in, 0)
+		require.ErrorContains(t, err, want, in)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "redis://u:xxxxx@h:1/0", redisconn.Redact("redis://u:secret@h:1/0"))
+	require.Equal(t, "<invalid url>", redisconn.Redact("redis://h:1/%zz"))
+}

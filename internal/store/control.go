@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// transitionScript moves a campaign between states. It returns the state it
+// found, prefixed with "ok:" when it changed it, "same:" when it already was
+// in the target state, or "no:" when the change is not allowed. A cancelled
+// campaign takes no new recipients: the cancel seals it too.
+//
+// KEYS: 1 campaign, 2 announce set. ARGV: 1 target state, 2 reason, 3 error
+// JSON (pause), 4 now (ms), 5 "1" to announce the pause, 6 id.
+var transitionScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return 'gone:' end
+local to = ARGV[1]
+if st == to then return 'same:' .. st end
+if to == 'paused' then
+  if st ~= 'running' then return 'no:' .. st end
+  redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[2], 'paused_at', ARGV[4])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'fatal', ARGV[3]) end
+  if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[6]) end
+elseif to == 'running' then
+  if st ~= 'paused' then return 'no:' .. st end
+  local c = redis.call('HMGET', KEYS[1], 'sent', 'failed')
+  redis.call('HSET', KEYS[1], 'state', 'running', 'paused_reason', '', 'base_sent', c[1] or '0', 'base_failed', c[2] or '0')
+  redis.call('HDEL', KEYS[1], 'fatal', 'paused_at')
+elseif to == 'cancelled' then
+  if st ~= 'running' and st ~= 'paused' then return 'no:' .. st end
+  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelled_at', ARGV[4])
+  redis.call('HSETNX', KEYS[1], 'sealed', ARGV[4])
+end
+return 'ok:' .. st
+`)
+
+// Transition is what a state change did.
+type Transition struct {
+	From    campaign.State // the state found
+	Changed bool           // false when the campaign already was in the target state
+}
+
+func (s Campaigns) transition(ctx context.Context, id string, to campaign.State, reason string, e *task.Error, announce bool) (Transition, error) {
+	var errJSON []byte
+	if e != nil {
+		errJSON, _ = json.Marshal(e)
+	}
+	flag := "0"
+	if announce {
+		flag = "1"
+	}
+	r, err := transitionScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id), s.keys.Announce()}, string(to), reason, errJSON,
+		s.now().UnixMilli(), flag, id).Text()
+	if err != nil {
+		return Transition{}, fmt.Errorf("campaign: %s %s: %w", to, id, err)
+	}
+	verdict, from, _ := strings.Cut(r, ":")
+	switch verdict {
+	case "gone":
+		return Transition{}, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
+	case "no":
+		return Transition{From: campaign.State(from)}, fmt.Errorf("%w: campaign %s is %s", campaign.ErrState, id, from)
+	}
+	return Transition{From: campaign.State(from), Changed: verdict == "ok"}, nil
+}
+
+// Pause stops new sends of a running campaign at once across the fleet: the
+// next claim of any of its recipients sees it. reason starts with one of the
+// Pause* words. An operator's pause is not announced.
+func (s Campaigns) Pause(ctx context.Context, id, reason string) (Transition, error) {
+	return s.transition(ctx, id, campaign.StatePaused, reason, nil, false)
+}
+
+// PauseAutomatically is Pause for a pause mmlite decides itself (an error
+// every further send would meet, e the error behind it); the pause is
+// queued for announcing.
+func (s Campaigns) PauseAutomatically(ctx context.Context, id, reason string, e *task.Error) (Transition, error) {
+	return s.transition(ctx, id, campaign.StatePaused, reason, e, true)
+}
+
+// Resume lets a paused campaign send again. Automatic pauses for the share
+// of failures count again from here.
+func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
+	return s.transition(ctx, id, campaign.StateRunning, "", nil, false)
+}
+
+// Cancel stops a campaign for good, and seals it; every remaining
+// recipient will be reported cancelled.
+func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {
+	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false)
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/redis/go-redis/v9"
+)
+
+// unparkScript brings a campaign's parked jobs back from their sleep in
+// asynq's retry set: consecutive slots on the sender's clock, or, with an
+// interval of 0, now. A parked job that is not in the retry set any more
+// left the list: it ran, or was never put aside; one still running (on its
+// way to the retry set) stays listed for the next pass. The campaign
+// leaves the parking set once its list is empty. It returns the jobs moved
+// and the jobs still running.
+//
+// KEYS: 1 parked, 2 asynq retry set, 3 pacing clock, 4 parking set.
+// ARGV: 1 now (ms), 2 ms between two sends (0: all now, clock untouched),
+// 3 idle clock TTL (ms), 4 asynq task key prefix, 5 campaign id, then
+// recipients.
+var unparkScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local at = now
+if interval > 0 then at = math.max(now, tonumber(redis.call('GET', KEYS[3]) or '0')) end
+local k, running = 0, 0
+for i = 6, #ARGV do
+  local tid = ARGV[5] .. ':' .. ARGV[i]
+  if redis.call('ZSCORE', KEYS[2], tid) then
+    redis.call('ZADD', KEYS[2], 'XX', math.floor((at + k * interval) / 1000), tid)
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    k = k + 1
+  elseif redis.call('HGET', ARGV[4] .. tid, 'state') == 'active' then
+    running = running + 1
+  else
+    redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+if k > 0 and interval > 0 then
+  local nxt = at + k * interval
+  redis.call('SET', KEYS[3], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
+end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end
+return {k, running}
+`)
+
+// Pace says when brought-back jobs are due: one every Interval on the
+// sender's Clock (a key of keyspace.Clock), after the slots already
+// reserved; a zero Interval makes them all due now.
+type Pace struct {
+	Interval time.Duration
+	Clock    string
+	IdleTTL  time.Duration // how long an idle clock is kept
+}
+
+// Unparked is what Unpark did.
+type Unparked struct {
+	Moved   int64 // jobs brought back
+	Running int64 // jobs still running on their way to being parked: the next pass brings them
+}
+
+// Unpark brings back the jobs a paused campaign put aside (and only those:
+// retry backoffs and per-recipient delays keep their times). It can be run
+// any number of times, by anyone: a job is moved once.
+func (s Campaigns) Unpark(ctx context.Context, id string, p Pace) (Unparked, error) {
+	var out Unparked
+	key := s.keys.Parked(id)
+	keys := []string{key, s.keys.AsynqRetry(), p.Clock, s.keys.Parking()}
+	if p.Clock == "" {
+		keys[2] = key
+	}
+	for start := int64(0); ; {
+		tos, err := s.rdb.ZRange(ctx, key, start, start+499).Result()
+		if err != nil {
+			return out, fmt.Errorf("campaign: read parked jobs of %s: %w", id, err)
+		}
+		if len(tos) == 0 {
+			if start == 0 { // nothing parked: make sure the campaign leaves the parking set
+				err = unparkScript.Run(ctx, s.rdb, keys, s.nowMS(), 0, 0, s.keys.AsynqTaskPrefix(), id).Err()
+			}
+			return out, err
+		}
+		args := []any{s.nowMS(), strconv.FormatFloat(float64(p.Interval.Microseconds())/1000, 'f', 3, 64),
+			p.IdleTTL.Milliseconds(), s.keys.AsynqTaskPrefix(), id}
+		for _, to := range tos {
+			args = append(args, to)
+		}
+		n, err := unparkScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+		if err != nil {
+			return out, fmt.Errorf("campaign: bring back parked jobs of %s: %w", id, err)
+		}
+		out.Moved += n[0]
+		out.Running += n[1]
+		start += n[1] // the ones still running stay at the front
+	}
+}
+
+// Park lists a recipient among its campaign's parked jobs, for a job put
+// aside otherwise than by a claim (the attempt that met the error that
+// paused the campaign).
+func (s Campaigns) Park(ctx context.Context, id, to string) error {
+	keys := []string{s.keys.Campaign(id), s.keys.Parked(id), s.keys.Parking()}
+	if err := parkScript.Run(ctx, s.rdb, keys, s.nowMS(), to, id).Err(); err != nil {
+		return fmt.Errorf("campaign: park a job of %s: %w", id, err)
+	}
+	return nil
+}
+
+// parkScript lists a parked job as the claim script does for a paused
+// campaign. KEYS: 1 campaign, 2 parked, 3 parking. ARGV: 1 now (ms), 2
+// recipient, 3 campaign id.
+var parkScript = redis.NewScript(`
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+`)
+
+// Parking lists the campaigns that have parked jobs.
+func (s Campaigns) Parking(ctx context.Context) ([]string, error) {
+	ids, err := s.rdb.SMembers(ctx, s.keys.Parking()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("campaign: list parking campaigns: %w", err)
+	}
+	return ids, nil
+}
+
+// ToAnnounce lists the campaigns whose new state waits to be announced.
+func (s Campaigns) ToAnnounce(ctx context.Context) ([]string, error) {
+	ids, err := s.rdb.SMembers(ctx, s.keys.Announce()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("campaign: list campaigns to announce: %w", err)
+	}
+	return ids, nil
+}
+
+// announcedScript takes a campaign off the announce set, unless its state
+// changed since it was announced. KEYS: 1 campaign, 2 announce set.
+// ARGV: 1 id, 2 the state announced, 3 its paused_at ("" unless paused).
+var announcedScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'state', 'paused_at')
+if h[1] and (h[1] ~= ARGV[2] or (ARGV[2] == 'paused' and (h[2] or '') ~= ARGV[3])) then return 0 end
+return redis.call('SREM', KEYS[2], ARGV[1])
+`)
+
+// Announced takes a campaign off the announce set once the event of st
+// (nil when the campaign is gone) was emitted; a campaign whose state
+// changed since stays, so that its new state is announced too.
+func (s Campaigns) Announced(ctx context.Context, id string, st *campaign.Status) error {
+	state, pausedAt := "", ""
+	if st != nil {
+		state = string(st.State)
+		if st.State == campaign.StateScheduled {
+			state = string(campaign.StateRunning)
+		}
+		if st.PausedAt != nil {
+			pausedAt = strconv.FormatInt(st.PausedAt.UnixMilli(), 10)
+		}
+	}
+	if err := announcedScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id), s.keys.Announce()}, id, state, pausedAt).Err(); err != nil {
+		return fmt.Errorf("campaign: mark %s announced: %w", id, err)
+	}
+	return nil
+}
+
+// Retire takes campaigns whose keys have expired out of the index, up to
+// limit at a time, and returns how many it took.
+func (s Campaigns) Retire(ctx context.Context, limit int64) (int, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Retire(), ByScore: true, Start: "-inf",
+		Stop: strconv.FormatInt(s.nowMS(), 10), Count: limit}).Result()
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = id
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.ZRem(ctx, s.keys.Campaigns(), members...)
+	pipe.ZRem(ctx, s.keys.Retire(), members...)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("campaign: retire campaigns: %w", err)
+	}
+	return len(ids), nil
+}

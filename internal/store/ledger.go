@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// The ledger holds one marker per recipient who has been tried:
+//
+//	C|attempts|claimed_at_ms|delays          claimed: a send is (or was) in flight
+//	R|attempts|released_at_ms|delays|error   released: known not sent, may be tried again
+//	F{json Outcome}                          final: the outcome, reported once
+//
+// A worker claims the marker before it calls the API and settles it after,
+// both atomically with the campaign's state and counts. A released marker
+// keeps the last error, for the result of a recipient that expires later.
+
+// Verdict is what a claim found.
+type Verdict string
+
+// Verdicts of Claim.
+const (
+	Claimed    Verdict = "claimed"    // go ahead and send
+	Final      Verdict = "final"      // already has an outcome (Prior)
+	Busy       Verdict = "busy"       // another attempt may still be in flight; look again after RetryIn
+	Stale      Verdict = "stale"      // an earlier attempt never settled: the outcome is unknown
+	Paused     Verdict = "paused"     // the campaign is paused (Reason)
+	Cancelled  Verdict = "cancelled"  // the campaign is cancelled
+	NoCampaign Verdict = "nocampaign" // the campaign's state is gone
+	Claimable  Verdict = "claimable"  // with ClaimOptions.CheckOnly: it would be Claimed; nothing was taken
+)
+
+// Claim is the answer of Store.Claim.
+type Claim struct {
+	Verdict  Verdict
+	Attempts int           // sends made so far, including this one when Claimed
+	Delays   int           // per-recipient delays (131056) so far
+	Prior    *Outcome      // when Final
+	Reason   string        // when Paused
+	RetryIn  time.Duration // when Busy
+}
+
+// Outcome is a recipient's final outcome, as kept in the ledger.
+type Outcome struct {
+	Status        string      `json:"st"`
+	Attempts      int         `json:"a"`
+	FinishedAt    int64       `json:"t"` // unix ms
+	WAMID         string      `json:"w,omitempty"`
+	MessageStatus string      `json:"ms,omitempty"`
+	Error         *task.Error `json:"e,omitempty"`
+}
+
+// claimScript checks the campaign's state and takes the recipient's marker.
+// A paused campaign's recipient is listed among its parked jobs, so that a
+// resume brings back exactly those.
+// KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking. ARGV: 1 recipient, 2 now
+// (ms), 3 stale after (ms), 4 at least once, 5 check only, 6 campaign id.
+var claimScript = redis.NewScript(`
+local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
+if not c[1] then return {'nocampaign'} end
+if c[1] == 'cancelled' then return {'cancelled'} end
+if c[1] == 'paused' then
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+  redis.call('SADD', KEYS[4], ARGV[6])
+  return {'paused', c[2] or ''}
+end
+if ARGV[5] == '1' then return {'claimable'} end
+if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
+  return {'claimed', '1', '0'}
+end
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+local kind = string.sub(m, 1, 1)
+if kind == 'F' then return {'final', string.sub(m, 2)} end
+local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
+local attempts, delays = tonumber(a), tonumber(d)
+if kind == 'C' then
+  local age = tonumber(ARGV[2]) - tonumber(t)
+  if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
+  if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
+end
+attempts = attempts + 1
+redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
+return {'claimed', tostring(attempts), tostring(delays)}
+`)
+
+// ClaimOptions tune Claim.
+type ClaimOptions struct {
+	// StaleAfter is how long a claim may be in flight before a new attempt
+	// concludes that its outcome is unknown; above the HTTP timeout.
+	StaleAfter time.Duration
+	// AtLeastOnce lets a new attempt send again after a stale claim.
+	AtLeastOnce bool
+	// CheckOnly reports the campaign's state without taking the marker:
+	// Paused, Cancelled, NoCampaign, or Claimable.
+	CheckOnly bool
+}
+
+// Claim takes the recipient's marker before a send, checking the campaign's
+// state in the same step, so that nothing is sent after a pause or cancel.
+func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim, error) {
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking()}
+	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(),
+		flag(o.AtLeastOnce), flag(o.CheckOnly), id).StringSlice()
+	if err != nil {
+		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
+	}
+	arg := func(i int) string {
+		if i < len(v) {
+			return v[i]
+		}
+		return ""
+	}
+	atoi := func(i int) int { n, _ := strconv.Atoi(arg(i)); return n }
+	c := Claim{Verdict: Verdict(arg(0))}
+	switch c.Verdict {
+	case Claimed, Stale:
+		c.Attempts, c.Delays = atoi(1), atoi(2)
+	case Busy:
+		c.RetryIn, c.Attempts = time.Duration(atoi(1))*time.Millisecond, atoi(2)
+	case Paused:
+		c.Reason = arg(1)
+	case Final:
+		c.Prior = new(Outcome)
+		if err := json.Unmarshal([]byte(arg(1)), c.Prior); err != nil {
+			return Claim{}, fmt.Errorf("campaign: decode outcome: %w", err)
+		}
+		c.Attempts = c.Prior.Attempts
+	}
+	return c, nil
+}
+
+// releaseScript gives a claim back, only if it is still the claim of the
+// attempt that releases it: with at least once, a stale run that finishes
+// late must not free the claim of the run that took the recipient over.
+// KEYS: 1 ledger. ARGV: 1 recipient, 2 now (ms), 3 delays, 4 the attempt,
+// 5 the error JSON.
+var releaseScript = redis.NewScript(`
+local m = redis.call('HGET', KEYS[1], ARGV[1])
+if not m or string.sub(m, 1, 1) ~= 'C' then return 0 end
+local a = string.match(m, '^C|(%d+)|')
+if a ~= ARGV[4] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], 'R|' .. a .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5])
+return 1
+`)
+
+// Release gives the claim of one attempt back after a failure that is known
+// not to have sent the message, so that a later attempt may send. delays
+// is the recipient's new count of per-recipient delays; e the failure,
+// kept for the result should the recipient expire before its next attempt.
+func (s Ledger) Release(ctx context.Context, id, to string, attempt, delays int, e *task.Error) error {
+	// What it records already happened: it must be written even when the
+	// job's context ends now (shutdown, timeout).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	var errJSON []byte
+	if e != nil {
+		errJSON, _ = json.Marshal(e)
+	}
+	keys := []string{s.keys.Ledger(id)}
+	if err := s.run(ctx, releaseScript, keys, to, s.now().UnixMilli(), delays, attempt, errJSON).Err(); err != nil {
+		return fmt.Errorf("campaign: release: %w", err)
+	}
+	return nil
+}
+
+// Marker is a recipient's ledger marker, read without changing it.
+type Marker struct {
+	Kind      byte // 'C' claimed, 'R' released, 'F' final, 0 none
+	Attempts  int
+	At        time.Time // when claimed or released
+	LastError *task.Error
+	Outcome   *Outcome // when final
+}
+
+// Marker reads a recipient's ledger marker.
+func (s Ledger) Marker(ctx context.Context, id, to string) (Marker, error) {
+	m, err := s.rdb.HGet(ctx, s.keys.Ledger(id), to).Result()
+	if errors.Is(err, redis.Nil) {
+		return Marker{}, nil
+	}
+	if err != nil {
+		return Marker{}, fmt.Errorf("campaign: read marker: %w", err)
+	}
+	return parseMarker(m)
+}
+
+func parseMarker(m string) (Marker, error) {
+	if m == "" {
+		return Marker{}, nil
+	}
+	mk := Marker{Kind: m[0]}
+	if mk.Kind == 'F' {
+		mk.Outcome = new(Outcome)
+		if err := json.Unmarshal([]byte(m[1:]), mk.Outcome); err != nil {
+			return Marker{}, fmt.Errorf("campaign: decode outcome: %w", err)
+		}
+		mk.Attempts = mk.Outcome.Attempts
+		return mk, nil
+	}
+	parts := strings.SplitN(m, "|", 5)
+	if len(parts) < 4 {
+		return Marker{}, fmt.Errorf("campaign: malformed marker %q", m)
+	}
+	mk.Attempts, _ = strconv.Atoi(parts[1])
+	ms, _ := strconv.ParseInt(parts[2], 10, 64)
+	mk.At = time.UnixMilli(ms)
+	if len(parts) == 5 && parts[4] != "" {
+		mk.LastError = new(task.Error)
+		if json.Unmarshal([]byte(parts[4]), mk.LastError) != nil {
+			mk.LastError = nil
+		}
+	}
+	return mk, nil
+}

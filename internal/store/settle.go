@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// Settled is what a settle did.
+type Settled string
+
+// Results of Settle.
+const (
+	// Recorded: the outcome is the recipient's; report it.
+	Recorded Settled = "ok"
+	// Completed: recorded, and it was the campaign's last outstanding
+	// recipient: report it and announce the campaign's final state.
+	Completed Settled = "completed"
+	// AutoPaused: recorded, and the share of permanent failures paused the
+	// campaign: report it and tell the operator.
+	AutoPaused Settled = "paused"
+	// Duplicate: the recipient already had an outcome; report nothing.
+	Duplicate Settled = "dup"
+	// Gone: the campaign's state no longer exists; nothing was written.
+	Gone Settled = "nocampaign"
+)
+
+// FailurePolicy pauses a campaign when, since it started or was last
+// resumed, at least MinSends sends finished and Ratio of them or more failed
+// permanently. Ratio 0 turns it off.
+type FailurePolicy struct {
+	Ratio    float64
+	MinSends int
+}
+
+// settleScript records a final outcome once and, on a single Redis node,
+// enqueues the recipient's result task in the same step (unless a task of
+// that id exists, as asynq's own enqueue would refuse it). It ends the
+// campaign when that was its last outstanding recipient (see luaFinish),
+// and may pause it on the share of permanent failures.
+//
+// KEYS and ARGV: see settleArgs.
+var settleScript = redis.NewScript(luaFinish + `
+local h = redis.call('HMGET', KEYS[1], ` + doneFields + `, 'base_sent', 'base_failed')
+if not h[1] then return 'nocampaign' end
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+local slot = tonumber(ARGV[14])
+if slot > 0 then h[slot] = tostring(tonumber(h[slot] or '0') + 1) end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[3], 'c', ARGV[4])
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
+end
+if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
+  redis.call('HSET', KEYS[4], 'msg', ARGV[12], 'state', 'pending', 'pending_since', ARGV[13])
+  redis.call('LPUSH', KEYS[5], ARGV[11])
+end
+if done(h) then
+  finish(h, KEYS[1], KEYS[2], KEYS[6], KEYS[7], KEYS[8], ARGV[15], ARGV[6], ARGV[16])
+  return 'completed'
+end
+local ratio = tonumber(ARGV[8])
+if ARGV[7] == '1' and ratio > 0 and h[1] == 'running' then
+  local f = tonumber(h[4] or '0') - tonumber(h[11] or '0')
+  local n = f + tonumber(h[3] or '0') - tonumber(h[10] or '0')
+  if n >= tonumber(ARGV[9]) and f >= ratio * n then
+    local reason = string.format('failure_ratio: %d of the last %d sends failed permanently (pause at %d%%)', f, n, math.floor(ratio * 100 + 0.5))
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[6], 'fatal', ARGV[10])
+    redis.call('SADD', KEYS[8], ARGV[15])
+    return 'paused'
+  end
+end
+return 'ok'
+`)
+
+// countField is where each final status's count is among the campaign
+// fields that settleScript reads first (doneFields); a Lua table built in
+// the script would cost Redis some 2 µs on every call.
+var countField = map[string]int{task.StatusSent: 3, task.StatusFailed: 4, task.StatusExpired: 5,
+	task.StatusCancelled: 6, task.StatusUnknown: 7}
+
+// settleArgs are settleScript's keys and arguments, by name.
+type settleArgs struct {
+	campaign, ledger, wamidKey, resultKey, resultsPending, parked, retire, announce string // KEYS 1-8
+
+	to          string // ARGV 1
+	marker      []byte // 2: the ledger's final marker
+	status      string // 3: the count to increment
+	wamidValue  string // 4: "campaign\nrecipient", "" when no wamid
+	wamidTTL    int64  // 5: seconds
+	nowMS       int64  // 6
+	permanent   bool   // 7: a permanent failure, judged by the failure policy
+	policy      FailurePolicy
+	errJSON     []byte // 10: the failure behind an automatic pause
+	resultID    string // 11: "" when the result is enqueued apart
+	resultMsg   []byte // 12
+	nowNS       int64  // 13: asynq's pending_since
+	countSlot   int    // 14: see countField
+	id          string // 15
+	retentionMS int64  // 16
+}
+
+func (a *settleArgs) keys() []string {
+	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce}
+}
+
+func (a *settleArgs) argv() []any {
+	permanent := "0"
+	if a.permanent {
+		permanent = "1"
+	}
+	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
+		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS}
+}
+
+// ResultTask is a result to enqueue in the same atomic step as the outcome
+// (a single Redis node: in Cluster the results queue lives in another slot).
+type ResultTask struct {
+	Queue string // the results queue
+	ID    string // the task id
+	Msg   []byte // the asynq message (see package asynqwire)
+}
+
+// Settle records a recipient's final outcome and counts it, once. When the
+// outcome has a wamid, the wamid is mapped back to the recipient for
+// webhooks for the retention. A permanent failure may pause the campaign
+// (see FailurePolicy). When r is set and the outcome is recorded (Recorded,
+// Completed, AutoPaused), r is enqueued in the same step.
+func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
+	// What it records already happened: it must be written even when the
+	// job's context ends now (shutdown, timeout).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	b, err := json.Marshal(o)
+	if err != nil {
+		return "", fmt.Errorf("campaign: encode outcome: %w", err)
+	}
+	now := s.now()
+	ck := s.keys.Campaign(id)
+	a := settleArgs{campaign: ck, ledger: s.keys.Ledger(id), wamidKey: ck, resultKey: ck, resultsPending: ck,
+		parked: s.keys.Parked(id), retire: s.keys.Retire(), announce: s.keys.Announce(),
+		to: to, marker: append([]byte{'F'}, b...), status: o.Status, wamidTTL: int64(s.retention.Seconds()),
+		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
+		retentionMS: s.retention.Milliseconds()}
+	if o.WAMID != "" {
+		a.wamidKey, a.wamidValue = s.keys.WAMID(o.WAMID), id+"\n"+to
+	}
+	if o.Error != nil && o.Error.Class == mmapi.ClassPermanent.String() {
+		a.permanent = true
+		a.errJSON, _ = json.Marshal(o.Error)
+	}
+	if r != nil {
+		rk := keyspace.New(r.Queue)
+		a.resultKey, a.resultsPending, a.resultID, a.resultMsg = rk.AsynqTask(r.ID), rk.AsynqPending(), r.ID, r.Msg
+	}
+	res, err := s.run(ctx, settleScript, a.keys(), a.argv()...).Text()
+	if err != nil {
+		return "", fmt.Errorf("campaign: settle: %w", err)
+	}
+	return Settled(res), nil
+}

@@ -1,0 +1,235 @@
+// Package store keeps campaigns in Redis: Campaigns (definitions, states
+// and control, completion, housekeeping lists), Ledger (one marker per
+// recipient, claimed before a send and settled after: what makes a send at
+// most once) and Deliveries (webhook statuses mapped back to recipients).
+// The three share one connection, key space and retention.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/redisbatch"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// base is what the three parts of the store share.
+type base struct {
+	rdb       redis.UniversalClient
+	keys      keyspace.Space
+	now       func() time.Time
+	batch     *redisbatch.Batcher
+	retention time.Duration
+}
+
+// Campaigns keeps campaign definitions, their states and counts.
+type Campaigns struct{ *base }
+
+// Ledger keeps one marker per recipient of a campaign.
+type Ledger struct{ *base }
+
+// Deliveries maps webhook statuses back to recipients and counts them.
+type Deliveries struct{ *base }
+
+// Store is the three parts over one Redis.
+type Store struct {
+	Campaigns  Campaigns
+	Ledger     Ledger
+	Deliveries Deliveries
+	b          *base
+}
+
+// Options tune a Store.
+type Options struct {
+	// Retention: how long a finished campaign is kept (see
+	// DefaultRetention, the default).
+	Retention time.Duration
+	// Batcher, when set, lets the ledger's claims, settles and releases
+	// share pipelines with other goroutines' (see package redisbatch).
+	Batcher *redisbatch.Batcher
+}
+
+// New returns the store of a key space (the send queue's).
+func New(rdb redis.UniversalClient, keys keyspace.Space, o Options) *Store {
+	b := &base{rdb: rdb, keys: keys, now: time.Now, batch: o.Batcher, retention: o.Retention}
+	if b.retention <= 0 {
+		b.retention = campaign.DefaultRetention
+	}
+	return &Store{Campaigns: Campaigns{b}, Ledger: Ledger{b}, Deliveries: Deliveries{b}, b: b}
+}
+
+// Retention is how long the store keeps a finished campaign.
+func (b *base) Retention() time.Duration { return b.retention }
+
+// Keys is the store's key space.
+func (b *base) Keys() keyspace.Space { return b.keys }
+
+// run runs a hot-path script, batched when the store has a batcher.
+func (s *base) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	if s.batch != nil {
+		return s.batch.Run(ctx, script, keys, args...)
+	}
+	return script.Run(ctx, s.rdb, keys, args...)
+}
+
+// recordTimeout bounds the writes of outcomes that already happened, which
+// do not end with the job's context.
+const recordTimeout = 10 * time.Second
+
+// registerScript stores a definition once. It returns 1 when created
+// running, 2 when created paused because its WABA has not signed the MM
+// Lite terms (checked in the same step, so that the onboarding webhook
+// cannot slip between the check and the pause), 0 when the same
+// definition was already there, -1 when a different one is.
+//
+// KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
+// WABAs, 6 the WABA's waiting campaigns. ARGV: 1 definition, 2 now (ms), 3
+// when the keys expire (unix s), 4 id, 5 WABA ("" when it need not wait), 6
+// pause reason.
+var registerScript = redis.NewScript(`
+local def = redis.call('HGET', KEYS[1], 'def')
+if def then
+  if def == ARGV[1] then return 0 end
+  return -1
+end
+redis.call('HSET', KEYS[1], 'def', ARGV[1], 'state', 'running', 'created_at', ARGV[2])
+local res = 1
+if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[5]) == 0 then
+  redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[6], 'paused_at', ARGV[2])
+  redis.call('SADD', KEYS[6], ARGV[4])
+  res = 2
+end
+redis.call('HSET', KEYS[2], '', '')
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+redis.call('EXPIREAT', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) * 1000, ARGV[4])
+return res
+`)
+
+// Registered is what a registration did.
+type Registered struct {
+	Created bool // false when the same definition was already there
+	// Paused: created paused, waiting for its WABA's onboarding.
+	Paused bool
+}
+
+// Register stores a normalised, validated campaign. Registering the same
+// definition again is a no-op (Created is false); a different definition
+// under the same id is ErrConflict.
+func (s Campaigns) Register(ctx context.Context, c *campaign.Campaign) (Registered, error) {
+	return s.register(ctx, c, "", "")
+}
+
+// RegisterAwaitingOnboarding is Register for a sender that must not send
+// before its WABA signed the MM Lite terms: unless the WABA already did, the
+// campaign is created paused with reason, until Store.Onboarded lists it.
+func (s Campaigns) RegisterAwaitingOnboarding(ctx context.Context, c *campaign.Campaign, waba, reason string) (Registered, error) {
+	return s.register(ctx, c, waba, reason)
+}
+
+func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, reason string) (Registered, error) {
+	def, err := json.Marshal(c)
+	if err != nil {
+		return Registered{}, fmt.Errorf("campaign: encode: %w", err)
+	}
+	now := s.now()
+	end := now.Add(campaign.DefaultLifetime)
+	if c.ExpiresAt != nil {
+		end = *c.ExpiresAt
+	}
+	onboarding := s.keys.Campaign(c.ID)
+	if waba != "" {
+		onboarding = s.keys.Onboarding(waba)
+	}
+	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding}
+	n, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(s.retention).Unix(), c.ID, waba, reason).Int()
+	switch {
+	case err != nil:
+		return Registered{}, fmt.Errorf("campaign: register %s: %w", c.ID, err)
+	case n < 0:
+		return Registered{}, fmt.Errorf("%w: %s", campaign.ErrConflict, c.ID)
+	}
+	return Registered{Created: n > 0, Paused: n == 2}, nil
+}
+
+// Get returns a campaign's definition.
+func (s Campaigns) Get(ctx context.Context, id string) (*campaign.Campaign, error) {
+	b, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "def").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("campaign: get %s: %w", id, err)
+	}
+	var c campaign.Campaign
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("campaign: decode %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// State returns a campaign's state ("" when it has none).
+func (s Campaigns) State(ctx context.Context, id string) (campaign.State, error) {
+	st, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "state").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("campaign: state of %s: %w", id, err)
+	}
+	return campaign.State(st), nil
+}
+
+// Status returns a campaign's state and counts.
+func (s Campaigns) Status(ctx context.Context, id string) (*campaign.Status, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keys.Campaign(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("campaign: status %s: %w", id, err)
+	}
+	if h["def"] == "" {
+		return nil, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
+	}
+	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
+	var def campaign.Campaign
+	if err := json.Unmarshal([]byte(h["def"]), &def); err != nil {
+		return nil, fmt.Errorf("campaign: decode %s: %w", id, err)
+	}
+	st := &campaign.Status{ID: id, State: campaign.State(h["state"]), PausedReason: h["paused_reason"], Sender: def.Sender,
+		CreatedAt: msTime(num("created_at")), FinishedAt: msTime(num("finished_at")), PausedAt: msTime(num("paused_at")),
+		Counts: task.Counts{Enqueued: num("enqueued"), Sent: num("sent"), Failed: num("failed"), Expired: num("expired"),
+			Cancelled: num("cancelled"), Unknown: num("unknown"), Delivered: num("delivered"), Read: num("read"),
+			Fallback: num("fallback"), Undelivered: num("undelivered")}}
+	for k := range h {
+		if code, ok := strings.CutPrefix(k, "err:"); ok {
+			if st.DeliveryErrors == nil {
+				st.DeliveryErrors = map[string]int64{}
+			}
+			st.DeliveryErrors[code] = num(k)
+		}
+	}
+	if at := num("sealed"); at != 0 {
+		st.Sealed, st.SealedAt = true, msTime(at)
+	}
+	if f := h["fatal"]; f != "" {
+		st.Error = new(task.Error)
+		_ = json.Unmarshal([]byte(f), st.Error)
+	}
+	if st.State == campaign.StateRunning && def.SendAt != nil && def.SendAt.After(s.now()) {
+		st.State = campaign.StateScheduled
+	}
+	return st, nil
+}
+
+func msTime(ms int64) *time.Time {
+	if ms == 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
+}

@@ -1,0 +1,124 @@
+package webhook_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/stretchr/testify/require"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", name))
+	require.NoError(t, err)
+	return b
+}
+
+func TestParse_Fixtures(t *testing.T) {
+	t.Parallel()
+	ev, err := webhook.Parse(fixture(t, "webhook_status_sent.json"))
+	require.NoError(t, err)
+	require.Equal(t, []webhook.Status{{WAMID: "wamid.HBgLNTk4OTQ3MTQ0NjMVAgARGBJDNjM1NUM2OEEyMDU4REZERTgA", Status: "sent",
+		Timestamp: time.Unix(1764064800, 0).UTC(), RecipientID: "441234567890", PricingCategory: "marketing_lite",
+		PhoneNumberID: "106540352242922"}}, ev.Statuses)
+
+	ev, err = webhook.Parse(fixture(t, "webhook_status_delivered_read_batch.json"))
+	require.NoError(t, err)
+	require.Len(t, ev.Statuses, 2)
+	require.Equal(t, "delivered", ev.Statuses[0].Status)
+	require.Equal(t, "read", ev.Statuses[1].Status)
+	require.Empty(t, ev.Statuses[1].PricingCategory)
+
+	ev, err = webhook.Parse(fixture(t, "webhook_status_failed.json"))
+	require.NoError(t, err)
+	require.Equal(t, &webhook.Error{Code: 131049, Title: "This message was not delivered to maintain healthy ecosystem engagement.",
+		Details: "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."}, ev.Statuses[0].Error)
+
+	ev, err = webhook.Parse(fixture(t, "webhook_click.json"))
+	require.NoError(t, err)
+	require.Empty(t, ev.Statuses)
+	require.Equal(t, []webhook.Click{{PhoneNumberID: "106540352242922", ClickID: "ARAkCl0sGIvc", TrackingToken: "spring-sale-2026",
+		Component: "cta", Timestamp: time.Unix(1764064950, 0).UTC()}}, ev.Clicks)
+
+	ev, err = webhook.Parse(fixture(t, "webhook_account_update_mm_lite_terms_signed.json"))
+	require.NoError(t, err)
+	require.Equal(t, []webhook.AccountUpdate{{Event: webhook.OnboardedEvent, WABAID: "102290129340398",
+		OwnerBusinessID: "2729063490586005", Timestamp: time.Unix(1764064000, 0).UTC()}}, ev.Accounts)
+}
+
+func TestParse_Tolerant(t *testing.T) {
+	t.Parallel()
+	ev, err := webhook.Parse([]byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
+		{"field":"messages","value":{"messages":[{"from":"1","type":"text"}]}},
+		{"field":"message_template_status_update","value":{"event":"APPROVED"}},
+		{"field":"messages","value":{"user_actions":[{"action_type":"something_new"}]}},
+		{"field":"messages","value":{"statuses":[{"id":"w","status":"sent","timestamp":"x","new_field":1}]}}]}],"extra":true}`))
+	require.NoError(t, err)
+	require.Equal(t, 3, ev.Other)
+	require.Len(t, ev.Statuses, 1)
+	require.True(t, ev.Statuses[0].Timestamp.IsZero())
+	for _, bad := range []string{`not json`, `[1]`, `{"entry": "x"}`} {
+		_, err := webhook.Parse([]byte(bad))
+		require.Error(t, err, bad)
+	}
+	ev, err = webhook.Parse([]byte(`{}`))
+	require.NoError(t, err)
+	require.Zero(t, ev.Other)
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	require.True(t, webhook.SecretOK("s", "s"))
+	require.False(t, webhook.SecretOK("s", "S"))
+	require.False(t, webhook.SecretOK("", ""))
+	body := []byte(`{"a":1}`)
+	sig := webhook.Sign("app", body)
+	require.True(t, webhook.SignatureOK("app", body, sig))
+	require.False(t, webhook.SignatureOK("app", []byte(`{"a":2}`), sig))
+	require.False(t, webhook.SignatureOK("other", body, sig))
+	require.False(t, webhook.SignatureOK("app", body, sig[7:]))
+	require.False(t, webhook.SignatureOK("app", body, "sha256=zz"))
+	require.False(t, webhook.SignatureOK("", body, sig))
+}
+
+// A status names a message and what happened to it; one without either
+// cannot be recorded, so it is counted as other.
+func TestParse_StatusWithoutIDOrStatusIsOther(t *testing.T) {
+	t.Parallel()
+	ev, err := webhook.Parse([]byte(`{"entry":[{"changes":[{"field":"messages","value":{"statuses":[
+		{"status":"sent"},{"id":"wamid.1"},{"id":"","status":""},{"id":"wamid.2","status":"read"}]}}]}]}`))
+	require.NoError(t, err)
+	require.Len(t, ev.Statuses, 1)
+	require.Equal(t, "wamid.2", ev.Statuses[0].WAMID)
+	require.Equal(t, 3, ev.Other)
+}
+
+// Times past year 9999 cannot be written as JSON (RFC 3339): they are
+// unknown, as unreadable ones are, so that every event can be encoded.
+func TestParse_TimestampOutOfRange(t *testing.T) {
+	t.Parallel()
+	ev, err := webhook.Parse([]byte(`{"entry":[{"id":"1","time":253402300800,"changes":[
+		{"field":"messages","value":{"statuses":[{"id":"w","status":"sent","timestamp":"253402300800"},
+			{"id":"w","status":"read","timestamp":"253402300799"}],
+			"user_actions":[{"action_type":"marketing_messages_link_click","timestamp":"9223372036854775807"}]}},
+		{"field":"account_update","value":{"event":"MM_LITE_TERMS_SIGNED"}}]}]}`))
+	require.NoError(t, err)
+	require.True(t, ev.Statuses[0].Timestamp.IsZero())
+	require.Equal(t, 9999, ev.Statuses[1].Timestamp.Year())
+	require.True(t, ev.Clicks[0].Timestamp.IsZero())
+	require.True(t, ev.Accounts[0].Timestamp.IsZero())
+	_, err = json.Marshal(ev)
+	require.NoError(t, err)
+}
+
+func TestParse_NotAnObject(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`null`, ` null `, `"x"`, `5`, ``} {
+		_, err := webhook.Parse([]byte(body))
+		require.Error(t, err, body)
+	}
+}
