@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -198,7 +199,7 @@ func envOr(k, def string) string {
 // publish tells producers the senders' rates, as a starting worker does.
 func (f *fleet) publish(t testing.TB, ss ...*sender.Sender) {
 	t.Helper()
-	require.NoError(t, sender.NewRegistry(f.r.Client, f.r.Keys).Publish(f.ctx, ss))
+	require.NoError(t, registry.New(f.r.Client, f.r.Keys).Publish(f.ctx, ss))
 }
 
 // histogramCount sums the sample counts of a histogram in a registry.

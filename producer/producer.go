@@ -12,6 +12,7 @@ import (
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -78,7 +79,7 @@ type Producer struct {
 	ownRDB   bool
 	keys     keyspace.Space
 	store    *store.Store
-	senders  *sender.Registry
+	senders  *registry.Registry
 	emit     *emit.Emitter
 	enqueued *prometheus.CounterVec
 	paused   *prometheus.CounterVec
@@ -123,7 +124,7 @@ func New(cfg Config) (*Producer, error) {
 		p.rdb, p.ownRDB = redisconn.Client(cfg.Redis), true
 	}
 	p.store = store.New(p.rdb, p.keys, store.Options{Retention: cfg.Retention})
-	p.senders = sender.NewRegistry(p.rdb, p.keys)
+	p.senders = registry.New(p.rdb, p.keys)
 	p.emit = emit.New(p.rdb, cfg.ResultsQueue, p.store.Campaigns.Retention())
 	p.own = map[string]sender.Published{}
 	for _, s := range cfg.Senders {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -78,7 +79,7 @@ func (w *Worker) bringBackParked(ctx context.Context) {
 				continue
 			}
 			if published == nil {
-				if published, err = sender.NewRegistry(w.rdb, w.keys).All(ctx); err != nil {
+				if published, err = registry.New(w.rdb, w.keys).All(ctx); err != nil {
 					return
 				}
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/internal/redisbatch"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -230,7 +231,7 @@ const readyTimeout = time.Second
 // publishSenders tells producers and the api each sender's rate, webhook
 // mapping and onboarding requirement.
 func (w *Worker) publishSenders(ctx context.Context) error {
-	return sender.NewRegistry(w.rdb, keyspace.New(w.cfg.Queue)).Publish(ctx, w.cfg.Senders)
+	return registry.New(w.rdb, keyspace.New(w.cfg.Queue)).Publish(ctx, w.cfg.Senders)
 }
 
 // Run starts a worker, serves its metrics, and shuts it down when ctx ends.

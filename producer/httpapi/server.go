@@ -13,8 +13,8 @@ import (
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
-	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,7 +69,7 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	dur     *prometheus.HistogramVec
 	wm      *webhookMetrics
-	senders *sender.Registry
+	senders *registry.Registry
 	emit    *emit.Emitter
 }
 
@@ -104,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
-		senders: sender.NewRegistry(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
+		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")

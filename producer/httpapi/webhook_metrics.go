@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,7 +16,7 @@ type webhookMetrics struct {
 	fallback   prometheus.Counter
 }
 
-func newWebhookMetrics(reg prometheus.Registerer, senders *sender.Registry) *webhookMetrics {
+func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) *webhookMetrics {
 	m := &webhookMetrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_webhook_events_total",
 			Help: "Webhook events received, by type (status, click, account_update, other) and status (sent, delivered, read, failed, click, the account event)."},
@@ -51,7 +51,7 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *sender.Registry) *web
 
 // onboardedCollector reads onboarding from Redis at scrape time.
 type onboardedCollector struct {
-	senders *sender.Registry
+	senders *registry.Registry
 	desc    *prometheus.Desc
 }
 

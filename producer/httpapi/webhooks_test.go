@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -54,7 +55,7 @@ func hookSetup(t *testing.T, edit func(c *httpapi.Config)) *bundle {
 	})
 	ctx := context.Background()
 	s := &sender.Sender{ID: "default", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: "102290129340398"}
-	require.NoError(t, sender.NewRegistry(b.r.Client, b.r.Keys).Publish(ctx, []*sender.Sender{s}))
+	require.NoError(t, registry.New(b.r.Client, b.r.Keys).Publish(ctx, []*sender.Sender{s}))
 	c := &campaign.Campaign{ID: "spring-sale-2026", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
 	_, err := b.p.Register(ctx, c)
 	require.NoError(t, err)
@@ -212,7 +213,7 @@ func TestWebhooks_OnboardingResumesWaitingCampaigns(t *testing.T) {
 	b := setup(t, func(c *httpapi.Config) { c.WebhookSecret = hookSecret })
 	ctx := context.Background()
 	s := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: "102290129340398", RequireOnboarding: true}
-	require.NoError(t, sender.NewRegistry(b.r.Client, b.r.Keys).Publish(ctx, []*sender.Sender{s}))
+	require.NoError(t, registry.New(b.r.Client, b.r.Keys).Publish(ctx, []*sender.Sender{s}))
 
 	a := b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "waits", "sender": "strict", "template": {"name": "t", "language": {"code": "en"}}},
 		"recipients": [{"to": "441234567890"}]}`)

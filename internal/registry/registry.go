@@ -1,29 +1,20 @@
-package sender
+// Package registry keeps senders' shared state in Redis: what workers
+// publish about their senders, which WABAs signed the MM Lite terms, and
+// link clicks.
+package registry
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/redis/go-redis/v9"
 )
-
-// Published is what workers tell the rest of the fleet about a sender: no
-// key, only what producers and the api need (pacing rate, webhook mapping,
-// onboarding requirement).
-type Published struct {
-	ID                string  `json:"id"`
-	Rate              float64 `json:"rate"`
-	Burst             int     `json:"burst"`
-	PhoneNumberID     string  `json:"phone_number_id,omitempty"`
-	WABAID            string  `json:"waba_id,omitempty"`
-	RequireOnboarding bool    `json:"require_onboarding,omitempty"`
-}
 
 // Registry keeps senders' shared state in Redis: what workers publish,
 // which WABAs have signed the MM Lite terms, and link clicks.
@@ -37,8 +28,8 @@ type Registry struct {
 // DefaultClickRetention is how long clicks are counted back by default.
 const DefaultClickRetention = 30 * 24 * time.Hour
 
-// NewRegistry returns the registry of a key space.
-func NewRegistry(rdb redis.UniversalClient, keys keyspace.Space) *Registry {
+// New returns the registry of a key space.
+func New(rdb redis.UniversalClient, keys keyspace.Space) *Registry {
 	return &Registry{rdb: rdb, keys: keys, retention: DefaultClickRetention, now: time.Now}
 }
 
@@ -52,14 +43,8 @@ func (r *Registry) WithRetention(d time.Duration) *Registry {
 	return &c
 }
 
-// Published is what the sender tells the fleet about itself.
-func (s *Sender) Published() Published {
-	return Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
-		WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding}
-}
-
 // Publish writes the senders a worker serves.
-func (r *Registry) Publish(ctx context.Context, ss []*Sender) error {
+func (r *Registry) Publish(ctx context.Context, ss []*sender.Sender) error {
 	vals := make([]any, 0, 2*len(ss))
 	for _, s := range ss {
 		b, _ := json.Marshal(s.Published())
@@ -72,40 +57,20 @@ func (r *Registry) Publish(ctx context.Context, ss []*Sender) error {
 }
 
 // All returns every published sender, by id.
-func (r *Registry) All(ctx context.Context) (map[string]Published, error) {
+func (r *Registry) All(ctx context.Context) (map[string]sender.Published, error) {
 	raw, err := r.rdb.HGetAll(ctx, r.keys.Senders()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("sender: read published senders: %w", err)
 	}
-	out := make(map[string]Published, len(raw))
+	out := make(map[string]sender.Published, len(raw))
 	for id, v := range raw {
-		var p Published
+		var p sender.Published
 		if json.Unmarshal([]byte(v), &p) == nil {
 			p.ID = id
 			out[id] = p
 		}
 	}
 	return out, nil
-}
-
-// IDs lists published sender ids, sorted.
-func IDs(all map[string]Published) []string {
-	ids := make([]string, 0, len(all))
-	for id := range all {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// ByPhoneNumberID finds the sender of a webhook's phone_number_id.
-func ByPhoneNumberID(all map[string]Published, pnid string) (Published, bool) {
-	for _, p := range all {
-		if p.PhoneNumberID != "" && p.PhoneNumberID == pnid {
-			return p, true
-		}
-	}
-	return Published{}, false
 }
 
 // SetOnboarded records that a WABA signed the MM Lite terms. It returns

@@ -1,4 +1,4 @@
-package sender_test
+package registry_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/redistest"
-	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,7 +16,7 @@ func TestRegistry_ClicksAreBounded(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
 	ctx := context.Background()
-	reg := sender.NewRegistry(r.Client, r.Keys).WithRetention(48 * time.Hour)
+	reg := registry.New(r.Client, r.Keys).WithRetention(48 * time.Hour)
 	for _, id := range []string{"c1", "c2", "c1"} {
 		_, err := reg.CountClick(ctx, "default", "tok", id)
 		require.NoError(t, err)
