@@ -52,7 +52,7 @@ func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 	require.Greater(t, st.Counts.Cancelled, int64(100), "the rest did not wait for their slots")
 	// The cancelled jobs did not take rate-limit slots first (the worker's
 	// wait histogram counts a slot taken): about one per send, not 400.
-	slots := histogramCount(t, w.Registry(), "mmlite_ratelimit_wait_seconds")
+	slots := histogramCount(t, w.Gatherer(), "mmlite_ratelimit_wait_seconds")
 	require.Less(t, slots, uint64(st.Counts.Sent)+100, "cancelled jobs took rate-limit slots before seeing the cancel")
 
 	byTo := map[string]string{}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
@@ -55,6 +56,7 @@ const (
 	DefaultConcurrency = 8
 	DefaultBatchSize   = 500
 	DefaultMaxRetry    = 8
+	DefaultCancelWait  = 30 * time.Second
 	// taskTimeout bounds one run of a send job in the worker.
 	taskTimeout = 10 * time.Minute
 	// pendingAhead: jobs due this soon skip the scheduled set; the worker's
@@ -93,34 +95,70 @@ type Producer struct {
 	warned    map[string]bool // senders whose published rate differs from ours, warned once
 }
 
+// WithDefaults fills the zero fields: the one place defaults are set.
+func (c Config) WithDefaults() Config {
+	if c.Queue == "" {
+		c.Queue = task.SendQueue
+	}
+	if c.ResultsQueue == "" {
+		c.ResultsQueue = task.DefaultResultsQueue
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.MaxRetry == 0 {
+		c.MaxRetry = DefaultMaxRetry
+	}
+	if c.CancelWait == 0 {
+		c.CancelWait = DefaultCancelWait
+	}
+	if c.Retention == 0 {
+		c.Retention = campaign.DefaultRetention
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate checks the config (with its defaults), naming the setting.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	switch {
+	case c.Redis == nil && c.Client == nil:
+		return errors.New("producer: Redis or Client is required (MMLITE_REDIS_URL)")
+	case c.Concurrency < 1:
+		return fmt.Errorf("producer: Concurrency must be >= 1, got %d", c.Concurrency)
+	case c.BatchSize < 1:
+		return fmt.Errorf("producer: BatchSize must be >= 1, got %d", c.BatchSize)
+	case c.MaxRetry < 1:
+		return fmt.Errorf("producer: MaxRetry must be >= 1, got %d", c.MaxRetry)
+	case c.CancelWait < 0:
+		return fmt.Errorf("producer: MMLITE_CANCEL_WAIT must be > 0, got %s", c.CancelWait)
+	case c.Retention < 0:
+		return fmt.Errorf("producer: MMLITE_RETENTION must be > 0, got %s", c.Retention)
+	case c.Queue == c.ResultsQueue:
+		return fmt.Errorf("producer: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+	}
+	for i, s := range c.Senders {
+		if s.ID == "" || s.Rate <= 0 {
+			return fmt.Errorf("producer: Senders[%d] (%q): an id and a rate > 0 are required, got rate %v", i, s.ID, s.Rate)
+		}
+	}
+	return nil
+}
+
 // New returns a producer. It connects lazily.
 func New(cfg Config) (*Producer, error) {
-	if cfg.Queue == "" {
-		cfg.Queue = task.SendQueue
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConcurrency
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = DefaultBatchSize
-	}
-	if cfg.MaxRetry <= 0 {
-		cfg.MaxRetry = DefaultMaxRetry
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.ResultsQueue == "" {
-		cfg.ResultsQueue = task.DefaultResultsQueue
-	}
-	if cfg.CancelWait <= 0 {
-		cfg.CancelWait = 30 * time.Second
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	p := &Producer{cfg: cfg, rdb: cfg.Client, keys: keyspace.New(cfg.Queue), now: time.Now}
 	if p.rdb == nil {
-		if cfg.Redis == nil {
-			return nil, errors.New("producer: Redis or Client is required")
-		}
 		p.rdb, p.ownRDB = redisconn.Client(cfg.Redis), true
 	}
 	p.store = store.New(p.rdb, p.keys, store.Options{Retention: cfg.Retention})
@@ -136,11 +174,7 @@ func New(cfg Config) (*Producer, error) {
 	for _, r := range []string{"accepted", "duplicate", "rejected"} {
 		p.enqueued.WithLabelValues(r)
 	}
-	p.paused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
-		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"})
-	for _, r := range campaign.PauseReasons() {
-		p.paused.WithLabelValues(r)
-	}
+	p.paused = metrics.NewPausedCounter()
 	if cfg.Registerer != nil {
 		for _, c := range []prometheus.Collector{p.enqueued, p.paused} {
 			if err := cfg.Registerer.Register(c); err != nil {

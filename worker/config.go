@@ -14,6 +14,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is everything a worker needs. Zero fields get the defaults below.
@@ -51,8 +52,12 @@ type Config struct {
 
 	MetricsAddr string // /metrics and /healthz; "" = do not serve
 	Logger      *slog.Logger
-	// Registry receives the worker's metrics; a new one when nil.
-	Registry *prometheus.Registry
+	// Registerer receives the worker's metrics; a new registry when nil.
+	// The worker's /metrics serves it when it is also a prometheus.Gatherer
+	// (a *prometheus.Registry is).
+	Registerer prometheus.Registerer
+	// Client is used instead of a connection of its own when set.
+	Client redis.UniversalClient
 	// HTTPClient overrides the client built from HTTPTimeout (tests).
 	HTTPClient *http.Client
 	// Limiter overrides the fleet-wide limiter (tests).
@@ -86,7 +91,8 @@ func (c *Config) failurePolicy() store.FailurePolicy {
 	return store.FailurePolicy{Ratio: c.PauseFailureRatio, MinSends: c.PauseMinSends}
 }
 
-func (c *Config) setDefaults() {
+// WithDefaults fills the zero fields: the one place defaults are set.
+func (c Config) WithDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -121,13 +127,14 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	return c
 }
 
-// Validate fills the defaults and checks the config, naming the setting.
-func (c *Config) Validate() error {
-	c.setDefaults()
+// Validate checks the config (with its defaults), naming the setting.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
 	switch {
-	case c.Redis == nil:
+	case c.Redis == nil && c.Client == nil:
 		return errors.New("worker: MMLITE_REDIS_URL is required")
 	case len(c.Senders) == 0:
 		return errors.New("worker: no senders: set MMLITE_API_KEY or MMLITE_SENDERS_FILE")
@@ -135,9 +142,18 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
 	case c.Dequeuers < 1 || c.Dequeuers > c.Concurrency:
 		return fmt.Errorf("worker: MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY (%d), got %d", c.Concurrency, c.Dequeuers)
-	case c.HTTPTimeout < 0 || c.MaxWait < 0 || c.RetryBase < 0 || c.RetryMax < c.RetryBase || c.ForwardInterval < 0 ||
-		c.Retention < 0 || c.HousekeepingInterval < 0:
-		return errors.New("worker: durations must be positive and the retry maximum above its base")
+	case c.HTTPTimeout < 0:
+		return fmt.Errorf("worker: MMLITE_HTTP_TIMEOUT must be > 0, got %s", c.HTTPTimeout)
+	case c.MaxWait < 0:
+		return fmt.Errorf("worker: MMLITE_MAX_WAIT must be > 0, got %s", c.MaxWait)
+	case c.RetryBase < 0 || c.RetryMax < c.RetryBase:
+		return fmt.Errorf("worker: RetryBase (%s) must be > 0 and RetryMax (%s) at least RetryBase", c.RetryBase, c.RetryMax)
+	case c.ForwardInterval < 0:
+		return fmt.Errorf("worker: ForwardInterval must be > 0, got %s", c.ForwardInterval)
+	case c.Retention < 0:
+		return fmt.Errorf("worker: MMLITE_RETENTION must be > 0, got %s", c.Retention)
+	case c.HousekeepingInterval < 0:
+		return fmt.Errorf("worker: HousekeepingInterval must be > 0, got %s", c.HousekeepingInterval)
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:
 		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",
 			c.ShutdownTimeout, c.HTTPTimeout, c.MaxWait)

@@ -65,7 +65,8 @@ func TestConfig_Dequeuers(t *testing.T) {
 	b := setup(t, fakeapi.Config{})
 	cfg := b.config()
 	require.NoError(t, cfg.Validate())
-	require.Equal(t, worker.DefaultDequeuers(cfg.Concurrency), cfg.Dequeuers, "filled in from the concurrency")
+	require.Equal(t, worker.DefaultDequeuers(cfg.Concurrency), cfg.WithDefaults().Dequeuers, "filled in from the concurrency")
+
 	for _, bad := range []int{-1, cfg.Concurrency + 1} {
 		cfg := b.config()
 		cfg.Dequeuers = bad

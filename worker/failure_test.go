@@ -146,7 +146,7 @@ func TestWorker_MetricsAndHealth(t *testing.T) {
 	w := b.start(t, b.config())
 	b.waitResults(t, 3, 20*time.Second)
 
-	srv, err := httpserve.Listen("127.0.0.1:0", metrics.Mux(w.Registry(), w.Ready), httpserve.Timeouts{})
+	srv, err := httpserve.Listen("127.0.0.1:0", metrics.Mux(w.Gatherer(), w.Ready), httpserve.Timeouts{})
 	require.NoError(t, err)
 	go func() { _ = srv.Serve(b.ctx, time.Second) }()
 	// A result is written before it is counted, and the campaign event comes

@@ -47,7 +47,7 @@ func TestWorker_DuplicateMetricsAreAnError(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{})
 	cfg := b.config()
-	cfg.Registry = metrics.NewRegistry()
+	cfg.Registerer = metrics.NewRegistry()
 	_, err := worker.New(cfg)
 	require.NoError(t, err)
 	require.NotPanics(t, func() { _, err = worker.New(cfg) })

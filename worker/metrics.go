@@ -3,7 +3,7 @@ package worker
 import (
 	"fmt"
 
-	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,8 +55,7 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 			Help: "Jobs put back in the queue without spending a retry, by sender and reason."}, []string{"sender", "reason"}),
 		badJobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_bad_jobs_total",
 			Help: "Jobs archived because they cannot be sent (undecodable payload, unknown sender or campaign)."}, []string{"reason"}),
-		paused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
-			Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"}),
+		paused: metrics.NewPausedCounter(),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mmlite_sends_in_flight",
 			Help: "Calls to /marketing_messages in progress in this process."}),
 		recovered: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_jobs_recovered_total",
@@ -84,9 +83,6 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 	}
 	for _, r := range []string{badPayload, badSender, badCampaign, badType} {
 		m.badJobs.WithLabelValues(r)
-	}
-	for _, r := range campaign.PauseReasons() {
-		m.paused.WithLabelValues(r)
 	}
 	return m, nil
 }

@@ -42,7 +42,9 @@ type Worker struct {
 	campaigns *defCache
 	cancels   *cancelMemo
 	m         *workerMetrics
-	reg       *prometheus.Registry
+	reg       prometheus.Registerer
+	gatherer  prometheus.Gatherer
+	ownRDB    bool // the worker opened its Redis connection (not Config.Client)
 	cluster   bool // Redis Cluster: results are enqueued apart from the outcome
 	keys      keyspace.Space
 	id        string // this process among the fleet's
@@ -55,6 +57,7 @@ type Worker struct {
 
 // New validates cfg and builds a worker; it connects to nothing yet.
 func New(cfg Config) (*Worker, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,7 +74,10 @@ func New(cfg Config) (*Worker, error) {
 		hc = &http.Client{Timeout: cfg.HTTPTimeout, Transport: transport(cfg.Concurrency)}
 	}
 	w.client = mmapi.NewClient(hc)
-	w.rdb = redisconn.Client(cfg.Redis)
+	w.rdb = cfg.Client
+	if w.rdb == nil {
+		w.rdb, w.ownRDB = redisconn.Client(cfg.Redis), true
+	}
 	_, w.cluster = w.rdb.(*redis.ClusterClient)
 	// Claims and settles of concurrent jobs share round trips.
 	w.store = store.New(w.rdb, w.keys, store.Options{Retention: cfg.Retention,
@@ -87,20 +93,17 @@ func New(cfg Config) (*Worker, error) {
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
 	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())
-	w.reg = cfg.Registry
-	if w.reg == nil {
-		w.reg = metrics.NewRegistry()
-	}
+	w.reg, w.gatherer = metrics.Registries(cfg.Registerer)
 	var err error
 	if w.m, err = newMetrics(w.reg, ids); err != nil {
-		_ = w.rdb.Close()
+		w.closeRedis()
 		return nil, err
 	}
 	for _, s := range cfg.Senders {
 		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
 	}
 	if err := w.reg.Register(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue)); err != nil {
-		_ = w.rdb.Close()
+		w.closeRedis()
 		return nil, fmt.Errorf("worker: register queue metrics: %w", err)
 	}
 	w.recoverer = &recoverer{rdb: w.rdb, keys: w.keys, log: cfg.Logger, recovered: w.m.recovered}
@@ -208,12 +211,19 @@ func (w *Worker) Shutdown() {
 	}
 	wg.Wait()
 	_ = w.emitter.Close()
-	_ = w.rdb.Close()
+	w.closeRedis()
 	w.log.Info("worker stopped")
 }
 
-// Registry is where the worker's metrics are registered.
-func (w *Worker) Registry() *prometheus.Registry { return w.reg }
+// closeRedis closes the worker's own connection, not one it was given.
+func (w *Worker) closeRedis() {
+	if w.ownRDB {
+		_ = w.rdb.Close()
+	}
+}
+
+// Gatherer is what the worker's /metrics serves.
+func (w *Worker) Gatherer() prometheus.Gatherer { return w.gatherer }
 
 // Ready reports whether Redis answers now: a worker is ready again as soon
 // as Redis is back, not when asynq's next health check (every 15 s) says so.
@@ -242,7 +252,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	var srv *httpserve.Server
 	if cfg.MetricsAddr != "" {
-		if srv, err = httpserve.Listen(cfg.MetricsAddr, metrics.Mux(w.reg, w.Ready), httpserve.Timeouts{}); err != nil {
+		if srv, err = httpserve.Listen(cfg.MetricsAddr, metrics.Mux(w.gatherer, w.Ready), httpserve.Timeouts{}); err != nil {
 			w.Shutdown()
 			return err
 		}

@@ -156,7 +156,7 @@ func start(ctx context.Context, cfg Config) (*stack, error) {
 		return nil, err
 	}
 	context.AfterFunc(ctx, w.Shutdown)
-	if d.workerURL, err = serve(ctx, metrics.Mux(w.Registry(), w.Ready)); err != nil {
+	if d.workerURL, err = serve(ctx, metrics.Mux(w.Gatherer(), w.Ready)); err != nil {
 		return nil, err
 	}
 	return d, nil

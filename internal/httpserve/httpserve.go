@@ -11,13 +11,18 @@ import (
 	"time"
 )
 
-// Timeouts of a server. Zero fields get the defaults of Defaults.
+// Timeouts of a server. Zero fields get the defaults (for small requests: probes, metrics, webhooks).
 type Timeouts struct {
 	ReadHeader, Read, Write, Idle time.Duration
 }
 
-// Defaults suit small requests: probes, metrics, webhooks.
-var Defaults = Timeouts{ReadHeader: 5 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 2 * time.Minute}
+// The default timeouts suit small requests: probes, metrics, webhooks.
+const (
+	defaultReadHeader = 5 * time.Second
+	defaultRead       = 30 * time.Second
+	defaultWrite      = 60 * time.Second
+	defaultIdle       = 2 * time.Minute
+)
 
 // Server is an HTTP server bound to a port.
 type Server struct {
@@ -38,8 +43,8 @@ func Listen(addr string, h http.Handler, t Timeouts) (*Server, error) {
 		return v
 	}
 	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10,
-		ReadHeaderTimeout: or(t.ReadHeader, Defaults.ReadHeader), ReadTimeout: or(t.Read, Defaults.Read),
-		WriteTimeout: or(t.Write, Defaults.Write), IdleTimeout: or(t.Idle, Defaults.Idle)}
+		ReadHeaderTimeout: or(t.ReadHeader, defaultReadHeader), ReadTimeout: or(t.Read, defaultRead),
+		WriteTimeout: or(t.Write, defaultWrite), IdleTimeout: or(t.Idle, defaultIdle)}
 	return &Server{srv: srv, ln: ln}, nil
 }
 

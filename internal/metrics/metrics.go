@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,13 +21,28 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
+// Registries turns a config's Registerer into where to register and what
+// /metrics serves: a new registry when it is nil; itself when it is also a
+// Gatherer (a *prometheus.Registry is); otherwise /metrics serves nothing
+// of it (the caller serves its own registry).
+func Registries(r prometheus.Registerer) (prometheus.Registerer, prometheus.Gatherer) {
+	if r == nil {
+		reg := NewRegistry()
+		return reg, reg
+	}
+	if g, ok := r.(prometheus.Gatherer); ok {
+		return r, g
+	}
+	return r, prometheus.Gatherers{}
+}
+
 // Check is a health or readiness probe; nil means healthy.
 type Check func(ctx context.Context) error
 
 // Mux returns a mux with /metrics, /healthz (live) and /readyz (ready).
-func Mux(reg *prometheus.Registry, ready Check) *http.ServeMux {
+func Mux(g prometheus.Gatherer, ready Check) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, ErrorHandling: promhttp.ContinueOnError}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -42,4 +58,16 @@ func Mux(reg *prometheus.Registry, ready Check) *http.ServeMux {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return mux
+}
+
+// NewPausedCounter is mmlite_campaigns_paused_total, by reason, which the
+// producer (operator and onboarding pauses) and the worker (automatic ones)
+// both count.
+func NewPausedCounter() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
+		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"})
+	for _, r := range campaign.PauseReasons() {
+		c.WithLabelValues(r)
+	}
+	return c
 }
