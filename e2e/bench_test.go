@@ -44,13 +44,13 @@ func BenchmarkFleetRate(b *testing.B) {
 	}
 	f.publish(b, cfgs[0].Senders...)
 	f.submitFor(b, "rate", "default", n)
-	before := commandStats(b, f.r.Client)
+	before := commandStats(b, f.R.Client)
 	for _, cfg := range cfgs {
 		f.startWorker(b, cfg)
 	}
 	f.waitState(b, "rate", campaign.StateCompleted, 5*time.Minute)
-	all, top := commandStats(b, f.r.Client).minus(before)
-	times := f.fake.AcceptedTimes("")
+	all, top := commandStats(b, f.R.Client).minus(before)
+	times := f.Fake.AcceptedTimes("")
 	first, last := times[0], times[len(times)-1]
 	for _, t := range times {
 		first, last = minTime(first, t), maxTime(last, t)
@@ -62,7 +62,7 @@ func BenchmarkFleetRate(b *testing.B) {
 	fmt.Printf("\nfleet rate: 3 workers, sender at %d/s (burst %d), %d recipients, real Redis, GOMAXPROCS=%d\n", rate, burst, n, runtime.GOMAXPROCS(0))
 	fmt.Printf("  overall rate seen by the API     %7.2f msg/s (%+.1f %% of %d)\n", overall, 100*(overall/rate-1), rate)
 	fmt.Printf("  busiest 1-second window          %7d messages (limit rate + burst = %d)\n", maxWindow(times), rate+burst)
-	fmt.Printf("  duplicates                       %7d\n", f.fake.Stats().Duplicates)
+	fmt.Printf("  duplicates                       %7d\n", f.Fake.Stats().Duplicates)
 	fmt.Printf("  Redis commands per message       %7.1f (%.1f top-level), including what idle workers poll\n", all/n, top/n)
 }
 
@@ -213,12 +213,12 @@ func runMmlite(b *testing.B, n, conc, dequeuers int) run {
 	cfg.Concurrency, cfg.Dequeuers = conc, dequeuers
 	f.publish(b, cfg.Senders...) // no pacing: the sender is unlimited
 	f.submitFor(b, "tp", "default", n)
-	before := commandStats(b, f.r.Client)
-	redis0, proc0 := cpu(b, f.r.Client)
+	before := commandStats(b, f.R.Client)
+	redis0, proc0 := cpu(b, f.R.Client)
 	start := time.Now()
 	f.startWorker(b, cfg)
 	f.waitState(b, "tp", campaign.StateCompleted, 10*time.Minute)
-	return measured(b, f.r.Client, n, start, before, redis0, proc0)
+	return measured(b, f.R.Client, n, start, before, redis0, proc0)
 }
 
 // runNaive sends the same jobs with a plain asynq server: dequeue, POST, done.
@@ -231,13 +231,13 @@ func runNaive(b *testing.B, n, conc int) run {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conc, conc
 	client := mmapi.NewClient(&http.Client{Timeout: 5 * time.Second, Transport: tr})
-	ep := mmapi.Endpoint{Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Key: apiKey}
+	ep := mmapi.Endpoint{Provider: mmapi.Provider360, BaseURL: f.FakeSrv.URL, Key: apiKey}
 	tpl := mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}
 	done := make(chan struct{}, n)
-	srv := asynq.NewServerFromRedisClient(f.r.Client, asynq.Config{Concurrency: conc, Queues: map[string]int{f.r.Queue: 1},
+	srv := asynq.NewServerFromRedisClient(f.R.Client, asynq.Config{Concurrency: conc, Queues: map[string]int{f.R.Queue: 1},
 		TaskCheckInterval: 250 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.FatalLevel})
-	before := commandStats(b, f.r.Client)
-	redis0, proc0 := cpu(b, f.r.Client)
+	before := commandStats(b, f.R.Client)
+	redis0, proc0 := cpu(b, f.R.Client)
 	start := time.Now()
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		s, err := task.DecodeSend(t.Payload())
@@ -255,7 +255,7 @@ func runNaive(b *testing.B, n, conc int) run {
 	for range n {
 		<-done
 	}
-	r := measured(b, f.r.Client, n, start, before, redis0, proc0)
+	r := measured(b, f.R.Client, n, start, before, redis0, proc0)
 	srv.Shutdown()
 	return r
 }
@@ -301,7 +301,7 @@ func commandStats(b *testing.B, rdb redis.UniversalClient) stats {
 }
 
 func rescheduled(b *testing.B, f *fleet) int64 {
-	n, err := f.r.Client.ZCard(context.Background(), f.r.Keys.AsynqRetry()).Result()
+	n, err := f.R.Client.ZCard(context.Background(), f.R.Keys.AsynqRetry()).Result()
 	if err != nil {
 		b.Fatal(err)
 	}

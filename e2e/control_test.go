@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -25,7 +26,7 @@ func TestPauseResume_NoDuplicatesNoSkips(t *testing.T) {
 
 	resumed, _ := f.resumeToCompletion(t, "c1", tos)
 	require.Equal(t, campaign.StateRunning, resumed.State)
-	require.Len(t, f.results(t), len(tos))
+	require.Len(t, f.Results(t), len(tos))
 
 	code, _ := f.call(t, "POST", "/v1/campaigns/c1/pause")
 	require.Equal(t, 409, code, "a completed campaign cannot be paused")
@@ -43,10 +44,10 @@ func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 	code, st := f.call(t, "POST", "/v1/campaigns/c1/cancel")
 	require.Equal(t, 200, code)
 	require.Equal(t, campaign.StateCancelled, st.State)
-	atCancel := f.fake.Stats().Requests
+	atCancel := f.Fake.Stats().Requests
 
 	st = f.waitState(t, "c1", campaign.StateCancelled, time.Minute)
-	require.Equal(t, atCancel, f.fake.Stats().Requests, "not one POST after cancel returned")
+	require.Equal(t, atCancel, f.Fake.Stats().Requests, "not one POST after cancel returned")
 	require.EqualValues(t, len(tos), st.Counts.Sent+st.Counts.Cancelled)
 	require.Equal(t, f.accepted(), st.Counts.Sent)
 	require.Greater(t, st.Counts.Cancelled, int64(100), "the rest did not wait for their slots")
@@ -56,7 +57,7 @@ func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 	require.Less(t, slots, uint64(st.Counts.Sent)+100, "cancelled jobs took rate-limit slots before seeing the cancel")
 
 	byTo := map[string]string{}
-	for _, r := range f.results(t) {
+	for _, r := range f.Results(t) {
 		require.Empty(t, byTo[r.To], "one result per recipient")
 		byTo[r.To] = r.Status
 	}
@@ -66,7 +67,7 @@ func TestCancel_NothingSentAfterItReturns(t *testing.T) {
 	var info *asynq.TaskInfo
 	require.Eventually(t, func() bool {
 		var err error
-		info, err = f.inspector.GetTaskInfo(f.r.Results, "campaign:c1:cancelled")
+		info, err = f.Inspector.GetTaskInfo(f.R.Results, "campaign:c1:cancelled")
 		return err == nil
 	}, 30*time.Second, 20*time.Millisecond, "the campaign's end is announced")
 	require.Equal(t, task.TypeCampaign, info.Type)
@@ -98,14 +99,14 @@ func TestAutoPause_TemplateMissing(t *testing.T) {
 	st := f.waitState(t, "c1", campaign.StatePaused, 20*time.Second)
 	require.Contains(t, st.PausedReason, "campaign_fatal: code 132001")
 	time.Sleep(500 * time.Millisecond)
-	require.EqualValues(t, 1, f.fake.Stats().Requests, "the rest did not burn through the API")
+	require.EqualValues(t, 1, f.Fake.Stats().Requests, "the rest did not burn through the API")
 
-	require.NoError(t, f.fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}})) // the template is fixed
+	require.NoError(t, f.Fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}})) // the template is fixed
 	code, _ := f.call(t, "POST", "/v1/campaigns/c1/resume")
 	require.Equal(t, 200, code)
 	st = f.waitState(t, "c1", campaign.StateCompleted, 30*time.Second)
 	require.EqualValues(t, len(tos), st.Counts.Sent)
-	require.Zero(t, f.fake.Stats().Duplicates)
+	require.Zero(t, f.Fake.Stats().Duplicates)
 }
 
 func TestAutoPause_FailureRatio(t *testing.T) {
@@ -113,7 +114,7 @@ func TestAutoPause_FailureRatio(t *testing.T) {
 	tosPreview := make(map[string]int)
 	for i := range 200 {
 		if i%10 < 7 { // 70 % of the list cannot be reached
-			tosPreview[fmtTo(i)] = 131026
+			tosPreview[testkit.To(i)] = 131026
 		}
 	}
 	f := newFleet(t, fakeapi.Config{FailRecipients: tosPreview})

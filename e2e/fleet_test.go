@@ -49,7 +49,7 @@ func TestFleet_ThreeWorkersShareOneRate(t *testing.T) {
 	start := time.Now()
 	f.submit(t, "c1", n)
 	f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
-	times := f.fake.AcceptedTimes("")
+	times := f.Fake.AcceptedTimes("")
 	require.Len(t, times, n)
 	burst := sender.DefaultBurst(rate)
 	// A lower bound on the time (about 6 s): a loaded machine only makes it

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,15 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
-	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/mmlite/mmlite/worker"
@@ -29,20 +27,17 @@ import (
 )
 
 const (
-	apiKey     = "e2e-key"
+	apiKey     = testkit.APIKey
 	apiToken   = "e2e-token"
 	hookSecret = "e2e-hook"
 )
 
-// fleet is one mmlite installation: Redis, the fake API, the api and workers.
+// fleet is one mmlite installation: the test kit (Redis, the fake API), the
+// api and its producer; workers are started by the tests.
 type fleet struct {
-	r         *redistest.Redis
-	fake      *fakeapi.Server
-	fakeSrv   *httptest.Server
-	api       *httptest.Server
-	p         *producer.Producer
-	inspector *asynq.Inspector
-	ctx       context.Context
+	*testkit.Kit
+	api *httptest.Server
+	p   *producer.Producer
 }
 
 func newFleet(t testing.TB, fc fakeapi.Config) *fleet {
@@ -53,12 +48,8 @@ func newFleet(t testing.TB, fc fakeapi.Config) *fleet {
 // newFleetOn is newFleet on a given Redis.
 func newFleetOn(t testing.TB, r *redistest.Redis, fc fakeapi.Config) *fleet {
 	t.Helper()
-	fc.Keys = []string{apiKey}
-	fake, err := fakeapi.New(fc)
-	require.NoError(t, err)
-	f := &fleet{r: r, fake: fake, fakeSrv: httptest.NewServer(fake), ctx: context.Background(),
-		inspector: asynq.NewInspectorFromRedisClient(r.Client)}
-	t.Cleanup(f.fakeSrv.Close)
+	f := &fleet{Kit: testkit.NewOn(t, r, fc)}
+	var err error
 	f.p, err = producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second})
 	require.NoError(t, err)
 	api, err := httpapi.New(httpapi.Config{Producer: f.p, Token: apiToken, WebhookSecret: hookSecret, ResultsQueue: r.Results,
@@ -71,10 +62,9 @@ func newFleetOn(t testing.TB, r *redistest.Redis, fc fakeapi.Config) *fleet {
 
 // workerConfig is a fast worker for the fleet's fake API.
 func (f *fleet) workerConfig(rate float64) worker.Config {
-	s := &sender.Sender{ID: "default", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: rate, Burst: sender.DefaultBurst(rate),
-		PhoneNumberID: "106540352242922", WABAID: "102290129340398"}
-	s.SetKey(apiKey)
-	return worker.Config{Redis: f.r.Opt, Queue: f.r.Queue, ResultsQueue: f.r.Results, Senders: []*sender.Sender{s},
+	s := f.Sender("default", rate)
+	s.PhoneNumberID, s.WABAID = "106540352242922", "102290129340398"
+	return worker.Config{Redis: f.R.Opt, Queue: f.R.Queue, ResultsQueue: f.R.Results, Senders: []*sender.Sender{s},
 		Concurrency: 20, HTTPTimeout: 2 * time.Second, ShutdownTimeout: 5 * time.Second, MaxWait: 500 * time.Millisecond,
 		RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, ForwardInterval: 100 * time.Millisecond}
 }
@@ -83,7 +73,7 @@ func (f *fleet) startWorker(t testing.TB, cfg worker.Config) *worker.Worker {
 	t.Helper()
 	w, err := worker.New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, w.Start(f.ctx))
+	require.NoError(t, w.Start(f.Ctx))
 	t.Cleanup(w.Shutdown)
 	return w
 }
@@ -98,7 +88,7 @@ func (f *fleet) submit(t *testing.T, id string, n int) []string {
 func (f *fleet) submitFor(t testing.TB, id, senderID string, n int) []string {
 	t.Helper()
 	c := &campaign.Campaign{ID: id, Sender: senderID, Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
-	_, err := f.p.Register(f.ctx, c)
+	_, err := f.p.Register(f.Ctx, c)
 	require.NoError(t, err)
 	tos := make([]string, n)
 	var csv strings.Builder
@@ -107,10 +97,10 @@ func (f *fleet) submitFor(t testing.TB, id, senderID string, n int) []string {
 		tos[i] = fmt.Sprintf("4477009%05d", i)
 		csv.WriteString(tos[i] + "\n")
 	}
-	sum, err := f.p.Enqueue(f.ctx, c, producer.NewCSVSource(strings.NewReader(csv.String())), producer.Options{})
+	sum, err := f.p.Enqueue(f.Ctx, c, producer.NewCSVSource(strings.NewReader(csv.String())), producer.Options{})
 	require.NoError(t, err)
 	require.EqualValues(t, n, sum.Accepted)
-	_, err = f.p.Seal(f.ctx, id)
+	_, err = f.p.Seal(f.Ctx, id)
 	require.NoError(t, err)
 	return tos
 }
@@ -130,44 +120,18 @@ func (f *fleet) call(t *testing.T, method, path string) (int, *campaign.Status) 
 	return resp.StatusCode, &st
 }
 
-func (f *fleet) status(t testing.TB, id string) *campaign.Status {
-	t.Helper()
-	st, err := f.p.Store().Campaigns.Status(f.ctx, id)
-	require.NoError(t, err)
-	return st
-}
-
-// results reads every mmlite:result task.
-func (f *fleet) results(t *testing.T) []task.Result {
-	t.Helper()
-	var out []task.Result
-	for page := 1; ; page++ {
-		infos, err := f.inspector.ListPendingTasks(f.r.Results, asynq.PageSize(500), asynq.Page(page))
-		if err != nil || len(infos) == 0 {
-			return out
-		}
-		for _, ti := range infos {
-			if ti.Type == task.TypeResult {
-				var r task.Result
-				require.NoError(t, json.Unmarshal(ti.Payload, &r))
-				out = append(out, r)
-			}
-		}
-	}
-}
-
 // waitState waits for a campaign's state (and, for a final state, its end).
 func (f *fleet) waitState(t testing.TB, id string, state campaign.State, within time.Duration) *campaign.Status {
 	t.Helper()
 	var st *campaign.Status
 	require.Eventually(t, func() bool {
-		st = f.status(t, id)
+		st = f.Status(t, id)
 		return st.State == state && (state != campaign.StateCancelled || st.FinishedAt != nil)
 	}, within, 20*time.Millisecond, "campaign %s never reached %s", id, state)
 	return st
 }
 
-func (f *fleet) accepted() int64 { return f.fake.Stats().Accepted }
+func (f *fleet) accepted() int64 { return f.Fake.Stats().Accepted }
 
 // waitNoneInFlight waits until no send of campaign id is in flight: every
 // recipient a worker claimed (a C| marker in the ledger) has settled. After a
@@ -176,7 +140,7 @@ func (f *fleet) accepted() int64 { return f.fake.Stats().Accepted }
 func (f *fleet) waitNoneInFlight(t testing.TB, id string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		markers, err := f.r.Client.HGetAll(f.ctx, f.r.Keys.Ledger(id)).Result()
+		markers, err := f.R.Client.HGetAll(f.Ctx, f.R.Keys.Ledger(id)).Result()
 		if err != nil {
 			return false
 		}
@@ -199,7 +163,7 @@ func envOr(k, def string) string {
 // publish tells producers the senders' rates, as a starting worker does.
 func (f *fleet) publish(t testing.TB, ss ...*sender.Sender) {
 	t.Helper()
-	require.NoError(t, registry.New(f.r.Client, f.r.Keys).Publish(f.ctx, ss))
+	require.NoError(t, registry.New(f.R.Client, f.R.Keys).Publish(f.Ctx, ss))
 }
 
 // histogramCount sums the sample counts of a histogram in a registry.
@@ -223,7 +187,7 @@ func histogramCount(t testing.TB, g prometheus.Gatherer, name string) uint64 {
 func (f *fleet) slowAndFast(concurrency int) worker.Config {
 	cfg := f.workerConfig(5)
 	cfg.Senders[0].ID = "slow"
-	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.fakeSrv.URL, Rate: 200, Burst: 20}
+	fast := &sender.Sender{ID: "fast", Provider: mmapi.Provider360, BaseURL: f.FakeSrv.URL, Rate: 200, Burst: 20}
 	fast.SetKey(apiKey)
 	cfg.Senders = append(cfg.Senders, fast)
 	cfg.Concurrency = concurrency
@@ -240,7 +204,7 @@ func (f *fleet) isolate(tb testing.TB, concurrency, slowN, fastN int, within tim
 	start := time.Now()
 	f.submitFor(tb, "fast-campaign", "fast", fastN)
 	f.waitState(tb, "fast-campaign", campaign.StateCompleted, within)
-	return time.Since(start), f.status(tb, "slow-campaign")
+	return time.Since(start), f.Status(tb, "slow-campaign")
 }
 
 // pauseQuietly pauses a campaign once the fake API accepted at least after
@@ -270,7 +234,7 @@ func (f *fleet) resumeToCompletion(t *testing.T, id string, tos []string) (resum
 	done = f.waitState(t, id, campaign.StateCompleted, 60*time.Second)
 	require.EqualValues(t, len(tos), done.Counts.Sent)
 	for _, to := range tos {
-		require.Equal(t, 1, f.fake.Sends(to), "exactly one send for %s", to)
+		require.Equal(t, 1, f.Fake.Sends(to), "exactly one send for %s", to)
 	}
 	return resumed, done
 }

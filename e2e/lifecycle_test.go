@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -65,10 +66,10 @@ func (h *failAfter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // faultyProducer is a producer of the fleet whose Redis client goes through h.
 func (f *fleet) faultyProducer(t *testing.T, h redis.Hook) *producer.Producer {
 	t.Helper()
-	c := redisconn.Client(f.r.Opt)
+	c := redisconn.Client(f.R.Opt)
 	c.AddHook(h)
 	t.Cleanup(func() { _ = c.Close() })
-	p, err := producer.New(producer.Config{Client: c, Queue: f.r.Queue, ResultsQueue: f.r.Results, CancelWait: 10 * time.Second})
+	p, err := producer.New(producer.Config{Client: c, Queue: f.R.Queue, ResultsQueue: f.R.Results, CancelWait: 10 * time.Second})
 	require.NoError(t, err)
 	return p
 }
@@ -76,7 +77,7 @@ func (f *fleet) faultyProducer(t *testing.T, h redis.Hook) *producer.Producer {
 // parkedJobs counts a campaign's jobs asleep in asynq's retry set far ahead.
 func (f *fleet) parkedJobs(t *testing.T, id string) int {
 	t.Helper()
-	members, err := f.r.Client.ZRangeByScore(f.ctx, f.r.Keys.AsynqRetry(), &redis.ZRangeBy{
+	members, err := f.R.Client.ZRangeByScore(f.Ctx, f.R.Keys.AsynqRetry(), &redis.ZRangeBy{
 		Min: "(" + strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10), Max: "+inf"}).Result()
 	require.NoError(t, err)
 	n := 0
@@ -100,34 +101,34 @@ func TestResume_FailedPartWayThenRepeatedConverges(t *testing.T) {
 		"paused jobs are put aside as they come due")
 
 	faulty := f.faultyProducer(t, &failAfter{limit: 1})
-	_, err := faulty.Resume(f.ctx, "c1")
+	_, err := faulty.Resume(f.Ctx, "c1")
 	require.Error(t, err, "the resume failed part-way")
-	require.Equal(t, campaign.StateRunning, f.status(t, "c1").State, "the state changed before the failure")
+	require.Equal(t, campaign.StateRunning, f.Status(t, "c1").State, "the state changed before the failure")
 
-	_, err = f.p.Resume(f.ctx, "c1")
+	_, err = f.p.Resume(f.Ctx, "c1")
 	require.NoError(t, err)
 	st := f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
 	require.EqualValues(t, len(tos), st.Counts.Sent)
-	require.Zero(t, f.fake.Stats().Duplicates)
+	require.Zero(t, f.Fake.Stats().Duplicates)
 }
 
 // A per-recipient delay (131049: do not resend for 24 h) survives a pause
 // and a resume: the resume brings back only the parked jobs.
 func TestResume_KeepsPerRecipientDelays(t *testing.T) {
 	t.Parallel()
-	capped := fmtTo(0)
+	capped := testkit.To(0)
 	f := newFleet(t, fakeapi.Config{FailRecipients: map[string]int{capped: 131049}})
 	f.startWorker(t, f.workerConfig(50))
 	tos := f.submit(t, "c1", 100)
-	require.Eventually(t, func() bool { return f.fake.Attempts(capped) == 1 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return f.Fake.Attempts(capped) == 1 }, 30*time.Second, 10*time.Millisecond)
 	f.pauseQuietly(t, "c1", 5, 100*time.Millisecond)
-	_, err := f.p.Resume(f.ctx, "c1")
+	_, err := f.p.Resume(f.Ctx, "c1")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return f.status(t, "c1").Counts.Sent == int64(len(tos)-1) }, 60*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return f.Status(t, "c1").Counts.Sent == int64(len(tos)-1) }, 60*time.Second, 20*time.Millisecond)
 	time.Sleep(time.Second) // a job pulled forward would run now: the forward interval is 100 ms
-	require.Equal(t, 1, f.fake.Attempts(capped), "the capped recipient waits its 24 h")
-	require.Zero(t, f.status(t, "c1").Counts.Failed)
-	info, err := f.inspector.GetTaskInfo(f.r.Queue, task.SendID("c1", capped))
+	require.Equal(t, 1, f.Fake.Attempts(capped), "the capped recipient waits its 24 h")
+	require.Zero(t, f.Status(t, "c1").Counts.Failed)
+	info, err := f.Inspector.GetTaskInfo(f.R.Queue, task.SendID("c1", capped))
 	require.NoError(t, err)
 	require.Equal(t, asynq.TaskStateRetry, info.State)
 	require.Greater(t, time.Until(info.NextProcessAt), 23*time.Hour)
@@ -140,7 +141,7 @@ func TestResult_OncePerRecipientAfterTheConsumerDrained(t *testing.T) {
 	f := newFleet(t, fakeapi.Config{})
 	f.startWorker(t, f.workerConfig(200))
 	tos := f.submit(t, "c1", 5)
-	require.Eventually(t, func() bool { return len(f.results(t)) == len(tos) }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(f.Results(t)) == len(tos) }, 30*time.Second, 20*time.Millisecond)
 	f.rerunAfterDrain(t, "c1", tos[0])
 }
 
@@ -149,20 +150,20 @@ func TestResult_OncePerRecipientAfterTheConsumerDrained(t *testing.T) {
 // recovered lease would): it must send nothing and emit no second result.
 func (f *fleet) rerunAfterDrain(t *testing.T, id, to string) {
 	t.Helper()
-	_, err := f.inspector.DeleteAllPendingTasks(f.r.Results)
+	_, err := f.Inspector.DeleteAllPendingTasks(f.R.Results)
 	require.NoError(t, err)
-	c := asynq.NewClientFromRedisClient(f.r.Client)
+	c := asynq.NewClientFromRedisClient(f.R.Client)
 	defer c.Close()
-	_, err = c.Enqueue(asynq.NewTask(task.TypeSend, []byte(`{"c":"`+id+`","to":"`+to+`"}`)), asynq.Queue(f.r.Queue),
+	_, err = c.Enqueue(asynq.NewTask(task.TypeSend, []byte(`{"c":"`+id+`","to":"`+to+`"}`)), asynq.Queue(f.R.Queue),
 		asynq.TaskID(task.SendID(id, to)))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		_, err := f.inspector.GetTaskInfo(f.r.Queue, task.SendID(id, to))
+		_, err := f.Inspector.GetTaskInfo(f.R.Queue, task.SendID(id, to))
 		return errors.Is(err, asynq.ErrTaskNotFound)
 	}, 30*time.Second, 20*time.Millisecond, "the job ran")
 	time.Sleep(200 * time.Millisecond)
-	require.Empty(t, f.results(t), "no second result")
-	require.Equal(t, 1, f.fake.Attempts(to))
+	require.Empty(t, f.Results(t), "no second result")
+	require.Equal(t, 1, f.Fake.Attempts(to))
 }
 
 // The onboarding webhook is redelivered after a resume failed: the
@@ -173,12 +174,12 @@ func TestOnboarding_RedeliveryResumesAfterAFailedResume(t *testing.T) {
 	strict := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: "102290129340398", RequireOnboarding: true}
 	f.publish(t, strict)
 	c := &campaign.Campaign{ID: "waits", Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
-	_, err := f.p.Register(f.ctx, c)
+	_, err := f.p.Register(f.Ctx, c)
 	require.NoError(t, err)
-	require.Equal(t, campaign.StatePaused, f.status(t, "waits").State)
+	require.Equal(t, campaign.StatePaused, f.Status(t, "waits").State)
 
 	api, err := httpapi.New(httpapi.Config{Producer: f.faultyProducer(t, &failAfter{only: "evalsha", once: true}), Token: apiToken,
-		WebhookSecret: hookSecret, ResultsQueue: f.r.Results, Registry: metrics.NewRegistry()})
+		WebhookSecret: hookSecret, ResultsQueue: f.R.Results, Registry: metrics.NewRegistry()})
 	require.NoError(t, err)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -195,7 +196,7 @@ func TestOnboarding_RedeliveryResumesAfterAFailedResume(t *testing.T) {
 	}
 	require.Equal(t, 500, post(), "the resume failed: the provider will deliver again")
 	require.Equal(t, 200, post())
-	require.Equal(t, campaign.StateRunning, f.status(t, "waits").State, "the redelivery resumed the campaign")
+	require.Equal(t, campaign.StateRunning, f.Status(t, "waits").State, "the redelivery resumed the campaign")
 }
 
 // onFirst is a go-redis hook that runs fn once, right after the first
@@ -230,15 +231,15 @@ func TestOnboarding_DuringRegisterIsNotMissed(t *testing.T) {
 	// Between the registration's onboarding check and what it does next,
 	// the webhook is handled by another process.
 	p := f.faultyProducer(t, &onFirst{name: "hget", fn: func() {
-		_, err := f.p.Onboarded(f.ctx, strict.WABAID, time.Now())
+		_, err := f.p.Onboarded(f.Ctx, strict.WABAID, time.Now())
 		require.NoError(t, err)
 	}})
 	c := &campaign.Campaign{ID: "racing", Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
-	_, err := p.Register(f.ctx, c)
+	_, err := p.Register(f.Ctx, c)
 	require.NoError(t, err)
-	_, err = f.p.Onboarded(f.ctx, strict.WABAID, time.Now()) // delivered again, later
+	_, err = f.p.Onboarded(f.Ctx, strict.WABAID, time.Now()) // delivered again, later
 	require.NoError(t, err)
-	require.Equal(t, campaign.StateRunning, f.status(t, "racing").State)
+	require.Equal(t, campaign.StateRunning, f.Status(t, "racing").State)
 }
 
 // post does an authenticated API request with a body.
@@ -260,7 +261,7 @@ func (f *fleet) post(t *testing.T, path, contentType, body string) (int, string)
 // campaignEvents reads the mmlite:campaign tasks of the results queue.
 func (f *fleet) campaignEvents(t *testing.T) []task.CampaignEvent {
 	t.Helper()
-	infos, err := f.inspector.ListPendingTasks(f.r.Results, asynq.PageSize(1000))
+	infos, err := f.Inspector.ListPendingTasks(f.R.Results, asynq.PageSize(1000))
 	if err != nil {
 		return nil
 	}
@@ -289,29 +290,29 @@ func TestSealedCompletion_ChunkedUploads(t *testing.T) {
 		var csv strings.Builder
 		csv.WriteString("to\n")
 		for i := range n {
-			csv.WriteString(fmtTo(first+i) + "\n")
+			csv.WriteString(testkit.To(first+i) + "\n")
 		}
 		code, body := f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", csv.String())
 		require.Equal(t, 202, code, body)
 	}
 	allFinal := func(n int64) {
-		require.Eventually(t, func() bool { return f.status(t, "chunks").Counts.Final() == n }, 30*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return f.Status(t, "chunks").Counts.Final() == n }, 30*time.Second, 20*time.Millisecond)
 	}
 
 	chunk(0, 100)
 	allFinal(100) // every recipient so far is final, but more may come
 	time.Sleep(300 * time.Millisecond)
-	require.Equal(t, campaign.StateRunning, f.status(t, "chunks").State, "not completed before the seal")
+	require.Equal(t, campaign.StateRunning, f.Status(t, "chunks").State, "not completed before the seal")
 	require.Empty(t, f.campaignEvents(t))
 
 	chunk(100, 200)
 	f.pauseQuietly(t, "chunks", 110, 200*time.Millisecond)
-	_, err := f.p.Resume(f.ctx, "chunks")
+	_, err := f.p.Resume(f.Ctx, "chunks")
 	require.NoError(t, err)
 	allFinal(300)
 	chunk(300, 50)
 	allFinal(350)
-	require.Equal(t, campaign.StateRunning, f.status(t, "chunks").State)
+	require.Equal(t, campaign.StateRunning, f.Status(t, "chunks").State)
 
 	sealedAt := time.Now()
 	code, body = f.post(t, "/v1/campaigns/chunks/seal", "", "")
@@ -326,20 +327,20 @@ func TestSealedCompletion_ChunkedUploads(t *testing.T) {
 	require.EqualValues(t, 350, evs[0].Counts.Sent)
 
 	byTo := map[string]int{}
-	for _, r := range f.results(t) {
+	for _, r := range f.Results(t) {
 		byTo[r.To]++
 	}
 	require.Len(t, byTo, 350)
 	for to, n := range byTo {
 		require.Equal(t, 1, n, "one result for %s", to)
 	}
-	require.Zero(t, f.fake.Stats().Duplicates)
+	require.Zero(t, f.Fake.Stats().Duplicates)
 
 	// After the seal: a new recipient is refused, a duplicate is harmless.
-	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+fmtTo(999)+"\n")
+	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+testkit.To(999)+"\n")
 	require.Equal(t, 409, code, body)
 	require.Contains(t, body, "campaign is sealed")
-	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+fmtTo(0)+"\n")
+	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+testkit.To(0)+"\n")
 	require.Equal(t, 202, code, body)
 	require.Contains(t, body, `"duplicates":1`)
 }

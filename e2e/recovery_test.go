@@ -47,8 +47,8 @@ func TestRedisRestart_MidCampaign_RecoversWithinBound(t *testing.T) {
 	require.LessOrEqual(t, took, recoveryBound, "the last result came %s after Redis answered again", took)
 	// A send made while Redis went down was recorded once it came back:
 	// reported sent, not unknown.
-	for _, r := range f.results(t) {
-		if f.fake.Sends(r.To) == 1 {
+	for _, r := range f.Results(t) {
+		if f.Fake.Sends(r.To) == 1 {
 			require.Equal(t, task.StatusSent, r.Status, "%s was accepted by the API", r.To)
 		}
 	}
@@ -92,7 +92,7 @@ func waitAllResults(t *testing.T, f *fleet, n int, since time.Time) time.Duratio
 	t.Helper()
 	deadline := since.Add(recoveryBound + 2*time.Minute)
 	for {
-		if got := len(f.results(t)); got >= n {
+		if got := len(f.Results(t)); got >= n {
 			return time.Since(since)
 		} else if time.Now().After(deadline) {
 			t.Fatalf("%d of %d results %s after the fault", got, n, time.Since(since).Round(time.Second))
@@ -106,9 +106,9 @@ func waitAllResults(t *testing.T, f *fleet, n int, since time.Time) time.Duratio
 // it; it returns how many are unknown.
 func checkOneResultEach(t *testing.T, f *fleet, id string, tos []string) int {
 	t.Helper()
-	require.Zero(t, f.fake.Stats().Duplicates, "no recipient was sent twice")
+	require.Zero(t, f.Fake.Stats().Duplicates, "no recipient was sent twice")
 	byTo := map[string]task.Result{}
-	for _, r := range f.results(t) {
+	for _, r := range f.Results(t) {
 		_, dup := byTo[r.To]
 		require.False(t, dup, "two results for %s", r.To)
 		byTo[r.To] = r
@@ -118,16 +118,16 @@ func checkOneResultEach(t *testing.T, f *fleet, id string, tos []string) int {
 	for _, to := range tos {
 		r, ok := byTo[to]
 		require.True(t, ok, "no result for %s", to)
-		require.LessOrEqual(t, f.fake.Attempts(to), 1, "at most one POST for %s", to)
+		require.LessOrEqual(t, f.Fake.Attempts(to), 1, "at most one POST for %s", to)
 		switch r.Status {
 		case task.StatusSent:
-			require.Equal(t, 1, f.fake.Sends(to), "%s reported sent: the API accepted it", to)
+			require.Equal(t, 1, f.Fake.Sends(to), "%s reported sent: the API accepted it", to)
 		case task.StatusUnknown:
 			unknown++
 		default:
 			t.Fatalf("%s: status %s, want sent or unknown", to, r.Status)
 		}
-		if f.fake.Attempts(to) == 0 {
+		if f.Fake.Attempts(to) == 0 {
 			require.NotEqual(t, task.StatusSent, r.Status, "%s was never POSTed", to)
 		}
 	}

@@ -24,10 +24,10 @@ type footprint struct {
 func (f *fleet) footprint(tb testing.TB) footprint {
 	tb.Helper()
 	var out footprint
-	for _, q := range []string{f.r.Queue, f.r.Results} {
-		iter := f.r.Client.Scan(f.ctx, 0, "*{"+q+"}*", 1000).Iterator()
-		for iter.Next(f.ctx) {
-			n, err := f.r.Client.MemoryUsage(f.ctx, iter.Val(), 0).Result()
+	for _, q := range []string{f.R.Queue, f.R.Results} {
+		iter := f.R.Client.Scan(f.Ctx, 0, "*{"+q+"}*", 1000).Iterator()
+		for iter.Next(f.Ctx) {
+			n, err := f.R.Client.MemoryUsage(f.Ctx, iter.Val(), 0).Result()
 			if err == redis.Nil {
 				continue // expired meanwhile
 			}
@@ -53,7 +53,7 @@ func perCampaignKey(k, id string) bool {
 // it completed (results consumed), and after the retention.
 func runForMemory(tb testing.TB, n int, retention time.Duration) (base, queued, done, after footprint) {
 	f := newFleet(tb, fakeapi.Config{})
-	p, err := producer.New(producer.Config{Client: f.r.Client, Queue: f.r.Queue, ResultsQueue: f.r.Results, Retention: retention})
+	p, err := producer.New(producer.Config{Client: f.R.Client, Queue: f.R.Queue, ResultsQueue: f.R.Results, Retention: retention})
 	require.NoError(tb, err)
 	f.p = p
 	cfg := f.workerConfig(100000)
@@ -65,10 +65,10 @@ func runForMemory(tb testing.TB, n int, retention time.Duration) (base, queued, 
 	f.startWorker(tb, cfg)
 	f.waitState(tb, "mem", campaign.StateCompleted, 2*time.Minute)
 	require.Eventually(tb, func() bool {
-		_, err := f.inspector.GetTaskInfo(f.r.Results, "campaign:mem:completed")
+		_, err := f.Inspector.GetTaskInfo(f.R.Results, "campaign:mem:completed")
 		return err == nil
 	}, 30*time.Second, 20*time.Millisecond, "the campaign's end is announced")
-	_, err = f.inspector.DeleteAllPendingTasks(f.r.Results) // the consumer took the results
+	_, err = f.Inspector.DeleteAllPendingTasks(f.R.Results) // the consumer took the results
 	require.NoError(tb, err)
 	done = f.footprint(tb)
 	require.Eventually(tb, func() bool {

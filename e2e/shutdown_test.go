@@ -37,8 +37,8 @@ func buildMMLite(t *testing.T) string {
 func (f *fleet) workerProcess(t *testing.T, bin string, out *redistest.SyncBuffer) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "worker")
-	cmd.Env = append(os.Environ(), "MMLITE_REDIS_URL="+f.r.URL, "MMLITE_QUEUE="+f.r.Queue, "MMLITE_RESULTS_QUEUE="+f.r.Results,
-		"MMLITE_API_KEY="+apiKey, "MMLITE_API_BASE_URL="+f.fakeSrv.URL, "MMLITE_RATE=100", "MMLITE_CONCURRENCY=50",
+	cmd.Env = append(os.Environ(), "MMLITE_REDIS_URL="+f.R.URL, "MMLITE_QUEUE="+f.R.Queue, "MMLITE_RESULTS_QUEUE="+f.R.Results,
+		"MMLITE_API_KEY="+apiKey, "MMLITE_API_BASE_URL="+f.FakeSrv.URL, "MMLITE_RATE=100", "MMLITE_CONCURRENCY=50",
 		"MMLITE_METRICS_ADDR=127.0.0.1:0", "MMLITE_HTTP_TIMEOUT=2s", "MMLITE_SHUTDOWN_TIMEOUT=5s", "MMLITE_MAX_WAIT=1s",
 		"MMLITE_LOG_FORMAT=text")
 	cmd.Stdout, cmd.Stderr = out, out
@@ -68,7 +68,7 @@ func TestWorkerSIGTERM_MidCampaign_NothingLostNothingTwice(t *testing.T) {
 	tos := f.submit(t, "c1", 600)
 	require.Eventually(t, func() bool { return f.accepted() >= 100 }, 60*time.Second, 10*time.Millisecond,
 		"the worker never sent:\n%s", &out1)
-	recorded := f.status(t, "c1").Counts.Sent // the fake counts a POST on arrival, the ledger after the answer
+	recorded := f.Status(t, "c1").Counts.Sent // the fake counts a POST on arrival, the ledger after the answer
 	require.NoError(t, first.Process.Signal(syscall.SIGTERM))
 
 	exited := make(chan error, 1)
@@ -86,13 +86,13 @@ func TestWorkerSIGTERM_MidCampaign_NothingLostNothingTwice(t *testing.T) {
 
 	// The sends in flight at SIGTERM (300 ms each, at 100/s) finished and
 	// were recorded; nothing is held by the stopped worker.
-	st := f.status(t, "c1")
+	st := f.Status(t, "c1")
 	require.Greater(t, st.Counts.Sent, recorded, "sends in flight at SIGTERM were finished, not cut off")
 	t.Logf("%d sends finished after SIGTERM", st.Counts.Sent-recorded)
 	require.Equal(t, f.accepted(), st.Counts.Sent, "every accepted send was recorded before exit")
 	require.Zero(t, st.Counts.Unknown, "no send was cut off")
 	require.Less(t, st.Counts.Sent, int64(len(tos)), "stopped mid-campaign")
-	active, err := f.r.Client.LLen(f.ctx, f.r.Keys.AsynqActive()).Result()
+	active, err := f.R.Client.LLen(f.Ctx, f.R.Keys.AsynqActive()).Result()
 	require.NoError(t, err)
 	require.Zero(t, active, "the stopped worker holds no job")
 	require.Contains(t, out1.String(), "worker stopped")
@@ -102,9 +102,9 @@ func TestWorkerSIGTERM_MidCampaign_NothingLostNothingTwice(t *testing.T) {
 	st = f.waitState(t, "c1", campaign.StateCompleted, 60*time.Second)
 	require.EqualValues(t, len(tos), st.Counts.Sent, "the second worker sent the rest:\n%s", &out2)
 	for _, to := range tos {
-		require.Equal(t, 1, f.fake.Attempts(to), "exactly one POST for %s", to)
+		require.Equal(t, 1, f.Fake.Attempts(to), "exactly one POST for %s", to)
 	}
-	results := f.results(t)
+	results := f.Results(t)
 	require.Len(t, results, len(tos))
 	for _, r := range results {
 		require.Equal(t, task.StatusSent, r.Status)

@@ -24,10 +24,10 @@ func TestRedisCluster_CampaignEndToEnd(t *testing.T) {
 	_, isCluster := r.Client.(*redis.ClusterClient)
 	require.True(t, isCluster)
 	f := newFleetOn(t, r, fakeapi.Config{})
-	require.NoError(t, f.fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}, Latency: fakeapi.Duration(5 * time.Millisecond),
+	require.NoError(t, f.Fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}, Latency: fakeapi.Duration(5 * time.Millisecond),
 		WebhookURL: f.api.URL + "/webhooks/whatsapp", WebhookSecret: hookSecret, WebhookDelay: fakeapi.Duration(10 * time.Millisecond)}))
-	f.fake.Start(f.ctx)
-	t.Cleanup(f.fake.Close)
+	f.Fake.Start(f.Ctx)
+	t.Cleanup(f.Fake.Close)
 	for range 2 {
 		f.startWorker(t, f.workerConfig(100))
 	}
@@ -40,9 +40,9 @@ func TestRedisCluster_CampaignEndToEnd(t *testing.T) {
 	// In a cluster the results queue lives in another slot: a worker enqueues
 	// each result after its settle, so the last ones may come a moment after
 	// the campaign completed.
-	require.Eventually(t, func() bool { return len(f.results(t)) >= len(tos) }, 30*time.Second, 20*time.Millisecond)
-	require.Len(t, f.results(t), len(tos))
-	require.Eventually(t, func() bool { return f.status(t, "c1").Counts.Delivered == int64(len(tos)) },
+	require.Eventually(t, func() bool { return len(f.Results(t)) >= len(tos) }, 30*time.Second, 20*time.Millisecond)
+	require.Len(t, f.Results(t), len(tos))
+	require.Eventually(t, func() bool { return f.Status(t, "c1").Counts.Delivered == int64(len(tos)) },
 		30*time.Second, 50*time.Millisecond, "delivery webhooks are mapped back through the cluster")
 	// The results queue lives apart from the campaign: a job that runs again
 	// after its result was consumed still emits no second one.
@@ -67,14 +67,14 @@ func TestRedisSentinel_CampaignSurvivesFailover(t *testing.T) {
 	// The clients find the new master through Sentinel; their next commands
 	// may fail while they do, so the enqueue is retried as an upstream would.
 	require.Eventually(t, func() bool {
-		return r.Client.Ping(f.ctx).Err() == nil && r.Client.Set(f.ctx, "{"+r.Queue+"}:probe", 1, time.Minute).Err() == nil
+		return r.Client.Ping(f.Ctx).Err() == nil && r.Client.Set(f.Ctx, "{"+r.Queue+"}:probe", 1, time.Minute).Err() == nil
 	},
 		30*time.Second, 100*time.Millisecond, "the client never reached the new master")
 	second := f.submit(t, "after", 100)
 	st = f.waitState(t, "after", campaign.StateCompleted, 60*time.Second)
 	require.EqualValues(t, len(second), st.Counts.Sent)
 	for _, to := range second {
-		require.Equal(t, 2, f.fake.Sends(to), "one send per campaign for %s", to)
+		require.Equal(t, 2, f.Fake.Sends(to), "one send per campaign for %s", to)
 	}
-	require.Len(t, f.results(t), len(first)+len(second))
+	require.Len(t, f.Results(t), len(first)+len(second))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/worker"
@@ -15,7 +16,7 @@ func TestWorker_DequeuersShareTheConcurrency(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{})
-	tos := recipients(60)
+	tos := testkit.Recipients(60)
 	b.enqueue(t, sends(c.ID, tos)...)
 	cfg := b.config()
 	cfg.Concurrency, cfg.Dequeuers = 7, 3
@@ -31,12 +32,12 @@ func TestWorker_DequeuersShareTheConcurrency(t *testing.T) {
 	slices.Sort(slots)
 	require.Equal(t, []int{2, 2, 3}, slots)
 
-	results := b.waitResults(t, len(tos), 30*time.Second)
+	results := b.WaitResults(t, len(tos), 30*time.Second)
 	require.Len(t, results, len(tos))
 	for _, to := range tos {
-		require.Equal(t, 1, b.fake.Sends(to), "one POST per recipient")
+		require.Equal(t, 1, b.Fake.Sends(to), "one POST per recipient")
 	}
-	require.Eventually(t, func() bool { return b.status(t, c.ID).State == campaign.StateCompleted }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return b.Status(t, c.ID).State == campaign.StateCompleted }, 30*time.Second, 20*time.Millisecond)
 
 	// Shutdown stops every one of them.
 	w.Shutdown()
@@ -46,11 +47,11 @@ func TestWorker_DequeuersShareTheConcurrency(t *testing.T) {
 // serverSlots is the concurrency of each live asynq server of the send queue.
 func (b *bundle) serverSlots(t *testing.T) []int {
 	t.Helper()
-	servers, err := b.inspector.Servers()
+	servers, err := b.Inspector.Servers()
 	require.NoError(t, err)
 	var out []int
 	for _, s := range servers {
-		if _, ok := s.Queues[b.r.Queue]; ok {
+		if _, ok := s.Queues[b.R.Queue]; ok {
 			out = append(out, s.Concurrency)
 		}
 	}

@@ -1,17 +1,13 @@
 package worker_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"net/http/httptest"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redistest"
-	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -21,16 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testKey = "test-key"
+const testKey = testkit.APIKey
 
+// bundle is the test kit, with an asynq client to enqueue send jobs.
 type bundle struct {
-	r         *redistest.Redis
-	fake      *fakeapi.Server
-	api       *httptest.Server
-	store     *store.Store
-	inspector *asynq.Inspector
-	client    *asynq.Client
-	ctx       context.Context
+	*testkit.Kit
+	client *asynq.Client
 }
 
 func setup(t *testing.T, fc fakeapi.Config) *bundle {
@@ -41,29 +33,15 @@ func setup(t *testing.T, fc fakeapi.Config) *bundle {
 // setupOn is setup on a given Redis.
 func setupOn(t *testing.T, r *redistest.Redis, fc fakeapi.Config) *bundle {
 	t.Helper()
-	fc.Keys = []string{testKey}
-	fake, err := fakeapi.New(fc)
-	require.NoError(t, err)
-	api := httptest.NewServer(fake)
-	t.Cleanup(api.Close)
-	b := &bundle{r: r, fake: fake, api: api, store: store.New(r.Client, r.Keys, store.Options{}),
-		inspector: asynq.NewInspectorFromRedisClient(r.Client), client: asynq.NewClientFromRedisClient(r.Client),
-		ctx: context.Background()}
-	return b
-}
-
-// sender returns a sender pointed at the fake API.
-func (b *bundle) sender(id string, rate float64) *sender.Sender {
-	s := &sender.Sender{ID: id, Provider: mmapi.Provider360, BaseURL: b.api.URL, Rate: rate, Burst: sender.DefaultBurst(rate)}
-	s.SetKey(testKey)
-	return s
+	k := testkit.NewOn(t, r, fc)
+	return &bundle{Kit: k, client: asynq.NewClientFromRedisClient(r.Client)}
 }
 
 // config is a worker config for fast tests.
 func (b *bundle) config() worker.Config {
 	return worker.Config{
-		Redis: b.r.Opt, Queue: b.r.Queue, ResultsQueue: b.r.Results,
-		Senders:     []*sender.Sender{b.sender("default", 10000)},
+		Redis: b.R.Opt, Queue: b.R.Queue, ResultsQueue: b.R.Results,
+		Senders:     []*sender.Sender{b.Sender("default", 10000)},
 		Concurrency: 20, HTTPTimeout: 2 * time.Second, ShutdownTimeout: 5 * time.Second,
 		MaxWait: 500 * time.Millisecond, RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		ForwardInterval: 100 * time.Millisecond,
@@ -74,7 +52,7 @@ func (b *bundle) start(t *testing.T, cfg worker.Config) *worker.Worker {
 	t.Helper()
 	w, err := worker.New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, w.Start(b.ctx))
+	require.NoError(t, w.Start(b.Ctx))
 	t.Cleanup(w.Shutdown)
 	return w
 }
@@ -90,7 +68,7 @@ func (b *bundle) register(t *testing.T, c campaign.Campaign) *campaign.Campaign 
 	}
 	c.Normalize()
 	require.NoError(t, c.Validate(time.Now()))
-	_, err := b.store.Campaigns.Register(b.ctx, &c)
+	_, err := b.Store.Campaigns.Register(b.Ctx, &c)
 	require.NoError(t, err)
 	return &c
 }
@@ -101,23 +79,15 @@ func (b *bundle) enqueue(t *testing.T, jobs ...task.Send) {
 	for _, j := range jobs {
 		p, err := json.Marshal(j)
 		require.NoError(t, err)
-		_, err = b.client.Enqueue(asynq.NewTask(task.TypeSend, p), asynq.Queue(b.r.Queue),
+		_, err = b.client.Enqueue(asynq.NewTask(task.TypeSend, p), asynq.Queue(b.R.Queue),
 			asynq.TaskID(task.SendID(j.Campaign, j.To)), asynq.MaxRetry(10))
 		require.NoError(t, err)
-		require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(j.Campaign), "enqueued", 1).Err())
+		require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign(j.Campaign), "enqueued", 1).Err())
 	}
 	for _, j := range jobs { // that is the whole list
-		_, err := b.store.Campaigns.Seal(b.ctx, j.Campaign)
+		_, err := b.Store.Campaigns.Seal(b.Ctx, j.Campaign)
 		require.NoError(t, err)
 	}
-}
-
-func recipients(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("4477009%05d", i)
-	}
-	return out
 }
 
 func sends(c string, tos []string) []task.Send {
@@ -126,47 +96,4 @@ func sends(c string, tos []string) []task.Send {
 		out[i] = task.Send{Campaign: c, To: to}
 	}
 	return out
-}
-
-// results reads the results queue.
-func (b *bundle) results(t *testing.T) []task.Result {
-	t.Helper()
-	var out []task.Result
-	for page := 1; ; page++ {
-		infos, err := b.inspector.ListPendingTasks(b.r.Results, asynq.PageSize(500), asynq.Page(page))
-		if err != nil {
-			return out // the queue does not exist yet
-		}
-		for _, ti := range infos {
-			if ti.Type != task.TypeResult {
-				continue
-			}
-			var r task.Result
-			require.NoError(t, json.Unmarshal(ti.Payload, &r))
-			out = append(out, r)
-		}
-		if len(infos) < 500 {
-			break
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].To < out[j].To })
-	return out
-}
-
-// waitResults waits until n results are in the results queue.
-func (b *bundle) waitResults(t *testing.T, n int, within time.Duration) []task.Result {
-	t.Helper()
-	var got []task.Result
-	require.Eventually(t, func() bool {
-		got = b.results(t)
-		return len(got) >= n
-	}, within, 20*time.Millisecond, "want %d results", n)
-	return got
-}
-
-func (b *bundle) status(t *testing.T, id string) *campaign.Status {
-	t.Helper()
-	st, err := b.store.Campaigns.Status(b.ctx, id)
-	require.NoError(t, err)
-	return st
 }

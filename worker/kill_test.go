@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -45,18 +46,18 @@ func TestWorker_KilledMidSendDoesNotSendTwice(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{Errors: []fakeapi.ErrorRule{{Share: 1, Action: fakeapi.ActionHang}}})
 	c := b.register(t, campaign.Campaign{})
-	tos := recipients(5)
+	tos := testkit.Recipients(5)
 	b.enqueue(t, sends(c.ID, tos)...)
 
 	var stderr bytes.Buffer
 	child := exec.Command(os.Args[0], "-test.run=^TestWorkerChildProcess$", "-test.v")
-	child.Env = append(os.Environ(), "MMLITE_WORKER_CHILD=1", "MMLITE_WORKER_CHILD_REDIS="+b.r.URL,
-		"MMLITE_WORKER_CHILD_API="+b.api.URL, "MMLITE_WORKER_CHILD_QUEUE="+b.r.Queue, "MMLITE_WORKER_CHILD_RESULTS="+b.r.Results)
+	child.Env = append(os.Environ(), "MMLITE_WORKER_CHILD=1", "MMLITE_WORKER_CHILD_REDIS="+b.R.URL,
+		"MMLITE_WORKER_CHILD_API="+b.FakeSrv.URL, "MMLITE_WORKER_CHILD_QUEUE="+b.R.Queue, "MMLITE_WORKER_CHILD_RESULTS="+b.R.Results)
 	child.Stdout, child.Stderr = &stderr, &stderr
 	require.NoError(t, child.Start())
 	require.Eventually(t, func() bool {
 		for _, to := range tos {
-			if b.fake.Attempts(to) != 1 {
+			if b.Fake.Attempts(to) != 1 {
 				return false
 			}
 		}
@@ -69,27 +70,27 @@ func TestWorker_KilledMidSendDoesNotSendTwice(t *testing.T) {
 
 	// Its leases run out (here at once, instead of 30 s after its last
 	// heartbeat); the next worker takes the jobs over as it starts.
-	lease := "asynq:{" + b.r.Queue + "}:lease"
-	ids, err := b.r.Client.ZRange(b.ctx, lease, 0, -1).Result()
+	lease := "asynq:{" + b.R.Queue + "}:lease"
+	ids, err := b.R.Client.ZRange(b.Ctx, lease, 0, -1).Result()
 	require.NoError(t, err)
 	require.Len(t, ids, len(tos), "every job was in flight")
 	for _, id := range ids {
-		b.r.Client.ZAdd(b.ctx, lease, redis.Z{Score: float64(time.Now().Add(-time.Minute).Unix()), Member: id})
+		b.R.Client.ZAdd(b.Ctx, lease, redis.Z{Score: float64(time.Now().Add(-time.Minute).Unix()), Member: id})
 	}
 
 	// Another worker recovers the jobs while the API answers normally again.
-	require.NoError(t, b.fake.SetConfig(fakeapi.Config{Keys: []string{testKey}}))
+	require.NoError(t, b.Fake.SetConfig(fakeapi.Config{Keys: []string{testKey}}))
 	cfg := b.config()
 	cfg.HTTPTimeout, cfg.MaxWait = 500*time.Millisecond, 100*time.Millisecond
 	b.start(t, cfg)
 
-	results := b.waitResults(t, len(tos), 60*time.Second)
+	results := b.WaitResults(t, len(tos), 60*time.Second)
 	for _, r := range results {
 		require.Equal(t, task.StatusUnknown, r.Status, "the killed attempt may have sent: report unknown")
 		require.Equal(t, 1, r.Attempts)
-		require.Equal(t, 1, b.fake.Attempts(r.To), "no second POST for %s", r.To)
+		require.Equal(t, 1, b.Fake.Attempts(r.To), "no second POST for %s", r.To)
 	}
-	st := b.status(t, c.ID)
+	st := b.Status(t, c.ID)
 	require.EqualValues(t, len(tos), st.Counts.Unknown)
 	require.Equal(t, campaign.StateCompleted, st.State)
 }

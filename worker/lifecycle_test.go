@@ -7,6 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -21,22 +22,22 @@ func TestWorker_ExpiredAfterAttemptsReportsThem(t *testing.T) {
 	b := setup(t, fakeapi.Config{Errors: []fakeapi.ErrorRule{{Share: 1, Code: 131000}}})
 	expires := time.Now().Add(3 * time.Second)
 	c := b.register(t, campaign.Campaign{ExpiresAt: &expires})
-	to := recipients(1)[0]
+	to := testkit.Recipients(1)[0]
 	jobs := sends(c.ID, []string{to})
 	jobs[0].ExpiresAt = expires.Unix()
 	b.enqueue(t, jobs...)
 	cfg := b.config()
 	cfg.RetryBase, cfg.RetryMax = time.Second, time.Second
 	b.start(t, cfg)
-	require.Eventually(t, func() bool { return b.fake.Attempts(to) >= 1 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return b.Fake.Attempts(to) >= 1 }, 20*time.Second, 10*time.Millisecond)
 	// Paused while its retry waits: the job sleeps until the expiry, then
 	// runs once more and ends expired before any claim.
-	_, err := b.store.Campaigns.Pause(b.ctx, c.ID, campaign.PauseOperator+": test")
+	_, err := b.Store.Campaigns.Pause(b.Ctx, c.ID, campaign.PauseOperator+": test")
 	require.NoError(t, err)
 
-	r := b.waitResults(t, 1, 30*time.Second)[0]
+	r := b.WaitResults(t, 1, 30*time.Second)[0]
 	require.Equal(t, task.StatusExpired, r.Status)
-	require.Equal(t, b.fake.Attempts(to), r.Attempts, "the attempts made before the expiry")
+	require.Equal(t, b.Fake.Attempts(to), r.Attempts, "the attempts made before the expiry")
 	require.NotNil(t, r.Error, "the last error")
 	require.Equal(t, 131000, r.Error.Code)
 }
@@ -65,7 +66,7 @@ func TestWorker_RunReleasesTheMetricsPortWhenStartFails(t *testing.T) {
 	cfg := b.config()
 	cfg.MetricsAddr = addr
 	cfg.Redis = unreachableRedis(t) // Start fails: it cannot publish the senders
-	require.Error(t, worker.Run(b.ctx, cfg))
+	require.Error(t, worker.Run(b.Ctx, cfg))
 	ln, err = net.Listen("tcp", addr)
 	require.NoError(t, err, "the metrics listener was closed")
 	require.NoError(t, ln.Close())

@@ -34,8 +34,8 @@ func TestWorker_WrongCancelMemoNeverSendsWithoutASlot(t *testing.T) {
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{ID: "lost-cancel"})
 	const to = "447700900123"
-	require.NoError(t, b.r.Client.HIncrBy(b.ctx, b.r.Keys.Campaign(c.ID), "enqueued", 1).Err())
-	_, err := b.store.Campaigns.Seal(b.ctx, c.ID)
+	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign(c.ID), "enqueued", 1).Err())
+	_, err := b.Store.Campaigns.Seal(b.Ctx, c.ID)
 	require.NoError(t, err)
 	cfg := b.config()
 	lim := &countingLimiter{}
@@ -49,18 +49,18 @@ func TestWorker_WrongCancelMemoNeverSendsWithoutASlot(t *testing.T) {
 	require.NoError(t, err)
 	job := asynq.NewTask(task.TypeSend, p)
 
-	err = w.ProcessTask(b.ctx, job)
+	err = w.ProcessTask(b.Ctx, job)
 	require.Equal(t, worker.ReasonRateLimit, worker.RescheduleReason(err), "back to the queue, without spending a retry: %v", err)
 	require.Zero(t, lim.reserved.Load(), "no slot taken")
-	require.Zero(t, b.fake.Sends(to), "nothing sent")
-	marker, err := b.r.Client.HExists(b.ctx, b.r.Keys.Ledger(c.ID), to).Result()
+	require.Zero(t, b.Fake.Sends(to), "nothing sent")
+	marker, err := b.R.Client.HExists(b.Ctx, b.R.Keys.Ledger(c.ID), to).Result()
 	require.NoError(t, err)
 	require.False(t, marker, "no claim marker left behind")
 
-	require.NoError(t, w.ProcessTask(b.ctx, job), "the memo was forgotten: the job takes its slot and sends")
+	require.NoError(t, w.ProcessTask(b.Ctx, job), "the memo was forgotten: the job takes its slot and sends")
 	require.EqualValues(t, 1, lim.reserved.Load())
-	require.Equal(t, 1, b.fake.Sends(to))
-	st := b.status(t, c.ID)
+	require.Equal(t, 1, b.Fake.Sends(to))
+	st := b.Status(t, c.ID)
 	require.EqualValues(t, 1, st.Counts.Sent)
 	require.Equal(t, campaign.StateCompleted, st.State)
 }

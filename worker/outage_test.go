@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -44,12 +45,12 @@ func TestWorker_SendFinishedDuringARedisOutageIsReportedSent(t *testing.T) {
 	r := redistest.NewURL(t, "")
 	b := setupOn(t, r, fakeapi.Config{Latency: fakeapi.Duration(time.Second)})
 	c := b.register(t, campaign.Campaign{})
-	tos := recipients(5)
+	tos := testkit.Recipients(5)
 	b.enqueue(t, sends(c.ID, tos)...)
 	b.start(t, b.config())
 	require.Eventually(t, func() bool {
 		for _, to := range tos {
-			if b.fake.Attempts(to) != 1 {
+			if b.Fake.Attempts(to) != 1 {
 				return false
 			}
 		}
@@ -62,10 +63,10 @@ func TestWorker_SendFinishedDuringARedisOutageIsReportedSent(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	require.NoError(t, r.Mini.Restart())
 
-	results := b.waitResults(t, len(tos), 5*time.Second)
+	results := b.WaitResults(t, len(tos), 5*time.Second)
 	for _, res := range results {
 		require.Equal(t, task.StatusSent, res.Status, res.To)
-		require.Equal(t, 1, b.fake.Attempts(res.To), "one POST for %s", res.To)
+		require.Equal(t, 1, b.Fake.Attempts(res.To), "one POST for %s", res.To)
 	}
-	require.Equal(t, campaign.StateCompleted, b.status(t, c.ID).State)
+	require.Equal(t, campaign.StateCompleted, b.Status(t, c.ID).State)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -22,7 +23,7 @@ import (
 // back. It returns their ids.
 func (b *bundle) holdAsDeadWorker(t *testing.T, n int, leaseEnd time.Time) []string {
 	t.Helper()
-	return holdAsDeadWorker(t, b.r, n, leaseEnd)
+	return holdAsDeadWorker(t, b.R, n, leaseEnd)
 }
 
 func holdAsDeadWorker(t *testing.T, r *redistest.Redis, n int, leaseEnd time.Time) []string {
@@ -48,26 +49,26 @@ func TestWorker_TakesOverJobsSecondsAfterTheirLeaseEnded(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{})
-	tos := recipients(6)
+	tos := testkit.Recipients(6)
 	b.enqueue(t, sends(c.ID, tos)...)
 	b.holdAsDeadWorker(t, len(tos), time.Now().Add(-worker.RecoverAfter-time.Second))
 	// The dead worker had claimed (and maybe sent to) the first three.
 	claimedAt := time.Now().Add(-time.Minute).UnixMilli()
 	for _, to := range tos[:3] {
-		require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.Ledger(c.ID), to, fmt.Sprintf("C|1|%d|0", claimedAt)).Err())
+		require.NoError(t, b.R.Client.HSet(b.Ctx, b.R.Keys.Ledger(c.ID), to, fmt.Sprintf("C|1|%d|0", claimedAt)).Err())
 	}
 	start := time.Now()
 	b.start(t, b.config())
 
-	results := b.waitResults(t, len(tos), 15*time.Second)
+	results := b.WaitResults(t, len(tos), 15*time.Second)
 	t.Logf("taken over and finished in %s", time.Since(start).Round(10*time.Millisecond))
 	for i, r := range results {
 		if i < 3 {
 			require.Equal(t, task.StatusUnknown, r.Status, "%s: the dead worker may have sent", r.To)
-			require.Zero(t, b.fake.Attempts(r.To), "no second POST for %s", r.To)
+			require.Zero(t, b.Fake.Attempts(r.To), "no second POST for %s", r.To)
 		} else {
 			require.Equal(t, task.StatusSent, r.Status, "%s: never claimed, so sent now", r.To)
-			require.Equal(t, 1, b.fake.Attempts(r.To))
+			require.Equal(t, 1, b.Fake.Attempts(r.To))
 		}
 	}
 }
@@ -77,19 +78,19 @@ func TestRecover_LeavesLiveLeasesAlone(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{})
-	b.enqueue(t, sends(c.ID, recipients(3))...)
+	b.enqueue(t, sends(c.ID, testkit.Recipients(3))...)
 	now := time.Now()
 	live := b.holdAsDeadWorker(t, 1, now.Add(20*time.Second))           // a live worker's lease
 	recent := b.holdAsDeadWorker(t, 1, now.Add(-worker.RecoverAfter/2)) // ended, but within the clock skew allowed
 	gone := b.holdAsDeadWorker(t, 1, now.Add(-worker.RecoverAfter-time.Second))
 
-	n, err := worker.RecoverOnce(b.ctx, b.r.Client, b.r.Queue, now)
+	n, err := worker.RecoverOnce(b.Ctx, b.R.Client, b.R.Queue, now)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	active, err := b.r.Client.LRange(b.ctx, b.r.Keys.AsynqActive(), 0, -1).Result()
+	active, err := b.R.Client.LRange(b.Ctx, b.R.Keys.AsynqActive(), 0, -1).Result()
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{live[0], recent[0]}, active)
-	pending, err := b.r.Client.LRange(b.ctx, b.r.Keys.AsynqPending(), 0, -1).Result()
+	pending, err := b.R.Client.LRange(b.Ctx, b.R.Keys.AsynqPending(), 0, -1).Result()
 	require.NoError(t, err)
 	require.Equal(t, gone, pending)
 }
@@ -100,22 +101,22 @@ func TestRecover_KeepsTheJobAsItWas(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{})
-	b.enqueue(t, sends(c.ID, recipients(1))...)
+	b.enqueue(t, sends(c.ID, testkit.Recipients(1))...)
 	id := b.holdAsDeadWorker(t, 1, time.Now().Add(-time.Minute))[0]
-	before, err := b.r.Client.HGet(b.ctx, b.r.Keys.AsynqTask(id), "msg").Result()
+	before, err := b.R.Client.HGet(b.Ctx, b.R.Keys.AsynqTask(id), "msg").Result()
 	require.NoError(t, err)
 
-	n, err := worker.RecoverOnce(b.ctx, b.r.Client, b.r.Queue, time.Now())
+	n, err := worker.RecoverOnce(b.Ctx, b.R.Client, b.R.Queue, time.Now())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	after, err := b.r.Client.HGet(b.ctx, b.r.Keys.AsynqTask(id), "msg").Result()
+	after, err := b.R.Client.HGet(b.Ctx, b.R.Keys.AsynqTask(id), "msg").Result()
 	require.NoError(t, err)
 	require.Equal(t, before, after, "the message (retry count, last error) is untouched")
-	info, err := b.inspector.GetTaskInfo(b.r.Queue, id)
+	info, err := b.Inspector.GetTaskInfo(b.R.Queue, id)
 	require.NoError(t, err)
 	require.Equal(t, asynq.TaskStatePending, info.State)
 	require.Zero(t, info.Retried)
-	lease, err := b.r.Client.ZCard(b.ctx, b.r.Keys.AsynqLease()).Result()
+	lease, err := b.R.Client.ZCard(b.Ctx, b.R.Keys.AsynqLease()).Result()
 	require.NoError(t, err)
 	require.Zero(t, lease)
 }
@@ -127,19 +128,19 @@ func TestRecover_ConcurrentRecoverersMoveEachJobOnce(t *testing.T) {
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{})
 	const n = 250 // more than one batch
-	b.enqueue(t, sends(c.ID, recipients(n))...)
+	b.enqueue(t, sends(c.ID, testkit.Recipients(n))...)
 	ids := b.holdAsDeadWorker(t, n, time.Now().Add(-time.Minute))
 	// Another recoverer already took one: it is in pending, not active,
 	// while its lease entry is still there (as between asynq's list and move).
-	require.NoError(t, b.r.Client.LRem(b.ctx, b.r.Keys.AsynqActive(), 0, ids[0]).Err())
-	require.NoError(t, b.r.Client.RPush(b.ctx, b.r.Keys.AsynqPending(), ids[0]).Err())
+	require.NoError(t, b.R.Client.LRem(b.Ctx, b.R.Keys.AsynqActive(), 0, ids[0]).Err())
+	require.NoError(t, b.R.Client.RPush(b.Ctx, b.R.Keys.AsynqPending(), ids[0]).Err())
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	moved := 0
 	for range 4 {
 		wg.Go(func() {
-			k, err := worker.RecoverOnce(context.Background(), b.r.Client, b.r.Queue, time.Now())
+			k, err := worker.RecoverOnce(context.Background(), b.R.Client, b.R.Queue, time.Now())
 			require.NoError(t, err)
 			mu.Lock()
 			moved += k
@@ -148,11 +149,11 @@ func TestRecover_ConcurrentRecoverersMoveEachJobOnce(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, n-1, moved)
-	pending, err := b.r.Client.LRange(b.ctx, b.r.Keys.AsynqPending(), 0, -1).Result()
+	pending, err := b.R.Client.LRange(b.Ctx, b.R.Keys.AsynqPending(), 0, -1).Result()
 	require.NoError(t, err)
 	require.ElementsMatch(t, ids, pending, "each job once")
-	for _, k := range []string{b.r.Keys.AsynqActive(), b.r.Keys.AsynqLease()} {
-		require.Zero(t, b.r.Client.Exists(b.ctx, k).Val(), "%s is empty", k)
+	for _, k := range []string{b.R.Keys.AsynqActive(), b.R.Keys.AsynqLease()} {
+		require.Zero(t, b.R.Client.Exists(b.Ctx, k).Val(), "%s is empty", k)
 	}
 }
 

@@ -1,7 +1,6 @@
 package fakeapi
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/testctx"
 	"github.com/stretchr/testify/require"
 )
 
@@ -80,19 +79,19 @@ func (f *fake) do(t *testing.T, method, path string, header map[string]string, b
 // the request.
 func (f *fake) timeoutOnceRecorded(t *testing.T, body, to string) error {
 	t.Helper()
-	ctx := &expiring{Context: context.Background(), done: make(chan struct{})}
-	defer ctx.expire()
+	ctx := testctx.NewExpiring()
+	defer ctx.Expire()
 	go func() {
-		defer ctx.expire()
+		defer ctx.Expire()
 		for deadline := time.Now().Add(30 * time.Second); f.Attempts(to) == 0 && time.Now().Before(deadline); {
 			select {
-			case <-ctx.done:
+			case <-ctx.Done():
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
 		}
 		select { // and then no answer for a while
-		case <-ctx.done:
+		case <-ctx.Done():
 		case <-time.After(200 * time.Millisecond):
 		}
 	}()
@@ -108,27 +107,6 @@ func (f *fake) timeoutOnceRecorded(t *testing.T, body, to string) error {
 	}
 	return err
 }
-
-// expiring is a context whose deadline passes when expire is called: a
-// timeout that runs out after an event rather than after a fixed time.
-type expiring struct {
-	context.Context
-	done chan struct{}
-	once sync.Once
-}
-
-func (e *expiring) Done() <-chan struct{} { return e.done }
-
-func (e *expiring) Err() error {
-	select {
-	case <-e.done:
-		return context.DeadlineExceeded
-	default:
-		return nil
-	}
-}
-
-func (e *expiring) expire() { e.once.Do(func() { close(e.done) }) }
 
 func (f *fake) send360(t *testing.T, key, body string) reply {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/testctx"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/stretchr/testify/require"
 )
@@ -119,7 +120,7 @@ func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
 	// before the write (a timeout before the write is another case). The
 	// hooks of a trace already in the context run after the client's own:
 	// when this one runs, the client has seen the write.
-	ctx := newExpiring()
+	ctx := testctx.NewExpiring()
 	var wroteOnce sync.Once
 	wrote := make(chan struct{})
 	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
@@ -128,7 +129,7 @@ func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
 		}
 	}})
 	go func() {
-		defer ctx.expire()
+		defer ctx.Expire()
 		for _, ch := range []chan struct{}{wrote, read} {
 			select {
 			case <-ch:
@@ -145,31 +146,6 @@ func TestSend_TimeoutAfterWriteIsAmbiguous(t *testing.T) {
 	require.Equal(t, mmapi.ClassAmbiguous, e.Class)
 	requirePlainTitle(t, e, srv.URL, "no answer within the HTTP timeout after the request was sent: the message may have been sent")
 }
-
-// expiring is a context whose deadline passes when expire is called: a
-// timeout that runs out after an event rather than after a fixed time.
-type expiring struct {
-	context.Context
-	done chan struct{}
-	once sync.Once
-}
-
-func newExpiring() *expiring {
-	return &expiring{Context: context.Background(), done: make(chan struct{})}
-}
-
-func (e *expiring) Done() <-chan struct{} { return e.done }
-
-func (e *expiring) Err() error {
-	select {
-	case <-e.done:
-		return context.DeadlineExceeded
-	default:
-		return nil
-	}
-}
-
-func (e *expiring) expire() { e.once.Do(func() { close(e.done) }) }
 
 func TestSend_UnreachableIsTransient(t *testing.T) {
 	t.Parallel()
