@@ -42,12 +42,22 @@ type batch struct {
 	n     int
 	size  int   // bytes of the messages
 	lines []int // each job's row, for the rows a sealed campaign refuses
+	held  int   // units of the enqueue's in-flight budget, until written
 }
 
-// maxBatchBytes ends a batch early when its rows are large (a row can be
-// up to MaxLine), so that the batches in flight stay a bounded amount of
-// memory; rows of ordinary size fill BatchSize long before it.
-const maxBatchBytes = 4 << 20
+const (
+	// maxBatchBytes ends a batch early when its rows are large (a row can
+	// be up to MaxLine); rows of ordinary size fill BatchSize long before.
+	maxBatchBytes = 1 << 20
+	// maxInFlight bounds the jobs handed to the writers and not yet
+	// written (waiting for a writer or in a Redis call), however slow
+	// Redis is: an enqueue holds at most about maxInFlight, the batch
+	// being filled (maxBatchBytes plus a row) and the row being read.
+	// Batches of ordinary rows (500 rows of a few hundred bytes) never
+	// wait for it: all the batches the writers can hold take a fraction.
+	maxInFlight = 8 << 20
+	budgetUnit  = 64 << 10
+)
 
 // Enqueue streams recipients from src into one job each for campaign c,
 // which must be registered (unless DryRun). Valid rows are enqueued even
@@ -82,6 +92,11 @@ type enqueuer struct {
 	keys    []string
 	head    []any // the script's fixed arguments
 	seen    map[string]struct{}
+
+	// budget holds a unit per budgetUnit bytes of the batches in flight
+	// (maxInFlight in all); only the reader takes units, the writers give
+	// them back.
+	budget chan struct{}
 
 	mu     sync.Mutex
 	sum    *Summary
@@ -122,6 +137,7 @@ func (e *enqueuer) run(ctx context.Context, src Source) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	batches := make(chan *batch, e.p.cfg.Concurrency)
+	e.budget = make(chan struct{}, maxInFlight/budgetUnit)
 	var wg sync.WaitGroup
 	for range e.p.cfg.Concurrency {
 		wg.Add(1)
@@ -133,6 +149,7 @@ func (e *enqueuer) run(ctx context.Context, src Source) error {
 						cancel(err)
 					}
 				}
+				e.giveBack(b.held)
 			}
 		}()
 	}
@@ -157,10 +174,7 @@ func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) (err
 			err = fmt.Errorf("producer: reading recipients failed: %v", p)
 		}
 		if b.n > 0 {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-			}
+			_ = e.hand(ctx, b, out)
 		}
 	}()
 	for ctx.Err() == nil {
@@ -188,15 +202,45 @@ func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) (err
 			continue
 		}
 		if b.n == e.p.cfg.BatchSize || b.size >= maxBatchBytes {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return context.Cause(ctx)
+			if err := e.hand(ctx, b, out); err != nil {
+				b.n = 0 // not for the deferred hand either
+				return err
 			}
 			b = e.newBatch()
 		}
 	}
 	return context.Cause(ctx)
+}
+
+// hand gives a batch to the writers once the in-flight budget has room
+// for it (a batch larger than the whole budget takes all of it); the
+// writer that takes it gives its units back.
+func (e *enqueuer) hand(ctx context.Context, b *batch, out chan<- *batch) error {
+	need := min((b.size+budgetUnit-1)/budgetUnit, cap(e.budget))
+	for b.held < need {
+		select {
+		case e.budget <- struct{}{}:
+			b.held++
+		case <-ctx.Done():
+			e.giveBack(b.held)
+			b.held = 0
+			return context.Cause(ctx)
+		}
+	}
+	select {
+	case out <- b:
+		return nil
+	case <-ctx.Done():
+		e.giveBack(b.held)
+		b.held = 0
+		return context.Cause(ctx)
+	}
+}
+
+func (e *enqueuer) giveBack(units int) {
+	for range units {
+		<-e.budget
+	}
 }
 
 func (e *enqueuer) newBatch() *batch {

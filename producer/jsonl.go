@@ -100,6 +100,9 @@ func jsonProblem(err error) error {
 
 // ArraySource reads the "recipients" array of POST /v1/campaigns from a
 // decoder positioned just after its '['. A row's line is its index from 0.
+// With a decoder of NewBoundedDecoder, an element larger than its limit
+// stops the array with an error naming the element:
+// "recipients[12]: larger than 1048576 bytes".
 type ArraySource struct {
 	d   *json.Decoder
 	i   int
@@ -117,9 +120,13 @@ func (s *ArraySource) Next() (Recipient, int, error) {
 	if s.err != nil {
 		return Recipient{}, 0, s.err
 	}
+	var tooLarge *ValueTooLargeError
 	if !s.d.More() {
 		if _, err := s.d.Token(); err != nil { // the closing ']'
 			s.err = fmt.Errorf("recipients: %w", err)
+			if errors.As(err, &tooLarge) { // white space before an element
+				s.err = fmt.Errorf("recipients[%d]: %w", s.i, err)
+			}
 			return Recipient{}, 0, s.err
 		}
 		s.err = io.EOF
@@ -130,6 +137,9 @@ func (s *ArraySource) Next() (Recipient, int, error) {
 	var raw json.RawMessage
 	if err := s.d.Decode(&raw); err != nil {
 		s.err = fmt.Errorf("recipients[%d]: invalid JSON: %w", i, err)
+		if errors.As(err, &tooLarge) {
+			s.err = fmt.Errorf("recipients[%d]: %w", i, err)
+		}
 		return Recipient{}, 0, s.err
 	}
 	r, err := decodeRecipient(raw)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/metrics"
@@ -25,9 +27,14 @@ func apiCommand() *cli.Command {
 			&cli.StringFlag{Name: "meta-app-secret", Sources: env("META_APP_SECRET"), Usage: "when set, X-Hub-Signature-256 is verified too (Meta)"},
 			&cli.StringFlag{Name: "webhook-verify-token", Sources: env("WEBHOOK_VERIFY_TOKEN"), Usage: "hub.verify_token of Meta's GET handshake; default the webhook secret"},
 			&cli.Int64Flag{Name: "max-webhook-body", Value: httpapi.DefaultMaxWebhookBody, Sources: env("MAX_WEBHOOK_BODY"), Usage: "largest webhook body, in bytes"},
+			&cli.IntFlag{Name: "max-intake", Value: httpapi.DefaultMaxIntake, Sources: env("MAX_INTAKE"),
+				Usage: "intake requests (POST /v1/campaigns, POST /v1/campaigns/{id}/recipients) that read their body at once; the others wait (bounds the api's memory)"},
 			&cli.DurationFlag{Name: "cancel-wait", Value: 30 * time.Second, Sources: env("CANCEL_WAIT"), Usage: "how long a cancel waits for in-flight sends; above the workers' HTTP timeout"},
 		}, paceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := checkLimits(cmd); err != nil {
+				return err
+			}
 			log, err := newLogger(cmd)
 			if err != nil {
 				return err
@@ -53,12 +60,29 @@ func apiCommand() *cli.Command {
 				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registry: reg, Logger: log,
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
-				MaxWebhookBody: cmd.Int64("max-webhook-body"),
-				Ready:          func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"),
+				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err
 			}
 			return srv.Serve(ctx, cmd.String("http-addr"), 20*time.Second)
 		},
 	}
+}
+
+// checkLimits refuses a size or count limit of the api that is not
+// positive, naming its setting (0 would otherwise mean the default).
+func checkLimits(cmd *cli.Command) error {
+	for _, l := range []struct {
+		name string
+		v    int64
+	}{
+		{"max-body", cmd.Int64("max-body")}, {"max-upload", cmd.Int64("max-upload")},
+		{"max-webhook-body", cmd.Int64("max-webhook-body")}, {"max-intake", int64(cmd.Int("max-intake"))},
+	} {
+		if l.v <= 0 {
+			return fmt.Errorf("MMLITE_%s (--%s) is %d: it must be at least 1", strings.ToUpper(strings.ReplaceAll(l.name, "-", "_")), l.name, l.v)
+		}
+	}
+	return nil
 }

@@ -112,6 +112,12 @@ func TestBadSettings(t *testing.T) {
 	out, code = run(t, "api", "--http-addr", "127.0.0.1:0")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "MMLITE_API_TOKEN is empty")
+	out, code = run(t, "api", "--http-addr", "127.0.0.1:0", "--api-token", "t", "--max-intake", "0")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "MMLITE_MAX_INTAKE (--max-intake) is 0: it must be at least 1")
+	out, code = run(t, "api", "--http-addr", "127.0.0.1:0", "--api-token", "t", "--max-body", "-5")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "MMLITE_MAX_BODY (--max-body) is -5: it must be at least 1")
 }
 
 func TestDemo(t *testing.T) {

@@ -19,18 +19,24 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
-	var src producer.Source
+	var newSource func(io.Reader) producer.Source
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "text/csv":
-		src = producer.NewCSVSource(body)
+		newSource = func(r io.Reader) producer.Source { return producer.NewCSVSource(r) }
 	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
-		src = producer.NewJSONLSource(body)
+		newSource = func(r io.Reader) producer.Source { return producer.NewJSONLSource(r) }
 	default:
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be text/csv or application/x-ndjson, got %q", r.Header.Get("Content-Type")))
 		return
 	}
+	release, err := s.waitIntake(r.Context())
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	defer release()
+	src := newSource(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
 	sum, err := s.cfg.Producer.Enqueue(r.Context(), c, src, producer.Options{})
 	if err != nil {
 		s.fail(w, requestErr(err), sum)
@@ -68,11 +74,16 @@ func jsonErr(err error, field string) error {
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var tl *producer.ValueTooLargeError
 	at := ""
 	if field != "" {
 		at = field + ": "
 	}
 	switch {
+	case errors.As(err, &tl) && field == "":
+		return bad("a JSON value of the body is %v", tl)
+	case errors.As(err, &tl):
+		return bad("%s%v", at, tl)
 	case errors.As(err, &se):
 		return bad("%sinvalid JSON at byte %d: %v", at, se.Offset, se)
 	case errors.As(err, &te):

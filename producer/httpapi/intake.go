@@ -22,9 +22,17 @@ import (
 // rows are enqueued while they are read, and a problem found after them (a
 // repeated key, a missing '}', trailing data, a cancel) is answered with
 // the summary of what was kept.
+// Each JSON value of the body (the campaign, one recipient) is at most
+// Config.MaxValue bytes, so that the body costs about that much at a time.
 func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	release, err := s.waitIntake(r.Context())
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	defer release()
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	in := &intake{s: s, ctx: r.Context(), body: body, d: json.NewDecoder(body)}
+	in := &intake{s: s, ctx: r.Context(), body: body, d: producer.NewBoundedDecoder(body, s.cfg.MaxValue)}
 	if err := in.read(); err != nil {
 		s.fail(w, err, in.sum)
 		return
@@ -44,9 +52,10 @@ type intake struct {
 	seenRecipients bool
 	seenOpen       bool
 	open           bool // "open": true keeps the campaign open after inline recipients
-	// early holds recipients sent before the campaign (bounded by MaxBody);
-	// they are enqueued once the body is known whole.
-	early []json.RawMessage
+	// early holds recipients sent before the campaign, as one JSON array
+	// of at most MaxValue bytes; they are enqueued once the body is known
+	// whole.
+	early []byte
 	sum   *producer.Summary // set once rows were enqueued
 }
 
@@ -78,7 +87,7 @@ func (in *intake) read() error {
 		return bad("campaign is required")
 	}
 	if in.early != nil {
-		if err := in.enqueue(newRawSource(in.early)); err != nil {
+		if err := in.enqueue(earlySource(in.early)); err != nil {
 			return err
 		}
 	}
@@ -137,19 +146,28 @@ func (in *intake) field(k string) error {
 	return bad("unknown field %q: want \"campaign\", \"recipients\" and \"open\"", k)
 }
 
-// buffer reads an array of recipients that came before their campaign.
+// buffer reads an array of recipients that came before their campaign,
+// up to MaxValue bytes of them (as if the array were one value): a longer
+// list must come after "campaign", where it is streamed.
 func (in *intake) buffer() error {
-	in.early = []json.RawMessage{}
-	for in.d.More() {
+	in.early = append(make([]byte, 0, 4<<10), '[')
+	for n := 0; in.d.More(); n++ {
 		var raw json.RawMessage
 		if err := in.d.Decode(&raw); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return bad("recipients: the JSON ends too early: missing ']'")
 			}
-			return jsonErr(err, fmt.Sprintf("recipients[%d]", len(in.early)))
+			return jsonErr(err, fmt.Sprintf("recipients[%d]", n))
 		}
-		in.early = append(in.early, raw)
+		if limit := in.s.cfg.MaxValue; int64(len(in.early)+len(raw)+2) > limit {
+			return bad("recipients: more than %d bytes of recipients before \"campaign\": send \"campaign\" first, and the list is read as it comes, up to MMLITE_MAX_BODY", limit)
+		}
+		if n > 0 {
+			in.early = append(in.early, ',')
+		}
+		in.early = append(in.early, raw...)
 	}
+	in.early = append(in.early, ']')
 	if _, err := in.d.Token(); err != nil { // ']'
 		if errors.Is(err, io.EOF) {
 			return bad("recipients: the JSON ends too early: missing ']'")
@@ -214,32 +232,10 @@ func (s *Server) register(ctx context.Context, d *json.Decoder) (*campaign.Campa
 	return c, nil
 }
 
-// rawSource reads recipients that arrived before their campaign; a row's
-// line is its index in the array, as in the streamed case.
-type rawSource struct {
-	rows []json.RawMessage
-	i    int
-}
-
-func newRawSource(rows []json.RawMessage) *rawSource { return &rawSource{rows: rows} }
-
-// Indexed implements producer.IndexedSource.
-func (s *rawSource) Indexed() bool { return true }
-
-func (s *rawSource) Next() (producer.Recipient, int, error) {
-	if s.i >= len(s.rows) {
-		return producer.Recipient{}, 0, io.EOF
-	}
-	i := s.i
-	s.i++
-	d := json.NewDecoder(bytes.NewReader(append([]byte("["), append(s.rows[i], ']')...)))
-	_, _ = d.Token()
-	src := producer.NewArraySource(d)
-	r, _, err := src.Next()
-	var re *producer.RowError
-	if errors.As(err, &re) {
-		re.Line = i
-		return r, i, re
-	}
-	return r, i, err
+// earlySource reads the recipients that arrived before their campaign; a
+// row's line is its index in the array, as in the streamed case.
+func earlySource(array []byte) producer.Source {
+	d := json.NewDecoder(bytes.NewReader(array))
+	_, _ = d.Token() // '[': the array was read once already
+	return producer.NewArraySource(d)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -44,6 +45,18 @@ type Config struct {
 	// VerifyToken answers Meta's GET handshake; default WebhookSecret.
 	VerifyToken    string
 	MaxWebhookBody int64 // default 8 MiB
+	// MaxIntake is how many intake requests (POST /v1/campaigns and
+	// POST /v1/campaigns/{id}/recipients) read their body at once; the
+	// others wait. Default DefaultMaxIntake.
+	MaxIntake int
+	// LargeWebhooks is how many webhook bodies over SmallWebhook bytes are
+	// read at once; the others wait. Default DefaultLargeWebhooks.
+	LargeWebhooks int
+	// MaxValue is the largest JSON value of a POST /v1/campaigns body (the
+	// campaign, one recipient, with the white space before it), and the
+	// most recipients held when they come before their campaign. Default
+	// DefaultMaxValue.
+	MaxValue int64
 }
 
 // refusesWebhooks: with no secret to check them by, every webhook is
@@ -58,6 +71,17 @@ const (
 	DefaultMaxUpload = 1 << 30
 	// DefaultMaxWebhookBody fits 1,000 statuses, Meta's largest batch, many times.
 	DefaultMaxWebhookBody = 8 << 20
+	// DefaultMaxIntake bounds the api's memory (see MaxIntake) while
+	// leaving room for several clients, each already streaming its rows
+	// through several Redis writers.
+	DefaultMaxIntake = 8
+	// SmallWebhook is the largest webhook body read without waiting for
+	// one of the LargeWebhooks slots: a provider's usual batch is a few KiB.
+	SmallWebhook = 64 << 10
+	// DefaultLargeWebhooks: large webhook bodies are rare.
+	DefaultLargeWebhooks = 4
+	// DefaultMaxValue bounds a JSON value like a row of a recipients file.
+	DefaultMaxValue = producer.MaxLine
 )
 
 // Server serves the API.
@@ -71,6 +95,8 @@ type Server struct {
 	wm      *webhookMetrics
 	senders *registry.Registry
 	emit    *emit.Emitter
+	intake  chan struct{} // a slot per intake request reading its body
+	hooks   chan struct{} // a slot per large webhook body
 }
 
 // New checks the config and builds the routes.
@@ -80,6 +106,21 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi: a producer is required")
 	case cfg.Token == "" && !cfg.AllowNoAuth:
 		return nil, errors.New("httpapi: MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
+	case cfg.MaxIntake < 0:
+		return nil, fmt.Errorf("httpapi: MaxIntake (MMLITE_MAX_INTAKE) is %d: it must be at least 1", cfg.MaxIntake)
+	case cfg.LargeWebhooks < 0:
+		return nil, fmt.Errorf("httpapi: LargeWebhooks is %d: it must be at least 1", cfg.LargeWebhooks)
+	case cfg.MaxValue < 0:
+		return nil, fmt.Errorf("httpapi: MaxValue is %d: it must be at least 1", cfg.MaxValue)
+	}
+	if cfg.MaxValue == 0 {
+		cfg.MaxValue = DefaultMaxValue
+	}
+	if cfg.MaxIntake == 0 {
+		cfg.MaxIntake = DefaultMaxIntake
+	}
+	if cfg.LargeWebhooks == 0 {
+		cfg.LargeWebhooks = DefaultLargeWebhooks
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -104,7 +145,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
-		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()), emit: emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
+		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
+		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
+		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
@@ -142,6 +185,23 @@ func (s *Server) routes() {
 }
 
 func (s *Server) store() *store.Store { return s.cfg.Producer.Store() }
+
+// waitIntake waits for one of the MaxIntake slots of intake requests, so
+// that however many clients send at once, only so many bodies are read at
+// a time; the others wait, still connected, until a slot frees or they
+// give up. release frees the slot.
+func (s *Server) waitIntake(ctx context.Context) (release func(), err error) {
+	return wait(ctx, s.intake)
+}
+
+func wait(ctx context.Context, slots chan struct{}) (func(), error) {
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
 
 // Handler returns the API's handler.
 func (s *Server) Handler() http.Handler { return s.mux }

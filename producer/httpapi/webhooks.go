@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,11 +32,19 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 // receive is POST /webhooks/whatsapp: authenticate, record, answer fast.
 // A 401 changes nothing; any failure to record answers 500, so that the
 // provider delivers again (every step is idempotent).
+// What can be checked without the body (the secret, a signature header at
+// all) is checked before it is read, so that such a refusal costs nothing;
+// a body over SmallWebhook waits for one of the LargeWebhooks slots, so
+// that webhooks cost a bounded amount of memory however many come at once.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxWebhookBody))
+	if reason := s.authenticateHeaders(r); reason != "" {
+		s.refuse(w, reason)
+		return
+	}
+	body, release, err := s.readWebhook(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if !errors.As(err, &tooBig) {
+		if !errors.As(err, &tooBig) && !errors.Is(err, context.Canceled) {
 			// The client sent less than it declared or went away: its
 			// mistake (the provider delivers again), not the api's.
 			s.log.Warn("webhook body not read", "err", err)
@@ -44,9 +53,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
+	defer release()
 	if reason := s.authenticate(r, body); reason != "" {
-		s.wm.auth.WithLabelValues(reason).Inc()
-		writeError(w, http.StatusUnauthorized, "webhook not authenticated: "+reason)
+		s.refuse(w, reason)
 		return
 	}
 	ev, err := webhook.Parse(body)
@@ -66,14 +75,57 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"statuses": len(ev.Statuses), "clicks": len(ev.Clicks), "account_updates": len(ev.Accounts)})
 }
 
-// authenticate returns why a webhook is refused, or "".
-func (s *Server) authenticate(r *http.Request, body []byte) string {
+func (s *Server) refuse(w http.ResponseWriter, reason string) {
+	s.wm.auth.WithLabelValues(reason).Inc()
+	writeError(w, http.StatusUnauthorized, "webhook not authenticated: "+reason)
+}
+
+// readWebhook reads a body of up to SmallWebhook bytes at once, and a
+// larger one (up to MaxWebhookBody) once it holds one of the LargeWebhooks
+// slots, which release frees (after the body is parsed and recorded: its
+// events cost memory too).
+func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
+	if r.ContentLength > s.cfg.MaxWebhookBody { // no need to wait for a slot to refuse it
+		return nil, nil, &http.MaxBytesError{Limit: s.cfg.MaxWebhookBody}
+	}
+	rd := http.MaxBytesReader(w, r.Body, s.cfg.MaxWebhookBody)
+	small := min(SmallWebhook, s.cfg.MaxWebhookBody)
+	release = func() {}
+	if r.ContentLength <= small { // unknown (-1) or small: read what comes
+		if body, err = io.ReadAll(io.LimitReader(rd, small+1)); err != nil || int64(len(body)) <= small {
+			return body, release, err
+		}
+	}
+	if release, err = wait(r.Context(), s.hooks); err != nil {
+		return nil, nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, small), s.cfg.MaxWebhookBody)+bytes.MinRead))
+	buf.Write(body)
+	if _, err := buf.ReadFrom(rd); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return buf.Bytes(), release, nil
+}
+
+// authenticateHeaders returns why a webhook is refused before its body is
+// read, or "".
+func (s *Server) authenticateHeaders(r *http.Request) string {
 	switch {
 	case s.cfg.refusesWebhooks():
 		return "not_configured"
 	case s.cfg.WebhookSecret != "" && !webhook.SecretOK(s.cfg.WebhookSecret, r.Header.Get(webhook.SecretHeader)):
 		return "secret"
-	case s.cfg.AppSecret != "" && !webhook.SignatureOK(s.cfg.AppSecret, body, r.Header.Get(webhook.SignatureHeader)):
+	case s.cfg.AppSecret != "" && r.Header.Get(webhook.SignatureHeader) == "":
+		return "signature"
+	}
+	return ""
+}
+
+// authenticate returns why a webhook is refused once its body is read, or
+// "".
+func (s *Server) authenticate(r *http.Request, body []byte) string {
+	if s.cfg.AppSecret != "" && !webhook.SignatureOK(s.cfg.AppSecret, body, r.Header.Get(webhook.SignatureHeader)) {
 		return "signature"
 	}
 	return ""
