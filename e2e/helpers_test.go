@@ -53,7 +53,7 @@ func newFleetOn(t testing.TB, r *redistest.Redis, fc fakeapi.Config) *fleet {
 	f.p, err = producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second})
 	require.NoError(t, err)
 	api, err := httpapi.New(httpapi.Config{Producer: f.p, Token: apiToken, WebhookSecret: hookSecret, ResultsQueue: r.Results,
-		Registry: metrics.NewRegistry()})
+		Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)
 	f.api = httptest.NewServer(api.Handler())
 	t.Cleanup(f.api.Close)

@@ -179,7 +179,7 @@ func TestOnboarding_RedeliveryResumesAfterAFailedResume(t *testing.T) {
 	require.Equal(t, campaign.StatePaused, f.Status(t, "waits").State)
 
 	api, err := httpapi.New(httpapi.Config{Producer: f.faultyProducer(t, &failAfter{only: "evalsha", once: true}), Token: apiToken,
-		WebhookSecret: hookSecret, ResultsQueue: f.R.Results, Registry: metrics.NewRegistry()})
+		WebhookSecret: hookSecret, ResultsQueue: f.R.Results, Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

@@ -57,7 +57,7 @@ func apiCommand() *cli.Command {
 				return err
 			}
 			srv, err := httpapi.New(httpapi.Config{Producer: p, Token: cmd.String("api-token"), AllowNoAuth: cmd.Bool("insecure-no-auth"),
-				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registry: reg, Logger: log,
+				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registerer: reg, Logger: log,
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
 				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"),

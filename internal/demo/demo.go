@@ -126,7 +126,7 @@ func start(ctx context.Context, cfg Config) (*stack, error) {
 		return nil, err
 	}
 	d := &stack{cfg: cfg, log: log, token: newToken(), producer: p, inspector: asynq.NewInspectorFromRedisClient(rdb)}
-	api, err := httpapi.New(httpapi.Config{Producer: p, Token: d.token, Registry: reg, Logger: log, WebhookSecret: hookSecret,
+	api, err := httpapi.New(httpapi.Config{Producer: p, Token: d.token, Registerer: reg, Logger: log, WebhookSecret: hookSecret,
 		Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -70,4 +71,15 @@ func NewPausedCounter() *prometheus.CounterVec {
 		c.WithLabelValues(r)
 	}
 	return c
+}
+
+// Register registers every collector, or says which one it could not (a
+// second worker or api on one registry, say): never a panic.
+func Register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: register (is another worker or api using this registry?): %w", err)
+		}
+	}
+	return nil
 }

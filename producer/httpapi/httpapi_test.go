@@ -44,7 +44,7 @@ func setupP(t testing.TB, pedit func(c *producer.Config), edit func(c *httpapi.C
 	}
 	p, err := producer.New(pcfg)
 	require.NoError(t, err)
-	cfg := httpapi.Config{Producer: p, Token: token, Registry: reg, MaxBody: 4096, MaxUpload: 8192, ResultsQueue: r.Results,
+	cfg := httpapi.Config{Producer: p, Token: token, Registerer: reg, MaxBody: 4096, MaxUpload: 8192, ResultsQueue: r.Results,
 		Ready: func(ctx context.Context) error { return r.Client.Ping(ctx).Err() }}
 	if edit != nil {
 		edit(&cfg)

@@ -89,7 +89,7 @@ func TestWarnsWithoutWebhookSecret(t *testing.T) {
 	t.Cleanup(func() { _ = p.Close() })
 	start := func(edit func(c *httpapi.Config)) string {
 		var logs lockedBuffer
-		cfg := httpapi.Config{Producer: p, Token: token, Registry: metrics.NewRegistry(),
+		cfg := httpapi.Config{Producer: p, Token: token, Registerer: metrics.NewRegistry(),
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 		edit(&cfg)
 		_, err := httpapi.New(cfg)

@@ -31,8 +31,11 @@ type Config struct {
 	// MaxBody limits POST /v1/campaigns; MaxUpload limits recipient uploads.
 	MaxBody   int64
 	MaxUpload int64
-	Registry  *prometheus.Registry
-	Logger    *slog.Logger
+	// Registerer receives the api's metrics (and the producer's, when it
+	// was given the same); /metrics serves it when it is also a Gatherer.
+	// A new registry when nil.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 	// Ready is /readyz; nil means always ready.
 	Ready metrics.Check
 	// ResultsQueue receives mmlite:status tasks; default task.DefaultResultsQueue.
@@ -86,63 +89,76 @@ const (
 
 // Server serves the API.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	token   [32]byte
-	mux     *http.ServeMux
-	reqs    *prometheus.CounterVec
-	dur     *prometheus.HistogramVec
-	wm      *webhookMetrics
-	senders *registry.Registry
-	emit    *emit.Emitter
-	intake  chan struct{} // a slot per intake request reading its body
-	hooks   chan struct{} // a slot per large webhook body
+	cfg      Config
+	log      *slog.Logger
+	token    [32]byte
+	mux      *http.ServeMux
+	reqs     *prometheus.CounterVec
+	dur      *prometheus.HistogramVec
+	wm       *webhookMetrics
+	senders  *registry.Registry
+	emit     *emit.Emitter
+	gatherer prometheus.Gatherer // what /metrics serves
+	intake   chan struct{}       // a slot per intake request reading its body
+	hooks    chan struct{}       // a slot per large webhook body
+}
+
+// WithDefaults fills the zero fields: the one place defaults are set.
+func (c Config) WithDefaults() Config {
+	def := func(v *int64, d int64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxBody, DefaultMaxBody)
+	def(&c.MaxUpload, DefaultMaxUpload)
+	def(&c.MaxWebhookBody, DefaultMaxWebhookBody)
+	def(&c.MaxValue, DefaultMaxValue)
+	if c.MaxIntake == 0 {
+		c.MaxIntake = DefaultMaxIntake
+	}
+	if c.LargeWebhooks == 0 {
+		c.LargeWebhooks = DefaultLargeWebhooks
+	}
+	if c.ResultsQueue == "" {
+		c.ResultsQueue = task.DefaultResultsQueue
+	}
+	if c.VerifyToken == "" {
+		c.VerifyToken = c.WebhookSecret
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate checks the config (with its defaults), naming the setting.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	positive := func(name string, v int64) error {
+		if v < 1 {
+			return fmt.Errorf("httpapi: %s is %d: it must be at least 1", name, v)
+		}
+		return nil
+	}
+	switch {
+	case c.Producer == nil:
+		return errors.New("httpapi: a producer is required")
+	case c.Token == "" && !c.AllowNoAuth:
+		return errors.New("httpapi: MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
+	}
+	return errors.Join(positive("MMLITE_MAX_BODY", c.MaxBody), positive("MMLITE_MAX_UPLOAD", c.MaxUpload),
+		positive("MMLITE_MAX_WEBHOOK_BODY", c.MaxWebhookBody), positive("MMLITE_MAX_INTAKE", int64(c.MaxIntake)),
+		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("MaxValue", c.MaxValue))
 }
 
 // New checks the config and builds the routes.
 func New(cfg Config) (*Server, error) {
-	switch {
-	case cfg.Producer == nil:
-		return nil, errors.New("httpapi: a producer is required")
-	case cfg.Token == "" && !cfg.AllowNoAuth:
-		return nil, errors.New("httpapi: MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
-	case cfg.MaxIntake < 0:
-		return nil, fmt.Errorf("httpapi: MaxIntake (MMLITE_MAX_INTAKE) is %d: it must be at least 1", cfg.MaxIntake)
-	case cfg.LargeWebhooks < 0:
-		return nil, fmt.Errorf("httpapi: LargeWebhooks is %d: it must be at least 1", cfg.LargeWebhooks)
-	case cfg.MaxValue < 0:
-		return nil, fmt.Errorf("httpapi: MaxValue is %d: it must be at least 1", cfg.MaxValue)
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.MaxValue == 0 {
-		cfg.MaxValue = DefaultMaxValue
-	}
-	if cfg.MaxIntake == 0 {
-		cfg.MaxIntake = DefaultMaxIntake
-	}
-	if cfg.LargeWebhooks == 0 {
-		cfg.LargeWebhooks = DefaultLargeWebhooks
-	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
-	}
-	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = DefaultMaxUpload
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Registry == nil {
-		cfg.Registry = metrics.NewRegistry()
-	}
-	if cfg.ResultsQueue == "" {
-		cfg.ResultsQueue = task.DefaultResultsQueue
-	}
-	if cfg.VerifyToken == "" {
-		cfg.VerifyToken = cfg.WebhookSecret
-	}
-	if cfg.MaxWebhookBody <= 0 {
-		cfg.MaxWebhookBody = DefaultMaxWebhookBody
-	}
+	reg, gatherer := metrics.Registries(cfg.Registerer)
 	rdb := cfg.Producer.Redis()
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
@@ -152,12 +168,18 @@ func New(cfg Config) (*Server, error) {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
 	}
-	s.wm = newWebhookMetrics(cfg.Registry, s.senders)
+	var err error
+	if s.wm, err = newWebhookMetrics(reg, s.senders); err != nil {
+		return nil, err
+	}
 	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_http_requests_total",
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
 	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_http_request_duration_seconds",
 		Help: "Duration of HTTP requests to the api, by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
-	cfg.Registry.MustRegister(s.reqs, s.dur)
+	if err := metrics.Register(reg, s.reqs, s.dur); err != nil {
+		return nil, err
+	}
+	s.gatherer = gatherer
 	s.routes()
 	return s, nil
 }
@@ -175,7 +197,7 @@ func (s *Server) routes() {
 	v1("GET /v1/senders/{id}", s.getSender)
 	s.handle("POST /webhooks/whatsapp", s.receive)
 	s.handle("GET /webhooks/whatsapp", s.verify)
-	m := metrics.Mux(s.cfg.Registry, s.cfg.Ready)
+	m := metrics.Mux(s.gatherer, s.cfg.Ready)
 	for _, p := range []string{"GET /metrics", "GET /healthz", "GET /readyz"} {
 		s.handle(p, m.ServeHTTP)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -16,7 +17,7 @@ type webhookMetrics struct {
 	fallback   prometheus.Counter
 }
 
-func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) *webhookMetrics {
+func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*webhookMetrics, error) {
 	m := &webhookMetrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_webhook_events_total",
 			Help: "Webhook events received, by type (status, click, account_update, other) and status (sent, delivered, read, failed, click, the account event)."},
@@ -31,7 +32,7 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) *w
 		fallback: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_fallback_total",
 			Help: "Messages Meta delivered through the Cloud API instead of MM Lite (pricing category marketing): onboarding gaps."}),
 	}
-	reg.MustRegister(m.events, m.deliveries, m.auth, m.clicks, m.fallback, &onboardedCollector{senders: senders,
+	err := metrics.Register(reg, m.events, m.deliveries, m.auth, m.clicks, m.fallback, &onboardedCollector{senders: senders,
 		desc: prometheus.NewDesc("mmlite_sender_onboarded", "1 when the sender's WABA has signed the MM Lite terms (MM_LITE_TERMS_SIGNED received).", []string{"sender"}, nil)})
 	for _, st := range []string{"sent", "delivered", "read", "failed", "other"} {
 		m.events.WithLabelValues("status", st)
@@ -46,7 +47,7 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) *w
 	for _, r := range []string{"secret", "signature", "verify_token", "not_configured"} {
 		m.auth.WithLabelValues(r)
 	}
-	return m
+	return m, err
 }
 
 // onboardedCollector reads onboarding from Redis at scrape time.
