@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
@@ -20,7 +21,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/mmlite/mmlite/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"

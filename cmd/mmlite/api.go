@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/urfave/cli/v3"
 )
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/progress"
@@ -20,7 +21,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/mmlite/mmlite/worker"
 )
 

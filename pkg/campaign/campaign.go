@@ -1,6 +1,3 @@
-// Package campaign is a campaign's definition, its validation, and its state
-// in Redis: the definition stored once, the state and exact counts, and the
-// per-recipient ledger that makes sends at most once.
 package campaign
 
 import (

@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/stretchr/testify/require"
 )
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/webhook"
-	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/stretchr/testify/require"
 )
 

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/mmlite/mmlite/producer/httpapi"
 	"github.com/stretchr/testify/require"
 )
 

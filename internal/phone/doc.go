@@ -1,0 +1,3 @@
+// Package phone normalises recipient numbers to the API's international
+// digits-only form, and masks them for logs.
+package phone
