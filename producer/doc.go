@@ -5,8 +5,10 @@
 // Upstream Go systems use it directly:
 //
 //	p, _ := producer.New(producer.Config{Redis: opt})
-//	_, _ = p.Register(ctx, &c)
-//	sum, _ := p.Enqueue(ctx, c.ID, producer.NewCSVSource(file), producer.Options{})
+//	c, _ := campaign.Decode(campaignJSON)
+//	_, _ = p.Register(ctx, c)
+//	sum, _ := p.Enqueue(ctx, c, producer.NewCSVSource(file), producer.Options{})
+//	_, _ = p.Seal(ctx, c.ID) // the list is whole: the campaign completes once it is sent
 //
 // The campaign definition is stored once; each job carries only its
 // recipient's number, template parameters and metadata. Jobs are paced at

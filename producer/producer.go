@@ -194,8 +194,13 @@ func (p *Producer) Close() error {
 	return nil
 }
 
-// Store is the campaign store, for status and control.
+// Store is the campaign store, for mmlite's own api (its type is internal).
 func (p *Producer) Store() *store.Store { return p.store }
+
+// Status is a campaign's state and counts.
+func (p *Producer) Status(ctx context.Context, id string) (*campaign.Status, error) {
+	return p.store.Campaigns.Status(ctx, id)
+}
 
 // Redis is the producer's Redis client.
 func (p *Producer) Redis() redis.UniversalClient { return p.rdb }
