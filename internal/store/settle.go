@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -70,7 +71,8 @@ if ARGV[18] ~= '' then
   local due, deadline = at + tonumber(ARGV[19]), at + tonumber(ARGV[20])
   if deadline > now then
     redis.call('HSET', KEYS[9], ARGV[15], string.format('%d|%d|%d', at, due, deadline))
-    if redis.call('PTTL', KEYS[9]) < deadline - now then redis.call('PEXPIRE', KEYS[9], deadline - now) end
+    local ttl = deadline - now + tonumber(ARGV[21])
+    if redis.call('PTTL', KEYS[9]) < ttl then redis.call('PEXPIRE', KEYS[9], ttl) end
     local sc = redis.call('ZSCORE', KEYS[10], ARGV[18])
     if not sc or tonumber(sc) > due then redis.call('ZADD', KEYS[10], due, ARGV[18]) end
   end
@@ -132,8 +134,12 @@ type settleArgs struct {
 	rate        bool   // 17: a send: counted in the campaign's rate
 	unknownPair string // 18: "phone number id\nrecipient" of an unknown outcome kept for matching, or ""
 	graceMS     int64  // 19: see Options.UnknownGrace
-	windowMS    int64  // 20: see Options.UnknownWindow
+	windowMS    int64  // 20: see Options.UnknownWindow; 21 is unknownKeep
 }
+
+// unknownKeep is how long an unknown attempt's key outlives its window: the
+// housekeeping drops the attempt at its deadline, and counts it expired.
+const unknownKeep = 10 * time.Minute
 
 func (a *settleArgs) keys() []string {
 	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce,
@@ -151,7 +157,7 @@ func (a *settleArgs) argv() []any {
 	}
 	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
 		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS,
-		rate, a.unknownPair, a.graceMS, a.windowMS}
+		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds()}
 }
 
 // rated are the outcomes of a send, counted in a campaign's rate: expired
