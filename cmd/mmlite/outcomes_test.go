@@ -74,7 +74,7 @@ func TestCampaignListResultsFollowUp(t *testing.T) {
 	require.EqualValues(t, 1, sum.Accepted)
 	out, code = run(t, "--redis-url", url, "campaign", "status", "spring-2")
 	require.Equal(t, 0, code, out)
-	require.Contains(t, out, `"template": "spring_reminder"`)
+	require.Contains(t, out, `"template_name": "spring_reminder"`)
 	require.Contains(t, out, `"sealed": true`)
 
 	out, code = run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-3", "--status", "expired")

@@ -122,7 +122,16 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 			}
 			page.Campaigns = append(page.Campaigns, st)
 			if len(page.Campaigns) == o.Limit {
-				if i < len(zs)-1 || len(zs) == n {
+				more := i < len(zs)-1
+				if !more && len(zs) == n { // the chunk ended here: is there another campaign?
+					next, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
+						Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: 1}).Result()
+					if err != nil {
+						return nil, fmt.Errorf("campaign: read the campaigns index: %w", err)
+					}
+					more = len(next) > 0
+				}
+				if more {
 					page.NextCursor = last.String()
 				}
 				return page, nil

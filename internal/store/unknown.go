@@ -99,9 +99,11 @@ func (s Deliveries) KeepUnmatched(ctx context.Context, us []Unmatched) ([]bool, 
 // attempts are "ambiguous" and dropped; one attempt and one message after
 // it (by the message's earliest status, within statusSkew) is a "match",
 // left to resolveScript; one attempt and two such messages is "ambiguous"
-// too. It returns {verdict, expired, ambiguous, campaign, wamid}.
+// too. A message whose wamid maps to a recipient by now (its status came
+// before its own send was recorded) is another campaign's, not a
+// candidate. It returns {verdict, expired, ambiguous, campaign, wamid}.
 // KEYS: 1 unknown attempts, 2 unmatched, 3 index. ARGV: 1 the pair, 2 now
-// (ms), 3 skew (ms).
+// (ms), 3 skew (ms), 4 the wamid key prefix.
 var matchScript = redis.NewScript(`
 local now = tonumber(ARGV[2])
 local h = redis.call('HGETALL', KEYS[1])
@@ -134,7 +136,8 @@ local e = live[1]
 local found = {}
 local u = redis.call('HGETALL', KEYS[2])
 for i = 1, #u, 2 do
-  if not string.find(u[i], '\n', 1, true) and tonumber(u[i + 1]) * 1000 >= e.at - tonumber(ARGV[3]) then
+  if not string.find(u[i], '\n', 1, true) and tonumber(u[i + 1]) * 1000 >= e.at - tonumber(ARGV[3])
+      and redis.call('HEXISTS', ARGV[4] .. u[i], 'c') == 0 then
     found[#found + 1] = u[i]
   end
 end
@@ -155,11 +158,13 @@ return {'match', expired, 0, e.c, found[1]}
 // sent instead of unknown; the wamid maps to the recipient from now on. It
 // drops the attempt and the message from matching, and returns the
 // statuses kept for the message ("status\ntime|category|code"). With no
-// new marker, it only drops the attempt.
+// new marker, it only drops the attempt; a wamid mapped meanwhile changes
+// nothing (the next match leaves it out).
 // KEYS: 1 ledger, 2 campaign, 3 wamid, 4 unknown attempts, 5 unmatched,
 // 6 index. ARGV: 1 recipient, 2 old marker, 3 new marker, 4
 // "campaign\nrecipient", 5 wamid TTL (s), 6 campaign id, 7 the pair, 8 wamid.
 var resolveScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[3], 'c') == 1 then return {0} end
 redis.call('HDEL', KEYS[4], ARGV[6])
 if redis.call('HLEN', KEYS[4]) == 0 then redis.call('ZREM', KEYS[6], ARGV[7]) end
 if ARGV[3] == '' or redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] or redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
@@ -205,7 +210,7 @@ func (s Ledger) MatchUnknowns(ctx context.Context, limit int64) (Matching, error
 	for _, pair := range pairs {
 		pnid, to, _ := strings.Cut(pair, "\n")
 		keys := []string{s.keys.Unknown(pnid, to), s.keys.Unmatched(pnid, to), s.keys.Unknowns()}
-		v, err := matchScript.Run(ctx, s.rdb, keys, pair, s.nowMS(), statusSkew.Milliseconds()).Slice()
+		v, err := matchScript.Run(ctx, s.rdb, keys, pair, s.nowMS(), statusSkew.Milliseconds(), s.keys.WAMID("")).Slice()
 		if err != nil {
 			return out, fmt.Errorf("campaign: match unknown outcomes: %w", err)
 		}

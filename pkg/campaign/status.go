@@ -60,7 +60,7 @@ type Status struct {
 	PausedReason string      `json:"paused_reason"`
 	Counts       task.Counts `json:"counts"`
 	Sender       string      `json:"sender,omitempty"`
-	Template     string      `json:"template,omitempty"` // the template's name
+	Template     string      `json:"template_name,omitempty"` // the template's name
 	CreatedAt    *time.Time  `json:"created_at,omitempty"`
 	FinishedAt   *time.Time  `json:"finished_at,omitempty"`
 	PausedAt     *time.Time  `json:"paused_at,omitempty"`
