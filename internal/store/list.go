@@ -58,6 +58,18 @@ func (c cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatFloat(c.score, 'f', -1, 64) + "\n" + c.id))
 }
 
+// check fills the default limit and reads the cursor.
+func (o ListOptions) check() (ListOptions, *cursor, error) {
+	if o.Limit == 0 {
+		o.Limit = DefaultListLimit
+	}
+	if o.Limit < 1 || o.Limit > MaxListLimit {
+		return o, nil, fmt.Errorf("campaign: limit must be 1 to %d, got %d", MaxListLimit, o.Limit)
+	}
+	cur, err := parseCursor(o.Cursor)
+	return o, cur, err
+}
+
 func parseCursor(s string) (*cursor, error) {
 	if s == "" {
 		return nil, nil
@@ -76,13 +88,7 @@ func parseCursor(s string) (*cursor, error) {
 
 // List returns a page of campaigns, newest first, with their live statuses.
 func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
-	if o.Limit == 0 {
-		o.Limit = DefaultListLimit
-	}
-	if o.Limit < 1 || o.Limit > MaxListLimit {
-		return nil, fmt.Errorf("campaign: limit must be 1 to %d, got %d", MaxListLimit, o.Limit)
-	}
-	cur, err := parseCursor(o.Cursor)
+	o, cur, err := o.check()
 	if err != nil {
 		return nil, err
 	}
@@ -110,26 +116,20 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 			if cur != nil && z.Score == cur.score && id >= cur.id {
 				continue
 			}
-			st, err := probe.Status(ctx, id)
-			if errors.Is(err, campaign.ErrNotFound) { // retired, not yet out of the index
-				continue
-			}
+			st, err := probe.listed(ctx, id, o.State)
 			if err != nil {
 				return nil, err
 			}
-			if o.State != "" && st.State != o.State {
+			if st == nil {
 				continue
 			}
 			page.Campaigns = append(page.Campaigns, st)
 			if len(page.Campaigns) == o.Limit {
 				more := i < len(zs)-1
 				if !more && len(zs) == n { // the chunk ended here: is there another campaign?
-					next, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
-						Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: 1}).Result()
-					if err != nil {
-						return nil, fmt.Errorf("campaign: read the campaigns index: %w", err)
+					if more, err = s.anyAt(ctx, maxScore, offset); err != nil {
+						return nil, err
 					}
-					more = len(next) > 0
 				}
 				if more {
 					page.NextCursor = last.String()
@@ -145,4 +145,29 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 		page.NextCursor = last.String()
 	}
 	return page, nil
+}
+
+// anyAt says whether the index has an entry at offset, from maxScore down.
+func (s Campaigns) anyAt(ctx context.Context, maxScore string, offset int) (bool, error) {
+	next, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
+		Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: 1}).Result()
+	if err != nil {
+		return false, fmt.Errorf("campaign: read the campaigns index: %w", err)
+	}
+	return len(next) > 0, nil
+}
+
+// listed is a campaign's status, or nil when it is not in the state asked
+// for (or gone: retired, not yet out of the index).
+func (p *Probe) listed(ctx context.Context, id string, state campaign.State) (*campaign.Status, error) {
+	st, err := p.Status(ctx, id)
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case state != "" && st.State != state:
+		return nil, nil
+	}
+	return st, nil
 }

@@ -71,16 +71,7 @@ func (s *Store) Recipient(ctx context.Context, id, to string) (*Whereabouts, err
 	}
 	switch {
 	case mk.Kind == 'F':
-		w.State = AtFinal
-		w.Result = ResultOf(id, to, c.Sender, mk.Outcome)
-		w.ResolvedAt = msTime(mk.Outcome.Resolved)
-		if mk.Outcome.WAMID != "" {
-			ds, err := s.Deliveries.States(ctx, []string{mk.Outcome.WAMID})
-			if err != nil {
-				return nil, err
-			}
-			w.Delivery = &ds[0]
-		}
+		return w, s.final(ctx, w, c.Sender, mk.Outcome)
 	case mk.Kind == 'C' || state.Val() == "active":
 		w.State = AtInFlight
 		if mk.Kind == 'C' {
@@ -103,6 +94,22 @@ func (s *Store) Recipient(ctx context.Context, id, to string) (*Whereabouts, err
 		w.State = state.Val()
 	}
 	return w, nil
+}
+
+// final fills in a final recipient's result and its message's delivery.
+func (s *Store) final(ctx context.Context, w *Whereabouts, sender string, o *Outcome) error {
+	w.State = AtFinal
+	w.Result = ResultOf(w.CampaignID, w.To, sender, o)
+	w.ResolvedAt = msTime(o.Resolved)
+	if o.WAMID == "" {
+		return nil
+	}
+	ds, err := s.Deliveries.States(ctx, []string{o.WAMID})
+	if err != nil {
+		return err
+	}
+	w.Delivery = &ds[0]
+	return nil
 }
 
 // ErrNoRecipient is a recipient a campaign does not have.
