@@ -57,13 +57,11 @@ redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
 local now = tonumber(ARGV[6])
 if ARGV[17] == '1' then
   local b = math.floor(now / 10000)
-  local f = 'r' .. (b % 6)
-  local n, v = 1, redis.call('HGET', KEYS[1], f)
-  if v then
-    local vb, vn = string.match(v, '^(%d+):(%d+)$')
-    if tonumber(vb) == b then n = tonumber(vn) + 1 end
+  if redis.call('HINCRBY', KEYS[1], string.format('r:%d', b), 1) == 1 then
+    local old = {}
+    for x = b - 60, b - 6 do old[#old + 1] = string.format('r:%d', x) end
+    redis.call('HDEL', KEYS[1], unpack(old))
   end
-  redis.call('HSET', KEYS[1], f, string.format('%d:%d', b, n))
 end
 if ARGV[18] ~= '' then
   local at = now

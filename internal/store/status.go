@@ -77,29 +77,24 @@ func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, 
 }
 
 // Rate buckets: the settle script counts a campaign's sends in 10 s
-// buckets, in a ring of six fields (r0 to r5) of its hash, each
-// "bucket:count" (bucket = unix ms / 10,000).
+// buckets, fields "r:<bucket>" of its hash (bucket = unix ms / 10,000),
+// one HINCRBY per send; the first send of a bucket deletes the buckets of
+// the ten minutes before the last minute (older ones, after a longer
+// pause, stay until the campaign's keys expire, and are not read).
 const (
 	rateBucket = 10 * time.Second
 	rateRing   = 6
 )
 
-// rateOf is the sends per second over the last minute: the buckets of the
-// last six, over the time they span (less for a campaign younger than
+// rateOf is the sends per second over the last minute: the last six
+// buckets, over the time they span (less for a campaign younger than
 // that).
 func rateOf(h map[string]string, now time.Time, created *time.Time) float64 {
 	cur := now.UnixMilli() / rateBucket.Milliseconds()
 	var n int64
-	for i := range rateRing {
-		b, c, ok := strings.Cut(h["r"+strconv.Itoa(i)], ":")
-		if !ok {
-			continue
-		}
-		bucket, _ := strconv.ParseInt(b, 10, 64)
-		count, _ := strconv.ParseInt(c, 10, 64)
-		if bucket > cur-rateRing && bucket <= cur {
-			n += count
-		}
+	for b := cur - rateRing + 1; b <= cur; b++ {
+		count, _ := strconv.ParseInt(h["r:"+strconv.FormatInt(b, 10)], 10, 64)
+		n += count
 	}
 	if n == 0 {
 		return 0
