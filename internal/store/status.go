@@ -123,7 +123,7 @@ func estimate(st *campaign.Status, sendAt *time.Time, sl slots, now time.Time) {
 		return
 	case left <= 0 && !st.Sealed && st.State != campaign.StateScheduled:
 		st.Waiting = &campaign.Waiting{Reason: campaign.WaitOpen,
-			Detail: "every recipient is final; the campaign is open: it completes once sealed"}
+			Detail: "no recipient is left to send; the campaign is open: it takes more recipients, and completes once sealed"}
 		return
 	case left <= 0:
 		return
