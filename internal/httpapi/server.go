@@ -243,7 +243,14 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 		start := time.Now()
 		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			if p == http.ErrAbortHandler {
+				// A streamed answer broke off: net/http closes the
+				// connection, so that the client sees it cut short.
+				s.reqs.WithLabelValues(route, "500").Inc()
+				panic(p)
+			}
+			if p != nil {
 				s.log.Error("panic serving request", "route", route, "panic", p)
 				if !rw.wrote {
 					writeError(rw, http.StatusInternalServerError, "internal error")
