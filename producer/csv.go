@@ -33,6 +33,7 @@ const (
 	colHeader
 	colButton
 	colMeta
+	colOutcome // a results export's status, error_code or wamid: read past
 )
 
 type column struct {
@@ -189,6 +190,10 @@ func parseColumn(name string) (column, error) {
 	switch {
 	case name == "to":
 		return column{kind: colTo}, nil
+	case name == "status" || name == "error_code" || name == "wamid":
+		// The outcome columns of a results export (GET
+		// /v1/campaigns/{id}/results as CSV): such a file is enqueued as it is.
+		return column{kind: colOutcome}, nil
 	case kind == "body" && rest != "":
 		if n, err := strconv.Atoi(rest); err == nil {
 			if n < 1 || n > 100 {
@@ -211,7 +216,7 @@ func parseColumn(name string) (column, error) {
 	case kind == "meta" && metaKey.MatchString(rest):
 		return column{kind: colMeta, name: rest}, nil
 	}
-	return column{}, fmt.Errorf("column %q is unknown: want to, body.N, body.<name>, header.text, header.image, header.video, header.document, button.N or meta.<key>", name)
+	return column{}, fmt.Errorf("column %q is unknown: want to, body.N, body.<name>, header.text, header.image, header.video, header.document, button.N or meta.<key> (status, error_code and wamid, the columns of a results export, are read past)", name)
 }
 
 // row turns one record into a recipient.

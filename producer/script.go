@@ -13,7 +13,8 @@ const (
 // recipients the campaign already has (a job, or a ledger marker once its
 // job is done), paces the new ones on the sender's clock, and counts them.
 // A sealed campaign takes no new recipient. It returns one of the job*
-// values per job.
+// values per job. The campaign keeps the time of its first slot and of its
+// last (slot_first, slot_last: unix ms), for its status's next_send_at and eta.
 //
 // KEYS: 1 campaign hash, 2 ledger, 3 asynq scheduled zset, 4 asynq pending
 // list, 5 pacing clock.
@@ -60,6 +61,11 @@ if k > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[5], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'enqueued', k)
+  redis.call('HSETNX', KEYS[1], 'slot_first', string.format('%d', math.floor(at)))
+  local last = math.floor(at + (k - 1) * interval)
+  if last > tonumber(redis.call('HGET', KEYS[1], 'slot_last') or '0') then
+    redis.call('HSET', KEYS[1], 'slot_last', string.format('%d', last))
+  end
 end
 return out
 `)

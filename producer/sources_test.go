@@ -69,6 +69,19 @@ func TestCSV_Columns(t *testing.T) {
 	  {"type":"body","parameters":[{"type":"text","text":"first"},{"type":"text","text":"second"}]}]`, componentsJSON(t, rows[0].r))
 }
 
+// A results export (GET /v1/campaigns/{id}/results as CSV) is enqueued as
+// it is: its outcome columns are read past.
+func TestCSV_ResultsExportColumnsAreReadPast(t *testing.T) {
+	t.Parallel()
+	in := "to,body.1,meta.crm_id,status,error_code,wamid\n441234567890,Ana,42,failed,131026,\n441234567891,Bob,43,expired,,\n"
+	rows, err := drain(t, producer.NewCSVSource(strings.NewReader(in)))
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	require.Empty(t, rows[0].err)
+	require.JSONEq(t, `[{"type":"body","parameters":[{"type":"text","text":"Ana"}]}]`, componentsJSON(t, rows[0].r))
+	require.Equal(t, map[string]string{"crm_id": "42"}, rows[0].r.Metadata, "status, error_code and wamid are not metadata")
+}
+
 func TestCSV_HeaderErrors(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{

@@ -49,6 +49,17 @@ type Config struct {
 	// one worker at a time): announcing campaign events that were not, bringing
 	// back a resumed campaign's parked jobs, retiring expired campaigns; default 5s.
 	HousekeepingInterval time.Duration
+	// UnknownWindow is how long after an attempt whose outcome is unknown
+	// a status webhook of its message may resolve it to sent (the attempt's
+	// sender needs its phone_number_id); default DefaultUnknownWindow, a
+	// negative window keeps no unknown outcome for matching.
+	UnknownWindow time.Duration
+	// UnknownGrace is how long after such an attempt the housekeeping waits
+	// before matching it, so that any other attempt to the same recipient
+	// in flight at the same time (a dead worker's is taken over after its
+	// lease) has settled: two unknown attempts are never told apart.
+	// Default DefaultUnknownGrace.
+	UnknownGrace time.Duration
 
 	MetricsAddr string // /metrics and /healthz; "" = do not serve
 	Logger      *slog.Logger
@@ -75,6 +86,11 @@ const (
 	// A campaign pauses when half its sends fail permanently, over 100 sends.
 	DefaultPauseFailureRatio = 0.5
 	DefaultPauseMinSends     = 100
+	// An unknown outcome is matched against status webhooks for a day...
+	DefaultUnknownWindow = 24 * time.Hour
+	// ...from two minutes after its attempt: a dead worker's job is taken
+	// over within a minute of its lease's end.
+	DefaultUnknownGrace = 2 * time.Minute
 )
 
 // DefaultDequeuers is one dequeuer per 6 job slots, 1 to 16: enough that a
@@ -118,6 +134,8 @@ func (c Config) WithDefaults() Config {
 	def(&c.ForwardInterval, time.Second)
 	def(&c.Retention, campaign.DefaultRetention)
 	def(&c.HousekeepingInterval, 5*time.Second)
+	def(&c.UnknownWindow, DefaultUnknownWindow)
+	def(&c.UnknownGrace, DefaultUnknownGrace)
 	if c.PauseFailureRatio == 0 {
 		c.PauseFailureRatio = DefaultPauseFailureRatio
 	}
@@ -152,6 +170,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("worker: ForwardInterval must be > 0, got %s", c.ForwardInterval)
 	case c.Retention < 0:
 		return fmt.Errorf("worker: MMLITE_RETENTION must be > 0, got %s", c.Retention)
+	case c.UnknownGrace < 0:
+		return fmt.Errorf("worker: MMLITE_UNKNOWN_GRACE must be > 0, got %s", c.UnknownGrace)
+	case c.UnknownWindow > 0 && c.UnknownWindow <= c.UnknownGrace:
+		return fmt.Errorf("worker: MMLITE_UNKNOWN_WINDOW (%s) must be above MMLITE_UNKNOWN_GRACE (%s), or negative to keep no unknown outcome for matching",
+			c.UnknownWindow, c.UnknownGrace)
 	case c.HousekeepingInterval < 0:
 		return fmt.Errorf("worker: HousekeepingInterval must be > 0, got %s", c.HousekeepingInterval)
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:

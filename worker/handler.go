@@ -47,6 +47,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 // process runs one send job.
 func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
+	if t.Type() == task.TypeTest {
+		return w.test(ctx, t)
+	}
 	if t.Type() != task.TypeSend {
 		w.m.badJobs.WithLabelValues(badType).Inc()
 		w.log.Error("job of unknown type archived", "type", t.Type())

@@ -43,6 +43,7 @@ func (w *Worker) housekeepOnce(ctx context.Context) {
 	if _, err := w.store.Campaigns.Retire(ctx, 1000); err != nil {
 		w.log.Warn("housekeeping: could not retire expired campaigns", "err", err)
 	}
+	w.matchUnknowns(ctx)
 }
 
 func (w *Worker) announcePending(ctx context.Context) {

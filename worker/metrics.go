@@ -23,7 +23,16 @@ type workerMetrics struct {
 	paused      *prometheus.CounterVec   // reason
 	inflight    prometheus.Gauge
 	recovered   prometheus.Counter
+	unknowns    *prometheus.CounterVec // result
 }
+
+// What became of unknown outcomes kept for matching status webhooks
+// (mmlite_unknown_outcomes_total's result).
+const (
+	unknownResolved  = "resolved"  // a status webhook showed the message sent
+	unknownAmbiguous = "ambiguous" // another attempt or message in the window: it stays unknown
+	unknownExpired   = "expired"   // no status matched within MMLITE_UNKNOWN_WINDOW
+)
 
 // Reasons a job goes back to the queue without spending a retry.
 const (
@@ -60,9 +69,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 			Help: "Calls to /marketing_messages in progress in this process."}),
 		recovered: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_jobs_recovered_total",
 			Help: "Jobs this worker took back from a worker that stopped or lost Redis, after their lease ended."}),
+		unknowns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_unknown_outcomes_total",
+			Help: "Unknown outcomes matched against status webhooks, by result: resolved (sent), ambiguous (stays unknown), expired (no status within the window)."},
+			[]string{"result"}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
-		m.badJobs, m.paused, m.inflight, m.recovered} {
+		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
 		}
@@ -83,6 +95,9 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 	}
 	for _, r := range []string{badPayload, badSender, badCampaign, badType} {
 		m.badJobs.WithLabelValues(r)
+	}
+	for _, r := range []string{unknownResolved, unknownAmbiguous, unknownExpired} {
+		m.unknowns.WithLabelValues(r)
 	}
 	return m, nil
 }

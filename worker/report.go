@@ -25,7 +25,8 @@ const (
 // finish records a final outcome once, reports it, and tells asynq what to
 // do with the job: failed jobs are archived for inspection, others are done.
 func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.Response) error {
-	o := store.Outcome{Status: v.status, Attempts: j.attempts, FinishedAt: time.Now().UnixMilli(), Error: task.ErrorFrom(v.err)}
+	o := store.Outcome{Status: v.status, Attempts: j.attempts, FinishedAt: time.Now().UnixMilli(), Error: task.ErrorFrom(v.err),
+		Components: j.send.Components, Metadata: j.send.Metadata, PhoneNumberID: j.sender.PhoneNumberID}
 	if o.Error == nil {
 		o.Error = v.lastErr
 	}
@@ -176,7 +177,8 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 			senderID = s.SenderID()
 		}
 		o := store.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
-			Error: &task.Error{Title: "bad job: " + cause.Error(), Class: task.ClassBadJob}}
+			Error:      &task.Error{Title: "bad job: " + cause.Error(), Class: task.ClassBadJob},
+			Components: s.Components, Metadata: s.Metadata}
 		if err := w.record(ctx, s, senderID, o); err != nil {
 			return err
 		}

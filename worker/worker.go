@@ -81,7 +81,8 @@ func New(cfg Config) (*Worker, error) {
 	_, w.cluster = w.rdb.(*redis.ClusterClient)
 	// Claims and settles of concurrent jobs share round trips.
 	w.store = store.New(w.rdb, w.keys, store.Options{Retention: cfg.Retention,
-		Batcher: redisbatch.New(w.rdb, 500*time.Microsecond, 64)})
+		Batcher:       redisbatch.New(w.rdb, 500*time.Microsecond, 64),
+		UnknownWindow: max(cfg.UnknownWindow, 0), UnknownGrace: cfg.UnknownGrace})
 	if cfg.MaxWait < time.Second {
 		cfg.Logger.Warn("MMLITE_MAX_WAIT is under 1s: asynq makes paced jobs due by the whole second, so senders will fall short of their rate",
 			"max_wait", cfg.MaxWait)

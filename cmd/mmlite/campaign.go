@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/progress"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
@@ -29,22 +30,27 @@ func campaignCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:  "campaign",
-		Usage: "campaign status (JSON), pause, resume, cancel and seal",
+		Usage: "list campaigns; status (JSON), pause, resume, cancel and seal; results, follow-up, test send, recipient lookup",
 		Commands: []*cli.Command{
-			{Name: "status", Usage: "print the campaign's state and counts as JSON; --watch shows live progress until it is over",
+			listCommand(),
+			{Name: "status", Usage: "print the campaign's state, counts, rate, ETA and why it waits as JSON; --watch shows live progress until it is over",
 				ArgsUsage: "ID", Flags: []cli.Flag{&cli.BoolFlag{Name: "watch", Usage: "show live progress until the campaign completes"}},
 				Action: campaignStatus},
 			ctl("pause", "stop new sends at once across the fleet; waiting jobs are put aside", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Pause }),
 			ctl("resume", "send again where it stopped, at the sender's rate", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Resume }),
 			ctl("cancel", "stop for good: nothing is sent after this returns, every remaining recipient is reported cancelled", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Cancel }),
 			ctl("seal", "take no new recipients: the campaign completes once every recipient it has is final", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Seal }),
+			resultsCommand(),
+			followUpCommand(),
+			testCommand(),
+			recipientCommand(),
 		},
 	}
 }
 
 func campaignStatus(ctx context.Context, cmd *cli.Command) error {
 	return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
-		get := func(ctx context.Context) (*campaign.Status, error) { return p.Store().Campaigns.Status(ctx, id) }
+		get := func(ctx context.Context) (*campaign.Status, error) { return p.Store().Campaigns.Live(ctx, id) }
 		if !cmd.Bool("watch") {
 			st, err := get(ctx)
 			if err != nil {
@@ -65,8 +71,18 @@ func campaignStatus(ctx context.Context, cmd *cli.Command) error {
 func withProducer(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, id string) error) error {
 	id := cmd.Args().First()
 	if id == "" {
-		return cli.Exit("usage: mmlite campaign "+cmd.Name+" ID", 1)
+		return cli.Exit("usage: mmlite campaign "+cmd.Name+" "+cmd.ArgsUsage, 1)
 	}
+	err := withRedis(ctx, cmd, func(p *producer.Producer) error { return fn(p, id) })
+	if errors.Is(err, campaign.ErrNotFound) {
+		return cli.Exit(fmt.Sprintf("campaign %s not found", id), 1)
+	}
+	return err
+}
+
+// withRedis runs fn with a producer on the configured Redis; the errors a
+// user can act on become one line, exit status 1.
+func withRedis(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer) error) error {
 	opt, err := redisOpt(cmd, 4)
 	if err != nil {
 		return err
@@ -81,11 +97,14 @@ func withProducer(ctx context.Context, cmd *cli.Command, fn func(p *producer.Pro
 		return err
 	}
 	defer p.Close()
-	err = fn(p, id)
+	err = fn(p)
+	var ve *campaign.ValidationError
 	switch {
 	case errors.Is(err, campaign.ErrNotFound):
-		return cli.Exit(fmt.Sprintf("campaign %s not found", id), 1)
-	case errors.Is(err, campaign.ErrState):
+		return err
+	case errors.Is(err, campaign.ErrState), errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrNoMatch),
+		errors.Is(err, producer.ErrNoWorker), errors.Is(err, producer.ErrBadRecipient), errors.Is(err, store.ErrNoRecipient),
+		errors.Is(err, store.ErrBadCursor), errors.As(err, &ve), userResultsErr(err):
 		return cli.Exit(err.Error(), 1)
 	}
 	return redisErr(cmd, err)

@@ -31,6 +31,10 @@ func workerCommand() *cli.Command {
 				Usage: "pause a campaign when this share of its sends failed permanently (negative: never)"},
 			&cli.IntFlag{Name: "pause-min-sends", Value: worker.DefaultPauseMinSends, Sources: env("PAUSE_MIN_SENDS"),
 				Usage: "sends needed, since the campaign started or was resumed, before the share of failures is judged"},
+			&cli.DurationFlag{Name: "unknown-window", Value: worker.DefaultUnknownWindow, Sources: env("UNKNOWN_WINDOW"),
+				Usage: "how long after an attempt whose outcome is unknown a status webhook of its message may resolve it to sent (negative: never)"},
+			&cli.DurationFlag{Name: "unknown-grace", Value: worker.DefaultUnknownGrace, Sources: env("UNKNOWN_GRACE"),
+				Usage: "how long after such an attempt matching waits, so that other attempts to the recipient in flight then have settled"},
 		),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := newLogger(cmd)
@@ -57,6 +61,7 @@ func workerCommand() *cli.Command {
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,
 				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
 				ForwardInterval: time.Second, Retention: cmd.Duration("retention"),
+				UnknownWindow: cmd.Duration("unknown-window"), UnknownGrace: cmd.Duration("unknown-grace"),
 			}))
 		},
 	}

@@ -47,7 +47,7 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 
 // getCampaign: GET /v1/campaigns/{id}.
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
-	st, err := s.cfg.Producer.Store().Campaigns.Status(r.Context(), r.PathValue("id"))
+	st, err := s.cfg.Producer.Store().Campaigns.Live(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err, nil)
 		return

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mmlite/mmlite/internal/results"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 )
@@ -57,7 +59,16 @@ func classify(err error) (int, string) {
 	var ve *campaign.ValidationError
 	var tooBig *http.MaxBytesError
 	var br badRequest
+	var noCol *results.ErrNoColumn
 	switch {
+	case errors.Is(err, producer.ErrNoMatch), errors.As(err, &noCol), errors.Is(err, results.ErrHeader):
+		return http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, producer.ErrNoWorker):
+		return http.StatusGatewayTimeout, err.Error()
+	case errors.Is(err, producer.ErrBadRecipient):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, store.ErrNoRecipient):
+		return http.StatusNotFound, err.Error()
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes: send the recipients in several requests to /v1/campaigns/{id}/recipients", tooBig.Limit)
 	case errors.As(err, &ve), errors.Is(err, producer.ErrUnknownSender), errors.As(err, &br):

@@ -187,6 +187,11 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) routes() {
 	v1 := func(pattern string, h http.HandlerFunc) { s.handle(pattern, s.auth(h)) }
 	v1("POST /v1/campaigns", s.createCampaign)
+	v1("GET /v1/campaigns", s.listCampaigns)
+	v1("GET /v1/campaigns/{id}/recipients/{to}", s.getRecipient)
+	v1("GET /v1/campaigns/{id}/results", s.getResults)
+	v1("POST /v1/campaigns/{id}/follow-up", s.followUp)
+	v1("POST /v1/campaigns/{id}/test", s.testSend)
 	v1("POST /v1/campaigns/{id}/recipients", s.addRecipients)
 	v1("GET /v1/campaigns/{id}", s.getCampaign)
 	v1("POST /v1/campaigns/{id}/pause", s.control(s.cfg.Producer.Pause))
@@ -231,14 +236,21 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // handle registers a route with metrics, access logs and panic recovery.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
-	for _, code := range []string{"200", "202", "400", "401", "403", "404", "409", "413", "415", "500"} {
+	for _, code := range []string{"200", "202", "400", "401", "403", "404", "409", "413", "415", "422", "500"} {
 		s.reqs.WithLabelValues(route, code)
 	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			if p == http.ErrAbortHandler {
+				// A streamed answer broke off: net/http closes the
+				// connection, so that the client sees it cut short.
+				s.reqs.WithLabelValues(route, "500").Inc()
+				panic(p)
+			}
+			if p != nil {
 				s.log.Error("panic serving request", "route", route, "panic", p)
 				if !rw.wrote {
 					writeError(rw, http.StatusInternalServerError, "internal error")

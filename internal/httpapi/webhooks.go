@@ -162,6 +162,9 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err != nil {
 		return err
 	}
+	if err := s.keepUnmatched(ctx, sts, ds, tracked); err != nil {
+		return err
+	}
 	if err := s.emitStatuses(ctx, sts, tracked); err != nil {
 		return err
 	}
@@ -183,6 +186,23 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 		}
 	}
 	return nil
+}
+
+// keepUnmatched keeps the statuses of messages mmlite does not know, from
+// a number to a recipient: one may be the message of an attempt whose
+// outcome is unknown (see store.Deliveries.KeepUnmatched).
+func (s *Server) keepUnmatched(ctx context.Context, sts []webhook.Status, ds []store.Delivery, tracked []store.Tracked) error {
+	var us []store.Unmatched
+	for i, t := range tracked {
+		if !t.Known {
+			us = append(us, store.Unmatched{PhoneNumberID: sts[i].PhoneNumberID, To: sts[i].RecipientID, Delivery: ds[i]})
+		}
+	}
+	if len(us) == 0 {
+		return nil
+	}
+	_, err := s.store().Deliveries.KeepUnmatched(ctx, us)
+	return err
 }
 
 // emitStatuses enqueues the status tasks of events not seen before; the task

@@ -60,6 +60,24 @@ func (s Space) Janitor() string { return s.pre + "janitor" }
 // WAMID maps a sent message id back to its campaign and recipient.
 func (s Space) WAMID(wamid string) string { return s.pre + "wamid:" + wamid }
 
+// Unknown is the hash of the attempts whose outcome is unknown, from one
+// business number (phone number id) to one recipient, by campaign: what a
+// status webhook for a message mmlite does not know is matched against.
+func (s Space) Unknown(phoneNumberID, to string) string {
+	return s.pre + "unknown:" + phoneNumberID + ":" + to
+}
+
+// Unmatched is the hash of the statuses of messages mmlite does not know
+// (their wamid maps to no recipient), from one business number to one
+// recipient: the message of an attempt not yet reported unknown.
+func (s Space) Unmatched(phoneNumberID, to string) string {
+	return s.pre + "unmatched:" + phoneNumberID + ":" + to
+}
+
+// Unknowns is the sorted set of (phone number id, recipient) pairs with
+// unknown attempts, by when they are next to be matched (unix ms).
+func (s Space) Unknowns() string { return s.pre + "unknowns" }
+
 // Campaigns is the sorted set of campaign ids by creation time.
 func (s Space) Campaigns() string { return s.pre + "campaigns" }
 
@@ -71,6 +89,13 @@ func (s Space) Clock(sender string) string { return s.pre + "clock:" + sender }
 
 // Limit is a sender's fleet-wide rate limiter state.
 func (s Space) Limit(sender string) string { return s.pre + "limit:" + sender }
+
+// Backoff is a sender's shared backoff after provider throttling: its
+// reduced rate and the time before which it may not send ("hold", unix ms).
+func (s Space) Backoff(sender string) string { return s.Limit(sender) + ":backoff" }
+
+// Workers is the sorted set of live workers by their last sign of life.
+func (s Space) Workers() string { return s.pre + "workers" }
 
 // AsynqTask is asynq's hash of one task in the send queue.
 func (s Space) AsynqTask(id string) string { return s.asynq + "t:" + id }

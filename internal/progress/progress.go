@@ -14,15 +14,35 @@ import (
 )
 
 // Line is one line of progress: outcomes, share done, whether the campaign
-// takes more recipients, send rate, delivery.
+// takes more recipients, send rate, delivery, and, when the status has
+// them, its ETA and why it waits.
 func Line(st *campaign.Status, rate float64) string {
 	c := st.Counts
 	list := "open"
 	if st.Sealed {
 		list = "sealed"
 	}
-	return fmt.Sprintf("%-9s %d/%d (%3d%%) %s | sent %d failed %d unknown %d expired %d cancelled %d | %5.1f msg/s | delivered %d read %d",
+	line := fmt.Sprintf("%-9s %d/%d (%3d%%) %s | sent %d failed %d unknown %d expired %d cancelled %d | %5.1f msg/s | delivered %d read %d",
 		st.State, c.Final(), c.Enqueued, Percent(c), list, c.Sent, c.Failed, c.Unknown, c.Expired, c.Cancelled, rate, c.Delivered, c.Read)
+	if st.ETA != nil {
+		line += " | eta " + clock(*st.ETA)
+	}
+	if w := st.Waiting; w != nil {
+		line += " | waiting: " + w.Reason
+		if w.Until != nil {
+			line += " until " + clock(*w.Until)
+		}
+	}
+	return line
+}
+
+// clock is a time of the day in local time, with the date when not today.
+func clock(t time.Time) string {
+	t = t.Local()
+	if y, m, d := t.Date(); y == time.Now().Year() && m == time.Now().Month() && d == time.Now().Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2006-01-02 15:04")
 }
 
 // Percent is the share of the enqueued recipients that are final, rounded

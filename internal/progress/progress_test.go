@@ -119,3 +119,18 @@ func TestMeter_SmoothsOverItsWindow(t *testing.T) {
 	// shows a negative rate.
 	require.GreaterOrEqual(t, m.Add(end.Add(12*time.Second), 0), 0.0)
 }
+
+// The line says when the campaign should end, and why it waits.
+func TestLine_ETAAndWaiting(t *testing.T) {
+	t.Parallel()
+	eta := time.Now().Add(time.Minute)
+	st := &campaign.Status{ID: "c", State: "running", Sealed: true, Counts: task.Counts{Enqueued: 10, Sent: 4}, ETA: &eta}
+	require.Contains(t, progress.Line(st, 2), "| eta ") // the time of day, with the date when not today
+	until := time.Now().Add(2 * time.Second)
+	st.Waiting = &campaign.Waiting{Reason: campaign.WaitThrottled, Until: &until}
+	require.Contains(t, progress.Line(st, 0), "| waiting: throttled until ")
+	st.ETA, st.Waiting = nil, &campaign.Waiting{Reason: campaign.WaitPaused}
+	line := progress.Line(st, 0)
+	require.True(t, strings.HasSuffix(line, "| waiting: paused"), line)
+	require.NotContains(t, line, "eta")
+}

@@ -373,7 +373,7 @@ func (f *Fleet) refresh(ctx context.Context, s *fleetSender) error {
 	if !stale {
 		return nil
 	}
-	key := f.keys.Prefix() + "workers"
+	key := f.keys.Workers()
 	pipe := f.rdb.Pipeline()
 	pipe.ZAdd(ctx, key, redis.Z{Score: float64(now.Unix()), Member: f.id})
 	pipe.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.Add(-workerTTL).Unix(), 10))
@@ -387,7 +387,7 @@ func (f *Fleet) refresh(ctx context.Context, s *fleetSender) error {
 	return nil
 }
 
-func (f *Fleet) backoffKey(sender string) string { return f.keys.Limit(sender) + ":backoff" }
+func (f *Fleet) backoffKey(sender string) string { return f.keys.Backoff(sender) }
 
 // adjust keeps the local front at the effective rate.
 func (s *fleetSender) adjust(now time.Time) {

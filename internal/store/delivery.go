@@ -48,7 +48,8 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 
 // recordScript marks one (wamid, status) and counts it in its campaign,
 // once. A read implies delivered; pricing category "marketing" (Cloud API
-// fallback) is counted once per message.
+// fallback) is counted once per message. The error code of a failed
+// status is kept with the message, for results exports.
 // KEYS: 1 wamid hash. ARGV: 1 status, 2 time, 3 pricing category, 4 campaign
 // key prefix, 5 error code of a failed status.
 var recordScript = redis.NewScript(`
@@ -70,7 +71,10 @@ elseif st == 'read' then
   if redis.call('HSETNX', KEYS[1], 'delivered', ARGV[2]) == 1 then redis.call('HINCRBY', ck, 'delivered', 1) end
 elseif st == 'failed' then
   redis.call('HINCRBY', ck, 'undelivered', 1)
-  if ARGV[5] ~= '0' then redis.call('HINCRBY', ck, 'err:' .. ARGV[5], 1) end
+  if ARGV[5] ~= '0' then
+    redis.call('HINCRBY', ck, 'err:' .. ARGV[5], 1)
+    redis.call('HSET', KEYS[1], 'code', ARGV[5])
+  end
 end
 return flags + 1
 `)

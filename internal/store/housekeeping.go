@@ -18,7 +18,9 @@ import (
 // leaves the parking set once its list is empty. It returns the jobs moved
 // and the jobs still running.
 //
-// KEYS: 1 parked, 2 asynq retry set, 3 pacing clock, 4 parking set.
+// The campaign's last slot (slot_last) moves with the jobs brought back.
+//
+// KEYS: 1 parked, 2 asynq retry set, 3 pacing clock, 4 parking set, 5 campaign.
 // ARGV: 1 now (ms), 2 ms between two sends (0: all now, clock untouched),
 // 3 idle clock TTL (ms), 4 asynq task key prefix, 5 campaign id, then
 // recipients.
@@ -43,6 +45,10 @@ end
 if k > 0 and interval > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[3], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
+  local last = math.floor(nxt - interval)
+  if redis.call('EXISTS', KEYS[5]) == 1 and last > tonumber(redis.call('HGET', KEYS[5], 'slot_last') or '0') then
+    redis.call('HSET', KEYS[5], 'slot_last', string.format('%d', last))
+  end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end
 return {k, running}
@@ -69,7 +75,7 @@ type Unparked struct {
 func (s Campaigns) Unpark(ctx context.Context, id string, p Pace) (Unparked, error) {
 	var out Unparked
 	key := s.keys.Parked(id)
-	keys := []string{key, s.keys.AsynqRetry(), p.Clock, s.keys.Parking()}
+	keys := []string{key, s.keys.AsynqRetry(), p.Clock, s.keys.Parking(), s.keys.Campaign(id)}
 	if p.Clock == "" {
 		keys[2] = key
 	}

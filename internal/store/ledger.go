@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
@@ -56,6 +57,18 @@ type Outcome struct {
 	WAMID         string      `json:"w,omitempty"`
 	MessageStatus string      `json:"ms,omitempty"`
 	Error         *task.Error `json:"e,omitempty"`
+	// Components and Metadata are the recipient's own (those of its send
+	// job, gone once the job is done), kept for results exports and
+	// follow-up campaigns until the retention; left out when it had none.
+	Components []mmapi.Component `json:"p,omitempty"`
+	Metadata   map[string]string `json:"m,omitempty"`
+	// Resolved is when a status webhook resolved an unknown outcome to
+	// sent (unix ms), 0 otherwise.
+	Resolved int64 `json:"rv,omitempty"`
+	// PhoneNumberID is the business number the attempt went from: an
+	// unknown outcome is kept for matching status webhooks against (see
+	// keyspace.Unknown). Not stored.
+	PhoneNumberID string `json:"-"`
 }
 
 // claimScript checks the campaign's state and takes the recipient's marker.

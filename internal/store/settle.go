@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -53,6 +54,27 @@ local m = redis.call('HGET', KEYS[2], ARGV[1])
 if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+local now = tonumber(ARGV[6])
+if ARGV[17] == '1' then
+  local b = math.floor(now / 10000)
+  if redis.call('HINCRBY', KEYS[1], string.format('r:%d', b), 1) == 1 then
+    local old = {}
+    for x = b - 60, b - 6 do old[#old + 1] = string.format('r:%d', x) end
+    redis.call('HDEL', KEYS[1], unpack(old))
+  end
+end
+if ARGV[18] ~= '' then
+  local at = now
+  if m and string.sub(m, 1, 1) == 'C' then at = tonumber(string.match(m, '^C|%d+|(%d+)|') or now) end
+  local due, deadline = at + tonumber(ARGV[19]), at + tonumber(ARGV[20])
+  if deadline > now then
+    redis.call('HSET', KEYS[9], ARGV[15], string.format('%d|%d|%d', at, due, deadline))
+    local ttl = deadline - now + tonumber(ARGV[21])
+    if redis.call('PTTL', KEYS[9]) < ttl then redis.call('PEXPIRE', KEYS[9], ttl) end
+    local sc = redis.call('ZSCORE', KEYS[10], ARGV[18])
+    if not sc or tonumber(sc) > due then redis.call('ZADD', KEYS[10], due, ARGV[18]) end
+  end
+end
 local slot = tonumber(ARGV[14])
 if slot > 0 then h[slot] = tostring(tonumber(h[slot] or '0') + 1) end
 if ARGV[4] ~= '' then
@@ -90,6 +112,7 @@ var countField = map[string]int{task.StatusSent: 3, task.StatusFailed: 4, task.S
 // settleArgs are settleScript's keys and arguments, by name.
 type settleArgs struct {
 	campaign, ledger, wamidKey, resultKey, resultsPending, parked, retire, announce string // KEYS 1-8
+	unknownKey, unknowns                                                            string // 9-10: see keyspace.Unknown
 
 	to          string // ARGV 1
 	marker      []byte // 2: the ledger's final marker
@@ -106,10 +129,19 @@ type settleArgs struct {
 	countSlot   int    // 14: see countField
 	id          string // 15
 	retentionMS int64  // 16
+	rate        bool   // 17: a send: counted in the campaign's rate
+	unknownPair string // 18: "phone number id\nrecipient" of an unknown outcome kept for matching, or ""
+	graceMS     int64  // 19: see Options.UnknownGrace
+	windowMS    int64  // 20: see Options.UnknownWindow; 21 is unknownKeep
 }
 
+// unknownKeep is how long an unknown attempt's key outlives its window: the
+// housekeeping drops the attempt at its deadline, and counts it expired.
+const unknownKeep = 10 * time.Minute
+
 func (a *settleArgs) keys() []string {
-	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce}
+	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce,
+		a.unknownKey, a.unknowns}
 }
 
 func (a *settleArgs) argv() []any {
@@ -117,9 +149,18 @@ func (a *settleArgs) argv() []any {
 	if a.permanent {
 		permanent = "1"
 	}
+	rate := "0"
+	if a.rate {
+		rate = "1"
+	}
 	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
-		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS}
+		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS,
+		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds()}
 }
+
+// rated are the outcomes of a send, counted in a campaign's rate: expired
+// and cancelled recipients were not sent at all.
+var rated = map[string]bool{task.StatusSent: true, task.StatusFailed: true, task.StatusUnknown: true}
 
 // ResultTask is a result to enqueue in the same atomic step as the outcome
 // (a single Redis node: in Cluster the results queue lives in another slot).
@@ -149,7 +190,11 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 		parked: s.keys.Parked(id), retire: s.keys.Retire(), announce: s.keys.Announce(),
 		to: to, marker: append([]byte{'F'}, b...), status: o.Status, wamidTTL: int64(s.retention.Seconds()),
 		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
-		retentionMS: s.retention.Milliseconds()}
+		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck}
+	if o.Status == task.StatusUnknown && o.PhoneNumberID != "" && s.unknownWindow > 0 {
+		a.unknownKey, a.unknowns = s.keys.Unknown(o.PhoneNumberID, to), s.keys.Unknowns()
+		a.unknownPair, a.graceMS, a.windowMS = o.PhoneNumberID+"\n"+to, s.unknownGrace.Milliseconds(), s.unknownWindow.Milliseconds()
+	}
 	if o.WAMID != "" {
 		a.wamidKey, a.wamidValue = s.keys.WAMID(o.WAMID), id+"\n"+to
 	}

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redisbatch"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -23,6 +20,8 @@ type base struct {
 	now       func() time.Time
 	batch     *redisbatch.Batcher
 	retention time.Duration
+	// unknownWindow and unknownGrace: see Options.
+	unknownWindow, unknownGrace time.Duration
 }
 
 // Campaigns keeps campaign definitions, their states and counts.
@@ -50,11 +49,20 @@ type Options struct {
 	// Batcher, when set, lets the ledger's claims, settles and releases
 	// share pipelines with other goroutines' (see package redisbatch).
 	Batcher *redisbatch.Batcher
+	// UnknownWindow is how long after an attempt whose outcome is unknown a
+	// status webhook of its message may still resolve it (see
+	// Ledger.MatchUnknown); 0 keeps no unknown outcome for matching.
+	UnknownWindow time.Duration
+	// UnknownGrace is how long after such an attempt matching waits, so
+	// that every other attempt to the same recipient in flight at the same
+	// time has settled: two unknown attempts are never told apart.
+	UnknownGrace time.Duration
 }
 
 // New returns the store of a key space (the send queue's).
 func New(rdb redis.UniversalClient, keys keyspace.Space, o Options) *Store {
-	b := &base{rdb: rdb, keys: keys, now: time.Now, batch: o.Batcher, retention: o.Retention}
+	b := &base{rdb: rdb, keys: keys, now: time.Now, batch: o.Batcher, retention: o.Retention,
+		unknownWindow: o.UnknownWindow, unknownGrace: o.UnknownGrace}
 	if b.retention <= 0 {
 		b.retention = campaign.DefaultRetention
 	}
@@ -179,52 +187,4 @@ func (s Campaigns) State(ctx context.Context, id string) (campaign.State, error)
 		return "", fmt.Errorf("campaign: state of %s: %w", id, err)
 	}
 	return campaign.State(st), nil
-}
-
-// Status returns a campaign's state and counts.
-func (s Campaigns) Status(ctx context.Context, id string) (*campaign.Status, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keys.Campaign(id)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("campaign: status %s: %w", id, err)
-	}
-	if h["def"] == "" {
-		return nil, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
-	}
-	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
-	var def campaign.Campaign
-	if err := json.Unmarshal([]byte(h["def"]), &def); err != nil {
-		return nil, fmt.Errorf("campaign: decode %s: %w", id, err)
-	}
-	st := &campaign.Status{ID: id, State: campaign.State(h["state"]), PausedReason: h["paused_reason"], Sender: def.Sender,
-		CreatedAt: msTime(num("created_at")), FinishedAt: msTime(num("finished_at")), PausedAt: msTime(num("paused_at")),
-		Counts: task.Counts{Enqueued: num("enqueued"), Sent: num("sent"), Failed: num("failed"), Expired: num("expired"),
-			Cancelled: num("cancelled"), Unknown: num("unknown"), Delivered: num("delivered"), Read: num("read"),
-			Fallback: num("fallback"), Undelivered: num("undelivered")}}
-	for k := range h {
-		if code, ok := strings.CutPrefix(k, "err:"); ok {
-			if st.DeliveryErrors == nil {
-				st.DeliveryErrors = map[string]int64{}
-			}
-			st.DeliveryErrors[code] = num(k)
-		}
-	}
-	if at := num("sealed"); at != 0 {
-		st.Sealed, st.SealedAt = true, msTime(at)
-	}
-	if f := h["fatal"]; f != "" {
-		st.Error = new(task.Error)
-		_ = json.Unmarshal([]byte(f), st.Error)
-	}
-	if st.State == campaign.StateRunning && def.SendAt != nil && def.SendAt.After(s.now()) {
-		st.State = campaign.StateScheduled
-	}
-	return st, nil
-}
-
-func msTime(ms int64) *time.Time {
-	if ms == 0 {
-		return nil
-	}
-	t := time.UnixMilli(ms).UTC()
-	return &t
 }

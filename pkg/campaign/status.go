@@ -60,6 +60,7 @@ type Status struct {
 	PausedReason string      `json:"paused_reason"`
 	Counts       task.Counts `json:"counts"`
 	Sender       string      `json:"sender,omitempty"`
+	Template     string      `json:"template_name,omitempty"` // the template's name
 	CreatedAt    *time.Time  `json:"created_at,omitempty"`
 	FinishedAt   *time.Time  `json:"finished_at,omitempty"`
 	PausedAt     *time.Time  `json:"paused_at,omitempty"`
@@ -70,4 +71,36 @@ type Status struct {
 	// every recipient it has is final.
 	Sealed   bool       `json:"sealed"`
 	SealedAt *time.Time `json:"sealed_at,omitempty"`
+	// Rate is the campaign's sends per second (outcomes of API calls:
+	// sent, failed, unknown) over the last minute.
+	Rate float64 `json:"rate"`
+	// NextSendAt is when the campaign's next send is due, as far as mmlite
+	// can tell (see docs/campaigns.md#campaign-status); nil when nothing is
+	// left to send or it cannot tell (paused).
+	NextSendAt *time.Time `json:"next_send_at,omitempty"`
+	// ETA is when the last recipient is expected to be final: an estimate,
+	// nil without a basis for one.
+	ETA *time.Time `json:"eta,omitempty"`
+	// Waiting says why nothing of the campaign can be sent now; nil while
+	// it sends, and once it is over.
+	Waiting *Waiting `json:"waiting,omitempty"`
 }
+
+// Waiting is why a campaign sends nothing now, and until when.
+type Waiting struct {
+	Reason string     `json:"reason"`          // one of the Wait* values
+	Until  *time.Time `json:"until,omitempty"` // when it ends, when known
+	Detail string     `json:"detail,omitempty"`
+}
+
+// Reasons of Waiting.
+const (
+	WaitSendAt        = "send_at"        // its send_at has not come yet
+	WaitSenderBacklog = "sender_backlog" // its first slot lies behind other campaigns' slots of the same sender
+	WaitThrottled     = "throttled"      // the provider throttled the sender (Retry-After): no send before Until
+	WaitPaused        = "paused"         // paused by the operator, or automatically (Detail)
+	WaitOnboarding    = "onboarding"     // paused until its WABA signs the MM Lite terms
+	WaitRetryBackoff  = "retry_backoff"  // what is left waits to be retried (a backoff, or a per-recipient delay)
+	WaitNoWorkers     = "no_workers"     // jobs are due, but no worker serves the send queue
+	WaitOpen          = "open"           // every recipient is final, but the campaign is not sealed: it waits for more
+)

@@ -18,6 +18,10 @@ const (
 	TypeStatus = "mmlite:status"
 	// TypeCampaign says a campaign reached a final state (completed or cancelled).
 	TypeCampaign = "mmlite:campaign"
+	// TypeTest is one test message of a campaign's template, sent by a
+	// worker outside the campaign's ledger and counts; its answer is the
+	// task's result (TestResult).
+	TypeTest = "mmlite:test"
 )
 
 // Queues.
@@ -130,6 +134,10 @@ type StatusEvent struct {
 	PricingCategory string    `json:"pricing_category"`
 	Timestamp       time.Time `json:"timestamp"`
 	Error           *Error    `json:"error"`
+	// Resolved marks the "sent" status that resolved the recipient's
+	// unknown outcome: a status webhook showed its message sent (its
+	// result said unknown).
+	Resolved bool `json:"resolved,omitempty"`
 }
 
 // CampaignEvent is the payload of TypeCampaign: emitted once when a campaign
@@ -161,3 +169,25 @@ type Counts struct {
 
 // Final is the number of recipients with a final outcome.
 func (c Counts) Final() int64 { return c.Sent + c.Failed + c.Expired + c.Cancelled + c.Unknown }
+
+// TestSend is the payload of TypeTest: the campaign whose template to send,
+// its sender, the number, and the recipient's own components.
+type TestSend struct {
+	Campaign   string            `json:"c"`
+	Sender     string            `json:"s"`
+	To         string            `json:"to"`
+	Components []mmapi.Component `json:"p,omitempty"`
+}
+
+// TestResult is the answer of a test send: the API's, as the worker read
+// it. Status is sent, failed (the API refused it: Error) or unknown (no
+// answer after the request was written).
+type TestResult struct {
+	CampaignID    string `json:"campaign_id"`
+	To            string `json:"to"`
+	Sender        string `json:"sender"`
+	Status        string `json:"status"`
+	WAMID         string `json:"wamid,omitempty"`
+	MessageStatus string `json:"message_status,omitempty"`
+	Error         *Error `json:"error,omitempty"`
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/stretchr/testify/require"
+)
+
+// settleAll gives every recipient of a campaign an outcome, as workers
+// would: the first fails, the others are sent.
+func settleAll(t *testing.T, url, id string, rows map[string]string) {
+	t.Helper()
+	opt, err := redisconn.Parse(url, 4)
+	require.NoError(t, err)
+	rdb := redisconn.Client(opt)
+	defer rdb.Close()
+	st := store.New(rdb, keyspace.New(task.SendQueue), store.Options{})
+	for to, name := range rows {
+		c, err := mmapi.NewComponent(map[string]any{"type": "body", "parameters": []map[string]string{{"type": "text", "text": name}}})
+		require.NoError(t, err)
+		o := store.Outcome{Status: task.StatusSent, WAMID: "wamid." + to, Components: []mmapi.Component{c}, Metadata: map[string]string{"n": name}}
+		if name == "Ana" {
+			o = store.Outcome{Status: task.StatusFailed, Error: &task.Error{Code: 131026}, Components: o.Components, Metadata: o.Metadata}
+		}
+		_, err = st.Ledger.Settle(context.Background(), id, to, o, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+}
+
+func TestCampaignListResultsFollowUp(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	recips := write(t, "r.csv", "to,body.1,meta.n\n441234567890,Ana,Ana\n441234567891,Bob,Bob\n")
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", recips)
+	require.Equal(t, 0, code, out)
+
+	out, code = run(t, "--redis-url", url, "campaign", "list")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "ID")
+	require.Regexp(t, `spring\s+running\s+default\s+spring_sale\s+2\s+0\s+0`, out)
+	out, code = run(t, "--redis-url", url, "campaign", "list", "--state", "sending")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, `--state "sending" is not one of scheduled, running, paused, cancelled, completed`)
+
+	out, code = run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "spring is still sending (running, 0 of 2 recipients final)")
+
+	settleAll(t, url, "spring", map[string]string{"441234567890": "Ana", "441234567891": "Bob"})
+	out, code = run(t, "--redis-url", url, "campaign", "results", "spring", "--status", "failed", "--format", "csv")
+	require.Equal(t, 0, code, out)
+	require.Equal(t, "to,body.1,meta.n,status,error_code,wamid\n441234567890,Ana,Ana,failed,131026,\n", out)
+	out, code = run(t, "--redis-url", url, "campaign", "results", "spring")
+	require.Equal(t, 0, code, out)
+	require.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 2)
+
+	out, code = run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed",
+		"--template", "spring_reminder:pt_BR")
+	require.Equal(t, 0, code, out)
+	var sum producer.Summary
+	require.NoError(t, json.Unmarshal([]byte(out), &sum))
+	require.EqualValues(t, 1, sum.Accepted)
+	out, code = run(t, "--redis-url", url, "campaign", "status", "spring-2")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, `"template_name": "spring_reminder"`)
+	require.Contains(t, out, `"sealed": true`)
+
+	out, code = run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-3", "--status", "expired")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "the follow-up matches no recipient of spring: nothing was registered")
+	out, code = run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "spring-2 exists")
+
+	out, code = run(t, "--redis-url", url, "campaign", "list", "--output", "json", "--limit", "1")
+	require.Equal(t, 0, code, out)
+	var page store.Page
+	require.NoError(t, json.Unmarshal([]byte(out), &page))
+	require.Equal(t, "spring-2", page.Campaigns[0].ID)
+	require.NotEmpty(t, page.NextCursor)
+
+	out, code = run(t, "--redis-url", url, "campaign", "recipient", "spring", "+44 1234 567890")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, `"state": "final"`)
+}

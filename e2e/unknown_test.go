@@ -1,0 +1,199 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/worker"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+)
+
+// hooksTo makes the fleet's fake API post its status webhooks to the api.
+func (f *fleet) hooksTo(t *testing.T, fc fakeapi.Config) {
+	t.Helper()
+	fc.Keys, fc.WebhookURL, fc.WebhookSecret = []string{apiKey}, f.api.URL+"/webhooks/whatsapp", hookSecret
+	if fc.WebhookDelay == 0 {
+		fc.WebhookDelay = fakeapi.Duration(50 * time.Millisecond)
+	}
+	require.NoError(t, f.Fake.SetConfig(fc))
+	f.Fake.Start(f.Ctx)
+	t.Cleanup(f.Fake.Close)
+}
+
+// ticking makes the keys of an embedded Redis expire as time passes, as a
+// real server's do (miniredis's clock moves only when told): the workers'
+// housekeeping runs every round, its lock expiring in between.
+func (f *fleet) ticking(t *testing.T) {
+	t.Helper()
+	if f.R.Mini == nil {
+		return
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				f.R.Mini.FastForward(50 * time.Millisecond)
+			}
+		}
+	}()
+}
+
+// matcher is a worker that matches unknown outcomes soon after their
+// attempt, with a registry of its own.
+func (f *fleet) matcher(rate float64) (worker.Config, *prometheus.Registry) {
+	reg := prometheus.NewRegistry()
+	cfg := f.workerConfig(rate)
+	cfg.UnknownGrace, cfg.HousekeepingInterval, cfg.Registerer = time.Second, 200*time.Millisecond, reg
+	return cfg, reg
+}
+
+// unknownOutcomes reads mmlite_unknown_outcomes_total by result.
+func unknownOutcomes(t testing.TB, g prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "mmlite_unknown_outcomes_total" {
+			for _, m := range mf.GetMetric() {
+				out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// statusEvents reads the mmlite:status tasks on the results queue.
+func (f *fleet) statusEvents(t testing.TB) []task.StatusEvent {
+	t.Helper()
+	var out []task.StatusEvent
+	infos, err := f.Inspector.ListPendingTasks(f.R.Results, asynq.PageSize(10000))
+	if err != nil {
+		return nil
+	}
+	for _, ti := range infos {
+		if ti.Type == task.TypeStatus {
+			var ev task.StatusEvent
+			require.NoError(t, json.Unmarshal(ti.Payload, &ev))
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// Issue 14: kill -9 of a worker mid-campaign leaves recipients unknown
+// although the API accepted them; the provider's status webhooks, which
+// came meanwhile, resolve every one of them to sent: the counts move from
+// unknown to sent, an mmlite:status event "sent" (resolved) says so for
+// each, and their later statuses are counted as usual.
+func TestWorkerKill9_UnknownOutcomesResolvedByWebhooks(t *testing.T) {
+	t.Parallel()
+	bin := buildMMLite(t)
+	srv := redistest.StartPersistent(t)
+	f := newFleetOn(t, redistest.NewURL(t, srv.URL), fakeapi.Config{})
+	// The webhooks of a message come after its answer: a status for a
+	// message whose answer is on its way is another matter.
+	f.hooksTo(t, fakeapi.Config{Latency: fakeapi.Duration(300 * time.Millisecond), WebhookDelay: fakeapi.Duration(600 * time.Millisecond)})
+	cfg, reg := f.matcher(100)
+	f.publish(t, cfg.Senders...)
+	var out1 redistest.SyncBuffer
+	victim := f.workerProcess(t, bin, &out1)
+	tos := f.submit(t, "c1", 400)
+	require.Eventually(t, func() bool { return f.accepted() >= 100 }, 60*time.Second, 10*time.Millisecond,
+		"the worker never sent:\n%s", &out1)
+	require.NoError(t, victim.Process.Kill())
+	_ = victim.Wait()
+	f.startWorker(t, cfg) // takes over the dead worker's jobs once their lease ends
+
+	waitAllResults(t, f, len(tos), time.Now())
+	// An unknown recipient was claimed by the dead worker: its message was
+	// accepted (the kill cut off the answer), or never sent (the kill came
+	// before the POST). Only the first kind has webhooks.
+	unknown, notSent := 0, 0
+	for _, r := range f.Results(t) {
+		if r.Status == task.StatusUnknown {
+			unknown++
+			if f.Fake.Sends(r.To) == 0 {
+				notSent++
+			}
+		}
+	}
+	accepted := unknown - notSent
+	require.Positive(t, accepted, "sends were in flight in the killed worker:\n%s", &out1)
+	t.Logf("%d recipients unknown after the kill: %d accepted by the API, %d never sent", unknown, accepted, notSent)
+
+	var st *campaign.Status
+	require.Eventually(t, func() bool {
+		st = f.Status(t, "c1")
+		return st.Counts.Unknown == int64(notSent)
+	}, 30*time.Second, 100*time.Millisecond, "every unknown outcome whose message was accepted is resolved")
+	require.EqualValues(t, len(tos)-notSent, st.Counts.Sent)
+	require.Equal(t, f.accepted(), st.Counts.Sent, "sent exactly when the API accepted it")
+	require.Equal(t, float64(accepted), unknownOutcomes(t, reg)["resolved"])
+	require.Zero(t, f.Fake.Stats().Duplicates, "no recipient was sent twice")
+
+	resolved := 0
+	for _, ev := range f.statusEvents(t) {
+		if ev.Resolved {
+			resolved++
+			require.Equal(t, "c1", ev.CampaignID)
+			require.Equal(t, task.StatusSent, ev.Status)
+			require.NotEmpty(t, ev.WAMID)
+			a := f.do(t, "GET", "/v1/campaigns/c1/recipients/"+ev.To, "")
+			require.Contains(t, a.raw, `"status":"sent"`)
+			require.Contains(t, a.raw, ev.WAMID)
+			require.Contains(t, a.raw, `"resolved_at"`)
+		}
+	}
+	require.Equal(t, accepted, resolved, "one resolved event per resolved outcome")
+	require.Eventually(t, func() bool { return f.Status(t, "c1").Counts.Delivered == f.accepted() }, 30*time.Second,
+		100*time.Millisecond, "every message's delivered status counts, those that came before the resolution too")
+}
+
+// Two unknown attempts to the same recipient from the same number (two
+// campaigns, each timing out after the API accepted its message) are never
+// told apart: both stay unknown, however many webhooks come. An unknown
+// attempt alone, to another recipient, is resolved.
+func TestUnknownOutcomes_TwoAttemptsToOneRecipientStayUnknown(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	f.ticking(t)
+	// The API accepts each message, then answers after the worker gave up.
+	f.hooksTo(t, fakeapi.Config{Latency: fakeapi.Duration(time.Second)})
+	cfg, reg := f.matcher(100)
+	cfg.HTTPTimeout = 300 * time.Millisecond
+	f.startWorker(t, cfg)
+	shared := []string{"447700900001", "447700900002", "447700900003"}
+	f.register(t, &campaign.Campaign{ID: "a"}, rows(shared...), true)
+	f.register(t, &campaign.Campaign{ID: "b"}, rows(shared...), true)
+	f.register(t, &campaign.Campaign{ID: "alone"}, rows("447700900009"), true)
+	for _, id := range []string{"a", "b", "alone"} {
+		f.waitState(t, id, campaign.StateCompleted, 30*time.Second)
+	}
+	require.Eventually(t, func() bool {
+		return f.Status(t, "alone").Counts.Sent == 1 && unknownOutcomes(t, reg)["ambiguous"] == 6
+	}, 30*time.Second, 100*time.Millisecond, "%v", unknownOutcomes(t, reg))
+	time.Sleep(time.Second) // more housekeeping rounds, and every webhook, change nothing
+	for _, id := range []string{"a", "b"} {
+		st := f.Status(t, id)
+		require.EqualValues(t, 3, st.Counts.Unknown, "campaign %s", id)
+		require.Zero(t, st.Counts.Sent, "campaign %s", id)
+	}
+	for _, to := range shared {
+		require.Equal(t, 2, f.Fake.Sends(to), "both campaigns' messages were accepted")
+	}
+	require.Equal(t, map[string]float64{"resolved": 1, "ambiguous": 6, "expired": 0}, unknownOutcomes(t, reg))
+}

@@ -1,0 +1,188 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/results"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/producer"
+)
+
+// listCampaigns: GET /v1/campaigns?state=&limit=&cursor=, newest first.
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	o := store.ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor")}
+	if o.State != "" && !validState(o.State) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q is not one of %s", o.State, stateNames()))
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxListLimit {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q must be a number from 1 to %d", v, store.MaxListLimit))
+			return
+		}
+		o.Limit = n
+	}
+	page, err := s.store().Campaigns.List(r.Context(), o)
+	if errors.Is(err, store.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("cursor %q is not one a previous page gave: start again without it", o.Cursor))
+		return
+	}
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func validState(st campaign.State) bool {
+	for _, v := range store.States() {
+		if v == st {
+			return true
+		}
+	}
+	return false
+}
+
+func stateNames() string {
+	var names []string
+	for _, v := range store.States() {
+		names = append(names, string(v))
+	}
+	return strings.Join(names, ", ")
+}
+
+// getRecipient: GET /v1/campaigns/{id}/recipients/{to}.
+func (s *Server) getRecipient(w http.ResponseWriter, r *http.Request) {
+	to, err := phone.Normalize(r.PathValue("to"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "to: "+err.Error())
+		return
+	}
+	where, err := s.store().Recipient(r.Context(), r.PathValue("id"), to)
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, where)
+}
+
+// getResults: GET /v1/campaigns/{id}/results?status=...&code=...: the final
+// results, as JSON Lines (the mmlite:result payloads) or, with Accept:
+// text/csv, as a CSV that mmlite enqueue reads again. Both stream.
+func (s *Server) getResults(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.store().Campaigns.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	q := r.URL.Query()
+	f, err := results.ParseFilter(q["status"], q["code"])
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !wantsCSV(r.Header.Get("Accept")) {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		s.stream(w, c.ID, results.WriteJSONL(ctx, w, s.store(), c, f))
+		return
+	}
+	head, err := results.CSVHeader(ctx, s.store(), c.ID, f)
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`-results.csv"`)
+	s.stream(w, c.ID, results.WriteCSV(ctx, w, s.store(), c.ID, f, head))
+}
+
+// stream ends a streamed answer. Once rows are written the status cannot
+// change: a failure aborts the answer, so that the client sees it broken
+// off rather than complete.
+func (s *Server) stream(w http.ResponseWriter, id string, err error) {
+	if err == nil {
+		return
+	}
+	if sw, ok := w.(*statusWriter); ok && !sw.wrote {
+		s.fail(w, err, nil)
+		return
+	}
+	s.log.Error("results export broken off", "campaign", id, "err", err)
+	panic(http.ErrAbortHandler)
+}
+
+func wantsCSV(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/csv" {
+			return true
+		}
+	}
+	return false
+}
+
+// followUp: POST /v1/campaigns/{id}/follow-up.
+func (s *Server) followUp(w http.ResponseWriter, r *http.Request) {
+	var f producer.FollowUp
+	if err := s.decodeSmall(w, r, &f); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	sum, err := s.cfg.Producer.FollowUp(r.Context(), r.PathValue("id"), f)
+	if err != nil {
+		s.fail(w, err, sum)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, sum)
+}
+
+// testBody is the body of POST /v1/campaigns/{id}/test.
+type testBody struct {
+	To         string            `json:"to"`
+	Components []mmapi.Component `json:"components,omitempty"`
+}
+
+// testSend: POST /v1/campaigns/{id}/test: one message to one number,
+// through a worker, answered with the API's answer.
+func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
+	var b testBody
+	if err := s.decodeSmall(w, r, &b); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	res, err := s.cfg.Producer.TestSend(r.Context(), r.PathValue("id"), producer.Recipient{To: b.To, Components: b.Components},
+		producer.DefaultTestWait)
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// decodeSmall reads a JSON object of at most MaxValue bytes strictly.
+func (s *Server) decodeSmall(w http.ResponseWriter, r *http.Request, v any) error {
+	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return bad("the body is empty: it must be a JSON object")
+		}
+		return jsonErr(err, "")
+	}
+	if d.More() {
+		return bad("trailing data after the JSON object: the body is one JSON object")
+	}
+	return nil
+}

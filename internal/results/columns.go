@@ -1,0 +1,160 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+)
+
+// A recipient's own components become the CSV columns they came from
+// (see docs/campaigns.md#recipients): header.text, header.image,
+// header.video, header.document, body.N or body.<name>, button.N. Any
+// other component, or parameter, has no column: a CSV export refuses it
+// (ErrNoColumn) rather than lose it.
+
+// ErrHeader says the recipients' columns cannot share one CSV header.
+var ErrHeader = errors.New("results: no CSV header fits every recipient")
+
+// ErrNoColumn says a recipient's components cannot be CSV columns.
+type ErrNoColumn struct {
+	To     string
+	Reason string
+}
+
+func (e *ErrNoColumn) Error() string {
+	return fmt.Sprintf("results: recipient %s: %s, which no CSV column can carry: export JSON Lines, or follow up with POST /v1/campaigns/{id}/follow-up (it keeps every component)", e.To, e.Reason)
+}
+
+type param struct {
+	Type          string `json:"type"`
+	Text          string `json:"text"`
+	ParameterName string `json:"parameter_name"`
+	Image         *media `json:"image"`
+	Video         *media `json:"video"`
+	Document      *media `json:"document"`
+}
+
+type media struct {
+	Link string `json:"link"`
+}
+
+type component struct {
+	Type       string  `json:"type"`
+	SubType    string  `json:"sub_type"`
+	Parameters []param `json:"parameters"`
+}
+
+// cells are a recipient's columns and values.
+func cells(to string, comps []mmapi.Component, meta map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(comps)+len(meta)+1)
+	for _, c := range comps {
+		raw, err := c.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		var cm component
+		if err := json.Unmarshal(raw, &cm); err != nil {
+			return nil, &ErrNoColumn{To: to, Reason: "a component that is not valid JSON"}
+		}
+		if err := addComponent(out, c, cm); err != nil {
+			return nil, &ErrNoColumn{To: to, Reason: err.Error()}
+		}
+	}
+	for k, v := range meta {
+		out["meta."+k] = v
+	}
+	return out, nil
+}
+
+func addComponent(out map[string]string, c mmapi.Component, cm component) error {
+	switch c.Type {
+	case "header":
+		if len(cm.Parameters) != 1 {
+			return fmt.Errorf("a header with %d parameters", len(cm.Parameters))
+		}
+		p := cm.Parameters[0]
+		switch {
+		case p.Type == "text":
+			out["header.text"] = p.Text
+		case p.Type == "image" && p.Image != nil && p.Image.Link != "":
+			out["header.image"] = p.Image.Link
+		case p.Type == "video" && p.Video != nil && p.Video.Link != "":
+			out["header.video"] = p.Video.Link
+		case p.Type == "document" && p.Document != nil && p.Document.Link != "":
+			out["header.document"] = p.Document.Link
+		default:
+			return fmt.Errorf("a header parameter of type %s without a link", p.Type)
+		}
+	case "body":
+		for i, p := range cm.Parameters {
+			if p.Type != "text" {
+				return fmt.Errorf("a body parameter of type %s", p.Type)
+			}
+			if p.ParameterName != "" {
+				out["body."+p.ParameterName] = p.Text
+			} else {
+				out["body."+strconv.Itoa(i+1)] = p.Text
+			}
+		}
+	case "button":
+		n, err := strconv.Atoi(c.Index)
+		if cm.SubType != "url" || err != nil || n < 0 || n > 9 || len(cm.Parameters) != 1 || cm.Parameters[0].Type != "text" {
+			return fmt.Errorf("a %s button at index %s", cm.SubType, c.Index)
+		}
+		out["button."+c.Index] = cm.Parameters[0].Text
+	default:
+		return fmt.Errorf("a %s component", c.Type)
+	}
+	return nil
+}
+
+// header orders the columns: to, the header, the body parameters (by
+// position, or by name), the buttons, the metadata, then the outcome.
+func header(cols map[string]bool) ([]string, error) {
+	var head, pos, named, buttons, meta []string
+	for c := range cols {
+		kind, rest, _ := strings.Cut(c, ".")
+		switch kind {
+		case "header":
+			head = append(head, c)
+		case "body":
+			if _, err := strconv.Atoi(rest); err == nil {
+				pos = append(pos, c)
+			} else {
+				named = append(named, c)
+			}
+		case "button":
+			buttons = append(buttons, c)
+		case "meta":
+			meta = append(meta, c)
+		}
+	}
+	if len(head) > 1 {
+		sort.Strings(head)
+		return nil, fmt.Errorf("%w: recipients have headers of different kinds (%s): a CSV has one header column", ErrHeader, strings.Join(head, ", "))
+	}
+	if len(pos) > 0 && len(named) > 0 {
+		return nil, fmt.Errorf("%w: recipients have both positional and named body parameters: a CSV has one kind", ErrHeader)
+	}
+	sort.Slice(pos, func(i, j int) bool { return num(pos[i]) < num(pos[j]) })
+	sort.Strings(named)
+	sort.Strings(buttons)
+	sort.Strings(meta)
+	out := append([]string{"to"}, head...)
+	out = append(append(append(append(out, pos...), named...), buttons...), meta...)
+	return append(out, csvOutcome...), nil
+}
+
+// csvOutcome are the columns of the outcome, which mmlite enqueue ignores.
+var csvOutcome = []string{"status", "error_code", "wamid"}
+
+func num(col string) int {
+	_, rest, _ := strings.Cut(col, ".")
+	n, _ := strconv.Atoi(rest)
+	return n
+}

@@ -1,0 +1,74 @@
+package results
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/stretchr/testify/require"
+)
+
+func comp(t *testing.T, js string) mmapi.Component {
+	t.Helper()
+	var c mmapi.Component
+	require.NoError(t, c.UnmarshalJSON([]byte(js)))
+	return c
+}
+
+// The components a CSV row makes come back as the row's columns.
+func TestCells_TheColumnsTheyCameFrom(t *testing.T) {
+	t.Parallel()
+	comps := []mmapi.Component{
+		comp(t, `{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"}}]}`),
+		comp(t, `{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"code","text":"X1"}]}`),
+		comp(t, `{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"ana-offer"}]}`),
+	}
+	cs, err := cells("441234567890", comps, map[string]string{"crm_id": "42"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"header.image": "https://x.test/a.png", "body.first_name": "Ana", "body.code": "X1",
+		"button.1": "ana-offer", "meta.crm_id": "42"}, cs)
+	cols := map[string]bool{"to": true}
+	for c := range cs {
+		cols[c] = true
+	}
+	head, err := header(cols)
+	require.NoError(t, err)
+	require.Equal(t, []string{"to", "header.image", "body.code", "body.first_name", "button.1", "meta.crm_id", "status", "error_code", "wamid"}, head)
+
+	cs, err = cells("441234567890", []mmapi.Component{comp(t, `{"type":"body","parameters":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}`),
+		comp(t, `{"type":"header","parameters":[{"type":"text","text":"Hi"}]}`)}, nil)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"body.1": "a", "body.2": "b", "header.text": "Hi"}, cs)
+}
+
+// A component no column carries is refused, not lost.
+func TestCells_NoColumn(t *testing.T) {
+	t.Parallel()
+	for _, js := range []string{
+		`{"type":"carousel","cards":[]}`,
+		`{"type":"body","parameters":[{"type":"currency","currency":{"code":"EUR","amount_1000":1}}]}`,
+		`{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"x"}]}`,
+		`{"type":"header","parameters":[{"type":"image","image":{"id":"123"}}]}`,
+	} {
+		_, err := cells("441234567890", []mmapi.Component{comp(t, js)}, nil)
+		var nc *ErrNoColumn
+		require.True(t, errors.As(err, &nc), js)
+		require.Contains(t, err.Error(), "441234567890", js)
+	}
+	_, err := header(map[string]bool{"to": true, "header.text": true, "header.image": true})
+	require.ErrorIs(t, err, ErrHeader)
+	_, err = header(map[string]bool{"to": true, "body.1": true, "body.name": true})
+	require.ErrorIs(t, err, ErrHeader)
+}
+
+func TestParseFilter(t *testing.T) {
+	t.Parallel()
+	f, err := ParseFilter([]string{"failed,unknown", " undelivered "}, []string{"131026", "131049,132001"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]bool{"failed": true, "unknown": true, "undelivered": true}, f.Statuses)
+	require.Equal(t, map[int]bool{131026: true, 131049: true, 132001: true}, f.Codes)
+	_, err = ParseFilter([]string{"lost"}, nil)
+	require.EqualError(t, err, `status "lost" is not one of sent, failed, expired, cancelled, unknown, undelivered, delivered, read`)
+	_, err = ParseFilter(nil, []string{"abc"})
+	require.EqualError(t, err, `code "abc" is not an error code (a positive number such as 131026)`)
+}

@@ -1,0 +1,100 @@
+package results
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+)
+
+// WriteJSONL writes the selected results of a campaign, one mmlite:result
+// payload per line.
+func WriteJSONL(ctx context.Context, w io.Writer, st *store.Store, c *campaign.Campaign, f Filter) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	err := Each(ctx, st, c.ID, f, false, func(items []Item) error {
+		for _, it := range items {
+			if err := enc.Encode(store.ResultOf(c.ID, it.To, c.Sender, it.Outcome)); err != nil {
+				return err
+			}
+		}
+		return bw.Flush() // a batch at a time: the client sees rows come
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// CSVHeader reads the selected recipients once to find the columns of
+// their CSV: a CSV's header comes first, and recipients differ (metadata
+// keys). It fails, before anything is written, when a recipient's
+// components have no column (*ErrNoColumn) or the recipients' columns
+// cannot share a header.
+func CSVHeader(ctx context.Context, st *store.Store, id string, f Filter) ([]string, error) {
+	cols := map[string]bool{}
+	err := Each(ctx, st, id, f, false, func(items []Item) error {
+		for _, it := range items {
+			cs, err := cells(it.To, it.Outcome.Components, it.Outcome.Metadata)
+			if err != nil {
+				return err
+			}
+			for c := range cs {
+				cols[c] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return header(cols)
+}
+
+// WriteCSV writes the selected recipients as CSV under head (see
+// CSVHeader): columns that mmlite enqueue reads again, and the outcome's.
+// A recipient that became final since CSVHeader read the ledger and has a
+// column the header lacks loses that cell.
+func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Filter, head []string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	row := make([]string, len(head))
+	err := Each(ctx, st, id, f, false, func(items []Item) error {
+		for _, it := range items {
+			cs, err := cells(it.To, it.Outcome.Components, it.Outcome.Metadata)
+			var nc *ErrNoColumn
+			if err != nil && !errors.As(err, &nc) {
+				return err
+			}
+			if cs == nil {
+				cs = map[string]string{}
+			}
+			cs["to"], cs["status"], cs["wamid"] = it.To, it.Outcome.Status, it.Outcome.WAMID
+			cs["error_code"] = ""
+			if e := it.Outcome.Error; e != nil && e.Code != 0 {
+				cs["error_code"] = strconv.Itoa(e.Code)
+			}
+			for i, h := range head {
+				row[i] = cs[h]
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/redis/go-redis/v9"
+)
+
+// Listing bounds.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+	// listReadFactor bounds a page's work: at most Limit times this many
+	// index entries are read (filtering by state reads past the campaigns
+	// of other states); a page that reads that many without filling ends
+	// early, with a cursor to go on.
+	listReadFactor = 20
+	listChunk      = 100
+)
+
+// ErrBadCursor is a list cursor that is not one this store made.
+var ErrBadCursor = errors.New("campaign: cursor is not one a previous page gave")
+
+// ListOptions select a page of campaigns.
+type ListOptions struct {
+	State  campaign.State // "" for every state
+	Limit  int            // 1 to MaxListLimit; 0 means DefaultListLimit
+	Cursor string         // from the previous page; "" for the first
+}
+
+// Page is a page of campaigns, newest first. NextCursor is "" after the
+// last.
+type Page struct {
+	Campaigns  []*campaign.Status `json:"campaigns"`
+	NextCursor string             `json:"next_cursor,omitempty"`
+}
+
+// States lists the campaign states a list can be filtered by.
+func States() []campaign.State {
+	return []campaign.State{campaign.StateScheduled, campaign.StateRunning, campaign.StatePaused,
+		campaign.StateCancelled, campaign.StateCompleted}
+}
+
+// cursor is where a page ended in the index: the score (creation time,
+// ms) and id of the last campaign read.
+type cursor struct {
+	score float64
+	id    string
+}
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatFloat(c.score, 'f', -1, 64) + "\n" + c.id))
+}
+
+// check fills the default limit and reads the cursor.
+func (o ListOptions) check() (ListOptions, *cursor, error) {
+	if o.Limit == 0 {
+		o.Limit = DefaultListLimit
+	}
+	if o.Limit < 1 || o.Limit > MaxListLimit {
+		return o, nil, fmt.Errorf("campaign: limit must be 1 to %d, got %d", MaxListLimit, o.Limit)
+	}
+	cur, err := parseCursor(o.Cursor)
+	return o, cur, err
+}
+
+func parseCursor(s string) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	score, id, ok := strings.Cut(string(b), "\n")
+	f, err := strconv.ParseFloat(score, 64)
+	if !ok || err != nil || id == "" {
+		return nil, ErrBadCursor
+	}
+	return &cursor{score: f, id: id}, nil
+}
+
+// List returns a page of campaigns, newest first, with their live statuses.
+func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
+	o, cur, err := o.check()
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{Campaigns: []*campaign.Status{}}
+	probe := s.NewProbe()
+	maxScore := "+inf"
+	if cur != nil {
+		maxScore = strconv.FormatFloat(cur.score, 'f', -1, 64)
+	}
+	budget := o.Limit * listReadFactor
+	var last *cursor
+	for offset := 0; offset < budget; {
+		n := min(listChunk, budget-offset)
+		zs, err := s.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
+			Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: int64(n)}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("campaign: read the campaigns index: %w", err)
+		}
+		offset += len(zs)
+		for i, z := range zs {
+			id, _ := z.Member.(string)
+			last = &cursor{score: z.Score, id: id}
+			// Campaigns created in the same millisecond come by id,
+			// descending: those down to the cursor's were on earlier pages.
+			if cur != nil && z.Score == cur.score && id >= cur.id {
+				continue
+			}
+			st, err := probe.listed(ctx, id, o.State)
+			if err != nil {
+				return nil, err
+			}
+			if st == nil {
+				continue
+			}
+			page.Campaigns = append(page.Campaigns, st)
+			if len(page.Campaigns) == o.Limit {
+				more := i < len(zs)-1
+				if !more && len(zs) == n { // the chunk ended here: is there another campaign?
+					if more, err = s.anyAt(ctx, maxScore, offset); err != nil {
+						return nil, err
+					}
+				}
+				if more {
+					page.NextCursor = last.String()
+				}
+				return page, nil
+			}
+		}
+		if len(zs) < n {
+			return page, nil // the end of the index
+		}
+	}
+	if last != nil {
+		page.NextCursor = last.String()
+	}
+	return page, nil
+}
+
+// anyAt says whether the index has an entry at offset, from maxScore down.
+func (s Campaigns) anyAt(ctx context.Context, maxScore string, offset int) (bool, error) {
+	next, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
+		Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: 1}).Result()
+	if err != nil {
+		return false, fmt.Errorf("campaign: read the campaigns index: %w", err)
+	}
+	return len(next) > 0, nil
+}
+
+// listed is a campaign's status, or nil when it is not in the state asked
+// for (or gone: retired, not yet out of the index).
+func (p *Probe) listed(ctx context.Context, id string, state campaign.State) (*campaign.Status, error) {
+	st, err := p.Status(ctx, id)
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case state != "" && st.State != state:
+		return nil, nil
+	}
+	return st, nil
+}

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+)
+
+// Unknown outcomes resolved by webhooks. When the outcome of a send is
+// unknown (the API may have accepted it: a timeout after the request was
+// written, a worker that died mid-call), its settle keeps the attempt, by
+// business number (phone number id) and recipient, for UnknownWindow (see
+// keyspace.Unknown and settleScript). A status webhook for a message
+// mmlite does not know is kept the same way, for UnmatchedTTL (see
+// keyspace.Unmatched): it may come before the attempt is reported unknown
+// (a dead worker's attempt is, once its job is taken over). The workers'
+// housekeeping matches the two (MatchUnknowns) once UnknownGrace has passed
+// since the attempt, so that every other attempt to that recipient in
+// flight at the same time has settled too: one unknown attempt and one
+// message from that number to that recipient after it resolve the attempt
+// to sent; two attempts, or two messages, are never told apart, and the
+// outcome stays unknown.
+
+// UnmatchedTTL is how long the statuses of a message mmlite does not know
+// wait for an unknown attempt to match.
+const UnmatchedTTL = time.Hour
+
+// statusSkew is how much earlier than the attempt (by mmlite's clock) the
+// provider's timestamp of its message may be: the two clocks differ.
+const statusSkew = time.Minute
+
+// Unmatched is a status of a message mmlite does not know: its wamid maps
+// to no recipient.
+type Unmatched struct {
+	PhoneNumberID, To string // from the webhook: metadata.phone_number_id, recipient_id
+	Delivery
+}
+
+// keepScript keeps a status of an unknown message from a number to a
+// recipient: a status priced as marketing (MM Lite's, or its Cloud API
+// fallback), or a later status of a message kept before; any other is
+// not ours to match. A pair with unknown attempts is matched again soon.
+// KEYS: 1 unmatched, 2 unknown attempts, 3 the unknowns index.
+// ARGV: 1 wamid, 2 status, 3 time (unix s), 4 pricing category, 5 error
+// code, 6 TTL (ms), 7 the pair, 8 now (ms).
+var keepScript = redis.NewScript(`
+local seen = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+if not seen and ARGV[4] ~= 'marketing_lite' and ARGV[4] ~= 'marketing' then return 0 end
+local ts = tonumber(ARGV[3])
+if not seen or ts < tonumber(redis.call('HGET', KEYS[1], ARGV[1])) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+redis.call('HSETNX', KEYS[1], ARGV[1] .. '\n' .. ARGV[2], ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local sc = redis.call('ZSCORE', KEYS[3], ARGV[7])
+  if not sc or tonumber(sc) > tonumber(ARGV[8]) then redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7]) end
+end
+return 1
+`)
+
+// KeepUnmatched keeps statuses of messages mmlite does not know, for
+// matching against unknown attempts; a status without its number or
+// recipient cannot be. It reports which were kept.
+func (s Deliveries) KeepUnmatched(ctx context.Context, us []Unmatched) ([]bool, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(us))
+	now := s.nowMS()
+	for i, u := range us {
+		if u.PhoneNumberID == "" || u.To == "" || u.WAMID == "" {
+			continue
+		}
+		keys := []string{s.keys.Unmatched(u.PhoneNumberID, u.To), s.keys.Unknown(u.PhoneNumberID, u.To), s.keys.Unknowns()}
+		// EVAL, not EVALSHA: a script not yet loaded fails a whole pipeline.
+		cmds[i] = keepScript.Eval(ctx, pipe, keys, u.WAMID, u.Status, u.At, u.Category, u.ErrorCode,
+			UnmatchedTTL.Milliseconds(), u.PhoneNumberID+"\n"+u.To, now)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("campaign: keep statuses of unknown messages: %w", err)
+	}
+	out := make([]bool, len(us))
+	for i, c := range cmds {
+		if c != nil {
+			n, _ := c.Int()
+			out[i] = n == 1
+		}
+	}
+	return out, nil
+}
+
+// matchScript matches the unknown attempts of one (number, recipient) pair
+// with the messages kept for it. Attempts past their window are dropped
+// ("expired"). While an attempt is within its grace, the pair waits. Two
+// attempts are "ambiguous" and dropped; one attempt and one message after
+// it (by the message's earliest status, within statusSkew) is a "match",
+// left to resolveScript; one attempt and two such messages is "ambiguous"
+// too. A message whose wamid maps to a recipient by now (its status came
+// before its own send was recorded) is another campaign's, not a
+// candidate. It returns {verdict, expired, ambiguous, campaign, wamid}.
+// KEYS: 1 unknown attempts, 2 unmatched, 3 index. ARGV: 1 the pair, 2 now
+// (ms), 3 skew (ms), 4 the wamid key prefix.
+var matchScript = redis.NewScript(`
+local now = tonumber(ARGV[2])
+local h = redis.call('HGETALL', KEYS[1])
+local live, expired, wait = {}, 0, nil
+for i = 1, #h, 2 do
+  local at, due, deadline = string.match(h[i + 1], '^(%d+)|(%d+)|(%d+)$')
+  at, due, deadline = tonumber(at), tonumber(due), tonumber(deadline)
+  if deadline <= now then
+    redis.call('HDEL', KEYS[1], h[i])
+    expired = expired + 1
+  else
+    live[#live + 1] = {c = h[i], at = at, deadline = deadline}
+    if due > now and (not wait or due < wait) then wait = due end
+  end
+end
+if #live == 0 then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return {'none', expired, 0}
+end
+if wait then
+  redis.call('ZADD', KEYS[3], wait, ARGV[1])
+  return {'wait', expired, 0}
+end
+if #live > 1 then
+  for _, e in ipairs(live) do redis.call('HDEL', KEYS[1], e.c) end
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return {'ambiguous', expired, #live}
+end
+local e = live[1]
+local found = {}
+local u = redis.call('HGETALL', KEYS[2])
+for i = 1, #u, 2 do
+  if not string.find(u[i], '\n', 1, true) and tonumber(u[i + 1]) * 1000 >= e.at - tonumber(ARGV[3])
+      and redis.call('HEXISTS', ARGV[4] .. u[i], 'c') == 0 then
+    found[#found + 1] = u[i]
+  end
+end
+if #found == 0 then
+  redis.call('ZADD', KEYS[3], e.deadline, ARGV[1])
+  return {'wait', expired, 0}
+end
+if #found > 1 then
+  redis.call('HDEL', KEYS[1], e.c)
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return {'ambiguous', expired, 1}
+end
+return {'match', expired, 0, e.c, found[1]}
+`)
+
+// resolveScript records an unknown outcome as sent with the wamid it was
+// matched to, if the outcome is still the one read (old), and counts it
+// sent instead of unknown; the wamid maps to the recipient from now on. It
+// drops the attempt and the message from matching, and returns the
+// statuses kept for the message ("status\ntime|category|code"). With no
+// new marker, it only drops the attempt; a wamid mapped meanwhile changes
+// nothing (the next match leaves it out).
+// KEYS: 1 ledger, 2 campaign, 3 wamid, 4 unknown attempts, 5 unmatched,
+// 6 index. ARGV: 1 recipient, 2 old marker, 3 new marker, 4
+// "campaign\nrecipient", 5 wamid TTL (s), 6 campaign id, 7 the pair, 8 wamid.
+var resolveScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[3], 'c') == 1 then return {0} end
+redis.call('HDEL', KEYS[4], ARGV[6])
+if redis.call('HLEN', KEYS[4]) == 0 then redis.call('ZREM', KEYS[6], ARGV[7]) end
+if ARGV[3] == '' or redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] or redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'unknown', -1)
+redis.call('HINCRBY', KEYS[2], 'sent', 1)
+redis.call('HSET', KEYS[3], 'c', ARGV[4])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) else redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+local out = {1}
+local u = redis.call('HGETALL', KEYS[5])
+local prefix = ARGV[8] .. '\n'
+for i = 1, #u, 2 do
+  if string.sub(u[i], 1, #prefix) == prefix then out[#out + 1] = string.sub(u[i], #prefix + 1) .. '\n' .. u[i + 1] end
+end
+redis.call('HDEL', KEYS[5], ARGV[8])
+return out
+`)
+
+// Matching is what one round of MatchUnknowns did.
+type Matching struct {
+	Resolved  []Resolution
+	Ambiguous int // unknown attempts that stay unknown: another attempt, or another message, in their window
+	Expired   int // unknown attempts no status matched within their window
+}
+
+// Resolution is an unknown outcome resolved to sent.
+type Resolution struct {
+	Campaign, To, WAMID string
+	At                  time.Time  // when it was resolved
+	Statuses            []Delivery // the statuses of its message kept so far: to be counted and emitted now
+}
+
+// MatchUnknowns matches up to limit (number, recipient) pairs that are due
+// (see the comment at the top of this file).
+func (s Ledger) MatchUnknowns(ctx context.Context, limit int64) (Matching, error) {
+	var out Matching
+	pairs, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Unknowns(), ByScore: true, Start: "-inf",
+		Stop: strconv.FormatInt(s.nowMS(), 10), Count: limit}).Result()
+	if err != nil {
+		return out, fmt.Errorf("campaign: read the unknown outcomes due: %w", err)
+	}
+	for _, pair := range pairs {
+		pnid, to, _ := strings.Cut(pair, "\n")
+		keys := []string{s.keys.Unknown(pnid, to), s.keys.Unmatched(pnid, to), s.keys.Unknowns()}
+		v, err := matchScript.Run(ctx, s.rdb, keys, pair, s.nowMS(), statusSkew.Milliseconds(), s.keys.WAMID("")).Slice()
+		if err != nil {
+			return out, fmt.Errorf("campaign: match unknown outcomes: %w", err)
+		}
+		out.Expired += int(toInt(v[1]))
+		out.Ambiguous += int(toInt(v[2]))
+		if v[0] != "match" {
+			continue
+		}
+		c, _ := v[3].(string)
+		wamid, _ := v[4].(string)
+		r, err := s.resolve(ctx, pnid, to, c, wamid)
+		if err != nil {
+			return out, err
+		}
+		if r != nil {
+			out.Resolved = append(out.Resolved, *r)
+		}
+	}
+	return out, nil
+}
+
+func toInt(v any) int64 { n, _ := v.(int64); return n }
+
+// resolve records the match of an unknown outcome and a message; nil when
+// the outcome is no longer unknown (or the campaign is gone).
+func (s Ledger) resolve(ctx context.Context, pnid, to, id, wamid string) (*Resolution, error) {
+	old, err := s.rdb.HGet(ctx, s.keys.Ledger(id), to).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("campaign: read an unknown outcome: %w", err)
+	}
+	mk, err := parseMarker(old)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	newMarker := "" // anything but an unknown outcome only drops the attempt
+	if mk.Kind == 'F' && mk.Outcome.Status == task.StatusUnknown {
+		o := *mk.Outcome
+		o.Status, o.WAMID, o.Error, o.Resolved = task.StatusSent, wamid, nil, now.UnixMilli()
+		b, err := json.Marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("campaign: encode outcome: %w", err)
+		}
+		newMarker = "F" + string(b)
+	}
+	keys := []string{s.keys.Ledger(id), s.keys.Campaign(id), s.keys.WAMID(wamid), s.keys.Unknown(pnid, to),
+		s.keys.Unmatched(pnid, to), s.keys.Unknowns()}
+	v, err := resolveScript.Run(ctx, s.rdb, keys, to, old, newMarker, id+"\n"+to, int64(s.retention.Seconds()), id,
+		pnid+"\n"+to, wamid).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("campaign: resolve an unknown outcome: %w", err)
+	}
+	if toInt(v[0]) != 1 {
+		return nil, nil
+	}
+	r := &Resolution{Campaign: id, To: to, WAMID: wamid, At: now}
+	for _, x := range v[1:] {
+		str, _ := x.(string)
+		st, rest, _ := strings.Cut(str, "\n")
+		parts := strings.SplitN(rest, "|", 3)
+		if len(parts) < 3 {
+			continue
+		}
+		at, _ := strconv.ParseInt(parts[0], 10, 64)
+		code, _ := strconv.Atoi(parts[2])
+		r.Statuses = append(r.Statuses, Delivery{WAMID: wamid, Status: st, At: at, Category: parts[1], ErrorCode: code})
+	}
+	return r, nil
+}

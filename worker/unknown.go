@@ -1,0 +1,76 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/task"
+)
+
+// matchBatch is how many (number, recipient) pairs one housekeeping round
+// matches at most.
+const matchBatch = 500
+
+// matchUnknowns resolves unknown outcomes whose message a status webhook
+// showed sent (see store.Ledger.MatchUnknowns): the recipient is counted
+// sent instead of unknown, an mmlite:status event "sent" says so, and the
+// statuses of the message that came before are counted and emitted now,
+// as they would have been had its wamid been known.
+func (w *Worker) matchUnknowns(ctx context.Context) {
+	m, err := w.store.Ledger.MatchUnknowns(ctx, matchBatch)
+	w.m.unknowns.WithLabelValues(unknownAmbiguous).Add(float64(m.Ambiguous))
+	w.m.unknowns.WithLabelValues(unknownExpired).Add(float64(m.Expired))
+	if m.Ambiguous > 0 {
+		w.log.Info("unknown outcomes left unknown: another attempt, or another message, to the same recipient in their window",
+			"outcomes", m.Ambiguous)
+	}
+	for _, r := range m.Resolved {
+		w.m.unknowns.WithLabelValues(unknownResolved).Inc()
+		w.log.Info("unknown outcome resolved: a status webhook shows the message sent", "campaign", r.Campaign,
+			"to", phone.Mask(r.To))
+		if err := w.replay(ctx, r); err != nil {
+			w.log.Warn("unknown outcome resolved, but its earlier statuses could not be counted", "campaign", r.Campaign,
+				"to", phone.Mask(r.To), "err", err)
+		}
+	}
+	if err != nil {
+		w.log.Warn("housekeeping: could not match unknown outcomes", "err", err)
+	}
+}
+
+// replay emits the resolution and the statuses of the message kept so far,
+// and counts them (each once, as webhooks are).
+func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
+	ev := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
+		Timestamp: r.At.UTC().Truncate(time.Second), Resolved: true}
+	for _, d := range r.Statuses {
+		if d.Status == task.StatusSent && d.At > 0 {
+			ev.Timestamp = time.Unix(d.At, 0).UTC()
+		}
+	}
+	if err := w.emitter.Status(ctx, ev); err != nil {
+		return err
+	}
+	if len(r.Statuses) == 0 {
+		return nil
+	}
+	if _, err := w.store.Deliveries.Record(ctx, r.Statuses); err != nil {
+		return err
+	}
+	for _, d := range r.Statuses {
+		if d.Status == task.StatusSent {
+			continue // the event above
+		}
+		ev := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: d.Status,
+			PricingCategory: d.Category, Timestamp: time.Unix(d.At, 0).UTC()}
+		if d.ErrorCode != 0 {
+			ev.Error = &task.Error{Code: d.ErrorCode}
+		}
+		if err := w.emitter.Status(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
