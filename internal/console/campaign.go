@@ -121,7 +121,7 @@ func (c *Console) live(r *http.Request, id string) (*campaignView, error) {
 		{Name: "Delivered", Count: n.Delivered, Percent: percentOf(n.Delivered, n.Enqueued)},
 		{Name: "Read", Count: n.Read, Percent: percentOf(n.Read, n.Enqueued)},
 		{Name: "Clicked", Count: v.Clicks, Percent: percentOf(v.Clicks, n.Enqueued),
-			Note: "link clicks of the sender " + st.Sender + " over the retention: a click names no message, so no campaign"},
+			Note: "Clicked counts the link clicks of the sender " + st.Sender + " over the retention: a click names no message, so no campaign."},
 	}
 	v.DeliveryRatio, v.ReadRatio = ratio(n.Delivered, n.Sent), ratio(n.Read, n.Delivered)
 	v.Outcomes = []countRow{{"sent", n.Sent}, {"failed", n.Failed}, {"expired", n.Expired}, {"cancelled", n.Cancelled},

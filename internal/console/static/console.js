@@ -15,7 +15,13 @@
         if (resp.headers.get("X-Console-Final") === "1") {
           clearInterval(timer);
           // The rest of the page (what only a final campaign shows) follows.
-          if (el.getAttribute("data-final") === "reload") { window.location.reload(); return null; }
+          // The flash of an action done before is not repeated.
+          if (el.getAttribute("data-final") === "reload") {
+            var u = new URL(window.location.href);
+            u.searchParams.delete("done");
+            window.location.replace(u.toString());
+            return null;
+          }
         }
         return resp.text();
       }).then(function (html) {
