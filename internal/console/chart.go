@@ -64,4 +64,3 @@ func niceCeil(v float64) float64 {
 	}
 	return 10 * p
 }
-

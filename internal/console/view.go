@@ -14,11 +14,11 @@ import (
 
 // view is what the layout needs of every page; pages embed it.
 type view struct {
-	Title   string
-	Nav     string // the nav entry of the page
-	CSRF    string // the session's CSRF token, for the layout's forms
+	Title    string
+	Nav      string // the nav entry of the page
+	CSRF     string // the session's CSRF token, for the layout's forms
 	LoggedIn bool
-	DevMode bool
+	DevMode  bool
 }
 
 func (v *view) base() *view { return v }
