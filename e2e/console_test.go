@@ -104,6 +104,11 @@ func TestConsole_InABrowser(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join("..", "docs", "img", "console-campaign.png"), b, 0o644))
 	}
 
+	do("the list, filtered by state", chromedp.Navigate(base+"/ui/?state=completed"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/ui/campaigns/`+id+`"]`)))
+	screenshot(t, ctx, dir, "4-list")
+	do("back to the campaign", chromedp.Click(chromedp.CSS(`a[href="/ui/campaigns/`+id+`"]`)), chromedp.WaitVisible(chromedp.ID("export")))
+
 	csv := download(t, ctx, dir, "#export")
 	for _, to := range testkit.Recipients(n) {
 		if code, ok := failing[to]; ok {
