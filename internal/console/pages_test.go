@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
 )
 
@@ -91,4 +93,46 @@ func TestErrors(t *testing.T) {
 	require.Contains(t, r.body, "campaign spring is cancelled")
 	r = e.do(t, "GET", "/ui/campaigns/spring/export?status=lost", nil, token)
 	require.Equal(t, http.StatusBadRequest, r.code)
+}
+
+// The live part comes alone, and says when it will not change any more; a
+// poll without a session is refused rather than sent to the login form.
+func TestCampaignLive(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring/live", nil, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.NotContains(t, r.body, "<html")
+	require.Contains(t, r.body, `id="progress">0/3 final (0 %)`)
+	require.Empty(t, r.h.Get("X-Console-Final"))
+	ctx := context.Background()
+	for _, to := range []string{"441234567890", "441234567891", "441234567892"} {
+		_, err := e.p.Store().Ledger.Settle(ctx, "spring", to, store.Outcome{Status: task.StatusSent, WAMID: "w" + to}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	_, err := e.p.Seal(ctx, "spring")
+	require.NoError(t, err)
+	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, token)
+	require.Contains(t, r.body, `id="state">completed`)
+	require.Equal(t, "1", r.h.Get("X-Console-Final"))
+	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, "", "X-Console-Poll", "1")
+	require.Equal(t, http.StatusUnauthorized, r.code)
+}
+
+// The export is the results' CSV with the outcomes asked for.
+func TestExport(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	ctx := context.Background()
+	for to, o := range map[string]store.Outcome{
+		"441234567890": {Status: task.StatusFailed, Error: &task.Error{Code: 131026}, Metadata: map[string]string{"crm": "7"}},
+		"441234567891": {Status: task.StatusSent, WAMID: "wamid.1"},
+	} {
+		_, err := e.p.Store().Ledger.Settle(ctx, "spring", to, o, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	r := e.do(t, "GET", "/ui/campaigns/spring/export?status=failed&status=undelivered", nil, token)
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.Equal(t, `attachment; filename="spring-results.csv"`, r.h.Get("Content-Disposition"))
+	require.Equal(t, "to,meta.crm,status,error_code,wamid\n441234567890,7,failed,131026,\n", r.body)
 }
