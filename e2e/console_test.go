@@ -39,7 +39,7 @@ func TestConsole_InABrowser(t *testing.T) {
 	cfg := f.workerConfig(4)
 	cfg.Senders[0].Burst = 1
 	f.startWorker(t, cfg)
-	const id, n = "spring-sale", 48
+	const id, n = "spring-sale", 60
 	submitWithMeta(t, f, id, n)
 	// Chrome keeps Secure cookies of http://localhost (a secure context).
 	base := strings.Replace(f.api.URL, "127.0.0.1", "localhost", 1)
@@ -73,7 +73,7 @@ func TestConsole_InABrowser(t *testing.T) {
 		chromedp.Submit(chromedp.ID("token")), chromedp.WaitVisible(chromedp.ID("progress")))
 	require.Equal(t, base+"/ui/campaigns/"+id, get(chromedp.Location()))
 
-	require.Eventually(t, func() bool { return f.Status(t, id).Counts.Sent >= 4 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return f.Status(t, id).Counts.Sent >= 2 }, time.Minute, 20*time.Millisecond)
 	do("pause", chromedp.WaitVisible(chromedp.ID("pause")), chromedp.Click(chromedp.ID("pause")),
 		chromedp.WaitVisible(chromedp.Search(`//p[@class="flash" and contains(., "paused")]`)), chromedp.WaitVisible(chromedp.ID("resume")))
 	require.Equal(t, campaign.StatePaused, f.Status(t, id).State)
