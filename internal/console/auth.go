@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // The session: the login form checks the API's token and keeps it in a
 // cookie that scripts cannot read (HttpOnly), that is sent only over HTTPS
-// (Secure; browsers make an exception for localhost) and only by the
+// (Secure; browsers make an exception for localhost and loopback addresses) and only by the
 // console's own pages (SameSite=Strict, Path=/ui/). Every action (a POST)
 // also carries a CSRF token, an HMAC of the cookie's value, in a hidden
 // field, and must come from the console's own origin (Sec-Fetch-Site, or
@@ -137,13 +138,31 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	c.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next"))})
+	c.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next")), Plain: plainHTTP(r)})
 }
 
 type loginView struct {
 	view
 	Next  string
 	Wrong bool
+	Plain bool // served over plain HTTP away from localhost: the cookie will not stick
+}
+
+// plainHTTP says that the page came over plain HTTP (not even behind a
+// proxy that speaks HTTPS) to a host other than localhost or a loopback
+// address, where browsers do not keep a Secure cookie.
+func plainHTTP(r *http.Request) bool {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback()
+	}
+	return host != "localhost" && !strings.HasSuffix(host, ".localhost")
 }
 
 // login checks the token of the login form.
@@ -162,7 +181,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256([]byte(tok))
 	if tok == "" || subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1 {
 		c.log.Info("console login refused: wrong token")
-		c.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next, Wrong: true})
+		c.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next, Wrong: true, Plain: plainHTTP(r)})
 		return
 	}
 	setSession(w, url.QueryEscape(tok), sessionAge)

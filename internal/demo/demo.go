@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -89,7 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(out, "; line %d: %s", e.Line, e.Reason)
 	}
 	fmt.Fprintf(out, "\n\nwhile it runs:\n  curl -H 'Authorization: Bearer %s' %s/v1/campaigns/%s\n  curl %s/metrics    # the api\n  curl %s/metrics    # the worker\n  %s/ui/campaigns/%s    # the console, in a browser: log in with the token\n\n",
-		d.token, d.apiURL, campaignID, d.apiURL, d.workerURL, strings.Replace(d.apiURL, "127.0.0.1", "localhost", 1), campaignID)
+		d.token, d.apiURL, campaignID, d.apiURL, d.workerURL, d.apiURL, campaignID)
 
 	wctx, stop := context.WithTimeout(ctx, 3*time.Minute)
 	defer stop()
