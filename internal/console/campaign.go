@@ -162,12 +162,12 @@ func (c *Console) lookup(r *http.Request, id, to string) *lookupView {
 		return lv
 	}
 	if lv.W, err = c.store().Recipient(r.Context(), id, n); err != nil {
-		if statusOf(err) == http.StatusInternalServerError {
+		code, msg := c.classify(err)
+		if code == http.StatusInternalServerError {
 			c.log.Error("console: recipient lookup", "err", err)
-			lv.Error = "internal error (see the api's log)"
-		} else {
-			lv.Error = err.Error()
+			msg = "internal error (see the api's log)"
 		}
+		lv.Error = msg
 	}
 	return lv
 }

@@ -29,8 +29,11 @@ type Config struct {
 	// Token is the API's bearer token; the login form asks for it. Empty
 	// when the API runs without authentication (--insecure-no-auth): the
 	// console then asks for no login either.
-	Token  string
-	Logger *slog.Logger
+	Token string
+	// Classify is how the API answers an error of the store or the
+	// producer: its HTTP status and message. The console answers the same.
+	Classify func(error) (code int, msg string)
+	Logger   *slog.Logger
 }
 
 // Console serves the pages.
@@ -47,8 +50,11 @@ type Console struct {
 
 // New builds the console.
 func New(cfg Config) (*Console, error) {
-	if cfg.Producer == nil {
+	switch {
+	case cfg.Producer == nil:
 		return nil, errors.New("console: a producer is required")
+	case cfg.Classify == nil:
+		return nil, errors.New("console: Classify is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

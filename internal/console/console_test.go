@@ -10,7 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mmlite/mmlite/internal/console"
+	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
@@ -30,17 +31,18 @@ type env struct {
 	r   *redistest.Redis
 }
 
-// setup serves a console (with token, or without one: "") over a
-// producer, with a published sender and a running campaign "spring" of
+// setup serves the api and its console (with a token, or without one:
+// "") over a producer, with a published sender and a running campaign "spring" of
 // three recipients.
 func setup(t *testing.T, tok string) *env {
 	t.Helper()
 	r := redistest.New(t)
 	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results})
 	require.NoError(t, err)
-	c, err := console.New(console.Config{Producer: p, Token: tok})
+	api, err := httpapi.New(httpapi.Config{Producer: p, Token: tok, AllowNoAuth: tok == "", ResultsQueue: r.Results,
+		Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)
-	srv := httptest.NewServer(c)
+	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	s := &sender.Sender{ID: "default", Rate: 10, Burst: 1}
