@@ -136,3 +136,16 @@ func TestExport(t *testing.T) {
 	require.Equal(t, `attachment; filename="spring-results.csv"`, r.h.Get("Content-Disposition"))
 	require.Equal(t, "to,meta.crm,status,error_code,wamid\n441234567890,7,failed,131026,\n", r.body)
 }
+
+// Without the script, a page of a campaign still running refreshes
+// itself; a finished one does not.
+func TestNoScriptRefresh(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring", nil, token)
+	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
+	require.Contains(t, r.body, `data-live="/ui/campaigns/spring/live"`)
+	r = e.do(t, "GET", "/ui/", nil, token)
+	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
+	require.Contains(t, r.body, `data-live="/ui/?part=rows"`)
+}
