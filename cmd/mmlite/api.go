@@ -20,6 +20,7 @@ func apiCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "http-addr", Value: ":8080", Sources: env("HTTP_ADDR"), Usage: "listen address"},
 			&cli.StringFlag{Name: "api-token", Sources: env("API_TOKEN"), Usage: "bearer token required on every /v1 request"},
+			&cli.BoolFlag{Name: "ui", Value: true, Sources: env("UI"), Usage: "serve the campaign console at /ui/ (--ui=false or MMLITE_UI=false turns it off)"},
 			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token (never in production)"},
 			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
 			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},
@@ -60,7 +61,7 @@ func apiCommand() *cli.Command {
 				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registerer: reg, Logger: log,
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
-				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"),
+				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"), DisableUI: !cmd.Bool("ui"),
 				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err

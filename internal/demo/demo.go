@@ -87,8 +87,8 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, e := range sum.Errors {
 		fmt.Fprintf(out, "; line %d: %s", e.Line, e.Reason)
 	}
-	fmt.Fprintf(out, "\n\nwhile it runs:\n  curl -H 'Authorization: Bearer %s' %s/v1/campaigns/%s\n  curl %s/metrics    # the api\n  curl %s/metrics    # the worker\n\n",
-		d.token, d.apiURL, campaignID, d.apiURL, d.workerURL)
+	fmt.Fprintf(out, "\n\nwhile it runs:\n  curl -H 'Authorization: Bearer %s' %s/v1/campaigns/%s\n  curl %s/metrics    # the api\n  curl %s/metrics    # the worker\n  %s/ui/campaigns/%s    # the console, in a browser: log in with the token\n\n",
+		d.token, d.apiURL, campaignID, d.apiURL, d.workerURL, d.apiURL, campaignID)
 
 	wctx, stop := context.WithTimeout(ctx, 3*time.Minute)
 	defer stop()

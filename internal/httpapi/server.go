@@ -60,6 +60,8 @@ type Config struct {
 	// most recipients held when they come before their campaign. Default
 	// DefaultMaxValue.
 	MaxValue int64
+	// DisableUI turns the console at /ui/ off (MMLITE_UI=false).
+	DisableUI bool
 }
 
 // refusesWebhooks: with no secret to check them by, every webhook is
@@ -181,6 +183,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.gatherer = gatherer
 	s.routes()
+	if err := s.mountConsole(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

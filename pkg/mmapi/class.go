@@ -118,3 +118,35 @@ func classify(e *Error) Class {
 	}
 	return ClassPermanent
 }
+
+// ClassOfCode is the class the table gives a Meta error code alone (131009
+// counts as permanent: its template case depends on the answer's details);
+// false for a code the table does not list.
+func ClassOfCode(code int) (Class, bool) {
+	if code >= 200 && code <= 299 {
+		return ClassCampaignFatal, true
+	}
+	c, ok := codeClasses[code]
+	return c, ok
+}
+
+// classMeanings say, per class, what the worker does with such an answer
+// (docs/errors.md has the full table).
+var classMeanings = [...]string{
+	ClassOK:             "accepted: the answer carries a message id",
+	ClassTransient:      "not sent: retried with backoff; failed when the retries run out",
+	ClassThroughput:     "the sender is over its throughput: slowed down and retried without spending a retry",
+	ClassRecipientDelay: "only this recipient waits (pair rate, per-user marketing cap), then fails",
+	ClassWaitRetry:      "retried after about 10 minutes (template still syncing)",
+	ClassPermanent:      "never retried for this recipient",
+	ClassCampaignFatal:  "every further send would fail the same way: the campaign is paused",
+	ClassAmbiguous:      "the request may have been sent: the outcome is unknown, never resent",
+}
+
+// Meaning says in words what the class means for the sender.
+func (c Class) Meaning() string {
+	if int(c) < len(classMeanings) {
+		return classMeanings[c]
+	}
+	return ""
+}

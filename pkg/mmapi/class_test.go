@@ -169,3 +169,21 @@ func TestClass_String(t *testing.T) {
 	require.Equal(t, "unknown", mmapi.Class(200).String())
 	require.False(t, errors.Is(&mmapi.Error{}, http.ErrHandlerTimeout))
 }
+
+// Every class has a meaning; a code's class comes from the one table.
+func TestClassOfCode(t *testing.T) {
+	t.Parallel()
+	for _, c := range mmapi.Classes() {
+		if c.Meaning() == "" {
+			t.Errorf("class %s has no meaning", c)
+		}
+	}
+	for code, want := range map[int]mmapi.Class{131026: mmapi.ClassPermanent, 131049: mmapi.ClassRecipientDelay, 250: mmapi.ClassCampaignFatal, 130429: mmapi.ClassThroughput} {
+		if got, ok := mmapi.ClassOfCode(code); !ok || got != want {
+			t.Errorf("mmapi.ClassOfCode(%d) = %s, %v; want %s", code, got, ok, want)
+		}
+	}
+	if _, ok := mmapi.ClassOfCode(999999); ok {
+		t.Error("mmapi.ClassOfCode(999999) is known")
+	}
+}

@@ -1,0 +1,191 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+)
+
+// back goes to the campaign's page with a flash of what was done.
+func back(w http.ResponseWriter, r *http.Request, id, done string) {
+	http.Redirect(w, r, "/ui/campaigns/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+}
+
+// control runs pause, resume or seal (the producer's, as the API's
+// POST /v1/campaigns/{id}/pause|resume|seal).
+func (c *Console) control(op func(context.Context, string) (*campaign.Status, error), done string) func(http.ResponseWriter, *http.Request, string) {
+	return func(w http.ResponseWriter, r *http.Request, _ string) {
+		id := r.PathValue("id")
+		if _, err := op(r.Context(), id); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		back(w, r, id, done)
+	}
+}
+
+// confirmView asks before an action that cannot be undone: its form posts
+// the same fields again, with confirm=yes.
+type confirmView struct {
+	view
+	ID       string
+	Question string
+	Details  []string
+	Action   string // the form's URL
+	Button   string
+	Fields   []field
+}
+
+type field struct{ Name, Value string }
+
+func (c *Console) confirmCancel(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	st, err := c.store().Campaigns.Status(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "confirm", &confirmView{view: view{Title: "Cancel " + id + "?", Nav: "campaigns"}, ID: id,
+		Question: "Cancel the campaign " + id + "?",
+		Details: []string{"It cannot be undone: no further message of it is sent, and every recipient not sent yet (" +
+			strconv.FormatInt(max(0, st.Counts.Enqueued-st.Counts.Final()), 10) + ") is reported cancelled."},
+		Action: "/ui/campaigns/" + url.PathEscape(id) + "/cancel", Button: "Cancel the campaign"})
+}
+
+// cancel: without confirm=yes, the confirmation; with it, the cancel.
+func (c *Console) cancel(w http.ResponseWriter, r *http.Request, sess string) {
+	if r.PostFormValue("confirm") != "yes" {
+		c.confirmCancel(w, r, sess)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := c.cfg.Producer.Cancel(r.Context(), id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back(w, r, id, "cancelled")
+}
+
+type followUpView struct {
+	view
+	ID       string
+	NewID    string
+	Statuses []option
+	Codes    string
+	Unknown  bool
+	Error    string
+}
+
+type option struct {
+	Value   string
+	Checked bool
+}
+
+// followStatuses are what a follow-up may take (unknown is a field of its
+// own: those recipients may have received the first message).
+var followStatuses = []string{task.StatusFailed, task.StatusExpired, task.StatusCancelled, "undelivered"}
+
+func (c *Console) followUpForm(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	v := &followUpView{view: view{Title: "Follow up " + id, Nav: "campaigns"}, ID: id, NewID: id + "-followup"}
+	for _, s := range followStatuses {
+		v.Statuses = append(v.Statuses, option{Value: s, Checked: s != task.StatusCancelled})
+	}
+	c.render(w, r, http.StatusOK, "followup", v)
+}
+
+// followUp: the form, checked, then its confirmation, then the producer's
+// follow-up (as POST /v1/campaigns/{id}/follow-up).
+func (c *Console) followUp(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	f, v, err := readFollowUp(r)
+	if err != nil {
+		v.view = view{Title: "Follow up " + id, Nav: "campaigns"}
+		v.ID, v.Error = id, err.Error()
+		c.render(w, r, http.StatusBadRequest, "followup", v)
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		fields := []field{{"new_id", f.ID}, {"codes", v.Codes}}
+		for _, s := range f.Statuses {
+			fields = append(fields, field{"status", s})
+		}
+		what := strings.Join(f.Statuses, ", ")
+		if f.IncludeUnknown {
+			fields = append(fields, field{"include_unknown", "yes"})
+			what += ", unknown"
+		}
+		if v.Codes != "" {
+			what += " with the error codes " + v.Codes
+		}
+		c.render(w, r, http.StatusOK, "confirm", &confirmView{view: view{Title: "Follow up " + id + "?", Nav: "campaigns"}, ID: id,
+			Question: "Send the follow-up campaign " + f.ID + "?",
+			Details: []string{"It takes the recipients of " + id + " whose outcome is " + what + " (never one whose message was delivered or read), with their own parameters, and starts sending at once with the same template and sender.",
+				"It cannot be undone: cancel the new campaign to stop it."},
+			Action: "/ui/campaigns/" + url.PathEscape(id) + "/follow-up", Button: "Send the follow-up", Fields: fields})
+		return
+	}
+	if _, err := c.cfg.Producer.FollowUp(r.Context(), id, f); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	back(w, r, f.ID, "followed")
+}
+
+// readFollowUp reads the follow-up form, and the form's view to show it
+// again.
+func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
+	f := producer.FollowUp{ID: strings.TrimSpace(r.PostFormValue("new_id")), IncludeUnknown: r.PostFormValue("include_unknown") == "yes"}
+	v := &followUpView{NewID: f.ID, Codes: strings.TrimSpace(r.PostFormValue("codes")), Unknown: f.IncludeUnknown}
+	picked := map[string]bool{}
+	for _, s := range r.PostForm["status"] {
+		picked[s] = true
+	}
+	for _, s := range followStatuses {
+		v.Statuses = append(v.Statuses, option{Value: s, Checked: picked[s]})
+		if picked[s] {
+			f.Statuses = append(f.Statuses, s)
+		}
+	}
+	for _, s := range strings.FieldsFunc(v.Codes, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return f, v, formError{"error codes: " + strconv.Quote(s) + " is not an error code (a positive number such as 131026)"}
+		}
+		f.Codes = append(f.Codes, n)
+	}
+	switch {
+	case f.ID == "":
+		return f, v, formError{"new campaign id: it is required"}
+	case len(f.Statuses) == 0 && !f.IncludeUnknown:
+		return f, v, formError{"outcomes: pick at least one"}
+	}
+	return f, v, nil
+}
+
+type testView struct {
+	view
+	ID     string
+	To     string
+	Result *task.TestResult
+}
+
+// testSend sends one message of the campaign's template to one number
+// (the producer's test send, as POST /v1/campaigns/{id}/test) and shows
+// the API's answer.
+func (c *Console) testSend(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	res, err := c.cfg.Producer.TestSend(r.Context(), id, producer.Recipient{To: r.PostFormValue("to")}, producer.DefaultTestWait)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "test", &testView{view: view{Title: "Test send of " + id, Nav: "campaigns"}, ID: id,
+		To: res.To, Result: res})
+}

@@ -1,0 +1,202 @@
+package console
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The session: the login form checks the API's token and keeps it in a
+// cookie that scripts cannot read (HttpOnly), that is sent only over HTTPS
+// (Secure; browsers make an exception for localhost and loopback addresses) and only by the
+// console's own pages (SameSite=Strict, Path=/ui/). Every action (a POST)
+// also carries a CSRF token, an HMAC of the cookie's value, in a hidden
+// field, and must come from the console's own origin (Sec-Fetch-Site, or
+// Origin against Host: http.CrossOriginProtection). When the API runs
+// without a token, the console asks for no login: the cookie then holds a
+// random value, made on the first visit, that the CSRF token is bound to.
+
+const (
+	cookieName = "mmlite_session"
+	csrfField  = "csrf"
+	sessionAge = 12 * time.Hour
+)
+
+// csrfKey is the key of the CSRF tokens: derived from the API token, so
+// that every replica of the api accepts the others' forms; random without
+// a token.
+func csrfKey(token string) []byte {
+	if token == "" {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		return k
+	}
+	sum := sha256.Sum256([]byte("mmlite console csrf\x00" + token))
+	return sum[:]
+}
+
+func (c *Console) devMode() bool { return c.cfg.Token == "" }
+
+// session is the cookie's value when it opens a session, "" otherwise.
+func (c *Console) session(r *http.Request) string {
+	ck, err := r.Cookie(cookieName)
+	if err != nil || ck.Value == "" {
+		return ""
+	}
+	if c.devMode() {
+		return ck.Value
+	}
+	v, err := url.QueryUnescape(ck.Value)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(v))
+	if subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1 {
+		return ""
+	}
+	return ck.Value
+}
+
+func setSession(w http.ResponseWriter, value string, age time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: value, Path: Prefix, MaxAge: int(age.Seconds()),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// csrfToken is the CSRF token of a session.
+func (c *Console) csrfToken(session string) string {
+	m := hmac.New(sha256.New, c.csrfKey)
+	m.Write([]byte("csrf\x00" + session))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// authed lets a request with a session through; one without goes to the
+// login form (a page) or is refused (anything else). Without a token, a
+// first visit gets a session.
+func (c *Console) authed(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess := c.session(r)
+		if sess == "" && c.devMode() {
+			b := make([]byte, 24)
+			_, _ = rand.Read(b)
+			sess = base64.RawURLEncoding.EncodeToString(b)
+			setSession(w, sess, sessionAge)
+		}
+		if sess == "" {
+			if r.Method == http.MethodGet && r.Header.Get("X-Console-Poll") == "" {
+				http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.errorPage(w, r, http.StatusUnauthorized, "log in first: the session is missing or has ended")
+			return
+		}
+		h(w, withSession(r, sess), sess)
+	}
+}
+
+type sessionKey struct{}
+
+func withSession(r *http.Request, sess string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+}
+
+// action is authed for a POST that changes something: it must come from
+// the console's origin and carry the session's CSRF token.
+func (c *Console) action(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := c.origin.Check(r); err != nil {
+			c.errorPage(w, r, http.StatusForbidden, "refused: the request did not come from the console's own pages")
+			return
+		}
+		sess := c.session(r)
+		if sess == "" {
+			c.errorPage(w, r, http.StatusUnauthorized, "log in first: the session is missing or has ended")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		got := r.PostFormValue(csrfField)
+		if want := c.csrfToken(sess); subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			c.errorPage(w, r, http.StatusForbidden, "refused: the form's CSRF token is missing or wrong; reload the page and try again")
+			return
+		}
+		h(w, withSession(r, sess), sess)
+	}
+}
+
+// maxForm bounds a form's body.
+const maxForm = 64 << 10
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	if c.devMode() || c.session(r) != "" {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	c.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next")), Plain: plainHTTP(r)})
+}
+
+type loginView struct {
+	view
+	Next  string
+	Wrong bool
+	Plain bool // served over plain HTTP away from localhost: the cookie will not stick
+}
+
+// plainHTTP says that the page came over plain HTTP (not even behind a
+// proxy that speaks HTTPS) to a host other than localhost or a loopback
+// address, where browsers do not keep a Secure cookie.
+func plainHTTP(r *http.Request) bool {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return !ip.IsLoopback()
+	}
+	return host != "localhost" && !strings.HasSuffix(host, ".localhost")
+}
+
+// login checks the token of the login form.
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	if err := c.origin.Check(r); err != nil {
+		c.errorPage(w, r, http.StatusForbidden, "refused: the request did not come from the console's own pages")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	next := safeNext(r.PostFormValue("next"))
+	if c.devMode() {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	tok := strings.TrimSpace(r.PostFormValue("token"))
+	sum := sha256.Sum256([]byte(tok))
+	if tok == "" || subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1 {
+		c.log.Info("console login refused: wrong token")
+		c.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next, Wrong: true, Plain: plainHTTP(r)})
+		return
+	}
+	setSession(w, url.QueryEscape(tok), sessionAge)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, _ string) {
+	setSession(w, "", -time.Second)
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect inside the console.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") {
+		return Prefix
+	}
+	return next
+}

@@ -1,0 +1,108 @@
+package console
+
+import (
+	"crypto/sha256"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/producer"
+)
+
+// Prefix is where the console is served.
+const Prefix = "/ui/"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what the console needs.
+type Config struct {
+	Producer *producer.Producer
+	// Token is the API's bearer token; the login form asks for it. Empty
+	// when the API runs without authentication (--insecure-no-auth): the
+	// console then asks for no login either.
+	Token string
+	// Classify is how the API answers an error of the store or the
+	// producer: its HTTP status and message. The console answers the same.
+	Classify func(error) (code int, msg string)
+	Logger   *slog.Logger
+}
+
+// Console serves the pages.
+type Console struct {
+	cfg     Config
+	log     *slog.Logger
+	token   [32]byte // sha256 of the token
+	csrfKey []byte
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	origin  *http.CrossOriginProtection
+	senders *registry.Registry
+}
+
+// New builds the console.
+func New(cfg Config) (*Console, error) {
+	switch {
+	case cfg.Producer == nil:
+		return nil, errors.New("console: a producer is required")
+	case cfg.Classify == nil:
+		return nil, errors.New("console: Classify is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
+		origin: http.NewCrossOriginProtection(), csrfKey: csrfKey(cfg.Token),
+		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
+			WithRetention(cfg.Producer.Store().Campaigns.Retention())}
+	var err error
+	if c.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	c.routes()
+	return c, nil
+}
+
+func (c *Console) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /ui/login", c.loginPage)
+	c.mux.HandleFunc("POST /ui/login", c.login)
+	c.mux.HandleFunc("POST /ui/logout", c.action(c.logout))
+	c.mux.HandleFunc("GET /ui/{$}", c.authed(c.campaigns))
+	c.mux.HandleFunc("GET /ui/campaigns/{id}", c.authed(c.campaign))
+	c.mux.HandleFunc("GET /ui/campaigns/{id}/live", c.authed(c.campaignLive))
+	c.mux.HandleFunc("GET /ui/campaigns/{id}/export", c.authed(c.export))
+	c.mux.HandleFunc("GET /ui/campaigns/{id}/cancel", c.authed(c.confirmCancel))
+	c.mux.HandleFunc("GET /ui/campaigns/{id}/follow-up", c.authed(c.followUpForm))
+	c.mux.HandleFunc("POST /ui/campaigns/{id}/pause", c.action(c.control(c.cfg.Producer.Pause, "paused")))
+	c.mux.HandleFunc("POST /ui/campaigns/{id}/resume", c.action(c.control(c.cfg.Producer.Resume, "resumed")))
+	c.mux.HandleFunc("POST /ui/campaigns/{id}/seal", c.action(c.control(c.cfg.Producer.Seal, "sealed")))
+	c.mux.HandleFunc("POST /ui/campaigns/{id}/cancel", c.action(c.cancel))
+	c.mux.HandleFunc("POST /ui/campaigns/{id}/follow-up", c.action(c.followUp))
+	c.mux.HandleFunc("POST /ui/campaigns/{id}/test", c.action(c.testSend))
+	c.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+		c.errorPage(w, r, http.StatusNotFound, "no such page: "+r.Method+" "+r.URL.Path)
+	})
+}
+
+// ServeHTTP serves the console's pages under Prefix.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+		"frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+func (c *Console) store() *store.Store { return c.cfg.Producer.Store() }

@@ -1,0 +1,31 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+)
+
+// fail shows an error of the store or the producer with the status and
+// message the API gives it; an unexpected one is logged and shown as
+// internal.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := c.classify(err)
+	if code == http.StatusInternalServerError {
+		c.log.Error("console: request failed", "err", err)
+		msg = "internal error (see the api's log)"
+	}
+	c.errorPage(w, r, code, msg)
+}
+
+func (c *Console) classify(err error) (int, string) {
+	var fe formError
+	if errors.As(err, &fe) {
+		return http.StatusBadRequest, fe.msg
+	}
+	return c.cfg.Classify(err)
+}
+
+// formError is a form field the console cannot read.
+type formError struct{ msg string }
+
+func (e formError) Error() string { return e.msg }

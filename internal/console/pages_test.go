@@ -1,0 +1,151 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/stretchr/testify/require"
+)
+
+// The list filters by state and pages, newest first.
+func TestCampaigns_FilterAndPages(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	ctx := context.Background()
+	for _, id := range []string{"a-1", "a-2"} {
+		_, err := e.p.Register(ctx, &campaign.Campaign{ID: id, Sender: "default", Template: mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}})
+		require.NoError(t, err)
+	}
+	_, err := e.p.Pause(ctx, "a-1")
+	require.NoError(t, err)
+	r := e.do(t, "GET", "/ui/?state=paused", nil, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, `href="/ui/campaigns/a-1"`)
+	require.NotContains(t, r.body, `href="/ui/campaigns/spring"`)
+	require.Contains(t, r.body, `<option value="paused" selected>`)
+
+	r = e.do(t, "GET", "/ui/", nil, token)
+	all := []string{"a-2", "a-1", "spring"}
+	last := -1
+	for _, id := range all {
+		at := strings.Index(r.body, `href="/ui/campaigns/`+id+`"`)
+		require.Greater(t, at, last, "%s comes after the newer ones", id)
+		last = at
+	}
+	r = e.do(t, "GET", "/ui/?state=lost", nil, token)
+	require.Equal(t, http.StatusBadRequest, r.code)
+	r = e.do(t, "GET", "/ui/?cursor=nonsense", nil, token)
+	require.Equal(t, http.StatusBadRequest, r.code)
+	r = e.do(t, "GET", "/ui/?part=rows", nil, token)
+	require.NotContains(t, r.body, "<html", "the rows alone, for the live update")
+	require.Contains(t, r.body, `href="/ui/campaigns/a-2"`)
+}
+
+// Cancel and follow-up ask first, in a page of their own (no script
+// needed): a POST without confirm=yes only asks.
+func TestIrreversibleActionsAsk(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	csrf := e.csrf(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring/cancel", nil, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, "cannot be undone")
+	require.Contains(t, r.body, `name="confirm" value="yes"`)
+	r = e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}}, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, "Cancel the campaign spring?")
+	require.Equal(t, campaign.StateRunning, e.state(t))
+	r = e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, token)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	require.Equal(t, campaign.StateCancelled, e.state(t))
+
+	form := url.Values{"csrf": {csrf}, "new_id": {"spring-again"}, "status": {"cancelled"}, "codes": {"131026, x"}}
+	r = e.do(t, "POST", "/ui/campaigns/spring/follow-up", form, token)
+	require.Equal(t, http.StatusBadRequest, r.code)
+	require.Contains(t, r.body, `error codes: &#34;x&#34; is not an error code`)
+	form.Set("codes", "")
+	r = e.do(t, "POST", "/ui/campaigns/spring/follow-up", form, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, "Send the follow-up campaign spring-again?")
+	require.Contains(t, r.body, `name="status" value="cancelled"`)
+	_, err := e.p.Store().Campaigns.Get(context.Background(), "spring-again")
+	require.ErrorIs(t, err, campaign.ErrNotFound, "nothing registered before the confirmation")
+}
+
+// Errors of the store come with their status, in words.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/nope", nil, token)
+	require.Equal(t, http.StatusNotFound, r.code)
+	csrf := e.csrf(t, token)
+	_, err := e.p.Cancel(context.Background(), "spring")
+	require.NoError(t, err)
+	r = e.do(t, "POST", "/ui/campaigns/spring/pause", url.Values{"csrf": {csrf}}, token)
+	require.Equal(t, http.StatusConflict, r.code)
+	require.Contains(t, r.body, "campaign spring is cancelled")
+	r = e.do(t, "GET", "/ui/campaigns/spring/export?status=lost", nil, token)
+	require.Equal(t, http.StatusBadRequest, r.code)
+}
+
+// The live part comes alone, and says when it will not change any more; a
+// poll without a session is refused rather than sent to the login form.
+func TestCampaignLive(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring/live", nil, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.NotContains(t, r.body, "<html")
+	require.Contains(t, r.body, `id="progress">0/3 final (0 %)`)
+	require.Empty(t, r.h.Get("X-Console-Final"))
+	ctx := context.Background()
+	for _, to := range []string{"441234567890", "441234567891", "441234567892"} {
+		_, err := e.p.Store().Ledger.Settle(ctx, "spring", to, store.Outcome{Status: task.StatusSent, WAMID: "w" + to}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	_, err := e.p.Seal(ctx, "spring")
+	require.NoError(t, err)
+	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, token)
+	require.Contains(t, r.body, `id="state">completed`)
+	require.Equal(t, "1", r.h.Get("X-Console-Final"))
+	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, "", "X-Console-Poll", "1")
+	require.Equal(t, http.StatusUnauthorized, r.code)
+}
+
+// The export is the results' CSV with the outcomes asked for.
+func TestExport(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	ctx := context.Background()
+	for to, o := range map[string]store.Outcome{
+		"441234567890": {Status: task.StatusFailed, Error: &task.Error{Code: 131026}, Metadata: map[string]string{"crm": "7"}},
+		"441234567891": {Status: task.StatusSent, WAMID: "wamid.1"},
+	} {
+		_, err := e.p.Store().Ledger.Settle(ctx, "spring", to, o, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	r := e.do(t, "GET", "/ui/campaigns/spring/export?status=failed&status=undelivered", nil, token)
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.Equal(t, `attachment; filename="spring-results.csv"`, r.h.Get("Content-Disposition"))
+	require.Equal(t, "to,meta.crm,status,error_code,wamid\n441234567890,7,failed,131026,\n", r.body)
+}
+
+// Without the script, a page of a campaign still running refreshes
+// itself; a finished one does not.
+func TestNoScriptRefresh(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring", nil, token)
+	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
+	require.Contains(t, r.body, `data-live="/ui/campaigns/spring/live"`)
+	r = e.do(t, "GET", "/ui/", nil, token)
+	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
+	require.Contains(t, r.body, `data-live="/ui/?part=rows"`)
+}
