@@ -44,7 +44,7 @@ func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, 
 		Template:  def.Template.Name,
 		CreatedAt: msTime(num("created_at")), FinishedAt: msTime(num("finished_at")), PausedAt: msTime(num("paused_at")),
 		Counts: task.Counts{Enqueued: num("enqueued"), Sent: num("sent"), Failed: num("failed"), Expired: num("expired"),
-			Cancelled: num("cancelled"), Unknown: num("unknown"), Delivered: num("delivered"), Read: num("read"),
+			Cancelled: num("cancelled"), Unknown: num("unknown"), Suppressed: num("suppressed"), Delivered: num("delivered"), Read: num("read"),
 			Fallback: num("fallback"), Undelivered: num("undelivered")}}
 	for k := range h {
 		if code, ok := strings.CutPrefix(k, "err:"); ok {
