@@ -141,7 +141,9 @@ if guard then
       redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
       if redis.call('ZCARD', KEYS[10]) >= lim then
         local o = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
-        return {'limit', tostring(attempts), tostring(delays), string.format('%d', tonumber(o[2]) + win)}
+        local free = string.format('%d', tonumber(o[2]) + win)
+        redis.call('HSET', KEYS[1], 'limit_until', free)
+        return {'limit', tostring(attempts), tostring(delays), free}
       end
     end
     redis.call('ZADD', KEYS[10], now, ARGV[1])

@@ -28,7 +28,10 @@ func (s Campaigns) Status(ctx context.Context, id string) (*campaign.Status, err
 // slots are the times of a campaign's first and last send slots (see the
 // producer's enqueue script); zero when it has none (enqueued by an mmlite
 // before they were kept).
-type slots struct{ first, last time.Time }
+type slots struct {
+	first, last time.Time
+	limitUntil  time.Time // when the messaging limit last held a recipient back, until
+}
 
 // statusOf reads a campaign's hash.
 func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, slots, error) {
@@ -66,6 +69,9 @@ func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, 
 	}
 	st.Rate = rateOf(h, now, st.CreatedAt)
 	var sl slots
+	if ms := num("limit_until"); ms > 0 {
+		sl.limitUntil = time.UnixMilli(ms)
+	}
 	if ms := num("slot_first"); ms > 0 {
 		sl.first = time.UnixMilli(ms)
 	}

@@ -103,4 +103,7 @@ const (
 	WaitRetryBackoff  = "retry_backoff"  // what is left waits to be retried (a backoff, or a per-recipient delay)
 	WaitNoWorkers     = "no_workers"     // jobs are due, but no worker serves the send queue
 	WaitOpen          = "open"           // every recipient is final, but the campaign is not sealed: it waits for more
+	// WaitMessagingLimit: the sender's (or its portfolio's) messaging limit
+	// is reached; new recipients wait until a place frees (Until).
+	WaitMessagingLimit = "messaging_limit"
 )
