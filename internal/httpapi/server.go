@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/registry"
@@ -60,6 +61,9 @@ type Config struct {
 	// most recipients held when they come before their campaign. Default
 	// DefaultMaxValue.
 	MaxValue int64
+	// Guard tunes the protections webhooks and /v1/suppressions act on
+	// (see package guard).
+	Guard guard.Config
 }
 
 // refusesWebhooks: with no secret to check them by, every webhook is
@@ -96,6 +100,7 @@ type Server struct {
 	reqs     *prometheus.CounterVec
 	dur      *prometheus.HistogramVec
 	wm       *webhookMetrics
+	guard    *guard.Guard
 	senders  *registry.Registry
 	emit     *emit.Emitter
 	gatherer prometheus.Gatherer // what /metrics serves
@@ -149,7 +154,7 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(positive("MMLITE_MAX_BODY", c.MaxBody), positive("MMLITE_MAX_UPLOAD", c.MaxUpload),
 		positive("MMLITE_MAX_WEBHOOK_BODY", c.MaxWebhookBody), positive("MMLITE_MAX_INTAKE", int64(c.MaxIntake)),
-		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("MaxValue", c.MaxValue))
+		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("MaxValue", c.MaxValue), c.Guard.Validate())
 }
 
 // New checks the config and builds the routes.
@@ -164,6 +169,7 @@ func New(cfg Config) (*Server, error) {
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
 		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
+	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard)
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
@@ -200,6 +206,7 @@ func (s *Server) routes() {
 	v1("POST /v1/campaigns/{id}/seal", s.control(s.cfg.Producer.Seal))
 	v1("GET /v1/senders", s.listSenders)
 	v1("GET /v1/senders/{id}", s.getSender)
+	s.guardRoutes(v1)
 	s.handle("POST /webhooks/whatsapp", s.receive)
 	s.handle("GET /webhooks/whatsapp", s.verify)
 	m := metrics.Mux(s.gatherer, s.cfg.Ready)

@@ -166,6 +166,12 @@ func (p *Probe) servedQueue(ctx context.Context) (bool, error) {
 }
 
 // hold is the time before which the provider's throttling holds a sender.
+// Hold is when a sender's throttle (the provider's Retry-After) ends; zero
+// when it was never throttled.
+func (p *Probe) Hold(ctx context.Context, sender string) (time.Time, error) {
+	return p.hold(ctx, sender)
+}
+
 func (p *Probe) hold(ctx context.Context, sender string) (time.Time, error) {
 	if t, ok := p.holds[sender]; ok {
 		return t, nil
