@@ -20,7 +20,7 @@ import (
 // claimGuard names the sender's protections for its claims.
 func (w *Worker) claimGuard(s *sender.Sender) *store.ClaimGuard {
 	return &store.ClaimGuard{Sender: s.ID, Scope: s.Scope(), LimitScope: s.LimitScope(), Limit: int(s.MessagingLimit),
-		Window: w.guard.Config().LimitWindow}
+		Window: w.guard.Config().LimitWindow, Cooldown: w.guard.Config().Cooldown}
 }
 
 // held ends or puts back a job that a protection kept from its send: a

@@ -159,14 +159,16 @@ func (g *Guard) List(ctx context.Context, scope, cursor string, limit int) (*Pag
 // ErrBadCursor is a cursor that no page gave.
 var ErrBadCursor = errors.New("guard: bad cursor")
 
-// Cool holds a recipient of a scope until now plus the cooldown; a longer
-// cooldown already there is kept.
+// Cool puts a recipient of a scope in cooldown from now: the workers hold
+// it for their configured cooldown (MMLITE_COOLDOWN) from then. It returns
+// when this process's cooldown ends.
 func (g *Guard) Cool(ctx context.Context, scope, to string) (time.Time, error) {
-	until := g.now().Add(g.cfg.Cooldown)
+	now := g.now()
+	until := now.Add(g.cfg.Cooldown)
 	key := g.keys.Cooldown(scope)
 	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAddGT(ctx, key, redis.Z{Score: float64(until.UnixMilli()), Member: to})
-		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(g.now().UnixMilli(), 10))
+		p.ZAddGT(ctx, key, redis.Z{Score: float64(now.UnixMilli()), Member: to})
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.Add(-g.cfg.Cooldown).UnixMilli(), 10))
 		p.PExpire(ctx, key, g.cfg.Cooldown+time.Hour)
 		return nil
 	})

@@ -12,7 +12,7 @@ func (s Space) Suppressed(scope string) string { return s.pre + "suppressed:" + 
 func (s Space) Suppressions() string { return s.pre + "suppressions" }
 
 // Cooldown is the sorted set of a scope's recipients in cooldown, by when
-// it ends (unix ms).
+// it began (unix ms): the reader's configured cooldown says when it ends.
 func (s Space) Cooldown(scope string) string { return s.pre + "cooldown:" + scope }
 
 // SenderGuard is the hash of a sender's guard state: paused_reason,

@@ -89,7 +89,7 @@ type Outcome struct {
 // sender guard's paused campaigns, 7 announce, 8 suppressed, 9 cooldown,
 // 10 reach, 11 limits. ARGV: 1 recipient, 2 now (ms), 3 stale after (ms), 4
 // at least once, 5 check only, 6 campaign id, 7 guard on, 8 limit scope, 9
-// limit, 10 window (ms).
+// limit, 10 window (ms), 11 cooldown (ms).
 var claimScript = redis.NewScript(`
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
@@ -132,7 +132,10 @@ if guard then
   if sup then return {'suppressed', tostring(attempts), tostring(delays), sup} end
   local now = tonumber(ARGV[2])
   local cd = redis.call('ZSCORE', KEYS[9], ARGV[1])
-  if cd and tonumber(cd) > now then return {'cooldown', tostring(attempts), tostring(delays), cd} end
+  if cd then
+    local till = tonumber(cd) + tonumber(ARGV[11])
+    if till > now then return {'cooldown', tostring(attempts), tostring(delays), string.format('%d', till)} end
+  end
   local lim = tonumber(redis.call('HGET', KEYS[11], ARGV[8]) or ARGV[9])
   if lim > 0 then
     local win = tonumber(ARGV[10])
@@ -162,6 +165,7 @@ type ClaimGuard struct {
 	LimitScope string        // messaging limit (sender.Sender.LimitScope)
 	Limit      int           // the configured limit; 0 unlimited. A limit learnt from a webhook wins.
 	Window     time.Duration // the limit's rolling window
+	Cooldown   time.Duration // how long after a 131049 the recipient waits
 }
 
 // ClaimOptions tune Claim.
@@ -197,7 +201,7 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		keys[7], keys[8], keys[9], keys[10] = s.keys.Suppressed(g.Scope), s.keys.Cooldown(g.Scope), s.keys.Reach(g.LimitScope), s.keys.Limits()
 	}
 	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(),
-		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.LimitScope, g.Limit, g.Window.Milliseconds()).StringSlice()
+		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.LimitScope, g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds()).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
 	}

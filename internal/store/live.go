@@ -90,11 +90,6 @@ func (p *Probe) refine(ctx context.Context, st *campaign.Status, sl slots) error
 			return err
 		}
 	}
-	if sl.limitUntil.After(p.now) && (st.Waiting == nil || st.Waiting.Reason == campaign.WaitRetryBackoff) {
-		st.Waiting = &campaign.Waiting{Reason: campaign.WaitMessagingLimit, Until: utc(sl.limitUntil),
-			Detail: fmt.Sprintf("the sender %s reached its messaging limit (unique recipients in a rolling 24 hours); new recipients wait for a place", st.Sender)}
-		st.NextSendAt = utc(sl.limitUntil)
-	}
 	st.ETA = eta(st, sl, p.now)
 	return nil
 }

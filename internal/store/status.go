@@ -145,6 +145,10 @@ func estimate(st *campaign.Status, sendAt *time.Time, sl slots, now time.Time) {
 		st.NextSendAt = utc(sl.first)
 		st.Waiting = &campaign.Waiting{Reason: campaign.WaitSenderBacklog, Until: utc(sl.first),
 			Detail: fmt.Sprintf("the sender %s has other campaigns' slots before this one's first", st.Sender)}
+	case sl.limitUntil.After(now):
+		st.NextSendAt = utc(sl.limitUntil)
+		st.Waiting = &campaign.Waiting{Reason: campaign.WaitMessagingLimit, Until: utc(sl.limitUntil),
+			Detail: fmt.Sprintf("the sender %s reached its messaging limit (unique recipients in a rolling window); new recipients wait for a place", st.Sender)}
 	case !sl.last.Before(now):
 		st.NextSendAt = utc(now)
 	}
