@@ -165,9 +165,9 @@ type Counts struct {
 	Unknown   int64 `json:"unknown"`
 	// Suppressed counts recipients on the sender's suppression list.
 	Suppressed int64 `json:"suppressed"`
-	Delivered int64 `json:"delivered"`
-	Read      int64 `json:"read"`
-	Fallback  int64 `json:"fallback"`
+	Delivered  int64 `json:"delivered"`
+	Read       int64 `json:"read"`
+	Fallback   int64 `json:"fallback"`
 	// Undelivered counts sent messages that a webhook later reported failed.
 	Undelivered int64 `json:"undelivered"`
 }
