@@ -51,6 +51,10 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			gc, err := guardConfig(cmd)
+			if err != nil {
+				return err
+			}
 			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
 				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention")})
 			if err != nil {
@@ -60,7 +64,7 @@ func apiCommand() *cli.Command {
 				MaxBody: cmd.Int64("max-body"), MaxUpload: cmd.Int64("max-upload"), Registerer: reg, Logger: log,
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
-				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"),
+				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"), Guard: gc,
 				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err

@@ -53,7 +53,7 @@ func readJSON(r io.Reader, source string) ([]Entry, []LineError, error) {
 			bad = append(bad, LineError{Line: i, Reason: "want an object with to and reason"})
 			continue
 		}
-		if e, err := entry(v.To, v.Reason, source); err != nil {
+		if e, err := NewEntry(v.To, v.Reason, source); err != nil {
 			bad = append(bad, LineError{Line: i, Reason: err.Error()})
 		} else {
 			es = append(es, e)
@@ -118,7 +118,7 @@ func readCSV(r io.Reader, source string) ([]Entry, []LineError, error) {
 			bad = append(bad, LineError{Line: line, Reason: "line too long"})
 			continue
 		}
-		if e, err := entry(rec[to], why, source); err != nil {
+		if e, err := NewEntry(rec[to], why, source); err != nil {
 			bad = append(bad, LineError{Line: line, Reason: err.Error()})
 		} else {
 			es = append(es, e)
@@ -126,7 +126,9 @@ func readCSV(r io.Reader, source string) ([]Entry, []LineError, error) {
 	}
 }
 
-func entry(to, reason, source string) (Entry, error) {
+// NewEntry checks one entry: the number is normalised as recipients are,
+// an empty reason says the operator added it.
+func NewEntry(to, reason, source string) (Entry, error) {
 	n, err := phone.Normalize(strings.TrimSpace(to))
 	if err != nil {
 		return Entry{}, err
