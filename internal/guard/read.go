@@ -92,7 +92,6 @@ func readCSV(r io.Reader, source string) ([]Entry, []LineError, error) {
 		if errors.Is(err, io.EOF) {
 			return es, bad, nil
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
@@ -106,6 +105,7 @@ func readCSV(r io.Reader, source string) ([]Entry, []LineError, error) {
 		if err != nil {
 			return es, bad, fmt.Errorf("suppressions: %w", err)
 		}
+		line, _ := cr.FieldPos(0) // a record has at least one field
 		if to >= len(rec) {
 			bad = append(bad, LineError{Line: line, Reason: "no value in column to"})
 			continue
