@@ -182,7 +182,7 @@ func New(cfg Config) (*Server, error) {
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
 	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_http_request_duration_seconds",
 		Help: "Duration of HTTP requests to the api, by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
-	if err := metrics.Register(reg, s.reqs, s.dur); err != nil {
+	if err := metrics.Register(reg, s.reqs, s.dur, newGuardCollector(s.senders, s.guard)); err != nil {
 		return nil, err
 	}
 	s.gatherer = gatherer
