@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
@@ -68,6 +69,7 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 	case mmapi.GuardSender:
 		reason := fmt.Sprintf("code %d (HTTP %d): %s", e.Code, e.HTTPStatus, e.Title)
 		paused, err := w.guard.PauseSender(ctx, j.sender.ID, reason, guard.SourceAnswer)
+		w.m.paused.WithLabelValues(guard.ReasonSenderPaused).Add(float64(len(paused)))
 		if err == nil && len(paused) > 0 {
 			w.log.Error("sender paused: the account cannot send; fix the cause and resume the sender (mmlite sender resume)",
 				"sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "campaigns_paused", len(paused))
@@ -83,6 +85,7 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 		}
 		reason += ": code " + strconv.Itoa(e.Code) + ": " + e.Title
 		paused, err := w.guard.PauseTemplate(ctx, j.sender.Scope(), j.campaign.Template.Name, j.campaign.Template.Language.Code, reason, w.scopes())
+		w.m.paused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Add(float64(len(paused)))
 		for _, id := range paused {
 			w.announce(ctx, id)
 		}

@@ -14,10 +14,10 @@ import (
 
 // Why a guard paused a campaign: the first word of its paused_reason.
 const (
-	ReasonSenderPaused     = "sender_paused"
-	ReasonTemplatePaused   = "template_paused"
-	ReasonTemplateDisabled = "template_disabled"
-	ReasonFallback         = "fallback"
+	ReasonSenderPaused     = campaign.PauseSender
+	ReasonTemplatePaused   = campaign.PauseTemplate
+	ReasonTemplateDisabled = campaign.PauseTemplateDisabled
+	ReasonFallback         = campaign.PauseFallback
 )
 
 // Resumer resumes a campaign a guard paused (producer.Producer.Resume):

@@ -40,11 +40,16 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*
 	}
 	m.events.WithLabelValues("click", "click")
 	m.events.WithLabelValues("account_update", "MM_LITE_TERMS_SIGNED")
+	for _, e := range []string{"PAUSED", "DISABLED", "REINSTATED", "APPROVED"} {
+		m.events.WithLabelValues("template_update", e)
+	}
+	m.events.WithLabelValues("quality_update", "quality_update")
 	m.events.WithLabelValues("other", "")
 	for _, r := range []string{"counted", "duplicate", "unknown_wamid"} {
 		m.deliveries.WithLabelValues(r)
 	}
-	m.clicks.WithLabelValues("unknown") // clicks from numbers no worker published
+	m.clicks.WithLabelValues("unknown")   // clicks from numbers no worker published
+	m.fallback.WithLabelValues("unknown") // statuses of campaigns already retired
 	for _, r := range []string{"secret", "signature", "verify_token", "not_configured"} {
 		m.auth.WithLabelValues(r)
 	}

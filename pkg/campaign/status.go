@@ -38,11 +38,17 @@ const (
 	PauseCampaignFatal = "campaign_fatal"
 	PauseFailureRatio  = "failure_ratio"
 	PauseOnboarding    = "onboarding"
+	// The protections' pauses (see docs/campaigns.md#protection).
+	PauseSender           = "sender_paused"     // the sender guard holds the campaign's sender
+	PauseTemplate         = "template_paused"   // Meta paused the campaign's template
+	PauseTemplateDisabled = "template_disabled" // Meta disabled the campaign's template
+	PauseFallback         = "fallback"          // a message was priced as a Cloud API marketing message (on_fallback: pause)
 )
 
 // PauseReasons lists them, for metric labels.
 func PauseReasons() []string {
-	return []string{PauseOperator, PauseCampaignFatal, PauseFailureRatio, PauseOnboarding}
+	return []string{PauseOperator, PauseCampaignFatal, PauseFailureRatio, PauseOnboarding,
+		PauseSender, PauseTemplate, PauseTemplateDisabled, PauseFallback}
 }
 
 // Errors of campaign storage and control.
