@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
@@ -19,9 +20,36 @@ import (
 // them in its own round trip, and the answers of the API set them off.
 
 // claimGuard names the sender's protections for its claims.
-func (w *Worker) claimGuard(s *sender.Sender) *store.ClaimGuard {
-	return &store.ClaimGuard{Sender: s.ID, Scope: s.Scope(), LimitScope: s.LimitScope(), Limit: int(s.MessagingLimit),
+func (w *Worker) claimGuard(ctx context.Context, s *sender.Sender) *store.ClaimGuard {
+	return &store.ClaimGuard{Sender: s.ID, Scope: s.Scope(), LimitScope: s.LimitScope(), Limit: w.limits.of(ctx, s),
 		Window: w.guard.Config().LimitWindow, Cooldown: w.guard.Config().Cooldown}
+}
+
+// limitMemo keeps the messaging limits learnt from webhooks for a few
+// seconds, so that a claim does not read them: a new limit counts within
+// limitRefresh.
+type limitMemo struct {
+	g  *guard.Guard
+	mu sync.Mutex
+	at time.Time
+	m  map[string]int
+}
+
+const limitRefresh = 5 * time.Second
+
+// of is the sender's limit: the learnt one, else the senders file's.
+func (l *limitMemo) of(ctx context.Context, s *sender.Sender) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.at) > limitRefresh {
+		if m, err := l.g.Limits(ctx); err == nil {
+			l.m, l.at = m, time.Now()
+		}
+	}
+	if n, ok := l.m[s.LimitScope()]; ok {
+		return n
+	}
+	return int(s.MessagingLimit)
 }
 
 // held ends or puts back a job that a protection kept from its send: a

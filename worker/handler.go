@@ -76,7 +76,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	// A job that skipped its wait only looks at the campaign: it must not
 	// send without a slot should the campaign not be cancelled after all.
 	cl, err := w.store.Ledger.Claim(ctx, j.send.Campaign, j.send.To, store.ClaimOptions{StaleAfter: w.staleAfter(),
-		AtLeastOnce: w.cfg.AtLeastOnce, CheckOnly: skipped, Guard: w.claimGuard(j.sender)})
+		AtLeastOnce: w.cfg.AtLeastOnce, CheckOnly: skipped, Guard: w.claimGuard(ctx, j.sender)})
 	if err != nil {
 		return err
 	}

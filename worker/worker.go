@@ -38,6 +38,7 @@ type Worker struct {
 	rdb       redis.UniversalClient
 	store     *store.Store
 	guard     *guard.Guard
+	limits    *limitMemo
 	senders   map[string]*sender.Sender
 	client    *mmapi.Client
 	limiter   ratelimit.Limiter
@@ -94,6 +95,7 @@ func New(cfg Config) (*Worker, error) {
 		w.limiter = ratelimit.NewFleet(w.rdb, w.keys, w.id, limits)
 	}
 	w.guard = guard.New(w.rdb, w.store, cfg.guard())
+	w.limits = &limitMemo{g: w.guard}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
 	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())

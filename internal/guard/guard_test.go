@@ -69,7 +69,14 @@ func TestClaim_Protections(t *testing.T) {
 	register(t, st, "c2", "s", "t")
 	require.Equal(t, store.Claimed, claim(t, st, "c2", "443", cg).Verdict, "a recipient reached in the window does not count again")
 	require.NoError(t, g.SetLimit(ctx, "P", 0))
-	require.Equal(t, store.Claimed, claim(t, st, "c", "445", cg).Verdict, "a limit learnt from a webhook wins")
+	limits, err := g.Limits(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"P": 0}, limits, "a limit learnt from a webhook")
+	use, err = g.Use(ctx, "P", 2)
+	require.NoError(t, err)
+	require.Zero(t, use.Limit, "the learnt limit wins over the senders file's")
+	cg.Limit = 0
+	require.Equal(t, store.Claimed, claim(t, st, "c", "445", cg).Verdict, "unlimited")
 
 	_, err = st.Campaigns.Pause(ctx, "c2", campaign.PauseOperator+": by hand")
 	require.NoError(t, err)

@@ -196,3 +196,19 @@ func (g *Guard) Use(ctx context.Context, scope string, configured int) (Use, err
 	}
 	return u, nil
 }
+
+// Limits reads the messaging limits learnt from webhooks, by limit scope.
+func (g *Guard) Limits(ctx context.Context) (map[string]int, error) {
+	h, err := g.rdb.HGetAll(ctx, g.keys.Limits()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: read the messaging limits: %w", err)
+	}
+	out := make(map[string]int, len(h))
+	for k, v := range h {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			out[k] = n
+		}
+	}
+	return out, nil
+}

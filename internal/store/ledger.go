@@ -87,9 +87,9 @@ type Outcome struct {
 // in it, or waits for the oldest to fall out.
 // KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking, 5 sender guard, 6 the
 // sender guard's paused campaigns, 7 announce, 8 suppressed, 9 cooldown,
-// 10 reach, 11 limits. ARGV: 1 recipient, 2 now (ms), 3 stale after (ms), 4
-// at least once, 5 check only, 6 campaign id, 7 guard on, 8 limit scope, 9
-// limit, 10 window (ms), 11 cooldown (ms).
+// 10 reach. ARGV: 1 recipient, 2 now (ms), 3 stale after (ms), 4 at least
+// once, 5 check only, 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9
+// window (ms), 10 cooldown (ms).
 var claimScript = redis.NewScript(`
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
@@ -114,31 +114,20 @@ if guard and c[1] == 'running' then
   end
 end
 if ARGV[5] == '1' then return {'claimable'} end
-local m = redis.call('HGET', KEYS[2], ARGV[1])
-local attempts, delays = 0, 0
-if m then
-  local kind = string.sub(m, 1, 1)
-  if kind == 'F' then return {'final', string.sub(m, 2)} end
-  local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
-  attempts, delays = tonumber(a), tonumber(d)
-  if kind == 'C' then
-    local age = tonumber(ARGV[2]) - tonumber(t)
-    if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
-    if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
-  end
-end
-if guard then
+local now = tonumber(ARGV[2])
+-- held returns why a protection keeps the recipient from its send, or nil.
+local function held(attempts, delays)
+  if not guard then return nil end
   local sup = redis.call('HGET', KEYS[8], ARGV[1])
   if sup then return {'suppressed', tostring(attempts), tostring(delays), sup} end
-  local now = tonumber(ARGV[2])
   local cd = redis.call('ZSCORE', KEYS[9], ARGV[1])
   if cd then
-    local till = tonumber(cd) + tonumber(ARGV[11])
+    local till = tonumber(cd) + tonumber(ARGV[10])
     if till > now then return {'cooldown', tostring(attempts), tostring(delays), string.format('%d', till)} end
   end
-  local lim = tonumber(redis.call('HGET', KEYS[11], ARGV[8]) or ARGV[9])
+  local lim = tonumber(ARGV[8])
   if lim > 0 then
-    local win = tonumber(ARGV[10])
+    local win = tonumber(ARGV[9])
     local r = redis.call('ZSCORE', KEYS[10], ARGV[1])
     if not r or tonumber(r) <= now - win then
       redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
@@ -152,7 +141,25 @@ if guard then
     redis.call('ZADD', KEYS[10], now, ARGV[1])
     redis.call('PEXPIRE', KEYS[10], win)
   end
+  return nil
 end
+if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
+  local h = held(0, 0)
+  if h then redis.call('HDEL', KEYS[2], ARGV[1]) return h end
+  return {'claimed', '1', '0'}
+end
+local m = redis.call('HGET', KEYS[2], ARGV[1])
+local kind = string.sub(m, 1, 1)
+if kind == 'F' then return {'final', string.sub(m, 2)} end
+local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
+local attempts, delays = tonumber(a), tonumber(d)
+if kind == 'C' then
+  local age = now - tonumber(t)
+  if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
+  if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
+end
+local h = held(attempts, delays)
+if h then return h end
 attempts = attempts + 1
 redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
 return {'claimed', tostring(attempts), tostring(delays)}
@@ -163,7 +170,7 @@ type ClaimGuard struct {
 	Sender     string        // the sender's id: its guard state
 	Scope      string        // suppression list and cooldowns (sender.Sender.Scope)
 	LimitScope string        // messaging limit (sender.Sender.LimitScope)
-	Limit      int           // the configured limit; 0 unlimited. A limit learnt from a webhook wins.
+	Limit      int           // the limit scope's messaging limit; 0 unlimited
 	Window     time.Duration // the limit's rolling window
 	Cooldown   time.Duration // how long after a 131049 the recipient waits
 }
@@ -192,16 +199,16 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		return "0"
 	}
 	ck := s.keys.Campaign(id)
-	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck, ck}
+	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck}
 	g := o.Guard
 	if g == nil {
 		g = &ClaimGuard{}
 	} else {
 		keys[4], keys[5], keys[6] = s.keys.SenderGuard(g.Sender), s.keys.GuardPaused("sender", g.Sender), s.keys.Announce()
-		keys[7], keys[8], keys[9], keys[10] = s.keys.Suppressed(g.Scope), s.keys.Cooldown(g.Scope), s.keys.Reach(g.LimitScope), s.keys.Limits()
+		keys[7], keys[8], keys[9] = s.keys.Suppressed(g.Scope), s.keys.Cooldown(g.Scope), s.keys.Reach(g.LimitScope)
 	}
 	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(),
-		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.LimitScope, g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds()).StringSlice()
+		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds()).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
 	}
