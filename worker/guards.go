@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ func (w *Worker) held(ctx context.Context, j *job, cl store.Claim) error {
 	if j.send.Expired(cl.Until) {
 		return w.finish(ctx, j, verdict{status: task.StatusExpired, lastErr: &task.Error{Title: msg, Class: reason}})
 	}
-	return w.reschedule(j, jitter(max(time.Until(cl.Until), 0), time.Second), reason, fmt.Errorf("%s", msg))
+	return w.reschedule(j, jitter(max(time.Until(cl.Until), 0), time.Second), reason, errors.New(msg))
 }
 
 // protect acts on what an error answer says beyond the one message: it

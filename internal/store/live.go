@@ -128,7 +128,7 @@ func (p *Probe) locate(ctx context.Context, st *campaign.Status) error {
 			st.NextSendAt = utc(at)
 			if set == p.s.keys.AsynqRetry() && at.After(p.now.Add(time.Second)) {
 				st.Waiting = &campaign.Waiting{Reason: campaign.WaitRetryBackoff, Until: utc(at),
-					Detail: "the recipients left wait to be retried (a transient error's backoff, or a per-recipient delay such as 131049's 24 h)"}
+					Detail: "the recipients left wait to be retried (a transient error's backoff, or a per-recipient delay such as a 131049 cooldown)"}
 			}
 			return nil
 		}
