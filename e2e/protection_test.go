@@ -313,10 +313,12 @@ func TestProtection_MessagingLimit(t *testing.T) {
 	times := f.Fake.AcceptedTimes("")
 	require.Len(t, times, 300, "one POST per recipient")
 	// The k-th recipient beyond the limit went out only once the (k-250)-th
-	// left the window (its reach is taken just before its POST).
+	// left the window (its reach is taken at its claim, just before its
+	// POST: a second of slack for a busy machine; without the limit all 300
+	// go out within a fraction of a second).
 	sortTimes(times)
 	for i := 250; i < len(times); i++ {
-		require.GreaterOrEqual(t, times[i].Sub(times[i-250]), cfg.LimitWindow-500*time.Millisecond, "send %d", i)
+		require.GreaterOrEqual(t, times[i].Sub(times[i-250]), cfg.LimitWindow-time.Second, "send %d", i)
 	}
 }
 
