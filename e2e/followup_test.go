@@ -79,6 +79,8 @@ func TestResultsCSV_FedBackToEnqueue_ReachesExactlyFailedAndExpired(t *testing.T
 
 	// The export, as it is, is the recipients file of a new campaign.
 	require.NoError(t, f.Fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}})) // the numbers work again
+	// ...and Meta's per-user cap has passed: the 131049s' cooldown is over.
+	require.NoError(t, f.R.Client.Del(f.Ctx, f.R.Keys.Cooldown(waba)).Err())
 	dir := t.TempDir()
 	csvPath, campPath := filepath.Join(dir, "export.csv"), filepath.Join(dir, "c2.json")
 	require.NoError(t, os.WriteFile(csvPath, []byte(a.raw), 0o600))

@@ -127,7 +127,7 @@ func (e *enqueuer) prepare(ctx context.Context) error {
 			clock = ks.Clock(e.c.Sender + "@" + strconv.FormatInt(e.c.SendAt.Unix(), 10))
 		}
 	}
-	e.keys = []string{ks.Campaign(e.c.ID), ks.Ledger(e.c.ID), ks.AsynqScheduled(), ks.AsynqPending(), clock}
+	e.keys = []string{ks.Campaign(e.c.ID), ks.Ledger(e.c.ID), ks.AsynqScheduled(), ks.AsynqPending(), clock, ks.Suppressed(s.Scope())}
 	e.head = []any{ks.AsynqTaskPrefix(), now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), start.UnixMilli(),
 		strconv.FormatFloat(1000/rate, 'f', 6, 64), len(e.c.ID) + 1, pendingAhead.Milliseconds(), clockIdleTTL.Milliseconds()}
 	return nil
@@ -285,6 +285,9 @@ func (e *enqueuer) write(ctx context.Context, b *batch) error {
 		switch v {
 		case jobAccepted:
 			e.sum.Accepted++
+		case jobSuppressed:
+			e.sum.Accepted++
+			e.sum.Suppressed++
 		case jobDuplicate:
 			e.sum.Duplicates++
 		case jobSealed:

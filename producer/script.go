@@ -4,9 +4,10 @@ import "github.com/redis/go-redis/v9"
 
 // What enqueueScript says of each job.
 const (
-	jobDuplicate = 0 // the campaign already has the recipient
-	jobAccepted  = 1
-	jobSealed    = 2 // a new recipient of a sealed campaign: refused
+	jobDuplicate  = 0 // the campaign already has the recipient
+	jobAccepted   = 1
+	jobSealed     = 2 // a new recipient of a sealed campaign: refused
+	jobSuppressed = 3 // accepted, but the recipient is on the sender's suppression list
 )
 
 // enqueueScript writes a batch of send jobs in asynq's format, skipping
@@ -15,9 +16,12 @@ const (
 // A sealed campaign takes no new recipient. It returns one of the job*
 // values per job. The campaign keeps the time of its first slot and of its
 // last (slot_first, slot_last: unix ms), for its status's next_send_at and eta.
+// A recipient on the sender's suppression list is enqueued too, due at once
+// and without a slot on the clock: its claim finds it suppressed, and it
+// gets its result the way every recipient does, without a send.
 //
 // KEYS: 1 campaign hash, 2 ledger, 3 asynq scheduled zset, 4 asynq pending
-// list, 5 pacing clock.
+// list, 5 pacing clock, 6 the sender's suppression list.
 // ARGV: 1 task key prefix, 2 now (ms), 3 now (ns, for pending_since), 4 the
 // campaign's start (ms), 5 ms between two sends of the sender, 6 length of
 // "<campaign>:", 7 how far ahead (ms) a job still goes straight to pending,
@@ -37,6 +41,7 @@ local clock = tonumber(redis.call('GET', KEYS[5]) or '0')
 if clock > at then at = clock end
 local out = {}
 local k = 0
+local sup = 0
 for i = 9, #ARGV, 2 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
@@ -44,6 +49,11 @@ for i = 9, #ARGV, 2 do
     out[#out + 1] = 0
   elseif sealed then
     out[#out + 1] = 2
+  elseif redis.call('HEXISTS', KEYS[6], string.sub(id, plen + 1)) == 1 then
+    redis.call('HSET', key, 'msg', ARGV[i + 1], 'state', 'pending', 'pending_since', ARGV[3])
+    redis.call('LPUSH', KEYS[4], id)
+    sup = sup + 1
+    out[#out + 1] = 3
   else
     local when = at + k * interval
     if when <= ahead then
@@ -67,6 +77,7 @@ if k > 0 then
     redis.call('HSET', KEYS[1], 'slot_last', string.format('%d', last))
   end
 end
+if sup > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', sup) end
 return out
 `)
 

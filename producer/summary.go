@@ -8,10 +8,13 @@ const MaxErrors = 1000
 // Summary is what an enqueue did: the body of the HTTP answer and the last
 // line of `mmlite enqueue --output json`.
 type Summary struct {
-	CampaignID string     `json:"campaign_id"`
-	Accepted   int64      `json:"accepted"`
-	Duplicates int64      `json:"duplicates"`
-	Rejected   int64      `json:"rejected"`
+	CampaignID string `json:"campaign_id"`
+	Accepted   int64  `json:"accepted"`
+	Duplicates int64  `json:"duplicates"`
+	Rejected   int64  `json:"rejected"`
+	// Suppressed counts the accepted recipients on the sender's suppression
+	// list: each gets a suppressed result, without a send.
+	Suppressed int64      `json:"suppressed,omitempty"`
 	Errors     []RowError `json:"errors"`
 	// ErrorsTruncated says that more rows were rejected than Errors lists.
 	ErrorsTruncated bool `json:"errors_truncated,omitempty"`

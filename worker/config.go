@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -61,6 +62,14 @@ type Config struct {
 	// Default DefaultUnknownGrace.
 	UnknownGrace time.Duration
 
+	// SuppressCodes, Cooldown and LimitWindow tune the protections (see
+	// package guard and docs/campaigns.md#protection): the error codes that
+	// suppress a recipient (default 131050), how long a 131049 holds one
+	// (default 24h), the messaging limit's rolling window (default 24h).
+	SuppressCodes []int
+	Cooldown      time.Duration
+	LimitWindow   time.Duration
+
 	MetricsAddr string // /metrics and /healthz; "" = do not serve
 	Logger      *slog.Logger
 	// Registerer receives the worker's metrics; a new registry when nil.
@@ -98,6 +107,11 @@ const (
 // a few thousand jobs/s at most), and each costs little: an asynq server's
 // Pub/Sub connection, housekeeping, and 4 polls a second of an empty queue.
 func DefaultDequeuers(concurrency int) int { return min(max(concurrency/6, 1), 16) }
+
+// guard is the protections' configuration.
+func (c *Config) guard() guard.Config {
+	return guard.Config{SuppressCodes: c.SuppressCodes, Cooldown: c.Cooldown, LimitWindow: c.LimitWindow}.WithDefaults()
+}
 
 // failurePolicy is the automatic pause on the share of permanent failures.
 func (c *Config) failurePolicy() store.FailurePolicy {
@@ -184,6 +198,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
 	case c.Queue == c.ResultsQueue:
 		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+	}
+	if err := c.guard().Validate(); err != nil {
+		return fmt.Errorf("worker: %w", err)
 	}
 	for _, s := range c.Senders {
 		if s.Key() == "" {

@@ -76,7 +76,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	// A job that skipped its wait only looks at the campaign: it must not
 	// send without a slot should the campaign not be cancelled after all.
 	cl, err := w.store.Ledger.Claim(ctx, j.send.Campaign, j.send.To, store.ClaimOptions{StaleAfter: w.staleAfter(),
-		AtLeastOnce: w.cfg.AtLeastOnce, CheckOnly: skipped})
+		AtLeastOnce: w.cfg.AtLeastOnce, CheckOnly: skipped, Guard: w.claimGuard(ctx, j.sender)})
 	if err != nil {
 		return err
 	}
@@ -97,6 +97,8 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 		return w.park(j, cl.Reason)
 	case store.Cancelled:
 		return w.finish(ctx, j, verdict{status: task.StatusCancelled})
+	case store.Suppressed, store.Cooldown, store.Limited:
+		return w.held(ctx, j, cl)
 	}
 	return w.badJob(ctx, j.id, j.send, badCampaign, fmt.Errorf("campaign %s has no state in Redis", j.send.Campaign))
 }
@@ -175,6 +177,9 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
 	}
 	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
+	if err := w.persist(ctx, func() error { return w.protect(ctx, j, e) }); err != nil {
+		return err
+	}
 	v := w.decide(j, e)
 	if v.throttle {
 		w.m.throttled.WithLabelValues(j.sender.ID).Inc()

@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -24,6 +25,7 @@ type workerMetrics struct {
 	inflight    prometheus.Gauge
 	recovered   prometheus.Counter
 	unknowns    *prometheus.CounterVec // result
+	suppressed  *prometheus.CounterVec // sender, reason (the entry's source)
 }
 
 // What became of unknown outcomes kept for matching status webhooks
@@ -41,12 +43,14 @@ const (
 	reasonRecipient = "recipient_delay"
 	reasonInFlight  = "in_flight"
 	reasonPaused    = "paused"
+	reasonCooldown  = "cooldown"        // the recipient is in cooldown (131049)
+	reasonLimit     = "messaging_limit" // the portfolio's messaging limit is reached
 )
 
 func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, error) {
 	m := &workerMetrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_messages_total",
-			Help: "Recipients that reached a final outcome, by sender and status (sent, failed, expired, cancelled, unknown)."},
+			Help: "Recipients that reached a final outcome, by sender and status (sent, failed, expired, cancelled, unknown, suppressed)."},
 			[]string{"sender", "status"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_api_requests_total",
 			Help: "Calls to /marketing_messages by sender and outcome class."}, []string{"sender", "class"}),
@@ -72,9 +76,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		unknowns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_unknown_outcomes_total",
 			Help: "Unknown outcomes matched against status webhooks, by result: resolved (sent), ambiguous (stays unknown), expired (no status within the window)."},
 			[]string{"result"}),
+		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_suppressed_total",
+			Help: "Recipients given a suppressed result instead of a send, by sender and reason (where the suppression entry came from: api, answer, webhook)."},
+			[]string{"sender", "reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
-		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns} {
+		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns, m.suppressed} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
 		}
@@ -86,8 +93,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		for _, c := range mmapi.Classes() {
 			m.requests.WithLabelValues(s, c.String())
 		}
-		for _, r := range []string{reasonRateLimit, reasonThrottled, reasonRecipient, reasonInFlight, reasonPaused} {
+		for _, r := range []string{reasonRateLimit, reasonThrottled, reasonRecipient, reasonInFlight, reasonPaused,
+			reasonCooldown, reasonLimit} {
 			m.rescheduled.WithLabelValues(s, r)
+		}
+		for _, r := range []string{guard.SourceAPI, guard.SourceAnswer, guard.SourceWebhook} {
+			m.suppressed.WithLabelValues(s, r)
 		}
 		m.duration.WithLabelValues(s)
 		m.wait.WithLabelValues(s)

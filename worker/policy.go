@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 )
@@ -18,9 +19,7 @@ import (
 const (
 	throttleMinDelay  = time.Second      // after a throughput error without Retry-After
 	templateSyncDelay = 10 * time.Minute // 134101: template still syncing
-	userCapDelay      = 24 * time.Hour   // 131049: do not resend to that user for 24 h
 	maxPairDelays     = 5                // 131056: 4, 16, 64, 256, 1024 s, then fail
-	codeUserCap       = 131049
 )
 
 // retryError puts a job back in the queue after delay. A failure spends one
@@ -91,12 +90,13 @@ func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 		v.throttle = true
 		return v
 	case mmapi.ClassRecipientDelay:
-		if e.Code == codeUserCap {
-			if j.delays >= 1 {
-				return verdict{status: task.StatusFailed, err: e}
+		if e.Code == guard.CodeUserCap { // protect put the recipient in cooldown: it waits, in any campaign
+			v := w.retryOrFinal(j, e, w.guard.Config().Cooldown, false, reasonCooldown)
+			if v.status == task.StatusExpired {
+				c := *e
+				c.Title = "recipient in cooldown after 131049 (per-user marketing cap): " + e.Title
+				v.err = &c
 			}
-			v := w.retryOrFinal(j, e, userCapDelay, false, reasonRecipient)
-			v.delays = j.delays + 1
 			return v
 		}
 		if j.delays >= maxPairDelays {

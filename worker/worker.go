@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
@@ -36,6 +37,8 @@ type Worker struct {
 	emitter   *emit.Emitter
 	rdb       redis.UniversalClient
 	store     *store.Store
+	guard     *guard.Guard
+	limits    *limitMemo
 	senders   map[string]*sender.Sender
 	client    *mmapi.Client
 	limiter   ratelimit.Limiter
@@ -91,6 +94,8 @@ func New(cfg Config) (*Worker, error) {
 	if w.limiter == nil {
 		w.limiter = ratelimit.NewFleet(w.rdb, w.keys, w.id, limits)
 	}
+	w.guard = guard.New(w.rdb, w.store, cfg.guard())
+	w.limits = &limitMemo{g: w.guard}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
 	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())

@@ -52,6 +52,10 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			gc, err := guardConfig(cmd)
+			if err != nil {
+				return err
+			}
 			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
 				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention")})
 			if err != nil {
@@ -62,6 +66,7 @@ func apiCommand() *cli.Command {
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
 				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"), DisableUI: !cmd.Bool("ui"),
+				Guard: gc,
 				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err

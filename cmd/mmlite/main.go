@@ -49,10 +49,12 @@ func app() *cli.Command {
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		// Each command lists the settings it uses, and only those.
 		Commands: []*cli.Command{
-			withFlags(workerCommand(), redisFlags(), logFlags("info", "json")),
-			withFlags(apiCommand(), redisFlags(), logFlags("info", "json")),
+			withFlags(workerCommand(), redisFlags(), logFlags("info", "json"), guardFlags()),
+			withFlags(apiCommand(), redisFlags(), logFlags("info", "json"), guardFlags()),
 			withFlags(enqueueCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(campaignCommand(), redisFlags(), logFlags("info", "json")), // and its subcommands
+			withFlags(suppressCommand(), redisFlags(), logFlags("info", "json")),
+			withFlags(senderCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(fakeapiCommand(), logFlags("info", "json")),
 			// The demo shows its own output: only warnings go with it.
 			withFlags(demoCommand(), logFlags("warn", "text")),

@@ -45,6 +45,10 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			gc, err := guardConfig(cmd)
+			if err != nil {
+				return err
+			}
 			dequeuers := cmd.Int("dequeuers")
 			if dequeuers == 0 {
 				dequeuers = worker.DefaultDequeuers(cmd.Int("concurrency"))
@@ -62,6 +66,7 @@ func workerCommand() *cli.Command {
 				PauseFailureRatio: cmd.Float("pause-failure-ratio"), PauseMinSends: cmd.Int("pause-min-sends"),
 				ForwardInterval: time.Second, Retention: cmd.Duration("retention"),
 				UnknownWindow: cmd.Duration("unknown-window"), UnknownGrace: cmd.Duration("unknown-grace"),
+				SuppressCodes: gc.SuppressCodes, Cooldown: gc.Cooldown, LimitWindow: gc.LimitWindow,
 			}))
 		},
 	}

@@ -63,9 +63,14 @@ func (s *Server) listSenders(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
-	out := make([]sender.Published, 0, len(all))
+	out := make([]*senderGuardView, 0, len(all))
 	for _, id := range sender.IDs(all) {
-		out = append(out, all[id])
+		v, err := s.senderGuardView(r, all[id])
+		if err != nil {
+			s.fail(w, err, nil)
+			return
+		}
+		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"senders": out})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/registry"
@@ -62,6 +63,9 @@ type Config struct {
 	MaxValue int64
 	// DisableUI turns the console at /ui/ off (MMLITE_UI=false).
 	DisableUI bool
+	// Guard tunes the protections webhooks and /v1/suppressions act on
+	// (see package guard).
+	Guard guard.Config
 }
 
 // refusesWebhooks: with no secret to check them by, every webhook is
@@ -98,6 +102,7 @@ type Server struct {
 	reqs     *prometheus.CounterVec
 	dur      *prometheus.HistogramVec
 	wm       *webhookMetrics
+	guard    *guard.Guard
 	senders  *registry.Registry
 	emit     *emit.Emitter
 	gatherer prometheus.Gatherer // what /metrics serves
@@ -151,7 +156,7 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(positive("MMLITE_MAX_BODY", c.MaxBody), positive("MMLITE_MAX_UPLOAD", c.MaxUpload),
 		positive("MMLITE_MAX_WEBHOOK_BODY", c.MaxWebhookBody), positive("MMLITE_MAX_INTAKE", int64(c.MaxIntake)),
-		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("MaxValue", c.MaxValue))
+		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("MaxValue", c.MaxValue), c.Guard.Validate())
 }
 
 // New checks the config and builds the routes.
@@ -166,6 +171,7 @@ func New(cfg Config) (*Server, error) {
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
 		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
+	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard)
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
@@ -178,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 		Help: "HTTP requests to the api, by route and status code."}, []string{"route", "code"})
 	s.dur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_http_request_duration_seconds",
 		Help: "Duration of HTTP requests to the api, by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
-	if err := metrics.Register(reg, s.reqs, s.dur); err != nil {
+	if err := metrics.Register(reg, s.reqs, s.dur, newGuardCollector(s.senders, s.guard)); err != nil {
 		return nil, err
 	}
 	s.gatherer = gatherer
@@ -205,6 +211,7 @@ func (s *Server) routes() {
 	v1("POST /v1/campaigns/{id}/seal", s.control(s.cfg.Producer.Seal))
 	v1("GET /v1/senders", s.listSenders)
 	v1("GET /v1/senders/{id}", s.getSender)
+	s.guardRoutes(v1)
 	s.handle("POST /webhooks/whatsapp", s.receive)
 	s.handle("GET /webhooks/whatsapp", s.verify)
 	m := metrics.Mux(s.gatherer, s.cfg.Ready)

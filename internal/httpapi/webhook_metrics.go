@@ -14,7 +14,7 @@ type webhookMetrics struct {
 	deliveries *prometheus.CounterVec // result
 	auth       *prometheus.CounterVec // reason
 	clicks     *prometheus.CounterVec // sender
-	fallback   prometheus.Counter
+	fallback   *prometheus.CounterVec // sender
 }
 
 func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*webhookMetrics, error) {
@@ -29,8 +29,9 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*
 			Help: "Webhook requests refused, by reason (secret, signature, verify_token, not_configured)."}, []string{"reason"}),
 		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_clicks_total",
 			Help: "Marketing message link clicks, by sender."}, []string{"sender"}),
-		fallback: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_fallback_total",
-			Help: "Messages Meta delivered through the Cloud API instead of MM Lite (pricing category marketing): onboarding gaps."}),
+		fallback: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_fallback_total",
+			Help: "Messages Meta delivered through the Cloud API instead of MM Lite (pricing category marketing), by sender: onboarding gaps."},
+			[]string{"sender"}),
 	}
 	err := metrics.Register(reg, m.events, m.deliveries, m.auth, m.clicks, m.fallback, &onboardedCollector{senders: senders,
 		desc: prometheus.NewDesc("mmlite_sender_onboarded", "1 when the sender's WABA has signed the MM Lite terms (MM_LITE_TERMS_SIGNED received).", []string{"sender"}, nil)})
@@ -39,11 +40,16 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*
 	}
 	m.events.WithLabelValues("click", "click")
 	m.events.WithLabelValues("account_update", "MM_LITE_TERMS_SIGNED")
+	for _, e := range []string{"PAUSED", "DISABLED", "REINSTATED", "APPROVED"} {
+		m.events.WithLabelValues("template_update", e)
+	}
+	m.events.WithLabelValues("quality_update", "quality_update")
 	m.events.WithLabelValues("other", "")
 	for _, r := range []string{"counted", "duplicate", "unknown_wamid"} {
 		m.deliveries.WithLabelValues(r)
 	}
-	m.clicks.WithLabelValues("unknown") // clicks from numbers no worker published
+	m.clicks.WithLabelValues("unknown")   // clicks from numbers no worker published
+	m.fallback.WithLabelValues("unknown") // statuses of campaigns already retired
 	for _, r := range []string{"secret", "signature", "verify_token", "not_configured"} {
 		m.auth.WithLabelValues(r)
 	}

@@ -135,6 +135,9 @@ func (s *Server) record(ctx context.Context, ev *webhook.Events) error {
 	if err := s.recordStatuses(ctx, ev.Statuses); err != nil {
 		return err
 	}
+	if err := s.guardEvents(ctx, ev); err != nil {
+		return err
+	}
 	if len(ev.Clicks) > 0 || len(ev.Accounts) > 0 {
 		if err := s.recordSenderEvents(ctx, ev); err != nil {
 			return err
@@ -165,6 +168,9 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err := s.keepUnmatched(ctx, sts, ds, tracked); err != nil {
 		return err
 	}
+	if err := s.guardStatuses(ctx, sts, tracked); err != nil {
+		return err
+	}
 	if err := s.emitStatuses(ctx, sts, tracked); err != nil {
 		return err
 	}
@@ -172,6 +178,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err != nil {
 		return err
 	}
+	var all map[string]sender.Published
 	for i, t := range tracked {
 		switch {
 		case !t.Known:
@@ -182,7 +189,14 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 			s.wm.deliveries.WithLabelValues("duplicate").Inc()
 		}
 		if counted[i].Fallback {
-			s.wm.fallback.Inc()
+			if all == nil {
+				if all, err = s.senders.All(ctx); err != nil {
+					return err
+				}
+			}
+			if err := s.fallback(ctx, t, all); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

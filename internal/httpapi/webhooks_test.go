@@ -149,7 +149,7 @@ func TestWebhooks_ReorderedFallbackAndUnknown(t *testing.T) {
 	require.EqualValues(t, 1, counts["read"])
 	require.EqualValues(t, 1, counts["delivered"], "read implies delivered; the late delivered is not counted again")
 	require.EqualValues(t, 1, counts["fallback"])
-	requireMetric(t, b, `mmlite_webhook_statuses_total{result="unknown_wamid"} 1`, `mmlite_fallback_total 1`,
+	requireMetric(t, b, `mmlite_webhook_statuses_total{result="unknown_wamid"} 1`, `mmlite_fallback_total{sender="default"} 1`,
 		`mmlite_webhook_events_total{status="other",type="status"} 1`)
 }
 

@@ -22,8 +22,13 @@ func Line(st *campaign.Status, rate float64) string {
 	if st.Sealed {
 		list = "sealed"
 	}
-	line := fmt.Sprintf("%-9s %d/%d (%3d%%) %s | sent %d failed %d unknown %d expired %d cancelled %d | %5.1f msg/s | delivered %d read %d",
-		st.State, c.Final(), c.Enqueued, Percent(c), list, c.Sent, c.Failed, c.Unknown, c.Expired, c.Cancelled, rate, c.Delivered, c.Read)
+	suppressed := ""
+	if c.Suppressed > 0 {
+		suppressed = fmt.Sprintf(" suppressed %d", c.Suppressed)
+	}
+	line := fmt.Sprintf("%-9s %d/%d (%3d%%) %s | sent %d failed %d unknown %d expired %d cancelled %d%s | %5.1f msg/s | delivered %d read %d",
+		st.State, c.Final(), c.Enqueued, Percent(c), list, c.Sent, c.Failed, c.Unknown, c.Expired, c.Cancelled, suppressed, rate,
+		c.Delivered, c.Read)
 	if st.ETA != nil {
 		line += " | eta " + clock(*st.ETA)
 	}

@@ -134,3 +134,13 @@ func TestLine_ETAAndWaiting(t *testing.T) {
 	require.True(t, strings.HasSuffix(line, "| waiting: paused"), line)
 	require.NotContains(t, line, "eta")
 }
+
+func TestLine_SuppressedShownWhenAny(t *testing.T) {
+	t.Parallel()
+	st := &campaign.Status{ID: "c", State: "running", Counts: task.Counts{Enqueued: 10, Sent: 4}}
+	require.NotContains(t, progress.Line(st, 1), "suppressed")
+	st.Counts.Suppressed = 3
+	line := progress.Line(st, 1)
+	require.Contains(t, line, "cancelled 0 suppressed 3 |")
+	require.Contains(t, line, "7/10", "suppressed recipients are final")
+}

@@ -68,7 +68,7 @@ func TestParseFilter(t *testing.T) {
 	require.Equal(t, map[string]bool{"failed": true, "unknown": true, "undelivered": true}, f.Statuses)
 	require.Equal(t, map[int]bool{131026: true, 131049: true, 132001: true}, f.Codes)
 	_, err = ParseFilter([]string{"lost"}, nil)
-	require.EqualError(t, err, `status "lost" is not one of sent, failed, expired, cancelled, unknown, undelivered, delivered, read`)
+	require.EqualError(t, err, `status "lost" is not one of sent, failed, expired, cancelled, unknown, suppressed, undelivered, delivered, read`)
 	_, err = ParseFilter(nil, []string{"abc"})
 	require.EqualError(t, err, `code "abc" is not an error code (a positive number such as 131026)`)
 }

@@ -16,13 +16,15 @@ import (
 // set to expire after the retention and its event queued for announcing.
 //
 // done takes the campaign fields read by HMGET in this order: state,
-// enqueued, sent, failed, expired, cancelled, unknown, finished_at, sealed.
+// enqueued, sent, failed, expired, cancelled, unknown, finished_at, sealed,
+// suppressed.
 const luaFinish = `
 local function done(h)
   if not h[1] or h[8] or not h[9] then return false end
   if h[1] ~= 'running' and h[1] ~= 'cancelled' then return false end
   local final = 0
   for i = 3, 7 do final = final + tonumber(h[i] or '0') end
+  final = final + tonumber(h[10] or '0')
   return final >= tonumber(h[2] or '0')
 end
 local function finish(h, ck, ledger, parked, retire, announce, id, now, ttl)
@@ -37,7 +39,7 @@ end
 `
 
 // doneFields are the fields luaFinish's done reads, for HMGET.
-const doneFields = `'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown', 'finished_at', 'sealed'`
+const doneFields = `'state', 'enqueued', 'sent', 'failed', 'expired', 'cancelled', 'unknown', 'finished_at', 'sealed', 'suppressed'`
 
 // finishScript ends a campaign that is done (see luaFinish): a resume or a
 // cancel can find it so. It returns 1 when it ended it.

@@ -37,6 +37,9 @@ const (
 	Cancelled  Verdict = "cancelled"  // the campaign is cancelled
 	NoCampaign Verdict = "nocampaign" // the campaign's state is gone
 	Claimable  Verdict = "claimable"  // with ClaimOptions.CheckOnly: it would be Claimed; nothing was taken
+	Suppressed Verdict = "suppressed" // the recipient is on the suppression list (Entry)
+	Cooldown   Verdict = "cooldown"   // the recipient is in cooldown until Until
+	Limited    Verdict = "limit"      // the messaging limit is reached: a place frees at Until
 )
 
 // Claim is the answer of Store.Claim.
@@ -47,6 +50,8 @@ type Claim struct {
 	Prior    *Outcome      // when Final
 	Reason   string        // when Paused
 	RetryIn  time.Duration // when Busy
+	Entry    []byte        // when Suppressed: the suppression entry (JSON, see package guard)
+	Until    time.Time     // when Cooldown or Limited
 }
 
 // Outcome is a recipient's final outcome, as kept in the ledger.
@@ -71,24 +76,76 @@ type Outcome struct {
 	PhoneNumberID string `json:"-"`
 }
 
-// claimScript checks the campaign's state and takes the recipient's marker.
-// A paused campaign's recipient is listed among its parked jobs, so that a
-// resume brings back exactly those.
-// KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking. ARGV: 1 recipient, 2 now
-// (ms), 3 stale after (ms), 4 at least once, 5 check only, 6 campaign id.
+// claimScript checks the campaign's state and the sender's protections,
+// and takes the recipient's marker, in one step. A paused campaign's
+// recipient is listed among its parked jobs, so that a resume brings back
+// exactly those; a running campaign of a sender the guard paused is paused
+// first (see package guard), so that a new campaign meets the sender's
+// pause at its first claim. Before the marker is taken the recipient's
+// suppression entry, cooldown and the messaging limit are looked at (see
+// ClaimGuard): a recipient new to the limit's rolling window takes a place
+// in it, or waits for the oldest to fall out.
+// KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking, 5 sender guard, 6 the
+// sender guard's paused campaigns, 7 announce, 8 suppressed, 9 cooldown,
+// 10 reach. ARGV: 1 recipient, 2 now (ms), 3 stale after (ms), 4 at least
+// once, 5 check only, 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9
+// window (ms), 10 cooldown (ms).
 var claimScript = redis.NewScript(`
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
 if c[1] == 'cancelled' then return {'cancelled'} end
-if c[1] == 'paused' then
+local function park(reason)
   redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
   redis.call('SADD', KEYS[4], ARGV[6])
-  return {'paused', c[2] or ''}
+  return {'paused', reason}
+end
+if c[1] == 'paused' then return park(c[2] or '') end
+local guard = ARGV[7] == '1'
+if guard and c[1] == 'running' then
+  local g = redis.call('HGET', KEYS[5], 'paused_reason')
+  if g then
+    local reason = 'sender_paused: ' .. g
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
+    redis.call('SADD', KEYS[6], ARGV[6])
+    redis.call('SADD', KEYS[7], ARGV[6])
+    return park(reason)
+  end
 end
 if ARGV[5] == '1' then return {'claimable'} end
+local now = tonumber(ARGV[2])
+-- held returns why a protection keeps the recipient from its send, or nil.
+local function held(attempts, delays)
+  if not guard then return nil end
+  local sup = redis.call('HGET', KEYS[8], ARGV[1])
+  if sup then return {'suppressed', tostring(attempts), tostring(delays), sup} end
+  local cd = redis.call('ZSCORE', KEYS[9], ARGV[1])
+  if cd then
+    local till = tonumber(cd) + tonumber(ARGV[10])
+    if till > now then return {'cooldown', tostring(attempts), tostring(delays), string.format('%d', till)} end
+  end
+  local lim = tonumber(ARGV[8])
+  if lim > 0 then
+    local win = tonumber(ARGV[9])
+    local r = redis.call('ZSCORE', KEYS[10], ARGV[1])
+    if not r or tonumber(r) <= now - win then
+      redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
+      if redis.call('ZCARD', KEYS[10]) >= lim then
+        local o = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
+        local free = string.format('%d', tonumber(o[2]) + win)
+        redis.call('HSET', KEYS[1], 'limit_until', free)
+        return {'limit', tostring(attempts), tostring(delays), free}
+      end
+    end
+    redis.call('ZADD', KEYS[10], now, ARGV[1])
+    redis.call('PEXPIRE', KEYS[10], win)
+  end
+  return nil
+end
 if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
+  local h = held(0, 0)
+  if h then redis.call('HDEL', KEYS[2], ARGV[1]) return h end
   return {'claimed', '1', '0'}
 end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
@@ -97,14 +154,26 @@ if kind == 'F' then return {'final', string.sub(m, 2)} end
 local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
 local attempts, delays = tonumber(a), tonumber(d)
 if kind == 'C' then
-  local age = tonumber(ARGV[2]) - tonumber(t)
+  local age = now - tonumber(t)
   if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
   if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
 end
+local h = held(attempts, delays)
+if h then return h end
 attempts = attempts + 1
 redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
 return {'claimed', tostring(attempts), tostring(delays)}
 `)
+
+// ClaimGuard names the sender's protections a claim looks at.
+type ClaimGuard struct {
+	Sender     string        // the sender's id: its guard state
+	Scope      string        // suppression list and cooldowns (sender.Sender.Scope)
+	LimitScope string        // messaging limit (sender.Sender.LimitScope)
+	Limit      int           // the limit scope's messaging limit; 0 unlimited
+	Window     time.Duration // the limit's rolling window
+	Cooldown   time.Duration // how long after a 131049 the recipient waits
+}
 
 // ClaimOptions tune Claim.
 type ClaimOptions struct {
@@ -116,6 +185,8 @@ type ClaimOptions struct {
 	// CheckOnly reports the campaign's state without taking the marker:
 	// Paused, Cancelled, NoCampaign, or Claimable.
 	CheckOnly bool
+	// Guard, when set, makes the claim look at the sender's protections.
+	Guard *ClaimGuard
 }
 
 // Claim takes the recipient's marker before a send, checking the campaign's
@@ -127,9 +198,17 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		}
 		return "0"
 	}
-	keys := []string{s.keys.Campaign(id), s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking()}
+	ck := s.keys.Campaign(id)
+	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck}
+	g := o.Guard
+	if g == nil {
+		g = &ClaimGuard{}
+	} else {
+		keys[4], keys[5], keys[6] = s.keys.SenderGuard(g.Sender), s.keys.GuardPaused("sender", g.Sender), s.keys.Announce()
+		keys[7], keys[8], keys[9] = s.keys.Suppressed(g.Scope), s.keys.Cooldown(g.Scope), s.keys.Reach(g.LimitScope)
+	}
 	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(),
-		flag(o.AtLeastOnce), flag(o.CheckOnly), id).StringSlice()
+		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds()).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
 	}
@@ -144,6 +223,11 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 	switch c.Verdict {
 	case Claimed, Stale:
 		c.Attempts, c.Delays = atoi(1), atoi(2)
+	case Suppressed:
+		c.Attempts, c.Delays, c.Entry = atoi(1), atoi(2), []byte(arg(3))
+	case Cooldown, Limited:
+		ms, _ := strconv.ParseInt(arg(3), 10, 64)
+		c.Attempts, c.Delays, c.Until = atoi(1), atoi(2), time.UnixMilli(ms)
 	case Busy:
 		c.RetryIn, c.Attempts = time.Duration(atoi(1))*time.Millisecond, atoi(2)
 	case Paused:

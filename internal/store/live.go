@@ -128,7 +128,7 @@ func (p *Probe) locate(ctx context.Context, st *campaign.Status) error {
 			st.NextSendAt = utc(at)
 			if set == p.s.keys.AsynqRetry() && at.After(p.now.Add(time.Second)) {
 				st.Waiting = &campaign.Waiting{Reason: campaign.WaitRetryBackoff, Until: utc(at),
-					Detail: "the recipients left wait to be retried (a transient error's backoff, or a per-recipient delay such as 131049's 24 h)"}
+					Detail: "the recipients left wait to be retried (a transient error's backoff, or a per-recipient delay such as a 131049 cooldown)"}
 			}
 			return nil
 		}
@@ -161,6 +161,12 @@ func (p *Probe) servedQueue(ctx context.Context) (bool, error) {
 }
 
 // hold is the time before which the provider's throttling holds a sender.
+// Hold is when a sender's throttle (the provider's Retry-After) ends; zero
+// when it was never throttled.
+func (p *Probe) Hold(ctx context.Context, sender string) (time.Time, error) {
+	return p.hold(ctx, sender)
+}
+
 func (p *Probe) hold(ctx context.Context, sender string) (time.Time, error) {
 	if t, ok := p.holds[sender]; ok {
 		return t, nil

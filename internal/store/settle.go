@@ -91,8 +91,8 @@ if done(h) then
 end
 local ratio = tonumber(ARGV[8])
 if ARGV[7] == '1' and ratio > 0 and h[1] == 'running' then
-  local f = tonumber(h[4] or '0') - tonumber(h[11] or '0')
-  local n = f + tonumber(h[3] or '0') - tonumber(h[10] or '0')
+  local f = tonumber(h[4] or '0') - tonumber(h[12] or '0')
+  local n = f + tonumber(h[3] or '0') - tonumber(h[11] or '0')
   if n >= tonumber(ARGV[9]) and f >= ratio * n then
     local reason = string.format('failure_ratio: %d of the last %d sends failed permanently (pause at %d%%)', f, n, math.floor(ratio * 100 + 0.5))
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[6], 'fatal', ARGV[10])
@@ -107,7 +107,7 @@ return 'ok'
 // fields that settleScript reads first (doneFields); a Lua table built in
 // the script would cost Redis some 2 µs on every call.
 var countField = map[string]int{task.StatusSent: 3, task.StatusFailed: 4, task.StatusExpired: 5,
-	task.StatusCancelled: 6, task.StatusUnknown: 7}
+	task.StatusCancelled: 6, task.StatusUnknown: 7, task.StatusSuppressed: 10}
 
 // settleArgs are settleScript's keys and arguments, by name.
 type settleArgs struct {

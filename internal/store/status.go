@@ -28,7 +28,10 @@ func (s Campaigns) Status(ctx context.Context, id string) (*campaign.Status, err
 // slots are the times of a campaign's first and last send slots (see the
 // producer's enqueue script); zero when it has none (enqueued by an mmlite
 // before they were kept).
-type slots struct{ first, last time.Time }
+type slots struct {
+	first, last time.Time
+	limitUntil  time.Time // when the messaging limit last held a recipient back, until
+}
 
 // statusOf reads a campaign's hash.
 func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, slots, error) {
@@ -44,7 +47,7 @@ func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, 
 		Template:  def.Template.Name,
 		CreatedAt: msTime(num("created_at")), FinishedAt: msTime(num("finished_at")), PausedAt: msTime(num("paused_at")),
 		Counts: task.Counts{Enqueued: num("enqueued"), Sent: num("sent"), Failed: num("failed"), Expired: num("expired"),
-			Cancelled: num("cancelled"), Unknown: num("unknown"), Delivered: num("delivered"), Read: num("read"),
+			Cancelled: num("cancelled"), Unknown: num("unknown"), Suppressed: num("suppressed"), Delivered: num("delivered"), Read: num("read"),
 			Fallback: num("fallback"), Undelivered: num("undelivered")}}
 	for k := range h {
 		if code, ok := strings.CutPrefix(k, "err:"); ok {
@@ -66,6 +69,9 @@ func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, 
 	}
 	st.Rate = rateOf(h, now, st.CreatedAt)
 	var sl slots
+	if ms := num("limit_until"); ms > 0 {
+		sl.limitUntil = time.UnixMilli(ms)
+	}
 	if ms := num("slot_first"); ms > 0 {
 		sl.first = time.UnixMilli(ms)
 	}
@@ -139,6 +145,10 @@ func estimate(st *campaign.Status, sendAt *time.Time, sl slots, now time.Time) {
 		st.NextSendAt = utc(sl.first)
 		st.Waiting = &campaign.Waiting{Reason: campaign.WaitSenderBacklog, Until: utc(sl.first),
 			Detail: fmt.Sprintf("the sender %s has other campaigns' slots before this one's first", st.Sender)}
+	case sl.limitUntil.After(now):
+		st.NextSendAt = utc(sl.limitUntil)
+		st.Waiting = &campaign.Waiting{Reason: campaign.WaitMessagingLimit, Until: utc(sl.limitUntil),
+			Detail: fmt.Sprintf("the sender %s reached its messaging limit (unique recipients in a rolling window); new recipients wait for a place", st.Sender)}
 	case !sl.last.Before(now):
 		st.NextSendAt = utc(now)
 	}

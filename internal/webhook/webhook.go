@@ -14,6 +14,10 @@ type Events struct {
 	Statuses []Status
 	Clicks   []Click
 	Accounts []AccountUpdate
+	// Templates are message_template_status_update events (see guard.go).
+	Templates []TemplateUpdate
+	// Qualities are phone_number_quality_update events (see guard.go).
+	Qualities []QualityUpdate
 	// Other counts changes of kinds mmlite does not use (incoming messages,
 	// template updates, ...): accepted and counted, never an error.
 	Other int
@@ -105,6 +109,7 @@ type value struct {
 		OwnerBusinessID string `json:"owner_business_id"`
 	} `json:"waba_info"`
 	Messages json.RawMessage `json:"messages"`
+	guardValue
 }
 
 // Parse reads a webhook body. Unknown fields and kinds are ignored, and so
@@ -126,6 +131,8 @@ func Parse(body []byte) (*Events, error) {
 			case ch.Field == "account_update":
 				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: v.Event, WABAID: firstOf(v.WABAInfo.WABAID, e.ID),
 					OwnerBusinessID: v.WABAInfo.OwnerBusinessID, Timestamp: unix(strconv.FormatInt(e.Time, 10))})
+			case ch.Field == templateField || ch.Field == qualityField:
+				ev.addGuard(ch.Field, e.ID, e.Time, v)
 			case ch.Field == "messages" && (len(v.Statuses) > 0 || len(v.UserActions) > 0):
 				ev.add(v)
 			default:

@@ -38,11 +38,17 @@ const (
 	PauseCampaignFatal = "campaign_fatal"
 	PauseFailureRatio  = "failure_ratio"
 	PauseOnboarding    = "onboarding"
+	// The protections' pauses (see docs/campaigns.md#protection).
+	PauseSender           = "sender_paused"     // the sender guard holds the campaign's sender
+	PauseTemplate         = "template_paused"   // Meta paused the campaign's template
+	PauseTemplateDisabled = "template_disabled" // Meta disabled the campaign's template
+	PauseFallback         = "fallback"          // a message was priced as a Cloud API marketing message (on_fallback: pause)
 )
 
 // PauseReasons lists them, for metric labels.
 func PauseReasons() []string {
-	return []string{PauseOperator, PauseCampaignFatal, PauseFailureRatio, PauseOnboarding}
+	return []string{PauseOperator, PauseCampaignFatal, PauseFailureRatio, PauseOnboarding,
+		PauseSender, PauseTemplate, PauseTemplateDisabled, PauseFallback}
 }
 
 // Errors of campaign storage and control.
@@ -103,4 +109,7 @@ const (
 	WaitRetryBackoff  = "retry_backoff"  // what is left waits to be retried (a backoff, or a per-recipient delay)
 	WaitNoWorkers     = "no_workers"     // jobs are due, but no worker serves the send queue
 	WaitOpen          = "open"           // every recipient is final, but the campaign is not sealed: it waits for more
+	// WaitMessagingLimit: the sender's (or its portfolio's) messaging limit
+	// is reached; new recipients wait until a place frees (Until).
+	WaitMessagingLimit = "messaging_limit"
 )

@@ -150,3 +150,36 @@ func (c Class) Meaning() string {
 	}
 	return ""
 }
+
+// Guard is what an error says about the sender beyond the one message (see
+// docs/errors.md#protection): which protection it sets off.
+type Guard uint8
+
+// The guards.
+const (
+	GuardNone     Guard = iota
+	GuardCooldown       // the recipient must not be sent marketing messages for a while (131049)
+	GuardTemplate       // the template is paused or disabled (132015, 132016)
+	GuardSender         // the account cannot send at all (131031, 131042, 190, 401, 368)
+)
+
+// codeGuards is the classification table's protection column: the codes
+// whose class alone does not say what the sender must do next. Suppression
+// codes are the operator's choice (MMLITE_SUPPRESS_CODES).
+var codeGuards = map[int]Guard{
+	131049: GuardCooldown,
+	132015: GuardTemplate, 132016: GuardTemplate,
+	131031: GuardSender, 131042: GuardSender, 190: GuardSender, 401: GuardSender, 368: GuardSender,
+}
+
+// GuardOf is the protection a code sets off; httpStatus 401 without a
+// known code is a bad key, the sender's.
+func GuardOf(code, httpStatus int) Guard {
+	if g, ok := codeGuards[code]; ok {
+		return g
+	}
+	if httpStatus == 401 && code == 0 {
+		return GuardSender
+	}
+	return GuardNone
+}

@@ -187,3 +187,22 @@ func TestClassOfCode(t *testing.T) {
 		t.Error("mmapi.ClassOfCode(999999) is known")
 	}
 }
+
+func TestGuardOf(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		code, http int
+		want       mmapi.Guard
+	}{
+		{131049, 400, mmapi.GuardCooldown},
+		{132015, 400, mmapi.GuardTemplate}, {132016, 400, mmapi.GuardTemplate},
+		{131031, 400, mmapi.GuardSender}, {131042, 400, mmapi.GuardSender}, {190, 401, mmapi.GuardSender},
+		{368, 400, mmapi.GuardSender}, {0, 401, mmapi.GuardSender},
+		{131050, 400, mmapi.GuardNone}, {131056, 400, mmapi.GuardNone}, {0, 500, mmapi.GuardNone},
+	}
+	for _, c := range cases {
+		if got := mmapi.GuardOf(c.code, c.http); got != c.want {
+			t.Errorf("GuardOf(%d, %d) = %d, want %d", c.code, c.http, got, c.want)
+		}
+	}
+}

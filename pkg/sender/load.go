@@ -86,11 +86,12 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 			return nil, err
 		}
 		s := new(Sender)
-		if err := n.Decode(s); err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
-		}
+		decodeErr := n.Decode(s)
 		if s.ID != "" {
 			at += " (" + s.ID + ")"
+		}
+		if decodeErr != nil {
+			return nil, fmt.Errorf("%s: %w", at, decodeErr)
 		}
 		s.setDefaults(o.BaseURL)
 		if err := s.validate(at); err != nil {
@@ -110,7 +111,7 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 
 var knownKeys = map[string]bool{"id": true, "provider": true, "base_url": true, "api_key_env": true,
 	"api_key_file": true, "rate": true, "burst": true, "phone_number_id": true, "waba_id": true,
-	"require_onboarding": true}
+	"require_onboarding": true, "portfolio_id": true, "messaging_limit": true, "on_fallback": true}
 
 // checkKeys refuses unknown fields, and keys written inline with a helpful message.
 func checkKeys(n *yaml.Node, at string) error {

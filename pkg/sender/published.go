@@ -6,18 +6,22 @@ import "sort"
 // key, only what producers and the api need (pacing rate, webhook mapping,
 // onboarding requirement).
 type Published struct {
-	ID                string  `json:"id"`
-	Rate              float64 `json:"rate"`
-	Burst             int     `json:"burst"`
-	PhoneNumberID     string  `json:"phone_number_id,omitempty"`
-	WABAID            string  `json:"waba_id,omitempty"`
-	RequireOnboarding bool    `json:"require_onboarding,omitempty"`
+	ID                string         `json:"id"`
+	Rate              float64        `json:"rate"`
+	Burst             int            `json:"burst"`
+	PhoneNumberID     string         `json:"phone_number_id,omitempty"`
+	WABAID            string         `json:"waba_id,omitempty"`
+	RequireOnboarding bool           `json:"require_onboarding,omitempty"`
+	PortfolioID       string         `json:"portfolio_id,omitempty"`
+	MessagingLimit    MessagingLimit `json:"messaging_limit,omitempty"`
+	OnFallback        string         `json:"on_fallback,omitempty"`
 }
 
 // Published is what the sender tells the fleet about itself.
 func (s *Sender) Published() Published {
 	return Published{ID: s.ID, Rate: s.Rate, Burst: s.Burst, PhoneNumberID: s.PhoneNumberID,
-		WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding}
+		WABAID: s.WABAID, RequireOnboarding: s.RequireOnboarding, PortfolioID: s.PortfolioID,
+		MessagingLimit: s.MessagingLimit, OnFallback: s.OnFallback}
 }
 
 // IDs lists published sender ids, sorted.

@@ -35,6 +35,14 @@ type Sender struct {
 	// RequireOnboarding holds the sender's campaigns, paused, until the WABA's
 	// MM_LITE_TERMS_SIGNED webhook has been received.
 	RequireOnboarding bool `yaml:"require_onboarding" json:"require_onboarding,omitempty"`
+	// PortfolioID is the business portfolio whose messaging limit the
+	// sender shares with the other senders of the same portfolio.
+	PortfolioID string `yaml:"portfolio_id" json:"portfolio_id,omitempty"`
+	// MessagingLimit is the portfolio's (or, without one, the sender's)
+	// limit of unique recipients in a rolling 24 hours; 0 is unlimited.
+	MessagingLimit MessagingLimit `yaml:"messaging_limit" json:"messaging_limit,omitempty"`
+	// OnFallback is FallbackCount (default) or FallbackPause.
+	OnFallback string `yaml:"on_fallback" json:"on_fallback,omitempty"`
 
 	key string
 }
@@ -90,6 +98,9 @@ func (s *Sender) validate(at string) error {
 		return fmt.Errorf("%s: burst must be >= 1, got %d", at, s.Burst)
 	case s.Provider == mmapi.ProviderMeta && s.PhoneNumberID == "":
 		return fmt.Errorf("%s: phone_number_id is required for provider meta", at)
+	}
+	if err := s.validateGuards(at); err != nil {
+		return err
 	}
 	return validateURL(at, s.BaseURL)
 }

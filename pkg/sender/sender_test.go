@@ -110,6 +110,9 @@ func TestLoad_FileErrors(t *testing.T) {
 		{"senders:\n  - id: a\n    rate: 1", "no key"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    api_key_file: /x\n    rate: 1", "not both"},
 		{"senders:\n  - id: a\n    api_key_file: /does/not/exist\n    rate: 1", "api_key_file"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n  - id: eu\n    api_key_env: K\n    rate: 1\n    messaging_limit: 300",
+			"line 5: senders[1] (eu): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got 300"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    on_fallback: stop", `senders[0] (a): on_fallback must be "count" or "pause", got "stop"`},
 	}
 	for _, tc := range cases {
 		_, err := sender.Load(sender.Options{File: writeFile(t, tc.body), ResolveKeys: true, Getenv: env(map[string]string{"K": "k"})})
@@ -128,4 +131,20 @@ func TestSender_NeverPrintsKey(t *testing.T) {
 	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "sender", ss[0], "endpoint", ss[0].Endpoint())
 	require.NotContains(t, b.String(), "super-secret-key")
 	require.NotContains(t, fmt.Sprintf("%v %+v", ss[0].Endpoint(), ss[0].Endpoint()), "super-secret-key")
+}
+
+func TestLoad_Guards(t *testing.T) {
+	t.Parallel()
+	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    waba_id: W\n    portfolio_id: P\n    messaging_limit: 2000\n    on_fallback: pause\n" +
+		"  - id: b\n    api_key_env: K\n    rate: 1\n    messaging_limit: unlimited\n"
+	ss, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
+	require.NoError(t, err)
+	require.Equal(t, sender.MessagingLimit(2000), ss[0].MessagingLimit)
+	require.Equal(t, sender.FallbackPause, ss[0].OnFallback)
+	require.Equal(t, "W", ss[0].Scope())
+	require.Equal(t, "P", ss[0].LimitScope())
+	require.Equal(t, sender.MessagingLimit(0), ss[1].MessagingLimit)
+	require.Equal(t, "b", ss[1].Scope(), "without a WABA the sender is its own scope")
+	require.Equal(t, "b", ss[1].LimitScope())
+	require.Equal(t, "P", ss[0].Published().LimitScope())
 }

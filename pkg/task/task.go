@@ -80,10 +80,13 @@ const (
 	StatusExpired   = "expired"
 	StatusCancelled = "cancelled"
 	StatusUnknown   = "unknown"
+	// StatusSuppressed: the recipient is on its sender's suppression list
+	// (see docs/campaigns.md#protection); no message was sent.
+	StatusSuppressed = "suppressed"
 )
 
 // FinalStatuses lists the Result.Status values, for metrics and counts.
-var FinalStatuses = []string{StatusSent, StatusFailed, StatusExpired, StatusCancelled, StatusUnknown}
+var FinalStatuses = []string{StatusSent, StatusFailed, StatusExpired, StatusCancelled, StatusUnknown, StatusSuppressed}
 
 // Result is the payload of TypeResult: one per recipient, once it has a final outcome.
 type Result struct {
@@ -160,15 +163,19 @@ type Counts struct {
 	Expired   int64 `json:"expired"`
 	Cancelled int64 `json:"cancelled"`
 	Unknown   int64 `json:"unknown"`
-	Delivered int64 `json:"delivered"`
-	Read      int64 `json:"read"`
-	Fallback  int64 `json:"fallback"`
+	// Suppressed counts recipients on the sender's suppression list.
+	Suppressed int64 `json:"suppressed"`
+	Delivered  int64 `json:"delivered"`
+	Read       int64 `json:"read"`
+	Fallback   int64 `json:"fallback"`
 	// Undelivered counts sent messages that a webhook later reported failed.
 	Undelivered int64 `json:"undelivered"`
 }
 
 // Final is the number of recipients with a final outcome.
-func (c Counts) Final() int64 { return c.Sent + c.Failed + c.Expired + c.Cancelled + c.Unknown }
+func (c Counts) Final() int64 {
+	return c.Sent + c.Failed + c.Expired + c.Cancelled + c.Unknown + c.Suppressed
+}
 
 // TestSend is the payload of TypeTest: the campaign whose template to send,
 // its sender, the number, and the recipient's own components.

@@ -59,5 +59,5 @@ func TestCounts(t *testing.T) {
 	require.EqualValues(t, 8, c.Final())
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"enqueued":10,"sent":3,"failed":2,"expired":1,"cancelled":1,"unknown":1,"delivered":3,"read":2,"fallback":1,"undelivered":0}`, string(b))
+	require.JSONEq(t, `{"enqueued":10,"sent":3,"failed":2,"expired":1,"cancelled":1,"unknown":1,"delivered":3,"read":2,"fallback":1,"undelivered":0,"suppressed":0}`, string(b))
 }

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/urfave/cli/v3"
+)
+
+// guardFlags tune the protections (docs/configuration.md#protection), for
+// the worker and the api.
+func guardFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "suppress-codes", Value: fmt.Sprint(guard.CodeStopped), Sources: env("SUPPRESS_CODES"),
+			Usage: "comma-separated error codes that put a recipient on its WABA's suppression list (answer or failed status)"},
+		&cli.DurationFlag{Name: "cooldown", Value: guard.DefaultCooldown, Sources: env("COOLDOWN"),
+			Usage: "how long a 131049 (per-user marketing cap) holds the recipient, in every campaign of its WABA"},
+		&cli.DurationFlag{Name: "limit-window", Value: guard.DefaultLimitWindow, Sources: env("LIMIT_WINDOW"),
+			Usage: "the messaging limit's rolling window (Meta's is 24h; shorten only for tests)"},
+	}
+}
+
+// guardConfig reads guardFlags.
+func guardConfig(cmd *cli.Command) (guard.Config, error) {
+	codes, err := guard.ParseCodes(cmd.String("suppress-codes"))
+	if err != nil {
+		return guard.Config{}, err
+	}
+	c := guard.Config{SuppressCodes: codes, Cooldown: cmd.Duration("cooldown"), LimitWindow: cmd.Duration("limit-window")}
+	return c, c.Validate()
+}
+
+// withGuard runs fn with a guard on the configured Redis.
+func withGuard(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, g *guard.Guard) error) error {
+	return withRedis(ctx, cmd, func(p *producer.Producer) error {
+		err := fn(p, guard.New(p.Redis(), p.Store(), guard.Config{}))
+		if errors.Is(err, guard.ErrUnknownScope) || errors.Is(err, guard.ErrBadCursor) || errors.Is(err, errUsage) {
+			return cli.Exit(err.Error(), 1)
+		}
+		return err
+	})
+}
+
+var errUsage = errors.New("usage")
+
+// scopeArg reads --scope or --sender (its scope).
+func scopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer) (string, error) {
+	if id := cmd.String("sender"); id != "" {
+		all, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).All(ctx)
+		if err != nil {
+			return "", err
+		}
+		s, ok := all[id]
+		if !ok {
+			return "", fmt.Errorf("%w: sender %s is not published by any worker", guard.ErrUnknownScope, id)
+		}
+		return s.Scope(), nil
+	}
+	if s := cmd.String("scope"); s != "" {
+		return s, nil
+	}
+	return "", fmt.Errorf("%w: name the suppression list with --scope WABA_ID or --sender ID", errUsage)
+}
+
+func scopeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "scope", Usage: "the suppression list: a WABA id (or a sender id, for a sender without waba_id)"},
+		&cli.StringFlag{Name: "sender", Usage: "the suppression list of this sender's WABA"},
+	}
+}
+
+func suppressCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "suppress",
+		Usage: "the suppression lists: recipients no campaign of a WABA sends to (see docs/campaigns.md#protection)",
+		Commands: []*cli.Command{
+			{Name: "add", Usage: "suppress recipients", ArgsUsage: "TO...", Flags: append(scopeFlags(),
+				&cli.StringFlag{Name: "reason", Value: "added by the operator"}),
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
+						scope, err := scopeArg(ctx, cmd, p)
+						if err != nil {
+							return err
+						}
+						var es []guard.Entry
+						for _, to := range cmd.Args().Slice() {
+							es = append(es, guard.Entry{To: to, Reason: cmd.String("reason")})
+						}
+						return importEntries(ctx, cmd, g, scope, es, nil)
+					})
+				}},
+			{Name: "import", Usage: "suppress the recipients of a CSV file (to,reason) or a JSON list; bad lines are reported, good ones kept",
+				ArgsUsage: "FILE", Flags: scopeFlags(), Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
+						scope, err := scopeArg(ctx, cmd, p)
+						if err != nil {
+							return err
+						}
+						f, err := os.Open(cmd.Args().First())
+						if err != nil {
+							return cli.Exit(err.Error(), 1)
+						}
+						defer f.Close()
+						es, bad, err := guard.ReadEntries(f, guard.SourceAPI)
+						if err != nil {
+							return cli.Exit(err.Error(), 1)
+						}
+						return importEntries(ctx, cmd, g, scope, es, bad)
+					})
+				}},
+			{Name: "remove", Usage: "take a recipient off a suppression list", ArgsUsage: "TO", Flags: scopeFlags(),
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
+						scope, err := scopeArg(ctx, cmd, p)
+						if err != nil {
+							return err
+						}
+						ok, err := g.Unsuppress(ctx, scope, cmd.Args().First())
+						if err != nil {
+							return err
+						}
+						if !ok {
+							return cli.Exit("the recipient is not on the suppression list of "+scope, 1)
+						}
+						return printJSON(cmd, map[string]any{"scope": scope, "to": cmd.Args().First(), "removed": true})
+					})
+				}},
+			{Name: "list", Usage: "print a suppression list as JSON, a page at a time (--cursor); without --scope, the scopes",
+				Flags: append(scopeFlags(), &cli.StringFlag{Name: "cursor"}, &cli.IntFlag{Name: "limit", Value: guard.DefaultPageSize}),
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
+						if cmd.String("scope") == "" && cmd.String("sender") == "" {
+							scopes, err := g.Scopes(ctx)
+							if err != nil {
+								return err
+							}
+							return printJSON(cmd, map[string]any{"scopes": scopes})
+						}
+						scope, err := scopeArg(ctx, cmd, p)
+						if err != nil {
+							return err
+						}
+						page, err := g.List(ctx, scope, cmd.String("cursor"), cmd.Int("limit"))
+						if err != nil {
+							return err
+						}
+						return printJSON(cmd, page)
+					})
+				}},
+		},
+	}
+}
+
+// importEntries checks and adds entries (those of add, numbered from 1),
+// and prints what it did.
+func importEntries(ctx context.Context, cmd *cli.Command, g *guard.Guard, scope string, in []guard.Entry, bad []guard.LineError) error {
+	var es []guard.Entry
+	for i, e := range in {
+		ok, err := guard.NewEntry(e.To, e.Reason, guard.SourceAPI)
+		if err != nil {
+			bad = append(bad, guard.LineError{Line: i + 1, Reason: err.Error()})
+			continue
+		}
+		es = append(es, ok)
+	}
+	if err := g.Suppress(ctx, scope, es...); err != nil {
+		return err
+	}
+	if bad == nil {
+		bad = []guard.LineError{}
+	}
+	return printJSON(cmd, map[string]any{"scope": scope, "added": len(es), "rejected": len(bad), "errors": bad})
+}
+
+func senderCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sender",
+		Usage: "the senders workers publish: state, pause and resume (the sender guard, see docs/campaigns.md#protection)",
+		Commands: []*cli.Command{
+			{Name: "list", Usage: "print the senders and their guard state as JSON", Action: func(ctx context.Context, cmd *cli.Command) error {
+				return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
+					all, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).All(ctx)
+					if err != nil {
+						return err
+					}
+					out := []map[string]any{}
+					for _, id := range sender.IDs(all) {
+						st, err := g.Sender(ctx, id)
+						if err != nil {
+							return err
+						}
+						use, err := g.Use(ctx, all[id].LimitScope(), int(all[id].MessagingLimit))
+						if err != nil {
+							return err
+						}
+						out = append(out, map[string]any{"sender": all[id], "guard": st, "messaging_limit_use": use})
+					}
+					return printJSON(cmd, map[string]any{"senders": out})
+				})
+			}},
+			{Name: "pause", Usage: "pause a sender: every campaign of it, running and future", ArgsUsage: "ID",
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
+						paused, err := g.PauseSender(ctx, id, "paused by the operator", guard.SourceAPI)
+						if err != nil {
+							return err
+						}
+						return printJSON(cmd, map[string]any{"sender": id, "campaigns_paused": len(paused)})
+					})
+				}},
+			{Name: "resume", Usage: "let a sender send again; the campaigns its guard paused resume (never an operator's pause)", ArgsUsage: "ID",
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
+						resumed, err := g.ResumeSender(ctx, id, func(ctx context.Context, c string) error {
+							_, err := p.Resume(ctx, c)
+							return err
+						})
+						if err != nil {
+							return err
+						}
+						return printJSON(cmd, map[string]any{"sender": id, "campaigns_resumed": len(resumed)})
+					})
+				}},
+		},
+	}
+}
+
+// withSender runs fn for the published sender named by the argument.
+func withSender(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, g *guard.Guard, id string) error) error {
+	id := cmd.Args().First()
+	if id == "" {
+		return cli.Exit("usage: mmlite sender "+cmd.Name+" ID", 1)
+	}
+	return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
+		all, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).All(ctx)
+		if err != nil {
+			return err
+		}
+		if _, ok := all[id]; !ok {
+			return cli.Exit("sender "+id+" is not published by any worker", 1)
+		}
+		return fn(p, g, id)
+	})
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSuppressAndSenderCommands(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(),
+		[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: "W1", MessagingLimit: 2000}}))
+	decode := func(out string) map[string]any {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &m), out)
+		return m
+	}
+
+	out, code := run(t, "suppress", "add", "--redis-url", url, "--sender", "eu", "--reason", "asked", "+44 1234 567890", "12")
+	require.Equal(t, 0, code, out)
+	m := decode(out)
+	require.Equal(t, "W1", m["scope"], "a sender's list is its WABA's")
+	require.EqualValues(t, 1, m["added"])
+	require.EqualValues(t, 2, m["errors"].([]any)[0].(map[string]any)["line"], "the second number is refused, by its place")
+
+	file := write(t, "s.csv", "to,reason\n441234567891,bounced\nnope,x\n")
+	out, code = run(t, "suppress", "import", "--redis-url", url, "--scope", "W1", file)
+	require.Equal(t, 0, code, out)
+	m = decode(out)
+	require.EqualValues(t, 1, m["added"])
+	require.EqualValues(t, 3, m["errors"].([]any)[0].(map[string]any)["line"])
+
+	out, code = run(t, "suppress", "list", "--redis-url", url, "--scope", "W1")
+	require.Equal(t, 0, code, out)
+	require.Len(t, decode(out)["entries"], 2)
+	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W1", "441234567890")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "nosuch", "441234567890")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "unknown scope")
+
+	out, code = run(t, "sender", "pause", "--redis-url", url, "eu")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "sender", "list", "--redis-url", url)
+	require.Equal(t, 0, code, out)
+	s := decode(out)["senders"].([]any)[0].(map[string]any)
+	require.Equal(t, true, s["guard"].(map[string]any)["paused"])
+	require.EqualValues(t, 2000, s["messaging_limit_use"].(map[string]any)["limit"])
+	out, code = run(t, "sender", "resume", "--redis-url", url, "eu")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "sender", "pause", "--redis-url", url, "nosuch")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "not published")
+}

@@ -1,0 +1,81 @@
+package guard
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is what the protections need to know; zero fields get the defaults.
+type Config struct {
+	// SuppressCodes are the error codes that put a recipient on the
+	// suppression list (answer or failed status); default 131050.
+	SuppressCodes []int
+	// Cooldown is how long a 131049 holds the recipient; default 24h.
+	Cooldown time.Duration
+	// LimitWindow is the messaging limit's rolling window; default 24h.
+	LimitWindow time.Duration
+}
+
+// Defaults.
+const (
+	DefaultCooldown    = 24 * time.Hour
+	DefaultLimitWindow = 24 * time.Hour
+	CodeStopped        = 131050 // the user stopped marketing messages
+	CodeUserCap        = 131049 // per-user marketing cap
+	CodeTemplatePaused = 132015
+	CodeTemplateOff    = 132016
+)
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	if len(c.SuppressCodes) == 0 {
+		c.SuppressCodes = []int{CodeStopped}
+	}
+	if c.Cooldown == 0 {
+		c.Cooldown = DefaultCooldown
+	}
+	if c.LimitWindow == 0 {
+		c.LimitWindow = DefaultLimitWindow
+	}
+	return c
+}
+
+// Validate checks the config, naming the setting.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	switch {
+	case c.Cooldown < 0:
+		return fmt.Errorf("guard: MMLITE_COOLDOWN must be > 0, got %s", c.Cooldown)
+	case c.LimitWindow < 0:
+		return fmt.Errorf("guard: MMLITE_LIMIT_WINDOW must be > 0, got %s", c.LimitWindow)
+	}
+	return nil
+}
+
+// Suppresses reports whether an error code puts the recipient on the list.
+func (c Config) Suppresses(code int) bool {
+	for _, s := range c.WithDefaults().SuppressCodes {
+		if s == code {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseCodes reads a comma-separated list of error codes (MMLITE_SUPPRESS_CODES).
+func ParseCodes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("MMLITE_SUPPRESS_CODES: want comma-separated error codes, got %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

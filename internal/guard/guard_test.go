@@ -1,0 +1,165 @@
+package guard_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/stretchr/testify/require"
+)
+
+func newGuard(t *testing.T) (*guard.Guard, *store.Store, *redistest.Redis) {
+	t.Helper()
+	r := redistest.New(t)
+	st := store.New(r.Client, r.Keys, store.Options{})
+	return guard.New(r.Client, st, guard.Config{Cooldown: time.Hour, LimitWindow: time.Hour}), st, r
+}
+
+func register(t *testing.T, st *store.Store, id, snd, template string) {
+	t.Helper()
+	_, err := st.Campaigns.Register(context.Background(), &campaign.Campaign{ID: id, Sender: snd,
+		Template: mmapi.Template{Name: template, Language: mmapi.Language{Code: "en"}}})
+	require.NoError(t, err)
+}
+
+func claim(t *testing.T, st *store.Store, id, to string, g *store.ClaimGuard) store.Claim {
+	t.Helper()
+	c, err := st.Ledger.Claim(context.Background(), id, to, store.ClaimOptions{StaleAfter: time.Minute, Guard: g})
+	require.NoError(t, err)
+	return c
+}
+
+// The claim sees every protection in its own step.
+func TestClaim_Protections(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: 2, Window: time.Hour, Cooldown: time.Hour}
+
+	require.NoError(t, g.Suppress(ctx, "W", guard.Entry{To: "441", Reason: "stop", Code: 131050, Source: guard.SourceAnswer}))
+	c := claim(t, st, "c", "441", cg)
+	require.Equal(t, store.Suppressed, c.Verdict)
+	e, err := guard.DecodeEntry("441", c.Entry)
+	require.NoError(t, err)
+	require.Equal(t, 131050, e.Code)
+	require.Equal(t, "stop", e.Reason)
+	require.Equal(t, store.Claimed, claim(t, st, "c", "441", nil).Verdict, "without a guard the list is not looked at")
+
+	until, err := g.Cool(ctx, "W", "442")
+	require.NoError(t, err)
+	c = claim(t, st, "c", "442", cg)
+	require.Equal(t, store.Cooldown, c.Verdict)
+	require.WithinDuration(t, until, c.Until, time.Second)
+
+	require.Equal(t, store.Claimed, claim(t, st, "c", "443", cg).Verdict)
+	require.Equal(t, store.Claimed, claim(t, st, "c", "444", cg).Verdict)
+	c = claim(t, st, "c", "445", cg)
+	require.Equal(t, store.Limited, c.Verdict, "a third new recipient is beyond the limit of 2")
+	require.True(t, c.Until.After(time.Now().Add(59*time.Minute)))
+	use, err := g.Use(ctx, "P", 2)
+	require.NoError(t, err)
+	require.Equal(t, guard.Use{Limit: 2, Reached: 2}, use)
+	register(t, st, "c2", "s", "t")
+	require.Equal(t, store.Claimed, claim(t, st, "c2", "443", cg).Verdict, "a recipient reached in the window does not count again")
+	require.NoError(t, g.SetLimit(ctx, "P", 0))
+	limits, err := g.Limits(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"P": 0}, limits, "a limit learnt from a webhook")
+	use, err = g.Use(ctx, "P", 2)
+	require.NoError(t, err)
+	require.Zero(t, use.Limit, "the learnt limit wins over the senders file's")
+	cg.Limit = 0
+	require.Equal(t, store.Claimed, claim(t, st, "c", "445", cg).Verdict, "unlimited")
+
+	_, err = st.Campaigns.Pause(ctx, "c2", campaign.PauseOperator+": by hand")
+	require.NoError(t, err)
+	_, err = g.PauseSender(ctx, "s", "code 131031: locked", guard.SourceAnswer)
+	require.NoError(t, err)
+	s, err := st.Campaigns.Status(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, s.State)
+	register(t, st, "later", "s", "t")
+	c = claim(t, st, "later", "446", cg)
+	require.Equal(t, store.Paused, c.Verdict, "a campaign made after the pause pauses at its first claim")
+	require.True(t, strings.HasPrefix(c.Reason, guard.ReasonSenderPaused), c.Reason)
+
+	var resumed []string
+	got, err := g.ResumeSender(ctx, "s", func(ctx context.Context, id string) error {
+		resumed = append(resumed, id)
+		_, err := st.Campaigns.Resume(ctx, id)
+		return err
+	})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"c", "later"}, got, "not the operator's pause")
+	require.ElementsMatch(t, got, resumed)
+}
+
+func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := newGuard(t)
+	register(t, st, "a", "s", "t1")
+	register(t, st, "b", "other", "t1") // another WABA's
+	register(t, st, "c", "s", "t2")
+	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, map[string]string{"s": "W", "other": "X"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a"}, paused)
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(ctx context.Context, id string) error {
+		_, err := st.Campaigns.Resume(ctx, id)
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a"}, resumed)
+}
+
+func TestReadEntries(t *testing.T) {
+	t.Parallel()
+	es, bad, err := guard.ReadEntries(strings.NewReader("to,reason\n+44 1234 567890,asked\n12,x\n\"unclosed\n"), guard.SourceAPI)
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, "441234567890", es[0].To)
+	require.Equal(t, []guard.LineError{{Line: 3, Reason: bad[0].Reason}, {Line: 4, Reason: bad[1].Reason}}, bad)
+
+	es, bad, err = guard.ReadEntries(strings.NewReader(`[{"to":"441234567890"},{"to":"x"},7]`), guard.SourceAPI)
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, "added by the operator", es[0].Reason)
+	require.Len(t, bad, 2)
+	require.Equal(t, 1, bad[0].Line)
+
+	_, _, err = guard.ReadEntries(strings.NewReader("phone\n1\n"), guard.SourceAPI)
+	require.ErrorContains(t, err, `no column "to"`)
+}
+
+func TestList_Pages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, _, _ := newGuard(t)
+	var es []guard.Entry
+	for i := range 300 {
+		es = append(es, guard.Entry{To: "4412345" + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)), Reason: "r"})
+	}
+	require.NoError(t, g.Suppress(ctx, "W", es...))
+	seen := map[string]bool{}
+	cursor := ""
+	for range 100 {
+		p, err := g.List(ctx, "W", cursor, 50)
+		require.NoError(t, err)
+		for _, e := range p.Entries {
+			seen[e.To] = true
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	require.Len(t, seen, 300, "the pages cover the list")
+	_, err := g.List(ctx, "nosuch", "", 10)
+	require.ErrorIs(t, err, guard.ErrUnknownScope)
+}

@@ -1,0 +1,214 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
+)
+
+// Why a guard paused a campaign: the first word of its paused_reason.
+const (
+	ReasonSenderPaused     = campaign.PauseSender
+	ReasonTemplatePaused   = campaign.PauseTemplate
+	ReasonTemplateDisabled = campaign.PauseTemplateDisabled
+	ReasonFallback         = campaign.PauseFallback
+)
+
+// Resumer resumes a campaign a guard paused (producer.Producer.Resume):
+// its parked jobs come back at the sender's rate.
+type Resumer func(ctx context.Context, id string) error
+
+// SenderState is a sender's guard state.
+type SenderState struct {
+	Paused   bool       `json:"paused"`
+	Reason   string     `json:"paused_reason,omitempty"`
+	PausedAt *time.Time `json:"paused_at,omitempty"`
+	PausedBy string     `json:"paused_by,omitempty"` // api, answer, webhook
+}
+
+// Sender reads a sender's guard state.
+func (g *Guard) Sender(ctx context.Context, id string) (SenderState, error) {
+	h, err := g.rdb.HGetAll(ctx, g.keys.SenderGuard(id)).Result()
+	if err != nil {
+		return SenderState{}, fmt.Errorf("guard: read sender %s: %w", id, err)
+	}
+	if h["paused_reason"] == "" {
+		return SenderState{}, nil
+	}
+	ms, _ := strconv.ParseInt(h["paused_at"], 10, 64)
+	at := time.UnixMilli(ms).UTC()
+	return SenderState{Paused: true, Reason: h["paused_reason"], PausedAt: &at, PausedBy: h["paused_by"]}, nil
+}
+
+// PauseSender pauses a sender: every running campaign of it now, and any
+// other at its next claim (see store.ClaimGuard), so that at most the
+// sends already in flight reach the provider after the condition is known.
+// It returns the campaigns it paused. Pausing a paused sender keeps the
+// first reason and does nothing more.
+func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]string, error) {
+	key := g.keys.SenderGuard(id)
+	ok, err := g.rdb.HSetNX(ctx, key, "paused_reason", reason).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: pause sender %s: %w", id, err)
+	}
+	if !ok {
+		// Already paused: its campaigns were, or pause at their next claim.
+		return nil, nil
+	}
+	if err := g.rdb.HSet(ctx, key, "paused_at", g.now().UnixMilli(), "paused_by", by).Err(); err != nil {
+		return nil, fmt.Errorf("guard: pause sender %s: %w", id, err)
+	}
+	return g.pauseWhere(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused+": "+reason,
+		func(c *campaign.Campaign) bool { return c.Sender == id })
+}
+
+// ResumeSender lets a sender send again and resumes the campaigns the guard
+// paused (never one an operator paused). It returns those it resumed.
+func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]string, error) {
+	if err := g.rdb.Del(ctx, g.keys.SenderGuard(id)).Err(); err != nil {
+		return nil, fmt.Errorf("guard: resume sender %s: %w", id, err)
+	}
+	return g.resumeSet(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused, resume)
+}
+
+// templateID names a template of a WABA.
+func templateID(waba, name, language string) string { return waba + "\x1f" + name + "\x1f" + language }
+
+// PauseTemplate pauses every running campaign of the WABA's senders
+// (scopes names a sender's scope: sender.Sender.Scope) that uses the
+// template (name and language; "" matches every language), reason
+// ReasonTemplatePaused or ReasonTemplateDisabled. It returns those it paused.
+func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string, scopes map[string]string) ([]string, error) {
+	return g.pauseWhere(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), reason,
+		func(c *campaign.Campaign) bool {
+			return scopes[c.Sender] == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
+		})
+}
+
+// ResumeTemplate resumes the campaigns PauseTemplate paused for the template.
+func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, resume Resumer) ([]string, error) {
+	return g.resumeSet(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), "template_", resume)
+}
+
+// PauseCampaign pauses one running campaign for a guard's reason (the
+// fallback guard); false when it was not running.
+func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, error) {
+	tr, err := g.store.Campaigns.PauseAutomatically(ctx, id, reason, &task.Error{Title: reason})
+	if errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound) {
+		return false, nil
+	}
+	return tr.Changed, err
+}
+
+// pauseWhere pauses every running campaign that match picks, and lists it
+// in set (for the resume).
+func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*campaign.Campaign) bool) ([]string, error) {
+	ids, err := g.rdb.ZRange(ctx, g.keys.Campaigns(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: read the campaigns index: %w", err)
+	}
+	var paused []string
+	for _, id := range ids {
+		c, err := g.store.Campaigns.Get(ctx, id)
+		if errors.Is(err, campaign.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return paused, err
+		}
+		if !match(c) {
+			continue
+		}
+		// Listed first: a resume must find every campaign the guard paused.
+		if err := g.rdb.SAdd(ctx, set, id).Err(); err != nil {
+			return paused, fmt.Errorf("guard: %w", err)
+		}
+		ok, err := g.PauseCampaign(ctx, id, reason)
+		if err != nil {
+			return paused, err
+		}
+		if ok {
+			paused = append(paused, id)
+		}
+	}
+	return paused, nil
+}
+
+// resumeSet resumes the campaigns of set that are paused for a reason
+// starting with prefix, and empties the set.
+func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resumer) ([]string, error) {
+	ids, err := g.rdb.SMembers(ctx, set).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: %w", err)
+	}
+	var resumed []string
+	for _, id := range ids {
+		st, err := g.store.Campaigns.Status(ctx, id)
+		switch {
+		case errors.Is(err, campaign.ErrNotFound):
+		case err != nil:
+			return resumed, err
+		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, prefix):
+			if err := resume(ctx, id); err != nil {
+				return resumed, err
+			}
+			resumed = append(resumed, id)
+		}
+		if err := g.rdb.SRem(ctx, set, id).Err(); err != nil {
+			return resumed, fmt.Errorf("guard: %w", err)
+		}
+	}
+	return resumed, nil
+}
+
+// SetLimit records a limit scope's messaging limit (0 unlimited), learnt
+// from a webhook; it wins over the senders file.
+func (g *Guard) SetLimit(ctx context.Context, scope string, limit int) error {
+	if err := g.rdb.HSet(ctx, g.keys.Limits(), scope, limit).Err(); err != nil {
+		return fmt.Errorf("guard: set the messaging limit of %s: %w", scope, err)
+	}
+	return nil
+}
+
+// Use is a limit scope's messaging limit and the unique recipients it
+// reached in the window.
+type Use struct {
+	Limit   int   `json:"limit"` // 0 unlimited
+	Reached int64 `json:"reached"`
+}
+
+// Use reads a limit scope's use; configured is the senders file's limit.
+func (g *Guard) Use(ctx context.Context, scope string, configured int) (Use, error) {
+	u := Use{Limit: configured}
+	s, err := g.rdb.HGet(ctx, g.keys.Limits(), scope).Result()
+	if err == nil {
+		u.Limit, _ = strconv.Atoi(s)
+	}
+	from := strconv.FormatInt(g.now().Add(-g.cfg.LimitWindow).UnixMilli()+1, 10)
+	if u.Reached, err = g.rdb.ZCount(ctx, g.keys.Reach(scope), from, "+inf").Result(); err != nil {
+		return u, fmt.Errorf("guard: read the reach of %s: %w", scope, err)
+	}
+	return u, nil
+}
+
+// Limits reads the messaging limits learnt from webhooks, by limit scope.
+func (g *Guard) Limits(ctx context.Context) (map[string]int, error) {
+	h, err := g.rdb.HGetAll(ctx, g.keys.Limits()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: read the messaging limits: %w", err)
+	}
+	out := make(map[string]int, len(h))
+	for k, v := range h {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			out[k] = n
+		}
+	}
+	return out, nil
+}

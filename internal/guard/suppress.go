@@ -1,0 +1,179 @@
+package guard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Entry is one suppressed recipient of a scope.
+type Entry struct {
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+	Code   int       `json:"code,omitempty"`
+	Source string    `json:"source"`
+	At     time.Time `json:"at"`
+}
+
+// stored is an entry as kept in the scope's hash (without its recipient).
+type stored struct {
+	Reason string `json:"reason"`
+	Code   int    `json:"code,omitempty"`
+	Source string `json:"source"`
+	At     int64  `json:"at"` // unix ms
+}
+
+// DecodeEntry reads an entry as a claim returns it (store.Claim.Entry).
+func DecodeEntry(to string, b []byte) (Entry, error) {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Entry{}, fmt.Errorf("guard: decode suppression entry: %w", err)
+	}
+	return Entry{To: to, Reason: s.Reason, Code: s.Code, Source: s.Source, At: time.UnixMilli(s.At).UTC()}, nil
+}
+
+// ErrUnknownScope is a scope without a suppression list.
+var ErrUnknownScope = errors.New("guard: unknown scope")
+
+// Suppress adds entries to a scope's suppression list; an entry already
+// there is replaced (its reason and time are the latest). Entries without a
+// time get now.
+func (g *Guard) Suppress(ctx context.Context, scope string, es ...Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	vals := make([]any, 0, 2*len(es))
+	now := g.now()
+	for _, e := range es {
+		if e.At.IsZero() {
+			e.At = now
+		}
+		b, _ := json.Marshal(stored{Reason: e.Reason, Code: e.Code, Source: e.Source, At: e.At.UnixMilli()})
+		vals = append(vals, e.To, b)
+	}
+	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, g.keys.Suppressed(scope), vals...)
+		p.SAdd(ctx, g.keys.Suppressions(), scope)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("guard: suppress: %w", err)
+	}
+	return nil
+}
+
+// Unsuppress takes a recipient off a scope's list; false when it was not on
+// it. An unknown scope is ErrUnknownScope.
+func (g *Guard) Unsuppress(ctx context.Context, scope, to string) (bool, error) {
+	if err := g.knownScope(ctx, scope); err != nil {
+		return false, err
+	}
+	n, err := g.rdb.HDel(ctx, g.keys.Suppressed(scope), to).Result()
+	if err != nil {
+		return false, fmt.Errorf("guard: unsuppress: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (g *Guard) knownScope(ctx context.Context, scope string) error {
+	ok, err := g.rdb.SIsMember(ctx, g.keys.Suppressions(), scope).Result()
+	if err != nil {
+		return fmt.Errorf("guard: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %q has no suppression list", ErrUnknownScope, scope)
+	}
+	return nil
+}
+
+// Scopes lists the scopes that have a suppression list, sorted.
+func (g *Guard) Scopes(ctx context.Context) ([]string, error) {
+	ss, err := g.rdb.SMembers(ctx, g.keys.Suppressions()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: %w", err)
+	}
+	sort.Strings(ss)
+	return ss, nil
+}
+
+// Page is a page of a suppression list; NextCursor is "" after the last.
+type Page struct {
+	Scope      string  `json:"scope"`
+	Entries    []Entry `json:"entries"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// Limits of a page.
+const (
+	DefaultPageSize = 500
+	MaxPageSize     = 5000
+)
+
+// List returns a page of a scope's list, in no particular order; cursor is
+// "" for the first page, then the previous page's NextCursor.
+func (g *Guard) List(ctx context.Context, scope, cursor string, limit int) (*Page, error) {
+	if err := g.knownScope(ctx, scope); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, MaxPageSize)
+	var cur uint64
+	if cursor != "" {
+		var err error
+		if cur, err = strconv.ParseUint(cursor, 10, 64); err != nil {
+			return nil, fmt.Errorf("%w: %q", ErrBadCursor, cursor)
+		}
+	}
+	page := &Page{Scope: scope, Entries: []Entry{}}
+	for {
+		kv, next, err := g.rdb.HScan(ctx, g.keys.Suppressed(scope), cur, "", int64(limit)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("guard: list %s: %w", scope, err)
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e, err := DecodeEntry(kv[i], []byte(kv[i+1]))
+			if err != nil {
+				return nil, err
+			}
+			page.Entries = append(page.Entries, e)
+		}
+		cur = next
+		if cur == 0 {
+			return page, nil
+		}
+		if len(page.Entries) >= limit/2 {
+			page.NextCursor = strconv.FormatUint(cur, 10)
+			return page, nil
+		}
+	}
+}
+
+// ErrBadCursor is a cursor that no page gave.
+var ErrBadCursor = errors.New("guard: bad cursor")
+
+// Cool puts a recipient of a scope in cooldown from now: the workers hold
+// it for their configured cooldown (MMLITE_COOLDOWN) from then. It returns
+// when this process's cooldown ends.
+func (g *Guard) Cool(ctx context.Context, scope, to string) (time.Time, error) {
+	now := g.now()
+	until := now.Add(g.cfg.Cooldown)
+	key := g.keys.Cooldown(scope)
+	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAddGT(ctx, key, redis.Z{Score: float64(now.UnixMilli()), Member: to})
+		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.Add(-g.cfg.Cooldown).UnixMilli(), 10))
+		p.PExpire(ctx, key, g.cfg.Cooldown+time.Hour)
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("guard: cooldown: %w", err)
+	}
+	return until, nil
+}

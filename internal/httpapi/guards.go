@@ -1,0 +1,197 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/sender"
+)
+
+// The protections webhooks set off (see package guard): a failed status's
+// code suppresses its recipient, puts it in cooldown or pauses its
+// template; template, account and quality events pause and resume
+// templates and senders and set messaging limits; a fallback-priced status
+// may pause its campaign. Each is idempotent: a webhook delivered again
+// does nothing more.
+
+// resume is the guards' Resumer: the producer's resume, which brings the
+// parked jobs back at the sender's rate.
+func (s *Server) resume(ctx context.Context, id string) error {
+	_, err := s.cfg.Producer.Resume(ctx, id)
+	return err
+}
+
+// guardStatuses acts on the failed statuses of known messages.
+func (s *Server) guardStatuses(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
+	var all map[string]sender.Published
+	for i, t := range tracked {
+		st := sts[i]
+		if !t.Known || t.Seen || st.Status != "failed" || st.Error == nil {
+			continue
+		}
+		code := st.Error.Code
+		g := mmapi.GuardOf(code, 0)
+		if !s.guard.Config().Suppresses(code) && g != mmapi.GuardCooldown && g != mmapi.GuardTemplate {
+			continue
+		}
+		c, err := s.store().Campaigns.Get(ctx, t.Campaign)
+		if err != nil {
+			continue // retired meanwhile: nothing to protect
+		}
+		if all == nil {
+			if all, err = s.senders.All(ctx); err != nil {
+				return err
+			}
+		}
+		p := all[c.Sender]
+		if p.ID == "" {
+			p.ID = c.Sender
+		}
+		switch {
+		case s.guard.Config().Suppresses(code):
+			err = s.guard.Suppress(ctx, p.Scope(), guard.Entry{To: t.To, Reason: st.Error.Title, Code: code, Source: guard.SourceWebhook})
+			s.log.Info("recipient suppressed after a failed status", "to", phone.Mask(t.To), "sender", p.ID, "code", code)
+		case g == mmapi.GuardCooldown:
+			_, err = s.guard.Cool(ctx, p.Scope(), t.To)
+		case g == mmapi.GuardTemplate:
+			reason := guard.ReasonTemplatePaused
+			if code == guard.CodeTemplateOff {
+				reason = guard.ReasonTemplateDisabled
+			}
+			err = s.pauseTemplate(ctx, all, p.Scope(), c.Template.Name, c.Template.Language.Code,
+				reason+": code "+strconv.Itoa(code)+": "+st.Error.Title)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fallback counts a status priced as a Cloud API marketing message, and
+// pauses its campaign when its sender says so (on_fallback: pause).
+func (s *Server) fallback(ctx context.Context, t store.Tracked, all map[string]sender.Published) error {
+	c, err := s.store().Campaigns.Get(ctx, t.Campaign)
+	if err != nil {
+		s.wm.fallback.WithLabelValues("unknown").Inc()
+		return nil
+	}
+	s.wm.fallback.WithLabelValues(c.Sender).Inc()
+	if all[c.Sender].OnFallback != sender.FallbackPause {
+		return nil
+	}
+	ok, err := s.guard.PauseCampaign(ctx, t.Campaign, guard.ReasonFallback+
+		": Meta charged a message as a Cloud API marketing message (pricing category marketing), not MM Lite")
+	if ok {
+		s.log.Warn("campaign paused: a message fell back to Cloud API pricing", "campaign", t.Campaign, "sender", c.Sender)
+	}
+	return err
+}
+
+// guardEvents acts on template, account and quality events.
+func (s *Server) guardEvents(ctx context.Context, ev *webhook.Events) error {
+	if len(ev.Templates) == 0 && len(ev.Qualities) == 0 && len(ev.Accounts) == 0 {
+		return nil
+	}
+	all, err := s.senders.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ev.Templates {
+		s.wm.events.WithLabelValues("template_update", templateLabel(t.Event)).Inc()
+		switch t.Event {
+		case "PAUSED", "DISABLED":
+			reason := guard.ReasonTemplatePaused
+			if t.Event == "DISABLED" {
+				reason = guard.ReasonTemplateDisabled
+			}
+			if t.Reason != "" {
+				reason += ": " + t.Reason
+			}
+			err = s.pauseTemplate(ctx, all, t.WABAID, t.Name, t.Language, reason)
+		case "REINSTATED", "APPROVED":
+			var resumed []string
+			resumed, err = s.guard.ResumeTemplate(ctx, t.WABAID, t.Name, t.Language, s.resume)
+			if len(resumed) > 0 {
+				s.log.Info("template reinstated: campaigns resumed", "waba_id", t.WABAID, "template", t.Name, "language", t.Language, "campaigns", len(resumed))
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, a := range ev.Accounts {
+		if !accountStops(a.Event) {
+			continue
+		}
+		for _, id := range sender.IDs(all) {
+			if all[id].Scope() != a.WABAID {
+				continue
+			}
+			paused, err := s.guard.PauseSender(ctx, id, "account_update "+a.Event, guard.SourceWebhook)
+			if err != nil {
+				return err
+			}
+			s.log.Error("sender paused: its WhatsApp Business Account cannot send (account_update); resume it once resolved",
+				"sender", id, "waba_id", a.WABAID, "event", a.Event, "campaigns_paused", len(paused))
+		}
+	}
+	for _, q := range ev.Qualities {
+		s.wm.events.WithLabelValues("quality_update", "quality_update").Inc()
+		limit, ok := q.Limit()
+		if !ok {
+			continue
+		}
+		scopes := map[string]bool{}
+		for _, p := range all {
+			if p.Scope() == q.WABAID {
+				scopes[p.LimitScope()] = true
+			}
+		}
+		for sc := range scopes {
+			if err := s.guard.SetLimit(ctx, sc, limit); err != nil {
+				return err
+			}
+			s.log.Info("messaging limit updated", "scope", sc, "limit", limit, "tier", q.CurrentLimit)
+		}
+	}
+	return nil
+}
+
+// pauseTemplate pauses every campaign of the WABA that uses the template.
+func (s *Server) pauseTemplate(ctx context.Context, all map[string]sender.Published, waba, name, language, reason string) error {
+	scopes := make(map[string]string, len(all))
+	for id, p := range all {
+		scopes[id] = p.Scope()
+	}
+	paused, err := s.guard.PauseTemplate(ctx, waba, name, language, reason, scopes)
+	if len(paused) > 0 {
+		s.log.Warn("template paused by Meta: its campaigns are paused", "waba_id", waba, "template", name, "language", language,
+			"reason", reason, "campaigns", len(paused))
+	}
+	return err
+}
+
+// accountStops says whether an account_update event stops the account.
+func accountStops(e string) bool {
+	return e == "ACCOUNT_VIOLATION" || e == "DISABLED_UPDATE" || e == "ACCOUNT_DELETED"
+}
+
+func templateLabel(e string) string {
+	switch e {
+	case "PAUSED", "DISABLED", "REINSTATED", "APPROVED", "REJECTED", "PENDING_DELETION":
+		return e
+	}
+	return "other"
+}
+
+// errUnknownSender is a sender no worker published.
+func errUnknownSender(id string) error {
+	return fmt.Errorf("sender %s is not published by any worker", id)
+}

@@ -1,0 +1,90 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/stretchr/testify/require"
+)
+
+const fixtureWABA = "102290129340398"
+
+func change(field, value string) string {
+	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"time":1764064000,"changes":[{"field":%q,"value":%s}]}]}`,
+		fixtureWABA, field, value)
+}
+
+// A failed status with 131050 suppresses its recipient in the sender's WABA.
+func TestWebhooks_131050Suppresses(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	body := strings.ReplaceAll(fixture(t, "webhook_status_failed.json"), "131049", "131050")
+	require.Equal(t, 200, b.hook(t, body).code)
+	a := b.do(t, "GET", "/v1/suppressions?scope="+fixtureWABA, "", "")
+	require.Equal(t, 200, a.code, a.raw)
+	require.Contains(t, a.raw, `"to":"12125550123"`)
+	require.Contains(t, a.raw, `"source":"webhook"`)
+	require.Contains(t, a.raw, `"code":131050`)
+	require.Equal(t, 404, b.do(t, "GET", "/v1/suppressions?scope=nosuch", "", "").code)
+	require.Equal(t, 404, b.do(t, "GET", "/v1/suppressions?sender=nosuch", "", "").code)
+	require.Equal(t, 400, b.do(t, "POST", "/v1/suppressions", "text/csv", "to\n441234567890\n").code, "the list must be named")
+}
+
+// A quality update with the current limit sets the messaging limit of the
+// WABA's senders, shown by GET /v1/senders and /metrics.
+func TestWebhooks_QualityUpdateSetsTheLimit(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 200, b.hook(t, change("phone_number_quality_update",
+		`{"display_phone_number":"15550783881","event":"UPGRADE","current_limit":"TIER_2K"}`)).code)
+	a := b.do(t, "GET", "/v1/senders", "", "")
+	require.Equal(t, 200, a.code)
+	require.Contains(t, a.raw, `"messaging_limit_use":{"limit":2000,"reached":0}`)
+	require.Contains(t, a.raw, `"state":"sending"`)
+	requireMetric(t, b, `mmlite_messaging_limit{portfolio="default"} 2000`, `mmlite_messaging_limit_use{portfolio="default"} 0`,
+		`mmlite_sender_paused{sender="default"} 0`)
+
+	require.Equal(t, 404, b.do(t, "POST", "/v1/senders/nosuch/pause", "", "").code)
+	a = b.do(t, "POST", "/v1/senders/default/pause", "", "")
+	require.Equal(t, 200, a.code)
+	require.Contains(t, a.raw, `"state":"paused"`)
+	requireMetric(t, b, `mmlite_sender_paused{sender="default"} 1`)
+	st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.True(t, strings.HasPrefix(st.PausedReason, "sender_paused: paused by the operator"), st.PausedReason)
+}
+
+// DISABLED pauses the template's campaigns with reason template_disabled.
+func TestWebhooks_TemplateDisabled(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 200, b.hook(t, change("message_template_status_update",
+		`{"event":"DISABLED","message_template_name":"spring_sale","message_template_language":"pt_BR","reason":"POLICY"}`)).code)
+	st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Equal(t, "template_disabled: POLICY", st.PausedReason)
+	requireMetric(t, b, `mmlite_webhook_events_total{status="DISABLED",type="template_update"} 1`)
+}
+
+// With on_fallback: pause, the first status priced marketing pauses its
+// campaign; it is counted by sender either way.
+func TestWebhooks_FallbackPauses(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	s := &sender.Sender{ID: "default", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: fixtureWABA, OnFallback: sender.FallbackPause}
+	require.NoError(t, registry.New(b.r.Client, b.r.Keys).Publish(context.Background(), []*sender.Sender{s}))
+	fb := strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), `"category": "marketing_lite"`, `"category": "marketing"`)
+	require.Equal(t, 200, b.hook(t, fb).code)
+	st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.True(t, strings.HasPrefix(st.PausedReason, "fallback: "), st.PausedReason)
+	requireMetric(t, b, `mmlite_fallback_total{sender="default"} 1`)
+}

@@ -1,0 +1,231 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/pkg/sender"
+)
+
+// guardRoutes registers the protections' endpoints (see docs/http-api.md).
+func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc)) {
+	v1("POST /v1/suppressions", s.addSuppressions)
+	v1("GET /v1/suppressions", s.listSuppressions)
+	v1("DELETE /v1/suppressions/{scope}/{to}", s.deleteSuppression)
+	v1("POST /v1/senders/{id}/pause", s.pauseSender)
+	v1("POST /v1/senders/{id}/resume", s.resumeSender)
+}
+
+// scopeOf reads ?scope= (a WABA id, or a sender id for a sender without
+// one) or ?sender= (its scope); known says whether a published sender has
+// it. An unknown sender is ErrUnknownScope.
+func (s *Server) scopeOf(r *http.Request) (scope string, known bool, err error) {
+	all, err := s.senders.All(r.Context())
+	if err != nil {
+		return "", false, err
+	}
+	if id := r.URL.Query().Get("sender"); id != "" {
+		p, ok := all[id]
+		if !ok {
+			return "", false, fmt.Errorf("%w: %w", guard.ErrUnknownScope, errUnknownSender(id))
+		}
+		return p.Scope(), true, nil
+	}
+	scope = r.URL.Query().Get("scope")
+	for _, p := range all {
+		if p.Scope() == scope {
+			return scope, true, nil
+		}
+	}
+	return scope, false, nil
+}
+
+// addSuppressions is POST /v1/suppressions?scope=|sender=: a JSON list of
+// {"to", "reason"} or CSV (to,reason). Good entries are added; bad ones are
+// listed with their line (CSV) or index (JSON), and the answer is 200 with
+// both counts.
+func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
+	scope, known, err := s.scopeOf(r)
+	switch {
+	case errors.Is(err, guard.ErrUnknownScope):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case err != nil:
+		s.fail(w, err, nil)
+		return
+	case scope == "":
+		writeError(w, http.StatusBadRequest, "name the suppression list: ?scope=<waba_id> or ?sender=<sender id>")
+		return
+	case !known:
+		writeError(w, http.StatusNotFound, "scope "+scope+" is no published sender's WABA (or sender id): see GET /v1/senders")
+		return
+	}
+	es, bad, err := guard.ReadEntries(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload), guard.SourceAPI)
+	if err != nil {
+		s.fail(w, badRequest{err}, nil)
+		return
+	}
+	if err := s.guard.Suppress(r.Context(), scope, es...); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	if bad == nil {
+		bad = []guard.LineError{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scope": scope, "added": len(es), "rejected": len(bad), "errors": bad})
+}
+
+// listSuppressions is GET /v1/suppressions?scope=&cursor=&limit=: one page
+// of a list; without a scope, the scopes that have one.
+func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("scope") == "" && q.Get("sender") == "" {
+		scopes, err := s.guard.Scopes(r.Context())
+		if err != nil {
+			s.fail(w, err, nil)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"scopes": scopes})
+		return
+	}
+	scope, _, err := s.scopeOf(r)
+	if errors.Is(err, guard.ErrUnknownScope) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > guard.MaxPageSize {
+			writeError(w, http.StatusBadRequest, "limit must be 1 to "+strconv.Itoa(guard.MaxPageSize))
+			return
+		}
+	}
+	page, err := s.guard.List(r.Context(), scope, q.Get("cursor"), limit)
+	switch {
+	case errors.Is(err, guard.ErrUnknownScope):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, guard.ErrBadCursor):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		s.fail(w, err, nil)
+	default:
+		writeJSON(w, http.StatusOK, page)
+	}
+}
+
+// deleteSuppression is DELETE /v1/suppressions/{scope}/{to}.
+func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
+	ok, err := s.guard.Unsuppress(r.Context(), r.PathValue("scope"), r.PathValue("to"))
+	switch {
+	case errors.Is(err, guard.ErrUnknownScope):
+		writeError(w, http.StatusNotFound, err.Error())
+	case err != nil:
+		s.fail(w, err, nil)
+	case !ok:
+		writeError(w, http.StatusNotFound, "the recipient is not on the suppression list of "+r.PathValue("scope"))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"scope": r.PathValue("scope"), "to": r.PathValue("to"), "removed": true})
+	}
+}
+
+// senderGuardView is a sender as GET /v1/senders shows it: what workers
+// published, its guard state, onboarding, throttle and messaging limit.
+type senderGuardView struct {
+	sender.Published
+	State string `json:"state"` // sending or paused
+	guard.SenderState
+	Onboarded      *bool      `json:"onboarded,omitempty"` // when it requires onboarding
+	ThrottledUntil *time.Time `json:"throttled_until,omitempty"`
+	Limit          guard.Use  `json:"messaging_limit_use"`
+	LimitScope     string     `json:"limit_scope"`
+	Scope          string     `json:"scope"`
+}
+
+func (s *Server) senderGuardView(r *http.Request, p sender.Published) (*senderGuardView, error) {
+	ctx := r.Context()
+	v := &senderGuardView{Published: p, State: "sending", Scope: p.Scope(), LimitScope: p.LimitScope()}
+	var err error
+	if v.SenderState, err = s.guard.Sender(ctx, p.ID); err != nil {
+		return nil, err
+	}
+	if v.Paused {
+		v.State = "paused"
+	}
+	if p.RequireOnboarding {
+		at, err := s.senders.Onboarded(ctx, p.WABAID)
+		if err != nil {
+			return nil, err
+		}
+		ok := !at.IsZero()
+		v.Onboarded = &ok
+	}
+	if hold, err := s.store().Campaigns.NewProbe().Hold(ctx, p.ID); err != nil {
+		return nil, err
+	} else if hold.After(time.Now()) {
+		t := hold.UTC()
+		v.ThrottledUntil = &t
+	}
+	if v.Limit, err = s.guard.Use(ctx, p.LimitScope(), int(p.MessagingLimit)); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// pauseSender is POST /v1/senders/{id}/pause: the operator's sender pause.
+func (s *Server) pauseSender(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.publishedSender(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.guard.PauseSender(r.Context(), p.ID, "paused by the operator", guard.SourceAPI); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	s.answerSender(w, r, p)
+}
+
+// resumeSender is POST /v1/senders/{id}/resume: the sender sends again, and
+// the campaigns its guard paused resume.
+func (s *Server) resumeSender(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.publishedSender(w, r)
+	if !ok {
+		return
+	}
+	resumed, err := s.guard.ResumeSender(r.Context(), p.ID, s.resume)
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	s.log.Info("sender resumed", "sender", p.ID, "campaigns_resumed", len(resumed))
+	s.answerSender(w, r, p)
+}
+
+func (s *Server) publishedSender(w http.ResponseWriter, r *http.Request) (sender.Published, bool) {
+	all, err := s.senders.All(r.Context())
+	if err != nil {
+		s.fail(w, err, nil)
+		return sender.Published{}, false
+	}
+	p, ok := all[r.PathValue("id")]
+	if !ok {
+		writeError(w, http.StatusNotFound, errUnknownSender(r.PathValue("id")).Error())
+	}
+	return p, ok
+}
+
+func (s *Server) answerSender(w http.ResponseWriter, r *http.Request, p sender.Published) {
+	v, err := s.senderGuardView(r, p)
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,38 @@
+package keyspace
+
+// Keys of the protections (see package guard). A scope is a WhatsApp
+// Business Account id, or a sender id when the sender has none; a limit
+// scope is a business portfolio id, or a sender id.
+
+// Suppressed is the hash of a scope's suppression list: recipient to the
+// entry (JSON: reason, code, source, at).
+func (s Space) Suppressed(scope string) string { return s.pre + "suppressed:" + scope }
+
+// Suppressions is the set of scopes that have a suppression list.
+func (s Space) Suppressions() string { return s.pre + "suppressions" }
+
+// Cooldown is the sorted set of a scope's recipients in cooldown, by when
+// it began (unix ms): the reader's configured cooldown says when it ends.
+func (s Space) Cooldown(scope string) string { return s.pre + "cooldown:" + scope }
+
+// SenderGuard is the hash of a sender's guard state: paused_reason,
+// paused_at (unix ms), paused_by; empty when it may send.
+func (s Space) SenderGuard(sender string) string { return s.pre + "sender:" + sender }
+
+// GuardPaused is the set of campaigns a guard paused (kind "sender" or
+// "template", id the sender or "waba\x1ftemplate\x1flanguage"): what
+// resuming the guard resumes.
+func (s Space) GuardPaused(kind, id string) string { return s.pre + "guardpaused:" + kind + ":" + id }
+
+// TemplateGuards is the hash of paused templates: "waba\x1fname\x1flanguage"
+// to the pause reason.
+func (s Space) TemplateGuards() string { return s.pre + "templateguards" }
+
+// Reach is the sorted set of the recipients a limit scope reached, by when
+// it last reached them (unix ms): those of the last 24 hours count against
+// its messaging limit.
+func (s Space) Reach(limitScope string) string { return s.pre + "reach:" + limitScope }
+
+// Limits is the hash of messaging limits learnt from webhooks: limit scope
+// to the limit (0 unlimited); it overrides the senders file.
+func (s Space) Limits() string { return s.pre + "limits" }

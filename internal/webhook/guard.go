@@ -1,0 +1,71 @@
+package webhook
+
+import (
+	"strconv"
+	"time"
+)
+
+// The webhook fields the protections act on (see package guard).
+const (
+	templateField = "message_template_status_update"
+	qualityField  = "phone_number_quality_update"
+)
+
+// TemplateUpdate is a template's new status: PAUSED, DISABLED, REINSTATED,
+// APPROVED, ... of a WABA's template (name and language).
+type TemplateUpdate struct {
+	WABAID   string
+	Event    string
+	Name     string
+	Language string
+	Reason   string
+	Time     time.Time
+}
+
+// QualityUpdate is a WABA's phone number quality event; CurrentLimit is
+// its messaging limit tier (TIER_250, TIER_2K, TIER_10K, TIER_100K,
+// TIER_UNLIMITED) when the event carries one.
+type QualityUpdate struct {
+	WABAID       string
+	Event        string
+	DisplayPhone string
+	CurrentLimit string
+	Time         time.Time
+}
+
+// guardValue is what those fields carry in a change's value.
+type guardValue struct {
+	TemplateName     string `json:"message_template_name"`
+	TemplateLanguage string `json:"message_template_language"`
+	Reason           string `json:"reason"`
+	DisplayPhone     string `json:"display_phone_number"`
+	CurrentLimit     string `json:"current_limit"`
+}
+
+func (ev *Events) addGuard(field, waba string, at int64, v value) {
+	t := unix(strconv.FormatInt(at, 10))
+	switch field {
+	case templateField:
+		if v.Event == "" || v.TemplateName == "" {
+			ev.Other++
+			return
+		}
+		ev.Templates = append(ev.Templates, TemplateUpdate{WABAID: waba, Event: v.Event, Name: v.TemplateName,
+			Language: v.TemplateLanguage, Reason: v.Reason, Time: t})
+	case qualityField:
+		ev.Qualities = append(ev.Qualities, QualityUpdate{WABAID: waba, Event: v.Event, DisplayPhone: v.DisplayPhone,
+			CurrentLimit: v.CurrentLimit, Time: t})
+	}
+}
+
+// tiers are the messaging limit tiers of phone_number_quality_update, as
+// unique recipients per 24 hours (0 unlimited).
+var tiers = map[string]int{"TIER_50": 50, "TIER_250": 250, "TIER_1K": 1000, "TIER_2K": 2000, "TIER_10K": 10000,
+	"TIER_100K": 100000, "TIER_UNLIMITED": 0}
+
+// Limit is the update's messaging limit (0 unlimited); false when it
+// carries none mmlite knows.
+func (q QualityUpdate) Limit() (int, bool) {
+	n, ok := tiers[q.CurrentLimit]
+	return n, ok
+}
