@@ -14,6 +14,7 @@ import (
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -60,6 +61,9 @@ type Config struct {
 	// most recipients held when they come before their campaign. Default
 	// DefaultMaxValue.
 	MaxValue int64
+	// Destinations receive every authenticated webhook, relayed (see
+	// package outbound); none: no relay.
+	Destinations []*outbound.Destination
 }
 
 // refusesWebhooks: with no secret to check them by, every webhook is
@@ -101,6 +105,7 @@ type Server struct {
 	gatherer prometheus.Gatherer // what /metrics serves
 	intake   chan struct{}       // a slot per intake request reading its body
 	hooks    chan struct{}       // a slot per large webhook body
+	relay    *outbound.Relay     // nil without destinations
 }
 
 // WithDefaults fills the zero fields: the one place defaults are set.
@@ -163,7 +168,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
-		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
+		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()),
+		relay:   outbound.NewRelay(rdb, cfg.Destinations)}
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")

@@ -63,6 +63,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed webhook: "+err.Error())
 		return
 	}
+	if !s.relayed(w, r, body) {
+		return
+	}
 	if err := s.record(r.Context(), ev); err != nil {
 		if errors.Is(err, context.Canceled) { // the client went away
 			s.fail(w, err, nil)
