@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/emit"
 	"log/slog"
 	"net/http"
 	"time"
@@ -23,6 +24,12 @@ type Config struct {
 	Queue        string // send queue; default task.SendQueue
 	ResultsQueue string // default task.DefaultResultsQueue
 	Senders      []*sender.Sender
+	// CallbackQueue, when set, receives a copy of every result, status and
+	// campaign task, delivered to MMLITE_RESULTS_URL by the workers (see
+	// package outbound); NoResultsQueue (MMLITE_RESULTS_QUEUE="") then
+	// leaves the results queue out.
+	CallbackQueue  string
+	NoResultsQueue bool
 
 	Concurrency int // concurrent sends; default 100
 	// Dequeuers is how many asynq servers share Concurrency. Each takes
@@ -184,6 +191,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
 	case c.Queue == c.ResultsQueue:
 		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+	case c.NoResultsQueue && c.CallbackQueue == "":
+		return errors.New(emit.ErrNowhere)
 	}
 	for _, s := range c.Senders {
 		if s.Key() == "" {

@@ -53,6 +53,7 @@ func app() *cli.Command {
 			withFlags(apiCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(enqueueCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(campaignCommand(), redisFlags(), logFlags("info", "json")), // and its subcommands
+			withFlags(outboundCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(fakeapiCommand(), logFlags("info", "json")),
 			// The demo shows its own output: only warnings go with it.
 			withFlags(demoCommand(), logFlags("warn", "text")),

@@ -168,7 +168,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
-		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()),
+		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
 		relay:   outbound.NewRelay(rdb, cfg.Destinations)}
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
