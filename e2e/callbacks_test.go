@@ -3,13 +3,20 @@ package e2e_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/testkit"
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
 )
 
@@ -80,4 +87,65 @@ func TestCallbacks_OnePerRecipientAfterWorkerKill(t *testing.T) {
 	}
 	t.Logf("%d callbacks for %d recipients (%d unknown), %d POSTed again after the kill; other callbacks: %s",
 		len(byKey), len(tos), unknown, dups, strings.Join(others, ", "))
+}
+
+// With MMLITE_RESULTS_URL set and MMLITE_RESULTS_QUEUE="", every result,
+// status event (from the provider's webhooks) and campaign event reaches
+// the callback URL, with its task's payload and id, and nothing piles up
+// on the results queue.
+func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	f := &fleet{Kit: testkit.NewOn(t, r, fakeapi.Config{})}
+	cbQueue := r.Queue + "-callbacks"
+	var err error
+	f.p, err = producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second,
+		CallbackQueue: cbQueue, NoResultsQueue: true})
+	require.NoError(t, err)
+	api, err := httpapi.New(httpapi.Config{Producer: f.p, Token: apiToken, WebhookSecret: hookSecret, ResultsQueue: r.Results,
+		Registerer: metrics.NewRegistry()})
+	require.NoError(t, err)
+	f.api = httptest.NewServer(api.Handler())
+	t.Cleanup(f.api.Close)
+	read := 1.0
+	require.NoError(t, f.Fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}, WebhookURL: f.api.URL + "/webhooks/whatsapp",
+		WebhookSecret: hookSecret, WebhookDelay: fakeapi.Duration(10 * time.Millisecond), ReadShare: &read, Seed: 3}))
+	f.Fake.Start(f.Ctx)
+	t.Cleanup(f.Fake.Close)
+
+	rc := newReceiver(t, "cb-secret", "Idempotency-Key", "application/json", 1)
+	out, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(rc.URL, "cb-secret"), CallbackQueue: cbQueue,
+		RetryBase: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, ForwardInterval: 50 * time.Millisecond, Registerer: metrics.NewRegistry()})
+	require.NoError(t, err)
+	require.NoError(t, out.Start())
+	t.Cleanup(out.Shutdown)
+	t.Cleanup(func() { _ = f.Inspector.DeleteQueue(cbQueue, true) })
+
+	cfg := f.workerConfig(500)
+	cfg.CallbackQueue, cfg.NoResultsQueue = cbQueue, true
+	f.startWorker(t, cfg)
+	tos := f.submit(t, "c1", 20)
+	f.waitState(t, "c1", campaign.StateCompleted, 30*time.Second)
+
+	// Per recipient: its result, and its message's sent, delivered and read.
+	require.Eventually(t, func() bool {
+		accepted, _, _ := rc.snapshot()
+		n := map[string]int{}
+		for k := range accepted {
+			n[strings.SplitN(k, ":", 2)[0]]++
+		}
+		return n["c1"] == len(tos) && n["status"] == 3*len(tos) && n["campaign"] == 1
+	}, 30*time.Second, 20*time.Millisecond)
+	accepted, attempts, bad := rc.snapshot()
+	require.Empty(t, bad)
+	for k, bs := range accepted {
+		require.Len(t, bs, 1, k)
+		require.Equal(t, 2, attempts[k], "%s: refused once, then accepted under the same key", k)
+		if strings.HasPrefix(k, "campaign:") {
+			var ev task.CampaignEvent
+			require.NoError(t, json.Unmarshal(bs[0], &ev))
+			require.Equal(t, "completed", ev.State, k)
+		}
+	}
+	require.Empty(t, f.Results(t), "the results queue is off")
 }
