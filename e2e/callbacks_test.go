@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
@@ -91,8 +93,8 @@ func TestCallbacks_OnePerRecipientAfterWorkerKill(t *testing.T) {
 
 // With MMLITE_RESULTS_URL set and MMLITE_RESULTS_QUEUE="", every result,
 // status event (from the provider's webhooks) and campaign event reaches
-// the callback URL, with its task's payload and id, and nothing piles up
-// on the results queue.
+// the callback URL (a campaign's callback_url, for its own), with its
+// task's payload and id, and nothing piles up on the results queue.
 func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
@@ -114,7 +116,15 @@ func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 	t.Cleanup(f.Fake.Close)
 
 	rc := newReceiver(t, "cb-secret", "Idempotency-Key", "application/json", 1)
-	out, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(rc.URL, "cb-secret"), CallbackQueue: cbQueue,
+	own := newReceiver(t, "cb-secret", "Idempotency-Key", "application/json", 0) // campaign c2's callback_url
+	campaignURL := func(ctx context.Context, id string) (string, error) {
+		c, err := f.Store.Campaigns.Get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return c.CallbackURL, nil
+	}
+	out, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(rc.URL, "cb-secret"), CallbackQueue: cbQueue, CallbackURL: campaignURL,
 		RetryBase: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, ForwardInterval: 50 * time.Millisecond, Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)
 	require.NoError(t, out.Start())
@@ -125,7 +135,16 @@ func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 	cfg.CallbackQueue, cfg.NoResultsQueue = cbQueue, true
 	f.startWorker(t, cfg)
 	tos := f.submit(t, "c1", 20)
+	c2 := &campaign.Campaign{ID: "c2", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}},
+		CallbackURL: own.URL + "/c2"}
+	_, err = f.p.Register(f.Ctx, c2)
+	require.NoError(t, err)
+	_, err = f.p.Enqueue(f.Ctx, c2, producer.NewCSVSource(strings.NewReader("to\n447700900001\n447700900002\n")), producer.Options{})
+	require.NoError(t, err)
+	_, err = f.p.Seal(f.Ctx, "c2")
+	require.NoError(t, err)
 	f.waitState(t, "c1", campaign.StateCompleted, 30*time.Second)
+	f.waitState(t, "c2", campaign.StateCompleted, 30*time.Second)
 
 	// Per recipient: its result, and its message's sent, delivered and read.
 	require.Eventually(t, func() bool {
@@ -136,9 +155,12 @@ func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 		}
 		return n["c1"] == len(tos) && n["status"] == 3*len(tos) && n["campaign"] == 1
 	}, 30*time.Second, 20*time.Millisecond)
+	// c2's go to its own callback_url: 2 results, 6 statuses, 1 event.
+	require.Eventually(t, func() bool { a, _, _ := own.snapshot(); return len(a) == 2+3*2+1 }, 30*time.Second, 20*time.Millisecond)
 	accepted, attempts, bad := rc.snapshot()
 	require.Empty(t, bad)
 	for k, bs := range accepted {
+		require.NotContains(t, string(bs[0]), `"c2"`, "c2's callbacks go to its callback_url only")
 		require.Len(t, bs, 1, k)
 		require.Equal(t, 2, attempts[k], "%s: refused once, then accepted under the same key", k)
 		if strings.HasPrefix(k, "campaign:") {

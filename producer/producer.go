@@ -230,6 +230,9 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	if err := c.Validate(p.now()); err != nil {
 		return false, err
 	}
+	if c.CallbackURL != "" && p.cfg.CallbackQueue == "" {
+		return false, &campaign.ValidationError{Errs: []error{errors.New("callback_url: callbacks are off: set MMLITE_RESULTS_URL on mmlite's processes")}}
+	}
 	s, err := p.sender(ctx, c.Sender)
 	if err != nil {
 		return false, err

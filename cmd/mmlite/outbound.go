@@ -11,8 +11,11 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
@@ -82,6 +85,17 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 	}
 	cfg.MaxAge, cfg.Concurrency, cfg.Registerer = cmd.Duration("relay-max-age"), cmd.Int("outbound-concurrency"), reg
 	rdb := redisconn.Client(opt)
+	st := store.New(rdb, keyspace.New(cmd.String("queue")), store.Options{Retention: cmd.Duration("retention")})
+	cfg.CallbackURL = func(ctx context.Context, id string) (string, error) {
+		c, err := st.Campaigns.Get(ctx, id)
+		if errors.Is(err, campaign.ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return c.CallbackURL, nil
+	}
 	s, err := outbound.NewServer(rdb, cfg)
 	if err == nil {
 		err = s.Start()

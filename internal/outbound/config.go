@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,10 @@ type Config struct {
 	// Callbacks receives the outcome callbacks (MMLITE_RESULTS_URL, signed
 	// with MMLITE_RESULTS_SECRET); nil: none are delivered.
 	Callbacks *Destination
+	// CallbackURL returns a campaign's own callback_url, "" for none (nil:
+	// every callback goes to Callbacks.URL). A campaign that no longer
+	// exists has none.
+	CallbackURL func(ctx context.Context, campaignID string) (string, error)
 	// CallbackQueue is the callbacks' queue; default CallbackQueue.
 	CallbackQueue string
 	// MaxAge is how long a delivery is retried before it is archived;

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"gopkg.in/yaml.v3"
 )
 
@@ -190,35 +189,5 @@ func (d *Destination) resolveSecret(at string, getenv func(string) string) error
 }
 
 // CheckURL accepts an https:// URL, or an http:// one on a loopback
-// address (tests, a sidecar): anything else would carry webhooks and
-// signatures in clear text.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "":
-		return fmt.Errorf("want an absolute https:// URL, got %q", redact(raw))
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && loopback(u.Hostname()):
-		return nil
-	}
-	return fmt.Errorf("want https:// (http:// only on a loopback address), got %q", redact(raw))
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// redact drops a URL's credentials and query, which may hold secrets.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable)"
-	}
-	u.User, u.RawQuery = nil, ""
-	return u.String()
-}
+// address (see package safeurl).
+func CheckURL(raw string) error { return safeurl.Check(raw) }

@@ -35,6 +35,7 @@ type Server struct {
 	hc      *http.Client
 	byQueue map[string]*Destination
 	m       *deliveryMetrics
+	urls    urlCache
 }
 
 // NewServer validates cfg and builds the server; it connects to nothing yet.
@@ -43,7 +44,8 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
+		urls: urlCache{entries: map[string]urlEntry{}}}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: cfg.HTTPTimeout}
 	}
@@ -101,7 +103,12 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	} else {
 		req, err = s.callbackRequest(ctx, d, id, t.Type(), t.Payload())
 	}
-	if err != nil {
+	var lookup *lookupError
+	switch {
+	case errors.As(err, &lookup):
+		s.m.failed.WithLabelValues(d.Name).Inc()
+		return s.give(ctx, d, err)
+	case err != nil:
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	if err := s.post(req); err != nil {
@@ -129,7 +136,11 @@ func (s *Server) relayRequest(ctx context.Context, d *Destination, id string, pa
 }
 
 func (s *Server) callbackRequest(ctx context.Context, d *Destination, id, typ string, payload []byte) (*http.Request, error) {
-	req, err := newRequest(ctx, d, payload, "application/json")
+	url, err := s.callbackURL(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	req, err := newRequestTo(ctx, d, url, payload, "application/json")
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +150,11 @@ func (s *Server) callbackRequest(ctx context.Context, d *Destination, id, typ st
 }
 
 func newRequest(ctx context.Context, d *Destination, body []byte, contentType string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+	return newRequestTo(ctx, d, d.URL, body, contentType)
+}
+
+func newRequestTo(ctx context.Context, d *Destination, url string, body []byte, contentType string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %s: %w", d.Name, err)
 	}
