@@ -41,6 +41,10 @@ func deliveryFlags() []cli.Flag {
 			Usage: "secret that signs the callbacks POSTed to MMLITE_RESULTS_URL (X-Mmlite-Signature)"},
 		&cli.DurationFlag{Name: "relay-max-age", Value: outbound.DefaultMaxAge, Sources: env("RELAY_MAX_AGE"),
 			Usage: "how long a relayed webhook or a callback is retried before it is archived"},
+		&cli.IntFlag{Name: "results-batch", Sources: env("RESULTS_BATCH"),
+			Usage: "POST callbacks in batches of up to this many events (NDJSON); 0 or 1: one event a POST"},
+		&cli.DurationFlag{Name: "results-batch-wait", Value: 200 * time.Millisecond, Sources: env("RESULTS_BATCH_WAIT"),
+			Usage: "the longest a batch of callbacks waits for more events before it is sent"},
 		&cli.IntFlag{Name: "outbound-concurrency", Value: outbound.DefaultConcurrency, Sources: env("OUTBOUND_CONCURRENCY"),
 			Usage: "relayed webhooks and callbacks POSTed at once by one worker (apart from the send slots)"},
 	}
@@ -84,6 +88,7 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 		return func() {}, nil
 	}
 	cfg.MaxAge, cfg.Concurrency, cfg.Registerer = cmd.Duration("relay-max-age"), cmd.Int("outbound-concurrency"), reg
+	cfg.BatchSize, cfg.BatchWait = cmd.Int("results-batch"), cmd.Duration("results-batch-wait")
 	rdb := redisconn.Client(opt)
 	st := store.New(rdb, keyspace.New(cmd.String("queue")), store.Options{Retention: cmd.Duration("retention")})
 	cfg.CallbackURL = func(ctx context.Context, id string) (string, error) {

@@ -22,6 +22,11 @@ type Config struct {
 	// every callback goes to Callbacks.URL). A campaign that no longer
 	// exists has none.
 	CallbackURL func(ctx context.Context, campaignID string) (string, error)
+	// BatchSize above 1 POSTs callbacks in batches of up to BatchSize
+	// (NDJSON), each sent at most BatchWait (default 200 ms) after its first
+	// line came (MMLITE_RESULTS_BATCH, MMLITE_RESULTS_BATCH_WAIT).
+	BatchSize int
+	BatchWait time.Duration
 	// CallbackQueue is the callbacks' queue; default CallbackQueue.
 	CallbackQueue string
 	// MaxAge is how long a delivery is retried before it is archived;
@@ -58,6 +63,9 @@ const (
 func (c Config) WithDefaults() Config {
 	if c.CallbackQueue == "" {
 		c.CallbackQueue = CallbackQueue
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = 200 * time.Millisecond
 	}
 	if c.MaxAge == 0 {
 		c.MaxAge = DefaultMaxAge
@@ -100,6 +108,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("outbound: the retry backoff must be positive and RetryMax (%s) at least RetryBase (%s)", c.RetryMax, c.RetryBase)
 	case c.Concurrency < 1:
 		return fmt.Errorf("outbound: MMLITE_OUTBOUND_CONCURRENCY must be at least 1, got %d", c.Concurrency)
+	case c.BatchSize < 0 || c.BatchSize > 1000:
+		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH must be 0 to 1000 (0 or 1: no batching), got %d", c.BatchSize)
+	case c.BatchWait < 0 || c.BatchWait > time.Minute:
+		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH_WAIT must be between 0 and 1m, got %s", c.BatchWait)
 	case c.HTTPTimeout <= 0:
 		return fmt.Errorf("outbound: the HTTP timeout must be positive, got %s", c.HTTPTimeout)
 	}

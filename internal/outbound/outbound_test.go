@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +20,7 @@ import (
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
@@ -228,4 +231,56 @@ func TestKinds(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]bool{"account_update": true}, outbound.Kinds(b))
 	require.True(t, strings.Contains(string(b), "account_update"))
+}
+
+// Batched callbacks: up to BatchSize JSON lines a POST, signed, each line
+// with its idempotency key and its task's payload; a batch refused is
+// retried, task by task, until every callback is delivered.
+func TestCallbacks_Batched(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	queue := name(t) + "-callbacks"
+	dropQueues(t, r, queue)
+	s := newSink(t, 503)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	t.Cleanup(func() { _ = client.Close() })
+	want := map[string]string{}
+	for i := range 12 {
+		key := fmt.Sprintf("c1:44770090%04d", i)
+		payload := fmt.Sprintf(`{"campaign_id":"c1","to":"44770090%04d","status":"sent"}`, i)
+		want[key] = payload
+		_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
+			asynq.TaskID(outbound.CallbackIDPrefix+key), asynq.MaxRetry(20))
+		require.NoError(t, err)
+	}
+	serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(s.URL, "cb"), CallbackQueue: queue, BatchSize: 5,
+		BatchWait: 100 * time.Millisecond, Concurrency: 2})
+
+	got := map[string]string{}
+	require.Eventually(t, func() bool {
+		clear(got)
+		for i, h := range s.got() {
+			if i == 0 {
+				continue // refused
+			}
+			for _, line := range strings.Split(strings.TrimSpace(string(h.body)), "\n") {
+				var l struct {
+					Key   string          `json:"idempotency_key"`
+					Type  string          `json:"type"`
+					Event json.RawMessage `json:"event"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(line), &l))
+				require.Equal(t, task.TypeResult, l.Type)
+				got[l.Key] = string(l.Event)
+			}
+		}
+		return len(got) == len(want)
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, want, got)
+	for _, h := range s.got() {
+		require.Equal(t, outbound.NDJSONType, h.header.Get("Content-Type"))
+		require.Equal(t, outbound.Sign("cb", h.body), h.header.Get(outbound.SignatureHeader))
+		require.LessOrEqual(t, strings.Count(string(h.body), "\n"), 5, "at most BatchSize lines a POST")
+	}
+	require.Less(t, len(s.got()), 12, "batched: fewer POSTs than callbacks")
 }

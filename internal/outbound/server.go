@@ -36,6 +36,7 @@ type Server struct {
 	byQueue map[string]*Destination
 	m       *deliveryMetrics
 	urls    urlCache
+	batch   *batcher
 }
 
 // NewServer validates cfg and builds the server; it connects to nothing yet.
@@ -46,6 +47,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
 		urls: urlCache{entries: map[string]urlEntry{}}}
+	s.batch = &batcher{s: s, pending: map[string]*batch{}}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: cfg.HTTPTimeout}
 	}
@@ -96,6 +98,14 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	if d == nil {
 		return fmt.Errorf("outbound: no destination for queue %s: %w", queue, asynq.SkipRetry)
 	}
+	if t.Type() != TypeRelay && s.batched() {
+		if err := s.deliverBatched(ctx, d, id, t.Type(), t.Payload()); err != nil {
+			s.m.failed.WithLabelValues(d.Name).Inc()
+			return s.give(ctx, d, err)
+		}
+		s.m.delivered.WithLabelValues(d.Name).Inc()
+		return nil
+	}
 	var req *http.Request
 	var err error
 	if t.Type() == TypeRelay {
@@ -144,10 +154,13 @@ func (s *Server) callbackRequest(ctx context.Context, d *Destination, id, typ st
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set(IdempotencyHeader, strings.TrimPrefix(id, CallbackIDPrefix))
+	req.Header.Set(IdempotencyHeader, idempotencyKey(id))
 	req.Header.Set(EventHeader, typ)
 	return req, nil
 }
+
+// idempotencyKey is a callback's key: its task id on the results queue.
+func idempotencyKey(id string) string { return strings.TrimPrefix(id, CallbackIDPrefix) }
 
 func newRequest(ctx context.Context, d *Destination, body []byte, contentType string) (*http.Request, error) {
 	return newRequestTo(ctx, d, d.URL, body, contentType)
