@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/safeurl"
@@ -149,6 +150,26 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 
 var knownKeys = map[string]bool{"name": true, "url": true, "secret_env": true, "secret_file": true, "fields": true}
 
+// knownKinds are the webhook kinds a destination may choose (see Kinds):
+// the WhatsApp Business Account webhook fields, with "messages" split by
+// what its value holds. A misspelt kind would silently pass nothing.
+var knownKinds = map[string]bool{"messages": true, "statuses": true, "user_actions": true, "account_update": true,
+	"account_alerts": true, "account_review_update": true, "business_capability_update": true,
+	"message_template_status_update": true, "message_template_quality_update": true,
+	"message_template_components_update": true, "template_category_update": true, "phone_number_name_update": true,
+	"phone_number_quality_update": true, "security": true, "flows": true, "message_echoes": true,
+	"history": true, "smb_app_state_sync": true, "smb_message_echoes": true, "user_preferences": true,
+	"partner_solutions": true, "payment_configuration_update": true, "tracking_events": true}
+
+func kindList() string {
+	ks := make([]string, 0, len(knownKinds))
+	for k := range knownKinds {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return strings.Join(ks, ", ")
+}
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 func (d *Destination) validate(at string) error {
@@ -159,8 +180,11 @@ func (d *Destination) validate(at string) error {
 		return fmt.Errorf("%s: url: %w", at, err)
 	}
 	for _, f := range d.Fields {
-		if f == "" || f == "all" && len(d.Fields) > 1 {
-			return fmt.Errorf("%s: fields: want webhook kinds (messages, statuses, account_update, ...) or just \"all\", got %q", at, d.Fields)
+		switch {
+		case f == "all" && len(d.Fields) > 1:
+			return fmt.Errorf("%s: fields: \"all\" takes every webhook: write it alone, got %q", at, d.Fields)
+		case f != "all" && !knownKinds[f]:
+			return fmt.Errorf("%s: fields: unknown webhook kind %q: want some of %s, or just \"all\"", at, f, kindList())
 		}
 	}
 	return nil
