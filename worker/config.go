@@ -3,12 +3,12 @@ package worker
 import (
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/emit"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
