@@ -1,6 +1,3 @@
-// Package safeurl checks the URLs mmlite POSTs to on the team's behalf:
-// https://, or http:// on a loopback address only, and redacts them for
-// error messages.
 package safeurl
 
 import (
