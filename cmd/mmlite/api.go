@@ -46,7 +46,11 @@ func apiCommand() *cli.Command {
 			rdb := redisconn.Client(opt)
 			defer rdb.Close()
 			reg := metrics.NewRegistry()
-			reg.MustRegister(metrics.NewQueueCollector(rdb, cmd.String("queue"), cmd.String("results-queue")))
+			queues := []string{cmd.String("queue")}
+			if q := cmd.String("results-queue"); q != "" { // "": off (callbacks instead)
+				queues = append(queues, q)
+			}
+			reg.MustRegister(metrics.NewQueueCollector(rdb, queues...))
 			own, err := ownSenders(cmd)
 			if err != nil {
 				return err
@@ -58,6 +62,9 @@ func apiCommand() *cli.Command {
 			dests, err := loadDestinations(cmd)
 			if err != nil {
 				return err
+			}
+			for _, d := range dests {
+				log.Info("relaying webhooks", "destination", d.Name, "fields", d.Fields)
 			}
 			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
 				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention"),
