@@ -145,7 +145,7 @@ func outboundCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
-						tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+						tw := tabwriter.NewWriter(cmd.Root().Writer, 0, 4, 2, ' ', 0)
 						fmt.Fprintln(tw, "DESTINATION\tWAITING\tARCHIVED\tOLDEST")
 						for i, q := range qs {
 							st, err := outbound.Backlog(ctx, rdb, in, outbound.Config{}, q)
@@ -177,7 +177,7 @@ func outboundCommand() *cli.Command {
 									return redisErr(cmd, err)
 								}
 							}
-							fmt.Printf("%s: %d archived deliveries queued again\n", names[i], n)
+							fmt.Fprintf(cmd.Root().Writer, "%s: %d archived deliveries queued again\n", names[i], n)
 						}
 						return nil
 					})
