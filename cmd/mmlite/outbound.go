@@ -46,7 +46,7 @@ func deliveryFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "results-batch-wait", Value: 200 * time.Millisecond, Sources: env("RESULTS_BATCH_WAIT"),
 			Usage: "the longest a batch of callbacks waits for more events before it is sent"},
 		&cli.IntFlag{Name: "outbound-concurrency", Value: outbound.DefaultConcurrency, Sources: env("OUTBOUND_CONCURRENCY"),
-			Usage: "relayed webhooks and callbacks POSTed at once by one worker (apart from the send slots)"},
+			Usage: "POSTs at once per relay destination (and for the callbacks) in one worker, apart from the send slots"},
 	}
 }
 

@@ -35,7 +35,8 @@ type Config struct {
 	// RetryBase and RetryMax bound the backoff between attempts: RetryBase
 	// doubled on every failure, at most RetryMax; defaults 10 s and 1 h.
 	RetryBase, RetryMax time.Duration
-	// Concurrency is the number of deliveries in flight; default 20.
+	// Concurrency is the number of deliveries in flight per destination
+	// (and for the callbacks); default 20.
 	Concurrency int
 	// HTTPTimeout bounds one POST; default 30 s.
 	HTTPTimeout time.Duration

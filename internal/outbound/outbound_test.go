@@ -284,3 +284,27 @@ func TestCallbacks_Batched(t *testing.T) {
 	}
 	require.Less(t, len(s.got()), 12, "batched: fewer POSTs than callbacks")
 }
+
+// A destination that hangs holds only its own slots: another destination's
+// deliveries go on meanwhile.
+func TestRelay_HungDestinationHoldsOnlyItsOwnSlots(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(release) })
+	ok := newSink(t)
+	n1, n2 := name(t), name(t)
+	ds, err := destinations(t, "destinations:\n  - name: "+n1+"\n    url: "+hung.URL+"\n    secret_env: S\n  - name: "+n2+"\n    url: "+ok.URL+"\n    secret_env: S\n",
+		map[string]string{"S": "s"})
+	require.NoError(t, err)
+	dropQueues(t, r, ds[0].Queue(), ds[1].Queue())
+	relay := outbound.NewRelay(r.Client, ds)
+	for i := range 5 {
+		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}))
+	}
+	serve(t, r, outbound.Config{Destinations: ds, Concurrency: 1, HTTPTimeout: time.Hour, ShutdownTimeout: time.Second})
+	require.Eventually(t, func() bool { return len(ok.got()) == 5 }, 10*time.Second, 20*time.Millisecond,
+		"the healthy destination's deliveries wait for the hung one's")
+}

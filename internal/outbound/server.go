@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -25,13 +26,13 @@ const (
 	IdempotencyHeader = "Idempotency-Key"      // a callback's task id, the same on every retry
 )
 
-// Server delivers the outbound tasks: an asynq server of its own, on the
-// destinations' queues and the callbacks', so that it never takes a send
-// job's slot.
+// Server delivers the outbound tasks: asynq servers of its own, one per
+// destination's queue (the callbacks' too), so that it never takes a send
+// job's slot, and a slow destination never takes another's.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	srv     *asynq.Server
+	srvs    []*asynq.Server // one per destination's queue
 	hc      *http.Client
 	byQueue map[string]*Destination
 	m       *deliveryMetrics
@@ -51,35 +52,42 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: cfg.HTTPTimeout}
 	}
-	queues := map[string]int{}
 	for _, d := range cfg.Destinations {
 		s.byQueue[d.Queue()] = d
-		queues[d.Queue()] = 1
 	}
 	if cfg.Callbacks != nil {
 		s.byQueue[cfg.CallbackQueue] = cfg.Callbacks
-		queues[cfg.CallbackQueue] = 1
 	}
 	var err error
 	if s.m, err = newDeliveryMetrics(rdb, cfg); err != nil {
 		return nil, err
 	}
-	s.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   queues,
-		RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return cfg.delay(n) },
-		ShutdownTimeout:          cfg.ShutdownTimeout,
-		DelayedTaskCheckInterval: cfg.ForwardInterval,
-		Logger:                   asynqLogger{cfg.Logger},
-		LogLevel:                 asynq.WarnLevel,
-	})
+	// One asynq server per destination, each with its own slots: a slow
+	// destination (every POST waiting for its timeout) holds only its own.
+	for q := range s.byQueue {
+		conc := cfg.Concurrency
+		if q == cfg.CallbackQueue {
+			conc += max(cfg.BatchSize, 0) // room for a whole batch waiting
+		}
+		s.srvs = append(s.srvs, asynq.NewServerFromRedisClient(rdb, asynq.Config{
+			Concurrency:              conc,
+			Queues:                   map[string]int{q: 1},
+			RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return cfg.delay(n) },
+			ShutdownTimeout:          cfg.ShutdownTimeout,
+			DelayedTaskCheckInterval: cfg.ForwardInterval,
+			Logger:                   asynqLogger{cfg.Logger},
+			LogLevel:                 asynq.WarnLevel,
+		}))
+	}
 	return s, nil
 }
 
 // Start starts delivering.
 func (s *Server) Start() error {
-	if err := s.srv.Start(asynq.HandlerFunc(s.deliver)); err != nil {
-		return fmt.Errorf("outbound: start: %w", err)
+	for _, srv := range s.srvs {
+		if err := srv.Start(asynq.HandlerFunc(s.deliver)); err != nil {
+			return fmt.Errorf("outbound: start: %w", err) // Shutdown stops those started
+		}
 	}
 	s.log.Info("outbound deliveries started", "destinations", len(s.cfg.Destinations), "callbacks", s.cfg.Callbacks != nil,
 		"max_age", s.cfg.MaxAge)
@@ -88,7 +96,13 @@ func (s *Server) Start() error {
 
 // Shutdown stops taking deliveries and lets those in flight finish within
 // the shutdown timeout; asynq hands back the others.
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+func (s *Server) Shutdown() {
+	var wg sync.WaitGroup
+	for _, srv := range s.srvs {
+		wg.Go(srv.Shutdown)
+	}
+	wg.Wait()
+}
 
 // deliver POSTs one task to its destination.
 func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
