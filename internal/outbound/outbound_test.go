@@ -308,3 +308,17 @@ func TestRelay_HungDestinationHoldsOnlyItsOwnSlots(t *testing.T) {
 	require.Eventually(t, func() bool { return len(ok.got()) == 5 }, 10*time.Second, 20*time.Millisecond,
 		"the healthy destination's deliveries wait for the hung one's")
 }
+
+// The destinations file of docs/configuration.md loads as it is.
+func TestLoad_DocumentedExample(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(doc), "```yaml\ndestinations:")
+	require.True(t, ok, "no destinations example in docs/configuration.md")
+	yml, _, _ := strings.Cut(rest, "```")
+	ds, err := destinations(t, "destinations:"+yml, map[string]string{"INBOX_WEBHOOK_SECRET": "a", "CRM_WEBHOOK_SECRET": "b", "ARCHIVE_SECRET": "c"})
+	require.NoError(t, err)
+	require.Len(t, ds, 3)
+	require.Equal(t, "mmlite-relay-inbox", ds[0].Queue())
+}
