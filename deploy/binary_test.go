@@ -441,6 +441,9 @@ func TestAgainstBinary(t *testing.T) {
 	cw := co.services["worker"]
 	cwenv := co.env(t, cw)
 	cwenv["MMLITE_REDIS_URL"] = redisURL
+	// A relay destination, so that the outbound metrics the alerts use are
+	// exported too (nothing is relayed: no webhook reaches this worker).
+	cwenv["MMLITE_WEBHOOK_FORWARD"], cwenv["MMLITE_WEBHOOK_FORWARD_SECRET"] = "http://127.0.0.1:9/hooks", "x"
 	cwaddr := freeAddr(t)
 	cshutdown := parseDuration(t, "MMLITE_SHUTDOWN_TIMEOUT", cwenv["MMLITE_SHUTDOWN_TIMEOUT"])
 	cworker := startProcess(t, bin, "compose worker", cwaddr, cwenv, cshutdown+5*time.Second, "/healthz", "worker", "--metrics-addr", cwaddr)

@@ -33,14 +33,16 @@ func buildMMLite(t *testing.T) string {
 	return bin
 }
 
-// workerProcess runs `mmlite worker` against the fleet, as a container would.
-func (f *fleet) workerProcess(t *testing.T, bin string, out *redistest.SyncBuffer) *exec.Cmd {
+// workerProcess runs `mmlite worker` against the fleet, as a container
+// would; env adds to (or overrides) its environment.
+func (f *fleet) workerProcess(t *testing.T, bin string, out *redistest.SyncBuffer, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "worker")
 	cmd.Env = append(os.Environ(), "MMLITE_REDIS_URL="+f.R.URL, "MMLITE_QUEUE="+f.R.Queue, "MMLITE_RESULTS_QUEUE="+f.R.Results,
 		"MMLITE_API_KEY="+apiKey, "MMLITE_API_BASE_URL="+f.FakeSrv.URL, "MMLITE_RATE=100", "MMLITE_CONCURRENCY=50",
 		"MMLITE_METRICS_ADDR=127.0.0.1:0", "MMLITE_HTTP_TIMEOUT=2s", "MMLITE_SHUTDOWN_TIMEOUT=5s", "MMLITE_MAX_WAIT=1s",
 		"MMLITE_LOG_FORMAT=text")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = redistest.ChildAttr() // it dies with the test binary, even on a timeout panic
 	require.NoError(t, cmd.Start())

@@ -12,6 +12,7 @@ import (
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
@@ -31,6 +32,12 @@ type Config struct {
 	// ResultsQueue receives the campaign events the producer announces
 	// (resumed campaigns that are complete, cancelled ones); default task.DefaultResultsQueue.
 	ResultsQueue string
+	// CallbackQueue, when set, receives a copy of every result, status and
+	// campaign task, delivered to MMLITE_RESULTS_URL by the workers (see
+	// package outbound); NoResultsQueue (MMLITE_RESULTS_QUEUE="") then
+	// leaves the results queue out.
+	CallbackQueue  string
+	NoResultsQueue bool
 	// CancelWait bounds how long Cancel waits for in-flight sends; it must
 	// exceed the workers' HTTP timeout. Default 30s.
 	CancelWait time.Duration
@@ -142,6 +149,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("producer: MMLITE_RETENTION must be > 0, got %s", c.Retention)
 	case c.Queue == c.ResultsQueue:
 		return fmt.Errorf("producer: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+	case c.NoResultsQueue && c.CallbackQueue == "":
+		return errors.New(emit.ErrNowhere)
 	}
 	for i, s := range c.Senders {
 		if s.ID == "" || s.Rate <= 0 {
@@ -164,6 +173,9 @@ func New(cfg Config) (*Producer, error) {
 	p.store = store.New(p.rdb, p.keys, store.Options{Retention: cfg.Retention})
 	p.senders = registry.New(p.rdb, p.keys)
 	p.emit = emit.New(p.rdb, cfg.ResultsQueue, p.store.Campaigns.Retention())
+	if cfg.CallbackQueue != "" {
+		p.emit.WithCallbacks(cfg.CallbackQueue, outbound.CallbackIDPrefix, cfg.NoResultsQueue)
+	}
 	p.own = map[string]sender.Published{}
 	for _, s := range cfg.Senders {
 		p.own[s.ID] = s
@@ -217,6 +229,9 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	c.Normalize()
 	if err := c.Validate(p.now()); err != nil {
 		return false, err
+	}
+	if c.CallbackURL != "" && p.cfg.CallbackQueue == "" {
+		return false, &campaign.ValidationError{Errs: []error{errors.New("callback_url: callbacks are off: set MMLITE_RESULTS_URL on mmlite's processes")}}
 	}
 	s, err := p.sender(ctx, c.Sender)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/internal/store"
@@ -24,6 +25,12 @@ type Config struct {
 	Queue        string // send queue; default task.SendQueue
 	ResultsQueue string // default task.DefaultResultsQueue
 	Senders      []*sender.Sender
+	// CallbackQueue, when set, receives a copy of every result, status and
+	// campaign task, delivered to MMLITE_RESULTS_URL by the workers (see
+	// package outbound); NoResultsQueue (MMLITE_RESULTS_QUEUE="") then
+	// leaves the results queue out.
+	CallbackQueue  string
+	NoResultsQueue bool
 
 	Concurrency int // concurrent sends; default 100
 	// Dequeuers is how many asynq servers share Concurrency. Each takes
@@ -198,6 +205,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
 	case c.Queue == c.ResultsQueue:
 		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+	case c.NoResultsQueue && c.CallbackQueue == "":
+		return errors.New(emit.ErrNowhere)
 	}
 	if err := c.guard().Validate(); err != nil {
 		return fmt.Errorf("worker: %w", err)

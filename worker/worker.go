@@ -18,6 +18,7 @@ import (
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/internal/redisbatch"
 	"github.com/mmlite/mmlite/internal/redisconn"
@@ -99,6 +100,9 @@ func New(cfg Config) (*Worker, error) {
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
 	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())
+	if cfg.CallbackQueue != "" {
+		w.emitter.WithCallbacks(cfg.CallbackQueue, outbound.CallbackIDPrefix, cfg.NoResultsQueue)
+	}
 	w.reg, w.gatherer = metrics.Registries(cfg.Registerer)
 	var err error
 	if w.m, err = newMetrics(w.reg, ids); err != nil {
@@ -178,7 +182,14 @@ func (w *Worker) Start(ctx context.Context) error {
 	}
 	// Results are written by the settle script, not asynq's client: list
 	// the results queue for asynq's tools as its client would.
-	if err := w.rdb.SAdd(ctx, keyspace.AsynqQueues, w.cfg.ResultsQueue).Err(); err != nil {
+	queues := []any{w.cfg.ResultsQueue}
+	if w.cfg.NoResultsQueue {
+		queues = nil
+	}
+	if w.cfg.CallbackQueue != "" {
+		queues = append(queues, w.cfg.CallbackQueue)
+	}
+	if err := w.rdb.SAdd(ctx, keyspace.AsynqQueues, queues...).Err(); err != nil {
 		return fmt.Errorf("worker: publish results queue: %w", err)
 	}
 	for _, srv := range w.srvs {

@@ -25,13 +25,13 @@ func apiCommand() *cli.Command {
 			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
 			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},
 			&cli.StringFlag{Name: "webhook-secret", Sources: env("WEBHOOK_SECRET"), Usage: "shared secret required in X-Webhook-Secret on POST /webhooks/whatsapp (360dialog)"},
-			&cli.StringFlag{Name: "meta-app-secret", Sources: env("META_APP_SECRET"), Usage: "when set, X-Hub-Signature-256 is verified too (Meta)"},
+			&cli.StringFlag{Name: "meta-app-secret", Sources: env("META_APP_SECRET"), Usage: "Meta's app secret: X-Hub-Signature-256 is verified (with the webhook secret too, either credential is enough)"},
 			&cli.StringFlag{Name: "webhook-verify-token", Sources: env("WEBHOOK_VERIFY_TOKEN"), Usage: "hub.verify_token of Meta's GET handshake; default the webhook secret"},
 			&cli.Int64Flag{Name: "max-webhook-body", Value: httpapi.DefaultMaxWebhookBody, Sources: env("MAX_WEBHOOK_BODY"), Usage: "largest webhook body, in bytes"},
 			&cli.IntFlag{Name: "max-intake", Value: httpapi.DefaultMaxIntake, Sources: env("MAX_INTAKE"),
 				Usage: "intake requests (POST /v1/campaigns, POST /v1/campaigns/{id}/recipients) that read their body at once; the others wait (bounds the api's memory)"},
 			&cli.DurationFlag{Name: "cancel-wait", Value: 30 * time.Second, Sources: env("CANCEL_WAIT"), Usage: "how long a cancel waits for in-flight sends; above the workers' HTTP timeout"},
-		}, paceFlags()...),
+		}, append(paceFlags(), relayFlags()...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkLimits(cmd); err != nil {
 				return err
@@ -47,7 +47,11 @@ func apiCommand() *cli.Command {
 			rdb := redisconn.Client(opt)
 			defer rdb.Close()
 			reg := metrics.NewRegistry()
-			reg.MustRegister(metrics.NewQueueCollector(rdb, cmd.String("queue"), cmd.String("results-queue")))
+			queues := []string{cmd.String("queue")}
+			if q := cmd.String("results-queue"); q != "" { // "": off (callbacks instead)
+				queues = append(queues, q)
+			}
+			reg.MustRegister(metrics.NewQueueCollector(rdb, queues...))
 			own, err := ownSenders(cmd)
 			if err != nil {
 				return err
@@ -56,8 +60,20 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			cq, noResults, err := emitTargets(cmd)
+			if err != nil {
+				return err
+			}
+			dests, err := loadDestinations(cmd)
+			if err != nil {
+				return err
+			}
+			for _, d := range dests {
+				log.Info("relaying webhooks", "destination", d.Name, "fields", d.Fields)
+			}
 			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention")})
+				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention"),
+				CallbackQueue: cq, NoResultsQueue: noResults})
 			if err != nil {
 				return err
 			}
@@ -66,7 +82,7 @@ func apiCommand() *cli.Command {
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
 				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"), DisableUI: !cmd.Bool("ui"),
-				Guard: gc,
+				Guard: gc, Destinations: dests,
 				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err

@@ -91,8 +91,12 @@ func withRedis(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produc
 	if err != nil {
 		return err
 	}
+	cq, noResults, err := emitTargets(cmd)
+	if err != nil {
+		return err
+	}
 	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-		Retention: cmd.Duration("retention"), Logger: log})
+		Retention: cmd.Duration("retention"), Logger: log, CallbackQueue: cq, NoResultsQueue: noResults})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ func redisFlags() []cli.Flag {
 			Usage: "asynq queue of the send jobs; also the hash tag of every mmlite key"},
 		&cli.StringFlag{Name: "results-queue", Value: task.DefaultResultsQueue, Sources: env("RESULTS_QUEUE"),
 			Usage: "asynq queue that receives result, status and campaign tasks"},
+		&cli.StringFlag{Name: "results-url", Sources: env("RESULTS_URL"),
+			Usage: "POST every result, status and campaign event to this URL too (callbacks, delivered by the workers); https://, or http:// on loopback"},
 		&cli.DurationFlag{Name: "retention", Value: campaign.DefaultRetention, Sources: env("RETENTION"),
 			Usage: "how long a finished campaign's state is kept in Redis (and its status can be read)"},
 	}
@@ -43,7 +45,7 @@ func logFlags(level, format string) []cli.Flag {
 // them.
 func isSetting(name string) bool {
 	switch name {
-	case "redis-url", "queue", "results-queue", "retention", "log-level", "log-format":
+	case "redis-url", "queue", "results-queue", "results-url", "retention", "log-level", "log-format":
 		return true
 	}
 	return false

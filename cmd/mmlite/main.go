@@ -55,6 +55,7 @@ func app() *cli.Command {
 			withFlags(campaignCommand(), redisFlags(), logFlags("info", "json")), // and its subcommands
 			withFlags(suppressCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(senderCommand(), redisFlags(), logFlags("info", "json")),
+			withFlags(outboundCommand(), redisFlags(), logFlags("info", "json")),
 			withFlags(fakeapiCommand(), logFlags("info", "json")),
 			// The demo shows its own output: only warnings go with it.
 			withFlags(demoCommand(), logFlags("warn", "text")),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/worker"
 	"github.com/urfave/cli/v3"
 )
@@ -12,7 +14,7 @@ func workerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "worker",
 		Usage: "consume send jobs, call /marketing_messages, emit results and metrics; stops gracefully on SIGTERM",
-		Flags: append(senderFlags(),
+		Flags: append(append(append(senderFlags(), relayFlags()...), deliveryFlags()...),
 			&cli.IntFlag{Name: "concurrency", Value: worker.DefaultConcurrency, Sources: env("CONCURRENCY"),
 				Usage: "concurrent sends per worker process"},
 			&cli.IntFlag{Name: "dequeuers", Sources: env("DEQUEUERS"), DefaultText: "one per 6 of --concurrency, 1 to 16",
@@ -58,8 +60,22 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			cq, noResults, err := emitTargets(cmd)
+			if err != nil {
+				return err
+			}
+			// The relayed webhooks and the callbacks go on an asynq server of
+			// their own, on their own queues: never in a send job's slot.
+			reg := metrics.NewRegistry()
+			stop, err := startOutbound(cmd, opt, reg, outbound.Config{Logger: log, CallbackQueue: cq,
+				ShutdownTimeout: cmd.Duration("shutdown-timeout")})
+			if err != nil {
+				return redisErr(cmd, err)
+			}
+			defer stop()
 			return redisErr(cmd, worker.Run(ctx, worker.Config{
 				Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Senders: senders,
+				CallbackQueue: cq, NoResultsQueue: noResults, Registerer: reg,
 				Concurrency: cmd.Int("concurrency"), Dequeuers: dequeuers, HTTPTimeout: cmd.Duration("http-timeout"),
 				ShutdownTimeout: cmd.Duration("shutdown-timeout"), MaxWait: cmd.Duration("max-wait"),
 				AtLeastOnce: cmd.Bool("at-least-once"), MetricsAddr: cmd.String("metrics-addr"), Logger: log,

@@ -39,8 +39,10 @@ func (e *Emitter) Announce(ctx context.Context, cs store.Campaigns, id string) (
 		if st.FinishedAt != nil {
 			// Nothing of the campaign runs any more: its markers go with its
 			// other keys, after the retention.
-			if err := e.rdb.PExpire(ctx, e.keys.Emitted(id), e.retention).Err(); err != nil {
-				return nil, fmt.Errorf("emit: %w", err)
+			for _, k := range e.sinks() {
+				if err := e.rdb.PExpire(ctx, k.keys.Emitted(id), e.retention).Err(); err != nil {
+					return nil, fmt.Errorf("emit: %w", err)
+				}
 			}
 		}
 	}

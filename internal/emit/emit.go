@@ -26,9 +26,20 @@ type Emitter struct {
 	markerTTL time.Duration
 	retention time.Duration
 	client    *asynq.Client
+	// callbacks, when set, receives a copy of every task (see
+	// WithCallbacks); noResults leaves the results queue out.
+	callbacks *sink
+	noResults bool
 
 	mu        sync.Mutex
 	published bool
+}
+
+// sink is a queue the emitter writes to.
+type sink struct {
+	queue  string
+	keys   keyspace.Space
+	prefix string // before the task ids
 }
 
 // New returns an emitter for the results queue. retention is the
@@ -37,6 +48,37 @@ type Emitter struct {
 func New(rdb redis.UniversalClient, resultsQueue string, retention time.Duration) *Emitter {
 	return &Emitter{rdb: rdb, queue: resultsQueue, keys: keyspace.New(resultsQueue),
 		markerTTL: campaign.DefaultLifetime + retention, retention: retention, client: asynq.NewClientFromRedisClient(rdb)}
+}
+
+// WithCallbacks has the emitter write a callback task (see package
+// outbound) for every task: on queue, with the same type and payload, its
+// id prefixed with prefix, in the same step as the results queue's task
+// where that is one step. With noResults, the results queue is left out.
+// It returns e.
+func (e *Emitter) WithCallbacks(queue, prefix string, noResults bool) *Emitter {
+	e.callbacks, e.noResults = &sink{queue: queue, keys: keyspace.New(queue), prefix: prefix}, noResults
+	return e
+}
+
+// Like gives e o's callbacks (see WithCallbacks); it returns e.
+func (e *Emitter) Like(o *Emitter) *Emitter {
+	e.callbacks, e.noResults = o.callbacks, o.noResults
+	return e
+}
+
+// ErrNowhere refuses a results queue turned off without callbacks.
+const ErrNowhere = `MMLITE_RESULTS_QUEUE is empty but MMLITE_RESULTS_URL is not set: results, statuses and campaign events would go nowhere`
+
+// sinks are the queues the emitter writes to.
+func (e *Emitter) sinks() []sink {
+	var out []sink
+	if !e.noResults {
+		out = append(out, sink{queue: e.queue, keys: e.keys})
+	}
+	if e.callbacks != nil {
+		out = append(out, *e.callbacks)
+	}
+	return out
 }
 
 // Close releases the emitter's asynq client (not the Redis client).
@@ -58,19 +100,29 @@ end
 return 1
 `)
 
-// once enqueues a task of the campaign on the results queue, unless a
-// task of that id was emitted for it before. It reports whether it did.
+// once enqueues a task of the campaign on each of the emitter's queues,
+// unless a task of that id was emitted there for it before (each queue
+// keeps its own marker, in its own slot). It reports whether it did on the
+// first.
 func (e *Emitter) once(ctx context.Context, campaignID, id, typ string, payload []byte) (bool, error) {
 	if err := e.publish(ctx); err != nil {
 		return false, err
 	}
-	msg := asynqwire.Message(nil, typ, payload, id, e.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)
-	keys := []string{e.keys.Emitted(campaignID), e.keys.AsynqTask(id), e.keys.AsynqPending()}
-	n, err := onceScript.Run(ctx, e.rdb, keys, id, msg, strconv.FormatInt(time.Now().UnixNano(), 10), e.markerTTL.Milliseconds()).Int()
-	if err != nil {
-		return false, fmt.Errorf("emit: %s %s: %w", typ, id, err)
+	first := true
+	var did bool
+	for _, k := range e.sinks() {
+		tid := k.prefix + id
+		msg := asynqwire.Message(nil, typ, payload, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)
+		keys := []string{k.keys.Emitted(campaignID), k.keys.AsynqTask(tid), k.keys.AsynqPending()}
+		n, err := onceScript.Run(ctx, e.rdb, keys, tid, msg, strconv.FormatInt(time.Now().UnixNano(), 10), e.markerTTL.Milliseconds()).Int()
+		if err != nil {
+			return false, fmt.Errorf("emit: %s %s: %w", typ, tid, err)
+		}
+		if first {
+			did, first = n == 1, false
+		}
 	}
-	return n == 1, nil
+	return did, nil
 }
 
 // publish lists the results queue for asynq's tools, as its client would.
@@ -80,7 +132,11 @@ func (e *Emitter) publish(ctx context.Context) error {
 	if e.published {
 		return nil
 	}
-	if err := e.rdb.SAdd(ctx, keyspace.AsynqQueues, e.queue).Err(); err != nil {
+	var qs []any
+	for _, k := range e.sinks() {
+		qs = append(qs, k.queue)
+	}
+	if err := e.rdb.SAdd(ctx, keyspace.AsynqQueues, qs...).Err(); err != nil {
 		return fmt.Errorf("emit: publish the results queue: %w", err)
 	}
 	e.published = true
@@ -98,16 +154,27 @@ func (e *Emitter) Result(ctx context.Context, r *task.Result) error {
 }
 
 // ResultTask encodes a result for store.Store.Settle, which enqueues it
-// in the same atomic step as the outcome on a single Redis node: the
-// outcome's ledger marker then stands for the result's.
+// (and its callback) in the same atomic step as the outcome on a single
+// Redis node: the outcome's ledger marker then stands for the result's.
 func (e *Emitter) ResultTask(r *task.Result) (*store.ResultTask, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("emit: encode result: %w", err)
 	}
 	id := task.ResultID(r.CampaignID, r.To)
-	return &store.ResultTask{Queue: e.queue, ID: id,
-		Msg: asynqwire.Message(nil, task.TypeResult, b, id, e.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}, nil
+	var first, last *store.ResultTask
+	for _, k := range e.sinks() {
+		tid := k.prefix + id
+		rt := &store.ResultTask{Queue: k.queue, ID: tid,
+			Msg: asynqwire.Message(nil, task.TypeResult, b, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}
+		if first == nil {
+			first = rt
+		} else {
+			last.Also = rt
+		}
+		last = rt
+	}
+	return first, nil
 }
 
 // Status emits a delivery event; its task id keeps a repeated webhook from
@@ -117,10 +184,13 @@ func (e *Emitter) Status(ctx context.Context, ev *task.StatusEvent) error {
 	if err != nil {
 		return fmt.Errorf("emit: encode status: %w", err)
 	}
-	_, err = e.client.EnqueueContext(ctx, asynq.NewTask(task.TypeStatus, b), asynq.Queue(e.queue),
-		asynq.TaskID("status:"+ev.WAMID+":"+ev.Status), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("emit: status %s: %w", ev.Status, err)
+	id := "status:" + ev.WAMID + ":" + ev.Status
+	for _, k := range e.sinks() {
+		_, err = e.client.EnqueueContext(ctx, asynq.NewTask(task.TypeStatus, b), asynq.Queue(k.queue),
+			asynq.TaskID(k.prefix+id), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("emit: status %s: %w", ev.Status, err)
+		}
 	}
 	return nil
 }

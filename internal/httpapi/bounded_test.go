@@ -196,7 +196,7 @@ func TestNew_RefusesBadLimits(t *testing.T) {
 	require.ErrorContains(t, err, "LargeWebhooks")
 }
 
-// A webhook without the headers its checks need is refused unread; a body
+// A webhook without a valid secret or a signature is refused unread; a body
 // over SmallWebhook waits for one of the LargeWebhooks slots, having read
 // at most SmallWebhook of it; small bodies never wait.
 func TestWebhooks_LargeBodiesTakeTurns(t *testing.T) {
@@ -206,18 +206,18 @@ func TestWebhooks_LargeBodiesTakeTurns(t *testing.T) {
 	pad := func(head string) *counted { return newCounted(head, 'z', big, `"}`) }
 
 	unsigned := pad(`{"object": "whatsapp_business_account", "pad": "`)
-	a := b.serve("POST", "/webhooks/whatsapp", unsigned, webhook.SecretHeader, hookSecret)
+	a := b.serve("POST", "/webhooks/whatsapp", unsigned, webhook.SecretHeader, "wrong")
 	require.Equal(t, http.StatusUnauthorized, a.code, a.raw)
-	require.Zero(t, unsigned.read.Load(), "no signature: refused before the body is read")
+	require.Zero(t, unsigned.read.Load(), "a wrong secret and no signature: refused before the body is read")
 	wrongSecret := pad(`{"pad": "`)
-	a = b.serve("POST", "/webhooks/whatsapp", wrongSecret, webhook.SecretHeader, "wrong", webhook.SignatureHeader, "sha256=00")
+	a = b.serve("POST", "/webhooks/whatsapp", wrongSecret, "X-Other", "x")
 	require.Equal(t, http.StatusUnauthorized, a.code, a.raw)
 	require.Zero(t, wrongSecret.read.Load())
 
 	// The first large body holds the slot while it is still coming.
 	pr, pw := io.Pipe()
 	first := &counted{r: pr}
-	forged := []string{webhook.SecretHeader, hookSecret, webhook.SignatureHeader, "sha256=" + strings.Repeat("0", 64)}
+	forged := []string{webhook.SecretHeader, "wrong", webhook.SignatureHeader, "sha256=" + strings.Repeat("0", 64)}
 	firstDone := make(chan answer, 1)
 	go func() { firstDone <- b.serve("POST", "/webhooks/whatsapp", first, forged...) }()
 	_, err := io.WriteString(pw, `{"pad": "`+strings.Repeat("z", httpapi.SmallWebhook+10))

@@ -15,6 +15,7 @@ import (
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -66,6 +67,9 @@ type Config struct {
 	// Guard tunes the protections webhooks and /v1/suppressions act on
 	// (see package guard).
 	Guard guard.Config
+	// Destinations receive every authenticated webhook, relayed (see
+	// package outbound); none: no relay.
+	Destinations []*outbound.Destination
 }
 
 // refusesWebhooks: with no secret to check them by, every webhook is
@@ -108,6 +112,7 @@ type Server struct {
 	gatherer prometheus.Gatherer // what /metrics serves
 	intake   chan struct{}       // a slot per intake request reading its body
 	hooks    chan struct{}       // a slot per large webhook body
+	relay    *outbound.Relay     // nil without destinations
 }
 
 // WithDefaults fills the zero fields: the one place defaults are set.
@@ -170,7 +175,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
-		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention())}
+		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
+		relay:   outbound.NewRelay(rdb, cfg.Destinations)}
 	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard)
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +

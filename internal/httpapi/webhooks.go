@@ -63,6 +63,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed webhook: "+err.Error())
 		return
 	}
+	if !s.relayed(w, r, body) {
+		return
+	}
 	if err := s.record(r.Context(), ev); err != nil {
 		if errors.Is(err, context.Canceled) { // the client went away
 			s.fail(w, err, nil)
@@ -109,26 +112,36 @@ func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request) (body []byt
 }
 
 // authenticateHeaders returns why a webhook is refused before its body is
-// read, or "".
+// read, or "". With both providers configured, either credential is
+// enough: 360dialog's secret header, or Meta's signature (checked once the
+// body is read).
 func (s *Server) authenticateHeaders(r *http.Request) string {
 	switch {
 	case s.cfg.refusesWebhooks():
 		return "not_configured"
-	case s.cfg.WebhookSecret != "" && !webhook.SecretOK(s.cfg.WebhookSecret, r.Header.Get(webhook.SecretHeader)):
+	case s.secretOK(r), s.cfg.WebhookSecret == "" && s.cfg.AppSecret == "":
+		return ""
+	case s.cfg.AppSecret != "" && r.Header.Get(webhook.SignatureHeader) != "":
+		return ""
+	case s.cfg.AppSecret == "" || r.Header.Get(webhook.SecretHeader) != "" && s.cfg.WebhookSecret != "":
 		return "secret"
-	case s.cfg.AppSecret != "" && r.Header.Get(webhook.SignatureHeader) == "":
+	}
+	return "signature"
+}
+
+// authenticate returns why a webhook is refused once its body is read, or
+// "": a webhook that passed authenticateHeaders without a valid secret
+// carries a signature.
+func (s *Server) authenticate(r *http.Request, body []byte) string {
+	if s.cfg.AppSecret != "" && !s.secretOK(r) && !webhook.SignatureOK(s.cfg.AppSecret, body, r.Header.Get(webhook.SignatureHeader)) {
 		return "signature"
 	}
 	return ""
 }
 
-// authenticate returns why a webhook is refused once its body is read, or
-// "".
-func (s *Server) authenticate(r *http.Request, body []byte) string {
-	if s.cfg.AppSecret != "" && !webhook.SignatureOK(s.cfg.AppSecret, body, r.Header.Get(webhook.SignatureHeader)) {
-		return "signature"
-	}
-	return ""
+// secretOK says whether the webhook carries 360dialog's valid secret.
+func (s *Server) secretOK(r *http.Request) bool {
+	return s.cfg.WebhookSecret != "" && webhook.SecretOK(s.cfg.WebhookSecret, r.Header.Get(webhook.SecretHeader))
 }
 
 func (s *Server) record(ctx context.Context, ev *webhook.Events) error {

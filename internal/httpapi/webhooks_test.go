@@ -157,28 +157,46 @@ func TestWebhooks_Authentication(t *testing.T) {
 	t.Parallel()
 	b := hookSetup(t, func(c *httpapi.Config) { c.AppSecret = "app-secret" })
 	body := fixture(t, "webhook_status_delivered_read_batch.json")
-	sig := webhook.Sign("app-secret", []byte(body))
 	cases := []struct {
-		hdr  []string
-		code int
+		hdr    []string
+		reason string
 	}{
-		{[]string{webhook.SecretHeader, "wrong", webhook.SignatureHeader, sig}, 401},
-		{[]string{webhook.SecretHeader, hookSecret}, 401},
-		{[]string{webhook.SecretHeader, hookSecret, webhook.SignatureHeader, webhook.Sign("other", []byte(body))}, 401},
-		{[]string{webhook.SecretHeader, hookSecret, webhook.SignatureHeader, "sha256=00"}, 401},
+		{[]string{webhook.SecretHeader, "wrong"}, "secret"},
+		{[]string{webhook.SignatureHeader, webhook.Sign("other", []byte(body))}, "signature"},
+		{[]string{webhook.SecretHeader, "wrong", webhook.SignatureHeader, "sha256=00"}, "signature"},
+		{[]string{"X-Other", "x"}, "signature"},
 	}
 	for _, tc := range cases {
 		a := b.hook(t, body, tc.hdr...)
-		require.Equal(t, tc.code, a.code, "%v", tc.hdr)
+		require.Equal(t, 401, a.code, "%v", tc.hdr)
+		require.Contains(t, a.body["error"], tc.reason, "%v", tc.hdr)
 	}
 	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
 	require.EqualValues(t, 0, st.body["counts"].(map[string]any)["delivered"], "a 401 changes nothing")
-	a := b.hook(t, body, webhook.SecretHeader, hookSecret, webhook.SignatureHeader, sig)
-	require.Equal(t, 200, a.code, a.raw)
-	requireMetric(t, b, `mmlite_webhook_auth_failures_total{reason="signature"} 3`)
+	requireMetric(t, b, `mmlite_webhook_auth_failures_total{reason="signature"} 3`, `mmlite_webhook_auth_failures_total{reason="secret"} 1`)
 
 	open := setup(t, nil)
 	require.Equal(t, 401, open.hook(t, body).code, "no secret configured: refused")
+}
+
+// With both providers configured, a webhook carrying either valid
+// credential is accepted: 360dialog's secret or Meta's signature.
+func TestWebhooks_EitherProvider(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.AppSecret = "app-secret" })
+	body := fixture(t, "webhook_status_delivered_read_batch.json")
+	sig := webhook.Sign("app-secret", []byte(body))
+	for _, hdr := range [][]string{
+		{webhook.SecretHeader, hookSecret},
+		{webhook.SignatureHeader, sig},
+		{webhook.SecretHeader, "wrong", webhook.SignatureHeader, sig},
+		{webhook.SecretHeader, hookSecret, webhook.SignatureHeader, "sha256=00"},
+	} {
+		a := b.hook(t, body, hdr...)
+		require.Equal(t, 200, a.code, "%v: %s", hdr, a.raw)
+	}
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	require.EqualValues(t, 1, st.body["counts"].(map[string]any)["delivered"])
 }
 
 func TestWebhooks_BadBodies(t *testing.T) {

@@ -85,6 +85,10 @@ if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('HSET', KEYS[4], 'msg', ARGV[12], 'state', 'pending', 'pending_since', ARGV[13])
   redis.call('LPUSH', KEYS[5], ARGV[11])
 end
+if ARGV[22] ~= '' and redis.call('EXISTS', KEYS[11]) == 0 then
+  redis.call('HSET', KEYS[11], 'msg', ARGV[23], 'state', 'pending', 'pending_since', ARGV[13])
+  redis.call('LPUSH', KEYS[12], ARGV[22])
+end
 if done(h) then
   finish(h, KEYS[1], KEYS[2], KEYS[6], KEYS[7], KEYS[8], ARGV[15], ARGV[6], ARGV[16])
   return 'completed'
@@ -113,6 +117,7 @@ var countField = map[string]int{task.StatusSent: 3, task.StatusFailed: 4, task.S
 type settleArgs struct {
 	campaign, ledger, wamidKey, resultKey, resultsPending, parked, retire, announce string // KEYS 1-8
 	unknownKey, unknowns                                                            string // 9-10: see keyspace.Unknown
+	alsoKey, alsoPending                                                            string // 11-12: the callback task's
 
 	to          string // ARGV 1
 	marker      []byte // 2: the ledger's final marker
@@ -133,6 +138,8 @@ type settleArgs struct {
 	unknownPair string // 18: "phone number id\nrecipient" of an unknown outcome kept for matching, or ""
 	graceMS     int64  // 19: see Options.UnknownGrace
 	windowMS    int64  // 20: see Options.UnknownWindow; 21 is unknownKeep
+	alsoID      string // 22: the callback task's id, "" when none
+	alsoMsg     []byte // 23
 }
 
 // unknownKeep is how long an unknown attempt's key outlives its window: the
@@ -141,7 +148,7 @@ const unknownKeep = 10 * time.Minute
 
 func (a *settleArgs) keys() []string {
 	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce,
-		a.unknownKey, a.unknowns}
+		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending}
 }
 
 func (a *settleArgs) argv() []any {
@@ -155,7 +162,7 @@ func (a *settleArgs) argv() []any {
 	}
 	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
 		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS,
-		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds()}
+		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg}
 }
 
 // rated are the outcomes of a send, counted in a campaign's rate: expired
@@ -168,6 +175,9 @@ type ResultTask struct {
 	Queue string // the results queue
 	ID    string // the task id
 	Msg   []byte // the asynq message (see package asynqwire)
+	// Also is a second task written in the same step (the result's
+	// callback, see package outbound), or nil.
+	Also *ResultTask
 }
 
 // Settle records a recipient's final outcome and counts it, once. When the
@@ -190,7 +200,7 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 		parked: s.keys.Parked(id), retire: s.keys.Retire(), announce: s.keys.Announce(),
 		to: to, marker: append([]byte{'F'}, b...), status: o.Status, wamidTTL: int64(s.retention.Seconds()),
 		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
-		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck}
+		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck, alsoKey: ck, alsoPending: ck}
 	if o.Status == task.StatusUnknown && o.PhoneNumberID != "" && s.unknownWindow > 0 {
 		a.unknownKey, a.unknowns = s.keys.Unknown(o.PhoneNumberID, to), s.keys.Unknowns()
 		a.unknownPair, a.graceMS, a.windowMS = o.PhoneNumberID+"\n"+to, s.unknownGrace.Milliseconds(), s.unknownWindow.Milliseconds()
@@ -205,6 +215,10 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 	if r != nil {
 		rk := keyspace.New(r.Queue)
 		a.resultKey, a.resultsPending, a.resultID, a.resultMsg = rk.AsynqTask(r.ID), rk.AsynqPending(), r.ID, r.Msg
+		if r.Also != nil {
+			ak := keyspace.New(r.Also.Queue)
+			a.alsoKey, a.alsoPending, a.alsoID, a.alsoMsg = ak.AsynqTask(r.Also.ID), ak.AsynqPending(), r.Also.ID, r.Also.Msg
+		}
 	}
 	res, err := s.run(ctx, settleScript, a.keys(), a.argv()...).Text()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
@@ -32,6 +33,10 @@ type Campaign struct {
 	ProductPolicy          string         `json:"product_policy,omitempty"`
 	SendAt                 *time.Time     `json:"send_at,omitempty"`
 	ExpiresAt              *time.Time     `json:"expires_at,omitempty"`
+	// CallbackURL receives the campaign's callbacks (its results, status
+	// and campaign events) instead of MMLITE_RESULTS_URL; callbacks must be
+	// on (MMLITE_RESULTS_URL set).
+	CallbackURL string `json:"callback_url,omitempty"`
 }
 
 // Normalize fills the defaults: sender "default", policy "deterministic".
@@ -96,6 +101,11 @@ func (c *Campaign) Validate(now time.Time) error {
 		}
 		if c.SendAt != nil && !c.SendAt.Before(*c.ExpiresAt) {
 			bad("send_at %s must come before expires_at %s", c.SendAt.Format(time.RFC3339), c.ExpiresAt.Format(time.RFC3339))
+		}
+	}
+	if c.CallbackURL != "" {
+		if err := safeurl.Check(c.CallbackURL); err != nil {
+			bad("callback_url: %v", err)
 		}
 	}
 	if len(errs) == 0 {

@@ -78,6 +78,8 @@ func TestCampaign_Validate(t *testing.T) {
 		{"ttl low", func(c *campaign.Campaign) { c.MessageSendTTLSeconds = 43199 }, "message_send_ttl_seconds must be between 43200"},
 		{"ttl high", func(c *campaign.Campaign) { c.MessageSendTTLSeconds = 2592001 }, "message_send_ttl_seconds"},
 		{"ttl negative", func(c *campaign.Campaign) { c.MessageSendTTLSeconds = -1 }, "message_send_ttl_seconds"},
+		{"callback in clear", func(c *campaign.Campaign) { c.CallbackURL = "http://crm.example.com/cb" }, "callback_url: want https://"},
+		{"callback relative", func(c *campaign.Campaign) { c.CallbackURL = "/cb" }, "callback_url: want an absolute https:// URL"},
 		{"product policy", func(c *campaign.Campaign) { c.ProductPolicy = "strict" }, "product_policy must be"},
 		{"expired", func(c *campaign.Campaign) { c.ExpiresAt = at("2026-11-25T09:59:59Z") }, "expires_at 2026-11-25T09:59:59Z has already passed"},
 		{"expires now", func(c *campaign.Campaign) { c.ExpiresAt = at("2026-11-25T10:00:00Z") }, "has already passed"},

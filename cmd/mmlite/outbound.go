@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v3"
+)
+
+// relayFlags declare the relay's destinations (api: stores; worker:
+// delivers; outbound: inspects).
+func relayFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "webhook-forward", Sources: env("WEBHOOK_FORWARD"),
+			Usage: "relay every authenticated webhook to this URL (https://, or http:// on loopback), destination \"forward\""},
+		&cli.StringFlag{Name: "webhook-forward-secret", Sources: env("WEBHOOK_FORWARD_SECRET"),
+			Usage: "secret that signs the webhooks relayed to --webhook-forward (X-Mmlite-Signature)"},
+		&cli.StringFlag{Name: "webhook-destinations", Sources: env("WEBHOOK_DESTINATIONS"),
+			Usage: "YAML file of relay destinations (name, url, secret_env/secret_file, fields); see docs/configuration.md"},
+	}
+}
+
+// deliveryFlags are the worker's settings of outbound deliveries.
+func deliveryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "results-secret", Sources: env("RESULTS_SECRET"),
+			Usage: "secret that signs the callbacks POSTed to MMLITE_RESULTS_URL (X-Mmlite-Signature)"},
+		&cli.DurationFlag{Name: "relay-max-age", Value: outbound.DefaultMaxAge, Sources: env("RELAY_MAX_AGE"),
+			Usage: "how long a relayed webhook or a callback is retried before it is archived"},
+		&cli.IntFlag{Name: "results-batch", Sources: env("RESULTS_BATCH"),
+			Usage: "POST callbacks in batches of up to this many events (NDJSON); 0 or 1: one event a POST"},
+		&cli.DurationFlag{Name: "results-batch-wait", Value: 200 * time.Millisecond, Sources: env("RESULTS_BATCH_WAIT"),
+			Usage: "the longest a batch of callbacks waits for more events before it is sent"},
+		&cli.IntFlag{Name: "outbound-concurrency", Value: outbound.DefaultConcurrency, Sources: env("OUTBOUND_CONCURRENCY"),
+			Usage: "POSTs at once per relay destination (and for the callbacks) in one worker, apart from the send slots"},
+	}
+}
+
+func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
+	return outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
+		File: cmd.String("webhook-destinations")})
+}
+
+// emitTargets says where results, statuses and campaign events go: the
+// callback queue when MMLITE_RESULTS_URL is set, and the results queue
+// unless MMLITE_RESULTS_QUEUE is set empty.
+func emitTargets(cmd *cli.Command) (callbackQueue string, noResults bool, err error) {
+	v, set := os.LookupEnv("MMLITE_RESULTS_QUEUE")
+	noResults = cmd.String("results-queue") == "" || set && v == "" && !cmd.IsSet("results-queue")
+	if cmd.String("results-url") != "" {
+		if err := outbound.CheckURL(cmd.String("results-url")); err != nil {
+			return "", false, fmt.Errorf("MMLITE_RESULTS_URL: %w", err)
+		}
+		callbackQueue = outbound.CallbackQueue
+	}
+	if noResults && callbackQueue == "" {
+		return "", false, errors.New(emit.ErrNowhere)
+	}
+	return callbackQueue, noResults, nil
+}
+
+// startOutbound starts the worker's deliveries of relayed webhooks and
+// callbacks, when there are any; stop shuts them down.
+func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Registerer, cfg outbound.Config) (stop func(), err error) {
+	dests, err := loadDestinations(cmd)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Destinations = dests
+	if url := cmd.String("results-url"); url != "" {
+		cfg.Callbacks = outbound.NewCallbacks(url, cmd.String("results-secret"))
+	}
+	if len(cfg.Destinations) == 0 && cfg.Callbacks == nil {
+		return func() {}, nil
+	}
+	cfg.MaxAge, cfg.Concurrency, cfg.Registerer = cmd.Duration("relay-max-age"), cmd.Int("outbound-concurrency"), reg
+	cfg.BatchSize, cfg.BatchWait = cmd.Int("results-batch"), cmd.Duration("results-batch-wait")
+	rdb := redisconn.Client(opt)
+	st := store.New(rdb, keyspace.New(cmd.String("queue")), store.Options{Retention: cmd.Duration("retention")})
+	cfg.CallbackURL = func(ctx context.Context, id string) (string, error) {
+		c, err := st.Campaigns.Get(ctx, id)
+		if errors.Is(err, campaign.ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return c.CallbackURL, nil
+	}
+	s, err := outbound.NewServer(rdb, cfg)
+	if err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	return func() { s.Shutdown(); _ = rdb.Close() }, nil
+}
+
+func outboundCommand() *cli.Command {
+	queues := func(cmd *cli.Command) ([]string, []string, error) {
+		dests, err := loadDestinations(cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		var names, qs []string
+		for _, d := range dests {
+			if cmd.String("destination") == "" || cmd.String("destination") == d.Name {
+				names, qs = append(names, d.Name), append(qs, d.Queue())
+			}
+		}
+		if cmd.String("destination") == "" || cmd.String("destination") == outbound.CallbackName {
+			names, qs = append(names, outbound.CallbackName), append(qs, outbound.CallbackQueue)
+		}
+		if len(qs) == 0 {
+			return nil, nil, fmt.Errorf("no destination named %q (see MMLITE_WEBHOOK_DESTINATIONS; %q is the callbacks)", cmd.String("destination"), outbound.CallbackName)
+		}
+		return names, qs, nil
+	}
+	flags := append(relayFlags(), &cli.StringFlag{Name: "destination", Usage: "only this destination (its name; \"results\" for the callbacks)"})
+	return &cli.Command{
+		Name:  "outbound",
+		Usage: "relayed webhooks and callbacks: see each destination's backlog, replay archived deliveries",
+		Commands: []*cli.Command{
+			{
+				Name: "status", Usage: "each destination's waiting, archived and oldest waiting delivery", Flags: flags,
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withInspector(cmd, func(rdb redis.UniversalClient, in *asynq.Inspector) error {
+						names, qs, err := queues(cmd)
+						if err != nil {
+							return err
+						}
+						tw := tabwriter.NewWriter(cmd.Root().Writer, 0, 4, 2, ' ', 0)
+						fmt.Fprintln(tw, "DESTINATION\tWAITING\tARCHIVED\tOLDEST")
+						for i, q := range qs {
+							st, err := outbound.Backlog(ctx, rdb, in, outbound.Config{}, q)
+							if err != nil {
+								return redisErr(cmd, err)
+							}
+							fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", names[i], st.Waiting, st.Archived, st.Oldest.Round(time.Second))
+						}
+						return tw.Flush()
+					})
+				},
+			},
+			{
+				Name: "replay", Usage: "deliver the archived deliveries again (all destinations, or --destination)", Flags: flags,
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withInspector(cmd, func(_ redis.UniversalClient, in *asynq.Inspector) error {
+						names, qs, err := queues(cmd)
+						if err != nil {
+							return err
+						}
+						known, err := in.Queues()
+						if err != nil {
+							return redisErr(cmd, err)
+						}
+						for i, q := range qs {
+							n := 0
+							if slices.Contains(known, q) {
+								if n, err = in.RunAllArchivedTasks(q); err != nil {
+									return redisErr(cmd, err)
+								}
+							}
+							fmt.Fprintf(cmd.Root().Writer, "%s: %d archived deliveries queued again\n", names[i], n)
+						}
+						return nil
+					})
+				},
+			},
+		},
+	}
+}
+
+func withInspector(cmd *cli.Command, fn func(rdb redis.UniversalClient, in *asynq.Inspector) error) error {
+	opt, err := redisOpt(cmd, 4)
+	if err != nil {
+		return err
+	}
+	rdb := redisconn.Client(opt)
+	defer rdb.Close()
+	return fn(rdb, asynq.NewInspectorFromRedisClient(rdb))
+}

@@ -1,0 +1,110 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// Batched callbacks: with Config.BatchSize above 1, the callbacks bound for
+// one URL go together, one JSON line each (NDJSON), in a POST of up to
+// BatchSize lines sent at most BatchWait after its first line came. Every
+// task waits in its handler until its batch is answered, so that asynq
+// acknowledges it only then; a failed batch has each of its tasks retried
+// on its own schedule (and batched again with others).
+
+// batchLine is one callback in a batch.
+type batchLine struct {
+	IdempotencyKey string          `json:"idempotency_key"`
+	Type           string          `json:"type"`
+	Event          json.RawMessage `json:"event"`
+}
+
+// NDJSONType is the content type of a batch.
+const NDJSONType = "application/x-ndjson"
+
+type batch struct {
+	url   string
+	lines []batchLine
+	done  chan struct{}
+	err   error
+}
+
+type batcher struct {
+	s       *Server
+	mu      sync.Mutex
+	pending map[string]*batch // by URL
+}
+
+// add puts a callback in its URL's batch and waits for the batch's answer.
+func (b *batcher) add(ctx context.Context, d *Destination, url string, line batchLine) error {
+	b.mu.Lock()
+	bt := b.pending[url]
+	if bt == nil {
+		bt = &batch{url: url, done: make(chan struct{})}
+		b.pending[url] = bt
+		time.AfterFunc(b.s.cfg.BatchWait, func() {
+			if b.take(bt) {
+				b.send(d, bt)
+			}
+		})
+	}
+	bt.lines = append(bt.lines, line)
+	full := len(bt.lines) >= b.s.cfg.BatchSize
+	if full {
+		delete(b.pending, url) // no line more: it goes now
+	}
+	b.mu.Unlock()
+	if full {
+		go b.send(d, bt)
+	}
+	select {
+	case <-bt.done:
+		return bt.err
+	case <-ctx.Done():
+		return ctx.Err() // the batch may still carry it: the receiver drops the copy by its key
+	}
+}
+
+// take removes a batch that is still open, and reports whether it did.
+func (b *batcher) take(bt *batch) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending[bt.url] != bt {
+		return false // full: sent already
+	}
+	delete(b.pending, bt.url)
+	return true
+}
+
+// send POSTs a closed batch and wakes its tasks.
+func (b *batcher) send(d *Destination, bt *batch) {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	for _, l := range bt.lines {
+		_ = enc.Encode(l) // raw JSON of a task payload: cannot fail
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.s.cfg.HTTPTimeout)
+	defer cancel()
+	req, err := newRequestTo(ctx, d, bt.url, body.Bytes(), NDJSONType)
+	if err == nil {
+		req.Header.Set(EventHeader, "batch")
+		err = b.s.post(req)
+	}
+	bt.err = err
+	close(bt.done)
+}
+
+// batched reports whether callbacks go in batches.
+func (s *Server) batched() bool { return s.cfg.BatchSize > 1 }
+
+// deliverBatched hands a callback to its URL's batch.
+func (s *Server) deliverBatched(ctx context.Context, d *Destination, id, typ string, payload []byte) error {
+	url, err := s.callbackURL(ctx, payload)
+	if err != nil {
+		return err
+	}
+	return s.batch.add(ctx, d, url, batchLine{IdempotencyKey: idempotencyKey(id), Type: typ, Event: payload})
+}

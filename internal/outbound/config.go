@@ -1,0 +1,153 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is a delivery server's.
+type Config struct {
+	// Destinations of the relayed webhooks.
+	Destinations []*Destination
+	// Callbacks receives the outcome callbacks (MMLITE_RESULTS_URL, signed
+	// with MMLITE_RESULTS_SECRET); nil: none are delivered.
+	Callbacks *Destination
+	// CallbackURL returns a campaign's own callback_url, "" for none (nil:
+	// every callback goes to Callbacks.URL). A campaign that no longer
+	// exists has none.
+	CallbackURL func(ctx context.Context, campaignID string) (string, error)
+	// BatchSize above 1 POSTs callbacks in batches of up to BatchSize
+	// (NDJSON), each sent at most BatchWait (default 200 ms) after its first
+	// line came (MMLITE_RESULTS_BATCH, MMLITE_RESULTS_BATCH_WAIT).
+	BatchSize int
+	BatchWait time.Duration
+	// CallbackQueue is the callbacks' queue; default CallbackQueue.
+	CallbackQueue string
+	// MaxAge is how long a delivery is retried before it is archived;
+	// default DefaultMaxAge.
+	MaxAge time.Duration
+	// RetryBase and RetryMax bound the backoff between attempts: RetryBase
+	// doubled on every failure, at most RetryMax; defaults 10 s and 1 h.
+	RetryBase, RetryMax time.Duration
+	// Concurrency is the number of deliveries in flight per destination
+	// (and for the callbacks); default 20.
+	Concurrency int
+	// HTTPTimeout bounds one POST; default 30 s.
+	HTTPTimeout time.Duration
+	// HTTPClient overrides the client built from HTTPTimeout (tests).
+	HTTPClient *http.Client
+	// ShutdownTimeout: on shutdown, how long deliveries in flight may finish
+	// before asynq hands them back; default 10 s.
+	ShutdownTimeout time.Duration
+	// ForwardInterval is how often retries that came due are moved back to
+	// their queue; default 5 s.
+	ForwardInterval time.Duration
+	Registerer      prometheus.Registerer
+	Logger          *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultMaxAge      = 7 * 24 * time.Hour
+	DefaultConcurrency = 20
+	// CallbackName labels the callbacks' metrics.
+	CallbackName = "results"
+)
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	if c.CallbackQueue == "" {
+		c.CallbackQueue = CallbackQueue
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = 200 * time.Millisecond
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = DefaultMaxAge
+	}
+	if c.RetryBase == 0 {
+		c.RetryBase = 10 * time.Second
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = time.Hour
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.HTTPTimeout == 0 {
+		c.HTTPTimeout = 30 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.ForwardInterval == 0 {
+		c.ForwardInterval = 5 * time.Second
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate names the field and the rule it breaks.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Destinations) == 0 && c.Callbacks == nil:
+		return errors.New("outbound: nothing to deliver: no destination (MMLITE_WEBHOOK_FORWARD / MMLITE_WEBHOOK_DESTINATIONS) and no MMLITE_RESULTS_URL")
+	case c.MaxAge < time.Minute:
+		return fmt.Errorf("outbound: MMLITE_RELAY_MAX_AGE must be at least 1m, got %s", c.MaxAge)
+	case c.RetryBase <= 0 || c.RetryMax < c.RetryBase:
+		return fmt.Errorf("outbound: the retry backoff must be positive and RetryMax (%s) at least RetryBase (%s)", c.RetryMax, c.RetryBase)
+	case c.Concurrency < 1:
+		return fmt.Errorf("outbound: MMLITE_OUTBOUND_CONCURRENCY must be at least 1, got %d", c.Concurrency)
+	case c.BatchSize < 0 || c.BatchSize > 1000:
+		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH must be 0 to 1000 (0 or 1: no batching), got %d", c.BatchSize)
+	case c.BatchWait < 0 || c.BatchWait > time.Minute:
+		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH_WAIT must be between 0 and 1m, got %s", c.BatchWait)
+	case c.HTTPTimeout <= 0:
+		return fmt.Errorf("outbound: the HTTP timeout must be positive, got %s", c.HTTPTimeout)
+	}
+	if c.Callbacks != nil {
+		if err := CheckURL(c.Callbacks.URL); err != nil {
+			return fmt.Errorf("outbound: MMLITE_RESULTS_URL: %w", err)
+		}
+		if c.Callbacks.secret == "" {
+			return errors.New("outbound: MMLITE_RESULTS_SECRET is empty: callbacks are signed with it")
+		}
+	}
+	return nil
+}
+
+// NewCallbacks is the destination of the outcome callbacks.
+func NewCallbacks(url, secret string) *Destination {
+	return &Destination{Name: CallbackName, URL: url, secret: secret}
+}
+
+// delay is the wait after the n-th failed attempt (n from 1).
+func (c Config) delay(n int) time.Duration {
+	d := c.RetryBase
+	for i := 1; i < n && d < c.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, c.RetryMax)
+}
+
+// elapsed is the backoff a delivery waited through before its n-th retry.
+func (c Config) elapsed(n int) time.Duration {
+	var t time.Duration
+	for i := 1; i <= n; i++ {
+		if t += c.delay(i); t > 100*c.MaxAge {
+			break
+		}
+	}
+	return t
+}

@@ -1,0 +1,89 @@
+package outbound
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/mmlite/mmlite/internal/asynqwire"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/redis/go-redis/v9"
+)
+
+// Relay stores the api's webhooks as relay tasks, one per destination that
+// takes them.
+type Relay struct {
+	rdb    redis.UniversalClient
+	dests  []*Destination
+	filter bool // some destination takes only some kinds
+
+	mu        sync.Mutex
+	published bool
+}
+
+// NewRelay relays to dests; nil when there are none.
+func NewRelay(rdb redis.UniversalClient, dests []*Destination) *Relay {
+	if len(dests) == 0 {
+		return nil
+	}
+	r := &Relay{rdb: rdb, dests: dests}
+	for _, d := range dests {
+		r.filter = r.filter || !d.all()
+	}
+	return r
+}
+
+// Destinations are the relay's destinations.
+func (r *Relay) Destinations() []*Destination { return r.dests }
+
+// Store writes the webhook's relay tasks; once it returns nil, the webhook
+// is in Redis for every destination that takes it. The task id is derived
+// from the destination and the body: a webhook the provider delivers again
+// (its bytes are the same) while the first is still queued is stored once,
+// and any copy carries the same delivery id.
+func (r *Relay) Store(ctx context.Context, body []byte, h http.Header) error {
+	var kinds map[string]bool
+	if r.filter {
+		kinds = Kinds(body)
+	}
+	if err := r.publish(ctx); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:16])
+	payload := encodeRelay(relayMeta{ContentType: h.Get("Content-Type"), Signature: h.Get(webhook.SignatureHeader)}, body)
+	now := nowNS()
+	for _, d := range r.dests {
+		if !d.wants(kinds) {
+			continue
+		}
+		id := "relay:" + d.Name + ":" + digest
+		msg := asynqwire.Message(nil, TypeRelay, payload, id, d.Queue(), MaxRetry, TimeoutSec)
+		if err := enqueueScript.Run(ctx, r.rdb, taskKeys(d.Queue(), id), id, msg, now).Err(); err != nil {
+			return fmt.Errorf("outbound: store the webhook for %s: %w", d.Name, err)
+		}
+	}
+	return nil
+}
+
+// publish lists the destinations' queues for asynq's tools, once.
+func (r *Relay) publish(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.published {
+		return nil
+	}
+	qs := make([]any, len(r.dests))
+	for i, d := range r.dests {
+		qs[i] = d.Queue()
+	}
+	if err := r.rdb.SAdd(ctx, keyspace.AsynqQueues, qs...).Err(); err != nil {
+		return fmt.Errorf("outbound: publish the relay queues: %w", err)
+	}
+	r.published = true
+	return nil
+}

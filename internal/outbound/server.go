@@ -1,0 +1,249 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/redis/go-redis/v9"
+)
+
+// Headers of an outbound POST.
+const (
+	SignatureHeader   = "X-Mmlite-Signature"   // sha256=<hex HMAC-SHA256 of the body with the destination's secret>
+	DeliveryIDHeader  = "X-Mmlite-Delivery-Id" // a relayed webhook's id, the same on every retry
+	EventHeader       = "X-Mmlite-Event"       // a callback's task type: mmlite:result, mmlite:status, mmlite:campaign
+	IdempotencyHeader = "Idempotency-Key"      // a callback's task id, the same on every retry
+)
+
+// Server delivers the outbound tasks: asynq servers of its own, one per
+// destination's queue (the callbacks' too), so that it never takes a send
+// job's slot, and a slow destination never takes another's.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	srvs    []*asynq.Server // one per destination's queue
+	hc      *http.Client
+	byQueue map[string]*Destination
+	m       *deliveryMetrics
+	urls    urlCache
+	batch   *batcher
+}
+
+// NewServer validates cfg and builds the server; it connects to nothing yet.
+func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
+		urls: urlCache{entries: map[string]urlEntry{}}}
+	s.batch = &batcher{s: s, pending: map[string]*batch{}}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: cfg.HTTPTimeout}
+	}
+	for _, d := range cfg.Destinations {
+		s.byQueue[d.Queue()] = d
+	}
+	if cfg.Callbacks != nil {
+		s.byQueue[cfg.CallbackQueue] = cfg.Callbacks
+	}
+	var err error
+	if s.m, err = newDeliveryMetrics(rdb, cfg); err != nil {
+		return nil, err
+	}
+	// One asynq server per destination, each with its own slots: a slow
+	// destination (every POST waiting for its timeout) holds only its own.
+	for q := range s.byQueue {
+		conc := cfg.Concurrency
+		if q == cfg.CallbackQueue {
+			conc += max(cfg.BatchSize, 0) // room for a whole batch waiting
+		}
+		s.srvs = append(s.srvs, asynq.NewServerFromRedisClient(rdb, asynq.Config{
+			Concurrency:              conc,
+			Queues:                   map[string]int{q: 1},
+			RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return cfg.delay(n) },
+			ShutdownTimeout:          cfg.ShutdownTimeout,
+			DelayedTaskCheckInterval: cfg.ForwardInterval,
+			Logger:                   asynqLogger{cfg.Logger},
+			LogLevel:                 asynq.WarnLevel,
+		}))
+	}
+	return s, nil
+}
+
+// Start starts delivering.
+func (s *Server) Start() error {
+	for _, srv := range s.srvs {
+		if err := srv.Start(asynq.HandlerFunc(s.deliver)); err != nil {
+			return fmt.Errorf("outbound: start: %w", err) // Shutdown stops those started
+		}
+	}
+	s.log.Info("outbound deliveries started", "destinations", len(s.cfg.Destinations), "callbacks", s.cfg.Callbacks != nil,
+		"max_age", s.cfg.MaxAge)
+	return nil
+}
+
+// Shutdown stops taking deliveries and lets those in flight finish within
+// the shutdown timeout; asynq hands back the others.
+func (s *Server) Shutdown() {
+	var wg sync.WaitGroup
+	for _, srv := range s.srvs {
+		wg.Go(srv.Shutdown)
+	}
+	wg.Wait()
+}
+
+// deliver POSTs one task to its destination.
+func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
+	queue, _ := asynq.GetQueueName(ctx)
+	id, _ := asynq.GetTaskID(ctx)
+	d := s.byQueue[queue]
+	if d == nil {
+		return fmt.Errorf("outbound: no destination for queue %s: %w", queue, asynq.SkipRetry)
+	}
+	if t.Type() != TypeRelay && s.batched() {
+		if err := s.deliverBatched(ctx, d, id, t.Type(), t.Payload()); err != nil {
+			s.m.failed.WithLabelValues(d.Name).Inc()
+			return s.give(ctx, d, err)
+		}
+		s.m.delivered.WithLabelValues(d.Name).Inc()
+		return nil
+	}
+	var req *http.Request
+	var err error
+	if t.Type() == TypeRelay {
+		req, err = s.relayRequest(ctx, d, id, t.Payload())
+	} else {
+		req, err = s.callbackRequest(ctx, d, id, t.Type(), t.Payload())
+	}
+	var lookup *lookupError
+	switch {
+	case errors.As(err, &lookup):
+		s.m.failed.WithLabelValues(d.Name).Inc()
+		return s.give(ctx, d, err)
+	case err != nil:
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	if err := s.post(req); err != nil {
+		s.m.failed.WithLabelValues(d.Name).Inc()
+		return s.give(ctx, d, err)
+	}
+	s.m.delivered.WithLabelValues(d.Name).Inc()
+	return nil
+}
+
+func (s *Server) relayRequest(ctx context.Context, d *Destination, id string, payload []byte) (*http.Request, error) {
+	m, body, err := decodeRelay(payload)
+	if err != nil {
+		return nil, err
+	}
+	req, err := newRequest(ctx, d, body, m.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(DeliveryIDHeader, id)
+	if m.Signature != "" {
+		req.Header.Set(webhook.SignatureHeader, m.Signature)
+	}
+	return req, nil
+}
+
+func (s *Server) callbackRequest(ctx context.Context, d *Destination, id, typ string, payload []byte) (*http.Request, error) {
+	url, err := s.callbackURL(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	req, err := newRequestTo(ctx, d, url, payload, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(IdempotencyHeader, idempotencyKey(id))
+	req.Header.Set(EventHeader, typ)
+	return req, nil
+}
+
+// idempotencyKey is a callback's key: its task id on the results queue.
+func idempotencyKey(id string) string { return strings.TrimPrefix(id, CallbackIDPrefix) }
+
+func newRequest(ctx context.Context, d *Destination, body []byte, contentType string) (*http.Request, error) {
+	return newRequestTo(ctx, d, d.URL, body, contentType)
+}
+
+func newRequestTo(ctx context.Context, d *Destination, url string, body []byte, contentType string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("outbound: %s: %w", d.Name, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("User-Agent", "mmlite")
+	req.Header.Set(SignatureHeader, Sign(d.secret, body))
+	return req, nil
+}
+
+// Sign is the X-Mmlite-Signature of body.
+func Sign(secret string, body []byte) string { return webhook.Sign(secret, body) }
+
+// rejected is a destination's permanent refusal: a 4xx other than 408 and
+// 429. Retrying would get the same answer.
+type rejected struct{ err error }
+
+func (r rejected) Error() string { return r.err.Error() }
+
+// post sends one request; a non-2xx answer is an error quoting it.
+func (s *Server) post(req *http.Request) error {
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("outbound: POST: %w", redactURLError(err))
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // reuse the connection
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
+	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+		return rejected{err}
+	}
+	return err
+}
+
+// give says what becomes of a failed delivery: archived with the answer
+// when the destination refused it for good, or when its next attempt would
+// come after MaxAge; retried otherwise.
+func (s *Server) give(ctx context.Context, d *Destination, err error) error {
+	n, _ := asynq.GetRetryCount(ctx)
+	var r rejected
+	switch {
+	case errors.As(err, &r):
+		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
+		return fmt.Errorf("%w (archived: a 4xx is not retried): %w", err, asynq.SkipRetry)
+	case s.cfg.elapsed(n)+s.cfg.delay(n+1) > s.cfg.MaxAge:
+		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", err)
+		return fmt.Errorf("%w (archived after %s of retries): %w", err, s.cfg.MaxAge, asynq.SkipRetry)
+	}
+	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
+	return err
+}
+
+// redactURLError drops the URL from a client error: it may hold a secret.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}

@@ -1,0 +1,71 @@
+package outbound
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/redis/go-redis/v9"
+)
+
+// Queues and task types.
+const (
+	// RelayQueuePrefix and the destination's name make its queue.
+	RelayQueuePrefix = "mmlite-relay-"
+	// CallbackQueue holds the callbacks: the tasks of the results queue
+	// (same type, same payload), with CallbackIDPrefix before their id.
+	CallbackQueue    = "mmlite-callbacks"
+	CallbackIDPrefix = "cb:"
+	// TypeRelay is a webhook to relay.
+	TypeRelay = "mmlite:relay"
+	// MaxRetry is high: a delivery ends at Config.MaxAge (see Server.give).
+	MaxRetry = 100000
+	// TimeoutSec bounds one delivery attempt in asynq (the HTTP client's own
+	// timeout is shorter).
+	TimeoutSec = 120
+)
+
+// relayMeta is what a relay task carries besides the body: its payload is
+// the meta's JSON, a newline, then the body untouched.
+type relayMeta struct {
+	ContentType string `json:"ct,omitempty"`
+	Signature   string `json:"sig,omitempty"` // the provider's X-Hub-Signature-256
+}
+
+func encodeRelay(m relayMeta, body []byte) []byte {
+	b, _ := json.Marshal(m) // strings only: cannot fail, and has no newline
+	out := make([]byte, 0, len(b)+1+len(body))
+	return append(append(append(out, b...), '\n'), body...)
+}
+
+func decodeRelay(p []byte) (relayMeta, []byte, error) {
+	var m relayMeta
+	head, body, ok := bytes.Cut(p, []byte{'\n'})
+	if !ok {
+		return m, nil, fmt.Errorf("outbound: relay task without its body")
+	}
+	if err := json.Unmarshal(head, &m); err != nil {
+		return m, nil, fmt.Errorf("outbound: relay task: %w", err)
+	}
+	return m, body, nil
+}
+
+// enqueueScript writes an asynq task unless one of its id exists, as
+// asynq's own enqueue would, in one round trip. KEYS: 1 task hash, 2
+// pending list. ARGV: 1 task id, 2 asynq message, 3 now (ns).
+var enqueueScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'pending', 'pending_since', ARGV[3])
+redis.call('LPUSH', KEYS[2], ARGV[1])
+return 1
+`)
+
+func taskKeys(queue, id string) []string {
+	k := keyspace.New(queue)
+	return []string{k.AsynqTask(id), k.AsynqPending()}
+}
+
+func nowNS() string { return strconv.FormatInt(time.Now().UnixNano(), 10) }
