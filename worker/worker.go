@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/asynqlog"
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpserve"
@@ -137,7 +138,7 @@ func New(cfg Config) (*Worker, error) {
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			DelayedTaskCheckInterval: forward,
 			TaskCheckInterval:        taskCheckInterval,
-			Logger:                   asynqLogger{cfg.Logger},
+			Logger:                   asynqlog.New(cfg.Logger),
 			LogLevel:                 asynq.WarnLevel,
 		}))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/asynqlog"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/redis/go-redis/v9"
 )
@@ -75,7 +76,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 			RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return cfg.delay(n) },
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			DelayedTaskCheckInterval: cfg.ForwardInterval,
-			Logger:                   asynqLogger{cfg.Logger},
+			Logger:                   asynqlog.New(cfg.Logger),
 			LogLevel:                 asynq.WarnLevel,
 		}))
 	}
