@@ -25,8 +25,9 @@ type job struct {
 	campaign *campaign.Campaign
 	retried  int // failed attempts so far (asynq's count)
 	maxRetry int
-	attempts int // sends made so far, from the ledger
-	delays   int // per-recipient delays so far, from the ledger
+	attempts int       // sends made so far, from the ledger
+	delays   int       // per-recipient delays so far, from the ledger
+	slot     time.Time // the rate-limit slot it took (zero: none)
 }
 
 func (j *job) log() slog.Attr {
@@ -71,6 +72,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	if j.send.Expired(time.Now()) {
+		w.giveBack(j)
 		return w.expire(ctx, j)
 	}
 	// A job that skipped its wait only looks at the campaign: it must not
@@ -81,6 +83,9 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	j.attempts, j.delays = cl.Attempts, cl.Delays
+	if cl.Verdict != store.Claimed {
+		w.giveBack(j)
+	}
 	switch cl.Verdict {
 	case store.Claimed:
 		return w.send(ctx, j)
@@ -136,6 +141,7 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 	if !ok {
 		return w.reschedule(j, jitter(wait, wait/2+100*time.Millisecond), reasonRateLimit, errors.New("sender at its rate limit"))
 	}
+	j.slot = time.Now().Add(wait)
 	w.m.wait.WithLabelValues(j.sender.ID).Observe(wait.Seconds())
 	w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
 	if wait <= 0 {
@@ -158,6 +164,16 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 		return w.reschedule(j, jitter(hold, hold/2+100*time.Millisecond), reasonThrottled, errors.New("sender held after a throttle"))
 	}
 	return nil
+}
+
+// giveBack returns the job's slot, which no send used, to the limiter: a
+// job the claim holds (paused, suppressed, in cooldown, over the messaging
+// limit, already final) costs the sender none of its rate.
+func (w *Worker) giveBack(j *job) {
+	if !j.slot.IsZero() {
+		w.limiter.Unused(j.sender.ID, j.slot)
+		j.slot = time.Time{}
+	}
 }
 
 // send calls the API once and acts on the outcome.

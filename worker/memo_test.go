@@ -15,8 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// countingLimiter hands out every slot at once and counts them.
-type countingLimiter struct{ reserved atomic.Int64 }
+// countingLimiter hands out every slot at once and counts them, and those
+// given back unused.
+type countingLimiter struct{ reserved, unused atomic.Int64 }
+
+func (l *countingLimiter) Unused(string, time.Time) { l.unused.Add(1) }
 
 func (l *countingLimiter) Reserve(context.Context, string, time.Duration) (time.Duration, bool, error) {
 	l.reserved.Add(1)
@@ -63,4 +66,38 @@ func TestWorker_WrongCancelMemoNeverSendsWithoutASlot(t *testing.T) {
 	st := b.Status(t, c.ID)
 	require.EqualValues(t, 1, st.Counts.Sent)
 	require.Equal(t, campaign.StateCompleted, st.State)
+}
+
+// A job the claim holds (here its campaign is paused) gives its slot back:
+// a held recipient costs the sender none of its rate. A job that sends
+// keeps its slot.
+func TestWorker_HeldJobGivesItsSlotBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{ID: "held"})
+	const to = "447700900124"
+	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign(c.ID), "enqueued", 1).Err())
+	_, err := b.Store.Campaigns.Pause(b.Ctx, c.ID, "test")
+	require.NoError(t, err)
+	cfg := b.config()
+	lim := &countingLimiter{}
+	cfg.Limiter = lim
+	w, err := worker.New(cfg) // not started: the test runs the job itself
+	require.NoError(t, err)
+	t.Cleanup(w.Shutdown)
+
+	p, err := json.Marshal(task.Send{Campaign: c.ID, To: to})
+	require.NoError(t, err)
+	job := asynq.NewTask(task.TypeSend, p)
+	_ = w.ProcessTask(b.Ctx, job) // parked
+	require.EqualValues(t, 1, lim.reserved.Load())
+	require.EqualValues(t, 1, lim.unused.Load(), "the held job gave its slot back")
+	require.Zero(t, b.Fake.Sends(to))
+
+	_, err = b.Store.Campaigns.Resume(b.Ctx, c.ID)
+	require.NoError(t, err)
+	require.NoError(t, w.ProcessTask(b.Ctx, job))
+	require.Equal(t, 1, b.Fake.Sends(to))
+	require.EqualValues(t, 2, lim.reserved.Load())
+	require.EqualValues(t, 1, lim.unused.Load(), "a job that sent keeps its slot")
 }

@@ -57,6 +57,7 @@ type fleetSender struct {
 	wait      []waiter      // coalesced asks
 	busy      bool          // a flush is asking Redis
 	pool      []slotRun     // slots taken ahead for this process, in order
+	spare     []time.Time   // slots handed out and given back unused (see Unused)
 }
 
 type waiter struct {
@@ -107,6 +108,10 @@ func (f *Fleet) Reserve(ctx context.Context, sender string, limit time.Duration)
 		d := f.deferLocked(s, now, hold)
 		s.mu.Unlock()
 		return d, false, nil
+	}
+	if at, ok := s.popSpare(now); ok && at.Sub(now) <= limit {
+		s.mu.Unlock()
+		return max(0, at.Sub(now)), true, nil
 	}
 	if until := s.full.Sub(now); until > 0 {
 		d := f.deferLocked(s, now, until)
@@ -239,6 +244,44 @@ func (f *Fleet) deferLocked(s *fleetSender, now time.Time, base time.Duration) t
 	}
 	s.dfr = at.Add(step)
 	return at.Sub(now)
+}
+
+// maxSpare bounds the slots given back that a process keeps.
+const maxSpare = 1024
+
+// Unused gives back a slot Reserve handed out that no send used: the claim
+// held the job (a paused campaign, a suppressed recipient, a cooldown, the
+// messaging limit). The sender's next Reserve in this process takes it while
+// it is fresh (not older than one slot at the current rate), before the
+// local front and Redis, which both counted it already: a recipient that is
+// held costs the sender none of its rate.
+func (f *Fleet) Unused(sender string, at time.Time) {
+	s := f.senders[sender]
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if len(s.spare) < maxSpare {
+		s.spare = append(s.spare, at)
+	}
+	s.mu.Unlock()
+}
+
+// popSpare takes the oldest slot given back that is still fresh, dropping
+// those too old to use without sending faster than the rate.
+func (s *fleetSender) popSpare(now time.Time) (time.Time, bool) {
+	if len(s.spare) == 0 {
+		return time.Time{}, false
+	}
+	late := now.Add(-time.Duration(float64(time.Second) / s.bo.Rate(now)))
+	for len(s.spare) > 0 {
+		at := s.spare[0]
+		s.spare = s.spare[1:]
+		if !at.Before(late) {
+			return at, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // popSlot takes the next slot taken ahead, dropping those too old to use

@@ -177,3 +177,34 @@ func TestFleet_OneBackoffReadAtATime(t *testing.T) {
 	// second old (the refresh interval) before the last ask.
 	require.LessOrEqual(t, reads.n.Load(), int64(2))
 }
+
+// A slot given back unused (the claim held the job) serves the sender's
+// next job in the process while it is fresh, without a new one from Redis;
+// a stale one is dropped.
+func TestFleet_UnusedSlotServesTheNextJob(t *testing.T) {
+	t.Parallel()
+	f, _ := twoProcesses(t, ratelimit.Config{Rate: 1, Burst: 1})
+	ctx := context.Background()
+	wait, ok, err := f.Reserve(ctx, "s", 0)
+	require.NoError(t, err)
+	require.True(t, ok, "the first slot is free at once")
+	at := time.Now().Add(wait)
+	_, ok, err = f.Reserve(ctx, "s", 0)
+	require.NoError(t, err)
+	require.False(t, ok, "at 1/s the next slot is a second away")
+
+	f.Unused("s", at)
+	wait, ok, err = f.Reserve(ctx, "s", 0)
+	require.NoError(t, err)
+	require.True(t, ok, "the slot given back serves the next job")
+	require.Zero(t, wait)
+	_, ok, err = f.Reserve(ctx, "s", 0)
+	require.NoError(t, err)
+	require.False(t, ok, "once")
+
+	f.Unused("s", time.Now().Add(-3*time.Second))
+	_, ok, err = f.Reserve(ctx, "s", 0)
+	require.NoError(t, err)
+	require.False(t, ok, "a slot older than one slot at the rate is not used: it would send faster than the rate")
+	f.Unused("unknown", time.Now())
+}

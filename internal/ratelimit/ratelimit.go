@@ -20,6 +20,9 @@ type Limiter interface {
 	// throttle's Retry-After (0 when they are not), as the fleet knows it.
 	// A job that took its slot before the throttle asks again before it sends.
 	Held(ctx context.Context, sender string) (time.Duration, error)
+	// Unused gives back the slot at at, which Reserve handed out and no send
+	// used, for the sender's next job while it is fresh.
+	Unused(sender string, at time.Time)
 }
 
 // Slow-down and recovery after a throttle: halve the rate (never below
