@@ -12,7 +12,12 @@ import (
 type sendersView struct {
 	view
 	Flash   string
-	Senders []*guard.SenderView
+	Senders []senderRow
+}
+
+type senderRow struct {
+	*guard.SenderView
+	Onboarding string // onboarded, not onboarded, or not required
 }
 
 // sendersPage: every published sender with its rate, throttling,
@@ -31,7 +36,11 @@ func (c *Console) sendersPage(w http.ResponseWriter, r *http.Request, _ string) 
 			c.fail(w, r, err)
 			return
 		}
-		v.Senders = append(v.Senders, sv)
+		row := senderRow{SenderView: sv, Onboarding: "not required"}
+		if sv.Onboarded != nil {
+			row.Onboarding = map[bool]string{true: "onboarded", false: "not onboarded"}[*sv.Onboarded]
+		}
+		v.Senders = append(v.Senders, row)
 	}
 	c.render(w, r, http.StatusOK, "senders", v)
 }
