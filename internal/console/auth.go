@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -126,6 +128,10 @@ func (c *Console) actionMax(h func(http.ResponseWriter, *http.Request, string), 
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := parseForm(r); errors.As(err, new(*http.MaxBytesError)) {
+			c.errorPage(w, r, http.StatusRequestEntityTooLarge, "refused: the form is larger than "+strconv.FormatInt(limit, 10)+" bytes")
+			return
+		}
 		got := r.PostFormValue(csrfField)
 		if want := c.csrfToken(sess); subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			c.errorPage(w, r, http.StatusForbidden, "refused: the form's CSRF token is missing or wrong; reload the page and try again")
@@ -135,11 +141,20 @@ func (c *Console) actionMax(h func(http.ResponseWriter, *http.Request, string), 
 	}
 }
 
+// parseForm reads a form's body, url-encoded or multipart (an upload).
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(maxMemory)
+	}
+	return r.ParseForm()
+}
+
 // maxForm bounds a form's body; maxImport a suppression import's without
 // the API's limit.
 const (
 	maxForm   = 64 << 10
 	maxImport = 32 << 20
+	maxMemory = 32 << 20 // of an upload, kept in memory; the rest goes to a temporary file
 )
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,6 +149,10 @@ func TestSuppressionsPage(t *testing.T) {
 	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "number\n441234567807\n", good, token)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "file: suppressions: line 1: the header has no column")
+	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"441234567808"},
+		"reason": {strings.Repeat("x", 70<<10)}}, token)
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.code, "a form above 64 KiB")
+	require.Contains(t, r.body, "the form is larger than 65536 bytes")
 	r = e.do(t, "POST", "/ui/suppressions/import", url.Values{"csrf": {good}, "scope": {"default"}}, token)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "file: pick a CSV file")
