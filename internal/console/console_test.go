@@ -37,13 +37,20 @@ type env struct {
 // setup serves the api and its console (with a token, or without one:
 // "") over a producer, with a published sender and a running campaign "spring" of
 // three recipients.
-func setup(t *testing.T, tok string) *env {
+func setup(t *testing.T, tok string) *env { return setupWith(t, tok, nil) }
+
+// setupWith is setup with the api's configuration changed by opt.
+func setupWith(t *testing.T, tok string, opt func(*httpapi.Config)) *env {
 	t.Helper()
 	r := redistest.New(t)
 	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results})
 	require.NoError(t, err)
-	api, err := httpapi.New(httpapi.Config{Producer: p, Token: tok, AllowNoAuth: tok == "", ResultsQueue: r.Results,
-		Registerer: metrics.NewRegistry()})
+	cfg := httpapi.Config{Producer: p, Token: tok, AllowNoAuth: tok == "", ResultsQueue: r.Results,
+		Registerer: metrics.NewRegistry()}
+	if opt != nil {
+		opt(&cfg)
+	}
+	api, err := httpapi.New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

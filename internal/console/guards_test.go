@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -192,4 +193,27 @@ func TestSuppressionsPage_Pages(t *testing.T) {
 	t.Logf("600 entries in %d pages", pages)
 	r := e.do(t, "GET", "/ui/suppressions?scope=waba-9&cursor=bogus", nil, token)
 	require.Equal(t, http.StatusBadRequest, r.code)
+}
+
+// An import is bounded as the API's uploads (MMLITE_MAX_UPLOAD): a larger
+// file is refused whole, and says why.
+func TestSuppressionsImport_Bounded(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, token, func(c *httpapi.Config) { c.MaxUpload = 4 << 10 })
+	g := e.guards(t)
+	good := e.csrf(t, token)
+	var b strings.Builder
+	b.WriteString("to,reason\n")
+	for i := range 400 {
+		fmt.Fprintf(&b, "4477009%05d,asked\n", i)
+	}
+	r := e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, b.String(), good, token)
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.code, r.body)
+	require.Contains(t, r.body, "the form is larger than 4096 bytes")
+	en, err := g.Lookup(context.Background(), "default", "447700900000")
+	require.NoError(t, err)
+	require.Nil(t, en, "nothing of it is added")
+	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "to\n447700900000\n", good, token)
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.Contains(t, r.body, "Added 1, rejected 0.")
 }
