@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
@@ -22,7 +23,9 @@ import (
 // The console in a real browser, against the api, a worker and the fake
 // API: a wrong token is refused, the right one logs in, a campaign is
 // watched, paused and resumed from its page until it completes, and its
-// failed recipients are exported as CSV. Screenshots go to the artifacts
+// failed recipients are exported as CSV; then a sender is paused and
+// resumed, and a number is added to its suppression list, found and
+// removed. Screenshots go to the artifacts
 // directory (MMLITE_ARTIFACTS); with MMLITE_UPDATE_SCREENSHOTS=1 the
 // completed campaign's page is also saved as the README's
 // docs/img/console-campaign.png.
@@ -119,6 +122,38 @@ func TestConsole_InABrowser(t *testing.T) {
 		}
 	}
 	require.True(t, strings.HasPrefix(csv, "to,meta.segment,status,error_code,wamid\n"), csv)
+
+	// Senders: pause the sender (after its confirmation page), then resume it.
+	do("open Senders", chromedp.Click(chromedp.CSS(`nav a[href="/ui/senders"]`)), chromedp.WaitVisible(chromedp.ID("pause-default")))
+	do("pause the sender", chromedp.Click(chromedp.ID("pause-default")),
+		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Pause the sender"]`)),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Pause the sender"]`)), chromedp.WaitVisible(chromedp.ID("resume-default")))
+	require.Contains(t, get(chromedp.Text(chromedp.ID("sender-default"))), "paused by the operator")
+	screenshot(t, ctx, dir, "5-sender-paused")
+	do("resume the sender", chromedp.Click(chromedp.ID("resume-default")),
+		chromedp.WaitVisible(chromedp.Search(`//p[@class="flash" and contains(., "resumed")]`)), chromedp.WaitVisible(chromedp.ID("pause-default")))
+	require.Contains(t, get(chromedp.Text(chromedp.ID("sender-default"))), "sending")
+
+	// Suppressions: add a number, find it, remove it (after its confirmation).
+	const to = "447700900123"
+	do("open Suppressions", chromedp.Click(chromedp.CSS(`nav a[href="/ui/suppressions"]`)), chromedp.WaitVisible(chromedp.ID("add-to")))
+	do("add a number", chromedp.SendKeys(chromedp.ID("add-to"), "+44 7700 900123"),
+		chromedp.SendKeys(chromedp.ID("add-reason"), "asked by phone"), chromedp.Click(chromedp.ID("add")),
+		chromedp.WaitVisible(chromedp.ID("search-result")))
+	found := get(chromedp.Text(chromedp.ID("search-result")))
+	require.Contains(t, found, "asked by phone")
+	require.Contains(t, found, phone.Mask(to), "the number is masked")
+	require.NotContains(t, found, to)
+	do("find it", chromedp.Navigate(base+"/ui/suppressions"), chromedp.WaitVisible(chromedp.ID("search-to")),
+		chromedp.SendKeys(chromedp.ID("search-to"), to), chromedp.Click(chromedp.ID("search")), chromedp.WaitVisible(chromedp.ID("search-result")))
+	require.Contains(t, get(chromedp.Text(chromedp.ID("search-result"))), "asked by phone")
+	screenshot(t, ctx, dir, "6-suppression-found")
+	do("remove it", chromedp.Click(chromedp.CSS(`#search-result button`)),
+		chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Remove it"]`)),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Remove it"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[@class="flash" and contains(., "Taken off")]`)))
+	do("it is gone", chromedp.SendKeys(chromedp.ID("search-to"), to), chromedp.Click(chromedp.ID("search")),
+		chromedp.WaitVisible(chromedp.Search(`//div[@id="search-result" and contains(., "Not on the suppression list")]`)))
 }
 
 // submitWithMeta registers a campaign of sender "default" with n

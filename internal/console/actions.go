@@ -39,6 +39,7 @@ type confirmView struct {
 	Details  []string
 	Action   string // the form's URL
 	Button   string
+	Back     string // where "No" goes; "" is the campaign's page
 	Fields   []field
 }
 

@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -110,6 +112,11 @@ func withSession(r *http.Request, sess string) *http.Request {
 // action is authed for a POST that changes something: it must come from
 // the console's origin and carry the session's CSRF token.
 func (c *Console) action(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return c.actionMax(h, maxForm)
+}
+
+// actionMax is action for a form of at most limit bytes (a file's upload).
+func (c *Console) actionMax(h func(http.ResponseWriter, *http.Request, string), limit int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := c.origin.Check(r); err != nil {
 			c.errorPage(w, r, http.StatusForbidden, "refused: the request did not come from the console's own pages")
@@ -120,7 +127,11 @@ func (c *Console) action(h func(http.ResponseWriter, *http.Request, string)) htt
 			c.errorPage(w, r, http.StatusUnauthorized, "log in first: the session is missing or has ended")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := parseForm(r); errors.As(err, new(*http.MaxBytesError)) {
+			c.errorPage(w, r, http.StatusRequestEntityTooLarge, "refused: the form is larger than "+strconv.FormatInt(limit, 10)+" bytes")
+			return
+		}
 		got := r.PostFormValue(csrfField)
 		if want := c.csrfToken(sess); subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			c.errorPage(w, r, http.StatusForbidden, "refused: the form's CSRF token is missing or wrong; reload the page and try again")
@@ -130,8 +141,21 @@ func (c *Console) action(h func(http.ResponseWriter, *http.Request, string)) htt
 	}
 }
 
-// maxForm bounds a form's body.
-const maxForm = 64 << 10
+// parseForm reads a form's body, url-encoded or multipart (an upload).
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(maxMemory)
+	}
+	return r.ParseForm()
+}
+
+// maxForm bounds a form's body; maxImport a suppression import's without
+// the API's limit.
+const (
+	maxForm   = 64 << 10
+	maxImport = 32 << 20
+	maxMemory = 32 << 20 // of an upload, kept in memory; the rest goes to a temporary file
+)
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	if c.devMode() || c.session(r) != "" {

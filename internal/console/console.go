@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/producer"
@@ -33,7 +34,13 @@ type Config struct {
 	// Classify is how the API answers an error of the store or the
 	// producer: its HTTP status and message. The console answers the same.
 	Classify func(error) (code int, msg string)
-	Logger   *slog.Logger
+	// Guard is the API's guard: the senders' pauses and the suppression
+	// lists.
+	Guard *guard.Guard
+	// MaxUpload bounds a suppression import (the API's MMLITE_MAX_UPLOAD);
+	// 0 is maxImport.
+	MaxUpload int64
+	Logger    *slog.Logger
 }
 
 // Console serves the pages.
@@ -55,6 +62,11 @@ func New(cfg Config) (*Console, error) {
 		return nil, errors.New("console: a producer is required")
 	case cfg.Classify == nil:
 		return nil, errors.New("console: Classify is required")
+	case cfg.Guard == nil:
+		return nil, errors.New("console: a guard is required")
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = maxImport
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -89,6 +101,14 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /ui/campaigns/{id}/cancel", c.action(c.cancel))
 	c.mux.HandleFunc("POST /ui/campaigns/{id}/follow-up", c.action(c.followUp))
 	c.mux.HandleFunc("POST /ui/campaigns/{id}/test", c.action(c.testSend))
+	c.mux.HandleFunc("GET /ui/senders", c.authed(c.sendersPage))
+	c.mux.HandleFunc("GET /ui/senders/{id}/pause", c.authed(c.confirmPauseSender))
+	c.mux.HandleFunc("POST /ui/senders/{id}/pause", c.action(c.pauseSender))
+	c.mux.HandleFunc("POST /ui/senders/{id}/resume", c.action(c.resumeSender))
+	c.mux.HandleFunc("GET /ui/suppressions", c.authed(c.suppressions))
+	c.mux.HandleFunc("POST /ui/suppressions/add", c.action(c.suppress))
+	c.mux.HandleFunc("POST /ui/suppressions/remove", c.action(c.unsuppress))
+	c.mux.HandleFunc("POST /ui/suppressions/import", c.actionMax(c.importSuppressions, c.cfg.MaxUpload))
 	c.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, http.StatusNotFound, "no such page: "+r.Method+" "+r.URL.Path)
 	})
@@ -106,3 +126,5 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) store() *store.Store { return c.cfg.Producer.Store() }
+
+func (c *Console) guard() *guard.Guard { return c.cfg.Guard }

@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redistest"
@@ -34,13 +37,20 @@ type env struct {
 // setup serves the api and its console (with a token, or without one:
 // "") over a producer, with a published sender and a running campaign "spring" of
 // three recipients.
-func setup(t *testing.T, tok string) *env {
+func setup(t *testing.T, tok string) *env { return setupWith(t, tok, nil) }
+
+// setupWith is setup with the api's configuration changed by opt.
+func setupWith(t *testing.T, tok string, opt func(*httpapi.Config)) *env {
 	t.Helper()
 	r := redistest.New(t)
 	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results})
 	require.NoError(t, err)
-	api, err := httpapi.New(httpapi.Config{Producer: p, Token: tok, AllowNoAuth: tok == "", ResultsQueue: r.Results,
-		Registerer: metrics.NewRegistry()})
+	cfg := httpapi.Config{Producer: p, Token: tok, AllowNoAuth: tok == "", ResultsQueue: r.Results,
+		Registerer: metrics.NewRegistry()}
+	if opt != nil {
+		opt(&cfg)
+	}
+	api, err := httpapi.New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -66,14 +76,19 @@ type resp struct {
 
 func (e *env) do(t *testing.T, method, path string, form url.Values, cookie string, hdr ...string) resp {
 	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return e.send(t, method, path, nil, "", cookie, hdr...)
 	}
+	return e.send(t, method, path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", cookie, hdr...)
+}
+
+// send is do with a body of its own type (ctype; none when "").
+func (e *env) send(t *testing.T, method, path string, body io.Reader, ctype, cookie string, hdr ...string) resp {
+	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	require.NoError(t, err)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: "mmlite_session", Value: cookie})
@@ -113,14 +128,77 @@ func (e *env) state(t *testing.T) campaign.State {
 var actions = []struct {
 	path string
 	form url.Values
+	file string // a CSV to upload as the form's field file (multipart)
 }{
-	{"/ui/campaigns/spring/pause", url.Values{}},
-	{"/ui/campaigns/spring/resume", url.Values{}},
-	{"/ui/campaigns/spring/seal", url.Values{}},
-	{"/ui/campaigns/spring/cancel", url.Values{"confirm": {"yes"}}},
-	{"/ui/campaigns/spring/follow-up", url.Values{"confirm": {"yes"}, "new_id": {"again"}, "status": {"failed"}}},
-	{"/ui/campaigns/spring/test", url.Values{"to": {"441234567899"}}},
-	{"/ui/logout", url.Values{}},
+	{"/ui/campaigns/spring/pause", url.Values{}, ""},
+	{"/ui/campaigns/spring/resume", url.Values{}, ""},
+	{"/ui/campaigns/spring/seal", url.Values{}, ""},
+	{"/ui/campaigns/spring/cancel", url.Values{"confirm": {"yes"}}, ""},
+	{"/ui/campaigns/spring/follow-up", url.Values{"confirm": {"yes"}, "new_id": {"again"}, "status": {"failed"}}, ""},
+	{"/ui/campaigns/spring/test", url.Values{"to": {"441234567899"}}, ""},
+	{"/ui/senders/default/pause", url.Values{"confirm": {"yes"}}, ""},
+	{"/ui/senders/held/resume", url.Values{}, ""},
+	{"/ui/suppressions/add", url.Values{"scope": {"default"}, "to": {"441234567800"}, "reason": {"asked"}}, ""},
+	{"/ui/suppressions/remove", url.Values{"confirm": {"yes"}, "scope": {"default"}, "to": {"441234567801"}}, ""},
+	{"/ui/suppressions/import", url.Values{"scope": {"default"}}, "to,reason\n441234567802,asked\n"},
+	{"/ui/logout", url.Values{}, ""},
+}
+
+// post posts an action's form (multipart with its file) with a CSRF token.
+func (e *env) post(t *testing.T, path string, form url.Values, file, csrf, cookie string, hdr ...string) resp {
+	t.Helper()
+	f := url.Values{"csrf": {csrf}}
+	for k, v := range form {
+		f[k] = v
+	}
+	if file == "" {
+		return e.do(t, "POST", path, f, cookie, hdr...)
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, vs := range f {
+		for _, v := range vs {
+			require.NoError(t, mw.WriteField(k, v))
+		}
+	}
+	fw, err := mw.CreateFormFile("file", "list.csv")
+	require.NoError(t, err)
+	_, err = io.WriteString(fw, file)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	return e.send(t, "POST", path, &b, mw.FormDataContentType(), cookie, hdr...)
+}
+
+// guards publishes a second sender, "held", paused by the operator, and
+// puts 441234567801 on the suppression list of "default" (a sender
+// without a WABA is its own scope).
+func (e *env) guards(t *testing.T) *guard.Guard {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, registry.New(e.r.Client, e.r.Keys).Publish(ctx, []*sender.Sender{{ID: "held", Rate: 5, Burst: 1, WABAID: "waba-9"}}))
+	g := guard.New(e.r.Client, e.p.Store(), guard.Config{})
+	_, err := g.PauseSender(ctx, "held", guard.ReasonOperator, guard.SourceAPI)
+	require.NoError(t, err)
+	require.NoError(t, g.Suppress(ctx, "default", guard.Entry{To: "441234567801", Reason: "asked", Source: guard.SourceAPI}))
+	return g
+}
+
+// unchanged checks that no action went through: the campaign runs, the
+// senders' pauses and the suppression list are as guards left them.
+func (e *env) unchanged(t *testing.T, g *guard.Guard, what string) {
+	t.Helper()
+	ctx := context.Background()
+	require.Equal(t, campaign.StateRunning, e.state(t), "%s changed nothing", what)
+	for id, paused := range map[string]bool{"default": false, "held": true} {
+		st, err := g.Sender(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, paused, st.Paused, "%s: sender %s", what, id)
+	}
+	for to, on := range map[string]bool{"441234567800": false, "441234567801": true, "441234567802": false} {
+		en, err := g.Lookup(ctx, "default", to)
+		require.NoError(t, err)
+		require.Equal(t, on, en != nil, "%s: %s on the list", what, to)
+	}
 }
 
 // Every action is refused without the session cookie, with a wrong or no
@@ -129,34 +207,47 @@ var actions = []struct {
 func TestActions_RefusedWithoutSessionOrCSRF(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
+	g := e.guards(t)
 	good := e.csrf(t, token)
 	for _, a := range actions {
-		with := func(csrf string) url.Values {
-			f := url.Values{"csrf": {csrf}}
-			for k, v := range a.form {
-				f[k] = v
-			}
-			return f
-		}
-		r := e.do(t, "POST", a.path, with(good), "")
+		r := e.post(t, a.path, a.form, a.file, good, "")
 		require.Equal(t, http.StatusUnauthorized, r.code, "%s without the cookie", a.path)
-		r = e.do(t, "POST", a.path, with(good), "wrong-token")
+		r = e.post(t, a.path, a.form, a.file, good, "wrong-token")
 		require.Equal(t, http.StatusUnauthorized, r.code, "%s with a wrong token in the cookie", a.path)
-		r = e.do(t, "POST", a.path, with("forged"), token)
+		r = e.post(t, a.path, a.form, a.file, "forged", token)
 		require.Equal(t, http.StatusForbidden, r.code, "%s with a wrong CSRF token", a.path)
 		require.Contains(t, r.body, "CSRF token")
-		r = e.do(t, "POST", a.path, with(""), token)
+		r = e.post(t, a.path, a.form, a.file, "", token)
 		require.Equal(t, http.StatusForbidden, r.code, "%s without a CSRF token", a.path)
-		r = e.do(t, "POST", a.path, with(good), token, "Sec-Fetch-Site", "cross-site")
+		r = e.post(t, a.path, a.form, a.file, good, token, "Sec-Fetch-Site", "cross-site")
 		require.Equal(t, http.StatusForbidden, r.code, "%s from another site", a.path)
-		r = e.do(t, "POST", a.path, with(good), token, "Origin", "https://evil.example")
+		r = e.post(t, a.path, a.form, a.file, good, token, "Origin", "https://evil.example")
 		require.Equal(t, http.StatusForbidden, r.code, "%s from another origin", a.path)
-		require.Equal(t, campaign.StateRunning, e.state(t), "%s changed nothing", a.path)
+		e.unchanged(t, g, a.path)
 	}
 	r := e.do(t, "POST", "/ui/campaigns/spring/pause", url.Values{"csrf": {good}}, token, "Sec-Fetch-Site", "same-origin")
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.Equal(t, "/ui/campaigns/spring?done=paused", r.h.Get("Location"))
 	require.Equal(t, campaign.StatePaused, e.state(t))
+	// The senders' and suppressions' actions with the cookie and the token go through.
+	for _, a := range actions {
+		if !strings.HasPrefix(a.path, "/ui/senders/") && !strings.HasPrefix(a.path, "/ui/suppressions/") {
+			continue
+		}
+		r = e.post(t, a.path, a.form, a.file, good, token, "Sec-Fetch-Site", "same-origin")
+		require.Contains(t, []int{http.StatusOK, http.StatusSeeOther}, r.code, "%s: %s", a.path, r.body)
+	}
+	ctx := context.Background()
+	for id, paused := range map[string]bool{"default": true, "held": false} {
+		st, err := g.Sender(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, paused, st.Paused, "sender %s", id)
+	}
+	for to, on := range map[string]bool{"441234567800": true, "441234567801": false, "441234567802": true} {
+		en, err := g.Lookup(ctx, "default", to)
+		require.NoError(t, err)
+		require.Equal(t, on, en != nil, "%s on the list", to)
+	}
 }
 
 // The login form checks the token and keeps it in a cookie that scripts

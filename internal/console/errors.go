@@ -22,6 +22,10 @@ func (c *Console) classify(err error) (int, string) {
 	if errors.As(err, &fe) {
 		return http.StatusBadRequest, fe.msg
 	}
+	var nf notFound
+	if errors.As(err, &nf) {
+		return http.StatusNotFound, nf.msg
+	}
 	return c.cfg.Classify(err)
 }
 
@@ -29,3 +33,8 @@ func (c *Console) classify(err error) (int, string) {
 type formError struct{ msg string }
 
 func (e formError) Error() string { return e.msg }
+
+// notFound is a thing the console does not know.
+type notFound struct{ msg string }
+
+func (e notFound) Error() string { return e.msg }

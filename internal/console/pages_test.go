@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -19,11 +21,18 @@ func TestCampaigns_FilterAndPages(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
 	ctx := context.Background()
+	// "Newest first" orders by creation, to the millisecond: the others are
+	// created in a later one than spring.
+	spring, err := e.p.Store().Campaigns.Status(ctx, "spring")
+	require.NoError(t, err)
+	for !time.Now().After(spring.CreatedAt.Add(time.Millisecond)) {
+		runtime.Gosched()
+	}
 	for _, id := range []string{"a-1", "a-2"} {
 		_, err := e.p.Register(ctx, &campaign.Campaign{ID: id, Sender: "default", Template: mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}})
 		require.NoError(t, err)
 	}
-	_, err := e.p.Pause(ctx, "a-1")
+	_, err = e.p.Pause(ctx, "a-1")
 	require.NoError(t, err)
 	r := e.do(t, "GET", "/ui/?state=paused", nil, token)
 	require.Equal(t, http.StatusOK, r.code)

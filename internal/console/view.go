@@ -51,7 +51,8 @@ func parsePages() (map[string]*template.Template, error) {
 type navItem struct{ Key, Name, Path string }
 
 // navItems are the console's pages, in the nav's order.
-var navItems = []navItem{{Key: "campaigns", Name: "Campaigns", Path: "/ui/"}}
+var navItems = []navItem{{Key: "campaigns", Name: "Campaigns", Path: "/ui/"},
+	{Key: "senders", Name: "Senders", Path: "/ui/senders"}, {Key: "suppressions", Name: "Suppressions", Path: "/ui/suppressions"}}
 
 var funcs = template.FuncMap{
 	"nav": func() []navItem { return navItems },
@@ -65,6 +66,8 @@ var funcs = template.FuncMap{
 	"mask":    phone.Mask,
 	"percent": func(n, of int64) int { return percentOf(n, of) },
 	"ratio":   ratio,
+	// removeArgs are the arguments of the suppressions page's remove form.
+	"removeArgs": func(v *suppressionsView, to string) removeForm { return removeForm{V: v, To: to} },
 }
 
 // when is a time for a page: UTC, to the second; "–" when unknown.

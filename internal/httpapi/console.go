@@ -8,7 +8,8 @@ func (s *Server) mountConsole() error {
 	if s.cfg.DisableUI {
 		return nil
 	}
-	c, err := console.New(console.Config{Producer: s.cfg.Producer, Token: s.cfg.Token, Classify: classify, Logger: s.log})
+	c, err := console.New(console.Config{Producer: s.cfg.Producer, Token: s.cfg.Token, Classify: classify, Logger: s.log,
+		Guard: s.guard, MaxUpload: s.cfg.MaxUpload})
 	if err != nil {
 		return err
 	}

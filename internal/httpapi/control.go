@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/mmlite/mmlite/internal/guard"
 	"net/http"
 	"time"
 
@@ -63,9 +64,9 @@ func (s *Server) listSenders(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
-	out := make([]*senderGuardView, 0, len(all))
+	out := make([]*guard.SenderView, 0, len(all))
 	for _, id := range sender.IDs(all) {
-		v, err := s.senderGuardView(r, all[id])
+		v, err := s.guard.SenderView(r.Context(), s.senders, all[id])
 		if err != nil {
 			s.fail(w, err, nil)
 			return

@@ -2,9 +2,11 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -87,4 +89,32 @@ func TestWebhooks_FallbackPauses(t *testing.T) {
 	require.Equal(t, campaign.StatePaused, st.State)
 	require.True(t, strings.HasPrefix(st.PausedReason, "fallback: "), st.PausedReason)
 	requireMetric(t, b, `mmlite_fallback_total{sender="default"} 1`)
+}
+
+// A throttled sender shows when its hold ends and its effective rate
+// (GET /v1/senders reads the fleet's backoff).
+func TestSenders_ShowTheThrottle(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	ctx := context.Background()
+	now := time.Now()
+	require.NoError(t, b.r.Client.HSet(ctx, b.r.Keys.Backoff("default"), "r0", 1, "at", now.UnixMilli(),
+		"hold", now.Add(time.Hour).UnixMilli()).Err())
+	a := b.do(t, "GET", "/v1/senders", "", "")
+	require.Equal(t, 200, a.code, a.raw)
+	var got struct {
+		Senders []struct {
+			ID             string    `json:"id"`
+			Rate           float64   `json:"rate"`
+			EffectiveRate  float64   `json:"effective_rate"`
+			ThrottledUntil time.Time `json:"throttled_until"`
+		} `json:"senders"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(a.raw), &got))
+	require.Len(t, got.Senders, 1)
+	s := got.Senders[0]
+	require.Greater(t, s.Rate, 1.0)
+	require.GreaterOrEqual(t, s.EffectiveRate, 1.0, "the rate the throttle set, recovering")
+	require.Less(t, s.EffectiveRate, s.Rate)
+	require.Equal(t, now.Add(time.Hour).UnixMilli(), s.ThrottledUntil.UnixMilli())
 }

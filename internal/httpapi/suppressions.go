@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -136,56 +135,13 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// senderGuardView is a sender as GET /v1/senders shows it: what workers
-// published, its guard state, onboarding, throttle and messaging limit.
-type senderGuardView struct {
-	sender.Published
-	State string `json:"state"` // sending or paused
-	guard.SenderState
-	Onboarded      *bool      `json:"onboarded,omitempty"` // when it requires onboarding
-	ThrottledUntil *time.Time `json:"throttled_until,omitempty"`
-	Limit          guard.Use  `json:"messaging_limit_use"`
-	LimitScope     string     `json:"limit_scope"`
-	Scope          string     `json:"scope"`
-}
-
-func (s *Server) senderGuardView(r *http.Request, p sender.Published) (*senderGuardView, error) {
-	ctx := r.Context()
-	v := &senderGuardView{Published: p, State: "sending", Scope: p.Scope(), LimitScope: p.LimitScope()}
-	var err error
-	if v.SenderState, err = s.guard.Sender(ctx, p.ID); err != nil {
-		return nil, err
-	}
-	if v.Paused {
-		v.State = "paused"
-	}
-	if p.RequireOnboarding {
-		at, err := s.senders.Onboarded(ctx, p.WABAID)
-		if err != nil {
-			return nil, err
-		}
-		ok := !at.IsZero()
-		v.Onboarded = &ok
-	}
-	if hold, err := s.store().Campaigns.NewProbe().Hold(ctx, p.ID); err != nil {
-		return nil, err
-	} else if hold.After(time.Now()) {
-		t := hold.UTC()
-		v.ThrottledUntil = &t
-	}
-	if v.Limit, err = s.guard.Use(ctx, p.LimitScope(), int(p.MessagingLimit)); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
 // pauseSender is POST /v1/senders/{id}/pause: the operator's sender pause.
 func (s *Server) pauseSender(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.publishedSender(w, r)
 	if !ok {
 		return
 	}
-	if _, err := s.guard.PauseSender(r.Context(), p.ID, "paused by the operator", guard.SourceAPI); err != nil {
+	if _, err := s.guard.PauseSender(r.Context(), p.ID, guard.ReasonOperator, guard.SourceAPI); err != nil {
 		s.fail(w, err, nil)
 		return
 	}
@@ -222,7 +178,7 @@ func (s *Server) publishedSender(w http.ResponseWriter, r *http.Request) (sender
 }
 
 func (s *Server) answerSender(w http.ResponseWriter, r *http.Request, p sender.Published) {
-	v, err := s.senderGuardView(r, p)
+	v, err := s.guard.SenderView(r.Context(), s.senders, p)
 	if err != nil {
 		s.fail(w, err, nil)
 		return

@@ -1,0 +1,265 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/pkg/sender"
+)
+
+// suppressionsLimit is how many entries a page of a list shows.
+const suppressionsLimit = 50
+
+type suppressionsView struct {
+	view
+	Scopes      []scopeOption
+	Scope       string
+	Known       bool // a published sender's scope: entries can be added there
+	ShowNumbers bool
+	NumbersURL  string
+	Flash       string
+	Query       string       // the number searched
+	Found       *guard.Entry // its entry, when on the list
+	Searched    bool
+	SearchError string
+	Import      *importResult
+	Entries     []guard.Entry
+	Next        string // the next page's URL; "" on the last
+	Paged       bool
+}
+
+// scopeOption is a scope of the picker: a WABA (or a sender without one)
+// and the published senders that share its list.
+type scopeOption struct {
+	Value    string
+	Senders  string
+	Selected bool
+}
+
+// removeForm is what a remove button needs: the page and the number.
+type removeForm struct {
+	V  *suppressionsView
+	To string
+}
+
+type importResult struct {
+	Added    int
+	Rejected []guard.LineError
+	Error    string
+}
+
+// suppressions: a scope's list, a page at a time (the guard's, as GET
+// /v1/suppressions), a number's search, and the forms that add, remove and
+// import. Its query: scope, to (the search), cursor, numbers=shown.
+func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, _ string) {
+	v, err := c.suppressionsView(r, r.URL.Query())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "suppressions", v)
+}
+
+// suppressionsView reads the page of the scope q names (the first one
+// without).
+func (c *Console) suppressionsView(r *http.Request, q url.Values) (*suppressionsView, error) {
+	ctx := r.Context()
+	v := &suppressionsView{view: view{Title: "Suppressions", Nav: "suppressions"}, ShowNumbers: q.Get("numbers") == "shown",
+		Flash: suppressionFlash(q)}
+	v.NumbersURL = toggleNumbers(&url.URL{Path: "/ui/suppressions", RawQuery: q.Encode()}, v.ShowNumbers)
+	all, err := c.senders.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lists, err := c.guard().Scopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.Scopes = scopeOptions(all, lists)
+	v.Scope = q.Get("scope")
+	if v.Scope == "" && len(v.Scopes) > 0 {
+		v.Scope = v.Scopes[0].Value
+	}
+	for i := range v.Scopes {
+		v.Scopes[i].Selected = v.Scopes[i].Value == v.Scope
+		v.Known = v.Known || (v.Scopes[i].Selected && v.Scopes[i].Senders != "")
+	}
+	if v.Scope == "" {
+		return v, nil
+	}
+	if v.Query = strings.TrimSpace(q.Get("to")); v.Query != "" {
+		v.Searched = true
+		if n, err := phone.Normalize(v.Query); err != nil {
+			v.SearchError = "number: " + err.Error()
+		} else if v.Found, err = c.guard().Lookup(ctx, v.Scope, n); err != nil {
+			return nil, err
+		}
+	}
+	cursor := q.Get("cursor")
+	pg, err := c.guard().List(ctx, v.Scope, cursor, suppressionsLimit)
+	switch {
+	case errors.Is(err, guard.ErrUnknownScope):
+		return v, nil // no list yet
+	case errors.Is(err, guard.ErrBadCursor):
+		return nil, formError{"this page's cursor is not one the list gave: start again from the first page"}
+	case err != nil:
+		return nil, err
+	}
+	sort.Slice(pg.Entries, func(i, j int) bool { return pg.Entries[i].To < pg.Entries[j].To })
+	v.Entries, v.Paged = pg.Entries, cursor != ""
+	if pg.NextCursor != "" {
+		nq := url.Values{"scope": {v.Scope}, "cursor": {pg.NextCursor}}
+		if v.ShowNumbers {
+			nq.Set("numbers", "shown")
+		}
+		v.Next = "/ui/suppressions?" + nq.Encode()
+	}
+	return v, nil
+}
+
+// scopeOptions are the published senders' scopes and the scopes that have
+// a list, sorted.
+func scopeOptions(all map[string]sender.Published, lists []string) []scopeOption {
+	senders := map[string][]string{}
+	for _, id := range sender.IDs(all) {
+		senders[all[id].Scope()] = append(senders[all[id].Scope()], id)
+	}
+	for _, s := range lists {
+		if _, ok := senders[s]; !ok {
+			senders[s] = nil
+		}
+	}
+	out := make([]scopeOption, 0, len(senders))
+	for s, ids := range senders {
+		out = append(out, scopeOption{Value: s, Senders: strings.Join(ids, ", ")})
+	}
+	slices.SortFunc(out, func(a, b scopeOption) int { return strings.Compare(a.Value, b.Value) })
+	return out
+}
+
+func suppressionFlash(q url.Values) string {
+	switch q.Get("done") {
+	case "added":
+		return "Added to the suppression list."
+	case "removed":
+		return "Taken off the suppression list."
+	}
+	return ""
+}
+
+// formScope is the form's scope when a published sender has it: entries are
+// added only there (as POST /v1/suppressions).
+func (c *Console) formScope(r *http.Request) (string, error) {
+	scope := r.PostFormValue("scope")
+	all, err := c.senders.All(r.Context())
+	if err != nil {
+		return "", err
+	}
+	for _, p := range all {
+		if p.Scope() == scope {
+			return scope, nil
+		}
+	}
+	return "", formError{"scope: " + scope + " is no published sender's WABA (or sender id)"}
+}
+
+// backToSuppressions goes to the scope's page, with a flash and, for an
+// added number, its search.
+func backToSuppressions(w http.ResponseWriter, r *http.Request, scope, to, done string) {
+	q := url.Values{"scope": {scope}, "done": {done}}
+	if to != "" {
+		q.Set("to", to)
+	}
+	if r.PostFormValue("numbers") == "shown" {
+		q.Set("numbers", "shown")
+	}
+	http.Redirect(w, r, "/ui/suppressions?"+q.Encode(), http.StatusSeeOther)
+}
+
+// suppress adds one number with its reason (an operator's entry, as POST
+// /v1/suppressions).
+func (c *Console) suppress(w http.ResponseWriter, r *http.Request, _ string) {
+	scope, err := c.formScope(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	e, err := guard.NewEntry(r.PostFormValue("to"), r.PostFormValue("reason"), guard.SourceAPI)
+	if err != nil {
+		c.fail(w, r, formError{"number: " + err.Error()})
+		return
+	}
+	if err := c.guard().Suppress(r.Context(), scope, e); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.log.Info("console: recipient suppressed", "scope", scope, "to", phone.Mask(e.To))
+	backToSuppressions(w, r, scope, e.To, "added")
+}
+
+// unsuppress: without confirm=yes, the confirmation; with it, the number
+// taken off the scope's list (as DELETE /v1/suppressions/{scope}/{to}).
+func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
+	scope, to := r.PostFormValue("scope"), r.PostFormValue("to")
+	back := "/ui/suppressions?" + url.Values{"scope": {scope}}.Encode()
+	if r.PostFormValue("confirm") != "yes" {
+		c.render(w, r, http.StatusOK, "confirm", &confirmView{view: view{Title: "Remove " + phone.Mask(to) + "?", Nav: "suppressions"},
+			Question: "Take " + phone.Mask(to) + " off the suppression list of " + scope + "?",
+			Details:  []string{"Campaigns of the senders of " + scope + " send to this number again."},
+			Action:   "/ui/suppressions/remove", Button: "Remove it", Back: back,
+			Fields: []field{{"scope", scope}, {"to", to}, {"numbers", r.PostFormValue("numbers")}}})
+		return
+	}
+	ok, err := c.guard().Unsuppress(r.Context(), scope, to)
+	switch {
+	case err != nil:
+		c.fail(w, r, err)
+	case !ok:
+		c.fail(w, r, notFound{"the number is not on the suppression list of " + scope})
+	default:
+		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(to))
+		backToSuppressions(w, r, scope, "", "removed")
+	}
+}
+
+// importSuppressions adds the entries of an uploaded CSV (to,reason, the
+// reader of POST /v1/suppressions): the good lines are added, the bad ones
+// shown with their line numbers.
+func (c *Console) importSuppressions(w http.ResponseWriter, r *http.Request, _ string) {
+	scope, err := c.formScope(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	res := &importResult{}
+	code := http.StatusOK
+	if f, _, err := r.FormFile("file"); err != nil {
+		res.Error, code = "file: pick a CSV file (to,reason)", http.StatusBadRequest
+	} else {
+		defer f.Close()
+		es, bad, err := guard.ReadEntries(f, guard.SourceAPI)
+		if err != nil {
+			res.Error, code = "file: "+err.Error(), http.StatusBadRequest
+		} else if err := c.guard().Suppress(r.Context(), scope, es...); err != nil {
+			c.fail(w, r, err)
+			return
+		} else {
+			res.Added, res.Rejected = len(es), bad
+			c.log.Info("console: suppressions imported", "scope", scope, "added", len(es), "rejected", len(bad))
+		}
+	}
+	q := url.Values{"scope": {scope}, "numbers": {r.PostFormValue("numbers")}}
+	v, err := c.suppressionsView(r, q)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v.Import = res
+	c.render(w, r, code, "suppressions", v)
+}
