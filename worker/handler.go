@@ -141,8 +141,8 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 	if !ok {
 		return w.reschedule(j, jitter(wait, wait/2+100*time.Millisecond), reasonRateLimit, errors.New("sender at its rate limit"))
 	}
-	j.slot = time.Now().Add(wait)
-	w.m.wait.WithLabelValues(j.sender.ID).Observe(wait.Seconds())
+	j.slot = time.Now().Add(wait) // the slot's own time, also for a slot given back earlier
+	w.m.wait.WithLabelValues(j.sender.ID).Observe(max(wait, 0).Seconds())
 	w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
 	if wait <= 0 {
 		return nil

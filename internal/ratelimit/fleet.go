@@ -111,7 +111,9 @@ func (f *Fleet) Reserve(ctx context.Context, sender string, limit time.Duration)
 	}
 	if at, ok := s.popSpare(now); ok && at.Sub(now) <= limit {
 		s.mu.Unlock()
-		return max(0, at.Sub(now)), true, nil
+		// Negative when the slot's time has passed: the caller keeps the
+		// slot's own time, should it give the slot back again.
+		return at.Sub(now), true, nil
 	}
 	if until := s.full.Sub(now); until > 0 {
 		d := f.deferLocked(s, now, until)

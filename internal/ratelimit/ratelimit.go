@@ -8,7 +8,8 @@ import (
 // Limiter gives out send slots per sender.
 type Limiter interface {
 	// Reserve takes the sender's next send slot and returns how long to wait
-	// for it. When that slot is further away than max, nothing is taken, ok
+	// for it (negative for a slot given back whose time has passed: send
+	// now, and give it back as now+wait). When that slot is further away than max, nothing is taken, ok
 	// is false and wait says roughly when to come back.
 	Reserve(ctx context.Context, sender string, max time.Duration) (wait time.Duration, ok bool, err error)
 	// Throttled slows the sender down after the provider throttled it, and
