@@ -240,3 +240,28 @@ func TestWorker_PairRateDelaysOnlyThatRecipient(t *testing.T) {
 	require.True(t, len(parts) == 5 && parts[0] == "R" && parts[1] == "1" && parts[3] == "1", "released, one delay so far: %s", marker)
 	require.Contains(t, parts[4], `"code":131056`, "the marker keeps the last error")
 }
+
+// A recipient answered 131049 again after its cooldown fails: it does not
+// wait a cooldown after every attempt for as long as its campaign lives
+// (found in review: a campaign without expires_at never completed).
+func TestWorker_UserCapTwiceFails(t *testing.T) {
+	t.Parallel()
+	tos := testkit.Recipients(3)
+	b := setup(t, fakeapi.Config{FailRecipients: map[string]int{tos[1]: 131049}})
+	c := b.register(t, campaign.Campaign{})
+	b.enqueue(t, sends(c.ID, tos)...)
+	cfg := b.config()
+	cfg.Cooldown = 2 * time.Second
+	b.start(t, cfg)
+
+	results := b.WaitResults(t, 3, 60*time.Second)
+	for _, r := range results {
+		if r.To != tos[1] {
+			require.Equal(t, task.StatusSent, r.Status)
+			continue
+		}
+		require.Equal(t, task.StatusFailed, r.Status)
+		require.Equal(t, 131049, r.Error.Code)
+	}
+	require.Equal(t, 2, b.Fake.Attempts(tos[1]), "one attempt, one after the cooldown, no more")
+}

@@ -55,8 +55,8 @@ func (l *limitMemo) of(ctx context.Context, s *sender.Sender) int {
 
 // held ends or puts back a job that a protection kept from its send: a
 // suppressed recipient is final, one in cooldown or beyond the messaging
-// limit waits until then (no retry spent), or expires first. The rate slot
-// it took stays spent: the check rides on the claim, which comes after it.
+// limit waits until then (no retry spent), or expires first. Its rate slot
+// was given back already (see giveBack).
 func (w *Worker) held(ctx context.Context, j *job, cl store.Claim) error {
 	if cl.Verdict == store.Suppressed {
 		e, err := guard.DecodeEntry(j.send.To, cl.Entry)

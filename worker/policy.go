@@ -91,7 +91,11 @@ func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 		return v
 	case mmapi.ClassRecipientDelay:
 		if e.Code == guard.CodeUserCap { // protect put the recipient in cooldown: it waits, in any campaign
+			if j.delays >= 1 { // the cap held after a whole cooldown: give up, as Meta will not say when
+				return verdict{status: task.StatusFailed, err: e}
+			}
 			v := w.retryOrFinal(j, e, w.guard.Config().Cooldown, false, reasonCooldown)
+			v.delays = j.delays + 1
 			if v.status == task.StatusExpired {
 				c := *e
 				c.Title = "recipient in cooldown after 131049 (per-user marketing cap): " + e.Title
