@@ -163,3 +163,27 @@ func TestList_Pages(t *testing.T) {
 	_, err := g.List(ctx, "nosuch", "", 10)
 	require.ErrorIs(t, err, guard.ErrUnknownScope)
 }
+
+// An operator who pauses a campaign the guard paused keeps it paused when
+// the guard lets go: the operator's pause takes over (found in review: it
+// was dropped, and resuming the sender ran the campaign).
+func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := newGuard(t)
+	register(t, st, "c", "s", "t")
+	paused, err := g.PauseSender(ctx, "s", "code 131031", "answer")
+	require.NoError(t, err)
+	require.Equal(t, []string{"c"}, paused)
+	_, err = st.Campaigns.Pause(ctx, "c", campaign.PauseOperator+": paused by the operator")
+	require.NoError(t, err)
+	_, err = g.ResumeSender(ctx, "s", func(ctx context.Context, id string) error {
+		_, err := st.Campaigns.Resume(ctx, id)
+		return err
+	})
+	require.NoError(t, err)
+	s, err := st.Campaigns.Status(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, s.State, "the operator paused it: the sender's resume must not run it")
+	require.True(t, strings.HasPrefix(s.PausedReason, campaign.PauseOperator), s.PausedReason)
+}

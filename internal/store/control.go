@@ -13,7 +13,8 @@ import (
 
 // transitionScript moves a campaign between states. It returns the state it
 // found, prefixed with "ok:" when it changed it, "same:" when it already was
-// in the target state, or "no:" when the change is not allowed. A cancelled
+// in the target state, or "no:" when the change is not allowed. An
+// operator's pause (not announced) of a paused campaign takes its reason. A cancelled
 // campaign takes no new recipients: the cancel seals it too.
 //
 // KEYS: 1 campaign, 2 announce set. ARGV: 1 target state, 2 reason, 3 error
@@ -22,7 +23,12 @@ var transitionScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
 local to = ARGV[1]
-if st == to then return 'same:' .. st end
+if st == to then
+  -- An operator's pause of a campaign paused automatically takes over, so
+  -- that what paused it first (a guard, onboarding) does not resume it.
+  if to == 'paused' and ARGV[5] ~= '1' then redis.call('HSET', KEYS[1], 'paused_reason', ARGV[2]) end
+  return 'same:' .. st
+end
 if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[2], 'paused_at', ARGV[4])
