@@ -166,6 +166,9 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 	return nil
 }
 
+// protectTimeout bounds the writes of a protection after an error answer.
+const protectTimeout = 10 * time.Second
+
 // giveBack returns the job's slot, which no send used, to the limiter: a
 // job the claim holds (paused, suppressed, in cooldown, over the messaging
 // limit, already final) costs the sender none of its rate.
@@ -193,8 +196,15 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
 	}
 	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
-	if err := w.persist(ctx, func() error { return w.protect(ctx, j, e) }); err != nil {
-		return err
+	// The protection is written past the job's own end, as the outcome
+	// is; should it fail anyway, the job still releases or settles its
+	// claim: a refused send must not end unknown.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), protectTimeout)
+	err = w.persist(pctx, func() error { return w.protect(pctx, j, e) })
+	cancel()
+	if err != nil {
+		w.m.protectFailed.Inc()
+		w.log.Error("protection after an error answer not applied", j.log(), "code", e.Code, "err", err)
 	}
 	v := w.decide(j, e)
 	if v.throttle {

@@ -13,19 +13,20 @@ import (
 // workerMetrics are the worker's own; labels never carry a phone number, a wamid
 // or a campaign id.
 type workerMetrics struct {
-	messages    *prometheus.CounterVec   // sender, status
-	requests    *prometheus.CounterVec   // sender, class
-	duration    *prometheus.HistogramVec // sender
-	wait        *prometheus.HistogramVec // sender
-	rate        *prometheus.GaugeVec     // sender
-	throttled   *prometheus.CounterVec   // sender
-	rescheduled *prometheus.CounterVec   // sender, reason
-	badJobs     *prometheus.CounterVec   // reason
-	paused      *prometheus.CounterVec   // reason
-	inflight    prometheus.Gauge
-	recovered   prometheus.Counter
-	unknowns    *prometheus.CounterVec // result
-	suppressed  *prometheus.CounterVec // sender, reason (the entry's source)
+	messages      *prometheus.CounterVec   // sender, status
+	requests      *prometheus.CounterVec   // sender, class
+	duration      *prometheus.HistogramVec // sender
+	wait          *prometheus.HistogramVec // sender
+	rate          *prometheus.GaugeVec     // sender
+	throttled     *prometheus.CounterVec   // sender
+	rescheduled   *prometheus.CounterVec   // sender, reason
+	badJobs       *prometheus.CounterVec   // reason
+	paused        *prometheus.CounterVec   // reason
+	inflight      prometheus.Gauge
+	recovered     prometheus.Counter
+	unknowns      *prometheus.CounterVec // result
+	suppressed    *prometheus.CounterVec // sender, reason (the entry's source)
+	protectFailed prometheus.Counter
 }
 
 // What became of unknown outcomes kept for matching status webhooks
@@ -79,9 +80,11 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_suppressed_total",
 			Help: "Recipients given a suppressed result instead of a send, by sender and reason (where the suppression entry came from: api, answer, webhook)."},
 			[]string{"sender", "reason"}),
+		protectFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_protect_failures_total",
+			Help: "Error answers whose protection (suppression, cooldown, sender or template pause) could not be written; the job settled or released all the same."}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
-		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns, m.suppressed} {
+		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns, m.suppressed, m.protectFailed} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
 		}
