@@ -74,24 +74,51 @@ func (s *Server) guardStatuses(ctx context.Context, sts []webhook.Status, tracke
 	return nil
 }
 
-// fallback counts a status priced as a Cloud API marketing message, and
-// pauses its campaign when its sender says so (on_fallback: pause).
-func (s *Server) fallback(ctx context.Context, t store.Tracked, all map[string]sender.Published) error {
+// pauseOnFallback pauses, for a sender with on_fallback: pause, the
+// campaign of a message the first status of which is priced as a Cloud API
+// marketing message.
+func (s *Server) pauseOnFallback(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
+	var all map[string]sender.Published
+	for i, t := range tracked {
+		if !t.Known || t.Priced || sts[i].PricingCategory != fallbackCategory {
+			continue
+		}
+		c, err := s.store().Campaigns.Get(ctx, t.Campaign)
+		if err != nil {
+			continue // retired meanwhile: nothing to pause
+		}
+		if all == nil {
+			if all, err = s.senders.All(ctx); err != nil {
+				return err
+			}
+		}
+		if all[c.Sender].OnFallback != sender.FallbackPause {
+			continue
+		}
+		ok, err := s.guard.PauseCampaign(ctx, t.Campaign, guard.ReasonFallback+
+			": Meta charged a message as a Cloud API marketing message (pricing category marketing), not MM Lite")
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.log.Warn("campaign paused: a message fell back to Cloud API pricing", "campaign", t.Campaign, "sender", c.Sender)
+		}
+	}
+	return nil
+}
+
+// fallbackCategory is the pricing category of a message Meta sent through
+// the Cloud API instead of MM Lite.
+const fallbackCategory = "marketing"
+
+// countFallback counts a message that fell back, by its campaign's sender.
+func (s *Server) countFallback(ctx context.Context, t store.Tracked) {
 	c, err := s.store().Campaigns.Get(ctx, t.Campaign)
 	if err != nil {
 		s.wm.fallback.WithLabelValues("unknown").Inc()
-		return nil
+		return
 	}
 	s.wm.fallback.WithLabelValues(c.Sender).Inc()
-	if all[c.Sender].OnFallback != sender.FallbackPause {
-		return nil
-	}
-	ok, err := s.guard.PauseCampaign(ctx, t.Campaign, guard.ReasonFallback+
-		": Meta charged a message as a Cloud API marketing message (pricing category marketing), not MM Lite")
-	if ok {
-		s.log.Warn("campaign paused: a message fell back to Cloud API pricing", "campaign", t.Campaign, "sender", c.Sender)
-	}
-	return err
 }
 
 // guardEvents acts on template, account and quality events.

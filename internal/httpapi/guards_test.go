@@ -3,14 +3,17 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -117,4 +120,44 @@ func TestSenders_ShowTheThrottle(t *testing.T) {
 	require.GreaterOrEqual(t, s.EffectiveRate, 1.0, "the rate the throttle set, recovering")
 	require.Less(t, s.EffectiveRate, s.Rate)
 	require.Equal(t, now.Add(time.Hour).UnixMilli(), s.ThrottledUntil.UnixMilli())
+}
+
+// failPauseOnce fails the first campaign pause it sees (a transition
+// script to "paused").
+type failPauseOnce struct{ done atomic.Bool }
+
+func (h *failPauseOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *failPauseOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if a := cmd.Args(); cmd.Name() == "evalsha" && len(a) > 5 && a[5] == "paused" && h.done.CompareAndSwap(false, true) {
+			cmd.SetErr(errors.New("ERR refused by the test"))
+			return cmd.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *failPauseOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A fallback pause that failed is made when the provider delivers the
+// webhook again (found in review: the first delivery had marked the
+// pricing seen, and the redelivery paused nothing).
+func TestWebhooks_FallbackPauseSurvivesAFailure(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	s := &sender.Sender{ID: "default", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: fixtureWABA, OnFallback: sender.FallbackPause}
+	require.NoError(t, registry.New(b.r.Client, b.r.Keys).Publish(context.Background(), []*sender.Sender{s}))
+	cl, ok := b.r.Client.(*redis.Client)
+	if !ok {
+		t.Skip("needs a single-node Redis client to hook")
+	}
+	cl.AddHook(&failPauseOnce{})
+	fb := strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), `"category": "marketing_lite"`, `"category": "marketing"`)
+	require.Equal(t, 500, b.hook(t, fb).code, "the pause failed: the provider will deliver again")
+	require.Equal(t, 200, b.hook(t, fb).code)
+	st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State, "paused by the redelivery")
+	requireMetric(t, b, `mmlite_fallback_total{sender="default"} 1`)
 }

@@ -187,11 +187,15 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err := s.emitStatuses(ctx, sts, tracked); err != nil {
 		return err
 	}
+	// Before Record, which marks the pricing seen: a pause that failed is
+	// tried again when the provider delivers the webhook again.
+	if err := s.pauseOnFallback(ctx, sts, tracked); err != nil {
+		return err
+	}
 	counted, err := s.store().Deliveries.Record(ctx, ds)
 	if err != nil {
 		return err
 	}
-	var all map[string]sender.Published
 	for i, t := range tracked {
 		switch {
 		case !t.Known:
@@ -202,14 +206,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 			s.wm.deliveries.WithLabelValues("duplicate").Inc()
 		}
 		if counted[i].Fallback {
-			if all == nil {
-				if all, err = s.senders.All(ctx); err != nil {
-					return err
-				}
-			}
-			if err := s.fallback(ctx, t, all); err != nil {
-				return err
-			}
+			s.countFallback(ctx, t)
 		}
 	}
 	return nil

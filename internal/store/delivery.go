@@ -23,6 +23,7 @@ type Tracked struct {
 	Campaign, To string
 	Known        bool // the wamid maps to a recipient
 	Seen         bool // this (wamid, status) was already recorded
+	Priced       bool // the message's pricing category was already recorded
 }
 
 // Track looks many events up in one round trip.
@@ -30,7 +31,7 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ds))
 	for i, d := range ds {
-		cmds[i] = pipe.HMGet(ctx, s.keys.WAMID(d.WAMID), "c", d.Status)
+		cmds[i] = pipe.HMGet(ctx, s.keys.WAMID(d.WAMID), "c", d.Status, "pricing")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("campaign: track deliveries: %w", err)
@@ -40,7 +41,7 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 		v := cmd.Val()
 		c, _ := v[0].(string)
 		if id, to, ok := strings.Cut(c, "\n"); ok {
-			out[i] = Tracked{Campaign: id, To: to, Known: true, Seen: v[1] != nil}
+			out[i] = Tracked{Campaign: id, To: to, Known: true, Seen: v[1] != nil, Priced: v[2] != nil}
 		}
 	}
 	return out, nil
