@@ -73,6 +73,28 @@ func (c *Console) cancel(w http.ResponseWriter, r *http.Request, sess string) {
 	back(w, r, id, "cancelled")
 }
 
+func (c *Console) confirmSeal(w http.ResponseWriter, r *http.Request, _ string) {
+	id := r.PathValue("id")
+	if _, err := c.store().Campaigns.Status(r.Context(), id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "confirm", &confirmView{view: view{Title: "Seal " + id + "?", Nav: "campaigns"}, ID: id,
+		Question: "Seal the campaign " + id + "?",
+		Details: []string{"It cannot be undone: the campaign takes no new recipients (any still being uploaded are rejected), " +
+			"and it completes once every recipient it has is final."},
+		Action: "/ui/campaigns/" + url.PathEscape(id) + "/seal", Button: "Seal the campaign"})
+}
+
+// seal: without confirm=yes, the confirmation; with it, the seal.
+func (c *Console) seal(w http.ResponseWriter, r *http.Request, sess string) {
+	if r.PostFormValue("confirm") != "yes" {
+		c.confirmSeal(w, r, sess)
+		return
+	}
+	c.control(c.cfg.Producer.Seal, "sealed")(w, r, sess)
+}
+
 type followUpView struct {
 	view
 	ID       string

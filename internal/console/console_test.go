@@ -132,7 +132,7 @@ var actions = []struct {
 }{
 	{"/ui/campaigns/spring/pause", url.Values{}, ""},
 	{"/ui/campaigns/spring/resume", url.Values{}, ""},
-	{"/ui/campaigns/spring/seal", url.Values{}, ""},
+	{"/ui/campaigns/spring/seal", url.Values{"confirm": {"yes"}}, ""},
 	{"/ui/campaigns/spring/cancel", url.Values{"confirm": {"yes"}}, ""},
 	{"/ui/campaigns/spring/follow-up", url.Values{"confirm": {"yes"}, "new_id": {"again"}, "status": {"failed"}}, ""},
 	{"/ui/campaigns/spring/test", url.Values{"to": {"441234567899"}}, ""},

@@ -88,6 +88,30 @@ func TestIrreversibleActionsAsk(t *testing.T) {
 	require.ErrorIs(t, err, campaign.ErrNotFound, "nothing registered before the confirmation")
 }
 
+// Sealing cannot be undone either: it asks first (found in review: one
+// click sealed a campaign whose upload was still going on).
+func TestSealAsks(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	csrf := e.csrf(t, token)
+	sealed := func() bool {
+		st, err := e.p.Store().Campaigns.Status(context.Background(), "spring")
+		require.NoError(t, err)
+		return st.Sealed
+	}
+	require.False(t, sealed(), "spring is open")
+	r := e.do(t, "GET", "/ui/campaigns/spring/seal", nil, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, "cannot be undone")
+	r = e.do(t, "POST", "/ui/campaigns/spring/seal", url.Values{"csrf": {csrf}}, token)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, `name="confirm" value="yes"`)
+	require.False(t, sealed(), "nothing sealed before the confirmation")
+	r = e.do(t, "POST", "/ui/campaigns/spring/seal", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, token)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	require.True(t, sealed())
+}
+
 // Errors of the store come with their status, in words.
 func TestErrors(t *testing.T) {
 	t.Parallel()
