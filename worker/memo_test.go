@@ -15,6 +15,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// handWorker is a worker that is not started, with lim as its limiter: the
+// test runs jobs on it itself.
+func (b *bundle) handWorker(t *testing.T, lim *countingLimiter) *worker.Worker {
+	t.Helper()
+	cfg := b.config()
+	cfg.Limiter = lim
+	w, err := worker.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(w.Shutdown)
+	return w
+}
+
 // countingLimiter hands out every slot at once and counts them, and those
 // given back unused.
 type countingLimiter struct{ reserved, unused atomic.Int64 }
@@ -40,12 +52,8 @@ func TestWorker_WrongCancelMemoNeverSendsWithoutASlot(t *testing.T) {
 	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign(c.ID), "enqueued", 1).Err())
 	_, err := b.Store.Campaigns.Seal(b.Ctx, c.ID)
 	require.NoError(t, err)
-	cfg := b.config()
 	lim := &countingLimiter{}
-	cfg.Limiter = lim
-	w, err := worker.New(cfg) // not started: the test runs the job itself
-	require.NoError(t, err)
-	t.Cleanup(w.Shutdown)
+	w := b.handWorker(t, lim)
 	w.RememberCancelled(c.ID)
 
 	p, err := json.Marshal(task.Send{Campaign: c.ID, To: to})
@@ -79,12 +87,8 @@ func TestWorker_HeldJobGivesItsSlotBack(t *testing.T) {
 	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign(c.ID), "enqueued", 1).Err())
 	_, err := b.Store.Campaigns.Pause(b.Ctx, c.ID, "test")
 	require.NoError(t, err)
-	cfg := b.config()
 	lim := &countingLimiter{}
-	cfg.Limiter = lim
-	w, err := worker.New(cfg) // not started: the test runs the job itself
-	require.NoError(t, err)
-	t.Cleanup(w.Shutdown)
+	w := b.handWorker(t, lim)
 
 	p, err := json.Marshal(task.Send{Campaign: c.ID, To: to})
 	require.NoError(t, err)
