@@ -64,8 +64,10 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 	if err := g.rdb.HSet(ctx, key, "paused_at", g.now().UnixMilli(), "paused_by", by).Err(); err != nil {
 		return nil, fmt.Errorf("guard: pause sender %s: %w", id, err)
 	}
+	// A resume meanwhile stops the pausing: the campaigns after it run on.
+	still := func(ctx context.Context) (bool, error) { return g.rdb.HExists(ctx, key, "paused_reason").Result() }
 	return g.pauseWhere(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused+": "+reason,
-		func(c *campaign.Campaign) bool { return c.Sender == id })
+		func(c *campaign.Campaign) bool { return c.Sender == id }, still)
 }
 
 // ResumeSender lets a sender send again and resumes the campaigns the guard
@@ -88,7 +90,7 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 	return g.pauseWhere(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), reason,
 		func(c *campaign.Campaign) bool {
 			return scopes[c.Sender] == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
-		})
+		}, nil)
 }
 
 // ResumeTemplate resumes the campaigns PauseTemplate paused for the template.
@@ -107,8 +109,10 @@ func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, err
 }
 
 // pauseWhere pauses every running campaign that match picks, and lists it
-// in set (for the resume).
-func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*campaign.Campaign) bool) ([]string, error) {
+// in set (for the resume); it stops when still (if set) says the guard was
+// lifted meanwhile.
+func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*campaign.Campaign) bool,
+	still func(context.Context) (bool, error)) ([]string, error) {
 	ids, err := g.rdb.ZRange(ctx, g.keys.Campaigns(), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("guard: read the campaigns index: %w", err)
@@ -128,6 +132,15 @@ func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*
 		// Listed first: a resume must find every campaign the guard paused.
 		if err := g.rdb.SAdd(ctx, set, id).Err(); err != nil {
 			return paused, fmt.Errorf("guard: %w", err)
+		}
+		if still != nil {
+			on, err := still(ctx)
+			if err != nil {
+				return paused, fmt.Errorf("guard: %w", err)
+			}
+			if !on {
+				return paused, nil
+			}
 		}
 		ok, err := g.PauseCampaign(ctx, id, reason)
 		if err != nil {
