@@ -152,14 +152,12 @@ func followUpCommand() *cli.Command {
 }
 
 func followUpFlags(cmd *cli.Command) (producer.FollowUp, error) {
-	f := producer.FollowUp{ID: cmd.String("as"), Statuses: splitList(cmd.StringSlice("status")), IncludeUnknown: cmd.Bool("include-unknown")}
-	for _, c := range splitList(cmd.StringSlice("code")) {
-		var n int
-		if _, err := fmt.Sscan(c, &n); err != nil || n <= 0 {
-			return f, cli.Exit(fmt.Sprintf("--code %q is not an error code (a positive number such as 131026)", c), 1)
-		}
-		f.Codes = append(f.Codes, n)
+	f := producer.FollowUp{ID: cmd.String("as"), Statuses: results.SplitList(cmd.StringSlice("status")), IncludeUnknown: cmd.Bool("include-unknown")}
+	codes, err := results.ParseCodes(cmd.StringSlice("code"))
+	if err != nil {
+		return f, cli.Exit("--code "+err.Error(), 1)
 	}
+	f.Codes = codes
 	if t := cmd.String("template"); t != "" {
 		name, lang, ok := strings.Cut(t, ":")
 		if !ok || name == "" || lang == "" {
@@ -176,18 +174,6 @@ func followUpFlags(cmd *cli.Command) (producer.FollowUp, error) {
 		f.ExpiresAt = &t
 	}
 	return f, nil
-}
-
-func splitList(lists []string) []string {
-	var out []string
-	for _, l := range lists {
-		for _, v := range strings.Split(l, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
 }
 
 func testCommand() *cli.Command {

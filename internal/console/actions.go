@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -176,13 +177,11 @@ func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
 			f.Statuses = append(f.Statuses, s)
 		}
 	}
-	for _, s := range strings.FieldsFunc(v.Codes, func(r rune) bool { return r == ',' || r == ' ' }) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return f, v, formError{"error codes: " + strconv.Quote(s) + " is not an error code (a positive number such as 131026)"}
-		}
-		f.Codes = append(f.Codes, n)
+	codes, err := results.ParseCodes([]string{v.Codes})
+	if err != nil {
+		return f, v, formError{"error codes: " + err.Error()}
 	}
+	f.Codes = codes
 	switch {
 	case f.ID == "":
 		return f, v, formError{"new campaign id: it is required"}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -36,30 +37,43 @@ type Filter struct {
 func ParseFilter(statuses, codes []string) (Filter, error) {
 	f := Filter{Statuses: map[string]bool{}, Codes: map[int]bool{}}
 	known := Statuses()
-	for _, s := range split(statuses) {
+	for _, s := range SplitList(statuses) {
 		if !slices.Contains(known, s) {
 			return f, fmt.Errorf("status %q is not one of %s", s, strings.Join(known, ", "))
 		}
 		f.Statuses[s] = true
 	}
-	for _, c := range split(codes) {
-		n, err := strconv.Atoi(c)
-		if err != nil || n <= 0 {
-			return f, fmt.Errorf("code %q is not an error code (a positive number such as 131026)", c)
-		}
+	ns, err := ParseCodes(codes)
+	if err != nil {
+		return f, fmt.Errorf("code %w", err)
+	}
+	for _, n := range ns {
 		f.Codes[n] = true
 	}
 	return f, nil
 }
 
-func split(lists []string) []string {
+// ParseCodes reads error codes from lists of codes separated by commas or
+// spaces ("131026, 131049"), naming the first it cannot read.
+func ParseCodes(lists []string) ([]int, error) {
+	var out []int
+	for _, c := range SplitList(lists) {
+		n, err := strconv.Atoi(c)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not an error code (a positive number such as 131026)", c)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// SplitList reads the values of lists separated by commas or spaces
+// ("failed,unknown", "failed unknown"), as flags and query strings give
+// them.
+func SplitList(lists []string) []string {
 	var out []string
 	for _, l := range lists {
-		for _, v := range strings.Split(l, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				out = append(out, v)
-			}
-		}
+		out = append(out, strings.FieldsFunc(l, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
 	}
 	return out
 }
