@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -265,19 +264,7 @@ func (f *fleet) post(t *testing.T, path, contentType, body string) (int, string)
 // campaignEvents reads the mmlite:campaign tasks of the results queue.
 func (f *fleet) campaignEvents(t *testing.T) []task.CampaignEvent {
 	t.Helper()
-	infos, err := f.Inspector.ListPendingTasks(f.R.Results, asynq.PageSize(1000))
-	if err != nil {
-		return nil
-	}
-	var out []task.CampaignEvent
-	for _, ti := range infos {
-		if ti.Type == task.TypeCampaign {
-			var ev task.CampaignEvent
-			require.NoError(t, json.Unmarshal(ti.Payload, &ev))
-			out = append(out, ev)
-		}
-	}
-	return out
+	return testkit.Pending[task.CampaignEvent](t, f.Inspector, f.R.Results, task.TypeCampaign)
 }
 
 // Three chunked uploads, with pauses between them and a pause and resume in

@@ -1,12 +1,11 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -79,19 +78,7 @@ func unknownOutcomes(t testing.TB, g prometheus.Gatherer) map[string]float64 {
 // statusEvents reads the mmlite:status tasks on the results queue.
 func (f *fleet) statusEvents(t testing.TB) []task.StatusEvent {
 	t.Helper()
-	var out []task.StatusEvent
-	infos, err := f.Inspector.ListPendingTasks(f.R.Results, asynq.PageSize(10000))
-	if err != nil {
-		return nil
-	}
-	for _, ti := range infos {
-		if ti.Type == task.TypeStatus {
-			var ev task.StatusEvent
-			require.NoError(t, json.Unmarshal(ti.Payload, &ev))
-			out = append(out, ev)
-		}
-	}
-	return out
+	return testkit.Pending[task.StatusEvent](t, f.Inspector, f.R.Results, task.TypeStatus)
 }
 
 // Issue 14: kill -9 of a worker mid-campaign leaves recipients unknown

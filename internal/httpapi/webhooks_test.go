@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -77,19 +77,7 @@ func (b *bundle) hook(t *testing.T, body string, hdr ...string) answer {
 
 func (b *bundle) statusTasks(t *testing.T) []task.StatusEvent {
 	t.Helper()
-	infos, err := asynq.NewInspectorFromRedisClient(b.r.Client).ListPendingTasks(b.r.Results, asynq.PageSize(1000))
-	if err != nil {
-		return nil
-	}
-	var out []task.StatusEvent
-	for _, ti := range infos {
-		if ti.Type == task.TypeStatus {
-			var ev task.StatusEvent
-			require.NoError(t, json.Unmarshal(ti.Payload, &ev))
-			out = append(out, ev)
-		}
-	}
-	return out
+	return testkit.Pending[task.StatusEvent](t, asynq.NewInspectorFromRedisClient(b.r.Client), b.r.Results, task.TypeStatus)
 }
 
 func TestWebhooks_FixturesCountedOnce(t *testing.T) {

@@ -70,25 +70,33 @@ func (k *Kit) Status(tb testing.TB, id string) *campaign.Status {
 // sorted by recipient.
 func (k *Kit) Results(tb testing.TB) []task.Result {
 	tb.Helper()
-	var out []task.Result
+	out := Pending[task.Result](tb, k.Inspector, k.R.Results, task.TypeResult)
+	sort.Slice(out, func(i, j int) bool { return out[i].To < out[j].To })
+	return out
+}
+
+// Pending decodes the payloads of the tasks of type typ waiting on queue,
+// in the queue's order; none when the queue does not exist yet.
+func Pending[T any](tb testing.TB, in *asynq.Inspector, queue, typ string) []T {
+	tb.Helper()
+	var out []T
 	for page := 1; ; page++ {
-		infos, err := k.Inspector.ListPendingTasks(k.R.Results, asynq.PageSize(500), asynq.Page(page))
+		infos, err := in.ListPendingTasks(queue, asynq.PageSize(500), asynq.Page(page))
 		if err != nil {
 			break // the queue does not exist yet
 		}
 		for _, ti := range infos {
-			if ti.Type != task.TypeResult {
+			if ti.Type != typ {
 				continue
 			}
-			var r task.Result
-			require.NoError(tb, json.Unmarshal(ti.Payload, &r))
-			out = append(out, r)
+			var v T
+			require.NoError(tb, json.Unmarshal(ti.Payload, &v))
+			out = append(out, v)
 		}
 		if len(infos) < 500 {
 			break
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].To < out[j].To })
 	return out
 }
 
