@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
-	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -98,17 +95,8 @@ func TestCallbacks_OnePerRecipientAfterWorkerKill(t *testing.T) {
 func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	f := &fleet{Kit: testkit.NewOn(t, r, fakeapi.Config{})}
 	cbQueue := r.Queue + "-callbacks"
-	var err error
-	f.p, err = producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second,
-		CallbackQueue: cbQueue, NoResultsQueue: true})
-	require.NoError(t, err)
-	api, err := httpapi.New(httpapi.Config{Producer: f.p, Token: apiToken, WebhookSecret: hookSecret, ResultsQueue: r.Results,
-		Registerer: metrics.NewRegistry()})
-	require.NoError(t, err)
-	f.api = httptest.NewServer(api.Handler())
-	t.Cleanup(f.api.Close)
+	f := newFleetOn(t, r, fakeapi.Config{}, func(c *producer.Config) { c.CallbackQueue, c.NoResultsQueue = cbQueue, true })
 	read := 1.0
 	require.NoError(t, f.Fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}, WebhookURL: f.api.URL + "/webhooks/whatsapp",
 		WebhookSecret: hookSecret, WebhookDelay: fakeapi.Duration(10 * time.Millisecond), ReadShare: &read, Seed: 3}))

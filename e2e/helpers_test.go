@@ -45,12 +45,17 @@ func newFleet(t testing.TB, fc fakeapi.Config) *fleet {
 	return newFleetOn(t, redistest.New(t), fc)
 }
 
-// newFleetOn is newFleet on a given Redis.
-func newFleetOn(t testing.TB, r *redistest.Redis, fc fakeapi.Config) *fleet {
+// newFleetOn is newFleet on a given Redis; edit, when given, changes the
+// producer's (and so the api's) configuration.
+func newFleetOn(t testing.TB, r *redistest.Redis, fc fakeapi.Config, edit ...func(*producer.Config)) *fleet {
 	t.Helper()
 	f := &fleet{Kit: testkit.NewOn(t, r, fc)}
+	pc := producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second}
+	for _, e := range edit {
+		e(&pc)
+	}
 	var err error
-	f.p, err = producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results, CancelWait: 10 * time.Second})
+	f.p, err = producer.New(pc)
 	require.NoError(t, err)
 	api, err := httpapi.New(httpapi.Config{Producer: f.p, Token: apiToken, WebhookSecret: hookSecret, ResultsQueue: r.Results,
 		Registerer: metrics.NewRegistry()})
