@@ -199,7 +199,6 @@ func New(cfg Config) (*Producer, error) {
 
 // Close closes the Redis connection the producer opened.
 func (p *Producer) Close() error {
-	_ = p.emit.Close()
 	if p.ownRDB {
 		return p.rdb.Close()
 	}

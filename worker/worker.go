@@ -228,7 +228,6 @@ func (w *Worker) Shutdown() {
 		wg.Go(srv.Shutdown)
 	}
 	wg.Wait()
-	_ = w.emitter.Close()
 	w.closeRedis()
 	w.log.Info("worker stopped")
 }

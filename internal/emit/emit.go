@@ -3,13 +3,11 @@ package emit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/asynqwire"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/store"
@@ -25,7 +23,6 @@ type Emitter struct {
 	keys      keyspace.Space // the results queue's
 	markerTTL time.Duration
 	retention time.Duration
-	client    *asynq.Client
 	// callbacks, when set, receives a copy of every task (see
 	// WithCallbacks); noResults leaves the results queue out.
 	callbacks *sink
@@ -47,7 +44,7 @@ type sink struct {
 // its campaign's jobs.
 func New(rdb redis.UniversalClient, resultsQueue string, retention time.Duration) *Emitter {
 	return &Emitter{rdb: rdb, queue: resultsQueue, keys: keyspace.New(resultsQueue),
-		markerTTL: campaign.DefaultLifetime + retention, retention: retention, client: asynq.NewClientFromRedisClient(rdb)}
+		markerTTL: campaign.DefaultLifetime + retention, retention: retention}
 }
 
 // WithCallbacks has the emitter write a callback task (see package
@@ -80,9 +77,6 @@ func (e *Emitter) sinks() []sink {
 	}
 	return out
 }
-
-// Close releases the emitter's asynq client (not the Redis client).
-func (e *Emitter) Close() error { return e.client.Close() }
 
 // Queue is the results queue.
 func (e *Emitter) Queue() string { return e.queue }
@@ -177,18 +171,33 @@ func (e *Emitter) ResultTask(r *task.Result) (*store.ResultTask, error) {
 	return first, nil
 }
 
-// Status emits a delivery event; its task id keeps a repeated webhook from
-// doubling one still in the queue.
+// enqueueScript enqueues a task unless one of its id is there, as asynq's
+// client does (but in one round trip: the queue is listed once, by
+// publish). KEYS: 1 task hash, 2 pending list. ARGV: 1 task id, 2 asynq
+// message, 3 now (ns).
+var enqueueScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'pending', 'pending_since', ARGV[3])
+redis.call('LPUSH', KEYS[2], ARGV[1])
+return 1
+`)
+
+// Status emits a delivery event on each of the emitter's queues; its task
+// id keeps a repeated webhook from doubling one still in the queue.
 func (e *Emitter) Status(ctx context.Context, ev *task.StatusEvent) error {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("emit: encode status: %w", err)
 	}
+	if err := e.publish(ctx); err != nil {
+		return err
+	}
 	id := "status:" + ev.WAMID + ":" + ev.Status
 	for _, k := range e.sinks() {
-		_, err = e.client.EnqueueContext(ctx, asynq.NewTask(task.TypeStatus, b), asynq.Queue(k.queue),
-			asynq.TaskID(k.prefix+id), asynq.MaxRetry(asynqwire.DefaultMaxRetry))
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		tid := k.prefix + id
+		msg := asynqwire.Message(nil, task.TypeStatus, b, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)
+		keys := []string{k.keys.AsynqTask(tid), k.keys.AsynqPending()}
+		if err := enqueueScript.Run(ctx, e.rdb, keys, tid, msg, strconv.FormatInt(time.Now().UnixNano(), 10)).Err(); err != nil {
 			return fmt.Errorf("emit: status %s: %w", ev.Status, err)
 		}
 	}
