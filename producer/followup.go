@@ -128,13 +128,15 @@ func followFilter(f FollowUp) (results.Filter, error) {
 	if f.IncludeUnknown && !slices.Contains(statuses, task.StatusUnknown) {
 		statuses = append(statuses, task.StatusUnknown)
 	}
-	var codes []string
-	for _, c := range f.Codes {
-		codes = append(codes, fmt.Sprint(c))
-	}
-	filter, err := results.ParseFilter(statuses, codes)
+	filter, err := results.ParseFilter(statuses, nil)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	for _, c := range f.Codes {
+		if c <= 0 {
+			errs = append(errs, fmt.Errorf("codes: %d is not an error code (a positive number such as 131026)", c))
+		}
+		filter.Codes[c] = true
 	}
 	if f.ID == "" {
 		errs = append(errs, errors.New("id: the follow-up campaign's id is required"))
