@@ -155,12 +155,30 @@ func (e *Emitter) ResultTask(r *task.Result) (*store.ResultTask, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emit: encode result: %w", err)
 	}
-	id := task.ResultID(r.CampaignID, r.To)
+	return e.tasks(task.TypeResult, task.ResultID(r.CampaignID, r.To), b), nil
+}
+
+// StatusTask encodes a delivery event for store.Deliveries.Record, which
+// enqueues it (and its callback) in the same atomic step as it records the
+// event on a single Redis node: the event's mark then stands for its task.
+func (e *Emitter) StatusTask(ctx context.Context, ev *task.StatusEvent) (*store.ResultTask, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("emit: encode status: %w", err)
+	}
+	if err := e.publish(ctx); err != nil {
+		return nil, err
+	}
+	return e.tasks(task.TypeStatus, statusID(ev), b), nil
+}
+
+// tasks is a task on each of the emitter's queues, chained by Also.
+func (e *Emitter) tasks(typ, id string, payload []byte) *store.ResultTask {
 	var first, last *store.ResultTask
 	for _, k := range e.sinks() {
 		tid := k.prefix + id
 		rt := &store.ResultTask{Queue: k.queue, ID: tid,
-			Msg: asynqwire.Message(nil, task.TypeResult, b, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}
+			Msg: asynqwire.Message(nil, typ, payload, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}
 		if first == nil {
 			first = rt
 		} else {
@@ -168,8 +186,12 @@ func (e *Emitter) ResultTask(r *task.Result) (*store.ResultTask, error) {
 		}
 		last = rt
 	}
-	return first, nil
+	return first
 }
+
+// statusID is a delivery event's task id (before a sink's prefix): a
+// repeated webhook does not double one still in the queue.
+func statusID(ev *task.StatusEvent) string { return "status:" + ev.WAMID + ":" + ev.Status }
 
 // enqueueScript enqueues a task unless one of its id is there, as asynq's
 // client does (but in one round trip: the queue is listed once, by
@@ -192,7 +214,7 @@ func (e *Emitter) Status(ctx context.Context, ev *task.StatusEvent) error {
 	if err := e.publish(ctx); err != nil {
 		return err
 	}
-	id := "status:" + ev.WAMID + ":" + ev.Status
+	id := statusID(ev)
 	for _, k := range e.sinks() {
 		tid := k.prefix + id
 		msg := asynqwire.Message(nil, task.TypeStatus, b, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)

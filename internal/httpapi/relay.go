@@ -2,28 +2,20 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 )
 
-// relayed stores an authenticated webhook for its relay destinations, before
-// it is answered: once the provider has its 200, the webhook is in Redis for
-// each of them. It answers the failure itself and reports false when it
-// could not (the provider delivers again; the relay task's id keeps a copy
+// storeRelay starts storing an authenticated webhook for its relay destinations,
+// alongside its recording, and returns what waits for it. Both end before
+// the webhook is answered: once the provider has its 200, the webhook is in
+// Redis for each destination. When either fails, the provider delivers it
+// again, and each step is idempotent (the relay task's id keeps a copy
 // still queued single).
-func (s *Server) relayed(w http.ResponseWriter, r *http.Request, body []byte) bool {
+func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header) (wait func() error) {
 	if s.relay == nil {
-		return true
+		return func() error { return nil }
 	}
-	err := s.relay.Store(r.Context(), body, r.Header)
-	switch {
-	case err == nil:
-		return true
-	case errors.Is(err, context.Canceled):
-		s.fail(w, err, nil)
-	default:
-		s.log.Error("webhook not stored for relay; the provider will deliver it again", "err", err)
-		writeError(w, http.StatusInternalServerError, "could not store the webhook for relay; deliver it again")
-	}
-	return false
+	done := make(chan error, 1)
+	go func() { done <- s.relay.Store(ctx, body, h) }()
+	return func() error { return <-done }
 }

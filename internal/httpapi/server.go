@@ -108,11 +108,17 @@ type Server struct {
 	wm       *webhookMetrics
 	guard    *guard.Guard
 	senders  *registry.Registry
-	emit     *emit.Emitter
+	emit     *emit.Emitter       // status events, over the intake's client (see intakeClient)
 	gatherer prometheus.Gatherer // what /metrics serves
 	intake   chan struct{}       // a slot per intake request reading its body
 	hooks    chan struct{}       // a slot per large webhook body
-	relay    *outbound.Relay     // nil without destinations
+	relay    *outbound.Relay     // nil without destinations; over the intake's client
+
+	// deliveries is the store's, over the intake's client.
+	deliveries store.Deliveries
+	// fuse: a status task is enqueued in the step that records its event
+	// (a single Redis node, see store.Delivery.Task).
+	fuse bool
 }
 
 // WithDefaults fills the zero fields: the one place defaults are set.
@@ -172,11 +178,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	reg, gatherer := metrics.Registries(cfg.Registerer)
 	rdb := cfg.Producer.Redis()
+	// The webhook intake's Redis work goes through an autopipelining
+	// client: concurrent webhooks share round trips (see intakeClient).
+	ap := intakeClient(rdb)
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
-		emit:    emit.New(rdb, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
-		relay:   outbound.NewRelay(rdb, cfg.Destinations)}
+		emit:    emit.New(ap, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
+		relay:   outbound.NewRelay(ap, cfg.Destinations), deliveries: cfg.Producer.Store().Deliveries.Via(ap), fuse: !isCluster(rdb)}
 	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard)
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +

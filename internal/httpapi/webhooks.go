@@ -63,19 +63,34 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed webhook: "+err.Error())
 		return
 	}
-	if !s.relayed(w, r, body) {
+	// The intake's client waits for a command's reply once it is sent
+	// (see intakeClient): a client gone already is answered now.
+	if err := r.Context().Err(); err != nil {
+		s.fail(w, err, nil)
 		return
 	}
-	if err := s.record(r.Context(), ev); err != nil {
-		if errors.Is(err, context.Canceled) { // the client went away
-			s.fail(w, err, nil)
-			return
-		}
-		s.log.Error("webhook not recorded; the provider will deliver it again", "err", err)
+	relayed := s.storeRelay(r.Context(), body, r.Header)
+	recErr := s.record(r.Context(), ev)
+	relayErr := relayed()
+	switch {
+	case errors.Is(recErr, context.Canceled) || errors.Is(relayErr, context.Canceled): // the client went away
+		s.fail(w, errors.Join(recErr, relayErr), nil)
+	case relayErr != nil:
+		s.log.Error("webhook not stored for relay; the provider will deliver it again", "err", relayErr)
+		writeError(w, http.StatusInternalServerError, "could not store the webhook for relay; deliver it again")
+	case recErr != nil:
+		s.log.Error("webhook not recorded; the provider will deliver it again", "err", recErr)
 		writeError(w, http.StatusInternalServerError, "could not record the events; deliver them again")
-		return
+	default:
+		writeJSON(w, http.StatusOK, received{Statuses: len(ev.Statuses), Clicks: len(ev.Clicks), AccountUpdates: len(ev.Accounts)})
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"statuses": len(ev.Statuses), "clicks": len(ev.Clicks), "account_updates": len(ev.Accounts)})
+}
+
+// received answers a recorded webhook.
+type received struct {
+	Statuses       int `json:"statuses"`
+	Clicks         int `json:"clicks"`
+	AccountUpdates int `json:"account_updates"`
 }
 
 func (s *Server) refuse(w http.ResponseWriter, reason string) {
@@ -174,7 +189,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 		}
 		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
 	}
-	tracked, err := s.store().Deliveries.Track(ctx, ds)
+	tracked, err := s.deliveries.Track(ctx, ds)
 	if err != nil {
 		return err
 	}
@@ -184,7 +199,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err := s.guardStatuses(ctx, sts, tracked); err != nil {
 		return err
 	}
-	if err := s.emitStatuses(ctx, sts, tracked); err != nil {
+	if err := s.emitStatuses(ctx, sts, ds, tracked); err != nil {
 		return err
 	}
 	// Before Record, which marks the pricing seen: a pause that failed is
@@ -192,7 +207,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err := s.pauseOnFallback(ctx, sts, tracked); err != nil {
 		return err
 	}
-	counted, err := s.store().Deliveries.Record(ctx, ds)
+	counted, err := s.deliveries.Record(ctx, ds)
 	if err != nil {
 		return err
 	}
@@ -229,9 +244,11 @@ func (s *Server) keepUnmatched(ctx context.Context, sts []webhook.Status, ds []s
 	return err
 }
 
-// emitStatuses enqueues the status tasks of events not seen before; the task
-// id keeps a repeated delivery from doubling one still in the queue.
-func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
+// emitStatuses has the status tasks of events not seen before enqueued: on
+// a single Redis node, by Record, in the step that records each event
+// once (it sets ds[i].Task); in Cluster, now, before Record (the task id
+// keeps a repeated delivery from doubling one still in the queue).
+func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, ds []store.Delivery, tracked []store.Tracked) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
@@ -245,6 +262,13 @@ func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, tracked
 			PricingCategory: st.PricingCategory, Timestamp: st.Timestamp}
 		if st.Error != nil {
 			ev.Error = &task.Error{Code: st.Error.Code, Title: st.Error.Title, Details: st.Error.Details}
+		}
+		if s.fuse {
+			var err error
+			if ds[i].Task, err = s.emit.StatusTask(ctx, &ev); err != nil {
+				return fmt.Errorf("httpapi: status tasks: %w", err)
+			}
+			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}

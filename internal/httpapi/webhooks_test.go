@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +31,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -333,4 +338,117 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		require.Contains(t, w.Body.String(), "the client closed the connection")
 	}
 	require.NotContains(t, logs.String(), `"level":"ERROR"`)
+}
+
+// Copies of one webhook taken at the same time (the intake pipelines their
+// Redis work together) count and emit each event once.
+func TestWebhooks_CopiesAtOnceCountOnce(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	body := fixture(t, "webhook_status_delivered_read_batch.json")
+	var wg sync.WaitGroup
+	codes := make([]int, 24)
+	for i := range codes {
+		wg.Go(func() { codes[i] = b.hook(t, body).code })
+	}
+	wg.Wait()
+	for _, c := range codes {
+		require.Equal(t, http.StatusOK, c)
+	}
+	require.Len(t, b.statusTasks(t), 2, "one task per (wamid, status)")
+	counts := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "").body["counts"].(map[string]any)
+	require.EqualValues(t, 1, counts["delivered"])
+	require.EqualValues(t, 1, counts["read"])
+}
+
+// The relay store runs alongside the recording: when it fails, the webhook
+// is answered 500 though its events were recorded, and the provider's next
+// delivery stores it for relay without counting or emitting them again.
+func TestWebhooks_RelayFailureIsAnsweredAndRetried(t *testing.T) {
+	t.Parallel()
+	var dest *outbound.Destination
+	b := hookSetup(t, func(c *httpapi.Config) {
+		p := filepath.Join(t.TempDir(), "destinations.yaml")
+		require.NoError(t, os.WriteFile(p, []byte("destinations:\n  - name: "+strings.TrimPrefix(c.ResultsQueue, "mmlite-")+
+			"\n    url: http://127.0.0.1:9/hooks\n    secret_env: S\n"), 0o600))
+		dests, err := outbound.Load(outbound.Sources{File: p, Getenv: func(string) string { return "relay-secret" }})
+		require.NoError(t, err)
+		dest, c.Destinations = dests[0], dests
+	})
+	ctx := context.Background()
+	pending := keyspace.New(dest.Queue()).AsynqPending()
+	t.Cleanup(func() {
+		keys, _ := b.r.Client.Keys(ctx, "asynq:{"+dest.Queue()+"}:*").Result()
+		if len(keys) > 0 {
+			b.r.Client.Del(ctx, keys...)
+		}
+	})
+	fail := &failing{match: "{" + dest.Queue() + "}"}
+	fail.on.Store(true)
+	b.r.Client.AddHook(fail) // every write for the relay fails
+
+	body := fixture(t, "webhook_status_sent.json")
+	a := b.hook(t, body)
+	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+	require.Contains(t, a.raw, "could not store the webhook for relay")
+	require.Len(t, b.statusTasks(t), 1, "the events were recorded all the same")
+
+	fail.on.Store(false)
+	a = b.hook(t, body)
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	ids, err := b.r.Client.LRange(ctx, pending, 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, ids, 1, "stored for relay once")
+	require.Len(t, b.statusTasks(t), 1, "not emitted again")
+	requireMetric(t, b, `mmlite_webhook_statuses_total{result="counted"} 1`, `mmlite_webhook_statuses_total{result="duplicate"} 1`)
+}
+
+// failing is a Redis hook that fails, while on, every command naming a key
+// that contains match, alone or in a pipeline.
+type failing struct {
+	match string
+	on    atomic.Bool
+}
+
+var errInjected = errors.New("injected failure")
+
+func (f *failing) hit(cmd redis.Cmder) bool {
+	if !f.on.Load() {
+		return false
+	}
+	for _, a := range cmd.Args() {
+		if s, ok := a.(string); ok && strings.Contains(s, f.match) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *failing) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (f *failing) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if f.hit(cmd) {
+			cmd.SetErr(errInjected)
+			return errInjected
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (f *failing) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		rest := cmds[:0:0]
+		for _, c := range cmds {
+			if f.hit(c) {
+				c.SetErr(errInjected)
+			} else {
+				rest = append(rest, c)
+			}
+		}
+		if len(rest) == 0 {
+			return errInjected
+		}
+		return next(ctx, rest)
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -16,6 +18,11 @@ type Delivery struct {
 	Category  string // pricing.category, when given
 	ErrorCode int    // of a failed status
 	At        int64  // unix seconds
+	// Task, when set, is the event's status task (and its callback),
+	// enqueued by Record in the same step as it records the event, when it
+	// is the first of its (wamid, status): a single Redis node only (in
+	// Cluster the results queue lives in another slot).
+	Task *ResultTask
 }
 
 // Tracked says what a delivery event is about.
@@ -28,12 +35,12 @@ type Tracked struct {
 
 // Track looks many events up in one round trip.
 func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error) {
-	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ds))
-	for i, d := range ds {
-		cmds[i] = pipe.HMGet(ctx, s.keys.WAMID(d.WAMID), "c", d.Status, "pricing")
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	err := s.each(ctx, len(ds), func(c redis.Cmdable, i int) redis.Cmder {
+		cmds[i] = c.HMGet(ctx, s.keys.WAMID(ds[i].WAMID), "c", ds[i].Status, "pricing")
+		return cmds[i]
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("campaign: track deliveries: %w", err)
 	}
 	out := make([]Tracked, len(ds))
@@ -48,22 +55,35 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 }
 
 // recordScript marks one (wamid, status) and counts it in its campaign,
-// once. A read implies delivered; pricing category "marketing" (Cloud API
+// once; the first time, it enqueues the event's tasks, if any (a task of
+// the same id still there is left alone, as asynq's own enqueue would). A
+// read implies delivered; pricing category "marketing" (Cloud API
 // fallback) is counted once per message. The error code of a failed
 // status is kept with the message, for results exports.
-// KEYS: 1 wamid hash. ARGV: 1 status, 2 time, 3 pricing category, 4 campaign
-// key prefix, 5 error code of a failed status.
-var recordScript = redis.NewScript(`
+// KEYS: 1 wamid hash, 2 task hash, 3 its pending list, 4 second task hash,
+// 5 its pending list (the wamid hash where there is no task). ARGV: 1
+// status, 2 time, 3 pricing category, 4 campaign key prefix, 5 error code
+// of a failed status, 6 now (ns), 7 task id ("" for none), 8 its asynq
+// message, 9 second task id ("" for none), 10 its message.
+var recordScript = redis.NewScript(luaEnqueue + `
+local function emit()
+  enqueue(KEYS[2], KEYS[3], ARGV[7], ARGV[8], ARGV[6])
+  enqueue(KEYS[4], KEYS[5], ARGV[9], ARGV[10], ARGV[6])
+end
 local c = redis.call('HGET', KEYS[1], 'c')
 if not c then return 0 end
 local ck = ARGV[4] .. string.match(c, '^([^\n]*)\n')
-if redis.call('EXISTS', ck) == 0 then return 0 end
+if redis.call('EXISTS', ck) == 0 then
+  emit()
+  return 0
+end
 local flags = 0
 if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[1], 'pricing', ARGV[3]) == 1 and ARGV[3] == 'marketing' then
   redis.call('HINCRBY', ck, 'fallback', 1)
   flags = 2
 end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return flags end
+emit()
 local st = ARGV[1]
 if st == 'delivered' then
   redis.call('HINCRBY', ck, 'delivered', 1)
@@ -102,13 +122,26 @@ func (s Deliveries) Record(ctx context.Context, ds []Delivery) (results []Delive
 }
 
 func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult, error) {
-	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(ds))
 	prefix := s.keys.Campaign("")
-	for i, d := range ds {
-		cmds[i] = recordScript.EvalSha(ctx, pipe, []string{s.keys.WAMID(d.WAMID)}, d.Status, d.At, d.Category, prefix, d.ErrorCode)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	now := strconv.FormatInt(s.now().UnixNano(), 10)
+	err := s.each(ctx, len(ds), func(c redis.Cmdable, i int) redis.Cmder {
+		d := ds[i]
+		wk := s.keys.WAMID(d.WAMID)
+		keys := []string{wk, wk, wk, wk, wk}
+		var id, msg, alsoID, alsoMsg any = "", "", "", ""
+		if t := d.Task; t != nil {
+			tk := keyspace.New(t.Queue)
+			keys[1], keys[2], id, msg = tk.AsynqTask(t.ID), tk.AsynqPending(), t.ID, t.Msg
+			if a := t.Also; a != nil {
+				ak := keyspace.New(a.Queue)
+				keys[3], keys[4], alsoID, alsoMsg = ak.AsynqTask(a.ID), ak.AsynqPending(), a.ID, a.Msg
+			}
+		}
+		cmds[i] = recordScript.EvalSha(ctx, c, keys, d.Status, d.At, d.Category, prefix, d.ErrorCode, now, id, msg, alsoID, alsoMsg)
+		return cmds[i]
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := make([]DeliveryResult, len(ds))
@@ -117,4 +150,29 @@ func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult
 		out[i] = DeliveryResult{Counted: n&1 == 1, Fallback: n&2 == 2}
 	}
 	return out, nil
+}
+
+// each issues n commands, cmd(c, i) for each i, in one round trip: a
+// single one on the store's client itself, so that a client that
+// pipelines many callers' commands together (redis.AutoPipeliner, as the
+// api's webhook intake uses) sends it with the others'; more in a pipeline
+// of their own. It returns the first command's error.
+func (s Deliveries) each(ctx context.Context, n int, cmd func(c redis.Cmdable, i int) redis.Cmder) error {
+	if n == 1 {
+		return cmd(s.rdb, 0).Err()
+	}
+	pipe := s.rdb.Pipeline()
+	for i := range n {
+		cmd(pipe, i)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// Via returns the deliveries over another client of the same Redis (an
+// autopipelining one, say).
+func (s Deliveries) Via(rdb redis.UniversalClient) Deliveries {
+	b := *s.base
+	b.rdb = rdb
+	return Deliveries{&b}
 }

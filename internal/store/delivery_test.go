@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/store"
@@ -48,4 +49,51 @@ func TestDelivery_CountsOncePerWAMIDAndStatus(t *testing.T) {
 	require.EqualValues(t, 1, st.Counts.Fallback, "B once, though two of its events said marketing")
 	require.EqualValues(t, 1, st.Counts.Undelivered)
 	require.Equal(t, map[string]int64{"131049": 1}, st.DeliveryErrors)
+}
+
+// A delivery's task (and its second, the callback) is enqueued in the step
+// that records the event the first time, and never again: not when the
+// event comes again, not even once the first task was consumed.
+func TestDelivery_RecordEnqueuesItsTaskOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 1)
+	_, err := b.store.Ledger.Settle(b.ctx, "c1", "441234567800", store.Outcome{Status: task.StatusSent, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	results, callbacks := keyspace.New(b.r.Results), keyspace.New(b.r.Queue)
+	rt := func(msg string) *store.ResultTask {
+		return &store.ResultTask{Queue: b.r.Results, ID: "status:wamid.A:read", Msg: []byte(msg),
+			Also: &store.ResultTask{Queue: b.r.Queue, ID: "cb:status:wamid.A:read", Msg: []byte("cb " + msg)}}
+	}
+	pending := func(k keyspace.Space) []string {
+		ids, err := b.r.Client.LRange(b.ctx, k.AsynqPending(), 0, -1).Result()
+		require.NoError(t, err)
+		return ids
+	}
+
+	counted, err := b.store.Deliveries.Record(b.ctx, []store.Delivery{{WAMID: "wamid.A", Status: "read", At: 3, Task: rt("first")}})
+	require.NoError(t, err)
+	require.Equal(t, []store.DeliveryResult{{Counted: true}}, counted)
+	require.Equal(t, []string{"status:wamid.A:read"}, pending(results))
+	require.Equal(t, []string{"cb:status:wamid.A:read"}, pending(callbacks))
+	msg, err := b.r.Client.HGet(b.ctx, results.AsynqTask("status:wamid.A:read"), "msg").Result()
+	require.NoError(t, err)
+	require.Equal(t, "first", msg)
+	msg, err = b.r.Client.HGet(b.ctx, callbacks.AsynqTask("cb:status:wamid.A:read"), "msg").Result()
+	require.NoError(t, err)
+	require.Equal(t, "cb first", msg)
+
+	// The consumer takes both tasks; the provider delivers the event again.
+	require.NoError(t, b.r.Client.Del(b.ctx, results.AsynqPending(), results.AsynqTask("status:wamid.A:read"),
+		callbacks.AsynqPending(), callbacks.AsynqTask("cb:status:wamid.A:read")).Err())
+	counted, err = b.store.Deliveries.Record(b.ctx, []store.Delivery{{WAMID: "wamid.A", Status: "read", At: 3, Task: rt("again")},
+		{WAMID: "wamid.A", Status: "read", At: 3, Task: rt("again")}})
+	require.NoError(t, err)
+	require.Equal(t, make([]store.DeliveryResult, 2), counted)
+	require.Empty(t, pending(results), "an event recorded before is not emitted again")
+	require.Empty(t, pending(callbacks))
+
+	st, err := b.store.Campaigns.Status(b.ctx, "c1")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Counts.Read)
 }

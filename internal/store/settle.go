@@ -47,7 +47,7 @@ type FailurePolicy struct {
 // and may pause it on the share of permanent failures.
 //
 // KEYS and ARGV: see settleArgs.
-var settleScript = redis.NewScript(luaFinish + `
+var settleScript = redis.NewScript(luaFinish + luaEnqueue + `
 local h = redis.call('HMGET', KEYS[1], ` + doneFields + `, 'base_sent', 'base_failed')
 if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
@@ -81,14 +81,8 @@ if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[3], 'c', ARGV[4])
   redis.call('EXPIRE', KEYS[3], ARGV[5])
 end
-if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then
-  redis.call('HSET', KEYS[4], 'msg', ARGV[12], 'state', 'pending', 'pending_since', ARGV[13])
-  redis.call('LPUSH', KEYS[5], ARGV[11])
-end
-if ARGV[22] ~= '' and redis.call('EXISTS', KEYS[11]) == 0 then
-  redis.call('HSET', KEYS[11], 'msg', ARGV[23], 'state', 'pending', 'pending_since', ARGV[13])
-  redis.call('LPUSH', KEYS[12], ARGV[22])
-end
+enqueue(KEYS[4], KEYS[5], ARGV[11], ARGV[12], ARGV[13])
+enqueue(KEYS[11], KEYS[12], ARGV[22], ARGV[23], ARGV[13])
 if done(h) then
   finish(h, KEYS[1], KEYS[2], KEYS[6], KEYS[7], KEYS[8], ARGV[15], ARGV[6], ARGV[16])
   return 'completed'
@@ -168,6 +162,18 @@ func (a *settleArgs) argv() []any {
 // rated are the outcomes of a send, counted in a campaign's rate: expired
 // and cancelled recipients were not sent at all.
 var rated = map[string]bool{task.StatusSent: true, task.StatusFailed: true, task.StatusUnknown: true}
+
+// luaEnqueue defines enqueue(task key, pending list, id, asynq message, now
+// in ns), which writes a ResultTask unless a task of its id is there (as
+// asynq's own enqueue would refuse it); an id "" writes nothing.
+const luaEnqueue = `
+local function enqueue(tk, pk, id, msg, now)
+  if id ~= '' and redis.call('EXISTS', tk) == 0 then
+    redis.call('HSET', tk, 'msg', msg, 'state', 'pending', 'pending_since', now)
+    redis.call('LPUSH', pk, id)
+  end
+end
+`
 
 // ResultTask is a result to enqueue in the same atomic step as the outcome
 // (a single Redis node: in Cluster the results queue lives in another slot).
