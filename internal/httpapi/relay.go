@@ -15,7 +15,11 @@ func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header) (wa
 	if s.relay == nil {
 		return func() error { return nil }
 	}
+	relay := s.relay
+	if len(body) > SmallWebhook {
+		relay = s.relayLarge
+	}
 	done := make(chan error, 1)
-	go func() { done <- s.relay.Store(ctx, body, h) }()
+	go func() { done <- relay.Store(ctx, body, h) }()
 	return func() error { return <-done }
 }

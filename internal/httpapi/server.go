@@ -113,6 +113,9 @@ type Server struct {
 	intake   chan struct{}       // a slot per intake request reading its body
 	hooks    chan struct{}       // a slot per large webhook body
 	relay    *outbound.Relay     // nil without destinations; over the intake's client
+	// relayLarge stores bodies over SmallWebhook, on a connection of
+	// their own rather than in the intake's shared pipelines.
+	relayLarge *outbound.Relay
 
 	// deliveries is the store's, over the intake's client.
 	deliveries store.Deliveries
@@ -185,7 +188,8 @@ func New(cfg Config) (*Server, error) {
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
 		emit:    emit.New(ap, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
-		relay:   outbound.NewRelay(ap, cfg.Destinations), deliveries: cfg.Producer.Store().Deliveries.Via(ap), fuse: !isCluster(rdb)}
+		relay:   outbound.NewRelay(ap, cfg.Destinations), relayLarge: outbound.NewRelay(rdb, cfg.Destinations),
+		deliveries: cfg.Producer.Store().Deliveries.Via(ap), fuse: !isCluster(rdb)}
 	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard)
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +

@@ -72,15 +72,16 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	relayed := s.storeRelay(r.Context(), body, r.Header)
 	recErr := s.record(r.Context(), ev)
 	relayErr := relayed()
+	gone := func(err error) bool { return errors.Is(err, context.Canceled) }
 	switch {
-	case errors.Is(recErr, context.Canceled) || errors.Is(relayErr, context.Canceled): // the client went away
-		s.fail(w, errors.Join(recErr, relayErr), nil)
-	case relayErr != nil:
+	case relayErr != nil && !gone(relayErr):
 		s.log.Error("webhook not stored for relay; the provider will deliver it again", "err", relayErr)
 		writeError(w, http.StatusInternalServerError, "could not store the webhook for relay; deliver it again")
-	case recErr != nil:
+	case recErr != nil && !gone(recErr):
 		s.log.Error("webhook not recorded; the provider will deliver it again", "err", recErr)
 		writeError(w, http.StatusInternalServerError, "could not record the events; deliver them again")
+	case recErr != nil || relayErr != nil: // the client went away
+		s.fail(w, errors.Join(recErr, relayErr), nil)
 	default:
 		writeJSON(w, http.StatusOK, received{Statuses: len(ev.Statuses), Clicks: len(ev.Clicks), AccountUpdates: len(ev.Accounts)})
 	}

@@ -54,8 +54,9 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 	return out, nil
 }
 
-// recordScript marks one (wamid, status) and counts it in its campaign,
-// once; the first time, it enqueues the event's tasks, if any (a task of
+// recordScript marks one (wamid, status) and counts it in its campaign
+// (when the campaign is still there), once; the first time, it enqueues
+// the event's tasks, if any (a task of
 // the same id still there is left alone, as asynq's own enqueue would). A
 // read implies delivered; pricing category "marketing" (Cloud API
 // fallback) is counted once per message. The error code of a failed
@@ -74,7 +75,7 @@ local c = redis.call('HGET', KEYS[1], 'c')
 if not c then return 0 end
 local ck = ARGV[4] .. string.match(c, '^([^\n]*)\n')
 if redis.call('EXISTS', ck) == 0 then
-  emit()
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then emit() end
   return 0
 end
 local flags = 0

@@ -1,9 +1,9 @@
 package store_test
 
 import (
-	"github.com/mmlite/mmlite/internal/keyspace"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
@@ -96,4 +96,27 @@ func TestDelivery_RecordEnqueuesItsTaskOnce(t *testing.T) {
 	st, err := b.store.Campaigns.Status(b.ctx, "c1")
 	require.NoError(t, err)
 	require.EqualValues(t, 1, st.Counts.Read)
+}
+
+// A status of a message whose campaign is gone (retired) is not counted,
+// but its task is still emitted, once: the event is marked all the same.
+func TestDelivery_RetiredCampaignEmitsOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c1", 1)
+	_, err := b.store.Ledger.Settle(b.ctx, "c1", "441234567800", store.Outcome{Status: task.StatusSent, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.r.Client.Del(b.ctx, b.r.Keys.Campaign("c1")).Err())
+	results := keyspace.New(b.r.Results)
+	d := store.Delivery{WAMID: "wamid.A", Status: "delivered", At: 2,
+		Task: &store.ResultTask{Queue: b.r.Results, ID: "status:wamid.A:delivered", Msg: []byte("m")}}
+	for i, want := range []int64{1, 0} { // then delivered again after the consumer took the task
+		counted, err := b.store.Deliveries.Record(b.ctx, []store.Delivery{d})
+		require.NoError(t, err)
+		require.Equal(t, []store.DeliveryResult{{}}, counted, "not counted: the campaign is gone")
+		n, err := b.r.Client.LLen(b.ctx, results.AsynqPending()).Result()
+		require.NoError(t, err)
+		require.Equal(t, want, n, "delivery %d", i+1)
+		require.NoError(t, b.r.Client.Del(b.ctx, results.AsynqPending(), results.AsynqTask(d.Task.ID)).Err())
+	}
 }
