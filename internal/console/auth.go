@@ -16,36 +16,57 @@ import (
 	"time"
 )
 
-// The session: the login form checks the API's token and keeps it in a
-// cookie that scripts cannot read (HttpOnly), that is sent only over HTTPS
-// (Secure; browsers make an exception for localhost and loopback addresses) and only by the
-// console's own pages (SameSite=Strict, Path=/ui/). Every action (a POST)
-// also carries a CSRF token, an HMAC of the cookie's value, in a hidden
-// field, and must come from the console's own origin (Sec-Fetch-Site, or
-// Origin against Host: http.CrossOriginProtection). When the API runs
-// without a token, the console asks for no login: the cookie then holds a
-// random value, made on the first visit, that the CSRF token is bound to.
+// The session: the login form checks the API's token and answers with a
+// session cookie: an expiry and a random id, signed with a key derived
+// from the token (HMAC-SHA-256), so that the cookie holds no token, every
+// replica of the api accepts the others' sessions, a session ends at its
+// expiry however it is kept, and changing the token ends them all. The
+// cookie is one that scripts cannot read (HttpOnly), that is sent only over
+// HTTPS (Secure; browsers make an exception for localhost and loopback
+// addresses) and only by the console's own pages (SameSite=Strict,
+// Path=/ui/). Every action (a POST) also carries a CSRF token, an HMAC of
+// the cookie's value, in a hidden field, and must come from the console's
+// own origin (Sec-Fetch-Site, or Origin against Host:
+// http.CrossOriginProtection). When the API runs without a token, the
+// console asks for no login: the cookie then holds a random value, made on
+// the first visit, that the CSRF token is bound to.
 
 const (
 	cookieName = "mmlite_session"
 	csrfField  = "csrf"
 	sessionAge = 12 * time.Hour
+	sessionVer = "s1"
 )
 
-// csrfKey is the key of the CSRF tokens: derived from the API token, so
-// that every replica of the api accepts the others' forms; random without
-// a token.
-func csrfKey(token string) []byte {
+// deriveKey is a key for one purpose (the CSRF tokens, the sessions):
+// derived from the API token, so that every replica of the api agrees on
+// it; random without a token.
+func deriveKey(token, purpose string) []byte {
 	if token == "" {
 		k := make([]byte, 32)
 		_, _ = rand.Read(k)
 		return k
 	}
-	sum := sha256.Sum256([]byte("mmlite console csrf\x00" + token))
+	sum := sha256.Sum256([]byte("mmlite console " + purpose + "\x00" + token))
 	return sum[:]
 }
 
 func (c *Console) devMode() bool { return c.cfg.Token == "" }
+
+// newSession is the value of a session that ends at exp:
+// s1.<exp, unix s>.<random id>.<HMAC of what precedes it>.
+func (c *Console) newSession(exp time.Time) string {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	v := sessionVer + "." + strconv.FormatInt(exp.Unix(), 10) + "." + base64.RawURLEncoding.EncodeToString(id)
+	return v + "." + c.sign(v)
+}
+
+func (c *Console) sign(v string) string {
+	m := hmac.New(sha256.New, c.sessionKey)
+	m.Write([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
 
 // session is the cookie's value when it opens a session, "" otherwise.
 func (c *Console) session(r *http.Request) string {
@@ -56,12 +77,16 @@ func (c *Console) session(r *http.Request) string {
 	if c.devMode() {
 		return ck.Value
 	}
-	v, err := url.QueryUnescape(ck.Value)
-	if err != nil {
+	i := strings.LastIndexByte(ck.Value, '.')
+	if i < 0 || subtle.ConstantTimeCompare([]byte(ck.Value[i+1:]), []byte(c.sign(ck.Value[:i]))) != 1 {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(v))
-	if subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1 {
+	parts := strings.Split(ck.Value[:i], ".")
+	if len(parts) != 3 || parts[0] != sessionVer {
+		return ""
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || time.Now().Unix() >= exp {
 		return ""
 	}
 	return ck.Value
@@ -208,7 +233,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next, Wrong: true, Plain: plainHTTP(r)})
 		return
 	}
-	setSession(w, url.QueryEscape(tok), sessionAge)
+	setSession(w, c.newSession(time.Now().Add(sessionAge)), sessionAge)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

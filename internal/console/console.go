@@ -49,10 +49,12 @@ type Console struct {
 	log     *slog.Logger
 	token   [32]byte // sha256 of the token
 	csrfKey []byte
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
-	origin  *http.CrossOriginProtection
-	senders *registry.Registry
+	// sessionKey signs the sessions (see newSession).
+	sessionKey []byte
+	pages      map[string]*template.Template
+	mux        *http.ServeMux
+	origin     *http.CrossOriginProtection
+	senders    *registry.Registry
 }
 
 // New builds the console.
@@ -72,7 +74,7 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
-		origin: http.NewCrossOriginProtection(), csrfKey: csrfKey(cfg.Token),
+		origin: http.NewCrossOriginProtection(), csrfKey: deriveKey(cfg.Token, "csrf"), sessionKey: deriveKey(cfg.Token, "session"),
 		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
 			WithRetention(cfg.Producer.Store().Campaigns.Retention())}
 	var err error

@@ -29,9 +29,10 @@ import (
 const token = "console-s3cret"
 
 type env struct {
-	srv *httptest.Server
-	p   *producer.Producer
-	r   *redistest.Redis
+	srv  *httptest.Server
+	p    *producer.Producer
+	r    *redistest.Redis
+	sess string // a session's cookie, logged in with the token
 }
 
 // setup serves the api and its console (with a token, or without one:
@@ -62,7 +63,21 @@ func setupWith(t *testing.T, tok string, opt func(*httpapi.Config)) *env {
 	require.NoError(t, err)
 	_, err = p.Enqueue(ctx, camp, producer.NewCSVSource(strings.NewReader("to\n441234567890\n441234567891\n441234567892\n")), producer.Options{})
 	require.NoError(t, err)
-	return &env{srv: srv, p: p, r: r}
+	e := &env{srv: srv, p: p, r: r}
+	if tok != "" {
+		e.sess = e.login(t, tok)
+	}
+	return e
+}
+
+// login logs in with tok and returns the session's cookie.
+func (e *env) login(t *testing.T, tok string) string {
+	t.Helper()
+	r := e.do(t, "POST", "/ui/login", url.Values{"token": {tok}}, "")
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	ck := (&http.Response{Header: r.h}).Cookies()
+	require.Len(t, ck, 1)
+	return ck[0].Value
 }
 
 // noRedirect is a client that shows redirects rather than follow them.
@@ -208,24 +223,24 @@ func TestActions_RefusedWithoutSessionOrCSRF(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
 	g := e.guards(t)
-	good := e.csrf(t, token)
+	good := e.csrf(t, e.sess)
 	for _, a := range actions {
 		r := e.post(t, a.path, a.form, a.file, good, "")
 		require.Equal(t, http.StatusUnauthorized, r.code, "%s without the cookie", a.path)
 		r = e.post(t, a.path, a.form, a.file, good, "wrong-token")
 		require.Equal(t, http.StatusUnauthorized, r.code, "%s with a wrong token in the cookie", a.path)
-		r = e.post(t, a.path, a.form, a.file, "forged", token)
+		r = e.post(t, a.path, a.form, a.file, "forged", e.sess)
 		require.Equal(t, http.StatusForbidden, r.code, "%s with a wrong CSRF token", a.path)
 		require.Contains(t, r.body, "CSRF token")
-		r = e.post(t, a.path, a.form, a.file, "", token)
+		r = e.post(t, a.path, a.form, a.file, "", e.sess)
 		require.Equal(t, http.StatusForbidden, r.code, "%s without a CSRF token", a.path)
-		r = e.post(t, a.path, a.form, a.file, good, token, "Sec-Fetch-Site", "cross-site")
+		r = e.post(t, a.path, a.form, a.file, good, e.sess, "Sec-Fetch-Site", "cross-site")
 		require.Equal(t, http.StatusForbidden, r.code, "%s from another site", a.path)
-		r = e.post(t, a.path, a.form, a.file, good, token, "Origin", "https://evil.example")
+		r = e.post(t, a.path, a.form, a.file, good, e.sess, "Origin", "https://evil.example")
 		require.Equal(t, http.StatusForbidden, r.code, "%s from another origin", a.path)
 		e.unchanged(t, g, a.path)
 	}
-	r := e.do(t, "POST", "/ui/campaigns/spring/pause", url.Values{"csrf": {good}}, token, "Sec-Fetch-Site", "same-origin")
+	r := e.do(t, "POST", "/ui/campaigns/spring/pause", url.Values{"csrf": {good}}, e.sess, "Sec-Fetch-Site", "same-origin")
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.Equal(t, "/ui/campaigns/spring?done=paused", r.h.Get("Location"))
 	require.Equal(t, campaign.StatePaused, e.state(t))
@@ -234,7 +249,7 @@ func TestActions_RefusedWithoutSessionOrCSRF(t *testing.T) {
 		if !strings.HasPrefix(a.path, "/ui/senders/") && !strings.HasPrefix(a.path, "/ui/suppressions/") {
 			continue
 		}
-		r = e.post(t, a.path, a.form, a.file, good, token, "Sec-Fetch-Site", "same-origin")
+		r = e.post(t, a.path, a.form, a.file, good, e.sess, "Sec-Fetch-Site", "same-origin")
 		require.Contains(t, []int{http.StatusOK, http.StatusSeeOther}, r.code, "%s: %s", a.path, r.body)
 	}
 	ctx := context.Background()
@@ -278,6 +293,9 @@ func TestLogin(t *testing.T) {
 	require.True(t, ck[0].HttpOnly)
 	require.Equal(t, http.SameSiteStrictMode, ck[0].SameSite)
 	require.Equal(t, "/ui/", ck[0].Path)
+	require.NotContains(t, ck[0].Value, token, "the cookie holds a signed session, not the token")
+	r = e.do(t, "GET", "/ui/", nil, token)
+	require.Equal(t, http.StatusSeeOther, r.code, "the token itself is no session")
 
 	r = e.do(t, "GET", "/ui/", nil, ck[0].Value)
 	require.Equal(t, http.StatusOK, r.code)
@@ -297,18 +315,18 @@ func TestTemplatesEscapeRecipientData(t *testing.T) {
 		Metadata: map[string]string{"note": evil}}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	for _, path := range []string{"/ui/campaigns/spring", "/ui/campaigns/spring?to=441234567890&numbers=shown"} {
-		r := e.do(t, "GET", path, nil, token)
+		r := e.do(t, "GET", path, nil, e.sess)
 		require.Equal(t, http.StatusOK, r.code)
 		require.NotContains(t, r.body, "<script>alert")
 		require.NotContains(t, r.body, "<img src=x")
 		require.Contains(t, r.body, `meta.note=&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`)
 		require.Contains(t, r.body, "never retried for this recipient", "the class's meaning")
 	}
-	r := e.do(t, "GET", "/ui/campaigns/spring?to=441234567890", nil, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring?to=441234567890", nil, e.sess)
 	require.Contains(t, r.body, "<dd>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</dd>")
 	require.Contains(t, r.body, "4412*****890", "numbers are masked unless asked for")
 	require.NotContains(t, r.body, ">441234567890<")
-	r = e.do(t, "GET", "/ui/campaigns/spring?to=441234567890&numbers=shown", nil, token)
+	r = e.do(t, "GET", "/ui/campaigns/spring?to=441234567890&numbers=shown", nil, e.sess)
 	require.Contains(t, r.body, ">441234567890<")
 }
 

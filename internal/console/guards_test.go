@@ -32,9 +32,9 @@ func TestSendersPage(t *testing.T) {
 	now := time.Now()
 	require.NoError(t, e.r.Client.HSet(ctx, e.r.Keys.Backoff("default"), "r0", 2, "at", now.UnixMilli(),
 		"hold", now.Add(time.Hour).UnixMilli()).Err())
-	good := e.csrf(t, token)
+	good := e.csrf(t, e.sess)
 
-	r := e.do(t, "GET", "/ui/senders", nil, token)
+	r := e.do(t, "GET", "/ui/senders", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code, r.body)
 	require.Contains(t, r.body, `aria-current="page">Senders<`)
 	require.Contains(t, r.body, "paused by the operator · by api")
@@ -46,35 +46,35 @@ func TestSendersPage(t *testing.T) {
 	require.Contains(t, r.body, `0 of 250 <span class="hint">(bp-1)</span>`)
 	require.Contains(t, r.body, `href="/ui/suppressions?scope=waba-9"`)
 
-	r = e.do(t, "GET", "/ui/senders/default/pause", nil, token)
+	r = e.do(t, "GET", "/ui/senders/default/pause", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, "Pause the sender default?")
 	require.Contains(t, r.body, `<input type="hidden" name="confirm" value="yes">`)
 	require.Contains(t, r.body, `href="/ui/senders">No, go back`)
-	r = e.do(t, "POST", "/ui/senders/default/pause", url.Values{"csrf": {good}}, token)
+	r = e.do(t, "POST", "/ui/senders/default/pause", url.Values{"csrf": {good}}, e.sess)
 	require.Equal(t, http.StatusOK, r.code, "without confirm=yes, the confirmation")
 	require.Contains(t, r.body, "Pause the sender default?")
 	require.Equal(t, campaign.StateRunning, e.state(t))
 
-	r = e.do(t, "POST", "/ui/senders/default/pause", url.Values{"csrf": {good}, "confirm": {"yes"}}, token)
+	r = e.do(t, "POST", "/ui/senders/default/pause", url.Values{"csrf": {good}, "confirm": {"yes"}}, e.sess)
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.Equal(t, "/ui/senders?done=paused&sender=default", r.h.Get("Location"))
 	require.Equal(t, campaign.StatePaused, e.state(t), "the sender's campaign is paused")
 	st, err := g.Sender(ctx, "default")
 	require.NoError(t, err)
 	require.Equal(t, guard.ReasonOperator, st.Reason)
-	r = e.do(t, "GET", r.h.Get("Location"), nil, token)
+	r = e.do(t, "GET", r.h.Get("Location"), nil, e.sess)
 	require.Contains(t, r.body, "Sender default paused")
 	require.Contains(t, r.body, `id="resume-default"`)
 
-	r = e.do(t, "POST", "/ui/senders/default/resume", url.Values{"csrf": {good}}, token)
+	r = e.do(t, "POST", "/ui/senders/default/resume", url.Values{"csrf": {good}}, e.sess)
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.Equal(t, campaign.StateRunning, e.state(t), "the campaign the pause stopped resumes")
 
-	r = e.do(t, "POST", "/ui/senders/nosuch/resume", url.Values{"csrf": {good}}, token)
+	r = e.do(t, "POST", "/ui/senders/nosuch/resume", url.Values{"csrf": {good}}, e.sess)
 	require.Equal(t, http.StatusNotFound, r.code)
 	require.Contains(t, r.body, "sender nosuch is not published")
-	r = e.do(t, "GET", "/ui/senders/nosuch/pause", nil, token)
+	r = e.do(t, "GET", "/ui/senders/nosuch/pause", nil, e.sess)
 	require.Equal(t, http.StatusNotFound, r.code)
 }
 
@@ -87,41 +87,41 @@ func TestSuppressionsPage(t *testing.T) {
 	e := setup(t, token)
 	g := e.guards(t)
 	ctx := context.Background()
-	good := e.csrf(t, token)
+	good := e.csrf(t, e.sess)
 
-	r := e.do(t, "GET", "/ui/suppressions", nil, token)
+	r := e.do(t, "GET", "/ui/suppressions", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code, r.body)
 	require.Contains(t, r.body, `<option value="default" selected>default (senders default)</option>`)
 	require.Contains(t, r.body, `<option value="waba-9">waba-9 (senders held)</option>`)
 	require.Contains(t, r.body, "4412*****801")
 	require.NotContains(t, r.body, ">441234567801<", "numbers are masked unless asked for")
-	r = e.do(t, "GET", "/ui/suppressions?scope=default&numbers=shown", nil, token)
+	r = e.do(t, "GET", "/ui/suppressions?scope=default&numbers=shown", nil, e.sess)
 	require.Contains(t, r.body, ">441234567801<")
 
 	evil := `<script>alert("x")</script>`
 	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"+44 1234 567803"},
-		"reason": {evil}}, token)
+		"reason": {evil}}, e.sess)
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.Equal(t, "/ui/suppressions?done=added&scope=default&to=441234567803", r.h.Get("Location"))
-	r = e.do(t, "GET", r.h.Get("Location"), nil, token)
+	r = e.do(t, "GET", r.h.Get("Location"), nil, e.sess)
 	require.Contains(t, r.body, "Added to the suppression list.")
 	require.Contains(t, r.body, `<dd class="mono">4412*****803</dd><dt>Reason</dt><dd>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</dd>`)
 	require.NotContains(t, r.body, "<script>alert")
 
-	r = e.do(t, "GET", "/ui/suppressions?scope=default&to=441234567899", nil, token)
+	r = e.do(t, "GET", "/ui/suppressions?scope=default&to=441234567899", nil, e.sess)
 	require.Contains(t, r.body, "Not on the suppression list of default.")
-	r = e.do(t, "GET", "/ui/suppressions?scope=default&to=call-me", nil, token)
+	r = e.do(t, "GET", "/ui/suppressions?scope=default&to=call-me", nil, e.sess)
 	require.Contains(t, r.body, `<p class="error">number: `)
 
-	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"12"}}, token)
+	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"12"}}, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "number: ")
-	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"nope"}, "to": {"441234567806"}}, token)
+	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"nope"}, "to": {"441234567806"}}, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "scope: nope is no published sender")
 
 	rm := url.Values{"csrf": {good}, "scope": {"default"}, "to": {"441234567801"}}
-	r = e.do(t, "POST", "/ui/suppressions/remove", rm, token)
+	r = e.do(t, "POST", "/ui/suppressions/remove", rm, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, "Take 4412*****801 off the suppression list of default?")
 	require.Contains(t, r.body, `href="/ui/suppressions?scope=default">No, go back`)
@@ -129,16 +129,16 @@ func TestSuppressionsPage(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, en, "not removed before the confirmation")
 	rm.Set("confirm", "yes")
-	r = e.do(t, "POST", "/ui/suppressions/remove", rm, token)
+	r = e.do(t, "POST", "/ui/suppressions/remove", rm, e.sess)
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	en, err = g.Lookup(ctx, "default", "441234567801")
 	require.NoError(t, err)
 	require.Nil(t, en)
-	r = e.do(t, "POST", "/ui/suppressions/remove", rm, token)
+	r = e.do(t, "POST", "/ui/suppressions/remove", rm, e.sess)
 	require.Equal(t, http.StatusNotFound, r.code)
 
 	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}},
-		"to,reason\n441234567804,asked\nnot-a-number,x\n441234567805,\n", good, token)
+		"to,reason\n441234567804,asked\nnot-a-number,x\n441234567805,\n", good, e.sess)
 	require.Equal(t, http.StatusOK, r.code, r.body)
 	require.Contains(t, r.body, "Added 2, rejected 1.")
 	require.Regexp(t, `<tr><td class="num">3</td><td>[^<]+</td></tr>`, r.body, "the bad line, by its number")
@@ -147,14 +147,14 @@ func TestSuppressionsPage(t *testing.T) {
 		require.NoError(t, err)
 		require.NotNil(t, en, "%s imported", to)
 	}
-	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "number\n441234567807\n", good, token)
+	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "number\n441234567807\n", good, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "file: suppressions: line 1: the header has no column")
 	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"441234567808"},
-		"reason": {strings.Repeat("x", 70<<10)}}, token)
+		"reason": {strings.Repeat("x", 70<<10)}}, e.sess)
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.code, "a form above 64 KiB")
 	require.Contains(t, r.body, "the form is larger than 65536 bytes")
-	r = e.do(t, "POST", "/ui/suppressions/import", url.Values{"csrf": {good}, "scope": {"default"}}, token)
+	r = e.do(t, "POST", "/ui/suppressions/import", url.Values{"csrf": {good}, "scope": {"default"}}, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "file: pick a CSV file")
 }
@@ -178,7 +178,7 @@ func TestSuppressionsPage_Pages(t *testing.T) {
 	pages := 0
 	for ; path != ""; pages++ {
 		require.Less(t, pages, 600, "the pages end")
-		r := e.do(t, "GET", path, nil, token)
+		r := e.do(t, "GET", path, nil, e.sess)
 		require.Equal(t, http.StatusOK, r.code, r.body)
 		for _, m := range num.FindAllStringSubmatch(r.body, -1) {
 			seen[m[1]]++
@@ -191,7 +191,7 @@ func TestSuppressionsPage_Pages(t *testing.T) {
 	}
 	require.Len(t, seen, 600, "the pages cover the list")
 	t.Logf("600 entries in %d pages", pages)
-	r := e.do(t, "GET", "/ui/suppressions?scope=waba-9&cursor=bogus", nil, token)
+	r := e.do(t, "GET", "/ui/suppressions?scope=waba-9&cursor=bogus", nil, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 }
 
@@ -201,19 +201,19 @@ func TestSuppressionsImport_Bounded(t *testing.T) {
 	t.Parallel()
 	e := setupWith(t, token, func(c *httpapi.Config) { c.MaxUpload = 4 << 10 })
 	g := e.guards(t)
-	good := e.csrf(t, token)
+	good := e.csrf(t, e.sess)
 	var b strings.Builder
 	b.WriteString("to,reason\n")
 	for i := range 400 {
 		fmt.Fprintf(&b, "4477009%05d,asked\n", i)
 	}
-	r := e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, b.String(), good, token)
+	r := e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, b.String(), good, e.sess)
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.code, r.body)
 	require.Contains(t, r.body, "the form is larger than 4096 bytes")
 	en, err := g.Lookup(context.Background(), "default", "447700900000")
 	require.NoError(t, err)
 	require.Nil(t, en, "nothing of it is added")
-	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "to\n447700900000\n", good, token)
+	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "to\n447700900000\n", good, e.sess)
 	require.Equal(t, http.StatusOK, r.code, r.body)
 	require.Contains(t, r.body, "Added 1, rejected 0.")
 }

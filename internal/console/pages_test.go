@@ -34,13 +34,13 @@ func TestCampaigns_FilterAndPages(t *testing.T) {
 	}
 	_, err = e.p.Pause(ctx, "a-1")
 	require.NoError(t, err)
-	r := e.do(t, "GET", "/ui/?state=paused", nil, token)
+	r := e.do(t, "GET", "/ui/?state=paused", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, `href="/ui/campaigns/a-1"`)
 	require.NotContains(t, r.body, `href="/ui/campaigns/spring"`)
 	require.Contains(t, r.body, `<option value="paused" selected>`)
 
-	r = e.do(t, "GET", "/ui/", nil, token)
+	r = e.do(t, "GET", "/ui/", nil, e.sess)
 	all := []string{"a-2", "a-1", "spring"}
 	last := -1
 	for _, id := range all {
@@ -48,11 +48,11 @@ func TestCampaigns_FilterAndPages(t *testing.T) {
 		require.Greater(t, at, last, "%s comes after the newer ones", id)
 		last = at
 	}
-	r = e.do(t, "GET", "/ui/?state=lost", nil, token)
+	r = e.do(t, "GET", "/ui/?state=lost", nil, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
-	r = e.do(t, "GET", "/ui/?cursor=nonsense", nil, token)
+	r = e.do(t, "GET", "/ui/?cursor=nonsense", nil, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
-	r = e.do(t, "GET", "/ui/?part=rows", nil, token)
+	r = e.do(t, "GET", "/ui/?part=rows", nil, e.sess)
 	require.NotContains(t, r.body, "<html", "the rows alone, for the live update")
 	require.Contains(t, r.body, `href="/ui/campaigns/a-2"`)
 }
@@ -62,25 +62,25 @@ func TestCampaigns_FilterAndPages(t *testing.T) {
 func TestIrreversibleActionsAsk(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
-	csrf := e.csrf(t, token)
-	r := e.do(t, "GET", "/ui/campaigns/spring/cancel", nil, token)
+	csrf := e.csrf(t, e.sess)
+	r := e.do(t, "GET", "/ui/campaigns/spring/cancel", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, "cannot be undone")
 	require.Contains(t, r.body, `name="confirm" value="yes"`)
-	r = e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}}, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}}, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, "Cancel the campaign spring?")
 	require.Equal(t, campaign.StateRunning, e.state(t))
-	r = e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, e.sess)
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.Equal(t, campaign.StateCancelled, e.state(t))
 
 	form := url.Values{"csrf": {csrf}, "new_id": {"spring-again"}, "status": {"cancelled"}, "codes": {"131026, x"}}
-	r = e.do(t, "POST", "/ui/campaigns/spring/follow-up", form, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/follow-up", form, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, `error codes: &#34;x&#34; is not an error code`)
 	form.Set("codes", "")
-	r = e.do(t, "POST", "/ui/campaigns/spring/follow-up", form, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/follow-up", form, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, "Send the follow-up campaign spring-again?")
 	require.Contains(t, r.body, `name="status" value="cancelled"`)
@@ -93,21 +93,21 @@ func TestIrreversibleActionsAsk(t *testing.T) {
 func TestSealAsks(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
-	csrf := e.csrf(t, token)
+	csrf := e.csrf(t, e.sess)
 	sealed := func() bool {
 		st, err := e.p.Store().Campaigns.Status(context.Background(), "spring")
 		require.NoError(t, err)
 		return st.Sealed
 	}
 	require.False(t, sealed(), "spring is open")
-	r := e.do(t, "GET", "/ui/campaigns/spring/seal", nil, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring/seal", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, "cannot be undone")
-	r = e.do(t, "POST", "/ui/campaigns/spring/seal", url.Values{"csrf": {csrf}}, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/seal", url.Values{"csrf": {csrf}}, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.Contains(t, r.body, `name="confirm" value="yes"`)
 	require.False(t, sealed(), "nothing sealed before the confirmation")
-	r = e.do(t, "POST", "/ui/campaigns/spring/seal", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/seal", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, e.sess)
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	require.True(t, sealed())
 }
@@ -116,15 +116,15 @@ func TestSealAsks(t *testing.T) {
 func TestErrors(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
-	r := e.do(t, "GET", "/ui/campaigns/nope", nil, token)
+	r := e.do(t, "GET", "/ui/campaigns/nope", nil, e.sess)
 	require.Equal(t, http.StatusNotFound, r.code)
-	csrf := e.csrf(t, token)
+	csrf := e.csrf(t, e.sess)
 	_, err := e.p.Cancel(context.Background(), "spring")
 	require.NoError(t, err)
-	r = e.do(t, "POST", "/ui/campaigns/spring/pause", url.Values{"csrf": {csrf}}, token)
+	r = e.do(t, "POST", "/ui/campaigns/spring/pause", url.Values{"csrf": {csrf}}, e.sess)
 	require.Equal(t, http.StatusConflict, r.code)
 	require.Contains(t, r.body, "campaign spring is cancelled")
-	r = e.do(t, "GET", "/ui/campaigns/spring/export?status=lost", nil, token)
+	r = e.do(t, "GET", "/ui/campaigns/spring/export?status=lost", nil, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 }
 
@@ -133,7 +133,7 @@ func TestErrors(t *testing.T) {
 func TestCampaignLive(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
-	r := e.do(t, "GET", "/ui/campaigns/spring/live", nil, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring/live", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code)
 	require.NotContains(t, r.body, "<html")
 	require.Contains(t, r.body, `id="progress">0/3 final (0 %)`)
@@ -145,7 +145,7 @@ func TestCampaignLive(t *testing.T) {
 	}
 	_, err := e.p.Seal(ctx, "spring")
 	require.NoError(t, err)
-	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, token)
+	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, e.sess)
 	require.Contains(t, r.body, `id="state">completed`)
 	require.Equal(t, "1", r.h.Get("X-Console-Final"))
 	r = e.do(t, "GET", "/ui/campaigns/spring/live", nil, "", "X-Console-Poll", "1")
@@ -164,7 +164,7 @@ func TestExport(t *testing.T) {
 		_, err := e.p.Store().Ledger.Settle(ctx, "spring", to, o, store.FailurePolicy{}, nil)
 		require.NoError(t, err)
 	}
-	r := e.do(t, "GET", "/ui/campaigns/spring/export?status=failed&status=undelivered", nil, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring/export?status=failed&status=undelivered", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code, r.body)
 	require.Equal(t, `attachment; filename="spring-results.csv"`, r.h.Get("Content-Disposition"))
 	require.Equal(t, "to,meta.crm,status,error_code,wamid\n441234567890,7,failed,131026,\n", r.body)
@@ -175,10 +175,10 @@ func TestExport(t *testing.T) {
 func TestNoScriptRefresh(t *testing.T) {
 	t.Parallel()
 	e := setup(t, token)
-	r := e.do(t, "GET", "/ui/campaigns/spring", nil, token)
+	r := e.do(t, "GET", "/ui/campaigns/spring", nil, e.sess)
 	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
 	require.Contains(t, r.body, `data-live="/ui/campaigns/spring/live"`)
-	r = e.do(t, "GET", "/ui/", nil, token)
+	r = e.do(t, "GET", "/ui/", nil, e.sess)
 	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
 	require.Contains(t, r.body, `data-live="/ui/?part=rows"`)
 }
