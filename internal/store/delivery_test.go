@@ -56,10 +56,7 @@ func TestDelivery_CountsOncePerWAMIDAndStatus(t *testing.T) {
 // event comes again, not even once the first task was consumed.
 func TestDelivery_RecordEnqueuesItsTaskOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.register(t, "c1", 1)
-	_, err := b.store.Ledger.Settle(b.ctx, "c1", "441234567800", store.Outcome{Status: task.StatusSent, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
+	b := sentAsA(t)
 	results, callbacks := keyspace.New(b.r.Results), keyspace.New(b.r.Queue)
 	rt := func(msg string) *store.ResultTask {
 		return &store.ResultTask{Queue: b.r.Results, ID: "status:wamid.A:read", Msg: []byte(msg),
@@ -102,10 +99,7 @@ func TestDelivery_RecordEnqueuesItsTaskOnce(t *testing.T) {
 // but its task is still emitted, once: the event is marked all the same.
 func TestDelivery_RetiredCampaignEmitsOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.register(t, "c1", 1)
-	_, err := b.store.Ledger.Settle(b.ctx, "c1", "441234567800", store.Outcome{Status: task.StatusSent, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
+	b := sentAsA(t)
 	require.NoError(t, b.r.Client.Del(b.ctx, b.r.Keys.Campaign("c1")).Err())
 	results := keyspace.New(b.r.Results)
 	d := store.Delivery{WAMID: "wamid.A", Status: "delivered", At: 2,
@@ -119,4 +113,14 @@ func TestDelivery_RetiredCampaignEmitsOnce(t *testing.T) {
 		require.Equal(t, want, n, "delivery %d", i+1)
 		require.NoError(t, b.r.Client.Del(b.ctx, results.AsynqPending(), results.AsynqTask(d.Task.ID)).Err())
 	}
+}
+
+// sentAsA has a campaign c1 whose one recipient was sent as wamid.A.
+func sentAsA(t *testing.T) *bundle {
+	t.Helper()
+	b := setup(t)
+	b.register(t, "c1", 1)
+	_, err := b.store.Ledger.Settle(b.ctx, "c1", "441234567800", store.Outcome{Status: task.StatusSent, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	return b
 }
