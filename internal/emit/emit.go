@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -84,13 +83,10 @@ func (e *Emitter) Queue() string { return e.queue }
 // onceScript enqueues a task unless the campaign's marker says it was
 // emitted before. KEYS: 1 marker hash, 2 task hash, 3 pending list.
 // ARGV: 1 task id, 2 asynq message, 3 now (ns), 4 marker TTL (ms).
-var onceScript = redis.NewScript(`
+var onceScript = redis.NewScript(asynqwire.LuaEnqueue + `
 if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('HSET', KEYS[2], 'msg', ARGV[2], 'state', 'pending', 'pending_since', ARGV[3])
-  redis.call('LPUSH', KEYS[3], ARGV[1])
-end
+enqueue(KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 return 1
 `)
 
@@ -104,13 +100,12 @@ func (e *Emitter) once(ctx context.Context, campaignID, id, typ string, payload 
 	}
 	first := true
 	var did bool
-	for _, k := range e.sinks() {
-		tid := k.prefix + id
-		msg := asynqwire.Message(nil, typ, payload, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)
-		keys := []string{k.keys.Emitted(campaignID), k.keys.AsynqTask(tid), k.keys.AsynqPending()}
-		n, err := onceScript.Run(ctx, e.rdb, keys, tid, msg, strconv.FormatInt(time.Now().UnixNano(), 10), e.markerTTL.Milliseconds()).Int()
+	for t := e.tasks(typ, id, payload); t != nil; t = t.Also {
+		k := keyspace.New(t.Queue)
+		keys := []string{k.Emitted(campaignID), k.AsynqTask(t.ID), k.AsynqPending()}
+		n, err := onceScript.Run(ctx, e.rdb, keys, t.ID, t.Msg, asynqwire.Now(), e.markerTTL.Milliseconds()).Int()
 		if err != nil {
-			return false, fmt.Errorf("emit: %s %s: %w", typ, tid, err)
+			return false, fmt.Errorf("emit: %s %s: %w", typ, t.ID, err)
 		}
 		if first {
 			did, first = n == 1, false
@@ -193,33 +188,15 @@ func (e *Emitter) tasks(typ, id string, payload []byte) *store.ResultTask {
 // repeated webhook does not double one still in the queue.
 func statusID(ev *task.StatusEvent) string { return "status:" + ev.WAMID + ":" + ev.Status }
 
-// enqueueScript enqueues a task unless one of its id is there, as asynq's
-// client does (but in one round trip: the queue is listed once, by
-// publish). KEYS: 1 task hash, 2 pending list. ARGV: 1 task id, 2 asynq
-// message, 3 now (ns).
-var enqueueScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'pending', 'pending_since', ARGV[3])
-redis.call('LPUSH', KEYS[2], ARGV[1])
-return 1
-`)
-
 // Status emits a delivery event on each of the emitter's queues; its task
 // id keeps a repeated webhook from doubling one still in the queue.
 func (e *Emitter) Status(ctx context.Context, ev *task.StatusEvent) error {
-	b, err := json.Marshal(ev)
+	t, err := e.StatusTask(ctx, ev)
 	if err != nil {
-		return fmt.Errorf("emit: encode status: %w", err)
-	}
-	if err := e.publish(ctx); err != nil {
 		return err
 	}
-	id := statusID(ev)
-	for _, k := range e.sinks() {
-		tid := k.prefix + id
-		msg := asynqwire.Message(nil, task.TypeStatus, b, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)
-		keys := []string{k.keys.AsynqTask(tid), k.keys.AsynqPending()}
-		if err := enqueueScript.Run(ctx, e.rdb, keys, tid, msg, strconv.FormatInt(time.Now().UnixNano(), 10)).Err(); err != nil {
+	for ; t != nil; t = t.Also {
+		if err := asynqwire.Enqueue(ctx, e.rdb, t.Queue, t.ID, t.Msg); err != nil {
 			return fmt.Errorf("emit: status %s: %w", ev.Status, err)
 		}
 	}

@@ -56,14 +56,13 @@ func (r *Relay) Store(ctx context.Context, body []byte, h http.Header) error {
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:16])
 	payload := encodeRelay(relayMeta{ContentType: h.Get("Content-Type"), Signature: h.Get(webhook.SignatureHeader)}, body)
-	now := nowNS()
 	for _, d := range r.dests {
 		if !d.wants(kinds) {
 			continue
 		}
 		id := "relay:" + d.Name + ":" + digest
 		msg := asynqwire.Message(nil, TypeRelay, payload, id, d.Queue(), MaxRetry, TimeoutSec)
-		if err := enqueueScript.Run(ctx, r.rdb, taskKeys(d.Queue(), id), id, msg, now).Err(); err != nil {
+		if err := asynqwire.Enqueue(ctx, r.rdb, d.Queue(), id, msg); err != nil {
 			return fmt.Errorf("outbound: store the webhook for %s: %w", d.Name, err)
 		}
 	}

@@ -4,11 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"time"
-
-	"github.com/mmlite/mmlite/internal/keyspace"
-	"github.com/redis/go-redis/v9"
 )
 
 // Queues and task types.
@@ -52,20 +47,3 @@ func decodeRelay(p []byte) (relayMeta, []byte, error) {
 	}
 	return m, body, nil
 }
-
-// enqueueScript writes an asynq task unless one of its id exists, as
-// asynq's own enqueue would, in one round trip. KEYS: 1 task hash, 2
-// pending list. ARGV: 1 task id, 2 asynq message, 3 now (ns).
-var enqueueScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'msg', ARGV[2], 'state', 'pending', 'pending_since', ARGV[3])
-redis.call('LPUSH', KEYS[2], ARGV[1])
-return 1
-`)
-
-func taskKeys(queue, id string) []string {
-	k := keyspace.New(queue)
-	return []string{k.AsynqTask(id), k.AsynqPending()}
-}
-
-func nowNS() string { return strconv.FormatInt(time.Now().UnixNano(), 10) }

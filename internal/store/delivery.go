@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/asynqwire"
 	"strconv"
 	"strings"
 
@@ -66,7 +67,7 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 // status, 2 time, 3 pricing category, 4 campaign key prefix, 5 error code
 // of a failed status, 6 now (ns), 7 task id ("" for none), 8 its asynq
 // message, 9 second task id ("" for none), 10 its message.
-var recordScript = redis.NewScript(luaEnqueue + `
+var recordScript = redis.NewScript(asynqwire.LuaEnqueue + `
 local function emit()
   enqueue(KEYS[2], KEYS[3], ARGV[7], ARGV[8], ARGV[6])
   enqueue(KEYS[4], KEYS[5], ARGV[9], ARGV[10], ARGV[6])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/asynqwire"
 	"strconv"
 	"time"
 
@@ -47,7 +48,7 @@ type FailurePolicy struct {
 // and may pause it on the share of permanent failures.
 //
 // KEYS and ARGV: see settleArgs.
-var settleScript = redis.NewScript(luaFinish + luaEnqueue + `
+var settleScript = redis.NewScript(luaFinish + asynqwire.LuaEnqueue + `
 local h = redis.call('HMGET', KEYS[1], ` + doneFields + `, 'base_sent', 'base_failed')
 if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
@@ -162,18 +163,6 @@ func (a *settleArgs) argv() []any {
 // rated are the outcomes of a send, counted in a campaign's rate: expired
 // and cancelled recipients were not sent at all.
 var rated = map[string]bool{task.StatusSent: true, task.StatusFailed: true, task.StatusUnknown: true}
-
-// luaEnqueue defines enqueue(task key, pending list, id, asynq message, now
-// in ns), which writes a ResultTask unless a task of its id is there (as
-// asynq's own enqueue would refuse it); an id "" writes nothing.
-const luaEnqueue = `
-local function enqueue(tk, pk, id, msg, now)
-  if id ~= '' and redis.call('EXISTS', tk) == 0 then
-    redis.call('HSET', tk, 'msg', msg, 'state', 'pending', 'pending_since', now)
-    redis.call('LPUSH', pk, id)
-  end
-end
-`
 
 // ResultTask is a result to enqueue in the same atomic step as the outcome
 // (a single Redis node: in Cluster the results queue lives in another slot).
