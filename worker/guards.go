@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,12 +107,8 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 		}
 		return err
 	case mmapi.GuardTemplate:
-		reason := guard.ReasonTemplatePaused
-		if e.Code == guard.CodeTemplateOff {
-			reason = guard.ReasonTemplateDisabled
-		}
-		reason += ": code " + strconv.Itoa(e.Code) + ": " + e.Title
-		paused, err := w.guard.PauseTemplate(ctx, j.sender.Scope(), j.campaign.Template.Name, j.campaign.Template.Language.Code, reason, w.scopes())
+		reason := guard.TemplateReason(e.Code, e.Title)
+		paused, err := w.guard.PauseTemplate(ctx, j.sender.Scope(), j.campaign.Template.Name, j.campaign.Template.Language.Code, reason)
 		w.m.paused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Add(float64(len(paused)))
 		for _, id := range paused {
 			w.announce(ctx, id)
@@ -121,13 +116,4 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 		return err
 	}
 	return nil
-}
-
-// scopes maps this worker's senders to their scopes.
-func (w *Worker) scopes() map[string]string {
-	out := make(map[string]string, len(w.senders))
-	for id, s := range w.senders {
-		out[id] = s.Scope()
-	}
-	return out
 }

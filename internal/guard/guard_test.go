@@ -8,9 +8,11 @@ import (
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/stretchr/testify/require"
 )
 
@@ -104,11 +106,13 @@ func TestClaim_Protections(t *testing.T) {
 func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	g, st, _ := newGuard(t)
+	g, st, r := newGuard(t)
 	register(t, st, "a", "s", "t1")
 	register(t, st, "b", "other", "t1") // another WABA's
 	register(t, st, "c", "s", "t2")
-	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, map[string]string{"s": "W", "other": "X"})
+	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx,
+		[]*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}, {ID: "other", Rate: 1, Burst: 1, WABAID: "X"}}))
+	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a"}, paused)
 	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(ctx context.Context, id string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/registry"
 	"strconv"
 	"strings"
 	"time"
@@ -82,15 +83,36 @@ func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]
 // templateID names a template of a WABA.
 func templateID(waba, name, language string) string { return waba + "\x1f" + name + "\x1f" + language }
 
-// PauseTemplate pauses every running campaign of the WABA's senders
-// (scopes names a sender's scope: sender.Sender.Scope) that uses the
+// PauseTemplate pauses every running campaign of the WABA's senders (as
+// the workers published them: sender.Published.Scope) that uses the
 // template (name and language; "" matches every language), reason
-// ReasonTemplatePaused or ReasonTemplateDisabled. It returns those it paused.
-func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string, scopes map[string]string) ([]string, error) {
+// ReasonTemplatePaused or ReasonTemplateDisabled (see TemplateReason). It
+// returns those it paused.
+func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
+	all, err := registry.New(g.rdb, g.keys).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("guard: pause template: %w", err)
+	}
+	scope := func(id string) string {
+		if p, ok := all[id]; ok {
+			return p.Scope()
+		}
+		return id
+	}
 	return g.pauseWhere(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), reason,
 		func(c *campaign.Campaign) bool {
-			return scopes[c.Sender] == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
+			return scope(c.Sender) == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
 		}, nil)
+}
+
+// TemplateReason is the pause reason of an error answer or a failed status
+// that says the template is paused (132015) or disabled (CodeTemplateOff).
+func TemplateReason(code int, title string) string {
+	reason := ReasonTemplatePaused
+	if code == CodeTemplateOff {
+		reason = ReasonTemplateDisabled
+	}
+	return reason + ": code " + strconv.Itoa(code) + ": " + title
 }
 
 // ResumeTemplate resumes the campaigns PauseTemplate paused for the template.

@@ -3,12 +3,12 @@ package httpapi
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
@@ -27,9 +27,44 @@ func (s *Server) resume(ctx context.Context, id string) error {
 	return err
 }
 
+// senderLookup finds tracked messages' campaigns and their senders'
+// published settings, each read once per webhook.
+type senderLookup struct {
+	s     *Server
+	all   map[string]sender.Published
+	camps map[string]*campaign.Campaign // nil: gone
+}
+
+func (s *Server) senderLookup() *senderLookup {
+	return &senderLookup{s: s, camps: map[string]*campaign.Campaign{}}
+}
+
+// of returns the campaign and its sender (the campaign's sender id alone
+// when none is published); ok is false when the campaign is gone (retired
+// meanwhile: nothing to act on).
+func (l *senderLookup) of(ctx context.Context, id string) (c *campaign.Campaign, p sender.Published, ok bool, err error) {
+	c, seen := l.camps[id]
+	if !seen {
+		c, _ = l.s.store().Campaigns.Get(ctx, id)
+		l.camps[id] = c
+	}
+	if c == nil {
+		return nil, p, false, nil
+	}
+	if l.all == nil {
+		if l.all, err = l.s.senders.All(ctx); err != nil {
+			return nil, p, false, err
+		}
+	}
+	p = l.all[c.Sender]
+	if p.ID == "" {
+		p.ID = c.Sender
+	}
+	return c, p, true, nil
+}
+
 // guardStatuses acts on the failed statuses of known messages.
-func (s *Server) guardStatuses(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
-	var all map[string]sender.Published
+func (s *Server) guardStatuses(ctx context.Context, senders *senderLookup, sts []webhook.Status, tracked []store.Tracked) error {
 	for i, t := range tracked {
 		st := sts[i]
 		if !t.Known || t.Seen || st.Status != "failed" || st.Error == nil {
@@ -40,18 +75,12 @@ func (s *Server) guardStatuses(ctx context.Context, sts []webhook.Status, tracke
 		if !s.guard.Config().Suppresses(code) && g != mmapi.GuardCooldown && g != mmapi.GuardTemplate {
 			continue
 		}
-		c, err := s.store().Campaigns.Get(ctx, t.Campaign)
+		c, p, ok, err := senders.of(ctx, t.Campaign)
 		if err != nil {
-			continue // retired meanwhile: nothing to protect
+			return err
 		}
-		if all == nil {
-			if all, err = s.senders.All(ctx); err != nil {
-				return err
-			}
-		}
-		p := all[c.Sender]
-		if p.ID == "" {
-			p.ID = c.Sender
+		if !ok {
+			continue
 		}
 		switch {
 		case s.guard.Config().Suppresses(code):
@@ -60,12 +89,7 @@ func (s *Server) guardStatuses(ctx context.Context, sts []webhook.Status, tracke
 		case g == mmapi.GuardCooldown:
 			_, err = s.guard.Cool(ctx, p.Scope(), t.To)
 		case g == mmapi.GuardTemplate:
-			reason := guard.ReasonTemplatePaused
-			if code == guard.CodeTemplateOff {
-				reason = guard.ReasonTemplateDisabled
-			}
-			err = s.pauseTemplate(ctx, all, p.Scope(), c.Template.Name, c.Template.Language.Code,
-				reason+": code "+strconv.Itoa(code)+": "+st.Error.Title)
+			err = s.pauseTemplate(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, guard.TemplateReason(code, st.Error.Title))
 		}
 		if err != nil {
 			return err
@@ -77,30 +101,24 @@ func (s *Server) guardStatuses(ctx context.Context, sts []webhook.Status, tracke
 // pauseOnFallback pauses, for a sender with on_fallback: pause, the
 // campaign of a message the first status of which is priced as a Cloud API
 // marketing message.
-func (s *Server) pauseOnFallback(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
-	var all map[string]sender.Published
+func (s *Server) pauseOnFallback(ctx context.Context, senders *senderLookup, sts []webhook.Status, tracked []store.Tracked) error {
 	for i, t := range tracked {
 		if !t.Known || t.Priced || sts[i].PricingCategory != fallbackCategory {
 			continue
 		}
-		c, err := s.store().Campaigns.Get(ctx, t.Campaign)
+		c, p, ok, err := senders.of(ctx, t.Campaign)
 		if err != nil {
-			continue // retired meanwhile: nothing to pause
+			return err
 		}
-		if all == nil {
-			if all, err = s.senders.All(ctx); err != nil {
-				return err
-			}
-		}
-		if all[c.Sender].OnFallback != sender.FallbackPause {
+		if !ok || p.OnFallback != sender.FallbackPause {
 			continue
 		}
-		ok, err := s.guard.PauseCampaign(ctx, t.Campaign, guard.ReasonFallback+
+		paused, err := s.guard.PauseCampaign(ctx, t.Campaign, guard.ReasonFallback+
 			": Meta charged a message as a Cloud API marketing message (pricing category marketing), not MM Lite")
 		if err != nil {
 			return err
 		}
-		if ok {
+		if paused {
 			s.log.Warn("campaign paused: a message fell back to Cloud API pricing", "campaign", t.Campaign, "sender", c.Sender)
 		}
 	}
@@ -112,9 +130,9 @@ func (s *Server) pauseOnFallback(ctx context.Context, sts []webhook.Status, trac
 const fallbackCategory = "marketing"
 
 // countFallback counts a message that fell back, by its campaign's sender.
-func (s *Server) countFallback(ctx context.Context, t store.Tracked) {
-	c, err := s.store().Campaigns.Get(ctx, t.Campaign)
-	if err != nil {
+func (s *Server) countFallback(ctx context.Context, senders *senderLookup, t store.Tracked) {
+	c, _, ok, _ := senders.of(ctx, t.Campaign)
+	if !ok {
 		s.wm.fallback.WithLabelValues("unknown").Inc()
 		return
 	}
@@ -141,7 +159,7 @@ func (s *Server) guardEvents(ctx context.Context, ev *webhook.Events) error {
 			if t.Reason != "" {
 				reason += ": " + t.Reason
 			}
-			err = s.pauseTemplate(ctx, all, t.WABAID, t.Name, t.Language, reason)
+			err = s.pauseTemplate(ctx, t.WABAID, t.Name, t.Language, reason)
 		case "REINSTATED", "APPROVED":
 			var resumed []string
 			resumed, err = s.guard.ResumeTemplate(ctx, t.WABAID, t.Name, t.Language, s.resume)
@@ -192,12 +210,8 @@ func (s *Server) guardEvents(ctx context.Context, ev *webhook.Events) error {
 }
 
 // pauseTemplate pauses every campaign of the WABA that uses the template.
-func (s *Server) pauseTemplate(ctx context.Context, all map[string]sender.Published, waba, name, language, reason string) error {
-	scopes := make(map[string]string, len(all))
-	for id, p := range all {
-		scopes[id] = p.Scope()
-	}
-	paused, err := s.guard.PauseTemplate(ctx, waba, name, language, reason, scopes)
+func (s *Server) pauseTemplate(ctx context.Context, waba, name, language, reason string) error {
+	paused, err := s.guard.PauseTemplate(ctx, waba, name, language, reason)
 	if len(paused) > 0 {
 		s.log.Warn("template paused by Meta: its campaigns are paused", "waba_id", waba, "template", name, "language", language,
 			"reason", reason, "campaigns", len(paused))

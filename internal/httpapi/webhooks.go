@@ -197,7 +197,8 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	if err := s.keepUnmatched(ctx, sts, ds, tracked); err != nil {
 		return err
 	}
-	if err := s.guardStatuses(ctx, sts, tracked); err != nil {
+	senders := s.senderLookup()
+	if err := s.guardStatuses(ctx, senders, sts, tracked); err != nil {
 		return err
 	}
 	if err := s.emitStatuses(ctx, sts, ds, tracked); err != nil {
@@ -205,7 +206,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 	}
 	// Before Record, which marks the pricing seen: a pause that failed is
 	// tried again when the provider delivers the webhook again.
-	if err := s.pauseOnFallback(ctx, sts, tracked); err != nil {
+	if err := s.pauseOnFallback(ctx, senders, sts, tracked); err != nil {
 		return err
 	}
 	counted, err := s.deliveries.Record(ctx, ds)
@@ -222,7 +223,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 			s.wm.deliveries.WithLabelValues("duplicate").Inc()
 		}
 		if counted[i].Fallback {
-			s.countFallback(ctx, t)
+			s.countFallback(ctx, senders, t)
 		}
 	}
 	return nil
