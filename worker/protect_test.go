@@ -3,15 +3,18 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 )
 
@@ -56,4 +59,27 @@ func TestWorker_ProtectionFailureStillSettles(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, b.Fake.Attempts(tos[0]))
+}
+
+// A send answered 132015 (template paused) pauses every running campaign
+// of the WABA using that template, also one of a sender another worker
+// publishes (found in review: the worker only looked at its own senders).
+func TestWorker_TemplatePauseReachesTheWABAsOtherSenders(t *testing.T) {
+	t.Parallel()
+	tos := testkit.Recipients(1)
+	b := setup(t, fakeapi.Config{FailRecipients: map[string]int{tos[0]: 132015}})
+	c := b.register(t, campaign.Campaign{ID: "mine"})
+	other := b.register(t, campaign.Campaign{ID: "theirs", Sender: "elsewhere"})
+	cfg := b.config()
+	cfg.Senders[0].WABAID = "waba-1"
+	require.NoError(t, registry.New(b.R.Client, b.R.Keys).Publish(b.Ctx,
+		[]*sender.Sender{{ID: "elsewhere", Rate: 1, Burst: 1, WABAID: "waba-1"}}))
+	b.enqueue(t, sends(c.ID, tos)...)
+	b.start(t, cfg)
+
+	require.Eventually(t, func() bool { return b.Fake.Attempts(tos[0]) == 1 && b.Status(t, c.ID).State == campaign.StatePaused },
+		10*time.Second, 20*time.Millisecond, "the send was refused and its campaign paused")
+	require.Eventually(t, func() bool { return b.Status(t, other.ID).State == campaign.StatePaused },
+		10*time.Second, 20*time.Millisecond, "the other sender's campaign on the same template is paused")
+	require.True(t, strings.HasPrefix(b.Status(t, other.ID).PausedReason, "template_paused"), b.Status(t, other.ID).PausedReason)
 }
