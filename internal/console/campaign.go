@@ -97,11 +97,7 @@ func (c *Console) campaignLive(w http.ResponseWriter, r *http.Request, _ string)
 // /v1/campaigns/{id}), the funnel, the rate history.
 func (c *Console) live(r *http.Request, id string) (*campaignView, error) {
 	ctx := r.Context()
-	st, err := c.store().Campaigns.Live(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	hist, err := c.store().Campaigns.RateHistory(ctx, id)
+	st, hist, err := c.store().Campaigns.LiveWithRates(ctx, id)
 	if err != nil {
 		return nil, err
 	}

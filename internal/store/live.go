@@ -47,17 +47,34 @@ func (s Campaigns) Live(ctx context.Context, id string) (*campaign.Status, error
 	return s.NewProbe().Status(ctx, id)
 }
 
+// LiveWithRates is Live with the campaign's rate history (see
+// rateHistory), from the same read of its hash.
+func (s Campaigns) LiveWithRates(ctx context.Context, id string) (*campaign.Status, []RatePoint, error) {
+	p := s.NewProbe()
+	st, h, err := p.status(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, rateHistory(h, p.now), nil
+}
+
 // Status is the campaign's live status.
 func (p *Probe) Status(ctx context.Context, id string) (*campaign.Status, error) {
+	st, _, err := p.status(ctx, id)
+	return st, err
+}
+
+// status is Status with the campaign's hash it was read from.
+func (p *Probe) status(ctx context.Context, id string) (*campaign.Status, map[string]string, error) {
 	h, err := p.s.rdb.HGetAll(ctx, p.s.keys.Campaign(id)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("campaign: status %s: %w", id, err)
+		return nil, nil, fmt.Errorf("campaign: status %s: %w", id, err)
 	}
 	st, sl, err := statusOf(id, h, p.now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return st, p.refine(ctx, st, sl)
+	return st, h, p.refine(ctx, st, sl)
 }
 
 // refine adds to a running campaign with recipients left what its hash

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"context"
-	"fmt"
 	"strconv"
 	"time"
 )
 
-// RateHistoryLen is how many rate buckets RateHistory returns: the ten
+// RateHistoryLen is how many rate buckets LiveWithRates returns: the ten
 // minutes the settle script keeps.
 const RateHistoryLen = 60
 
@@ -17,18 +15,10 @@ type RatePoint struct {
 	Rate float64
 }
 
-// RateHistory is a campaign's sends per second in each rate bucket (see
-// rateOf) of the last ten minutes, oldest first, ending with the bucket
-// under way (its rate over the part of it that has passed); buckets before
-// the campaign was created are left out.
-func (s Campaigns) RateHistory(ctx context.Context, id string) ([]RatePoint, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keys.Campaign(id)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("campaign: rate history %s: %w", id, err)
-	}
-	return rateHistory(h, s.now()), nil
-}
-
+// rateHistory is a campaign's sends per second in each rate bucket (see
+// rateOf) of the last ten minutes, from its hash h, oldest first, ending
+// with the bucket under way (its rate over the part of it that has
+// passed); buckets before the campaign was created are left out.
 func rateHistory(h map[string]string, now time.Time) []RatePoint {
 	created, _ := strconv.ParseInt(h["created_at"], 10, 64)
 	size := rateBucket.Milliseconds()
