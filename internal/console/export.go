@@ -40,16 +40,12 @@ func (c *Console) export(w http.ResponseWriter, r *http.Request, _ string) {
 		c.errorPage(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	head, err := results.CSVHeader(ctx, c.store(), camp.ID, f)
-	if err != nil {
+	started, err := results.ServeCSV(ctx, w, c.store(), camp.ID, f)
+	switch {
+	case err == nil:
+	case !started:
 		c.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+camp.ID+`-results.csv"`)
-	if err := results.WriteCSV(ctx, w, c.store(), camp.ID, f, head); err != nil {
-		// Rows may be out: break the answer off, so that it is not
-		// taken for whole.
+	default:
 		c.log.Error("console: results export broken off", "campaign", camp.ID, "err", err)
 		panic(http.ErrAbortHandler)
 	}

@@ -99,14 +99,8 @@ func (s *Server) getResults(w http.ResponseWriter, r *http.Request) {
 		s.stream(w, c.ID, results.WriteJSONL(ctx, w, s.store(), c, f))
 		return
 	}
-	head, err := results.CSVHeader(ctx, s.store(), c.ID, f)
-	if err != nil {
-		s.fail(w, err, nil)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`-results.csv"`)
-	s.stream(w, c.ID, results.WriteCSV(ctx, w, s.store(), c.ID, f, head))
+	_, err = results.ServeCSV(ctx, w, s.store(), c.ID, f)
+	s.stream(w, c.ID, err)
 }
 
 // stream ends a streamed answer. Once rows are written the status cannot

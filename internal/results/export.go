@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/store"
@@ -97,4 +98,19 @@ func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Fi
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// ServeCSV answers with the selected recipients as a CSV file
+// (<id>-results.csv) that mmlite enqueue reads again. When it fails,
+// started says whether the answer had begun: if not, the caller answers
+// the error; if so, rows may be out, and the caller breaks the answer off
+// so that it is not taken for whole.
+func ServeCSV(ctx context.Context, w http.ResponseWriter, st *store.Store, id string, f Filter) (started bool, err error) {
+	head, err := CSVHeader(ctx, st, id, f)
+	if err != nil {
+		return false, err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`-results.csv"`)
+	return true, WriteCSV(ctx, w, st, id, f, head)
 }
