@@ -8,7 +8,6 @@ import (
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/registry"
-	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
 )
@@ -185,21 +184,9 @@ func senderCommand() *cli.Command {
 		Commands: []*cli.Command{
 			{Name: "list", Usage: "print the senders and their guard state as JSON", Action: func(ctx context.Context, cmd *cli.Command) error {
 				return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-					all, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).All(ctx)
+					out, err := g.SenderViews(ctx, registry.New(p.Redis(), p.Store().Campaigns.Keys()))
 					if err != nil {
 						return err
-					}
-					out := []map[string]any{}
-					for _, id := range sender.IDs(all) {
-						st, err := g.Sender(ctx, id)
-						if err != nil {
-							return err
-						}
-						use, err := g.Use(ctx, all[id].LimitScope(), int(all[id].MessagingLimit))
-						if err != nil {
-							return err
-						}
-						out = append(out, map[string]any{"sender": all[id], "guard": st, "messaging_limit_use": use})
 					}
 					return printJSON(cmd, map[string]any{"senders": out})
 				})
@@ -207,7 +194,7 @@ func senderCommand() *cli.Command {
 			{Name: "pause", Usage: "pause a sender: every campaign of it, running and future", ArgsUsage: "ID",
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
-						paused, err := g.PauseSender(ctx, id, "paused by the operator", guard.SourceAPI)
+						paused, err := g.PauseSender(ctx, id, guard.ReasonOperator, guard.SourceAPI)
 						if err != nil {
 							return err
 						}

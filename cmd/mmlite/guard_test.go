@@ -56,7 +56,7 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 	out, code = run(t, "sender", "list", "--redis-url", url)
 	require.Equal(t, 0, code, out)
 	s := decode(out)["senders"].([]any)[0].(map[string]any)
-	require.Equal(t, true, s["guard"].(map[string]any)["paused"])
+	require.Equal(t, true, s["paused"], "the view of GET /v1/senders")
 	require.EqualValues(t, 2000, s["messaging_limit_use"].(map[string]any)["limit"])
 	out, code = run(t, "sender", "resume", "--redis-url", url, "eu")
 	require.Equal(t, 0, code, out)

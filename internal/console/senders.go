@@ -24,18 +24,13 @@ type senderRow struct {
 // onboarding, messaging limit use and guard pause (the guard's view, as
 // GET /v1/senders).
 func (c *Console) sendersPage(w http.ResponseWriter, r *http.Request, _ string) {
-	all, err := c.senders.All(r.Context())
+	views, err := c.guard().SenderViews(r.Context(), c.senders)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	v := &sendersView{view: view{Title: "Senders", Nav: "senders"}, Flash: senderFlash(r.URL.Query())}
-	for _, id := range sender.IDs(all) {
-		sv, err := c.guard().SenderView(r.Context(), c.senders, all[id])
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
+	for _, sv := range views {
 		row := senderRow{SenderView: sv, Onboarding: "not required"}
 		if sv.Onboarded != nil {
 			row.Onboarding = map[bool]string{true: "onboarded", false: "not onboarded"}[*sv.Onboarded]

@@ -64,3 +64,20 @@ func (g *Guard) SenderView(ctx context.Context, reg *registry.Registry, p sender
 	}
 	return v, nil
 }
+
+// SenderViews reads the views of every sender reg knows, in id order.
+func (g *Guard) SenderViews(ctx context.Context, reg *registry.Registry) ([]*SenderView, error) {
+	all, err := reg.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*SenderView, 0, len(all))
+	for _, id := range sender.IDs(all) {
+		v, err := g.SenderView(ctx, reg, all[id])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

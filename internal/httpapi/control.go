@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"github.com/mmlite/mmlite/internal/guard"
 	"net/http"
 	"time"
 
@@ -59,19 +58,10 @@ func (s *Server) getSender(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listSenders(w http.ResponseWriter, r *http.Request) {
-	all, err := s.senders.All(r.Context())
+	out, err := s.guard.SenderViews(r.Context(), s.senders)
 	if err != nil {
 		s.fail(w, err, nil)
 		return
-	}
-	out := make([]*guard.SenderView, 0, len(all))
-	for _, id := range sender.IDs(all) {
-		v, err := s.guard.SenderView(r.Context(), s.senders, all[id])
-		if err != nil {
-			s.fail(w, err, nil)
-			return
-		}
-		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"senders": out})
 }
