@@ -60,7 +60,7 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cq, noResults, err := emitTargets(cmd)
+			pc, err := producerConfig(cmd, log)
 			if err != nil {
 				return err
 			}
@@ -71,9 +71,8 @@ func apiCommand() *cli.Command {
 			for _, d := range dests {
 				log.Info("relaying webhooks", "destination", d.Name, "fields", d.Fields)
 			}
-			p, err := producer.New(producer.Config{Client: rdb, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-				Registerer: reg, Logger: log, CancelWait: cmd.Duration("cancel-wait"), Senders: own, Retention: cmd.Duration("retention"),
-				CallbackQueue: cq, NoResultsQueue: noResults})
+			pc.Client, pc.Registerer, pc.CancelWait, pc.Senders = rdb, reg, cmd.Duration("cancel-wait"), own
+			p, err := producer.New(pc)
 			if err != nil {
 				return err
 			}

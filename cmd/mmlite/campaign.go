@@ -91,12 +91,12 @@ func withRedis(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produc
 	if err != nil {
 		return err
 	}
-	cq, noResults, err := emitTargets(cmd)
+	pc, err := producerConfig(cmd, log)
 	if err != nil {
 		return err
 	}
-	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-		Retention: cmd.Duration("retention"), Logger: log, CallbackQueue: cq, NoResultsQueue: noResults})
+	pc.Redis = opt
+	p, err := producer.New(pc)
 	if err != nil {
 		return err
 	}

@@ -85,12 +85,12 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	cq, noResults, err := emitTargets(cmd)
+	pc, err := producerConfig(cmd, log)
 	if err != nil {
 		return nil, err
 	}
-	p, err := producer.New(producer.Config{Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"),
-		Senders: own, Retention: cmd.Duration("retention"), Logger: log, CallbackQueue: cq, NoResultsQueue: noResults})
+	pc.Redis, pc.Senders = opt, own
+	p, err := producer.New(pc)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/producer"
+	"log/slog"
 	"os"
 	"slices"
 	"text/tabwriter"
@@ -58,6 +60,18 @@ func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
 // emitTargets says where results, statuses and campaign events go: the
 // callback queue when MMLITE_RESULTS_URL is set, and the results queue
 // unless MMLITE_RESULTS_QUEUE is set empty.
+// producerConfig is the producer's settings every command shares: the
+// queues, where results go, the retention; the caller adds its Redis and
+// what only it sets.
+func producerConfig(cmd *cli.Command, log *slog.Logger) (producer.Config, error) {
+	cq, noResults, err := emitTargets(cmd)
+	if err != nil {
+		return producer.Config{}, err
+	}
+	return producer.Config{Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Retention: cmd.Duration("retention"),
+		Logger: log, CallbackQueue: cq, NoResultsQueue: noResults}, nil
+}
+
 func emitTargets(cmd *cli.Command) (callbackQueue string, noResults bool, err error) {
 	v, set := os.LookupEnv("MMLITE_RESULTS_QUEUE")
 	noResults = cmd.String("results-queue") == "" || set && v == "" && !cmd.IsSet("results-queue")
