@@ -57,45 +57,77 @@ func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *QueueCollector) collectQueue(ctx context.Context, ch chan<- prometheus.Metric, q string) error {
+	st, err := ReadQueue(ctx, c.rdb, q)
+	if err != nil {
+		return err
+	}
+	var size float64
+	for i, n := range st.Counts {
+		ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, float64(n), q, states[i])
+		if states[i] != "completed" {
+			size += float64(n)
+		}
+	}
+	paused := 0.0
+	if st.Paused {
+		paused = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, size, q)
+	ch <- prometheus.MustNewConstMetric(c.latency, prometheus.GaugeValue, st.OldestPending.Seconds(), q)
+	ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, paused, q)
+	ch <- prometheus.MustNewConstMetric(c.processed, prometheus.CounterValue, st.Processed, q)
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, st.Failed, q)
+	return nil
+}
+
+// Queue is an asynq queue at a glance.
+type Queue struct {
+	Counts            [6]int64 // tasks by state: Counts[Pending] ... Counts[Completed]
+	Paused            bool
+	Processed, Failed float64       // asynq's counters
+	OldestPending     time.Duration // how long the oldest pending task has waited
+}
+
+// The states of Queue.Counts.
+const (
+	Pending = iota
+	Active
+	Scheduled
+	Retry
+	Archived
+	Completed
+)
+
+// ReadQueue reads an asynq queue in one pipeline, and the oldest pending
+// task's age in one more round trip when there is one.
+func ReadQueue(ctx context.Context, rdb redis.UniversalClient, q string) (Queue, error) {
 	pre := "asynq:{" + q + "}:"
-	pipe := c.rdb.Pipeline()
-	counts := []*redis.IntCmd{
-		pipe.LLen(ctx, pre+"pending"), pipe.LLen(ctx, pre+"active"), pipe.ZCard(ctx, pre+"scheduled"),
-		pipe.ZCard(ctx, pre+"retry"), pipe.ZCard(ctx, pre+"archived"), pipe.ZCard(ctx, pre+"completed"),
+	pipe := rdb.Pipeline()
+	counts := make([]*redis.IntCmd, len(states))
+	for i, s := range states {
+		if i == Pending || i == Active {
+			counts[i] = pipe.LLen(ctx, pre+s)
+		} else {
+			counts[i] = pipe.ZCard(ctx, pre+s)
+		}
 	}
 	oldest := pipe.LIndex(ctx, pre+"pending", -1)
 	isPaused := pipe.Exists(ctx, pre+"paused")
 	processed := pipe.Get(ctx, pre+"processed")
 	failed := pipe.Get(ctx, pre+"failed")
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		return err
+		return Queue{}, err
 	}
-	var size float64
+	st := Queue{Paused: isPaused.Val() > 0, Processed: number(processed.Val()), Failed: number(failed.Val())}
 	for i, cmd := range counts {
-		n := float64(cmd.Val())
-		ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, n, q, states[i])
-		if states[i] != "completed" {
-			size += n
+		st.Counts[i] = cmd.Val()
+	}
+	if id := oldest.Val(); id != "" {
+		if since, err := rdb.HGet(ctx, pre+"t:"+id, "pending_since").Int64(); err == nil && since > 0 {
+			st.OldestPending = time.Since(time.Unix(0, since))
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, size, q)
-	ch <- prometheus.MustNewConstMetric(c.latency, prometheus.GaugeValue, c.pendingAge(ctx, pre, oldest.Val()), q)
-	ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, float64(isPaused.Val()), q)
-	ch <- prometheus.MustNewConstMetric(c.processed, prometheus.CounterValue, number(processed.Val()), q)
-	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, number(failed.Val()), q)
-	return nil
-}
-
-// pendingAge reads the oldest pending task's pending_since (unix ns).
-func (c *QueueCollector) pendingAge(ctx context.Context, pre, id string) float64 {
-	if id == "" {
-		return 0
-	}
-	since, err := c.rdb.HGet(ctx, pre+"t:"+id, "pending_since").Int64()
-	if err != nil || since == 0 {
-		return 0
-	}
-	return time.Since(time.Unix(0, since)).Seconds()
+	return st, nil
 }
 
 func number(s string) float64 {

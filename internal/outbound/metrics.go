@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -90,27 +89,15 @@ type QueueState struct {
 // oldest waiting delivery's age from the oldest pending task and the most
 // retried of the next retries (its age is estimated from its backoff).
 func Backlog(ctx context.Context, rdb redis.UniversalClient, in *asynq.Inspector, cfg Config, queue string) (QueueState, error) {
-	cfg = cfg.WithDefaults()
-	k := keyspace.New(queue)
-	pipe := rdb.Pipeline()
-	counts := []*redis.IntCmd{pipe.LLen(ctx, k.AsynqPending()), pipe.LLen(ctx, k.AsynqActive()),
-		pipe.ZCard(ctx, k.AsynqScheduled()), pipe.ZCard(ctx, k.AsynqRetry())}
-	archived := pipe.ZCard(ctx, "asynq:{"+queue+"}:archived")
-	oldest := pipe.LIndex(ctx, k.AsynqPending(), -1)
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+	q, err := metrics.ReadQueue(ctx, rdb, queue)
+	if err != nil {
 		return QueueState{}, err
 	}
-	var st QueueState
-	for _, c := range counts {
-		st.Waiting += c.Val()
-	}
-	st.Archived = archived.Val()
-	if id := oldest.Val(); id != "" {
-		if since, err := rdb.HGet(ctx, k.AsynqTask(id), "pending_since").Int64(); err == nil && since > 0 {
-			st.Oldest = time.Since(time.Unix(0, since))
-		}
-	}
-	if counts[3].Val() > 0 {
+	c := q.Counts
+	st := QueueState{Waiting: c[metrics.Pending] + c[metrics.Active] + c[metrics.Scheduled] + c[metrics.Retry],
+		Archived: c[metrics.Archived], Oldest: q.OldestPending}
+	if c[metrics.Retry] > 0 {
+		cfg = cfg.WithDefaults()
 		retries, err := in.ListRetryTasks(queue, asynq.PageSize(20))
 		if err == nil {
 			for _, t := range retries {
