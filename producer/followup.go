@@ -37,8 +37,9 @@ type FollowUp struct {
 	IncludeUnknown bool `json:"include_unknown,omitempty"`
 }
 
-// followable are the outcomes a follow-up may take.
-var followable = []string{task.StatusFailed, task.StatusExpired, task.StatusCancelled, task.StatusUnknown, results.Undelivered}
+// Followable are the outcomes a follow-up may take (unknown only with
+// IncludeUnknown).
+var Followable = []string{task.StatusFailed, task.StatusExpired, task.StatusCancelled, task.StatusUnknown, results.Undelivered}
 
 // ErrNoMatch is a follow-up whose filter matches none of the source's
 // recipients: nothing was registered.
@@ -111,18 +112,26 @@ func unsealedHint(st *campaign.Status) string {
 }
 
 // followFilter checks the statuses and codes of a follow-up.
+// Validate checks what a follow-up takes (its outcomes and codes), as
+// FollowUp does before it reads anything: a form can check it before it
+// asks for a confirmation.
+func (f FollowUp) Validate() error {
+	_, err := followFilter(f)
+	return err
+}
+
 func followFilter(f FollowUp) (results.Filter, error) {
 	var errs []error
 	statuses := slices.Clone(f.Statuses)
 	if len(statuses) == 0 && !f.IncludeUnknown {
-		errs = append(errs, fmt.Errorf("statuses: name the outcomes to follow up (%v)", followable))
+		errs = append(errs, fmt.Errorf("statuses: name the outcomes to follow up (%v)", Followable))
 	}
 	for _, s := range f.Statuses {
 		switch {
 		case s == task.StatusUnknown && !f.IncludeUnknown:
 			errs = append(errs, errors.New("statuses: unknown recipients may have received the first message: set include_unknown to follow them up"))
-		case !slices.Contains(followable, s):
-			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up (want %v): its message was accepted", s, followable))
+		case !slices.Contains(Followable, s):
+			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up (want %v): its message was accepted", s, Followable))
 		}
 	}
 	if f.IncludeUnknown && !slices.Contains(statuses, task.StatusUnknown) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -113,7 +114,7 @@ type option struct {
 
 // followStatuses are what a follow-up may take (unknown is a field of its
 // own: those recipients may have received the first message).
-var followStatuses = []string{task.StatusFailed, task.StatusExpired, task.StatusCancelled, "undelivered"}
+var followStatuses = slices.DeleteFunc(slices.Clone(producer.Followable), func(s string) bool { return s == task.StatusUnknown })
 
 func (c *Console) followUpForm(w http.ResponseWriter, r *http.Request, _ string) {
 	id := r.PathValue("id")
@@ -182,11 +183,11 @@ func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
 		return f, v, formError{"error codes: " + err.Error()}
 	}
 	f.Codes = codes
-	switch {
-	case f.ID == "":
+	if f.ID == "" {
 		return f, v, formError{"new campaign id: it is required"}
-	case len(f.Statuses) == 0 && !f.IncludeUnknown:
-		return f, v, formError{"outcomes: pick at least one"}
+	}
+	if err := f.Validate(); err != nil {
+		return f, v, formError{err.Error()}
 	}
 	return f, v, nil
 }
