@@ -51,15 +51,11 @@ var errUsage = errors.New("usage")
 // scopeArg reads --scope or --sender (its scope).
 func scopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer) (string, error) {
 	if id := cmd.String("sender"); id != "" {
-		all, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).All(ctx)
-		if err != nil {
-			return "", err
+		s, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).Published(ctx, id)
+		if errors.Is(err, registry.ErrNotPublished) {
+			return "", fmt.Errorf("%w: %w", guard.ErrUnknownScope, err)
 		}
-		s, ok := all[id]
-		if !ok {
-			return "", fmt.Errorf("%w: sender %s is not published by any worker", guard.ErrUnknownScope, id)
-		}
-		return s.Scope(), nil
+		return s.Scope(), err
 	}
 	if s := cmd.String("scope"); s != "" {
 		return s, nil
@@ -225,12 +221,12 @@ func withSender(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produ
 		return cli.Exit("usage: mmlite sender "+cmd.Name+" ID", 1)
 	}
 	return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-		all, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).All(ctx)
-		if err != nil {
+		_, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).Published(ctx, id)
+		switch {
+		case errors.Is(err, registry.ErrNotPublished):
+			return cli.Exit(err.Error(), 1)
+		case err != nil:
 			return err
-		}
-		if _, ok := all[id]; !ok {
-			return cli.Exit("sender "+id+" is not published by any worker", 1)
 		}
 		return fn(p, g, id)
 	})

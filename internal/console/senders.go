@@ -2,10 +2,12 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
 
@@ -54,15 +56,11 @@ func senderFlash(q url.Values) string {
 
 // published is the sender of the path, as workers published it.
 func (c *Console) published(ctx context.Context, id string) (sender.Published, error) {
-	all, err := c.senders.All(ctx)
-	if err != nil {
-		return sender.Published{}, err
+	p, err := c.senders.Published(ctx, id)
+	if errors.Is(err, registry.ErrNotPublished) {
+		return p, notFound{err.Error()}
 	}
-	p, ok := all[id]
-	if !ok {
-		return p, notFound{"sender " + id + " is not published by any worker"}
-	}
-	return p, nil
+	return p, err
 }
 
 func (c *Console) confirmPauseSender(w http.ResponseWriter, r *http.Request, _ string) {

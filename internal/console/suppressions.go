@@ -157,14 +157,9 @@ func suppressionFlash(q url.Values) string {
 // added only there (as POST /v1/suppressions).
 func (c *Console) formScope(r *http.Request) (string, error) {
 	scope := r.PostFormValue("scope")
-	all, err := c.senders.All(r.Context())
-	if err != nil {
-		return "", err
-	}
-	for _, p := range all {
-		if p.Scope() == scope {
-			return scope, nil
-		}
+	known, err := c.senders.HasScope(r.Context(), scope)
+	if err != nil || known {
+		return scope, err
 	}
 	return "", formError{"scope: " + scope + " is no published sender's WABA (or sender id)"}
 }

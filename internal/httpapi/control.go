@@ -31,14 +31,8 @@ type senderView struct {
 }
 
 func (s *Server) getSender(w http.ResponseWriter, r *http.Request) {
-	all, err := s.senders.All(r.Context())
-	if err != nil {
-		s.fail(w, err, nil)
-		return
-	}
-	p, ok := all[r.PathValue("id")]
+	p, ok := s.publishedSender(w, r)
 	if !ok {
-		writeError(w, http.StatusNotFound, "sender "+r.PathValue("id")+" is not published by any worker")
 		return
 	}
 	v := senderView{Published: p}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/phone"
@@ -230,9 +229,4 @@ func templateLabel(e string) string {
 		return e
 	}
 	return "other"
-}
-
-// errUnknownSender is a sender no worker published.
-func errUnknownSender(id string) error {
-	return fmt.Errorf("sender %s is not published by any worker", id)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
 
@@ -23,24 +24,16 @@ func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc)) {
 // one) or ?sender= (its scope); known says whether a published sender has
 // it. An unknown sender is ErrUnknownScope.
 func (s *Server) scopeOf(r *http.Request) (scope string, known bool, err error) {
-	all, err := s.senders.All(r.Context())
-	if err != nil {
-		return "", false, err
-	}
 	if id := r.URL.Query().Get("sender"); id != "" {
-		p, ok := all[id]
-		if !ok {
-			return "", false, fmt.Errorf("%w: %w", guard.ErrUnknownScope, errUnknownSender(id))
+		p, err := s.senders.Published(r.Context(), id)
+		if errors.Is(err, registry.ErrNotPublished) {
+			return "", false, fmt.Errorf("%w: %w", guard.ErrUnknownScope, err)
 		}
-		return p.Scope(), true, nil
+		return p.Scope(), err == nil, err
 	}
 	scope = r.URL.Query().Get("scope")
-	for _, p := range all {
-		if p.Scope() == scope {
-			return scope, true, nil
-		}
-	}
-	return scope, false, nil
+	known, err = s.senders.HasScope(r.Context(), scope)
+	return scope, known, err
 }
 
 // addSuppressions is POST /v1/suppressions?scope=|sender=: a JSON list of
@@ -165,16 +158,14 @@ func (s *Server) resumeSender(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) publishedSender(w http.ResponseWriter, r *http.Request) (sender.Published, bool) {
-	all, err := s.senders.All(r.Context())
-	if err != nil {
+	p, err := s.senders.Published(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, registry.ErrNotPublished):
+		writeError(w, http.StatusNotFound, err.Error())
+	case err != nil:
 		s.fail(w, err, nil)
-		return sender.Published{}, false
 	}
-	p, ok := all[r.PathValue("id")]
-	if !ok {
-		writeError(w, http.StatusNotFound, errUnknownSender(r.PathValue("id")).Error())
-	}
-	return p, ok
+	return p, err == nil
 }
 
 func (s *Server) answerSender(w http.ResponseWriter, r *http.Request, p sender.Published) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/stretchr/testify/require"
 )
 
@@ -31,4 +32,23 @@ func TestRegistry_ClicksAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, ttl, 48*time.Hour)
 	require.LessOrEqual(t, ttl, 72*time.Hour)
+}
+
+func TestPublishedAndHasScope(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	ctx := context.Background()
+	reg := registry.New(r.Client, r.Keys)
+	require.NoError(t, reg.Publish(ctx, []*sender.Sender{{ID: "eu", Rate: 1, Burst: 1, WABAID: "W1"}, {ID: "us", Rate: 1, Burst: 1}}))
+	p, err := reg.Published(ctx, "eu")
+	require.NoError(t, err)
+	require.Equal(t, "W1", p.WABAID)
+	_, err = reg.Published(ctx, "nosuch")
+	require.ErrorIs(t, err, registry.ErrNotPublished)
+	require.EqualError(t, err, "sender nosuch is not published by any worker")
+	for scope, want := range map[string]bool{"W1": true, "us": true, "eu": false, "W2": false} {
+		got, err := reg.HasScope(ctx, scope)
+		require.NoError(t, err)
+		require.Equal(t, want, got, scope)
+	}
 }

@@ -1,0 +1,42 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mmlite/mmlite/pkg/sender"
+)
+
+// ErrNotPublished is a sender no worker published.
+var ErrNotPublished = errors.New("not published by any worker")
+
+// Published is a sender as the workers published it; an error wrapping
+// ErrNotPublished ("sender ID is not published by any worker") when none
+// did.
+func (r *Registry) Published(ctx context.Context, id string) (sender.Published, error) {
+	all, err := r.All(ctx)
+	if err != nil {
+		return sender.Published{}, err
+	}
+	p, ok := all[id]
+	if !ok {
+		return p, fmt.Errorf("sender %s is %w", id, ErrNotPublished)
+	}
+	return p, nil
+}
+
+// HasScope says whether a published sender has the scope (its WABA, or its
+// id without one: sender.Published.Scope).
+func (r *Registry) HasScope(ctx context.Context, scope string) (bool, error) {
+	all, err := r.All(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range all {
+		if p.Scope() == scope {
+			return true, nil
+		}
+	}
+	return false, nil
+}
