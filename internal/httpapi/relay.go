@@ -11,7 +11,7 @@ import (
 // Redis for each destination. When either fails, the provider delivers it
 // again, and each step is idempotent (the relay task's id keeps a copy
 // still queued single).
-func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header) (wait func() error) {
+func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header, kinds map[string]bool) (wait func() error) {
 	if s.relay == nil {
 		return func() error { return nil }
 	}
@@ -20,6 +20,6 @@ func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header) (wa
 		relay = s.relayLarge
 	}
 	done := make(chan error, 1)
-	go func() { done <- relay.Store(ctx, body, h) }()
+	go func() { done <- relay.Store(ctx, body, h, kinds) }()
 	return func() error { return <-done }
 }

@@ -69,7 +69,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
-	relayed := s.storeRelay(r.Context(), body, r.Header)
+	relayed := s.storeRelay(r.Context(), body, r.Header, ev.Kinds)
 	recErr := s.record(r.Context(), ev)
 	relayErr := relayed()
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }

@@ -22,7 +22,7 @@ type Destination struct {
 	// SecretEnv or SecretFile holds the secret the POSTs are signed with.
 	SecretEnv  string `yaml:"secret_env"`
 	SecretFile string `yaml:"secret_file"`
-	// Fields are the kinds of webhook the destination takes (see Kinds);
+	// Fields are the kinds of webhook the destination takes (see webhook.Events.Kinds);
 	// none, or "all", means every webhook.
 	Fields []string `yaml:"fields"`
 
@@ -150,7 +150,7 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 
 var knownKeys = map[string]bool{"name": true, "url": true, "secret_env": true, "secret_file": true, "fields": true}
 
-// knownKinds are the webhook kinds a destination may choose (see Kinds):
+// knownKinds are the webhook kinds a destination may choose (see webhook.Events.Kinds):
 // the WhatsApp Business Account webhook fields, with "messages" split by
 // what its value holds. A misspelt kind would silently pass nothing.
 var knownKinds = map[string]bool{"messages": true, "statuses": true, "user_actions": true, "account_update": true,

@@ -127,7 +127,9 @@ func TestRelay_DeliversRetriesAndArchives(t *testing.T) {
 	h := http.Header{"Content-Type": {"application/json; charset=utf-8"}, webhook.SignatureHeader: {"sha256=abc"},
 		webhook.SecretHeader: {"never-forwarded"}}
 	for _, b := range []string{statusBody, inboundBody, statusBody} { // the provider delivers the first again
-		require.NoError(t, relay.Store(ctx, []byte(b), h))
+		ev, err := webhook.Parse([]byte(b))
+		require.NoError(t, err)
+		require.NoError(t, relay.Store(ctx, []byte(b), h, ev.Kinds))
 	}
 	_, reg := serve(t, r, outbound.Config{Destinations: ds})
 
@@ -223,16 +225,6 @@ func TestLoad_RefusesBadDestinations(t *testing.T) {
 	require.Equal(t, outbound.ForwardName, ds[0].Name)
 }
 
-func TestKinds(t *testing.T) {
-	t.Parallel()
-	require.Equal(t, map[string]bool{"statuses": true}, outbound.Kinds([]byte(statusBody)))
-	require.Equal(t, map[string]bool{"messages": true}, outbound.Kinds([]byte(inboundBody)))
-	b, err := os.ReadFile("../../testdata/fixtures/webhook_account_update_mm_lite_terms_signed.json")
-	require.NoError(t, err)
-	require.Equal(t, map[string]bool{"account_update": true}, outbound.Kinds(b))
-	require.True(t, strings.Contains(string(b), "account_update"))
-}
-
 // Batched callbacks: up to BatchSize JSON lines a POST, signed, each line
 // with its idempotency key and its task's payload; a batch refused is
 // retried, task by task, until every callback is delivered.
@@ -302,7 +294,7 @@ func TestRelay_HungDestinationHoldsOnlyItsOwnSlots(t *testing.T) {
 	dropQueues(t, r, ds[0].Queue(), ds[1].Queue())
 	relay := outbound.NewRelay(r.Client, ds)
 	for i := range 5 {
-		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}))
+		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}, nil))
 	}
 	serve(t, r, outbound.Config{Destinations: ds, Concurrency: 1, HTTPTimeout: time.Hour, ShutdownTimeout: time.Second})
 	require.Eventually(t, func() bool { return len(ok.got()) == 5 }, 10*time.Second, 20*time.Millisecond,

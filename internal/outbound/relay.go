@@ -17,9 +17,8 @@ import (
 // Relay stores the api's webhooks as relay tasks, one per destination that
 // takes them.
 type Relay struct {
-	rdb    redis.UniversalClient
-	dests  []*Destination
-	filter bool // some destination takes only some kinds
+	rdb   redis.UniversalClient
+	dests []*Destination
 
 	mu        sync.Mutex
 	published bool
@@ -30,11 +29,7 @@ func NewRelay(rdb redis.UniversalClient, dests []*Destination) *Relay {
 	if len(dests) == 0 {
 		return nil
 	}
-	r := &Relay{rdb: rdb, dests: dests}
-	for _, d := range dests {
-		r.filter = r.filter || !d.all()
-	}
-	return r
+	return &Relay{rdb: rdb, dests: dests}
 }
 
 // Destinations are the relay's destinations.
@@ -44,12 +39,9 @@ func (r *Relay) Destinations() []*Destination { return r.dests }
 // is in Redis for every destination that takes it. The task id is derived
 // from the destination and the body: a webhook the provider delivers again
 // (its bytes are the same) while the first is still queued is stored once,
-// and any copy carries the same delivery id.
-func (r *Relay) Store(ctx context.Context, body []byte, h http.Header) error {
-	var kinds map[string]bool
-	if r.filter {
-		kinds = Kinds(body)
-	}
+// and any copy carries the same delivery id. kinds are the webhook's (see
+// webhook.Events.Kinds), for the destinations that take only some.
+func (r *Relay) Store(ctx context.Context, body []byte, h http.Header, kinds map[string]bool) error {
 	if err := r.publish(ctx); err != nil {
 		return err
 	}

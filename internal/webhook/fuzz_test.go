@@ -43,6 +43,9 @@ func FuzzParse(f *testing.F) {
 
 		again, err := webhook.Parse(rebuild(t, ev))
 		require.NoError(t, err)
+		// The rebuilt webhook writes each "other" change under a field of
+		// its own: the events match, their kinds need not.
+		ev.Kinds, again.Kinds = nil, nil
 		require.Equal(t, ev, again)
 	})
 }

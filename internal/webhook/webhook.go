@@ -21,6 +21,13 @@ type Events struct {
 	// Other counts changes of kinds mmlite does not use (incoming messages,
 	// template updates, ...): accepted and counted, never an error.
 	Other int
+	// Kinds are the kinds of change the webhook holds, as a relay
+	// destination's fields name them: each change's field
+	// (account_update, message_template_status_update, ...), except that a
+	// change of the "messages" field counts by what its value holds:
+	// "messages" (a customer's messages), "statuses" and "user_actions"
+	// (clicks).
+	Kinds map[string]bool
 }
 
 // Status is one message status: sent, delivered, read or failed.
@@ -123,10 +130,11 @@ func Parse(body []byte) (*Events, error) {
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	ev := &Events{}
+	ev := &Events{Kinds: map[string]bool{}}
 	for _, e := range env.Entry {
 		for _, ch := range e.Changes {
 			v := ch.Value
+			ev.addKinds(ch.Field, &v)
 			switch {
 			case ch.Field == "account_update":
 				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: v.Event, WABAID: firstOf(v.WABAInfo.WABAID, e.ID),
@@ -141,6 +149,23 @@ func Parse(body []byte) (*Events, error) {
 		}
 	}
 	return ev, nil
+}
+
+// addKinds notes a change's kinds (see Events.Kinds).
+func (ev *Events) addKinds(field string, v *value) {
+	if field != "messages" {
+		ev.Kinds[field] = true
+		return
+	}
+	if v.Statuses != nil {
+		ev.Kinds["statuses"] = true
+	}
+	if v.UserActions != nil {
+		ev.Kinds["user_actions"] = true
+	}
+	if v.Messages != nil || v.Statuses == nil && v.UserActions == nil {
+		ev.Kinds["messages"] = true
+	}
 }
 
 func (ev *Events) add(v value) {

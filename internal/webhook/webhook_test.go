@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,4 +122,23 @@ func TestParse_NotAnObject(t *testing.T) {
 		_, err := webhook.Parse([]byte(body))
 		require.Error(t, err, body)
 	}
+}
+
+// The kinds a relay destination chooses from: a change's field, or for
+// "messages" what its value holds.
+func TestParse_Kinds(t *testing.T) {
+	t.Parallel()
+	kinds := func(b []byte) map[string]bool {
+		ev, err := webhook.Parse(b)
+		require.NoError(t, err)
+		return ev.Kinds
+	}
+	statusBody := `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.X","status":"sent"}]}}]}]}`
+	inboundBody := `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"from":"441234567890","type":"text","text":{"body":"hi"}}]}}]}]}`
+	require.Equal(t, map[string]bool{"statuses": true}, kinds([]byte(statusBody)))
+	require.Equal(t, map[string]bool{"messages": true}, kinds([]byte(inboundBody)))
+	b, err := os.ReadFile("../../testdata/fixtures/webhook_account_update_mm_lite_terms_signed.json")
+	require.NoError(t, err)
+	require.Equal(t, map[string]bool{"account_update": true}, kinds(b))
+	require.True(t, strings.Contains(string(b), "account_update"))
 }
