@@ -135,22 +135,16 @@ func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, err
 // lifted meanwhile.
 func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*campaign.Campaign) bool,
 	still func(context.Context) (bool, error)) ([]string, error) {
-	ids, err := g.rdb.ZRange(ctx, g.keys.Campaigns(), 0, -1).Result()
+	running, err := g.store.Campaigns.Running(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("guard: read the campaigns index: %w", err)
+		return nil, fmt.Errorf("guard: %w", err)
 	}
 	var paused []string
-	for _, id := range ids {
-		c, err := g.store.Campaigns.Get(ctx, id)
-		if errors.Is(err, campaign.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return paused, err
-		}
+	for _, c := range running {
 		if !match(c) {
 			continue
 		}
+		id := c.ID
 		// Listed first: a resume must find every campaign the guard paused.
 		if err := g.rdb.SAdd(ctx, set, id).Err(); err != nil {
 			return paused, fmt.Errorf("guard: %w", err)

@@ -335,3 +335,20 @@ func TestSettle_FailureRatioPauses(t *testing.T) {
 func valid() campaign.Campaign {
 	return campaign.Campaign{ID: "spring-sale-2026", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
 }
+
+// Running reads every campaign of the index in one pipeline and keeps the
+// running ones.
+func TestStore_Running(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, id := range []string{"a", "b", "c"} {
+		b.register(t, id, 1)
+	}
+	_, err := b.store.Campaigns.Pause(b.ctx, "b", "test")
+	require.NoError(t, err)
+	require.NoError(t, b.r.Client.Del(b.ctx, b.r.Keys.Campaign("c")).Err()) // retired: still listed
+	running, err := b.store.Campaigns.Running(b.ctx)
+	require.NoError(t, err)
+	require.Len(t, running, 1)
+	require.Equal(t, "a", running[0].ID)
+}
