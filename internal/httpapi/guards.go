@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/phone"
@@ -44,7 +45,9 @@ func (s *Server) senderLookup() *senderLookup {
 func (l *senderLookup) of(ctx context.Context, id string) (c *campaign.Campaign, p sender.Published, ok bool, err error) {
 	c, seen := l.camps[id]
 	if !seen {
-		c, _ = l.s.store().Campaigns.Get(ctx, id)
+		if c, err = l.s.store().Campaigns.Get(ctx, id); err != nil && !errors.Is(err, campaign.ErrNotFound) {
+			return nil, p, false, err // Redis failed: the provider delivers the webhook again
+		}
 		l.camps[id] = c
 	}
 	if c == nil {
