@@ -17,7 +17,7 @@ const matchBatch = 500
 // showed sent (see store.Ledger.MatchUnknowns): the recipient is counted
 // sent instead of unknown, an mmlite:status event "sent" says so, and the
 // statuses of the message that came before are counted and emitted now,
-// as they would have been had its wamid been known.
+// as they would have been had its wamid been known (see replayPending).
 func (w *Worker) matchUnknowns(ctx context.Context) {
 	m, err := w.store.Ledger.MatchUnknowns(ctx, matchBatch)
 	w.m.unknowns.WithLabelValues(unknownAmbiguous).Add(float64(m.Ambiguous))
@@ -30,18 +30,38 @@ func (w *Worker) matchUnknowns(ctx context.Context) {
 		w.m.unknowns.WithLabelValues(unknownResolved).Inc()
 		w.log.Info("unknown outcome resolved: a status webhook shows the message sent", "campaign", r.Campaign,
 			"to", phone.Mask(r.To))
-		if err := w.replay(ctx, r); err != nil {
-			w.log.Warn("unknown outcome resolved, but its earlier statuses could not be counted", "campaign", r.Campaign,
-				"to", phone.Mask(r.To), "err", err)
-		}
 	}
 	if err != nil {
 		w.log.Warn("housekeeping: could not match unknown outcomes", "err", err)
 	}
+	w.replayPending(ctx)
+}
+
+// replayPending emits and counts the resolutions kept for it: this round's,
+// and those a worker that died mid-round (or a Redis error) left. Each
+// stays kept until it is done.
+func (w *Worker) replayPending(ctx context.Context) {
+	rs, err := w.store.Ledger.Replays(ctx, matchBatch)
+	if err != nil {
+		w.log.Warn("housekeeping: could not read the resolutions to emit", "err", err)
+		return
+	}
+	for _, r := range rs {
+		if err := w.replay(ctx, r); err != nil {
+			w.log.Warn("unknown outcome resolved, but its event or earlier statuses could not be emitted yet; the next round tries again",
+				"campaign", r.Campaign, "to", phone.Mask(r.To), "err", err)
+			continue
+		}
+		if err := w.store.Ledger.Replayed(ctx, r); err != nil {
+			w.log.Warn("housekeeping: could not drop a resolution emitted", "err", err)
+		}
+	}
 }
 
 // replay emits the resolution and the statuses of the message kept so far,
-// and counts them (each once, as webhooks are).
+// and counts them (each once, as webhooks are). Done twice, it counts
+// nothing twice, and emits nothing twice while the first tasks are queued
+// (their ids are the same).
 func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
 	ev := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
 		Timestamp: r.At.UTC().Truncate(time.Second), Resolved: true}

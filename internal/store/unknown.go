@@ -156,13 +156,15 @@ return {'match', expired, 0, e.c, found[1]}
 // resolveScript records an unknown outcome as sent with the wamid it was
 // matched to, if the outcome is still the one read (old), and counts it
 // sent instead of unknown; the wamid maps to the recipient from now on. It
-// drops the attempt and the message from matching, and returns the
-// statuses kept for the message ("status\ntime|category|code"). With no
-// new marker, it only drops the attempt; a wamid mapped meanwhile changes
-// nothing (the next match leaves it out).
+// drops the attempt and the message from matching, and moves the statuses
+// kept for the message to the replays hash, with the resolution (see
+// encodeReplay), which it returns too. With no new marker, it only drops
+// the attempt; a wamid mapped meanwhile changes nothing (the next match
+// leaves it out).
 // KEYS: 1 ledger, 2 campaign, 3 wamid, 4 unknown attempts, 5 unmatched,
-// 6 index. ARGV: 1 recipient, 2 old marker, 3 new marker, 4
-// "campaign\nrecipient", 5 wamid TTL (s), 6 campaign id, 7 the pair, 8 wamid.
+// 6 index, 7 replays. ARGV: 1 recipient, 2 old marker, 3 new marker, 4
+// "campaign\nrecipient", 5 wamid TTL (s), 6 campaign id, 7 the pair, 8
+// wamid, 9 the resolution's time (unix ms).
 var resolveScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[3], 'c') == 1 then return {0} end
 redis.call('HDEL', KEYS[4], ARGV[6])
@@ -174,14 +176,16 @@ redis.call('HINCRBY', KEYS[2], 'sent', 1)
 redis.call('HSET', KEYS[3], 'c', ARGV[4])
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) else redis.call('EXPIRE', KEYS[3], ARGV[5]) end
-local out = {1}
+local out = {ARGV[8], ARGV[9]}
 local u = redis.call('HGETALL', KEYS[5])
 local prefix = ARGV[8] .. '\n'
 for i = 1, #u, 2 do
   if string.sub(u[i], 1, #prefix) == prefix then out[#out + 1] = string.sub(u[i], #prefix + 1) .. '\n' .. u[i + 1] end
 end
 redis.call('HDEL', KEYS[5], ARGV[8])
-return out
+local replay = table.concat(out, '\t')
+redis.call('HSET', KEYS[7], ARGV[4], replay)
+return {1, replay}
 `)
 
 // Matching is what one round of MatchUnknowns did.
@@ -257,26 +261,65 @@ func (s Ledger) resolve(ctx context.Context, pnid, to, id, wamid string) (*Resol
 		newMarker = "F" + string(b)
 	}
 	keys := []string{s.keys.Ledger(id), s.keys.Campaign(id), s.keys.WAMID(wamid), s.keys.Unknown(pnid, to),
-		s.keys.Unmatched(pnid, to), s.keys.Unknowns()}
+		s.keys.Unmatched(pnid, to), s.keys.Unknowns(), s.keys.Replays()}
 	v, err := resolveScript.Run(ctx, s.rdb, keys, to, old, newMarker, id+"\n"+to, int64(s.retention.Seconds()), id,
-		pnid+"\n"+to, wamid).Slice()
+		pnid+"\n"+to, wamid, now.UnixMilli()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("campaign: resolve an unknown outcome: %w", err)
 	}
 	if toInt(v[0]) != 1 {
 		return nil, nil
 	}
-	r := &Resolution{Campaign: id, To: to, WAMID: wamid, At: now}
-	for _, x := range v[1:] {
-		str, _ := x.(string)
+	replay, _ := v[1].(string)
+	return decodeReplay(id+"\n"+to, replay), nil
+}
+
+// decodeReplay reads a resolution kept in the replays hash: its field is
+// "campaign\nrecipient"; its value "wamid\ttime (unix ms)", then a tab and
+// "status\ntime|category|code" for each status of the message kept so far.
+func decodeReplay(field, value string) *Resolution {
+	id, to, _ := strings.Cut(field, "\n")
+	parts := strings.Split(value, "\t")
+	r := &Resolution{Campaign: id, To: to, WAMID: parts[0]}
+	if len(parts) > 1 {
+		ms, _ := strconv.ParseInt(parts[1], 10, 64)
+		r.At = time.UnixMilli(ms)
+	}
+	for _, str := range parts[min(2, len(parts)):] {
 		st, rest, _ := strings.Cut(str, "\n")
-		parts := strings.SplitN(rest, "|", 3)
-		if len(parts) < 3 {
+		f := strings.SplitN(rest, "|", 3)
+		if len(f) < 3 {
 			continue
 		}
-		at, _ := strconv.ParseInt(parts[0], 10, 64)
-		code, _ := strconv.Atoi(parts[2])
-		r.Statuses = append(r.Statuses, Delivery{WAMID: wamid, Status: st, At: at, Category: parts[1], ErrorCode: code})
+		at, _ := strconv.ParseInt(f[0], 10, 64)
+		code, _ := strconv.Atoi(f[2])
+		r.Statuses = append(r.Statuses, Delivery{WAMID: r.WAMID, Status: st, At: at, Category: f[1], ErrorCode: code})
 	}
-	return r, nil
+	return r
+}
+
+// Replays returns up to about limit resolutions whose event and earlier
+// statuses are yet to be counted and emitted: those of this round, and
+// those a worker that died mid-round left. Once done, Replayed drops one;
+// doing one twice emits nothing twice while its tasks are queued and
+// counts nothing twice.
+func (s Ledger) Replays(ctx context.Context, limit int64) ([]Resolution, error) {
+	kv, _, err := s.rdb.HScan(ctx, s.keys.Replays(), 0, "", limit).Result()
+	if err != nil {
+		return nil, fmt.Errorf("campaign: read the resolutions to replay: %w", err)
+	}
+	out := make([]Resolution, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, *decodeReplay(kv[i], kv[i+1]))
+	}
+	return out, nil
+}
+
+// Replayed drops a resolution whose event and statuses were counted and
+// emitted.
+func (s Ledger) Replayed(ctx context.Context, r Resolution) error {
+	if err := s.rdb.HDel(ctx, s.keys.Replays(), r.Campaign+"\n"+r.To).Err(); err != nil {
+		return fmt.Errorf("campaign: drop a resolution replayed: %w", err)
+	}
+	return nil
 }

@@ -85,6 +85,15 @@ func TestUnknown_ResolvedByTheStatusOfItsMessage(t *testing.T) {
 	m, err = b.store.Ledger.MatchUnknowns(b.ctx, 100)
 	require.NoError(t, err)
 	require.Equal(t, store.Matching{}, m, "nothing left to match")
+
+	// The resolution is kept until its event and statuses are emitted.
+	rs, err := b.store.Ledger.Replays(b.ctx, 100)
+	require.NoError(t, err)
+	require.Equal(t, []store.Resolution{r}, rs)
+	require.NoError(t, b.store.Ledger.Replayed(b.ctx, r))
+	rs, err = b.store.Ledger.Replays(b.ctx, 100)
+	require.NoError(t, err)
+	require.Empty(t, rs)
 }
 
 func TestUnknown_NeverGuessed(t *testing.T) {
