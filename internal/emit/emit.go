@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
@@ -27,8 +26,7 @@ type Emitter struct {
 	callbacks *sink
 	noResults bool
 
-	mu        sync.Mutex
-	published bool
+	published asynqwire.Published
 }
 
 // sink is a queue the emitter writes to.
@@ -116,19 +114,13 @@ func (e *Emitter) once(ctx context.Context, campaignID, id, typ string, payload 
 
 // publish lists the results queue for asynq's tools, as its client would.
 func (e *Emitter) publish(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.published {
-		return nil
-	}
-	var qs []any
+	var qs []string
 	for _, k := range e.sinks() {
 		qs = append(qs, k.queue)
 	}
-	if err := e.rdb.SAdd(ctx, keyspace.AsynqQueues, qs...).Err(); err != nil {
+	if err := e.published.Ensure(ctx, e.rdb, qs...); err != nil {
 		return fmt.Errorf("emit: publish the results queue: %w", err)
 	}
-	e.published = true
 	return nil
 }
 

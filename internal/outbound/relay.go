@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
-	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/redis/go-redis/v9"
 )
@@ -20,8 +18,7 @@ type Relay struct {
 	rdb   redis.UniversalClient
 	dests []*Destination
 
-	mu        sync.Mutex
-	published bool
+	published asynqwire.Published
 }
 
 // NewRelay relays to dests; nil when there are none.
@@ -63,18 +60,12 @@ func (r *Relay) Store(ctx context.Context, body []byte, h http.Header, kinds map
 
 // publish lists the destinations' queues for asynq's tools, once.
 func (r *Relay) publish(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.published {
-		return nil
-	}
-	qs := make([]any, len(r.dests))
+	qs := make([]string, len(r.dests))
 	for i, d := range r.dests {
 		qs[i] = d.Queue()
 	}
-	if err := r.rdb.SAdd(ctx, keyspace.AsynqQueues, qs...).Err(); err != nil {
+	if err := r.published.Ensure(ctx, r.rdb, qs...); err != nil {
 		return fmt.Errorf("outbound: publish the relay queues: %w", err)
 	}
-	r.published = true
 	return nil
 }
