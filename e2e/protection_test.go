@@ -224,12 +224,7 @@ func TestProtection_TemplatePausedByWebhook(t *testing.T) {
 	code, _ := f.call(t, "POST", "/v1/campaigns/d/pause")
 	require.Equal(t, 200, code)
 
-	template := func(event string) string {
-		return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"time":%d,"changes":[{"field":"message_template_status_update",
-"value":{"event":%q,"message_template_id":1,"message_template_name":"spring_sale","message_template_language":"pt_BR","reason":"LOW_QUALITY"}}]}]}`,
-			waba, time.Now().Unix(), event)
-	}
-	f.hook(t, template("PAUSED"))
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
 	for _, id := range []string{"a", "b"} {
 		st := f.Status(t, id)
 		require.Equal(t, campaign.StatePaused, st.State, id)
@@ -242,12 +237,51 @@ func TestProtection_TemplatePausedByWebhook(t *testing.T) {
 	time.Sleep(time.Second)
 	require.Equal(t, sent, f.Status(t, "a").Counts.Sent+f.Status(t, "b").Counts.Sent, "nothing is sent while the template is paused")
 
-	f.hook(t, template("REINSTATED"))
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "REINSTATED"))
 	require.Equal(t, campaign.StateRunning, f.Status(t, "a").State)
 	require.Equal(t, campaign.StateRunning, f.Status(t, "b").State)
 	st := f.Status(t, "d")
 	require.Equal(t, campaign.StatePaused, st.State, "the operator's pause stays")
 	require.True(t, strings.HasPrefix(st.PausedReason, campaign.PauseOperator))
+}
+
+// A campaign created while its template is paused starts paused: nothing
+// is POSTed for it (Meta would refuse every message, 132015); the
+// template's REINSTATED resumes it with the others the guard paused. A
+// campaign of another template, or of the same name in another language,
+// starts running.
+func TestProtection_CampaignOnAPausedTemplateStartsPaused(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	f.startWorker(t, f.workerConfig(50))
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
+
+	f.campaignFor(t, "late", "spring_sale", recipients(700, 10), nil)
+	st := f.Status(t, "late")
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.True(t, strings.HasPrefix(st.PausedReason, "template_paused"), st.PausedReason)
+	f.campaignFor(t, "other", "autumn_sale", recipients(800, 10), nil)
+	f.waitState(t, "other", campaign.StateCompleted, 30*time.Second)
+	c := &campaign.Campaign{ID: "english", Sender: "default",
+		Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "en_US"}}}
+	_, err := f.p.Register(f.Ctx, c)
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, f.Status(t, "english").State, "another language is another template")
+	require.Zero(t, f.Status(t, "late").Counts.Sent, "nothing is sent on a paused template")
+
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "REINSTATED"))
+	f.waitState(t, "late", campaign.StateCompleted, 30*time.Second)
+	require.EqualValues(t, 10, f.Status(t, "late").Counts.Sent)
+	f.campaignFor(t, "after", "spring_sale", recipients(900, 5), nil)
+	f.waitState(t, "after", campaign.StateCompleted, 30*time.Second)
+}
+
+// templateEvent is a message_template_status_update webhook of the fleet's
+// WABA.
+func templateEvent(name, language, event string) string {
+	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"time":%d,"changes":[{"field":"message_template_status_update",
+"value":{"event":%q,"message_template_id":1,"message_template_name":%q,"message_template_language":%q,"reason":"LOW_QUALITY"}}]}]}`,
+		waba, time.Now().Unix(), event, name, language)
 }
 
 // ACCOUNT_VIOLATION pauses every campaign of the sender, running or new,

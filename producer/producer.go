@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/emit"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/outbound"
@@ -237,13 +239,19 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 		return false, err
 	}
 	var r store.Registered
+	holds := guard.TemplateHolds(p.keys, s.Scope(), c.Template.Name, c.Template.Language.Code)
 	if s.RequireOnboarding && s.WABAID != "" {
 		reason := fmt.Sprintf("%s: sender %s requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA %s", campaign.PauseOnboarding, s.ID, s.WABAID)
-		r, err = p.store.Campaigns.RegisterAwaitingOnboarding(ctx, c, s.WABAID, reason)
+		r, err = p.store.Campaigns.RegisterAwaitingOnboarding(ctx, c, s.WABAID, reason, holds...)
 	} else {
-		r, err = p.store.Campaigns.Register(ctx, c)
+		r, err = p.store.Campaigns.Register(ctx, c, holds...)
 	}
-	if r.Paused {
+	switch {
+	case r.Held != "":
+		p.paused.WithLabelValues(strings.SplitN(r.Held, ":", 2)[0]).Inc()
+		p.cfg.Logger.Warn("campaign registered paused: its template is paused by Meta; it resumes when Meta reinstates the template",
+			"campaign", c.ID, "template", c.Template.Name, "language", c.Template.Language.Code, "reason", r.Held)
+	case r.Paused:
 		p.paused.WithLabelValues(campaign.PauseOnboarding).Inc()
 	}
 	return r.Created, err

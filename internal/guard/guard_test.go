@@ -115,12 +115,30 @@ func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
 	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a"}, paused)
+
+	// A campaign registered while the template is paused is held, for
+	// TemplatePauseTTL at most; another language's is not.
+	later := &campaign.Campaign{ID: "later", Sender: "s", Template: mmapi.Template{Name: "t1", Language: mmapi.Language{Code: "en"}}}
+	reg, err := st.Campaigns.Register(ctx, later, guard.TemplateHolds(r.Keys, "W", "t1", "en")...)
+	require.NoError(t, err)
+	require.Equal(t, guard.ReasonTemplatePaused, reg.Held)
+	reg, err = st.Campaigns.Register(ctx, &campaign.Campaign{ID: "es", Sender: "s", Template: mmapi.Template{Name: "t1",
+		Language: mmapi.Language{Code: "es"}}}, guard.TemplateHolds(r.Keys, "W", "t1", "es")...)
+	require.NoError(t, err)
+	require.False(t, reg.Paused)
+	ttl := r.Client.TTL(ctx, r.Keys.TemplateGuard("W\x1ft1\x1fen")).Val()
+	require.True(t, ttl > guard.TemplatePauseTTL-time.Minute && ttl <= guard.TemplatePauseTTL, "%s", ttl)
+
 	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(ctx context.Context, id string) error {
 		_, err := st.Campaigns.Resume(ctx, id)
 		return err
 	})
 	require.NoError(t, err)
-	require.Equal(t, []string{"a"}, resumed)
+	require.ElementsMatch(t, []string{"a", "later"}, resumed)
+	reg, err = st.Campaigns.Register(ctx, &campaign.Campaign{ID: "after", Sender: "s", Template: mmapi.Template{Name: "t1",
+		Language: mmapi.Language{Code: "en"}}}, guard.TemplateHolds(r.Keys, "W", "t1", "en")...)
+	require.NoError(t, err)
+	require.Equal(t, store.Registered{Created: true}, reg, "the pause is lifted")
 }
 
 func TestReadEntries(t *testing.T) {

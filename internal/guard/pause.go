@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/registry"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
 )
@@ -83,12 +85,24 @@ func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]
 // templateID names a template of a WABA.
 func templateID(waba, name, language string) string { return waba + "\x1f" + name + "\x1f" + language }
 
+// TemplatePauseTTL is how long a template's pause holds new campaigns of
+// it (see TemplateHolds) when nothing lifts it before: Meta pauses a
+// template for 3 hours, then 6. Past it, the first answer 132015 or 132016
+// pauses such a campaign.
+const TemplatePauseTTL = 6 * time.Hour
+
 // PauseTemplate pauses every running campaign of the WABA's senders (as
 // the workers published them: sender.Published.Scope) that uses the
 // template (name and language; "" matches every language), reason
-// ReasonTemplatePaused or ReasonTemplateDisabled (see TemplateReason). It
+// ReasonTemplatePaused or ReasonTemplateDisabled (see TemplateReason), and
+// holds those registered from now on, for TemplatePauseTTL at most. It
 // returns those it paused.
 func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
+	// Held first: a campaign registered while the running ones are read
+	// is either among them or held.
+	if err := g.rdb.Set(ctx, g.keys.TemplateGuard(templateID(waba, name, language)), reason, TemplatePauseTTL).Err(); err != nil {
+		return nil, fmt.Errorf("guard: pause template: %w", err)
+	}
 	all, err := registry.New(g.rdb, g.keys).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("guard: pause template: %w", err)
@@ -115,9 +129,26 @@ func TemplateReason(code int, title string) string {
 	return reason + ": code " + strconv.Itoa(code) + ": " + title
 }
 
-// ResumeTemplate resumes the campaigns PauseTemplate paused for the template.
+// ResumeTemplate lifts the template's pause: it resumes the campaigns
+// PauseTemplate paused or held for it.
 func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, resume Resumer) ([]string, error) {
-	return g.resumeSet(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), "template_", resume)
+	id := templateID(waba, name, language)
+	if err := g.rdb.Del(ctx, g.keys.TemplateGuard(id)).Err(); err != nil {
+		return nil, fmt.Errorf("guard: resume template: %w", err)
+	}
+	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume)
+}
+
+// TemplateHolds are the holds of a campaign of the WABA (its sender's
+// scope) on the template: its pause in that language or in every one (see
+// store.Hold).
+func TemplateHolds(keys keyspace.Space, waba, name, language string) []store.Hold {
+	var out []store.Hold
+	for _, l := range []string{language, ""} {
+		id := templateID(waba, name, l)
+		out = append(out, store.Hold{Key: keys.TemplateGuard(id), Set: keys.GuardPaused("template", id)})
+	}
+	return out
 }
 
 // PauseCampaign pauses one running campaign for a guard's reason (the

@@ -24,9 +24,10 @@ func (s Space) SenderGuard(sender string) string { return s.pre + "sender:" + se
 // resuming the guard resumes.
 func (s Space) GuardPaused(kind, id string) string { return s.pre + "guardpaused:" + kind + ":" + id }
 
-// TemplateGuards is the hash of paused templates: "waba\x1fname\x1flanguage"
-// to the pause reason.
-func (s Space) TemplateGuards() string { return s.pre + "templateguards" }
+// TemplateGuard is a paused template's pause reason (id
+// "waba\x1fname\x1flanguage"), for a while: a campaign of the template
+// registered meanwhile starts paused.
+func (s Space) TemplateGuard(id string) string { return s.pre + "templateguard:" + id }
 
 // Reach is the sorted set of the recipients a limit scope reached, by when
 // it last reached them (unix ms): those of the last 24 hours count against

@@ -88,27 +88,36 @@ func (s *base) run(ctx context.Context, script *redis.Script, keys []string, arg
 const recordTimeout = 10 * time.Second
 
 // registerScript stores a definition once. It returns 1 when created
-// running, 2 when created paused because its WABA has not signed the MM
-// Lite terms (checked in the same step, so that the onboarding webhook
-// cannot slip between the check and the pause), 0 when the same
+// running; 2 when created paused because its WABA has not signed the MM
+// Lite terms; 3 and the reason when created paused by a hold (see Hold).
+// Both are checked in the same step, so that the webhook that lifts them
+// cannot slip between the check and the pause. It returns 0 when the same
 // definition was already there, -1 when a different one is.
 //
 // KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
-// WABAs, 6 the WABA's waiting campaigns. ARGV: 1 definition, 2 now (ms), 3
-// when the keys expire (unix s), 4 id, 5 WABA ("" when it need not wait), 6
-// pause reason.
+// WABAs, 6 the WABA's waiting campaigns, then each hold's key and set.
+// ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s), 4 id, 5
+// WABA ("" when it need not wait), 6 pause reason.
 var registerScript = redis.NewScript(`
 local def = redis.call('HGET', KEYS[1], 'def')
 if def then
-  if def == ARGV[1] then return 0 end
-  return -1
+  if def == ARGV[1] then return {0} end
+  return {-1}
 end
 redis.call('HSET', KEYS[1], 'def', ARGV[1], 'state', 'running', 'created_at', ARGV[2])
-local res = 1
+local res = {1}
 if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[5]) == 0 then
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[6], 'paused_at', ARGV[2])
   redis.call('SADD', KEYS[6], ARGV[4])
-  res = 2
+  res = {2}
+end
+for i = 7, #KEYS - 1, 2 do
+  local reason = res[1] == 1 and redis.call('GET', KEYS[i])
+  if reason then
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
+    redis.call('SADD', KEYS[i + 1], ARGV[4])
+    res = {3, reason}
+  end
 end
 redis.call('HSET', KEYS[2], '', '')
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
@@ -118,28 +127,37 @@ redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) * 1000, ARGV[4])
 return res
 `)
 
+// Hold is a condition a campaign registers paused under (a paused
+// template, see guard.TemplateHolds): while Key exists, its value is the
+// pause reason, and the campaign is listed in Set, which lifting the
+// condition resumes.
+type Hold struct{ Key, Set string }
+
 // Registered is what a registration did.
 type Registered struct {
 	Created bool // false when the same definition was already there
-	// Paused: created paused, waiting for its WABA's onboarding.
+	// Paused: created paused, waiting for its WABA's onboarding, or held
+	// (Held is then the pause reason).
 	Paused bool
+	Held   string
 }
 
 // Register stores a normalised, validated campaign. Registering the same
 // definition again is a no-op (Created is false); a different definition
-// under the same id is ErrConflict.
-func (s Campaigns) Register(ctx context.Context, c *campaign.Campaign) (Registered, error) {
-	return s.register(ctx, c, "", "")
+// under the same id is ErrConflict. A new campaign starts paused under the
+// first hold that is on.
+func (s Campaigns) Register(ctx context.Context, c *campaign.Campaign, holds ...Hold) (Registered, error) {
+	return s.register(ctx, c, "", "", holds)
 }
 
 // RegisterAwaitingOnboarding is Register for a sender that must not send
 // before its WABA signed the MM Lite terms: unless the WABA already did, the
 // campaign is created paused with reason, until Store.Onboarded lists it.
-func (s Campaigns) RegisterAwaitingOnboarding(ctx context.Context, c *campaign.Campaign, waba, reason string) (Registered, error) {
-	return s.register(ctx, c, waba, reason)
+func (s Campaigns) RegisterAwaitingOnboarding(ctx context.Context, c *campaign.Campaign, waba, reason string, holds ...Hold) (Registered, error) {
+	return s.register(ctx, c, waba, reason, holds)
 }
 
-func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, reason string) (Registered, error) {
+func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, reason string, holds []Hold) (Registered, error) {
 	def, err := json.Marshal(c)
 	if err != nil {
 		return Registered{}, fmt.Errorf("campaign: encode: %w", err)
@@ -154,14 +172,22 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 		onboarding = s.keys.Onboarding(waba)
 	}
 	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding}
-	n, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(s.retention).Unix(), c.ID, waba, reason).Int()
-	switch {
-	case err != nil:
+	for _, h := range holds {
+		keys = append(keys, h.Key, h.Set)
+	}
+	v, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(s.retention).Unix(), c.ID, waba, reason).Slice()
+	if err != nil {
 		return Registered{}, fmt.Errorf("campaign: register %s: %w", c.ID, err)
-	case n < 0:
+	}
+	n := toInt(v[0])
+	if n < 0 {
 		return Registered{}, fmt.Errorf("%w: %s", campaign.ErrConflict, c.ID)
 	}
-	return Registered{Created: n > 0, Paused: n == 2}, nil
+	r := Registered{Created: n > 0, Paused: n >= 2}
+	if n == 3 && len(v) > 1 {
+		r.Held, _ = v[1].(string)
+	}
+	return r, nil
 }
 
 // Get returns a campaign's definition.

@@ -352,3 +352,41 @@ func TestStore_Running(t *testing.T) {
 	require.Len(t, running, 1)
 	require.Equal(t, "a", running[0].ID)
 }
+
+// A campaign registers paused under the first hold that is on, with the
+// hold's reason, and is listed in its set; a hold that is off, or a
+// campaign already there, changes nothing.
+func TestRegister_Holds(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	off := store.Hold{Key: b.r.Keys.Prefix() + "hold:off", Set: b.r.Keys.Prefix() + "held:off"}
+	on := store.Hold{Key: b.r.Keys.Prefix() + "hold:on", Set: b.r.Keys.Prefix() + "held:on"}
+	require.NoError(t, b.r.Client.Set(b.ctx, on.Key, "template_paused: LOW_QUALITY", time.Hour).Err())
+
+	c := valid()
+	c.ID = "free"
+	c.Normalize()
+	r, err := b.store.Campaigns.Register(b.ctx, &c, off)
+	require.NoError(t, err)
+	require.Equal(t, store.Registered{Created: true}, r)
+
+	c.ID = "held"
+	r, err = b.store.Campaigns.Register(b.ctx, &c, off, on)
+	require.NoError(t, err)
+	require.Equal(t, store.Registered{Created: true, Paused: true, Held: "template_paused: LOW_QUALITY"}, r)
+	st, err := b.store.Campaigns.Status(b.ctx, "held")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Equal(t, "template_paused: LOW_QUALITY", st.PausedReason)
+	ids, err := b.r.Client.SMembers(b.ctx, on.Set).Result()
+	require.NoError(t, err)
+	require.Equal(t, []string{"held"}, ids)
+
+	c.ID = "free"
+	r, err = b.store.Campaigns.Register(b.ctx, &c, on)
+	require.NoError(t, err)
+	require.Equal(t, store.Registered{}, r, "the same definition again: nothing changes")
+	st, err = b.store.Campaigns.Status(b.ctx, "free")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, st.State)
+}
