@@ -158,7 +158,7 @@ return {'match', expired, 0, e.c, found[1]}
 // sent instead of unknown; the wamid maps to the recipient from now on. It
 // drops the attempt and the message from matching, and moves the statuses
 // kept for the message to the replays hash, with the resolution (see
-// encodeReplay), which it returns too. With no new marker, it only drops
+// decodeReplay), which it returns too. With no new marker, it only drops
 // the attempt; a wamid mapped meanwhile changes nothing (the next match
 // leaves it out).
 // KEYS: 1 ledger, 2 campaign, 3 wamid, 4 unknown attempts, 5 unmatched,
@@ -183,7 +183,7 @@ for i = 1, #u, 2 do
   if string.sub(u[i], 1, #prefix) == prefix then out[#out + 1] = string.sub(u[i], #prefix + 1) .. '\n' .. u[i + 1] end
 end
 redis.call('HDEL', KEYS[5], ARGV[8])
-local replay = table.concat(out, '\t')
+local replay = cjson.encode(out)
 redis.call('HSET', KEYS[7], ARGV[4], replay)
 return {1, replay}
 `)
@@ -275,25 +275,31 @@ func (s Ledger) resolve(ctx context.Context, pnid, to, id, wamid string) (*Resol
 }
 
 // decodeReplay reads a resolution kept in the replays hash: its field is
-// "campaign\nrecipient"; its value "wamid\ttime (unix ms)", then a tab and
-// "status\ntime|category|code" for each status of the message kept so far.
+// "campaign\nrecipient"; its value a JSON array of strings: the wamid, the
+// time (unix ms), then "status\ntime|category|code" for each status of the
+// message kept so far.
 func decodeReplay(field, value string) *Resolution {
 	id, to, _ := strings.Cut(field, "\n")
-	parts := strings.Split(value, "\t")
-	r := &Resolution{Campaign: id, To: to, WAMID: parts[0]}
-	if len(parts) > 1 {
-		ms, _ := strconv.ParseInt(parts[1], 10, 64)
-		r.At = time.UnixMilli(ms)
+	var parts []string
+	_ = json.Unmarshal([]byte(value), &parts) // written by resolveScript
+	r := &Resolution{Campaign: id, To: to}
+	if len(parts) < 2 {
+		return r
 	}
-	for _, str := range parts[min(2, len(parts)):] {
+	ms, _ := strconv.ParseInt(parts[1], 10, 64)
+	r.WAMID, r.At = parts[0], time.UnixMilli(ms)
+	for _, str := range parts[2:] {
+		// The time and the code are numbers: the category is what lies
+		// between the first and the last "|".
 		st, rest, _ := strings.Cut(str, "\n")
-		f := strings.SplitN(rest, "|", 3)
-		if len(f) < 3 {
+		ts, rest, ok := strings.Cut(rest, "|")
+		i := strings.LastIndexByte(rest, '|')
+		if !ok || i < 0 {
 			continue
 		}
-		at, _ := strconv.ParseInt(f[0], 10, 64)
-		code, _ := strconv.Atoi(f[2])
-		r.Statuses = append(r.Statuses, Delivery{WAMID: r.WAMID, Status: st, At: at, Category: f[1], ErrorCode: code})
+		at, _ := strconv.ParseInt(ts, 10, 64)
+		code, _ := strconv.Atoi(rest[i+1:])
+		r.Statuses = append(r.Statuses, Delivery{WAMID: r.WAMID, Status: st, At: at, Category: rest[:i], ErrorCode: code})
 	}
 	return r
 }

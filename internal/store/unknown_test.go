@@ -242,3 +242,26 @@ func TestList_BoundedWork(t *testing.T) {
 	_, err = b.store.Campaigns.List(b.ctx, store.ListOptions{Cursor: "!!"})
 	require.ErrorIs(t, err, store.ErrBadCursor)
 }
+
+// What a webhook carried reaches the replay as it came, separators and all.
+func TestUnknown_ReplayKeepsOddValues(t *testing.T) {
+	t.Parallel()
+	b := unknownSetup(t, time.Hour, 0)
+	b.register(t, "c1", 1)
+	to := "441234567890"
+	require.True(t, b.keep(t, to, "wamid.\tA", "sent", "marketing_lite", time.Now()))
+	require.True(t, b.keep(t, to, "wamid.\tA", "delivered", "odd\tcategory|x", time.Now()))
+	b.unknownOutcome(t, "c1", to)
+	m, err := b.store.Ledger.MatchUnknowns(b.ctx, 100)
+	require.NoError(t, err)
+	require.Len(t, m.Resolved, 1)
+	rs, err := b.store.Ledger.Replays(b.ctx, 100)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.Equal(t, "wamid.\tA", rs[0].WAMID)
+	cats := map[string]string{}
+	for _, d := range rs[0].Statuses {
+		cats[d.Status] = d.Category
+	}
+	require.Equal(t, map[string]string{"sent": "marketing_lite", "delivered": "odd\tcategory|x"}, cats)
+}
