@@ -245,6 +245,38 @@ func TestOnboarding_DuringRegisterIsNotMissed(t *testing.T) {
 	require.Equal(t, campaign.StateRunning, f.Status(t, "racing").State)
 }
 
+// A campaign waiting for its WABA's onboarding while its template is paused
+// (before its registration or after) does not start when the onboarding
+// comes: it waits for the template, whose REINSTATED resumes it.
+func TestOnboarding_WaitsForAPausedTemplate(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	strict := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: waba, RequireOnboarding: true}
+	f.publish(t, strict)
+	register := func(id string) {
+		c := &campaign.Campaign{ID: id, Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
+		_, err := f.p.Register(f.Ctx, c)
+		require.NoError(t, err)
+		require.Equal(t, campaign.StatePaused, f.Status(t, id).State)
+	}
+	register("registered-first")
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
+	register("registered-after")
+
+	resumed, err := f.p.Onboarded(f.Ctx, waba, time.Now())
+	require.NoError(t, err)
+	require.Empty(t, resumed)
+	for _, id := range []string{"registered-first", "registered-after"} {
+		st := f.Status(t, id)
+		require.Equal(t, campaign.StatePaused, st.State, id)
+		require.True(t, strings.HasPrefix(st.PausedReason, campaign.PauseTemplate+":"), "%s: %s", id, st.PausedReason)
+	}
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "REINSTATED"))
+	for _, id := range []string{"registered-first", "registered-after"} {
+		require.Equal(t, campaign.StateRunning, f.Status(t, id).State, id)
+	}
+}
+
 // post does an authenticated API request with a body.
 func (f *fleet) post(t *testing.T, path, contentType, body string) (int, string) {
 	t.Helper()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -235,8 +236,27 @@ func (p *Producer) announce(ctx context.Context, id string) (*campaign.Status, e
 	return st, nil
 }
 
+// holdForTemplate keeps a campaign paused, for its template, when Meta
+// paused the template meanwhile (see guard.TemplateHolds).
+func (p *Producer) holdForTemplate(ctx context.Context, id string) (bool, error) {
+	c, err := p.store.Campaigns.Get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	s, err := p.sender(ctx, c.Sender)
+	if errors.Is(err, ErrUnknownSender) { // no worker sends it: its scope is its id
+		s, err = sender.Published{ID: c.Sender}, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	reason, err := p.store.Campaigns.Hold(ctx, id, templateHolds(p.keys, s, c)...)
+	return reason != "", err
+}
+
 // Onboarded records a WABA's MM_LITE_TERMS_SIGNED and resumes the campaigns
-// that were waiting for it. A campaign leaves the WABA's waiting list only
+// that were waiting for it (one whose template Meta paused meanwhile waits
+// for the template instead). A campaign leaves the WABA's waiting list only
 // once it is resumed, so a webhook delivered again after a failure resumes
 // what the first delivery did not.
 func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (resumed []string, err error) {
@@ -255,6 +275,13 @@ func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (re
 		case err != nil:
 			return resumed, err
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":"):
+			held, err := p.holdForTemplate(ctx, id)
+			if err != nil {
+				return resumed, err
+			}
+			if held {
+				break // the template's REINSTATED resumes it
+			}
 			if _, err := p.Resume(ctx, id); err != nil {
 				return resumed, err
 			}

@@ -3,16 +3,19 @@ package guard_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -208,4 +211,53 @@ func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaign.StatePaused, s.State, "the operator paused it: the sender's resume must not run it")
 	require.True(t, strings.HasPrefix(s.PausedReason, campaign.PauseOperator), s.PausedReason)
+}
+
+// afterFirst runs fn once, right after the first command of its name:
+// another process acting between two steps.
+type afterFirst struct {
+	name string
+	fn   func()
+	done atomic.Bool
+}
+
+func (h *afterFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *afterFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *afterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if strings.EqualFold(cmd.Name(), h.name) && h.done.CompareAndSwap(false, true) {
+			h.fn()
+		}
+		return err
+	}
+}
+
+// Meta reinstates a template while its campaigns are being paused: the
+// pausing stops there, and no campaign stays paused with nothing left to
+// resume it.
+func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := newGuard(t)
+	register(t, st, "a", "s", "t1")
+	register(t, st, "b", "s", "t1")
+	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+	hooked := redisconn.Client(r.Opt)
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&afterFirst{name: "sadd", fn: func() {
+		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", resume)
+		require.NoError(t, err)
+	}})
+	paused, err := guard.New(hooked, st, g.Config()).PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+	require.Empty(t, paused)
+	for _, id := range []string{"a", "b"} {
+		s, err := st.Campaigns.Status(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, campaign.StateRunning, s.State, id)
+	}
 }

@@ -100,7 +100,8 @@ const TemplatePauseTTL = 6 * time.Hour
 func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
 	// Held first: a campaign registered while the running ones are read
 	// is either among them or held.
-	if err := g.rdb.Set(ctx, g.keys.TemplateGuard(templateID(waba, name, language)), reason, TemplatePauseTTL).Err(); err != nil {
+	key := g.keys.TemplateGuard(templateID(waba, name, language))
+	if err := g.rdb.Set(ctx, key, reason, TemplatePauseTTL).Err(); err != nil {
 		return nil, fmt.Errorf("guard: pause template: %w", err)
 	}
 	all, err := registry.New(g.rdb, g.keys).All(ctx)
@@ -116,7 +117,10 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 	return g.pauseWhere(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), reason,
 		func(c *campaign.Campaign) bool {
 			return scope(c.Sender) == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
-		}, nil)
+		}, func(ctx context.Context) (bool, error) { // a REINSTATED meanwhile stops the pausing
+			n, err := g.rdb.Exists(ctx, key).Result()
+			return n == 1, err
+		})
 }
 
 // TemplateReason is the pause reason of an error answer or a failed status

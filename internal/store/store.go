@@ -190,6 +190,42 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 	return r, nil
 }
 
+// holdScript moves a paused campaign under the first hold that is on: its
+// pause reason becomes the hold's, and it is listed in the hold's set. It
+// returns the reason, or false. KEYS: 1 campaign, then each hold's key and
+// set. ARGV: 1 id.
+var holdScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'paused' then return false end
+for i = 2, #KEYS - 1, 2 do
+  local reason = redis.call('GET', KEYS[i])
+  if reason then
+    redis.call('HSET', KEYS[1], 'paused_reason', reason)
+    redis.call('SADD', KEYS[i + 1], ARGV[1])
+    return reason
+  end
+end
+return false
+`)
+
+// Hold keeps a paused campaign paused under the first hold that is on, in
+// one step (the condition cannot be lifted in between, unseen): before a
+// resume for another reason (its WABA's onboarding). It returns the hold's
+// reason, or "" when none is on.
+func (s Campaigns) Hold(ctx context.Context, id string, holds ...Hold) (string, error) {
+	keys := []string{s.keys.Campaign(id)}
+	for _, h := range holds {
+		keys = append(keys, h.Key, h.Set)
+	}
+	reason, err := holdScript.Run(ctx, s.rdb, keys, id).Text()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("campaign: hold %s: %w", id, err)
+	}
+	return reason, nil
+}
+
 // Get returns a campaign's definition.
 func (s Campaigns) Get(ctx context.Context, id string) (*campaign.Campaign, error) {
 	b, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "def").Bytes()
