@@ -18,6 +18,7 @@ import (
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
@@ -202,28 +203,6 @@ func TestOnboarding_RedeliveryResumesAfterAFailedResume(t *testing.T) {
 	require.Equal(t, campaign.StateRunning, f.Status(t, "waits").State, "the redelivery resumed the campaign")
 }
 
-// onFirst is a go-redis hook that runs fn once, right after the first
-// command of the given name: another process acting between two steps.
-type onFirst struct {
-	name string
-	fn   func()
-	done atomic.Bool
-}
-
-func (h *onFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *onFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *onFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		if strings.EqualFold(cmd.Name(), h.name) && h.done.CompareAndSwap(false, true) {
-			h.fn()
-		}
-		return err
-	}
-}
-
 // The onboarding webhook arrives while a campaign of the sender is being
 // registered: the campaign does not stay paused for good.
 func TestOnboarding_DuringRegisterIsNotMissed(t *testing.T) {
@@ -233,7 +212,7 @@ func TestOnboarding_DuringRegisterIsNotMissed(t *testing.T) {
 	f.publish(t, strict)
 	// Between the registration's onboarding check and what it does next,
 	// the webhook is handled by another process.
-	p := f.faultyProducer(t, &onFirst{name: "hget", fn: func() {
+	p := f.faultyProducer(t, &redistest.AfterFirst{Name: "hget", Fn: func() {
 		_, err := f.p.Onboarded(f.Ctx, strict.WABAID, time.Now())
 		require.NoError(t, err)
 	}})

@@ -3,7 +3,6 @@ package guard_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -213,28 +211,6 @@ func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
 	require.True(t, strings.HasPrefix(s.PausedReason, campaign.PauseOperator), s.PausedReason)
 }
 
-// afterFirst runs fn once, right after the first command of its name:
-// another process acting between two steps.
-type afterFirst struct {
-	name string
-	fn   func()
-	done atomic.Bool
-}
-
-func (h *afterFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *afterFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *afterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		if strings.EqualFold(cmd.Name(), h.name) && h.done.CompareAndSwap(false, true) {
-			h.fn()
-		}
-		return err
-	}
-}
-
 // Meta reinstates a template while its campaigns are being paused: the
 // pausing stops there, and no campaign stays paused with nothing left to
 // resume it.
@@ -248,7 +224,7 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
 	hooked := redisconn.Client(r.Opt)
 	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(&afterFirst{name: "sadd", fn: func() {
+	hooked.AddHook(&redistest.AfterFirst{Name: "sadd", Fn: func() {
 		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", resume)
 		require.NoError(t, err)
 	}})
