@@ -211,29 +211,34 @@ func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
 	require.True(t, strings.HasPrefix(s.PausedReason, campaign.PauseOperator), s.PausedReason)
 }
 
-// Meta reinstates a template while its campaigns are being paused: the
-// pausing stops there, and no campaign stays paused with nothing left to
-// resume it.
+// Meta reinstates a template while its campaigns are being paused, before
+// the first is paused or just after: the pausing stops there, and no
+// campaign stays paused with nothing left to resume it.
 func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	g, st, r := newGuard(t)
-	register(t, st, "a", "s", "t1")
-	register(t, st, "b", "s", "t1")
-	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
-	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
-	hooked := redisconn.Client(r.Opt)
-	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(&redistest.AfterFirst{Name: "sadd", Fn: func() {
-		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", resume)
-		require.NoError(t, err)
-	}})
-	paused, err := guard.New(hooked, st, g.Config()).PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
-	require.NoError(t, err)
-	require.Empty(t, paused)
-	for _, id := range []string{"a", "b"} {
-		s, err := st.Campaigns.Status(ctx, id)
-		require.NoError(t, err)
-		require.Equal(t, campaign.StateRunning, s.State, id)
+	for _, after := range []string{"zrange", "evalsha"} {
+		t.Run("after "+after, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			g, st, r := newGuard(t)
+			register(t, st, "a", "s", "t1")
+			register(t, st, "b", "s", "t1")
+			require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+			resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+			hooked := redisconn.Client(r.Opt)
+			t.Cleanup(func() { _ = hooked.Close() })
+			hooked.AddHook(&redistest.AfterFirst{Name: after, Fn: func() {
+				_, err := g.ResumeTemplate(ctx, "W", "t1", "en", resume)
+				require.NoError(t, err)
+			}})
+			_, err := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config()).
+				PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
+			require.NoError(t, err)
+			for _, id := range []string{"a", "b"} {
+				s, err := st.Campaigns.Status(ctx, id)
+				require.NoError(t, err)
+				require.Equal(t, campaign.StateRunning, s.State, id)
+			}
+		})
 	}
 }

@@ -67,10 +67,8 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 	if err := g.rdb.HSet(ctx, key, "paused_at", g.now().UnixMilli(), "paused_by", by).Err(); err != nil {
 		return nil, fmt.Errorf("guard: pause sender %s: %w", id, err)
 	}
-	// A resume meanwhile stops the pausing: the campaigns after it run on.
-	still := func(ctx context.Context) (bool, error) { return g.rdb.HExists(ctx, key, "paused_reason").Result() }
-	return g.pauseWhere(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused+": "+reason,
-		func(c *campaign.Campaign) bool { return c.Sender == id }, still)
+	return g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("sender", id)}, ReasonSenderPaused+": "+reason,
+		func(c *campaign.Campaign) bool { return c.Sender == id })
 }
 
 // ResumeSender lets a sender send again and resumes the campaigns the guard
@@ -114,12 +112,9 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 		}
 		return id
 	}
-	return g.pauseWhere(ctx, g.keys.GuardPaused("template", templateID(waba, name, language)), reason,
+	return g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("template", templateID(waba, name, language))}, reason,
 		func(c *campaign.Campaign) bool {
 			return scope(c.Sender) == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
-		}, func(ctx context.Context) (bool, error) { // a REINSTATED meanwhile stops the pausing
-			n, err := g.rdb.Exists(ctx, key).Result()
-			return n == 1, err
 		})
 }
 
@@ -165,11 +160,10 @@ func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, err
 	return tr.Changed, err
 }
 
-// pauseWhere pauses every running campaign that match picks, and lists it
-// in set (for the resume); it stops when still (if set) says the guard was
-// lifted meanwhile.
-func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*campaign.Campaign) bool,
-	still func(context.Context) (bool, error)) ([]string, error) {
+// pauseWhere pauses every running campaign that match picks under the
+// guard's hold (see store.Campaigns.PauseUnder); it stops when the hold is
+// lifted meanwhile: the campaigns after it run on.
+func (g *Guard) pauseWhere(ctx context.Context, hold store.Hold, reason string, match func(*campaign.Campaign) bool) ([]string, error) {
 	running, err := g.store.Campaigns.Running(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
@@ -179,26 +173,15 @@ func (g *Guard) pauseWhere(ctx context.Context, set, reason string, match func(*
 		if !match(c) {
 			continue
 		}
-		id := c.ID
-		// Listed first: a resume must find every campaign the guard paused.
-		if err := g.rdb.SAdd(ctx, set, id).Err(); err != nil {
-			return paused, fmt.Errorf("guard: %w", err)
-		}
-		if still != nil {
-			on, err := still(ctx)
-			if err != nil {
-				return paused, fmt.Errorf("guard: %w", err)
-			}
-			if !on {
-				return paused, nil
-			}
-		}
-		ok, err := g.PauseCampaign(ctx, id, reason)
-		if err != nil {
+		tr, err := g.store.Campaigns.PauseUnder(ctx, c.ID, reason, &task.Error{Title: reason}, hold)
+		switch {
+		case errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound):
+		case err != nil:
 			return paused, err
-		}
-		if ok {
-			paused = append(paused, id)
+		case tr.Lifted:
+			return paused, nil
+		case tr.Changed:
+			paused = append(paused, c.ID)
 		}
 	}
 	return paused, nil

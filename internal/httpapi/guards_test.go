@@ -129,7 +129,9 @@ type failPauseOnce struct{ done atomic.Bool }
 func (h *failPauseOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *failPauseOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if a := cmd.Args(); cmd.Name() == "evalsha" && len(a) > 5 && a[5] == "paused" && h.done.CompareAndSwap(false, true) {
+		a := cmd.Args() // evalsha, sha, number of keys, the keys, then the target state
+		if n, ok := a[min(2, len(a)-1)].(int); ok && cmd.Name() == "evalsha" && len(a) > 3+n && a[3+n] == "paused" &&
+			h.done.CompareAndSwap(false, true) {
 			cmd.SetErr(errors.New("ERR refused by the test"))
 			return cmd.Err()
 		}

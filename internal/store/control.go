@@ -17,8 +17,14 @@ import (
 // operator's pause (not announced) of a paused campaign takes its reason. A cancelled
 // campaign takes no new recipients: the cancel seals it too.
 //
-// KEYS: 1 campaign, 2 announce set. ARGV: 1 target state, 2 reason, 3 error
-// JSON (pause), 4 now (ms), 5 "1" to announce the pause, 6 id.
+// A pause under a hold (KEYS 3 and 4, see Hold) happens only while the
+// hold is on ("lifted:" otherwise), and lists the campaign in the hold's
+// set in the same step: what lifts the hold resumes it.
+//
+// KEYS: 1 campaign, 2 announce set, 3 hold key, 4 hold set (both the
+// campaign key for none). ARGV: 1 target state, 2 reason, 3 error JSON
+// (pause), 4 now (ms), 5 "1" to announce the pause, 6 id, 7 "1" to pause
+// under the hold.
 var transitionScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
@@ -31,6 +37,10 @@ if st == to then
 end
 if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
+  if ARGV[7] == '1' then
+    if redis.call('EXISTS', KEYS[3]) == 0 then return 'lifted:' .. st end
+    redis.call('SADD', KEYS[4], ARGV[6])
+  end
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[2], 'paused_at', ARGV[4])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'fatal', ARGV[3]) end
   if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[6]) end
@@ -51,9 +61,11 @@ return 'ok:' .. st
 type Transition struct {
 	From    campaign.State // the state found
 	Changed bool           // false when the campaign already was in the target state
+	Lifted  bool           // PauseUnder: the hold was off, nothing changed
 }
 
-func (s Campaigns) transition(ctx context.Context, id string, to campaign.State, reason string, e *task.Error, announce bool) (Transition, error) {
+func (s Campaigns) transition(ctx context.Context, id string, to campaign.State, reason string, e *task.Error, announce bool,
+	hold *Hold) (Transition, error) {
 	var errJSON []byte
 	if e != nil {
 		errJSON, _ = json.Marshal(e)
@@ -62,8 +74,12 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	if announce {
 		flag = "1"
 	}
-	r, err := transitionScript.Run(ctx, s.rdb, []string{s.keys.Campaign(id), s.keys.Announce()}, string(to), reason, errJSON,
-		s.now().UnixMilli(), flag, id).Text()
+	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.Campaign(id), s.keys.Campaign(id)}
+	held := "0"
+	if hold != nil {
+		keys[2], keys[3], held = hold.Key, hold.Set, "1"
+	}
+	r, err := transitionScript.Run(ctx, s.rdb, keys, string(to), reason, errJSON, s.now().UnixMilli(), flag, id, held).Text()
 	if err != nil {
 		return Transition{}, fmt.Errorf("campaign: %s %s: %w", to, id, err)
 	}
@@ -74,31 +90,39 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	case "no":
 		return Transition{From: campaign.State(from)}, fmt.Errorf("%w: campaign %s is %s", campaign.ErrState, id, from)
 	}
-	return Transition{From: campaign.State(from), Changed: verdict == "ok"}, nil
+	return Transition{From: campaign.State(from), Changed: verdict == "ok", Lifted: verdict == "lifted"}, nil
 }
 
 // Pause stops new sends of a running campaign at once across the fleet: the
 // next claim of any of its recipients sees it. reason starts with one of the
 // Pause* words. An operator's pause is not announced.
 func (s Campaigns) Pause(ctx context.Context, id, reason string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StatePaused, reason, nil, false)
+	return s.transition(ctx, id, campaign.StatePaused, reason, nil, false, nil)
 }
 
 // PauseAutomatically is Pause for a pause mmlite decides itself (an error
 // every further send would meet, e the error behind it); the pause is
 // queued for announcing.
 func (s Campaigns) PauseAutomatically(ctx context.Context, id, reason string, e *task.Error) (Transition, error) {
-	return s.transition(ctx, id, campaign.StatePaused, reason, e, true)
+	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, nil)
+}
+
+// PauseUnder is PauseAutomatically for a guard's hold (a paused sender or
+// template): while the hold is on, it pauses the campaign and lists it in
+// the hold's set, in one step, so that lifting the hold at any moment
+// resumes it; once lifted, it changes nothing (Lifted).
+func (s Campaigns) PauseUnder(ctx context.Context, id, reason string, e *task.Error, h Hold) (Transition, error) {
+	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, &h)
 }
 
 // Resume lets a paused campaign send again. Automatic pauses for the share
 // of failures count again from here.
 func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StateRunning, "", nil, false)
+	return s.transition(ctx, id, campaign.StateRunning, "", nil, false, nil)
 }
 
 // Cancel stops a campaign for good, and seals it; every remaining
 // recipient will be reported cancelled.
 func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false)
+	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false, nil)
 }
