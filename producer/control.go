@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -236,21 +236,15 @@ func (p *Producer) announce(ctx context.Context, id string) (*campaign.Status, e
 	return st, nil
 }
 
-// holdForTemplate keeps a campaign paused, for its template, when Meta
-// paused the template meanwhile (see guard.TemplateHolds).
-func (p *Producer) holdForTemplate(ctx context.Context, id string) (bool, error) {
+// holdForTemplate keeps a campaign waiting for the WABA's onboarding
+// paused, for its template, when Meta paused the template meanwhile (see
+// guard.TemplateHolds: the WABA is its sender's scope).
+func (p *Producer) holdForTemplate(ctx context.Context, waba, id string) (bool, error) {
 	c, err := p.store.Campaigns.Get(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	s, err := p.sender(ctx, c.Sender)
-	if errors.Is(err, ErrUnknownSender) { // no worker sends it: its scope is its id
-		s, err = sender.Published{ID: c.Sender}, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	reason, err := p.store.Campaigns.Hold(ctx, id, templateHolds(p.keys, s, c)...)
+	reason, err := p.store.Campaigns.Hold(ctx, id, guard.TemplateHolds(p.keys, waba, c.Template.Name, c.Template.Language.Code)...)
 	return reason != "", err
 }
 
@@ -275,7 +269,7 @@ func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (re
 		case err != nil:
 			return resumed, err
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":"):
-			held, err := p.holdForTemplate(ctx, id)
+			held, err := p.holdForTemplate(ctx, waba, id)
 			if err != nil {
 				return resumed, err
 			}

@@ -111,7 +111,6 @@ func unsealedHint(st *campaign.Status) string {
 	return ""
 }
 
-// followFilter checks the statuses and codes of a follow-up.
 // Validate checks what a follow-up takes (its outcomes and codes), as
 // FollowUp does before it reads anything: a form can check it before it
 // asks for a confirmation.
@@ -120,6 +119,7 @@ func (f FollowUp) Validate() error {
 	return err
 }
 
+// followFilter checks the statuses and codes of a follow-up.
 func followFilter(f FollowUp) (results.Filter, error) {
 	var errs []error
 	statuses := slices.Clone(f.Statuses)

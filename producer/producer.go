@@ -239,7 +239,7 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 		return false, err
 	}
 	var r store.Registered
-	holds := templateHolds(p.keys, s, c)
+	holds := guard.TemplateHolds(p.keys, s.Scope(), c.Template.Name, c.Template.Language.Code)
 	if s.RequireOnboarding && s.WABAID != "" {
 		reason := fmt.Sprintf("%s: sender %s requires MM Lite onboarding: waiting for MM_LITE_TERMS_SIGNED of WABA %s", campaign.PauseOnboarding, s.ID, s.WABAID)
 		r, err = p.store.Campaigns.RegisterAwaitingOnboarding(ctx, c, s.WABAID, reason, holds...)
@@ -255,12 +255,6 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 		p.paused.WithLabelValues(campaign.PauseOnboarding).Inc()
 	}
 	return r.Created, err
-}
-
-// templateHolds are the holds of a campaign of sender s on its template
-// (see guard.TemplateHolds).
-func templateHolds(keys keyspace.Space, s sender.Published, c *campaign.Campaign) []store.Hold {
-	return guard.TemplateHolds(keys, s.Scope(), c.Template.Name, c.Template.Language.Code)
 }
 
 // sender is what workers published about a sender. Until a worker has

@@ -57,9 +57,6 @@ func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
 		File: cmd.String("webhook-destinations")})
 }
 
-// emitTargets says where results, statuses and campaign events go: the
-// callback queue when MMLITE_RESULTS_URL is set, and the results queue
-// unless MMLITE_RESULTS_QUEUE is set empty.
 // producerConfig is the producer's settings every command shares: the
 // queues, where results go, the retention; the caller adds its Redis and
 // what only it sets.
@@ -72,6 +69,9 @@ func producerConfig(cmd *cli.Command, log *slog.Logger) (producer.Config, error)
 		Logger: log, CallbackQueue: cq, NoResultsQueue: noResults}, nil
 }
 
+// emitTargets says where results, statuses and campaign events go: the
+// callback queue when MMLITE_RESULTS_URL is set, and the results queue
+// unless MMLITE_RESULTS_QUEUE is set empty.
 func emitTargets(cmd *cli.Command) (callbackQueue string, noResults bool, err error) {
 	v, set := os.LookupEnv("MMLITE_RESULTS_QUEUE")
 	noResults = cmd.String("results-queue") == "" || set && v == "" && !cmd.IsSet("results-queue")
