@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
-	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -342,17 +341,8 @@ func (e *enqueuer) snapshot() Summary {
 
 // publishQueue adds the send queue to asynq's list of queues, once.
 func (p *Producer) publishQueue(ctx context.Context) error {
-	p.mu.Lock()
-	done := p.published
-	p.mu.Unlock()
-	if done {
-		return nil
-	}
-	if err := p.rdb.SAdd(ctx, keyspace.AsynqQueues, p.cfg.Queue).Err(); err != nil {
+	if err := p.published.Ensure(ctx, p.rdb, p.cfg.Queue); err != nil {
 		return fmt.Errorf("producer: publish queue: %w", err)
 	}
-	p.mu.Lock()
-	p.published = true
-	p.mu.Unlock()
 	return nil
 }

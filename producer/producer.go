@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/asynqwire"
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/keyspace"
@@ -97,11 +98,12 @@ type Producer struct {
 	now      func() time.Time
 	own      map[string]sender.Published // Config.Senders
 
-	mu        sync.Mutex
-	published bool
-	known     map[string]sender.Published
-	knownAt   time.Time
-	warned    map[string]bool // senders whose published rate differs from ours, warned once
+	published asynqwire.Published // the send queue, for asynq's tools
+
+	mu      sync.Mutex
+	known   map[string]sender.Published
+	knownAt time.Time
+	warned  map[string]bool // senders whose published rate differs from ours, warned once
 }
 
 // WithDefaults fills the zero fields: the one place defaults are set.
