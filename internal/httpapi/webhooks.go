@@ -75,7 +75,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }
 	switch {
 	case relayErr != nil && !gone(relayErr):
-		s.log.Error("webhook not stored for relay; the provider will deliver it again", "err", relayErr)
+		s.log.Error("webhook not stored for relay; the provider will deliver it again", "err", errors.Join(relayErr, recErr))
 		writeError(w, http.StatusInternalServerError, "could not store the webhook for relay; deliver it again")
 	case recErr != nil && !gone(recErr):
 		s.log.Error("webhook not recorded; the provider will deliver it again", "err", recErr)
