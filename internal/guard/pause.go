@@ -106,15 +106,9 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 	if err != nil {
 		return nil, fmt.Errorf("guard: pause template: %w", err)
 	}
-	scope := func(id string) string {
-		if p, ok := all[id]; ok {
-			return p.Scope()
-		}
-		return id
-	}
 	return g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("template", templateID(waba, name, language))}, reason,
 		func(c *campaign.Campaign) bool {
-			return scope(c.Sender) == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
+			return registry.Lookup(all, c.Sender).Scope() == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
 		})
 }
 

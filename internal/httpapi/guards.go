@@ -6,6 +6,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -58,11 +59,7 @@ func (l *senderLookup) of(ctx context.Context, id string) (c *campaign.Campaign,
 			return nil, p, false, err
 		}
 	}
-	p = l.all[c.Sender]
-	if p.ID == "" {
-		p.ID = c.Sender
-	}
-	return c, p, true, nil
+	return c, registry.Lookup(l.all, c.Sender), true, nil
 }
 
 // guardStatuses acts on the failed statuses of known messages.

@@ -40,3 +40,12 @@ func (r *Registry) HasScope(ctx context.Context, scope string) (bool, error) {
 	}
 	return false, nil
 }
+
+// Lookup is the sender of all (from All) with that id, or, when no worker
+// published it, a sender with only its id: its scope is then its id.
+func Lookup(all map[string]sender.Published, id string) sender.Published {
+	if p, ok := all[id]; ok {
+		return p
+	}
+	return sender.Published{ID: id}
+}

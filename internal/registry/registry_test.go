@@ -52,3 +52,10 @@ func TestPublishedAndHasScope(t *testing.T) {
 		require.Equal(t, want, got, scope)
 	}
 }
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	all := map[string]sender.Published{"s": {ID: "s", WABAID: "W"}}
+	require.Equal(t, "W", registry.Lookup(all, "s").Scope())
+	require.Equal(t, "other", registry.Lookup(all, "other").Scope(), "not published: its scope is its id")
+}
