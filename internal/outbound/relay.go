@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
 	"github.com/mmlite/mmlite/internal/webhook"
@@ -45,17 +47,32 @@ func (r *Relay) Store(ctx context.Context, body []byte, h http.Header, kinds map
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:16])
 	payload := encodeRelay(relayMeta{ContentType: h.Get("Content-Type"), Signature: h.Get(webhook.SignatureHeader)}, body)
-	for _, d := range r.dests {
-		if !d.wants(kinds) {
-			continue
-		}
+	store := func(d *Destination) error {
 		id := "relay:" + d.Name + ":" + digest
 		msg := asynqwire.Message(nil, TypeRelay, payload, id, d.Queue(), MaxRetry, TimeoutSec)
 		if err := asynqwire.Enqueue(ctx, r.rdb, d.Queue(), id, msg); err != nil {
 			return fmt.Errorf("outbound: store the webhook for %s: %w", d.Name, err)
 		}
+		return nil
 	}
-	return nil
+	var wants []*Destination
+	for _, d := range r.dests {
+		if d.wants(kinds) {
+			wants = append(wants, d)
+		}
+	}
+	if len(wants) == 1 {
+		return store(wants[0])
+	}
+	// At once, not one after the other: over the api's autopipelining
+	// client they share round trips, so the webhook waits for one.
+	errs := make([]error, len(wants))
+	var wg sync.WaitGroup
+	for i, d := range wants {
+		wg.Go(func() { errs[i] = store(d) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // publish lists the destinations' queues for asynq's tools, once.
