@@ -183,8 +183,11 @@ func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
 		return f, v, formError{"error codes: " + err.Error()}
 	}
 	f.Codes = codes
-	if f.ID == "" {
+	switch {
+	case f.ID == "":
 		return f, v, formError{"new campaign id: it is required"}
+	case len(f.Statuses) == 0 && !f.IncludeUnknown: // in the form's words: Validate names API fields
+		return f, v, formError{"outcomes: pick at least one"}
 	}
 	if err := f.Validate(); err != nil {
 		return f, v, formError{err.Error()}
