@@ -69,8 +69,8 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
-	relayed := s.storeRelay(r.Context(), body, r.Header, ev.Kinds)
-	recErr := s.record(r.Context(), ev)
+	always, relayed := s.storeRelay(r.Context(), body, r.Header, ev)
+	recErr := s.record(r.Context(), ev, always)
 	relayErr := relayed()
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }
 	switch {
@@ -160,8 +160,10 @@ func (s *Server) secretOK(r *http.Request) bool {
 	return s.cfg.WebhookSecret != "" && webhook.SecretOK(s.cfg.WebhookSecret, r.Header.Get(webhook.SecretHeader))
 }
 
-func (s *Server) record(ctx context.Context, ev *webhook.Events) error {
-	if err := s.recordStatuses(ctx, ev.Statuses); err != nil {
+// record records the webhook's events; always are tasks written with its
+// first status (see storeRelay).
+func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.ResultTask) error {
+	if err := s.recordStatuses(ctx, ev.Statuses, always); err != nil {
 		return err
 	}
 	if err := s.guardEvents(ctx, ev); err != nil {
@@ -178,7 +180,7 @@ func (s *Server) record(ctx context.Context, ev *webhook.Events) error {
 
 // recordStatuses maps statuses back to their recipients, emits one
 // mmlite:status task per (wamid, status) and counts each once.
-func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error {
+func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status, always *store.ResultTask) error {
 	if len(sts) == 0 {
 		return nil
 	}
@@ -190,6 +192,7 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status) error
 		}
 		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
 	}
+	ds[0].Always = always
 	tracked, err := s.deliveries.Track(ctx, ds)
 	if err != nil {
 		return err

@@ -391,31 +391,50 @@ func relaySetup(t *testing.T) (*bundle, string) {
 	return b, keyspace.New(dest.Queue()).AsynqPending()
 }
 
-// The relay store runs alongside the recording: when it fails, the webhook
-// is answered 500 though its events were recorded, and the provider's next
-// delivery stores it for relay without counting or emitting them again.
+// A webhook of statuses (on a single Redis node) is stored for the relay
+// in the step that records its first status: when that fails, nothing is
+// recorded and the webhook is answered 500; the provider's next delivery
+// records it and stores it for relay, once. Any other webhook is stored
+// alongside its recording: when the store fails, it is answered 500 though
+// its events were recorded, and the next delivery stores it.
 func TestWebhooks_RelayFailureIsAnsweredAndRetried(t *testing.T) {
 	t.Parallel()
 	b, pending := relaySetup(t)
 	ctx := context.Background()
 	fail := &failing{match: strings.TrimSuffix(pending, "pending")}
-	fail.on.Store(true)
-	b.r.Client.AddHook(fail) // every write for the relay fails
+	b.r.Client.AddHook(fail) // while on, every write for the relay fails
+	relayed := func() int {
+		ids, err := b.r.Client.LRange(ctx, pending, 0, -1).Result()
+		require.NoError(t, err)
+		return len(ids)
+	}
 
+	fail.on.Store(true)
 	body := fixture(t, "webhook_status_sent.json")
 	a := b.hook(t, body)
 	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
-	require.Contains(t, a.raw, "could not store the webhook for relay")
-	require.Len(t, b.statusTasks(t), 1, "the events were recorded all the same")
-
+	require.Contains(t, a.raw, "could not record the events")
+	require.Empty(t, b.statusTasks(t), "recorded in the same step: not recorded either")
 	fail.on.Store(false)
 	a = b.hook(t, body)
 	require.Equal(t, http.StatusOK, a.code, a.raw)
-	ids, err := b.r.Client.LRange(ctx, pending, 0, -1).Result()
-	require.NoError(t, err)
-	require.Len(t, ids, 1, "stored for relay once")
-	require.Len(t, b.statusTasks(t), 1, "not emitted again")
+	a = b.hook(t, body) // once more, while the first is still queued
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	require.Equal(t, 1, relayed(), "stored for relay once")
+	require.Len(t, b.statusTasks(t), 1)
 	requireMetric(t, b, `mmlite_webhook_statuses_total{result="counted"} 1`, `mmlite_webhook_statuses_total{result="duplicate"} 1`)
+
+	fail.on.Store(true)
+	click := fixture(t, "webhook_click.json")
+	a = b.hook(t, click)
+	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+	require.Contains(t, a.raw, "could not store the webhook for relay")
+	requireMetric(t, b, `mmlite_clicks_total{sender="default"} 1`)
+	fail.on.Store(false)
+	a = b.hook(t, click)
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	require.Equal(t, 2, relayed(), "the click's webhook is stored")
+	requireMetric(t, b, `mmlite_clicks_total{sender="default"} 1`)
 }
 
 // A webhook larger than SmallWebhook is stored for the relay (on a

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/redis/go-redis/v9"
 )
@@ -35,44 +37,67 @@ func NewRelay(rdb redis.UniversalClient, dests []*Destination) *Relay {
 func (r *Relay) Destinations() []*Destination { return r.dests }
 
 // Store writes the webhook's relay tasks; once it returns nil, the webhook
-// is in Redis for every destination that takes it. The task id is derived
-// from the destination and the body: a webhook the provider delivers again
-// (its bytes are the same) while the first is still queued is stored once,
-// and any copy carries the same delivery id. kinds are the webhook's (see
-// webhook.Events.Kinds), for the destinations that take only some.
+// is in Redis for every destination that takes it. kinds are the
+// webhook's (see webhook.Events.Kinds), for the destinations that take
+// only some.
 func (r *Relay) Store(ctx context.Context, body []byte, h http.Header, kinds map[string]bool) error {
-	if err := r.publish(ctx); err != nil {
+	t, err := r.Tasks(ctx, body, h, kinds)
+	if err != nil || t == nil {
 		return err
+	}
+	write := func(t *store.ResultTask) error {
+		if err := asynqwire.Enqueue(ctx, r.rdb, t.Queue, t.ID, t.Msg); err != nil {
+			return fmt.Errorf("outbound: store the webhook for %s: %w", strings.TrimPrefix(t.Queue, RelayQueuePrefix), err)
+		}
+		return nil
+	}
+	if t.Also == nil {
+		return write(t)
+	}
+	// At once, not one after the other: over the api's autopipelining
+	// client they share round trips, so the webhook waits for one.
+	var ts []*store.ResultTask
+	for ; t != nil; t = t.Also {
+		ts = append(ts, t)
+	}
+	errs := make([]error, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Go(func() { errs[i] = write(t) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Tasks are the webhook's relay tasks, one per destination that takes it,
+// chained by Also (nil when none does), for a caller that writes them in a
+// step of its own (see store.Delivery.Always); their queues are listed
+// for asynq's tools. The task id is derived from the destination and the
+// body: a webhook the provider delivers again (its bytes are the same)
+// while the first is still queued is stored once, and any copy carries the
+// same delivery id.
+func (r *Relay) Tasks(ctx context.Context, body []byte, h http.Header, kinds map[string]bool) (*store.ResultTask, error) {
+	if err := r.publish(ctx); err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:16])
 	payload := encodeRelay(relayMeta{ContentType: h.Get("Content-Type"), Signature: h.Get(webhook.SignatureHeader)}, body)
-	store := func(d *Destination) error {
-		id := "relay:" + d.Name + ":" + digest
-		msg := asynqwire.Message(nil, TypeRelay, payload, id, d.Queue(), MaxRetry, TimeoutSec)
-		if err := asynqwire.Enqueue(ctx, r.rdb, d.Queue(), id, msg); err != nil {
-			return fmt.Errorf("outbound: store the webhook for %s: %w", d.Name, err)
-		}
-		return nil
-	}
-	var wants []*Destination
+	var first, last *store.ResultTask
 	for _, d := range r.dests {
-		if d.wants(kinds) {
-			wants = append(wants, d)
+		if !d.wants(kinds) {
+			continue
 		}
+		id := "relay:" + d.Name + ":" + digest
+		t := &store.ResultTask{Queue: d.Queue(), ID: id, Msg: asynqwire.Message(nil, TypeRelay, payload, id, d.Queue(), MaxRetry, TimeoutSec)}
+		if first == nil {
+			first = t
+		} else {
+			last.Also = t
+		}
+		last = t
 	}
-	if len(wants) == 1 {
-		return store(wants[0])
-	}
-	// At once, not one after the other: over the api's autopipelining
-	// client they share round trips, so the webhook waits for one.
-	errs := make([]error, len(wants))
-	var wg sync.WaitGroup
-	for i, d := range wants {
-		wg.Go(func() { errs[i] = store(d) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return first, nil
 }
 
 // publish lists the destinations' queues for asynq's tools, once.

@@ -24,6 +24,11 @@ type Delivery struct {
 	// is the first of its (wamid, status): a single Redis node only (in
 	// Cluster the results queue lives in another slot).
 	Task *ResultTask
+	// Always, when set, are tasks written in the same step whatever
+	// becomes of the event (seen before, of a message mmlite does not
+	// know): the webhook's relay tasks (chained by Also), which then cost no
+	// step of their own. A single Redis node only.
+	Always *ResultTask
 }
 
 // Tracked says what a delivery event is about.
@@ -62,16 +67,20 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 // read implies delivered; pricing category "marketing" (Cloud API
 // fallback) is counted once per message. The error code of a failed
 // status is kept with the message, for results exports.
+// Before anything, it writes the Always tasks.
 // KEYS: 1 wamid hash, 2 task hash, 3 its pending list, 4 second task hash,
-// 5 its pending list (the wamid hash where there is no task). ARGV: 1
-// status, 2 time, 3 pricing category, 4 campaign key prefix, 5 error code
-// of a failed status, 6 now (ns), 7 task id ("" for none), 8 its asynq
-// message, 9 second task id ("" for none), 10 its message.
+// 5 its pending list (the wamid hash where there is no task), then a task
+// hash and its pending list for each Always task. ARGV: 1 status, 2 time,
+// 3 pricing category, 4 campaign key prefix, 5 error code of a failed
+// status, 6 now (ns), 7 task id ("" for none), 8 its asynq message, 9
+// second task id ("" for none), 10 its message, then the id and the
+// message of each Always task.
 var recordScript = redis.NewScript(asynqwire.LuaEnqueue + `
 local function emit()
   enqueue(KEYS[2], KEYS[3], ARGV[7], ARGV[8], ARGV[6])
   enqueue(KEYS[4], KEYS[5], ARGV[9], ARGV[10], ARGV[6])
 end
+for i = 6, #KEYS, 2 do enqueue(KEYS[i], KEYS[i+1], ARGV[i+5], ARGV[i+6], ARGV[6]) end
 local c = redis.call('HGET', KEYS[1], 'c')
 if not c then return 0 end
 local ck = ARGV[4] .. string.match(c, '^([^\n]*)\n')
@@ -131,16 +140,21 @@ func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult
 		d := ds[i]
 		wk := s.keys.WAMID(d.WAMID)
 		keys := []string{wk, wk, wk, wk, wk}
-		var id, msg, alsoID, alsoMsg any = "", "", "", ""
+		args := []any{d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", ""}
 		if t := d.Task; t != nil {
 			tk := keyspace.New(t.Queue)
-			keys[1], keys[2], id, msg = tk.AsynqTask(t.ID), tk.AsynqPending(), t.ID, t.Msg
+			keys[1], keys[2], args[6], args[7] = tk.AsynqTask(t.ID), tk.AsynqPending(), t.ID, t.Msg
 			if a := t.Also; a != nil {
 				ak := keyspace.New(a.Queue)
-				keys[3], keys[4], alsoID, alsoMsg = ak.AsynqTask(a.ID), ak.AsynqPending(), a.ID, a.Msg
+				keys[3], keys[4], args[8], args[9] = ak.AsynqTask(a.ID), ak.AsynqPending(), a.ID, a.Msg
 			}
 		}
-		cmds[i] = recordScript.EvalSha(ctx, c, keys, d.Status, d.At, d.Category, prefix, d.ErrorCode, now, id, msg, alsoID, alsoMsg)
+		for t := d.Always; t != nil; t = t.Also {
+			tk := keyspace.New(t.Queue)
+			keys = append(keys, tk.AsynqTask(t.ID), tk.AsynqPending())
+			args = append(args, t.ID, t.Msg)
+		}
+		cmds[i] = recordScript.EvalSha(ctx, c, keys, args...)
 		return cmds[i]
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
@@ -123,4 +124,43 @@ func sentAsA(t *testing.T) *bundle {
 	_, err := b.store.Ledger.Settle(b.ctx, "c1", "441234567800", store.Outcome{Status: task.StatusSent, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	return b
+}
+
+// The Always tasks (a webhook's relay tasks) are written whatever becomes
+// of the event: counted, seen before, of a message mmlite does not know,
+// of a campaign gone; each once while it is queued.
+func TestDelivery_AlwaysTasksWhateverTheEvent(t *testing.T) {
+	t.Parallel()
+	b := sentAsA(t)
+	q1, q2 := keyspace.New("relay-one"), keyspace.New("relay-two")
+	always := func(n int) *store.ResultTask {
+		id := fmt.Sprintf("relay:%d", n)
+		return &store.ResultTask{Queue: "relay-one", ID: id, Msg: []byte("one " + id),
+			Also: &store.ResultTask{Queue: "relay-two", ID: id, Msg: []byte("two " + id)}}
+	}
+	for n, d := range []store.Delivery{
+		{WAMID: "wamid.A", Status: "delivered", At: 2}, // counted
+		{WAMID: "wamid.A", Status: "delivered", At: 2}, // seen before
+		{WAMID: "wamid.unknown", Status: "read", At: 3},
+		{WAMID: "wamid.A", Status: "read", At: 3}, // its campaign gone (below)
+	} {
+		if n == 3 {
+			require.NoError(t, b.r.Client.Del(b.ctx, b.r.Keys.Campaign("c1")).Err())
+		}
+		d.Always = always(n)
+		for i := range 2 { // the second time, the task is still queued: written once
+			counted, err := b.store.Deliveries.Record(b.ctx, []store.Delivery{d, {WAMID: "wamid.A", Status: "sent", At: 1}})
+			require.NoError(t, err)
+			require.Equal(t, n == 0 && i == 0, counted[0].Counted, "event %d, time %d", n, i+1)
+		}
+		for _, q := range []keyspace.Space{q1, q2} {
+			ids, err := b.r.Client.LRange(b.ctx, q.AsynqPending(), 0, -1).Result()
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprintf("relay:%d", n), ids[0], "event %d", n)
+			require.Len(t, ids, n+1, "event %d: each task once", n)
+			msg, err := b.r.Client.HGet(b.ctx, q.AsynqTask(ids[0]), "msg").Result()
+			require.NoError(t, err)
+			require.Contains(t, msg, ids[0])
+		}
+	}
 }

@@ -164,14 +164,15 @@ func (a *settleArgs) argv() []any {
 // and cancelled recipients were not sent at all.
 var rated = map[string]bool{task.StatusSent: true, task.StatusFailed: true, task.StatusUnknown: true}
 
-// ResultTask is a result to enqueue in the same atomic step as the outcome
-// (a single Redis node: in Cluster the results queue lives in another slot).
+// ResultTask is a task to enqueue in the same atomic step as what it
+// reports (a single Redis node: in Cluster its queue lives in another
+// slot): a result or a status event, or a webhook's relay task.
 type ResultTask struct {
-	Queue string // the results queue
+	Queue string // its queue: the results queue, a relay destination's
 	ID    string // the task id
 	Msg   []byte // the asynq message (see package asynqwire)
-	// Also is a second task written in the same step (the result's
-	// callback, see package outbound), or nil.
+	// Also is a further task written in the same step (the result's
+	// callback, see package outbound; the next relay task), or nil.
 	Also *ResultTask
 }
 
