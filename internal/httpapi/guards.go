@@ -54,12 +54,24 @@ func (l *senderLookup) of(ctx context.Context, id string) (c *campaign.Campaign,
 	if c == nil {
 		return nil, p, false, nil
 	}
-	if l.all == nil {
-		if l.all, err = l.s.senders.All(ctx); err != nil {
-			return nil, p, false, err
-		}
+	all, err := l.published(ctx)
+	if err != nil {
+		return nil, p, false, err
 	}
-	return c, registry.Lookup(l.all, c.Sender), true, nil
+	return c, registry.Lookup(all, c.Sender), true, nil
+}
+
+// published returns the senders the workers published, read once per
+// webhook.
+func (l *senderLookup) published(ctx context.Context) (map[string]sender.Published, error) {
+	if l.all == nil {
+		all, err := l.s.senders.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.all = all
+	}
+	return l.all, nil
 }
 
 // guardStatuses acts on the failed statuses of known messages.
@@ -139,11 +151,11 @@ func (s *Server) countFallback(ctx context.Context, senders *senderLookup, t sto
 }
 
 // guardEvents acts on template, account and quality events.
-func (s *Server) guardEvents(ctx context.Context, ev *webhook.Events) error {
+func (s *Server) guardEvents(ctx context.Context, senders *senderLookup, ev *webhook.Events) error {
 	if len(ev.Templates) == 0 && len(ev.Qualities) == 0 && len(ev.Accounts) == 0 {
 		return nil
 	}
-	all, err := s.senders.All(ctx)
+	all, err := senders.published(ctx)
 	if err != nil {
 		return err
 	}

@@ -163,14 +163,15 @@ func (s *Server) secretOK(r *http.Request) bool {
 // record records the webhook's events; always are tasks written with its
 // first status (see storeRelay).
 func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.ResultTask) error {
-	if err := s.recordStatuses(ctx, ev.Statuses, always); err != nil {
+	senders := s.senderLookup()
+	if err := s.recordStatuses(ctx, senders, ev.Statuses, always); err != nil {
 		return err
 	}
-	if err := s.guardEvents(ctx, ev); err != nil {
+	if err := s.guardEvents(ctx, senders, ev); err != nil {
 		return err
 	}
 	if len(ev.Clicks) > 0 || len(ev.Accounts) > 0 {
-		if err := s.recordSenderEvents(ctx, ev); err != nil {
+		if err := s.recordSenderEvents(ctx, senders, ev); err != nil {
 			return err
 		}
 	}
@@ -180,7 +181,7 @@ func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.R
 
 // recordStatuses maps statuses back to their recipients, emits one
 // mmlite:status task per (wamid, status) and counts each once.
-func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status, always *store.ResultTask) error {
+func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts []webhook.Status, always *store.ResultTask) error {
 	if len(sts) == 0 {
 		return nil
 	}
@@ -200,7 +201,6 @@ func (s *Server) recordStatuses(ctx context.Context, sts []webhook.Status, alway
 	if err := s.keepUnmatched(ctx, sts, ds, tracked); err != nil {
 		return err
 	}
-	senders := s.senderLookup()
 	if err := s.guardStatuses(ctx, senders, sts, tracked); err != nil {
 		return err
 	}
@@ -294,8 +294,8 @@ func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, ds []st
 }
 
 // recordSenderEvents counts clicks and records onboarding.
-func (s *Server) recordSenderEvents(ctx context.Context, ev *webhook.Events) error {
-	all, err := s.senders.All(ctx)
+func (s *Server) recordSenderEvents(ctx context.Context, senders *senderLookup, ev *webhook.Events) error {
+	all, err := senders.published(ctx)
 	if err != nil {
 		return err
 	}
