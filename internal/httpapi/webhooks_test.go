@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"io"
 	"log/slog"
 	"net"
@@ -507,29 +508,10 @@ func (f *failing) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 func TestWebhooks_SendersReadOnce(t *testing.T) {
 	t.Parallel()
 	b := hookSetup(t, nil)
-	reads := &counting{name: "hgetall", key: b.r.Keys.Senders()}
+	reads := &redistest.Counter{Name: "hgetall", Key: b.r.Keys.Senders()}
 	b.r.Client.AddHook(reads)
 	body := strings.Replace(fixture(t, "webhook_account_update_mm_lite_terms_signed.json"), "MM_LITE_TERMS_SIGNED", "VERIFIED_ACCOUNT", 1)
 	a := b.hook(t, body)
 	require.Equal(t, http.StatusOK, a.code, a.raw)
-	require.EqualValues(t, 1, reads.n.Load())
-}
-
-// counting is a Redis hook that counts the commands name on key.
-type counting struct {
-	name, key string
-	n         atomic.Int64
-}
-
-func (c *counting) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *counting) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (c *counting) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if args := cmd.Args(); strings.EqualFold(cmd.Name(), c.name) && len(args) > 1 && args[1] == c.key {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
+	require.EqualValues(t, 1, reads.N.Load())
 }
