@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -132,11 +133,23 @@ func sentAsA(t *testing.T) *bundle {
 func TestDelivery_AlwaysTasksWhateverTheEvent(t *testing.T) {
 	t.Parallel()
 	b := sentAsA(t)
-	q1, q2 := keyspace.New("relay-one"), keyspace.New("relay-two")
+	// Queues of this test only: the shared server outlives a run.
+	one, two := b.r.Queue+"-relay-one", b.r.Queue+"-relay-two"
+	q1, q2 := keyspace.New(one), keyspace.New(two)
+	t.Cleanup(func() {
+		for _, q := range []keyspace.Space{q1, q2} {
+			keys := []string{q.AsynqPending()}
+			for n := range 4 {
+				keys = append(keys, q.AsynqTask(fmt.Sprintf("relay:%d", n)))
+			}
+			b.r.Client.Del(context.Background(), keys...)
+		}
+		b.r.Client.SRem(context.Background(), keyspace.AsynqQueues, one, two)
+	})
 	always := func(n int) *store.ResultTask {
 		id := fmt.Sprintf("relay:%d", n)
-		return &store.ResultTask{Queue: "relay-one", ID: id, Msg: []byte("one " + id),
-			Also: &store.ResultTask{Queue: "relay-two", ID: id, Msg: []byte("two " + id)}}
+		return &store.ResultTask{Queue: one, ID: id, Msg: []byte("one " + id),
+			Also: &store.ResultTask{Queue: two, ID: id, Msg: []byte("two " + id)}}
 	}
 	for n, d := range []store.Delivery{
 		{WAMID: "wamid.A", Status: "delivered", At: 2}, // counted
