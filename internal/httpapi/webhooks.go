@@ -72,6 +72,12 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	always, relayed := s.storeRelay(r.Context(), body, r.Header, ev)
 	recErr := s.record(r.Context(), ev, always)
 	relayErr := relayed()
+	if recErr != nil && always != nil && relayErr == nil && r.Context().Err() == nil {
+		// The step that was to write the relay tasks failed: they are
+		// written on their own, so that a webhook mmlite cannot record
+		// (until the provider gives up) still reaches the destinations.
+		relayErr = s.relay.Write(r.Context(), always)
+	}
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }
 	switch {
 	case relayErr != nil && !gone(relayErr):

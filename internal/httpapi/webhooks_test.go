@@ -414,7 +414,7 @@ func TestWebhooks_RelayFailureIsAnsweredAndRetried(t *testing.T) {
 	body := fixture(t, "webhook_status_sent.json")
 	a := b.hook(t, body)
 	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
-	require.Contains(t, a.raw, "could not record the events")
+	require.Contains(t, a.raw, "could not store the webhook for relay") // nor on its own
 	require.Empty(t, b.statusTasks(t), "recorded in the same step: not recorded either")
 	fail.on.Store(false)
 	a = b.hook(t, body)
@@ -436,6 +436,25 @@ func TestWebhooks_RelayFailureIsAnsweredAndRetried(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.code, a.raw)
 	require.Equal(t, 2, relayed(), "the click's webhook is stored")
 	requireMetric(t, b, `mmlite_clicks_total{sender="default"} 1`)
+}
+
+// A webhook of statuses that cannot be recorded is still stored for the
+// relay, although its relay tasks were to be written by the step that
+// failed: the destinations get it even if the provider never delivers it
+// again.
+func TestWebhooks_RelayedWhenRecordingFails(t *testing.T) {
+	t.Parallel()
+	b, pending := relaySetup(t)
+	fail := &failing{match: b.r.Results} // the recording step names the results queue
+	b.r.Client.AddHook(fail)
+	fail.on.Store(true)
+	a := b.hook(t, fixture(t, "webhook_status_sent.json"))
+	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+	require.Contains(t, a.raw, "could not record the events")
+	require.Empty(t, b.statusTasks(t))
+	n, err := b.r.Client.LLen(context.Background(), pending).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "stored for relay all the same")
 }
 
 // A webhook larger than SmallWebhook is stored for the relay (on a

@@ -42,13 +42,22 @@ func (r *Relay) Destinations() []*Destination { return r.dests }
 // only some.
 func (r *Relay) Store(ctx context.Context, body []byte, h http.Header, kinds map[string]bool) error {
 	t, err := r.Tasks(ctx, body, h, kinds)
-	if err != nil || t == nil {
+	if err != nil {
 		return err
 	}
+	return r.Write(ctx, t)
+}
+
+// Write writes relay tasks (a chain from Tasks) in steps of their own: for
+// a caller whose step that was to write them failed.
+func (r *Relay) Write(ctx context.Context, t *store.ResultTask) error {
 	write := func(t *store.ResultTask) error {
 		if err := asynqwire.Enqueue(ctx, r.rdb, t.Queue, t.ID, t.Msg); err != nil {
 			return fmt.Errorf("outbound: store the webhook for %s: %w", strings.TrimPrefix(t.Queue, RelayQueuePrefix), err)
 		}
+		return nil
+	}
+	if t == nil {
 		return nil
 	}
 	if t.Also == nil {
