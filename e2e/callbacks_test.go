@@ -11,6 +11,7 @@ import (
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -96,7 +97,9 @@ func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
 	cbQueue := r.Queue + "-callbacks"
-	f := newFleetOn(t, r, fakeapi.Config{}, func(c *producer.Config) { c.CallbackQueue, c.NoResultsQueue = cbQueue, true })
+	f := newFleetOn(t, r, fakeapi.Config{}, func(c *producer.Config) {
+		c.CallbackQueue, c.NoResultsQueue, c.CallbackHosts = cbQueue, true, safeurl.Hosts{"127.0.0.1"}
+	})
 	read := 1.0
 	require.NoError(t, f.Fake.SetConfig(fakeapi.Config{Keys: []string{apiKey}, WebhookURL: f.api.URL + "/webhooks/whatsapp",
 		WebhookSecret: hookSecret, WebhookDelay: fakeapi.Duration(10 * time.Millisecond), ReadShare: &read, Seed: 3}))
@@ -113,7 +116,8 @@ func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 		return c.CallbackURL, nil
 	}
 	out, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(rc.URL, "cb-secret"), CallbackQueue: cbQueue, CallbackURL: campaignURL,
-		RetryBase: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond, ForwardInterval: 50 * time.Millisecond, Registerer: metrics.NewRegistry()})
+		CallbackHosts: safeurl.Hosts{"127.0.0.1"},
+		RetryBase:     20 * time.Millisecond, RetryMax: 50 * time.Millisecond, ForwardInterval: 50 * time.Millisecond, Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)
 	require.NoError(t, out.Start())
 	t.Cleanup(out.Shutdown)

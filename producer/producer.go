@@ -18,6 +18,7 @@ import (
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -41,6 +42,10 @@ type Config struct {
 	// leaves the results queue out.
 	CallbackQueue  string
 	NoResultsQueue bool
+	// CallbackHosts are the hosts a campaign's callback_url may name
+	// (MMLITE_CALLBACK_HOSTS and MMLITE_RESULTS_URL's); none: no
+	// campaign has a callback_url of its own.
+	CallbackHosts safeurl.Hosts
 	// CancelWait bounds how long Cancel waits for in-flight sends; it must
 	// exceed the workers' HTTP timeout. Default 30s.
 	CancelWait time.Duration
@@ -235,6 +240,11 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	}
 	if c.CallbackURL != "" && p.cfg.CallbackQueue == "" {
 		return false, &campaign.ValidationError{Errs: []error{errors.New("callback_url: callbacks are off: set MMLITE_RESULTS_URL on mmlite's processes")}}
+	}
+	if c.CallbackURL != "" {
+		if err := p.cfg.CallbackHosts.Allow(c.CallbackURL); err != nil {
+			return false, &campaign.ValidationError{Errs: []error{fmt.Errorf("callback_url: %w", err)}}
+		}
 	}
 	s, err := p.sender(ctx, c.Sender)
 	if err != nil {

@@ -27,6 +27,8 @@ func redisFlags() []cli.Flag {
 			Usage: "asynq queue that receives result, status and campaign tasks"},
 		&cli.StringFlag{Name: "results-url", Sources: env("RESULTS_URL"),
 			Usage: "POST every result, status and campaign event to this URL too (callbacks, delivered by the workers); https://, or http:// on loopback"},
+		&cli.StringFlag{Name: "callback-hosts", Sources: env("CALLBACK_HOSTS"),
+			Usage: "comma-separated hosts (host or host:port) a campaign's callback_url may name, besides MMLITE_RESULTS_URL's"},
 		&cli.DurationFlag{Name: "retention", Value: campaign.DefaultRetention, Sources: env("RETENTION"),
 			Usage: "how long a finished campaign's state is kept in Redis (and its status can be read)"},
 	}

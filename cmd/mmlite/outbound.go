@@ -16,6 +16,7 @@ import (
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,8 +66,25 @@ func producerConfig(cmd *cli.Command, log *slog.Logger) (producer.Config, error)
 	if err != nil {
 		return producer.Config{}, err
 	}
+	hosts, err := callbackHosts(cmd)
+	if err != nil {
+		return producer.Config{}, err
+	}
 	return producer.Config{Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Retention: cmd.Duration("retention"),
-		Logger: log, CallbackQueue: cq, NoResultsQueue: noResults}, nil
+		Logger: log, CallbackQueue: cq, NoResultsQueue: noResults, CallbackHosts: hosts}, nil
+}
+
+// callbackHosts are the hosts a campaign's callback_url may name: those of
+// MMLITE_CALLBACK_HOSTS, and MMLITE_RESULTS_URL's.
+func callbackHosts(cmd *cli.Command) (safeurl.Hosts, error) {
+	h, err := safeurl.ParseHosts(cmd.String("callback-hosts"))
+	if err != nil {
+		return nil, fmt.Errorf("MMLITE_CALLBACK_HOSTS: %w", err)
+	}
+	if u := cmd.String("results-url"); u != "" {
+		h = append(h, safeurl.HostOf(u))
+	}
+	return h, nil
 }
 
 // emitTargets says where results, statuses and campaign events go: the
@@ -105,6 +123,9 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 	cfg.BatchSize, cfg.BatchWait = cmd.Int("results-batch"), cmd.Duration("results-batch-wait")
 	rdb := redisconn.Client(opt)
 	st := store.New(rdb, keyspace.New(cmd.String("queue")), store.Options{Retention: cmd.Duration("retention")})
+	if cfg.CallbackHosts, err = callbackHosts(cmd); err != nil {
+		return nil, err
+	}
 	cfg.CallbackURL = func(ctx context.Context, id string) (string, error) {
 		c, err := st.Campaigns.Get(ctx, id)
 		if errors.Is(err, campaign.ErrNotFound) {

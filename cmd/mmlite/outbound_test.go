@@ -27,6 +27,11 @@ func TestOutboundSettings_RefusedAtStart(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "MMLITE_RESULTS_SECRET is empty")
 
+	out, code = run(t, "api", "--redis-url", redis, "--http-addr", "127.0.0.1:0", "--api-token", "t",
+		"--results-url", "https://crm.example.com/r", "--callback-hosts", "crm2.example.com, https://crm3.example.com/")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, `MMLITE_CALLBACK_HOSTS: "https://crm3.example.com/" is not a host or host:port`)
+
 	out, code = run(t, "campaign", "status", "x", "--redis-url", redis, "--results-queue", "")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "MMLITE_RESULTS_QUEUE is empty but MMLITE_RESULTS_URL is not set")

@@ -52,10 +52,14 @@ func (s *Server) callbackURL(ctx context.Context, payload []byte) (string, error
 		s.urls.entries[p.CampaignID] = e
 		s.urls.mu.Unlock()
 	}
-	if e.url != "" {
-		return e.url, nil
+	if e.url == "" {
+		return def, nil
 	}
-	return def, nil
+	if err := s.cfg.CallbackHosts.Allow(e.url); err != nil {
+		return "", rejected{fmt.Errorf("outbound: the callback_url of campaign %s: %w", p.CampaignID, err),
+			"replay it once MMLITE_CALLBACK_HOSTS allows the host"}
+	}
+	return e.url, nil
 }
 
 // lookupError is a failure to read a campaign: retried, not archived.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,6 +23,10 @@ type Config struct {
 	// every callback goes to Callbacks.URL). A campaign that no longer
 	// exists has none.
 	CallbackURL func(ctx context.Context, campaignID string) (string, error)
+	// CallbackHosts are the hosts a campaign's callback_url may name (see
+	// safeurl.Hosts): a callback for one on any other host is archived,
+	// never sent (nor sent to Callbacks.URL instead).
+	CallbackHosts safeurl.Hosts
 	// BatchSize above 1 POSTs callbacks in batches of up to BatchSize
 	// (NDJSON), each sent at most BatchWait (default 200 ms) after its first
 	// line came (MMLITE_RESULTS_BATCH, MMLITE_RESULTS_BATCH_WAIT).

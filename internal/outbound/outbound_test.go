@@ -19,6 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -313,4 +314,45 @@ func TestLoad_DocumentedExample(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ds, 3)
 	require.Equal(t, "mmlite-relay-inbox", ds[0].Queue())
+}
+
+// A campaign's callback_url on a host that is not allowed is never
+// called, nor is MMLITE_RESULTS_URL in its place: its callbacks are
+// archived, saying why (one at a time or batched); an allowed one is.
+func TestCallbacks_CampaignURLOnAHostNotAllowed(t *testing.T) {
+	t.Parallel()
+	for _, batch := range []int{0, 5} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			t.Parallel()
+			r := redistest.New(t)
+			queue := name(t) + "-callbacks"
+			dropQueues(t, r, queue)
+			def, own, foreign := newSink(t), newSink(t), newSink(t)
+			client := asynq.NewClientFromRedisClient(r.Client)
+			t.Cleanup(func() { _ = client.Close() })
+			for _, c := range []string{"ok", "foreign"} {
+				payload := fmt.Sprintf(`{"campaign_id":%q,"to":"447700900001","status":"sent"}`, c)
+				_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
+					asynq.TaskID(outbound.CallbackIDPrefix+c+":447700900001"), asynq.MaxRetry(20))
+				require.NoError(t, err)
+			}
+			urls := map[string]string{"ok": own.URL + "/ok", "foreign": foreign.URL + "/x"}
+			serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(def.URL, "cb"), CallbackQueue: queue, BatchSize: batch,
+				BatchWait: 20 * time.Millisecond, CallbackHosts: safeurl.Hosts{safeurl.HostOf(own.URL)},
+				CallbackURL: func(_ context.Context, id string) (string, error) { return urls[id], nil }})
+
+			in := asynq.NewInspectorFromRedisClient(r.Client)
+			require.Eventually(t, func() bool {
+				arch, _ := in.ListArchivedTasks(queue)
+				return len(arch) == 1 && len(own.got()) == 1
+			}, 10*time.Second, 20*time.Millisecond)
+			arch, err := in.ListArchivedTasks(queue)
+			require.NoError(t, err)
+			require.Equal(t, outbound.CallbackIDPrefix+"foreign:447700900001", arch[0].ID)
+			require.Contains(t, arch[0].LastErr, "the callback_url of campaign foreign: host "+safeurl.HostOf(foreign.URL)+" is not one of MMLITE_CALLBACK_HOSTS")
+			require.Contains(t, arch[0].LastErr, "replay it once MMLITE_CALLBACK_HOSTS allows the host")
+			require.Empty(t, foreign.got())
+			require.Empty(t, def.got(), "not sent to MMLITE_RESULTS_URL instead")
+		})
+	}
 }

@@ -129,8 +129,9 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 		req, err = s.callbackRequest(ctx, d, id, t.Type(), t.Payload())
 	}
 	var lookup *lookupError
+	var refused rejected
 	switch {
-	case errors.As(err, &lookup):
+	case errors.As(err, &lookup), errors.As(err, &refused):
 		s.m.failed.WithLabelValues(d.Name).Inc()
 		return s.give(ctx, d, err)
 	case err != nil:
@@ -197,9 +198,13 @@ func newRequestTo(ctx context.Context, d *Destination, url string, body []byte, 
 // Sign is the X-Mmlite-Signature of body.
 func Sign(secret string, body []byte) string { return webhook.Sign(secret, body) }
 
-// rejected is a destination's permanent refusal: a 4xx other than 408 and
-// 429. Retrying would get the same answer.
-type rejected struct{ err error }
+// rejected is a delivery that retrying would not change: a destination's
+// 4xx other than 408 and 429, or a callback_url that is not allowed. why
+// says what to do about it.
+type rejected struct {
+	err error
+	why string
+}
 
 func (r rejected) Error() string { return r.err.Error() }
 
@@ -217,7 +222,7 @@ func (s *Server) post(req *http.Request) error {
 	}
 	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
 	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
-		return rejected{err}
+		return rejected{err, "a 4xx is not retried"}
 	}
 	return err
 }
@@ -231,7 +236,7 @@ func (s *Server) give(ctx context.Context, d *Destination, err error) error {
 	switch {
 	case errors.As(err, &r):
 		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
-		return fmt.Errorf("%w (archived: a 4xx is not retried): %w", err, asynq.SkipRetry)
+		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
 	case s.cfg.elapsed(n)+s.cfg.delay(n+1) > s.cfg.MaxAge:
 		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", err)
 		return fmt.Errorf("%w (archived after %s of retries): %w", err, s.cfg.MaxAge, asynq.SkipRetry)
