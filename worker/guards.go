@@ -108,7 +108,7 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 		return err
 	case mmapi.GuardTemplate:
 		reason := guard.TemplateReason(e.Code, e.Title)
-		paused, err := w.guard.PauseTemplate(ctx, j.sender.Scope(), j.campaign.Template.Name, j.campaign.Template.Language.Code, reason)
+		paused, err := w.guard.PauseTemplateOf(ctx, j.campaign.ID, j.sender.Scope(), j.campaign.Template.Name, j.campaign.Template.Language.Code, reason)
 		w.m.paused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Add(float64(len(paused)))
 		for _, id := range paused {
 			w.announce(ctx, id)

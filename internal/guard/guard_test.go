@@ -3,6 +3,7 @@ package guard_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -241,4 +243,56 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A burst of answers 132015 (every send in flight gets one) scans the
+// running campaigns once: the answers that follow while the template is
+// held pause only their own campaign, such as one an operator resumed
+// meanwhile; the others stay as they are until their own answer.
+func TestPauseTemplateOf_ABurstScansOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := newGuard(t)
+	for _, id := range []string{"a", "b"} {
+		register(t, st, id, "s", "t1")
+	}
+	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+	scans := &redistest.Counter{Name: "zrange", Key: r.Keys.Campaigns()}
+	r.Client.AddHook(scans)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var all []string
+	for range 20 {
+		wg.Go(func() {
+			paused, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
+			assert.NoError(t, err)
+			mu.Lock()
+			all = append(all, paused...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	require.ElementsMatch(t, []string{"a", "b"}, all, "each paused once")
+	require.EqualValues(t, 1, scans.N.Load(), "one scan for the burst")
+
+	for _, id := range []string{"a", "b"} { // an operator resumes both
+		_, err := st.Campaigns.Resume(ctx, id)
+		require.NoError(t, err)
+	}
+	paused, err := g.PauseTemplateOf(ctx, "b", "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+	require.Equal(t, []string{"b"}, paused)
+	require.EqualValues(t, 1, scans.N.Load())
+	s, err := st.Campaigns.Status(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, s.State, "paused at its own next answer")
+
+	// Lifted, then paused again: a scan.
+	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", func(context.Context, string) error { return nil })
+	require.NoError(t, err)
+	paused, err = g.PauseTemplateOf(ctx, "b", "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+	require.Equal(t, []string{"a"}, paused, "b was paused already")
+	require.EqualValues(t, 2, scans.N.Load())
 }

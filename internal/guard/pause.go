@@ -13,6 +13,7 @@ import (
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 )
 
 // Why a guard paused a campaign: the first word of its paused_reason.
@@ -96,12 +97,60 @@ const TemplatePauseTTL = 6 * time.Hour
 // holds those registered from now on, for TemplatePauseTTL at most. It
 // returns those it paused.
 func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
-	// Held first: a campaign registered while the running ones are read
-	// is either among them or held.
-	key := g.keys.TemplateGuard(templateID(waba, name, language))
-	if err := g.rdb.Set(ctx, key, reason, TemplatePauseTTL).Err(); err != nil {
-		return nil, fmt.Errorf("guard: pause template: %w", err)
+	if _, err := g.holdTemplate(ctx, waba, name, language, reason); err != nil {
+		return nil, err
 	}
+	return g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+}
+
+// PauseTemplateOf is PauseTemplate for an answer to a send of campaign id
+// (132015, 132016): the first answer while the template is not held
+// pauses every campaign of it; those that follow while it is held (every
+// send in flight gets one) pause only their own campaign. The others were
+// paused by the first, are held at registration, or (resumed by an
+// operator meanwhile) pause at their own next answer.
+func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, reason string) ([]string, error) {
+	held, err := g.holdTemplate(ctx, waba, name, language, reason)
+	if err != nil || !held {
+		if err == nil {
+			return g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+		}
+		return nil, err
+	}
+	tid := templateID(waba, name, language)
+	tr, err := g.store.Campaigns.PauseUnder(ctx, id, reason, &task.Error{Title: reason},
+		store.Hold{Key: g.keys.TemplateGuard(tid), Set: g.keys.GuardPaused("template", tid)})
+	switch {
+	case errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("guard: pause template: %w", err)
+	case tr.Changed:
+		return []string{id}, nil
+	}
+	return nil, nil
+}
+
+// holdTemplate holds the template's campaigns (first: a campaign
+// registered while the running ones are read is either among them or
+// held) for TemplatePauseTTL from now, and says whether they were held
+// already.
+func (g *Guard) holdTemplate(ctx context.Context, waba, name, language, reason string) (held bool, err error) {
+	key := g.keys.TemplateGuard(templateID(waba, name, language))
+	err = g.rdb.SetArgs(ctx, key, reason, redis.SetArgs{TTL: TemplatePauseTTL, Get: true}).Err()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("guard: pause template: %w", err)
+	}
+	return true, nil
+}
+
+// pauseTemplateCampaigns pauses the running campaigns of the template
+// under its hold.
+func (g *Guard) pauseTemplateCampaigns(ctx context.Context, waba, name, language, reason string) ([]string, error) {
+	key := g.keys.TemplateGuard(templateID(waba, name, language))
 	all, err := registry.New(g.rdb, g.keys).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("guard: pause template: %w", err)
