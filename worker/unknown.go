@@ -58,39 +58,49 @@ func (w *Worker) replayPending(ctx context.Context) {
 	}
 }
 
-// replay emits the resolution and the statuses of the message kept so far,
-// and counts them (each once, as webhooks are). Done twice, it counts
-// nothing twice, and emits nothing twice while the first tasks are queued
-// (their ids are the same).
+// replay counts the statuses of the message kept so far, each once as
+// webhooks are, and emits them with the resolution's event. On a single
+// Redis node, each task is written in the step that records its event, so
+// a replay done again (a worker died before it dropped the resolution)
+// emits nothing twice, even once the first tasks were consumed; in
+// Cluster, where the results queue lives in another slot, the tasks are
+// written first, and their ids keep a copy still queued single.
 func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
-	ev := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
+	resolved := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
 		Timestamp: r.At.UTC().Truncate(time.Second), Resolved: true}
 	for _, d := range r.Statuses {
 		if d.Status == task.StatusSent && d.At > 0 {
-			ev.Timestamp = time.Unix(d.At, 0).UTC()
+			resolved.Timestamp = time.Unix(d.At, 0).UTC()
 		}
 	}
-	if err := w.emitter.Status(ctx, ev); err != nil {
-		return err
-	}
-	if len(r.Statuses) == 0 {
-		return nil
-	}
-	if _, err := w.store.Deliveries.Record(ctx, r.Statuses); err != nil {
-		return err
-	}
-	for _, d := range r.Statuses {
+	ds := append([]store.Delivery{{WAMID: r.WAMID, Status: store.StatusResolved, At: r.At.Unix()}}, r.Statuses...)
+	evs := make([]*task.StatusEvent, len(ds))
+	evs[0] = resolved
+	for i, d := range ds[1:] {
 		if d.Status == task.StatusSent {
-			continue // the event above
+			continue // the resolution's event
 		}
-		ev := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: d.Status,
+		evs[i+1] = &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: d.Status,
 			PricingCategory: d.Category, Timestamp: time.Unix(d.At, 0).UTC()}
 		if d.ErrorCode != 0 {
-			ev.Error = &task.Error{Code: d.ErrorCode}
-		}
-		if err := w.emitter.Status(ctx, ev); err != nil {
-			return err
+			evs[i+1].Error = &task.Error{Code: d.ErrorCode}
 		}
 	}
-	return nil
+	for i, ev := range evs {
+		switch {
+		case ev == nil:
+		case w.cluster:
+			if err := w.emitter.Status(ctx, ev); err != nil {
+				return err
+			}
+		default:
+			t, err := w.emitter.StatusTask(ctx, ev)
+			if err != nil {
+				return err
+			}
+			ds[i].Task = t
+		}
+	}
+	_, err := w.store.Deliveries.Record(ctx, ds)
+	return err
 }

@@ -31,6 +31,12 @@ type Delivery struct {
 	Always *ResultTask
 }
 
+// StatusResolved is the event of an unknown outcome resolved to sent (see
+// Ledger.MatchUnknowns), recorded like a status of its message so that
+// its task is emitted once however often the resolution is replayed. It
+// counts nothing.
+const StatusResolved = "resolved"
+
 // Tracked says what a delivery event is about.
 type Tracked struct {
 	Campaign, To string

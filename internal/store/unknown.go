@@ -307,8 +307,8 @@ func decodeReplay(field, value string) *Resolution {
 // Replays returns up to about limit resolutions whose event and earlier
 // statuses are yet to be counted and emitted: those of this round, and
 // those a worker that died mid-round left. Once done, Replayed drops one;
-// doing one twice emits nothing twice while its tasks are queued and
-// counts nothing twice.
+// doing one twice counts nothing twice and emits nothing twice (in
+// Cluster: while its tasks are queued).
 func (s Ledger) Replays(ctx context.Context, limit int64) ([]Resolution, error) {
 	kv, _, err := s.rdb.HScan(ctx, s.keys.Replays(), 0, "", limit).Result()
 	if err != nil {
