@@ -2,8 +2,10 @@ package guard_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -295,4 +298,44 @@ func TestPauseTemplateOf_ABurstScansOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"a"}, paused, "b was paused already")
 	require.EqualValues(t, 2, scans.N.Load())
+}
+
+// The first answer's scan fails (Redis answered an error): the next answer
+// scans again, rather than pausing only its own campaign.
+func TestPauseTemplateOf_AFailedScanIsDoneAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := newGuard(t)
+	for _, id := range []string{"a", "b"} {
+		register(t, st, id, "s", "t1")
+	}
+	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+	r.Client.AddHook(&failFirst{name: "zrange"})
+	_, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.ErrorIs(t, err, errInjected)
+	paused, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, paused)
+}
+
+var errInjected = errors.New("injected")
+
+// failFirst fails the first command named name.
+type failFirst struct {
+	name string
+	done atomic.Bool
+}
+
+func (f *failFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *failFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (f *failFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if strings.EqualFold(cmd.Name(), f.name) && f.done.CompareAndSwap(false, true) {
+			cmd.SetErr(errInjected)
+			return errInjected
+		}
+		return next(ctx, cmd)
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
-	"github.com/redis/go-redis/v9"
 )
 
 // Why a guard paused a campaign: the first word of its paused_reason.
@@ -97,27 +96,41 @@ const TemplatePauseTTL = 6 * time.Hour
 // holds those registered from now on, for TemplatePauseTTL at most. It
 // returns those it paused.
 func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
-	if _, err := g.holdTemplate(ctx, waba, name, language, reason); err != nil {
+	tid := templateID(waba, name, language)
+	if err := g.holdTemplate(ctx, tid, reason); err != nil {
 		return nil, err
 	}
-	return g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+	paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+	if err == nil {
+		err = g.rdb.Set(ctx, g.keys.TemplateScanned(tid), 1, TemplatePauseTTL).Err()
+	}
+	return paused, err
 }
 
 // PauseTemplateOf is PauseTemplate for an answer to a send of campaign id
-// (132015, 132016): the first answer while the template is not held
-// pauses every campaign of it; those that follow while it is held (every
-// send in flight gets one) pause only their own campaign. The others were
-// paused by the first, are held at registration, or (resumed by an
-// operator meanwhile) pause at their own next answer.
+// (132015, 132016): the first answer pauses every campaign of the
+// template; those that follow while it is held, once that scan is done
+// (every send in flight gets one), pause only their own campaign. The
+// others were paused by the scan, are held at registration, or (resumed
+// by an operator meanwhile) pause at their own next answer. A scan that
+// fails is done again by the next answer.
 func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, reason string) ([]string, error) {
-	held, err := g.holdTemplate(ctx, waba, name, language, reason)
-	if err != nil || !held {
-		if err == nil {
-			return g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
-		}
+	tid := templateID(waba, name, language)
+	if err := g.holdTemplate(ctx, tid, reason); err != nil {
 		return nil, err
 	}
-	tid := templateID(waba, name, language)
+	scanned := g.keys.TemplateScanned(tid)
+	first, err := g.rdb.SetNX(ctx, scanned, 1, TemplatePauseTTL).Result()
+	if err != nil {
+		return nil, fmt.Errorf("guard: pause template: %w", err)
+	}
+	if first {
+		paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+		if err != nil {
+			_ = g.rdb.Del(context.WithoutCancel(ctx), scanned).Err()
+		}
+		return paused, err
+	}
 	tr, err := g.store.Campaigns.PauseUnder(ctx, id, reason, &task.Error{Title: reason},
 		store.Hold{Key: g.keys.TemplateGuard(tid), Set: g.keys.GuardPaused("template", tid)})
 	switch {
@@ -131,20 +144,14 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 	return nil, nil
 }
 
-// holdTemplate holds the template's campaigns (first: a campaign
-// registered while the running ones are read is either among them or
-// held) for TemplatePauseTTL from now, and says whether they were held
-// already.
-func (g *Guard) holdTemplate(ctx context.Context, waba, name, language, reason string) (held bool, err error) {
-	key := g.keys.TemplateGuard(templateID(waba, name, language))
-	err = g.rdb.SetArgs(ctx, key, reason, redis.SetArgs{TTL: TemplatePauseTTL, Get: true}).Err()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("guard: pause template: %w", err)
+// holdTemplate holds the template's campaigns for TemplatePauseTTL from
+// now, before its running ones are read: a campaign registered meanwhile
+// is either among them or held.
+func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) error {
+	if err := g.rdb.Set(ctx, g.keys.TemplateGuard(tid), reason, TemplatePauseTTL).Err(); err != nil {
+		return fmt.Errorf("guard: pause template: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // pauseTemplateCampaigns pauses the running campaigns of the template
@@ -175,7 +182,7 @@ func TemplateReason(code int, title string) string {
 // PauseTemplate paused or held for it.
 func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, resume Resumer) ([]string, error) {
 	id := templateID(waba, name, language)
-	if err := g.rdb.Del(ctx, g.keys.TemplateGuard(id)).Err(); err != nil {
+	if err := g.rdb.Del(ctx, g.keys.TemplateGuard(id), g.keys.TemplateScanned(id)).Err(); err != nil {
 		return nil, fmt.Errorf("guard: resume template: %w", err)
 	}
 	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume)

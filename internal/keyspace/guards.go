@@ -29,6 +29,11 @@ func (s Space) GuardPaused(kind, id string) string { return s.pre + "guardpaused
 // registered meanwhile starts paused.
 func (s Space) TemplateGuard(id string) string { return s.pre + "templateguard:" + id }
 
+// TemplateScanned marks a paused template (id as TemplateGuard's) whose
+// running campaigns were read and paused under its hold: answers that
+// follow pause only their own campaign (see guard.PauseTemplateOf).
+func (s Space) TemplateScanned(id string) string { return s.pre + "templatescanned:" + id }
+
 // Reach is the sorted set of the recipients a limit scope reached, by when
 // it last reached them (unix ms): those of the last 24 hours count against
 // its messaging limit.
