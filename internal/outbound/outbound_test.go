@@ -349,10 +349,39 @@ func TestCallbacks_CampaignURLOnAHostNotAllowed(t *testing.T) {
 			arch, err := in.ListArchivedTasks(queue)
 			require.NoError(t, err)
 			require.Equal(t, outbound.CallbackIDPrefix+"foreign:447700900001", arch[0].ID)
-			require.Contains(t, arch[0].LastErr, "the callback_url of campaign foreign: host "+safeurl.HostOf(foreign.URL)+" is not one of MMLITE_CALLBACK_HOSTS")
+			require.Contains(t, arch[0].LastErr, "the callback_url of campaign foreign: host "+safeurl.HostOf(foreign.URL)+" is not allowed (MMLITE_CALLBACK_HOSTS)")
 			require.Contains(t, arch[0].LastErr, "replay it once MMLITE_CALLBACK_HOSTS allows the host")
 			require.Empty(t, foreign.got())
 			require.Empty(t, def.got(), "not sent to MMLITE_RESULTS_URL instead")
 		})
 	}
+}
+
+// A destination that redirects is not followed (the body and its
+// signature would go wherever it points): the delivery is archived,
+// saying so.
+func TestRelay_RedirectIsNotFollowed(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	target := newSink(t)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, target.URL+"/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	n := name(t)
+	ds, err := destinations(t, "destinations:\n  - name: "+n+"\n    url: "+redirecting.URL+"\n    secret_env: S\n", map[string]string{"S": "s"})
+	require.NoError(t, err)
+	dropQueues(t, r, ds[0].Queue())
+	require.NoError(t, outbound.NewRelay(r.Client, ds).Store(context.Background(), []byte(`{"n":1}`), http.Header{}, nil))
+	serve(t, r, outbound.Config{Destinations: ds})
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	require.Eventually(t, func() bool {
+		arch, _ := in.ListArchivedTasks(ds[0].Queue())
+		return len(arch) == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	arch, err := in.ListArchivedTasks(ds[0].Queue())
+	require.NoError(t, err)
+	require.Contains(t, arch[0].LastErr, "HTTP 307")
+	require.Contains(t, arch[0].LastErr, "redirects are not followed")
+	require.Empty(t, target.got())
 }

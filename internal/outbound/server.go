@@ -51,7 +51,11 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 		urls: urlCache{entries: map[string]urlEntry{}}}
 	s.batch = &batcher{s: s, pending: map[string]*batch{}}
 	if s.hc == nil {
-		s.hc = &http.Client{Timeout: cfg.HTTPTimeout}
+		// Redirects are not followed: a 307 or 308 would have the same
+		// body and signature POSTed wherever the destination points, past
+		// the checks on its URL (https, MMLITE_CALLBACK_HOSTS).
+		s.hc = &http.Client{Timeout: cfg.HTTPTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	for _, d := range cfg.Destinations {
 		s.byQueue[d.Queue()] = d
@@ -221,7 +225,10 @@ func (s *Server) post(req *http.Request) error {
 		return nil
 	}
 	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
-	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+	switch {
+	case resp.StatusCode/100 == 3:
+		return rejected{err, "redirects are not followed: configure the URL it redirects to"}
+	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
 		return rejected{err, "a 4xx is not retried"}
 	}
 	return err

@@ -32,22 +32,37 @@ func TestCheck(t *testing.T) {
 
 func TestHosts(t *testing.T) {
 	t.Parallel()
-	h, err := safeurl.ParseHosts(" CRM.example.com, 127.0.0.1:8080,, [::1]:9 ")
+	h, err := safeurl.ParseHosts(" CRM.example.com, 127.0.0.1:8080,, [::1]:9, [fd00::7] ")
 	require.NoError(t, err)
-	require.Equal(t, safeurl.Hosts{"crm.example.com", "127.0.0.1:8080", "[::1]:9"}, h)
-	for _, ok := range []string{"https://crm.example.com/h", "https://Crm.Example.com:8443/h", "http://127.0.0.1:8080/cb", "http://[::1]:9/x"} {
+	require.Equal(t, safeurl.Hosts{"crm.example.com", "127.0.0.1:8080", "[::1]:9", "fd00::7"}, h)
+	for _, ok := range []string{"https://crm.example.com/h", "https://Crm.Example.com:8443/h", "http://127.0.0.1:8080/cb",
+		"http://[::1]:9/x", "https://[fd00::7]:8443/x"} {
 		require.NoError(t, h.Allow(ok), ok)
 	}
 	for raw, want := range map[string]string{
-		"http://127.0.0.1:8081/cb":                "host 127.0.0.1:8081 is not one of MMLITE_CALLBACK_HOSTS (crm.example.com, 127.0.0.1:8080, [::1]:9)",
-		"https://crm.example.com.evil/h":          "host crm.example.com.evil is not one of",
-		"https://evil.example/?u=crm.example.com": "host evil.example is not one of",
+		"http://127.0.0.1:8081/cb":                "host 127.0.0.1:8081 is not allowed (MMLITE_CALLBACK_HOSTS)",
+		"http://127.0.0.1/cb":                     "host 127.0.0.1:80 is not allowed",
+		"https://crm.example.com.evil/h":          "host crm.example.com.evil:443 is not allowed",
+		"https://crm.example.com./h":              "host crm.example.com.:443 is not allowed",
+		"https://evil.example/?u=crm.example.com": "host evil.example:443 is not allowed",
 		"http://crm.example.com/h":                "want https://",
+		"https://crm.exampİe.com/h":               "write an international name in its xn-- form",
 	} {
 		require.ErrorContains(t, h.Allow(raw), want, raw)
 	}
-	require.ErrorContains(t, safeurl.Hosts(nil).Allow("https://crm.example.com/h"), "no host is (MMLITE_CALLBACK_HOSTS)")
-	_, err = safeurl.ParseHosts("crm.example.com/path")
-	require.ErrorContains(t, err, `"crm.example.com/path" is not a host or host:port`)
+	require.ErrorContains(t, safeurl.Hosts(nil).Allow("https://crm.example.com/h"), "host crm.example.com:443 is not allowed")
+	for _, bad := range []string{"crm.example.com/path", "*", "crm.example.com:abc", "crm.example.com:0", "https://crm.example.com"} {
+		_, err = safeurl.ParseHosts(bad)
+		require.ErrorContains(t, err, "is not a host or host:port", bad)
+	}
+
+	// A URL's own host allows that URL's port only, its scheme's when it
+	// names none.
+	only := safeurl.Hosts{safeurl.HostOf("http://localhost/r")}
+	require.Equal(t, safeurl.Hosts{"localhost:80"}, only)
+	require.NoError(t, only.Allow("http://localhost/cb"))
+	require.NoError(t, only.Allow("http://localhost:80/cb"))
+	require.ErrorContains(t, only.Allow("http://localhost:9090/metrics"), "host localhost:9090 is not allowed")
 	require.Equal(t, "crm.example.com:8443", safeurl.HostOf("https://user:pw@CRM.example.com:8443/r?x=1"))
+	require.Equal(t, "[::1]:443", safeurl.HostOf("https://[::1]/r"))
 }
