@@ -103,26 +103,41 @@ func (s Space) Backoff(sender string) string { return s.Limit(sender) + ":backof
 // Workers is the sorted set of live workers by their last sign of life.
 func (s Space) Workers() string { return s.pre + "workers" }
 
-// AsynqTask is asynq's hash of one task in the send queue.
+// AsynqTask is asynq's hash of one task of the queue.
 func (s Space) AsynqTask(id string) string { return s.asynq + "t:" + id }
 
 // AsynqTaskPrefix is AsynqTask without the id, for Lua scripts.
 func (s Space) AsynqTaskPrefix() string { return s.asynq + "t:" }
 
-// AsynqPending is asynq's list of the send queue's pending task ids.
+// AsynqPending is asynq's list of the queue's pending task ids.
 func (s Space) AsynqPending() string { return s.asynq + "pending" }
 
-// AsynqActive is asynq's list of the send queue's running task ids.
+// AsynqActive is asynq's list of the queue's running task ids.
 func (s Space) AsynqActive() string { return s.asynq + "active" }
 
 // AsynqLease is asynq's sorted set of running task ids by lease expiry.
 func (s Space) AsynqLease() string { return s.asynq + "lease" }
 
-// AsynqScheduled is asynq's sorted set of the send queue's scheduled task ids.
+// AsynqScheduled is asynq's sorted set of the queue's scheduled task ids.
 func (s Space) AsynqScheduled() string { return s.asynq + "scheduled" }
 
-// AsynqRetry is asynq's sorted set of the send queue's tasks waiting to retry.
+// AsynqRetry is asynq's sorted set of the queue's tasks waiting to retry.
 func (s Space) AsynqRetry() string { return s.asynq + "retry" }
+
+// AsynqArchived is asynq's sorted set of the queue's archived task ids.
+func (s Space) AsynqArchived() string { return s.asynq + "archived" }
+
+// AsynqCompleted is asynq's sorted set of the queue's completed task ids
+// (kept for their retention).
+func (s Space) AsynqCompleted() string { return s.asynq + "completed" }
+
+// AsynqPaused exists while the queue is paused.
+func (s Space) AsynqPaused() string { return s.asynq + "paused" }
+
+// AsynqProcessed and AsynqFailed are asynq's all-time counters of the
+// queue's processed and failed tasks.
+func (s Space) AsynqProcessed() string { return s.asynq + "processed" }
+func (s Space) AsynqFailed() string    { return s.asynq + "failed" }
 
 // AsynqQueues is asynq's set of all queue names.
 const AsynqQueues = "asynq:queues"

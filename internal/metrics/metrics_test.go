@@ -26,6 +26,14 @@ func TestQueueCollector(t *testing.T) {
 	}
 	_, err := c.Enqueue(asynq.NewTask("x", nil), asynq.Queue(r.Queue), asynq.ProcessIn(time.Hour))
 	require.NoError(t, err)
+	for _, id := range []string{"a1", "a2"} { // archived, through asynq's own API
+		_, err = c.Enqueue(asynq.NewTask("x", nil), asynq.Queue(r.Queue), asynq.TaskID(id))
+		require.NoError(t, err)
+	}
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	require.NoError(t, in.ArchiveTask(r.Queue, "a1"))
+	require.NoError(t, in.ArchiveTask(r.Queue, "a2"))
+	require.NoError(t, in.PauseQueue(r.Queue))
 	qc := metrics.NewQueueCollector(r.Client, r.Queue)
 	n, err := testutil.GatherAndCount(prometheusRegistry(t, qc), "asynq_queue_tasks")
 	require.NoError(t, err)
@@ -45,9 +53,16 @@ func TestQueueCollector(t *testing.T) {
 			values[key] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
 		}
 	}
+	info, err := in.GetQueueInfo(r.Queue) // what asynq itself reads
+	require.NoError(t, err)
+	require.EqualValues(t, info.Pending, values["asynq_queue_tasks/pending"])
+	require.EqualValues(t, info.Scheduled, values["asynq_queue_tasks/scheduled"])
+	require.EqualValues(t, info.Archived, values["asynq_queue_tasks/archived"])
 	require.EqualValues(t, 3, values["asynq_queue_tasks/pending"])
 	require.EqualValues(t, 1, values["asynq_queue_tasks/scheduled"])
-	require.EqualValues(t, 4, values["asynq_queue_size"])
+	require.EqualValues(t, 2, values["asynq_queue_tasks/archived"])
+	require.EqualValues(t, 6, values["asynq_queue_size"])
+	require.EqualValues(t, 1, values["asynq_queue_paused"])
 	require.EqualValues(t, 1, values["mmlite_redis_up"])
 	require.Greater(t, values["asynq_queue_latency_seconds"], 0.0)
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
@@ -41,7 +42,7 @@ func (c *QueueCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-var states = []string{"pending", "active", "scheduled", "retry", "archived", "completed"}
+var states = [...]string{"pending", "active", "scheduled", "retry", "archived", "completed"}
 
 // Collect implements prometheus.Collector.
 func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
@@ -101,20 +102,18 @@ const (
 // ReadQueue reads an asynq queue in one pipeline, and the oldest pending
 // task's age in one more round trip when there is one.
 func ReadQueue(ctx context.Context, rdb redis.UniversalClient, q string) (Queue, error) {
-	pre := "asynq:{" + q + "}:"
+	k := keyspace.New(q)
 	pipe := rdb.Pipeline()
-	counts := make([]*redis.IntCmd, len(states))
-	for i, s := range states {
-		if i == Pending || i == Active {
-			counts[i] = pipe.LLen(ctx, pre+s)
-		} else {
-			counts[i] = pipe.ZCard(ctx, pre+s)
-		}
+	var counts [len(states)]*redis.IntCmd
+	counts[Pending], counts[Active] = pipe.LLen(ctx, k.AsynqPending()), pipe.LLen(ctx, k.AsynqActive())
+	for i, key := range map[int]string{Scheduled: k.AsynqScheduled(), Retry: k.AsynqRetry(),
+		Archived: k.AsynqArchived(), Completed: k.AsynqCompleted()} {
+		counts[i] = pipe.ZCard(ctx, key)
 	}
-	oldest := pipe.LIndex(ctx, pre+"pending", -1)
-	isPaused := pipe.Exists(ctx, pre+"paused")
-	processed := pipe.Get(ctx, pre+"processed")
-	failed := pipe.Get(ctx, pre+"failed")
+	oldest := pipe.LIndex(ctx, k.AsynqPending(), -1)
+	isPaused := pipe.Exists(ctx, k.AsynqPaused())
+	processed := pipe.Get(ctx, k.AsynqProcessed())
+	failed := pipe.Get(ctx, k.AsynqFailed())
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return Queue{}, err
 	}
@@ -123,7 +122,7 @@ func ReadQueue(ctx context.Context, rdb redis.UniversalClient, q string) (Queue,
 		st.Counts[i] = cmd.Val()
 	}
 	if id := oldest.Val(); id != "" {
-		if since, err := rdb.HGet(ctx, pre+"t:"+id, "pending_since").Int64(); err == nil && since > 0 {
+		if since, err := rdb.HGet(ctx, k.AsynqTask(id), "pending_since").Int64(); err == nil && since > 0 {
 			st.OldestPending = time.Since(time.Unix(0, since))
 		}
 	}
