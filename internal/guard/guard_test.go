@@ -2,10 +2,8 @@ package guard_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -255,11 +252,7 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 func TestPauseTemplateOf_ABurstScansOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	g, st, r := newGuard(t)
-	for _, id := range []string{"a", "b"} {
-		register(t, st, id, "s", "t1")
-	}
-	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+	g, st, r := twoOfTemplate(t)
 	scans := &redistest.Counter{Name: "zrange", Key: r.Keys.Campaigns()}
 	r.Client.AddHook(scans)
 
@@ -305,37 +298,24 @@ func TestPauseTemplateOf_ABurstScansOnce(t *testing.T) {
 func TestPauseTemplateOf_AFailedScanIsDoneAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	g, st, r := newGuard(t)
-	for _, id := range []string{"a", "b"} {
-		register(t, st, id, "s", "t1")
-	}
-	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
-	r.Client.AddHook(&failFirst{name: "zrange"})
+	g, _, r := twoOfTemplate(t)
+	r.Client.AddHook(&redistest.FailFirst{Name: "zrange"})
 	_, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
-	require.ErrorIs(t, err, errInjected)
+	require.ErrorIs(t, err, redistest.ErrInjected)
 	paused, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"a", "b"}, paused)
 }
 
-var errInjected = errors.New("injected")
-
-// failFirst fails the first command named name.
-type failFirst struct {
-	name string
-	done atomic.Bool
-}
-
-func (f *failFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (f *failFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (f *failFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if strings.EqualFold(cmd.Name(), f.name) && f.done.CompareAndSwap(false, true) {
-			cmd.SetErr(errInjected)
-			return errInjected
-		}
-		return next(ctx, cmd)
+// twoOfTemplate has campaigns a and b running on template t1 (en) of
+// sender s, WABA W.
+func twoOfTemplate(t *testing.T) (*guard.Guard, *store.Store, *redistest.Redis) {
+	t.Helper()
+	g, st, r := newGuard(t)
+	for _, id := range []string{"a", "b"} {
+		register(t, st, id, "s", "t1")
 	}
+	require.NoError(t, registry.New(r.Client, r.Keys).Publish(context.Background(),
+		[]*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+	return g, st, r
 }

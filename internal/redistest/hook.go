@@ -2,31 +2,48 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
 
+// commandHook is the part of a go-redis hook that leaves dials and
+// pipelines alone: the hooks below act on single commands.
+type commandHook struct{}
+
+func (commandHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (commandHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
 // Counter is a go-redis hook that counts the commands named Name (any
 // case) whose first key is Key.
 type Counter struct {
+	commandHook
 	Name, Key string
 	N         atomic.Int64
+}
+
+func (c *Counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); strings.EqualFold(cmd.Name(), c.Name) && len(args) > 1 && args[1] == c.Key {
+			c.N.Add(1)
+		}
+		return next(ctx, cmd)
+	}
 }
 
 // AfterFirst is a go-redis hook that runs Fn once, right after the first
 // command named Name (any case): another process acting between two steps.
 type AfterFirst struct {
+	commandHook
 	Name string
 	Fn   func()
 	done atomic.Bool
 }
 
-func (h *AfterFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *AfterFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
 func (h *AfterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
@@ -37,14 +54,23 @@ func (h *AfterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
-func (c *Counter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *Counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+// ErrInjected is the error FailFirst fails with.
+var ErrInjected = errors.New("redistest: injected failure")
+
+// FailFirst is a go-redis hook that fails the first command named Name
+// (any case) with ErrInjected, without sending it: Redis answering an
+// error once.
+type FailFirst struct {
+	commandHook
+	Name string
+	done atomic.Bool
 }
-func (c *Counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+
+func (h *FailFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if args := cmd.Args(); strings.EqualFold(cmd.Name(), c.Name) && len(args) > 1 && args[1] == c.Key {
-			c.N.Add(1)
+		if strings.EqualFold(cmd.Name(), h.Name) && h.done.CompareAndSwap(false, true) {
+			cmd.SetErr(ErrInjected)
+			return ErrInjected
 		}
 		return next(ctx, cmd)
 	}
