@@ -14,6 +14,7 @@ import (
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 )
 
 // verify answers Meta's subscription handshake:
@@ -72,10 +73,13 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	always, relayed := s.storeRelay(r.Context(), body, r.Header, ev)
 	recErr := s.record(r.Context(), ev, always)
 	relayErr := relayed()
-	if recErr != nil && always != nil && relayErr == nil && r.Context().Err() == nil {
-		// The step that was to write the relay tasks failed: they are
-		// written on their own, so that a webhook mmlite cannot record
-		// (until the provider gives up) still reaches the destinations.
+	var answered redis.Error
+	if recErr != nil && always != nil && relayErr == nil && r.Context().Err() == nil && errors.As(recErr, &answered) {
+		// Redis refused the step that was to write the relay tasks: they
+		// are written on their own, so that a webhook mmlite cannot
+		// record (until the provider gives up) still reaches the
+		// destinations. (When Redis did not answer at all, another wait
+		// would only hold the webhook longer.)
 		relayErr = s.relay.Write(r.Context(), always)
 	}
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -457,6 +457,24 @@ func TestWebhooks_RelayedWhenRecordingFails(t *testing.T) {
 	require.EqualValues(t, 1, n, "stored for relay all the same")
 }
 
+// When Redis did not answer (a timeout, a connection refused), the relay
+// tasks are not written on their own: that would hold the webhook for
+// another wait on a Redis that is likely gone; the provider delivers it
+// again.
+func TestWebhooks_NotRelayedApartWhenRedisDidNotAnswer(t *testing.T) {
+	t.Parallel()
+	b, pending := relaySetup(t)
+	fail := &failing{match: b.r.Results, err: fmt.Errorf("dial tcp 127.0.0.1:6379: %w", syscall.ECONNREFUSED)}
+	b.r.Client.AddHook(fail)
+	fail.on.Store(true)
+	a := b.hook(t, fixture(t, "webhook_status_sent.json"))
+	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+	require.Contains(t, a.raw, "could not record the events")
+	n, err := b.r.Client.LLen(context.Background(), pending).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "not tried apart")
+}
+
 // A webhook larger than SmallWebhook is stored for the relay (on a
 // connection of its own) and recorded like any other.
 func TestWebhooks_LargeWebhookIsRelayed(t *testing.T) {
@@ -477,9 +495,23 @@ func TestWebhooks_LargeWebhookIsRelayed(t *testing.T) {
 type failing struct {
 	match string
 	on    atomic.Bool
+	err   error // what the commands fail with; default errInjected
 }
 
-var errInjected = errors.New("injected failure")
+// errInjected is an error Redis answered (a redis.Error).
+var errInjected error = redisError("ERR injected failure")
+
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}
+
+func (f *failing) fault() error {
+	if f.err != nil {
+		return f.err
+	}
+	return errInjected
+}
 
 func (f *failing) hit(cmd redis.Cmder) bool {
 	if !f.on.Load() {
@@ -498,8 +530,8 @@ func (f *failing) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (f *failing) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if f.hit(cmd) {
-			cmd.SetErr(errInjected)
-			return errInjected
+			cmd.SetErr(f.fault())
+			return f.fault()
 		}
 		return next(ctx, cmd)
 	}
@@ -510,13 +542,13 @@ func (f *failing) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 		rest := cmds[:0:0]
 		for _, c := range cmds {
 			if f.hit(c) {
-				c.SetErr(errInjected)
+				c.SetErr(f.fault())
 			} else {
 				rest = append(rest, c)
 			}
 		}
 		if len(rest) == 0 {
-			return errInjected
+			return f.fault()
 		}
 		return next(ctx, rest)
 	}
