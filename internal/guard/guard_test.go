@@ -319,3 +319,28 @@ func twoOfTemplate(t *testing.T) (*guard.Guard, *store.Store, *redistest.Redis) 
 		[]*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
 	return g, st, r
 }
+
+// A template disabled (132016), then a late answer that says paused
+// (132015, a send in flight): the template stays disabled, for the
+// campaign of that answer and for those registered afterwards.
+func TestPauseTemplateOf_DisabledStaysDisabled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := twoOfTemplate(t)
+	disabled := guard.TemplateReason(guard.CodeTemplateOff, "Template disabled")
+	paused, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", disabled)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, paused)
+	_, err = st.Campaigns.Resume(ctx, "b") // an operator resumes it
+	require.NoError(t, err)
+	_, err = g.PauseTemplateOf(ctx, "b", "W", "t1", "en", guard.TemplateReason(132015, "Template paused"))
+	require.NoError(t, err)
+	s, err := st.Campaigns.Status(ctx, "b")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, s.State)
+	require.Equal(t, disabled, s.PausedReason)
+	reg, err := st.Campaigns.Register(ctx, &campaign.Campaign{ID: "later", Sender: "s",
+		Template: mmapi.Template{Name: "t1", Language: mmapi.Language{Code: "en"}}}, guard.TemplateHolds(r.Keys, "W", "t1", "en")...)
+	require.NoError(t, err)
+	require.Equal(t, disabled, reg.Held)
+}

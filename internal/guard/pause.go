@@ -13,6 +13,7 @@ import (
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 )
 
 // Why a guard paused a campaign: the first word of its paused_reason.
@@ -97,7 +98,8 @@ const TemplatePauseTTL = 6 * time.Hour
 // returns those it paused.
 func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
 	tid := templateID(waba, name, language)
-	if err := g.holdTemplate(ctx, tid, reason); err != nil {
+	reason, err := g.holdTemplate(ctx, tid, reason)
+	if err != nil {
 		return nil, err
 	}
 	paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
@@ -116,7 +118,8 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 // fails is done again by the next answer.
 func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, reason string) ([]string, error) {
 	tid := templateID(waba, name, language)
-	if err := g.holdTemplate(ctx, tid, reason); err != nil {
+	reason, err := g.holdTemplate(ctx, tid, reason)
+	if err != nil {
 		return nil, err
 	}
 	scanned := g.keys.TemplateScanned(tid)
@@ -145,13 +148,39 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 }
 
 // holdTemplate holds the template's campaigns for TemplatePauseTTL from
-// now, before its running ones are read: a campaign registered meanwhile
-// is either among them or held.
-func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) error {
-	if err := g.rdb.Set(ctx, g.keys.TemplateGuard(tid), reason, TemplatePauseTTL).Err(); err != nil {
-		return fmt.Errorf("guard: pause template: %w", err)
+// now, before its running ones are read (a campaign registered meanwhile
+// is either among them or held), and returns the reason they are paused
+// for: reason, unless the template is held as disabled and reason says
+// paused (a late answer to a send in flight), which only extends the hold.
+func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) (string, error) {
+	key := g.keys.TemplateGuard(tid)
+	if !strings.HasPrefix(reason, ReasonTemplateDisabled) {
+		set, err := g.rdb.SetNX(ctx, key, reason, TemplatePauseTTL).Result()
+		if err != nil {
+			return "", fmt.Errorf("guard: pause template: %w", err)
+		}
+		if set {
+			return reason, nil
+		}
+		var cur *redis.StringCmd
+		_, err = g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			cur = p.Get(ctx, key)
+			p.PExpire(ctx, key, TemplatePauseTTL)
+			return nil
+		})
+		switch {
+		case err == nil && strings.HasPrefix(cur.Val(), ReasonTemplateDisabled):
+			return cur.Val(), nil
+		case err == nil: // held as paused already: extended
+			return reason, nil
+		case !errors.Is(err, redis.Nil): // (Nil: the hold ended meanwhile)
+			return "", fmt.Errorf("guard: pause template: %w", err)
+		}
 	}
-	return nil
+	if err := g.rdb.Set(ctx, key, reason, TemplatePauseTTL).Err(); err != nil {
+		return "", fmt.Errorf("guard: pause template: %w", err)
+	}
+	return reason, nil
 }
 
 // pauseTemplateCampaigns pauses the running campaigns of the template
