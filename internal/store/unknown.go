@@ -158,7 +158,10 @@ return {'match', expired, 0, e.c, found[1]}
 // sent instead of unknown; the wamid maps to the recipient from now on. It
 // drops the attempt and the message from matching, and moves the statuses
 // kept for the message to the replays hash, with the resolution (see
-// decodeReplay), which it returns too. With no new marker, it only drops
+// decodeReplay), which it returns too. The message is marked sent (at its
+// sent status's time, or the resolution's): the resolution's event stands
+// for its "sent" status, which a webhook that comes later no longer emits
+// again. With no new marker, it only drops
 // the attempt; a wamid mapped meanwhile changes nothing (the next match
 // leaves it out).
 // KEYS: 1 ledger, 2 campaign, 3 wamid, 4 unknown attempts, 5 unmatched,
@@ -179,9 +182,15 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) else redis.call('EXPIRE', KE
 local out = {ARGV[8], ARGV[9]}
 local u = redis.call('HGETALL', KEYS[5])
 local prefix = ARGV[8] .. '\n'
+local sentAt = math.floor(tonumber(ARGV[9]) / 1000)
 for i = 1, #u, 2 do
-  if string.sub(u[i], 1, #prefix) == prefix then out[#out + 1] = string.sub(u[i], #prefix + 1) .. '\n' .. u[i + 1] end
+  if string.sub(u[i], 1, #prefix) == prefix then
+    local st = string.sub(u[i], #prefix + 1)
+    out[#out + 1] = st .. '\n' .. u[i + 1]
+    if st == 'sent' then sentAt = string.match(u[i + 1], '^([^|]*)') end
+  end
 end
+redis.call('HSETNX', KEYS[3], 'sent', sentAt)
 redis.call('HDEL', KEYS[5], ARGV[8])
 local replay = cjson.encode(out)
 redis.call('HSET', KEYS[7], ARGV[4], replay)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -264,4 +265,47 @@ func TestUnknown_ReplayKeepsOddValues(t *testing.T) {
 		cats[d.Status] = d.Category
 	}
 	require.Equal(t, map[string]string{"sent": "marketing_lite", "delivered": "odd\tcategory|x"}, cats)
+}
+
+// A resolved message is marked sent (at its sent status's time, else the
+// resolution's): the resolution's event stands for its "sent", so a sent
+// webhook that comes later, or again, is seen before and emits nothing.
+func TestUnknown_ResolutionMarksTheMessageSent(t *testing.T) {
+	t.Parallel()
+	for _, keptSent := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sent kept %v", keptSent), func(t *testing.T) {
+			t.Parallel()
+			b := unknownSetup(t, time.Hour, 0)
+			b.register(t, "c1", 1)
+			to := "441234567890"
+			at := time.Now().Truncate(time.Second)
+			if keptSent {
+				require.True(t, b.keep(t, to, "wamid.A", "sent", "marketing_lite", at))
+			}
+			require.True(t, b.keep(t, to, "wamid.A", "delivered", "marketing_lite", at.Add(time.Second)))
+			b.unknownOutcome(t, "c1", to)
+			m, err := b.store.Ledger.MatchUnknowns(b.ctx, 100)
+			require.NoError(t, err)
+			require.Len(t, m.Resolved, 1)
+
+			sent, err := b.r.Client.HGet(b.ctx, b.r.Keys.WAMID("wamid.A"), "sent").Int64()
+			require.NoError(t, err)
+			if keptSent {
+				require.Equal(t, at.Unix(), sent)
+			} else {
+				require.InDelta(t, m.Resolved[0].At.Unix(), sent, 1)
+			}
+			later := store.Delivery{WAMID: "wamid.A", Status: "sent", At: time.Now().Unix(),
+				Task: &store.ResultTask{Queue: b.r.Results, ID: "status:wamid.A:sent", Msg: []byte("m")}}
+			tr, err := b.store.Deliveries.Track(b.ctx, []store.Delivery{later})
+			require.NoError(t, err)
+			require.True(t, tr[0].Seen)
+			counted, err := b.store.Deliveries.Record(b.ctx, []store.Delivery{later})
+			require.NoError(t, err)
+			require.False(t, counted[0].Counted)
+			n, err := b.r.Client.LLen(b.ctx, keyspace.New(b.r.Results).AsynqPending()).Result()
+			require.NoError(t, err)
+			require.Zero(t, n, "no second sent event")
+		})
+	}
 }
