@@ -18,8 +18,9 @@ import (
 // A small webhook of statuses on a single Redis node has its relay tasks
 // written by the step that records its first status (returned as always,
 // for store.Delivery.Always): the relay then costs no command and no
-// script call of its own; when Redis refuses to record the webhook, its
-// receiver writes them on their own before it answers. Any other is stored now,
+// script call of its own; when the webhook cannot be recorded (and Redis
+// could be reached), its receiver writes them on their own before it
+// answers. Any other is stored now,
 // alongside its recording.
 func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header, ev *webhook.Events) (always *store.ResultTask, wait func() error) {
 	if s.relay == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -73,13 +74,13 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	always, relayed := s.storeRelay(r.Context(), body, r.Header, ev)
 	recErr := s.record(r.Context(), ev, always)
 	relayErr := relayed()
-	var answered redis.Error
-	if recErr != nil && always != nil && relayErr == nil && r.Context().Err() == nil && errors.As(recErr, &answered) {
-		// Redis refused the step that was to write the relay tasks: they
-		// are written on their own, so that a webhook mmlite cannot
-		// record (until the provider gives up) still reaches the
-		// destinations. (When Redis did not answer at all, another wait
-		// would only hold the webhook longer.)
+	if recErr != nil && always != nil && relayErr == nil && r.Context().Err() == nil && !unreachable(recErr) {
+		// The webhook could not be recorded, and the step that was to
+		// write its relay tasks may not have run: they are written on
+		// their own, so that a webhook mmlite cannot record (until the
+		// provider gives up) still reaches the destinations. (When Redis
+		// could not be reached, another wait would only hold the webhook
+		// longer.)
 		relayErr = s.relay.Write(r.Context(), always)
 	}
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }
@@ -95,6 +96,13 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, received{Statuses: len(ev.Statuses), Clicks: len(ev.Clicks), AccountUpdates: len(ev.Accounts)})
 	}
+}
+
+// unreachable says whether err is a failure to reach Redis (a connection
+// refused or lost, a timeout, a closed client) rather than an answer.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, redis.ErrClosed)
 }
 
 // received answers a recorded webhook.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
@@ -444,17 +445,22 @@ func TestWebhooks_RelayFailureIsAnsweredAndRetried(t *testing.T) {
 // again.
 func TestWebhooks_RelayedWhenRecordingFails(t *testing.T) {
 	t.Parallel()
-	b, pending := relaySetup(t)
-	fail := &failing{match: b.r.Results} // the recording step names the results queue
-	b.r.Client.AddHook(fail)
-	fail.on.Store(true)
-	a := b.hook(t, fixture(t, "webhook_status_sent.json"))
-	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
-	require.Contains(t, a.raw, "could not record the events")
-	require.Empty(t, b.statusTasks(t))
-	n, err := b.r.Client.LLen(context.Background(), pending).Result()
-	require.NoError(t, err)
-	require.EqualValues(t, 1, n, "stored for relay all the same")
+	for _, fault := range []error{errInjected, errors.New("campaign: decode: unexpected end of JSON input")} {
+		t.Run(fault.Error(), func(t *testing.T) {
+			t.Parallel()
+			b, pending := relaySetup(t)
+			fail := &failing{match: b.r.Results, err: fault} // the recording step names the results queue
+			b.r.Client.AddHook(fail)
+			fail.on.Store(true)
+			a := b.hook(t, fixture(t, "webhook_status_sent.json"))
+			require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+			require.Contains(t, a.raw, "could not record the events")
+			require.Empty(t, b.statusTasks(t))
+			n, err := b.r.Client.LLen(context.Background(), pending).Result()
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n, "stored for relay all the same")
+		})
+	}
 }
 
 // When Redis did not answer (a timeout, a connection refused), the relay
