@@ -344,3 +344,32 @@ func TestPauseTemplateOf_DisabledStaysDisabled(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, disabled, reg.Held)
 }
+
+// The template is reinstated between an answer's hold and its scan: the
+// answer pauses nothing and leaves no mark behind, so the template's next
+// pause scans its campaigns again.
+func TestPauseTemplateOf_ReinstatedBeforeTheScan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := twoOfTemplate(t)
+	hooked := redisconn.Client(r.Opt)
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&redistest.AfterFirst{Name: "set", Fn: func() { // the hold
+		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(context.Context, string) error { return nil })
+		require.NoError(t, err)
+	}})
+	paused, err := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config()).
+		PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+	require.Empty(t, paused)
+	require.Zero(t, r.Client.Exists(ctx, r.Keys.TemplateScanned("W\x1ft1\x1fen")).Val())
+
+	paused, err = g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, paused)
+	for _, id := range []string{"a", "b"} {
+		s, err := st.Campaigns.Status(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, campaign.StatePaused, s.State, id)
+	}
+}

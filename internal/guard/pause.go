@@ -123,11 +123,14 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 		return nil, err
 	}
 	scanned := g.keys.TemplateScanned(tid)
-	first, err := g.rdb.SetNX(ctx, scanned, 1, TemplatePauseTTL).Result()
+	step, err := scanScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), scanned}, TemplatePauseTTL.Milliseconds()).Int()
 	if err != nil {
 		return nil, fmt.Errorf("guard: pause template: %w", err)
 	}
-	if first {
+	switch step {
+	case scanLifted:
+		return nil, nil
+	case scanFirst:
 		paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
 		if err != nil {
 			_ = g.rdb.Del(context.WithoutCancel(ctx), scanned).Err()
@@ -146,6 +149,23 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 	}
 	return nil, nil
 }
+
+// scanScript marks a held template (KEYS[1]) scanned (KEYS[2], for ARGV[1]
+// ms) unless it is: scanFirst when the caller is to scan, scanDone when a
+// scan was done or is under way, scanLifted when the hold was lifted
+// meanwhile (a resume: nothing to pause, and no mark left without its
+// hold).
+var scanScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('SET', KEYS[2], 1, 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+`)
+
+const (
+	scanLifted = -1
+	scanDone   = 0
+	scanFirst  = 1
+)
 
 // holdTemplate holds the template's campaigns for TemplatePauseTTL from
 // now, before its running ones are read (a campaign registered meanwhile
