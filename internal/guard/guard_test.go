@@ -241,6 +241,7 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, campaign.StateRunning, s.State, id)
 			}
+			require.Zero(t, r.Client.Exists(ctx, r.Keys.TemplateScanned("W\x1ft1\x1fen")).Val(), "no mark without its hold")
 		})
 	}
 }

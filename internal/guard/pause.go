@@ -103,8 +103,8 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 		return nil, err
 	}
 	paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
-	if err == nil {
-		err = g.rdb.Set(ctx, g.keys.TemplateScanned(tid), 1, TemplatePauseTTL).Err()
+	if err == nil { // scanned: the answers that follow need not (unless the hold was lifted meanwhile)
+		err = scanScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), g.keys.TemplateScanned(tid)}, TemplatePauseTTL.Milliseconds()).Err()
 	}
 	return paused, err
 }
