@@ -218,7 +218,7 @@ func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
 // campaign stays paused with nothing left to resume it.
 func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 	t.Parallel()
-	for _, after := range []string{"zrange", "evalsha"} {
+	for _, after := range []string{"zrange", "evalsha"} { // the scan's first read; the first campaign's pause
 		t.Run("after "+after, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -229,7 +229,7 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 			resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
 			hooked := redisconn.Client(r.Opt)
 			t.Cleanup(func() { _ = hooked.Close() })
-			hooked.AddHook(&redistest.AfterFirst{Name: after, Fn: func() {
+			hooked.AddHook(&redistest.AfterFirst{Name: after, Arg: map[string]string{"evalsha": r.Keys.GuardPaused("template", "W\x1ft1\x1fen")}[after], Fn: func() {
 				_, err := g.ResumeTemplate(ctx, "W", "t1", "en", resume)
 				require.NoError(t, err)
 			}})
@@ -355,7 +355,7 @@ func TestPauseTemplateOf_ReinstatedBeforeTheScan(t *testing.T) {
 	g, st, r := twoOfTemplate(t)
 	hooked := redisconn.Client(r.Opt)
 	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(&redistest.AfterFirst{Name: "set", Fn: func() { // the hold
+	hooked.AddHook(&redistest.AfterFirst{Name: "zrange", Fn: func() { // the hold is set, the scan starts
 		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(context.Context, string) error { return nil })
 		require.NoError(t, err)
 	}})

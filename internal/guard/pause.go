@@ -98,120 +98,94 @@ const TemplatePauseTTL = 6 * time.Hour
 // returns those it paused.
 func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
 	tid := templateID(waba, name, language)
-	reason, err := g.holdTemplate(ctx, tid, reason)
+	reason, _, err := g.holdTemplate(ctx, tid, reason)
 	if err != nil {
 		return nil, err
 	}
-	paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
-	if err == nil { // scanned: the answers that follow need not (unless the hold was lifted meanwhile)
-		err = scanScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), g.keys.TemplateScanned(tid)}, TemplatePauseTTL.Milliseconds()).Err()
-	}
-	return paused, err
+	return g.scanTemplate(ctx, waba, name, language, reason)
 }
 
 // PauseTemplateOf is PauseTemplate for an answer to a send of campaign id
 // (132015, 132016): the first answer pauses every campaign of the
-// template; those that follow while it is held, once that scan is done
-// (every send in flight gets one), pause only their own campaign. The
-// others were paused by the scan, are held at registration, or (resumed
-// by an operator meanwhile) pause at their own next answer. A scan that
-// fails is done again by the next answer.
+// template; those that follow while it is held (every send in flight gets
+// one) pause only their own campaign. The others were paused by the scan,
+// are held at registration, or (resumed by an operator meanwhile) pause at
+// their own next answer. A scan that fails is done again by the next
+// answer.
 func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, reason string) ([]string, error) {
 	tid := templateID(waba, name, language)
-	reason, err := g.holdTemplate(ctx, tid, reason)
+	reason, first, err := g.holdTemplate(ctx, tid, reason)
 	if err != nil {
 		return nil, err
 	}
-	scanned := g.keys.TemplateScanned(tid)
-	step, err := scanScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), scanned}, TemplatePauseTTL.Milliseconds()).Int()
-	if err != nil {
-		return nil, fmt.Errorf("guard: pause template: %w", err)
+	if first {
+		return g.scanTemplate(ctx, waba, name, language, reason)
 	}
-	switch step {
-	case scanLifted:
-		return nil, nil
-	case scanFirst:
-		paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
-		if err != nil {
-			_ = g.rdb.Del(context.WithoutCancel(ctx), scanned).Err()
-		}
-		return paused, err
+	paused, _, err := g.pauseUnder(ctx, id, reason, g.templateHold(tid))
+	if err != nil || !paused {
+		return nil, err
 	}
-	tr, err := g.store.Campaigns.PauseUnder(ctx, id, reason, &task.Error{Title: reason},
-		store.Hold{Key: g.keys.TemplateGuard(tid), Set: g.keys.GuardPaused("template", tid)})
-	switch {
-	case errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("guard: pause template: %w", err)
-	case tr.Changed:
-		return []string{id}, nil
-	}
-	return nil, nil
+	return []string{id}, nil
 }
 
-// scanScript marks a held template (KEYS[1]) scanned (KEYS[2], for ARGV[1]
-// ms) unless it is: scanFirst when the caller is to scan, scanDone when a
-// scan was done or is under way, scanLifted when the hold was lifted
-// meanwhile (a resume: nothing to pause, and no mark left without its
-// hold).
-var scanScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('SET', KEYS[2], 1, 'NX', 'PX', ARGV[1]) then return 1 end
-return 0
+// holdScript holds a template (KEYS[1]) for ARGV[2] ms with a reason
+// (ARGV[1]), unless it is held as disabled (a reason starting with ARGV[3])
+// and the new one is not: a late answer to a send in flight only extends
+// the hold. It marks the template scanned (KEYS[2]) unless it is, and
+// returns the reason in force and whether it marked it. Hold and mark are
+// set and lifted together: a mark never outlives its hold.
+var holdScript = redis.NewScript(`
+local reason = ARGV[1]
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #ARGV[3]) == ARGV[3] and string.sub(reason, 1, #ARGV[3]) ~= ARGV[3] then reason = cur end
+redis.call('SET', KEYS[1], reason, 'PX', ARGV[2])
+if redis.call('SET', KEYS[2], 1, 'NX', 'PX', ARGV[2]) then return {reason, 1} end
+return {reason, 0}
 `)
-
-const (
-	scanLifted = -1
-	scanDone   = 0
-	scanFirst  = 1
-)
 
 // holdTemplate holds the template's campaigns for TemplatePauseTTL from
 // now, before its running ones are read (a campaign registered meanwhile
-// is either among them or held), and returns the reason they are paused
-// for: reason, unless the template is held as disabled and reason says
-// paused (a late answer to a send in flight), which only extends the hold.
-func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) (string, error) {
-	key := g.keys.TemplateGuard(tid)
-	if !strings.HasPrefix(reason, ReasonTemplateDisabled) {
-		set, err := g.rdb.SetNX(ctx, key, reason, TemplatePauseTTL).Result()
-		if err != nil {
-			return "", fmt.Errorf("guard: pause template: %w", err)
-		}
-		if set {
-			return reason, nil
-		}
-		var cur *redis.StringCmd
-		_, err = g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			cur = p.Get(ctx, key)
-			p.PExpire(ctx, key, TemplatePauseTTL)
-			return nil
-		})
-		switch {
-		case err == nil && strings.HasPrefix(cur.Val(), ReasonTemplateDisabled):
-			return cur.Val(), nil
-		case err == nil: // held as paused already: extended
-			return reason, nil
-		case !errors.Is(err, redis.Nil): // (Nil: the hold ended meanwhile)
-			return "", fmt.Errorf("guard: pause template: %w", err)
-		}
+// is either among them or held), in one step with its scanned mark (see
+// holdScript). first says that no scan was done or under way: the caller
+// is to scan.
+func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) (inForce string, first bool, err error) {
+	v, err := holdScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), g.keys.TemplateScanned(tid)},
+		reason, TemplatePauseTTL.Milliseconds(), ReasonTemplateDisabled).Slice()
+	if err != nil {
+		return "", false, fmt.Errorf("guard: pause template: %w", err)
 	}
-	if err := g.rdb.Set(ctx, key, reason, TemplatePauseTTL).Err(); err != nil {
-		return "", fmt.Errorf("guard: pause template: %w", err)
+	if len(v) != 2 {
+		return "", false, fmt.Errorf("guard: pause template: unexpected answer %v", v)
 	}
-	return reason, nil
+	inForce, _ = v[0].(string)
+	n, _ := v[1].(int64)
+	return inForce, n == 1, nil
+}
+
+// scanTemplate pauses the running campaigns of the template under its
+// hold; when that fails, it drops the scanned mark, so that the next
+// answer scans again.
+func (g *Guard) scanTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
+	paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+	if err != nil {
+		_ = g.rdb.Del(context.WithoutCancel(ctx), g.keys.TemplateScanned(templateID(waba, name, language))).Err()
+	}
+	return paused, err
+}
+
+// templateHold is the hold of a template's pause (see store.Hold).
+func (g *Guard) templateHold(tid string) store.Hold {
+	return store.Hold{Key: g.keys.TemplateGuard(tid), Set: g.keys.GuardPaused("template", tid)}
 }
 
 // pauseTemplateCampaigns pauses the running campaigns of the template
 // under its hold.
 func (g *Guard) pauseTemplateCampaigns(ctx context.Context, waba, name, language, reason string) ([]string, error) {
-	key := g.keys.TemplateGuard(templateID(waba, name, language))
 	all, err := registry.New(g.rdb, g.keys).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("guard: pause template: %w", err)
 	}
-	return g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("template", templateID(waba, name, language))}, reason,
+	return g.pauseWhere(ctx, g.templateHold(templateID(waba, name, language)), reason,
 		func(c *campaign.Campaign) bool {
 			return registry.Lookup(all, c.Sender).Scope() == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
 		})
@@ -272,18 +246,31 @@ func (g *Guard) pauseWhere(ctx context.Context, hold store.Hold, reason string, 
 		if !match(c) {
 			continue
 		}
-		tr, err := g.store.Campaigns.PauseUnder(ctx, c.ID, reason, &task.Error{Title: reason}, hold)
+		ok, lifted, err := g.pauseUnder(ctx, c.ID, reason, hold)
 		switch {
-		case errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound):
 		case err != nil:
 			return paused, err
-		case tr.Lifted:
+		case lifted:
 			return paused, nil
-		case tr.Changed:
+		case ok:
 			paused = append(paused, c.ID)
 		}
 	}
 	return paused, nil
+}
+
+// pauseUnder pauses one running campaign under a guard's hold (see
+// store.Campaigns.PauseUnder): paused when it was running, lifted when the
+// hold is gone. A campaign not running or gone is neither.
+func (g *Guard) pauseUnder(ctx context.Context, id, reason string, hold store.Hold) (paused, lifted bool, err error) {
+	tr, err := g.store.Campaigns.PauseUnder(ctx, id, reason, &task.Error{Title: reason}, hold)
+	switch {
+	case errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound):
+		return false, false, nil
+	case err != nil:
+		return false, false, fmt.Errorf("guard: pause campaign %s: %w", id, err)
+	}
+	return tr.Changed, tr.Lifted, nil
 }
 
 // resumeSet resumes the campaigns of set that are paused for a reason

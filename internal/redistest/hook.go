@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -36,18 +37,20 @@ func (c *Counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 // AfterFirst is a go-redis hook that runs Fn once, right after the first
-// command named Name (any case): another process acting between two steps.
+// command named Name (any case), and naming Arg when it is set (a script
+// call by one of its keys): another process acting between two steps.
 type AfterFirst struct {
 	commandHook
-	Name string
-	Fn   func()
-	done atomic.Bool
+	Name, Arg string
+	Fn        func()
+	done      atomic.Bool
 }
 
 func (h *AfterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		if strings.EqualFold(cmd.Name(), h.Name) && h.done.CompareAndSwap(false, true) {
+		if strings.EqualFold(cmd.Name(), h.Name) && (h.Arg == "" || slices.Contains(cmd.Args(), any(h.Arg))) &&
+			h.done.CompareAndSwap(false, true) {
 			h.Fn()
 		}
 		return err
