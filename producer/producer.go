@@ -238,13 +238,8 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	if err := c.Validate(p.now()); err != nil {
 		return false, err
 	}
-	if c.CallbackURL != "" && p.cfg.CallbackQueue == "" {
-		return false, &campaign.ValidationError{Errs: []error{errors.New("callback_url: callbacks are off: set MMLITE_RESULTS_URL on mmlite's processes")}}
-	}
-	if c.CallbackURL != "" {
-		if err := p.cfg.CallbackHosts.Allow(c.CallbackURL); err != nil {
-			return false, &campaign.ValidationError{Errs: []error{fmt.Errorf("callback_url: %w", err)}}
-		}
+	if err := p.checkCallbackURL(c.CallbackURL); err != nil {
+		return false, &campaign.ValidationError{Errs: []error{err}}
 	}
 	s, err := p.sender(ctx, c.Sender)
 	if err != nil {
@@ -316,4 +311,19 @@ func (p *Producer) warnDiffers(own, published sender.Published) {
 		p.cfg.Logger.Warn("the workers publish another rate for this sender than this producer's configuration: pacing by the workers'",
 			"sender", own.ID, "workers_rate", published.Rate, "configured_rate", own.Rate)
 	}
+}
+
+// checkCallbackURL refuses a campaign's own callback_url while callbacks
+// are off (it would never be called) or on a host that is not allowed.
+func (p *Producer) checkCallbackURL(u string) error {
+	switch {
+	case u == "":
+		return nil
+	case p.cfg.CallbackQueue == "":
+		return errors.New("callback_url: callbacks are off: set MMLITE_RESULTS_URL on mmlite's processes")
+	}
+	if err := p.cfg.CallbackHosts.Allow(u); err != nil {
+		return fmt.Errorf("callback_url: %w", err)
+	}
+	return nil
 }

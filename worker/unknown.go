@@ -59,7 +59,8 @@ func (w *Worker) replayPending(ctx context.Context) {
 }
 
 // replay counts the statuses of the message kept so far, each once as
-// webhooks are, and emits them with the resolution's event. On a single
+// webhooks are, and emits them with the resolution's event, which stands
+// for the message's "sent" (the resolution marked it sent). On a single
 // Redis node, each task is written in the step that records its event, so
 // a replay done again (a worker died before it dropped the resolution)
 // emits nothing twice, even once the first tasks were consumed; in
@@ -68,38 +69,36 @@ func (w *Worker) replayPending(ctx context.Context) {
 func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
 	resolved := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
 		Timestamp: r.At.UTC().Truncate(time.Second), Resolved: true}
+	ds := []store.Delivery{{WAMID: r.WAMID, Status: store.StatusResolved, At: r.At.Unix()}}
+	evs := []*task.StatusEvent{resolved}
 	for _, d := range r.Statuses {
-		if d.Status == task.StatusSent && d.At > 0 {
+		var ev *task.StatusEvent // none for "sent": its pricing is recorded, its event is the resolution's
+		if d.Status != task.StatusSent {
+			ev = &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: d.Status,
+				PricingCategory: d.Category, Timestamp: time.Unix(d.At, 0).UTC()}
+			if d.ErrorCode != 0 {
+				ev.Error = &task.Error{Code: d.ErrorCode}
+			}
+		} else if d.At > 0 {
 			resolved.Timestamp = time.Unix(d.At, 0).UTC()
 		}
-	}
-	ds := append([]store.Delivery{{WAMID: r.WAMID, Status: store.StatusResolved, At: r.At.Unix()}}, r.Statuses...)
-	evs := make([]*task.StatusEvent, len(ds))
-	evs[0] = resolved
-	for i, d := range ds[1:] {
-		if d.Status == task.StatusSent {
-			continue // the resolution's event
-		}
-		evs[i+1] = &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: d.Status,
-			PricingCategory: d.Category, Timestamp: time.Unix(d.At, 0).UTC()}
-		if d.ErrorCode != 0 {
-			evs[i+1].Error = &task.Error{Code: d.ErrorCode}
-		}
+		ds, evs = append(ds, d), append(evs, ev)
 	}
 	for i, ev := range evs {
 		switch {
 		case ev == nil:
+			continue
 		case w.cluster:
 			if err := w.emitter.Status(ctx, ev); err != nil {
 				return err
 			}
-		default:
-			t, err := w.emitter.StatusTask(ctx, ev)
-			if err != nil {
-				return err
-			}
-			ds[i].Task = t
+			continue
 		}
+		t, err := w.emitter.StatusTask(ctx, ev)
+		if err != nil {
+			return err
+		}
+		ds[i].Task = t
 	}
 	_, err := w.store.Deliveries.Record(ctx, ds)
 	return err
