@@ -20,8 +20,7 @@ import (
 // for store.Delivery.Always): the relay then costs no command and no
 // script call of its own; when the webhook cannot be recorded (and Redis
 // could be reached), its receiver writes them on their own before it
-// answers. Any other is stored now,
-// alongside its recording.
+// answers. Any other is stored now, alongside its recording.
 func (s *Server) storeRelay(ctx context.Context, body []byte, h http.Header, ev *webhook.Events) (always *store.ResultTask, wait func() error) {
 	if s.relay == nil {
 		return nil, func() error { return nil }
