@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mmlite/mmlite/internal/readlimit"
 )
 
 // JSONLSource reads recipients from JSON Lines: one object per line,
@@ -100,7 +102,7 @@ func jsonProblem(err error) error {
 
 // ArraySource reads the "recipients" array of POST /v1/campaigns from a
 // decoder positioned just after its '['. A row's line is its index from 0.
-// With a decoder of NewBoundedDecoder, an element larger than its limit
+// With a decoder of readlimit.NewDecoder, an element larger than its limit
 // stops the array with an error naming the element:
 // "recipients[12]: larger than 1048576 bytes".
 type ArraySource struct {
@@ -120,7 +122,7 @@ func (s *ArraySource) Next() (Recipient, int, error) {
 	if s.err != nil {
 		return Recipient{}, 0, s.err
 	}
-	var tooLarge *ValueTooLargeError
+	var tooLarge *readlimit.TooLargeError
 	if !s.d.More() {
 		if _, err := s.d.Token(); err != nil { // the closing ']'
 			s.err = fmt.Errorf("recipients: %w", err)

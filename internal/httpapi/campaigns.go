@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/producer"
 )
 
@@ -74,7 +75,7 @@ func jsonErr(err error, field string) error {
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
-	var tl *producer.ValueTooLargeError
+	var tl *readlimit.TooLargeError
 	at := ""
 	if field != "" {
 		at = field + ": "

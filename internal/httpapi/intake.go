@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 )
@@ -32,7 +33,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	in := &intake{s: s, ctx: r.Context(), body: body, d: producer.NewBoundedDecoder(body, s.cfg.MaxValue)}
+	in := &intake{s: s, ctx: r.Context(), body: body, d: readlimit.NewDecoder(body, s.cfg.MaxValue)}
 	if err := in.read(); err != nil {
 		s.fail(w, err, in.sum)
 		return

@@ -1,4 +1,4 @@
-package producer
+package readlimit
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestBoundedDecoder(t *testing.T) {
 	const limit = 16
 	in := `{"a": 1} "0123456789abc" [1,2,3,4,5,6,78]    ` + `"` + strings.Repeat("x", 1000) + `" 7`
 	src := &countReader{r: strings.NewReader(in)}
-	d := NewBoundedDecoder(src, limit)
+	d := NewDecoder(src, limit)
 	for _, want := range []string{`{"a": 1}`, `"0123456789abc"`} {
 		var v json.RawMessage
 		require.NoError(t, d.Decode(&v))
@@ -41,54 +41,31 @@ func TestBoundedDecoder(t *testing.T) {
 	require.NoError(t, d.Decode(&v))
 	require.Equal(t, `[1,2,3,4,5,6,78]`, string(v))
 	err := d.Decode(&v)
-	var tl *ValueTooLargeError
+	var tl *TooLargeError
 	require.ErrorAs(t, err, &tl)
 	require.EqualError(t, err, "larger than 16 bytes")
 	require.LessOrEqual(t, src.n, d.InputOffset()+limit+1, "read no further than the limit")
 	require.ErrorAs(t, d.Decode(&v), &tl, "the decoder stays stopped")
 
 	// Tokens and More are bounded the same way.
-	d = NewBoundedDecoder(strings.NewReader(`{"`+strings.Repeat("k", 100)+`": 1}`), limit)
+	d = NewDecoder(strings.NewReader(`{"`+strings.Repeat("k", 100)+`": 1}`), limit)
 	tok, err := d.Token()
 	require.NoError(t, err)
 	require.Equal(t, json.Delim('{'), tok)
 	_, err = d.Token()
 	require.ErrorAs(t, err, &tl)
-	d = NewBoundedDecoder(strings.NewReader(`[1,`+strings.Repeat(" ", 100)+`2]`), limit)
+	d = NewDecoder(strings.NewReader(`[1,`+strings.Repeat(" ", 100)+`2]`), limit)
 	_, _ = d.Token()
 	require.True(t, d.More())
 	require.NoError(t, d.Decode(&v))
 	require.True(t, d.More())
 	require.ErrorAs(t, d.Decode(&v), &tl, "the white space before a value counts with it")
-	d = NewBoundedDecoder(strings.NewReader(`[1`+strings.Repeat(" ", 100)+`]`), limit)
+	d = NewDecoder(strings.NewReader(`[1`+strings.Repeat(" ", 100)+`]`), limit)
 	_, _ = d.Token()
 	require.NoError(t, d.Decode(&v))
 	require.False(t, d.More())
 	_, err = d.Token()
 	require.ErrorAs(t, err, &tl)
-}
-
-func TestArraySource_Bounded(t *testing.T) {
-	t.Parallel()
-	d := NewBoundedDecoder(strings.NewReader(`[{"to": "441234567890"}, {"to": "441234567891", "metadata": {"a": "`+strings.Repeat("x", 200)+`"}}]`), 64)
-	_, err := d.Token()
-	require.NoError(t, err)
-	src := NewArraySource(d)
-	r, _, err := src.Next()
-	require.NoError(t, err)
-	require.Equal(t, "441234567890", r.To)
-	_, _, err = src.Next()
-	require.EqualError(t, err, "recipients[1]: larger than 64 bytes")
-	var tl *ValueTooLargeError
-	require.ErrorAs(t, err, &tl)
-
-	d = NewBoundedDecoder(strings.NewReader(`[{"to": "441234567890"},`+strings.Repeat("\n", 200)+`{"to": "441234567891"}]`), 64)
-	_, _ = d.Token()
-	src = NewArraySource(d)
-	_, _, err = src.Next()
-	require.NoError(t, err)
-	_, _, err = src.Next()
-	require.EqualError(t, err, "recipients[1]: larger than 64 bytes", "white space counts with the element after it")
 }
 
 // FuzzBoundedDecoder reads any input with a bounded decoder and a plain
@@ -107,7 +84,7 @@ func FuzzBoundedDecoder(f *testing.F) {
 		lim := int64(limit % 512)
 		plain := json.NewDecoder(bytes.NewReader(data))
 		src := &countReader{r: bytes.NewReader(data)}
-		bounded := NewBoundedDecoder(src, lim)
+		bounded := NewDecoder(src, lim)
 		for i := 0; ; i++ {
 			if tokens && !sameMore(t, data, plain, bounded, lim) {
 				return
@@ -118,7 +95,7 @@ func FuzzBoundedDecoder(f *testing.F) {
 			if held := src.n - bounded.InputOffset(); held > lim+1 {
 				t.Fatalf("holds %d bytes not consumed, limit %d", held, lim)
 			}
-			var tl *ValueTooLargeError
+			var tl *TooLargeError
 			if errors.As(gerr, &tl) {
 				used := plain.InputOffset() - before
 				switch {
@@ -147,7 +124,7 @@ func sameMore(t *testing.T, data []byte, plain, bounded *json.Decoder, lim int64
 		return true
 	}
 	_, err := bounded.Token()
-	var tl *ValueTooLargeError
+	var tl *TooLargeError
 	rest := data[bounded.InputOffset():]
 	ws := int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")))
 	if !errors.As(err, &tl) || ws <= lim {
