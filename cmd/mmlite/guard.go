@@ -39,7 +39,7 @@ func guardConfig(cmd *cli.Command) (guard.Config, error) {
 func withGuard(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, g *guard.Guard) error) error {
 	return withRedis(ctx, cmd, func(p *producer.Producer) error {
 		err := fn(p, guard.New(p.Redis(), p.Store(), guard.Config{}))
-		if errors.Is(err, guard.ErrUnknownScope) || errors.Is(err, guard.ErrBadCursor) || errors.Is(err, errUsage) {
+		if errors.Is(err, guard.ErrUnknownScope) || errors.Is(err, guard.ErrBadCursor) || errors.Is(err, guard.ErrBadNumber) || errors.Is(err, errUsage) {
 			return cli.Exit(err.Error(), 1)
 		}
 		return err
@@ -83,11 +83,25 @@ func suppressCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
-						var es []guard.Entry
-						for _, to := range cmd.Args().Slice() {
-							es = append(es, guard.Entry{To: to, Reason: cmd.String("reason")})
+						if cmd.Args().Len() == 0 {
+							return fmt.Errorf("%w: name the numbers to suppress: mmlite suppress add --scope WABA_ID TO...", errUsage)
 						}
-						return importEntries(ctx, cmd, g, scope, es, nil)
+						sum := guard.ImportSummary{Errors: []guard.LineError{}}
+						var es []guard.Entry
+						for i, to := range cmd.Args().Slice() {
+							e, err := guard.NewEntry(to, cmd.String("reason"), guard.SourceAPI)
+							if err != nil { // numbered from 1, by its place
+								sum.Rejected++
+								sum.Errors = append(sum.Errors, guard.LineError{Line: i + 1, Reason: err.Error()})
+								continue
+							}
+							es = append(es, e)
+						}
+						err = g.Suppress(ctx, scope, es...)
+						if err == nil {
+							sum.Added = len(es)
+						}
+						return printImport(cmd, scope, sum, err)
 					})
 				}},
 			{Name: "import", Usage: "suppress the recipients of a CSV file (to,reason) or a JSON list; bad lines are reported, good ones kept",
@@ -102,11 +116,8 @@ func suppressCommand() *cli.Command {
 							return cli.Exit(err.Error(), 1)
 						}
 						defer f.Close()
-						es, bad, err := guard.ReadEntries(f, guard.SourceAPI)
-						if err != nil {
-							return cli.Exit(err.Error(), 1)
-						}
-						return importEntries(ctx, cmd, g, scope, es, bad)
+						sum, err := g.Import(ctx, scope, f, guard.SourceAPI)
+						return printImport(cmd, scope, sum, err)
 					})
 				}},
 			{Name: "remove", Usage: "take a recipient off a suppression list", ArgsUsage: "TO", Flags: scopeFlags(),
@@ -115,6 +126,9 @@ func suppressCommand() *cli.Command {
 						scope, err := scopeArg(ctx, cmd, p)
 						if err != nil {
 							return err
+						}
+						if cmd.Args().Len() != 1 {
+							return fmt.Errorf("%w: name one number: mmlite suppress remove --scope WABA_ID TO", errUsage)
 						}
 						ok, err := g.Unsuppress(ctx, scope, cmd.Args().First())
 						if err != nil {
@@ -152,25 +166,27 @@ func suppressCommand() *cli.Command {
 	}
 }
 
-// importEntries checks and adds entries (those of add, numbered from 1),
-// and prints what it did.
-func importEntries(ctx context.Context, cmd *cli.Command, g *guard.Guard, scope string, in []guard.Entry, bad []guard.LineError) error {
-	var es []guard.Entry
-	for i, e := range in {
-		ok, err := guard.NewEntry(e.To, e.Reason, guard.SourceAPI)
-		if err != nil {
-			bad = append(bad, guard.LineError{Line: i + 1, Reason: err.Error()})
-			continue
-		}
-		es = append(es, ok)
-	}
-	if err := g.Suppress(ctx, scope, es...); err != nil {
+// printImport prints what an import added and refused. It exits 3 when
+// some entries were refused (the others were added), as enqueue does, and
+// 1 when the import stopped (what it added before is printed first).
+func printImport(cmd *cli.Command, scope string, sum guard.ImportSummary, err error) error {
+	var bi *guard.BadImportError
+	if err != nil && !errors.As(err, &bi) && sum.Added == 0 {
 		return err
 	}
-	if bad == nil {
-		bad = []guard.LineError{}
+	if perr := printJSON(cmd, struct {
+		Scope string `json:"scope"`
+		guard.ImportSummary
+	}{scope, sum}); perr != nil {
+		return perr
 	}
-	return printJSON(cmd, map[string]any{"scope": scope, "added": len(es), "rejected": len(bad), "errors": bad})
+	switch {
+	case err != nil:
+		return cli.Exit(err.Error(), 1)
+	case sum.Rejected > 0:
+		return cli.Exit(fmt.Sprintf("%d of the entries refused (listed above); the others were added", sum.Rejected), 3)
+	}
+	return nil
 }
 
 func senderCommand() *cli.Command {

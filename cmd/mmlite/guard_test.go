@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
@@ -24,12 +25,12 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 		[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: "W1", MessagingLimit: 2000}}))
 	decode := func(out string) map[string]any {
 		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(out), &m), out)
+		require.NoError(t, json.NewDecoder(strings.NewReader(out)).Decode(&m), out) // the JSON, then any error
 		return m
 	}
 
 	out, code := run(t, "suppress", "add", "--redis-url", url, "--sender", "eu", "--reason", "asked", "+44 1234 567890", "12")
-	require.Equal(t, 0, code, out)
+	require.Equal(t, 3, code, "some refused, as enqueue: %s", out)
 	m := decode(out)
 	require.Equal(t, "W1", m["scope"], "a sender's list is its WABA's")
 	require.EqualValues(t, 1, m["added"])
@@ -37,15 +38,25 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 
 	file := write(t, "s.csv", "to,reason\n441234567891,bounced\nnope,x\n")
 	out, code = run(t, "suppress", "import", "--redis-url", url, "--scope", "W1", file)
-	require.Equal(t, 0, code, out)
+	require.Equal(t, 3, code, out)
 	m = decode(out)
 	require.EqualValues(t, 1, m["added"])
 	require.EqualValues(t, 3, m["errors"].([]any)[0].(map[string]any)["line"])
+	out, code = run(t, "suppress", "import", "--redis-url", url, "--scope", "W1", write(t, "q.csv", "to\n441234567892\n\"441234567893\n441234567894\n"))
+	require.Equal(t, 1, code, "a quote that never closes stops the import: %s", out)
+	require.EqualValues(t, 1, decode(out)["added"], "the line before it is added, and said so")
+	require.Contains(t, out, "line 3: a quote opened here")
+	out, code = run(t, "suppress", "add", "--redis-url", url, "--scope", "W1")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "name the numbers")
+	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W1")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "name one number")
 
 	out, code = run(t, "suppress", "list", "--redis-url", url, "--scope", "W1")
 	require.Equal(t, 0, code, out)
-	require.Len(t, decode(out)["entries"], 2)
-	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W1", "441234567890")
+	require.Len(t, decode(out)["entries"], 3)
+	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W1", "+44 1234 567890")
 	require.Equal(t, 0, code, out)
 	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "nosuch", "441234567890")
 	require.Equal(t, 1, code, out)

@@ -147,6 +147,10 @@ func TestSuppressionsPage(t *testing.T) {
 		require.NoError(t, err)
 		require.NotNil(t, en, "%s imported", to)
 	}
+	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "to\n441234567806\n\"441234567809\n441234567810\n", good, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, "line 3: a quote opened here", "the import stops where the file breaks")
+	require.Contains(t, r.body, "Added 1, rejected 0 before it stopped.")
 	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "number\n441234567807\n", good, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "file: suppressions: line 1: the header has no column")

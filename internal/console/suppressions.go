@@ -49,9 +49,8 @@ type removeForm struct {
 }
 
 type importResult struct {
-	Added    int
-	Rejected []guard.LineError
-	Error    string
+	guard.ImportSummary
+	Error string // the import stopped: what it added before is counted
 }
 
 // suppressions: a scope's list, a page at a time (the guard's, as GET
@@ -213,6 +212,8 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	ok, err := c.guard().Unsuppress(r.Context(), scope, to)
 	switch {
+	case errors.Is(err, guard.ErrBadNumber):
+		c.fail(w, r, formError{err.Error()})
 	case err != nil:
 		c.fail(w, r, err)
 	case !ok:
@@ -225,7 +226,8 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
 
 // importSuppressions adds the entries of an uploaded CSV (to,reason, the
 // reader of POST /v1/suppressions): the good lines are added, the bad ones
-// shown with their line numbers.
+// shown with their line numbers; an import that stops on its file says
+// where, with what it added before.
 func (c *Console) importSuppressions(w http.ResponseWriter, r *http.Request, _ string) {
 	scope, err := c.formScope(r)
 	if err != nil {
@@ -238,16 +240,17 @@ func (c *Console) importSuppressions(w http.ResponseWriter, r *http.Request, _ s
 		res.Error, code = "file: pick a CSV file (to,reason)", http.StatusBadRequest
 	} else {
 		defer f.Close()
-		es, bad, err := guard.ReadEntries(f, guard.SourceAPI)
-		if err != nil {
+		sum, err := c.guard().Import(r.Context(), scope, f, guard.SourceAPI)
+		var bi *guard.BadImportError
+		switch {
+		case errors.As(err, &bi):
 			res.Error, code = "file: "+err.Error(), http.StatusBadRequest
-		} else if err := c.guard().Suppress(r.Context(), scope, es...); err != nil {
+		case err != nil:
 			c.fail(w, r, err)
 			return
-		} else {
-			res.Added, res.Rejected = len(es), bad
-			c.log.Info("console: suppressions imported", "scope", scope, "added", len(es), "rejected", len(bad))
 		}
+		res.ImportSummary = sum
+		c.log.Info("console: suppressions imported", "scope", scope, "added", sum.Added, "rejected", sum.Rejected)
 	}
 	q := url.Values{"scope": {scope}, "numbers": {r.PostFormValue("numbers")}}
 	v, err := c.suppressionsView(r, q)

@@ -144,25 +144,6 @@ func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
 	require.Equal(t, store.Registered{Created: true}, reg, "the pause is lifted")
 }
 
-func TestReadEntries(t *testing.T) {
-	t.Parallel()
-	es, bad, err := guard.ReadEntries(strings.NewReader("to,reason\n+44 1234 567890,asked\n12,x\n\"unclosed\n"), guard.SourceAPI)
-	require.NoError(t, err)
-	require.Len(t, es, 1)
-	require.Equal(t, "441234567890", es[0].To)
-	require.Equal(t, []guard.LineError{{Line: 3, Reason: bad[0].Reason}, {Line: 4, Reason: bad[1].Reason}}, bad)
-
-	es, bad, err = guard.ReadEntries(strings.NewReader(`[{"to":"441234567890"},{"to":"x"},7]`), guard.SourceAPI)
-	require.NoError(t, err)
-	require.Len(t, es, 1)
-	require.Equal(t, "added by the operator", es[0].Reason)
-	require.Len(t, bad, 2)
-	require.Equal(t, 1, bad[0].Line)
-
-	_, _, err = guard.ReadEntries(strings.NewReader("phone\n1\n"), guard.SourceAPI)
-	require.ErrorContains(t, err, `no column "to"`)
-}
-
 func TestList_Pages(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

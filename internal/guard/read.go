@@ -3,6 +3,7 @@ package guard
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,18 @@ import (
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/readlimit"
+)
+
+const (
+	// ImportBatch is how many entries an import adds at a time.
+	ImportBatch = 1000
+	// MaxListedErrors is how many bad lines an import lists; all are counted.
+	MaxListedErrors = 100
+	// maxImportLine bounds a CSV record or a JSON element of an import.
+	maxImportLine = 64 << 10
+	// csvReadAhead is what encoding/csv's Reader buffers past a record.
+	csvReadAhead = 4096
 )
 
 // LineError says why one line (CSV: the header is line 1) or element (JSON:
@@ -20,58 +33,168 @@ type LineError struct {
 	Reason string `json:"reason"`
 }
 
-// maxImportLine bounds a CSV line of a suppression import.
-const maxImportLine = 64 << 10
+// ImportSummary is what an import added and refused.
+type ImportSummary struct {
+	Added    int         `json:"added"`
+	Rejected int         `json:"rejected"`
+	Errors   []LineError `json:"errors"` // the first MaxListedErrors of them
+}
+
+// BadImportError is an import that stopped on its body: it is not CSV or a
+// JSON list, a quote never closes, a line is longer than 64 KiB, data
+// follows the list. The entries read before it were added.
+type BadImportError struct{ Reason string }
+
+func (e *BadImportError) Error() string { return "suppressions: " + e.Reason }
+
+func badImport(format string, a ...any) error {
+	return &BadImportError{Reason: fmt.Sprintf(format, a...)}
+}
+
+// Import reads a suppression import (see ReadEntries) and adds its good
+// entries to scope's list.
+func (g *Guard) Import(ctx context.Context, scope string, r io.Reader, source string) (ImportSummary, error) {
+	return ReadEntries(r, source, func(es []Entry) error { return g.Suppress(ctx, scope, es...) })
+}
 
 // ReadEntries reads a suppression import: a JSON list of {"to", "reason"}
 // objects, or CSV with a header naming the columns to and, optionally,
-// reason. Good entries are kept, bad ones listed with their line; only a
-// body that is neither is an error. Numbers are normalised as recipients
-// are (internal/phone).
-func ReadEntries(r io.Reader, source string) ([]Entry, []LineError, error) {
+// reason. Numbers are normalised as recipients are (internal/phone). The
+// good entries go to add as they are read, ImportBatch at a time, so that
+// an import of any size holds about a batch and a line; bad ones are
+// counted and listed with their line. An error returned with the summary
+// stopped the import: a *BadImportError (the body), add's, or r's. What
+// the summary counts as added was added: an import is safe to send again.
+func ReadEntries(r io.Reader, source string, add func([]Entry) error) (ImportSummary, error) {
+	im := &importer{source: source, add: add, sum: ImportSummary{Errors: []LineError{}}}
 	br := bufio.NewReader(r)
 	b, _ := br.Peek(64)
+	var err error
 	if t := bytes.TrimLeft(b, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '[' {
-		return readJSON(br, source)
+		err = im.readJSON(br)
+	} else {
+		err = im.readCSV(br)
 	}
-	return readCSV(br, source)
+	// What was read before an error in the body is kept.
+	var bad *BadImportError
+	if err == nil || errors.As(err, &bad) {
+		if ferr := im.flush(); ferr != nil {
+			return im.sum, ferr
+		}
+	}
+	return im.sum, err
 }
 
-func readJSON(r io.Reader, source string) ([]Entry, []LineError, error) {
-	var raw []json.RawMessage
-	if err := json.NewDecoder(r).Decode(&raw); err != nil {
-		return nil, nil, fmt.Errorf("suppressions: want a JSON list of {\"to\", \"reason\"}: %w", err)
+type importer struct {
+	source string
+	add    func([]Entry) error
+	batch  []Entry
+	sum    ImportSummary
+}
+
+// entry takes one line's entry, or lists why it is refused.
+func (im *importer) entry(line int, to, reason string) error {
+	e, err := NewEntry(to, reason, im.source)
+	if err != nil {
+		im.reject(line, err.Error())
+		return nil
 	}
-	var es []Entry
-	var bad []LineError
-	for i, m := range raw {
+	im.batch = append(im.batch, e)
+	if len(im.batch) < ImportBatch {
+		return nil
+	}
+	return im.flush()
+}
+
+func (im *importer) reject(line int, reason string) {
+	im.sum.Rejected++
+	if len(im.sum.Errors) < MaxListedErrors {
+		im.sum.Errors = append(im.sum.Errors, LineError{Line: line, Reason: reason})
+	}
+}
+
+func (im *importer) flush() error {
+	if len(im.batch) == 0 {
+		return nil
+	}
+	if err := im.add(im.batch); err != nil {
+		return err
+	}
+	im.sum.Added += len(im.batch)
+	im.batch = im.batch[:0]
+	return nil
+}
+
+func (im *importer) readJSON(r io.Reader) error {
+	d := readlimit.NewDecoder(r, maxImportLine)
+	if _, err := d.Token(); err != nil { // the '[' Peek saw
+		return err
+	}
+	for i := 0; d.More(); i++ {
 		var v struct {
 			To     string `json:"to"`
 			Reason string `json:"reason"`
 		}
-		if err := json.Unmarshal(m, &v); err != nil {
-			bad = append(bad, LineError{Line: i, Reason: "want an object with to and reason"})
+		err := d.Decode(&v)
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te): // the decoder is past the element
+			im.reject(i, "want an object with to and reason")
 			continue
+		case err != nil:
+			return jsonImportErr(err, fmt.Sprintf("element %d", i))
 		}
-		if e, err := NewEntry(v.To, v.Reason, source); err != nil {
-			bad = append(bad, LineError{Line: i, Reason: err.Error()})
-		} else {
-			es = append(es, e)
+		if err := im.entry(i, v.To, v.Reason); err != nil {
+			return err
 		}
 	}
-	return es, bad, nil
+	if _, err := d.Token(); err != nil { // the closing ']'
+		return jsonImportErr(err, "the list")
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return badImport("data after the JSON list: send one list")
+	}
+	return nil
 }
 
-func readCSV(r io.Reader, source string) ([]Entry, []LineError, error) {
-	cr := csv.NewReader(r)
+// jsonImportErr says where the JSON of an import broke; r's own errors
+// (a body over the upload limit, a client gone) pass as they are.
+func jsonImportErr(err error, at string) error {
+	var se *json.SyntaxError
+	var tl *readlimit.TooLargeError
+	switch {
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return badImport("%s: invalid JSON: %v", at, err)
+	case errors.As(err, &tl):
+		return badImport("%s: %v", at, err)
+	}
+	return err
+}
+
+func (im *importer) readCSV(r io.Reader) error {
+	var start int64 // where the record being read begins
+	lim := &readlimit.Reader{R: r, Limit: maxImportLine, Room: maxImportLine + csvReadAhead, Mark: func() int64 { return start }}
+	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
+	line := 1 // the last record's
+	csvErr := func(err error) error {
+		var tl *readlimit.TooLargeError
+		if errors.As(err, &tl) {
+			return badImport("the line after line %d is longer than %d bytes (or a quote opened there never closes)", line, maxImportLine)
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return badImport("line %d: %v", pe.StartLine, pe.Err)
+		}
+		return err
+	}
 	head, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, errors.New("suppressions: empty body: want CSV with a header (to,reason) or a JSON list")
+		return badImport("empty body: want CSV with a header (to,reason) or a JSON list")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("suppressions: line 1: %w", err)
+		return csvErr(err)
 	}
 	to, reason := -1, -1
 	for i, h := range head {
@@ -83,45 +206,36 @@ func readCSV(r io.Reader, source string) ([]Entry, []LineError, error) {
 		}
 	}
 	if to < 0 {
-		return nil, nil, errors.New("suppressions: line 1: the header has no column \"to\" (want to,reason)")
+		return badImport("line 1: the header has no column \"to\" (want to,reason)")
 	}
-	var es []Entry
-	var bad []LineError
 	for {
+		start = cr.InputOffset()
 		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return es, bad, nil
-		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			if pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote {
-				bad = append(bad, LineError{Line: pe.StartLine, Reason: pe.Err.Error()})
-				if pe.Err == csv.ErrQuote {
-					return es, bad, nil // the rest of the file is inside the quote
-				}
-				continue
-			}
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &pe) && pe.Err == csv.ErrQuote && pe.Line > pe.StartLine:
+			// The quoted field ran over the lines after it.
+			return badImport("line %d: a quote opened here does not close properly before line %d: fix it and import again (the lines before it were added)", pe.StartLine, pe.Line)
+		case errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote):
+			im.reject(pe.StartLine, pe.Err.Error())
+			line = pe.Line
+			continue
+		case err != nil:
+			return csvErr(err)
 		}
-		if err != nil {
-			return es, bad, fmt.Errorf("suppressions: %w", err)
-		}
-		line, _ := cr.FieldPos(0) // a record has at least one field
+		line, _ = cr.FieldPos(0) // a record has at least one field
 		if to >= len(rec) {
-			bad = append(bad, LineError{Line: line, Reason: "no value in column to"})
+			im.reject(line, "no value in column to")
 			continue
 		}
 		why := ""
 		if reason >= 0 && reason < len(rec) {
 			why = rec[reason]
 		}
-		if len(rec[to])+len(why) > maxImportLine {
-			bad = append(bad, LineError{Line: line, Reason: "line too long"})
-			continue
-		}
-		if e, err := NewEntry(rec[to], why, source); err != nil {
-			bad = append(bad, LineError{Line: line, Reason: err.Error()})
-		} else {
-			es = append(es, e)
+		if err := im.entry(line, rec[to], why); err != nil {
+			return err
 		}
 	}
 }

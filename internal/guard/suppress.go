@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -41,6 +43,9 @@ func DecodeEntry(to string, b []byte) (Entry, error) {
 // ErrUnknownScope is a scope without a suppression list.
 var ErrUnknownScope = errors.New("guard: unknown scope")
 
+// ErrBadNumber is a number that is not a phone number.
+var ErrBadNumber = errors.New("guard: not a phone number")
+
 // Suppress adds entries to a scope's suppression list; an entry already
 // there is replaced (its reason and time are the latest). Entries without a
 // time get now.
@@ -69,16 +74,22 @@ func (g *Guard) Suppress(ctx context.Context, scope string, es ...Entry) error {
 }
 
 // Unsuppress takes a recipient off a scope's list; false when it was not on
-// it. An unknown scope is ErrUnknownScope.
+// it. The number is normalised as the list's entries are ("+44 1234
+// 567890" is 441234567890); one that is not a number is ErrBadNumber, an
+// unknown scope ErrUnknownScope.
 func (g *Guard) Unsuppress(ctx context.Context, scope, to string) (bool, error) {
+	n, err := phone.Normalize(strings.TrimSpace(to))
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrBadNumber, err)
+	}
 	if err := g.knownScope(ctx, scope); err != nil {
 		return false, err
 	}
-	n, err := g.rdb.HDel(ctx, g.keys.Suppressed(scope), to).Result()
+	removed, err := g.rdb.HDel(ctx, g.keys.Suppressed(scope), n).Result()
 	if err != nil {
 		return false, fmt.Errorf("guard: unsuppress: %w", err)
 	}
-	return n == 1, nil
+	return removed == 1, nil
 }
 
 func (g *Guard) knownScope(ctx context.Context, scope string) error {

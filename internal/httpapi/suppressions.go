@@ -39,7 +39,8 @@ func (s *Server) scopeOf(r *http.Request) (scope string, known bool, err error) 
 // addSuppressions is POST /v1/suppressions?scope=|sender=: a JSON list of
 // {"to", "reason"} or CSV (to,reason). Good entries are added; bad ones are
 // listed with their line (CSV) or index (JSON), and the answer is 200 with
-// both counts.
+// both counts. An import that stops on its body (see guard.ReadEntries) is
+// a 400 that says where, with what it added before.
 func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
 	scope, known, err := s.scopeOf(r)
 	switch {
@@ -56,19 +57,34 @@ func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "scope "+scope+" is no published sender's WABA (or sender id): see GET /v1/senders")
 		return
 	}
-	es, bad, err := guard.ReadEntries(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload), guard.SourceAPI)
+	sum, err := s.guard.Import(r.Context(), scope, http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload), guard.SourceAPI)
+	ans := importAnswer{Scope: scope, ImportSummary: sum}
 	if err != nil {
-		s.fail(w, badRequest{err}, nil)
+		var bi *guard.BadImportError
+		var tooBig *http.MaxBytesError
+		code, msg := classify(err)
+		switch {
+		case errors.As(err, &bi):
+			code, msg = http.StatusBadRequest, err.Error()
+		case errors.As(err, &tooBig):
+			msg = fmt.Sprintf("the import is larger than %d bytes (MMLITE_MAX_UPLOAD): send the rest in another request", tooBig.Limit)
+		}
+		if code == http.StatusInternalServerError {
+			s.log.Error("suppression import failed", "err", err, "added", sum.Added)
+		}
+		ans.Error = msg
+		writeJSON(w, code, ans)
 		return
 	}
-	if err := s.guard.Suppress(r.Context(), scope, es...); err != nil {
-		s.fail(w, err, nil)
-		return
-	}
-	if bad == nil {
-		bad = []guard.LineError{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"scope": scope, "added": len(es), "rejected": len(bad), "errors": bad})
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// importAnswer answers an import; an import that stopped part-way says
+// why, with what it added before.
+type importAnswer struct {
+	Error string `json:"error,omitempty"`
+	Scope string `json:"scope"`
+	guard.ImportSummary
 }
 
 // listSuppressions is GET /v1/suppressions?scope=&cursor=&limit=: one page
@@ -119,6 +135,8 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, guard.ErrUnknownScope):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, guard.ErrBadNumber):
+		writeError(w, http.StatusBadRequest, err.Error())
 	case err != nil:
 		s.fail(w, err, nil)
 	case !ok:

@@ -1,0 +1,157 @@
+package guard_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/stretchr/testify/require"
+)
+
+// read reads an import, keeping every batch it adds.
+func read(t *testing.T, body io.Reader) ([]guard.Entry, guard.ImportSummary, error) {
+	t.Helper()
+	var all []guard.Entry
+	sum, err := guard.ReadEntries(body, guard.SourceAPI, func(es []guard.Entry) error {
+		require.LessOrEqual(t, len(es), guard.ImportBatch)
+		all = append(all, es...)
+		return nil
+	})
+	require.Equal(t, len(all), sum.Added)
+	return all, sum, err
+}
+
+func TestReadEntries(t *testing.T) {
+	t.Parallel()
+	es, sum, err := read(t, strings.NewReader("to,reason\n+44 1234 567890,asked\n12,x\n\"unclosed\n"))
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, "441234567890", es[0].To)
+	require.Equal(t, 2, sum.Rejected)
+	require.Equal(t, []guard.LineError{{Line: 3, Reason: sum.Errors[0].Reason}, {Line: 4, Reason: sum.Errors[1].Reason}}, sum.Errors)
+
+	es, sum, err = read(t, strings.NewReader(`[{"to":"441234567890"},{"to":"x"},7]`))
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, "added by the operator", es[0].Reason)
+	require.Equal(t, 2, sum.Rejected)
+	require.Equal(t, 1, sum.Errors[0].Line)
+
+	_, _, err = read(t, strings.NewReader("phone\n1\n"))
+	require.ErrorContains(t, err, `no column "to"`)
+	var bi *guard.BadImportError
+	require.ErrorAs(t, err, &bi)
+}
+
+// A quote that opens and never closes swallowed the lines after it: the
+// import stops there and says so, with the lines before it added, rather
+// than answer as if the rest of the file were not there.
+func TestReadEntries_QuoteThatNeverCloses(t *testing.T) {
+	t.Parallel()
+	body := "to,reason\n+441234500000,asked\n\"+441234500001,asked\n"
+	for i := 2; i < 100; i++ {
+		body += fmt.Sprintf("+4412345%05d,asked\n", i)
+	}
+	es, _, err := read(t, strings.NewReader(body))
+	var bi *guard.BadImportError
+	require.ErrorAs(t, err, &bi)
+	require.ErrorContains(t, err, "line 3: a quote opened here")
+	require.Len(t, es, 1, "the line before it is added")
+}
+
+func TestReadEntries_DataAfterTheList(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`[{"to": "+441234567890"}] [{"to": "+441234567891"}]`, `[{"to": "+441234567890"}] x`} {
+		es, _, err := read(t, strings.NewReader(body))
+		require.ErrorContains(t, err, "data after the JSON list", body)
+		require.Len(t, es, 1)
+	}
+	_, _, err := read(t, strings.NewReader(`[{"to": "+441234567890"}, {"to": `))
+	require.ErrorContains(t, err, "element 1: invalid JSON")
+}
+
+// Many bad lines are all counted, the first MaxListedErrors listed.
+func TestReadEntries_ErrorsListedUpToALimit(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("to\n")
+	for i := 0; i < 3*guard.MaxListedErrors; i++ {
+		b.WriteString("nope\n+4412345" + fmt.Sprintf("%05d", i) + "\n")
+	}
+	es, sum, err := read(t, strings.NewReader(b.String()))
+	require.NoError(t, err)
+	require.Len(t, es, 3*guard.MaxListedErrors)
+	require.Equal(t, 3*guard.MaxListedErrors, sum.Rejected)
+	require.Len(t, sum.Errors, guard.MaxListedErrors)
+	require.Equal(t, 2, sum.Errors[0].Line)
+}
+
+// A failure to add stops the import; what was added before is counted.
+func TestReadEntries_AddFails(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("to\n")
+	for i := range guard.ImportBatch + 10 {
+		fmt.Fprintf(&b, "+4412345%05d\n", i)
+	}
+	boom := errors.New("boom")
+	calls := 0
+	sum, err := guard.ReadEntries(strings.NewReader(b.String()), guard.SourceAPI, func(es []guard.Entry) error {
+		if calls++; calls == 2 {
+			return boom
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, boom)
+	require.Equal(t, guard.ImportBatch, sum.Added)
+}
+
+// endless is an endless run of one byte.
+type endless byte
+
+func (e endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(e)
+	}
+	return len(p), nil
+}
+
+// One huge line or element costs a bounded amount of memory: the import
+// stops at it (it was 527 MB for a 64 MiB CSV line, and the body's size
+// several times over for a JSON element).
+func TestReadEntries_HugeLineIsBounded(t *testing.T) {
+	for _, c := range []struct {
+		name, head, want string
+		added            int
+	}{
+		{"csv", "to,reason\n+447700900100,", "the line after line 1 is longer than", 0},
+		{"csv quoted", "to,reason\n+447700900100,\"", "the line after line 1 is longer than", 0},
+		{"json", `[{"to": "+447700900100"}, {"to": "+447700900101", "reason": "`, "element 1: larger than", 1},
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		es, _, err := read(t, io.MultiReader(strings.NewReader(c.head), io.LimitReader(endless('a'), 64<<20)))
+		runtime.ReadMemStats(&after)
+		require.ErrorContains(t, err, c.want, c.name)
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), c.name)
+		require.Len(t, es, c.added, c.name)
+	}
+}
+
+func TestUnsuppress_NormalisesTheNumber(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, _, _ := newGuard(t)
+	require.NoError(t, g.Suppress(ctx, "W", guard.Entry{To: "441234567890", Reason: "r"}))
+	ok, err := g.Unsuppress(ctx, "W", "+44 1234 567890")
+	require.NoError(t, err)
+	require.True(t, ok, "the number as it was imported")
+	_, err = g.Unsuppress(ctx, "W", "nope")
+	require.ErrorIs(t, err, guard.ErrBadNumber)
+}
