@@ -75,21 +75,22 @@ func ReadEntries(r io.Reader, source string, add func([]Entry) error) (ImportSum
 	} else {
 		err = im.readCSV(br)
 	}
-	// What was read before an error in the body is kept.
-	var bad *BadImportError
-	if err == nil || errors.As(err, &bad) {
+	// What was read before an error in the body (or a body cut short) is
+	// kept.
+	if !im.addFailed {
 		if ferr := im.flush(); ferr != nil {
-			return im.sum, ferr
+			return im.sum, errors.Join(err, ferr)
 		}
 	}
 	return im.sum, err
 }
 
 type importer struct {
-	source string
-	add    func([]Entry) error
-	batch  []Entry
-	sum    ImportSummary
+	source    string
+	add       func([]Entry) error
+	batch     []Entry
+	sum       ImportSummary
+	addFailed bool
 }
 
 // entry takes one line's entry, or lists why it is refused.
@@ -118,6 +119,7 @@ func (im *importer) flush() error {
 		return nil
 	}
 	if err := im.add(im.batch); err != nil {
+		im.addFailed = true
 		return err
 	}
 	im.sum.Added += len(im.batch)

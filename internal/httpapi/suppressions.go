@@ -67,7 +67,7 @@ func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &bi):
 			code, msg = http.StatusBadRequest, err.Error()
 		case errors.As(err, &tooBig):
-			msg = fmt.Sprintf("the import is larger than %d bytes (MMLITE_MAX_UPLOAD): send the rest in another request", tooBig.Limit)
+			msg = fmt.Sprintf("the import is larger than %d bytes (MMLITE_MAX_UPLOAD): split the file (the entries before the limit were added; adding them again is safe)", tooBig.Limit)
 		}
 		if code == http.StatusInternalServerError {
 			s.log.Error("suppression import failed", "err", err, "added", sum.Added)

@@ -67,3 +67,21 @@ func TestSuppressions_DeleteNormalisesTheNumber(t *testing.T) {
 	a = b.do(t, "DELETE", "/v1/suppressions/"+fixtureWABA+"/nope", "", "")
 	require.Equal(t, 400, a.code, a.raw)
 }
+
+// An import over MMLITE_MAX_UPLOAD is a 413 that counts what was added:
+// every good entry before the limit, the last batch too.
+func TestSuppressions_ImportOverTheUploadLimit(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.MaxUpload = 4 << 10 })
+	body := "to\n"
+	for i := range 400 {
+		body += fmt.Sprintf("4477009%05d\n", i)
+	}
+	a := b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", body)
+	require.Equal(t, 413, a.code, a.raw)
+	require.Contains(t, a.body["error"], "larger than 4096 bytes (MMLITE_MAX_UPLOAD)")
+	added := int(a.body["added"].(float64))
+	require.Greater(t, added, 4000/13-2, "the lines read before the limit")
+	l := b.do(t, "GET", fmt.Sprintf("/v1/suppressions?scope=%s&limit=1000", fixtureWABA), "", "")
+	require.Len(t, l.body["entries"], added, "as many as it says")
+}
