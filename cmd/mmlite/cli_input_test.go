@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,4 +17,16 @@ func TestBadRedisURL_PasswordNotShown(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.NotContains(t, out, "s3cre")
 	require.Contains(t, out, "MMLITE_REDIS_URL is not a valid URL (the password is not shown): redis://xxxxx@127.0.0.1:6379/0")
+}
+
+// The campaign file was read whole, whatever its size: --campaign
+// /dev/zero ran mmlite out of memory. It is bounded as the api bounds a
+// campaign.
+func TestEnqueue_CampaignFileTooLarge(t *testing.T) {
+	t.Parallel()
+	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`+strings.Repeat(" ", httpapi.DefaultMaxValue))
+	list := write(t, "list.csv", "to\n441234567890\n")
+	out, code := run(t, "enqueue", "--campaign", camp, "--recipients", list, "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, fmt.Sprintf("%s: larger than %d bytes", camp, httpapi.DefaultMaxValue), strings.TrimSpace(out))
 }

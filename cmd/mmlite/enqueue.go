@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
@@ -60,7 +62,8 @@ func enqueueCommand() *cli.Command {
 }
 
 func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
-	b, err := os.ReadFile(cmd.String("campaign"))
+	// Bounded as the api bounds a campaign in a POST /v1/campaigns body.
+	b, err := readlimit.ReadFile(cmd.String("campaign"), httpapi.DefaultMaxValue)
 	if err != nil {
 		return nil, err
 	}

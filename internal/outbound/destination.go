@@ -9,9 +9,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/safeurl"
 	"gopkg.in/yaml.v3"
 )
+
+// MaxFile is the largest destinations file, or secret_file, that Load reads.
+const MaxFile = 1 << 20
 
 // Destination is where relayed webhooks go.
 type Destination struct {
@@ -88,7 +92,7 @@ func Load(s Sources) ([]*Destination, error) {
 	case s.File == "":
 		return nil, nil
 	}
-	b, err := os.ReadFile(s.File)
+	b, err := readlimit.ReadFile(s.File, MaxFile)
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %w", err)
 	}
@@ -199,7 +203,7 @@ func (d *Destination) resolveSecret(at string, getenv func(string) string) error
 			return fmt.Errorf("%s: secret_env %s is empty", at, d.SecretEnv)
 		}
 	case d.SecretFile != "":
-		b, err := os.ReadFile(d.SecretFile)
+		b, err := readlimit.ReadFile(d.SecretFile, MaxFile)
 		if err != nil {
 			return fmt.Errorf("%s: secret_file: %w", at, err)
 		}

@@ -226,6 +226,21 @@ func TestLoad_RefusesBadDestinations(t *testing.T) {
 	require.Equal(t, outbound.ForwardName, ds[0].Name)
 }
 
+// The destinations file was read whole, whatever its size.
+func TestLoad_DestinationsFileTooLarge(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "destinations.yaml")
+	yml := "destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n# " + strings.Repeat("x", outbound.MaxFile) + "\n"
+	require.NoError(t, os.WriteFile(p, []byte(yml), 0o600))
+	_, err := outbound.Load(outbound.Sources{File: p, Getenv: func(string) string { return "s" }})
+	require.EqualError(t, err, fmt.Sprintf("outbound: %s: larger than %d bytes", p, outbound.MaxFile))
+
+	secret := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(secret, []byte(strings.Repeat("s", outbound.MaxFile+1)), 0o600))
+	_, err = destinations(t, "destinations:\n  - name: a\n    url: https://x.example.com\n    secret_file: "+secret+"\n", nil)
+	require.ErrorContains(t, err, fmt.Sprintf("secret_file: %s: larger than %d bytes", secret, outbound.MaxFile))
+}
+
 // Batched callbacks: up to BatchSize JSON lines a POST, signed, each line
 // with its idempotency key and its task's payload; a batch refused is
 // retried, task by task, until every callback is delivered.

@@ -8,8 +8,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"gopkg.in/yaml.v3"
 )
+
+// MaxFile is the largest senders file, or api_key_file, that Load reads.
+const MaxFile = 1 << 20
 
 // Options say how to build the senders.
 type Options struct {
@@ -38,7 +42,7 @@ func Load(o Options) ([]*Sender, error) {
 	if o.File == "" {
 		return single(o)
 	}
-	b, err := os.ReadFile(o.File)
+	b, err := readlimit.ReadFile(o.File, MaxFile)
 	if err != nil {
 		return nil, fmt.Errorf("sender: %w", err)
 	}
@@ -143,7 +147,7 @@ func (s *Sender) resolveKey(at string, o Options) error {
 		if !o.ResolveKeys {
 			return nil
 		}
-		b, err := os.ReadFile(s.APIKeyFile)
+		b, err := readlimit.ReadFile(s.APIKeyFile, MaxFile)
 		if err != nil {
 			return fmt.Errorf("%s: api_key_file: %w", at, err)
 		}

@@ -148,3 +148,18 @@ func TestLoad_Guards(t *testing.T) {
 	require.Equal(t, "b", ss[1].LimitScope())
 	require.Equal(t, "P", ss[0].Published().LimitScope())
 }
+
+// The senders file was read whole, whatever its size: /dev/zero ran the
+// process out of memory.
+func TestLoad_FileTooLarge(t *testing.T) {
+	t.Parallel()
+	p := writeFile(t, "senders:\n  - id: default\n    rate: 80\n# "+strings.Repeat("x", sender.MaxFile)+"\n")
+	_, err := sender.Load(sender.Options{File: p})
+	require.EqualError(t, err, fmt.Sprintf("sender: %s: larger than %d bytes", p, sender.MaxFile))
+
+	key := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("k", sender.MaxFile+1)), 0o600))
+	p = writeFile(t, "senders:\n  - id: default\n    rate: 80\n    api_key_file: "+key+"\n")
+	_, err = sender.Load(sender.Options{File: p, ResolveKeys: true})
+	require.ErrorContains(t, err, fmt.Sprintf("api_key_file: %s: larger than %d bytes", key, sender.MaxFile))
+}
