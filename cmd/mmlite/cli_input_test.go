@@ -30,3 +30,19 @@ func TestEnqueue_CampaignFileTooLarge(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Equal(t, fmt.Sprintf("%s: larger than %d bytes", camp, httpapi.DefaultMaxValue), strings.TrimSpace(out))
 }
+
+// An empty senders or destinations file was reported as "cannot reach
+// Redis at ...: ... invalid YAML: EOF".
+func TestEmptyConfigFile_NotRedis(t *testing.T) {
+	t.Parallel()
+	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	list := write(t, "list.csv", "to\n441234567890\n")
+	empty := write(t, "empty.yaml", "# to come\n")
+	out, code := run(t, "enqueue", "--campaign", camp, "--recipients", list, "--senders-file", empty, "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, "sender: "+empty+`: the file is empty: want a top-level "senders:" list`, strings.TrimSpace(out))
+
+	out, code = run(t, "worker", "--api-key", "k", "--webhook-destinations", empty, "--metrics-addr", "127.0.0.1:0")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, "outbound: "+empty+`: the file is empty: want a top-level "destinations:" list`, strings.TrimSpace(out))
+}

@@ -112,7 +112,7 @@ func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
 	}
 	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), Rate: cmd.Float("rate")})
 	if err != nil {
-		return nil, err
+		return nil, redisconn.NotRedis(err)
 	}
 	out := make([]sender.Published, len(ss))
 	for i, s := range ss {
@@ -122,8 +122,9 @@ func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
 }
 
 func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {
-	return sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
+	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
 		Key: cmd.String("api-key"), Rate: cmd.Float("rate"), ResolveKeys: withKeys})
+	return ss, redisconn.NotRedis(err)
 }
 
 func redisOpt(cmd *cli.Command, poolSize int) (asynq.RedisConnOpt, error) {

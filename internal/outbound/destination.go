@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -109,8 +110,11 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF): // no document: empty, or only comments
+		return nil, errors.New("the file is empty: want a top-level \"destinations:\" list")
+	case err != nil:
+		return nil, fmt.Errorf("invalid YAML: %v", err) // %v: no io.EOF in the chain
 	}
 	if len(doc.Destinations) == 0 {
 		return nil, errors.New("no destinations: want a top-level \"destinations:\" list")

@@ -241,6 +241,17 @@ func TestLoad_DestinationsFileTooLarge(t *testing.T) {
 	require.ErrorContains(t, err, fmt.Sprintf("secret_file: %s: larger than %d bytes", secret, outbound.MaxFile))
 }
 
+// An empty destinations file was "invalid YAML: EOF", and the CLI took
+// that EOF for Redis's.
+func TestLoad_EmptyDestinationsFile(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"", "# destinations to come\n"} {
+		_, err := destinations(t, body, nil)
+		require.ErrorContains(t, err, "destinations.yaml: the file is empty: want a top-level \"destinations:\" list", "%q", body)
+		require.NotErrorIs(t, err, io.EOF, "%q", body)
+	}
+}
+
 // Batched callbacks: up to BatchSize JSON lines a POST, signed, each line
 // with its idempotency key and its task's payload; a batch refused is
 // retried, task by task, until every callback is delivered.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -76,8 +77,11 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF): // no document: empty, or only comments
+		return nil, errors.New("the file is empty: want a top-level \"senders:\" list")
+	case err != nil:
+		return nil, fmt.Errorf("invalid YAML: %v", err) // %v: no io.EOF in the chain
 	}
 	if len(doc.Senders) == 0 {
 		return nil, errors.New("no senders: want a top-level \"senders:\" list")

@@ -2,6 +2,7 @@ package sender_test
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -162,4 +163,16 @@ func TestLoad_FileTooLarge(t *testing.T) {
 	p = writeFile(t, "senders:\n  - id: default\n    rate: 80\n    api_key_file: "+key+"\n")
 	_, err = sender.Load(sender.Options{File: p, ResolveKeys: true})
 	require.ErrorContains(t, err, fmt.Sprintf("api_key_file: %s: larger than %d bytes", key, sender.MaxFile))
+}
+
+// An empty senders file was "invalid YAML: EOF", and the CLI took that EOF
+// for Redis's: "cannot reach Redis at ...".
+func TestLoad_EmptyFile(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"", "\n\n", "# senders to come\n"} {
+		p := writeFile(t, body)
+		_, err := sender.Load(sender.Options{File: p})
+		require.EqualError(t, err, "sender: "+p+": the file is empty: want a top-level \"senders:\" list", "%q", body)
+		require.NotErrorIs(t, err, io.EOF, "%q", body)
+	}
 }
