@@ -46,3 +46,30 @@ func TestEmptyConfigFile_NotRedis(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Equal(t, "outbound: "+empty+`: the file is empty: want a top-level "destinations:" list`, strings.TrimSpace(out))
 }
+
+// A mistyped command printed "No help topic for ..." and exited 3, the
+// status by which mmlite enqueue says that some rows were rejected.
+func TestUnknownCommand_Exit1(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enqeue"}, `unknown command "enqeue" (mmlite --help lists the commands)`},
+		{[]string{"enqeue", "--campaign", "c.json"}, `unknown command "enqeue" (mmlite --help lists the commands)`},
+		{[]string{"--help", "enqeue"}, `unknown command "enqeue" (mmlite --help lists the commands)`},
+		{[]string{"campaign", "stauts", "x"}, `campaign: unknown command "stauts" (mmlite campaign --help lists the commands)`},
+		{[]string{"outbound", "replya"}, `outbound: unknown command "replya" (mmlite outbound --help lists the commands)`},
+		{[]string{"campaign", "stauts", "--watch", "x"}, `campaign: unknown command "stauts" (mmlite campaign --help lists the commands)`},
+	} {
+		out, code := run(t, tc.args...)
+		require.Equal(t, 1, code, "%v: %s", tc.args, out)
+		require.Equal(t, tc.want, strings.TrimSpace(out), tc.args)
+	}
+	// Without a command, the help, as before.
+	for _, args := range [][]string{{}, {"campaign"}, {"--help"}, {"--help", "enqueue"}} {
+		out, code := run(t, args...)
+		require.Equal(t, 0, code, "%v: %s", args, out)
+		require.Contains(t, out, "USAGE:", args)
+	}
+}
