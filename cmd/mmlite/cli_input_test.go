@@ -73,3 +73,26 @@ func TestUnknownCommand_Exit1(t *testing.T) {
 		require.Contains(t, out, "USAGE:", args)
 	}
 }
+
+// MMLITE_RATE=0 silently meant 80 messages/s: the flag's default is 80, so
+// a 0 was set on purpose, and is refused as the senders file refuses it.
+func TestRateZero_Refused(t *testing.T) {
+	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	list := write(t, "list.csv", "to\n441234567890\n")
+	want := "MMLITE_RATE (--rate) must be > 0 and <= 100000 messages per second, got 0 (unset, it is 80)"
+	out, code := run(t, "enqueue", "--campaign", camp, "--recipients", list, "--dry-run", "--rate", "0")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, want, strings.TrimSpace(out))
+	out, code = run(t, "worker", "--api-key", "k", "--rate", "0", "--metrics-addr", "127.0.0.1:0")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, want, strings.TrimSpace(out))
+
+	t.Setenv("MMLITE_RATE", "0")
+	out, code = run(t, "enqueue", "--campaign", camp, "--recipients", list, "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, want, strings.TrimSpace(out))
+	// With a senders file MMLITE_RATE is not read.
+	file := write(t, "senders.yaml", "senders:\n  - id: default\n    rate: 20\n")
+	out, code = run(t, "enqueue", "--campaign", camp, "--recipients", list, "--dry-run", "--senders-file", file)
+	require.Equal(t, 0, code, out)
+}

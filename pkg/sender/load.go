@@ -23,6 +23,9 @@ type Options struct {
 	// BaseURL is MMLITE_API_BASE_URL, the default base URL.
 	BaseURL string
 	// Key and Rate are MMLITE_API_KEY and MMLITE_RATE, for "default" without a file.
+	// A zero Rate is not set: DefaultRate. (mmlite refuses MMLITE_RATE=0
+	// itself, before Load: its flag's default is DefaultRate, so a 0 there
+	// was set on purpose.)
 	Key  string
 	Rate float64
 	// ResolveKeys reads every sender's key and fails when one is missing.
