@@ -181,8 +181,12 @@ func kindList() string {
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 func (d *Destination) validate(at string) error {
-	if !nameRE.MatchString(d.Name) {
+	switch {
+	case !nameRE.MatchString(d.Name):
 		return fmt.Errorf("%s: name must be 1 to 40 of a-z, 0-9, _ and -, starting with a letter or digit, got %q", at, d.Name)
+	case d.Name == CallbackName:
+		// Their metrics and deliveries would be counted as one.
+		return fmt.Errorf("%s: name %q is taken by the callbacks (their metrics, mmlite outbound --destination): choose another", at, d.Name)
 	}
 	if err := CheckURL(d.URL); err != nil {
 		return fmt.Errorf("%s: url: %w", at, err)

@@ -207,6 +207,7 @@ func TestLoad_RefusesBadDestinations(t *testing.T) {
 		"destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n    fields: [all, messages]\n":                                    "fields",
 		"destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n  - name: a\n    url: https://y.example.com\n    secret_env: S\n": `line 5: destinations[1] (a): name "a" already declared`,
 		"destinations:\n  - name: a\n    uri: https://x.example.com\n":                                                                                    `line 3: destinations[0]: unknown field "uri"`,
+		"destinations:\n  - name: results\n    url: https://x.example.com\n    secret_env: S\n":                                                           `line 2: destinations[0] (results): name "results" is taken by the callbacks (their metrics, mmlite outbound --destination): choose another`,
 	} {
 		_, err := destinations(t, yml, env)
 		require.ErrorContains(t, err, want, yml)
