@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"gopkg.in/yaml.v3"
 )
 
@@ -172,7 +173,7 @@ func (s *Sender) resolveKey(at string, o Options) error {
 func validateURL(at, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, raw)
+		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, safeurl.Redact(raw))
 	}
 	return nil
 }

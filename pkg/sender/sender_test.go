@@ -176,3 +176,16 @@ func TestLoad_EmptyFile(t *testing.T) {
 		require.NotErrorIs(t, err, io.EOF, "%q", body)
 	}
 }
+
+// A bad base_url was echoed with its credentials.
+func TestLoad_BadBaseURLRedacted(t *testing.T) {
+	t.Parallel()
+	p := writeFile(t, "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    base_url: ftp://u:SECRETPW@host/x?token=TOK\n")
+	_, err := sender.Load(sender.Options{File: p, Getenv: env(map[string]string{"K": "k"})})
+	require.ErrorContains(t, err, `line 2: senders[0] (a): base_url must be an http(s) URL, got "ftp://host/x"`)
+	require.NotContains(t, err.Error(), "SECRETPW")
+	require.NotContains(t, err.Error(), "TOK")
+	_, err = sender.Load(sender.Options{BaseURL: "ftp://u:SECRETPW@host"})
+	require.ErrorContains(t, err, `base_url must be an http(s) URL, got "ftp://host"`)
+	require.NotContains(t, err.Error(), "SECRETPW")
+}
