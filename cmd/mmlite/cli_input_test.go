@@ -96,3 +96,19 @@ func TestRateZero_Refused(t *testing.T) {
 	out, code = run(t, "enqueue", "--campaign", camp, "--recipients", list, "--dry-run", "--senders-file", file)
 	require.Equal(t, 0, code, out)
 }
+
+// mmlite enqueue --output JSON printed text, where campaign list refuses
+// it.
+func TestEnqueue_OutputChecked(t *testing.T) {
+	t.Parallel()
+	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	list := write(t, "list.csv", "to\n441234567890\n")
+	for _, args := range [][]string{
+		{"enqueue", "--campaign", camp, "--recipients", list, "--dry-run", "--output", "JSON"},
+		{"campaign", "list", "--output", "JSON"},
+	} {
+		out, code := run(t, args...)
+		require.Equal(t, 1, code, out)
+		require.Equal(t, `--output "JSON" must be text or json`, strings.TrimSpace(out))
+	}
+}

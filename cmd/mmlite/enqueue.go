@@ -45,6 +45,9 @@ func enqueueCommand() *cli.Command {
 			if err := requireFlags(cmd, "campaign", "recipients"); err != nil {
 				return err
 			}
+			if err := checkOutput(cmd); err != nil {
+				return err
+			}
 			sum, err := enqueue(ctx, cmd)
 			if err != nil {
 				if sum != nil && sum.Rows() > 0 {
