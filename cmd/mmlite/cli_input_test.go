@@ -112,3 +112,21 @@ func TestEnqueue_OutputChecked(t *testing.T) {
 		require.Equal(t, `--output "JSON" must be text or json`, strings.TrimSpace(out))
 	}
 }
+
+// mmlite enqueue --dry-run accepted campaigns a real run refuses: its
+// summary is "what a real run would give".
+func TestEnqueue_DryRunChecksAsARealRun(t *testing.T) {
+	t.Parallel()
+	list := write(t, "list.csv", "to\n441234567890\n")
+	cb := write(t, "cb.json", `{"id": "cb", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}, "callback_url": "https://crm.example.com/mmlite"}`)
+	out, code := run(t, "enqueue", "--campaign", cb, "--recipients", list, "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "callback_url: callbacks are off: set MMLITE_RESULTS_URL")
+
+	eu := write(t, "eu.json", `{"id": "eu", "sender": "eu", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	senders := write(t, "senders.yaml", "senders:\n  - id: default\n    rate: 20\n")
+	out, code = run(t, "enqueue", "--campaign", eu, "--recipients", list, "--dry-run", "--senders-file", senders)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, `sender "eu" is not configured`)
+	require.NotContains(t, out, "Redis")
+}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/readlimit"
@@ -103,8 +102,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	defer p.Close()
 	dry := cmd.Bool("dry-run")
 	if dry {
-		c.Normalize()
-		if err := c.Validate(time.Now()); err != nil {
+		if err := p.Check(c); err != nil { // Register's checks, without Redis
 			return nil, err
 		}
 	} else if _, err := p.Register(ctx, c); err != nil {
