@@ -234,12 +234,8 @@ func (p *Producer) Emitter() *emit.Emitter { return p.emit }
 // its WABA's MM_LITE_TERMS_SIGNED webhook has arrived (checked in the same
 // step as the registration: a webhook cannot slip in between).
 func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created bool, err error) {
-	c.Normalize()
-	if err := c.Validate(p.now()); err != nil {
+	if err := p.checkCampaign(c); err != nil {
 		return false, err
-	}
-	if err := p.checkCallbackURL(c.CallbackURL); err != nil {
-		return false, &campaign.ValidationError{Errs: []error{err}}
 	}
 	s, err := p.sender(ctx, c.Sender)
 	if err != nil {
@@ -264,6 +260,31 @@ func (p *Producer) Register(ctx context.Context, c *campaign.Campaign) (created 
 	return r.Created, err
 }
 
+// Check runs on c the checks Register runs before it writes anything: c
+// itself (normalized, then validated), its callback_url and its sender,
+// for a dry run. It reads nothing from Redis: the sender is judged by the
+// producer's own configuration (Config.Senders), as Register judges it
+// until a worker has published its senders.
+func (p *Producer) Check(c *campaign.Campaign) error {
+	if err := p.checkCampaign(c); err != nil {
+		return err
+	}
+	_, err := p.pickSender(c.Sender, nil)
+	return err
+}
+
+// checkCampaign normalizes c and checks what needs no Redis.
+func (p *Producer) checkCampaign(c *campaign.Campaign) error {
+	c.Normalize()
+	if err := c.Validate(p.now()); err != nil {
+		return err
+	}
+	if err := p.checkCallbackURL(c.CallbackURL); err != nil {
+		return &campaign.ValidationError{Errs: []error{err}}
+	}
+	return nil
+}
+
 // sender is what workers published about a sender. Until a worker has
 // published it, the producer goes by its own configuration (Config.Senders)
 // or, without one, assumes the default rate.
@@ -280,6 +301,12 @@ func (p *Producer) sender(ctx context.Context, id string) (sender.Published, err
 		p.known, p.knownAt = all, p.now()
 		p.mu.Unlock()
 	}
+	return p.pickSender(id, all)
+}
+
+// pickSender is sender id, from those the workers published (all) or else
+// the producer's own.
+func (p *Producer) pickSender(id string, all map[string]sender.Published) (sender.Published, error) {
 	own, haveOwn := p.own[id]
 	if s, ok := all[id]; ok {
 		if haveOwn && own.Rate != s.Rate {

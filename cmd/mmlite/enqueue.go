@@ -10,8 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
+	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
@@ -43,6 +44,9 @@ func enqueueCommand() *cli.Command {
 			if err := requireFlags(cmd, "campaign", "recipients"); err != nil {
 				return err
 			}
+			if err := checkOutput(cmd); err != nil {
+				return err
+			}
 			sum, err := enqueue(ctx, cmd)
 			if err != nil {
 				if sum != nil && sum.Rows() > 0 {
@@ -60,7 +64,8 @@ func enqueueCommand() *cli.Command {
 }
 
 func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
-	b, err := os.ReadFile(cmd.String("campaign"))
+	// Bounded as the api bounds a campaign in a POST /v1/campaigns body.
+	b, err := readlimit.ReadFile(cmd.String("campaign"), httpapi.DefaultMaxValue)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +102,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	defer p.Close()
 	dry := cmd.Bool("dry-run")
 	if dry {
-		c.Normalize()
-		if err := c.Validate(time.Now()); err != nil {
+		if err := p.Check(c); err != nil { // Register's checks, without Redis
 			return nil, err
 		}
 	} else if _, err := p.Register(ctx, c); err != nil {

@@ -110,9 +110,13 @@ func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
 	if cmd.String("senders-file") == "" && !cmd.IsSet("rate") {
 		return nil, nil
 	}
-	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), Rate: cmd.Float("rate")})
+	rate, err := senderRate(cmd)
 	if err != nil {
 		return nil, err
+	}
+	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), Rate: rate})
+	if err != nil {
+		return nil, redisconn.NotRedis(err)
 	}
 	out := make([]sender.Published, len(ss))
 	for i, s := range ss {
@@ -122,8 +126,26 @@ func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
 }
 
 func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {
-	return sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
-		Key: cmd.String("api-key"), Rate: cmd.Float("rate"), ResolveKeys: withKeys})
+	rate, err := senderRate(cmd)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
+		Key: cmd.String("api-key"), Rate: rate, ResolveKeys: withKeys})
+	return ss, redisconn.NotRedis(err)
+}
+
+// senderRate is MMLITE_RATE, when no senders file is set. A 0 is refused:
+// the flag's default is sender.DefaultRate, so a 0 was set on purpose, and
+// sender.Load would read it as "not set" (the Go API's zero value) and
+// send at the default.
+func senderRate(cmd *cli.Command) (float64, error) {
+	rate := cmd.Float("rate")
+	if rate == 0 && cmd.String("senders-file") == "" {
+		return 0, cli.Exit(fmt.Sprintf("MMLITE_RATE (--rate) must be > 0 and <= %d messages per second, got 0 (unset, it is %d)",
+			sender.MaxRate, sender.DefaultRate), 1)
+	}
+	return rate, nil
 }
 
 func redisOpt(cmd *cli.Command, poolSize int) (asynq.RedisConnOpt, error) {

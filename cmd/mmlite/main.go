@@ -32,7 +32,31 @@ func main() {
 
 // execute runs the command line args (args[0] is the program) on a.
 func execute(ctx context.Context, a *cli.Command, args []string) error {
-	return a.Run(ctx, hoistSettings(args))
+	var unknown error
+	onCommandNotFound(a, func(err error) { unknown = err })
+	err := a.Run(ctx, hoistSettings(args))
+	if err == nil && unknown != nil {
+		return unknown
+	}
+	return err
+}
+
+// onCommandNotFound has an unknown command reported to found, as one line
+// that points to the help, exit status 1: urfave/cli says "No help topic
+// for ..." and exits 3, which mmlite enqueue uses for rows rejected. Its
+// CommandNotFound cannot fail the run, hence found.
+func onCommandNotFound(cmd *cli.Command, found func(error)) {
+	if len(cmd.Commands) == 0 {
+		return
+	}
+	cmd.CommandNotFound = func(_ context.Context, cmd *cli.Command, name string) { found(unknownCommand(cmd, name)) }
+	for _, sub := range cmd.Commands {
+		onCommandNotFound(sub, found)
+	}
+}
+
+func unknownCommand(cmd *cli.Command, name string) error {
+	return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, fmt.Sprintf("unknown command %q", name)), helpHint(cmd)), 1)
 }
 
 func app() *cli.Command {
@@ -79,6 +103,9 @@ func withFlags(cmd *cli.Command, groups ...[]cli.Flag) *cli.Command {
 // that points to the help, instead of the whole help followed by the error.
 func onUsageError(cmd *cli.Command) {
 	cmd.OnUsageError = func(_ context.Context, cmd *cli.Command, err error, _ bool) error {
+		if name := cmd.Args().First(); len(cmd.Commands) > 0 && name != "" && cmd.Command(name) == nil {
+			return unknownCommand(cmd, name) // its flags were taken for the parent's
+		}
 		return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, err.Error()), helpHint(cmd)), 1)
 	}
 	for _, sub := range cmd.Commands {

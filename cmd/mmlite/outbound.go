@@ -54,8 +54,9 @@ func deliveryFlags() []cli.Flag {
 }
 
 func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
-	return outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
+	ds, err := outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
 		File: cmd.String("webhook-destinations")})
+	return ds, redisconn.NotRedis(err)
 }
 
 // producerConfig is the producer's settings every command shares: the

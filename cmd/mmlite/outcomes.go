@@ -59,7 +59,13 @@ func checkListFlags(cmd *cli.Command, o store.ListOptions) error {
 		return cli.Exit(fmt.Sprintf("--state %q is not one of %s", o.State, strings.Join(names, ", ")), 1)
 	case o.Limit < 1 || o.Limit > store.MaxListLimit:
 		return cli.Exit(fmt.Sprintf("--limit %d must be from 1 to %d", o.Limit, store.MaxListLimit), 1)
-	case cmd.String("output") != "json" && cmd.String("output") != "text":
+	}
+	return checkOutput(cmd)
+}
+
+// checkOutput checks an --output flag: text or json.
+func checkOutput(cmd *cli.Command) error {
+	if cmd.String("output") != "json" && cmd.String("output") != "text" {
 		return cli.Exit(fmt.Sprintf("--output %q must be text or json", cmd.String("output")), 1)
 	}
 	return nil

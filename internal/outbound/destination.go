@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/safeurl"
 	"gopkg.in/yaml.v3"
 )
+
+// MaxFile is the largest destinations file, or secret_file, that Load reads.
+const MaxFile = 1 << 20
 
 // Destination is where relayed webhooks go.
 type Destination struct {
@@ -88,7 +93,7 @@ func Load(s Sources) ([]*Destination, error) {
 	case s.File == "":
 		return nil, nil
 	}
-	b, err := os.ReadFile(s.File)
+	b, err := readlimit.ReadFile(s.File, MaxFile)
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %w", err)
 	}
@@ -105,8 +110,11 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF): // no document: empty, or only comments
+		return nil, errors.New("the file is empty: want a top-level \"destinations:\" list")
+	case err != nil:
+		return nil, fmt.Errorf("invalid YAML: %v", err) // %v: no io.EOF in the chain
 	}
 	if len(doc.Destinations) == 0 {
 		return nil, errors.New("no destinations: want a top-level \"destinations:\" list")
@@ -173,8 +181,12 @@ func kindList() string {
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 func (d *Destination) validate(at string) error {
-	if !nameRE.MatchString(d.Name) {
+	switch {
+	case !nameRE.MatchString(d.Name):
 		return fmt.Errorf("%s: name must be 1 to 40 of a-z, 0-9, _ and -, starting with a letter or digit, got %q", at, d.Name)
+	case d.Name == CallbackName:
+		// Their metrics and deliveries would be counted as one.
+		return fmt.Errorf("%s: name %q is taken by the callbacks (their metrics, mmlite outbound --destination): choose another", at, d.Name)
 	}
 	if err := CheckURL(d.URL); err != nil {
 		return fmt.Errorf("%s: url: %w", at, err)
@@ -199,7 +211,7 @@ func (d *Destination) resolveSecret(at string, getenv func(string) string) error
 			return fmt.Errorf("%s: secret_env %s is empty", at, d.SecretEnv)
 		}
 	case d.SecretFile != "":
-		b, err := os.ReadFile(d.SecretFile)
+		b, err := readlimit.ReadFile(d.SecretFile, MaxFile)
 		if err != nil {
 			return fmt.Errorf("%s: secret_file: %w", at, err)
 		}

@@ -207,6 +207,7 @@ func TestLoad_RefusesBadDestinations(t *testing.T) {
 		"destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n    fields: [all, messages]\n":                                    "fields",
 		"destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n  - name: a\n    url: https://y.example.com\n    secret_env: S\n": `line 5: destinations[1] (a): name "a" already declared`,
 		"destinations:\n  - name: a\n    uri: https://x.example.com\n":                                                                                    `line 3: destinations[0]: unknown field "uri"`,
+		"destinations:\n  - name: results\n    url: https://x.example.com\n    secret_env: S\n":                                                           `line 2: destinations[0] (results): name "results" is taken by the callbacks (their metrics, mmlite outbound --destination): choose another`,
 	} {
 		_, err := destinations(t, yml, env)
 		require.ErrorContains(t, err, want, yml)
@@ -224,6 +225,32 @@ func TestLoad_RefusesBadDestinations(t *testing.T) {
 	ds, err = outbound.Load(outbound.Sources{Forward: "http://[::1]:9/h", ForwardSecret: "s"})
 	require.NoError(t, err)
 	require.Equal(t, outbound.ForwardName, ds[0].Name)
+}
+
+// The destinations file was read whole, whatever its size.
+func TestLoad_DestinationsFileTooLarge(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "destinations.yaml")
+	yml := "destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n# " + strings.Repeat("x", outbound.MaxFile) + "\n"
+	require.NoError(t, os.WriteFile(p, []byte(yml), 0o600))
+	_, err := outbound.Load(outbound.Sources{File: p, Getenv: func(string) string { return "s" }})
+	require.EqualError(t, err, fmt.Sprintf("outbound: %s: larger than %d bytes", p, outbound.MaxFile))
+
+	secret := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(secret, []byte(strings.Repeat("s", outbound.MaxFile+1)), 0o600))
+	_, err = destinations(t, "destinations:\n  - name: a\n    url: https://x.example.com\n    secret_file: "+secret+"\n", nil)
+	require.ErrorContains(t, err, fmt.Sprintf("secret_file: %s: larger than %d bytes", secret, outbound.MaxFile))
+}
+
+// An empty destinations file was "invalid YAML: EOF", and the CLI took
+// that EOF for Redis's.
+func TestLoad_EmptyDestinationsFile(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"", "# destinations to come\n"} {
+		_, err := destinations(t, body, nil)
+		require.ErrorContains(t, err, "destinations.yaml: the file is empty: want a top-level \"destinations:\" list", "%q", body)
+		require.NotErrorIs(t, err, io.EOF, "%q", body)
+	}
 }
 
 // Batched callbacks: up to BatchSize JSON lines a POST, signed, each line

@@ -1,13 +1,15 @@
 // Package readlimit bounds the memory of parsers that read ahead
 // (encoding/json's Decoder, encoding/csv's Reader): whatever the input, they
 // hold at most a limit of bytes they have not yet consumed, so that one huge
-// JSON value or CSV record cannot cost its size in memory.
+// JSON value or CSV record cannot cost its size in memory; and files read
+// whole (a campaign's JSON, a senders file), to at most a limit.
 package readlimit
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 )
 
 // TooLargeError is a unit of input (a JSON value, a CSV record) larger than
@@ -59,4 +61,24 @@ func NewDecoder(r io.Reader, limit int64) *json.Decoder {
 	d := json.NewDecoder(l)
 	l.Mark = d.InputOffset
 	return d
+}
+
+// ReadFile reads the file at path, of at most limit bytes: a larger one (or
+// one without an end, /dev/zero) fails with "PATH: larger than LIMIT
+// bytes" (a *TooLargeError) once limit+1 bytes are read, instead of costing
+// its size in memory.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: %w", path, &TooLargeError{Limit: limit})
+	}
+	return b, nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -142,4 +144,28 @@ func next(d *json.Decoder, tokens bool) (string, error) {
 	var v json.RawMessage
 	err := d.Decode(&v)
 	return string(v), err
+}
+
+func TestReadFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fits := filepath.Join(dir, "fits.json")
+	require.NoError(t, os.WriteFile(fits, bytes.Repeat([]byte("x"), 16), 0o600))
+	b, err := ReadFile(fits, 16)
+	require.NoError(t, err)
+	require.Len(t, b, 16)
+
+	big := filepath.Join(dir, "big.json")
+	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte("x"), 17), 0o600))
+	_, err = ReadFile(big, 16)
+	var tl *TooLargeError
+	require.ErrorAs(t, err, &tl)
+	require.EqualError(t, err, big+": larger than 16 bytes")
+
+	// A file without an end costs the limit, not the memory.
+	_, err = ReadFile("/dev/zero", 1<<20)
+	require.EqualError(t, err, "/dev/zero: larger than 1048576 bytes")
+
+	_, err = ReadFile(filepath.Join(dir, "missing"), 16)
+	require.ErrorIs(t, err, os.ErrNotExist)
 }

@@ -2,6 +2,7 @@ package redisconn
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -16,7 +18,7 @@ import (
 func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("redisconn: MMLITE_REDIS_URL is not a URL: %w", err)
+		return nil, parseErr(raw)
 	}
 	switch u.Scheme {
 	case "redis", "rediss", "redis-sentinel", "redis-cluster":
@@ -81,10 +83,26 @@ func hosts(h string) ([]string, error) {
 	return out, nil
 }
 
+// parseErr says why raw is not a URL without quoting it: url.Parse's
+// error does, password and all.
+func parseErr(raw string) error {
+	shown := Redact(raw)
+	why := "is its user, password or query URL-encoded (% as %25, @ as %40, / as %2F)?"
+	var ue *url.Error
+	if _, err := url.Parse(shown); errors.As(err, &ue) {
+		why = ue.Err.Error() // about the part shown
+	}
+	return fmt.Errorf("redisconn: MMLITE_REDIS_URL is not a valid URL (the password is not shown): %s: %s", shown, why)
+}
+
 func dbNumber(path string) (int, error) {
 	p := strings.Trim(path, "/")
 	if p == "" {
 		return 0, nil
+	}
+	if strings.Contains(p, "@") {
+		// A '/' in a password ends the host: the rest is in the path.
+		return 0, fmt.Errorf("redisconn: MMLITE_REDIS_URL has an '@' after its host (the password is not shown): write a '/' in a user or password as %%2F")
 	}
 	db, err := strconv.Atoi(p)
 	if err != nil || db < 0 {
@@ -98,11 +116,8 @@ func Client(opt asynq.RedisConnOpt) redis.UniversalClient {
 	return opt.MakeRedisClient().(redis.UniversalClient)
 }
 
-// Redact hides the password of a Redis URL, for logs.
+// Redact hides the password of a Redis URL and the values of its query
+// but master and tls (sentinel_password is one), for logs and errors.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<invalid url>"
-	}
-	return u.Redacted()
+	return safeurl.Mask(raw, "master", "tls")
 }

@@ -54,7 +54,7 @@ func TestParse_Errors(t *testing.T) {
 		"redis://h:1,h:2":                        "takes one host",
 		"redis-sentinel://h:1":                   "needs ?master",
 		"redis-cluster://h:1/3":                  "only database 0",
-		"redis://h:1/%zz":                        "not a URL",
+		"redis://h:1/%zz":                        "not a valid URL",
 		"redis-sentinel://nohost,h:1/0?master=m": "not host:port",
 	}
 	for in, want := range cases {
@@ -66,5 +66,36 @@ func TestParse_Errors(t *testing.T) {
 func TestRedact(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "redis://u:xxxxx@h:1/0", redisconn.Redact("redis://u:secret@h:1/0"))
-	require.Equal(t, "<invalid url>", redisconn.Redact("redis://h:1/%zz"))
+	require.Equal(t, "redis://h:1/%zz", redisconn.Redact("redis://h:1/%zz"))
+}
+
+// A sentinel's password travels in the query: the URL printed when Redis
+// cannot be reached showed it.
+func TestRedact_HidesTheQuerysSecrets(t *testing.T) {
+	t.Parallel()
+	got := redisconn.Redact("redis-sentinel://:pw@h:26379,h2:26379/0?master=m&sentinel_password=SPASS&password=P2&tls=true")
+	require.NotContains(t, got, "SPASS")
+	require.NotContains(t, got, "P2")
+	require.NotContains(t, got, ":pw@")
+	require.Equal(t, "redis-sentinel://:xxxxx@h:26379,h2:26379/0?master=m&password=xxxxx&sentinel_password=xxxxx&tls=true", got)
+	require.Equal(t, "redis://xxxxx@127.0.0.1:6379/0", redisconn.Redact("redis://u:s3cre%zz@127.0.0.1:6379/0"))
+}
+
+// url.Parse's error quotes the URL it could not read, password and all.
+func TestParse_ErrorHidesThePassword(t *testing.T) {
+	t.Parallel()
+	for raw, shown := range map[string]string{
+		"redis://u:s3cre%zz@127.0.0.1:6379/0":                         "redis://xxxxx@127.0.0.1:6379/0",
+		"redis://u:s3cre/t@127.0.0.1:6379/0":                          "redis://xxxxx@127.0.0.1:6379/0",
+		"redis://u:12/s3cret@127.0.0.1:6379/0":                        "",
+		"redis-sentinel://h:1/0?master=m&sentinel_password=s3cre#%zz": "redis-sentinel://h:1/0",
+	} {
+		_, err := redisconn.Parse(raw, 0)
+		require.Error(t, err, raw)
+		require.NotContains(t, err.Error(), "s3cre", raw)
+		require.Contains(t, err.Error(), "MMLITE_REDIS_URL", raw)
+		require.Contains(t, err.Error(), shown, raw)
+	}
+	_, err := redisconn.Parse("redis://u:s3cre%zz@127.0.0.1:6379/0", 0)
+	require.ErrorContains(t, err, "MMLITE_REDIS_URL is not a valid URL (the password is not shown)")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
+	"strings"
 )
 
 // Check accepts an https:// URL, or an http:// one on a loopback address
@@ -38,4 +40,68 @@ func Redact(raw string) string {
 	}
 	u.User, u.RawQuery = nil, ""
 	return u.String()
+}
+
+// Mask hides a URL's secrets but keeps what says where it leads, for a
+// message about a connection: the password becomes xxxxx, and so does the
+// value of every query parameter but those named in keep (a query may
+// carry a password: Redis's sentinel_password=); the fragment is dropped.
+// A URL that does not parse is cut as text instead: what may be its
+// credentials (up to its last '@') and its query (from its first '?' or
+// '#') are not shown.
+func Mask(raw string, keep ...string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return maskText(raw)
+	case u.Opaque != "":
+		return u.Scheme + ":(not shown)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k, vs := range q {
+			if !slices.Contains(keep, k) {
+				for i := range vs {
+					vs[i] = "xxxxx"
+				}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
+}
+
+// maskText is Mask for a URL that does not parse: it shows the scheme and
+// what lies between the credentials and the query, when they do not
+// overlap.
+func maskText(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || !validScheme(scheme) {
+		return "(unparsable)"
+	}
+	end := len(rest)
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		end = i
+	}
+	start, cred := 0, ""
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		start, cred = i+1, "xxxxx@"
+	}
+	if start > end {
+		return scheme + "://(not shown)"
+	}
+	return scheme + "://" + cred + rest[start:end]
+}
+
+func validScheme(s string) bool {
+	for i, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -30,6 +30,24 @@ func TestCheck(t *testing.T) {
 	require.Equal(t, "https://crm.example.com/h", safeurl.Redact("https://user:pw@crm.example.com/h?token=x"))
 }
 
+func TestMask(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"redis://u:pw@h:1/0": "redis://u:xxxxx@h:1/0",
+		"redis://h:1/0?master=m&sentinel_password=s&Tls=1": "redis://h:1/0?Tls=xxxxx&master=m&sentinel_password=xxxxx",
+		"redis://h:1/0#frag": "redis://h:1/0",
+		// Not a URL: what may be credentials or a query is cut off as text.
+		"redis://u:s%zz@h:1/0":             "redis://xxxxx@h:1/0",
+		"redis://u:a?b@h:1/0%zz":           "redis://(not shown)",
+		"redis://h:1/0?master=m&p=a@b#%zz": "redis://(not shown)",
+		"redis://h:1/%zz?p=s":              "redis://h:1/%zz",
+		"u:s%zz@h":                         "u:(not shown)",
+		"s%zz://h":                         "(unparsable)",
+	} {
+		require.Equal(t, want, safeurl.Mask(raw, "master"), raw)
+	}
+}
+
 func TestHosts(t *testing.T) {
 	t.Parallel()
 	h, err := safeurl.ParseHosts(" CRM.example.com, 127.0.0.1:8080,, [::1]:9, [fd00::7] ")

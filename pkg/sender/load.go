@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"gopkg.in/yaml.v3"
 )
+
+// MaxFile is the largest senders file, or api_key_file, that Load reads.
+const MaxFile = 1 << 20
 
 // Options say how to build the senders.
 type Options struct {
@@ -18,6 +24,9 @@ type Options struct {
 	// BaseURL is MMLITE_API_BASE_URL, the default base URL.
 	BaseURL string
 	// Key and Rate are MMLITE_API_KEY and MMLITE_RATE, for "default" without a file.
+	// A zero Rate is not set: DefaultRate. (mmlite refuses MMLITE_RATE=0
+	// itself, before Load: its flag's default is DefaultRate, so a 0 there
+	// was set on purpose.)
 	Key  string
 	Rate float64
 	// ResolveKeys reads every sender's key and fails when one is missing.
@@ -38,7 +47,7 @@ func Load(o Options) ([]*Sender, error) {
 	if o.File == "" {
 		return single(o)
 	}
-	b, err := os.ReadFile(o.File)
+	b, err := readlimit.ReadFile(o.File, MaxFile)
 	if err != nil {
 		return nil, fmt.Errorf("sender: %w", err)
 	}
@@ -72,8 +81,11 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF): // no document: empty, or only comments
+		return nil, errors.New("the file is empty: want a top-level \"senders:\" list")
+	case err != nil:
+		return nil, fmt.Errorf("invalid YAML: %v", err) // %v: no io.EOF in the chain
 	}
 	if len(doc.Senders) == 0 {
 		return nil, errors.New("no senders: want a top-level \"senders:\" list")
@@ -143,7 +155,7 @@ func (s *Sender) resolveKey(at string, o Options) error {
 		if !o.ResolveKeys {
 			return nil
 		}
-		b, err := os.ReadFile(s.APIKeyFile)
+		b, err := readlimit.ReadFile(s.APIKeyFile, MaxFile)
 		if err != nil {
 			return fmt.Errorf("%s: api_key_file: %w", at, err)
 		}
@@ -161,7 +173,7 @@ func (s *Sender) resolveKey(at string, o Options) error {
 func validateURL(at, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, raw)
+		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, safeurl.Redact(raw))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sender_test
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -147,4 +148,44 @@ func TestLoad_Guards(t *testing.T) {
 	require.Equal(t, "b", ss[1].Scope(), "without a WABA the sender is its own scope")
 	require.Equal(t, "b", ss[1].LimitScope())
 	require.Equal(t, "P", ss[0].Published().LimitScope())
+}
+
+// The senders file was read whole, whatever its size: /dev/zero ran the
+// process out of memory.
+func TestLoad_FileTooLarge(t *testing.T) {
+	t.Parallel()
+	p := writeFile(t, "senders:\n  - id: default\n    rate: 80\n# "+strings.Repeat("x", sender.MaxFile)+"\n")
+	_, err := sender.Load(sender.Options{File: p})
+	require.EqualError(t, err, fmt.Sprintf("sender: %s: larger than %d bytes", p, sender.MaxFile))
+
+	key := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("k", sender.MaxFile+1)), 0o600))
+	p = writeFile(t, "senders:\n  - id: default\n    rate: 80\n    api_key_file: "+key+"\n")
+	_, err = sender.Load(sender.Options{File: p, ResolveKeys: true})
+	require.ErrorContains(t, err, fmt.Sprintf("api_key_file: %s: larger than %d bytes", key, sender.MaxFile))
+}
+
+// An empty senders file was "invalid YAML: EOF", and the CLI took that EOF
+// for Redis's: "cannot reach Redis at ...".
+func TestLoad_EmptyFile(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"", "\n\n", "# senders to come\n"} {
+		p := writeFile(t, body)
+		_, err := sender.Load(sender.Options{File: p})
+		require.EqualError(t, err, "sender: "+p+": the file is empty: want a top-level \"senders:\" list", "%q", body)
+		require.NotErrorIs(t, err, io.EOF, "%q", body)
+	}
+}
+
+// A bad base_url was echoed with its credentials.
+func TestLoad_BadBaseURLRedacted(t *testing.T) {
+	t.Parallel()
+	p := writeFile(t, "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    base_url: ftp://u:SECRETPW@host/x?token=TOK\n")
+	_, err := sender.Load(sender.Options{File: p, Getenv: env(map[string]string{"K": "k"})})
+	require.ErrorContains(t, err, `line 2: senders[0] (a): base_url must be an http(s) URL, got "ftp://host/x"`)
+	require.NotContains(t, err.Error(), "SECRETPW")
+	require.NotContains(t, err.Error(), "TOK")
+	_, err = sender.Load(sender.Options{BaseURL: "ftp://u:SECRETPW@host"})
+	require.ErrorContains(t, err, `base_url must be an http(s) URL, got "ftp://host"`)
+	require.NotContains(t, err.Error(), "SECRETPW")
 }
