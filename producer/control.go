@@ -53,7 +53,8 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 	// Jobs still running after the wait (a worker that died with them holds
 	// their leases) stay listed, and the workers' housekeeping brings them
 	// back once they are parked.
-	if err := p.settleParking(ctx, id); err != nil && !errors.Is(err, errStillRunning) {
+	var inFlight *InFlightError
+	if err := p.settleParking(ctx, id); err != nil && !errors.As(err, &inFlight) {
 		return nil, err
 	} else if err != nil {
 		p.cfg.Logger.Warn("campaign resumed while some of its jobs still run", "campaign", id, "error", err)
@@ -74,6 +75,10 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 // state changed has finished) and none will start; every remaining
 // recipient is then reported cancelled by the workers, at once rather than
 // at its slot. Like Resume, it can be repeated after a failure.
+//
+// When sends are still in flight after Config.CancelWait, the cancel has
+// taken effect all the same: Cancel returns the cancelled status with an
+// *InFlightError that counts them.
 func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, error) {
 	if _, err := p.store.Campaigns.Cancel(ctx, id); err != nil {
 		return nil, err
@@ -82,7 +87,8 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	// that they are reported cancelled; the caller then learns that a send
 	// may still be in flight.
 	settled := p.settleParking(ctx, id)
-	if settled != nil && !errors.Is(settled, errStillRunning) {
+	var inFlight *InFlightError
+	if settled != nil && !errors.As(settled, &inFlight) {
 		return nil, settled
 	}
 	if _, err := p.store.Campaigns.Unpark(ctx, id, store.Pace{}); err != nil {
@@ -93,8 +99,14 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 			return nil, err
 		}
 	}
-	if settled != nil {
-		return nil, settled
+	if inFlight != nil {
+		p.cfg.Logger.Warn("campaign cancelled while sends of it are still in flight", "campaign", id, "in_flight", inFlight.Jobs,
+			"waited", inFlight.Wait)
+		st, err := p.store.Campaigns.Status(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return st, inFlight
 	}
 	p.cfg.Logger.Info("campaign cancelled", "campaign", id)
 	return p.finishIfDone(ctx, id)
@@ -118,9 +130,30 @@ func (p *Producer) Seal(ctx context.Context, id string) (*campaign.Status, error
 	return p.store.Campaigns.Status(ctx, id)
 }
 
-// errStillRunning says that jobs of a campaign were still running when
-// MMLITE_CANCEL_WAIT ran out.
-var errStillRunning = errors.New("producer: jobs still running")
+// InFlightError is a cancel (or resume) that took effect while sends of
+// the campaign were still in flight when MMLITE_CANCEL_WAIT ran out: each
+// ends with its own outcome (a worker claimed it before the state changed);
+// nothing of the campaign starts after them.
+type InFlightError struct {
+	Campaign string
+	Jobs     int           // sends still in flight
+	Wait     time.Duration // how long they were waited for
+}
+
+// Detail says what the cancel did and what becomes of the sends, for a
+// person.
+func (e *InFlightError) Detail() string {
+	sends, each := "sends of it were", "each"
+	if e.Jobs == 1 {
+		sends, each = "send of it was", "it"
+	}
+	return fmt.Sprintf("campaign %s is cancelled; %d %s still in flight after %s: %s ends with its own outcome, "+
+		"and nothing of the campaign is sent after it", e.Campaign, e.Jobs, sends, e.Wait, each)
+}
+
+func (e *InFlightError) Error() string {
+	return fmt.Sprintf("producer: %d jobs of %s still running after %s", e.Jobs, e.Campaign, e.Wait)
+}
 
 // settleParking waits until the campaign's jobs that a worker was running
 // when its state changed have finished, that is, left asynq's active list
@@ -166,7 +199,7 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 	deadline := p.now().Add(p.cfg.CancelWait)
 	for len(before) > 0 {
 		if p.now().After(deadline) {
-			return fmt.Errorf("%w: %d jobs of %s after %s", errStillRunning, len(before), id, p.cfg.CancelWait)
+			return &InFlightError{Campaign: id, Jobs: len(before), Wait: p.cfg.CancelWait}
 		}
 		select {
 		case <-ctx.Done():

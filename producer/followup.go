@@ -2,16 +2,19 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 )
 
 // FollowUp says what a follow-up campaign changes from its source and
@@ -50,9 +53,11 @@ var ErrNoMatch = errors.New("producer: the follow-up matches no recipient")
 // whose outcome f selects, each with its own parameters and metadata (kept
 // in the ledger until the retention), and seals it. A recipient whose
 // message was delivered or read is never taken. A follow-up into an
-// existing id is campaign.ErrConflict; of a campaign still sending,
-// campaign.ErrState; one that matches nobody, ErrNoMatch, and registers
-// nothing.
+// existing id is campaign.ErrConflict, unless it is the same follow-up
+// (source, outcomes, codes, template and times): asked again after a
+// failure part-way, it enqueues what is missing and seals. Of a campaign
+// still sending it is campaign.ErrState; one that matches nobody,
+// ErrNoMatch, and registers nothing.
 func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Summary, error) {
 	src, err := p.store.Campaigns.Get(ctx, source)
 	if err != nil {
@@ -79,21 +84,24 @@ func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Su
 	if err := c.Validate(p.now()); err != nil {
 		return nil, err
 	}
-	if _, err := p.store.Campaigns.Get(ctx, c.ID); err == nil {
-		return nil, fmt.Errorf("%w: %s exists: a follow-up makes a new campaign", campaign.ErrConflict, c.ID)
-	} else if !errors.Is(err, campaign.ErrNotFound) {
+	mark := newFollowMark(source, f)
+	if err := p.claimFollowUp(ctx, c.ID, mark, false); err != nil {
 		return nil, err
 	}
 	if err := p.anyFollowed(ctx, source, filter); err != nil {
 		return nil, err
 	}
-	created, err := p.Register(ctx, &c)
-	if err != nil {
+	if err := p.claimFollowUp(ctx, c.ID, mark, true); err != nil {
 		return nil, err
 	}
-	if !created {
-		return nil, fmt.Errorf("%w: %s exists: a follow-up makes a new campaign", campaign.ErrConflict, c.ID)
+	if _, err := p.Register(ctx, &c); errors.Is(err, campaign.ErrConflict) {
+		return nil, fmt.Errorf("%w: %s exists: it is a follow-up of %s with another template, send_at or expires_at: choose another id",
+			campaign.ErrConflict, c.ID, source)
+	} else if err != nil {
+		return nil, err
 	}
+	// Made again (a failure part-way), the follow-up's recipients that
+	// were enqueued are duplicates: the enqueue adds what is missing.
 	rctx, stop := context.WithCancel(ctx) // ends the ledger's reader should the enqueue stop early
 	defer stop()
 	sum, err := p.Enqueue(ctx, &c, p.followed(rctx, source, filter), Options{})
@@ -102,6 +110,86 @@ func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Su
 	}
 	_, err = p.Seal(ctx, c.ID)
 	return sum, err
+}
+
+// followMark is what a follow-up keeps of how it was made (the follow_up
+// field of its campaign's hash): its source and the outcomes and codes it
+// took, so that the same request made again after a failure part-way is
+// told from another follow-up under the same id.
+type followMark struct {
+	Source   string   `json:"source"`
+	Statuses []string `json:"statuses"`
+	Codes    []int    `json:"codes,omitempty"`
+}
+
+func newFollowMark(source string, f FollowUp) followMark {
+	m := followMark{Source: source, Statuses: slices.Clone(f.Statuses), Codes: slices.Clone(f.Codes)}
+	if f.IncludeUnknown {
+		m.Statuses = append(m.Statuses, task.StatusUnknown)
+	}
+	slices.Sort(m.Statuses)
+	slices.Sort(m.Codes)
+	m.Statuses, m.Codes = slices.Compact(m.Statuses), slices.Compact(m.Codes)
+	return m
+}
+
+func (m followMark) String() string {
+	s := fmt.Sprintf("%s (statuses %s", m.Source, strings.Join(m.Statuses, ","))
+	if len(m.Codes) > 0 {
+		s += ", codes " + strings.Trim(strings.Join(strings.Fields(fmt.Sprint(m.Codes)), ","), "[]")
+	}
+	return s + ")"
+}
+
+// followClaimTTL bounds a claim whose registration never came (the
+// registration sets the campaign's own expiry).
+const followClaimTTL = time.Hour
+
+// followClaimScript checks, and with ARGV[3] = 1 claims, a follow-up's id:
+// 1 when the campaign's hash holds the same mark (the same follow-up, made
+// again), 0 when the id is free (claimed: the mark is written, for an hour
+// unless the registration that follows sets the campaign's expiry), -1 and
+// the mark when it holds another follow-up's, -2 when it is a campaign that
+// is no follow-up.
+//
+// KEYS: 1 campaign hash. ARGV: 1 mark, 2 the claim's TTL (s), 3 claim.
+var followClaimScript = redis.NewScript(`
+local mark = redis.call('HGET', KEYS[1], 'follow_up')
+if mark then
+  if mark == ARGV[1] then return {1} end
+  return {-1, mark}
+end
+if redis.call('HEXISTS', KEYS[1], 'def') == 1 then return {-2} end
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], 'follow_up', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return {0}
+`)
+
+// claimFollowUp is campaign.ErrConflict when id holds a campaign that is
+// not this follow-up; with claim, it marks a free id as this follow-up's
+// before the campaign is registered, in one step with the check.
+func (p *Producer) claimFollowUp(ctx context.Context, id string, m followMark, claim bool) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("producer: encode the follow-up: %w", err)
+	}
+	v, err := followClaimScript.Run(ctx, p.rdb, []string{p.keys.Campaign(id)}, b, int64(followClaimTTL.Seconds()), claim).Slice()
+	if err != nil {
+		return fmt.Errorf("producer: follow-up %s: %w", id, err)
+	}
+	switch n, _ := v[0].(int64); n {
+	case -1:
+		var other followMark
+		if s, _ := v[1].(string); json.Unmarshal([]byte(s), &other) != nil {
+			return fmt.Errorf("%w: %s exists: it is another follow-up: choose another id", campaign.ErrConflict, id)
+		}
+		return fmt.Errorf("%w: %s exists: it is a follow-up of %s: choose another id", campaign.ErrConflict, id, other)
+	case -2:
+		return fmt.Errorf("%w: %s exists: a follow-up makes a new campaign", campaign.ErrConflict, id)
+	}
+	return nil
 }
 
 func unsealedHint(st *campaign.Status) string {

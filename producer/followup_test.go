@@ -1,14 +1,20 @@
 package producer_test
 
 import (
+	"context"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,4 +93,121 @@ func TestFollowUp_WhoIsTaken(t *testing.T) {
 		return nil
 	}))
 	require.ElementsMatch(t, []string{"441234567804", "441234567805"}, got, "a read counts as delivered")
+}
+
+// failScript is a go-redis hook that fails the first script call whose
+// arguments include Arg (a job's id: the enqueue batch that writes it),
+// as Redis answering an error part-way through an enqueue.
+type failScript struct {
+	Arg  string
+	done atomic.Bool
+}
+
+func (h *failScript) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *failScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *failScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		n := strings.ToLower(cmd.Name())
+		if (n == "evalsha" || n == "eval") && slices.Contains(cmd.Args(), any(h.Arg)) && h.done.CompareAndSwap(false, true) {
+			cmd.SetErr(redistest.ErrInjected)
+			return redistest.ErrInjected
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// followSource is a sealed, finished campaign whose three recipients
+// failed with 131026; a producer that writes one job per Redis call.
+func followSource(t *testing.T) (*bundle, *campaign.Campaign) {
+	t.Helper()
+	b := setup(t)
+	p, err := producer.New(producer.Config{Client: b.r.Client, Queue: b.r.Queue, BatchSize: 1, Concurrency: 1})
+	require.NoError(t, err)
+	b.p = p
+	c := b.campaign(t, nil)
+	_, err = b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader("to,meta.k\n441234567801,a\n441234567802,b\n441234567803,c\n")), producer.Options{})
+	require.NoError(t, err)
+	for _, to := range []string{"441234567801", "441234567802", "441234567803"} {
+		_, err := b.p.Store().Ledger.Settle(b.ctx, c.ID, to, store.Outcome{Status: task.StatusFailed, Error: &task.Error{Code: 131026}},
+			store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	_, err = b.p.Seal(b.ctx, c.ID)
+	require.NoError(t, err)
+	return b, c
+}
+
+// A follow-up that failed part-way (Redis answered an error to one of its
+// enqueue batches) is finished by asking again with the same definition:
+// what is missing is enqueued, what was is a duplicate, and it is sealed.
+func TestFollowUp_AskedAgainAfterAFailurePartWayFinishes(t *testing.T) {
+	t.Parallel()
+	b, c := followSource(t)
+	b.r.Client.AddHook(&failScript{Arg: task.SendID("fu", "441234567802")})
+	f := producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Codes: []int{131026}}
+	first, err := b.p.FollowUp(b.ctx, c.ID, f)
+	require.ErrorIs(t, err, redistest.ErrInjected)
+	st, err := b.p.Status(b.ctx, "fu")
+	require.NoError(t, err)
+	require.False(t, st.Sealed, "not sealed: its list is not whole")
+	require.Less(t, first.Accepted, int64(3))
+
+	// The same request, its fields in another order.
+	again, err := b.p.FollowUp(b.ctx, c.ID, producer.FollowUp{ID: "fu", Statuses: []string{"failed", "failed"}, Codes: []int{131026}})
+	require.NoError(t, err)
+	require.EqualValues(t, 3-first.Accepted, again.Accepted, "what the first pass missed")
+	require.EqualValues(t, first.Accepted, again.Duplicates, "what the first pass enqueued")
+	st, err = b.p.Status(b.ctx, "fu")
+	require.NoError(t, err)
+	require.EqualValues(t, 3, st.Counts.Enqueued)
+	require.True(t, st.Sealed)
+
+	// Once finished, the same request again changes nothing.
+	again, err = b.p.FollowUp(b.ctx, c.ID, f)
+	require.NoError(t, err)
+	require.EqualValues(t, 0, again.Accepted)
+	require.EqualValues(t, 3, again.Duplicates)
+	_, err = b.p.FollowUp(b.ctx, c.ID, producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Codes: []int{131049, 131026}})
+	require.ErrorIs(t, err, campaign.ErrConflict)
+	require.ErrorContains(t, err, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed, codes 131026): choose another id")
+}
+
+// A follow-up under the id of an existing campaign is refused, saying
+// why, unless it is the same follow-up (source, outcomes, codes, template
+// and times).
+func TestFollowUp_AnotherUnderTheSameIDIsAConflict(t *testing.T) {
+	t.Parallel()
+	b, c := followSource(t)
+	f := producer.FollowUp{ID: "fu", Statuses: []string{"failed"}}
+	_, err := b.p.FollowUp(b.ctx, c.ID, f)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name string
+		f    producer.FollowUp
+		want string
+	}{
+		{"other outcomes", producer.FollowUp{ID: "fu", Statuses: []string{"failed", "expired"}}, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id"},
+		{"codes", producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Codes: []int{131026}}, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id"},
+		{"template", producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Template: &mmapi.Template{Name: "spring_reminder", Language: mmapi.Language{Code: "pt_BR"}}},
+			"fu exists: it is a follow-up of spring-sale-2026 with another template, send_at or expires_at: choose another id"},
+		{"not a follow-up", producer.FollowUp{ID: c.ID, Statuses: []string{"failed"}}, "spring-sale-2026 exists: a follow-up makes a new campaign"},
+	} {
+		_, err := b.p.FollowUp(b.ctx, c.ID, tc.f)
+		require.ErrorIs(t, err, campaign.ErrConflict, tc.name)
+		require.ErrorContains(t, err, tc.want, tc.name)
+	}
+	// From another source.
+	other := b.campaign(t, func(c *campaign.Campaign) { c.ID = "other" })
+	_, err = b.p.Enqueue(b.ctx, other, producer.NewCSVSource(strings.NewReader("to\n441234567801\n")), producer.Options{})
+	require.NoError(t, err)
+	_, err = b.p.Store().Ledger.Settle(b.ctx, other.ID, "441234567801", store.Outcome{Status: task.StatusFailed}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	_, err = b.p.Seal(b.ctx, other.ID)
+	require.NoError(t, err)
+	_, err = b.p.FollowUp(b.ctx, other.ID, f)
+	require.ErrorIs(t, err, campaign.ErrConflict)
+	require.ErrorContains(t, err, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id")
 }

@@ -38,7 +38,7 @@ func campaignCommand() *cli.Command {
 				Action: campaignStatus},
 			ctl("pause", "stop new sends at once across the fleet; waiting jobs are put aside", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Pause }),
 			ctl("resume", "send again where it stopped, at the sender's rate", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Resume }),
-			ctl("cancel", "stop for good: nothing is sent after this returns, every remaining recipient is reported cancelled", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Cancel }),
+			cancelCommand(),
 			ctl("seal", "take no new recipients: the campaign completes once every recipient it has is final", func(p *producer.Producer) func(context.Context, string) (*campaign.Status, error) { return p.Seal }),
 			resultsCommand(),
 			followUpCommand(),
@@ -46,6 +46,32 @@ func campaignCommand() *cli.Command {
 			recipientCommand(),
 		},
 	}
+}
+
+// cancelCommand is mmlite campaign cancel: a cancel whose wait for the
+// sends in flight runs out has taken effect, so it exits 0 with the status,
+// and a note of the sends still in flight on stderr.
+func cancelCommand() *cli.Command {
+	return &cli.Command{Name: "cancel", Usage: "stop for good: nothing is sent after this returns, every remaining recipient is reported cancelled",
+		ArgsUsage: "ID",
+		Flags: []cli.Flag{&cli.DurationFlag{Name: "cancel-wait", Value: producer.DefaultCancelWait, Sources: env("CANCEL_WAIT"),
+			Usage: "how long to wait for the campaign's sends in flight; above the workers' HTTP timeout"}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
+				st, err := p.Cancel(ctx, id)
+				var inFlight *producer.InFlightError
+				if err != nil && (!errors.As(err, &inFlight) || st == nil) {
+					return err
+				}
+				if err := printJSON(cmd, st); err != nil {
+					return err
+				}
+				if inFlight != nil {
+					_, err = fmt.Fprintln(cmd.Root().ErrWriter, "note: "+inFlight.Detail())
+				}
+				return err
+			})
+		}}
 }
 
 func campaignStatus(ctx context.Context, cmd *cli.Command) error {
@@ -96,6 +122,7 @@ func withRedis(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produc
 		return err
 	}
 	pc.Redis = opt
+	pc.CancelWait = cmd.Duration("cancel-wait") // mmlite campaign cancel's; 0 (the default) elsewhere
 	p, err := producer.New(pc)
 	if err != nil {
 		return err

@@ -60,7 +60,12 @@ func classify(err error) (int, string) {
 	var tooBig *http.MaxBytesError
 	var br badRequest
 	var noCol *results.ErrNoColumn
+	var inFlight *producer.InFlightError
 	switch {
+	case errors.As(err, &inFlight):
+		// A cancel that took effect (the console shows it so; the API
+		// answers it with the status, see control).
+		return http.StatusAccepted, inFlight.Detail()
 	case errors.Is(err, producer.ErrNoMatch), errors.As(err, &noCol), errors.Is(err, results.ErrHeader):
 		return http.StatusUnprocessableEntity, err.Error()
 	case errors.Is(err, producer.ErrNoWorker):

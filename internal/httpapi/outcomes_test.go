@@ -5,10 +5,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -54,4 +61,65 @@ func TestResults_BrokenOffExportIsCutShort(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "rows were written before the broken marker")
 	_, err = io.ReadAll(resp.Body)
 	require.Error(t, err, "the client sees the answer cut short")
+}
+
+// failJob is a go-redis hook that fails the first script call whose
+// arguments include the job id Arg: Redis answering an error to one
+// enqueue batch.
+type failJob struct {
+	Arg  string
+	done atomic.Bool
+}
+
+func (h *failJob) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *failJob) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *failJob) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		n := strings.ToLower(cmd.Name())
+		if (n == "evalsha" || n == "eval") && slices.Contains(cmd.Args(), any(h.Arg)) && h.done.CompareAndSwap(false, true) {
+			cmd.SetErr(redistest.ErrInjected)
+			return redistest.ErrInjected
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A follow-up whose enqueue failed part-way (a 500 with the summary of what
+// was kept) is finished by the same request again: 202, what was missing
+// enqueued, the campaign sealed. Another follow-up under that id is a 409
+// that says what the id holds.
+func TestFollowUp_SameRequestAgainFinishesIt(t *testing.T) {
+	t.Parallel()
+	b := setupP(t, func(c *producer.Config) { c.BatchSize, c.Concurrency = 1, 1 }, nil)
+	ctx := context.Background()
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(0, 3)+`]}`).code)
+	for i := range 3 {
+		_, err := b.p.Store().Ledger.Settle(ctx, "spring-sale-2026", fmt.Sprintf("4477009%05d", i),
+			store.Outcome{Status: task.StatusFailed, Error: &task.Error{Code: 131026}}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	b.r.Client.AddHook(&failJob{Arg: task.SendID("fu", "447700900001")})
+	body := `{"id": "fu", "statuses": ["failed"]}`
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
+	require.Equal(t, 500, a.code, a.raw)
+	kept := int64(0)
+	if sum, ok := a.body["summary"].(map[string]any); ok {
+		kept = int64(sum["accepted"].(float64))
+	}
+
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
+	require.Equal(t, 202, a.code, a.raw)
+	require.EqualValues(t, 3-kept, a.body["accepted"], a.raw)
+	require.EqualValues(t, kept, a.body["duplicates"], a.raw)
+	st, err := b.p.Store().Campaigns.Status(ctx, "fu")
+	require.NoError(t, err)
+	require.EqualValues(t, 3, st.Counts.Enqueued, "every failed recipient is followed up")
+	require.True(t, st.Sealed)
+
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", `{"id": "fu", "statuses": ["failed", "expired"]}`)
+	require.Equal(t, 409, a.code, a.raw)
+	require.Equal(t, "campaign: a different campaign with this id exists: fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id",
+		a.body["error"], a.raw)
 }

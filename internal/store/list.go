@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -80,7 +81,9 @@ func parseCursor(s string) (*cursor, error) {
 	}
 	score, id, ok := strings.Cut(string(b), "\n")
 	f, err := strconv.ParseFloat(score, 64)
-	if !ok || err != nil || id == "" {
+	// Only a time as String writes it: ParseFloat also takes NaN and the
+	// infinities, which Redis refuses as a score bound, and other spellings.
+	if !ok || err != nil || id == "" || math.IsNaN(f) || math.IsInf(f, 0) || strconv.FormatFloat(f, 'f', -1, 64) != score {
 		return nil, ErrBadCursor
 	}
 	return &cursor{score: f, id: id}, nil

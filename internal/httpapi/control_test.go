@@ -1,0 +1,50 @@
+package httpapi_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+)
+
+// A cancel whose wait for the sends in flight runs out has taken effect:
+// 202, the cancelled status, how many sends were still in flight and what
+// becomes of them; no server error logged.
+func TestCancel_SendInFlightAfterTheWaitIs202(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	b := setupP(t, func(c *producer.Config) { c.CancelWait = 100 * time.Millisecond }, func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx := context.Background()
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(1, 2)+`]}`).code)
+	id := "spring-sale-2026:447700900001"
+	require.NoError(t, b.r.Client.LPush(ctx, b.r.Keys.AsynqActive(), id).Err())
+	require.NoError(t, b.r.Client.ZAdd(ctx, b.r.Keys.AsynqLease(), redis.Z{Score: float64(time.Now().Add(time.Minute).Unix()), Member: id}).Err())
+
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/cancel", "", "")
+	require.Equal(t, 202, a.code, a.raw)
+	require.Equal(t, "cancelled", a.body["state"], a.raw)
+	require.Equal(t, true, a.body["sealed"], a.raw)
+	require.EqualValues(t, 1, a.body["in_flight"], a.raw)
+	require.Equal(t, "campaign spring-sale-2026 is cancelled; 1 send of it was still in flight after 100ms: it ends with its own outcome, "+
+		"and nothing of the campaign is sent after it", a.body["detail"], a.raw)
+	for _, l := range logLines(t, logs.String()) {
+		require.NotEqual(t, "ERROR", l["level"], "%v", l)
+	}
+	st, err := b.p.Store().Campaigns.Status(ctx, "spring-sale-2026")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateCancelled, st.State)
+
+	// Once nothing is in flight, 200 and the status alone.
+	require.NoError(t, b.r.Client.LRem(ctx, b.r.Keys.AsynqActive(), 0, id).Err())
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/cancel", "", "")
+	require.Equal(t, 200, a.code, a.raw)
+	require.NotContains(t, a.body, "in_flight")
+}
