@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -68,11 +69,16 @@ func (c *Console) cancel(w http.ResponseWriter, r *http.Request, sess string) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := c.cfg.Producer.Cancel(r.Context(), id); err != nil {
+	_, err := c.cfg.Producer.Cancel(r.Context(), id)
+	var inFlight *producer.InFlightError
+	switch {
+	case errors.As(err, &inFlight): // the cancel took effect
+		back(w, r, id, "cancelled-in-flight")
+	case err != nil:
 		c.fail(w, r, err)
-		return
+	default:
+		back(w, r, id, "cancelled")
 	}
-	back(w, r, id, "cancelled")
 }
 
 func (c *Console) confirmSeal(w http.ResponseWriter, r *http.Request, _ string) {

@@ -46,7 +46,8 @@ type countRow struct {
 // flashes are the messages an action leaves for the page it goes back to.
 var flashes = map[string]string{"paused": "The campaign is paused.", "resumed": "The campaign is resumed.",
 	"sealed": "The campaign is sealed: it takes no new recipients.", "cancelled": "The campaign is cancelled.",
-	"followed": "The follow-up campaign is registered and sealed."}
+	"cancelled-in-flight": "The campaign is cancelled; sends still in flight end with their own outcome, and nothing of it is sent after them.",
+	"followed":            "The follow-up campaign is registered and sealed."}
 
 // campaign: one campaign's page. Its query: numbers=shown shows numbers
 // unmasked, to= looks a recipient up, tally=all counts the error codes of

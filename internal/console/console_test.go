@@ -43,8 +43,18 @@ func setup(t *testing.T, tok string) *env { return setupWith(t, tok, nil) }
 // setupWith is setup with the api's configuration changed by opt.
 func setupWith(t *testing.T, tok string, opt func(*httpapi.Config)) *env {
 	t.Helper()
+	return setupProducer(t, tok, opt, nil)
+}
+
+// setupProducer is setupWith, with popt editing the producer's config.
+func setupProducer(t *testing.T, tok string, opt func(*httpapi.Config), popt func(*producer.Config)) *env {
+	t.Helper()
 	r := redistest.New(t)
-	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results})
+	pc := producer.Config{Client: r.Client, Queue: r.Queue, ResultsQueue: r.Results}
+	if popt != nil {
+		popt(&pc)
+	}
+	p, err := producer.New(pc)
 	require.NoError(t, err)
 	cfg := httpapi.Config{Producer: p, Token: tok, AllowNoAuth: tok == "", ResultsQueue: r.Results,
 		Registerer: metrics.NewRegistry()}

@@ -13,6 +13,8 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -55,6 +57,25 @@ func TestCampaigns_FilterAndPages(t *testing.T) {
 	r = e.do(t, "GET", "/ui/?part=rows", nil, e.sess)
 	require.NotContains(t, r.body, "<html", "the rows alone, for the live update")
 	require.Contains(t, r.body, `href="/ui/campaigns/a-2"`)
+}
+
+// A cancel whose wait for the sends in flight runs out took effect: the
+// console goes back to the campaign and says what becomes of them (it
+// showed an error page).
+func TestCancel_SendsStillInFlight(t *testing.T) {
+	t.Parallel()
+	e := setupProducer(t, token, nil, func(c *producer.Config) { c.CancelWait = 100 * time.Millisecond })
+	ctx := context.Background()
+	id := "spring:441234567890"
+	require.NoError(t, e.r.Client.LPush(ctx, e.r.Keys.AsynqActive(), id).Err())
+	require.NoError(t, e.r.Client.ZAdd(ctx, e.r.Keys.AsynqLease(), redis.Z{Score: float64(time.Now().Add(time.Minute).Unix()), Member: id}).Err())
+	csrf := e.csrf(t, e.sess)
+	r := e.do(t, "POST", "/ui/campaigns/spring/cancel", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, e.sess)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	require.Equal(t, campaign.StateCancelled, e.state(t))
+	r = e.do(t, "GET", r.h.Get("Location"), nil, e.sess)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, "The campaign is cancelled; sends still in flight end with their own outcome")
 }
 
 // Cancel and follow-up ask first, in a page of their own (no script
