@@ -7,11 +7,24 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mmlite/mmlite/internal/strictjson"
 )
 
-// Decode reads a campaign's JSON strictly (unknown fields are errors) and
-// says where a problem is: "line 3, column 14: ...".
+// shape is the campaign's keys, for what encoding/json lets pass.
+var shape = strictjson.ShapeOf[Campaign]()
+
+// Decode reads a campaign's JSON strictly and says where a problem is:
+// "line 3, column 14: ...". An unknown field is an error, and so are a key
+// that matches a field only when case is ignored ("ID"), a key repeated in
+// one object and bytes that are not UTF-8 (encoding/json would keep the
+// last value, read "ID" as "id", and turn such bytes into U+FFFD). A UTF-8
+// BOM at the start is skipped.
 func Decode(b []byte) (*Campaign, error) {
+	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
+	if err := strictjson.CheckUTF8(b); err != nil {
+		return nil, fmt.Errorf("campaign: %s", placed(b, err))
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var c Campaign
@@ -21,7 +34,19 @@ func Decode(b []byte) (*Campaign, error) {
 	if _, err := d.Token(); err != io.EOF {
 		return nil, fmt.Errorf("campaign: line %s: more than one JSON value", position(b, d.InputOffset()))
 	}
+	if err := shape.CheckKeys(b); err != nil {
+		return nil, fmt.Errorf("campaign: %s", placed(b, err))
+	}
 	return &c, nil
+}
+
+// placed puts a *strictjson.Error at its line and column.
+func placed(b []byte, err error) string {
+	var se *strictjson.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("line %s: %v", position(b, se.Offset), se)
+	}
+	return err.Error()
 }
 
 func where(b []byte, d *json.Decoder, err error) string {
