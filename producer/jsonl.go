@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/strictjson"
 )
 
 // JSONLSource reads recipients from JSON Lines: one object per line,
@@ -71,10 +72,15 @@ func jsonKind(b []byte) string {
 	return "a number"
 }
 
-// decodeRecipient reads one recipient object strictly.
+// decodeRecipient reads one recipient object strictly. Beyond
+// encoding/json's checks, it refuses bytes that are not UTF-8, which the
+// decoder would turn into U+FFFD silently.
 func decodeRecipient(b []byte) (Recipient, error) {
 	if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] != '{' && json.Valid(b) {
 		return Recipient{}, fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
+	}
+	if err := strictjson.CheckUTF8(b); err != nil {
+		return Recipient{}, err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
