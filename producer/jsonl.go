@@ -72,9 +72,14 @@ func jsonKind(b []byte) string {
 	return "a number"
 }
 
+// recipientShape is a recipient's keys, for what encoding/json lets pass.
+var recipientShape = strictjson.ShapeOf[Recipient]()
+
 // decodeRecipient reads one recipient object strictly. Beyond
-// encoding/json's checks, it refuses bytes that are not UTF-8, which the
-// decoder would turn into U+FFFD silently.
+// encoding/json's checks, it refuses what the decoder would let pass
+// silently: bytes that are not UTF-8 (turned into U+FFFD), a key repeated
+// in one object (the last value kept: a second "to" got the message) and
+// a key that names a field only when case is ignored ("TO").
 func decodeRecipient(b []byte) (Recipient, error) {
 	if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] != '{' && json.Valid(b) {
 		return Recipient{}, fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
@@ -88,11 +93,15 @@ func decodeRecipient(b []byte) (Recipient, error) {
 	if err := d.Decode(&r); err != nil {
 		return Recipient{}, jsonProblem(err)
 	}
-	if rest := bytes.TrimSpace(b[d.InputOffset():]); len(rest) > 0 {
+	end := d.InputOffset()
+	if rest := bytes.TrimSpace(b[end:]); len(rest) > 0 {
 		if json.Valid(rest) || d.More() {
 			return Recipient{}, errors.New("more than one JSON value on the line")
 		}
 		return Recipient{}, fmt.Errorf("text after the JSON object: %.20q", rest)
+	}
+	if err := recipientShape.CheckKeys(b[:end]); err != nil {
+		return Recipient{}, err
 	}
 	return r, nil
 }

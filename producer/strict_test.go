@@ -72,6 +72,44 @@ func TestJSONL_NotUTF8IsARejectedRow(t *testing.T) {
 	require.Empty(t, rows[2].err)
 }
 
+// A key repeated in a recipient took its last value (the message went to
+// the second "to"), and "TO" was read as "to": both are rejected rows.
+func TestJSONL_RepeatedAndCaseOnlyKeys(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		`{"to": "447700900100", "to": "447700900199"}`,
+		`{"to": "447700900101", "metadata": {"crm_id": "1", "crm_id": "2"}}`,
+		`{"to": "447700900102", "components": [{"type": "body", "type": "header", "parameters": []}]}`,
+		`{"TO": "447700900103"}`,
+		`{"to": "447700900104", "Metadata": {"a": "b"}}`,
+		`{"to": "447700900105", "metadata": {"a": "1", "A": "2"}}`,
+	}
+	want := []string{
+		`"to" appears twice`,
+		`metadata: "crm_id" appears twice`,
+		`components[0]: "type" appears twice`,
+		`unknown field "TO"`,
+		`unknown field "Metadata"`,
+		``,
+	}
+	rows, err := drain(t, producer.NewJSONLSource(strings.NewReader(strings.Join(lines, "\n"))))
+	require.NoError(t, err)
+	require.Len(t, rows, len(lines))
+	for i, w := range want {
+		require.Equal(t, w, rows[i].err, lines[i])
+	}
+	require.Equal(t, map[string]string{"a": "1", "A": "2"}, rows[5].r.Metadata, "metadata keys are the sender's own")
+
+	d := json.NewDecoder(strings.NewReader("[" + strings.Join(lines, ",") + "]"))
+	_, _ = d.Token()
+	rows, err = drain(t, producer.NewArraySource(d))
+	require.NoError(t, err)
+	require.Len(t, rows, len(lines))
+	for i, w := range want {
+		require.Equal(t, w, rows[i].err, lines[i])
+	}
+}
+
 // recipients is a Source of recipients built in Go, as a program using the
 // producer package hands them in.
 type recipients []producer.Recipient

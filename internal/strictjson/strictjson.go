@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -92,12 +93,21 @@ const (
 // case is ignored), as an *Error. b is a JSON document that encoding/json
 // decoded; anything else is read as far as it goes, without a panic.
 func (s *Shape) CheckKeys(b []byte) error {
-	w := walker{b: b, at: -1}
-	if err := w.value(s); err != nil {
+	keys := keysPool.Get().(*[][]byte)
+	w := walker{b: b, at: -1, keys: (*keys)[:0]}
+	err := w.value(s)
+	clear(w.keys[:cap(w.keys)]) // they point into b
+	*keys = w.keys[:0]
+	keysPool.Put(keys)
+	if err != nil {
 		return err.done()
 	}
 	return nil
 }
+
+// keysPool holds the walkers' key stacks: a recipient row is checked
+// without allocating.
+var keysPool = sync.Pool{New: func() any { return new([][]byte) }}
 
 // CheckUTF8 reports, when b is not UTF-8, the string that holds the first
 // byte that is not, as an *Error naming its path ("not valid UTF-8").
@@ -172,11 +182,14 @@ func (w *walker) value(s *Shape) *walkError {
 			w.stop()
 			return nil
 		}
-		defer func() { w.depth-- }()
+		var err *walkError
 		if w.b[w.i] == '{' {
-			return w.object(s)
+			err = w.object(s)
+		} else {
+			err = w.array(s)
 		}
-		return w.array(s)
+		w.depth--
+		return err
 	case '"':
 		start := w.i
 		w.str()
@@ -214,9 +227,15 @@ func (w *walker) str() ([]byte, bool) {
 const repeatedScan = 16
 
 func (w *walker) object(s *Shape) *walkError {
-	w.i++ // '{'
 	base := len(w.keys)
-	defer func() { w.keys = w.keys[:base] }()
+	err := w.members(s, base)
+	w.keys = w.keys[:base]
+	return err
+}
+
+// members reads an object from its '{'; its keys go to w.keys from base.
+func (w *walker) members(s *Shape, base int) *walkError {
+	w.i++ // '{'
 	var set map[string]bool
 	for {
 		w.space()
