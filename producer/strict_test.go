@@ -137,3 +137,38 @@ func TestEnqueue_MetadataNotUTF8(t *testing.T) {
 	require.Len(t, sum.Errors, 1)
 	require.Equal(t, "metadata.crm_id: not valid UTF-8", sum.Errors[0].Reason)
 }
+
+// A row's reason says what is wrong with the JSON that is there: valid
+// JSON was called invalid, and a value that is not an object was
+// described by a Go type.
+func TestJSONL_ReasonsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		`12,x`,
+		`"x" y`,
+		`{"to": "447700900100", "components": [{"parameters": []}]}`,
+		`{"to": "447700900101", "components": [{"type": "body"}, {"type": 5}]}`,
+		`{"to": "447700900102", "components": [{"type": "body"}, [1]]}`,
+		`{"to": "447700900103", "colour": "red"}`,
+		`{"to": "447700900104"`,
+		`{"to": "447700900105", "metadata": ["a"]}`,
+		`{"to": "447700900106", "components": {"type": "body"}}`,
+	}
+	want := []string{
+		`want a JSON object {"to": ...}, got a number`,
+		`want a JSON object {"to": ...}, got a string`,
+		`components[0]: missing "type"`,
+		`components[1].type: want string, got number`,
+		`components[1]: want a JSON object, got array`,
+		`unknown field "colour"`,
+		`invalid JSON: unexpected EOF`,
+		`metadata: want a JSON object, got array`,
+		`components: want an array, got object`,
+	}
+	rows, err := drain(t, producer.NewJSONLSource(strings.NewReader(strings.Join(lines, "\n"))))
+	require.NoError(t, err)
+	require.Len(t, rows, len(lines))
+	for i, w := range want {
+		require.Equal(t, w, rows[i].err, lines[i])
+	}
+}

@@ -69,3 +69,21 @@ func TestDecode_InvalidUTF8(t *testing.T) {
 	_, err := campaign.Decode([]byte(in))
 	require.ErrorContains(t, err, "template.components[0].parameters[0].text: not valid UTF-8 (save the file as UTF-8)")
 }
+
+// A component's own error was placed by its offset inside the component,
+// at the wrong place of the document, and named no path.
+func TestDecode_ComponentErrorsNameTheirPath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`{"id": "a", "template": {"components": [{"type": 5}]}}`:                                         "campaign: template.components[0].type: want string, got number",
+		`{"id": "a", "template": {"components": [{"type": "body"}, {"parameters": []}]}}`:                `campaign: template.components[1]: missing "type"`,
+		`{"id": "a", "template": {"components": [{"type": "body"}, {"sub_type": 1, "type": "button"}]}}`: "campaign: template.components[1].sub_type: want string, got number",
+		`5`:                                `campaign: line 1, column 2: want a JSON object {"id": ...}, got number`,
+		`{"template": []}`:                 "campaign: line 1, column 15: template: want a JSON object, got array",
+		`{"template": {"components": {}}}`: "campaign: line 1, column 30: template.components: want an array, got object",
+		`{"id": "a", "template": {"components": [[1]]}}`: "campaign: template.components[0]: want a JSON object, got array",
+	} {
+		_, err := campaign.Decode([]byte(in))
+		require.EqualError(t, err, want, in)
+	}
+}
