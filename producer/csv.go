@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
@@ -92,6 +93,11 @@ func (s *CSVSource) Next() (Recipient, int, error) {
 		return Recipient{}, 0, s.err
 	case s.r.n != len(s.cols):
 		return Recipient{}, line, rowErr(line, "%d fields, the header has %d", s.r.n, len(s.cols))
+	}
+	if !s.r.utf8 {
+		if name := s.notUTF8(rec); name != "" {
+			return Recipient{}, line, rowErr(line, "%s: not valid UTF-8 (save the file as UTF-8)", name)
+		}
 	}
 	r, rerr := s.row(rec)
 	if rerr != nil {
@@ -289,8 +295,27 @@ func headerComponent(kind, v string) (mmapi.Component, error) {
 	return mmapi.RawComponent("header", "", "", b.bytes()), nil
 }
 
+// notUTF8 names the first column of rec that is not UTF-8 (a file saved
+// in Latin-1, say), "" if none but the outcome columns, which are read past:
+// encoding its text into the message's JSON would turn such bytes into
+// U+FFFD.
+func (s *CSVSource) notUTF8(rec []string) string {
+	for i, c := range s.cols {
+		if c.kind != colOutcome && !utf8.ValidString(rec[i]) {
+			return columnName(c)
+		}
+	}
+	return ""
+}
+
 func columnName(c column) string {
 	switch c.kind {
+	case colTo:
+		return "to"
+	case colHeader:
+		return "header." + c.name
+	case colMeta:
+		return "meta." + c.name
 	case colBodyPos:
 		return "body." + strconv.Itoa(c.index)
 	case colBodyNamed:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // csvReader splits CSV into records as encoding/csv does with its defaults
@@ -24,6 +25,7 @@ type csvReader struct {
 	n         int      // the number of fields of the record
 	start     int      // the line the record starts on
 	open      int      // the line of its first quoted field with a line break, 0 if none
+	utf8      bool     // whether the record's stored fields are UTF-8
 }
 
 // csvSyntaxError is a record that is not valid CSV and sits on one line:
@@ -62,6 +64,7 @@ func (c *csvReader) read() ([]string, error) {
 		return nil, err
 	}
 	s := string(c.buf)
+	c.utf8 = utf8.ValidString(s)
 	c.fields = c.fields[:0]
 	prev := 0
 	for _, end := range c.ends {

@@ -16,7 +16,9 @@ func (j *jsonBuf) str(s string) *jsonBuf {
 		j.b = append(append(append(j.b, '"'), s...), '"')
 		return j
 	}
-	q, _ := json.Marshal(s) // escapes quotes, controls, invalid UTF-8 and HTML characters
+	// Escapes quotes, controls and HTML characters. Invalid UTF-8 would
+	// become U+FFFD: the sources refuse a row holding it before.
+	q, _ := json.Marshal(s)
 	j.b = append(j.b, q...)
 	return j
 }

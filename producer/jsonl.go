@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/strictjson"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
 // JSONLSource reads recipients from JSON Lines: one object per line,
@@ -71,33 +75,85 @@ func jsonKind(b []byte) string {
 	return "a number"
 }
 
-// decodeRecipient reads one recipient object strictly.
+// recipientShape is a recipient's keys, for what encoding/json lets pass.
+var recipientShape = strictjson.ShapeOf[Recipient]()
+
+// decodeRecipient reads one recipient object strictly. Beyond
+// encoding/json's checks, it refuses what the decoder would let pass
+// silently: bytes that are not UTF-8 (turned into U+FFFD), a key repeated
+// in one object (the last value kept: a second "to" got the message) and
+// a key that names a field only when case is ignored ("TO").
 func decodeRecipient(b []byte) (Recipient, error) {
 	if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] != '{' && json.Valid(b) {
 		return Recipient{}, fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
+	}
+	if err := strictjson.CheckUTF8(b); err != nil {
+		return Recipient{}, err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var r Recipient
 	if err := d.Decode(&r); err != nil {
-		return Recipient{}, jsonProblem(err)
+		return Recipient{}, jsonProblem(b, err)
 	}
-	if rest := bytes.TrimSpace(b[d.InputOffset():]); len(rest) > 0 {
+	end := d.InputOffset()
+	if rest := bytes.TrimSpace(b[end:]); len(rest) > 0 {
 		if json.Valid(rest) || d.More() {
 			return Recipient{}, errors.New("more than one JSON value on the line")
 		}
 		return Recipient{}, fmt.Errorf("text after the JSON object: %.20q", rest)
 	}
+	if err := recipientShape.CheckKeys(b[:end]); err != nil {
+		return Recipient{}, err
+	}
 	return r, nil
 }
 
-// jsonProblem rewords decoding errors for people.
-func jsonProblem(err error) error {
+// jsonProblem rewords decoding errors of b for people: only JSON that is
+// not valid is called invalid.
+func jsonProblem(b []byte, err error) error {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("%s: want %s, got %s", te.Field, te.Type, te.Value)
+	var ce *mmapi.ComponentError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ce):
+		return componentProblem(b, ce)
+	case errors.As(err, &te) && te.Field == "": // "12,x": a value, then what is not JSON
+		return fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
+	case errors.As(err, &te):
+		return fmt.Errorf("%s: want %s, got %s", te.Field, wantOf(te.Type), te.Value)
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	return fmt.Errorf("invalid JSON: %w", err)
+	return errors.New(strings.TrimPrefix(err.Error(), "json: ")) // unknown field "x"
+}
+
+// wantOf names what a field wants in JSON's words, not Go's
+// ("map[string]string").
+func wantOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice:
+		return "an array"
+	}
+	return t.String()
+}
+
+// componentProblem names the component that failed by its index, which
+// its own error does not know.
+func componentProblem(b []byte, ce *mmapi.ComponentError) error {
+	var raw struct {
+		Components []json.RawMessage `json:"components"`
+	}
+	_ = json.Unmarshal(b, &raw)
+	for i, c := range raw.Components {
+		var comp mmapi.Component
+		if err := comp.UnmarshalJSON(c); errors.As(err, &ce) {
+			return errors.New(ce.Named(fmt.Sprintf("components[%d]", i)))
+		}
+	}
+	return errors.New(ce.Named("components"))
 }
 
 // ArraySource reads the "recipients" array of POST /v1/campaigns from a

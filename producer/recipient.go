@@ -3,6 +3,7 @@ package producer
 import (
 	"fmt"
 	"regexp"
+	"unicode/utf8"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -47,6 +48,9 @@ func (r *Recipient) normalize() error {
 		}
 		if len(v) > MaxMetadataValue {
 			return fmt.Errorf("metadata.%s: %d bytes, at most %d", k, len(v), MaxMetadataValue)
+		}
+		if !utf8.ValidString(v) { // the result's JSON would carry U+FFFD
+			return fmt.Errorf("metadata.%s: not valid UTF-8", k)
 		}
 	}
 	return nil

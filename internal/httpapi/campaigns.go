@@ -87,6 +87,8 @@ func jsonErr(err error, field string) error {
 		return bad("%s%v", at, tl)
 	case errors.As(err, &se):
 		return bad("%sinvalid JSON at byte %d: %v", at, se.Offset, se)
+	case errors.As(err, &te) && te.Field == "": // the value itself, named by field
+		return bad("%swant %s, got %s", at, te.Type, te.Value)
 	case errors.As(err, &te):
 		return bad("%s%s: want %s, got %s", at, te.Field, te.Type, te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

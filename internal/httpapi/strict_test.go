@@ -289,3 +289,31 @@ func TestCreateCampaign_RecipientsBeforeCampaign(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A 400 names the field at fault, once: "open: : want bool" named it
+// twice and a campaign's repeated key registered its last value.
+func TestCreateCampaign_ErrorsNameTheirField(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	for body, want := range map[string]string{
+		`{"campaign": ` + campaignJSON + `, "open": "yes"}`:                                                                                            "open: want bool, got string",
+		`{"campaign": {"id": "a", "id": "b", "template": {"name": "t", "language": {"code": "en"}}}}`:                                                  `campaign: line 1, column 13: "id" appears twice`,
+		`{"campaign": {"ID": "a", "template": {"name": "t", "language": {"code": "en"}}}}`:                                                             `campaign: line 1, column 2: unknown field "ID"`,
+		`{"campaign": {"id": "a", "template": {"name": "t", "language": {"code": "en"}, "components": [{"type": 5}]}}}`:                                "campaign: template.components[0].type: want string, got number",
+		`{"campaign": ` + campaignJSON + `, "recipients": [{"to": "441234567890", "to": "441234567899"}, {"to": "441234567891", "components": [{}]}]}`: "",
+	} {
+		a := b.do(t, "POST", "/v1/campaigns", "", body)
+		if want == "" {
+			require.Equal(t, http.StatusAccepted, a.code, a.raw)
+			require.Equal(t, []any{
+				map[string]any{"line": 0.0, "index": 0.0, "reason": `"to" appears twice`},
+				map[string]any{"line": 1.0, "index": 1.0, "reason": `components[0]: missing "type"`},
+			}, a.body["errors"])
+			continue
+		}
+		require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+		require.Equal(t, want, a.body["error"], body)
+	}
+	require.Zero(t, b.enqueued(t, "a"), "no campaign was registered")
+	require.Zero(t, b.enqueued(t, "b"))
+}

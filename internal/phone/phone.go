@@ -8,8 +8,17 @@ import (
 
 // Normalize strips "+", spaces, dashes, dots and brackets from s and checks
 // that what is left is an international number: 8 to 15 digits, not
-// starting with 0. The error says why s was refused.
+// starting with 0. The error says why s was refused. Two inputs whose
+// digits would make another number are refused: a spreadsheet's number
+// ("447700900102.0", "4.47700900102E+11") and a trunk prefix in brackets
+// after the country code ("+44 (0) 7700 900100").
 func Normalize(s string) (string, error) {
+	if spreadsheet(s) {
+		return "", fmt.Errorf("looks like a spreadsheet number (%s): export the column as text", strings.TrimSpace(s))
+	}
+	if strings.IndexByte(s, '(') >= 0 && trunkPrefix(s) {
+		return "", fmt.Errorf("%q: drop the trunk prefix (0), which is not dialled after the country code", s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -31,6 +40,55 @@ func Normalize(s string) (string, error) {
 		return "", fmt.Errorf("%q is not an international phone number: %d digits, want 8 to 15", s, len(d))
 	}
 	return d, nil
+}
+
+// spreadsheet reports whether s is a number as a spreadsheet writes a cell
+// that holds it as a number: digits and a decimal part of zeros
+// ("447700900102.0"), or scientific notation ("4.47700900102E+11"). A dot
+// among other separators ("+33 6.12.34.56.00") is a separator.
+func spreadsheet(s string) bool {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	if i := strings.IndexAny(s, "Ee"); i > 0 {
+		mant, exp := s[:i], strings.TrimPrefix(s[i+1:], "+")
+		if whole, frac, ok := strings.Cut(mant, "."); ok {
+			mant = whole + frac
+		}
+		return allDigits(mant) && allDigits(exp)
+	}
+	i := strings.LastIndexByte(s, '.')
+	if i <= 0 || i == len(s)-1 || !allDigits(s[:i]) {
+		return false
+	}
+	return strings.Trim(s[i+1:], "0") == ""
+}
+
+// trunkPrefix reports whether s has "(0)" after a digit: a national trunk
+// prefix kept after the country code ("+44 (0) 7700 900100"), whose 0 is
+// not dialled from abroad.
+func trunkPrefix(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '(' {
+			continue
+		}
+		j := strings.IndexByte(s[i:], ')')
+		if j < 0 {
+			return false
+		}
+		if strings.TrimSpace(s[i+1:i+j]) == "0" && strings.ContainsAny(s[:i], "0123456789") {
+			return true
+		}
+		i += j
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Mask hides the middle of a number for logs: 441234567890 -> 4412*****890.

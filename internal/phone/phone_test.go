@@ -54,3 +54,36 @@ func TestMaskIn(t *testing.T) {
 	require.Equal(t, "task id=spring:4412*****890 at 127.0.0.1:6379", phone.MaskIn("task id=spring:441234567890 at 127.0.0.1:6379"))
 	require.Equal(t, "no number here", phone.MaskIn("no number here"))
 }
+
+// Inputs whose digits, once the separators are dropped, make another number
+// that still looks valid: they are refused, saying why.
+func TestNormalize_RefusesWhatWouldBecomeAnotherNumber(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"447700900102.0":        "looks like a spreadsheet number (447700900102.0): export the column as text",
+		"+447700900102.00":      "looks like a spreadsheet number",
+		" 447700900102.0 ":      "looks like a spreadsheet number",
+		"4.47700900102E+11":     "looks like a spreadsheet number (4.47700900102E+11): export the column as text",
+		"+44 (0) 7700 900100":   "drop the trunk prefix (0)",
+		"+44(0)7700900100":      "drop the trunk prefix (0)",
+		"+44 ( 0 ) 7700 900100": "drop the trunk prefix (0)",
+		"44 (0)20 7946 0018":    "drop the trunk prefix (0)",
+	} {
+		_, err := phone.Normalize(in)
+		require.ErrorContains(t, err, want, in)
+	}
+	// What the rules must not catch: dots as separators, brackets around an
+	// area code, a number ending in zeros.
+	for in, want := range map[string]string{
+		"+33 6.12.34.56.00":  "33612345600",
+		"55.11.98765.4300":   "5511987654300",
+		"+1 (212) 555-0100":  "12125550100",
+		"447700900100":       "447700900100",
+		"+44 7700 900.000":   "447700900000",
+		"+39 (06) 1234 5678": "390612345678",
+	} {
+		got, err := phone.Normalize(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+}

@@ -6,22 +6,71 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
+
+	"github.com/mmlite/mmlite/internal/strictjson"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
-// Decode reads a campaign's JSON strictly (unknown fields are errors) and
-// says where a problem is: "line 3, column 14: ...".
+// shape is the campaign's keys, for what encoding/json lets pass.
+var shape = strictjson.ShapeOf[Campaign]()
+
+// Decode reads a campaign's JSON strictly and says where a problem is:
+// "line 3, column 14: ...". An unknown field is an error, and so are a key
+// that matches a field only when case is ignored ("ID"), a key repeated in
+// one object and bytes that are not UTF-8 (encoding/json would keep the
+// last value, read "ID" as "id", and turn such bytes into U+FFFD). A UTF-8
+// BOM at the start is skipped.
 func Decode(b []byte) (*Campaign, error) {
+	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
+	if err := strictjson.CheckUTF8(b); err != nil {
+		return nil, fmt.Errorf("campaign: %s", placed(b, err))
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var c Campaign
 	if err := d.Decode(&c); err != nil {
+		var ce *mmapi.ComponentError
+		if errors.As(err, &ce) {
+			return nil, fmt.Errorf("campaign: %s", componentProblem(b, ce))
+		}
 		return nil, fmt.Errorf("campaign: %s", where(b, d, err))
 	}
 	if _, err := d.Token(); err != io.EOF {
 		return nil, fmt.Errorf("campaign: line %s: more than one JSON value", position(b, d.InputOffset()))
 	}
+	if err := shape.CheckKeys(b); err != nil {
+		return nil, fmt.Errorf("campaign: %s", placed(b, err))
+	}
 	return &c, nil
+}
+
+// placed puts a *strictjson.Error at its line and column.
+func placed(b []byte, err error) string {
+	var se *strictjson.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("line %s: %v", position(b, se.Offset), se)
+	}
+	return err.Error()
+}
+
+// componentProblem names the component that failed by its index: its own
+// error knows neither the index nor where the component is.
+func componentProblem(b []byte, ce *mmapi.ComponentError) string {
+	var raw struct {
+		Template struct {
+			Components []json.RawMessage `json:"components"`
+		} `json:"template"`
+	}
+	_ = json.Unmarshal(b, &raw)
+	for i, c := range raw.Template.Components {
+		var comp mmapi.Component
+		if err := comp.UnmarshalJSON(c); errors.As(err, &ce) {
+			return ce.Named(fmt.Sprintf("template.components[%d]", i))
+		}
+	}
+	return ce.Named("template.components")
 }
 
 func where(b []byte, d *json.Decoder, err error) string {
@@ -30,8 +79,10 @@ func where(b []byte, d *json.Decoder, err error) string {
 	switch {
 	case errors.As(err, &se):
 		return fmt.Sprintf("line %s: invalid JSON: %v", position(b, max(se.Offset-1, 0)), se)
+	case errors.As(err, &te) && te.Field == "": // the document itself
+		return fmt.Sprintf("line %s: want a JSON object {\"id\": ...}, got %s", position(b, te.Offset), te.Value)
 	case errors.As(err, &te):
-		return fmt.Sprintf("line %s: %s: want %s, got %s", position(b, te.Offset), te.Field, te.Type, te.Value)
+		return fmt.Sprintf("line %s: %s: want %s, got %s", position(b, te.Offset), te.Field, wantOf(te.Type), te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}
@@ -45,6 +96,18 @@ func where(b []byte, d *json.Decoder, err error) string {
 		}
 	}
 	return fmt.Sprintf("line %s: %s", position(b, off), msg)
+}
+
+// wantOf names what a field wants in JSON's words, not Go's
+// ("mmapi.Template").
+func wantOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice:
+		return "an array"
+	}
+	return t.String()
 }
 
 // position turns a byte offset into "line, column N".

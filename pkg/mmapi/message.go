@@ -3,6 +3,7 @@ package mmapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -97,10 +98,17 @@ func (c *Component) UnmarshalJSON(b []byte) error {
 		Index   json.RawMessage `json:"index"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return &ComponentError{Offset: te.Offset, Reason: "want a JSON object, got " + te.Value}
+		}
+		if errors.As(err, &te) {
+			return &ComponentError{Field: te.Field, Offset: te.Offset, Reason: fmt.Sprintf("want %s, got %s", te.Type, te.Value)}
+		}
 		return fmt.Errorf("mmapi: component: %w", err)
 	}
 	if head.Type == "" {
-		return fmt.Errorf("mmapi: component: missing \"type\"")
+		return &ComponentError{Reason: `missing "type"`}
 	}
 	c.Type, c.SubType = head.Type, head.SubType
 	c.Index = string(bytes.Trim(head.Index, `"`))
@@ -110,6 +118,25 @@ func (c *Component) UnmarshalJSON(b []byte) error {
 	}
 	c.raw = buf.Bytes()
 	return nil
+}
+
+// ComponentError is a component's JSON that is not a component: not an
+// object, without a "type", or with a field of the wrong type.
+type ComponentError struct {
+	Field  string // the field at fault ("type", "sub_type"); "" for the component
+	Offset int64  // in bytes from the component's start, as encoding/json counts
+	Reason string // "want string, got number", `missing "type"`
+}
+
+func (e *ComponentError) Error() string { return "mmapi: " + e.Named("component") }
+
+// Named says what is wrong with the component, named by its path, as in
+// "components[2].type: want string, got number".
+func (e *ComponentError) Named(path string) string {
+	if e.Field != "" {
+		path += "." + e.Field
+	}
+	return path + ": " + e.Reason
 }
 
 func (c Component) key() string { return c.Type + "/" + c.SubType + "/" + c.Index }
