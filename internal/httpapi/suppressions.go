@@ -57,6 +57,14 @@ func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "scope "+scope+" is no published sender's WABA (or sender id): see GET /v1/senders")
 		return
 	}
+	// One of the intake's slots: an import holds about a batch and a line
+	// (some 1 MiB), and only so many bodies are read at once.
+	release, err := s.waitIntake(r.Context())
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	defer release()
 	sum, err := s.guard.Import(r.Context(), scope, http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload), guard.SourceAPI)
 	ans := importAnswer{Scope: scope, ImportSummary: sum}
 	if err != nil {

@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/stretchr/testify/require"
@@ -84,4 +87,34 @@ func TestSuppressions_ImportOverTheUploadLimit(t *testing.T) {
 	require.Greater(t, added, 4000/13-2, "the lines read before the limit")
 	l := b.do(t, "GET", fmt.Sprintf("/v1/suppressions?scope=%s&limit=1000", fixtureWABA), "", "")
 	require.Len(t, l.body["entries"], added, "as many as it says")
+}
+
+// An import takes one of the intake's slots: beyond MaxIntake, it waits
+// unread (the api's memory bound counts it there).
+func TestSuppressions_ImportWaitsForAnIntakeSlot(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.MaxIntake = 1 })
+	require.Equal(t, http.StatusAccepted, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	pr, pw := io.Pipe()
+	first := &counted{r: pr}
+	firstDone := make(chan answer, 1)
+	go func() {
+		firstDone <- b.serve("POST", "/v1/campaigns/spring-sale-2026/recipients", first, "Content-Type", "text/csv")
+	}()
+	_, err := io.WriteString(pw, "to\n447700900001\n")
+	require.NoError(t, err)
+	waitRead(t, &first.read, 1)
+
+	imp := newCounted("to\n441234567890\n", ' ', 0, "")
+	impDone := make(chan answer, 1)
+	go func() {
+		impDone <- b.serve("POST", "/v1/suppressions?scope="+fixtureWABA, imp, "Content-Type", "text/csv")
+	}()
+	time.Sleep(300 * time.Millisecond)
+	require.Zero(t, imp.read.Load(), "the import waits before reading its body")
+	require.NoError(t, pw.Close())
+	require.Equal(t, http.StatusAccepted, (<-firstDone).code)
+	a := <-impDone
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["added"])
 }
