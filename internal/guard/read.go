@@ -68,9 +68,12 @@ func (g *Guard) Import(ctx context.Context, scope string, r io.Reader, source st
 func ReadEntries(r io.Reader, source string, add func([]Entry) error) (ImportSummary, error) {
 	im := &importer{source: source, add: add, sum: ImportSummary{Errors: []LineError{}}}
 	br := bufio.NewReader(r)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) { // a UTF-8 BOM, from a spreadsheet
+		_, _ = br.Discard(3)
+	}
 	b, _ := br.Peek(64)
 	var err error
-	if t := bytes.TrimLeft(b, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '[' {
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
 		err = im.readJSON(br)
 	} else {
 		err = im.readCSV(br)
@@ -130,7 +133,7 @@ func (im *importer) flush() error {
 func (im *importer) readJSON(r io.Reader) error {
 	d := readlimit.NewDecoder(r, maxImportLine)
 	if _, err := d.Token(); err != nil { // the '[' Peek saw
-		return err
+		return jsonImportErr(err, "the list")
 	}
 	for i := 0; d.More(); i++ {
 		var v struct {
@@ -179,11 +182,11 @@ func (im *importer) readCSV(r io.Reader) error {
 	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	line := 1 // the last record's
+	line := 0 // the last record's
 	csvErr := func(err error) error {
 		var tl *readlimit.TooLargeError
 		if errors.As(err, &tl) {
-			return badImport("the line after line %d is longer than %d bytes (or a quote opened there never closes)", line, maxImportLine)
+			return badImport("line %d is longer than %d bytes (or a quote opened there never closes)", line+1, maxImportLine)
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -200,7 +203,7 @@ func (im *importer) readCSV(r io.Reader) error {
 	}
 	to, reason := -1, -1
 	for i, h := range head {
-		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) {
+		switch strings.ToLower(strings.TrimSpace(h)) {
 		case "to":
 			to = i
 		case "reason":
@@ -210,6 +213,7 @@ func (im *importer) readCSV(r io.Reader) error {
 	if to < 0 {
 		return badImport("line 1: the header has no column \"to\" (want to,reason)")
 	}
+	line = 1
 	for {
 		start = cr.InputOffset()
 		rec, err := cr.Read()

@@ -42,6 +42,17 @@ func TestReadEntries(t *testing.T) {
 	require.Equal(t, 2, sum.Rejected)
 	require.Equal(t, 1, sum.Errors[0].Line)
 
+	es, _, err = read(t, strings.NewReader("\ufeff[{\"to\":\"441234567890\"}]"))
+	require.NoError(t, err, "a spreadsheet's BOM before a JSON list")
+	require.Len(t, es, 1)
+	es, _, err = read(t, strings.NewReader("\ufeffto\n441234567890\n"))
+	require.NoError(t, err, "and before CSV")
+	require.Len(t, es, 1)
+	_, _, err = read(t, strings.NewReader("[}"))
+	require.ErrorContains(t, err, "the list: invalid JSON")
+	_, _, err = read(t, strings.NewReader("to,"+strings.Repeat("x", 70<<10)+"\n441234567890\n"))
+	require.ErrorContains(t, err, "line 1 is longer than", "the header")
+
 	_, _, err = read(t, strings.NewReader("phone\n1\n"))
 	require.ErrorContains(t, err, `no column "to"`)
 	var bi *guard.BadImportError
@@ -129,8 +140,8 @@ func TestReadEntries_HugeLineIsBounded(t *testing.T) {
 		name, head, want string
 		added            int
 	}{
-		{"csv", "to,reason\n+447700900100,", "the line after line 1 is longer than", 0},
-		{"csv quoted", "to,reason\n+447700900100,\"", "the line after line 1 is longer than", 0},
+		{"csv", "to,reason\n+447700900100,", "line 2 is longer than", 0},
+		{"csv quoted", "to,reason\n+447700900100,\"", "line 2 is longer than", 0},
 		{"json", `[{"to": "+447700900100"}, {"to": "+447700900101", "reason": "`, "element 1: larger than", 1},
 	} {
 		var before, after runtime.MemStats

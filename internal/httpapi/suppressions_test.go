@@ -20,7 +20,7 @@ func TestSuppressions_ImportMemoryIsBounded(t *testing.T) {
 	b := hookSetup(t, func(c *httpapi.Config) { c.MaxUpload = 1 << 30 })
 	for _, tc := range []struct{ name, head, tail, want string }{
 		{"json", `[{"to": "+441234567891", "reason": "`, `"}]`, "element 0: larger than"},
-		{"csv", "to,reason\n+441234567891,", "\n", "the line after line 1 is longer than"},
+		{"csv", "to,reason\n+441234567891,", "\n", "line 2 is longer than"},
 	} {
 		var before, after runtime.MemStats
 		runtime.GC()
