@@ -64,8 +64,8 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 			TLSConfig: tlsConf, PoolSize: poolSize}, nil
 	}
 	// redis-cluster
-	if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
-		return nil, fmt.Errorf("redisconn: redis-cluster:// has only database 0, got path %q", u.Path)
+	if db, err := dbNumber(u.Path); err != nil || db != 0 {
+		return nil, errors.Join(err, fmt.Errorf("redisconn: redis-cluster:// has only database 0"))
 	}
 	return asynq.RedisClusterClientOpt{Addrs: addrs, Username: user, Password: pass, TLSConfig: tlsConf}, nil
 }

@@ -88,6 +88,7 @@ func TestParse_ErrorHidesThePassword(t *testing.T) {
 		"redis://u:s3cre%zz@127.0.0.1:6379/0":                         "redis://xxxxx@127.0.0.1:6379/0",
 		"redis://u:s3cre/t@127.0.0.1:6379/0":                          "redis://xxxxx@127.0.0.1:6379/0",
 		"redis://u:12/s3cret@127.0.0.1:6379/0":                        "",
+		"redis-cluster://u:12/s3cret@h:6379":                          "",
 		"redis-sentinel://h:1/0?master=m&sentinel_password=s3cre#%zz": "redis-sentinel://h:1/0",
 	} {
 		_, err := redisconn.Parse(raw, 0)
