@@ -62,9 +62,14 @@ func spreadsheet(s string) bool {
 	return strings.Trim(s[i+1:], "0") == ""
 }
 
+// dialledZero are the country codes after which a number's leading 0 is
+// dialled from abroad: Italy, San Marino, the Vatican ("+39 (0)6 1234
+// 5678" is 390612345678).
+var dialledZero = map[string]bool{"39": true, "378": true, "379": true}
+
 // trunkPrefix reports whether s has "(0)" after a digit: a national trunk
 // prefix kept after the country code ("+44 (0) 7700 900100"), whose 0 is
-// not dialled from abroad.
+// not dialled from abroad, except after the codes of dialledZero.
 func trunkPrefix(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] != '(' {
@@ -74,12 +79,23 @@ func trunkPrefix(s string) bool {
 		if j < 0 {
 			return false
 		}
-		if strings.TrimSpace(s[i+1:i+j]) == "0" && strings.ContainsAny(s[:i], "0123456789") {
+		if before := digits(s[:i]); strings.TrimSpace(s[i+1:i+j]) == "0" && before != "" && !dialledZero[before] {
 			return true
 		}
 		i += j
 	}
 	return false
+}
+
+// digits are the digits of s.
+func digits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 func allDigits(s string) bool {

@@ -75,6 +75,8 @@ func TestNormalize_RefusesWhatWouldBecomeAnotherNumber(t *testing.T) {
 	// What the rules must not catch: dots as separators, brackets around an
 	// area code, a number ending in zeros.
 	for in, want := range map[string]string{
+		"+39 (0)6 1234 5678": "390612345678", // Italy dials the 0 from abroad
+		"+378 (0)549 123456": "3780549123456",
 		"+33 6.12.34.56.00":  "33612345600",
 		"55.11.98765.4300":   "5511987654300",
 		"+1 (212) 555-0100":  "12125550100",
