@@ -105,5 +105,14 @@ func checkLimits(cmd *cli.Command) error {
 			return fmt.Errorf("MMLITE_%s (--%s) is %d: it must be at least 1", strings.ToUpper(strings.ReplaceAll(l.name, "-", "_")), l.name, l.v)
 		}
 	}
+	return checkCancelWait(cmd)
+}
+
+// checkCancelWait refuses a cancel wait of 0 or less: the producer would
+// take it for "not set" and wait its default.
+func checkCancelWait(cmd *cli.Command) error {
+	if d := cmd.Duration("cancel-wait"); d <= 0 {
+		return fmt.Errorf("MMLITE_CANCEL_WAIT (--cancel-wait) is %s: it must be above 0 (and above the workers' HTTP timeout)", d)
+	}
 	return nil
 }

@@ -57,6 +57,9 @@ func cancelCommand() *cli.Command {
 		Flags: []cli.Flag{&cli.DurationFlag{Name: "cancel-wait", Value: producer.DefaultCancelWait, Sources: env("CANCEL_WAIT"),
 			Usage: "how long to wait for the campaign's sends in flight; above the workers' HTTP timeout"}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := checkCancelWait(cmd); err != nil {
+				return cli.Exit(err.Error(), 1)
+			}
 			return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
 				st, err := p.Cancel(ctx, id)
 				var inFlight *producer.InFlightError

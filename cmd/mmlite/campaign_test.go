@@ -67,3 +67,15 @@ func TestCancelCommand_SendInFlightAfterTheWait(t *testing.T) {
 	require.True(t, strings.HasSuffix(strings.TrimSpace(out),
 		"note: campaign spring is cancelled; 1 send of it was still in flight after 100ms: it ends with its own outcome, and nothing of the campaign is sent after it"), out)
 }
+
+// A cancel wait of 0 or less is refused: the producer took it for "not
+// set" and waited 30 s.
+func TestCancelWait_ZeroRefused(t *testing.T) {
+	t.Parallel()
+	out, code := run(t, "campaign", "cancel", "--cancel-wait", "0s", "spring")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "MMLITE_CANCEL_WAIT (--cancel-wait) is 0s: it must be above 0")
+	out, code = run(t, "api", "--cancel-wait", "-1s", "--insecure-no-auth")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "MMLITE_CANCEL_WAIT (--cancel-wait) is -1s")
+}
