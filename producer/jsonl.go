@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
@@ -121,23 +120,11 @@ func jsonProblem(b []byte, err error) error {
 	case errors.As(err, &te) && te.Field == "": // "12,x": a value, then what is not JSON
 		return fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
 	case errors.As(err, &te):
-		return fmt.Errorf("%s: want %s, got %s", te.Field, wantOf(te.Type), te.Value)
+		return fmt.Errorf("%s: want %s, got %s", te.Field, strictjson.WantOf(te.Type), te.Value)
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return errors.New(strings.TrimPrefix(err.Error(), "json: ")) // unknown field "x"
-}
-
-// wantOf names what a field wants in JSON's words, not Go's
-// ("map[string]string").
-func wantOf(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Struct, reflect.Map:
-		return "a JSON object"
-	case reflect.Slice:
-		return "an array"
-	}
-	return t.String()
 }
 
 // componentProblem names the component that failed by its index, which
@@ -147,13 +134,7 @@ func componentProblem(b []byte, ce *mmapi.ComponentError) error {
 		Components []json.RawMessage `json:"components"`
 	}
 	_ = json.Unmarshal(b, &raw)
-	for i, c := range raw.Components {
-		var comp mmapi.Component
-		if err := comp.UnmarshalJSON(c); errors.As(err, &ce) {
-			return errors.New(ce.Named(fmt.Sprintf("components[%d]", i)))
-		}
-	}
-	return errors.New(ce.Named("components"))
+	return errors.New(ce.In(raw.Components, "components"))
 }
 
 // ArraySource reads the "recipients" array of POST /v1/campaigns from a

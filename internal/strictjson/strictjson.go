@@ -355,3 +355,15 @@ func (w *walker) array(s *Shape) *walkError {
 		}
 	}
 }
+
+// WantOf is what a JSON value of Go type t is, for an error: "a JSON
+// object", "an array", or the type's name.
+func WantOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice:
+		return "an array"
+	}
+	return t.String()
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -64,13 +63,7 @@ func componentProblem(b []byte, ce *mmapi.ComponentError) string {
 		} `json:"template"`
 	}
 	_ = json.Unmarshal(b, &raw)
-	for i, c := range raw.Template.Components {
-		var comp mmapi.Component
-		if err := comp.UnmarshalJSON(c); errors.As(err, &ce) {
-			return ce.Named(fmt.Sprintf("template.components[%d]", i))
-		}
-	}
-	return ce.Named("template.components")
+	return ce.In(raw.Template.Components, "template.components")
 }
 
 func where(b []byte, d *json.Decoder, err error) string {
@@ -82,7 +75,7 @@ func where(b []byte, d *json.Decoder, err error) string {
 	case errors.As(err, &te) && te.Field == "": // the document itself
 		return fmt.Sprintf("line %s: want a JSON object {\"id\": ...}, got %s", position(b, te.Offset), te.Value)
 	case errors.As(err, &te):
-		return fmt.Sprintf("line %s: %s: want %s, got %s", position(b, te.Offset), te.Field, wantOf(te.Type), te.Value)
+		return fmt.Sprintf("line %s: %s: want %s, got %s", position(b, te.Offset), te.Field, strictjson.WantOf(te.Type), te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}
@@ -96,18 +89,6 @@ func where(b []byte, d *json.Decoder, err error) string {
 		}
 	}
 	return fmt.Sprintf("line %s: %s", position(b, off), msg)
-}
-
-// wantOf names what a field wants in JSON's words, not Go's
-// ("mmapi.Template").
-func wantOf(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Struct, reflect.Map:
-		return "a JSON object"
-	case reflect.Slice:
-		return "an array"
-	}
-	return t.String()
 }
 
 // position turns a byte offset into "line, column N".

@@ -139,6 +139,20 @@ func (e *ComponentError) Named(path string) string {
 	return path + ": " + e.Reason
 }
 
+// In names the component of list that fails by its index,
+// "prefix[i].field: reason" (its own error cannot know it); prefix alone
+// when none of list fails.
+func (e *ComponentError) In(list []json.RawMessage, prefix string) string {
+	for i, c := range list {
+		var comp Component
+		var ce *ComponentError
+		if err := comp.UnmarshalJSON(c); errors.As(err, &ce) {
+			return ce.Named(fmt.Sprintf("%s[%d]", prefix, i))
+		}
+	}
+	return e.Named(prefix)
+}
+
 func (c Component) key() string { return c.Type + "/" + c.SubType + "/" + c.Index }
 
 // MergeComponents returns the campaign's components with the recipient's laid
