@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/strictjson"
 	"io"
 	"mime"
 	"net/http"
@@ -88,9 +89,9 @@ func jsonErr(err error, field string) error {
 	case errors.As(err, &se):
 		return bad("%sinvalid JSON at byte %d: %v", at, se.Offset, se)
 	case errors.As(err, &te) && te.Field == "": // the value itself, named by field
-		return bad("%swant %s, got %s", at, te.Type, te.Value)
+		return bad("%swant %s, got %s", at, strictjson.WantOf(te.Type), te.Value)
 	case errors.As(err, &te):
-		return bad("%s%s: want %s, got %s", at, te.Field, te.Type, te.Value)
+		return bad("%s%s: want %s, got %s", at, te.Field, strictjson.WantOf(te.Type), te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return bad("%sthe JSON ends too early", at)
 	}

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/strictjson"
 	"io"
 	"mime"
 	"net/http"
@@ -129,8 +131,8 @@ func wantsCSV(accept string) bool {
 
 // followUp: POST /v1/campaigns/{id}/follow-up.
 func (s *Server) followUp(w http.ResponseWriter, r *http.Request) {
-	var f producer.FollowUp
-	if err := s.decodeSmall(w, r, &f); err != nil {
+	f, err := decodeSmall[producer.FollowUp](s, w, r)
+	if err != nil {
 		s.fail(w, err, nil)
 		return
 	}
@@ -151,8 +153,8 @@ type testBody struct {
 // testSend: POST /v1/campaigns/{id}/test: one message to one number,
 // through a worker, answered with the API's answer.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
-	var b testBody
-	if err := s.decodeSmall(w, r, &b); err != nil {
+	b, err := decodeSmall[testBody](s, w, r)
+	if err != nil {
 		s.fail(w, err, nil)
 		return
 	}
@@ -165,18 +167,31 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// decodeSmall reads a JSON object of at most MaxValue bytes strictly.
-func (s *Server) decodeSmall(w http.ResponseWriter, r *http.Request, v any) error {
-	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
+// decodeSmall reads a JSON object of at most MaxValue bytes strictly: an
+// unknown field, a key repeated in one object or given in another case
+// ("TO") and text that is not UTF-8 are refused, as in a campaign.
+func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
+	switch {
+	case err != nil:
+		return v, jsonErr(err, "")
+	case len(bytes.TrimSpace(b)) == 0:
+		return v, bad("the body is empty: it must be a JSON object")
+	}
+	if err := strictjson.CheckUTF8(b); err != nil {
+		return v, bad("%v", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return bad("the body is empty: it must be a JSON object")
-		}
-		return jsonErr(err, "")
+	if err := d.Decode(&v); err != nil {
+		return v, jsonErr(err, "")
 	}
 	if d.More() {
-		return bad("trailing data after the JSON object: the body is one JSON object")
+		return v, bad("trailing data after the JSON object: the body is one JSON object")
 	}
-	return nil
+	if err := strictjson.ShapeOf[T]().CheckKeys(b); err != nil {
+		return v, bad("%v", err)
+	}
+	return v, nil
 }

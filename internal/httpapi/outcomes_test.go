@@ -123,3 +123,27 @@ func TestFollowUp_SameRequestAgainFinishesIt(t *testing.T) {
 	require.Equal(t, "campaign: a different campaign with this id exists: fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id",
 		a.body["error"], a.raw)
 }
+
+// The follow-up and test-send bodies are read as strictly as a campaign:
+// a repeated or differently cased key and text that is not UTF-8 are 400s
+// (the last value won, "ID" was id, Latin-1 was sent as U+FFFD), and the
+// errors speak JSON, not Go.
+func TestSmallBodies_Strict(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	for body, want := range map[string]string{
+		`{"id": "a", "id": "b", "statuses": ["failed"]}`:    `"id" appears twice`,
+		`{"ID": "a", "statuses": ["failed"]}`:               `unknown field "ID"`,
+		"{\"id\": \"caf\xe9\", \"statuses\": [\"failed\"]}": "not valid UTF-8",
+		`[]`:                     "want a JSON object, got array",
+		`{"statuses": "failed"}`: "statuses: want an array, got string",
+	} {
+		a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
+		require.Equal(t, 400, a.code, "%s: %s", body, a.raw)
+		require.Contains(t, a.body["error"], want, body)
+	}
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/test", "application/json", `{"to": "+447700900001", "to": "+447700900002"}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Contains(t, a.body["error"], `"to" appears twice`)
+}
