@@ -95,7 +95,9 @@ func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Su
 		return nil, err
 	}
 	if _, err := p.Register(ctx, &c); errors.Is(err, campaign.ErrConflict) {
-		return nil, fmt.Errorf("%w: %s exists: it is a follow-up of %s with another template, send_at or expires_at: choose another id",
+		// Another follow-up of source with other times or template, or a
+		// campaign registered under the id while this one was being made.
+		return nil, fmt.Errorf("%w: %s exists and is not this follow-up (another campaign, or a follow-up of %s with another template, send_at or expires_at): choose another id",
 			campaign.ErrConflict, c.ID, source)
 	} else if err != nil {
 		return nil, err

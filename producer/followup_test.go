@@ -192,7 +192,7 @@ func TestFollowUp_AnotherUnderTheSameIDIsAConflict(t *testing.T) {
 		{"other outcomes", producer.FollowUp{ID: "fu", Statuses: []string{"failed", "expired"}}, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id"},
 		{"codes", producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Codes: []int{131026}}, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id"},
 		{"template", producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Template: &mmapi.Template{Name: "spring_reminder", Language: mmapi.Language{Code: "pt_BR"}}},
-			"fu exists: it is a follow-up of spring-sale-2026 with another template, send_at or expires_at: choose another id"},
+			"fu exists and is not this follow-up (another campaign, or a follow-up of spring-sale-2026 with another template, send_at or expires_at): choose another id"},
 		{"not a follow-up", producer.FollowUp{ID: c.ID, Statuses: []string{"failed"}}, "spring-sale-2026 exists: a follow-up makes a new campaign"},
 	} {
 		_, err := b.p.FollowUp(b.ctx, c.ID, tc.f)
