@@ -30,3 +30,12 @@ func TestArraySource_Bounded(t *testing.T) {
 	_, _, err = src.Next()
 	require.EqualError(t, err, "recipients[1]: larger than 64 bytes", "white space counts with the element after it")
 }
+
+// The names the bounded decoder had here still work.
+func TestNewBoundedDecoder_StillHere(t *testing.T) {
+	t.Parallel()
+	d := NewBoundedDecoder(strings.NewReader(`"`+strings.Repeat("x", 100)+`"`), 16)
+	var s string
+	var tl *ValueTooLargeError
+	require.ErrorAs(t, d.Decode(&s), &tl)
+}
