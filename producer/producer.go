@@ -269,8 +269,10 @@ func (p *Producer) Check(c *campaign.Campaign) error {
 	if err := p.checkCampaign(c); err != nil {
 		return err
 	}
-	_, err := p.pickSender(c.Sender, nil)
-	return err
+	if _, err := p.pickSender(c.Sender, nil); err != nil {
+		return fmt.Errorf("%w (judged by this command's own senders: workers may have published more, which a dry run cannot see)", err)
+	}
+	return nil
 }
 
 // checkCampaign normalizes c and checks what needs no Redis.
