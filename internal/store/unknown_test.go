@@ -223,6 +223,9 @@ func TestList_BoundedWork(t *testing.T) {
 	b.register(t, "old-paused", 1)
 	_, err := b.store.Campaigns.Pause(b.ctx, "old-paused", "operator: test")
 	require.NoError(t, err)
+	// The list orders by creation to the millisecond, and "old-paused"
+	// would come first among campaigns created in the same one.
+	time.Sleep(5 * time.Millisecond)
 	for i := range 25 {
 		b.register(t, fmt.Sprintf("c%02d", i), 1)
 	}
