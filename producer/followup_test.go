@@ -1,10 +1,7 @@
 package producer_test
 
 import (
-	"context"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/redistest"
@@ -14,7 +11,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -95,29 +91,6 @@ func TestFollowUp_WhoIsTaken(t *testing.T) {
 	require.ElementsMatch(t, []string{"441234567804", "441234567805"}, got, "a read counts as delivered")
 }
 
-// failScript is a go-redis hook that fails the first script call whose
-// arguments include Arg (a job's id: the enqueue batch that writes it),
-// as Redis answering an error part-way through an enqueue.
-type failScript struct {
-	Arg  string
-	done atomic.Bool
-}
-
-func (h *failScript) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *failScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *failScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		n := strings.ToLower(cmd.Name())
-		if (n == "evalsha" || n == "eval") && slices.Contains(cmd.Args(), any(h.Arg)) && h.done.CompareAndSwap(false, true) {
-			cmd.SetErr(redistest.ErrInjected)
-			return redistest.ErrInjected
-		}
-		return next(ctx, cmd)
-	}
-}
-
 // followSource is a sealed, finished campaign whose three recipients
 // failed with 131026; a producer that writes one job per Redis call.
 func followSource(t *testing.T) (*bundle, *campaign.Campaign) {
@@ -145,7 +118,7 @@ func followSource(t *testing.T) (*bundle, *campaign.Campaign) {
 func TestFollowUp_AskedAgainAfterAFailurePartWayFinishes(t *testing.T) {
 	t.Parallel()
 	b, c := followSource(t)
-	b.r.Client.AddHook(&failScript{Arg: task.SendID("fu", "441234567802")})
+	b.r.Client.AddHook(&redistest.FailFirst{Name: "evalsha", Arg: task.SendID("fu", "441234567802")})
 	f := producer.FollowUp{ID: "fu", Statuses: []string{"failed"}, Codes: []int{131026}}
 	first, err := b.p.FollowUp(b.ctx, c.ID, f)
 	require.ErrorIs(t, err, redistest.ErrInjected)

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/redistest"
@@ -15,7 +12,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -63,29 +59,6 @@ func TestResults_BrokenOffExportIsCutShort(t *testing.T) {
 	require.Error(t, err, "the client sees the answer cut short")
 }
 
-// failJob is a go-redis hook that fails the first script call whose
-// arguments include the job id Arg: Redis answering an error to one
-// enqueue batch.
-type failJob struct {
-	Arg  string
-	done atomic.Bool
-}
-
-func (h *failJob) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *failJob) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *failJob) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		n := strings.ToLower(cmd.Name())
-		if (n == "evalsha" || n == "eval") && slices.Contains(cmd.Args(), any(h.Arg)) && h.done.CompareAndSwap(false, true) {
-			cmd.SetErr(redistest.ErrInjected)
-			return redistest.ErrInjected
-		}
-		return next(ctx, cmd)
-	}
-}
-
 // A follow-up whose enqueue failed part-way (a 500 with the summary of what
 // was kept) is finished by the same request again: 202, what was missing
 // enqueued, the campaign sealed. Another follow-up under that id is a 409
@@ -100,7 +73,7 @@ func TestFollowUp_SameRequestAgainFinishesIt(t *testing.T) {
 			store.Outcome{Status: task.StatusFailed, Error: &task.Error{Code: 131026}}, store.FailurePolicy{}, nil)
 		require.NoError(t, err)
 	}
-	b.r.Client.AddHook(&failJob{Arg: task.SendID("fu", "447700900001")})
+	b.r.Client.AddHook(&redistest.FailFirst{Name: "evalsha", Arg: task.SendID("fu", "447700900001")})
 	body := `{"id": "fu", "statuses": ["failed"]}`
 	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
 	require.Equal(t, 500, a.code, a.raw)

@@ -62,16 +62,19 @@ var ErrInjected = errors.New("redistest: injected failure")
 
 // FailFirst is a go-redis hook that fails the first command named Name
 // (any case) with ErrInjected, without sending it: Redis answering an
-// error once.
+// error once. With Arg set, only a command with Arg among its arguments
+// (a script call that writes one job, by its id) counts.
 type FailFirst struct {
 	commandHook
 	Name string
+	Arg  any
 	done atomic.Bool
 }
 
 func (h *FailFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if strings.EqualFold(cmd.Name(), h.Name) && h.done.CompareAndSwap(false, true) {
+		if strings.EqualFold(cmd.Name(), h.Name) && (h.Arg == nil || slices.Contains(cmd.Args(), h.Arg)) &&
+			h.done.CompareAndSwap(false, true) {
 			cmd.SetErr(ErrInjected)
 			return ErrInjected
 		}
