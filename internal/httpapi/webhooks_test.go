@@ -572,3 +572,19 @@ func TestWebhooks_SendersReadOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.code, a.raw)
 	require.EqualValues(t, 1, reads.N.Load())
 }
+
+// A webhook with a field of another type (here a status's timestamp as a
+// number) is recorded and relayed: it was a 400, and the provider does not
+// deliver a 4xx again.
+func TestWebhooks_FieldOfAnotherTypeIsTaken(t *testing.T) {
+	t.Parallel()
+	b, pending := relaySetup(t)
+	body := `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
+"metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":"` + wamidUK + `","status":"delivered","timestamp":1764064805,"recipient_id":"441234567890"}]}}]}]}`
+	a := b.hook(t, body)
+	require.Equal(t, 200, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["statuses"])
+	n, err := b.r.Client.LLen(context.Background(), pending).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "stored for the relay")
+}

@@ -1,9 +1,6 @@
 package webhook
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // The webhook fields the protections act on (see package guard).
 const (
@@ -35,26 +32,25 @@ type QualityUpdate struct {
 
 // guardValue is what those fields carry in a change's value.
 type guardValue struct {
-	TemplateName     string `json:"message_template_name"`
-	TemplateLanguage string `json:"message_template_language"`
-	Reason           string `json:"reason"`
-	DisplayPhone     string `json:"display_phone_number"`
-	CurrentLimit     string `json:"current_limit"`
+	TemplateName     text `json:"message_template_name"`
+	TemplateLanguage text `json:"message_template_language"`
+	Reason           text `json:"reason"`
+	DisplayPhone     text `json:"display_phone_number"`
+	CurrentLimit     text `json:"current_limit"`
 }
 
-func (ev *Events) addGuard(field, waba string, at int64, v value) {
-	t := unix(strconv.FormatInt(at, 10))
+func (ev *Events) addGuard(field, waba string, t time.Time, v value) {
 	switch field {
 	case templateField:
 		if v.Event == "" || v.TemplateName == "" {
 			ev.Other++
 			return
 		}
-		ev.Templates = append(ev.Templates, TemplateUpdate{WABAID: waba, Event: v.Event, Name: v.TemplateName,
-			Language: v.TemplateLanguage, Reason: v.Reason, Time: t})
+		ev.Templates = append(ev.Templates, TemplateUpdate{WABAID: waba, Event: string(v.Event), Name: string(v.TemplateName),
+			Language: string(v.TemplateLanguage), Reason: string(v.Reason), Time: t})
 	case qualityField:
-		ev.Qualities = append(ev.Qualities, QualityUpdate{WABAID: waba, Event: v.Event, DisplayPhone: v.DisplayPhone,
-			CurrentLimit: v.CurrentLimit, Time: t})
+		ev.Qualities = append(ev.Qualities, QualityUpdate{WABAID: waba, Event: string(v.Event), DisplayPhone: string(v.DisplayPhone),
+			CurrentLimit: string(v.CurrentLimit), Time: t})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Events is what one webhook delivery carries, flattened.
@@ -69,51 +70,51 @@ type AccountUpdate struct {
 const OnboardedEvent = "MM_LITE_TERMS_SIGNED"
 
 type envelope struct {
-	Object string `json:"object"`
+	Object text `json:"object"`
 	Entry  []struct {
-		ID      string `json:"id"`
-		Time    int64  `json:"time"`
+		ID      text `json:"id"`
+		Time    text `json:"time"`
 		Changes []struct {
-			Field string `json:"field"`
-			Value value  `json:"value"`
+			Field text  `json:"field"`
+			Value value `json:"value"`
 		} `json:"changes"`
 	} `json:"entry"`
 }
 
 type value struct {
 	Metadata struct {
-		PhoneNumberID string `json:"phone_number_id"`
+		PhoneNumberID text `json:"phone_number_id"`
 	} `json:"metadata"`
 	Statuses []struct {
-		ID          string `json:"id"`
-		Status      string `json:"status"`
-		Timestamp   string `json:"timestamp"`
-		RecipientID string `json:"recipient_id"`
+		ID          text `json:"id"`
+		Status      text `json:"status"`
+		Timestamp   text `json:"timestamp"`
+		RecipientID text `json:"recipient_id"`
 		Pricing     *struct {
-			Category string `json:"category"`
+			Category text `json:"category"`
 		} `json:"pricing"`
 		Errors []struct {
-			Code      int    `json:"code"`
-			Title     string `json:"title"`
-			Message   string `json:"message"`
+			Code      code `json:"code"`
+			Title     text `json:"title"`
+			Message   text `json:"message"`
 			ErrorData struct {
-				Details string `json:"details"`
+				Details text `json:"details"`
 			} `json:"error_data"`
 		} `json:"errors"`
 	} `json:"statuses"`
 	UserActions []struct {
-		ActionType string `json:"action_type"`
-		Timestamp  string `json:"timestamp"`
+		ActionType text `json:"action_type"`
+		Timestamp  text `json:"timestamp"`
 		Data       struct {
-			ClickComponent string `json:"click_component"`
-			ClickID        string `json:"click_id"`
-			TrackingToken  string `json:"tracking_token"`
+			ClickComponent text `json:"click_component"`
+			ClickID        text `json:"click_id"`
+			TrackingToken  text `json:"tracking_token"`
 		} `json:"marketing_messages_link_click_data"`
 	} `json:"user_actions"`
-	Event    string `json:"event"`
+	Event    text `json:"event"`
 	WABAInfo struct {
-		WABAID          string `json:"waba_id"`
-		OwnerBusinessID string `json:"owner_business_id"`
+		WABAID          text `json:"waba_id"`
+		OwnerBusinessID text `json:"owner_business_id"`
 	} `json:"waba_info"`
 	Messages json.RawMessage `json:"messages"`
 	guardValue
@@ -133,15 +134,15 @@ func Parse(body []byte) (*Events, error) {
 	ev := &Events{Kinds: map[string]bool{}}
 	for _, e := range env.Entry {
 		for _, ch := range e.Changes {
-			v := ch.Value
-			ev.addKinds(ch.Field, &v)
+			v, field := ch.Value, string(ch.Field)
+			ev.addKinds(field, &v)
 			switch {
-			case ch.Field == "account_update":
-				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: v.Event, WABAID: firstOf(v.WABAInfo.WABAID, e.ID),
-					OwnerBusinessID: v.WABAInfo.OwnerBusinessID, Timestamp: unix(strconv.FormatInt(e.Time, 10))})
-			case ch.Field == templateField || ch.Field == qualityField:
-				ev.addGuard(ch.Field, e.ID, e.Time, v)
-			case ch.Field == "messages" && (len(v.Statuses) > 0 || len(v.UserActions) > 0):
+			case field == "account_update":
+				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: string(v.Event), WABAID: firstOf(v.WABAInfo.WABAID, e.ID),
+					OwnerBusinessID: string(v.WABAInfo.OwnerBusinessID), Timestamp: unix(e.Time)})
+			case field == templateField || field == qualityField:
+				ev.addGuard(field, string(e.ID), unix(e.Time), v)
+			case field == "messages" && (len(v.Statuses) > 0 || len(v.UserActions) > 0):
 				ev.add(v)
 			default:
 				ev.Other++
@@ -174,13 +175,14 @@ func (ev *Events) add(v value) {
 			ev.Other++
 			continue
 		}
-		st := Status{WAMID: s.ID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID, PhoneNumberID: v.Metadata.PhoneNumberID}
+		st := Status{WAMID: string(s.ID), Status: string(s.Status), Timestamp: unix(s.Timestamp), RecipientID: string(s.RecipientID),
+			PhoneNumberID: string(v.Metadata.PhoneNumberID)}
 		if s.Pricing != nil {
-			st.PricingCategory = s.Pricing.Category
+			st.PricingCategory = string(s.Pricing.Category)
 		}
 		if len(s.Errors) > 0 {
 			e := s.Errors[0]
-			st.Error = &Error{Code: e.Code, Title: firstOf(e.Title, e.Message), Details: e.ErrorData.Details}
+			st.Error = &Error{Code: int(e.Code), Title: firstOf(e.Title, e.Message), Details: string(e.ErrorData.Details)}
 		}
 		ev.Statuses = append(ev.Statuses, st)
 	}
@@ -189,8 +191,8 @@ func (ev *Events) add(v value) {
 			ev.Other++
 			continue
 		}
-		ev.Clicks = append(ev.Clicks, Click{PhoneNumberID: v.Metadata.PhoneNumberID, ClickID: a.Data.ClickID,
-			TrackingToken: a.Data.TrackingToken, Component: a.Data.ClickComponent, Timestamp: unix(a.Timestamp)})
+		ev.Clicks = append(ev.Clicks, Click{PhoneNumberID: string(v.Metadata.PhoneNumberID), ClickID: string(a.Data.ClickID),
+			TrackingToken: string(a.Data.TrackingToken), Component: string(a.Data.ClickComponent), Timestamp: unix(a.Timestamp)})
 	}
 }
 
@@ -199,17 +201,59 @@ func (ev *Events) add(v value) {
 const maxUnix = 253402300799
 
 // unix reads a time in seconds; zero when unreadable or out of range.
-func unix(s string) time.Time {
-	n, err := strconv.ParseInt(s, 10, 64)
+func unix(s text) time.Time {
+	n, err := strconv.ParseInt(string(s), 10, 64)
 	if err != nil || n <= 0 || n > maxUnix {
 		return time.Time{}
 	}
 	return time.Unix(n, 0).UTC()
 }
 
-func firstOf(a, b string) string {
+func firstOf(a, b text) string {
 	if a != "" {
-		return a
+		return string(a)
 	}
-	return b
+	return string(b)
+}
+
+// text is a JSON scalar read as text, whatever its type: a provider may
+// send an id, a time or a limit as a string in one webhook and a number in
+// another, and one field of another type must not cost the whole webhook
+// (its other statuses, its relay). A value that is not a scalar (or null)
+// is read as "": the field is unknown.
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	switch {
+	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b): // the common case: nothing to unescape or replace
+		*t = text(b[1 : len(b)-1])
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+	case len(b) > 0 && (b[0] == '{' || b[0] == '[' || b[0] == 'n'):
+		*t = ""
+	default: // a number, true or false, as written
+		*t = text(b)
+	}
+	return nil
+}
+
+// code is an error code, a number or a string of digits; 0 when it is
+// neither (or out of range).
+type code int
+
+func (c *code) UnmarshalJSON(b []byte) error {
+	var t text
+	if err := t.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(string(t))
+	if err != nil {
+		n = 0
+	}
+	*c = code(n)
+	return nil
 }

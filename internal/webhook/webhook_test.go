@@ -142,3 +142,29 @@ func TestParse_Kinds(t *testing.T) {
 	require.Equal(t, map[string]bool{"account_update": true}, kinds(b))
 	require.True(t, strings.Contains(string(b), "account_update"))
 }
+
+// A field of another type than the docs show (a time or an id as a
+// number, a code as a string, an object for a string) is read as far as it
+// can be; it refused the whole webhook, its other statuses and its relay.
+func TestParse_FieldsOfAnotherType(t *testing.T) {
+	t.Parallel()
+	body := `{"object":"whatsapp_business_account","entry":[
+{"id":102290129340398,"time":"1764064800","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":106540352242922},
+"statuses":[
+ {"id":"wamid.A","status":"delivered","timestamp":1764064805,"recipient_id":441234567890},
+ {"id":"wamid.B","status":"failed","timestamp":"1764064806","recipient_id":"441234567891","errors":[{"code":"131050","title":{"x":1}}]},
+ {"id":"wamid.C","status":"read","timestamp":1.5e9,"recipient_id":null,"errors":[{"code":1e99}]}]}}]},
+{"id":"102290129340398","time":1764064900.5,"changes":[{"field":"account_update","value":{"event":"MM_LITE_TERMS_SIGNED","waba_info":{"waba_id":102290129340398}}}]}]}`
+	ev, err := webhook.Parse([]byte(body))
+	require.NoError(t, err)
+	require.Len(t, ev.Statuses, 3)
+	require.Equal(t, int64(1764064805), ev.Statuses[0].Timestamp.Unix())
+	require.Equal(t, "441234567890", ev.Statuses[0].RecipientID)
+	require.Equal(t, "106540352242922", ev.Statuses[0].PhoneNumberID)
+	require.Equal(t, 131050, ev.Statuses[1].Error.Code)
+	require.Equal(t, "", ev.Statuses[1].Error.Title, "an object is no title")
+	require.True(t, ev.Statuses[2].Timestamp.IsZero(), "a time it cannot read is unknown")
+	require.Equal(t, 0, ev.Statuses[2].Error.Code)
+	require.Len(t, ev.Accounts, 1)
+	require.Equal(t, "102290129340398", ev.Accounts[0].WABAID)
+}
