@@ -97,27 +97,33 @@ func (r *Registry) Onboarded(ctx context.Context, waba string) (time.Time, error
 // retries for up to 7 days).
 const clickTTL = 8 * 24 * time.Hour
 
+// clickScript counts a click once per click id, in one step: the id is
+// marked only with its count, so that a webhook whose count failed counts
+// it when the provider delivers it again. KEYS: the day's clicks, then the
+// click id's mark (none for a click without an id). ARGV: token, the
+// clicks' and the mark's TTLs in seconds.
+var clickScript = redis.NewScript(`
+if KEYS[2] and not redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[3]) then
+	return 0
+end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
 // CountClick counts a link click for a sender and tracking token, once per
 // click id. It returns false for a click already counted. Clicks are kept
 // per day, for the retention.
 func (r *Registry) CountClick(ctx context.Context, senderID, token, clickID string) (bool, error) {
+	keys := []string{r.clicksKey(senderID, r.now())}
 	if clickID != "" {
-		fresh, err := r.rdb.SetNX(ctx, r.keys.Prefix()+"click:"+clickID, 1, clickTTL).Result()
-		if err != nil {
-			return false, fmt.Errorf("sender: count click: %w", err)
-		}
-		if !fresh {
-			return false, nil
-		}
+		keys = append(keys, r.keys.Prefix()+"click:"+clickID)
 	}
-	key := r.clicksKey(senderID, r.now())
-	pipe := r.rdb.Pipeline()
-	pipe.HIncrBy(ctx, key, token, 1)
-	pipe.Expire(ctx, key, r.retention+24*time.Hour)
-	if _, err := pipe.Exec(ctx); err != nil {
+	n, err := clickScript.Run(ctx, r.rdb, keys, token,
+		int64((r.retention+24*time.Hour)/time.Second), int64(clickTTL/time.Second)).Int()
+	if err != nil {
 		return false, fmt.Errorf("sender: count click: %w", err)
 	}
-	return true, nil
+	return n == 1, nil
 }
 
 func (r *Registry) clicksKey(senderID string, day time.Time) string {

@@ -2,12 +2,15 @@ package registry_test
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,6 +35,72 @@ func TestRegistry_ClicksAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, ttl, 48*time.Hour)
 	require.LessOrEqual(t, ttl, 72*time.Hour)
+}
+
+// failClicks fails the first command, alone or in a pipeline, that writes
+// a sender's clicks: Redis answering an error to the count.
+type failClicks struct {
+	prefix string
+	done   atomic.Bool
+}
+
+func (h *failClicks) hit(cmds ...redis.Cmder) bool {
+	for _, c := range cmds {
+		for _, a := range c.Args() {
+			if s, ok := a.(string); ok && strings.HasPrefix(s, h.prefix) && h.done.CompareAndSwap(false, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (h *failClicks) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *failClicks) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.hit(cmd) {
+			cmd.SetErr(redistest.ErrInjected)
+			return redistest.ErrInjected
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *failClicks) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.hit(cmds...) {
+			for _, c := range cmds {
+				c.SetErr(redistest.ErrInjected)
+			}
+			return redistest.ErrInjected
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A click whose count failed is counted when the provider delivers its
+// webhook again: the click id was marked seen before the count, so the
+// redelivery was dropped and the click never counted.
+func TestRegistry_ClickCountedAfterAFailure(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	ctx := context.Background()
+	reg := registry.New(r.Client, r.Keys)
+	cl, ok := r.Client.(*redis.Client)
+	if !ok {
+		t.Skip("needs a single-node client for the hook")
+	}
+	cl.AddHook(&failClicks{prefix: r.Keys.Prefix() + "clicks:"})
+	_, err := reg.CountClick(ctx, "default", "tok", "c1")
+	require.ErrorIs(t, err, redistest.ErrInjected)
+	fresh, err := reg.CountClick(ctx, "default", "tok", "c1")
+	require.NoError(t, err)
+	require.True(t, fresh, "the redelivery counts it")
+	got, err := reg.Clicks(ctx, "default")
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"tok": 1}, got)
+	fresh, err = reg.CountClick(ctx, "default", "tok", "c1")
+	require.NoError(t, err)
+	require.False(t, fresh, "and only once")
 }
 
 func TestPublishedAndHasScope(t *testing.T) {
