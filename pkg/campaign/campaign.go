@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"github.com/mmlite/mmlite/internal/ident"
 	"regexp"
 	"strings"
 	"time"
@@ -17,7 +18,6 @@ const (
 )
 
 var (
-	idPattern       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	templatePattern = regexp.MustCompile(`^[a-z0-9_]{1,512}$`)
 	languagePattern = regexp.MustCompile(`^[a-z]{2,3}(_[A-Za-z]{2,4})?$`)
 	componentTypes  = map[string]bool{"header": true, "body": true, "button": true, "carousel": true, "limited_time_offer": true}
@@ -63,11 +63,11 @@ func (c *Campaign) Normalize() {
 func (c *Campaign) Validate(now time.Time) error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !idPattern.MatchString(c.ID) {
-		bad("id must be 1-64 of A-Za-z0-9._-, got %q", c.ID)
+	if !ident.Valid(c.ID) {
+		bad("id must be %s, got %q", ident.Rule, c.ID)
 	}
-	if c.Sender != "" && !idPattern.MatchString(c.Sender) {
-		bad("sender must be 1-64 of A-Za-z0-9._-, got %q", c.Sender)
+	if c.Sender != "" && !ident.Valid(c.Sender) {
+		bad("sender must be %s, got %q", ident.Rule, c.Sender)
 	}
 	switch {
 	case c.Template.Name == "":

@@ -121,3 +121,13 @@ func TestCampaign_Validate(t *testing.T) {
 		require.NoError(t, c.Validate(now))
 	}
 }
+
+// An id of dots alone is refused: a URL path cleans it away, so neither
+// the API nor the console could reach the campaign.
+func TestValidate_DotsAloneAreNoID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{".", ".."} {
+		c := &campaign.Campaign{ID: id, Template: mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}}
+		require.ErrorContains(t, c.Validate(now), "not only dots", id)
+	}
+}

@@ -2,9 +2,9 @@ package sender
 
 import (
 	"fmt"
+	"github.com/mmlite/mmlite/internal/ident"
 	"log/slog"
 	"math"
-	"regexp"
 
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
@@ -18,8 +18,6 @@ const (
 	// MaxRate is far above Meta's 1,000/s so that benchmarks can run unthrottled.
 	MaxRate = 100000
 )
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // Sender is one business number that sends.
 type Sender struct {
@@ -88,8 +86,8 @@ func DefaultBurst(rate float64) int {
 // validate checks one sender; at names it in errors ("senders[1] (eu)").
 func (s *Sender) validate(at string) error {
 	switch {
-	case !idPattern.MatchString(s.ID):
-		return fmt.Errorf("%s: id must be 1-64 of A-Za-z0-9._-, got %q", at, s.ID)
+	case !ident.Valid(s.ID):
+		return fmt.Errorf("%s: id must be %s, got %q", at, ident.Rule, s.ID)
 	case s.Provider != mmapi.Provider360 && s.Provider != mmapi.ProviderMeta:
 		return fmt.Errorf("%s: provider must be %q or %q, got %q", at, mmapi.Provider360, mmapi.ProviderMeta, s.Provider)
 	case s.Rate <= 0 || s.Rate > MaxRate || math.IsNaN(s.Rate):
