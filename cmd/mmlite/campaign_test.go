@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -21,24 +20,19 @@ import (
 // refused, saying what the id holds.
 func TestFollowUpCommand_RunAgainFinishes(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
-	recips := write(t, "r.csv", "to,body.1,meta.n\n441234567890,Ana,Ana\n441234567891,Bob,Bob\n")
-	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", recips)
-	require.Equal(t, 0, code, out)
+	_, url := enqueueSpring(t, "to,body.1,meta.n\n441234567890,Ana,Ana\n441234567891,Bob,Bob\n")
 	settleAll(t, url, "spring", map[string]string{"441234567890": "Ana", "441234567891": "Bob"})
 
 	args := []string{"--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed", "--code", "131026"}
 	for i, want := range []producer.Summary{{Accepted: 1}, {Duplicates: 1}} {
-		out, code = run(t, args...)
+		out, code := run(t, args...)
 		require.Equal(t, 0, code, "run %d: %s", i, out)
 		var sum producer.Summary
 		require.NoError(t, json.Unmarshal([]byte(out), &sum))
 		require.Equal(t, want.Accepted, sum.Accepted, out)
 		require.Equal(t, want.Duplicates, sum.Duplicates, out)
 	}
-	out, code = run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed,expired")
+	out, code := run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed,expired")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "spring-2 exists: it is a follow-up of spring (statuses failed, codes 131026): choose another id")
 }
@@ -47,12 +41,7 @@ func TestFollowUpCommand_RunAgainFinishes(t *testing.T) {
 // exit 0, the cancelled status, and a note of the send still in flight.
 func TestCancelCommand_SendInFlightAfterTheWait(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
-	recips := write(t, "r.csv", "to\n441234567890\n441234567891\n")
-	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", recips)
-	require.Equal(t, 0, code, out)
+	mr, url := enqueueSpring(t, "to\n441234567890\n441234567891\n")
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
@@ -61,7 +50,7 @@ func TestCancelCommand_SendInFlightAfterTheWait(t *testing.T) {
 	require.NoError(t, rdb.LPush(ctx, keys.AsynqActive(), id).Err())
 	require.NoError(t, rdb.ZAdd(ctx, keys.AsynqLease(), redis.Z{Score: float64(time.Now().Add(time.Minute).Unix()), Member: id}).Err())
 
-	out, code = run(t, "--redis-url", url, "campaign", "cancel", "--cancel-wait", "100ms", "spring")
+	out, code := run(t, "--redis-url", url, "campaign", "cancel", "--cancel-wait", "100ms", "spring")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, `"state": "cancelled"`)
 	require.True(t, strings.HasSuffix(strings.TrimSpace(out),

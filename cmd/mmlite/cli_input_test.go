@@ -35,7 +35,7 @@ func TestEnqueue_CampaignFileTooLarge(t *testing.T) {
 // Redis at ...: ... invalid YAML: EOF".
 func TestEmptyConfigFile_NotRedis(t *testing.T) {
 	t.Parallel()
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")
 	empty := write(t, "empty.yaml", "# to come\n")
 	out, code := run(t, "enqueue", "--campaign", camp, "--recipients", list, "--senders-file", empty, "--dry-run")
@@ -77,7 +77,7 @@ func TestUnknownCommand_Exit1(t *testing.T) {
 // MMLITE_RATE=0 silently meant 80 messages/s: the flag's default is 80, so
 // a 0 was set on purpose, and is refused as the senders file refuses it.
 func TestRateZero_Refused(t *testing.T) {
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")
 	want := "MMLITE_RATE (--rate) must be > 0 and <= 100000 messages per second, got 0 (unset, it is 80)"
 	out, code := run(t, "enqueue", "--campaign", camp, "--recipients", list, "--dry-run", "--rate", "0")
@@ -101,7 +101,7 @@ func TestRateZero_Refused(t *testing.T) {
 // it.
 func TestEnqueue_OutputChecked(t *testing.T) {
 	t.Parallel()
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")
 	for _, args := range [][]string{
 		{"enqueue", "--campaign", camp, "--recipients", list, "--dry-run", "--output", "JSON"},

@@ -85,7 +85,7 @@ func TestEnqueue_JSONLinesReadAsCSV(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	jsonl := "\n  " + `{"to": "441234567890"}` + "\n" + `{"to": "441234567891"}` + "\n"
 
 	out, code := runIn(t, jsonl, "enqueue", "--redis-url", url, "--campaign", camp, "--recipients", "-", "--dry-run")
@@ -107,7 +107,7 @@ func TestEnqueue_DryRunSaysSo(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n441234567890\n441234567891\n")
 
 	out, code := run(t, "enqueue", "--redis-url", url, "--campaign", camp, "--recipients", list, "--dry-run")
@@ -137,7 +137,7 @@ func TestUnreachableRedis_NamesTheSetting(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	url := "redis://:hunter2@" + addr + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")
 	want := "cannot reach Redis at redis://:xxxxx@" + addr + "/0 (MMLITE_REDIS_URL / --redis-url): "
 	for _, args := range [][]string{

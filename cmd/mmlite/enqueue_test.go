@@ -16,7 +16,7 @@ func TestEnqueueCommand_UnclosedQuote(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 
 	var out string
 	var code int

@@ -50,11 +50,29 @@ func write(t *testing.T, name, body string) string {
 	return p
 }
 
+// springFile writes the campaign most tests enqueue: "spring", on the
+// default sender.
+func springFile(t *testing.T) string {
+	t.Helper()
+	return write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+}
+
+// enqueueSpring enqueues the spring campaign to the rows of a recipients
+// CSV, on an embedded Redis, and returns it with its URL.
+func enqueueSpring(t *testing.T, rows string) (*miniredis.Miniredis, string) {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", springFile(t), "--recipients", write(t, "r.csv", rows))
+	require.Equal(t, 0, code, out)
+	return mr, url
+}
+
 func TestEnqueueCommand(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	camp := springFile(t)
 	good := write(t, "good.csv", "to,body.1\n441234567890,Ana\n")
 	mixed := write(t, "mixed.jsonl", `{"to": "441234567891"}`+"\n"+`{"to": "12"}`+"\n")
 

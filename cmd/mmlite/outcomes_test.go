@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/store"
@@ -39,14 +38,9 @@ func settleAll(t *testing.T, url, id string, rows map[string]string) {
 
 func TestCampaignListResultsFollowUp(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	url := "redis://" + mr.Addr() + "/0"
-	camp := write(t, "c.json", `{"id": "spring", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
-	recips := write(t, "r.csv", "to,body.1,meta.n\n441234567890,Ana,Ana\n441234567891,Bob,Bob\n")
-	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", recips)
-	require.Equal(t, 0, code, out)
+	_, url := enqueueSpring(t, "to,body.1,meta.n\n441234567890,Ana,Ana\n441234567891,Bob,Bob\n")
 
-	out, code = run(t, "--redis-url", url, "campaign", "list")
+	out, code := run(t, "--redis-url", url, "campaign", "list")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "ID")
 	require.Regexp(t, `spring\s+running\s+default\s+spring_sale\s+2\s+0\s+0`, out)
