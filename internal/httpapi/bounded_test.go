@@ -132,23 +132,31 @@ func waitRead(t *testing.T, c interface{ Load() int64 }, n int64) {
 	require.Eventually(t, func() bool { return c.Load() >= n }, 10*time.Second, 5*time.Millisecond)
 }
 
+// holdIntake registers the spring campaign and has an upload of its
+// recipients hold the only intake slot (MaxIntake 1), its body still
+// coming: what pw writes reaches it; closing pw ends it, with its answer
+// on done.
+func holdIntake(t *testing.T, b *bundle) (pw *io.PipeWriter, done chan answer) {
+	t.Helper()
+	require.Equal(t, http.StatusAccepted, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	pr, pw := io.Pipe()
+	first := &counted{r: pr}
+	done = make(chan answer, 1)
+	go func() {
+		done <- b.serve("POST", "/v1/campaigns/spring-sale-2026/recipients", first, "Content-Type", "text/csv")
+	}()
+	_, err := io.WriteString(pw, "to\n447700900001\n")
+	require.NoError(t, err)
+	waitRead(t, &first.read, 1)
+	return pw, done
+}
+
 // Only MaxIntake intake requests read their body at once; the others wait,
 // unread, and give up when their client does.
 func TestIntake_RequestsBeyondMaxIntakeWait(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *httpapi.Config) { c.MaxIntake, c.MaxBody, c.MaxUpload = 1, 1<<20, 1<<20 })
-	require.Equal(t, http.StatusAccepted, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
-
-	// The first holds the only slot while its body is still coming.
-	pr, pw := io.Pipe()
-	first := &counted{r: pr}
-	firstDone := make(chan answer, 1)
-	go func() {
-		firstDone <- b.serve("POST", "/v1/campaigns/spring-sale-2026/recipients", first, "Content-Type", "text/csv")
-	}()
-	_, err := io.WriteString(pw, "to\n447700900001\n")
-	require.NoError(t, err)
-	waitRead(t, &first.read, 1)
+	pw, firstDone := holdIntake(t, b)
 
 	second := newCounted(`{"campaign": `+campaignJSON+`, "recipients": [`+rows(10, 2)+`]}`, ' ', 0, "")
 	secondDone := make(chan answer, 1)
@@ -176,7 +184,7 @@ func TestIntake_RequestsBeyondMaxIntakeWait(t *testing.T) {
 	require.Contains(t, a.body["error"], "the request was cancelled")
 	require.Zero(t, third.read.Load())
 
-	_, err = io.WriteString(pw, "447700900002\n")
+	_, err := io.WriteString(pw, "447700900002\n")
 	require.NoError(t, err)
 	require.NoError(t, pw.Close())
 	a = <-firstDone

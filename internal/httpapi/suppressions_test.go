@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -94,16 +93,7 @@ func TestSuppressions_ImportOverTheUploadLimit(t *testing.T) {
 func TestSuppressions_ImportWaitsForAnIntakeSlot(t *testing.T) {
 	t.Parallel()
 	b := hookSetup(t, func(c *httpapi.Config) { c.MaxIntake = 1 })
-	require.Equal(t, http.StatusAccepted, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
-	pr, pw := io.Pipe()
-	first := &counted{r: pr}
-	firstDone := make(chan answer, 1)
-	go func() {
-		firstDone <- b.serve("POST", "/v1/campaigns/spring-sale-2026/recipients", first, "Content-Type", "text/csv")
-	}()
-	_, err := io.WriteString(pw, "to\n447700900001\n")
-	require.NoError(t, err)
-	waitRead(t, &first.read, 1)
+	pw, firstDone := holdIntake(t, b)
 
 	imp := newCounted("to\n441234567890\n", ' ', 0, "")
 	impDone := make(chan answer, 1)
