@@ -13,6 +13,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/strictjson"
 )
 
 const (
@@ -88,6 +89,22 @@ func ReadEntries(r io.Reader, source string, add func([]Entry) error) (ImportSum
 	return im.sum, err
 }
 
+// importEntry is an element of a JSON import: the fields of an export
+// (GET /v1/suppressions) are taken, so that an export imports again; only
+// to and reason are read.
+type importEntry struct {
+	To     string          `json:"to"`
+	Reason string          `json:"reason"`
+	Code   json.RawMessage `json:"code"`
+	Source json.RawMessage `json:"source"`
+	At     json.RawMessage `json:"at"`
+}
+
+// importShape is importEntry's keys: a key repeated in an element (the
+// last "to" would win) or given in another case is refused, as anywhere
+// in the API.
+var importShape = strictjson.ShapeOf[importEntry]()
+
 type importer struct {
 	source    string
 	add       func([]Entry) error
@@ -136,18 +153,20 @@ func (im *importer) readJSON(r io.Reader) error {
 		return jsonImportErr(err, "the list")
 	}
 	for i := 0; d.More(); i++ {
-		var v struct {
-			To     string `json:"to"`
-			Reason string `json:"reason"`
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return jsonImportErr(err, fmt.Sprintf("element %d", i))
 		}
-		err := d.Decode(&v)
+		var v importEntry
+		err := strictjson.Unmarshal(raw, importShape, &v)
 		var te *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &te): // the decoder is past the element
+		case errors.As(err, &te):
 			im.reject(i, "want an object with to and reason")
 			continue
 		case err != nil:
-			return jsonImportErr(err, fmt.Sprintf("element %d", i))
+			im.reject(i, strings.TrimPrefix(err.Error(), "json: "))
+			continue
 		}
 		if err := im.entry(i, v.To, v.Reason); err != nil {
 			return err

@@ -166,3 +166,25 @@ func TestUnsuppress_NormalisesTheNumber(t *testing.T) {
 	_, err = g.Unsuppress(ctx, "W", "nope")
 	require.ErrorIs(t, err, guard.ErrBadNumber)
 }
+
+// A JSON element is read as strictly as any JSON body of the API: a
+// repeated key (the last "to" was suppressed), a key in another case, an
+// unknown field and text that is not UTF-8 reject the element. An export
+// (GET /v1/suppressions) imports again.
+func TestReadEntries_JSONElementsAreStrict(t *testing.T) {
+	t.Parallel()
+	es, sum, err := read(t, strings.NewReader("["+
+		`{"to": "441234567890", "to": "441234567891"},`+
+		`{"TO": "441234567892"},`+
+		`{"to": "441234567893", "name": "x"},`+
+		"{\"to\": \"441234567894\", \"reason\": \"caf\xe9\"},"+
+		`{"to": "441234567895", "reason": "asked", "code": 131050, "source": "answer", "at": "2026-12-04T10:00:00Z"}]`))
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, "441234567895", es[0].To, "an export's entry")
+	require.Equal(t, 4, sum.Rejected)
+	for i, want := range []string{`"to" appears twice`, `unknown field "TO"`, `unknown field "name"`, "not valid UTF-8"} {
+		require.Equal(t, i, sum.Errors[i].Line)
+		require.Contains(t, sum.Errors[i].Reason, want)
+	}
+}

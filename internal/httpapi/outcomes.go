@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -179,19 +178,15 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request) (T, e
 	case len(bytes.TrimSpace(b)) == 0:
 		return v, bad("the body is empty: it must be a JSON object")
 	}
-	if err := strictjson.CheckUTF8(b); err != nil {
-		return v, bad("%v", err)
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&v); err != nil {
-		return v, jsonErr(err, "")
-	}
-	if d.More() {
+	err = strictjson.Unmarshal(b, strictjson.ShapeOf[T](), &v)
+	var se *strictjson.Error
+	switch {
+	case errors.Is(err, strictjson.ErrTrailing):
 		return v, bad("trailing data after the JSON object: the body is one JSON object")
-	}
-	if err := strictjson.ShapeOf[T]().CheckKeys(b); err != nil {
+	case errors.As(err, &se):
 		return v, bad("%v", err)
+	case err != nil:
+		return v, jsonErr(err, "")
 	}
 	return v, nil
 }

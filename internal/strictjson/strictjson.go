@@ -1,9 +1,12 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -354,6 +357,29 @@ func (w *walker) array(s *Shape) *walkError {
 			return nil
 		}
 	}
+}
+
+// ErrTrailing is data after the one JSON value Unmarshal reads.
+var ErrTrailing = errors.New("data after the JSON value")
+
+// Unmarshal decodes the one JSON value of b into v, whose shape is s,
+// strictly. It returns encoding/json's errors (an unknown field among
+// them), an *Error for text that is not UTF-8 or a key that is repeated or
+// matches a field only when case is ignored, and ErrTrailing for data
+// after the value.
+func Unmarshal(b []byte, s *Shape, v any) error {
+	if err := CheckUTF8(b); err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return ErrTrailing
+	}
+	return s.CheckKeys(b)
 }
 
 // WantOf is what a JSON value of Go type t is, for an error: "a JSON
