@@ -30,7 +30,7 @@ func apiCommand() *cli.Command {
 			&cli.Int64Flag{Name: "max-webhook-body", Value: httpapi.DefaultMaxWebhookBody, Sources: env("MAX_WEBHOOK_BODY"), Usage: "largest webhook body, in bytes"},
 			&cli.IntFlag{Name: "max-intake", Value: httpapi.DefaultMaxIntake, Sources: env("MAX_INTAKE"),
 				Usage: "intake requests (POST /v1/campaigns, POST /v1/campaigns/{id}/recipients) that read their body at once; the others wait (bounds the api's memory)"},
-			&cli.DurationFlag{Name: "cancel-wait", Value: 30 * time.Second, Sources: env("CANCEL_WAIT"), Usage: "how long a cancel waits for in-flight sends; above the workers' HTTP timeout"},
+			&cli.DurationFlag{Name: "cancel-wait", Value: producer.DefaultCancelWait, Sources: env("CANCEL_WAIT"), Usage: "how long a cancel waits for in-flight sends; above the workers' HTTP timeout"},
 		}, append(paceFlags(), relayFlags()...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := checkLimits(cmd); err != nil {

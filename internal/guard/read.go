@@ -268,7 +268,7 @@ func (im *importer) readCSV(r io.Reader) error {
 // NewEntry checks one entry: the number is normalised as recipients are,
 // an empty reason says the operator added it.
 func NewEntry(to, reason, source string) (Entry, error) {
-	n, err := phone.Normalize(strings.TrimSpace(to))
+	n, err := phone.Normalize(to)
 	if err != nil {
 		return Entry{}, err
 	}

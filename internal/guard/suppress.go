@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
@@ -78,7 +77,7 @@ func (g *Guard) Suppress(ctx context.Context, scope string, es ...Entry) error {
 // 567890" is 441234567890); one that is not a number is ErrBadNumber, an
 // unknown scope ErrUnknownScope.
 func (g *Guard) Unsuppress(ctx context.Context, scope, to string) (bool, error) {
-	n, err := phone.Normalize(strings.TrimSpace(to))
+	n, err := phone.Normalize(to)
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrBadNumber, err)
 	}

@@ -6,15 +6,16 @@ import (
 	"strings"
 )
 
-// Normalize strips "+", spaces, dashes, dots and brackets from s and checks
-// that what is left is an international number: 8 to 15 digits, not
-// starting with 0. The error says why s was refused. Two inputs whose
+// Normalize strips white space around s, and "+", spaces, dashes, dots and
+// brackets in it, and checks that what is left is an international number:
+// 8 to 15 digits, not starting with 0. The error says why s was refused. Two inputs whose
 // digits would make another number are refused: a spreadsheet's number
 // ("447700900102.0", "4.47700900102E+11") and a trunk prefix in brackets
 // after the country code ("+44 (0) 7700 900100").
 func Normalize(s string) (string, error) {
+	s = strings.TrimSpace(s) // a cell's or a line's white space, newline included
 	if spreadsheet(s) {
-		return "", fmt.Errorf("looks like a spreadsheet number (%s): export the column as text", strings.TrimSpace(s))
+		return "", fmt.Errorf("looks like a spreadsheet number (%s): export the column as text", s)
 	}
 	if strings.IndexByte(s, '(') >= 0 && trunkPrefix(s) {
 		return "", fmt.Errorf("%q: drop the trunk prefix (0), which is not dialled after the country code", s)

@@ -76,6 +76,7 @@ func TestNormalize_RefusesWhatWouldBecomeAnotherNumber(t *testing.T) {
 	// area code, a number ending in zeros.
 	for in, want := range map[string]string{
 		"+39 (0)6 1234 5678": "390612345678", // Italy dials the 0 from abroad
+		" +44 1234 567890\n": "441234567890", // a line's newline
 		"+378 (0)549 123456": "3780549123456",
 		"+33 6.12.34.56.00":  "33612345600",
 		"55.11.98765.4300":   "5511987654300",
