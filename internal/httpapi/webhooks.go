@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -72,15 +72,15 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	always, relayed := s.storeRelay(r.Context(), body, r.Header, ev)
-	recErr := s.record(r.Context(), ev, always)
+	wrote, recErr := s.record(r.Context(), ev, always)
 	relayErr := relayed()
-	if recErr != nil && always != nil && relayErr == nil && r.Context().Err() == nil && !unreachable(recErr) {
-		// The webhook could not be recorded, and the step that was to
-		// write its relay tasks may not have run: they are written on
-		// their own, so that a webhook mmlite cannot record (until the
-		// provider gives up) still reaches the destinations. (When Redis
-		// could not be reached, another wait would only hold the webhook
-		// longer.)
+	if always != nil && !wrote && recErr != nil && relayErr == nil && r.Context().Err() == nil &&
+		!redisconn.Unavailable(recErr) && !errors.Is(recErr, redis.ErrClosed) {
+		// The step that was to write the relay tasks did not: they are
+		// written on their own, so that a webhook mmlite cannot record
+		// (until the provider gives up) still reaches the destinations.
+		// (When Redis cannot serve, another wait would only hold the
+		// webhook longer.)
 		relayErr = s.relay.Write(r.Context(), always)
 	}
 	gone := func(err error) bool { return errors.Is(err, context.Canceled) }
@@ -96,13 +96,6 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, received{Statuses: len(ev.Statuses), Clicks: len(ev.Clicks), AccountUpdates: len(ev.Accounts)})
 	}
-}
-
-// unreachable says whether err is a failure to reach Redis (a connection
-// refused or lost, a timeout, a closed client) rather than an answer.
-func unreachable(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, redis.ErrClosed)
 }
 
 // received answers a recorded webhook.
@@ -179,29 +172,30 @@ func (s *Server) secretOK(r *http.Request) bool {
 }
 
 // record records the webhook's events; always are tasks written with its
-// first status (see storeRelay).
-func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.ResultTask) error {
+// first status (see storeRelay), and wrote says they were, even when a
+// later step failed.
+func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.ResultTask) (wrote bool, err error) {
 	senders := s.senderLookup()
-	if err := s.recordStatuses(ctx, senders, ev.Statuses, always); err != nil {
-		return err
+	if wrote, err = s.recordStatuses(ctx, senders, ev.Statuses, always); err != nil {
+		return wrote, err
 	}
 	if err := s.guardEvents(ctx, senders, ev); err != nil {
-		return err
+		return wrote, err
 	}
 	if len(ev.Clicks) > 0 || len(ev.Accounts) > 0 {
 		if err := s.recordSenderEvents(ctx, senders, ev); err != nil {
-			return err
+			return wrote, err
 		}
 	}
 	s.wm.events.WithLabelValues("other", "").Add(float64(ev.Other))
-	return nil
+	return wrote, nil
 }
 
 // recordStatuses maps statuses back to their recipients, emits one
 // mmlite:status task per (wamid, status) and counts each once.
-func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts []webhook.Status, always *store.ResultTask) error {
+func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
 	if len(sts) == 0 {
-		return nil
+		return false, nil
 	}
 	ds := make([]store.Delivery, len(sts))
 	for i, st := range sts {
@@ -214,25 +208,25 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 	ds[0].Always = always
 	tracked, err := s.deliveries.Track(ctx, ds)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := s.keepUnmatched(ctx, sts, ds, tracked); err != nil {
-		return err
+		return false, err
 	}
 	if err := s.guardStatuses(ctx, senders, sts, tracked); err != nil {
-		return err
+		return false, err
 	}
 	if err := s.emitStatuses(ctx, sts, ds, tracked); err != nil {
-		return err
+		return false, err
 	}
 	// Before Record, which marks the pricing seen: a pause that failed is
 	// tried again when the provider delivers the webhook again.
 	if err := s.pauseOnFallback(ctx, senders, sts, tracked); err != nil {
-		return err
+		return false, err
 	}
 	counted, err := s.deliveries.Record(ctx, ds)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for i, t := range tracked {
 		switch {
@@ -247,7 +241,7 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 			s.countFallback(ctx, senders, t)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // keepUnmatched keeps the statuses of messages mmlite does not know, from

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/mmlite/mmlite/internal/keyspace"
@@ -587,4 +588,62 @@ func TestWebhooks_FieldOfAnotherTypeIsTaken(t *testing.T) {
 	n, err := b.r.Client.LLen(context.Background(), pending).Result()
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n, "stored for the relay")
+}
+
+// counting counts the commands, alone or in a pipeline, that name match.
+type counting struct {
+	match string
+	n     atomic.Int64
+}
+
+func (c *counting) count(cmds ...redis.Cmder) {
+	for _, cmd := range cmds {
+		for _, a := range cmd.Args() {
+			if s, ok := a.(string); ok && strings.Contains(s, c.match) {
+				c.n.Add(1)
+				break
+			}
+		}
+	}
+}
+
+func (c *counting) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *counting) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.count(cmd); return next(ctx, cmd) }
+}
+func (c *counting) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { c.count(cmds...); return next(ctx, cmds) }
+}
+
+// When the statuses were recorded, their relay tasks with them, and a
+// later step fails (here the count of a click in the same webhook), the
+// relay tasks are not written again: once is what the 500 needs.
+func TestWebhooks_RelayWrittenOnceWhenALaterStepFails(t *testing.T) {
+	t.Parallel()
+	b, pending := relaySetup(t)
+	var status, click map[string]any
+	require.NoError(t, json.Unmarshal([]byte(fixture(t, "webhook_status_sent.json")), &status))
+	require.NoError(t, json.Unmarshal([]byte(fixture(t, "webhook_click.json")), &click))
+	entry := status["entry"].([]any)[0].(map[string]any)
+	entry["changes"] = append(entry["changes"].([]any), click["entry"].([]any)[0].(map[string]any)["changes"].([]any)...)
+	body, err := json.Marshal(status)
+	require.NoError(t, err)
+
+	writes := &counting{match: pending}
+	b.r.Client.AddHook(writes)
+	fail := &failing{match: b.r.Keys.Prefix() + "clicks:"}
+	b.r.Client.AddHook(fail)
+	as := func(st string) string { return strings.Replace(string(body), `"sent"`, `"`+st+`"`, 1) }
+	require.Equal(t, http.StatusOK, b.hook(t, as("sent")).code) // loads the scripts
+	writes.n.Store(0)
+	require.Equal(t, http.StatusOK, b.hook(t, as("delivered")).code)
+	once := writes.n.Swap(0) // what a webhook's relay write costs, as the hooks see it
+
+	fail.on.Store(true)
+	a := b.hook(t, as("read"))
+	require.Equal(t, http.StatusInternalServerError, a.code, a.raw)
+	require.Equal(t, once, writes.n.Load(), "the relay tasks are written once, by the step that recorded the status")
+	n, err := b.r.Client.LLen(context.Background(), pending).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n, "one a webhook")
 }
