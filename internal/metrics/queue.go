@@ -106,10 +106,8 @@ func ReadQueue(ctx context.Context, rdb redis.UniversalClient, q string) (Queue,
 	pipe := rdb.Pipeline()
 	var counts [len(states)]*redis.IntCmd
 	counts[Pending], counts[Active] = pipe.LLen(ctx, k.AsynqPending()), pipe.LLen(ctx, k.AsynqActive())
-	for i, key := range map[int]string{Scheduled: k.AsynqScheduled(), Retry: k.AsynqRetry(),
-		Archived: k.AsynqArchived(), Completed: k.AsynqCompleted()} {
-		counts[i] = pipe.ZCard(ctx, key)
-	}
+	counts[Scheduled], counts[Retry] = pipe.ZCard(ctx, k.AsynqScheduled()), pipe.ZCard(ctx, k.AsynqRetry())
+	counts[Archived], counts[Completed] = pipe.ZCard(ctx, k.AsynqArchived()), pipe.ZCard(ctx, k.AsynqCompleted())
 	oldest := pipe.LIndex(ctx, k.AsynqPending(), -1)
 	isPaused := pipe.Exists(ctx, k.AsynqPaused())
 	processed := pipe.Get(ctx, k.AsynqProcessed())
