@@ -102,7 +102,7 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 	if err != nil {
 		return nil, err
 	}
-	return g.scanTemplate(ctx, waba, name, language, reason)
+	return g.scanTemplate(ctx, tid, waba, name, language, reason)
 }
 
 // PauseTemplateOf is PauseTemplate for an answer to a send of campaign id
@@ -119,9 +119,9 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 		return nil, err
 	}
 	if first {
-		return g.scanTemplate(ctx, waba, name, language, reason)
+		return g.scanTemplate(ctx, tid, waba, name, language, reason)
 	}
-	paused, _, err := g.pauseUnder(ctx, id, reason, g.templateHold(tid))
+	paused, _, err := g.pauseUnder(ctx, id, reason, templateHold(g.keys, tid))
 	if err != nil || !paused {
 		return nil, err
 	}
@@ -162,33 +162,28 @@ func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) (inForce s
 	return inForce, n == 1, nil
 }
 
-// scanTemplate pauses the running campaigns of the template under its
-// hold; when that fails, it drops the scanned mark, so that the next
-// answer scans again.
-func (g *Guard) scanTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
-	paused, err := g.pauseTemplateCampaigns(ctx, waba, name, language, reason)
+// scanTemplate pauses the running campaigns of the template (id tid)
+// under its hold; when that fails, it drops the scanned mark, so that the
+// next answer scans again.
+func (g *Guard) scanTemplate(ctx context.Context, tid, waba, name, language, reason string) ([]string, error) {
+	all, err := registry.New(g.rdb, g.keys).All(ctx)
+	var paused []string
 	if err != nil {
-		_ = g.rdb.Del(context.WithoutCancel(ctx), g.keys.TemplateScanned(templateID(waba, name, language))).Err()
+		err = fmt.Errorf("guard: pause template: %w", err)
+	} else {
+		paused, err = g.pauseWhere(ctx, templateHold(g.keys, tid), reason, func(c *campaign.Campaign) bool {
+			return registry.Lookup(all, c.Sender).Scope() == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
+		})
+	}
+	if err != nil {
+		_ = g.rdb.Del(context.WithoutCancel(ctx), g.keys.TemplateScanned(tid)).Err()
 	}
 	return paused, err
 }
 
 // templateHold is the hold of a template's pause (see store.Hold).
-func (g *Guard) templateHold(tid string) store.Hold {
-	return store.Hold{Key: g.keys.TemplateGuard(tid), Set: g.keys.GuardPaused("template", tid)}
-}
-
-// pauseTemplateCampaigns pauses the running campaigns of the template
-// under its hold.
-func (g *Guard) pauseTemplateCampaigns(ctx context.Context, waba, name, language, reason string) ([]string, error) {
-	all, err := registry.New(g.rdb, g.keys).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("guard: pause template: %w", err)
-	}
-	return g.pauseWhere(ctx, g.templateHold(templateID(waba, name, language)), reason,
-		func(c *campaign.Campaign) bool {
-			return registry.Lookup(all, c.Sender).Scope() == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
-		})
+func templateHold(keys keyspace.Space, tid string) store.Hold {
+	return store.Hold{Key: keys.TemplateGuard(tid), Set: keys.GuardPaused("template", tid)}
 }
 
 // TemplateReason is the pause reason of an error answer or a failed status
@@ -217,8 +212,7 @@ func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string,
 func TemplateHolds(keys keyspace.Space, waba, name, language string) []store.Hold {
 	var out []store.Hold
 	for _, l := range []string{language, ""} {
-		id := templateID(waba, name, l)
-		out = append(out, store.Hold{Key: keys.TemplateGuard(id), Set: keys.GuardPaused("template", id)})
+		out = append(out, templateHold(keys, templateID(waba, name, l)))
 	}
 	return out
 }
