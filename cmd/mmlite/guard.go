@@ -86,21 +86,7 @@ func suppressCommand() *cli.Command {
 						if cmd.Args().Len() == 0 {
 							return fmt.Errorf("%w: name the numbers to suppress: mmlite suppress add --scope WABA_ID TO...", errUsage)
 						}
-						sum := guard.ImportSummary{Errors: []guard.LineError{}}
-						var es []guard.Entry
-						for i, to := range cmd.Args().Slice() {
-							e, err := guard.NewEntry(to, cmd.String("reason"), guard.SourceAPI)
-							if err != nil { // numbered from 1, by its place
-								sum.Rejected++
-								sum.Errors = append(sum.Errors, guard.LineError{Line: i + 1, Reason: err.Error()})
-								continue
-							}
-							es = append(es, e)
-						}
-						err = g.Suppress(ctx, scope, es...)
-						if err == nil {
-							sum.Added = len(es)
-						}
+						sum, err := g.AddNumbers(ctx, scope, cmd.Args().Slice(), cmd.String("reason"), guard.SourceAPI)
 						return printImport(cmd, scope, sum, err)
 					})
 				}},

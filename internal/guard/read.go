@@ -58,6 +58,20 @@ func (g *Guard) Import(ctx context.Context, scope string, r io.Reader, source st
 	return ReadEntries(r, source, func(es []Entry) error { return g.Suppress(ctx, scope, es...) })
 }
 
+// AddNumbers adds numbers to scope's list with one reason, as an import
+// does: each is checked (numbered from 1, by its place), the good ones
+// added, the bad ones counted and listed.
+func (g *Guard) AddNumbers(ctx context.Context, scope string, tos []string, reason, source string) (ImportSummary, error) {
+	im := &importer{source: source, add: func(es []Entry) error { return g.Suppress(ctx, scope, es...) },
+		sum: ImportSummary{Errors: []LineError{}}}
+	for i, to := range tos {
+		if err := im.entry(i+1, to, reason); err != nil {
+			return im.sum, err
+		}
+	}
+	return im.sum, im.flush()
+}
+
 // ReadEntries reads a suppression import: a JSON list of {"to", "reason"}
 // objects, or CSV with a header naming the columns to and, optionally,
 // reason. Numbers are normalised as recipients are (internal/phone). The
