@@ -16,8 +16,9 @@ type urlCache struct {
 }
 
 type urlEntry struct {
-	url string
-	at  time.Time
+	url     string
+	at      time.Time
+	refused error // why MMLITE_CALLBACK_HOSTS refuses url, checked once
 }
 
 const urlTTL = 5 * time.Minute
@@ -45,6 +46,9 @@ func (s *Server) callbackURL(ctx context.Context, payload []byte) (string, error
 			return "", &lookupError{fmt.Errorf("outbound: the callback_url of campaign %s: %w", p.CampaignID, err)}
 		}
 		e = urlEntry{url: u, at: time.Now()}
+		if u != "" {
+			e.refused = s.cfg.CallbackHosts.Allow(u)
+		}
 		s.urls.mu.Lock()
 		if len(s.urls.entries) >= 10000 {
 			clear(s.urls.entries)
@@ -55,8 +59,8 @@ func (s *Server) callbackURL(ctx context.Context, payload []byte) (string, error
 	if e.url == "" {
 		return def, nil
 	}
-	if err := s.cfg.CallbackHosts.Allow(e.url); err != nil {
-		return "", rejected{fmt.Errorf("outbound: the callback_url of campaign %s: %w", p.CampaignID, err),
+	if e.refused != nil {
+		return "", rejected{fmt.Errorf("outbound: the callback_url of campaign %s: %w", p.CampaignID, e.refused),
 			"replay it once MMLITE_CALLBACK_HOSTS allows the host"}
 	}
 	return e.url, nil
