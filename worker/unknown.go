@@ -38,8 +38,9 @@ func (w *Worker) matchUnknowns(ctx context.Context) {
 }
 
 // replayPending emits and counts the resolutions kept for it: this round's,
-// and those a worker that died mid-round (or a Redis error) left. Each
-// stays kept until it is done.
+// those a worker that died mid-round (or a Redis error) left, and the
+// statuses that came before their send was recorded (early replays, kept
+// by the settle). Each stays kept until it is done.
 func (w *Worker) replayPending(ctx context.Context) {
 	rs, err := w.store.Ledger.Replays(ctx, matchBatch)
 	if err != nil {
@@ -48,8 +49,11 @@ func (w *Worker) replayPending(ctx context.Context) {
 	}
 	for _, r := range rs {
 		if err := w.replay(ctx, r); err != nil {
-			w.log.Warn("unknown outcome resolved, but its event or earlier statuses could not be emitted yet; the next round tries again",
-				"campaign", r.Campaign, "to", phone.Mask(r.To), "err", err)
+			msg := "unknown outcome resolved, but its event or earlier statuses could not be emitted yet; the next round tries again"
+			if r.Early {
+				msg = "statuses that came before their send was recorded could not be counted and emitted yet; the next round tries again"
+			}
+			w.log.Warn(msg, "campaign", r.Campaign, "to", phone.Mask(r.To), "err", err)
 			continue
 		}
 		if err := w.store.Ledger.Replayed(ctx, r); err != nil {
@@ -60,26 +64,34 @@ func (w *Worker) replayPending(ctx context.Context) {
 
 // replay counts the statuses of the message kept so far, each once as
 // webhooks are, and emits them with the resolution's event, which stands
-// for the message's "sent" (the resolution marked it sent). On a single
-// Redis node, each task is written in the step that records its event, so
-// a replay done again (a worker died before it dropped the resolution)
-// emits nothing twice, even once the first tasks were consumed; in
-// Cluster, where the results queue lives in another slot, the tasks are
-// written first, and their ids keep a copy still queued single.
+// for the message's "sent" (the resolution marked it sent); an early
+// replay has no resolution, and emits its "sent" as the webhook would
+// have. On a single Redis node, each task is written in the step that
+// records its event, so a replay done again (a worker died before it
+// dropped the resolution) emits nothing twice, even once the first tasks
+// were consumed; in Cluster, where the results queue lives in another
+// slot, the tasks are written first, and their ids keep a copy still
+// queued single.
 func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
-	resolved := &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
-		Timestamp: r.At.UTC().Truncate(time.Second), Resolved: true}
-	ds := []store.Delivery{{WAMID: r.WAMID, Status: store.StatusResolved, At: r.At.Unix()}}
-	evs := []*task.StatusEvent{resolved}
+	var ds []store.Delivery
+	var evs []*task.StatusEvent
+	var resolved *task.StatusEvent
+	if !r.Early {
+		resolved = &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: task.StatusSent,
+			Timestamp: r.At.UTC().Truncate(time.Second), Resolved: true}
+		ds = append(ds, store.Delivery{WAMID: r.WAMID, Status: store.StatusResolved, At: r.At.Unix()})
+		evs = append(evs, resolved)
+	}
 	for _, d := range r.Statuses {
-		var ev *task.StatusEvent // none for "sent": its pricing is recorded, its event is the resolution's
-		if d.Status != task.StatusSent {
+		var ev *task.StatusEvent // none for a resolution's "sent": its pricing is recorded, its event is the resolution's
+		switch {
+		case d.Status != task.StatusSent || resolved == nil:
 			ev = &task.StatusEvent{CampaignID: r.Campaign, To: r.To, WAMID: r.WAMID, Status: d.Status,
 				PricingCategory: d.Category, Timestamp: time.Unix(d.At, 0).UTC()}
 			if d.ErrorCode != 0 {
 				ev.Error = &task.Error{Code: d.ErrorCode}
 			}
-		} else if d.At > 0 {
+		case d.At > 0:
 			resolved.Timestamp = time.Unix(d.At, 0).UTC()
 		}
 		ds, evs = append(ds, d), append(evs, ev)

@@ -112,3 +112,57 @@ func TestWorker_ReplayAgainEmitsNothingTwice(t *testing.T) {
 	require.EqualValues(t, 1, c.Sent)
 	require.EqualValues(t, 1, c.Delivered)
 }
+
+// Statuses that came before their own send was recorded (the webhook beat
+// the API's answer to the worker, or the settle was retried after a Redis
+// error) are kept unmatched; the settle that maps their wamid hands them
+// over, and the housekeeping counts and emits them as the webhooks would
+// have: each once, with no resolution event (nothing was unknown).
+func TestWorker_StatusesBeforeTheirSendAreCounted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	st := store.New(b.R.Client, b.R.Keys, store.Options{UnknownWindow: time.Hour})
+	b.register(t, campaign.Campaign{ID: "c1"})
+	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign("c1"), "enqueued", 1).Err())
+	_, err := st.Campaigns.Seal(b.Ctx, "c1")
+	require.NoError(t, err)
+	cl, err := st.Ledger.Claim(b.Ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	require.Equal(t, store.Claimed, cl.Verdict)
+	at := time.Now().Unix()
+	for _, s := range []string{task.StatusSent, "delivered", "read"} {
+		_, err := st.Deliveries.KeepUnmatched(b.Ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to,
+			Delivery: store.Delivery{WAMID: "wamid.E", Status: s, Category: "marketing_lite", At: at}}})
+		require.NoError(t, err)
+	}
+	_, err = st.Ledger.Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.E",
+		PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+
+	cfg := b.config()
+	cfg.HousekeepingInterval = 50 * time.Millisecond
+	b.start(t, cfg)
+	byStatus := map[string]task.StatusEvent{}
+	require.Eventually(t, func() bool {
+		for _, ev := range testkit.Pending[task.StatusEvent](t, b.Inspector, b.R.Results, task.TypeStatus) {
+			byStatus[ev.Status] = ev
+		}
+		c := b.Status(t, "c1").Counts
+		return len(byStatus) == 3 && c.Delivered == 1 && c.Read == 1
+	}, 10*time.Second, 20*time.Millisecond, "the three statuses of its message: %v", byStatus)
+	for s, ev := range byStatus {
+		require.False(t, ev.Resolved, s)
+		require.Equal(t, "wamid.E", ev.WAMID, s)
+		require.Equal(t, to, ev.To, s)
+		require.Equal(t, "marketing_lite", ev.PricingCategory, s)
+	}
+	require.NoError(t, b.R.Client.Del(b.Ctx, b.R.Keys.Janitor()).Err())
+	time.Sleep(300 * time.Millisecond) // more rounds change nothing
+	require.Len(t, testkit.Pending[task.StatusEvent](t, b.Inspector, b.R.Results, task.TypeStatus), 3)
+	require.Zero(t, b.R.Client.HLen(b.Ctx, b.R.Keys.Replays()).Val())
+	c := b.Status(t, "c1").Counts
+	require.EqualValues(t, 1, c.Sent)
+	require.EqualValues(t, 1, c.Delivered)
+	require.EqualValues(t, 1, c.Read)
+	require.Zero(t, c.Unknown)
+}

@@ -246,19 +246,36 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 
 // keepUnmatched keeps the statuses of messages mmlite does not know, from
 // a number to a recipient: one may be the message of an attempt whose
-// outcome is unknown (see store.Deliveries.KeepUnmatched).
+// outcome is unknown, or of a send not recorded yet (see
+// store.Deliveries.KeepUnmatched). A status whose send was recorded since
+// it was looked up is looked up again, and recorded as any other.
 func (s *Server) keepUnmatched(ctx context.Context, sts []webhook.Status, ds []store.Delivery, tracked []store.Tracked) error {
 	var us []store.Unmatched
+	var at []int
 	for i, t := range tracked {
 		if !t.Known {
 			us = append(us, store.Unmatched{PhoneNumberID: sts[i].PhoneNumberID, To: sts[i].RecipientID, Delivery: ds[i]})
+			at = append(at, i)
 		}
 	}
 	if len(us) == 0 {
 		return nil
 	}
-	_, err := s.store().Deliveries.KeepUnmatched(ctx, us)
-	return err
+	kept, err := s.store().Deliveries.KeepUnmatched(ctx, us)
+	if err != nil {
+		return err
+	}
+	for j, k := range kept {
+		if k != store.KnownNow {
+			continue
+		}
+		again, err := s.deliveries.Track(ctx, []store.Delivery{ds[at[j]]})
+		if err != nil {
+			return err
+		}
+		tracked[at[j]] = again[0]
+	}
+	return nil
 }
 
 // emitStatuses has the status tasks of events not seen before enqueued: on

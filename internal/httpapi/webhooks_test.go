@@ -647,3 +647,33 @@ func TestWebhooks_RelayWrittenOnceWhenALaterStepFails(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 3, n, "one a webhook")
 }
+
+// A status whose send is recorded between its webhook's lookup and its
+// keeping (the settle maps its wamid right then) is counted and emitted
+// by the webhook itself: neither kept unmatched where no settle looks
+// again, nor lost.
+func TestWebhooks_SendRecordedWhileTheStatusIsLookedUp(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	ctx := context.Background()
+	const to, wamid = "447700900123", "wamid.recorded-meanwhile"
+	require.NoError(t, b.r.Client.HIncrBy(ctx, b.r.Keys.Campaign("spring-sale-2026"), "enqueued", 1).Err())
+	b.r.Client.AddHook(&redistest.AfterFirst{Name: "hmget", Arg: b.r.Keys.WAMID(wamid), Pipelines: true, Fn: func() {
+		_, err := b.p.Store().Ledger.Settle(ctx, "spring-sale-2026", to, store.Outcome{Status: task.StatusSent, WAMID: wamid,
+			PhoneNumberID: "106540352242922"}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}})
+	body := strings.ReplaceAll(strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), wamidUK, wamid), "441234567890", to)
+	require.Equal(t, 200, b.hook(t, body).code)
+
+	var got []task.StatusEvent
+	for _, ev := range b.statusTasks(t) {
+		if ev.WAMID == wamid {
+			got = append(got, ev)
+		}
+	}
+	require.Len(t, got, 1, "its sent status is emitted")
+	require.Equal(t, to, got[0].To)
+	require.Zero(t, b.r.Client.Exists(ctx, b.r.Keys.Unmatched("106540352242922", to)).Val(), "nothing kept unmatched")
+	requireMetric(t, b, `mmlite_webhook_statuses_total{result="counted"} 1`)
+}

@@ -79,9 +79,10 @@ func (s Space) Unmatched(phoneNumberID, to string) string {
 func (s Space) Unknowns() string { return s.pre + "unknowns" }
 
 // Replays is the hash of the unknown outcomes resolved whose resolution
-// event and earlier statuses are yet to be counted and emitted, by
-// "campaign\nrecipient": kept in the step that resolves them, dropped
-// once done, so that a worker dying in between loses nothing.
+// event and earlier statuses are yet to be counted and emitted, and of the
+// sends whose statuses came before they were recorded, by
+// "campaign\nrecipient": kept in the step that resolves (or records) them,
+// dropped once done, so that a worker dying in between loses nothing.
 func (s Space) Replays() string { return s.pre + "replays" }
 
 // Campaigns is the sorted set of campaign ids by creation time.

@@ -39,21 +39,41 @@ func (c *Counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // AfterFirst is a go-redis hook that runs Fn once, right after the first
 // command named Name (any case), and naming Arg when it is set (a script
 // call by one of its keys): another process acting between two steps.
+// With Pipelines, a command sent in a pipeline (an autopipelining client's
+// too) counts, and Fn runs once that pipeline is done.
 type AfterFirst struct {
-	commandHook
 	Name, Arg string
+	Pipelines bool
 	Fn        func()
 	done      atomic.Bool
 }
 
+func (h *AfterFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
+
 func (h *AfterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		if strings.EqualFold(cmd.Name(), h.Name) && (h.Arg == "" || slices.Contains(cmd.Args(), any(h.Arg))) &&
-			h.done.CompareAndSwap(false, true) {
-			h.Fn()
+		h.after(cmd)
+		return err
+	}
+}
+
+func (h *AfterFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if h.Pipelines {
+			for _, cmd := range cmds {
+				h.after(cmd)
+			}
 		}
 		return err
+	}
+}
+
+func (h *AfterFirst) after(cmd redis.Cmder) {
+	if strings.EqualFold(cmd.Name(), h.Name) && (h.Arg == "" || slices.Contains(cmd.Args(), any(h.Arg))) &&
+		h.done.CompareAndSwap(false, true) {
+		h.Fn()
 	}
 }
 

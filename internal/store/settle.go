@@ -45,7 +45,10 @@ type FailurePolicy struct {
 // enqueues the recipient's result task in the same step (unless a task of
 // that id exists, as asynq's own enqueue would refuse it). It ends the
 // campaign when that was its last outstanding recipient (see luaFinish),
-// and may pause it on the share of permanent failures.
+// and may pause it on the share of permanent failures. When it maps a
+// wamid, it takes the statuses of that message a webhook brought before
+// (kept unmatched, see keepScript) into the replays hash, for the
+// housekeeping to count and emit (see Resolution.Early).
 //
 // KEYS and ARGV: see settleArgs.
 var settleScript = redis.NewScript(luaFinish + asynqwire.LuaEnqueue + `
@@ -81,6 +84,18 @@ if slot > 0 then h[slot] = tostring(tonumber(h[slot] or '0') + 1) end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[3], 'c', ARGV[4])
   redis.call('EXPIRE', KEYS[3], ARGV[5])
+  if ARGV[24] ~= '' and redis.call('HEXISTS', KEYS[13], ARGV[24]) == 1 then
+    local early, drop, prefix = {ARGV[24], ''}, {ARGV[24]}, ARGV[24] .. '\n'
+    local u = redis.call('HGETALL', KEYS[13])
+    for i = 1, #u, 2 do
+      if string.sub(u[i], 1, #prefix) == prefix then
+        early[#early + 1] = string.sub(u[i], #prefix + 1) .. '\n' .. u[i + 1]
+        drop[#drop + 1] = u[i]
+      end
+    end
+    redis.call('HDEL', KEYS[13], unpack(drop))
+    redis.call('HSET', KEYS[14], ARGV[4], cjson.encode(early))
+  end
 end
 enqueue(KEYS[4], KEYS[5], ARGV[11], ARGV[12], ARGV[13])
 enqueue(KEYS[11], KEYS[12], ARGV[22], ARGV[23], ARGV[13])
@@ -113,6 +128,7 @@ type settleArgs struct {
 	campaign, ledger, wamidKey, resultKey, resultsPending, parked, retire, announce string // KEYS 1-8
 	unknownKey, unknowns                                                            string // 9-10: see keyspace.Unknown
 	alsoKey, alsoPending                                                            string // 11-12: the callback task's
+	unmatched, replays                                                              string // 13-14: see keyspace.Unmatched, Replays
 
 	to          string // ARGV 1
 	marker      []byte // 2: the ledger's final marker
@@ -135,6 +151,7 @@ type settleArgs struct {
 	windowMS    int64  // 20: see Options.UnknownWindow; 21 is unknownKeep
 	alsoID      string // 22: the callback task's id, "" when none
 	alsoMsg     []byte // 23
+	earlyWAMID  string // 24: the wamid whose statuses kept unmatched it takes (see keepScript), or ""
 }
 
 // unknownKeep is how long an unknown attempt's key outlives its window: the
@@ -143,7 +160,7 @@ const unknownKeep = 10 * time.Minute
 
 func (a *settleArgs) keys() []string {
 	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce,
-		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending}
+		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending, a.unmatched, a.replays}
 }
 
 func (a *settleArgs) argv() []any {
@@ -157,7 +174,7 @@ func (a *settleArgs) argv() []any {
 	}
 	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
 		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS,
-		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg}
+		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg, a.earlyWAMID}
 }
 
 // rated are the outcomes of a send, counted in a campaign's rate: expired
@@ -196,13 +213,17 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 		parked: s.keys.Parked(id), retire: s.keys.Retire(), announce: s.keys.Announce(),
 		to: to, marker: append([]byte{'F'}, b...), status: o.Status, wamidTTL: int64(s.retention.Seconds()),
 		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
-		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck, alsoKey: ck, alsoPending: ck}
+		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck, alsoKey: ck, alsoPending: ck,
+		unmatched: ck, replays: ck}
 	if o.Status == task.StatusUnknown && o.PhoneNumberID != "" && s.unknownWindow > 0 {
 		a.unknownKey, a.unknowns = s.keys.Unknown(o.PhoneNumberID, to), s.keys.Unknowns()
 		a.unknownPair, a.graceMS, a.windowMS = o.PhoneNumberID+"\n"+to, s.unknownGrace.Milliseconds(), s.unknownWindow.Milliseconds()
 	}
 	if o.WAMID != "" {
 		a.wamidKey, a.wamidValue = s.keys.WAMID(o.WAMID), id+"\n"+to
+		if o.PhoneNumberID != "" {
+			a.unmatched, a.replays, a.earlyWAMID = s.keys.Unmatched(o.PhoneNumberID, to), s.keys.Replays(), o.WAMID
+		}
 	}
 	if o.Error != nil && o.Error.Class == mmapi.ClassPermanent.String() {
 		a.permanent = true

@@ -27,6 +27,12 @@ import (
 // message from that number to that recipient after it resolve the attempt
 // to sent; two attempts, or two messages, are never told apart, and the
 // outcome stays unknown.
+//
+// A status can also come before its own send is recorded: the webhook beat
+// the API's answer to the worker, or the settle was tried again after a
+// Redis error. It is kept the same way, and the settle that maps its wamid
+// takes it, in the same step, for the housekeeping to count and emit as an
+// early replay (see Resolution.Early): nothing a webhook said is lost.
 
 // UnmatchedTTL is how long the statuses of a message mmlite does not know
 // wait for an unknown attempt to match.
@@ -47,10 +53,15 @@ type Unmatched struct {
 // recipient: a status priced as marketing (MM Lite's, or its Cloud API
 // fallback), or a later status of a message kept before; any other is
 // not ours to match. A pair with unknown attempts is matched again soon.
-// KEYS: 1 unmatched, 2 unknown attempts, 3 the unknowns index.
-// ARGV: 1 wamid, 2 status, 3 time (unix s), 4 pricing category, 5 error
-// code, 6 TTL (ms), 7 the pair, 8 now (ms).
+// A wamid its send's settle mapped since the webhook looked it up is not
+// kept: the caller looks it up again (checked in the same step as the
+// settle takes what is kept for it, see settleScript, so that no status
+// falls between the two).
+// KEYS: 1 unmatched, 2 unknown attempts, 3 the unknowns index, 4 the
+// wamid's hash. ARGV: 1 wamid, 2 status, 3 time (unix s), 4 pricing
+// category, 5 error code, 6 TTL (ms), 7 the pair, 8 now (ms).
 var keepScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[4], 'c') == 1 then return 2 end
 local seen = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
 if not seen and ARGV[4] ~= 'marketing_lite' and ARGV[4] ~= 'marketing' then return 0 end
 local ts = tonumber(ARGV[3])
@@ -64,10 +75,26 @@ end
 return 1
 `)
 
+// Keeping is what KeepUnmatched did with one status.
+type Keeping int
+
+// What KeepUnmatched did.
+const (
+	// NotKept: not a status of a marketing message (nor a later one of a
+	// message kept), or one without its number or recipient: not ours.
+	NotKept Keeping = iota
+	// Kept for matching, and for its send's settle to take.
+	Kept
+	// KnownNow: its wamid maps to a recipient since it was looked up (its
+	// send was recorded in between): look it up again and record it.
+	KnownNow
+)
+
 // KeepUnmatched keeps statuses of messages mmlite does not know, for
-// matching against unknown attempts; a status without its number or
-// recipient cannot be. It reports which were kept.
-func (s Deliveries) KeepUnmatched(ctx context.Context, us []Unmatched) ([]bool, error) {
+// matching against unknown attempts and for the settle of their own send
+// (when the webhook beat it); a status without its number or recipient
+// cannot be. It reports what it did with each.
+func (s Deliveries) KeepUnmatched(ctx context.Context, us []Unmatched) ([]Keeping, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(us))
 	now := s.nowMS()
@@ -75,7 +102,8 @@ func (s Deliveries) KeepUnmatched(ctx context.Context, us []Unmatched) ([]bool, 
 		if u.PhoneNumberID == "" || u.To == "" || u.WAMID == "" {
 			continue
 		}
-		keys := []string{s.keys.Unmatched(u.PhoneNumberID, u.To), s.keys.Unknown(u.PhoneNumberID, u.To), s.keys.Unknowns()}
+		keys := []string{s.keys.Unmatched(u.PhoneNumberID, u.To), s.keys.Unknown(u.PhoneNumberID, u.To), s.keys.Unknowns(),
+			s.keys.WAMID(u.WAMID)}
 		// EVAL, not EVALSHA: a script not yet loaded fails a whole pipeline.
 		cmds[i] = keepScript.Eval(ctx, pipe, keys, u.WAMID, u.Status, u.At, u.Category, u.ErrorCode,
 			UnmatchedTTL.Milliseconds(), u.PhoneNumberID+"\n"+u.To, now)
@@ -83,11 +111,11 @@ func (s Deliveries) KeepUnmatched(ctx context.Context, us []Unmatched) ([]bool, 
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("campaign: keep statuses of unknown messages: %w", err)
 	}
-	out := make([]bool, len(us))
+	out := make([]Keeping, len(us))
 	for i, c := range cmds {
 		if c != nil {
 			n, _ := c.Int()
-			out[i] = n == 1
+			out[i] = Keeping(n)
 		}
 	}
 	return out, nil
@@ -204,11 +232,16 @@ type Matching struct {
 	Expired   int // unknown attempts no status matched within their window
 }
 
-// Resolution is an unknown outcome resolved to sent.
+// Resolution is an unknown outcome resolved to sent, or (Early) the
+// statuses of a sent message that came before its send was recorded.
 type Resolution struct {
 	Campaign, To, WAMID string
-	At                  time.Time  // when it was resolved
+	At                  time.Time  // when it was resolved; zero when Early
 	Statuses            []Delivery // the statuses of its message kept so far: to be counted and emitted now
+	// Early: no resolution, nothing was unknown. The settle that mapped
+	// the wamid took the statuses its webhooks brought before; they are
+	// counted and emitted as they would have been then, "sent" included.
+	Early bool
 }
 
 // MatchUnknowns matches up to limit (number, recipient) pairs that are due
@@ -285,8 +318,8 @@ func (s Ledger) resolve(ctx context.Context, pnid, to, id, wamid string) (*Resol
 
 // decodeReplay reads a resolution kept in the replays hash: its field is
 // "campaign\nrecipient"; its value a JSON array of strings: the wamid, the
-// time (unix ms), then "status\ntime|category|code" for each status of the
-// message kept so far.
+// time (unix ms; "" for an early replay, written by settleScript), then
+// "status\ntime|category|code" for each status of the message kept so far.
 func decodeReplay(field, value string) *Resolution {
 	id, to, _ := strings.Cut(field, "\n")
 	var parts []string
@@ -295,8 +328,11 @@ func decodeReplay(field, value string) *Resolution {
 	if len(parts) < 2 {
 		return r
 	}
-	ms, _ := strconv.ParseInt(parts[1], 10, 64)
-	r.WAMID, r.At = parts[0], time.UnixMilli(ms)
+	r.WAMID, r.Early = parts[0], parts[1] == ""
+	if !r.Early {
+		ms, _ := strconv.ParseInt(parts[1], 10, 64)
+		r.At = time.UnixMilli(ms)
+	}
 	for _, str := range parts[2:] {
 		// The time and the code are numbers: the category is what lies
 		// between the first and the last "|".

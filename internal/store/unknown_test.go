@@ -42,7 +42,7 @@ func (b *bundle) keep(t *testing.T, to, wamid, status, category string, at time.
 	kept, err := b.store.Deliveries.KeepUnmatched(b.ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to,
 		Delivery: store.Delivery{WAMID: wamid, Status: status, Category: category, At: at.Unix()}}})
 	require.NoError(t, err)
-	return kept[0]
+	return kept[0] == store.Kept
 }
 
 func TestUnknown_ResolvedByTheStatusOfItsMessage(t *testing.T) {
@@ -311,4 +311,61 @@ func TestUnknown_ResolutionMarksTheMessageSent(t *testing.T) {
 			require.Zero(t, n, "no second sent event")
 		})
 	}
+}
+
+// A status whose wamid was unknown when its webhook looked it up, but whose
+// send is recorded before it is kept, is not kept: the caller looks it up
+// again and records it (see httpapi's keepUnmatched).
+func TestUnknown_KeepAfterTheSettleSaysKnown(t *testing.T) {
+	t.Parallel()
+	b := unknownSetup(t, time.Hour, 0)
+	b.register(t, "c1", 1)
+	to := "441234567890"
+	_, err := b.store.Ledger.Claim(b.ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	_, err = b.store.Ledger.Settle(b.ctx, "c1", to, store.Outcome{Status: task.StatusSent, WAMID: "wamid.A", PhoneNumberID: pnid},
+		store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	kept, err := b.store.Deliveries.KeepUnmatched(b.ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to,
+		Delivery: store.Delivery{WAMID: "wamid.A", Status: "delivered", Category: "marketing_lite", At: time.Now().Unix()}}})
+	require.NoError(t, err)
+	require.Equal(t, []store.Keeping{store.KnownNow}, kept)
+	require.Zero(t, b.r.Client.Exists(b.ctx, b.r.Keys.Unmatched(pnid, to)).Val(), "nothing kept")
+}
+
+// The settle that maps a wamid takes the statuses kept for it before, for
+// the housekeeping to count and emit (see worker's replay): a replay with
+// no resolution.
+func TestUnknown_SettleTakesTheStatusesKeptBefore(t *testing.T) {
+	t.Parallel()
+	b := unknownSetup(t, time.Hour, 0)
+	b.register(t, "c1", 1)
+	to := "441234567890"
+	at := time.Now().Add(-time.Second).Truncate(time.Second)
+	require.True(t, b.keep(t, to, "wamid.A", "sent", "marketing_lite", at))
+	require.True(t, b.keep(t, to, "wamid.A", "delivered", "marketing_lite", at.Add(time.Second)))
+	require.True(t, b.keep(t, to, "wamid.B", "sent", "marketing_lite", at), "another message to the same recipient")
+	_, err := b.store.Ledger.Claim(b.ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	_, err = b.store.Ledger.Settle(b.ctx, "c1", to, store.Outcome{Status: task.StatusSent, WAMID: "wamid.A", PhoneNumberID: pnid},
+		store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+
+	rs, err := b.store.Ledger.Replays(b.ctx, 100)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	r := rs[0]
+	require.True(t, r.Early)
+	require.Equal(t, "c1", r.Campaign)
+	require.Equal(t, to, r.To)
+	require.Equal(t, "wamid.A", r.WAMID)
+	require.ElementsMatch(t, []store.Delivery{
+		{WAMID: "wamid.A", Status: "sent", Category: "marketing_lite", At: at.Unix()},
+		{WAMID: "wamid.A", Status: "delivered", Category: "marketing_lite", At: at.Unix() + 1},
+	}, r.Statuses)
+	left, err := b.r.Client.HKeys(b.ctx, b.r.Keys.Unmatched(pnid, to)).Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"wamid.B", "wamid.B\nsent"}, left, "only the other message stays kept")
+	require.NoError(t, b.store.Ledger.Replayed(b.ctx, r))
+	require.Zero(t, b.r.Client.HLen(b.ctx, b.r.Keys.Replays()).Val())
 }
