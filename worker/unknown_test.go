@@ -49,16 +49,8 @@ func TestWorker_ResolutionCutShortIsReplayed(t *testing.T) {
 // the wamid was unknown: a worker died before it counted and emitted them.
 func resolvedNotReplayed(t *testing.T) *bundle {
 	t.Helper()
-	b := setup(t, fakeapi.Config{})
-	st := store.New(b.R.Client, b.R.Keys, store.Options{UnknownWindow: time.Hour})
-	b.register(t, campaign.Campaign{ID: "c1"})
-	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign("c1"), "enqueued", 1).Err())
-	_, err := st.Campaigns.Seal(b.Ctx, "c1")
-	require.NoError(t, err)
-	cl, err := st.Ledger.Claim(b.Ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
-	require.NoError(t, err)
-	require.Equal(t, store.Claimed, cl.Verdict)
-	_, err = st.Ledger.Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusUnknown, Attempts: 1, PhoneNumberID: pnid,
+	b, st := claimedOne(t)
+	_, err := st.Ledger.Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusUnknown, Attempts: 1, PhoneNumberID: pnid,
 		Error: &task.Error{Class: "ambiguous", Title: "timeout"}}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	at := time.Now().Add(time.Second).Unix()
@@ -120,22 +112,14 @@ func TestWorker_ReplayAgainEmitsNothingTwice(t *testing.T) {
 // have: each once, with no resolution event (nothing was unknown).
 func TestWorker_StatusesBeforeTheirSendAreCounted(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fakeapi.Config{})
-	st := store.New(b.R.Client, b.R.Keys, store.Options{UnknownWindow: time.Hour})
-	b.register(t, campaign.Campaign{ID: "c1"})
-	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign("c1"), "enqueued", 1).Err())
-	_, err := st.Campaigns.Seal(b.Ctx, "c1")
-	require.NoError(t, err)
-	cl, err := st.Ledger.Claim(b.Ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
-	require.NoError(t, err)
-	require.Equal(t, store.Claimed, cl.Verdict)
+	b, st := claimedOne(t)
 	at := time.Now().Unix()
 	for _, s := range []string{task.StatusSent, "delivered", "read"} {
 		_, err := st.Deliveries.KeepUnmatched(b.Ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to,
 			Delivery: store.Delivery{WAMID: "wamid.E", Status: s, Category: "marketing_lite", At: at}}})
 		require.NoError(t, err)
 	}
-	_, err = st.Ledger.Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.E",
+	_, err := st.Ledger.Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.E",
 		PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 
@@ -165,4 +149,20 @@ func TestWorker_StatusesBeforeTheirSendAreCounted(t *testing.T) {
 	require.EqualValues(t, 1, c.Delivered)
 	require.EqualValues(t, 1, c.Read)
 	require.Zero(t, c.Unknown)
+}
+
+// claimedOne has campaign c1, sealed with its one recipient claimed, and a
+// store that keeps unknown outcomes for matching.
+func claimedOne(t *testing.T) (*bundle, *store.Store) {
+	t.Helper()
+	b := setup(t, fakeapi.Config{})
+	st := store.New(b.R.Client, b.R.Keys, store.Options{UnknownWindow: time.Hour})
+	b.register(t, campaign.Campaign{ID: "c1"})
+	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign("c1"), "enqueued", 1).Err())
+	_, err := st.Campaigns.Seal(b.Ctx, "c1")
+	require.NoError(t, err)
+	cl, err := st.Ledger.Claim(b.Ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	require.Equal(t, store.Claimed, cl.Verdict)
+	return b, st
 }
