@@ -22,16 +22,7 @@ func TestWorker_ResolutionCutShortIsReplayed(t *testing.T) {
 	t.Parallel()
 	b := resolvedNotReplayed(t)
 
-	cfg := b.config()
-	cfg.HousekeepingInterval = 50 * time.Millisecond
-	b.start(t, cfg)
-	byStatus := map[string]task.StatusEvent{}
-	require.Eventually(t, func() bool {
-		for _, ev := range testkit.Pending[task.StatusEvent](t, b.Inspector, b.R.Results, task.TypeStatus) {
-			byStatus[ev.Status] = ev
-		}
-		return len(byStatus) == 2 && b.Status(t, "c1").Counts.Delivered == 1
-	}, 10*time.Second, 20*time.Millisecond, "the resolution's event and its message's delivered status: %v", byStatus)
+	byStatus := b.housekept(t, 2, func(c task.Counts) bool { return c.Delivered == 1 })
 	require.True(t, byStatus[task.StatusSent].Resolved)
 	require.Equal(t, "wamid.A", byStatus[task.StatusSent].WAMID)
 	require.Equal(t, to, byStatus["delivered"].To)
@@ -123,17 +114,7 @@ func TestWorker_StatusesBeforeTheirSendAreCounted(t *testing.T) {
 		PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 
-	cfg := b.config()
-	cfg.HousekeepingInterval = 50 * time.Millisecond
-	b.start(t, cfg)
-	byStatus := map[string]task.StatusEvent{}
-	require.Eventually(t, func() bool {
-		for _, ev := range testkit.Pending[task.StatusEvent](t, b.Inspector, b.R.Results, task.TypeStatus) {
-			byStatus[ev.Status] = ev
-		}
-		c := b.Status(t, "c1").Counts
-		return len(byStatus) == 3 && c.Delivered == 1 && c.Read == 1
-	}, 10*time.Second, 20*time.Millisecond, "the three statuses of its message: %v", byStatus)
+	byStatus := b.housekept(t, 3, func(c task.Counts) bool { return c.Delivered == 1 && c.Read == 1 })
 	for s, ev := range byStatus {
 		require.False(t, ev.Resolved, s)
 		require.Equal(t, "wamid.E", ev.WAMID, s)
@@ -165,4 +146,22 @@ func claimedOne(t *testing.T) (*bundle, *store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, store.Claimed, cl.Verdict)
 	return b, st
+}
+
+// housekept starts a worker whose housekeeping runs every 50 ms, and waits
+// for n status events of different statuses on the results queue, and for
+// c1's counts to satisfy done. It returns the events by status.
+func (b *bundle) housekept(t *testing.T, n int, done func(task.Counts) bool) map[string]task.StatusEvent {
+	t.Helper()
+	cfg := b.config()
+	cfg.HousekeepingInterval = 50 * time.Millisecond
+	b.start(t, cfg)
+	byStatus := map[string]task.StatusEvent{}
+	require.Eventually(t, func() bool {
+		for _, ev := range testkit.Pending[task.StatusEvent](t, b.Inspector, b.R.Results, task.TypeStatus) {
+			byStatus[ev.Status] = ev
+		}
+		return len(byStatus) == n && done(b.Status(t, "c1").Counts)
+	}, 10*time.Second, 20*time.Millisecond, "%d statuses emitted and counted: %v", n, byStatus)
+	return byStatus
 }
