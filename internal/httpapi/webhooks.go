@@ -224,6 +224,11 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 	if err := s.pauseOnFallback(ctx, senders, sts, tracked); err != nil {
 		return false, err
 	}
+	for i, t := range tracked {
+		// Kept for its send's settle, or not ours: counted now, a send
+		// recorded in between would lose its event (the settle hands it on).
+		ds[i].AlwaysOnly = !t.Known
+	}
 	counted, err := s.deliveries.Record(ctx, ds)
 	if err != nil {
 		return false, err

@@ -677,3 +677,35 @@ func TestWebhooks_SendRecordedWhileTheStatusIsLookedUp(t *testing.T) {
 	require.Zero(t, b.r.Client.Exists(ctx, b.r.Keys.Unmatched("106540352242922", to)).Val(), "nothing kept unmatched")
 	requireMetric(t, b, `mmlite_webhook_statuses_total{result="counted"} 1`)
 }
+
+// A status kept for its send's settle, whose send is recorded right after
+// (between the keeping and the webhook's counting step), is left to the
+// settle's replay: counted here, its event would never be emitted (the
+// replay would find it counted).
+func TestWebhooks_SendRecordedAfterTheStatusIsKept(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	ctx := context.Background()
+	const pnid, to, wamid = "106540352242922", "447700900124", "wamid.recorded-after"
+	require.NoError(t, b.r.Client.HIncrBy(ctx, b.r.Keys.Campaign("spring-sale-2026"), "enqueued", 1).Err())
+	b.r.Client.AddHook(&redistest.AfterFirst{Name: "eval", Arg: b.r.Keys.Unmatched(pnid, to), Pipelines: true, Fn: func() {
+		_, err := b.p.Store().Ledger.Settle(ctx, "spring-sale-2026", to, store.Outcome{Status: task.StatusSent, WAMID: wamid,
+			PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}})
+	body := strings.ReplaceAll(strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), wamidUK, wamid), "441234567890", to)
+	require.Equal(t, 200, b.hook(t, body).code)
+
+	rs, err := b.p.Store().Ledger.Replays(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, rs, 1, "the settle took the status kept")
+	require.True(t, rs[0].Early)
+	tr, err := b.p.Store().Deliveries.Track(ctx, []store.Delivery{{WAMID: wamid, Status: task.StatusSent}})
+	require.NoError(t, err)
+	require.True(t, tr[0].Known)
+	require.False(t, tr[0].Seen, "not recorded by the webhook: the replay records it and emits its event")
+	counted, err := b.p.Store().Deliveries.Record(ctx, []store.Delivery{{WAMID: wamid, Status: task.StatusSent,
+		Task: &store.ResultTask{Queue: b.r.Results, ID: "status:" + wamid + ":sent", Msg: []byte("m")}}})
+	require.NoError(t, err)
+	require.True(t, counted[0].Counted, "the replay's record emits it")
+}

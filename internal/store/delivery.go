@@ -29,6 +29,12 @@ type Delivery struct {
 	// know): the webhook's relay tasks (chained by Also), which then cost no
 	// step of their own. A single Redis node only.
 	Always *ResultTask
+	// AlwaysOnly: write the Always tasks, record nothing. For a status
+	// whose wamid was unknown when looked up (kept for its send's settle,
+	// which hands it on to be counted and emitted, see KeepUnmatched):
+	// counted here, should the settle come in between, its event would be
+	// lost.
+	AlwaysOnly bool
 }
 
 // StatusResolved is the event of an unknown outcome resolved to sent (see
@@ -73,20 +79,22 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 // read implies delivered; pricing category "marketing" (Cloud API
 // fallback) is counted once per message. The error code of a failed
 // status is kept with the message, for results exports.
-// Before anything, it writes the Always tasks.
+// Before anything, it writes the Always tasks (and, AlwaysOnly, nothing
+// else).
 // KEYS: 1 wamid hash, 2 task hash, 3 its pending list, 4 second task hash,
 // 5 its pending list (the wamid hash where there is no task), then a task
 // hash and its pending list for each Always task. ARGV: 1 status, 2 time,
 // 3 pricing category, 4 campaign key prefix, 5 error code of a failed
 // status, 6 now (ns), 7 task id ("" for none), 8 its asynq message, 9
-// second task id ("" for none), 10 its message, then the id and the
-// message of each Always task.
+// second task id ("" for none), 10 its message, 11 "1" for AlwaysOnly,
+// then the id and the message of each Always task.
 var recordScript = redis.NewScript(asynqwire.LuaEnqueue + `
 local function emit()
   enqueue(KEYS[2], KEYS[3], ARGV[7], ARGV[8], ARGV[6])
   enqueue(KEYS[4], KEYS[5], ARGV[9], ARGV[10], ARGV[6])
 end
-for i = 6, #KEYS, 2 do enqueue(KEYS[i], KEYS[i+1], ARGV[i+5], ARGV[i+6], ARGV[6]) end
+for i = 6, #KEYS, 2 do enqueue(KEYS[i], KEYS[i+1], ARGV[i+6], ARGV[i+7], ARGV[6]) end
+if ARGV[11] == '1' then return 0 end
 local c = redis.call('HGET', KEYS[1], 'c')
 if not c then return 0 end
 local ck = ARGV[4] .. string.match(c, '^([^\n]*)\n')
@@ -146,7 +154,11 @@ func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult
 		d := ds[i]
 		wk := s.keys.WAMID(d.WAMID)
 		keys := []string{wk, wk, wk, wk, wk}
-		args := []any{d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", ""}
+		only := "0"
+		if d.AlwaysOnly {
+			only = "1"
+		}
+		args := []any{d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", "", only}
 		if t := d.Task; t != nil {
 			tk := keyspace.New(t.Queue)
 			keys[1], keys[2], args[6], args[7] = tk.AsynqTask(t.ID), tk.AsynqPending(), t.ID, t.Msg
