@@ -191,3 +191,37 @@ func TestUnknownOutcomes_TwoAttemptsToOneRecipientStayUnknown(t *testing.T) {
 	}
 	require.Equal(t, map[string]float64{"resolved": 1, "ambiguous": 6, "expired": 0}, unknownOutcomes(t, reg))
 }
+
+// Status webhooks that beat the API's answer to the worker (Meta may post
+// "sent" before the response is read) are counted and emitted once each,
+// like any other: the settle that records the send takes them, and the
+// housekeeping replays them.
+func TestStatusesBeforeTheAnswerAreCountedOnce(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	all := 1.0
+	f.hooksTo(t, fakeapi.Config{Latency: fakeapi.Duration(400 * time.Millisecond), WebhookDelay: fakeapi.Duration(5 * time.Millisecond),
+		ReadShare: &all})
+	f.ticking(t)
+	cfg, _ := f.matcher(500)
+	f.startWorker(t, cfg)
+	tos := f.submit(t, "c1", 20)
+	f.waitState(t, "c1", campaign.StateCompleted, 30*time.Second)
+
+	var seen map[string]int
+	require.Eventually(t, func() bool {
+		c := f.Status(t, "c1").Counts
+		seen = map[string]int{}
+		for _, ev := range f.statusEvents(t) {
+			seen[ev.WAMID+" "+ev.Status]++
+		}
+		return c.Delivered == int64(len(tos)) && c.Read == int64(len(tos)) && len(seen) == 3*len(tos)
+	}, 30*time.Second, 100*time.Millisecond, "every status counted and emitted (a read before its delivered leaves it no event)")
+	for k, n := range seen {
+		require.Equal(t, 1, n, "emitted once: %s", k)
+	}
+	c := f.Status(t, "c1").Counts
+	require.EqualValues(t, len(tos), c.Sent)
+	require.Zero(t, c.Unknown)
+	require.Zero(t, f.Fake.Stats().WebhookErrors)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -346,7 +347,24 @@ func decodeReplay(field, value string) *Resolution {
 		code, _ := strconv.Atoi(rest[i+1:])
 		r.Statuses = append(r.Statuses, Delivery{WAMID: r.WAMID, Status: st, At: at, Category: rest[:i], ErrorCode: code})
 	}
+	// In the order of a message's life, as webhooks mostly come: a read
+	// recorded before its delivered counts the delivered, and leaves the
+	// delivered nothing to emit (the hash's own order is Redis's).
+	slices.SortStableFunc(r.Statuses, func(a, b Delivery) int { return lifeOrder(a.Status) - lifeOrder(b.Status) })
 	return r
+}
+
+// lifeOrder places a status in the life of a message; others go last.
+func lifeOrder(status string) int {
+	switch status {
+	case task.StatusSent:
+		return 0
+	case "delivered", "failed":
+		return 1
+	case "read":
+		return 2
+	}
+	return 3
 }
 
 // Replays returns up to about limit resolutions whose event and earlier

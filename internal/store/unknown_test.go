@@ -369,3 +369,29 @@ func TestUnknown_SettleTakesTheStatusesKeptBefore(t *testing.T) {
 	require.NoError(t, b.store.Ledger.Replayed(b.ctx, r))
 	require.Zero(t, b.r.Client.HLen(b.ctx, b.r.Keys.Replays()).Val())
 }
+
+// A replay's statuses come in the order of a message's life, whatever the
+// order they were kept in: a read recorded before its delivered would
+// count the delivered and leave it no event.
+func TestUnknown_ReplayInLifeOrder(t *testing.T) {
+	t.Parallel()
+	b := unknownSetup(t, time.Hour, 0)
+	b.register(t, "c1", 1)
+	to := "441234567890"
+	for _, st := range []string{"delivered", "read", "sent"} {
+		require.True(t, b.keep(t, to, "wamid.A", st, "marketing_lite", time.Now()), st)
+	}
+	_, err := b.store.Ledger.Claim(b.ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	_, err = b.store.Ledger.Settle(b.ctx, "c1", to, store.Outcome{Status: task.StatusSent, WAMID: "wamid.A", PhoneNumberID: pnid},
+		store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	rs, err := b.store.Ledger.Replays(b.ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	var order []string
+	for _, d := range rs[0].Statuses {
+		order = append(order, d.Status)
+	}
+	require.Equal(t, []string{"sent", "delivered", "read"}, order)
+}
