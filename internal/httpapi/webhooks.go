@@ -224,21 +224,16 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 	if err := s.pauseOnFallback(ctx, senders, sts, tracked); err != nil {
 		return false, err
 	}
-	for i, t := range tracked {
-		// Kept for its send's settle, or not ours: counted now, a send
-		// recorded in between would lose its event (the settle hands it on).
-		ds[i].AlwaysOnly = !t.Known
-	}
 	counted, err := s.deliveries.Record(ctx, ds)
 	if err != nil {
 		return false, err
 	}
 	for i, t := range tracked {
 		switch {
+		case counted[i].Counted: // known now, perhaps: its send was recorded since the lookup
+			s.wm.deliveries.WithLabelValues("counted").Inc()
 		case !t.Known:
 			s.wm.deliveries.WithLabelValues("unknown_wamid").Inc()
-		case counted[i].Counted:
-			s.wm.deliveries.WithLabelValues("counted").Inc()
 		default:
 			s.wm.deliveries.WithLabelValues("duplicate").Inc()
 		}
@@ -271,6 +266,9 @@ func (s *Server) keepUnmatched(ctx context.Context, sts []webhook.Status, ds []s
 		return err
 	}
 	for j, k := range kept {
+		// Kept for its send's settle, which hands it on: counted now, a
+		// send recorded in between would leave its event to no one.
+		ds[at[j]].AlwaysOnly = k == store.Kept
 		if k != store.KnownNow {
 			continue
 		}
