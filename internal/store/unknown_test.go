@@ -321,11 +321,7 @@ func TestUnknown_KeepAfterTheSettleSaysKnown(t *testing.T) {
 	b := unknownSetup(t, time.Hour, 0)
 	b.register(t, "c1", 1)
 	to := "441234567890"
-	_, err := b.store.Ledger.Claim(b.ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
-	require.NoError(t, err)
-	_, err = b.store.Ledger.Settle(b.ctx, "c1", to, store.Outcome{Status: task.StatusSent, WAMID: "wamid.A", PhoneNumberID: pnid},
-		store.FailurePolicy{}, nil)
-	require.NoError(t, err)
+	b.sentSettled(t, "c1", to, "wamid.A")
 	kept, err := b.store.Deliveries.KeepUnmatched(b.ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to,
 		Delivery: store.Delivery{WAMID: "wamid.A", Status: "delivered", Category: "marketing_lite", At: time.Now().Unix()}}})
 	require.NoError(t, err)
@@ -345,11 +341,7 @@ func TestUnknown_SettleTakesTheStatusesKeptBefore(t *testing.T) {
 	require.True(t, b.keep(t, to, "wamid.A", "sent", "marketing_lite", at))
 	require.True(t, b.keep(t, to, "wamid.A", "delivered", "marketing_lite", at.Add(time.Second)))
 	require.True(t, b.keep(t, to, "wamid.B", "sent", "marketing_lite", at), "another message to the same recipient")
-	_, err := b.store.Ledger.Claim(b.ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
-	require.NoError(t, err)
-	_, err = b.store.Ledger.Settle(b.ctx, "c1", to, store.Outcome{Status: task.StatusSent, WAMID: "wamid.A", PhoneNumberID: pnid},
-		store.FailurePolicy{}, nil)
-	require.NoError(t, err)
+	b.sentSettled(t, "c1", to, "wamid.A")
 
 	rs, err := b.store.Ledger.Replays(b.ctx, 100)
 	require.NoError(t, err)
@@ -381,11 +373,7 @@ func TestUnknown_ReplayInLifeOrder(t *testing.T) {
 	for _, st := range []string{"delivered", "read", "sent"} {
 		require.True(t, b.keep(t, to, "wamid.A", st, "marketing_lite", time.Now()), st)
 	}
-	_, err := b.store.Ledger.Claim(b.ctx, "c1", to, store.ClaimOptions{StaleAfter: time.Minute})
-	require.NoError(t, err)
-	_, err = b.store.Ledger.Settle(b.ctx, "c1", to, store.Outcome{Status: task.StatusSent, WAMID: "wamid.A", PhoneNumberID: pnid},
-		store.FailurePolicy{}, nil)
-	require.NoError(t, err)
+	b.sentSettled(t, "c1", to, "wamid.A")
 	rs, err := b.store.Ledger.Replays(b.ctx, 10)
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
@@ -394,4 +382,14 @@ func TestUnknown_ReplayInLifeOrder(t *testing.T) {
 		order = append(order, d.Status)
 	}
 	require.Equal(t, []string{"sent", "delivered", "read"}, order)
+}
+
+// sentSettled claims a recipient, then settles it sent as wamid from pnid.
+func (b *bundle) sentSettled(t *testing.T, id, to, wamid string) {
+	t.Helper()
+	_, err := b.store.Ledger.Claim(b.ctx, id, to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	_, err = b.store.Ledger.Settle(b.ctx, id, to, store.Outcome{Status: task.StatusSent, WAMID: wamid, PhoneNumberID: pnid},
+		store.FailurePolicy{}, nil)
+	require.NoError(t, err)
 }
