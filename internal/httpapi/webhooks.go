@@ -265,18 +265,25 @@ func (s *Server) keepUnmatched(ctx context.Context, sts []webhook.Status, ds []s
 	if err != nil {
 		return err
 	}
+	var known []int // recorded since the lookup: looked up again, together
+	var again []store.Delivery
 	for j, k := range kept {
 		// Kept for its send's settle, which hands it on: counted now, a
 		// send recorded in between would leave its event to no one.
 		ds[at[j]].AlwaysOnly = k == store.Kept
-		if k != store.KnownNow {
-			continue
+		if k == store.KnownNow {
+			known, again = append(known, at[j]), append(again, ds[at[j]])
 		}
-		again, err := s.deliveries.Track(ctx, []store.Delivery{ds[at[j]]})
-		if err != nil {
-			return err
-		}
-		tracked[at[j]] = again[0]
+	}
+	if len(known) == 0 {
+		return nil
+	}
+	ts, err := s.deliveries.Track(ctx, again)
+	if err != nil {
+		return err
+	}
+	for j, i := range known {
+		tracked[i] = ts[j]
 	}
 	return nil
 }
