@@ -130,7 +130,7 @@ func wantsCSV(accept string) bool {
 
 // followUp: POST /v1/campaigns/{id}/follow-up.
 func (s *Server) followUp(w http.ResponseWriter, r *http.Request) {
-	f, err := decodeSmall[producer.FollowUp](s, w, r)
+	f, err := decodeSmall[producer.FollowUp](s, w, r, followUpShape)
 	if err != nil {
 		s.fail(w, err, nil)
 		return
@@ -149,10 +149,16 @@ type testBody struct {
 	Components []mmapi.Component `json:"components,omitempty"`
 }
 
+// The shapes decodeSmall checks the bodies against, built once.
+var (
+	followUpShape = strictjson.ShapeOf[producer.FollowUp]()
+	testBodyShape = strictjson.ShapeOf[testBody]()
+)
+
 // testSend: POST /v1/campaigns/{id}/test: one message to one number,
 // through a worker, answered with the API's answer.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
-	b, err := decodeSmall[testBody](s, w, r)
+	b, err := decodeSmall[testBody](s, w, r, testBodyShape)
 	if err != nil {
 		s.fail(w, err, nil)
 		return
@@ -168,8 +174,9 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 
 // decodeSmall reads a JSON object of at most MaxValue bytes strictly: an
 // unknown field, a key repeated in one object or given in another case
-// ("TO") and text that is not UTF-8 are refused, as in a campaign.
-func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request) (T, error) {
+// ("TO") and text that is not UTF-8 are refused, as in a campaign. shape
+// is T's (strictjson.ShapeOf[T]).
+func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, shape *strictjson.Shape) (T, error) {
 	var v T
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
 	switch {
@@ -178,7 +185,7 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request) (T, e
 	case len(bytes.TrimSpace(b)) == 0:
 		return v, bad("the body is empty: it must be a JSON object")
 	}
-	err = strictjson.Unmarshal(b, strictjson.ShapeOf[T](), &v)
+	err = strictjson.Unmarshal(b, shape, &v)
 	var se *strictjson.Error
 	switch {
 	case errors.Is(err, strictjson.ErrTrailing):
