@@ -48,7 +48,7 @@ func Normalize(s string) (string, error) {
 // ("447700900102.0"), or scientific notation ("4.47700900102E+11"). A dot
 // among other separators ("+33 6.12.34.56.00") is a separator.
 func spreadsheet(s string) bool {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	s = strings.TrimPrefix(s, "+") // Normalize trimmed the white space
 	if i := strings.IndexAny(s, "Ee"); i > 0 {
 		mant, exp := s[:i], strings.TrimPrefix(s[i+1:], "+")
 		if whole, frac, ok := strings.Cut(mant, "."); ok {
