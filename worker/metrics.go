@@ -27,6 +27,7 @@ type workerMetrics struct {
 	unknowns      *prometheus.CounterVec // result
 	suppressed    *prometheus.CounterVec // sender, reason (the entry's source)
 	protectFailed prometheus.Counter
+	fallback      *prometheus.CounterVec // sender: statuses the housekeeping replays (see replay)
 }
 
 // What became of unknown outcomes kept for matching status webhooks
@@ -80,11 +81,12 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_suppressed_total",
 			Help: "Recipients given a suppressed result instead of a send, by sender and reason (where the suppression entry came from: api, answer, webhook)."},
 			[]string{"sender", "reason"}),
+		fallback: metrics.NewFallbackCounter(),
 		protectFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_protect_failures_total",
 			Help: "Error answers whose protection (suppression, cooldown, sender or template pause) could not be written; the job settled or released all the same."}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
-		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns, m.suppressed, m.protectFailed} {
+		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns, m.suppressed, m.protectFailed, m.fallback} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -63,7 +64,9 @@ func (w *Worker) replayPending(ctx context.Context) {
 }
 
 // replay counts the statuses of the message kept so far, each once as
-// webhooks are, and emits them with the resolution's event, which stands
+// webhooks are, sets off what they would have set off in the webhook
+// (guard.Guard.OnStatuses: protections, the fallback guard, counted in
+// mmlite_fallback_total), and emits them with the resolution's event, which stands
 // for the message's "sent" (the resolution marked it sent); an early
 // replay has no resolution, and emits its "sent" as the webhook would
 // have. On a single Redis node, each task is written in the step that
@@ -112,6 +115,31 @@ func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
 		}
 		ds[i].Task = t
 	}
-	_, err := w.store.Deliveries.Record(ctx, ds)
-	return err
+	// What the statuses set off, before they are recorded (as the webhook
+	// does): what failed is done again by the next round.
+	tracked, err := w.store.Deliveries.Track(ctx, ds)
+	if err != nil {
+		return err
+	}
+	var gs []guard.Status
+	for i, d := range ds {
+		if d.Status != store.StatusResolved {
+			gs = append(gs, guard.Status{Campaign: r.Campaign, To: r.To, Status: d.Status, Category: d.Category, Code: d.ErrorCode,
+				Seen: tracked[i].Seen, Priced: tracked[i].Priced})
+		}
+	}
+	senders := w.guard.Senders()
+	if err := w.guard.OnStatuses(ctx, senders, gs, w.log); err != nil {
+		return err
+	}
+	counted, err := w.store.Deliveries.Record(ctx, ds)
+	if err != nil {
+		return err
+	}
+	for _, c := range counted {
+		if c.Fallback {
+			w.m.fallback.WithLabelValues(senders.SenderOf(ctx, r.Campaign)).Inc()
+		}
+	}
+	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
 
@@ -164,4 +167,63 @@ func (b *bundle) housekept(t *testing.T, n int, done func(task.Counts) bool) map
 		return len(byStatus) == n && done(b.Status(t, "c1").Counts)
 	}, 10*time.Second, 20*time.Millisecond, "%d statuses emitted and counted: %v", n, byStatus)
 	return byStatus
+}
+
+// Statuses replayed that way set off what they would have in the webhook:
+// the first, priced as a Cloud API marketing message, counts in
+// mmlite_fallback_total and pauses the campaign of a sender with
+// on_fallback: pause; a failed one with a suppressing code suppresses the
+// recipient.
+func TestWorker_StatusesBeforeTheirSendSetOffProtections(t *testing.T) {
+	t.Parallel()
+	b, st := claimedOne(t)
+	// A second recipient still to send: the campaign runs on after the first.
+	require.NoError(t, b.R.Client.HIncrBy(b.Ctx, b.R.Keys.Campaign("c1"), "enqueued", 1).Err())
+	at := time.Now().Unix()
+	for _, d := range []store.Delivery{{WAMID: "wamid.F", Status: task.StatusSent, Category: guard.FallbackCategory, At: at},
+		{WAMID: "wamid.F", Status: "failed", At: at + 1, ErrorCode: guard.CodeStopped}} {
+		kept, err := st.Deliveries.KeepUnmatched(b.Ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to, Delivery: d}})
+		require.NoError(t, err)
+		require.Equal(t, []store.Keeping{store.Kept}, kept, d.Status)
+	}
+	_, err := st.Ledger.Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.F",
+		PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+
+	cfg := b.config()
+	cfg.Senders[0].OnFallback = sender.FallbackPause
+	cfg.HousekeepingInterval = 50 * time.Millisecond
+	w := b.start(t, cfg)
+	require.Eventually(t, func() bool { return b.R.Client.HLen(b.Ctx, b.R.Keys.Replays()).Val() == 0 }, 10*time.Second, 20*time.Millisecond)
+	s := b.Status(t, "c1")
+	require.Equal(t, campaign.StatePaused, s.State)
+	require.Contains(t, s.Error.Title, guard.ReasonFallback)
+	require.EqualValues(t, 1, s.Counts.Fallback)
+	require.EqualValues(t, 1, s.Counts.Undelivered)
+	e, err := guard.New(b.R.Client, b.Store, guard.Config{}).Lookup(b.Ctx, cfg.Senders[0].Published().Scope(), to)
+	require.NoError(t, err)
+	require.NotNil(t, e, "the recipient who stopped marketing messages is suppressed")
+	require.Equal(t, guard.CodeStopped, e.Code)
+	require.Equal(t, 1.0, counterValue(t, w.Gatherer(), "mmlite_fallback_total", "sender", "default"))
+}
+
+// counterValue reads one counter of a gatherer, by one label's value.
+func counterValue(t *testing.T, g prometheus.Gatherer, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%s=%q}", name, label, value)
+	return 0
 }

@@ -193,7 +193,11 @@ func TemplateReason(code int, title string) string {
 	if code == CodeTemplateOff {
 		reason = ReasonTemplateDisabled
 	}
-	return reason + ": code " + strconv.Itoa(code) + ": " + title
+	reason += ": code " + strconv.Itoa(code)
+	if title != "" { // a status kept for its send's settle keeps no title
+		reason += ": " + title
+	}
+	return reason
 }
 
 // ResumeTemplate lifts the template's pause: it resumes the campaigns

@@ -29,9 +29,7 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*
 			Help: "Webhook requests refused, by reason (secret, signature, verify_token, not_configured)."}, []string{"reason"}),
 		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_clicks_total",
 			Help: "Marketing message link clicks, by sender."}, []string{"sender"}),
-		fallback: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_fallback_total",
-			Help: "Messages Meta delivered through the Cloud API instead of MM Lite (pricing category marketing), by sender: onboarding gaps."},
-			[]string{"sender"}),
+		fallback: metrics.NewFallbackCounter(),
 	}
 	err := metrics.Register(reg, m.events, m.deliveries, m.auth, m.clicks, m.fallback, &onboardedCollector{senders: senders,
 		desc: prometheus.NewDesc("mmlite_sender_onboarded", "1 when the sender's WABA has signed the MM Lite terms (MM_LITE_TERMS_SIGNED received).", []string{"sender"}, nil)})
@@ -48,8 +46,7 @@ func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*
 	for _, r := range []string{"counted", "duplicate", "unknown_wamid"} {
 		m.deliveries.WithLabelValues(r)
 	}
-	m.clicks.WithLabelValues("unknown")   // clicks from numbers no worker published
-	m.fallback.WithLabelValues("unknown") // statuses of campaigns already retired
+	m.clicks.WithLabelValues("unknown") // clicks from numbers no worker published
 	for _, r := range []string{"secret", "signature", "verify_token", "not_configured"} {
 		m.auth.WithLabelValues(r)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/webhook"
@@ -175,7 +176,7 @@ func (s *Server) secretOK(r *http.Request) bool {
 // first status (see storeRelay), and wrote says they were, even when a
 // later step failed.
 func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.ResultTask) (wrote bool, err error) {
-	senders := s.senderLookup()
+	senders := s.guard.Senders()
 	if wrote, err = s.recordStatuses(ctx, senders, ev.Statuses, always); err != nil {
 		return wrote, err
 	}
@@ -193,7 +194,7 @@ func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.R
 
 // recordStatuses maps statuses back to their recipients, emits one
 // mmlite:status task per (wamid, status) and counts each once.
-func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
+func (s *Server) recordStatuses(ctx context.Context, senders *guard.Senders, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
 	if len(sts) == 0 {
 		return false, nil
 	}
@@ -213,15 +214,13 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 	if err := s.keepUnmatched(ctx, sts, ds, tracked); err != nil {
 		return false, err
 	}
+	// Before Record, which marks the statuses and the pricing seen: a
+	// protection that failed is tried again when the provider delivers the
+	// webhook again.
 	if err := s.guardStatuses(ctx, senders, sts, tracked); err != nil {
 		return false, err
 	}
 	if err := s.emitStatuses(ctx, sts, ds, tracked); err != nil {
-		return false, err
-	}
-	// Before Record, which marks the pricing seen: a pause that failed is
-	// tried again when the provider delivers the webhook again.
-	if err := s.pauseOnFallback(ctx, senders, sts, tracked); err != nil {
 		return false, err
 	}
 	counted, err := s.deliveries.Record(ctx, ds)
@@ -238,7 +237,7 @@ func (s *Server) recordStatuses(ctx context.Context, senders *senderLookup, sts 
 			s.wm.deliveries.WithLabelValues("duplicate").Inc()
 		}
 		if counted[i].Fallback {
-			s.countFallback(ctx, senders, t)
+			s.wm.fallback.WithLabelValues(senders.SenderOf(ctx, t.Campaign)).Inc()
 		}
 	}
 	return true, nil
@@ -333,8 +332,8 @@ func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, ds []st
 }
 
 // recordSenderEvents counts clicks and records onboarding.
-func (s *Server) recordSenderEvents(ctx context.Context, senders *senderLookup, ev *webhook.Events) error {
-	all, err := senders.published(ctx)
+func (s *Server) recordSenderEvents(ctx context.Context, senders *guard.Senders, ev *webhook.Events) error {
+	all, err := senders.Published(ctx)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,18 @@ func NewPausedCounter() *prometheus.CounterVec {
 	return c
 }
 
+// NewFallbackCounter is mmlite_fallback_total, by sender, which the api
+// (statuses in webhooks) and the worker (statuses its housekeeping
+// replays) both count: a message's first status priced as a Cloud API
+// marketing message, counted once.
+func NewFallbackCounter() *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_fallback_total",
+		Help: "Messages Meta delivered through the Cloud API instead of MM Lite (pricing category marketing), by sender: onboarding gaps."},
+		[]string{"sender"})
+	c.WithLabelValues("unknown") // statuses of campaigns already retired
+	return c
+}
+
 // Register registers every collector, or says which one it could not (a
 // second worker or api on one registry, say): never a panic.
 func Register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
