@@ -202,6 +202,9 @@ func parseColumn(name string) (column, error) {
 		return column{kind: colOutcome}, nil
 	case kind == "body" && rest != "":
 		if n, err := strconv.Atoi(rest); err == nil {
+			if strconv.Itoa(n) != rest { // "01", "+1": a second name for a position
+				return column{}, fmt.Errorf("column %q: write a position as body.1, body.2, ...", name)
+			}
 			if n < 1 || n > 100 {
 				return column{}, fmt.Errorf("column %q: positions run from body.1", name)
 			}
@@ -215,7 +218,7 @@ func parseColumn(name string) (column, error) {
 		return column{kind: colHeader, name: rest}, nil
 	case kind == "button":
 		n, err := strconv.Atoi(rest)
-		if err != nil || n < 0 || n > 9 {
+		if err != nil || n < 0 || n > 9 || strconv.Itoa(n) != rest { // "00", "+1": a second name for an index
 			return column{}, fmt.Errorf("column %q: want button.0 to button.9 (the URL button's index)", name)
 		}
 		return column{kind: colButton, index: n}, nil
