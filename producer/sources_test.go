@@ -100,12 +100,12 @@ func TestCSV_HeaderErrors(t *testing.T) {
 		"to,button.10\n":                "want button.0 to button.9",
 		// One position written two ways would send one column's cells and
 		// drop the other's: a position is written as a plain number.
-		"to,button.0,button.00\n":       `column "button.00": want button.0 to button.9`,
-		"to,button.+1\n":                `column "button.+1": want button.0 to button.9`,
-		"to,body.1,body.01\n":           `column "body.01": write a position as body.1, body.2, ...`,
-		"to,body.+1\n":                  `column "body.+1": write a position as body.1, body.2, ...`,
-		"to,meta.\n":                    `column "meta." is unknown`,
-		"to,\"a\"b\"\n":                 "line 1: header",
+		"to,button.0,button.00\n": `column "button.00": want button.0 to button.9`,
+		"to,button.+1\n":          `column "button.+1": want button.0 to button.9`,
+		"to,body.1,body.01\n":     `column "body.01": write a position as body.1, body.2, ...`,
+		"to,body.+1\n":            `column "body.+1": write a position as body.1, body.2, ...`,
+		"to,meta.\n":              `column "meta." is unknown`,
+		"to,\"a\"b\"\n":           "line 1: header",
 	}
 	for in, want := range cases {
 		_, err := drain(t, producer.NewCSVSource(strings.NewReader(in)))
