@@ -83,6 +83,12 @@ func TestJSONL_RepeatedAndCaseOnlyKeys(t *testing.T) {
 		`{"TO": "447700900103"}`,
 		`{"to": "447700900104", "Metadata": {"a": "b"}}`,
 		`{"to": "447700900105", "metadata": {"a": "1", "A": "2"}}`,
+		// A component's keys that mmlite reads: "Type" was read as "type",
+		// and the component sent as written, which the API refuses.
+		`{"to": "447700900106", "components": [{"Type": "body", "parameters": []}]}`,
+		`{"to": "447700900107", "components": [{"type": "button", "Sub_Type": "url", "index": 0, "parameters": []}]}`,
+		`{"to": "447700900108", "components": [{"type": "body", "Parameters": []}]}`,
+		`{"to": "447700900109", "components": [{"type": "carousel", "cards": [], "x_custom": 1}]}`,
 	}
 	want := []string{
 		`"to" appears twice`,
@@ -91,6 +97,10 @@ func TestJSONL_RepeatedAndCaseOnlyKeys(t *testing.T) {
 		`unknown field "TO"`,
 		`unknown field "Metadata"`,
 		``,
+		`components[0]: unknown field "Type"`,
+		`components[0]: unknown field "Sub_Type"`,
+		`components[0]: unknown field "Parameters"`,
+		``, // keys it does not read travel as written
 	}
 	rows, err := drain(t, producer.NewJSONLSource(strings.NewReader(strings.Join(lines, "\n"))))
 	require.NoError(t, err)

@@ -41,6 +41,7 @@ func TestDecode_RepeatedAndCaseOnlyKeys(t *testing.T) {
 		`{"ID": "a", "template": {"name": "t", "language": {"code": "en"}}}`:                                                     `line 1, column 2: unknown field "ID"`,
 		`{"id": "a", "Template": {"name": "t", "language": {"code": "en"}}}`:                                                     `unknown field "Template"`,
 		`{"id": "a", "template": {"name": "t", "language": {"Code": "en"}}}`:                                                     `template.language: unknown field "Code"`,
+		`{"id": "a", "template": {"name": "t", "language": {"code": "en"}, "components": [{"Type": "body"}]}}`:                   `template.components[0]: unknown field "Type"`,
 		`{"id": "a", "template": {"name": "t", "language": {"code": "en"}}, "send_AT": "2026-01-01T00:00:00Z"}`:                  `unknown field "send_AT"`,
 		`{"id": "a", "\u0069d": "b", "template": {"name": "t", "language": {"code": "en"}}}`:                                     `"id" appears twice`,
 	}

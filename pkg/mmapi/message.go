@@ -89,6 +89,12 @@ func (c Component) MarshalJSON() ([]byte, error) {
 	return c.raw, nil
 }
 
+// JSONFields are the component keys mmlite reads (or that every component
+// of a kind has), the rest travelling as written: a strict decoder (see
+// mmlite's strictjson) refuses "Type" rather than read it as "type" and
+// send a component the API refuses.
+func (Component) JSONFields() []string { return []string{"type", "sub_type", "index", "parameters"} }
+
 // UnmarshalJSON keeps the raw object and reads its identifying fields. The
 // index may be a string or a number, as both appear in the wild.
 func (c *Component) UnmarshalJSON(b []byte) error {
