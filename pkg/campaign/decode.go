@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/strictjson"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -33,6 +34,19 @@ func Decode(b []byte) (*Campaign, error) {
 		var ce *mmapi.ComponentError
 		if errors.As(err, &ce) {
 			return nil, fmt.Errorf("campaign: %s", componentProblem(b, ce))
+		}
+		var pe *time.ParseError
+		if errors.As(err, &pe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON") {
+			if msg, ok := timeProblem(b); ok {
+				return nil, fmt.Errorf("campaign: %s", msg)
+			}
+		}
+		// encoding/json names an unknown key, not where it is: the walk
+		// that checks the keys does.
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			if kerr := shape.CheckKeys(b); kerr != nil {
+				return nil, fmt.Errorf("campaign: %s", placed(b, kerr))
+			}
 		}
 		return nil, fmt.Errorf("campaign: %s", where(b, d, err))
 	}
@@ -79,16 +93,33 @@ func where(b []byte, d *json.Decoder, err error) string {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	off := d.InputOffset()
-	// The decoder reports an unknown field after reading the whole object:
-	// point at the field itself.
-	if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		if i := bytes.Index(b, []byte(name)); i >= 0 {
-			off = int64(i)
+	return fmt.Sprintf("line %s: %s", position(b, d.InputOffset()), strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// timeProblem names, and places, the time field that is not RFC 3339
+// with a zone (the commonest mistake being a time without one): time.Time's
+// own error says neither.
+func timeProblem(b []byte) (string, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	for d.More() {
+		key, err := d.Token()
+		if err != nil {
+			return "", false
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return "", false
+		}
+		var t time.Time
+		if (key == "send_at" || key == "expires_at") && t.UnmarshalJSON(v) != nil {
+			return fmt.Sprintf("line %s: %s: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z, got %s",
+				position(b, d.InputOffset()-int64(len(v))), key, v), true
 		}
 	}
-	return fmt.Sprintf("line %s: %s", position(b, off), msg)
+	return "", false
 }
 
 // position turns a byte offset into "line, column N".
