@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/results"
@@ -130,7 +132,7 @@ func wantsCSV(accept string) bool {
 
 // followUp: POST /v1/campaigns/{id}/follow-up.
 func (s *Server) followUp(w http.ResponseWriter, r *http.Request) {
-	f, err := decodeSmall[producer.FollowUp](s, w, r, followUpShape)
+	f, err := decodeSmall[producer.FollowUp](s, w, r, followUpBody)
 	if err != nil {
 		s.fail(w, err, nil)
 		return
@@ -149,16 +151,24 @@ type testBody struct {
 	Components []mmapi.Component `json:"components,omitempty"`
 }
 
-// The shapes decodeSmall checks the bodies against, built once.
+// smallBody is what decodeSmall knows of a body's type.
+type smallBody struct {
+	shape *strictjson.Shape // the type's (strictjson.ShapeOf), built once
+	// times are its time fields: a bad one is named, as encoding/json
+	// (time.Time's own error) does not.
+	times []string
+}
+
+// The bodies decodeSmall reads.
 var (
-	followUpShape = strictjson.ShapeOf[producer.FollowUp]()
-	testBodyShape = strictjson.ShapeOf[testBody]()
+	followUpBody = smallBody{shape: strictjson.ShapeOf[producer.FollowUp](), times: []string{"send_at", "expires_at"}}
+	testSendBody = smallBody{shape: strictjson.ShapeOf[testBody]()}
 )
 
 // testSend: POST /v1/campaigns/{id}/test: one message to one number,
 // through a worker, answered with the API's answer.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
-	b, err := decodeSmall[testBody](s, w, r, testBodyShape)
+	b, err := decodeSmall[testBody](s, w, r, testSendBody)
 	if err != nil {
 		s.fail(w, err, nil)
 		return
@@ -174,9 +184,9 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 
 // decodeSmall reads a JSON object of at most MaxValue bytes strictly: an
 // unknown field, a key repeated in one object or given in another case
-// ("TO") and text that is not UTF-8 are refused, as in a campaign. shape
-// is T's (strictjson.ShapeOf[T]).
-func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, shape *strictjson.Shape) (T, error) {
+// ("TO") and text that is not UTF-8 are refused, as in a campaign. body
+// describes T.
+func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body smallBody) (T, error) {
 	var v T
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
 	switch {
@@ -185,15 +195,33 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, shape
 	case len(bytes.TrimSpace(b)) == 0:
 		return v, bad("the body is empty: it must be a JSON object")
 	}
-	err = strictjson.Unmarshal(b, shape, &v)
+	err = strictjson.Unmarshal(b, body.shape, &v)
 	var se *strictjson.Error
 	switch {
+	case err == nil:
+		return v, nil
 	case errors.Is(err, strictjson.ErrTrailing):
 		return v, bad("trailing data after the JSON object: the body is one JSON object")
 	case errors.As(err, &se):
 		return v, bad("%v", err)
-	case err != nil:
-		return v, jsonErr(err, "")
 	}
-	return v, nil
+	if field := badTime(b, body.times); field != "" {
+		return v, bad("%s: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z", field)
+	}
+	return v, jsonErr(err, "")
+}
+
+// badTime returns the first of fields whose value in the JSON object b is
+// not a time encoding/json reads (null is none), or "".
+func badTime(b []byte, fields []string) string {
+	var obj map[string]json.RawMessage
+	if len(fields) == 0 || json.Unmarshal(b, &obj) != nil {
+		return ""
+	}
+	for _, f := range fields {
+		if raw, ok := obj[f]; ok && json.Unmarshal(raw, new(*time.Time)) != nil {
+			return f
+		}
+	}
+	return ""
 }

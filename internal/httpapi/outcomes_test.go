@@ -120,3 +120,24 @@ func TestSmallBodies_Strict(t *testing.T) {
 	require.Equal(t, 400, a.code, a.raw)
 	require.Contains(t, a.body["error"], `"to" appears twice`)
 }
+
+// A bad send_at / expires_at in a follow-up body is a 400 that names the
+// field and the form wanted (time.Time's own error names neither); null is
+// no time, as omitted.
+func TestFollowUp_BadTimeNamesTheField(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	const want = ": want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z"
+	for body, field := range map[string]string{
+		`{"id": "f1", "statuses": ["failed"], "send_at": "tomorrow"}`:                                        "send_at",
+		`{"id": "f1", "statuses": ["failed"], "expires_at": 1796306544}`:                                     "expires_at",
+		`{"id": "f1", "statuses": ["failed"], "send_at": "2026-12-24T09:00:00"}`:                             "send_at",
+		`{"id": "f1", "statuses": ["failed"], "send_at": null, "expires_at": "2026-12-24 09:00:00Z"}`:        "expires_at",
+		`{"id": "f1", "statuses": ["failed"], "send_at": "2099-12-24T09:00:00Z", "expires_at": {"at": "x"}}`: "expires_at",
+	} {
+		a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
+		require.Equal(t, 400, a.code, a.raw)
+		require.Equal(t, field+want, a.body["error"], body)
+	}
+}
