@@ -116,7 +116,7 @@ func jsonProblem(b []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &ce):
-		return componentProblem(b, ce)
+		return errors.New(ce.At(b, "components"))
 	case errors.As(err, &te) && te.Field == "": // "12,x": a value, then what is not JSON
 		return fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
 	case errors.As(err, &te):
@@ -125,16 +125,6 @@ func jsonProblem(b []byte, err error) error {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return errors.New(strings.TrimPrefix(err.Error(), "json: ")) // unknown field "x"
-}
-
-// componentProblem names the component that failed by its index, which
-// its own error does not know.
-func componentProblem(b []byte, ce *mmapi.ComponentError) error {
-	var raw struct {
-		Components []json.RawMessage `json:"components"`
-	}
-	_ = json.Unmarshal(b, &raw)
-	return errors.New(ce.In(raw.Components, "components"))
 }
 
 // ArraySource reads the "recipients" array of POST /v1/campaigns from a

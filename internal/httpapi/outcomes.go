@@ -154,15 +154,18 @@ type testBody struct {
 // smallBody is what decodeSmall knows of a body's type.
 type smallBody struct {
 	shape *strictjson.Shape // the type's (strictjson.ShapeOf), built once
-	// times are its time fields: a bad one is named, as encoding/json
-	// (time.Time's own error) does not.
-	times []string
+	// components is the path of its components ("template.components"),
+	// and times are its time fields: a bad one is named, as its own error
+	// (mmapi.ComponentError, time.Time's) does not.
+	components string
+	times      []string
 }
 
 // The bodies decodeSmall reads.
 var (
-	followUpBody = smallBody{shape: strictjson.ShapeOf[producer.FollowUp](), times: []string{"send_at", "expires_at"}}
-	testSendBody = smallBody{shape: strictjson.ShapeOf[testBody]()}
+	followUpBody = smallBody{shape: strictjson.ShapeOf[producer.FollowUp](), components: "template.components",
+		times: []string{"send_at", "expires_at"}}
+	testSendBody = smallBody{shape: strictjson.ShapeOf[testBody](), components: "components"}
 )
 
 // testSend: POST /v1/campaigns/{id}/test: one message to one number,
@@ -197,6 +200,7 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body 
 	}
 	err = strictjson.Unmarshal(b, body.shape, &v)
 	var se *strictjson.Error
+	var ce *mmapi.ComponentError
 	switch {
 	case err == nil:
 		return v, nil
@@ -204,6 +208,8 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body 
 		return v, bad("trailing data after the JSON object: the body is one JSON object")
 	case errors.As(err, &se):
 		return v, bad("%v", err)
+	case errors.As(err, &ce):
+		return v, bad("%s", ce.At(b, body.components))
 	}
 	if field := badTime(b, body.times); field != "" {
 		return v, bad("%s: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z", field)

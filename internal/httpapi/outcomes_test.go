@@ -141,3 +141,26 @@ func TestFollowUp_BadTimeNamesTheField(t *testing.T) {
 		require.Equal(t, field+want, a.body["error"], body)
 	}
 }
+
+// A bad component in a test-send or follow-up body is named by its
+// position, as in a campaign ("template.components[1].type") or a row
+// ("components[1].type").
+func TestSmallBodies_ComponentErrorNamesItsIndex(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/test", "application/json",
+		`{"to": "447700900001", "components": [{"type": "body"}, {"type": 1}]}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, "components[1].type: want string, got number", a.body["error"], a.raw)
+
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json",
+		`{"id": "f1", "statuses": ["failed"], "template": {"name": "t", "language": {"code": "en"}, "components": [{"type": "body"}, {"type": 1}]}}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, "template.components[1].type: want string, got number", a.body["error"], a.raw)
+
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/test", "application/json",
+		`{"to": "447700900001", "components": [{"sub_type": "url"}]}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, `components[0]: missing "type"`, a.body["error"], a.raw)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Message is the request body of POST /marketing_messages.
@@ -157,6 +158,38 @@ func (e *ComponentError) In(list []json.RawMessage, prefix string) string {
 		}
 	}
 	return e.Named(prefix)
+}
+
+// At is In for the list at path in the JSON document b, its keys joined
+// by dots ("template.components"), found as encoding/json finds them (a key
+// in other capitals too): what a decoder that failed on a component of b
+// reports.
+func (e *ComponentError) At(b []byte, path string) string {
+	for _, key := range strings.Split(path, ".") {
+		b = member(b, key)
+	}
+	var list []json.RawMessage
+	_ = json.Unmarshal(b, &list)
+	return e.In(list, path)
+}
+
+// member is the value of key in the JSON object b (nil when b is not an
+// object or has no such key): the key as written, else one in other
+// capitals, as encoding/json reads into a struct field.
+func member(b []byte, key string) json.RawMessage {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return nil
+	}
+	if v, ok := obj[key]; ok {
+		return v
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
 }
 
 func (c Component) key() string { return c.Type + "/" + c.SubType + "/" + c.Index }

@@ -82,3 +82,20 @@ func TestComponent_Invalid(t *testing.T) {
 	_, err := mmapi.NewComponent(map[string]any{"text": "no type"})
 	require.Error(t, err)
 }
+
+// At names the failing component by its index in the list at a path of
+// the document, found as encoding/json finds it (a key in other capitals
+// too); without that list, by the path alone.
+func TestComponentError_At(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ doc, path, want string }{
+		{`{"to": "1", "components": [{"type": "body"}, {"type": 1}]}`, "components", "components[1].type: want string, got number"},
+		{`{"template": {"components": [{"sub_type": "url"}]}}`, "template.components", `template.components[0]: missing "type"`},
+		{`{"Template": {"Components": [{"type": "body"}, []]}}`, "template.components", "template.components[1]: want a JSON object, got array"},
+		{`{"template": {"components": [{"type": "body"}]}}`, "template.components", "template.components: why"},
+		{`[1, 2]`, "components", "components: why"},
+	} {
+		got := (&mmapi.ComponentError{Reason: "why"}).At([]byte(c.doc), c.path)
+		require.Equal(t, c.want, got, c.doc)
+	}
+}
