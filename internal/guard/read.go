@@ -215,11 +215,11 @@ func (im *importer) readCSV(r io.Reader) error {
 	cr := csv.NewReader(lim)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	line := 0 // the last record's
-	csvErr := func(err error) error {
+	last := 0 // the last line of the last record read
+	csvErr := func(rec []string, err error) error {
 		var tl *readlimit.TooLargeError
 		if errors.As(err, &tl) {
-			return badImport("line %d is longer than %d bytes (or a quote opened there never closes)", line+1, maxImportLine)
+			return tooLong(cr, rec, last)
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -232,7 +232,7 @@ func (im *importer) readCSV(r io.Reader) error {
 		return badImport("empty body: want CSV with a header (to,reason) or a JSON list")
 	}
 	if err != nil {
-		return csvErr(err)
+		return csvErr(head, err)
 	}
 	to, reason := -1, -1
 	for i, h := range head {
@@ -246,7 +246,7 @@ func (im *importer) readCSV(r io.Reader) error {
 	if to < 0 {
 		return badImport("line 1: the header has no column \"to\" (want to,reason)")
 	}
-	line = 1
+	last = lastLine(cr, head)
 	for {
 		start = cr.InputOffset()
 		rec, err := cr.Read()
@@ -258,13 +258,15 @@ func (im *importer) readCSV(r io.Reader) error {
 			// The quoted field ran over the lines after it.
 			return badImport("line %d: a quote opened here does not close properly before line %d: fix it and import again (the lines before it were added)", pe.StartLine, pe.Line)
 		case errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote):
+			// csv drops the rest of the line: the next record is on the next.
 			im.reject(pe.StartLine, pe.Err.Error())
-			line = pe.Line
+			last = pe.Line
 			continue
 		case err != nil:
-			return csvErr(err)
+			return csvErr(rec, err)
 		}
-		line, _ = cr.FieldPos(0) // a record has at least one field
+		line, _ := cr.FieldPos(0) // a record has at least one field
+		last = lastLine(cr, rec)
 		if to >= len(rec) {
 			im.reject(line, "no value in column to")
 			continue
@@ -277,6 +279,31 @@ func (im *importer) readCSV(r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// lastLine is the line a record just read ends on: that of its last
+// field's start, plus the line ends quoted in it (csv counts a line at each
+// "\n", and reads "\r\n" as "\n").
+func lastLine(cr *csv.Reader, rec []string) int {
+	n := len(rec) - 1
+	line, _ := cr.FieldPos(n)
+	return line + strings.Count(rec[n], "\n")
+}
+
+// tooLong names the record longer than maxImportLine that csv stopped on.
+// rec is what csv read of it: with a field, csv knows its line (blank
+// lines may come before it); without one (its first field is a quote that
+// never closes) the record is named by the line before it, last.
+func tooLong(cr *csv.Reader, rec []string, last int) error {
+	const why = "(or a quote opened there never closes)"
+	switch {
+	case len(rec) > 0:
+		line, _ := cr.FieldPos(0)
+		return badImport("line %d is longer than %d bytes %s", line, maxImportLine, why)
+	case last == 0:
+		return badImport("the header is longer than %d bytes %s", maxImportLine, why)
+	}
+	return badImport("the record after line %d is longer than %d bytes %s", last, maxImportLine, why)
 }
 
 // NewEntry checks one entry: the number is normalised as recipients are,

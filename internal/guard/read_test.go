@@ -188,3 +188,25 @@ func TestReadEntries_JSONElementsAreStrict(t *testing.T) {
 		require.Contains(t, sum.Errors[i].Reason, want)
 	}
 }
+
+// A CSV line that is too long is named by its own line, wherever the
+// record before it ended: after a quoted reason over several lines, after
+// blank lines, after a line rejected for its quotes. A record whose first
+// field is a quote that never closes is named after the line before it.
+func TestReadEntries_LongLineNamesItsLine(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("y", 70<<10)
+	for body, want := range map[string]string{
+		"to,reason\n441234500001,\"asked\nby\nphone\"\n441234500002," + long + "\n":   "line 5 is longer than",
+		"to,reason\n441234500001,asked\n\n\n441234500002," + long + "\n":              "line 5 is longer than",
+		"to,reason\r\n441234500001,\"a\r\nb\"\r\n\r\n441234500002,\"" + long + "\r\n": "line 5 is longer than",
+		"to,reason\n441234500001,a\"b\n441234500002," + long + "\n":                   "line 3 is longer than",
+		"to,reason\n441234500001,\"asked\nby\nphone\"\n\"441234500002," + long + "\n": "the record after line 4 is longer than",
+		"to,reason\n441234500001,asked\n\"441234500002," + long + "\n":                "the record after line 2 is longer than",
+		"\"to," + long + "\n": "the header is longer than",
+		"to,reason\n441234500001,\"asked\n\"\"by\"\"\nphone\",x\n441234500002,x\n" + long + "\n": "line 6 is longer than",
+	} {
+		_, _, err := read(t, strings.NewReader(body))
+		require.ErrorContains(t, err, want, "%.60q", body)
+	}
+}

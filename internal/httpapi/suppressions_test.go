@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,21 @@ func TestSuppressions_ImportWaitsForAnIntakeSlot(t *testing.T) {
 	a := <-impDone
 	require.Equal(t, http.StatusOK, a.code, a.raw)
 	require.EqualValues(t, 1, a.body["added"])
+}
+
+// A suppression CSV whose line is too long is refused naming that line,
+// also after a record with a quoted multi-line reason or after blank lines
+// (it named line 3 here, the line is 5).
+func TestSuppressions_ImportLongLineNamesTheRightLine(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.MaxUpload = 1 << 20 })
+	long := strings.Repeat("y", 70<<10)
+	for name, body := range map[string]string{
+		"multi-line reason": "to,reason\n441234500001,\"asked\nby\nphone\"\n441234500002," + long + "\n",
+		"blank lines":       "to,reason\n441234500001,asked\n\n\n441234500002," + long + "\n",
+	} {
+		a := b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", body)
+		require.Equal(t, 400, a.code, a.raw)
+		require.Contains(t, a.body["error"], "line 5 is longer than", "%s: %s", name, a.raw)
+	}
 }
