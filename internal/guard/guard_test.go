@@ -2,6 +2,7 @@ package guard_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -353,5 +354,83 @@ func TestPauseTemplateOf_ReinstatedBeforeTheScan(t *testing.T) {
 		s, err := st.Campaigns.Status(ctx, id)
 		require.NoError(t, err)
 		require.Equal(t, campaign.StatePaused, s.State, id)
+	}
+}
+
+// suppressN puts n numbers on W's list.
+func suppressN(t *testing.T, g *guard.Guard, n int) {
+	t.Helper()
+	es := make([]guard.Entry, n)
+	for i := range es {
+		es[i] = guard.Entry{To: fmt.Sprintf("4477009%05d", i), Reason: "asked"}
+	}
+	require.NoError(t, g.Suppress(context.Background(), "W", es...))
+}
+
+// A page holds at most limit entries, and its cursor goes on exactly where
+// it stopped: paging through the list gives every entry once. HSCAN's COUNT
+// is a hint (a small hash comes back whole), so a page may stop inside
+// what one HSCAN gave. On real Redis too: 1,000 entries are a hash table
+// that HSCAN answers a part at a time.
+func TestList_PagesHonourTheLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for n, limits := range map[int][]int{50: {1, 7, 50, 500}, 1000: {7, 200, 500}} {
+		g, _, _ := newGuard(t)
+		suppressN(t, g, n)
+		for _, limit := range limits {
+			seen := map[string]int{}
+			cursor := ""
+			for pages := 0; ; pages++ {
+				require.Less(t, pages, n+1, "the pages never end")
+				p, err := g.List(ctx, "W", cursor, limit)
+				require.NoError(t, err)
+				require.LessOrEqual(t, len(p.Entries), limit, "n=%d limit=%d cursor %q", n, limit, cursor)
+				for _, e := range p.Entries {
+					seen[e.To]++
+					require.Equal(t, 1, seen[e.To], "n=%d limit=%d: %s came twice", n, limit, e.To)
+				}
+				if cursor = p.NextCursor; cursor == "" {
+					break
+				}
+			}
+			require.Len(t, seen, n, "n=%d limit=%d: the pages cover the list", n, limit)
+		}
+	}
+}
+
+// Entries removed between pages (an export that deletes what it read)
+// make no entry that stays on the list missed.
+func TestList_RemovalsBetweenPagesMissNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, _, _ := newGuard(t)
+	suppressN(t, g, 1000)
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 1000, "the pages never end")
+		p, err := g.List(ctx, "W", cursor, 60)
+		require.NoError(t, err)
+		for _, e := range p.Entries {
+			seen[e.To] = true
+			_, err := g.Unsuppress(ctx, "W", e.To)
+			require.NoError(t, err)
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	require.Len(t, seen, 1000)
+}
+
+// A cursor no page gave is refused.
+func TestList_BadCursor(t *testing.T) {
+	t.Parallel()
+	g, _, _ := newGuard(t)
+	suppressN(t, g, 3)
+	for _, c := range []string{"x", "1:x", "1:2:3:4", "-1", "1:2:"} {
+		_, err := g.List(context.Background(), "W", c, 10)
+		require.ErrorIs(t, err, guard.ErrBadCursor, c)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
@@ -125,8 +126,11 @@ const (
 	MaxPageSize     = 5000
 )
 
-// List returns a page of a scope's list, in no particular order; cursor is
-// "" for the first page, then the previous page's NextCursor.
+// List returns a page of at most limit entries of a scope's list, in no
+// particular order; cursor is "" for the first page, then the previous
+// page's NextCursor. Paging through a list that does not change gives each
+// entry once; an entry that stays on it while others are added or removed
+// is given at least once (HSCAN's promise).
 func (g *Guard) List(ctx context.Context, scope, cursor string, limit int) (*Page, error) {
 	if err := g.knownScope(ctx, scope); err != nil {
 		return nil, err
@@ -135,35 +139,97 @@ func (g *Guard) List(ctx context.Context, scope, cursor string, limit int) (*Pag
 		limit = DefaultPageSize
 	}
 	limit = min(limit, MaxPageSize)
-	var cur uint64
-	if cursor != "" {
-		var err error
-		if cur, err = strconv.ParseUint(cursor, 10, 64); err != nil {
-			return nil, fmt.Errorf("%w: %q", ErrBadCursor, cursor)
-		}
+	at, err := parsePageCursor(cursor)
+	if err != nil {
+		return nil, err
 	}
 	page := &Page{Scope: scope, Entries: []Entry{}}
 	for {
-		kv, next, err := g.rdb.HScan(ctx, g.keys.Suppressed(scope), cur, "", int64(limit)).Result()
+		kv, next, err := g.rdb.HScan(ctx, g.keys.Suppressed(scope), at.scan, "", listScanCount).Result()
 		if err != nil {
 			return nil, fmt.Errorf("guard: list %s: %w", scope, err)
 		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			e, err := DecodeEntry(kv[i], []byte(kv[i+1]))
+		if next != at.next {
+			// Not the batch the cursor stopped in (the hash changed): take it
+			// whole, so that nothing is missed.
+			at.after = ""
+		}
+		rest := batchAfter(kv, at.after)
+		room := limit - len(page.Entries)
+		if len(rest) > room {
+			// HSCAN gave more than fits: stop inside its batch.
+			rest = rest[:room]
+			page.NextCursor = pageCursor{scan: at.scan, next: next, after: rest[room-1][0]}.String()
+		} else if next != 0 && len(rest) == room {
+			page.NextCursor = pageCursor{scan: next}.String()
+		}
+		for _, f := range rest {
+			e, err := DecodeEntry(f[0], []byte(f[1]))
 			if err != nil {
 				return nil, err
 			}
 			page.Entries = append(page.Entries, e)
 		}
-		cur = next
-		if cur == 0 {
+		if page.NextCursor != "" || next == 0 {
 			return page, nil
 		}
-		if len(page.Entries) >= limit/2 {
-			page.NextCursor = strconv.FormatUint(cur, 10)
-			return page, nil
+		at = pageCursor{scan: next}
+	}
+}
+
+// listScanCount is the COUNT of List's HSCANs. It is fixed, not the page's
+// limit, so that a cursor that stops inside a batch finds the same batch
+// again.
+const listScanCount = 200
+
+// batchAfter returns the fields and values of one HSCAN's answer (field,
+// value, field, ...) sorted by field, after the field after ("" for all).
+func batchAfter(kv []string, after string) [][2]string {
+	fs := make([][2]string, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] > after {
+			fs = append(fs, [2]string{kv[i], kv[i+1]})
 		}
 	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i][0] < fs[j][0] })
+	return fs
+}
+
+// pageCursor is where a page stopped: at the start of HSCAN's batch at
+// scan ("scan"), or inside it ("scan:next:after"): after the field after,
+// in the batch's order by field, the batch being the one whose HSCAN
+// answered next (if it answers another, the hash changed).
+type pageCursor struct {
+	scan, next uint64
+	after      string
+}
+
+func (c pageCursor) String() string {
+	if c.after == "" {
+		return strconv.FormatUint(c.scan, 10)
+	}
+	return fmt.Sprintf("%d:%d:%s", c.scan, c.next, c.after)
+}
+
+func parsePageCursor(s string) (pageCursor, error) {
+	var c pageCursor
+	if s == "" {
+		return c, nil
+	}
+	parts := strings.Split(s, ":")
+	var err1, err2 error
+	c.scan, err1 = strconv.ParseUint(parts[0], 10, 64)
+	switch {
+	case len(parts) == 3 && parts[2] != "":
+		c.next, err2 = strconv.ParseUint(parts[1], 10, 64)
+		c.after = parts[2]
+	case len(parts) != 1:
+		err2 = ErrBadCursor
+	}
+	if err1 != nil || err2 != nil {
+		return c, fmt.Errorf("%w: %q", ErrBadCursor, s)
+	}
+	return c, nil
 }
 
 // ErrBadCursor is a cursor that no page gave.

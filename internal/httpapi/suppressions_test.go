@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -124,5 +125,39 @@ func TestSuppressions_ImportLongLineNamesTheRightLine(t *testing.T) {
 		a := b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", body)
 		require.Equal(t, 400, a.code, a.raw)
 		require.Contains(t, a.body["error"], "line 5 is longer than", "%s: %s", name, a.raw)
+	}
+}
+
+// GET /v1/suppressions?limit=N answers at most N entries (it answered the
+// whole of a small list), and next_cursor goes on where the page stopped:
+// the pages give each entry once.
+func TestSuppressions_ListHonoursLimit(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.MaxUpload = 1 << 20 })
+	for _, n := range []int{50, 700} {
+		b.r.Client.Del(context.Background(), b.r.Keys.Suppressed(fixtureWABA))
+		body := "to,reason\n"
+		for i := range n {
+			body += fmt.Sprintf("4477009%05d,asked\n", i)
+		}
+		require.Equal(t, 200, b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", body).code)
+		seen := map[string]bool{}
+		cursor := ""
+		for pages := 0; ; pages++ {
+			require.Less(t, pages, n, "the pages never end")
+			a := b.do(t, "GET", "/v1/suppressions?"+url.Values{"scope": {fixtureWABA}, "limit": {"7"}, "cursor": {cursor}}.Encode(), "", "")
+			require.Equal(t, 200, a.code, a.raw)
+			es := a.body["entries"].([]any)
+			require.LessOrEqual(t, len(es), 7, "limit=7 answered %d entries, next_cursor=%v", len(es), a.body["next_cursor"])
+			for _, e := range es {
+				to := e.(map[string]any)["to"].(string)
+				require.False(t, seen[to], "%s came twice", to)
+				seen[to] = true
+			}
+			if cursor, _ = a.body["next_cursor"].(string); cursor == "" {
+				break
+			}
+		}
+		require.Len(t, seen, n, "the pages cover the list")
 	}
 }
