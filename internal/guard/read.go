@@ -88,9 +88,13 @@ func ReadEntries(r io.Reader, source string, add func([]Entry) error) (ImportSum
 	}
 	b, _ := br.Peek(64)
 	var err error
-	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+	switch t := bytes.TrimLeft(b, " \t\r\n"); {
+	case len(t) > 0 && t[0] == '[':
 		err = im.readJSON(br)
-	} else {
+	case len(t) > 0 && t[0] == '{':
+		// No CSV header starts so; read as CSV, it was refused for its quotes.
+		err = badImport(`the body is a JSON object: want a JSON list of {"to", "reason"} objects (of an export's page, its "entries")`)
+	default:
 		err = im.readCSV(br)
 	}
 	// What was read before an error in the body (or a body cut short) is

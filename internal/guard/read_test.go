@@ -210,3 +210,15 @@ func TestReadEntries_LongLineNamesItsLine(t *testing.T) {
 		require.ErrorContains(t, err, want, "%.60q", body)
 	}
 }
+
+// A JSON object (one entry, or an export's page) is not taken for CSV: the
+// import says it wants a list.
+func TestReadEntries_JSONObjectWantsAList(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{"to": "+441234567890", "reason": "asked"}`, "\ufeff \n {\"scope\": \"W\", \"entries\": []}"} {
+		_, _, err := read(t, strings.NewReader(body))
+		var bi *guard.BadImportError
+		require.ErrorAs(t, err, &bi, body)
+		require.ErrorContains(t, err, "a JSON object: want a JSON list", body)
+	}
+}

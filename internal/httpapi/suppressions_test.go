@@ -161,3 +161,14 @@ func TestSuppressions_ListHonoursLimit(t *testing.T) {
 		require.Len(t, seen, n, "the pages cover the list")
 	}
 }
+
+// An import that is a JSON object rather than a list says it wants a JSON
+// list, not a CSV quoting error ("line 1: bare \" in non-quoted-field").
+func TestSuppressions_ImportJSONObjectSaysWantAList(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	a := b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "application/json", `{"to": "+441234567890", "reason": "asked"}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.NotContains(t, a.body["error"], `bare "`, a.raw)
+	require.Contains(t, a.body["error"], "want a JSON list", a.raw)
+}
