@@ -55,8 +55,20 @@ func (e badRequest) Unwrap() error { return e.err }
 
 func bad(format string, a ...any) error { return badRequest{fmt.Errorf(format, a...)} }
 
+// tooLarge is a body over its limit, with advice that fits its request.
+type tooLarge struct {
+	err    *http.MaxBytesError
+	advice string
+}
+
+func (e tooLarge) Error() string {
+	return fmt.Sprintf("request body is larger than %d bytes: %s", e.err.Limit, e.advice)
+}
+func (e tooLarge) Unwrap() error { return e.err }
+
 func classify(err error) (int, string) {
 	var ve *campaign.ValidationError
+	var tl tooLarge
 	var tooBig *http.MaxBytesError
 	var br badRequest
 	var noCol *results.ErrNoColumn
@@ -74,8 +86,10 @@ func classify(err error) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, store.ErrNoRecipient):
 		return http.StatusNotFound, err.Error()
-	case errors.As(err, &tooBig):
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes: send the recipients in several requests to /v1/campaigns/{id}/recipients", tooBig.Limit)
+	case errors.As(err, &tl):
+		return http.StatusRequestEntityTooLarge, tl.Error()
+	case errors.As(err, &tooBig): // a campaign's body, an upload of recipients
+		return http.StatusRequestEntityTooLarge, tooLarge{tooBig, "send the recipients in several requests to /v1/campaigns/{id}/recipients"}.Error()
 	case errors.As(err, &ve), errors.Is(err, producer.ErrUnknownSender), errors.As(err, &br):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, context.Canceled):

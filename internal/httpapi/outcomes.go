@@ -159,13 +159,17 @@ type smallBody struct {
 	// (mmapi.ComponentError, time.Time's) does not.
 	components string
 	times      []string
+	// tooLarge is the advice of a 413: the body is over MaxValue.
+	tooLarge string
 }
 
 // The bodies decodeSmall reads.
 var (
 	followUpBody = smallBody{shape: strictjson.ShapeOf[producer.FollowUp](), components: "template.components",
-		times: []string{"send_at", "expires_at"}}
-	testSendBody = smallBody{shape: strictjson.ShapeOf[testBody](), components: "components"}
+		times:    []string{"send_at", "expires_at"},
+		tooLarge: "a follow-up is one small JSON object (id, statuses, codes, template, send_at, expires_at): check what is sent"}
+	testSendBody = smallBody{shape: strictjson.ShapeOf[testBody](), components: "components",
+		tooLarge: `a test send is one recipient {"to", "components"}: check what is sent`}
 )
 
 // testSend: POST /v1/campaigns/{id}/test: one message to one number,
@@ -192,7 +196,10 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body smallBody) (T, error) {
 	var v T
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
+	var tooBig *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooBig):
+		return v, tooLarge{tooBig, body.tooLarge}
 	case err != nil:
 		return v, jsonErr(err, "")
 	case len(bytes.TrimSpace(b)) == 0:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/redistest"
@@ -163,4 +164,22 @@ func TestSmallBodies_ComponentErrorNamesItsIndex(t *testing.T) {
 		`{"to": "447700900001", "components": [{"sub_type": "url"}]}`)
 	require.Equal(t, 400, a.code, a.raw)
 	require.Equal(t, `components[0]: missing "type"`, a.body["error"], a.raw)
+}
+
+// A follow-up or test-send body over the value limit is a 413 whose advice
+// fits it: not "send the recipients in several requests".
+func TestSmallBodies_OversizedAdviceFits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	big := `{"id": "` + strings.Repeat("x", 2<<20) + `", "statuses": ["failed"]}`
+	for path, want := range map[string]string{
+		"/v1/campaigns/spring-sale-2026/follow-up": "request body is larger than 1048576 bytes: a follow-up is one small JSON object",
+		"/v1/campaigns/spring-sale-2026/test":      "request body is larger than 1048576 bytes: a test send is one recipient",
+	} {
+		a := b.do(t, "POST", path, "application/json", big)
+		require.Equal(t, 413, a.code, a.raw)
+		require.NotContains(t, a.body["error"], "send the recipients in several requests", "%s: %s", path, a.raw)
+		require.Contains(t, a.body["error"], want, "%s: %s", path, a.raw)
+	}
 }
