@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/results"
@@ -54,6 +55,17 @@ func (e badRequest) Error() string { return e.err.Error() }
 func (e badRequest) Unwrap() error { return e.err }
 
 func bad(format string, a ...any) error { return badRequest{fmt.Errorf(format, a...)} }
+
+// onceEach refuses a query parameter of names given more than once: read
+// with Get, all but its first value would be dropped without a word.
+func onceEach(q url.Values, names ...string) error {
+	for _, n := range names {
+		if len(q[n]) > 1 {
+			return bad("%s is given %d times: give it once", n, len(q[n]))
+		}
+	}
+	return nil
+}
 
 // tooLarge is a body over its limit, with advice that fits its request.
 type tooLarge struct {

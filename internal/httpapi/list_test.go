@@ -20,3 +20,44 @@ func TestListCampaigns_CursorWithoutAFiniteTimeIs400(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("cursor %q is not one a previous page gave: start again without it", cur), a.body["error"], score)
 	}
 }
+
+// A query parameter given twice is a 400 that names it: ?state=paused&
+// state=running was read as state=paused, and the running campaign was not
+// listed.
+func TestListCampaigns_RepeatedParameterIs400(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(0, 1)+`]}`).code)
+	for query, name := range map[string]string{
+		"state=paused&state=running": "state",
+		"limit=5&limit=10":           "limit",
+		"cursor=a&cursor=b":          "cursor",
+		"state=running&state=":       "state",
+	} {
+		a := b.do(t, "GET", "/v1/campaigns?"+query, "", "")
+		require.Equal(t, 400, a.code, "%s: %s", query, a.raw)
+		require.Equal(t, name+" is given 2 times: give it once", a.body["error"], query)
+	}
+	a := b.do(t, "GET", "/v1/campaigns?state=running&limit=5", "", "")
+	require.Equal(t, 200, a.code, a.raw)
+	require.Len(t, a.body["campaigns"], 1, a.raw)
+}
+
+// So in GET and POST /v1/suppressions.
+func TestSuppressions_RepeatedParameterIs400(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 200, b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", "to\n447700900001\n").code)
+	for query, name := range map[string]string{
+		"scope=" + fixtureWABA + "&limit=5&limit=10":           "limit",
+		"scope=" + fixtureWABA + "&cursor=0&cursor=1":          "cursor",
+		"scope=" + fixtureWABA + "&scope=" + fixtureWABA + "1": "scope",
+	} {
+		a := b.do(t, "GET", "/v1/suppressions?"+query, "", "")
+		require.Equal(t, 400, a.code, "%s: %s", query, a.raw)
+		require.Equal(t, name+" is given 2 times: give it once", a.body["error"], query)
+	}
+	a := b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA+"&scope=x", "text/csv", "to\n447700900002\n")
+	require.Equal(t, 400, a.code, "an import names one list: %s", a.raw)
+	require.Equal(t, "scope is given 2 times: give it once", a.body["error"])
+}

@@ -24,6 +24,10 @@ import (
 // listCampaigns: GET /v1/campaigns?state=&limit=&cursor=, newest first.
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if err := onceEach(q, "state", "limit", "cursor"); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
 	o := store.ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor")}
 	if o.State != "" && !validState(o.State) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q is not one of %s", o.State, stateNames()))

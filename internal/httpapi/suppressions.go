@@ -42,6 +42,10 @@ func (s *Server) scopeOf(r *http.Request) (scope string, known bool, err error) 
 // both counts. An import that stops on its body (see guard.ReadEntries) is
 // a 400 that says where, with what it added before.
 func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
+	if err := onceEach(r.URL.Query(), "scope", "sender"); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
 	scope, known, err := s.scopeOf(r)
 	switch {
 	case errors.Is(err, guard.ErrUnknownScope):
@@ -99,6 +103,10 @@ type importAnswer struct {
 // of a list; without a scope, the scopes that have one.
 func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if err := onceEach(q, "scope", "sender", "limit", "cursor"); err != nil {
+		s.fail(w, err, nil)
+		return
+	}
 	if q.Get("scope") == "" && q.Get("sender") == "" {
 		scopes, err := s.guard.Scopes(r.Context())
 		if err != nil {
