@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/results"
@@ -222,23 +220,8 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body 
 	case errors.As(err, &ce):
 		return v, bad("%s", ce.At(b, body.components))
 	}
-	if field := badTime(b, body.times); field != "" {
-		return v, bad("%s: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z", field)
+	if field, _, _, ok := strictjson.BadTime(b, body.times...); ok {
+		return v, bad("%s: %s", field, strictjson.WantTime)
 	}
 	return v, jsonErr(err, "")
-}
-
-// badTime returns the first of fields whose value in the JSON object b is
-// not a time encoding/json reads (null is none), or "".
-func badTime(b []byte, fields []string) string {
-	var obj map[string]json.RawMessage
-	if len(fields) == 0 || json.Unmarshal(b, &obj) != nil {
-		return ""
-	}
-	for _, f := range fields {
-		if raw, ok := obj[f]; ok && json.Unmarshal(raw, new(*time.Time)) != nil {
-			return f
-		}
-	}
-	return ""
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -385,6 +387,35 @@ func (w *walker) array(s *Shape) *walkError {
 			return nil
 		}
 	}
+}
+
+// WantTime is what a time field wants, for an error: time.Time's own
+// ("parsing time ... as \"2006-01-02T15:04:05Z07:00\"") names neither the
+// field nor the form in words.
+const WantTime = "want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z"
+
+// BadTime finds the first member of the JSON object b, among fields
+// (matched as encoding/json matches a struct's fields: in any case), whose
+// value encoding/json does not read into a time.Time (null is none): its
+// key as written, its value, and where the value starts. ok is false when
+// there is none, or b is not an object.
+func BadTime(b []byte, fields ...string) (key string, value []byte, off int64, ok bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return "", nil, 0, false
+	}
+	for d.More() {
+		tok, err := d.Token()
+		var v json.RawMessage
+		if err != nil || d.Decode(&v) != nil {
+			return "", nil, 0, false
+		}
+		k, _ := tok.(string)
+		if slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, k) }) && json.Unmarshal(v, new(*time.Time)) != nil {
+			return k, v, d.InputOffset() - int64(len(v)), true
+		}
+	}
+	return "", nil, 0, false
 }
 
 // ErrTrailing is data after the one JSON value Unmarshal reads.

@@ -33,12 +33,12 @@ func Decode(b []byte) (*Campaign, error) {
 	if err := d.Decode(&c); err != nil {
 		var ce *mmapi.ComponentError
 		if errors.As(err, &ce) {
-			return nil, fmt.Errorf("campaign: %s", componentProblem(b, ce))
+			return nil, fmt.Errorf("campaign: %s", ce.At(b, "template.components"))
 		}
 		var pe *time.ParseError
 		if errors.As(err, &pe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON") {
-			if msg, ok := timeProblem(b); ok {
-				return nil, fmt.Errorf("campaign: %s", msg)
+			if key, v, off, ok := strictjson.BadTime(b, "send_at", "expires_at"); ok {
+				return nil, fmt.Errorf("campaign: line %s: %s: %s, got %s", position(b, off), key, strictjson.WantTime, v)
 			}
 		}
 		// encoding/json names an unknown key, not where it is: the walk
@@ -68,18 +68,6 @@ func placed(b []byte, err error) string {
 	return err.Error()
 }
 
-// componentProblem names the component that failed by its index: its own
-// error knows neither the index nor where the component is.
-func componentProblem(b []byte, ce *mmapi.ComponentError) string {
-	var raw struct {
-		Template struct {
-			Components []json.RawMessage `json:"components"`
-		} `json:"template"`
-	}
-	_ = json.Unmarshal(b, &raw)
-	return ce.In(raw.Template.Components, "template.components")
-}
-
 func where(b []byte, d *json.Decoder, err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -94,32 +82,6 @@ func where(b []byte, d *json.Decoder, err error) string {
 		return "the JSON ends too early"
 	}
 	return fmt.Sprintf("line %s: %s", position(b, d.InputOffset()), strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// timeProblem names, and places, the time field that is not RFC 3339
-// with a zone (the commonest mistake being a time without one): time.Time's
-// own error says neither.
-func timeProblem(b []byte) (string, bool) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return "", false
-	}
-	for d.More() {
-		key, err := d.Token()
-		if err != nil {
-			return "", false
-		}
-		var v json.RawMessage
-		if err := d.Decode(&v); err != nil {
-			return "", false
-		}
-		var t time.Time
-		if (key == "send_at" || key == "expires_at") && t.UnmarshalJSON(v) != nil {
-			return fmt.Sprintf("line %s: %s: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z, got %s",
-				position(b, d.InputOffset()-int64(len(v))), key, v), true
-		}
-	}
-	return "", false
 }
 
 // position turns a byte offset into "line, column N".
