@@ -15,7 +15,6 @@ import (
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
-	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/safeurl"
@@ -183,7 +182,7 @@ func New(cfg Config) (*Producer, error) {
 	p.senders = registry.New(p.rdb, p.keys)
 	p.emit = emit.New(p.rdb, cfg.ResultsQueue, p.store.Campaigns.Retention())
 	if cfg.CallbackQueue != "" {
-		p.emit.WithCallbacks(cfg.CallbackQueue, outbound.CallbackIDPrefix, cfg.NoResultsQueue)
+		p.emit.WithCallbacks(cfg.CallbackQueue, cfg.NoResultsQueue)
 	}
 	p.own = map[string]sender.Published{}
 	for _, s := range cfg.Senders {

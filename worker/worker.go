@@ -19,7 +19,6 @@ import (
 	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/metrics"
-	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/internal/redisbatch"
 	"github.com/mmlite/mmlite/internal/redisconn"
@@ -102,7 +101,7 @@ func New(cfg Config) (*Worker, error) {
 	w.cancels = newCancelMemo(w.store)
 	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())
 	if cfg.CallbackQueue != "" {
-		w.emitter.WithCallbacks(cfg.CallbackQueue, outbound.CallbackIDPrefix, cfg.NoResultsQueue)
+		w.emitter.WithCallbacks(cfg.CallbackQueue, cfg.NoResultsQueue)
 	}
 	w.reg, w.gatherer = metrics.Registries(cfg.Registerer)
 	var err error

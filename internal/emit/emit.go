@@ -8,6 +8,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
 	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -29,11 +30,16 @@ type Emitter struct {
 	published asynqwire.Published
 }
 
-// sink is a queue the emitter writes to.
+// sink is a queue the emitter writes to, and how its tasks are retried.
 type sink struct {
 	queue  string
 	keys   keyspace.Space
 	prefix string // before the task ids
+	// retry and timeoutSec are the tasks' asynq options: asynq's defaults
+	// for the results queue, whose consumer is the team's; the outbound
+	// server's for the callbacks, which it retries until its MaxAge.
+	retry      int
+	timeoutSec int64
 }
 
 // New returns an emitter for the results queue. retention is the
@@ -46,11 +52,13 @@ func New(rdb redis.UniversalClient, resultsQueue string, retention time.Duration
 
 // WithCallbacks has the emitter write a callback task (see package
 // outbound) for every task: on queue, with the same type and payload, its
-// id prefixed with prefix, in the same step as the results queue's task
-// where that is one step. With noResults, the results queue is left out.
-// It returns e.
-func (e *Emitter) WithCallbacks(queue, prefix string, noResults bool) *Emitter {
-	e.callbacks, e.noResults = &sink{queue: queue, keys: keyspace.New(queue), prefix: prefix}, noResults
+// id prefixed with outbound.CallbackIDPrefix, in the same step as the
+// results queue's task where that is one step. With noResults, the results
+// queue is left out. It returns e.
+func (e *Emitter) WithCallbacks(queue string, noResults bool) *Emitter {
+	e.callbacks = &sink{queue: queue, keys: keyspace.New(queue), prefix: outbound.CallbackIDPrefix,
+		retry: outbound.MaxRetry, timeoutSec: outbound.TimeoutSec}
+	e.noResults = noResults
 	return e
 }
 
@@ -67,7 +75,8 @@ const ErrNowhere = `MMLITE_RESULTS_QUEUE is empty but MMLITE_RESULTS_URL is not 
 func (e *Emitter) sinks() []sink {
 	var out []sink
 	if !e.noResults {
-		out = append(out, sink{queue: e.queue, keys: e.keys})
+		out = append(out, sink{queue: e.queue, keys: e.keys,
+			retry: asynqwire.DefaultMaxRetry, timeoutSec: asynqwire.DefaultTimeoutSec})
 	}
 	if e.callbacks != nil {
 		out = append(out, *e.callbacks)
@@ -165,7 +174,7 @@ func (e *Emitter) tasks(typ, id string, payload []byte) *store.ResultTask {
 	for _, k := range e.sinks() {
 		tid := k.prefix + id
 		rt := &store.ResultTask{Queue: k.queue, ID: tid,
-			Msg: asynqwire.Message(nil, typ, payload, tid, k.queue, asynqwire.DefaultMaxRetry, asynqwire.DefaultTimeoutSec)}
+			Msg: asynqwire.Message(nil, typ, payload, tid, k.queue, k.retry, k.timeoutSec)}
 		if first == nil {
 			first = rt
 		} else {

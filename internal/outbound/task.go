@@ -17,6 +17,8 @@ const (
 	// TypeRelay is a webhook to relay.
 	TypeRelay = "mmlite:relay"
 	// MaxRetry is high: a delivery ends at Config.MaxAge (see Server.give).
+	// Relay and callback tasks (see emit.Emitter.WithCallbacks) carry it,
+	// and TimeoutSec.
 	MaxRetry = 100000
 	// TimeoutSec bounds one delivery attempt in asynq (the HTTP client's own
 	// timeout is shorter).
