@@ -146,6 +146,13 @@ func (c Config) delay(n int) time.Duration {
 	return min(d, c.RetryMax)
 }
 
+// expired reports whether a delivery that failed after retried retries
+// would be retried past MaxAge: the waits it had, and the one it would
+// have now, the same as asynq's (see retryDelay).
+func (c Config) expired(retried int) bool {
+	return c.elapsed(retried)+c.delay(retried+1) > c.MaxAge
+}
+
 // elapsed is the backoff a delivery waited through before its n-th retry.
 func (c Config) elapsed(n int) time.Duration {
 	var t time.Duration

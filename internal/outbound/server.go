@@ -77,7 +77,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 		s.srvs = append(s.srvs, asynq.NewServerFromRedisClient(rdb, asynq.Config{
 			Concurrency:              conc,
 			Queues:                   map[string]int{q: 1},
-			RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return cfg.delay(n) },
+			RetryDelayFunc:           cfg.retryDelay,
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			DelayedTaskCheckInterval: cfg.ForwardInterval,
 			Logger:                   asynqlog.New(cfg.Logger),
@@ -244,12 +244,18 @@ func (s *Server) give(ctx context.Context, d *Destination, err error) error {
 	case errors.As(err, &r):
 		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
 		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
-	case s.cfg.elapsed(n)+s.cfg.delay(n+1) > s.cfg.MaxAge:
+	case s.cfg.expired(n):
 		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", err)
 		return fmt.Errorf("%w (archived after %s of retries): %w", err, s.cfg.MaxAge, asynq.SkipRetry)
 	}
 	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
 	return err
+}
+
+// retryDelay is asynq's RetryDelayFunc: asynq counts the retries done
+// (from 0 at the first failure), delay the failed attempts (from 1).
+func (c Config) retryDelay(retried int, _ error, _ *asynq.Task) time.Duration {
+	return c.delay(retried + 1)
 }
 
 // redactURLError drops the URL from a client error: it may hold a secret.

@@ -1,0 +1,90 @@
+package outbound_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+)
+
+// relayOne stores one webhook for a destination at url, and starts a
+// server delivering it with cfg (its Destinations set here). The tests
+// below never wait for a backoff: they read the schedule asynq keeps, and
+// run a retry at once with the Inspector.
+func relayOne(t *testing.T, r *redistest.Redis, url string, cfg outbound.Config) *outbound.Destination {
+	t.Helper()
+	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: "+url+"\n    secret_env: S\n", map[string]string{"S": "s"})
+	require.NoError(t, err)
+	dropQueues(t, r, ds[0].Queue())
+	require.NoError(t, outbound.NewRelay(r.Client, ds).Store(context.Background(), []byte(`{"n":1}`), http.Header{}, nil))
+	cfg.Destinations, cfg.ForwardInterval, cfg.Registerer = ds, 100*time.Millisecond, prometheus.NewRegistry()
+	srv, err := outbound.NewServer(r.Client, cfg)
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	t.Cleanup(srv.Shutdown)
+	return ds[0]
+}
+
+// onlyTask waits until the queue's one task has failed retried times (or
+// is archived), and returns it.
+func onlyTask(t *testing.T, in *asynq.Inspector, queue string, retried int) *asynq.TaskInfo {
+	t.Helper()
+	var got *asynq.TaskInfo
+	require.Eventually(t, func() bool {
+		for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){in.ListRetryTasks, in.ListArchivedTasks} {
+			if ts, _ := list(queue); len(ts) == 1 && ts[0].Retried == retried || len(ts) == 1 && ts[0].State == asynq.TaskStateArchived {
+				got = ts[0]
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "the delivery failed %d times", retried)
+	return got
+}
+
+// backoff is the wait asynq scheduled after the task's last failure. Both
+// times are in whole seconds in asynq: the waits here are hours.
+func backoff(ti *asynq.TaskInfo) time.Duration { return ti.NextProcessAt.Sub(ti.LastFailedAt) }
+
+// The waits double from the first: RetryBase after the first failure,
+// twice that after the second.
+func TestRelay_BackoffDoublesFromTheFirstFailure(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	down := newSink(t, 503, 503, 503)
+	d := relayOne(t, r, down.URL, outbound.Config{RetryBase: time.Hour, RetryMax: 8 * time.Hour})
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+
+	first := onlyTask(t, in, d.Queue(), 1)
+	require.InDelta(t, time.Hour.Seconds(), backoff(first).Seconds(), 2, "after the 1st failure")
+	require.NoError(t, in.RunTask(d.Queue(), first.ID))
+	second := onlyTask(t, in, d.Queue(), 2)
+	require.InDelta(t, (2 * time.Hour).Seconds(), backoff(second).Seconds(), 2, "after the 2nd failure")
+}
+
+// A delivery is archived only once its next wait would end past MaxAge:
+// with waits of 1 h, 2 h, 2 h... and MaxAge 6h30m, after 5 h of waits.
+func TestRelay_ArchivedOnlyOnceTheNextWaitPassesMaxAge(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	down := newSink(t, 503, 503, 503, 503, 503, 503, 503, 503)
+	cfg := outbound.Config{RetryBase: time.Hour, RetryMax: 2 * time.Hour, MaxAge: 6*time.Hour + 30*time.Minute}
+	d := relayOne(t, r, down.URL, cfg)
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+
+	var waited time.Duration
+	ti := onlyTask(t, in, d.Queue(), 1)
+	for retried := 2; ti.State != asynq.TaskStateArchived; retried++ {
+		waited += backoff(ti)
+		require.NoError(t, in.RunTask(d.Queue(), ti.ID))
+		ti = onlyTask(t, in, d.Queue(), retried)
+	}
+	require.Greater(t, waited+cfg.RetryMax, cfg.MaxAge, "archived after %s of waits, %d attempts", waited, len(down.got()))
+	require.Less(t, waited, cfg.MaxAge)
+}
