@@ -7,7 +7,6 @@ import (
 	"github.com/mmlite/mmlite/producer"
 	"log/slog"
 	"os"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -197,21 +196,15 @@ func outboundCommand() *cli.Command {
 			{
 				Name: "replay", Usage: "deliver the archived deliveries again (all destinations, or --destination)", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withInspector(cmd, func(_ redis.UniversalClient, in *asynq.Inspector) error {
+					return withInspector(cmd, func(rdb redis.UniversalClient, _ *asynq.Inspector) error {
 						names, qs, err := queues(cmd)
 						if err != nil {
 							return err
 						}
-						known, err := in.Queues()
-						if err != nil {
-							return redisErr(cmd, err)
-						}
 						for i, q := range qs {
-							n := 0
-							if slices.Contains(known, q) {
-								if n, err = in.RunAllArchivedTasks(q); err != nil {
-									return redisErr(cmd, err)
-								}
+							n, err := outbound.Replay(ctx, rdb, q)
+							if err != nil {
+								return redisErr(cmd, err)
 							}
 							fmt.Fprintf(cmd.Root().Writer, "%s: %d archived deliveries queued again\n", names[i], n)
 						}

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/outbound"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -46,4 +52,50 @@ func TestOutboundSettings_RefusedAtStart(t *testing.T) {
 	out, code = run(t, "outbound", "replay", "--redis-url", redis, "--destination", "nope")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, `no destination named "nope"`)
+}
+
+// A replayed delivery starts afresh, as if just stored: no retries counted
+// (the outbound server measures a delivery's age from them: one archived
+// for age would be archived again at its first failure), no last error;
+// same id, payload and headers.
+func TestOutboundReplay_StartsAfresh(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	queue := outbound.RelayQueuePrefix + "forward"
+	id := "relay:forward:abc"
+	archiveAfterRetries(t, rdb, asynq.NewTaskWithHeaders(outbound.TypeRelay, []byte("{}\n{\"n\":1}"), map[string]string{"h": "v"}),
+		asynq.Queue(queue), asynq.TaskID(id), asynq.MaxRetry(2))
+
+	out, code := run(t, "outbound", "replay", "--redis-url", "redis://"+mr.Addr()+"/0",
+		"--webhook-forward", "http://127.0.0.1:9/h", "--webhook-forward-secret", "s", "--destination", "forward")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "forward: 1 archived deliveries queued again")
+	ti, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(queue, id)
+	require.NoError(t, err)
+	require.Equal(t, asynq.TaskStatePending, ti.State)
+	require.Zero(t, ti.Retried, "a fresh retry budget")
+	require.Empty(t, ti.LastErr)
+	require.Equal(t, 2, ti.MaxRetry)
+	require.Equal(t, "{}\n{\"n\":1}", string(ti.Payload))
+	require.Equal(t, map[string]string{"h": "v"}, ti.Headers)
+}
+
+// archiveAfterRetries enqueues a task and has asynq fail it until it is
+// archived, its retries spent.
+func archiveAfterRetries(t *testing.T, rdb goredis.UniversalClient, task *asynq.Task, opts ...asynq.Option) {
+	t.Helper()
+	c := asynq.NewClientFromRedisClient(rdb)
+	info, err := c.Enqueue(task, opts...)
+	require.NoError(t, err)
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Queues: map[string]int{info.Queue: 1}, LogLevel: asynq.FatalLevel,
+		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 0 }, DelayedTaskCheckInterval: 50 * time.Millisecond})
+	require.NoError(t, srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return errors.New("down") })))
+	in := asynq.NewInspectorFromRedisClient(rdb)
+	require.Eventually(t, func() bool {
+		ti, err := in.GetTaskInfo(info.Queue, info.ID)
+		return err == nil && ti.State == asynq.TaskStateArchived
+	}, 10*time.Second, 20*time.Millisecond)
+	srv.Shutdown()
 }

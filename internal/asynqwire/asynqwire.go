@@ -1,6 +1,7 @@
 package asynqwire
 
 import (
+	"fmt"
 	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -46,3 +47,32 @@ const (
 	DefaultMaxRetry   = 25
 	DefaultTimeoutSec = 1800
 )
+
+// Fields of a task's retry state, which asynq writes as the task fails.
+const (
+	fieldRetried      = 6
+	fieldErrorMsg     = 7
+	fieldLastFailedAt = 11
+)
+
+// Fresh is msg, an asynq TaskMessage, without its retry state (retries
+// done, last error, last failure): as it was enqueued, every other field
+// (id, payload, headers, retry limit, timeout...) unchanged.
+func Fresh(msg []byte) ([]byte, error) {
+	out := make([]byte, 0, len(msg))
+	for rest := msg; len(rest) > 0; {
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 {
+			return nil, fmt.Errorf("asynqwire: task message: %w", protowire.ParseError(n))
+		}
+		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
+		if m < 0 {
+			return nil, fmt.Errorf("asynqwire: task message: %w", protowire.ParseError(m))
+		}
+		if num != fieldRetried && num != fieldErrorMsg && num != fieldLastFailedAt {
+			out = append(out, rest[:n+m]...)
+		}
+		rest = rest[n+m:]
+	}
+	return out, nil
+}

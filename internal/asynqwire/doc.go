@@ -6,5 +6,6 @@
 // written are the ones asynq's own client sets for a task without deadline,
 // uniqueness or group; tests compare the bytes with asynq's client and run
 // the tasks on an asynq Server, so that an asynq upgrade that changed the
-// format would fail CI.
+// format would fail CI. Fresh rewrites a stored task as it was enqueued,
+// for a replay that starts it afresh.
 package asynqwire

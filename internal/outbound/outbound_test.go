@@ -168,7 +168,7 @@ func TestRelay_DeliversRetriesAndArchives(t *testing.T) {
 	require.Equal(t, outbound.QueueState{Archived: 2}, st)
 
 	// Replayed, the archived deliveries go again, with their ids.
-	n, err := in.RunAllArchivedTasks(ds[2].Queue())
+	n, err := outbound.Replay(ctx, r.Client, ds[2].Queue())
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.Eventually(t, func() bool { return len(refusing.got()) == 4 }, 5*time.Second, 20*time.Millisecond)

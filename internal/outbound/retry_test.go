@@ -88,3 +88,32 @@ func TestRelay_ArchivedOnlyOnceTheNextWaitPassesMaxAge(t *testing.T) {
 	require.Greater(t, waited+cfg.RetryMax, cfg.MaxAge, "archived after %s of waits, %d attempts", waited, len(down.got()))
 	require.Less(t, waited, cfg.MaxAge)
 }
+
+// A delivery archived for age and replayed (mmlite outbound replay) has
+// MaxAge again: a failure on the replay is retried, and the delivery
+// carries its delivery id throughout.
+func TestRelay_ReplayedDeliveryIsRetriedAgain(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	down := newSink(t, 503, 503, 503) // twice before the archive, once after the replay
+	d := relayOne(t, r, down.URL, outbound.Config{RetryBase: time.Hour, RetryMax: time.Hour, MaxAge: 90 * time.Minute})
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	ti := onlyTask(t, in, d.Queue(), 1)
+	require.NoError(t, in.RunTask(d.Queue(), ti.ID))
+	require.Equal(t, asynq.TaskStateArchived, onlyTask(t, in, d.Queue(), 2).State, "archived for age")
+
+	n, err := outbound.Replay(context.Background(), r.Client, d.Queue())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	ti = onlyTask(t, in, d.Queue(), 1)
+	require.Equal(t, asynq.TaskStateRetry, ti.State, "retried after one failure: %s", ti.LastErr)
+	require.NoError(t, in.RunTask(d.Queue(), ti.ID))
+	require.Eventually(t, func() bool { return len(down.got()) == 4 }, 10*time.Second, 20*time.Millisecond)
+	for _, h := range down.got() {
+		require.Equal(t, ti.ID, h.header.Get(outbound.DeliveryIDHeader))
+	}
+	require.Eventually(t, func() bool {
+		q, err := in.GetQueueInfo(d.Queue())
+		return err == nil && q.Size == 0
+	}, 10*time.Second, 20*time.Millisecond, "delivered")
+}
