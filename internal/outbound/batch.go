@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 )
@@ -13,7 +14,10 @@ import (
 // BatchSize lines sent at most BatchWait after its first line came. Every
 // task waits in its handler until its batch is answered, so that asynq
 // acknowledges it only then; a failed batch has each of its tasks retried
-// on its own schedule (and batched again with others).
+// on its own schedule (and batched again with others). A batch refused for
+// good (a 4xx) is sent again at once, event by event: the receiver may
+// refuse a whole batch for one bad event, and a refusal archives, so that
+// only an event it refuses on its own is archived, with its own answer.
 
 // batchLine is one callback in a batch.
 type batchLine struct {
@@ -62,6 +66,9 @@ func (b *batcher) add(ctx context.Context, d *Destination, url string, line batc
 	}
 	select {
 	case <-bt.done:
+		if bt.refusedWithOthers() {
+			return b.sendAlone(d, url, line)
+		}
 		return bt.err
 	case <-ctx.Done():
 		return ctx.Err() // the batch may still carry it: the receiver drops the copy by its key
@@ -95,6 +102,20 @@ func (b *batcher) send(d *Destination, bt *batch) {
 	}
 	bt.err = err
 	close(bt.done)
+}
+
+// refusedWithOthers reports whether the receiver refused for good a batch
+// of more than one callback, maybe for one of the others.
+func (bt *batch) refusedWithOthers() bool {
+	var r rejected
+	return len(bt.lines) > 1 && errors.As(bt.err, &r)
+}
+
+// sendAlone POSTs a callback in a batch of its own, and returns its answer.
+func (b *batcher) sendAlone(d *Destination, url string, line batchLine) error {
+	bt := &batch{url: url, lines: []batchLine{line}, done: make(chan struct{})}
+	b.send(d, bt)
+	return bt.err
 }
 
 // batched reports whether callbacks go in batches.
