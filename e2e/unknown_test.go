@@ -59,22 +59,6 @@ func (f *fleet) matcher(rate float64) (worker.Config, *prometheus.Registry) {
 	return cfg, reg
 }
 
-// unknownOutcomes reads mmlite_unknown_outcomes_total by result.
-func unknownOutcomes(t testing.TB, g prometheus.Gatherer) map[string]float64 {
-	t.Helper()
-	mfs, err := g.Gather()
-	require.NoError(t, err)
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() == "mmlite_unknown_outcomes_total" {
-			for _, m := range mf.GetMetric() {
-				out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
-			}
-		}
-	}
-	return out
-}
-
 // statusEvents reads the mmlite:status tasks on the results queue.
 func (f *fleet) statusEvents(t testing.TB) []task.StatusEvent {
 	t.Helper()
@@ -135,11 +119,11 @@ func TestWorkerKill9_UnknownOutcomesResolvedByWebhooks(t *testing.T) {
 			}
 		}
 		return st.Counts.Unknown == int64(notSent) && len(resolvedEvents) >= accepted &&
-			unknownOutcomes(t, reg)["resolved"] >= float64(accepted)
+			testkit.Counters(t, reg, "mmlite_unknown_outcomes_total")["resolved"] >= float64(accepted)
 	}, 30*time.Second, 100*time.Millisecond, "every unknown outcome whose message was accepted is resolved")
 	require.EqualValues(t, len(tos)-notSent, st.Counts.Sent)
 	require.Equal(t, f.accepted(), st.Counts.Sent, "sent exactly when the API accepted it")
-	require.Equal(t, float64(accepted), unknownOutcomes(t, reg)["resolved"])
+	require.Equal(t, float64(accepted), testkit.Counters(t, reg, "mmlite_unknown_outcomes_total")["resolved"])
 	require.Zero(t, f.Fake.Stats().Duplicates, "no recipient was sent twice")
 
 	for _, ev := range resolvedEvents {
@@ -177,9 +161,9 @@ func TestUnknownOutcomes_TwoAttemptsToOneRecipientStayUnknown(t *testing.T) {
 		f.waitState(t, id, campaign.StateCompleted, 30*time.Second)
 	}
 	require.Eventually(t, func() bool {
-		m := unknownOutcomes(t, reg) // counted after the round's counts move in Redis
+		m := testkit.Counters(t, reg, "mmlite_unknown_outcomes_total") // counted after the round's counts move in Redis
 		return f.Status(t, "alone").Counts.Sent == 1 && m["ambiguous"] == 6 && m["resolved"] == 1
-	}, 30*time.Second, 100*time.Millisecond, "%v", unknownOutcomes(t, reg))
+	}, 30*time.Second, 100*time.Millisecond, "%v", testkit.Counters(t, reg, "mmlite_unknown_outcomes_total"))
 	time.Sleep(time.Second) // more housekeeping rounds, and every webhook, change nothing
 	for _, id := range []string{"a", "b"} {
 		st := f.Status(t, id)
@@ -189,7 +173,7 @@ func TestUnknownOutcomes_TwoAttemptsToOneRecipientStayUnknown(t *testing.T) {
 	for _, to := range shared {
 		require.Equal(t, 2, f.Fake.Sends(to), "both campaigns' messages were accepted")
 	}
-	require.Equal(t, map[string]float64{"resolved": 1, "ambiguous": 6, "expired": 0}, unknownOutcomes(t, reg))
+	require.Equal(t, map[string]float64{"resolved": 1, "ambiguous": 6, "expired": 0}, testkit.Counters(t, reg, "mmlite_unknown_outcomes_total"))
 }
 
 // Status webhooks that beat the API's answer to the worker (Meta may post

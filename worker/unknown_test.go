@@ -11,7 +11,6 @@ import (
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
 
@@ -204,26 +203,5 @@ func TestWorker_StatusesBeforeTheirSendSetOffProtections(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, e, "the recipient who stopped marketing messages is suppressed")
 	require.Equal(t, guard.CodeStopped, e.Code)
-	require.Equal(t, 1.0, counterValue(t, w.Gatherer(), "mmlite_fallback_total", "sender", "default"))
-}
-
-// counterValue reads one counter of a gatherer, by one label's value.
-func counterValue(t *testing.T, g prometheus.Gatherer, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := g.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no %s{%s=%q}", name, label, value)
-	return 0
+	require.Equal(t, 1.0, testkit.Counters(t, w.Gatherer(), "mmlite_fallback_total")["default"])
 }

@@ -20,10 +20,10 @@ import (
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/safeurl"
+	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -161,8 +161,8 @@ func TestRelay_DeliversRetriesAndArchives(t *testing.T) {
 	require.NotContains(t, arch[0].LastErr, refusing.URL, "no URL in the error")
 	require.Len(t, refusing.got(), 2, "not retried")
 
-	require.Equal(t, 2.0, testutil.ToFloat64(counter(t, reg, "mmlite_outbound_delivered_total", n1)))
-	require.Equal(t, 3.0, testutil.ToFloat64(counter(t, reg, "mmlite_outbound_failed_attempts_total", n1)))
+	require.Equal(t, 2.0, testkit.Counters(t, reg, "mmlite_outbound_delivered_total")[n1])
+	require.Equal(t, 3.0, testkit.Counters(t, reg, "mmlite_outbound_failed_attempts_total")[n1])
 	st, err := outbound.Backlog(ctx, r.Client, in, outbound.Config{}, ds[2].Queue())
 	require.NoError(t, err)
 	require.Equal(t, outbound.QueueState{Archived: 2}, st)
@@ -175,24 +175,6 @@ func TestRelay_DeliversRetriesAndArchives(t *testing.T) {
 	got := refusing.got()
 	idOf := func(h hit) string { return h.header.Get(outbound.DeliveryIDHeader) }
 	require.ElementsMatch(t, []string{idOf(got[0]), idOf(got[1])}, []string{idOf(got[2]), idOf(got[3])})
-}
-
-func counter(t *testing.T, g prometheus.Gatherer, metric, dest string) prometheus.Collector {
-	t.Helper()
-	mfs, err := g.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != metric {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if m.GetLabel()[0].GetValue() == dest {
-				return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "x"}, func() float64 { return m.GetCounter().GetValue() })
-			}
-		}
-	}
-	t.Fatalf("no %s{destination=%q}", metric, dest)
-	return nil
 }
 
 func TestLoad_RefusesBadDestinations(t *testing.T) {
