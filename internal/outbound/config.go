@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/safeurl"
@@ -132,9 +133,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// NewCallbacks is the destination of the outcome callbacks.
+// NewCallbacks is the destination of the outcome callbacks; its secret is
+// trimmed, as every secret read from the environment or a file is.
 func NewCallbacks(url, secret string) *Destination {
-	return &Destination{Name: CallbackName, URL: url, secret: secret}
+	return &Destination{Name: CallbackName, URL: url, secret: strings.TrimSpace(secret)}
 }
 
 // delay is the wait after the n-th failed attempt (n from 1).

@@ -82,7 +82,7 @@ func Load(s Sources) ([]*Destination, error) {
 	case s.Forward != "" && s.File != "":
 		return nil, errors.New("outbound: set MMLITE_WEBHOOK_FORWARD or MMLITE_WEBHOOK_DESTINATIONS, not both")
 	case s.Forward != "":
-		d := &Destination{Name: ForwardName, URL: s.Forward, secret: s.ForwardSecret}
+		d := &Destination{Name: ForwardName, URL: s.Forward, secret: strings.TrimSpace(s.ForwardSecret)}
 		if err := d.validate("MMLITE_WEBHOOK_FORWARD"); err != nil {
 			return nil, err
 		}

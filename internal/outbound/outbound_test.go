@@ -207,6 +207,18 @@ func TestLoad_RefusesBadDestinations(t *testing.T) {
 	ds, err = outbound.Load(outbound.Sources{Forward: "http://[::1]:9/h", ForwardSecret: "s"})
 	require.NoError(t, err)
 	require.Equal(t, outbound.ForwardName, ds[0].Name)
+
+	// A secret from the environment is trimmed, as secret_env's and
+	// secret_file's are: white space alone is no secret, and a secret
+	// pasted with its newline signs as the receiver's does.
+	_, err = outbound.Load(outbound.Sources{Forward: "https://crm.example.com/h", ForwardSecret: " \n"})
+	require.ErrorContains(t, err, "MMLITE_WEBHOOK_FORWARD_SECRET is empty")
+	ds, err = outbound.Load(outbound.Sources{Forward: "https://crm.example.com/h", ForwardSecret: "s\n"})
+	require.NoError(t, err)
+	require.Equal(t, "s", ds[0].Secret())
+	require.ErrorContains(t, outbound.Config{Callbacks: outbound.NewCallbacks("https://crm.example.com/r", "\t")}.WithDefaults().Validate(),
+		"MMLITE_RESULTS_SECRET is empty")
+	require.Equal(t, "s", outbound.NewCallbacks("https://crm.example.com/r", "s\n").Secret())
 }
 
 // The destinations file was read whole, whatever its size.
