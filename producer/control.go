@@ -269,18 +269,6 @@ func (p *Producer) announce(ctx context.Context, id string) (*campaign.Status, e
 	return st, nil
 }
 
-// holdForTemplate keeps a campaign waiting for the WABA's onboarding
-// paused, for its template, when Meta paused the template meanwhile (see
-// guard.TemplateHolds: the WABA is its sender's scope).
-func (p *Producer) holdForTemplate(ctx context.Context, waba, id string) (bool, error) {
-	c, err := p.store.Campaigns.Get(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	reason, err := p.store.Campaigns.Hold(ctx, id, guard.TemplateHolds(p.keys, waba, c.Template.Name, c.Template.Language.Code)...)
-	return reason != "", err
-}
-
 // Onboarded records a WABA's MM_LITE_TERMS_SIGNED and resumes the campaigns
 // that were waiting for it (one whose template Meta paused meanwhile waits
 // for the template instead). A campaign leaves the WABA's waiting list only
@@ -302,7 +290,7 @@ func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (re
 		case err != nil:
 			return resumed, err
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":"):
-			held, err := p.holdForTemplate(ctx, waba, id)
+			held, err := guard.HoldForTemplate(ctx, p.store, waba, id) // the WABA is its sender's scope
 			if err != nil {
 				return resumed, err
 			}

@@ -195,6 +195,40 @@ func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
 	require.True(t, strings.HasPrefix(s.PausedReason, campaign.PauseOperator), s.PausedReason)
 }
 
+// A campaign the sender guard paused, whose template Meta paused meanwhile
+// (the template's scan passes over a paused campaign), is not run by the
+// sender's resume: it waits for the template, whose reinstatement resumes
+// it (found in review: the sender's resume ran it into the paused
+// template).
+func TestResumeSender_WaitsForAPausedTemplate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := newGuard(t)
+	register(t, st, "c", "s", "t1")
+	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+	paused, err := g.PauseSender(ctx, "s", "code 131042", guard.SourceAnswer)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c"}, paused)
+	_, err = g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
+	require.NoError(t, err)
+
+	resumed, err := g.ResumeSender(ctx, "s", resume)
+	require.NoError(t, err)
+	require.Empty(t, resumed)
+	s, err := st.Campaigns.Status(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, s.State, "its template is still paused")
+	require.True(t, strings.HasPrefix(s.PausedReason, guard.ReasonTemplatePaused), s.PausedReason)
+
+	resumed, err = g.ResumeTemplate(ctx, "W", "t1", "en", resume)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c"}, resumed)
+	s, err = st.Campaigns.Status(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, s.State)
+}
+
 // Meta reinstates a template while its campaigns are being paused, before
 // the first is paused or just after: the pausing stops there, and no
 // campaign stays paused with nothing left to resume it.

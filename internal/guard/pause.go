@@ -73,12 +73,35 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 }
 
 // ResumeSender lets a sender send again and resumes the campaigns the guard
-// paused (never one an operator paused). It returns those it resumed.
+// paused (never one an operator paused); one whose template Meta paused
+// meanwhile waits for the template instead (the template's pause passed
+// over it, paused already). It returns those it resumed.
 func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]string, error) {
 	if err := g.rdb.Del(ctx, g.keys.SenderGuard(id)).Err(); err != nil {
 		return nil, fmt.Errorf("guard: resume sender %s: %w", id, err)
 	}
-	return g.resumeSet(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused, resume)
+	all, err := registry.New(g.rdb, g.keys).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("guard: resume sender %s: %w", id, err)
+	}
+	scope := registry.Lookup(all, id).Scope()
+	return g.resumeSet(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused, resume, func(ctx context.Context, cid string) (bool, error) {
+		return HoldForTemplate(ctx, g.store, scope, cid)
+	})
+}
+
+// HoldForTemplate keeps a paused campaign paused, under its template's
+// hold, when Meta paused the template (of the WABA scope, its sender's)
+// while the campaign was paused for another reason: about to be resumed
+// for that one (its sender, its WABA's onboarding), it waits for the
+// template's reinstatement instead. It says whether it did.
+func HoldForTemplate(ctx context.Context, st *store.Store, scope, id string) (bool, error) {
+	c, err := st.Campaigns.Get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	held, err := st.Campaigns.Hold(ctx, id, TemplateHolds(st.Campaigns.Keys(), scope, c.Template.Name, c.Template.Language.Code)...)
+	return held != "", err
 }
 
 // templateID names a template of a WABA.
@@ -207,7 +230,7 @@ func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string,
 	if err := g.rdb.Del(ctx, g.keys.TemplateGuard(id), g.keys.TemplateScanned(id)).Err(); err != nil {
 		return nil, fmt.Errorf("guard: resume template: %w", err)
 	}
-	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume)
+	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume, nil)
 }
 
 // TemplateHolds are the holds of a campaign of the WABA (its sender's
@@ -272,8 +295,9 @@ func (g *Guard) pauseUnder(ctx context.Context, id, reason string, hold store.Ho
 }
 
 // resumeSet resumes the campaigns of set that are paused for a reason
-// starting with prefix, and empties the set.
-func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resumer) ([]string, error) {
+// starting with prefix, and empties the set; hold (nil: none) keeps one
+// paused under another hold that is on, which resumes it when lifted.
+func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resumer, hold func(context.Context, string) (bool, error)) ([]string, error) {
 	ids, err := g.rdb.SMembers(ctx, set).Result()
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
@@ -286,6 +310,15 @@ func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resume
 		case err != nil:
 			return resumed, err
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, prefix):
+			if hold != nil {
+				held, err := hold(ctx, id)
+				if err != nil {
+					return resumed, err
+				}
+				if held {
+					break // moved under another hold, whose lifting resumes it
+				}
+			}
 			if err := resume(ctx, id); err != nil {
 				return resumed, err
 			}
