@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -376,4 +377,30 @@ func TestEnqueue_SameBytesAsAsynq(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, strings.Replace(string(theirs), "441234567891", "441234567890", 2), string(ours))
 	_ = redis.Nil
+}
+
+// A campaign registered paused (its WABA has not signed the MM Lite terms,
+// or Meta paused its template) is an automatic pause: it is announced with
+// a `paused` event, as every other automatic pause is (found in review: it
+// never was, and a consumer of the events saw a running campaign that sent
+// nothing).
+func TestRegister_PausedIsAnnounced(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.Senders(), "default",
+		`{"rate":10,"burst":1,"waba_id":"W","require_onboarding":true}`).Err())
+	c := b.campaign(t, nil)
+	st, err := b.p.Status(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Contains(t, b.r.Client.SMembers(b.ctx, b.r.Keys.Announce()).Val(), c.ID, "paused for onboarding")
+
+	require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.Senders(), "default", `{"rate":10,"burst":1,"waba_id":"W"}`).Err())
+	h := guard.TemplateHolds(b.r.Keys, "W", "spring_sale", "pt_BR")[0]
+	require.NoError(t, b.r.Client.Set(b.ctx, h.Key, guard.ReasonTemplatePaused, time.Hour).Err())
+	c = b.campaign(t, func(c *campaign.Campaign) { c.ID = "held" })
+	st, err = b.p.Status(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Contains(t, b.r.Client.SMembers(b.ctx, b.r.Keys.Announce()).Val(), c.ID, "held by its paused template")
 }

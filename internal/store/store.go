@@ -94,8 +94,12 @@ const recordTimeout = 10 * time.Second
 // cannot slip between the check and the pause. It returns 0 when the same
 // definition was already there, -1 when a different one is.
 //
+// A campaign created paused is listed to announce (its automatic pause's
+// event).
+//
 // KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
-// WABAs, 6 the WABA's waiting campaigns, then each hold's key and set.
+// WABAs, 6 the WABA's waiting campaigns, 7 the campaigns to announce, then
+// each hold's key and set.
 // ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s), 4 id, 5
 // WABA ("" when it need not wait), 6 pause reason.
 var registerScript = redis.NewScript(`
@@ -111,7 +115,7 @@ if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[5]) == 0 then
   redis.call('SADD', KEYS[6], ARGV[4])
   res = {2}
 end
-for i = 7, #KEYS - 1, 2 do
+for i = 8, #KEYS - 1, 2 do
   local reason = res[1] == 1 and redis.call('GET', KEYS[i])
   if reason then
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
@@ -124,6 +128,7 @@ redis.call('EXPIREAT', KEYS[1], ARGV[3])
 redis.call('EXPIREAT', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) * 1000, ARGV[4])
+if res[1] ~= 1 then redis.call('SADD', KEYS[7], ARGV[4]) end
 return res
 `)
 
@@ -171,7 +176,7 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 	if waba != "" {
 		onboarding = s.keys.Onboarding(waba)
 	}
-	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding}
+	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding, s.keys.Announce()}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
