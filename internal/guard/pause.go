@@ -216,11 +216,7 @@ func TemplateReason(code int, title string) string {
 	if code == CodeTemplateOff {
 		reason = ReasonTemplateDisabled
 	}
-	reason += ": code " + strconv.Itoa(code)
-	if title != "" { // a status kept for its send's settle keeps no title
-		reason += ": " + title
-	}
-	return reason
+	return reason + ": " + codeReason(code, title) // a status kept for its send's settle keeps no title
 }
 
 // ResumeTemplate lifts the template's pause: it resumes the campaigns

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/registry"
@@ -110,7 +111,7 @@ func (g *Guard) onFailed(ctx context.Context, l *Senders, st Status, log *slog.L
 		return nil
 	}
 	kind := mmapi.GuardOf(st.Code, 0)
-	if !g.cfg.Suppresses(st.Code) && kind != mmapi.GuardCooldown && kind != mmapi.GuardTemplate {
+	if !g.cfg.Suppresses(st.Code) && kind == mmapi.GuardNone {
 		return nil
 	}
 	c, p, ok, err := l.Of(ctx, st.Campaign)
@@ -125,8 +126,25 @@ func (g *Guard) onFailed(ctx context.Context, l *Senders, st Status, log *slog.L
 		_, err = g.Cool(ctx, p.Scope(), st.To)
 	case kind == mmapi.GuardTemplate:
 		err = g.PauseTemplateLogged(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, TemplateReason(st.Code, st.Title), log)
+	case kind == mmapi.GuardSender:
+		var paused []string
+		paused, err = g.PauseSender(ctx, p.ID, codeReason(st.Code, st.Title), SourceWebhook)
+		if len(paused) > 0 {
+			log.Error("sender paused: a failed status says the account cannot send; fix the cause and resume the sender (mmlite sender resume)",
+				"sender", p.ID, "code", st.Code, "campaigns_paused", len(paused))
+		}
 	}
 	return err
+}
+
+// codeReason is a pause's reason from a status's error: "code 131042:
+// Business eligibility payment issue" (the code alone when the title is
+// not known).
+func codeReason(code int, title string) string {
+	if title == "" {
+		return "code " + strconv.Itoa(code)
+	}
+	return "code " + strconv.Itoa(code) + ": " + title
 }
 
 // onFallback pauses, for a sender with on_fallback: pause, the campaign of

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -22,6 +23,32 @@ const fixtureWABA = "102290129340398"
 func change(field, value string) string {
 	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"time":1764064000,"changes":[{"field":%q,"value":%s}]}]}`,
 		fixtureWABA, field, value)
+}
+
+// A failed status whose code says the account cannot send (131042: a
+// payment problem, 131031: the account locked, 368: restricted) pauses the
+// sender, as the same code in an answer does: Meta often takes the send
+// and says so in the status (found in review: the webhook's statuses
+// passed over these codes, and every campaign of the sender sent on).
+func TestWebhooks_FailedStatusPausesTheSender(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"131042", "131031", "368"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			b := hookSetup(t, nil)
+			body := strings.ReplaceAll(fixture(t, "webhook_status_failed.json"), "131049", code)
+			require.Equal(t, 200, b.hook(t, body).code)
+			a := b.do(t, "GET", "/v1/senders", "", "")
+			require.Equal(t, 200, a.code, a.raw)
+			require.Contains(t, a.raw, `"state":"paused"`, a.raw)
+			require.Contains(t, a.raw, `"paused_by":"webhook"`, a.raw)
+			require.Contains(t, a.raw, "code "+code, a.raw)
+			st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+			require.NoError(t, err)
+			require.Equal(t, campaign.StatePaused, st.State)
+			require.Contains(t, st.PausedReason, guard.ReasonSenderPaused)
+		})
+	}
 }
 
 // A failed status with 131050 suppresses its recipient in the sender's WABA.
