@@ -72,7 +72,7 @@ func (s *Server) guardEvents(ctx context.Context, senders *guard.Senders, ev *we
 		}
 	}
 	for _, a := range ev.Accounts {
-		if !accountStops(a.Event) {
+		if !a.Stops() {
 			continue
 		}
 		for _, id := range sender.IDs(all) {
@@ -107,11 +107,6 @@ func (s *Server) guardEvents(ctx context.Context, senders *guard.Senders, ev *we
 		}
 	}
 	return nil
-}
-
-// accountStops says whether an account_update event stops the account.
-func accountStops(e string) bool {
-	return e == "ACCOUNT_VIOLATION" || e == "DISABLED_UPDATE" || e == "ACCOUNT_DELETED"
 }
 
 func templateLabel(e string) string {

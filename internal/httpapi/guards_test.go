@@ -51,6 +51,46 @@ func TestWebhooks_FailedStatusPausesTheSender(t *testing.T) {
 	}
 }
 
+// account_update DISABLED_UPDATE says, in ban_info.waba_ban_state, whether
+// the WABA is to be disabled, is, or is reinstated: only a ban pauses the
+// sender (found in review: the reinstatement paused it too).
+func TestWebhooks_DisabledUpdateByBanState(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		ban    string
+		paused bool
+	}{{`["REINSTATE"]`, false}, {`"REINSTATE"`, false}, {`["DISABLE"]`, true}, {`["SCHEDULE_FOR_DISABLE"]`, true}, {`null`, true}} {
+		t.Run(c.ban, func(t *testing.T) {
+			t.Parallel()
+			b := hookSetup(t, nil)
+			body := change("account_update", `{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":`+c.ban+`,"waba_ban_date":"2026-03-01"}}`)
+			require.Equal(t, 200, b.hook(t, body).code)
+			st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+			require.NoError(t, err)
+			require.Equal(t, c.paused, st.State == campaign.StatePaused, st.PausedReason)
+		})
+	}
+}
+
+// Meta replaces a quality update's current_limit with
+// max_daily_conversations_per_business (February 2026): either sets the
+// messaging limit, the new one first.
+func TestWebhooks_QualityUpdateMaxDailyConversations(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]string{
+		`{"event":"UPGRADE","max_daily_conversations_per_business":"TIER_10K"}`:                            `"limit":10000`,
+		`{"event":"UPGRADE","max_daily_conversations_per_business":"100000"}`:                              `"limit":100000`,
+		`{"event":"UPGRADE","max_daily_conversations_per_business":2000,"current_limit":"TIER_250"}`:       `"limit":2000`,
+		`{"event":"DOWNGRADE","max_daily_conversations_per_business":"UNKNOWN","current_limit":"TIER_1K"}`: `"limit":1000`,
+	} {
+		b := hookSetup(t, nil)
+		require.Equal(t, 200, b.hook(t, change("phone_number_quality_update", value)).code)
+		a := b.do(t, "GET", "/v1/senders", "", "")
+		require.Equal(t, 200, a.code)
+		require.Contains(t, a.raw, `"messaging_limit_use":{`+want, value)
+	}
+}
+
 // A failed status with 131050 suppresses its recipient in the sender's WABA.
 func TestWebhooks_131050Suppresses(t *testing.T) {
 	t.Parallel()

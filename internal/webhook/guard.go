@@ -1,6 +1,9 @@
 package webhook
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // The webhook fields the protections act on (see package guard).
 const (
@@ -27,7 +30,10 @@ type QualityUpdate struct {
 	Event        string
 	DisplayPhone string
 	CurrentLimit string
-	Time         time.Time
+	// MaxDaily is max_daily_conversations_per_business, which replaces
+	// current_limit from February 2026: a tier as above, or a number.
+	MaxDaily string
+	Time     time.Time
 }
 
 // guardValue is what those fields carry in a change's value.
@@ -37,6 +43,7 @@ type guardValue struct {
 	Reason           text `json:"reason"`
 	DisplayPhone     text `json:"display_phone_number"`
 	CurrentLimit     text `json:"current_limit"`
+	MaxDaily         text `json:"max_daily_conversations_per_business"`
 }
 
 func (ev *Events) addGuard(field, waba string, t time.Time, v value) {
@@ -50,7 +57,7 @@ func (ev *Events) addGuard(field, waba string, t time.Time, v value) {
 			Language: string(v.TemplateLanguage), Reason: string(v.Reason), Time: t})
 	case qualityField:
 		ev.Qualities = append(ev.Qualities, QualityUpdate{WABAID: waba, Event: string(v.Event), DisplayPhone: string(v.DisplayPhone),
-			CurrentLimit: string(v.CurrentLimit), Time: t})
+			CurrentLimit: string(v.CurrentLimit), MaxDaily: string(v.MaxDaily), Time: t})
 	}
 }
 
@@ -59,9 +66,17 @@ func (ev *Events) addGuard(field, waba string, t time.Time, v value) {
 var tiers = map[string]int{"TIER_50": 50, "TIER_250": 250, "TIER_1K": 1000, "TIER_2K": 2000, "TIER_10K": 10000,
 	"TIER_100K": 100000, "TIER_UNLIMITED": 0}
 
-// Limit is the update's messaging limit (0 unlimited); false when it
-// carries none mmlite knows.
+// Limit is the update's messaging limit (0 unlimited): its
+// max_daily_conversations_per_business, else its current_limit; false when
+// it carries none mmlite knows.
 func (q QualityUpdate) Limit() (int, bool) {
-	n, ok := tiers[q.CurrentLimit]
-	return n, ok
+	for _, v := range []string{q.MaxDaily, q.CurrentLimit} {
+		if n, ok := tiers[v]; ok {
+			return n, true
+		}
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n, true
+		}
+	}
+	return 0, false
 }

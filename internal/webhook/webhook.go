@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -63,7 +64,22 @@ type AccountUpdate struct {
 	Event           string
 	WABAID          string
 	OwnerBusinessID string
-	Timestamp       time.Time
+	// BanStates are a DISABLED_UPDATE's ban_info.waba_ban_state:
+	// SCHEDULE_FOR_DISABLE, DISABLE or REINSTATE.
+	BanStates []string
+	Timestamp time.Time
+}
+
+// Stops says whether the event stops the account: a violation, a deletion,
+// or a DISABLED_UPDATE that is not a reinstatement.
+func (a AccountUpdate) Stops() bool {
+	switch a.Event {
+	case "ACCOUNT_VIOLATION", "ACCOUNT_DELETED":
+		return true
+	case "DISABLED_UPDATE": // without a ban state, read as a ban
+		return len(a.BanStates) == 0 || slices.ContainsFunc(a.BanStates, func(s string) bool { return s != "REINSTATE" })
+	}
+	return false
 }
 
 // OnboardedEvent says a WABA may send through MM Lite.
@@ -116,6 +132,9 @@ type value struct {
 		WABAID          text `json:"waba_id"`
 		OwnerBusinessID text `json:"owner_business_id"`
 	} `json:"waba_info"`
+	BanInfo struct {
+		State texts `json:"waba_ban_state"`
+	} `json:"ban_info"`
 	Messages json.RawMessage `json:"messages"`
 	guardValue
 }
@@ -138,7 +157,7 @@ func Parse(body []byte) (*Events, error) {
 			ev.addKinds(field, &v)
 			switch {
 			case field == "account_update":
-				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: string(v.Event), WABAID: firstOf(v.WABAInfo.WABAID, e.ID),
+				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: string(v.Event), WABAID: firstOf(v.WABAInfo.WABAID, e.ID), BanStates: v.BanInfo.State,
 					OwnerBusinessID: string(v.WABAInfo.OwnerBusinessID), Timestamp: unix(e.Time)})
 			case field == templateField || field == qualityField:
 				ev.addGuard(field, string(e.ID), unix(e.Time), v)
@@ -237,6 +256,37 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		*t = ""
 	default: // a number, true or false, as written
 		*t = text(b)
+	}
+	return nil
+}
+
+// texts is a list of scalars read as text, or one scalar read as a list of
+// one (Meta documents ban_info.waba_ban_state as either); anything else
+// (an object, null) is an empty list.
+type texts []string
+
+func (ts *texts) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '[' {
+		var list []text
+		if json.Unmarshal(b, &list) != nil {
+			*ts = nil
+			return nil
+		}
+		*ts = make(texts, 0, len(list))
+		for _, t := range list {
+			if t != "" {
+				*ts = append(*ts, string(t))
+			}
+		}
+		return nil
+	}
+	var t text
+	if err := t.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*ts = nil
+	if t != "" {
+		*ts = texts{string(t)}
 	}
 	return nil
 }
