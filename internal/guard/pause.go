@@ -327,15 +327,6 @@ func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resume
 	return resumed, nil
 }
 
-// SetLimit records a limit scope's messaging limit (0 unlimited), learnt
-// from a webhook; it wins over the senders file.
-func (g *Guard) SetLimit(ctx context.Context, scope string, limit int) error {
-	if err := g.rdb.HSet(ctx, g.keys.Limits(), scope, limit).Err(); err != nil {
-		return fmt.Errorf("guard: set the messaging limit of %s: %w", scope, err)
-	}
-	return nil
-}
-
 // Use is a limit scope's messaging limit and the unique recipients it
 // reached in the window.
 type Use struct {

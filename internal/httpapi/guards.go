@@ -50,6 +50,17 @@ func (s *Server) guardEvents(ctx context.Context, senders *guard.Senders, ev *we
 	}
 	for _, t := range ev.Templates {
 		s.wm.events.WithLabelValues("template_update", templateLabel(t.Event)).Inc()
+		if !templateActs(t.Event) {
+			continue
+		}
+		newer, err := s.guard.TemplateEvent(ctx, t.WABAID, t.Name, t.Language, t.Time)
+		if err != nil {
+			return err
+		}
+		if !newer {
+			s.log.Info("template event older than one acted on: ignored", "waba_id", t.WABAID, "template", t.Name, "event", t.Event)
+			continue
+		}
 		switch t.Event {
 		case "PAUSED", "DISABLED":
 			reason := guard.ReasonTemplatePaused
@@ -100,13 +111,21 @@ func (s *Server) guardEvents(ctx context.Context, senders *guard.Senders, ev *we
 			}
 		}
 		for sc := range scopes {
-			if err := s.guard.SetLimit(ctx, sc, limit); err != nil {
+			set, err := s.guard.SetLimit(ctx, sc, limit, q.Time)
+			if err != nil {
 				return err
 			}
-			s.log.Info("messaging limit updated", "scope", sc, "limit", limit, "tier", q.CurrentLimit)
+			if set {
+				s.log.Info("messaging limit updated", "scope", sc, "limit", limit, "tier", q.CurrentLimit, "max_daily", q.MaxDaily)
+			}
 		}
 	}
 	return nil
+}
+
+// templateActs says whether a template event pauses or resumes campaigns.
+func templateActs(e string) bool {
+	return e == "PAUSED" || e == "DISABLED" || e == "REINSTATED" || e == "APPROVED"
 }
 
 func templateLabel(e string) string {

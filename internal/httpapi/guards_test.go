@@ -91,6 +91,47 @@ func TestWebhooks_QualityUpdateMaxDailyConversations(t *testing.T) {
 	}
 }
 
+func changeAt(at int64, field, value string) string {
+	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"time":%d,"changes":[{"field":%q,"value":%s}]}]}`,
+		fixtureWABA, at, field, value)
+}
+
+// Webhooks come at least once and in any order: a template's PAUSED
+// delivered again after its REINSTATED (entry.time says it is older) does
+// not pause the campaigns of a template that is live again, and an older
+// quality update does not undo a newer limit (found in review: both did,
+// and the campaign stayed paused with nothing left to resume it).
+func TestWebhooks_OlderGuardEventsDeliveredAgain(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	tmpl := func(at int64, event string) string {
+		return changeAt(at, "message_template_status_update", `{"event":"`+event+
+			`","message_template_id":1,"message_template_name":"spring_sale","message_template_language":"pt_BR","reason":null}`)
+	}
+	state := func() campaign.State {
+		st, err := b.p.Store().Campaigns.Status(context.Background(), "spring-sale-2026")
+		require.NoError(t, err)
+		return st.State
+	}
+	require.Equal(t, 200, b.hook(t, tmpl(1764064000, "PAUSED")).code)
+	require.Equal(t, campaign.StatePaused, state())
+	require.Equal(t, 200, b.hook(t, tmpl(1764075000, "REINSTATED")).code)
+	require.Equal(t, campaign.StateRunning, state())
+	require.Equal(t, 200, b.hook(t, tmpl(1764064000, "PAUSED")).code) // delivered again
+	require.Equal(t, campaign.StateRunning, state(), "an older PAUSED paused a reinstated template's campaign")
+	require.Equal(t, 200, b.hook(t, tmpl(1764080000, "PAUSED")).code) // a newer one does
+	require.Equal(t, campaign.StatePaused, state())
+
+	quality := func(at int64, tier string) string {
+		return changeAt(at, "phone_number_quality_update", `{"display_phone_number":"15550783881","event":"UPGRADE","current_limit":"`+tier+`"}`)
+	}
+	require.Equal(t, 200, b.hook(t, quality(1764064000, "TIER_2K")).code)
+	require.Equal(t, 200, b.hook(t, quality(1764150400, "TIER_10K")).code)
+	require.Equal(t, 200, b.hook(t, quality(1764064000, "TIER_2K")).code) // delivered again
+	a := b.do(t, "GET", "/v1/senders", "", "")
+	require.Contains(t, a.raw, `"messaging_limit_use":{"limit":10000`, a.raw)
+}
+
 // A failed status with 131050 suppresses its recipient in the sender's WABA.
 func TestWebhooks_131050Suppresses(t *testing.T) {
 	t.Parallel()

@@ -42,3 +42,8 @@ func (s Space) Reach(limitScope string) string { return s.pre + "reach:" + limit
 // Limits is the hash of messaging limits learnt from webhooks: limit scope
 // to the limit (0 unlimited); it overrides the senders file.
 func (s Space) Limits() string { return s.pre + "limits" }
+
+// GuardEvent is when the last webhook event acted on for a subject
+// ("template:<id as TemplateGuard's>", "limit:<limit scope>") happened
+// (unix ms), for a while: an older copy delivered again is not acted on.
+func (s Space) GuardEvent(subject string) string { return s.pre + "guardevent:" + subject }
