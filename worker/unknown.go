@@ -124,8 +124,12 @@ func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
 	var gs []guard.Status
 	for i, d := range ds {
 		if d.Status != store.StatusResolved {
-			gs = append(gs, guard.Status{Campaign: r.Campaign, To: r.To, Status: d.Status, Category: d.Category, Code: d.ErrorCode,
-				Seen: tracked[i].Seen, Priced: tracked[i].Priced})
+			g := guard.Status{Campaign: r.Campaign, To: r.To, Status: d.Status, Category: d.Category, Code: d.ErrorCode,
+				Seen: tracked[i].Seen, Priced: tracked[i].Priced}
+			if d.At > 0 {
+				g.At = time.Unix(d.At, 0)
+			}
+			gs = append(gs, g)
 		}
 	}
 	senders := w.guard.Senders()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/registry"
@@ -28,8 +29,9 @@ type Status struct {
 	Category     string // the pricing category: "marketing" is a fallback to the Cloud API
 	Code         int    // a failed status's error code, and its title ("" when not known)
 	Title        string
-	Seen         bool // this (message, status) was recorded before: what it sets off was done then
-	Priced       bool // the message's pricing was recorded before
+	At           time.Time // when Meta says it happened; zero when not known
+	Seen         bool      // this (message, status) was recorded before: what it sets off was done then
+	Priced       bool      // the message's pricing was recorded before
 }
 
 // FallbackCategory is the pricing category of a message Meta sent through
@@ -125,7 +127,12 @@ func (g *Guard) onFailed(ctx context.Context, l *Senders, st Status, log *slog.L
 	case kind == mmapi.GuardCooldown:
 		_, err = g.Cool(ctx, p.Scope(), st.To)
 	case kind == mmapi.GuardTemplate:
-		err = g.PauseTemplateLogged(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, TemplateReason(st.Code, st.Title), log)
+		// Older than a template event acted on (a REINSTATED since), it
+		// says nothing of the template now.
+		var newer bool
+		if newer, err = g.TemplateEvent(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, st.At); newer {
+			err = g.PauseTemplateLogged(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, TemplateReason(st.Code, st.Title), log)
+		}
 	case kind == mmapi.GuardSender:
 		var paused []string
 		paused, err = g.PauseSender(ctx, p.ID, codeReason(st.Code, st.Title), SourceWebhook)

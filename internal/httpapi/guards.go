@@ -30,7 +30,8 @@ func (s *Server) guardStatuses(ctx context.Context, senders *guard.Senders, sts 
 			continue
 		}
 		st := sts[i]
-		g := guard.Status{Campaign: t.Campaign, To: t.To, Status: st.Status, Category: st.PricingCategory, Seen: t.Seen, Priced: t.Priced}
+		g := guard.Status{Campaign: t.Campaign, To: t.To, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp,
+			Seen: t.Seen, Priced: t.Priced}
 		if st.Error != nil {
 			g.Code, g.Title = st.Error.Code, st.Error.Title
 		}

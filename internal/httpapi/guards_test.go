@@ -122,6 +122,14 @@ func TestWebhooks_OlderGuardEventsDeliveredAgain(t *testing.T) {
 	require.Equal(t, 200, b.hook(t, tmpl(1764080000, "PAUSED")).code) // a newer one does
 	require.Equal(t, campaign.StatePaused, state())
 
+	// A failed status that says the template is paused, of a time before
+	// the REINSTATED acted on, is as old: the campaign runs on. (The
+	// fixture's status is of 1764064811.)
+	require.Equal(t, 200, b.hook(t, tmpl(1764090000, "REINSTATED")).code)
+	require.Equal(t, campaign.StateRunning, state())
+	require.Equal(t, 200, b.hook(t, strings.ReplaceAll(fixture(t, "webhook_status_failed.json"), "131049", "132015")).code)
+	require.Equal(t, campaign.StateRunning, state(), "a status older than the template's reinstatement paused its campaign")
+
 	quality := func(at int64, tier string) string {
 		return changeAt(at, "phone_number_quality_update", `{"display_phone_number":"15550783881","event":"UPGRADE","current_limit":"`+tier+`"}`)
 	}
