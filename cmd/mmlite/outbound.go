@@ -53,8 +53,14 @@ func deliveryFlags() []cli.Flag {
 }
 
 func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
+	return loadDestinationsOf(cmd, false)
+}
+
+// loadDestinationsOf is loadDestinations; noSecrets reads the names and
+// queues only (see outbound.Sources.NoSecrets).
+func loadDestinationsOf(cmd *cli.Command, noSecrets bool) ([]*outbound.Destination, error) {
 	ds, err := outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
-		File: cmd.String("webhook-destinations")})
+		File: cmd.String("webhook-destinations"), NoSecrets: noSecrets})
 	return ds, redisconn.NotRedis(err)
 }
 
@@ -149,7 +155,7 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 
 func outboundCommand() *cli.Command {
 	queues := func(cmd *cli.Command) ([]string, []string, error) {
-		dests, err := loadDestinations(cmd)
+		dests, err := loadDestinationsOf(cmd, true) // signs nothing: the secrets need not be here
 		if err != nil {
 			return nil, nil, err
 		}
@@ -217,6 +223,9 @@ func outboundCommand() *cli.Command {
 }
 
 func withInspector(cmd *cli.Command, fn func(rdb redis.UniversalClient, in *asynq.Inspector) error) error {
+	if _, err := newLogger(cmd); err != nil { // checks the log settings, and routes go-redis's lines
+		return err
+	}
 	opt, err := redisOpt(cmd, 4)
 	if err != nil {
 		return err

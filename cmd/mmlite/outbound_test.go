@@ -99,3 +99,24 @@ func archiveAfterRetries(t *testing.T, rdb goredis.UniversalClient, task *asynq.
 	}, 10*time.Second, 20*time.Millisecond)
 	srv.Shutdown()
 }
+
+// mmlite outbound status and replay read the destinations' names and
+// queues, and sign nothing: they run without the signing secrets (found in
+// review: the runbook's commands asked for every destination's secret in
+// the operator's shell), and check their log settings as every command
+// does.
+func TestOutboundStatus_NeedsNoSecrets(t *testing.T) {
+	mr := miniredis.RunT(t)
+	t.Setenv("CRM_WEBHOOK_SECRET", "")
+	dests := write(t, "destinations.yaml", "destinations:\n  - name: crm\n    url: https://crm.example.com/hooks/whatsapp\n    secret_env: CRM_WEBHOOK_SECRET\n")
+	out, code := run(t, "outbound", "status", "--redis-url", "redis://"+mr.Addr()+"/0", "--webhook-destinations", dests)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "crm")
+	out, code = run(t, "outbound", "replay", "--redis-url", "redis://"+mr.Addr()+"/0", "--webhook-forward", "https://crm.example.com/h")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "forward: 0 archived deliveries queued again")
+
+	out, code = run(t, "outbound", "status", "--redis-url", "redis://"+mr.Addr()+"/0", "--log-level", "bogus")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "MMLITE_LOG_LEVEL")
+}

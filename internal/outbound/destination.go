@@ -71,6 +71,10 @@ type Sources struct {
 	File string
 	// Getenv reads secret_env variables; os.Getenv when nil.
 	Getenv func(string) string
+	// NoSecrets loads the destinations' names and queues only (what
+	// mmlite outbound status and replay read): their secrets are not read,
+	// and need not be set where those commands run.
+	NoSecrets bool
 }
 
 // Load returns the destinations, validated; none when neither source is set.
@@ -86,7 +90,7 @@ func Load(s Sources) ([]*Destination, error) {
 		if err := d.validate("MMLITE_WEBHOOK_FORWARD"); err != nil {
 			return nil, err
 		}
-		if d.secret == "" {
+		if d.secret == "" && !s.NoSecrets {
 			return nil, errors.New("outbound: MMLITE_WEBHOOK_FORWARD_SECRET is empty: relayed webhooks are signed with it")
 		}
 		return []*Destination{d}, nil
@@ -97,13 +101,19 @@ func Load(s Sources) ([]*Destination, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %w", err)
 	}
-	ds, err := parse(b, s.Getenv)
+	getenv := s.Getenv
+	if s.NoSecrets {
+		getenv = nil
+	}
+	ds, err := parse(b, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %s: %w", s.File, err)
 	}
 	return ds, nil
 }
 
+// parse reads a destinations file; getenv reads secret_env variables, and
+// nil reads no secret at all (see Sources.NoSecrets).
 func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 	var doc struct {
 		Destinations []yaml.Node `yaml:"destinations"`
@@ -148,8 +158,10 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 			return nil, fmt.Errorf("%s: name %q already declared by destinations[%d]", at, d.Name, prev)
 		}
 		seen[d.Name] = i
-		if err := d.resolveSecret(at, getenv); err != nil {
-			return nil, err
+		if getenv != nil { // nil: names and queues only
+			if err := d.resolveSecret(at, getenv); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, d)
 	}
