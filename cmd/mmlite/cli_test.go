@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"runtime/debug"
@@ -214,4 +215,22 @@ func TestHoistSettings(t *testing.T) {
 	} {
 		require.Equal(t, strings.Fields(tc.want), hoistSettings(strings.Fields(tc.in)), tc.in)
 	}
+}
+
+// A setting given as 0 is refused, naming it: the worker would take its
+// default (MMLITE_COOLDOWN=0 held recipients 24 h, MMLITE_CONCURRENCY=0
+// ran 100 sends), the opposite of what 0 says (found in review).
+func TestWorker_ZeroSettingsRefused(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	for _, flag := range [][]string{{"--cooldown", "0s"}, {"--concurrency", "0"}, {"--http-timeout", "0s"}, {"--pause-failure-ratio", "0"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "127.0.0.1:0", flag[0], flag[1])
+		cancel()
+		require.Equal(t, 1, code, "%s %s: %s", flag[0], flag[1], out)
+		require.Contains(t, out, "(--"+flag[0][2:]+") is 0: it must be above 0", out)
+	}
+	out, code := run(t, "api", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-token", "t", "--http-addr", "127.0.0.1:0", "--limit-window", "0s")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "MMLITE_LIMIT_WINDOW (--limit-window) is 0")
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redisconn"
@@ -181,4 +182,31 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	// connects to Redis calls this): its lines go the same way.
 	redisconn.SetLogger(log)
 	return log, nil
+}
+
+// refuseZero refuses a setting given as 0 (or 0s): the packages read 0 as
+// "not set" and take their default (MMLITE_COOLDOWN=0 would hold a
+// recipient 24 h), the opposite of what 0 says.
+func refuseZero(cmd *cli.Command, names ...string) error {
+	for _, n := range names {
+		if !cmd.IsSet(n) {
+			continue
+		}
+		zero := false
+		switch v := cmd.Value(n).(type) {
+		case int:
+			zero = v == 0
+		case int64:
+			zero = v == 0
+		case float64:
+			zero = v == 0
+		case time.Duration:
+			zero = v == 0
+		}
+		if zero {
+			return fmt.Errorf("MMLITE_%s (--%s) is 0: it must be above 0 (0 is not \"off\": it would mean the default)",
+				strings.ToUpper(strings.ReplaceAll(n, "-", "_")), n)
+		}
+	}
+	return nil
 }

@@ -31,6 +31,9 @@ func guardConfig(cmd *cli.Command) (guard.Config, error) {
 	if err != nil {
 		return guard.Config{}, err
 	}
+	if err := refuseZero(cmd, "cooldown", "limit-window"); err != nil {
+		return guard.Config{}, err
+	}
 	c := guard.Config{SuppressCodes: codes, Cooldown: cmd.Duration("cooldown"), LimitWindow: cmd.Duration("limit-window")}
 	return c, c.Validate()
 }

@@ -29,10 +29,17 @@ func run(t *testing.T, args ...string) (string, int) {
 // runIn is run with stdin.
 func runIn(t *testing.T, stdin string, args ...string) (string, int) {
 	t.Helper()
+	return runCtx(t, context.Background(), stdin, args...)
+}
+
+// runCtx is runIn until ctx ends (a command that should have refused to
+// start then stops, and says 0, rather than hang the test).
+func runCtx(t *testing.T, ctx context.Context, stdin string, args ...string) (string, int) {
+	t.Helper()
 	var out bytes.Buffer
 	a := app()
 	a.Writer, a.ErrWriter, a.Reader = &out, &out, strings.NewReader(stdin)
-	err := execute(context.Background(), a, append([]string{"mmlite"}, args...))
+	err := execute(ctx, a, append([]string{"mmlite"}, args...))
 	var ec cli.ExitCoder
 	switch {
 	case err == nil:

@@ -51,6 +51,10 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := refuseZero(cmd, "concurrency", "http-timeout", "shutdown-timeout", "max-wait", "retention",
+				"unknown-window", "unknown-grace", "pause-failure-ratio", "pause-min-sends"); err != nil {
+				return err
+			}
 			dequeuers := cmd.Int("dequeuers")
 			if dequeuers == 0 {
 				dequeuers = worker.DefaultDequeuers(cmd.Int("concurrency"))
