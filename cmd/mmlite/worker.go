@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/metrics"
@@ -76,7 +77,13 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return redisErr(cmd, err)
 			}
-			defer stop()
+			// On SIGTERM the outbound servers stop with the send servers, not
+			// after them: each may take the shutdown timeout, and both must
+			// end within it (and before the orchestrator's SIGKILL).
+			var once sync.Once
+			shutdown := func() { once.Do(stop) }
+			cancelAfter := context.AfterFunc(ctx, shutdown)
+			defer func() { cancelAfter(); shutdown() }()
 			return redisErr(cmd, worker.Run(ctx, worker.Config{
 				Redis: opt, Queue: cmd.String("queue"), ResultsQueue: cmd.String("results-queue"), Senders: senders,
 				CallbackQueue: cq, NoResultsQueue: noResults, Registerer: reg,
