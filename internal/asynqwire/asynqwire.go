@@ -57,8 +57,9 @@ const (
 
 // Fresh is msg, an asynq TaskMessage, without its retry state (retries
 // done, last error, last failure): as it was enqueued, every other field
-// (id, payload, headers, retry limit, timeout...) unchanged.
-func Fresh(msg []byte) ([]byte, error) {
+// (id, payload, headers, timeout...) unchanged, and its retry limit too
+// unless retry is above 0 (a task written before the limit it should have).
+func Fresh(msg []byte, retry int) ([]byte, error) {
 	out := make([]byte, 0, len(msg))
 	for rest := msg; len(rest) > 0; {
 		num, typ, n := protowire.ConsumeTag(rest)
@@ -69,10 +70,14 @@ func Fresh(msg []byte) ([]byte, error) {
 		if m < 0 {
 			return nil, fmt.Errorf("asynqwire: task message: %w", protowire.ParseError(m))
 		}
-		if num != fieldRetried && num != fieldErrorMsg && num != fieldLastFailedAt {
+		if num != fieldRetried && num != fieldErrorMsg && num != fieldLastFailedAt && (retry <= 0 || num != fieldRetry) {
 			out = append(out, rest[:n+m]...)
 		}
 		rest = rest[n+m:]
+	}
+	if retry > 0 {
+		out = protowire.AppendTag(out, fieldRetry, protowire.VarintType)
+		out = protowire.AppendVarint(out, uint64(retry))
 	}
 	return out, nil
 }

@@ -18,10 +18,34 @@ func TestFresh(t *testing.T) {
 	failed = protowire.AppendString(failed, "answered HTTP 503")
 	failed = protowire.AppendTag(failed, fieldLastFailedAt, protowire.VarintType)
 	failed = protowire.AppendVarint(failed, 1700000000)
-	got, err := Fresh(failed)
+	got, err := Fresh(failed, 0)
 	require.NoError(t, err)
 	require.Equal(t, msg, got)
 
-	_, err = Fresh(append(msg, 0xff))
+	// A task written with asynq's default limit gets the one given.
+	old := Message(nil, "mmlite:result", []byte("p"), "id", "q", DefaultMaxRetry, 120)
+	got, err = Fresh(old, 100000)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{100000}, varints(t, got, fieldRetry))
+
+	_, err = Fresh(append(msg, 0xff), 0)
 	require.Error(t, err, "a message cut short")
+}
+
+// varints are the values of a message's varint field num.
+func varints(t *testing.T, msg []byte, num protowire.Number) []uint64 {
+	t.Helper()
+	var out []uint64
+	for len(msg) > 0 {
+		n, typ, l := protowire.ConsumeTag(msg)
+		require.GreaterOrEqual(t, l, 0)
+		m := protowire.ConsumeFieldValue(n, typ, msg[l:])
+		require.GreaterOrEqual(t, m, 0)
+		if n == num && typ == protowire.VarintType {
+			v, _ := protowire.ConsumeVarint(msg[l:])
+			out = append(out, v)
+		}
+		msg = msg[l+m:]
+	}
+	return out
 }

@@ -24,7 +24,8 @@ return 1
 
 // Replay queues a destination's archived deliveries again, each as it was
 // first stored: same id (the receiver's X-Mmlite-Delivery-Id or
-// Idempotency-Key), payload and headers, but no retries counted. asynq's
+// Idempotency-Key), payload and headers, but no retries counted, and
+// MaxRetry as its retry limit. asynq's
 // own "run" keeps them, and Server.give measures a delivery's age by them:
 // one archived for age would be archived again at its first failure. It
 // returns the number of deliveries queued.
@@ -60,7 +61,7 @@ func replayOne(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space,
 	if err != nil {
 		return false, replayErr(err)
 	}
-	fresh, err := asynqwire.Fresh([]byte(msg))
+	fresh, err := asynqwire.Fresh([]byte(msg), MaxRetry) // a callback written before it had MaxRetry gets it
 	if err != nil {
 		return false, fmt.Errorf("outbound: replay %s: %w", id, err)
 	}
