@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
@@ -158,7 +159,8 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeError(w, http.StatusNotFound, "the recipient is not on the suppression list of "+r.PathValue("scope"))
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"scope": r.PathValue("scope"), "to": r.PathValue("to"), "removed": true})
+		to, _ := phone.Normalize(r.PathValue("to")) // Unsuppress read it so: the number removed
+		writeJSON(w, http.StatusOK, map[string]any{"scope": r.PathValue("scope"), "to": to, "removed": true})
 	}
 }
 

@@ -68,6 +68,7 @@ func TestSuppressions_DeleteNormalisesTheNumber(t *testing.T) {
 	require.Equal(t, 200, b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", "to\n+44 1234 567890\n").code)
 	a := b.do(t, "DELETE", "/v1/suppressions/"+fixtureWABA+"/"+url.PathEscape("+44 1234 567890"), "", "")
 	require.Equal(t, 200, a.code, a.raw)
+	require.Equal(t, "441234567890", a.body["to"], "the number removed, as the list holds it")
 	a = b.do(t, "DELETE", "/v1/suppressions/"+fixtureWABA+"/nope", "", "")
 	require.Equal(t, 400, a.code, a.raw)
 }
