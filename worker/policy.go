@@ -80,6 +80,14 @@ type verdict struct {
 	delays   int          // the recipient's per-recipient delay count after this attempt
 }
 
+// The ledger keeps one count of a recipient's delays; it holds two:
+// 131056 (pair rate) delays in its units, 131049 (per-user cap) cooldowns
+// in its hundreds, so that neither series spends the other's.
+const cooldownDelay = 100
+
+func pairDelays(delays int) int { return delays % cooldownDelay }
+func cooldowns(delays int) int  { return delays / cooldownDelay }
+
 // decide maps a failed attempt's class to the job's fate.
 func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 	switch e.Class {
@@ -91,11 +99,11 @@ func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 		return v
 	case mmapi.ClassRecipientDelay:
 		if e.Code == guard.CodeUserCap { // protect put the recipient in cooldown: it waits, in any campaign
-			if j.delays >= 1 { // the cap held after a whole cooldown: give up, as Meta will not say when
+			if cooldowns(j.delays) >= 1 { // the cap held after a whole cooldown: give up, as Meta will not say when
 				return verdict{status: task.StatusFailed, err: e}
 			}
 			v := w.retryOrFinal(j, e, w.guard.Config().Cooldown, false, reasonCooldown)
-			v.delays = j.delays + 1
+			v.delays = j.delays + cooldownDelay
 			if v.status == task.StatusExpired {
 				c := *e
 				c.Title = "recipient in cooldown after 131049 (per-user marketing cap): " + e.Title
@@ -103,10 +111,11 @@ func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 			}
 			return v
 		}
-		if j.delays >= maxPairDelays {
+		pairs := pairDelays(j.delays)
+		if pairs >= maxPairDelays {
 			return verdict{status: task.StatusFailed, err: e}
 		}
-		v := w.retryOrFinal(j, e, time.Duration(math.Pow(4, float64(j.delays+1)))*time.Second, false, reasonRecipient)
+		v := w.retryOrFinal(j, e, time.Duration(math.Pow(4, float64(pairs+1)))*time.Second, false, reasonRecipient)
 		v.delays = j.delays + 1
 		return v
 	case mmapi.ClassWaitRetry:

@@ -46,7 +46,7 @@ const (
 type Claim struct {
 	Verdict  Verdict
 	Attempts int           // sends made so far, including this one when Claimed
-	Delays   int           // per-recipient delays (131056) so far
+	Delays   int           // per-recipient delays so far (the worker's count of 131056 delays and 131049 cooldowns)
 	Prior    *Outcome      // when Final
 	Reason   string        // when Paused
 	RetryIn  time.Duration // when Busy
