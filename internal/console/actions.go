@@ -3,12 +3,14 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/ident"
 	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -192,6 +194,8 @@ func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
 	switch {
 	case f.ID == "":
 		return f, v, formError{"new campaign id: it is required"}
+	case !ident.Valid(f.ID): // as the campaign's own check says, before the confirmation
+		return f, v, formError{fmt.Sprintf("new campaign id: it must be %s, got %q", ident.Rule, f.ID)}
 	case len(f.Statuses) == 0 && !f.IncludeUnknown: // in the form's words: Validate names API fields
 		return f, v, formError{"outcomes: pick at least one"}
 	}

@@ -122,7 +122,7 @@ func (c *Console) live(r *http.Request, id string) (*campaignView, error) {
 	}
 	v.DeliveryRatio, v.ReadRatio = ratio(n.Delivered, n.Sent), ratio(n.Read, n.Delivered)
 	v.Outcomes = []countRow{{"sent", n.Sent}, {"failed", n.Failed}, {"expired", n.Expired}, {"cancelled", n.Cancelled},
-		{"unknown", n.Unknown}, {"not final yet", max(0, n.Enqueued-n.Final())}, {"undelivered (sent, then reported failed)", n.Undelivered},
+		{"unknown", n.Unknown}, {"suppressed", n.Suppressed}, {"not final yet", max(0, n.Enqueued-n.Final())}, {"undelivered (sent, then reported failed)", n.Undelivered},
 		{"fallback (sent through the Cloud API)", n.Fallback}}
 	return v, nil
 }

@@ -214,6 +214,8 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
 	switch {
 	case errors.Is(err, guard.ErrBadNumber):
 		c.fail(w, r, formError{err.Error()})
+	case errors.Is(err, guard.ErrUnknownScope):
+		c.fail(w, r, notFound{err.Error()})
 	case err != nil:
 		c.fail(w, r, err)
 	case !ok:
