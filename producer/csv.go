@@ -50,6 +50,10 @@ type layout struct {
 	buttons []int // columns of buttons, by index
 	meta    []int
 	to      int
+	// export: the file has a results export's outcome columns, whose
+	// empty component cells are a recipient's "none of its own" (it had
+	// the campaign's), not a blank parameter.
+	export bool
 }
 
 var paramName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
@@ -164,6 +168,8 @@ func parseHeader(names []string) ([]column, layout, error) {
 			buttons[c.index] = i
 		case colMeta:
 			l.meta = append(l.meta, i)
+		case colOutcome:
+			l.export = true
 		}
 	}
 	if l.to < 0 {
@@ -232,17 +238,22 @@ func parseColumn(name string) (column, error) {
 func (s *CSVSource) row(rec []string) (Recipient, error) {
 	r := Recipient{To: rec[s.layout.to]}
 	l, cols := s.layout, s.cols
-	if l.header >= 0 {
+	none := func(ci int) bool { return l.export && strings.TrimSpace(rec[ci]) == "" } // see layout.export
+	if l.header >= 0 && !none(l.header) {
 		c, err := headerComponent(cols[l.header].name, rec[l.header])
 		if err != nil {
 			return r, err
 		}
 		r.Components = append(r.Components, c)
 	}
-	if len(l.body) > 0 {
+	body, err := s.bodyColumns(rec, none)
+	if err != nil {
+		return r, err
+	}
+	if len(body) > 0 {
 		var b jsonBuf
 		b.raw(`{"type":"body","parameters":[`)
-		for n, ci := range l.body {
+		for n, ci := range body {
 			v := rec[ci]
 			if strings.TrimSpace(v) == "" {
 				return r, fmt.Errorf("%s: empty (a template parameter cannot be blank)", columnName(cols[ci]))
@@ -261,6 +272,9 @@ func (s *CSVSource) row(rec []string) (Recipient, error) {
 	}
 	for _, ci := range l.buttons {
 		v := rec[ci]
+		if none(ci) {
+			continue
+		}
 		if strings.TrimSpace(v) == "" {
 			return r, fmt.Errorf("%s: empty (the URL suffix of the button)", columnName(cols[ci]))
 		}
@@ -278,6 +292,30 @@ func (s *CSVSource) row(rec []string) (Recipient, error) {
 		}
 	}
 	return r, nil
+}
+
+// bodyColumns are the row's body parameter columns: every one, but in an
+// export those of its own (none: its cell is empty), a positional body's
+// first ones without a gap.
+func (s *CSVSource) bodyColumns(rec []string, none func(int) bool) ([]int, error) {
+	if !s.layout.export {
+		return s.layout.body, nil
+	}
+	var out []int
+	missing := -1
+	for _, ci := range s.layout.body {
+		switch {
+		case none(ci) && missing < 0:
+			missing = ci
+		case none(ci):
+		case missing >= 0 && s.cols[ci].kind == colBodyPos:
+			return nil, fmt.Errorf("%s: empty while %s is given (positional parameters run body.1, body.2, ... without gaps)",
+				columnName(s.cols[missing]), columnName(s.cols[ci]))
+		default:
+			out = append(out, ci)
+		}
+	}
+	return out, nil
 }
 
 func headerComponent(kind, v string) (mmapi.Component, error) {

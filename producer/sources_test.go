@@ -198,3 +198,30 @@ func TestArraySource(t *testing.T) {
 	_, err = drain(t, producer.NewArraySource(d))
 	require.ErrorContains(t, err, "recipients[1]: invalid JSON")
 }
+
+// In a results export (a file with its outcome columns), an empty cell of
+// a component column is "none of its own": the recipient gets what it had,
+// the campaign's, and a positional body keeps its first parameters. In
+// any other file it is a mistake, as before.
+func TestCSV_ExportEmptyCellsAreNoneOfItsOwn(t *testing.T) {
+	t.Parallel()
+	in := "to,header.text,body.1,body.2,button.0,status,error_code,wamid\n" +
+		"441234567801,Hi,Ana,Rio,ana,failed,131026,\n" + // 2: all its own
+		"441234567802,,,,,failed,131026,\n" + // 3: none
+		"441234567803,,Bia,,,failed,131026,\n" + // 4: its body's first parameter only
+		"441234567804,,,Rio,,failed,131026,\n" // 5: a gap: body.1 missing before body.2
+	rows, err := drain(t, producer.NewCSVSource(strings.NewReader(in)))
+	require.NoError(t, err)
+	require.Len(t, rows, 4)
+	require.Empty(t, rows[0].err)
+	require.Len(t, rows[0].r.Components, 3)
+	require.Empty(t, rows[1].err)
+	require.Empty(t, rows[1].r.Components)
+	require.Empty(t, rows[2].err)
+	require.JSONEq(t, `[{"type":"body","parameters":[{"type":"text","text":"Bia"}]}]`, componentsJSON(t, rows[2].r))
+	require.Equal(t, "body.1: empty while body.2 is given (positional parameters run body.1, body.2, ... without gaps)", rows[3].err)
+
+	rows, err = drain(t, producer.NewCSVSource(strings.NewReader("to,body.1\n441234567802,\n")))
+	require.NoError(t, err)
+	require.Equal(t, "body.1: empty (a template parameter cannot be blank)", rows[0].err, "not an export: a blank parameter")
+}

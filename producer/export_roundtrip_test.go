@@ -1,0 +1,67 @@
+package producer_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/mmlite/mmlite/internal/results"
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/stretchr/testify/require"
+)
+
+// A CSV export of recipients with and without their own components (one
+// with its own body, one with the campaign's) is enqueued again as it is:
+// an empty cell of an export's component column is "none of its own", not
+// a blank parameter (found in review: the second was rejected, "body.1:
+// empty", and the retry campaign silently missed it).
+func TestExport_MixedRecipientsEnqueueAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	shared, err := mmapi.NewComponent(map[string]any{"type": "body", "parameters": []any{map[string]any{"type": "text", "text": "friend"}}})
+	require.NoError(t, err)
+	c := b.campaign(t, func(c *campaign.Campaign) { c.Template.Components = []mmapi.Component{shared} })
+	sum, err := b.p.Enqueue(b.ctx, c, producer.NewJSONLSource(strings.NewReader(
+		`{"to": "441234567801", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]}`+"\n"+
+			`{"to": "441234567802"}`+"\n")), producer.Options{})
+	require.NoError(t, err)
+	require.EqualValues(t, 2, sum.Accepted, "%+v", sum.Errors)
+
+	// Both fail; the ledger keeps each one's own components.
+	for _, to := range []string{"441234567801", "441234567802"} {
+		var comps []mmapi.Component
+		if to == "441234567801" {
+			comps = []mmapi.Component{mustComp(t, `{"type":"body","parameters":[{"type":"text","text":"Ana"}]}`)}
+		}
+		_, err := b.p.Store().Ledger.Settle(b.ctx, c.ID, to, store.Outcome{Status: task.StatusFailed,
+			Error: &task.Error{Code: 131026}, Components: comps}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+
+	f, err := results.ParseFilter([]string{"failed"}, nil)
+	require.NoError(t, err)
+	head, err := results.CSVHeader(b.ctx, b.p.Store(), c.ID, f)
+	require.NoError(t, err, "the export is not refused")
+	var out bytes.Buffer
+	require.NoError(t, results.WriteCSV(b.ctx, &out, b.p.Store(), c.ID, f, head))
+	t.Logf("export:\n%s", out.String())
+
+	retry := &campaign.Campaign{ID: "spring-retry", Template: c.Template}
+	_, err = b.p.Register(b.ctx, retry)
+	require.NoError(t, err)
+	sum, err = b.p.Enqueue(b.ctx, retry, producer.NewCSVSource(&out), producer.Options{})
+	require.NoError(t, err)
+	require.EqualValues(t, 0, sum.Rejected, "every exported recipient is enqueued again: %+v", sum.Errors)
+	require.EqualValues(t, 2, sum.Accepted)
+}
+
+func mustComp(t *testing.T, js string) mmapi.Component {
+	t.Helper()
+	var c mmapi.Component
+	require.NoError(t, c.UnmarshalJSON([]byte(js)))
+	return c
+}
