@@ -238,15 +238,14 @@ func parseColumn(name string) (column, error) {
 func (s *CSVSource) row(rec []string) (Recipient, error) {
 	r := Recipient{To: rec[s.layout.to]}
 	l, cols := s.layout, s.cols
-	none := func(ci int) bool { return l.export && strings.TrimSpace(rec[ci]) == "" } // see layout.export
-	if l.header >= 0 && !none(l.header) {
+	if l.header >= 0 && !s.none(rec, l.header) {
 		c, err := headerComponent(cols[l.header].name, rec[l.header])
 		if err != nil {
 			return r, err
 		}
 		r.Components = append(r.Components, c)
 	}
-	body, err := s.bodyColumns(rec, none)
+	body, err := s.bodyColumns(rec)
 	if err != nil {
 		return r, err
 	}
@@ -272,7 +271,7 @@ func (s *CSVSource) row(rec []string) (Recipient, error) {
 	}
 	for _, ci := range l.buttons {
 		v := rec[ci]
-		if none(ci) {
+		if s.none(rec, ci) {
 			continue
 		}
 		if strings.TrimSpace(v) == "" {
@@ -294,10 +293,15 @@ func (s *CSVSource) row(rec []string) (Recipient, error) {
 	return r, nil
 }
 
+// none says that the cell is "none of its own" (see layout.export).
+func (s *CSVSource) none(rec []string, ci int) bool {
+	return s.layout.export && strings.TrimSpace(rec[ci]) == ""
+}
+
 // bodyColumns are the row's body parameter columns: every one, but in an
 // export those of its own (none: its cell is empty), a positional body's
 // first ones without a gap.
-func (s *CSVSource) bodyColumns(rec []string, none func(int) bool) ([]int, error) {
+func (s *CSVSource) bodyColumns(rec []string) ([]int, error) {
 	if !s.layout.export {
 		return s.layout.body, nil
 	}
@@ -305,9 +309,9 @@ func (s *CSVSource) bodyColumns(rec []string, none func(int) bool) ([]int, error
 	missing := -1
 	for _, ci := range s.layout.body {
 		switch {
-		case none(ci) && missing < 0:
+		case s.none(rec, ci) && missing < 0:
 			missing = ci
-		case none(ci):
+		case s.none(rec, ci):
 		case missing >= 0 && s.cols[ci].kind == colBodyPos:
 			return nil, fmt.Errorf("%s: empty while %s is given (positional parameters run body.1, body.2, ... without gaps)",
 				columnName(s.cols[missing]), columnName(s.cols[ci]))
