@@ -24,10 +24,11 @@ return 1
 
 // Replay queues a destination's archived deliveries again, each as it was
 // first stored: same id (the receiver's X-Mmlite-Delivery-Id or
-// Idempotency-Key), payload and headers, but no retries counted, and
-// MaxRetry as its retry limit. asynq's
-// own "run" keeps them, and Server.give measures a delivery's age by them:
-// one archived for age would be archived again at its first failure. It
+// Idempotency-Key), payload and headers, but no retries counted and
+// MaxRetry as its retry limit. asynq's own "run" keeps the retries, and
+// Server.give measures a delivery's age by them: one archived for age would
+// be archived again at its first failure. A page of deliveries costs two
+// round trips: their messages read together, then moved together. It
 // returns the number of deliveries queued.
 func Replay(ctx context.Context, rdb redis.UniversalClient, queue string) (int, error) {
 	const page = 500
@@ -38,36 +39,60 @@ func Replay(ctx context.Context, rdb redis.UniversalClient, queue string) (int, 
 		if err != nil || len(ids) == 0 {
 			return replayed, replayErr(err)
 		}
-		n := 0
-		for _, id := range ids {
-			ok, err := replayOne(ctx, rdb, k, id)
-			if err != nil {
-				return replayed + n, err
-			}
-			if ok {
-				n++
-			}
+		n, err := replayPage(ctx, rdb, k, ids)
+		if err != nil {
+			return replayed + n, err
 		}
 		replayed, skip = replayed+n, skip+int64(len(ids)-n) // those left are still in the set
 	}
 }
 
-// replayOne moves one archived task back to pending, afresh.
-func replayOne(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space, id string) (bool, error) {
-	msg, err := rdb.HGet(ctx, k.AsynqTask(id), "msg").Result()
-	if errors.Is(err, redis.Nil) {
-		return false, nil // gone meanwhile
+// replayPage moves archived tasks back to pending, afresh, and returns how
+// many it moved (one gone or changed meanwhile is left).
+func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space, ids []string) (int, error) {
+	reads := make([]*redis.StringCmd, len(ids))
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			reads[i] = p.HGet(ctx, k.AsynqTask(id), "msg")
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, replayErr(err)
 	}
-	if err != nil {
-		return false, replayErr(err)
+	type move struct {
+		id         string
+		msg, fresh []byte
 	}
-	fresh, err := asynqwire.Fresh([]byte(msg), MaxRetry) // a callback written before it had MaxRetry gets it
-	if err != nil {
-		return false, fmt.Errorf("outbound: replay %s: %w", id, err)
+	var todo []move
+	for i, id := range ids {
+		msg, err := reads[i].Bytes()
+		if err != nil {
+			continue // gone meanwhile
+		}
+		fresh, err := asynqwire.Fresh(msg, MaxRetry) // a callback written before it had MaxRetry gets it
+		if err != nil {
+			return 0, fmt.Errorf("outbound: replay %s: %w", id, err)
+		}
+		todo = append(todo, move{id, msg, fresh})
 	}
-	keys := []string{k.AsynqTask(id), k.AsynqArchived(), k.AsynqPending()}
-	n, err := replayScript.Run(ctx, rdb, keys, id, msg, fresh, asynqwire.Now()).Int()
-	return n == 1, replayErr(err)
+	now := asynqwire.Now()
+	moves := make([]*redis.Cmd, len(todo))
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range todo {
+			keys := []string{k.AsynqTask(m.id), k.AsynqArchived(), k.AsynqPending()}
+			moves[i] = replayScript.Eval(ctx, p, keys, m.id, m.msg, m.fresh, now)
+		}
+		return nil
+	}); err != nil {
+		return 0, replayErr(err)
+	}
+	n := 0
+	for _, c := range moves {
+		if v, _ := c.Int(); v == 1 {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func replayErr(err error) error {
