@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/mmlite/mmlite/internal/strictjson"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -35,11 +34,9 @@ func Decode(b []byte) (*Campaign, error) {
 		if errors.As(err, &ce) {
 			return nil, fmt.Errorf("campaign: %s", ce.At(b, "template.components"))
 		}
-		var pe *time.ParseError
-		if errors.As(err, &pe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON") {
-			if key, v, off, ok := strictjson.BadTime(b, "send_at", "expires_at"); ok {
-				return nil, fmt.Errorf("campaign: line %s: %s: %s, got %s", position(b, off), key, strictjson.WantTime, v)
-			}
+		// time.Time's error names neither its field nor where it is.
+		if key, v, off, ok := strictjson.BadTime(b, "send_at", "expires_at"); ok {
+			return nil, fmt.Errorf("campaign: line %s: %s: %s, got %s", position(b, off), key, strictjson.WantTime, v)
 		}
 		// encoding/json names an unknown key, not where it is: the walk
 		// that checks the keys does.
