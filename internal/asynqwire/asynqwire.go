@@ -27,6 +27,23 @@ func Message(dst []byte, typ string, payload []byte, id, queue string, retry int
 		dst = protowire.AppendTag(dst, fieldPayload, protowire.BytesType)
 		dst = protowire.AppendBytes(dst, payload)
 	}
+	return MessageTail(dst, id, queue, retry, timeoutSec)
+}
+
+// MessageHead and MessageTail are what surrounds a payload in its
+// Message, for a message put together elsewhere (a Lua script, say):
+// Message(nil, typ, p, id, queue, retry, timeoutSec) is MessageHead(typ),
+// then the varint len(p), p, and MessageTail(nil, id, queue, retry,
+// timeoutSec). The payload must not be empty.
+func MessageHead(typ string) []byte {
+	dst := protowire.AppendTag(nil, fieldType, protowire.BytesType)
+	dst = protowire.AppendString(dst, typ)
+	return protowire.AppendTag(dst, fieldPayload, protowire.BytesType)
+}
+
+// MessageTail appends the fields that follow the payload (see
+// MessageHead).
+func MessageTail(dst []byte, id, queue string, retry int, timeoutSec int64) []byte {
 	dst = protowire.AppendTag(dst, fieldID, protowire.BytesType)
 	dst = protowire.AppendString(dst, id)
 	dst = protowire.AppendTag(dst, fieldQueue, protowire.BytesType)

@@ -23,6 +23,21 @@ local function enqueue(tk, pk, id, msg, now)
 end
 `
 
+// LuaMessage defines the Lua function message(head, payload, tail), which
+// puts a Message together from its MessageHead, its payload (not empty)
+// and its MessageTail, for a script that writes a task whose payload
+// holds what it read.
+const LuaMessage = `
+local function message(head, payload, tail)
+  local n, len = #payload, ''
+  while n >= 128 do
+    len = len .. string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  return head .. len .. string.char(n) .. payload .. tail
+end
+`
+
 // enqueueScript is enqueue alone. KEYS: 1 task hash, 2 pending list. ARGV:
 // 1 task id, 2 message, 3 now (ns).
 var enqueueScript = redis.NewScript(LuaEnqueue + `return enqueue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])`)

@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -107,7 +108,7 @@ func (e *Emitter) once(ctx context.Context, campaignID, id, typ string, payload 
 	}
 	first := true
 	var did bool
-	for t := e.tasks(typ, id, payload); t != nil; t = t.Also {
+	for t := e.tasks(typ, id, payload, false); t != nil; t = t.Also {
 		k := keyspace.New(t.Queue)
 		keys := []string{k.Emitted(campaignID), k.AsynqTask(t.ID), k.AsynqPending()}
 		n, err := onceScript.Run(ctx, e.rdb, keys, t.ID, t.Msg, asynqwire.Now(), e.markerTTL.Milliseconds()).Int()
@@ -151,7 +152,7 @@ func (e *Emitter) ResultTask(r *task.Result) (*store.ResultTask, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emit: encode result: %w", err)
 	}
-	return e.tasks(task.TypeResult, task.ResultID(r.CampaignID, r.To), b), nil
+	return e.tasks(task.TypeResult, task.ResultID(r.CampaignID, r.To), b, false), nil
 }
 
 // StatusTask encodes a delivery event for store.Deliveries.Record, which
@@ -165,16 +166,52 @@ func (e *Emitter) StatusTask(ctx context.Context, ev *task.StatusEvent) (*store.
 	if err := e.publish(ctx); err != nil {
 		return nil, err
 	}
-	return e.tasks(task.TypeStatus, statusID(ev), b), nil
+	return e.tasks(task.TypeStatus, statusID(ev), b, false), nil
 }
 
-// tasks is a task on each of the emitter's queues, chained by Also.
-func (e *Emitter) tasks(typ, id string, payload []byte) *store.ResultTask {
+// statusHead is the head of every status task's message.
+var statusHead = asynqwire.MessageHead(task.TypeStatus)
+
+// shapeCut is how encoding/json starts a status payload without its
+// campaign and recipient: what follows is a store.StatusShape's tail.
+const shapeCut = `{"campaign_id":"","to":"",`
+
+// StatusShape is StatusTask for a status that store.Deliveries.Record
+// looks up itself: ev's CampaignID and To are not known yet, and the
+// tasks' messages are their tails, which Record completes (see
+// store.StatusShape). The shape is nil when there are no tasks.
+func (e *Emitter) StatusShape(ctx context.Context, ev task.StatusEvent) (*store.ResultTask, *store.StatusShape, error) {
+	ev.CampaignID, ev.To = "", ""
+	b, err := json.Marshal(&ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("emit: encode status: %w", err)
+	}
+	tail, ok := bytes.CutPrefix(b, []byte(shapeCut))
+	if !ok {
+		return nil, nil, fmt.Errorf("emit: a status payload starts %.40q, not %s", b, shapeCut)
+	}
+	if err := e.publish(ctx); err != nil {
+		return nil, nil, err
+	}
+	t := e.tasks(task.TypeStatus, statusID(&ev), nil, true)
+	if t == nil {
+		return nil, nil, nil
+	}
+	return t, &store.StatusShape{Head: statusHead, PayloadTail: tail}, nil
+}
+
+// tasks is a task on each of the emitter's queues, chained by Also; with
+// tails, their messages' tails only (see asynqwire.MessageTail).
+func (e *Emitter) tasks(typ, id string, payload []byte, tails bool) *store.ResultTask {
 	var first, last *store.ResultTask
 	for _, k := range e.sinks() {
 		tid := k.prefix + id
-		rt := &store.ResultTask{Queue: k.queue, ID: tid,
-			Msg: asynqwire.Message(nil, typ, payload, tid, k.queue, k.retry, k.timeoutSec)}
+		rt := &store.ResultTask{Queue: k.queue, ID: tid}
+		if tails {
+			rt.Msg = asynqwire.MessageTail(nil, tid, k.queue, k.retry, k.timeoutSec)
+		} else {
+			rt.Msg = asynqwire.Message(nil, typ, payload, tid, k.queue, k.retry, k.timeoutSec)
+		}
 		if first == nil {
 			first = rt
 		} else {

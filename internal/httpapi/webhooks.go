@@ -193,18 +193,82 @@ func (s *Server) record(ctx context.Context, ev *webhook.Events, always *store.R
 }
 
 // recordStatuses maps statuses back to their recipients, emits one
-// mmlite:status task per (wamid, status) and counts each once.
+// mmlite:status task per (wamid, status) and counts each once. On a
+// single Redis node, statuses that call for no protection are recorded in
+// one step, which looks their messages up itself (see recordQuick); the
+// others, and those of messages that step did not know, are looked up
+// first (see recordTracked).
 func (s *Server) recordStatuses(ctx context.Context, senders *guard.Senders, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
 	if len(sts) == 0 {
 		return false, nil
 	}
+	for _, st := range sts {
+		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
+	}
+	if s.fuse && quick(sts) {
+		if sts, err = s.recordQuick(ctx, sts, always); err != nil || len(sts) == 0 {
+			return err == nil, err
+		}
+		always, wrote = nil, true // written
+	}
+	tracked, err := s.recordTracked(ctx, senders, sts, always)
+	return wrote || tracked, err
+}
+
+// quick says whether no status calls for a protection: none failed, none
+// was charged as a fallback (see guard.OnStatuses).
+func quick(sts []webhook.Status) bool {
+	for _, st := range sts {
+		switch {
+		case st.Status != "sent" && st.Status != "delivered" && st.Status != "read",
+			st.Error != nil, st.PricingCategory == guard.FallbackCategory:
+			return false
+		}
+	}
+	return true
+}
+
+// recordQuick records statuses in one step each, which looks their
+// message up, counts the status once and writes its status task (see
+// store.StatusShape); always are written with the first. It returns the
+// statuses it could not record so (of a message it did not know, say),
+// for recordTracked.
+func (s *Server) recordQuick(ctx context.Context, sts []webhook.Status, always *store.ResultTask) (rest []webhook.Status, err error) {
+	ds := make([]store.Delivery, len(sts))
+	for i, st := range sts {
+		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
+		ev := task.StatusEvent{WAMID: st.WAMID, Status: st.Status, PricingCategory: st.PricingCategory, Timestamp: st.Timestamp}
+		if ds[i].Task, ds[i].Shape, err = s.emit.StatusShape(ctx, ev); err != nil {
+			return nil, fmt.Errorf("httpapi: status tasks: %w", err)
+		}
+	}
+	ds[0].Always = always
+	done, err := s.deliveries.Record(ctx, ds)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range done {
+		switch {
+		case d.Unknown, d.Unshaped:
+			rest = append(rest, sts[i])
+		case d.Counted:
+			s.wm.deliveries.WithLabelValues("counted").Inc()
+		default:
+			s.wm.deliveries.WithLabelValues("duplicate").Inc()
+		}
+	}
+	return rest, nil
+}
+
+// recordTracked looks statuses up, acts on them (see guard.OnStatuses),
+// then records them.
+func (s *Server) recordTracked(ctx context.Context, senders *guard.Senders, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
 	ds := make([]store.Delivery, len(sts))
 	for i, st := range sts {
 		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
 		if st.Error != nil {
 			ds[i].ErrorCode = st.Error.Code
 		}
-		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
 	}
 	ds[0].Always = always
 	tracked, err := s.deliveries.Track(ctx, ds)

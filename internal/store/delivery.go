@@ -35,6 +35,23 @@ type Delivery struct {
 	// counted here, should the settle come in between, its event would be
 	// lost.
 	AlwaysOnly bool
+	// Shape, when set, has Record put the Task messages together itself
+	// from the message's recipient, read in the same step: the Msg of
+	// Task (and of its Also) is then the message's tail (see
+	// asynqwire.MessageTail). So a status needs no lookup before it is
+	// recorded.
+	Shape *StatusShape
+}
+
+// StatusShape is a status task's message but for the message's campaign
+// and recipient, which Record reads from the message's record: the
+// payload is {"campaign_id":"<campaign>","to":"<recipient>",<PayloadTail>,
+// as encoding/json writes a task.StatusEvent, so that Record writes the
+// very bytes of emit's status task. A campaign or recipient that JSON
+// would escape is not put together (DeliveryResult.Unshaped).
+type StatusShape struct {
+	Head        []byte // the messages' head (see asynqwire.MessageHead)
+	PayloadTail []byte // the payload after its "to"
 }
 
 // StatusResolved is the event of an unknown outcome resolved to sent (see
@@ -81,23 +98,35 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 // status is kept with the message, for results exports.
 // Before anything, it writes the Always tasks (and, AlwaysOnly, nothing
 // else).
+// It returns -1 for a wamid it does not know (nothing recorded), -2 for a
+// Shape it cannot put together (nothing recorded), else 1 when it counted
+// the event, plus 2 for the first sign of a fallback.
 // KEYS: 1 wamid hash, 2 task hash, 3 its pending list, 4 second task hash,
 // 5 its pending list (the wamid hash where there is no task), then a task
 // hash and its pending list for each Always task. ARGV: 1 status, 2 time,
 // 3 pricing category, 4 campaign key prefix, 5 error code of a failed
-// status, 6 now (ns), 7 task id ("" for none), 8 its asynq message, 9
-// second task id ("" for none), 10 its message, 11 "1" for AlwaysOnly,
-// then the id and the message of each Always task.
-var recordScript = redis.NewScript(asynqwire.LuaEnqueue + `
-local function emit()
-  enqueue(KEYS[2], KEYS[3], ARGV[7], ARGV[8], ARGV[6])
-  enqueue(KEYS[4], KEYS[5], ARGV[9], ARGV[10], ARGV[6])
-end
-for i = 6, #KEYS, 2 do enqueue(KEYS[i], KEYS[i+1], ARGV[i+6], ARGV[i+7], ARGV[6]) end
+// status, 6 now (ns), 7 task id ("" for none), 8 its asynq message (its
+// tail with a Shape), 9 second task id ("" for none), 10 its message, 11
+// "1" for AlwaysOnly, 12 the Shape's head ("" for none), 13 its payload
+// tail, then the id and the message of each Always task.
+var recordScript = redis.NewScript(asynqwire.LuaEnqueue + asynqwire.LuaMessage + `
+for i = 6, #KEYS, 2 do enqueue(KEYS[i], KEYS[i+1], ARGV[i+8], ARGV[i+9], ARGV[6]) end
 if ARGV[11] == '1' then return 0 end
 local c = redis.call('HGET', KEYS[1], 'c')
-if not c then return 0 end
-local ck = ARGV[4] .. string.match(c, '^([^\n]*)\n')
+if not c then return -1 end
+local id, to = string.match(c, '^([^\n]*)\n(.*)$')
+if ARGV[12] ~= '' and string.find(id .. to, '[^%w._+-]') then return -2 end
+local function emit()
+  local m1, m2 = ARGV[8], ARGV[10]
+  if ARGV[12] ~= '' then
+    local payload = '{"campaign_id":"' .. id .. '","to":"' .. to .. '",' .. ARGV[13]
+    m1 = message(ARGV[12], payload, m1)
+    if ARGV[9] ~= '' then m2 = message(ARGV[12], payload, m2) end
+  end
+  enqueue(KEYS[2], KEYS[3], ARGV[7], m1, ARGV[6])
+  enqueue(KEYS[4], KEYS[5], ARGV[9], m2, ARGV[6])
+end
+local ck = ARGV[4] .. id
 if redis.call('EXISTS', ck) == 0 then
   if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then emit() end
   return 0
@@ -129,6 +158,8 @@ return flags + 1
 type DeliveryResult struct {
 	Counted  bool // first time for this (wamid, status)
 	Fallback bool // first sign that Meta sent this message through the Cloud API
+	Unknown  bool // the wamid maps to no recipient: nothing recorded
+	Unshaped bool // its Shape could not be put together: nothing recorded
 }
 
 // Record marks and counts events once each, in one round trip.
@@ -158,7 +189,10 @@ func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult
 		if d.AlwaysOnly {
 			only = "1"
 		}
-		args := []any{d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", "", only}
+		args := []any{d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", "", only, "", ""}
+		if sh := d.Shape; sh != nil {
+			args[11], args[12] = sh.Head, sh.PayloadTail
+		}
 		if t := d.Task; t != nil {
 			tk := keyspace.New(t.Queue)
 			keys[1], keys[2], args[6], args[7] = tk.AsynqTask(t.ID), tk.AsynqPending(), t.ID, t.Msg
@@ -181,7 +215,7 @@ func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult
 	out := make([]DeliveryResult, len(ds))
 	for i, cmd := range cmds {
 		n, _ := cmd.Int()
-		out[i] = DeliveryResult{Counted: n&1 == 1, Fallback: n&2 == 2}
+		out[i] = DeliveryResult{Counted: n > 0 && n&1 == 1, Fallback: n > 0 && n&2 == 2, Unknown: n == -1, Unshaped: n == -2}
 	}
 	return out, nil
 }

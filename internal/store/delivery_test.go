@@ -35,14 +35,14 @@ func TestDelivery_CountsOncePerWAMIDAndStatus(t *testing.T) {
 
 	counted, err := b.store.Deliveries.Record(b.ctx, events)
 	require.NoError(t, err)
-	require.Equal(t, []store.DeliveryResult{{Counted: true}, {}, {}, {Counted: true, Fallback: true}, {Counted: true}, {Counted: true}, {}}, counted)
+	require.Equal(t, []store.DeliveryResult{{Counted: true}, {}, {}, {Counted: true, Fallback: true}, {Counted: true}, {Counted: true}, {Unknown: true}}, counted)
 
 	tr, err = b.store.Deliveries.Track(b.ctx, events[:1])
 	require.NoError(t, err)
 	require.True(t, tr[0].Seen)
 	counted, err = b.store.Deliveries.Record(b.ctx, events) // the whole delivery again
 	require.NoError(t, err)
-	require.Equal(t, make([]store.DeliveryResult, len(events)), counted, "nothing counts twice")
+	require.Equal(t, []store.DeliveryResult{{}, {}, {}, {}, {}, {}, {Unknown: true}}, counted, "nothing counts twice")
 
 	st, err := b.store.Campaigns.Status(b.ctx, "c1")
 	require.NoError(t, err)
