@@ -270,6 +270,8 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	for _, code := range []string{"200", "202", "400", "401", "403", "404", "409", "413", "415", "422", "500"} {
 		s.reqs.WithLabelValues(route, code)
 	}
+	// The route's own series, found once: webhooks come by the thousand.
+	ok, dur := s.reqs.WithLabelValues(route, "200"), s.dur.WithLabelValues(route)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -287,10 +289,14 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 					writeError(rw, http.StatusInternalServerError, "internal error")
 				}
 			}
-			s.reqs.WithLabelValues(route, itoa(rw.code)).Inc()
-			s.dur.WithLabelValues(route).Observe(time.Since(start).Seconds())
-			if route != "/metrics" && route != "/healthz" && route != "/readyz" {
-				s.log.Log(r.Context(), requestLevel(rw.code), "request", "method", r.Method, "route", route,
+			if rw.code == http.StatusOK {
+				ok.Inc()
+			} else {
+				s.reqs.WithLabelValues(route, itoa(rw.code)).Inc()
+			}
+			dur.Observe(time.Since(start).Seconds())
+			if level := requestLevel(rw.code); route != "/metrics" && route != "/healthz" && route != "/readyz" && s.log.Enabled(r.Context(), level) {
+				s.log.Log(r.Context(), level, "request", "method", r.Method, "route", route,
 					"status", rw.code, "duration_ms", time.Since(start).Milliseconds())
 			}
 		}()
