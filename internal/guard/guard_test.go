@@ -470,3 +470,23 @@ func TestList_BadCursor(t *testing.T) {
 		require.ErrorIs(t, err, guard.ErrBadCursor, c)
 	}
 }
+
+// An answer 132015 to a send is a template event of its own time: a
+// REINSTATED webhook sent before it and delivered late (Meta retries for
+// days) is older, and does not resume the template's campaigns; a later
+// one does.
+func TestPauseTemplateOf_RecordsTheAnswersTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, _, _ := twoOfTemplate(t)
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	g = g.WithClock(func() time.Time { return now })
+	_, err := g.PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.TemplateReason(132015, "Template paused"))
+	require.NoError(t, err)
+	newer, err := g.TemplateEvent(ctx, "W", "t1", "en", now.Add(-10*time.Minute))
+	require.NoError(t, err)
+	require.False(t, newer, "a webhook from before the answer is older")
+	newer, err = g.TemplateEvent(ctx, "W", "t1", "en", now.Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, newer)
+}

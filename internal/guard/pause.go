@@ -134,8 +134,14 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 // one) pause only their own campaign. The others were paused by the scan,
 // are held at registration, or (resumed by an operator meanwhile) pause at
 // their own next answer. A scan that fails is done again by the next
-// answer.
+// answer. The answer is a template event of its own time (see
+// TemplateEvent): a webhook from before it, delivered late, does not undo
+// the pause. It pauses all the same when a later event was recorded: the
+// API's answer is the template's state now.
 func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, reason string) ([]string, error) {
+	if _, err := g.TemplateEvent(ctx, waba, name, language, g.now()); err != nil {
+		return nil, err
+	}
 	tid := templateID(waba, name, language)
 	reason, first, err := g.holdTemplate(ctx, tid, reason)
 	if err != nil {
