@@ -119,14 +119,14 @@ func suppressCommand() *cli.Command {
 						if cmd.Args().Len() != 1 {
 							return fmt.Errorf("%w: name one number: mmlite suppress remove --scope WABA_ID TO", errUsage)
 						}
-						ok, err := g.Unsuppress(ctx, scope, cmd.Args().First())
+						to, ok, err := g.Unsuppress(ctx, scope, cmd.Args().First())
 						if err != nil {
 							return err
 						}
 						if !ok {
 							return cli.Exit("the recipient is not on the suppression list of "+scope, 1)
 						}
-						return printJSON(cmd, map[string]any{"scope": scope, "to": cmd.Args().First(), "removed": true})
+						return printJSON(cmd, map[string]any{"scope": scope, "to": to, "removed": true})
 					})
 				}},
 			{Name: "list", Usage: "print a suppression list as JSON, a page at a time (--cursor); without --scope, the scopes",

@@ -58,6 +58,7 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 	require.Len(t, decode(out)["entries"], 3)
 	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W1", "+44 1234 567890")
 	require.Equal(t, 0, code, out)
+	require.Equal(t, "441234567890", decode(out)["to"], "the number removed, as the list holds it (the API answers so too)")
 	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "nosuch", "441234567890")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "unknown scope")

@@ -210,7 +210,7 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
 			Fields: []field{{"scope", scope}, {"to", to}, {"numbers", r.PostFormValue("numbers")}}})
 		return
 	}
-	ok, err := c.guard().Unsuppress(r.Context(), scope, to)
+	_, ok, err := c.guard().Unsuppress(r.Context(), scope, to)
 	switch {
 	case errors.Is(err, guard.ErrBadNumber):
 		c.fail(w, r, formError{err.Error()})

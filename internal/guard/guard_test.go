@@ -450,7 +450,7 @@ func TestList_RemovalsBetweenPagesMissNothing(t *testing.T) {
 		require.NoError(t, err)
 		for _, e := range p.Entries {
 			seen[e.To] = true
-			_, err := g.Unsuppress(ctx, "W", e.To)
+			_, _, err := g.Unsuppress(ctx, "W", e.To)
 			require.NoError(t, err)
 		}
 		if cursor = p.NextCursor; cursor == "" {

@@ -160,10 +160,11 @@ func TestUnsuppress_NormalisesTheNumber(t *testing.T) {
 	ctx := context.Background()
 	g, _, _ := newGuard(t)
 	require.NoError(t, g.Suppress(ctx, "W", guard.Entry{To: "441234567890", Reason: "r"}))
-	ok, err := g.Unsuppress(ctx, "W", "+44 1234 567890")
+	to, ok, err := g.Unsuppress(ctx, "W", "+44 1234 567890")
 	require.NoError(t, err)
 	require.True(t, ok, "the number as it was imported")
-	_, err = g.Unsuppress(ctx, "W", "nope")
+	require.Equal(t, "441234567890", to)
+	_, _, err = g.Unsuppress(ctx, "W", "nope")
 	require.ErrorIs(t, err, guard.ErrBadNumber)
 }
 

@@ -73,23 +73,22 @@ func (g *Guard) Suppress(ctx context.Context, scope string, es ...Entry) error {
 	return nil
 }
 
-// Unsuppress takes a recipient off a scope's list; false when it was not on
-// it. The number is normalised as the list's entries are ("+44 1234
-// 567890" is 441234567890); one that is not a number is ErrBadNumber, an
-// unknown scope ErrUnknownScope.
-func (g *Guard) Unsuppress(ctx context.Context, scope, to string) (bool, error) {
-	n, err := phone.Normalize(to)
-	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrBadNumber, err)
+// Unsuppress takes a recipient off a scope's list, and returns its number
+// as the list holds it: normalised ("+44 1234 567890" is 441234567890);
+// removed is false when it was not on it. One that is not a number is
+// ErrBadNumber, an unknown scope ErrUnknownScope.
+func (g *Guard) Unsuppress(ctx context.Context, scope, to string) (n string, removed bool, err error) {
+	if n, err = phone.Normalize(to); err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrBadNumber, err)
 	}
 	if err := g.knownScope(ctx, scope); err != nil {
-		return false, err
+		return "", false, err
 	}
-	removed, err := g.rdb.HDel(ctx, g.keys.Suppressed(scope), n).Result()
+	k, err := g.rdb.HDel(ctx, g.keys.Suppressed(scope), n).Result()
 	if err != nil {
-		return false, fmt.Errorf("guard: unsuppress: %w", err)
+		return "", false, fmt.Errorf("guard: unsuppress: %w", err)
 	}
-	return removed == 1, nil
+	return n, k == 1, nil
 }
 
 func (g *Guard) knownScope(ctx context.Context, scope string) error {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/guard"
-	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
@@ -148,7 +147,7 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 
 // deleteSuppression is DELETE /v1/suppressions/{scope}/{to}.
 func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
-	ok, err := s.guard.Unsuppress(r.Context(), r.PathValue("scope"), r.PathValue("to"))
+	to, ok, err := s.guard.Unsuppress(r.Context(), r.PathValue("scope"), r.PathValue("to"))
 	switch {
 	case errors.Is(err, guard.ErrUnknownScope):
 		writeError(w, http.StatusNotFound, err.Error())
@@ -159,7 +158,6 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeError(w, http.StatusNotFound, "the recipient is not on the suppression list of "+r.PathValue("scope"))
 	default:
-		to, _ := phone.Normalize(r.PathValue("to")) // Unsuppress read it so: the number removed
 		writeJSON(w, http.StatusOK, map[string]any{"scope": r.PathValue("scope"), "to": to, "removed": true})
 	}
 }
