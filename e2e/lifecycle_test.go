@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
@@ -345,4 +347,47 @@ func TestSealedCompletion_ChunkedUploads(t *testing.T) {
 	code, body = f.post(t, "/v1/campaigns/chunks/recipients", "text/csv", "to\n"+testkit.To(0)+"\n")
 	require.Equal(t, 202, code, body)
 	require.Contains(t, body, `"duplicates":1`)
+}
+
+// A campaign cancelled while it waits (for its WABA's onboarding, for a
+// paused template, for a paused sender) leaves the lists of waiting
+// campaigns, which nothing else would empty until the wait ends, if ever.
+func TestCancel_LeavesTheWaitingLists(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	strict := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: waba, RequireOnboarding: true}
+	f.publish(t, strict)
+	register := func(id string) {
+		c := &campaign.Campaign{ID: id, Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
+		_, err := f.p.Register(f.Ctx, c)
+		require.NoError(t, err)
+	}
+	register("onboarding")
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
+	register("template")
+	g := guard.New(f.R.Client, store.New(f.R.Client, f.R.Keys, store.Options{}), guard.Config{})
+	_, err := g.PauseSender(f.Ctx, "strict", "test", guard.SourceAPI)
+	require.NoError(t, err)
+
+	sets := func() map[string][]string {
+		out := map[string][]string{}
+		keys, err := f.R.Client.Keys(f.Ctx, f.R.Keys.Onboarding("*")).Result()
+		require.NoError(t, err)
+		more, err := f.R.Client.Keys(f.Ctx, f.R.Keys.GuardPaused("*", "*")).Result()
+		require.NoError(t, err)
+		for _, k := range append(keys, more...) {
+			ids, err := f.R.Client.SMembers(f.Ctx, k).Result()
+			require.NoError(t, err)
+			out[k] = append(out[k], ids...)
+		}
+		return out
+	}
+	require.NotEmpty(t, sets(), "the campaigns wait")
+	for _, id := range []string{"onboarding", "template"} {
+		_, err := f.p.Cancel(f.Ctx, id)
+		require.NoError(t, err)
+	}
+	for k, ids := range sets() {
+		require.Empty(t, ids, k)
+	}
 }

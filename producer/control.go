@@ -83,6 +83,9 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	if _, err := p.store.Campaigns.Cancel(ctx, id); err != nil {
 		return nil, err
 	}
+	if err := p.unlistWaiting(ctx, id); err != nil {
+		return nil, err
+	}
 	// Even when some jobs still run past the wait, the rest are moved, so
 	// that they are reported cancelled; the caller then learns that a send
 	// may still be in flight.
@@ -110,6 +113,35 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	}
 	p.cfg.Logger.Info("campaign cancelled", "campaign", id)
 	return p.finishIfDone(ctx, id)
+}
+
+// unlistWaiting takes a cancelled campaign off the lists of campaigns that
+// wait for something to resume them (its WABA's onboarding, its paused
+// template, its paused sender), which would keep its id until the wait
+// ends, if ever. Removing an id that is not there changes nothing, so a
+// Cancel repeated after a failure does it again.
+func (p *Producer) unlistWaiting(ctx context.Context, id string) error {
+	c, err := p.store.Campaigns.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	sets := []string{p.keys.GuardPaused("sender", c.Sender)}
+	if s, err := p.sender(ctx, c.Sender); err == nil { // a sender no longer known has no other list
+		if s.WABAID != "" {
+			sets = append(sets, p.keys.Onboarding(s.WABAID))
+		}
+		for _, h := range guard.TemplateHolds(p.keys, s.Scope(), c.Template.Name, c.Template.Language.Code) {
+			sets = append(sets, h.Set)
+		}
+	}
+	pipe := p.rdb.Pipeline()
+	for _, set := range sets {
+		pipe.SRem(ctx, set, id)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("producer: cancel %s: take it off the waiting lists: %w", id, err)
+	}
+	return nil
 }
 
 // Seal closes a campaign to new recipients: from now on rows for
