@@ -77,33 +77,20 @@ func jsonKind(b []byte) string {
 // recipientShape is a recipient's keys, for what encoding/json lets pass.
 var recipientShape = strictjson.ShapeOf[Recipient]()
 
-// decodeRecipient reads one recipient object strictly. Beyond
-// encoding/json's checks, it refuses what the decoder would let pass
-// silently: bytes that are not UTF-8 (turned into U+FFFD), a key repeated
-// in one object (the last value kept: a second "to" got the message) and
-// a key that names a field only when case is ignored ("TO").
+// decodeRecipient reads one recipient object strictly (strictjson.Unmarshal):
+// beyond encoding/json's checks, it refuses what the decoder would let
+// pass silently: bytes that are not UTF-8 (turned into U+FFFD), a key
+// repeated in one object (the last value kept: a second "to" got the
+// message) and a key that names a field only when case is ignored ("TO").
+// b does not end in white space: a line is trimmed (bytes.TrimSpace), an
+// array's element is read as it is.
 func decodeRecipient(b []byte) (Recipient, error) {
 	if b = bytes.TrimLeft(b, " \t\r\n"); len(b) > 0 && b[0] != '{' && json.Valid(b) {
 		return Recipient{}, fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
 	}
-	if err := strictjson.CheckUTF8(b); err != nil {
-		return Recipient{}, err
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
 	var r Recipient
-	if err := d.Decode(&r); err != nil {
+	if err := strictjson.Unmarshal(b, recipientShape, &r); err != nil {
 		return Recipient{}, jsonProblem(b, err)
-	}
-	end := d.InputOffset()
-	if rest := bytes.TrimSpace(b[end:]); len(rest) > 0 {
-		if json.Valid(rest) || d.More() {
-			return Recipient{}, errors.New("more than one JSON value on the line")
-		}
-		return Recipient{}, fmt.Errorf("text after the JSON object: %.20q", rest)
-	}
-	if err := recipientShape.CheckKeys(b[:end]); err != nil {
-		return Recipient{}, err
 	}
 	return r, nil
 }
@@ -111,20 +98,37 @@ func decodeRecipient(b []byte) (Recipient, error) {
 // jsonProblem rewords decoding errors of b for people: only JSON that is
 // not valid is called invalid.
 func jsonProblem(b []byte, err error) error {
+	var se *strictjson.Error
+	var tr *strictjson.TrailingError
 	var te *json.UnmarshalTypeError
 	var ce *mmapi.ComponentError
-	var se *json.SyntaxError
+	var syn *json.SyntaxError
 	switch {
+	case errors.As(err, &se): // it names the path: "metadata.crm_id: not valid UTF-8"
+		return err
+	case errors.As(err, &tr):
+		return trailing(b[tr.End:])
 	case errors.As(err, &ce):
 		return errors.New(ce.At(b, "components"))
 	case errors.As(err, &te) && te.Field == "": // "12,x": a value, then what is not JSON
 		return fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
 	case errors.As(err, &te):
 		return fmt.Errorf("%s: want %s, got %s", te.Field, strictjson.WantOf(te.Type), te.Value)
-	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return errors.New(strings.TrimPrefix(err.Error(), "json: ")) // unknown field "x"
+}
+
+// trailing says what follows a recipient's object on its line: another
+// JSON value, or text that is not one.
+func trailing(after []byte) error {
+	rest := bytes.TrimSpace(after)
+	next := bytes.TrimLeft(after, " \t\r\n")[0] // as (*json.Decoder).More sees it
+	if json.Valid(rest) || next != ']' && next != '}' {
+		return errors.New("more than one JSON value on the line")
+	}
+	return fmt.Errorf("text after the JSON object: %.20q", rest)
 }
 
 // ArraySource reads the "recipients" array of POST /v1/campaigns from a

@@ -209,11 +209,12 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body 
 	}
 	err = strictjson.Unmarshal(b, body.shape, &v)
 	var se *strictjson.Error
+	var tr *strictjson.TrailingError
 	var ce *mmapi.ComponentError
 	switch {
 	case err == nil:
 		return v, nil
-	case errors.Is(err, strictjson.ErrTrailing):
+	case errors.As(err, &tr):
 		return v, bad("trailing data after the JSON object: the body is one JSON object")
 	case errors.As(err, &se):
 		return v, bad("%v", err)

@@ -418,14 +418,18 @@ func BadTime(b []byte, fields ...string) (key string, value []byte, off int64, o
 	return "", nil, 0, false
 }
 
-// ErrTrailing is data after the one JSON value Unmarshal reads.
-var ErrTrailing = errors.New("data after the JSON value")
+// TrailingError is data after the one JSON value Unmarshal reads.
+type TrailingError struct {
+	End int64 // where the value ends, in bytes: a caller may say what follows
+}
+
+func (e *TrailingError) Error() string { return "data after the JSON value" }
 
 // Unmarshal decodes the one JSON value of b into v, whose shape is s,
 // strictly. It returns encoding/json's errors (an unknown field among
 // them), an *Error for text that is not UTF-8 or a key that is repeated or
-// matches a field only when case is ignored, and ErrTrailing for data
-// after the value.
+// matches a field only when case is ignored, and a *TrailingError for
+// data after the value; v holds the value decoded then.
 func Unmarshal(b []byte, s *Shape, v any) error {
 	if err := CheckUTF8(b); err != nil {
 		return err
@@ -435,8 +439,9 @@ func Unmarshal(b []byte, s *Shape, v any) error {
 	if err := d.Decode(v); err != nil {
 		return err
 	}
+	end := d.InputOffset()
 	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return ErrTrailing
+		return &TrailingError{End: end}
 	}
 	return s.CheckKeys(b)
 }

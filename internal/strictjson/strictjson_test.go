@@ -84,6 +84,19 @@ func TestCheckUTF8(t *testing.T) {
 	}
 }
 
+// Data after the value is a *TrailingError saying where the value ends.
+func TestUnmarshal_Trailing(t *testing.T) {
+	t.Parallel()
+	var v inner
+	err := strictjson.Unmarshal([]byte(`{"name": "x"}  {}`), strictjson.ShapeOf[inner](), &v)
+	require.EqualError(t, err, "data after the JSON value")
+	var te *strictjson.TrailingError
+	require.ErrorAs(t, err, &te)
+	require.EqualValues(t, 13, te.End)
+	require.Equal(t, "x", v.Name, "the value is decoded")
+	require.NoError(t, strictjson.Unmarshal([]byte("{\"name\": \"x\"} \n"), strictjson.ShapeOf[inner](), &v))
+}
+
 // Whatever the input, the checks end without a panic.
 func FuzzCheck(f *testing.F) {
 	for _, s := range []string{
