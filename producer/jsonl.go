@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -112,12 +111,10 @@ func jsonProblem(b []byte, err error) error {
 		return errors.New(ce.At(b, "components"))
 	case errors.As(err, &te) && te.Field == "": // "12,x": a value, then what is not JSON
 		return fmt.Errorf("want a JSON object {\"to\": ...}, got %s", jsonKind(b))
-	case errors.As(err, &te):
-		return fmt.Errorf("%s: want %s, got %s", te.Field, strictjson.WantOf(te.Type), te.Value)
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	return errors.New(strings.TrimPrefix(err.Error(), "json: ")) // unknown field "x"
+	return errors.New(strictjson.Describe(err))
 }
 
 // trailing says what follows a recipient's object on its line: another

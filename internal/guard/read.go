@@ -183,7 +183,7 @@ func (im *importer) readJSON(r io.Reader) error {
 			im.reject(i, "want an object with to and reason")
 			continue
 		case err != nil:
-			im.reject(i, strings.TrimPrefix(err.Error(), "json: "))
+			im.reject(i, strictjson.Describe(err))
 			continue
 		}
 		if err := im.entry(i, v.To, v.Reason); err != nil {

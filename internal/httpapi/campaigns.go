@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/strictjson"
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/strictjson"
 	"github.com/mmlite/mmlite/producer"
 )
 
@@ -75,7 +74,6 @@ func jsonErr(err error, field string) error {
 		return err
 	}
 	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
 	var tl *readlimit.TooLargeError
 	at := ""
 	if field != "" {
@@ -88,14 +86,10 @@ func jsonErr(err error, field string) error {
 		return bad("%s%v", at, tl)
 	case errors.As(err, &se):
 		return bad("%sinvalid JSON at byte %d: %v", at, se.Offset, se)
-	case errors.As(err, &te) && te.Field == "": // the value itself, named by field
-		return bad("%swant %s, got %s", at, strictjson.WantOf(te.Type), te.Value)
-	case errors.As(err, &te):
-		return bad("%s%s: want %s, got %s", at, te.Field, strictjson.WantOf(te.Type), te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return bad("%sthe JSON ends too early", at)
 	}
-	return bad("%s%s", at, strings.TrimPrefix(err.Error(), "json: "))
+	return bad("%s%s", at, strictjson.Describe(err)) // a value of the wrong type is named by field
 }
 
 // requestErr marks a problem with the request's rows (a bad CSV header,

@@ -4,4 +4,8 @@
 // decoder reads "ID" as "id"), and bytes that are not UTF-8 (the decoder
 // replaces them with U+FFFD). Each is reported with the path of the value
 // at fault, such as "template.components[0].type", and its byte offset.
+//
+// Describe words encoding/json's own errors for people, but not where
+// they are: a caller says that in its own way (a row's line, a line and
+// column, a byte offset), as its readers differ.
 package strictjson

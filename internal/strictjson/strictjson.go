@@ -446,9 +446,25 @@ func Unmarshal(b []byte, s *Shape, v any) error {
 	return s.CheckKeys(b)
 }
 
-// WantOf is what a JSON value of Go type t is, for an error: "a JSON
+// Describe says what is wrong in a document encoding/json did not decode,
+// but not where: a value of the wrong type as "metadata: want a JSON
+// object, got array" ("want string, got number" for the value decoded
+// itself), anything else as its text without "json: " (`unknown field
+// "x"`).
+func Describe(err error) string {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Sprintf("want %s, got %s", wantOf(te.Type), te.Value)
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s: want %s, got %s", te.Field, wantOf(te.Type), te.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// wantOf is what a JSON value of Go type t is, for an error: "a JSON
 // object", "an array", or the type's name.
-func WantOf(t reflect.Type) string {
+func wantOf(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Struct, reflect.Map:
 		return "a JSON object"

@@ -3,6 +3,7 @@ package strictjson_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,4 +119,19 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`{"meta": ["a"]}`: "meta: want a JSON object, got array",
+		`{"list": {}}`:    "list: want an array, got object",
+		`{"id": 5}`:       "id: want string, got number",
+		`[]`:              "want a JSON object, got array",
+		`{"x": 1}`:        `unknown field "x"`,
+	} {
+		d := json.NewDecoder(strings.NewReader(in))
+		d.DisallowUnknownFields()
+		require.Equal(t, want, strictjson.Describe(d.Decode(new(doc))), in)
+	}
 }

@@ -74,11 +74,11 @@ func where(b []byte, d *json.Decoder, err error) string {
 	case errors.As(err, &te) && te.Field == "": // the document itself
 		return fmt.Sprintf("line %s: want a JSON object {\"id\": ...}, got %s", position(b, te.Offset), te.Value)
 	case errors.As(err, &te):
-		return fmt.Sprintf("line %s: %s: want %s, got %s", position(b, te.Offset), te.Field, strictjson.WantOf(te.Type), te.Value)
+		return fmt.Sprintf("line %s: %s", position(b, te.Offset), strictjson.Describe(err))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}
-	return fmt.Sprintf("line %s: %s", position(b, d.InputOffset()), strings.TrimPrefix(err.Error(), "json: "))
+	return fmt.Sprintf("line %s: %s", position(b, d.InputOffset()), strictjson.Describe(err))
 }
 
 // position turns a byte offset into "line, column N".
