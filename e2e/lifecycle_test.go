@@ -231,13 +231,9 @@ func TestOnboarding_DuringRegisterIsNotMissed(t *testing.T) {
 // comes: it waits for the template, whose REINSTATED resumes it.
 func TestOnboarding_WaitsForAPausedTemplate(t *testing.T) {
 	t.Parallel()
-	f := newFleet(t, fakeapi.Config{})
-	strict := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: waba, RequireOnboarding: true}
-	f.publish(t, strict)
+	f, registerStrict := strictFleet(t)
 	register := func(id string) {
-		c := &campaign.Campaign{ID: id, Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
-		_, err := f.p.Register(f.Ctx, c)
-		require.NoError(t, err)
+		registerStrict(id)
 		require.Equal(t, campaign.StatePaused, f.Status(t, id).State)
 	}
 	register("registered-first")
@@ -349,19 +345,27 @@ func TestSealedCompletion_ChunkedUploads(t *testing.T) {
 	require.Contains(t, body, `"duplicates":1`)
 }
 
+// strictFleet is a fleet whose sender "strict" requires onboarding (of
+// WABA waba), and a function that registers a campaign of it, of template
+// spring_sale pt_BR.
+func strictFleet(t *testing.T) (*fleet, func(id string)) {
+	t.Helper()
+	f := newFleet(t, fakeapi.Config{})
+	f.publish(t, &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: waba, RequireOnboarding: true})
+	return f, func(id string) {
+		t.Helper()
+		c := &campaign.Campaign{ID: id, Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
+		_, err := f.p.Register(f.Ctx, c)
+		require.NoError(t, err)
+	}
+}
+
 // A campaign cancelled while it waits (for its WABA's onboarding, for a
 // paused template, for a paused sender) leaves the lists of waiting
 // campaigns, which nothing else would empty until the wait ends, if ever.
 func TestCancel_LeavesTheWaitingLists(t *testing.T) {
 	t.Parallel()
-	f := newFleet(t, fakeapi.Config{})
-	strict := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: waba, RequireOnboarding: true}
-	f.publish(t, strict)
-	register := func(id string) {
-		c := &campaign.Campaign{ID: id, Sender: "strict", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}}
-		_, err := f.p.Register(f.Ctx, c)
-		require.NoError(t, err)
-	}
+	f, register := strictFleet(t)
 	register("onboarding")
 	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
 	register("template")
