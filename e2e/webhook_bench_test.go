@@ -5,7 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -115,9 +117,11 @@ func BenchmarkWebhookIntake(b *testing.B) {
 		if !c.empty {
 			url = f.relayAPI(b, c.dests).URL
 		}
+		stop := profile(b, i == 3)
 		redis0, proc0 := cpu(b, f.R.Client)
 		lat, secs := postStatuses(b, url, rs, conns)
 		redis1, proc1 := cpu(b, f.R.Client)
+		stop()
 		procUS, redisUS := (proc1-proc0)*1e6/float64(len(lat)), (redis1-redis0)*1e6/float64(len(lat))
 		if i == 0 {
 			continue
@@ -137,6 +141,30 @@ func BenchmarkWebhookIntake(b *testing.B) {
 			b.ReportMetric(ms(lat[len(lat)/2]), "p50_ms")
 			b.ReportMetric(ms(lat[len(lat)*99/100]), "p99_ms")
 			drain(int64(len(lat)))
+		}
+	}
+}
+
+// profile writes a CPU profile of this process to the file
+// MMLITE_BENCH_WEBHOOK_PROFILE names, if any, from now until stop is
+// called, when on (the run with the relay on, delivered after: the
+// intake's own cost).
+func profile(b *testing.B, on bool) (stop func()) {
+	path := os.Getenv("MMLITE_BENCH_WEBHOOK_PROFILE")
+	if !on || path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
