@@ -19,14 +19,31 @@ import (
 // again for up to 7 days.
 const eventMemory = 8 * 24 * time.Hour
 
+// laterLua defines later(key, at), for the scripts that act on an event:
+// whether an event of the subject later than at (unix ms; 0, an event
+// without a time: never) is recorded at key (see Space.GuardEvent).
+const laterLua = `
+local function later(key, at)
+  local last = redis.call('GET', key)
+  return tonumber(at) > 0 and last ~= false and tonumber(last) > tonumber(at)
+end
+`
+
+// eventMillis is an event's time for laterLua: 0 when it has none.
+func eventMillis(at time.Time) int64 {
+	if at.IsZero() {
+		return 0
+	}
+	return at.UnixMilli()
+}
+
 // newerScript records when the subject's event happened unless a later one
 // was recorded, and then sets the hash field KEYS[2] ARGV[3] to ARGV[4]
 // (when given), in the same step. It returns 0 for an older event.
 // KEYS: 1 the subject's time, 2 a hash (optional). ARGV: 1 the event's
 // time (ms), 2 how long it is kept (ms), 3 field, 4 value.
-var newerScript = redis.NewScript(`
-local last = redis.call('GET', KEYS[1])
-if last and tonumber(last) > tonumber(ARGV[1]) then return 0 end
+var newerScript = redis.NewScript(laterLua + `
+if later(KEYS[1], ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if KEYS[2] then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
 return 1
@@ -56,10 +73,16 @@ func (g *Guard) newer(ctx context.Context, subject string, at time.Time, hash, f
 
 // TemplateEvent records a template status event of a WABA's template at
 // at; false when a later one was recorded: the event is an older copy,
-// not to act on.
+// not to act on. A later one may still be recorded before the event is
+// acted on (two deliveries at once, an answer 132015): PauseTemplate and
+// ResumeTemplate, given the event's time, then do nothing.
 func (g *Guard) TemplateEvent(ctx context.Context, waba, name, language string, at time.Time) (bool, error) {
-	return g.newer(ctx, "template:"+templateID(waba, name, language), at, "", "", nil)
+	return g.newer(ctx, templateSubject(templateID(waba, name, language)), at, "", "", nil)
 }
+
+// templateSubject is the subject of a template's events (id as
+// templateID's).
+func templateSubject(tid string) string { return "template:" + tid }
 
 // SetLimit records a limit scope's messaging limit (0 unlimited), learnt
 // from a webhook of at; it wins over the senders file. It returns false,

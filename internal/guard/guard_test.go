@@ -118,7 +118,7 @@ func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
 	register(t, st, "c", "s", "t2")
 	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx,
 		[]*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}, {ID: "other", Rate: 1, Burst: 1, WABAID: "X"}}))
-	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
+	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"a"}, paused)
 
@@ -135,7 +135,7 @@ func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
 	ttl := r.Client.TTL(ctx, r.Keys.TemplateGuard("W\x1ft1\x1fen")).Val()
 	require.True(t, ttl > guard.TemplatePauseTTL-time.Minute && ttl <= guard.TemplatePauseTTL, "%s", ttl)
 
-	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(ctx context.Context, id string) error {
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(ctx context.Context, id string) error {
 		_, err := st.Campaigns.Resume(ctx, id)
 		return err
 	})
@@ -212,7 +212,7 @@ func TestResumeSender_WaitsForAPausedTemplate(t *testing.T) {
 	paused, err := g.PauseSender(ctx, "s", "code 131042", guard.SourceAnswer)
 	require.NoError(t, err)
 	require.Equal(t, []string{"c"}, paused)
-	_, err = g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
+	_, err = g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, time.Time{})
 	require.NoError(t, err)
 
 	resumed, err := g.ResumeSender(ctx, "s", resume)
@@ -223,7 +223,7 @@ func TestResumeSender_WaitsForAPausedTemplate(t *testing.T) {
 	require.Equal(t, campaign.StatePaused, s.State, "its template is still paused")
 	require.True(t, strings.HasPrefix(s.PausedReason, guard.ReasonTemplatePaused), s.PausedReason)
 
-	resumed, err = g.ResumeTemplate(ctx, "W", "t1", "en", resume)
+	resumed, err = g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, resume)
 	require.NoError(t, err)
 	require.Equal(t, []string{"c"}, resumed)
 	s, err = st.Campaigns.Status(ctx, "c")
@@ -248,11 +248,11 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 			hooked := redisconn.Client(r.Opt)
 			t.Cleanup(func() { _ = hooked.Close() })
 			hooked.AddHook(&redistest.AfterFirst{Name: after, Arg: map[string]string{"evalsha": r.Keys.GuardPaused("template", "W\x1ft1\x1fen")}[after], Fn: func() {
-				_, err := g.ResumeTemplate(ctx, "W", "t1", "en", resume)
+				_, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, resume)
 				require.NoError(t, err)
 			}})
 			_, err := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config()).
-				PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused)
+				PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, time.Time{})
 			require.NoError(t, err)
 			for _, id := range []string{"a", "b"} {
 				s, err := st.Campaigns.Status(ctx, id)
@@ -304,7 +304,7 @@ func TestPauseTemplateOf_ABurstScansOnce(t *testing.T) {
 	require.Equal(t, campaign.StateRunning, s.State, "paused at its own next answer")
 
 	// Lifted, then paused again: a scan.
-	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", func(context.Context, string) error { return nil })
+	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(context.Context, string) error { return nil })
 	require.NoError(t, err)
 	paused, err = g.PauseTemplateOf(ctx, "b", "W", "t1", "en", guard.ReasonTemplatePaused)
 	require.NoError(t, err)
@@ -374,7 +374,7 @@ func TestPauseTemplateOf_ReinstatedBeforeTheScan(t *testing.T) {
 	hooked := redisconn.Client(r.Opt)
 	t.Cleanup(func() { _ = hooked.Close() })
 	hooked.AddHook(&redistest.AfterFirst{Name: "zrange", Fn: func() { // the hold is set, the scan starts
-		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", func(context.Context, string) error { return nil })
+		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(context.Context, string) error { return nil })
 		require.NoError(t, err)
 	}})
 	paused, err := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config()).

@@ -118,11 +118,13 @@ const TemplatePauseTTL = 6 * time.Hour
 // template (name and language; "" matches every language), reason
 // ReasonTemplatePaused or ReasonTemplateDisabled (see TemplateReason), and
 // holds those registered from now on, for TemplatePauseTTL at most. It
-// returns those it paused.
-func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string) ([]string, error) {
+// returns those it paused. at is the time of the event that says so (see
+// TemplateEvent): when a later one was recorded meanwhile, it does
+// nothing, so that a REINSTATED acted on first is not undone.
+func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason string, at time.Time) ([]string, error) {
 	tid := templateID(waba, name, language)
-	reason, _, err := g.holdTemplate(ctx, tid, reason)
-	if err != nil {
+	reason, _, err := g.holdTemplate(ctx, tid, reason, at)
+	if err != nil || reason == "" {
 		return nil, err
 	}
 	return g.scanTemplate(ctx, tid, waba, name, language, reason)
@@ -143,7 +145,7 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 		return nil, err
 	}
 	tid := templateID(waba, name, language)
-	reason, first, err := g.holdTemplate(ctx, tid, reason)
+	reason, first, err := g.holdTemplate(ctx, tid, reason, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +164,11 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 // and the new one is not: a late answer to a send in flight only extends
 // the hold. It marks the template scanned (KEYS[2]) unless it is, and
 // returns the reason in force and whether it marked it. Hold and mark are
-// set and lifted together: a mark never outlives its hold.
-var holdScript = redis.NewScript(`
+// set and lifted together: a mark never outlives its hold. It does
+// nothing, and returns an empty reason, when an event of the template
+// later than ARGV[4] is recorded at KEYS[3] (see laterLua).
+var holdScript = redis.NewScript(laterLua + `
+if later(KEYS[3], ARGV[4]) then return {'', 0} end
 local reason = ARGV[1]
 local cur = redis.call('GET', KEYS[1])
 if cur and string.sub(cur, 1, #ARGV[3]) == ARGV[3] and string.sub(reason, 1, #ARGV[3]) ~= ARGV[3] then reason = cur end
@@ -176,10 +181,11 @@ return {reason, 0}
 // now, before its running ones are read (a campaign registered meanwhile
 // is either among them or held), in one step with its scanned mark (see
 // holdScript). first says that no scan was done or under way: the caller
-// is to scan.
-func (g *Guard) holdTemplate(ctx context.Context, tid, reason string) (inForce string, first bool, err error) {
-	v, err := holdScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), g.keys.TemplateScanned(tid)},
-		reason, TemplatePauseTTL.Milliseconds(), ReasonTemplateDisabled).Slice()
+// is to scan. inForce is "" when an event of the template later than at
+// (zero: none is) was recorded: nothing is held.
+func (g *Guard) holdTemplate(ctx context.Context, tid, reason string, at time.Time) (inForce string, first bool, err error) {
+	v, err := holdScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(tid), g.keys.TemplateScanned(tid), g.keys.GuardEvent(templateSubject(tid))},
+		reason, TemplatePauseTTL.Milliseconds(), ReasonTemplateDisabled, eventMillis(at)).Slice()
 	if err != nil {
 		return "", false, fmt.Errorf("guard: pause template: %w", err)
 	}
@@ -225,12 +231,28 @@ func TemplateReason(code int, title string) string {
 	return reason + ": " + codeReason(code, title) // a status kept for its send's settle keeps no title
 }
 
+// liftScript lifts a template's hold (KEYS[1]) and its scanned mark
+// (KEYS[2]) unless an event of the template later than ARGV[1] is
+// recorded at KEYS[3] (see laterLua); it returns whether it did.
+var liftScript = redis.NewScript(laterLua + `
+if later(KEYS[3], ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+`)
+
 // ResumeTemplate lifts the template's pause: it resumes the campaigns
-// PauseTemplate paused or held for it.
-func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, resume Resumer) ([]string, error) {
+// PauseTemplate paused or held for it. at is the time of the event that
+// says so (see TemplateEvent): when a later one was recorded meanwhile (a
+// PAUSED, an answer 132015), it does nothing.
+func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, at time.Time, resume Resumer) ([]string, error) {
 	id := templateID(waba, name, language)
-	if err := g.rdb.Del(ctx, g.keys.TemplateGuard(id), g.keys.TemplateScanned(id)).Err(); err != nil {
+	lifted, err := liftScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(id), g.keys.TemplateScanned(id), g.keys.GuardEvent(templateSubject(id))},
+		eventMillis(at)).Int()
+	if err != nil {
 		return nil, fmt.Errorf("guard: resume template: %w", err)
+	}
+	if lifted == 0 {
+		return nil, nil
 	}
 	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume, nil)
 }

@@ -131,7 +131,7 @@ func (g *Guard) onFailed(ctx context.Context, l *Senders, st Status, log *slog.L
 		// says nothing of the template now.
 		var newer bool
 		if newer, err = g.TemplateEvent(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, st.At); newer {
-			err = g.PauseTemplateLogged(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, TemplateReason(st.Code, st.Title), log)
+			err = g.PauseTemplateLogged(ctx, p.Scope(), c.Template.Name, c.Template.Language.Code, TemplateReason(st.Code, st.Title), st.At, log)
 		}
 	case kind == mmapi.GuardSender:
 		var paused []string
@@ -174,8 +174,8 @@ func (g *Guard) onFallback(ctx context.Context, l *Senders, st Status, log *slog
 
 // PauseTemplateLogged pauses every campaign of the WABA that uses the
 // template (see PauseTemplate), and logs those it paused.
-func (g *Guard) PauseTemplateLogged(ctx context.Context, waba, name, language, reason string, log *slog.Logger) error {
-	paused, err := g.PauseTemplate(ctx, waba, name, language, reason)
+func (g *Guard) PauseTemplateLogged(ctx context.Context, waba, name, language, reason string, at time.Time, log *slog.Logger) error {
+	paused, err := g.PauseTemplate(ctx, waba, name, language, reason, at)
 	if len(paused) > 0 {
 		log.Warn("template paused by Meta: its campaigns are paused", "waba_id", waba, "template", name, "language", language,
 			"reason", reason, "campaigns", len(paused))

@@ -71,10 +71,10 @@ func (s *Server) guardEvents(ctx context.Context, senders *guard.Senders, ev *we
 			if t.Reason != "" {
 				reason += ": " + t.Reason
 			}
-			err = s.guard.PauseTemplateLogged(ctx, t.WABAID, t.Name, t.Language, reason, s.log)
+			err = s.guard.PauseTemplateLogged(ctx, t.WABAID, t.Name, t.Language, reason, t.Time, s.log)
 		case "REINSTATED", "APPROVED":
 			var resumed []string
-			resumed, err = s.guard.ResumeTemplate(ctx, t.WABAID, t.Name, t.Language, s.resume)
+			resumed, err = s.guard.ResumeTemplate(ctx, t.WABAID, t.Name, t.Language, t.Time, s.resume)
 			if len(resumed) > 0 {
 				s.log.Info("template reinstated: campaigns resumed", "waba_id", t.WABAID, "template", t.Name, "language", t.Language, "campaigns", len(resumed))
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -278,4 +279,56 @@ func TestWebhooks_FallbackPauseSurvivesAFailure(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaign.StatePaused, st.State, "paused by the redelivery")
 	requireMetric(t, b, `mmlite_fallback_total{sender="default"} 1`)
+}
+
+// Two template events of a template delivered at once (two deliveries in
+// flight, or an answer 132015 to a send) each record their time before
+// they act: the older one, its time recorded first, acts after the newer
+// one. Its action does nothing then, so that the campaign is left as the
+// newer event says (found in review: a PAUSED acted on after a newer
+// REINSTATED left the campaign paused with nothing left to resume it, and
+// a REINSTATED acted on after a newer PAUSED or an answer 132015 resumed
+// it while the template was paused).
+func TestWebhooks_TemplateEventsAtOnce(t *testing.T) {
+	t.Parallel()
+	tmpl := func(at int64, event string) string {
+		return changeAt(at, "message_template_status_update", `{"event":"`+event+
+			`","message_template_id":1,"message_template_name":"spring_sale","message_template_language":"pt_BR","reason":null}`)
+	}
+	answer := func(t *testing.T, b *bundle, at int64) {
+		g := guard.New(b.r.Client, b.p.Store(), guard.Config{}).WithClock(func() time.Time { return time.Unix(at, 0) })
+		_, err := g.PauseTemplateOf(context.Background(), "spring-sale-2026", fixtureWABA, "spring_sale", "pt_BR",
+			guard.TemplateReason(132015, "Template paused"))
+		require.NoError(t, err)
+	}
+	for _, c := range []struct {
+		name, first string
+		meanwhile   func(t *testing.T, b *bundle) // a newer event, acted on between the first's time check and its action
+		want        campaign.State
+	}{
+		{"older PAUSED", tmpl(1764064000, "PAUSED"), func(t *testing.T, b *bundle) {
+			require.Equal(t, 200, b.hook(t, tmpl(1764064060, "REINSTATED")).code)
+		}, campaign.StateRunning},
+		{"older REINSTATED", tmpl(1764064000, "REINSTATED"), func(t *testing.T, b *bundle) {
+			require.Equal(t, 200, b.hook(t, tmpl(1764064060, "PAUSED")).code)
+		}, campaign.StatePaused},
+		{"REINSTATED older than an answer", tmpl(1764064000, "REINSTATED"), func(t *testing.T, b *bundle) {
+			answer(t, b, 1764064060)
+		}, campaign.StatePaused},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b := hookSetup(t, nil)
+			// Another template's event first, so that the time check's
+			// script is loaded: the hook below runs after the check itself.
+			require.Equal(t, 200, b.hook(t, strings.ReplaceAll(tmpl(1764060000, "REINSTATED"), "spring_sale", "other")).code)
+			b.r.Client.AddHook(&redistest.AfterFirst{Name: "evalsha", Arg: b.r.Keys.GuardEvent("template:" + fixtureWABA + "\x1fspring_sale\x1fpt_BR"),
+				Fn: func() { c.meanwhile(t, b) }})
+			require.Equal(t, 200, b.hook(t, c.first).code)
+			st, err := b.p.Store().Campaigns.Status(ctx, "spring-sale-2026")
+			require.NoError(t, err)
+			require.Equal(t, c.want, st.State, st.PausedReason)
+		})
+	}
 }
