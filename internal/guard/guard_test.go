@@ -490,3 +490,31 @@ func TestPauseTemplateOf_RecordsTheAnswersTime(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, newer)
 }
+
+// Meta's webhooks say when an event happened in whole seconds; an answer
+// 132015 counts as of its own second too. A REINSTATED sent after the
+// answer in the same second says a time before the answer's millisecond,
+// and is acted on all the same (found in review: it was older than the
+// answer, and the campaigns the answer paused stayed paused with nothing
+// left to resume them).
+func TestPauseTemplateOf_AReinstatementOfTheSameSecond(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := twoOfTemplate(t)
+	second := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	_, err := g.WithClock(func() time.Time { return second.Add(700 * time.Millisecond) }).
+		PauseTemplateOf(ctx, "a", "W", "t1", "en", guard.TemplateReason(132015, "Template paused"))
+	require.NoError(t, err)
+	newer, err := g.TemplateEvent(ctx, "W", "t1", "en", second.Add(-time.Second))
+	require.NoError(t, err)
+	require.False(t, newer, "a REINSTATED of a second before the answer's is older")
+	newer, err = g.TemplateEvent(ctx, "W", "t1", "en", second)
+	require.NoError(t, err)
+	require.True(t, newer, "a REINSTATED of the answer's second")
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", second, func(ctx context.Context, id string) error {
+		_, err := st.Campaigns.Resume(ctx, id)
+		return err
+	})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, resumed)
+}

@@ -137,11 +137,13 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 // are held at registration, or (resumed by an operator meanwhile) pause at
 // their own next answer. A scan that fails is done again by the next
 // answer. The answer is a template event of its own time (see
-// TemplateEvent): a webhook from before it, delivered late, does not undo
-// the pause. It pauses all the same when a later event was recorded: the
-// API's answer is the template's state now.
+// TemplateEvent), in whole seconds as Meta's webhooks say theirs: a
+// webhook from before it, delivered late, does not undo the pause; one of
+// the same second, which may have been sent after it, does. It pauses all
+// the same when a later event was recorded: the API's answer is the
+// template's state now.
 func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, reason string) ([]string, error) {
-	if _, err := g.TemplateEvent(ctx, waba, name, language, g.now()); err != nil {
+	if _, err := g.TemplateEvent(ctx, waba, name, language, g.now().Truncate(time.Second)); err != nil {
 		return nil, err
 	}
 	tid := templateID(waba, name, language)
