@@ -373,25 +373,63 @@ func TestCancel_LeavesTheWaitingLists(t *testing.T) {
 	_, err := g.PauseSender(f.Ctx, "strict", "test", guard.SourceAPI)
 	require.NoError(t, err)
 
-	sets := func() map[string][]string {
-		out := map[string][]string{}
-		keys, err := f.R.Client.Keys(f.Ctx, f.R.Keys.Onboarding("*")).Result()
-		require.NoError(t, err)
-		more, err := f.R.Client.Keys(f.Ctx, f.R.Keys.GuardPaused("*", "*")).Result()
-		require.NoError(t, err)
-		for _, k := range append(keys, more...) {
-			ids, err := f.R.Client.SMembers(f.Ctx, k).Result()
-			require.NoError(t, err)
-			out[k] = append(out[k], ids...)
-		}
-		return out
-	}
-	require.NotEmpty(t, sets(), "the campaigns wait")
+	require.NotEmpty(t, f.waitingLists(t), "the campaigns wait")
 	for _, id := range []string{"onboarding", "template"} {
 		_, err := f.p.Cancel(f.Ctx, id)
 		require.NoError(t, err)
 	}
-	for k, ids := range sets() {
-		require.Empty(t, ids, k)
+	require.Empty(t, f.waitingLists(t))
+}
+
+// waitingLists reads the lists of waiting campaigns (for a WABA's
+// onboarding, a paused template or sender) that hold any.
+func (f *fleet) waitingLists(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	keys, err := f.R.Client.Keys(f.Ctx, f.R.Keys.Onboarding("*")).Result()
+	require.NoError(t, err)
+	more, err := f.R.Client.Keys(f.Ctx, f.R.Keys.GuardPaused("*", "*")).Result()
+	require.NoError(t, err)
+	for _, k := range append(keys, more...) {
+		ids, err := f.R.Client.SMembers(f.Ctx, k).Result()
+		require.NoError(t, err)
+		if len(ids) > 0 {
+			out[k] = ids
+		}
+	}
+	return out
+}
+
+// A campaign cancelled after its sender moved to another WABA leaves the
+// lists it waits on, which the sender's settings no longer name, and
+// lifting their conditions afterwards finds nothing of it.
+func TestCancel_LeavesTheWaitingListsOfASenderSinceMoved(t *testing.T) {
+	t.Parallel()
+	f, register := strictFleet(t)
+	register("onboarding")
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
+	register("template")
+	require.NotEmpty(t, f.waitingLists(t), "the campaigns wait")
+
+	strict := &sender.Sender{ID: "strict", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: "another-waba", RequireOnboarding: true}
+	f.publish(t, strict)
+	// A new producer, as `mmlite campaign cancel` starts, reads the senders
+	// as the workers publish them now.
+	cli, err := producer.New(producer.Config{Client: f.R.Client, Queue: f.R.Queue, ResultsQueue: f.R.Results, CancelWait: 10 * time.Second})
+	require.NoError(t, err)
+	for _, id := range []string{"onboarding", "template"} {
+		_, err := cli.Cancel(f.Ctx, id)
+		require.NoError(t, err)
+	}
+	require.Empty(t, f.waitingLists(t))
+
+	strict.WABAID = waba
+	f.publish(t, strict)
+	resumed, err := f.p.Onboarded(f.Ctx, waba, time.Now())
+	require.NoError(t, err)
+	require.Empty(t, resumed)
+	f.hook(t, templateEvent("spring_sale", "pt_BR", "REINSTATED"))
+	for _, id := range []string{"onboarding", "template"} {
+		require.Equal(t, campaign.StateCancelled, f.Status(t, id).State, id)
 	}
 }

@@ -74,16 +74,15 @@ func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, err
 // of the campaign is in flight (every job a worker was running when the
 // state changed has finished) and none will start; every remaining
 // recipient is then reported cancelled by the workers, at once rather than
-// at its slot. Like Resume, it can be repeated after a failure.
+// at its slot. Like Resume, it can be repeated after a failure. A campaign
+// waiting for its WABA's onboarding, a paused template or a paused sender
+// leaves that wait in the step that cancels it.
 //
 // When sends are still in flight after Config.CancelWait, the cancel has
 // taken effect all the same: Cancel returns the cancelled status with an
 // *InFlightError that counts them.
 func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, error) {
 	if _, err := p.store.Campaigns.Cancel(ctx, id); err != nil {
-		return nil, err
-	}
-	if err := p.unlistWaiting(ctx, id); err != nil {
 		return nil, err
 	}
 	// Even when some jobs still run past the wait, the rest are moved, so
@@ -113,35 +112,6 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	}
 	p.cfg.Logger.Info("campaign cancelled", "campaign", id)
 	return p.finishIfDone(ctx, id)
-}
-
-// unlistWaiting takes a cancelled campaign off the lists of campaigns that
-// wait for something to resume them (its WABA's onboarding, its paused
-// template, its paused sender), which would keep its id until the wait
-// ends, if ever. Removing an id that is not there changes nothing, so a
-// Cancel repeated after a failure does it again.
-func (p *Producer) unlistWaiting(ctx context.Context, id string) error {
-	c, err := p.store.Campaigns.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	sets := []string{p.keys.GuardPaused("sender", c.Sender)}
-	if s, err := p.sender(ctx, c.Sender); err == nil { // a sender no longer known has no other list
-		if s.WABAID != "" {
-			sets = append(sets, p.keys.Onboarding(s.WABAID))
-		}
-		for _, h := range guard.TemplateHolds(p.keys, s.Scope(), c.Template.Name, c.Template.Language.Code) {
-			sets = append(sets, h.Set)
-		}
-	}
-	pipe := p.rdb.Pipeline()
-	for _, set := range sets {
-		pipe.SRem(ctx, set, id)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("producer: cancel %s: take it off the waiting lists: %w", id, err)
-	}
-	return nil
 }
 
 // Seal closes a campaign to new recipients: from now on rows for

@@ -45,6 +45,12 @@ func (s Space) Retire() string { return s.pre + "retire" }
 // Onboarding is the set of campaigns paused until a WABA signs the MM Lite terms.
 func (s Space) Onboarding(waba string) string { return s.pre + "onboarding:" + waba }
 
+// WaitLists is the set of the lists of waiting campaigns (Onboarding,
+// GuardPaused) that may hold one: those a campaign is taken off when its
+// wait ends otherwise than by the lift of the condition (see
+// store.Campaigns.Cancel).
+func (s Space) WaitLists() string { return s.pre + "waitlists" }
+
 // WABAs is the hash of onboarded WABAs: id to the time they signed.
 func (s Space) WABAs() string { return s.pre + "wabas" }
 

@@ -21,11 +21,14 @@ import (
 // hold is on ("lifted:" otherwise), and lists the campaign in the hold's
 // set in the same step: what lifts the hold resumes it.
 //
+// A resume or a cancel takes the campaign off the lists of waiting
+// campaigns in the same step (see luaWaiting).
+//
 // KEYS: 1 campaign, 2 announce set, 3 hold key, 4 hold set (both the
-// campaign key for none). ARGV: 1 target state, 2 reason, 3 error JSON
-// (pause), 4 now (ms), 5 "1" to announce the pause, 6 id, 7 "1" to pause
-// under the hold.
-var transitionScript = redis.NewScript(`
+// campaign key for none), 5 the index of waiting lists. ARGV: 1 target
+// state, 2 reason, 3 error JSON (pause), 4 now (ms), 5 "1" to announce the
+// pause, 6 id, 7 "1" to pause under the hold.
+var transitionScript = redis.NewScript(luaWaiting + `
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
 local to = ARGV[1]
@@ -39,7 +42,7 @@ if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
   if ARGV[7] == '1' then
     if redis.call('EXISTS', KEYS[3]) == 0 then return 'lifted:' .. st end
-    redis.call('SADD', KEYS[4], ARGV[6])
+    wait(KEYS[5], KEYS[4], ARGV[6])
   end
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[2], 'paused_at', ARGV[4])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'fatal', ARGV[3]) end
@@ -49,10 +52,12 @@ elseif to == 'running' then
   local c = redis.call('HMGET', KEYS[1], 'sent', 'failed')
   redis.call('HSET', KEYS[1], 'state', 'running', 'paused_reason', '', 'base_sent', c[1] or '0', 'base_failed', c[2] or '0')
   redis.call('HDEL', KEYS[1], 'fatal', 'paused_at')
+  unwait(KEYS[5], {ARGV[6]})
 elseif to == 'cancelled' then
   if st ~= 'running' and st ~= 'paused' then return 'no:' .. st end
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelled_at', ARGV[4])
   redis.call('HSETNX', KEYS[1], 'sealed', ARGV[4])
+  unwait(KEYS[5], {ARGV[6]})
 end
 return 'ok:' .. st
 `)
@@ -74,7 +79,7 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	if announce {
 		flag = "1"
 	}
-	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.Campaign(id), s.keys.Campaign(id)}
+	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.Campaign(id), s.keys.Campaign(id), s.keys.WaitLists()}
 	held := "0"
 	if hold != nil {
 		keys[2], keys[3], held = hold.Key, hold.Set, "1"
@@ -116,13 +121,17 @@ func (s Campaigns) PauseUnder(ctx context.Context, id, reason string, e *task.Er
 }
 
 // Resume lets a paused campaign send again. Automatic pauses for the share
-// of failures count again from here.
+// of failures count again from here. It takes the campaign off the lists of
+// waiting campaigns in the same step (see luaWaiting): a condition that
+// still holds pauses and lists it again.
 func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
 	return s.transition(ctx, id, campaign.StateRunning, "", nil, false, nil)
 }
 
 // Cancel stops a campaign for good, and seals it; every remaining
-// recipient will be reported cancelled.
+// recipient will be reported cancelled. It takes the campaign off the lists
+// of waiting campaigns in the same step (see luaWaiting), so that lifting
+// their conditions later finds nothing of it.
 func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {
 	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false, nil)
 }

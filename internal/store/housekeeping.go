@@ -174,23 +174,43 @@ func (s Campaigns) Announced(ctx context.Context, id string, st *campaign.Status
 	return nil
 }
 
-// Retire takes campaigns whose keys have expired out of the index, up to
-// limit at a time, and returns how many it took.
+// retireScript takes campaigns whose keys have expired out of the index,
+// and off the lists of waiting campaigns: one paused when its keys expired
+// waited for a condition that never lifted (see luaWaiting). A campaign
+// registered again meanwhile, due later, stays. It returns how many it
+// took. KEYS: 1 campaigns index, 2 retire index, 3 the index of waiting
+// lists. ARGV: 1 now (ms), then the ids.
+var retireScript = redis.NewScript(luaWaiting + `
+local ids = {}
+for i = 2, #ARGV do
+  local due = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if due and tonumber(due) <= tonumber(ARGV[1]) then ids[#ids + 1] = ARGV[i] end
+end
+if #ids == 0 then return 0 end
+redis.call('ZREM', KEYS[1], unpack(ids))
+redis.call('ZREM', KEYS[2], unpack(ids))
+unwait(KEYS[3], ids)
+return #ids
+`)
+
+// Retire takes campaigns whose keys have expired out of the index (and
+// off the lists of waiting campaigns), up to limit at a time, and returns
+// how many it took.
 func (s Campaigns) Retire(ctx context.Context, limit int64) (int, error) {
+	now := s.nowMS()
 	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Retire(), ByScore: true, Start: "-inf",
-		Stop: strconv.FormatInt(s.nowMS(), 10), Count: limit}).Result()
+		Stop: strconv.FormatInt(now, 10), Count: limit}).Result()
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	members := make([]any, len(ids))
-	for i, id := range ids {
-		members[i] = id
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, now)
+	for _, id := range ids {
+		args = append(args, id)
 	}
-	pipe := s.rdb.TxPipeline()
-	pipe.ZRem(ctx, s.keys.Campaigns(), members...)
-	pipe.ZRem(ctx, s.keys.Retire(), members...)
-	if _, err := pipe.Exec(ctx); err != nil {
+	n, err := retireScript.Run(ctx, s.rdb, []string{s.keys.Campaigns(), s.keys.Retire(), s.keys.WaitLists()}, args...).Int()
+	if err != nil {
 		return 0, fmt.Errorf("campaign: retire campaigns: %w", err)
 	}
-	return len(ids), nil
+	return n, nil
 }

@@ -87,10 +87,11 @@ type Outcome struct {
 // in it, or waits for the oldest to fall out.
 // KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking, 5 sender guard, 6 the
 // sender guard's paused campaigns, 7 announce, 8 suppressed, 9 cooldown,
-// 10 reach. ARGV: 1 recipient, 2 now (ms), 3 stale after (ms), 4 at least
-// once, 5 check only, 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9
-// window (ms), 10 cooldown (ms).
-var claimScript = redis.NewScript(`
+// 10 reach, 11 the index of waiting lists (see luaWaiting). ARGV: 1
+// recipient, 2 now (ms), 3 stale after (ms), 4 at least once, 5 check only,
+// 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9 window (ms), 10
+// cooldown (ms).
+var claimScript = redis.NewScript(luaWaiting + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
 if c[1] == 'cancelled' then return {'cancelled'} end
@@ -108,7 +109,7 @@ if guard and c[1] == 'running' then
   if g then
     local reason = 'sender_paused: ' .. g
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
-    redis.call('SADD', KEYS[6], ARGV[6])
+    wait(KEYS[11], KEYS[6], ARGV[6])
     redis.call('SADD', KEYS[7], ARGV[6])
     return park(reason)
   end
@@ -199,7 +200,7 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		return "0"
 	}
 	ck := s.keys.Campaign(id)
-	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck}
+	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck, s.keys.WaitLists()}
 	g := o.Guard
 	if g == nil {
 		g = &ClaimGuard{}

@@ -98,11 +98,11 @@ const recordTimeout = 10 * time.Second
 // event).
 //
 // KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
-// WABAs, 6 the WABA's waiting campaigns, 7 the campaigns to announce, then
-// each hold's key and set.
+// WABAs, 6 the WABA's waiting campaigns, 7 the campaigns to announce, 8 the
+// index of waiting lists (see luaWaiting), then each hold's key and set.
 // ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s), 4 id, 5
 // WABA ("" when it need not wait), 6 pause reason.
-var registerScript = redis.NewScript(`
+var registerScript = redis.NewScript(luaWaiting + `
 local def = redis.call('HGET', KEYS[1], 'def')
 if def then
   if def == ARGV[1] then return {0} end
@@ -112,14 +112,14 @@ redis.call('HSET', KEYS[1], 'def', ARGV[1], 'state', 'running', 'created_at', AR
 local res = {1}
 if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[5]) == 0 then
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[6], 'paused_at', ARGV[2])
-  redis.call('SADD', KEYS[6], ARGV[4])
+  wait(KEYS[8], KEYS[6], ARGV[4])
   res = {2}
 end
-for i = 8, #KEYS - 1, 2 do
+for i = 9, #KEYS - 1, 2 do
   local reason = res[1] == 1 and redis.call('GET', KEYS[i])
   if reason then
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
-    redis.call('SADD', KEYS[i + 1], ARGV[4])
+    wait(KEYS[8], KEYS[i + 1], ARGV[4])
     res = {3, reason}
   end
 end
@@ -176,7 +176,8 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 	if waba != "" {
 		onboarding = s.keys.Onboarding(waba)
 	}
-	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding, s.keys.Announce()}
+	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding, s.keys.Announce(),
+		s.keys.WaitLists()}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
@@ -197,15 +198,15 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 
 // holdScript moves a paused campaign under the first hold that is on: its
 // pause reason becomes the hold's, and it is listed in the hold's set. It
-// returns the reason, or false. KEYS: 1 campaign, then each hold's key and
-// set. ARGV: 1 id.
-var holdScript = redis.NewScript(`
+// returns the reason, or false. KEYS: 1 campaign, 2 the index of waiting
+// lists (see luaWaiting), then each hold's key and set. ARGV: 1 id.
+var holdScript = redis.NewScript(luaWaiting + `
 if redis.call('HGET', KEYS[1], 'state') ~= 'paused' then return false end
-for i = 2, #KEYS - 1, 2 do
+for i = 3, #KEYS - 1, 2 do
   local reason = redis.call('GET', KEYS[i])
   if reason then
     redis.call('HSET', KEYS[1], 'paused_reason', reason)
-    redis.call('SADD', KEYS[i + 1], ARGV[1])
+    wait(KEYS[2], KEYS[i + 1], ARGV[1])
     return reason
   end
 end
@@ -217,7 +218,7 @@ return false
 // resume for another reason (its WABA's onboarding). It returns the hold's
 // reason, or "" when none is on.
 func (s Campaigns) Hold(ctx context.Context, id string, holds ...Hold) (string, error) {
-	keys := []string{s.keys.Campaign(id)}
+	keys := []string{s.keys.Campaign(id), s.keys.WaitLists()}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
