@@ -28,8 +28,12 @@ const (
 var metaKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // normalize checks a recipient and puts its number in the API's form.
-// checkText: check that its text is UTF-8 too (checkUTF8), which the
-// package's readers have done for the rows they read.
+// checkText: check that its text is UTF-8 too, which the package's readers
+// have done for the rows they read, naming the line and the column or
+// field. Text that is not UTF-8 in metadata would become U+FFFD in the
+// result's JSON (encoding/json); in a component's JSON, kept as built (see
+// mmapi.RawComponent), it would go to the API. The number is checked by
+// phone.Normalize, the metadata keys by metaKey.
 func (r *Recipient) normalize(checkText bool) error {
 	to, err := phone.Normalize(r.To)
 	if err != nil {
@@ -42,6 +46,11 @@ func (r *Recipient) normalize(checkText bool) error {
 		default:
 			return fmt.Errorf("components[%d].type: %q is not a template component (header, body, button, carousel, limited_time_offer)", i, c.Type)
 		}
+		if checkText {
+			if err := componentUTF8(i, c); err != nil {
+				return err
+			}
+		}
 	}
 	if len(r.Metadata) > MaxMetadataKeys {
 		return fmt.Errorf("metadata: %d keys, at most %d", len(r.Metadata), MaxMetadataKeys)
@@ -53,35 +62,22 @@ func (r *Recipient) normalize(checkText bool) error {
 		if len(v) > MaxMetadataValue {
 			return fmt.Errorf("metadata.%s: %d bytes, at most %d", k, len(v), MaxMetadataValue)
 		}
-	}
-	if checkText {
-		return r.checkUTF8()
+		if checkText && !utf8.ValidString(v) {
+			return fmt.Errorf("metadata.%s: not valid UTF-8", k)
+		}
 	}
 	return nil
 }
 
-// checkUTF8 refuses a recipient built in Go whose text is not UTF-8: in
-// its metadata, encoding/json would turn such bytes into U+FFFD in its
-// result; in a component's JSON (kept as built, see mmapi.RawComponent),
-// they would go to the API. The package's readers refuse such a row as they
-// read it, naming its line and column or field, and are not checked again.
-// Its number is checked by phone.Normalize, its metadata keys by metaKey.
-func (r *Recipient) checkUTF8() error {
-	for k, v := range r.Metadata {
-		if !utf8.ValidString(v) {
-			return fmt.Errorf("metadata.%s: not valid UTF-8", k)
-		}
+// componentUTF8 names the string of component i that is not UTF-8, if any.
+func componentUTF8(i int, c mmapi.Component) error {
+	b, err := c.MarshalJSON() // its JSON as built: no copy
+	if err != nil || utf8.Valid(b) {
+		return nil
 	}
-	for i, c := range r.Components {
-		b, err := c.MarshalJSON() // its JSON as built: no copy
-		if err != nil || utf8.Valid(b) {
-			continue
-		}
-		var se *strictjson.Error
-		if errors.As(strictjson.CheckUTF8(b), &se) && se.Path != "" {
-			return fmt.Errorf("components[%d].%s: not valid UTF-8", i, se.Path)
-		}
-		return fmt.Errorf("components[%d]: not valid UTF-8", i)
+	var se *strictjson.Error
+	if errors.As(strictjson.CheckUTF8(b), &se) && se.Path != "" {
+		return fmt.Errorf("components[%d].%s: not valid UTF-8", i, se.Path)
 	}
-	return nil
+	return fmt.Errorf("components[%d]: not valid UTF-8", i)
 }
