@@ -21,9 +21,24 @@ import (
 
 // Source yields recipients one at a time. A row that cannot be used comes
 // back as a *RowError, which is counted and skipped; io.EOF ends the input;
-// any other error stops the enqueue.
+// any other error stops the enqueue. Enqueue checks every row a Source
+// yields (its number, components and metadata, and that its text is UTF-8);
+// the package's readers refuse text that is not UTF-8 themselves, naming
+// the line and the column or field, and their rows are not checked for it
+// again.
 type Source interface {
 	Next() (r Recipient, line int, err error)
+}
+
+// readsUTF8 reports whether src is one of the package's readers, which
+// refuse a row that is not UTF-8 as they read it. Any other Source, one
+// wrapping a reader included, may change a row after the reader's check.
+func readsUTF8(src Source) bool {
+	switch src.(type) {
+	case *CSVSource, *JSONLSource, *ArraySource:
+		return true
+	}
+	return false
 }
 
 // Options tune one Enqueue.
@@ -63,7 +78,8 @@ const (
 // when others are rejected. On a fatal error the summary says what was
 // enqueued before it; running the same input again adds nothing twice.
 func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source, o Options) (*Summary, error) {
-	e := &enqueuer{p: p, c: c, o: o, sum: &Summary{CampaignID: c.ID, Errors: []RowError{}, DryRun: o.DryRun}, indexed: indexed(src)}
+	e := &enqueuer{p: p, c: c, o: o, sum: &Summary{CampaignID: c.ID, Errors: []RowError{}, DryRun: o.DryRun},
+		indexed: indexed(src), checkText: !readsUTF8(src)}
 	if o.DryRun {
 		e.seen = map[string]struct{}{}
 	} else if err := e.prepare(ctx); err != nil {
@@ -88,9 +104,11 @@ type enqueuer struct {
 	o Options
 	// indexed: the rows are array elements, named by RowError.Index too.
 	indexed bool
-	keys    []string
-	head    []any // the script's fixed arguments
-	seen    map[string]struct{}
+	// checkText: the rows' text is checked here, not by their Source.
+	checkText bool
+	keys      []string
+	head      []any // the script's fixed arguments
+	seen      map[string]struct{}
 
 	// budget holds a unit per budgetUnit bytes of the batches in flight
 	// (maxInFlight in all); only the reader takes units, the writers give
@@ -188,7 +206,7 @@ func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) (err
 		case err != nil:
 			return &InputError{Err: err}
 		}
-		if err := r.normalize(); err != nil {
+		if err := r.normalize(e.checkText); err != nil {
 			e.reject(RowError{Line: line, Reason: err.Error()})
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
 )
@@ -146,6 +147,49 @@ func TestEnqueue_MetadataNotUTF8(t *testing.T) {
 	require.EqualValues(t, 1, sum.Accepted)
 	require.Len(t, sum.Errors, 1)
 	require.Equal(t, "metadata.crm_id: not valid UTF-8", sum.Errors[0].Reason)
+}
+
+// A component built in Go keeps the JSON it was made of (mmapi.RawComponent,
+// or one decoded with encoding/json), bytes that are not UTF-8 included:
+// the API was sent them. Such a row is refused, naming the field, as its
+// metadata would be.
+func TestEnqueue_ComponentsNotUTF8(t *testing.T) {
+	t.Parallel()
+	var decoded []mmapi.Component
+	require.NoError(t, json.Unmarshal([]byte("[{\"type\": \"header\"}, {\"type\": \"body\", \"parameters\": [{\"type\": \"text\", \"text\": \"caf\xe9\"}]}]"), &decoded))
+	src := recipients{
+		{To: "447700900100", Components: []mmapi.Component{mmapi.RawComponent("body", "", "", json.RawMessage("{\"type\":\"body\",\"parameters\":[{\"type\":\"text\",\"text\":\"caf\xe9\"}]}"))}},
+		{To: "447700900101", Components: decoded},
+		{To: "447700900102", Components: []mmapi.Component{mmapi.RawComponent("body", "", "", json.RawMessage(`{"type":"body","parameters":[{"type":"text","text":"café"}]}`))}},
+	}
+	sum, err := dryRun(t, &src)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, sum.Accepted)
+	require.Len(t, sum.Errors, 2)
+	require.Equal(t, "components[0].parameters[0].text: not valid UTF-8", sum.Errors[0].Reason)
+	require.Equal(t, "components[1].parameters[0].text: not valid UTF-8", sum.Errors[1].Reason)
+}
+
+// tagged wraps one of the package's readers and changes its rows after the
+// reader's check, as a program's own Source may.
+type tagged struct{ *producer.JSONLSource }
+
+func (s tagged) Next() (producer.Recipient, int, error) {
+	r, line, err := s.JSONLSource.Next()
+	if err == nil {
+		r.Metadata = map[string]string{"batch": "caf\xe9"}
+	}
+	return r, line, err
+}
+
+// The readers' rows are not checked twice for UTF-8, but a Source that
+// wraps a reader is checked as any Source built in Go.
+func TestEnqueue_WrappedReaderNotUTF8(t *testing.T) {
+	t.Parallel()
+	sum, err := dryRun(t, tagged{producer.NewJSONLSource(strings.NewReader(`{"to": "447700900100"}` + "\n"))})
+	require.NoError(t, err)
+	require.Zero(t, sum.Accepted)
+	require.Equal(t, []producer.RowError{{Line: 1, Reason: "metadata.batch: not valid UTF-8"}}, sum.Errors)
 }
 
 // A row's reason says what is wrong with the JSON that is there: valid

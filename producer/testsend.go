@@ -37,7 +37,7 @@ func (p *Producer) TestSend(ctx context.Context, id string, r Recipient, wait ti
 	if err != nil {
 		return nil, err
 	}
-	if err := r.normalize(); err != nil {
+	if err := r.normalize(true); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadRecipient, err)
 	}
 	payload, err := json.Marshal(task.TestSend{Campaign: id, Sender: c.Sender, To: r.To, Components: r.Components})

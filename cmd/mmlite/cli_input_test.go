@@ -32,8 +32,10 @@ func TestEnqueue_CampaignFileTooLarge(t *testing.T) {
 }
 
 // An empty senders or destinations file was reported as "cannot reach
-// Redis at ...: ... invalid YAML: EOF".
-func TestEmptyConfigFile_NotRedis(t *testing.T) {
+// Redis at ...: ... invalid YAML: EOF": its loader says that the file is
+// empty, naming it, with no io.EOF that redisconn.Unavailable would take
+// for Redis's.
+func TestEmptyConfigFile_NamesTheFile(t *testing.T) {
 	t.Parallel()
 	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")

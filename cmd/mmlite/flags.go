@@ -117,7 +117,7 @@ func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
 	}
 	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), Rate: rate})
 	if err != nil {
-		return nil, redisconn.NotRedis(err)
+		return nil, err
 	}
 	out := make([]sender.Published, len(ss))
 	for i, s := range ss {
@@ -131,9 +131,8 @@ func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
+	return sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
 		Key: cmd.String("api-key"), Rate: rate, ResolveKeys: withKeys})
-	return ss, redisconn.NotRedis(err)
 }
 
 // senderRate is MMLITE_RATE, when no senders file is set. A 0 is refused:

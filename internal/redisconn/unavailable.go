@@ -17,10 +17,11 @@ import (
 // closed by its owner is not unavailable: it will not come back.
 func Unavailable(err error) bool {
 	// A file's error is not Redis's, though an *fs.PathError has the
-	// methods of a net.Error; nor is one marked so by NotRedis.
+	// methods of a net.Error. The loaders of the files mmlite reads keep
+	// io.EOF out of their errors (an empty senders file says so, naming
+	// it), for it would be taken here for Redis's.
 	var pe *fs.PathError
-	var nr notRedis
-	if err == nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) || errors.As(err, &pe) || errors.As(err, &nr) {
+	if err == nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) || errors.As(err, &pe) {
 		return false
 	}
 	var ne net.Error
@@ -33,18 +34,3 @@ func Unavailable(err error) bool {
 	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) || redis.IsClusterDownError(err) ||
 		redis.IsTryAgainError(err) || redis.IsMasterDownError(err)
 }
-
-// NotRedis marks err (nil stays nil) as not Redis's: an error of a step
-// that uses no Redis (a file, a setting), which Unavailable then never takes
-// for an outage, whatever it wraps (an empty file's io.EOF). Its message and
-// chain are err's.
-func NotRedis(err error) error {
-	if err == nil {
-		return nil
-	}
-	return notRedis{err}
-}
-
-type notRedis struct{ error }
-
-func (e notRedis) Unwrap() error { return e.error }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,19 +58,6 @@ func TestUnavailable(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, redisconn.Unavailable(err), "%v", err)
 	require.False(t, redisconn.Unavailable(fmt.Errorf("read recipients: %w", err)))
-}
-
-// An empty senders file's io.EOF was taken for Redis's: an error marked as
-// not Redis's never is, whatever it wraps.
-func TestUnavailable_NotRedis(t *testing.T) {
-	t.Parallel()
-	require.True(t, redisconn.Unavailable(fmt.Errorf("get: %w", io.EOF)))
-	eof := redisconn.NotRedis(fmt.Errorf("sender: senders.yaml: %w", io.EOF))
-	require.False(t, redisconn.Unavailable(eof))
-	require.False(t, redisconn.Unavailable(fmt.Errorf("start: %w", eof)))
-	require.ErrorIs(t, eof, io.EOF, "the cause stays in the chain")
-	require.EqualError(t, eof, "sender: senders.yaml: EOF")
-	require.NoError(t, redisconn.NotRedis(nil))
 }
 
 // errorReply is an error as Redis answers it.
