@@ -22,13 +22,13 @@ import (
 // set in the same step: what lifts the hold resumes it.
 //
 // A resume or a cancel takes the campaign off the lists of waiting
-// campaigns in the same step (see luaWaiting).
+// campaigns in the same step (see luaWait).
 //
 // KEYS: 1 campaign, 2 announce set, 3 hold key, 4 hold set (both the
 // campaign key for none), 5 the index of waiting lists. ARGV: 1 target
 // state, 2 reason, 3 error JSON (pause), 4 now (ms), 5 "1" to announce the
 // pause, 6 id, 7 "1" to pause under the hold.
-var transitionScript = redis.NewScript(luaWaiting + `
+var transitionScript = redis.NewScript(luaWait + luaUnwait + `
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
 local to = ARGV[1]
@@ -122,7 +122,7 @@ func (s Campaigns) PauseUnder(ctx context.Context, id, reason string, e *task.Er
 
 // Resume lets a paused campaign send again. Automatic pauses for the share
 // of failures count again from here. It takes the campaign off the lists of
-// waiting campaigns in the same step (see luaWaiting): a condition that
+// waiting campaigns in the same step (see luaWait): a condition that
 // still holds pauses and lists it again.
 func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
 	return s.transition(ctx, id, campaign.StateRunning, "", nil, false, nil)
@@ -130,7 +130,7 @@ func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
 
 // Cancel stops a campaign for good, and seals it; every remaining
 // recipient will be reported cancelled. It takes the campaign off the lists
-// of waiting campaigns in the same step (see luaWaiting), so that lifting
+// of waiting campaigns in the same step (see luaWait), so that lifting
 // their conditions later finds nothing of it.
 func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {
 	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false, nil)

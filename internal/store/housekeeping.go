@@ -176,11 +176,11 @@ func (s Campaigns) Announced(ctx context.Context, id string, st *campaign.Status
 
 // retireScript takes campaigns whose keys have expired out of the index,
 // and off the lists of waiting campaigns: one paused when its keys expired
-// waited for a condition that never lifted (see luaWaiting). A campaign
+// waited for a condition that never lifted (see luaWait). A campaign
 // registered again meanwhile, due later, stays. It returns how many it
 // took. KEYS: 1 campaigns index, 2 retire index, 3 the index of waiting
 // lists. ARGV: 1 now (ms), then the ids.
-var retireScript = redis.NewScript(luaWaiting + `
+var retireScript = redis.NewScript(luaUnwait + `
 local ids = {}
 for i = 2, #ARGV do
   local due = redis.call('ZSCORE', KEYS[2], ARGV[i])

@@ -87,11 +87,11 @@ type Outcome struct {
 // in it, or waits for the oldest to fall out.
 // KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking, 5 sender guard, 6 the
 // sender guard's paused campaigns, 7 announce, 8 suppressed, 9 cooldown,
-// 10 reach, 11 the index of waiting lists (see luaWaiting). ARGV: 1
+// 10 reach, 11 the index of waiting lists (see luaWait). ARGV: 1
 // recipient, 2 now (ms), 3 stale after (ms), 4 at least once, 5 check only,
 // 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9 window (ms), 10
 // cooldown (ms).
-var claimScript = redis.NewScript(luaWaiting + `
+var claimScript = redis.NewScript(luaWait + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
 if c[1] == 'cancelled' then return {'cancelled'} end

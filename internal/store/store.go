@@ -99,10 +99,10 @@ const recordTimeout = 10 * time.Second
 //
 // KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
 // WABAs, 6 the WABA's waiting campaigns, 7 the campaigns to announce, 8 the
-// index of waiting lists (see luaWaiting), then each hold's key and set.
+// index of waiting lists (see luaWait), then each hold's key and set.
 // ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s), 4 id, 5
 // WABA ("" when it need not wait), 6 pause reason.
-var registerScript = redis.NewScript(luaWaiting + `
+var registerScript = redis.NewScript(luaWait + `
 local def = redis.call('HGET', KEYS[1], 'def')
 if def then
   if def == ARGV[1] then return {0} end
@@ -199,8 +199,8 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 // holdScript moves a paused campaign under the first hold that is on: its
 // pause reason becomes the hold's, and it is listed in the hold's set. It
 // returns the reason, or false. KEYS: 1 campaign, 2 the index of waiting
-// lists (see luaWaiting), then each hold's key and set. ARGV: 1 id.
-var holdScript = redis.NewScript(luaWaiting + `
+// lists (see luaWait), then each hold's key and set. ARGV: 1 id.
+var holdScript = redis.NewScript(luaWait + `
 if redis.call('HGET', KEYS[1], 'state') ~= 'paused' then return false end
 for i = 3, #KEYS - 1, 2 do
   local reason = redis.call('GET', KEYS[i])
