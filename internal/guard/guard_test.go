@@ -518,3 +518,66 @@ func TestPauseTemplateOf_AReinstatementOfTheSameSecond(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"a", "b"}, resumed)
 }
+
+// Meta pauses a template again while its reinstatement resumes the
+// campaigns: the first was resumed, and the new pause's scan pauses it
+// again; the others are not resumed into the paused template. Both stay
+// listed for the next reinstatement, which resumes them (found in review:
+// the older reinstatement resumed the rest, and took the first off the
+// template's list, so that nothing resumed it).
+func TestResumeTemplate_PausedAgainMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := twoOfTemplate(t)
+	t1 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	event := func(at time.Time) {
+		newer, err := g.TemplateEvent(ctx, "W", "t1", "en", at)
+		require.NoError(t, err)
+		require.True(t, newer)
+	}
+	event(t1)
+	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, t1)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, paused)
+
+	var calls []string
+	event(t1.Add(time.Minute))
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(time.Minute), func(ctx context.Context, id string) error {
+		calls = append(calls, id)
+		if _, err := st.Campaigns.Resume(ctx, id); err != nil {
+			return err
+		}
+		if len(calls) == 1 { // a newer PAUSED, acted on between two resumes
+			event(t1.Add(2 * time.Minute))
+			paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused+": again", t1.Add(2*time.Minute))
+			require.NoError(t, err)
+			require.Equal(t, []string{id}, paused, "the scan pauses the one resumed")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, calls, 1, "nothing is resumed once the template is paused again")
+	require.Equal(t, calls, resumed)
+	for _, id := range []string{"a", "b"} {
+		s, err := st.Campaigns.Status(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, campaign.StatePaused, s.State, id)
+		require.Equal(t, guard.ReasonTemplatePaused+": again", s.PausedReason, id)
+	}
+	waiting, err := r.Client.SMembers(ctx, r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, waiting, "both wait for the next reinstatement")
+
+	event(t1.Add(3 * time.Minute))
+	resumed, err = g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(3*time.Minute), func(ctx context.Context, id string) error {
+		_, err := st.Campaigns.Resume(ctx, id)
+		return err
+	})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, resumed)
+	for _, id := range []string{"a", "b"} {
+		s, err := st.Campaigns.Status(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, campaign.StateRunning, s.State, id)
+	}
+}

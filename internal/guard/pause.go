@@ -25,7 +25,8 @@ const (
 )
 
 // Resumer resumes a campaign a guard paused (producer.Producer.Resume):
-// its parked jobs come back at the sender's rate.
+// its parked jobs come back at the sender's rate. Its resume takes the
+// campaign off the guards' lists (see store.Campaigns.Resume).
 type Resumer func(ctx context.Context, id string) error
 
 // SenderState is a sender's guard state.
@@ -245,7 +246,9 @@ return 1
 // ResumeTemplate lifts the template's pause: it resumes the campaigns
 // PauseTemplate paused or held for it. at is the time of the event that
 // says so (see TemplateEvent): when a later one was recorded meanwhile (a
-// PAUSED, an answer 132015), it does nothing.
+// PAUSED, an answer 132015), it does nothing. One whose template is held
+// again when its turn comes (a newer pause acted on meanwhile, or a pause
+// of every language) stays paused under that hold (see HoldForTemplate).
 func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, at time.Time, resume Resumer) ([]string, error) {
 	id := templateID(waba, name, language)
 	lifted, err := liftScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(id), g.keys.TemplateScanned(id), g.keys.GuardEvent(templateSubject(id))},
@@ -256,7 +259,9 @@ func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string,
 	if lifted == 0 {
 		return nil, nil
 	}
-	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume, nil)
+	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume, func(ctx context.Context, cid string) (bool, error) {
+		return HoldForTemplate(ctx, g.store, waba, cid)
+	})
 }
 
 // TemplateHolds are the holds of a campaign of the WABA (its sender's
@@ -321,8 +326,12 @@ func (g *Guard) pauseUnder(ctx context.Context, id, reason string, hold store.Ho
 }
 
 // resumeSet resumes the campaigns of set that are paused for a reason
-// starting with prefix, and empties the set; hold (nil: none) keeps one
-// paused under another hold that is on, which resumes it when lifted.
+// starting with prefix, and takes the others off the set; hold (nil: none)
+// keeps one paused under another hold that is on, which resumes it when
+// lifted. It leaves on the set those it resumed or held: the resume took
+// them off every list in its own step, and a newer pause of the same
+// template may have listed them here again, the held one before it was
+// looked at, a resumed one just after its resume.
 func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resumer, hold func(context.Context, string) (bool, error)) ([]string, error) {
 	ids, err := g.rdb.SMembers(ctx, set).Result()
 	if err != nil {
@@ -342,13 +351,14 @@ func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resume
 					return resumed, err
 				}
 				if held {
-					break // moved under another hold, whose lifting resumes it
+					continue // moved under another hold, whose lifting resumes it
 				}
 			}
 			if err := resume(ctx, id); err != nil {
 				return resumed, err
 			}
 			resumed = append(resumed, id)
+			continue
 		}
 		if err := g.rdb.SRem(ctx, set, id).Err(); err != nil {
 			return resumed, fmt.Errorf("guard: %w", err)
