@@ -3,6 +3,7 @@ package asynqwire
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/redis/go-redis/v9"
@@ -14,14 +15,17 @@ import (
 // ready.
 type Published struct {
 	mu   sync.Mutex
-	done bool
+	done atomic.Bool // read first without mu: every webhook asks
 }
 
 // Ensure lists queues, unless a call before succeeded.
 func (p *Published) Ensure(ctx context.Context, rdb redis.Cmdable, queues ...string) error {
+	if p.done.Load() {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.done {
+	if p.done.Load() {
 		return nil
 	}
 	qs := make([]any, len(queues))
@@ -31,6 +35,6 @@ func (p *Published) Ensure(ctx context.Context, rdb redis.Cmdable, queues ...str
 	if err := rdb.SAdd(ctx, keyspace.AsynqQueues, qs...).Err(); err != nil {
 		return err
 	}
-	p.done = true
+	p.done.Store(true)
 	return nil
 }

@@ -19,8 +19,9 @@ import (
 // Relay stores the api's webhooks as relay tasks, one per destination that
 // takes them.
 type Relay struct {
-	rdb   redis.UniversalClient
-	dests []*Destination
+	rdb    redis.UniversalClient
+	dests  []*Destination
+	queues []string // the destinations'
 
 	published asynqwire.Published
 }
@@ -30,7 +31,11 @@ func NewRelay(rdb redis.UniversalClient, dests []*Destination) *Relay {
 	if len(dests) == 0 {
 		return nil
 	}
-	return &Relay{rdb: rdb, dests: dests}
+	qs := make([]string, len(dests))
+	for i, d := range dests {
+		qs[i] = d.Queue()
+	}
+	return &Relay{rdb: rdb, dests: dests, queues: qs}
 }
 
 // Destinations are the relay's destinations.
@@ -111,11 +116,7 @@ func (r *Relay) Tasks(ctx context.Context, body []byte, h http.Header, kinds map
 
 // publish lists the destinations' queues for asynq's tools, once.
 func (r *Relay) publish(ctx context.Context) error {
-	qs := make([]string, len(r.dests))
-	for i, d := range r.dests {
-		qs[i] = d.Queue()
-	}
-	if err := r.published.Ensure(ctx, r.rdb, qs...); err != nil {
+	if err := r.published.Ensure(ctx, r.rdb, r.queues...); err != nil {
 		return fmt.Errorf("outbound: publish the relay queues: %w", err)
 	}
 	return nil

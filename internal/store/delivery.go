@@ -184,12 +184,16 @@ func (s Deliveries) record(ctx context.Context, ds []Delivery) ([]DeliveryResult
 	err := s.each(ctx, len(ds), func(c redis.Cmdable, i int) redis.Cmder {
 		d := ds[i]
 		wk := s.keys.WAMID(d.WAMID)
-		keys := []string{wk, wk, wk, wk, wk}
+		more := 0 // room for the Always tasks, allocated once
+		for t := d.Always; t != nil; t = t.Also {
+			more += 2
+		}
+		keys := append(make([]string, 0, 5+more), wk, wk, wk, wk, wk)
 		only := "0"
 		if d.AlwaysOnly {
 			only = "1"
 		}
-		args := []any{d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", "", only, "", ""}
+		args := append(make([]any, 0, 13+more), d.Status, d.At, d.Category, prefix, d.ErrorCode, now, "", "", "", "", only, "", "")
 		if sh := d.Shape; sh != nil {
 			args[11], args[12] = sh.Head, sh.PayloadTail
 		}

@@ -149,10 +149,18 @@ func Parse(body []byte) (*Events, error) {
 	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] != '{' {
 		return nil, errors.New("webhook: the body is not a JSON object")
 	}
+	if ev, ok := quick(body); ok {
+		return ev, nil
+	}
 	var env envelope
 	if err := decode(body, &env); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
+	return fromEnvelope(&env), nil
+}
+
+// fromEnvelope flattens a decoded webhook.
+func fromEnvelope(env *envelope) *Events {
 	ev := &Events{Kinds: map[string]bool{}}
 	for _, e := range env.Entry {
 		for _, ch := range e.Changes {
@@ -171,7 +179,7 @@ func Parse(body []byte) (*Events, error) {
 			}
 		}
 	}
-	return ev, nil
+	return ev
 }
 
 // decode is json.Unmarshal, three times as fast: the JSON v2 prototype
