@@ -292,17 +292,18 @@ func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (re
 		case err != nil:
 			return resumed, err
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":"):
-			held, err := guard.HoldForTemplate(ctx, p.store, waba, id) // the WABA is its sender's scope
+			// The WABA is its sender's scope; a campaign whose template is
+			// paused waits for its REINSTATED.
+			runs, err := guard.ResumeUnlessHeld(ctx, p.store, waba, id, func(ctx context.Context, id string) error {
+				_, err := p.Resume(ctx, id)
+				return err
+			})
 			if err != nil {
 				return resumed, err
 			}
-			if held {
-				break // the template's REINSTATED resumes it
+			if runs {
+				resumed = append(resumed, id)
 			}
-			if _, err := p.Resume(ctx, id); err != nil {
-				return resumed, err
-			}
-			resumed = append(resumed, id)
 		}
 		if err := p.rdb.SRem(ctx, key, id).Err(); err != nil {
 			return resumed, fmt.Errorf("producer: %w", err)

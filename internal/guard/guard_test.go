@@ -581,3 +581,96 @@ func TestResumeTemplate_PausedAgainMeanwhile(t *testing.T) {
 		require.Equal(t, campaign.StateRunning, s.State, id)
 	}
 }
+
+// A newer PAUSED acted on between a resume's check of the holds and the
+// resume itself: its scan passed over the campaign, paused still, and the
+// resume then ran it on the paused template. The campaign is paused again
+// under the hold right after its resume, listed for the next REINSTATED
+// (found in review).
+func TestResumeTemplate_PausedBetweenItsCheckAndTheResume(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := twoOfTemplate(t)
+	t1 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	event := func(at time.Time) {
+		_, err := g.TemplateEvent(ctx, "W", "t1", "en", at)
+		require.NoError(t, err)
+	}
+	event(t1)
+	_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, t1)
+	require.NoError(t, err)
+	event(t1.Add(time.Minute))
+	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+	first := ""
+	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(time.Minute), func(ctx context.Context, id string) error {
+		if first == "" { // the newer pause, after the check of the first campaign's holds
+			first = id
+			event(t1.Add(2 * time.Minute))
+			_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused+": again", t1.Add(2*time.Minute))
+			require.NoError(t, err)
+		}
+		return resume(ctx, id)
+	})
+	require.NoError(t, err)
+	for _, id := range []string{"a", "b"} {
+		s, err := st.Campaigns.Status(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, campaign.StatePaused, s.State, "%s runs on a template paused again", id)
+		require.Equal(t, guard.ReasonTemplatePaused+": again", s.PausedReason, id)
+	}
+	listed, err := r.Client.SMembers(ctx, r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, listed)
+
+	event(t1.Add(3 * time.Minute))
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(3*time.Minute), resume)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, resumed)
+}
+
+// An operator resumes a campaign a template's reinstatement is about to
+// look at, and a newer PAUSED pauses and lists it again, before the
+// reinstatement reads its state: the reinstatement, which finds it paused
+// for the newer pause's reason, leaves it listed for the next one (it took
+// every campaign it did not resume off the list, so that nothing resumed
+// this one: found in review).
+func TestResumeTemplate_KeepsACampaignListedAgainMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, r := twoOfTemplate(t)
+	t1 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	event := func(at time.Time) {
+		_, err := g.TemplateEvent(ctx, "W", "t1", "en", at)
+		require.NoError(t, err)
+	}
+	event(t1)
+	_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, t1)
+	require.NoError(t, err)
+	hooked := redisconn.Client(r.Opt)
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&redistest.AfterFirst{Name: "smembers", Fn: func() {
+		_, err := st.Campaigns.Resume(ctx, "a") // an operator
+		require.NoError(t, err)
+	}})
+	hooked.AddHook(&redistest.AfterFirst{Name: "hgetall", Arg: r.Keys.Campaign("a"), Fn: func() {
+		event(t1.Add(2 * time.Minute))
+		_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused+": again", t1.Add(2*time.Minute))
+		require.NoError(t, err)
+	}})
+	event(t1.Add(time.Minute))
+	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+	hg := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config())
+	_, err = hg.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(time.Minute), resume)
+	require.NoError(t, err)
+	listed, err := r.Client.SMembers(ctx, r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
+	require.NoError(t, err)
+	require.Contains(t, listed, "a", "paused for the newer pause, it waits for the next REINSTATED")
+
+	event(t1.Add(3 * time.Minute))
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(3*time.Minute), resume)
+	require.NoError(t, err)
+	require.Contains(t, resumed, "a")
+	s, err := st.Campaigns.Status(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StateRunning, s.State)
+}

@@ -86,23 +86,32 @@ func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]
 		return nil, fmt.Errorf("guard: resume sender %s: %w", id, err)
 	}
 	scope := registry.Lookup(all, id).Scope()
-	return g.resumeSet(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused, resume, func(ctx context.Context, cid string) (bool, error) {
-		return HoldForTemplate(ctx, g.store, scope, cid)
+	return g.resumeSet(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused, func(ctx context.Context, cid string) (bool, error) {
+		return ResumeUnlessHeld(ctx, g.store, scope, cid, resume)
 	})
 }
 
-// HoldForTemplate keeps a paused campaign paused, under its template's
-// hold, when Meta paused the template (of the WABA scope, its sender's)
-// while the campaign was paused for another reason: about to be resumed
-// for that one (its sender, its WABA's onboarding), it waits for the
-// template's reinstatement instead. It says whether it did.
-func HoldForTemplate(ctx context.Context, st *store.Store, scope, id string) (bool, error) {
+// ResumeUnlessHeld resumes a campaign paused for another reason (its
+// sender, its WABA's onboarding, a template's pause now lifted) unless Meta
+// paused its template (in its language or in every one, of the WABA scope,
+// its sender's): then it stays paused under the template's hold, whose
+// lifting resumes it. A pause of the template acted on while it resumes
+// (whose scan passed over it, paused still) pauses it again under that
+// hold right after. It says whether the campaign runs.
+func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id string, resume Resumer) (bool, error) {
 	c, err := st.Campaigns.Get(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	held, err := st.Campaigns.Hold(ctx, id, TemplateHolds(st.Campaigns.Keys(), scope, c.Template.Name, c.Template.Language.Code)...)
-	return held != "", err
+	holds := TemplateHolds(st.Campaigns.Keys(), scope, c.Template.Name, c.Template.Language.Code)
+	if held, err := st.Campaigns.Hold(ctx, id, holds...); err != nil || held != "" {
+		return false, err
+	}
+	if err := resume(ctx, id); err != nil {
+		return false, err
+	}
+	held, err := st.Campaigns.Rehold(ctx, id, holds...)
+	return held == "", err
 }
 
 // templateID names a template of a WABA.
@@ -248,7 +257,7 @@ return 1
 // says so (see TemplateEvent): when a later one was recorded meanwhile (a
 // PAUSED, an answer 132015), it does nothing. One whose template is held
 // again when its turn comes (a newer pause acted on meanwhile, or a pause
-// of every language) stays paused under that hold (see HoldForTemplate).
+// of every language) stays paused under that hold (see ResumeUnlessHeld).
 func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string, at time.Time, resume Resumer) ([]string, error) {
 	id := templateID(waba, name, language)
 	lifted, err := liftScript.Run(ctx, g.rdb, []string{g.keys.TemplateGuard(id), g.keys.TemplateScanned(id), g.keys.GuardEvent(templateSubject(id))},
@@ -259,8 +268,8 @@ func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string,
 	if lifted == 0 {
 		return nil, nil
 	}
-	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", resume, func(ctx context.Context, cid string) (bool, error) {
-		return HoldForTemplate(ctx, g.store, waba, cid)
+	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", func(ctx context.Context, cid string) (bool, error) {
+		return ResumeUnlessHeld(ctx, g.store, waba, cid, resume)
 	})
 }
 
@@ -325,14 +334,15 @@ func (g *Guard) pauseUnder(ctx context.Context, id, reason string, hold store.Ho
 	return tr.Changed, tr.Lifted, nil
 }
 
-// resumeSet resumes the campaigns of set that are paused for a reason
-// starting with prefix, and takes the others off the set; hold (nil: none)
-// keeps one paused under another hold that is on, which resumes it when
-// lifted. It leaves on the set those it resumed or held: the resume took
-// them off every list in its own step, and a newer pause of the same
-// template may have listed them here again, the held one before it was
-// looked at, a resumed one just after its resume.
-func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resumer, hold func(context.Context, string) (bool, error)) ([]string, error) {
+// resumeSet resumes (with resume, which says whether the campaign runs)
+// the campaigns of set that are paused for a reason starting with prefix.
+// It takes off the set only those whose keys are gone. The others stay:
+// a resume takes a campaign off every list in its own step (see
+// store.Campaigns.Resume), one kept paused is listed for what keeps it, and
+// one found otherwise (resumed or paused by an operator, cancelled) leaves
+// the lists at its next resume, its cancel or its retirement. So a campaign
+// a newer pause listed here again, at any moment, is never taken off.
+func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume func(context.Context, string) (bool, error)) ([]string, error) {
 	ids, err := g.rdb.SMembers(ctx, set).Result()
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
@@ -342,26 +352,19 @@ func (g *Guard) resumeSet(ctx context.Context, set, prefix string, resume Resume
 		st, err := g.store.Campaigns.Status(ctx, id)
 		switch {
 		case errors.Is(err, campaign.ErrNotFound):
+			if err := g.rdb.SRem(ctx, set, id).Err(); err != nil {
+				return resumed, fmt.Errorf("guard: %w", err)
+			}
 		case err != nil:
 			return resumed, err
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, prefix):
-			if hold != nil {
-				held, err := hold(ctx, id)
-				if err != nil {
-					return resumed, err
-				}
-				if held {
-					continue // moved under another hold, whose lifting resumes it
-				}
-			}
-			if err := resume(ctx, id); err != nil {
+			runs, err := resume(ctx, id)
+			if err != nil {
 				return resumed, err
 			}
-			resumed = append(resumed, id)
-			continue
-		}
-		if err := g.rdb.SRem(ctx, set, id).Err(); err != nil {
-			return resumed, fmt.Errorf("guard: %w", err)
+			if runs {
+				resumed = append(resumed, id)
+			}
 		}
 	}
 	return resumed, nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -118,6 +119,32 @@ func (s Campaigns) PauseAutomatically(ctx context.Context, id, reason string, e 
 // resumes it; once lifted, it changes nothing (Lifted).
 func (s Campaigns) PauseUnder(ctx context.Context, id, reason string, e *task.Error, h Hold) (Transition, error) {
 	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, &h)
+}
+
+// Rehold pauses a running campaign under the first of holds that is on,
+// with the hold's reason (see PauseUnder): for a campaign resumed while a
+// hold was set whose pausing passed over it, paused then. It returns the
+// reason, or "" when no hold is on or the campaign is not running.
+func (s Campaigns) Rehold(ctx context.Context, id string, holds ...Hold) (string, error) {
+	for _, h := range holds {
+		reason, err := s.rdb.Get(ctx, h.Key).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("campaign: hold %s again: %w", id, err)
+		}
+		tr, err := s.PauseUnder(ctx, id, reason, &task.Error{Title: reason}, h)
+		switch {
+		case errors.Is(err, campaign.ErrState), errors.Is(err, campaign.ErrNotFound):
+			return "", nil
+		case err != nil:
+			return "", err
+		case tr.Changed:
+			return reason, nil
+		}
+	}
+	return "", nil
 }
 
 // Resume lets a paused campaign send again. Automatic pauses for the share
