@@ -55,10 +55,7 @@ func (q *quickReader) entry(ev *Events) bool {
 	}
 	seen := 0
 	for first := true; q.more('}', &first); {
-		switch key := q.key(); key {
-		case "id", "time": // read by the changes quick leaves to decode
-			q.scalar()
-			q.once(&seen, 1<<len(key))
+		switch q.key() {
 		case "changes":
 			if !q.once(&seen, 1) || !q.open('[') {
 				return false
@@ -138,10 +135,10 @@ func (q *quickReader) value(ev *Events) (phone string, others int) {
 					ev.Statuses = append(ev.Statuses, st)
 				}
 			}
-		case "user_actions", "messages", "event", "waba_info", "ban_info", "message_template_name",
-			"message_template_language", "reason", "display_phone_number", "current_limit",
-			"max_daily_conversations_per_business":
-			q.bad = true // read by decode
+		case "user_actions", "messages":
+			q.bad = true // clicks, customers' messages: decode's
+		case "waba_info", "ban_info":
+			q.bad = true // objects decode refuses the webhook for when they are not
 		default:
 			q.skip()
 		}
@@ -212,7 +209,8 @@ func (q *quickReader) ws() int {
 	return q.i
 }
 
-// peek is the next byte after white space (0 at the end or once bad).
+// peek is the next byte after white space: 0 at the end, once bad, or at
+// a NUL (never valid there).
 func (q *quickReader) peek() byte {
 	if q.bad || q.ws() == len(q.s) {
 		return 0
@@ -280,7 +278,7 @@ func (q *quickReader) scalar() string {
 	return ""
 }
 
-// str reads a string of printable ASCII without escapes.
+// str reads a string of ASCII without escapes or control characters.
 func (q *quickReader) str() string {
 	if q.peek() != '"' {
 		q.bad = true

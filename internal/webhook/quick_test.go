@@ -65,6 +65,32 @@ func TestQuick_TakesStatusWebhooks(t *testing.T) {
 	}
 }
 
+// Anything quick is not sure of is left to decode: each of these bodies
+// is a status webhook with one thing changed.
+func TestQuick_LeavesTheRestToDecode(t *testing.T) {
+	for name, edit := range map[string][2]string{
+		"a key in upper case":    {`"recipient_id"`, `"Recipient_ID"`},
+		"a key given twice":      {`"status":"delivered"`, `"status":"delivered","status":"read"`},
+		"an escape":              {`"wamid.`, `"wamid\u002e`},
+		"a unicode escape":       {`"441234567890"`, `"44123456789\u00e9"`},
+		"raw UTF-8":              {`"441234567890"`, "\"44123456789\u00e9\""},
+		"null pricing":           {`{"billable":true,"pricing_model":"CBP","category":"marketing_lite"}`, `null`},
+		"a failed status":        {`"status":"delivered"`, `"status":"failed","errors":[{"code":131049}]`},
+		"no statuses":            {`"statuses":[{`, `"statuses":[],"x":[{`},
+		"a click":                {`"statuses":[`, `"user_actions":[],"statuses":[`},
+		"a customer's message":   {`"statuses":[`, `"messages":[{"id":"m"}],"statuses":[`},
+		"a waba_info not object": {`"statuses":[`, `"waba_info":5,"statuses":[`},
+		"another field":          {`"field":"messages"`, `"field":"account_update"`},
+		"a boolean id":           {`"id":"wamid.`, `"id":true,"x":"wamid.`},
+		"trailing data":          {`]}]}`, `]}]}x`},
+	} {
+		body := strings.Replace(statusBody, edit[0], edit[1], 1)
+		require.NotEqual(t, statusBody, body, name)
+		_, ok := quick([]byte(body))
+		require.False(t, ok, "%s: %s", name, body)
+	}
+}
+
 func BenchmarkQuick(b *testing.B) {
 	body := []byte(statusBody)
 	b.ReportAllocs()
