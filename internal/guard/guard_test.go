@@ -519,6 +519,74 @@ func TestPauseTemplateOf_AReinstatementOfTheSameSecond(t *testing.T) {
 	require.ElementsMatch(t, []string{"a", "b"}, resumed)
 }
 
+// templateScene: campaigns a and b of template t1 (en) of WABA W, which a
+// PAUSED at t1 paused.
+type templateScene struct {
+	*testing.T
+	ctx   context.Context
+	g     *guard.Guard
+	st    *store.Store
+	r     *redistest.Redis
+	t1    time.Time
+	again string // the reason of the newer pause
+}
+
+func pausedTemplate(t *testing.T) *templateScene {
+	s := &templateScene{T: t, ctx: context.Background(), t1: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC),
+		again: guard.ReasonTemplatePaused + ": again"}
+	s.g, s.st, s.r = twoOfTemplate(t)
+	s.event(0)
+	paused, err := s.g.PauseTemplate(s.ctx, "W", "t1", "en", guard.ReasonTemplatePaused, s.t1)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, paused)
+	return s
+}
+
+// event records the newest template event, at t1 plus minutes.
+func (s *templateScene) event(minutes int) time.Time {
+	at := s.t1.Add(time.Duration(minutes) * time.Minute)
+	newer, err := s.g.TemplateEvent(s.ctx, "W", "t1", "en", at)
+	require.NoError(s, err)
+	require.True(s, newer)
+	return at
+}
+
+// pauseAgain is a newer PAUSED (t1+2m), acted on; it returns the
+// campaigns its scan paused.
+func (s *templateScene) pauseAgain() []string {
+	paused, err := s.g.PauseTemplate(s.ctx, "W", "t1", "en", s.again, s.event(2))
+	require.NoError(s, err)
+	return paused
+}
+
+func (s *templateScene) resume(ctx context.Context, id string) error {
+	_, err := s.st.Campaigns.Resume(ctx, id)
+	return err
+}
+
+// requireWaitingForTheNext: both campaigns are paused for the newer pause
+// and listed for the next REINSTATED (t1+3m), which resumes them.
+func (s *templateScene) requireWaitingForTheNext() {
+	for _, id := range []string{"a", "b"} {
+		st, err := s.st.Campaigns.Status(s.ctx, id)
+		require.NoError(s, err)
+		require.Equal(s, campaign.StatePaused, st.State, "%s runs on a template paused again", id)
+		require.Equal(s, s.again, st.PausedReason, id)
+	}
+	waiting, err := s.r.Client.SMembers(s.ctx, s.r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
+	require.NoError(s, err)
+	require.ElementsMatch(s, []string{"a", "b"}, waiting, "both wait for the next reinstatement")
+
+	resumed, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(3), s.resume)
+	require.NoError(s, err)
+	require.ElementsMatch(s, []string{"a", "b"}, resumed)
+	for _, id := range []string{"a", "b"} {
+		st, err := s.st.Campaigns.Status(s.ctx, id)
+		require.NoError(s, err)
+		require.Equal(s, campaign.StateRunning, st.State, id)
+	}
+}
+
 // Meta pauses a template again while its reinstatement resumes the
 // campaigns: the first was resumed, and the new pause's scan pauses it
 // again; the others are not resumed into the paused template. Both stay
@@ -527,59 +595,22 @@ func TestPauseTemplateOf_AReinstatementOfTheSameSecond(t *testing.T) {
 // template's list, so that nothing resumed it).
 func TestResumeTemplate_PausedAgainMeanwhile(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	g, st, r := twoOfTemplate(t)
-	t1 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
-	event := func(at time.Time) {
-		newer, err := g.TemplateEvent(ctx, "W", "t1", "en", at)
-		require.NoError(t, err)
-		require.True(t, newer)
-	}
-	event(t1)
-	paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, t1)
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"a", "b"}, paused)
-
+	s := pausedTemplate(t)
 	var calls []string
-	event(t1.Add(time.Minute))
-	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(time.Minute), func(ctx context.Context, id string) error {
+	resumed, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), func(ctx context.Context, id string) error {
 		calls = append(calls, id)
-		if _, err := st.Campaigns.Resume(ctx, id); err != nil {
+		if err := s.resume(ctx, id); err != nil {
 			return err
 		}
 		if len(calls) == 1 { // a newer PAUSED, acted on between two resumes
-			event(t1.Add(2 * time.Minute))
-			paused, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused+": again", t1.Add(2*time.Minute))
-			require.NoError(t, err)
-			require.Equal(t, []string{id}, paused, "the scan pauses the one resumed")
+			require.Equal(t, []string{id}, s.pauseAgain(), "the scan pauses the one resumed")
 		}
 		return nil
 	})
 	require.NoError(t, err)
 	require.Len(t, calls, 1, "nothing is resumed once the template is paused again")
 	require.Equal(t, calls, resumed)
-	for _, id := range []string{"a", "b"} {
-		s, err := st.Campaigns.Status(ctx, id)
-		require.NoError(t, err)
-		require.Equal(t, campaign.StatePaused, s.State, id)
-		require.Equal(t, guard.ReasonTemplatePaused+": again", s.PausedReason, id)
-	}
-	waiting, err := r.Client.SMembers(ctx, r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"a", "b"}, waiting, "both wait for the next reinstatement")
-
-	event(t1.Add(3 * time.Minute))
-	resumed, err = g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(3*time.Minute), func(ctx context.Context, id string) error {
-		_, err := st.Campaigns.Resume(ctx, id)
-		return err
-	})
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"a", "b"}, resumed)
-	for _, id := range []string{"a", "b"} {
-		s, err := st.Campaigns.Status(ctx, id)
-		require.NoError(t, err)
-		require.Equal(t, campaign.StateRunning, s.State, id)
-	}
+	s.requireWaitingForTheNext()
 }
 
 // A newer PAUSED acted on between a resume's check of the holds and the
@@ -589,43 +620,17 @@ func TestResumeTemplate_PausedAgainMeanwhile(t *testing.T) {
 // (found in review).
 func TestResumeTemplate_PausedBetweenItsCheckAndTheResume(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	g, st, r := twoOfTemplate(t)
-	t1 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
-	event := func(at time.Time) {
-		_, err := g.TemplateEvent(ctx, "W", "t1", "en", at)
-		require.NoError(t, err)
-	}
-	event(t1)
-	_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, t1)
-	require.NoError(t, err)
-	event(t1.Add(time.Minute))
-	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+	s := pausedTemplate(t)
 	first := ""
-	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(time.Minute), func(ctx context.Context, id string) error {
-		if first == "" { // the newer pause, after the check of the first campaign's holds
+	_, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), func(ctx context.Context, id string) error {
+		if first == "" { // after the check of the first campaign's holds
 			first = id
-			event(t1.Add(2 * time.Minute))
-			_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused+": again", t1.Add(2*time.Minute))
-			require.NoError(t, err)
+			require.Empty(t, s.pauseAgain(), "both are paused still")
 		}
-		return resume(ctx, id)
+		return s.resume(ctx, id)
 	})
 	require.NoError(t, err)
-	for _, id := range []string{"a", "b"} {
-		s, err := st.Campaigns.Status(ctx, id)
-		require.NoError(t, err)
-		require.Equal(t, campaign.StatePaused, s.State, "%s runs on a template paused again", id)
-		require.Equal(t, guard.ReasonTemplatePaused+": again", s.PausedReason, id)
-	}
-	listed, err := r.Client.SMembers(ctx, r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"a", "b"}, listed)
-
-	event(t1.Add(3 * time.Minute))
-	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(3*time.Minute), resume)
-	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"a", "b"}, resumed)
+	s.requireWaitingForTheNext()
 }
 
 // An operator resumes a campaign a template's reinstatement is about to
@@ -636,41 +641,17 @@ func TestResumeTemplate_PausedBetweenItsCheckAndTheResume(t *testing.T) {
 // this one: found in review).
 func TestResumeTemplate_KeepsACampaignListedAgainMeanwhile(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	g, st, r := twoOfTemplate(t)
-	t1 := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
-	event := func(at time.Time) {
-		_, err := g.TemplateEvent(ctx, "W", "t1", "en", at)
-		require.NoError(t, err)
-	}
-	event(t1)
-	_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused, t1)
-	require.NoError(t, err)
-	hooked := redisconn.Client(r.Opt)
+	s := pausedTemplate(t)
+	hooked := redisconn.Client(s.r.Opt)
 	t.Cleanup(func() { _ = hooked.Close() })
 	hooked.AddHook(&redistest.AfterFirst{Name: "smembers", Fn: func() {
-		_, err := st.Campaigns.Resume(ctx, "a") // an operator
-		require.NoError(t, err)
+		require.NoError(t, s.resume(s.ctx, "a")) // an operator
 	}})
-	hooked.AddHook(&redistest.AfterFirst{Name: "hgetall", Arg: r.Keys.Campaign("a"), Fn: func() {
-		event(t1.Add(2 * time.Minute))
-		_, err := g.PauseTemplate(ctx, "W", "t1", "en", guard.ReasonTemplatePaused+": again", t1.Add(2*time.Minute))
-		require.NoError(t, err)
+	hooked.AddHook(&redistest.AfterFirst{Name: "hgetall", Arg: s.r.Keys.Campaign("a"), Fn: func() {
+		require.Contains(t, s.pauseAgain(), "a")
 	}})
-	event(t1.Add(time.Minute))
-	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
-	hg := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config())
-	_, err = hg.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(time.Minute), resume)
+	hg := guard.New(hooked, store.New(hooked, s.r.Keys, store.Options{}), s.g.Config())
+	_, err := hg.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), s.resume)
 	require.NoError(t, err)
-	listed, err := r.Client.SMembers(ctx, r.Keys.GuardPaused("template", "W\x1ft1\x1fen")).Result()
-	require.NoError(t, err)
-	require.Contains(t, listed, "a", "paused for the newer pause, it waits for the next REINSTATED")
-
-	event(t1.Add(3 * time.Minute))
-	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", t1.Add(3*time.Minute), resume)
-	require.NoError(t, err)
-	require.Contains(t, resumed, "a")
-	s, err := st.Campaigns.Status(ctx, "a")
-	require.NoError(t, err)
-	require.Equal(t, campaign.StateRunning, s.State)
+	s.requireWaitingForTheNext()
 }
