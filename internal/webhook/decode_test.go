@@ -16,6 +16,19 @@ import (
 // bodies encoding/json does, and reads the same from them. The seeds are
 // FuzzParse's.
 func FuzzDecode_SameAsEncodingJSON(f *testing.F) {
+	addParseSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var got, want envelope
+		errGot, errWant := decode(body, &got), json.Unmarshal(body, &want)
+		require.Equal(t, errWant == nil, errGot == nil, "encoding/json says %v, Parse %v", errWant, errGot)
+		if errWant == nil {
+			require.Equal(t, want, got)
+		}
+	})
+}
+
+// addParseSeeds adds FuzzParse's seeds (the fixtures and edge cases) to f.
+func addParseSeeds(f *testing.F) {
 	seeds, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzParse", "*"))
 	require.NoError(f, err)
 	require.NotEmpty(f, seeds)
@@ -27,12 +40,4 @@ func FuzzDecode_SameAsEncodingJSON(f *testing.F) {
 		require.NoError(f, err, p)
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var got, want envelope
-		errGot, errWant := decode(body, &got), json.Unmarshal(body, &want)
-		require.Equal(t, errWant == nil, errGot == nil, "encoding/json says %v, Parse %v", errWant, errGot)
-		if errWant == nil {
-			require.Equal(t, want, got)
-		}
-	})
 }

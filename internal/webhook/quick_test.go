@@ -1,9 +1,6 @@
 package webhook
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -28,17 +25,7 @@ func slowParse(body []byte) (*Events, error) {
 // body it takes, decode takes. The seeds are FuzzParse's and the
 // benchmark's status webhook.
 func FuzzQuick_SameAsDecode(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzParse", "*"))
-	require.NoError(f, err)
-	require.NotEmpty(f, seeds)
-	for _, p := range seeds {
-		b, err := os.ReadFile(p)
-		require.NoError(f, err)
-		_, lit, _ := strings.Cut(strings.TrimSpace(string(b)), "[]byte(")
-		s, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
-		require.NoError(f, err, p)
-		f.Add([]byte(s))
-	}
+	addParseSeeds(f)
 	f.Add([]byte(statusBody))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, ok := quick(body)
