@@ -26,7 +26,7 @@ demo: ## send a sample campaign end to end on an embedded Redis and the fake API
 	$(GO) run ./cmd/mmlite demo
 
 bench: ## benchmarks against a real Redis ($(REDIS_URL)); prints figures and ratios (a few minutes)
-	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./producer/ ./e2e/
+	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./producer/ ./internal/store/ ./e2e/
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s); a failure saves its input under testdata/fuzz
 	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
