@@ -609,7 +609,7 @@ func TestResumeTemplate_PausedAgainMeanwhile(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Len(t, calls, 1, "nothing is resumed once the template is paused again")
-	require.Equal(t, calls, resumed)
+	require.Empty(t, resumed, "the one resumed runs no more")
 	s.requireWaitingForTheNext()
 }
 
@@ -634,11 +634,10 @@ func TestResumeTemplate_PausedBetweenItsCheckAndTheResume(t *testing.T) {
 }
 
 // An operator resumes a campaign a template's reinstatement is about to
-// look at, and a newer PAUSED pauses and lists it again, before the
-// reinstatement reads its state: the reinstatement, which finds it paused
-// for the newer pause's reason, leaves it listed for the next one (it took
-// every campaign it did not resume off the list, so that nothing resumed
-// this one: found in review).
+// look at; the reinstatement reads it running, and a newer PAUSED then
+// pauses and lists it again: the reinstatement leaves it listed for the
+// next one (it took every campaign it did not resume off the list, this
+// one too, so that nothing resumed it: found in review).
 func TestResumeTemplate_KeepsACampaignListedAgainMeanwhile(t *testing.T) {
 	t.Parallel()
 	s := pausedTemplate(t)
@@ -654,4 +653,31 @@ func TestResumeTemplate_KeepsACampaignListedAgainMeanwhile(t *testing.T) {
 	_, err := hg.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), s.resume)
 	require.NoError(t, err)
 	s.requireWaitingForTheNext()
+}
+
+// A campaign cancelled between a sender's resume reading its state and
+// resuming it is skipped: the others are resumed (the resume stopped at
+// its error, and left them paused: found in review).
+func TestResumeSender_GoesOnPastACampaignCancelledMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := newGuard(t)
+	register(t, st, "a", "s", "t")
+	register(t, st, "b", "s", "t")
+	paused, err := g.PauseSender(ctx, "s", "code 131031", guard.SourceAnswer)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"a", "b"}, paused)
+	first := ""
+	resumed, err := g.ResumeSender(ctx, "s", func(ctx context.Context, id string) error {
+		if first == "" {
+			first = id
+			_, err := st.Campaigns.Cancel(ctx, id) // an operator, just before the resume
+			require.NoError(t, err)
+		}
+		_, err := st.Campaigns.Resume(ctx, id)
+		return err
+	})
+	require.NoError(t, err)
+	require.Len(t, resumed, 1)
+	require.NotEqual(t, first, resumed[0])
 }

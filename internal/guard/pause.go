@@ -97,9 +97,14 @@ func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]
 // its sender's): then it stays paused under the template's hold, whose
 // lifting resumes it. A pause of the template acted on while it resumes
 // (whose scan passed over it, paused still) pauses it again under that
-// hold right after. It says whether the campaign runs.
+// hold once the resume is done. It says whether the campaign runs; one
+// cancelled or gone meanwhile is skipped.
 func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id string, resume Resumer) (bool, error) {
+	gone := func(err error) bool { return errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound) }
 	c, err := st.Campaigns.Get(ctx, id)
+	if gone(err) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -107,11 +112,13 @@ func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id string, re
 	if held, err := st.Campaigns.Hold(ctx, id, holds...); err != nil || held != "" {
 		return false, err
 	}
-	if err := resume(ctx, id); err != nil {
+	if err := resume(ctx, id); gone(err) {
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
-	held, err := st.Campaigns.Rehold(ctx, id, holds...)
-	return held == "", err
+	paused, err := st.Campaigns.Rehold(ctx, id, holds...)
+	return !paused, err
 }
 
 // templateID names a template of a WABA.

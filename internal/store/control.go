@@ -27,8 +27,9 @@ import (
 //
 // KEYS: 1 campaign, 2 announce set, 3 hold key, 4 hold set (both the
 // campaign key for none), 5 the index of waiting lists. ARGV: 1 target
-// state, 2 reason, 3 error JSON (pause), 4 now (ms), 5 "1" to announce the
-// pause, 6 id, 7 "1" to pause under the hold.
+// state, 2 reason ("" under a template's hold: its own, read in the step), 3
+// error JSON (pause), 4 now (ms), 5 "1" to announce the pause, 6 id, 7 "1"
+// to pause under the hold.
 var transitionScript = redis.NewScript(luaWait + luaUnwait + `
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
@@ -41,12 +42,17 @@ if st == to then
 end
 if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
+  local reason, fatal = ARGV[2], ARGV[3]
   if ARGV[7] == '1' then
     if redis.call('EXISTS', KEYS[3]) == 0 then return 'lifted:' .. st end
+    if reason == '' then
+      reason = redis.call('GET', KEYS[3])
+      fatal = cjson.encode({title = reason})
+    end
     wait(KEYS[5], KEYS[4], ARGV[6])
   end
-  redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', ARGV[2], 'paused_at', ARGV[4])
-  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'fatal', ARGV[3]) end
+  redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[4])
+  if fatal ~= '' then redis.call('HSET', KEYS[1], 'fatal', fatal) end
   if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[6]) end
 elseif to == 'running' then
   if st ~= 'paused' then return 'no:' .. st end
@@ -121,30 +127,25 @@ func (s Campaigns) PauseUnder(ctx context.Context, id, reason string, e *task.Er
 	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, &h)
 }
 
-// Rehold pauses a running campaign under the first of holds that is on,
-// with the hold's reason (see PauseUnder): for a campaign resumed while a
-// hold was set whose pausing passed over it, paused then. It returns the
-// reason, or "" when no hold is on or the campaign is not running.
-func (s Campaigns) Rehold(ctx context.Context, id string, holds ...Hold) (string, error) {
+// Rehold pauses a running campaign under the first of holds that is on
+// (a template's, whose value is its reason), with that hold's reason, read
+// and applied in one step (see PauseUnder): for a campaign resumed while a
+// hold was set whose pausing passed over it, paused then. It says whether the campaign is paused
+// once it returns (by this call or already); one not found, cancelled or
+// ended is not.
+func (s Campaigns) Rehold(ctx context.Context, id string, holds ...Hold) (paused bool, err error) {
 	for _, h := range holds {
-		reason, err := s.rdb.Get(ctx, h.Key).Result()
-		if errors.Is(err, redis.Nil) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("campaign: hold %s again: %w", id, err)
-		}
-		tr, err := s.PauseUnder(ctx, id, reason, &task.Error{Title: reason}, h)
+		tr, err := s.transition(ctx, id, campaign.StatePaused, "", nil, true, &h)
 		switch {
 		case errors.Is(err, campaign.ErrState), errors.Is(err, campaign.ErrNotFound):
-			return "", nil
+			return false, nil
 		case err != nil:
-			return "", err
-		case tr.Changed:
-			return reason, nil
+			return false, err
+		case !tr.Lifted:
+			return true, nil
 		}
 	}
-	return "", nil
+	return false, nil
 }
 
 // Resume lets a paused campaign send again. Automatic pauses for the share

@@ -113,3 +113,40 @@ func TestWaiting_RetireUnlists(t *testing.T) {
 	require.Equal(t, len(ids), n)
 	b.requireUnlisted(t, lists, ids...)
 }
+
+// Rehold pauses a running campaign under the first hold that is on, with
+// the reason that hold holds when it acts (a reason read before, in a step
+// of its own, could be one the hold no longer says: found in review), and
+// lists it there; with no hold on, it leaves the campaign running.
+func TestRehold_TakesTheHoldsReasonInItsStep(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c", 1)
+	off := store.Hold{Key: b.r.Keys.TemplateGuard("W\x1ft\x1fen"), Set: b.r.Keys.GuardPaused("template", "W\x1ft\x1fen")}
+	on := store.Hold{Key: b.r.Keys.TemplateGuard("W\x1ft\x1f"), Set: b.r.Keys.GuardPaused("template", "W\x1ft\x1f")}
+
+	paused, err := b.store.Campaigns.Rehold(b.ctx, "c", off, on)
+	require.NoError(t, err)
+	require.False(t, paused, "no hold on")
+
+	require.NoError(t, b.r.Client.Set(b.ctx, on.Key, "template_disabled: code 132016", time.Hour).Err())
+	paused, err = b.store.Campaigns.Rehold(b.ctx, "c", off, on)
+	require.NoError(t, err)
+	require.True(t, paused)
+	st, err := b.store.Campaigns.Status(b.ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	require.Equal(t, "template_disabled: code 132016", st.PausedReason)
+	listed, err := b.r.Client.SIsMember(b.ctx, on.Set, "c").Result()
+	require.NoError(t, err)
+	require.True(t, listed, "the hold's lifting resumes it")
+
+	paused, err = b.store.Campaigns.Rehold(b.ctx, "c", off, on)
+	require.NoError(t, err)
+	require.True(t, paused, "paused already")
+	_, err = b.store.Campaigns.Cancel(b.ctx, "c")
+	require.NoError(t, err)
+	paused, err = b.store.Campaigns.Rehold(b.ctx, "c", off, on)
+	require.NoError(t, err)
+	require.False(t, paused, "cancelled")
+}
