@@ -36,11 +36,23 @@ func (p *Producer) Pause(ctx context.Context, id string) (*campaign.Status, erro
 // It converges: after a failure at any step, calling it again finishes the
 // work (the workers' housekeeping does too, within seconds).
 func (p *Producer) Resume(ctx context.Context, id string) (*campaign.Status, error) {
+	return p.resume(ctx, id, "")
+}
+
+// ResumeFrom is Resume of a campaign paused for a reason that starts with
+// pausedFor, checked in the step that resumes it: the guards' Resumer (see
+// guard.Resumer), which never runs a campaign an operator paused meanwhile.
+func (p *Producer) ResumeFrom(ctx context.Context, id, pausedFor string) error {
+	_, err := p.resume(ctx, id, pausedFor)
+	return err
+}
+
+func (p *Producer) resume(ctx context.Context, id, pausedFor string) (*campaign.Status, error) {
 	c, err := p.store.Campaigns.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := p.store.Campaigns.Resume(ctx, id)
+	tr, err := p.store.Campaigns.ResumeFrom(ctx, id, pausedFor)
 	if err != nil {
 		return nil, err
 	}
@@ -294,10 +306,7 @@ func (p *Producer) Onboarded(ctx context.Context, waba string, at time.Time) (re
 		case st.State == campaign.StatePaused && strings.HasPrefix(st.PausedReason, campaign.PauseOnboarding+":"):
 			// The WABA is its sender's scope; a campaign whose template is
 			// paused waits for its REINSTATED.
-			runs, err := guard.ResumeUnlessHeld(ctx, p.store, waba, id, func(ctx context.Context, id string) error {
-				_, err := p.Resume(ctx, id)
-				return err
-			})
+			runs, err := guard.ResumeUnlessHeld(ctx, p.store, waba, id, campaign.PauseOnboarding+":", p.ResumeFrom)
 			if err != nil {
 				return resumed, err
 			}

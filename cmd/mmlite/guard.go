@@ -205,10 +205,7 @@ func senderCommand() *cli.Command {
 			{Name: "resume", Usage: "let a sender send again; the campaigns its guard paused resume (never an operator's pause)", ArgsUsage: "ID",
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
-						resumed, err := g.ResumeSender(ctx, id, func(ctx context.Context, c string) error {
-							_, err := p.Resume(ctx, c)
-							return err
-						})
+						resumed, err := g.ResumeSender(ctx, id, p.ResumeFrom)
 						if err != nil {
 							return err
 						}

@@ -103,10 +103,7 @@ func (c *Console) resumeSender(w http.ResponseWriter, r *http.Request, _ string)
 		c.fail(w, r, err)
 		return
 	}
-	resumed, err := c.guard().ResumeSender(r.Context(), p.ID, func(ctx context.Context, id string) error {
-		_, err := c.cfg.Producer.Resume(ctx, id)
-		return err
-	})
+	resumed, err := c.guard().ResumeSender(r.Context(), p.ID, c.cfg.Producer.ResumeFrom)
 	if err != nil {
 		c.fail(w, r, err)
 		return

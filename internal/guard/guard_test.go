@@ -27,6 +27,15 @@ func newGuard(t *testing.T) (*guard.Guard, *store.Store, *redistest.Redis) {
 	return guard.New(r.Client, st, guard.Config{Cooldown: time.Hour, LimitWindow: time.Hour}), st, r
 }
 
+// resumer is the guards' Resumer on the store alone (no jobs are parked
+// in these tests).
+func resumer(st *store.Store) guard.Resumer {
+	return func(ctx context.Context, id, pausedFor string) error {
+		_, err := st.Campaigns.ResumeFrom(ctx, id, pausedFor)
+		return err
+	}
+}
+
 func register(t *testing.T, st *store.Store, id, snd, template string) {
 	t.Helper()
 	_, err := st.Campaigns.Register(context.Background(), &campaign.Campaign{ID: id, Sender: snd,
@@ -99,9 +108,9 @@ func TestClaim_Protections(t *testing.T) {
 	require.True(t, strings.HasPrefix(c.Reason, guard.ReasonSenderPaused), c.Reason)
 
 	var resumed []string
-	got, err := g.ResumeSender(ctx, "s", func(ctx context.Context, id string) error {
+	got, err := g.ResumeSender(ctx, "s", func(ctx context.Context, id, pausedFor string) error {
 		resumed = append(resumed, id)
-		_, err := st.Campaigns.Resume(ctx, id)
+		_, err := st.Campaigns.ResumeFrom(ctx, id, pausedFor)
 		return err
 	})
 	require.NoError(t, err)
@@ -135,10 +144,7 @@ func TestPauseTemplate_OnlyItsCampaigns(t *testing.T) {
 	ttl := r.Client.TTL(ctx, r.Keys.TemplateGuard("W\x1ft1\x1fen")).Val()
 	require.True(t, ttl > guard.TemplatePauseTTL-time.Minute && ttl <= guard.TemplatePauseTTL, "%s", ttl)
 
-	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(ctx context.Context, id string) error {
-		_, err := st.Campaigns.Resume(ctx, id)
-		return err
-	})
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, resumer(st))
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"a", "later"}, resumed)
 	reg, err = st.Campaigns.Register(ctx, &campaign.Campaign{ID: "after", Sender: "s", Template: mmapi.Template{Name: "t1",
@@ -186,10 +192,7 @@ func TestResumeSender_KeepsAnOperatorsPause(t *testing.T) {
 	require.Equal(t, []string{"c"}, paused)
 	_, err = st.Campaigns.Pause(ctx, "c", campaign.PauseOperator+": paused by the operator")
 	require.NoError(t, err)
-	_, err = g.ResumeSender(ctx, "s", func(ctx context.Context, id string) error {
-		_, err := st.Campaigns.Resume(ctx, id)
-		return err
-	})
+	_, err = g.ResumeSender(ctx, "s", resumer(st))
 	require.NoError(t, err)
 	s, err := st.Campaigns.Status(ctx, "c")
 	require.NoError(t, err)
@@ -208,7 +211,7 @@ func TestResumeSender_WaitsForAPausedTemplate(t *testing.T) {
 	g, st, r := newGuard(t)
 	register(t, st, "c", "s", "t1")
 	require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
-	resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+	resume := resumer(st)
 	paused, err := g.PauseSender(ctx, "s", "code 131042", guard.SourceAnswer)
 	require.NoError(t, err)
 	require.Equal(t, []string{"c"}, paused)
@@ -244,7 +247,7 @@ func TestPauseTemplate_ReinstatedMeanwhile(t *testing.T) {
 			register(t, st, "a", "s", "t1")
 			register(t, st, "b", "s", "t1")
 			require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
-			resume := func(ctx context.Context, id string) error { _, err := st.Campaigns.Resume(ctx, id); return err }
+			resume := resumer(st)
 			hooked := redisconn.Client(r.Opt)
 			t.Cleanup(func() { _ = hooked.Close() })
 			hooked.AddHook(&redistest.AfterFirst{Name: after, Arg: map[string]string{"evalsha": r.Keys.GuardPaused("template", "W\x1ft1\x1fen")}[after], Fn: func() {
@@ -304,7 +307,7 @@ func TestPauseTemplateOf_ABurstScansOnce(t *testing.T) {
 	require.Equal(t, campaign.StateRunning, s.State, "paused at its own next answer")
 
 	// Lifted, then paused again: a scan.
-	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(context.Context, string) error { return nil })
+	_, err = g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(context.Context, string, string) error { return nil })
 	require.NoError(t, err)
 	paused, err = g.PauseTemplateOf(ctx, "b", "W", "t1", "en", guard.ReasonTemplatePaused)
 	require.NoError(t, err)
@@ -374,7 +377,7 @@ func TestPauseTemplateOf_ReinstatedBeforeTheScan(t *testing.T) {
 	hooked := redisconn.Client(r.Opt)
 	t.Cleanup(func() { _ = hooked.Close() })
 	hooked.AddHook(&redistest.AfterFirst{Name: "zrange", Fn: func() { // the hold is set, the scan starts
-		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(context.Context, string) error { return nil })
+		_, err := g.ResumeTemplate(ctx, "W", "t1", "en", time.Time{}, func(context.Context, string, string) error { return nil })
 		require.NoError(t, err)
 	}})
 	paused, err := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config()).
@@ -511,10 +514,7 @@ func TestPauseTemplateOf_AReinstatementOfTheSameSecond(t *testing.T) {
 	newer, err = g.TemplateEvent(ctx, "W", "t1", "en", second)
 	require.NoError(t, err)
 	require.True(t, newer, "a REINSTATED of the answer's second")
-	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", second, func(ctx context.Context, id string) error {
-		_, err := st.Campaigns.Resume(ctx, id)
-		return err
-	})
+	resumed, err := g.ResumeTemplate(ctx, "W", "t1", "en", second, resumer(st))
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"a", "b"}, resumed)
 }
@@ -559,8 +559,8 @@ func (s *templateScene) pauseAgain() []string {
 	return paused
 }
 
-func (s *templateScene) resume(ctx context.Context, id string) error {
-	_, err := s.st.Campaigns.Resume(ctx, id)
+func (s *templateScene) resume(ctx context.Context, id, pausedFor string) error {
+	_, err := s.st.Campaigns.ResumeFrom(ctx, id, pausedFor)
 	return err
 }
 
@@ -597,9 +597,9 @@ func TestResumeTemplate_PausedAgainMeanwhile(t *testing.T) {
 	t.Parallel()
 	s := pausedTemplate(t)
 	var calls []string
-	resumed, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), func(ctx context.Context, id string) error {
+	resumed, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), func(ctx context.Context, id, pausedFor string) error {
 		calls = append(calls, id)
-		if err := s.resume(ctx, id); err != nil {
+		if err := s.resume(ctx, id, pausedFor); err != nil {
 			return err
 		}
 		if len(calls) == 1 { // a newer PAUSED, acted on between two resumes
@@ -622,12 +622,12 @@ func TestResumeTemplate_PausedBetweenItsCheckAndTheResume(t *testing.T) {
 	t.Parallel()
 	s := pausedTemplate(t)
 	first := ""
-	_, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), func(ctx context.Context, id string) error {
+	_, err := s.g.ResumeTemplate(s.ctx, "W", "t1", "en", s.event(1), func(ctx context.Context, id, pausedFor string) error {
 		if first == "" { // after the check of the first campaign's holds
 			first = id
 			require.Empty(t, s.pauseAgain(), "both are paused still")
 		}
-		return s.resume(ctx, id)
+		return s.resume(ctx, id, pausedFor)
 	})
 	require.NoError(t, err)
 	s.requireWaitingForTheNext()
@@ -644,7 +644,8 @@ func TestResumeTemplate_KeepsACampaignListedAgainMeanwhile(t *testing.T) {
 	hooked := redisconn.Client(s.r.Opt)
 	t.Cleanup(func() { _ = hooked.Close() })
 	hooked.AddHook(&redistest.AfterFirst{Name: "smembers", Fn: func() {
-		require.NoError(t, s.resume(s.ctx, "a")) // an operator
+		_, err := s.st.Campaigns.Resume(s.ctx, "a") // an operator
+		require.NoError(t, err)
 	}})
 	hooked.AddHook(&redistest.AfterFirst{Name: "hgetall", Arg: s.r.Keys.Campaign("a"), Fn: func() {
 		require.Contains(t, s.pauseAgain(), "a")
@@ -668,16 +669,55 @@ func TestResumeSender_GoesOnPastACampaignCancelledMeanwhile(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"a", "b"}, paused)
 	first := ""
-	resumed, err := g.ResumeSender(ctx, "s", func(ctx context.Context, id string) error {
+	resumed, err := g.ResumeSender(ctx, "s", func(ctx context.Context, id, pausedFor string) error {
 		if first == "" {
 			first = id
 			_, err := st.Campaigns.Cancel(ctx, id) // an operator, just before the resume
 			require.NoError(t, err)
 		}
-		_, err := st.Campaigns.Resume(ctx, id)
+		_, err := st.Campaigns.ResumeFrom(ctx, id, pausedFor)
 		return err
 	})
 	require.NoError(t, err)
 	require.Len(t, resumed, 1)
 	require.NotEqual(t, first, resumed[0])
+}
+
+// An operator pauses a campaign just after a sender's resume read it as
+// paused by the guard: the resume leaves it paused, for the operator, and
+// so does the check of its template's hold (the resume ran it, or the
+// hold took it over, so that the template's reinstatement ran it: found
+// in review).
+func TestResumeSender_KeepsAnOperatorsPauseOfTheMoment(t *testing.T) {
+	t.Parallel()
+	for _, held := range []bool{false, true} {
+		t.Run(fmt.Sprintf("template held %v", held), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			g, st, r := newGuard(t)
+			register(t, st, "a", "s", "t")
+			require.NoError(t, registry.New(r.Client, r.Keys).Publish(ctx, []*sender.Sender{{ID: "s", Rate: 1, Burst: 1, WABAID: "W"}}))
+			paused, err := g.PauseSender(ctx, "s", "code 131031", guard.SourceAnswer)
+			require.NoError(t, err)
+			require.Equal(t, []string{"a"}, paused)
+			if held {
+				_, err := g.PauseTemplate(ctx, "W", "t", "en", guard.ReasonTemplatePaused, time.Time{})
+				require.NoError(t, err)
+			}
+			hooked := redisconn.Client(r.Opt)
+			t.Cleanup(func() { _ = hooked.Close() })
+			hooked.AddHook(&redistest.AfterFirst{Name: "hgetall", Arg: r.Keys.Campaign("a"), Fn: func() {
+				_, err := st.Campaigns.Pause(ctx, "a", campaign.PauseOperator+": hold on")
+				require.NoError(t, err)
+			}})
+			hg := guard.New(hooked, store.New(hooked, r.Keys, store.Options{}), g.Config())
+			resumed, err := hg.ResumeSender(ctx, "s", resumer(st))
+			require.NoError(t, err)
+			require.Empty(t, resumed)
+			s, err := st.Campaigns.Status(ctx, "a")
+			require.NoError(t, err)
+			require.Equal(t, campaign.StatePaused, s.State)
+			require.Equal(t, campaign.PauseOperator+": hold on", s.PausedReason)
+		})
+	}
 }

@@ -24,10 +24,15 @@ const (
 	ReasonFallback         = campaign.PauseFallback
 )
 
-// Resumer resumes a campaign a guard paused (producer.Producer.Resume):
-// its parked jobs come back at the sender's rate. Its resume takes the
+// templatePrefix starts both template reasons, paused and disabled.
+const templatePrefix = "template_"
+
+// Resumer resumes a campaign a guard paused, if it is still paused for a
+// reason that starts with pausedFor, checked in the step that resumes it
+// (campaign.ErrState otherwise): producer.Producer.ResumeFrom, whose
+// parked jobs come back at the sender's rate. Its resume takes the
 // campaign off the guards' lists (see store.Campaigns.Resume).
-type Resumer func(ctx context.Context, id string) error
+type Resumer func(ctx context.Context, id, pausedFor string) error
 
 // SenderState is a sender's guard state.
 type SenderState struct {
@@ -87,7 +92,7 @@ func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]
 	}
 	scope := registry.Lookup(all, id).Scope()
 	return g.resumeSet(ctx, g.keys.GuardPaused("sender", id), ReasonSenderPaused, func(ctx context.Context, cid string) (bool, error) {
-		return ResumeUnlessHeld(ctx, g.store, scope, cid, resume)
+		return ResumeUnlessHeld(ctx, g.store, scope, cid, ReasonSenderPaused, resume)
 	})
 }
 
@@ -97,9 +102,11 @@ func (g *Guard) ResumeSender(ctx context.Context, id string, resume Resumer) ([]
 // its sender's): then it stays paused under the template's hold, whose
 // lifting resumes it. A pause of the template acted on while it resumes
 // (whose scan passed over it, paused still) pauses it again under that
-// hold once the resume is done. It says whether the campaign runs; one
-// cancelled or gone meanwhile is skipped.
-func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id string, resume Resumer) (bool, error) {
+// hold once the resume is done. pausedFor is the start of the reason it is
+// paused for: one paused for another reason meanwhile (an operator's
+// pause) is left alone, and so is one cancelled or gone meanwhile. It says
+// whether the campaign runs.
+func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id, pausedFor string, resume Resumer) (bool, error) {
 	gone := func(err error) bool { return errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound) }
 	c, err := st.Campaigns.Get(ctx, id)
 	if gone(err) {
@@ -109,10 +116,10 @@ func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id string, re
 		return false, err
 	}
 	holds := TemplateHolds(st.Campaigns.Keys(), scope, c.Template.Name, c.Template.Language.Code)
-	if held, err := st.Campaigns.Hold(ctx, id, holds...); err != nil || held != "" {
+	if held, err := st.Campaigns.Hold(ctx, id, pausedFor, holds...); err != nil || held != "" {
 		return false, err
 	}
-	if err := resume(ctx, id); gone(err) {
+	if err := resume(ctx, id, pausedFor); gone(err) {
 		return false, nil
 	} else if err != nil {
 		return false, err
@@ -275,8 +282,8 @@ func (g *Guard) ResumeTemplate(ctx context.Context, waba, name, language string,
 	if lifted == 0 {
 		return nil, nil
 	}
-	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), "template_", func(ctx context.Context, cid string) (bool, error) {
-		return ResumeUnlessHeld(ctx, g.store, waba, cid, resume)
+	return g.resumeSet(ctx, g.keys.GuardPaused("template", id), templatePrefix, func(ctx context.Context, cid string) (bool, error) {
+		return ResumeUnlessHeld(ctx, g.store, waba, cid, templatePrefix, resume)
 	})
 }
 

@@ -16,9 +16,8 @@ import (
 
 // resume is the guards' Resumer: the producer's resume, which brings the
 // parked jobs back at the sender's rate.
-func (s *Server) resume(ctx context.Context, id string) error {
-	_, err := s.cfg.Producer.Resume(ctx, id)
-	return err
+func (s *Server) resume(ctx context.Context, id, pausedFor string) error {
+	return s.cfg.Producer.ResumeFrom(ctx, id, pausedFor)
 }
 
 // guardStatuses does what the statuses of known messages set off (see

@@ -27,7 +27,8 @@ import (
 //
 // KEYS: 1 campaign, 2 announce set, 3 hold key, 4 hold set (both the
 // campaign key for none), 5 the index of waiting lists. ARGV: 1 target
-// state, 2 reason ("" under a template's hold: its own, read in the step), 3
+// state, 2 reason ("" under a template's hold: its own, read in the step;
+// for a resume, the start of the reason it requires, "" for any), 3
 // error JSON (pause), 4 now (ms), 5 "1" to announce the pause, 6 id, 7 "1"
 // to pause under the hold.
 var transitionScript = redis.NewScript(luaWait + luaUnwait + `
@@ -56,6 +57,9 @@ if to == 'paused' then
   if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[6]) end
 elseif to == 'running' then
   if st ~= 'paused' then return 'no:' .. st end
+  if ARGV[2] ~= '' and string.sub(redis.call('HGET', KEYS[1], 'paused_reason') or '', 1, #ARGV[2]) ~= ARGV[2] then
+    return 'no:' .. st
+  end
   local c = redis.call('HMGET', KEYS[1], 'sent', 'failed')
   redis.call('HSET', KEYS[1], 'state', 'running', 'paused_reason', '', 'base_sent', c[1] or '0', 'base_failed', c[2] or '0')
   redis.call('HDEL', KEYS[1], 'fatal', 'paused_at')
@@ -153,7 +157,14 @@ func (s Campaigns) Rehold(ctx context.Context, id string, holds ...Hold) (paused
 // waiting campaigns in the same step (see luaWait): a condition that
 // still holds pauses and lists it again.
 func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StateRunning, "", nil, false, nil)
+	return s.ResumeFrom(ctx, id, "")
+}
+
+// ResumeFrom is Resume of a campaign paused for a reason that starts with
+// pausedFor (a guard's), checked in the same step: one paused for another
+// reason meanwhile (an operator's pause) stays paused (campaign.ErrState).
+func (s Campaigns) ResumeFrom(ctx context.Context, id, pausedFor string) (Transition, error) {
+	return s.transition(ctx, id, campaign.StateRunning, pausedFor, nil, false, nil)
 }
 
 // Cancel stops a campaign for good, and seals it; every remaining

@@ -199,9 +199,11 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 // holdScript moves a paused campaign under the first hold that is on: its
 // pause reason becomes the hold's, and it is listed in the hold's set. It
 // returns the reason, or false. KEYS: 1 campaign, 2 the index of waiting
-// lists (see luaWait), then each hold's key and set. ARGV: 1 id.
+// lists (see luaWait), then each hold's key and set. ARGV: 1 id, 2 the
+// start of the pause reason it requires ("" for any).
 var holdScript = redis.NewScript(luaWait + `
-if redis.call('HGET', KEYS[1], 'state') ~= 'paused' then return false end
+local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
+if c[1] ~= 'paused' or string.sub(c[2] or '', 1, #ARGV[2]) ~= ARGV[2] then return false end
 for i = 3, #KEYS - 1, 2 do
   local reason = redis.call('GET', KEYS[i])
   if reason then
@@ -213,16 +215,17 @@ end
 return false
 `)
 
-// Hold keeps a paused campaign paused under the first hold that is on, in
-// one step (the condition cannot be lifted in between, unseen): before a
-// resume for another reason (its WABA's onboarding). It returns the hold's
-// reason, or "" when none is on.
-func (s Campaigns) Hold(ctx context.Context, id string, holds ...Hold) (string, error) {
+// Hold keeps a campaign paused for a reason that starts with pausedFor
+// ("" for any) paused under the first hold that is on, in one step (the
+// condition cannot be lifted in between, unseen): before a resume for that
+// reason (its WABA's onboarding, say). It returns the hold's reason, or ""
+// when none is on (or the campaign is paused for another reason).
+func (s Campaigns) Hold(ctx context.Context, id, pausedFor string, holds ...Hold) (string, error) {
 	keys := []string{s.keys.Campaign(id), s.keys.WaitLists()}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
-	reason, err := holdScript.Run(ctx, s.rdb, keys, id).Text()
+	reason, err := holdScript.Run(ctx, s.rdb, keys, id, pausedFor).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
