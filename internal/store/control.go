@@ -18,19 +18,18 @@ import (
 // operator's pause (not announced) of a paused campaign takes its reason. A cancelled
 // campaign takes no new recipients: the cancel seals it too.
 //
-// A pause under a hold (KEYS 3 and 4, see Hold) happens only while the
-// hold is on ("lifted:" otherwise), and lists the campaign in the hold's
-// set in the same step: what lifts the hold resumes it.
+// A pause under holds (see Hold) happens only while one is on ("lifted:"
+// otherwise), under the first that is, and lists the campaign in that
+// hold's set in the same step: what lifts the hold resumes it.
 //
 // A resume or a cancel takes the campaign off the lists of waiting
 // campaigns in the same step (see luaWait).
 //
-// KEYS: 1 campaign, 2 announce set, 3 hold key, 4 hold set (both the
-// campaign key for none), 5 the index of waiting lists. ARGV: 1 target
-// state, 2 reason ("" under a template's hold: its own, read in the step;
-// for a resume, the start of the reason it requires, "" for any), 3
-// error JSON (pause), 4 now (ms), 5 "1" to announce the pause, 6 id, 7 "1"
-// to pause under the hold.
+// KEYS: 1 campaign, 2 announce set, 3 the index of waiting lists, then
+// each hold's key and set (a pause under holds). ARGV: 1 target state, 2
+// reason ("" under a template's hold: its own, read in the step; for a
+// resume, the start of the reason it requires, "" for any), 3 error JSON
+// (pause), 4 now (ms), 5 "1" to announce the pause, 6 id.
 var transitionScript = redis.NewScript(luaWait + luaUnwait + `
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
@@ -44,13 +43,17 @@ end
 if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
   local reason, fatal = ARGV[2], ARGV[3]
-  if ARGV[7] == '1' then
-    if redis.call('EXISTS', KEYS[3]) == 0 then return 'lifted:' .. st end
+  if #KEYS > 3 then
+    local on
+    for i = 4, #KEYS - 1, 2 do
+      if redis.call('EXISTS', KEYS[i]) == 1 then on = i break end
+    end
+    if not on then return 'lifted:' .. st end
     if reason == '' then
-      reason = redis.call('GET', KEYS[3])
+      reason = redis.call('GET', KEYS[on])
       fatal = cjson.encode({title = reason})
     end
-    wait(KEYS[5], KEYS[4], ARGV[6])
+    wait(KEYS[3], KEYS[on + 1], ARGV[6])
   end
   redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[4])
   if fatal ~= '' then redis.call('HSET', KEYS[1], 'fatal', fatal) end
@@ -63,12 +66,12 @@ elseif to == 'running' then
   local c = redis.call('HMGET', KEYS[1], 'sent', 'failed')
   redis.call('HSET', KEYS[1], 'state', 'running', 'paused_reason', '', 'base_sent', c[1] or '0', 'base_failed', c[2] or '0')
   redis.call('HDEL', KEYS[1], 'fatal', 'paused_at')
-  unwait(KEYS[5], {ARGV[6]})
+  unwait(KEYS[3], {ARGV[6]})
 elseif to == 'cancelled' then
   if st ~= 'running' and st ~= 'paused' then return 'no:' .. st end
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelled_at', ARGV[4])
   redis.call('HSETNX', KEYS[1], 'sealed', ARGV[4])
-  unwait(KEYS[5], {ARGV[6]})
+  unwait(KEYS[3], {ARGV[6]})
 end
 return 'ok:' .. st
 `)
@@ -77,11 +80,11 @@ return 'ok:' .. st
 type Transition struct {
 	From    campaign.State // the state found
 	Changed bool           // false when the campaign already was in the target state
-	Lifted  bool           // PauseUnder: the hold was off, nothing changed
+	Lifted  bool           // PauseUnder, Rehold: no hold was on, nothing changed
 }
 
 func (s Campaigns) transition(ctx context.Context, id string, to campaign.State, reason string, e *task.Error, announce bool,
-	hold *Hold) (Transition, error) {
+	holds ...Hold) (Transition, error) {
 	var errJSON []byte
 	if e != nil {
 		errJSON, _ = json.Marshal(e)
@@ -90,12 +93,11 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	if announce {
 		flag = "1"
 	}
-	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.Campaign(id), s.keys.Campaign(id), s.keys.WaitLists()}
-	held := "0"
-	if hold != nil {
-		keys[2], keys[3], held = hold.Key, hold.Set, "1"
+	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.WaitLists()}
+	for _, h := range holds {
+		keys = append(keys, h.Key, h.Set)
 	}
-	r, err := transitionScript.Run(ctx, s.rdb, keys, string(to), reason, errJSON, s.now().UnixMilli(), flag, id, held).Text()
+	r, err := transitionScript.Run(ctx, s.rdb, keys, string(to), reason, errJSON, s.now().UnixMilli(), flag, id).Text()
 	if err != nil {
 		return Transition{}, fmt.Errorf("campaign: %s %s: %w", to, id, err)
 	}
@@ -113,14 +115,14 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 // next claim of any of its recipients sees it. reason starts with one of the
 // Pause* words. An operator's pause is not announced.
 func (s Campaigns) Pause(ctx context.Context, id, reason string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StatePaused, reason, nil, false, nil)
+	return s.transition(ctx, id, campaign.StatePaused, reason, nil, false)
 }
 
 // PauseAutomatically is Pause for a pause mmlite decides itself (an error
 // every further send would meet, e the error behind it); the pause is
 // queued for announcing.
 func (s Campaigns) PauseAutomatically(ctx context.Context, id, reason string, e *task.Error) (Transition, error) {
-	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, nil)
+	return s.transition(ctx, id, campaign.StatePaused, reason, e, true)
 }
 
 // PauseUnder is PauseAutomatically for a guard's hold (a paused sender or
@@ -128,28 +130,27 @@ func (s Campaigns) PauseAutomatically(ctx context.Context, id, reason string, e 
 // the hold's set, in one step, so that lifting the hold at any moment
 // resumes it; once lifted, it changes nothing (Lifted).
 func (s Campaigns) PauseUnder(ctx context.Context, id, reason string, e *task.Error, h Hold) (Transition, error) {
-	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, &h)
+	return s.transition(ctx, id, campaign.StatePaused, reason, e, true, h)
 }
 
 // Rehold pauses a running campaign under the first of holds that is on
-// (a template's, whose value is its reason), with that hold's reason, read
-// and applied in one step (see PauseUnder): for a campaign resumed while a
-// hold was set whose pausing passed over it, paused then. It says whether the campaign is paused
-// once it returns (by this call or already); one not found, cancelled or
-// ended is not.
+// (a template's, whose value is its reason), with that hold's reason, in
+// one step (see PauseUnder): for a campaign resumed while a hold was set
+// whose pausing passed over it, paused then. It says whether the campaign
+// is paused once it returns (by this call or already); one not found,
+// cancelled or ended is not.
 func (s Campaigns) Rehold(ctx context.Context, id string, holds ...Hold) (paused bool, err error) {
-	for _, h := range holds {
-		tr, err := s.transition(ctx, id, campaign.StatePaused, "", nil, true, &h)
-		switch {
-		case errors.Is(err, campaign.ErrState), errors.Is(err, campaign.ErrNotFound):
-			return false, nil
-		case err != nil:
-			return false, err
-		case !tr.Lifted:
-			return true, nil
-		}
+	if len(holds) == 0 {
+		return false, nil
 	}
-	return false, nil
+	tr, err := s.transition(ctx, id, campaign.StatePaused, "", nil, true, holds...)
+	switch {
+	case errors.Is(err, campaign.ErrState), errors.Is(err, campaign.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return !tr.Lifted, nil
 }
 
 // Resume lets a paused campaign send again. Automatic pauses for the share
@@ -164,7 +165,7 @@ func (s Campaigns) Resume(ctx context.Context, id string) (Transition, error) {
 // pausedFor (a guard's), checked in the same step: one paused for another
 // reason meanwhile (an operator's pause) stays paused (campaign.ErrState).
 func (s Campaigns) ResumeFrom(ctx context.Context, id, pausedFor string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StateRunning, pausedFor, nil, false, nil)
+	return s.transition(ctx, id, campaign.StateRunning, pausedFor, nil, false)
 }
 
 // Cancel stops a campaign for good, and seals it; every remaining
@@ -172,5 +173,5 @@ func (s Campaigns) ResumeFrom(ctx context.Context, id, pausedFor string) (Transi
 // of waiting campaigns in the same step (see luaWait), so that lifting
 // their conditions later finds nothing of it.
 func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {
-	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false, nil)
+	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false)
 }

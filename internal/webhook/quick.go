@@ -19,12 +19,9 @@ func quick(body []byte) (ev *Events, ok bool) {
 	for first := true; q.more('}', &first); {
 		switch q.key() {
 		case "entry":
-			if !q.once(&seen, 1) || !q.open('[') {
-				return nil, false
-			}
-			for first := true; q.more(']', &first); {
-				if !q.entry(ev) {
-					return nil, false
+			if q.member(&seen, 1, '[') {
+				for first := true; q.more(']', &first); {
+					q.entry(ev)
 				}
 			}
 		default:
@@ -37,7 +34,8 @@ func quick(body []byte) (ev *Events, ok bool) {
 	return ev, true
 }
 
-// quickReader reads JSON from s; bad says it gave up.
+// quickReader reads JSON from s; bad says it gave up, and once it is set
+// every read stops (more is false), so that the readers need not say so.
 type quickReader struct {
 	s     string
 	i     int
@@ -49,33 +47,29 @@ type quickReader struct {
 // nested beyond its own limit; quick leaves deep ones to it).
 const maxSkipDepth = 64
 
-func (q *quickReader) entry(ev *Events) bool {
+func (q *quickReader) entry(ev *Events) {
 	if !q.open('{') {
-		return false
+		return
 	}
 	seen := 0
 	for first := true; q.more('}', &first); {
 		switch q.key() {
 		case "changes":
-			if !q.once(&seen, 1) || !q.open('[') {
-				return false
-			}
-			for first := true; q.more(']', &first); {
-				if !q.change(ev) {
-					return false
+			if q.member(&seen, 1, '[') {
+				for first := true; q.more(']', &first); {
+					q.change(ev)
 				}
 			}
 		default:
 			q.skip()
 		}
 	}
-	return !q.bad
 }
 
 // change reads a change of statuses; any other is decode's.
-func (q *quickReader) change(ev *Events) bool {
+func (q *quickReader) change(ev *Events) {
 	if !q.open('{') {
-		return false
+		return
 	}
 	seen, field, n, others := 0, "", len(ev.Statuses), 0
 	var phone string
@@ -93,14 +87,14 @@ func (q *quickReader) change(ev *Events) bool {
 		}
 	}
 	if q.bad || field != "messages" || len(ev.Statuses)-n+others == 0 {
-		return false
+		q.bad = true
+		return
 	}
 	for i := n; i < len(ev.Statuses); i++ {
 		ev.Statuses[i].PhoneNumberID = phone
 	}
 	ev.Kinds["statuses"] = true
 	ev.Other += others
-	return true
 }
 
 // value reads a change's value: its statuses go to ev, and those without
@@ -113,8 +107,8 @@ func (q *quickReader) value(ev *Events) (phone string, others int) {
 	for first := true; q.more('}', &first); {
 		switch q.key() {
 		case "metadata":
-			if !q.once(&seen, 1) || !q.open('{') {
-				return "", 0
+			if !q.member(&seen, 1, '{') {
+				break
 			}
 			for first := true; q.more('}', &first); {
 				if q.key() == "phone_number_id" {
@@ -125,8 +119,8 @@ func (q *quickReader) value(ev *Events) (phone string, others int) {
 				}
 			}
 		case "statuses":
-			if !q.once(&seen, 4) || !q.open('[') {
-				return "", 0
+			if !q.member(&seen, 4, '[') {
+				break
 			}
 			for first := true; q.more(']', &first); {
 				if st := q.status(); st.WAMID == "" || st.Status == "" {
@@ -166,8 +160,8 @@ func (q *quickReader) status() (st Status) {
 			st.Timestamp = unix(text(q.scalar()))
 			q.once(&seen, 8)
 		case "pricing":
-			if !q.once(&seen, 16) || !q.open('{') {
-				return st
+			if !q.member(&seen, 16, '{') {
+				break
 			}
 			for first := true; q.more('}', &first); {
 				if q.key() == "category" {
@@ -184,6 +178,12 @@ func (q *quickReader) status() (st Status) {
 		}
 	}
 	return st
+}
+
+// member opens the value of a field read once (see once), an object or an
+// array as c says.
+func (q *quickReader) member(seen *int, bit int, c byte) bool {
+	return q.once(seen, bit) && q.open(c)
 }
 
 // once says whether the field of bit is read for the first time; a field
