@@ -197,17 +197,24 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 }
 
 // holdScript moves a paused campaign under the first hold that is on: its
-// pause reason becomes the hold's, and it is listed in the hold's set. It
-// returns the reason, or false. KEYS: 1 campaign, 2 the index of waiting
-// lists (see luaWait), then each hold's key and set. ARGV: 1 id, 2 the
-// start of the pause reason it requires ("" for any).
+// pause reason becomes the hold's, and it is listed in the hold's set. A
+// new reason is a pause of its own, announced (see emit.Announce: its
+// paused_at, at least a millisecond after the last one's, names its
+// event). It returns the reason, or false. KEYS: 1 campaign, 2 the index
+// of waiting lists (see luaWait), 3 the campaigns to announce, then each
+// hold's key and set. ARGV: 1 id, 2 the start of the pause reason it
+// requires ("" for any), 3 now (ms).
 var holdScript = redis.NewScript(luaWait + `
-local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
+local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason', 'paused_at')
 if c[1] ~= 'paused' or string.sub(c[2] or '', 1, #ARGV[2]) ~= ARGV[2] then return false end
-for i = 3, #KEYS - 1, 2 do
+for i = 4, #KEYS - 1, 2 do
   local reason = redis.call('GET', KEYS[i])
   if reason then
-    redis.call('HSET', KEYS[1], 'paused_reason', reason)
+    if reason ~= c[2] then
+      local at = math.max(tonumber(ARGV[3]), (tonumber(c[3]) or 0) + 1)
+      redis.call('HSET', KEYS[1], 'paused_reason', reason, 'paused_at', string.format('%d', at))
+      redis.call('SADD', KEYS[3], ARGV[1])
+    end
     wait(KEYS[2], KEYS[i + 1], ARGV[1])
     return reason
   end
@@ -218,14 +225,15 @@ return false
 // Hold keeps a campaign paused for a reason that starts with pausedFor
 // ("" for any) paused under the first hold that is on, in one step (the
 // condition cannot be lifted in between, unseen): before a resume for that
-// reason (its WABA's onboarding, say). It returns the hold's reason, or ""
-// when none is on (or the campaign is paused for another reason).
+// reason (its WABA's onboarding, say). The new reason is announced. It
+// returns the hold's reason, or "" when none is on (or the campaign is
+// paused for another reason).
 func (s Campaigns) Hold(ctx context.Context, id, pausedFor string, holds ...Hold) (string, error) {
-	keys := []string{s.keys.Campaign(id), s.keys.WaitLists()}
+	keys := []string{s.keys.Campaign(id), s.keys.WaitLists(), s.keys.Announce()}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
-	reason, err := holdScript.Run(ctx, s.rdb, keys, id, pausedFor).Text()
+	reason, err := holdScript.Run(ctx, s.rdb, keys, id, pausedFor, s.now().UnixMilli()).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}

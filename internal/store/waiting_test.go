@@ -150,3 +150,39 @@ func TestRehold_TakesTheHoldsReasonInItsStep(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, paused, "cancelled")
 }
+
+// Hold moves a campaign paused for one reason (its sender's pause, here)
+// under a hold that is on, and announces the change as a pause of its own:
+// the consumer of campaign events, told it was paused for its sender,
+// learns that it now waits for its template (found in review: the reason
+// changed silently). A Hold that finds no hold on changes nothing.
+func TestHold_AnnouncesTheNewReason(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c", 1)
+	tmpl := store.Hold{Key: b.r.Keys.TemplateGuard("W\x1ft\x1fen"), Set: b.r.Keys.GuardPaused("template", "W\x1ft\x1fen")}
+	_, err := b.store.Campaigns.PauseAutomatically(b.ctx, "c", "sender_paused: test", nil)
+	require.NoError(t, err)
+	before, err := b.store.Campaigns.Status(b.ctx, "c")
+	require.NoError(t, err)
+	require.NoError(t, b.store.Campaigns.Announced(b.ctx, "c", before))
+
+	held, err := b.store.Campaigns.Hold(b.ctx, "c", "sender_paused", tmpl)
+	require.NoError(t, err)
+	require.Empty(t, held, "no hold on")
+	ids, err := b.store.Campaigns.ToAnnounce(b.ctx)
+	require.NoError(t, err)
+	require.Empty(t, ids)
+
+	require.NoError(t, b.r.Client.Set(b.ctx, tmpl.Key, "template_paused: LOW_QUALITY", time.Hour).Err())
+	held, err = b.store.Campaigns.Hold(b.ctx, "c", "sender_paused", tmpl)
+	require.NoError(t, err)
+	require.Equal(t, "template_paused: LOW_QUALITY", held)
+	st, err := b.store.Campaigns.Status(b.ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, "template_paused: LOW_QUALITY", st.PausedReason)
+	require.True(t, st.PausedAt.After(*before.PausedAt), "a pause of its own: its event is not the first one's")
+	ids, err = b.store.Campaigns.ToAnnounce(b.ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c"}, ids, "the new reason is announced")
+}
