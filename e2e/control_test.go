@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,7 +10,10 @@ import (
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -126,4 +131,47 @@ func TestAutoPause_FailureRatio(t *testing.T) {
 	require.Contains(t, st.PausedReason, "failure_ratio:")
 	require.Equal(t, 131026, st.Error.Code)
 	require.Less(t, st.Counts.Final(), int64(100), "paused early, not after the whole list")
+}
+
+// A cancel cut short after its state change (the client gave up while it
+// waited for a send in flight) is finished by the workers' housekeeping,
+// with nobody calling again: the jobs waiting at their slots (send_at an
+// hour away) are made due and reported cancelled in seconds, and the
+// campaign ends (found in review: they waited for their slots).
+func TestCancel_CutShortIsFinishedByHousekeeping(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{})
+	sendAt := time.Now().Add(time.Hour)
+	c := &campaign.Campaign{ID: "later", Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}, SendAt: &sendAt}
+	_, err := f.p.Register(f.Ctx, c)
+	require.NoError(t, err)
+	sum, err := f.p.Enqueue(f.Ctx, c, producer.NewCSVSource(strings.NewReader("to\n447700900001\n447700900002\n447700900003\n")), producer.Options{})
+	require.NoError(t, err)
+	require.EqualValues(t, 3, sum.Accepted)
+	_, err = f.p.Seal(f.Ctx, "later")
+	require.NoError(t, err)
+
+	// A send of the campaign in flight, with a live lease: the cancel waits
+	// for it, and its client gives up.
+	k := f.R.Keys
+	inFlight := "later:447700900009"
+	require.NoError(t, f.R.Client.LPush(f.Ctx, k.AsynqActive(), inFlight).Err())
+	require.NoError(t, f.R.Client.ZAdd(f.Ctx, k.AsynqLease(), redis.Z{Score: float64(time.Now().Add(time.Minute).Unix()), Member: inFlight}).Err())
+	ctx, cancel := context.WithTimeout(f.Ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err = f.p.Cancel(ctx, "later")
+	require.Error(t, err)
+	require.Equal(t, campaign.StateCancelled, f.Status(t, "later").State)
+	require.NoError(t, f.R.Client.LRem(f.Ctx, k.AsynqActive(), 0, inFlight).Err())
+	require.NoError(t, f.R.Client.ZRem(f.Ctx, k.AsynqLease(), inFlight).Err())
+
+	cfg := f.workerConfig(100)
+	cfg.HousekeepingInterval = 50 * time.Millisecond
+	f.startWorker(t, cfg)
+	st := f.waitState(t, "later", campaign.StateCancelled, 15*time.Second)
+	require.EqualValues(t, 3, st.Counts.Cancelled, "every job made due and reported cancelled")
+	require.Zero(t, f.Fake.Stats().Requests)
+	left, err := f.R.Client.SCard(f.Ctx, k.Cancelling()).Result()
+	require.NoError(t, err)
+	require.Zero(t, left, "the cancel is done: housekeeping lets it go")
 }

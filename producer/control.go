@@ -105,13 +105,10 @@ func (p *Producer) Cancel(ctx context.Context, id string) (*campaign.Status, err
 	if settled != nil && !errors.As(settled, &inFlight) {
 		return nil, settled
 	}
-	if _, err := p.store.Campaigns.Unpark(ctx, id, store.Pace{}); err != nil {
+	// Should this stop part-way (or jobs run still), the workers'
+	// housekeeping finishes it.
+	if _, err := p.store.Campaigns.FinishCancel(ctx, id); err != nil {
 		return nil, err
-	}
-	for _, set := range []string{p.keys.AsynqScheduled(), p.keys.AsynqRetry()} {
-		if _, err := p.moveJobs(ctx, id, set, 0, p.keys.Clock("")); err != nil {
-			return nil, err
-		}
 	}
 	if inFlight != nil {
 		p.cfg.Logger.Warn("campaign cancelled while sends of it are still in flight", "campaign", id, "in_flight", inFlight.Jobs,
@@ -231,32 +228,6 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 		}
 	}
 	return nil
-}
-
-// moveJobs re-times the campaign's jobs in an asynq sorted set, in batches.
-func (p *Producer) moveJobs(ctx context.Context, id, set string, intervalMS float64, clock string) (int64, error) {
-	var moved int64
-	var cursor uint64
-	for {
-		members, next, err := p.rdb.ZScan(ctx, set, cursor, id+":*", 1000).Result()
-		if err != nil {
-			return moved, fmt.Errorf("producer: scan %s: %w", set, err)
-		}
-		if len(members) > 0 {
-			args := []any{p.now().UnixMilli(), strconv.FormatFloat(intervalMS, 'f', 6, 64), clockIdleTTL.Milliseconds()}
-			for i := 0; i < len(members); i += 2 { // ZSCAN returns member, score pairs
-				args = append(args, members[i])
-			}
-			n, err := repaceScript.Run(ctx, p.rdb, []string{set, clock}, args...).Int64()
-			if err != nil {
-				return moved, fmt.Errorf("producer: reschedule jobs: %w", err)
-			}
-			moved += n
-		}
-		if cursor = next; cursor == 0 {
-			return moved, nil
-		}
-	}
 }
 
 // finishIfDone returns the campaign's status, announcing it when a resume or

@@ -80,29 +80,3 @@ end
 if sup > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', sup) end
 return out
 `)
-
-// repaceScript gives jobs already in an asynq sorted set (retry or
-// scheduled) new times: consecutive slots on the sender's clock, or, with
-// an interval of 0, now. It skips members that left the set meanwhile and
-// returns how many it moved.
-//
-// KEYS: 1 the sorted set, 2 pacing clock. ARGV: 1 now (ms), 2 ms between two
-// sends (0: all now, clock untouched), 3 idle clock TTL (ms), then members.
-var repaceScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local at = now
-if interval > 0 then at = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0')) end
-local k = 0
-for i = 4, #ARGV do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('ZADD', KEYS[1], 'XX', math.floor((at + k * interval) / 1000), ARGV[i])
-    k = k + 1
-  end
-end
-if k > 0 and interval > 0 then
-  local nxt = at + k * interval
-  redis.call('SET', KEYS[2], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
-end
-return k
-`)

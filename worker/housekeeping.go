@@ -14,7 +14,9 @@ import (
 // call: it announces the campaign events a crash or a Redis error left
 // unannounced, brings back the parked jobs of campaigns that run again (or
 // were cancelled) but still have some (a resume cut short, a job parked just
-// after the resume looked), and takes retired campaigns out of the index.
+// after the resume looked), makes the remaining jobs of cancelled campaigns
+// due (a cancel cut short, a job retried after the cancel looked), and takes
+// retired campaigns out of the index.
 // Every step can run any number of times; a lock keeps it to one worker
 // per round.
 
@@ -40,6 +42,7 @@ func (w *Worker) housekeepOnce(ctx context.Context) {
 	}
 	w.announcePending(ctx)
 	w.bringBackParked(ctx)
+	w.finishCancels(ctx)
 	if _, err := w.store.Campaigns.Retire(ctx, 1000); err != nil {
 		w.log.Warn("housekeeping: could not retire expired campaigns", "err", err)
 	}
@@ -54,6 +57,32 @@ func (w *Worker) announcePending(ctx context.Context) {
 	}
 	for _, id := range ids {
 		w.announce(ctx, id)
+	}
+}
+
+// finishCancels makes the remaining jobs of cancelled campaigns due, until
+// none can be left (see store.Campaigns.FinishCancel), and ends a campaign
+// that has nothing left.
+func (w *Worker) finishCancels(ctx context.Context) {
+	ids, err := w.store.Campaigns.Cancelling(ctx)
+	if err != nil {
+		w.log.Warn("housekeeping: could not list cancelled campaigns", "err", err)
+		return
+	}
+	for _, id := range ids {
+		done, err := w.store.Campaigns.FinishCancel(ctx, id)
+		if err != nil {
+			w.log.Warn("housekeeping: could not make a cancelled campaign's jobs due", "campaign", id, "err", err)
+			continue
+		}
+		if !done {
+			continue
+		}
+		if ended, err := w.store.Campaigns.FinishIfDone(ctx, id); err != nil {
+			w.log.Warn("housekeeping: could not end a cancelled campaign", "campaign", id, "err", err)
+		} else if ended {
+			w.announce(ctx, id)
+		}
 	}
 }
 

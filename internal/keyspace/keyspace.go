@@ -42,6 +42,11 @@ func (s Space) Announce() string { return s.pre + "announce" }
 // expire, after which they leave the Campaigns index.
 func (s Space) Retire() string { return s.pre + "retire" }
 
+// Cancelling is the set of cancelled campaigns whose remaining jobs may
+// still wait at their slots: the workers' housekeeping makes them due
+// until none can be left (see store.Campaigns.FinishCancel).
+func (s Space) Cancelling() string { return s.pre + "cancelling" }
+
 // Onboarding is the set of campaigns paused until a WABA signs the MM Lite terms.
 func (s Space) Onboarding(waba string) string { return s.pre + "onboarding:" + waba }
 

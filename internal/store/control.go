@@ -23,10 +23,11 @@ import (
 // hold's set in the same step: what lifts the hold resumes it.
 //
 // A resume or a cancel takes the campaign off the lists of waiting
-// campaigns in the same step (see luaWait).
+// campaigns in the same step (see luaWait). A cancel lists the campaign
+// among those whose remaining jobs are to be made due (see FinishCancel).
 //
-// KEYS: 1 campaign, 2 announce set, 3 the index of waiting lists, then
-// each hold's key and set (a pause under holds). ARGV: 1 target state, 2
+// KEYS: 1 campaign, 2 announce set, 3 the index of waiting lists, 4 the
+// cancelling set, then each hold's key and set (a pause under holds). ARGV: 1 target state, 2
 // reason ("" under a template's hold: its own, read in the step; for a
 // resume, the start of the reason it requires, "" for any), 3 error JSON
 // (pause), 4 now (ms), 5 "1" to announce the pause, 6 id.
@@ -43,9 +44,9 @@ end
 if to == 'paused' then
   if st ~= 'running' then return 'no:' .. st end
   local reason, fatal = ARGV[2], ARGV[3]
-  if #KEYS > 3 then
+  if #KEYS > 4 then
     local on
-    for i = 4, #KEYS - 1, 2 do
+    for i = 5, #KEYS - 1, 2 do
       if redis.call('EXISTS', KEYS[i]) == 1 then on = i break end
     end
     if not on then return 'lifted:' .. st end
@@ -72,6 +73,7 @@ elseif to == 'cancelled' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelled_at', ARGV[4])
   redis.call('HSETNX', KEYS[1], 'sealed', ARGV[4])
   unwait(KEYS[3], {ARGV[6]})
+  redis.call('SADD', KEYS[4], ARGV[6])
 end
 return 'ok:' .. st
 `)
@@ -93,7 +95,7 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	if announce {
 		flag = "1"
 	}
-	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.WaitLists()}
+	keys := []string{s.keys.Campaign(id), s.keys.Announce(), s.keys.WaitLists(), s.keys.Cancelling()}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
