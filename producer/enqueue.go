@@ -107,7 +107,8 @@ type enqueuer struct {
 	// checkText: the rows' text is checked here, not by their Source.
 	checkText bool
 	keys      []string
-	head      []any // the script's fixed arguments
+	head      []any     // the script's arguments before the jobs (the times are the batch's: see write)
+	start     time.Time // the first slot: the campaign's send_at, or the enqueue's start
 	seen      map[string]struct{}
 
 	// budget holds a unit per budgetUnit bytes of the batches in flight
@@ -145,6 +146,7 @@ func (e *enqueuer) prepare(ctx context.Context) error {
 		}
 	}
 	e.keys = []string{ks.Campaign(e.c.ID), ks.Ledger(e.c.ID), ks.AsynqScheduled(), ks.AsynqPending(), clock, ks.Suppressed(s.Scope())}
+	e.start = start
 	e.head = []any{ks.AsynqTaskPrefix(), now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), start.UnixMilli(),
 		strconv.FormatFloat(1000/rate, 'f', 6, 64), len(e.c.ID) + 1, pendingAhead.Milliseconds(), clockIdleTTL.Milliseconds()}
 	return nil
@@ -287,6 +289,11 @@ func (e *enqueuer) add(b *batch, r *Recipient, line int) error {
 
 // write runs the script for one batch and counts what it did.
 func (e *enqueuer) write(ctx context.Context, b *batch) error {
+	// A batch is paced from the time it is written: rows read after a
+	// stall in the input (a slow upload) get slots from then, not slots in
+	// the past, all due at once.
+	now := e.p.now()
+	b.args[1], b.args[2], b.args[3] = now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), max(e.start.UnixMilli(), now.UnixMilli())
 	res, err := enqueueScript.Run(ctx, e.p.rdb, e.keys, b.args...).Int64Slice()
 	if err != nil {
 		switch {
