@@ -709,3 +709,20 @@ func TestWebhooks_SendRecordedAfterTheStatusIsKept(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, counted[0].Counted, "the replay's record emits it")
 }
+
+// A webhook with an object of another type (pricing as a string) is
+// answered 200, its statuses recorded and itself stored for the relay: it
+// was a 400, which providers do not deliver again, so it was lost to
+// mmlite and to every destination (found in review).
+func TestWebhooks_ObjectOfAnotherTypeIsRecordedAndRelayed(t *testing.T) {
+	t.Parallel()
+	b, pending := relaySetup(t)
+	body := strings.Replace(fixture(t, "webhook_status_delivered_read_batch.json"), `"pricing": {`, `"pricing": "marketing_lite", "x": {`, 1)
+	require.Contains(t, body, `"pricing": "marketing_lite"`)
+	a := b.hook(t, body)
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	n, err := b.r.Client.LLen(context.Background(), pending).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "stored for the relay")
+	require.NotEmpty(t, b.statusTasks(t), "its statuses recorded")
+}

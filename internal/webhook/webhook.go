@@ -88,58 +88,69 @@ func (a AccountUpdate) Stops() bool {
 // OnboardedEvent says a WABA may send through MM Lite.
 const OnboardedEvent = "MM_LITE_TERMS_SIGNED"
 
+// envelope is what decode reads of a webhook. Every object and list is
+// an object or a list (see lenient.go): one of another type is unknown,
+// and the rest of the webhook is read.
 type envelope struct {
-	Object text `json:"object"`
-	Entry  []struct {
-		ID      text `json:"id"`
-		Time    text `json:"time"`
-		Changes []struct {
-			Field text  `json:"field"`
-			Value value `json:"value"`
-		} `json:"changes"`
-	} `json:"entry"`
+	Object text                `json:"object"`
+	Entry  list[object[entry]] `json:"entry"`
+}
+
+type entry struct {
+	ID      text                 `json:"id"`
+	Time    text                 `json:"time"`
+	Changes list[object[change]] `json:"changes"`
+}
+
+type change struct {
+	Field text          `json:"field"`
+	Value object[value] `json:"value"`
 }
 
 type value struct {
-	Metadata struct {
+	Metadata object[struct {
 		PhoneNumberID text `json:"phone_number_id"`
-	} `json:"metadata"`
-	Statuses []struct {
-		ID          text `json:"id"`
-		Status      text `json:"status"`
-		Timestamp   text `json:"timestamp"`
-		RecipientID text `json:"recipient_id"`
-		Pricing     *struct {
-			Category text `json:"category"`
-		} `json:"pricing"`
-		Errors []struct {
-			Code      code `json:"code"`
-			Title     text `json:"title"`
-			Message   text `json:"message"`
-			ErrorData struct {
-				Details text `json:"details"`
-			} `json:"error_data"`
-		} `json:"errors"`
-	} `json:"statuses"`
-	UserActions []struct {
-		ActionType text `json:"action_type"`
-		Timestamp  text `json:"timestamp"`
-		Data       struct {
-			ClickComponent text `json:"click_component"`
-			ClickID        text `json:"click_id"`
-			TrackingToken  text `json:"tracking_token"`
-		} `json:"marketing_messages_link_click_data"`
-	} `json:"user_actions"`
-	Event    text `json:"event"`
-	WABAInfo struct {
+	}] `json:"metadata"`
+	Statuses    list[object[status]]     `json:"statuses"`
+	UserActions list[object[userAction]] `json:"user_actions"`
+	Event       text                     `json:"event"`
+	WABAInfo    object[struct {
 		WABAID          text `json:"waba_id"`
 		OwnerBusinessID text `json:"owner_business_id"`
-	} `json:"waba_info"`
-	BanInfo struct {
+	}] `json:"waba_info"`
+	BanInfo object[struct {
 		State texts `json:"waba_ban_state"`
-	} `json:"ban_info"`
+	}] `json:"ban_info"`
 	Messages json.RawMessage `json:"messages"`
 	guardValue
+}
+
+type status struct {
+	ID          text `json:"id"`
+	Status      text `json:"status"`
+	Timestamp   text `json:"timestamp"`
+	RecipientID text `json:"recipient_id"`
+	Pricing     object[struct {
+		Category text `json:"category"`
+	}] `json:"pricing"`
+	Errors list[object[struct {
+		Code      code `json:"code"`
+		Title     text `json:"title"`
+		Message   text `json:"message"`
+		ErrorData object[struct {
+			Details text `json:"details"`
+		}] `json:"error_data"`
+	}]] `json:"errors"`
+}
+
+type userAction struct {
+	ActionType text `json:"action_type"`
+	Timestamp  text `json:"timestamp"`
+	Data       object[struct {
+		ClickComponent text `json:"click_component"`
+		ClickID        text `json:"click_id"`
+		TrackingToken  text `json:"tracking_token"`
+	}] `json:"marketing_messages_link_click_data"`
 }
 
 // Parse reads a webhook body. Unknown fields and kinds are ignored, and so
@@ -162,14 +173,15 @@ func Parse(body []byte) (*Events, error) {
 // fromEnvelope flattens a decoded webhook.
 func fromEnvelope(env *envelope) *Events {
 	ev := &Events{Kinds: map[string]bool{}}
-	for _, e := range env.Entry {
-		for _, ch := range e.Changes {
-			v, field := ch.Value, string(ch.Field)
+	for _, eo := range env.Entry {
+		e := &eo.V
+		for _, co := range e.Changes {
+			v, field := co.V.Value.V, string(co.V.Field)
 			ev.addKinds(field, &v)
 			switch {
 			case field == "account_update":
-				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: string(v.Event), WABAID: firstOf(v.WABAInfo.WABAID, e.ID), BanStates: v.BanInfo.State,
-					OwnerBusinessID: string(v.WABAInfo.OwnerBusinessID), Timestamp: unix(e.Time)})
+				ev.Accounts = append(ev.Accounts, AccountUpdate{Event: string(v.Event), WABAID: firstOf(v.WABAInfo.V.WABAID, e.ID), BanStates: v.BanInfo.V.State,
+					OwnerBusinessID: string(v.WABAInfo.V.OwnerBusinessID), Timestamp: unix(e.Time)})
 			case field == templateField || field == qualityField:
 				ev.addGuard(field, string(e.ID), unix(e.Time), v)
 			case field == "messages" && (len(v.Statuses) > 0 || len(v.UserActions) > 0):
@@ -206,29 +218,29 @@ func (ev *Events) addKinds(field string, v *value) {
 }
 
 func (ev *Events) add(v value) {
-	for _, s := range v.Statuses {
+	phone := string(v.Metadata.V.PhoneNumberID)
+	for _, so := range v.Statuses {
+		s := &so.V
 		if s.ID == "" || s.Status == "" {
 			ev.Other++
 			continue
 		}
 		st := Status{WAMID: string(s.ID), Status: string(s.Status), Timestamp: unix(s.Timestamp), RecipientID: string(s.RecipientID),
-			PhoneNumberID: string(v.Metadata.PhoneNumberID)}
-		if s.Pricing != nil {
-			st.PricingCategory = string(s.Pricing.Category)
-		}
+			PhoneNumberID: phone, PricingCategory: string(s.Pricing.V.Category)}
 		if len(s.Errors) > 0 {
-			e := s.Errors[0]
-			st.Error = &Error{Code: int(e.Code), Title: firstOf(e.Title, e.Message), Details: string(e.ErrorData.Details)}
+			e := &s.Errors[0].V
+			st.Error = &Error{Code: int(e.Code), Title: firstOf(e.Title, e.Message), Details: string(e.ErrorData.V.Details)}
 		}
 		ev.Statuses = append(ev.Statuses, st)
 	}
-	for _, a := range v.UserActions {
+	for _, ao := range v.UserActions {
+		a := &ao.V
 		if a.ActionType != "marketing_messages_link_click" {
 			ev.Other++
 			continue
 		}
-		ev.Clicks = append(ev.Clicks, Click{PhoneNumberID: string(v.Metadata.PhoneNumberID), ClickID: string(a.Data.ClickID),
-			TrackingToken: string(a.Data.TrackingToken), Component: string(a.Data.ClickComponent), Timestamp: unix(a.Timestamp)})
+		ev.Clicks = append(ev.Clicks, Click{PhoneNumberID: phone, ClickID: string(a.Data.V.ClickID),
+			TrackingToken: string(a.Data.V.TrackingToken), Component: string(a.Data.V.ClickComponent), Timestamp: unix(a.Timestamp)})
 	}
 }
 

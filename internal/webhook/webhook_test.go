@@ -62,7 +62,7 @@ func TestParse_Tolerant(t *testing.T) {
 	require.Equal(t, 3, ev.Other)
 	require.Len(t, ev.Statuses, 1)
 	require.True(t, ev.Statuses[0].Timestamp.IsZero())
-	for _, bad := range []string{`not json`, `[1]`, `{"entry": "x"}`} {
+	for _, bad := range []string{`not json`, `[1]`, `{"entry": [}`} {
 		_, err := webhook.Parse([]byte(bad))
 		require.Error(t, err, bad)
 	}
@@ -167,4 +167,45 @@ func TestParse_FieldsOfAnotherType(t *testing.T) {
 	require.Equal(t, 0, ev.Statuses[2].Error.Code)
 	require.Len(t, ev.Accounts, 1)
 	require.Equal(t, "102290129340398", ev.Accounts[0].WABAID)
+}
+
+// An object or a list of another type (a string, a number, null where the
+// docs show an object or a list, or a list element that is no object)
+// makes what it holds unknown; it refused the whole webhook, its other statuses and its
+// relay (found in review: a 400, which providers do not deliver again).
+func TestParse_ObjectsOfAnotherType(t *testing.T) {
+	t.Parallel()
+	body := `{"object":"whatsapp_business_account","entry":[
+{"id":"102290129340398","time":"1764064800","changes":[{"field":"messages","value":{"metadata":"106540352242922",
+"statuses":[
+ {"id":"wamid.A","status":"delivered","timestamp":"1764064805","recipient_id":"441234567890","pricing":"marketing_lite"},
+ {"id":"wamid.B","status":"failed","timestamp":"1764064806","recipient_id":"441234567891","pricing":7,
+  "errors":[{"code":131050,"title":"Stopped","error_data":"nothing"}, "more"]},
+ "a status that is no object"]}}]},
+{"id":"102290129340398","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"106540352242922"},
+"user_actions":[{"action_type":"marketing_messages_link_click","timestamp":"1764064810","marketing_messages_link_click_data":[1]}]}},
+ {"field":"account_update","value":{"event":"MM_LITE_TERMS_SIGNED","waba_info":"102290129340398","ban_info":4}},
+ {"field":"messages","value":"a value that is no object"}, 12]},
+"an entry that is no object"]}`
+	ev, err := webhook.Parse([]byte(body))
+	require.NoError(t, err)
+	require.Len(t, ev.Statuses, 2)
+	require.Equal(t, "wamid.A", ev.Statuses[0].WAMID)
+	require.Equal(t, "", ev.Statuses[0].PhoneNumberID, "metadata of another type: unknown")
+	require.Equal(t, "", ev.Statuses[0].PricingCategory)
+	require.Equal(t, 131050, ev.Statuses[1].Error.Code)
+	require.Equal(t, "Stopped", ev.Statuses[1].Error.Title)
+	require.Equal(t, "", ev.Statuses[1].Error.Details)
+	require.Len(t, ev.Clicks, 1)
+	require.Equal(t, "106540352242922", ev.Clicks[0].PhoneNumberID)
+	require.Equal(t, "", ev.Clicks[0].ClickID)
+	require.Len(t, ev.Accounts, 1)
+	require.Equal(t, "102290129340398", ev.Accounts[0].WABAID, "the entry's id stands in for waba_info")
+	require.Positive(t, ev.Other, "the status that is no object, the value that is none")
+
+	for _, notList := range []string{`{"entry":"x"}`, `{"entry":[{"changes":{}}]}`, `{"entry":[{"changes":[{"value":{"statuses":"x"}}]}]}`} {
+		ev, err := webhook.Parse([]byte(notList))
+		require.NoError(t, err, "a list that is no list is unknown too: %s", notList)
+		require.Empty(t, ev.Statuses)
+	}
 }
