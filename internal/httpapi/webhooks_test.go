@@ -726,3 +726,33 @@ func TestWebhooks_ObjectOfAnotherTypeIsRecordedAndRelayed(t *testing.T) {
 	require.EqualValues(t, 1, n, "stored for the relay")
 	require.NotEmpty(t, b.statusTasks(t), "its statuses recorded")
 }
+
+// A delivered that comes after its read (webhooks come out of order) is
+// emitted as its own status task, though the read counted it delivered
+// already; counted once all the same. It was taken for a repeat and lost
+// (found in review). Both ways a status is recorded: in one step, and
+// looked up first (a status charged as a Cloud API fallback).
+func TestWebhooks_DeliveredAfterReadIsEmitted(t *testing.T) {
+	t.Parallel()
+	for _, category := range []string{"marketing_lite", "marketing"} {
+		t.Run(category, func(t *testing.T) {
+			t.Parallel()
+			b := hookSetup(t, nil)
+			body := strings.Replace(fixture(t, "webhook_status_sent.json"), `"category": "marketing_lite"`, `"category": "`+category+`"`, 1)
+			as := func(st string) string { return strings.Replace(body, `"sent"`, `"`+st+`"`, 1) }
+			for _, st := range []string{"read", "delivered", "delivered", "read"} {
+				a := b.hook(t, as(st))
+				require.Equal(t, http.StatusOK, a.code, a.raw)
+			}
+			got := map[string]int{}
+			for _, ev := range b.statusTasks(t) {
+				got[ev.Status]++
+			}
+			require.Equal(t, map[string]int{"read": 1, "delivered": 1}, got)
+			st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+			counts := st.body["counts"].(map[string]any)
+			require.EqualValues(t, 1, counts["delivered"])
+			require.EqualValues(t, 1, counts["read"])
+		})
+	}
+}

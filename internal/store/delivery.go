@@ -72,7 +72,7 @@ type Tracked struct {
 func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error) {
 	cmds := make([]*redis.SliceCmd, len(ds))
 	err := s.each(ctx, len(ds), func(c redis.Cmdable, i int) redis.Cmder {
-		cmds[i] = c.HMGet(ctx, s.keys.WAMID(ds[i].WAMID), "c", ds[i].Status, "pricing")
+		cmds[i] = c.HMGet(ctx, s.keys.WAMID(ds[i].WAMID), "c", ds[i].Status, "pricing", "di")
 		return cmds[i]
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -83,7 +83,8 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 		v := cmd.Val()
 		c, _ := v[0].(string)
 		if id, to, ok := strings.Cut(c, "\n"); ok {
-			out[i] = Tracked{Campaign: id, To: to, Known: true, Seen: v[1] != nil, Priced: v[2] != nil}
+			implied := ds[i].Status == "delivered" && v[3] != nil // by a read: not seen itself (see recordScript)
+			out[i] = Tracked{Campaign: id, To: to, Known: true, Seen: v[1] != nil && !implied, Priced: v[2] != nil}
 		}
 	}
 	return out, nil
@@ -93,7 +94,8 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 // (when the campaign is still there), once; the first time, it enqueues
 // the event's tasks, if any (a task of
 // the same id still there is left alone, as asynq's own enqueue would). A
-// read implies delivered; pricing category "marketing" (Cloud API
+// read implies delivered: counted, and marked implied (field di), so that
+// the delivered that comes after it is emitted all the same; pricing category "marketing" (Cloud API
 // fallback) is counted once per message. The error code of a failed
 // status is kept with the message, for results exports.
 // Before anything, it writes the Always tasks (and, AlwaysOnly, nothing
@@ -136,14 +138,24 @@ if ARGV[3] ~= '' and redis.call('HSETNX', KEYS[1], 'pricing', ARGV[3]) == 1 and 
   redis.call('HINCRBY', ck, 'fallback', 1)
   flags = 2
 end
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return flags end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  -- A delivered that a read implied: seen now, counted already.
+  if ARGV[1] == 'delivered' and redis.call('HDEL', KEYS[1], 'di') == 1 then
+    redis.call('HSET', KEYS[1], 'delivered', ARGV[2])
+    emit()
+  end
+  return flags
+end
 emit()
 local st = ARGV[1]
 if st == 'delivered' then
   redis.call('HINCRBY', ck, 'delivered', 1)
 elseif st == 'read' then
   redis.call('HINCRBY', ck, 'read', 1)
-  if redis.call('HSETNX', KEYS[1], 'delivered', ARGV[2]) == 1 then redis.call('HINCRBY', ck, 'delivered', 1) end
+  if redis.call('HSETNX', KEYS[1], 'delivered', ARGV[2]) == 1 then
+    redis.call('HINCRBY', ck, 'delivered', 1)
+    redis.call('HSET', KEYS[1], 'di', '1')
+  end
 elseif st == 'failed' then
   redis.call('HINCRBY', ck, 'undelivered', 1)
   if ARGV[5] ~= '0' then
