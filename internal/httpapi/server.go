@@ -57,6 +57,11 @@ type Config struct {
 	// LargeWebhooks is how many webhook bodies over SmallWebhook bytes are
 	// read at once; the others wait. Default DefaultLargeWebhooks.
 	LargeWebhooks int
+	// LargeWebhookRead is how long a large webhook may take to arrive once
+	// it holds a slot; past it, it is refused and the slot freed (a client
+	// that stalls must not hold the provider's batches back). Default
+	// DefaultLargeWebhookRead.
+	LargeWebhookRead time.Duration
 	// MaxValue is the largest JSON value of a POST /v1/campaigns body (the
 	// campaign, one recipient, with the white space before it), and the
 	// most recipients held when they come before their campaign. Default
@@ -93,6 +98,9 @@ const (
 	SmallWebhook = 64 << 10
 	// DefaultLargeWebhooks: large webhook bodies are rare.
 	DefaultLargeWebhooks = 4
+	// DefaultLargeWebhookRead lets the largest body (DefaultMaxWebhookBody)
+	// arrive at 1 MB/s: a provider sends from a data centre.
+	DefaultLargeWebhookRead = 10 * time.Second
 	// DefaultMaxValue bounds a JSON value like a row of a recipients file.
 	DefaultMaxValue = producer.MaxLine
 )
@@ -138,6 +146,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxIntake == 0 {
 		c.MaxIntake = DefaultMaxIntake
 	}
+	if c.LargeWebhookRead == 0 {
+		c.LargeWebhookRead = DefaultLargeWebhookRead
+	}
 	if c.LargeWebhooks == 0 {
 		c.LargeWebhooks = DefaultLargeWebhooks
 	}
@@ -170,7 +181,7 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(positive("MMLITE_MAX_BODY", c.MaxBody), positive("MMLITE_MAX_UPLOAD", c.MaxUpload),
 		positive("MMLITE_MAX_WEBHOOK_BODY", c.MaxWebhookBody), positive("MMLITE_MAX_INTAKE", int64(c.MaxIntake)),
-		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("MaxValue", c.MaxValue), c.Guard.Validate())
+		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("LargeWebhookRead", int64(c.LargeWebhookRead)), positive("MaxValue", c.MaxValue), c.Guard.Validate())
 }
 
 // New checks the config and builds the routes.

@@ -48,9 +48,13 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	body, release, err := s.readWebhook(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if !errors.As(err, &tooBig) && !errors.Is(err, context.Canceled) {
-			// The client sent less than it declared or went away: its
-			// mistake (the provider delivers again), not the api's.
+		switch {
+		case errors.As(err, &tooBig):
+			err = tooLarge{tooBig, "the provider's batches are smaller; raise MMLITE_MAX_WEBHOOK_BODY if this one is genuine"}
+		case !errors.Is(err, context.Canceled):
+			// The client sent less than it declared, went away or stalled
+			// (see LargeWebhookRead): its mistake (the provider delivers
+			// again), not the api's.
 			s.log.Warn("webhook body not read", "err", err)
 			err = bad("could not read the webhook body: %v", err)
 		}
@@ -130,8 +134,8 @@ func (s *Server) refuse(w http.ResponseWriter, reason string) {
 
 // readWebhook reads a body of up to SmallWebhook bytes at once, and a
 // larger one (up to MaxWebhookBody) once it holds one of the LargeWebhooks
-// slots, which release frees (after the body is parsed and recorded: its
-// events cost memory too).
+// slots, within LargeWebhookRead; release frees the slot (after the body
+// is parsed and recorded: its events cost memory too).
 func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
 	if r.ContentLength > s.cfg.MaxWebhookBody { // no need to wait for a slot to refuse it
 		return nil, nil, &http.MaxBytesError{Limit: s.cfg.MaxWebhookBody}
@@ -145,6 +149,13 @@ func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request) (body []byt
 		}
 	}
 	if release, err = wait(r.Context(), s.hooks); err != nil {
+		return nil, nil, err
+	}
+	// A body that stalls gives its slot back in time (the server's own read
+	// timeout is long, for uploads).
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.LargeWebhookRead)); err != nil &&
+		!errors.Is(err, http.ErrNotSupported) {
+		release()
 		return nil, nil, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, small), s.cfg.MaxWebhookBody)+bytes.MinRead))

@@ -756,3 +756,43 @@ func TestWebhooks_DeliveredAfterReadIsEmitted(t *testing.T) {
 		})
 	}
 }
+
+// Clients that take every slot for large webhooks with a body that never
+// comes (a signature header is enough to get that far) hold them at most
+// LargeWebhookRead: a genuine large webhook of Meta's is answered after
+// that, not starved until the server's read timeout (found in review).
+func TestWebhooks_StalledLargeBodiesGiveTheirSlotsBack(t *testing.T) {
+	t.Parallel()
+	const appSecret = "app-secret"
+	b := hookSetup(t, func(c *httpapi.Config) { c.AppSecret, c.LargeWebhookRead = appSecret, 300*time.Millisecond })
+	addr := strings.TrimPrefix(b.srv.URL, "http://")
+	for range httpapi.DefaultLargeWebhooks {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		_, err = fmt.Fprintf(c, "POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+			"X-Hub-Signature-256: sha256=%s\r\nContent-Length: %d\r\n\r\n{\"pad\": \"", strings.Repeat("0", 64), 4<<20)
+		require.NoError(t, err)
+	}
+	time.Sleep(100 * time.Millisecond) // they hold the slots
+	body := strings.TrimSpace(fixture(t, "webhook_status_sent.json"))
+	body = body[:len(body)-1] + strings.Repeat(" ", httpapi.SmallWebhook) + "}"
+	req, err := http.NewRequest("POST", b.srv.URL+"/webhooks/whatsapp", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(appSecret, []byte(body)))
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	require.NoError(t, err, "a genuine webhook is answered while stalled clients hold the slots")
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// A webhook over MMLITE_MAX_WEBHOOK_BODY is a 413 that names the setting;
+// it gave the advice for campaign uploads (found in review).
+func TestWebhooks_TooLargeNamesItsSetting(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) { c.MaxWebhookBody = 1024 })
+	a := b.hook(t, `{"pad":"`+strings.Repeat("x", 2048)+`"}`)
+	require.Equal(t, http.StatusRequestEntityTooLarge, a.code)
+	require.Contains(t, a.raw, "MMLITE_MAX_WEBHOOK_BODY")
+	require.NotContains(t, a.raw, "recipients")
+}
