@@ -219,11 +219,13 @@ func TestHoistSettings(t *testing.T) {
 
 // A setting given as 0 is refused, naming it: the worker would take its
 // default (MMLITE_COOLDOWN=0 held recipients 24 h, MMLITE_CONCURRENCY=0
-// ran 100 sends), the opposite of what 0 says (found in review).
+// ran 100 sends, MMLITE_RESULTS_BATCH_WAIT=0 waited 200 ms), the opposite
+// of what 0 says (found in review).
 func TestWorker_ZeroSettingsRefused(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
-	for _, flag := range [][]string{{"--cooldown", "0s"}, {"--concurrency", "0"}, {"--http-timeout", "0s"}, {"--pause-failure-ratio", "0"}} {
+	for _, flag := range [][]string{{"--cooldown", "0s"}, {"--concurrency", "0"}, {"--http-timeout", "0s"}, {"--pause-failure-ratio", "0"},
+		{"--results-batch-wait", "0s"}, {"--relay-max-age", "0s"}, {"--outbound-concurrency", "0"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "127.0.0.1:0", flag[0], flag[1])
 		cancel()

@@ -53,7 +53,8 @@ func workerCommand() *cli.Command {
 				return err
 			}
 			if err := refuseZero(cmd, "concurrency", "http-timeout", "shutdown-timeout", "max-wait", "retention",
-				"unknown-window", "unknown-grace", "pause-failure-ratio", "pause-min-sends"); err != nil {
+				"unknown-window", "unknown-grace", "pause-failure-ratio", "pause-min-sends",
+				"results-batch-wait", "relay-max-age", "outbound-concurrency"); err != nil {
 				return err
 			}
 			dequeuers := cmd.Int("dequeuers")

@@ -118,7 +118,7 @@ func (c Config) Validate() error {
 	case c.BatchSize < 0 || c.BatchSize > 1000:
 		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH must be 0 to 1000 (0 or 1: no batching), got %d", c.BatchSize)
 	case c.BatchWait < 0 || c.BatchWait > time.Minute:
-		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH_WAIT must be between 0 and 1m, got %s", c.BatchWait)
+		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH_WAIT must be above 0 and at most 1m, got %s", c.BatchWait)
 	case c.HTTPTimeout <= 0:
 		return fmt.Errorf("outbound: the HTTP timeout must be positive, got %s", c.HTTPTimeout)
 	}
