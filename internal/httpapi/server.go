@@ -57,9 +57,10 @@ type Config struct {
 	// LargeWebhooks is how many webhook bodies over SmallWebhook bytes are
 	// read at once; the others wait. Default DefaultLargeWebhooks.
 	LargeWebhooks int
-	// LargeWebhookRead is how long a large webhook may take to arrive once
-	// it holds a slot; past it, it is refused and the slot freed (a client
-	// that stalls must not hold the provider's batches back). Default
+	// LargeWebhookRead is how long a large webhook may take to start
+	// arriving once it holds a slot, before it must keep
+	// MinLargeWebhookRate; a client that stalls past it is refused and the
+	// slot freed (it must not hold the provider's batches back). Default
 	// DefaultLargeWebhookRead.
 	LargeWebhookRead time.Duration
 	// MaxValue is the largest JSON value of a POST /v1/campaigns body (the
@@ -98,8 +99,7 @@ const (
 	SmallWebhook = 64 << 10
 	// DefaultLargeWebhooks: large webhook bodies are rare.
 	DefaultLargeWebhooks = 4
-	// DefaultLargeWebhookRead lets the largest body (DefaultMaxWebhookBody)
-	// arrive at 1 MB/s: a provider sends from a data centre.
+	// DefaultLargeWebhookRead: a provider sends from a data centre.
 	DefaultLargeWebhookRead = 10 * time.Second
 	// DefaultMaxValue bounds a JSON value like a row of a recipients file.
 	DefaultMaxValue = producer.MaxLine

@@ -134,7 +134,7 @@ func (s *Server) refuse(w http.ResponseWriter, reason string) {
 
 // readWebhook reads a body of up to SmallWebhook bytes at once, and a
 // larger one (up to MaxWebhookBody) once it holds one of the LargeWebhooks
-// slots, within LargeWebhookRead; release frees the slot (after the body
+// slots, at a pace (see pacedReader); release frees the slot (after the body
 // is parsed and recorded: its events cost memory too).
 func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
 	if r.ContentLength > s.cfg.MaxWebhookBody { // no need to wait for a slot to refuse it
@@ -151,20 +151,55 @@ func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request) (body []byt
 	if release, err = wait(r.Context(), s.hooks); err != nil {
 		return nil, nil, err
 	}
-	// A body that stalls gives its slot back in time (the server's own read
-	// timeout is long, for uploads).
-	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.LargeWebhookRead)); err != nil &&
-		!errors.Is(err, http.ErrNotSupported) {
+	paced := &pacedReader{r: rd, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.LargeWebhookRead}
+	if err := paced.extend(); err != nil {
 		release()
 		return nil, nil, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, small), s.cfg.MaxWebhookBody)+bytes.MinRead))
 	buf.Write(body)
-	if _, err := buf.ReadFrom(rd); err != nil {
+	if _, err := buf.ReadFrom(paced); err != nil {
 		release()
 		return nil, nil, err
 	}
 	return buf.Bytes(), release, nil
+}
+
+// MinLargeWebhookRate is the pace a large webhook must keep, after
+// LargeWebhookRead of grace, once it holds a slot: a client that stalls
+// (the server's own read timeout is long, for uploads) gives its slot back
+// in seconds, one that sends steadily, however slowed by a busy machine,
+// is not cut.
+const MinLargeWebhookRate = 16 << 10 // bytes a second
+
+// pacedReader reads a large webhook's body, moving the connection's read
+// deadline on as the bytes come: the n-th byte is due LargeWebhookRead
+// plus n at MinLargeWebhookRate after the slot was taken.
+type pacedReader struct {
+	r     io.Reader
+	rc    *http.ResponseController
+	start time.Time
+	grace time.Duration
+	n     int64
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if n > 0 && err == nil {
+		err = p.extend()
+	}
+	return n, err
+}
+
+// extend sets the read deadline for what came so far; a server that
+// cannot set one (HTTP/2 through some proxies) reads without.
+func (p *pacedReader) extend() error {
+	due := p.start.Add(p.grace + time.Duration(float64(p.n)/MinLargeWebhookRate*float64(time.Second)))
+	if err := p.rc.SetReadDeadline(due); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // authenticateHeaders returns why a webhook is refused before its body is
