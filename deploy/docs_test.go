@@ -323,16 +323,12 @@ func expandHeredoc(t *testing.T, where, delim, doc string) string {
 // Every campaign shown in README.md and docs/ (alone, or in an HTTP body
 // {"campaign": ..., "recipients": ...}) is accepted when copied, today and a
 // year from now: no example carries a date that will expire; dates are
-// computed by the shell when the example is run. docs/design.md is the frozen
-// contract and keeps its dated example.
+// computed by the shell when the example is run.
 func TestDocCampaignsValid(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	found := 0
 	for _, f := range docFiles(t) {
-		if f.rel == "docs/design.md" {
-			continue
-		}
 		for _, ex := range jsonExamples(t, f) {
 			var doc map[string]json.RawMessage
 			if err := json.Unmarshal(ex.body, &doc); err != nil {

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/producer"
 )
 
@@ -39,10 +39,10 @@ type inFlightStatus struct {
 	Detail   string `json:"detail"`
 }
 
-// senderView is GET /v1/senders/{id}: what workers published, onboarding
-// and link clicks by tracking token.
+// senderView is GET /v1/senders/{id}: the sender as GET /v1/senders lists
+// it, with when it was onboarded and its link clicks by tracking token.
 type senderView struct {
-	sender.Published
+	*guard.SenderView
 	OnboardedAt *time.Time       `json:"onboarded_at"`
 	Clicks      map[string]int64 `json:"clicks"`
 }
@@ -52,7 +52,12 @@ func (s *Server) getSender(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := senderView{Published: p}
+	listed, err := s.guard.SenderView(r.Context(), s.senders, p)
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	v := senderView{SenderView: listed}
 	at, err := s.senders.Onboarded(r.Context(), p.WABAID)
 	if err != nil {
 		s.fail(w, err, nil)
