@@ -152,7 +152,7 @@ func (c *Client) Send(ctx context.Context, ep Endpoint, m *Message) (*Response, 
 func (c *Client) ParseAnswer(status int, h http.Header, body []byte) (*Response, error) {
 	if status >= 200 && status < 300 {
 		var r Response
-		if json.Unmarshal(body, &r) == nil && r.WAMID() != "" {
+		if decode(body, &r) == nil && r.WAMID() != "" {
 			return &r, nil
 		}
 	}

@@ -206,3 +206,45 @@ func TestParseRetryAfter(t *testing.T) {
 		require.Equal(t, tc.want, mmapi.ParseRetryAfter(tc.in, now, max), tc.in)
 	}
 }
+
+// A field of another type beside the code (a subcode or a trace id as the
+// other kind, a string detail next to the error) leaves the code read: it
+// threw the whole error object away, so that a 131056 failed at once, a
+// 131000 on a 500 was never sent, a 130429 did not slow the sender (found
+// in review). A success with an odd contact keeps its wamid.
+func TestSend_FieldsOfAnotherTypeKeepTheCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		want   mmapi.Class
+	}{
+		{"subcode as a string", 400, `{"error":{"message":"(#131056) pair rate","type":"OAuthException","code":131056,"error_subcode":"2494055","fbtrace_id":"A"}}`, mmapi.ClassRecipientDelay},
+		{"numeric fbtrace_id", 500, `{"error":{"message":"(#131000) Something went wrong","code":131000,"fbtrace_id":12345}}`, mmapi.ClassTransient},
+		{"is_transient as a string", 400, `{"error":{"message":"(#130429) Rate limit hit","code":130429,"is_transient":"true"}}`, mmapi.ClassThroughput},
+		{"a string detail beside the error", 400, `{"error":{"message":"(#131049) x","code":131049},"detail":"see error"}`, mmapi.ClassRecipientDelay},
+		{"error_data as a string", 400, `{"error":{"message":"(#131049) x","code":131049,"error_data":"none"}}`, mmapi.ClassRecipientDelay},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			e := sendErr(t, srv.Client(), srv.URL)
+			require.True(t, e.HasCode, "code lost: %v", e)
+			require.Equal(t, tc.want, e.Class, e.Error())
+		})
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"messaging_product":"whatsapp","contacts":[{"input":"441234567890","wa_id":441234567890}],"messages":[{"id":"wamid.HBgL"}]}`)
+	}))
+	defer srv.Close()
+	resp, err := mmapi.NewClient(srv.Client()).Send(context.Background(), mmapi.Endpoint{BaseURL: srv.URL, Key: "k"},
+		mmapi.NewMessage("441234567890", mmapi.Template{Name: "t", Language: mmapi.Language{Code: "en"}}, nil))
+	require.NoError(t, err)
+	require.Equal(t, "wamid.HBgL", resp.WAMID())
+}

@@ -3,6 +3,7 @@ package mmapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func parseError(status int, body []byte) *Error {
 	e := &Error{HTTPStatus: status}
 	e.rateLimited = bytes.Contains(bytes.ToLower(body), []byte(rateLimitText))
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := decode(body, &env); err != nil {
 		e.Title = snippet(body)
 		return e
 	}
@@ -86,7 +87,7 @@ func parseError(status int, body []byte) *Error {
 	switch {
 	case len(env.Error) > 0 && env.Error[0] == '{':
 		g = new(graphError)
-		if json.Unmarshal(env.Error, g) != nil {
+		if decode(env.Error, g) != nil {
 			g = nil
 		}
 	case len(env.Error) > 0 && env.Error[0] == '"':
@@ -135,9 +136,23 @@ func fillFromGraph(e *Error, g *graphError) {
 		Details string `json:"details"`
 	}
 	if len(g.ErrorData) > 0 && g.ErrorData[0] == '{' {
-		_ = json.Unmarshal(g.ErrorData, &data)
+		_ = decode(g.ErrorData, &data)
 	}
 	e.Details = firstNonEmpty(data.Details, g.TopDetails)
+}
+
+// decode is json.Unmarshal that takes a field of another type than v's
+// (a subcode as a string, a trace id as a number) as unknown: encoding/json
+// reads the other fields all the same, and a provider's odd field must not
+// cost an answer its code, nor a success its wamid. Only JSON that does
+// not parse is an error.
+func decode(b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return nil
+	}
+	return err
 }
 
 func firstNonEmpty(ss ...string) string {
