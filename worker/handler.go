@@ -273,7 +273,7 @@ func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) erro
 	if tr.Changed {
 		w.m.paused.WithLabelValues(campaign.PauseCampaignFatal).Inc()
 		w.log.Error("campaign paused: every further send would fail the same way; fix the cause and resume it",
-			"campaign", j.send.Campaign, "sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "error", e.Title)
+			"campaign", j.send.Campaign, "sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "error", phone.MaskIn(e.Title))
 		w.announce(ctx, j.send.Campaign)
 	}
 	if err == nil || tr.From == campaign.StatePaused {

@@ -91,8 +91,8 @@ func cooldowns(delays int) int  { return delays / cooldownDelay }
 // decide maps a failed attempt's class to the job's fate.
 func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 	switch e.Class {
-	case mmapi.ClassTransient:
-		return w.retryOrFinal(j, e, backoff(j.retried, w.cfg.RetryBase, w.cfg.RetryMax), true, "")
+	case mmapi.ClassTransient: // the server's Retry-After, if it said one (capped by the client), is a floor
+		return w.retryOrFinal(j, e, max(backoff(j.retried, w.cfg.RetryBase, w.cfg.RetryMax), e.RetryAfter), true, "")
 	case mmapi.ClassThroughput:
 		v := w.retryOrFinal(j, e, jitter(max(e.RetryAfter, throttleMinDelay), time.Second), false, reasonThrottled)
 		v.throttle = true
@@ -124,7 +124,7 @@ func (w *Worker) decide(j *job, e *mmapi.Error) verdict {
 		return verdict{status: task.StatusFailed, err: e, fatal: true}
 	case mmapi.ClassAmbiguous:
 		if w.cfg.AtLeastOnce {
-			return w.retryOrFinal(j, e, backoff(j.retried, w.cfg.RetryBase, w.cfg.RetryMax), true, "")
+			return w.retryOrFinal(j, e, max(backoff(j.retried, w.cfg.RetryBase, w.cfg.RetryMax), e.RetryAfter), true, "")
 		}
 		return verdict{status: task.StatusUnknown, err: e}
 	}

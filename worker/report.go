@@ -101,7 +101,7 @@ func (w *Worker) count(s *task.Send, senderID string, o store.Outcome) {
 	}
 	attrs := []any{"campaign", s.Campaign, "to", phone.Mask(s.To), "sender", senderID, "status", o.Status, "attempts", o.Attempts}
 	if o.Error != nil {
-		attrs = append(attrs, "class", o.Error.Class, "code", o.Error.Code, "http_status", o.Error.HTTPStatus, "error", o.Error.Title)
+		attrs = append(attrs, "class", o.Error.Class, "code", o.Error.Code, "http_status", o.Error.HTTPStatus, "error", phone.MaskIn(o.Error.Title))
 	}
 	if o.Status == task.StatusSent {
 		w.log.Debug("send finished", attrs...)
@@ -146,7 +146,7 @@ func (w *Worker) announce(ctx context.Context, id string) {
 		return
 	}
 	if st.State == campaign.StatePaused {
-		w.log.Warn("campaign paused", "campaign", id, "reason", st.PausedReason)
+		w.log.Warn("campaign paused", "campaign", id, "reason", phone.MaskIn(st.PausedReason))
 		return
 	}
 	w.log.Info("campaign finished", "campaign", id, "state", st.State, "sent", st.Counts.Sent,

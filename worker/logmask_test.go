@@ -1,0 +1,70 @@
+package worker_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/mmlite/mmlite/internal/testkit"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/stretchr/testify/require"
+)
+
+// An answer that echoes the recipient (a success without a message id,
+// here) becomes the error's title, which the log line of the send carries:
+// the number is masked there as everywhere (found in review).
+func TestWorker_AnswerTitlesAreMaskedInLogs(t *testing.T) {
+	t.Parallel()
+	to := testkit.To(7)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":"%s","wa_id":"%s"}],"messages":[]}`, to, to)
+	}))
+	defer api.Close()
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{})
+	cfg := b.config()
+	var logs redistest.SyncBuffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	cfg.Senders[0].BaseURL = api.URL
+	b.enqueue(t, task.Send{Campaign: c.ID, To: to})
+	b.start(t, cfg)
+	r := b.WaitResults(t, 1, 10*time.Second)
+	require.Equal(t, task.StatusUnknown, r[0].Status)
+	require.Contains(t, logs.String(), "send finished")
+	require.NotContains(t, logs.String(), to, "phone numbers are masked in logs")
+}
+
+// A transient answer's Retry-After is honoured: the retry waits for it,
+// not only for the backoff (found in review: retried after 20 ms).
+func TestWorker_TransientHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":{"message":"(#2) Service temporarily unavailable","code":2}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"messaging_product":"whatsapp","messages":[{"id":"wamid.ok"}]}`))
+	}))
+	defer api.Close()
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{})
+	cfg := b.config()
+	cfg.Senders[0].BaseURL = api.URL
+	b.enqueue(t, task.Send{Campaign: c.ID, To: testkit.To(1)})
+	b.start(t, cfg)
+	require.Eventually(t, func() bool { return calls.Load() >= 1 }, 10*time.Second, 10*time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // the backoff alone is at most 200 ms here
+	require.EqualValues(t, 1, calls.Load(), "called again before its Retry-After")
+	r := b.WaitResults(t, 1, 20*time.Second)
+	require.Equal(t, task.StatusSent, r[0].Status)
+}
