@@ -46,13 +46,18 @@ func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	return backoff(n, DefaultRetryBase, DefaultRetryMax) // an error the handler did not classify (Redis down)
 }
 
-// isFailure is asynq's IsFailure: only failures spend retries.
+// isFailure is asynq's IsFailure: only failures spend retries. An error
+// the handler did not classify is not the message's own (Redis erring or
+// unavailable, the worker shutting down): it spends none, since asynq
+// archives a job that has used all its retries whatever it returns later
+// (a throttle, a pause), and that job would end with no result. A job that
+// cannot be sent at all returns asynq.SkipRetry, archived at once.
 func isFailure(err error) bool {
 	var r *retryError
 	if errors.As(err, &r) {
 		return r.failure
 	}
-	return true
+	return false
 }
 
 // backoff is exponential with jitter: base·2^n, capped, then 50-100 % of it.
