@@ -126,6 +126,10 @@ var followStatuses = slices.DeleteFunc(slices.Clone(producer.Followable), func(s
 
 func (c *Console) followUpForm(w http.ResponseWriter, r *http.Request, _ string) {
 	id := r.PathValue("id")
+	if _, err := c.store().Campaigns.Status(r.Context(), id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	v := &followUpView{view: view{Title: "Follow up " + id, Nav: "campaigns"}, ID: id, NewID: id + "-followup"}
 	for _, s := range followStatuses {
 		v.Statuses = append(v.Statuses, option{Value: s, Checked: s != task.StatusCancelled})
@@ -137,6 +141,10 @@ func (c *Console) followUpForm(w http.ResponseWriter, r *http.Request, _ string)
 // follow-up (as POST /v1/campaigns/{id}/follow-up).
 func (c *Console) followUp(w http.ResponseWriter, r *http.Request, _ string) {
 	id := r.PathValue("id")
+	if _, err := c.store().Campaigns.Status(r.Context(), id); err != nil { // as the form: no confirmation for no campaign
+		c.fail(w, r, err)
+		return
+	}
 	f, v, err := readFollowUp(r)
 	if err != nil {
 		v.view = view{Title: "Follow up " + id, Nav: "campaigns"}

@@ -62,3 +62,18 @@ func TestFollowUpForm_BadIDRefusedBeforeConfirmation(t *testing.T) {
 	require.Contains(t, r.body, `new campaign id: it must be 1-64 of A-Za-z0-9._-`)
 	require.Contains(t, r.body, `name="new_id" value="bad id!"`, "on the form, as typed")
 }
+
+// The follow-up form of a campaign that does not exist is a 404, as the
+// cancel and seal confirmations are (found in review: a 200 with a form).
+func TestFollowUpForm_UnknownCampaignIs404(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/no-such-campaign/follow-up", nil, e.sess)
+	require.Equal(t, http.StatusNotFound, r.code)
+	require.NotContains(t, r.body, `name="new_id"`, "no form for a campaign that does not exist")
+	for _, path := range []string{"/ui/campaigns/no-such-campaign/cancel", "/ui/campaigns/no-such-campaign/seal"} {
+		require.Equal(t, http.StatusNotFound, e.do(t, "GET", path, nil, e.sess).code, path)
+	}
+	r = e.post(t, "/ui/campaigns/no-such-campaign/follow-up", url.Values{"new_id": {"again"}, "status": {"failed"}}, "", e.csrf(t, e.sess), e.sess)
+	require.Equal(t, http.StatusNotFound, r.code, "no confirmation for a campaign that does not exist")
+}
