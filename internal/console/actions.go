@@ -130,11 +130,22 @@ func (c *Console) followUpForm(w http.ResponseWriter, r *http.Request, _ string)
 		c.fail(w, r, err)
 		return
 	}
-	v := &followUpView{view: view{Title: "Follow up " + id, Nav: "campaigns"}, ID: id, NewID: id + "-followup"}
+	v := &followUpView{view: view{Title: "Follow up " + id, Nav: "campaigns"}, ID: id, NewID: followUpID(id)}
 	for _, s := range followStatuses {
 		v.Statuses = append(v.Statuses, option{Value: s, Checked: s != task.StatusCancelled})
 	}
 	c.render(w, r, http.StatusOK, "followup", v)
+}
+
+// followUpID is the id the form proposes for a follow-up of id: id with
+// "-followup", id cut to fit ident.MaxLen (and without a '.' it was cut
+// at), so that the form accepts its own proposal.
+func followUpID(id string) string {
+	const suffix = "-followup"
+	if len(id)+len(suffix) > ident.MaxLen {
+		id = strings.TrimRight(id[:ident.MaxLen-len(suffix)], ".")
+	}
+	return id + suffix
 }
 
 // followUp: the form, checked, then its confirmation, then the producer's
