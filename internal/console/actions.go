@@ -126,17 +126,36 @@ var followStatuses = slices.DeleteFunc(slices.Clone(producer.Followable), func(s
 
 func (c *Console) followUpForm(w http.ResponseWriter, r *http.Request, _ string) {
 	id := r.PathValue("id")
-	v := &followUpView{view: view{Title: "Follow up " + id, Nav: "campaigns"}, ID: id, NewID: id + "-followup"}
+	if _, err := c.store().Campaigns.Status(r.Context(), id); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	v := &followUpView{view: view{Title: "Follow up " + id, Nav: "campaigns"}, ID: id, NewID: followUpID(id)}
 	for _, s := range followStatuses {
 		v.Statuses = append(v.Statuses, option{Value: s, Checked: s != task.StatusCancelled})
 	}
 	c.render(w, r, http.StatusOK, "followup", v)
 }
 
+// followUpID is the id the form proposes for a follow-up of id: id with
+// "-followup", id cut to fit ident.MaxLen (and without a '.' it was cut
+// at), so that the form accepts its own proposal.
+func followUpID(id string) string {
+	const suffix = "-followup"
+	if len(id)+len(suffix) > ident.MaxLen {
+		id = strings.TrimRight(id[:ident.MaxLen-len(suffix)], ".")
+	}
+	return id + suffix
+}
+
 // followUp: the form, checked, then its confirmation, then the producer's
 // follow-up (as POST /v1/campaigns/{id}/follow-up).
 func (c *Console) followUp(w http.ResponseWriter, r *http.Request, _ string) {
 	id := r.PathValue("id")
+	if _, err := c.store().Campaigns.Status(r.Context(), id); err != nil { // as the form: no confirmation for no campaign
+		c.fail(w, r, err)
+		return
+	}
 	f, v, err := readFollowUp(r)
 	if err != nil {
 		v.view = view{Title: "Follow up " + id, Nav: "campaigns"}

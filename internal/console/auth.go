@@ -195,6 +195,9 @@ type loginView struct {
 	Next  string
 	Wrong bool
 	Plain bool // served over plain HTTP away from localhost: the cookie will not stick
+	// WaitSeconds, when not 0, is how long the client must wait after too
+	// many wrong tokens (see loginLimiter).
+	WaitSeconds int
 }
 
 // plainHTTP says that the page came over plain HTTP (not even behind a
@@ -226,10 +229,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
+	client := loginClientOf(r)
+	done, wait := c.logins.begin(client, time.Now())
+	if wait > 0 {
+		secs := retryAfter(wait)
+		c.log.Debug("console login refused: too many wrong tokens", "client", client)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.render(w, r, http.StatusTooManyRequests, "login", &loginView{Next: next, WaitSeconds: secs, Plain: plainHTTP(r)})
+		return
+	}
 	tok := strings.TrimSpace(r.PostFormValue("token"))
 	sum := sha256.Sum256([]byte(tok))
-	if tok == "" || subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1 {
-		c.log.Info("console login refused: wrong token")
+	wrong := tok == "" || subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1
+	done(wrong, time.Now())
+	if wrong {
+		c.log.Info("console login refused: wrong token", "client", client)
 		c.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next, Wrong: true, Plain: plainHTTP(r)})
 		return
 	}

@@ -55,6 +55,7 @@ type Console struct {
 	mux        *http.ServeMux
 	origin     *http.CrossOriginProtection
 	senders    *registry.Registry
+	logins     *loginLimiter
 }
 
 // New builds the console.
@@ -75,6 +76,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		origin: http.NewCrossOriginProtection(), csrfKey: deriveKey(cfg.Token, "csrf"), sessionKey: deriveKey(cfg.Token, "session"),
+		logins: newLoginLimiter(loginMaxClients),
 		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
 			WithRetention(cfg.Producer.Store().Campaigns.Retention())}
 	var err error

@@ -4,9 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
 )
@@ -61,4 +65,42 @@ func TestFollowUpForm_BadIDRefusedBeforeConfirmation(t *testing.T) {
 	require.NotContains(t, r.body, "Send the follow-up campaign")
 	require.Contains(t, r.body, `new campaign id: it must be 1-64 of A-Za-z0-9._-`)
 	require.Contains(t, r.body, `name="new_id" value="bad id!"`, "on the form, as typed")
+}
+
+// The follow-up form of a campaign that does not exist is a 404, as the
+// cancel and seal confirmations are (found in review: a 200 with a form).
+func TestFollowUpForm_UnknownCampaignIs404(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/campaigns/no-such-campaign/follow-up", nil, e.sess)
+	require.Equal(t, http.StatusNotFound, r.code)
+	require.NotContains(t, r.body, `name="new_id"`, "no form for a campaign that does not exist")
+	for _, path := range []string{"/ui/campaigns/no-such-campaign/cancel", "/ui/campaigns/no-such-campaign/seal"} {
+		require.Equal(t, http.StatusNotFound, e.do(t, "GET", path, nil, e.sess).code, path)
+	}
+	r = e.post(t, "/ui/campaigns/no-such-campaign/follow-up", url.Values{"new_id": {"again"}, "status": {"failed"}}, "", e.csrf(t, e.sess), e.sess)
+	require.Equal(t, http.StatusNotFound, r.code, "no confirmation for a campaign that does not exist")
+}
+
+// The follow-up form proposes a new id that it accepts: for a campaign id
+// of 56 characters or more, id+"-followup" would be over 64 (found in
+// review: the form refused its own proposal).
+func TestFollowUpForm_ProposedIDIsValid(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	ctx := context.Background()
+	id := strings.Repeat("a", 54) + ".b2026" // cut to fit, it would end in its dot
+	require.Len(t, id, 60)
+	_, err := e.p.Register(ctx, &campaign.Campaign{ID: id, Sender: "default",
+		Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "pt_BR"}}})
+	require.NoError(t, err)
+	r := e.do(t, "GET", "/ui/campaigns/"+id+"/follow-up", nil, e.sess)
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	m := regexp.MustCompile(`name="new_id" value="([^"]*)"`).FindStringSubmatch(r.body)
+	require.NotNil(t, m, "the form proposes a new id")
+	r = e.post(t, "/ui/campaigns/"+id+"/follow-up", url.Values{"new_id": {m[1]}, "status": {"failed"}}, "", e.csrf(t, e.sess), e.sess)
+	require.NotContains(t, r.body, "new campaign id:", "the form accepts its own proposal %q", m[1])
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	require.Contains(t, r.body, "Send the follow-up campaign "+m[1]+"?")
+	require.Equal(t, strings.Repeat("a", 54)+"-followup", m[1], "the id cut to fit, without the dot it was cut at")
 }

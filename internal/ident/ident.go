@@ -5,10 +5,14 @@ package ident
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
-var pattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// MaxLen is the longest valid id, in bytes.
+const MaxLen = 64
+
+var pattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,` + strconv.Itoa(MaxLen) + `}$`)
 
 // Rule says what Valid accepts, for errors.
 const Rule = "1-64 of A-Za-z0-9._-, not only dots"

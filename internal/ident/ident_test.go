@@ -1,6 +1,8 @@
 package ident_test
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/ident"
@@ -15,4 +17,12 @@ func TestValid(t *testing.T) {
 	for _, s := range []string{"", ".", "..", "...", "a/b", "a b", "é", string(make([]byte, 65))} {
 		require.False(t, ident.Valid(s), s)
 	}
+}
+
+// MaxLen is the length Valid and Rule say.
+func TestMaxLen(t *testing.T) {
+	t.Parallel()
+	require.True(t, ident.Valid(strings.Repeat("a", ident.MaxLen)))
+	require.False(t, ident.Valid(strings.Repeat("a", ident.MaxLen+1)))
+	require.Contains(t, ident.Rule, "1-"+strconv.Itoa(ident.MaxLen)+" ")
 }
