@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -21,44 +20,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
-
-// failScripts fails the first n script calls (alone or in a pipeline)
-// that name arg: Redis answering an error n times.
-type failScripts struct {
-	arg string
-	n   atomic.Int64
-}
-
-func (h *failScripts) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h *failScripts) hit(cmd redis.Cmder) bool {
-	name := strings.ToLower(cmd.Name())
-	return (name == "evalsha" || name == "eval") && slices.Contains(cmd.Args(), any(h.arg)) && h.n.Add(-1) >= 0
-}
-
-func (h *failScripts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.hit(cmd) {
-			cmd.SetErr(redistest.ErrInjected)
-			return redistest.ErrInjected
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (h *failScripts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		for _, cmd := range cmds {
-			if h.hit(cmd) {
-				for _, c := range cmds {
-					c.SetErr(redistest.ErrInjected)
-				}
-				return redistest.ErrInjected
-			}
-		}
-		return next(ctx, cmds)
-	}
-}
 
 // Redis errors on a job's steps spend none of its retries: two of them,
 // then a throttled answer (which spends none either), had asynq archive
@@ -80,9 +41,10 @@ func TestWorker_RedisErrorsSpendNoRetry(t *testing.T) {
 	defer api.Close()
 	b := setup(t, fakeapi.Config{})
 	c := b.register(t, campaign.Campaign{})
-	h := &failScripts{arg: to}
-	h.n.Store(2)
-	b.R.Client.AddHook(h)
+	b.R.Client.AddHook(redistest.NewFailMatching(2, func(cmd redis.Cmder) bool { // the job's script calls
+		name := strings.ToLower(cmd.Name())
+		return (name == "evalsha" || name == "eval") && slices.Contains(cmd.Args(), any(to))
+	}))
 	cfg := b.config()
 	cfg.Redis, cfg.Client = nil, b.R.Client
 	cfg.Senders[0].BaseURL = api.URL

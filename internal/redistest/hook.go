@@ -101,3 +101,52 @@ func (h *FailFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return next(ctx, cmd)
 	}
 }
+
+// FailMatching is a go-redis hook that fails the first N commands Match
+// says yes to, alone or in a pipeline (then the whole pipeline fails),
+// with ErrInjected, without sending them: Redis answering an error N
+// times to one kind of step.
+type FailMatching struct {
+	Match func(cmd redis.Cmder) bool
+	N     atomic.Int64
+}
+
+// NewFailMatching fails the first n commands match says yes to.
+func NewFailMatching(n int64, match func(cmd redis.Cmder) bool) *FailMatching {
+	h := &FailMatching{Match: match}
+	h.N.Store(n)
+	return h
+}
+
+func (h *FailMatching) hit(cmds ...redis.Cmder) bool {
+	for _, c := range cmds {
+		if h.Match(c) && h.N.Add(-1) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *FailMatching) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *FailMatching) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.hit(cmd) {
+			cmd.SetErr(ErrInjected)
+			return ErrInjected
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *FailMatching) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.hit(cmds...) {
+			for _, c := range cmds {
+				c.SetErr(ErrInjected)
+			}
+			return ErrInjected
+		}
+		return next(ctx, cmds)
+	}
+}

@@ -2,8 +2,8 @@ package registry_test
 
 import (
 	"context"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,46 +37,6 @@ func TestRegistry_ClicksAreBounded(t *testing.T) {
 	require.LessOrEqual(t, ttl, 72*time.Hour)
 }
 
-// failClicks fails the first command, alone or in a pipeline, that writes
-// a sender's clicks: Redis answering an error to the count.
-type failClicks struct {
-	prefix string
-	done   atomic.Bool
-}
-
-func (h *failClicks) hit(cmds ...redis.Cmder) bool {
-	for _, c := range cmds {
-		for _, a := range c.Args() {
-			if s, ok := a.(string); ok && strings.HasPrefix(s, h.prefix) && h.done.CompareAndSwap(false, true) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (h *failClicks) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *failClicks) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.hit(cmd) {
-			cmd.SetErr(redistest.ErrInjected)
-			return redistest.ErrInjected
-		}
-		return next(ctx, cmd)
-	}
-}
-func (h *failClicks) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if h.hit(cmds...) {
-			for _, c := range cmds {
-				c.SetErr(redistest.ErrInjected)
-			}
-			return redistest.ErrInjected
-		}
-		return next(ctx, cmds)
-	}
-}
-
 // A click whose count failed is counted when the provider delivers its
 // webhook again: the click id was marked seen before the count, so the
 // redelivery was dropped and the click never counted.
@@ -89,7 +49,10 @@ func TestRegistry_ClickCountedAfterAFailure(t *testing.T) {
 	if !ok {
 		t.Skip("needs a single-node client for the hook")
 	}
-	cl.AddHook(&failClicks{prefix: r.Keys.Prefix() + "clicks:"})
+	prefix := r.Keys.Prefix() + "clicks:" // the first command that writes a sender's clicks
+	cl.AddHook(redistest.NewFailMatching(1, func(c redis.Cmder) bool {
+		return slices.ContainsFunc(c.Args(), func(a any) bool { s, ok := a.(string); return ok && strings.HasPrefix(s, prefix) })
+	}))
 	_, err := reg.CountClick(ctx, "default", "tok", "c1")
 	require.ErrorIs(t, err, redistest.ErrInjected)
 	fresh, err := reg.CountClick(ctx, "default", "tok", "c1")
