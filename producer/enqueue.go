@@ -77,6 +77,8 @@ const (
 // which must be registered (unless DryRun). Valid rows are enqueued even
 // when others are rejected. On a fatal error the summary says what was
 // enqueued before it; running the same input again adds nothing twice.
+// When ctx ends before every row read was written (even if src then ends),
+// the error is context.Cause(ctx).
 func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source, o Options) (*Summary, error) {
 	e := &enqueuer{p: p, c: c, o: o, sum: &Summary{CampaignID: c.ID, Errors: []RowError{}, DryRun: o.DryRun},
 		indexed: indexed(src), checkText: !readsUTF8(src)}
@@ -116,9 +118,13 @@ type enqueuer struct {
 	// them back.
 	budget chan struct{}
 
-	mu     sync.Mutex
-	sum    *Summary
-	sealed int64 // rows refused because the campaign is sealed
+	// added counts the rows put in batches (by the reader), written those
+	// the writers wrote (under mu); run reads both once the writers stop.
+	added   int64
+	mu      sync.Mutex
+	written int64
+	sum     *Summary
+	sealed  int64 // rows refused because the campaign is sealed
 }
 
 // prepare reads the sender's rate and fixes the script's keys and arguments.
@@ -175,7 +181,10 @@ func (e *enqueuer) run(ctx context.Context, src Source) error {
 	err := e.read(ctx, src, batches) // never panics: the writers always get to stop
 	close(batches)
 	wg.Wait()
-	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+	// A failed write is the enqueue's error; so is the caller's context
+	// ending before every row read was written (an input that ends after
+	// a SIGTERM is not a finished enqueue), but not after.
+	if cause := context.Cause(ctx); err == nil && cause != nil && (!errors.Is(cause, context.Canceled) || e.written < e.added) {
 		err = cause
 	}
 	return err
@@ -205,6 +214,8 @@ func (e *enqueuer) read(ctx context.Context, src Source, out chan<- *batch) (err
 		case errors.As(err, &re):
 			e.reject(*re)
 			continue
+		case err != nil && ctx.Err() != nil:
+			return context.Cause(ctx) // a source that stops when the enqueue is interrupted
 		case err != nil:
 			return &InputError{Err: err}
 		}
@@ -284,6 +295,7 @@ func (e *enqueuer) add(b *batch, r *Recipient, line int) error {
 	b.n++
 	b.size += len(id) + len(msg)
 	b.lines = append(b.lines, line)
+	e.added++
 	return nil
 }
 
@@ -305,6 +317,7 @@ func (e *enqueuer) write(ctx context.Context, b *batch) error {
 		return fmt.Errorf("producer: enqueue batch: %w", err)
 	}
 	e.mu.Lock()
+	e.written += int64(b.n)
 	for i, v := range res {
 		switch v {
 		case jobAccepted:

@@ -219,13 +219,14 @@ func TestHoistSettings(t *testing.T) {
 
 // A setting given as 0 is refused, naming it: the worker would take its
 // default (MMLITE_COOLDOWN=0 held recipients 24 h, MMLITE_CONCURRENCY=0
-// ran 100 sends, MMLITE_RESULTS_BATCH_WAIT=0 waited 200 ms), the opposite
-// of what 0 says (found in review).
+// ran 100 sends, MMLITE_RESULTS_BATCH_WAIT=0 waited 200 ms,
+// MMLITE_DEQUEUERS=0 ran one per 6 of the concurrency), the opposite of
+// what 0 says (found in review).
 func TestWorker_ZeroSettingsRefused(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	for _, flag := range [][]string{{"--cooldown", "0s"}, {"--concurrency", "0"}, {"--http-timeout", "0s"}, {"--pause-failure-ratio", "0"},
-		{"--results-batch-wait", "0s"}, {"--relay-max-age", "0s"}, {"--outbound-concurrency", "0"}} {
+		{"--results-batch-wait", "0s"}, {"--relay-max-age", "0s"}, {"--outbound-concurrency", "0"}, {"--dequeuers", "0"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "127.0.0.1:0", flag[0], flag[1])
 		cancel()
@@ -235,4 +236,20 @@ func TestWorker_ZeroSettingsRefused(t *testing.T) {
 	out, code := run(t, "api", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-token", "t", "--http-addr", "127.0.0.1:0", "--limit-window", "0s")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "MMLITE_LIMIT_WINDOW (--limit-window) is 0")
+
+	// MMLITE_RETENTION=0 kept a finished campaign for the default 7 days
+	// in every command but the worker (found in review).
+	url := "redis://" + mr.Addr() + "/0"
+	for _, args := range [][]string{
+		{"api", "--api-token", "t", "--http-addr", "127.0.0.1:0"},
+		{"enqueue", "--campaign", springFile(t), "--recipients", write(t, "r.csv", "to\n441234567890\n"), "--dry-run"},
+		{"campaign", "status", "spring"},
+		{"campaign", "pause", "spring"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, code := runCtx(t, ctx, "", append(args, "--redis-url", url, "--retention", "0s")...)
+		cancel()
+		require.Equal(t, 1, code, "%s: %s", args, out)
+		require.Contains(t, out, "MMLITE_RETENTION (--retention) is 0: it must be above 0", "%s", args)
+	}
 }

@@ -49,8 +49,11 @@ func enqueueCommand() *cli.Command {
 			}
 			sum, err := enqueue(ctx, cmd)
 			if err != nil {
-				if sum != nil && sum.Rows() > 0 {
-					printSummary(cmd, sum)
+				if sum != nil && (sum.Rows() > 0 || ctx.Err() != nil) {
+					printSummary(cmd, sum) // what was written before stays written
+				}
+				if ctx.Err() != nil {
+					err = fmt.Errorf("interrupted: %w", err)
 				}
 				return cli.Exit(redisErr(cmd, err), exitFailure)
 			}
@@ -73,7 +76,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd.String("campaign"), err)
 	}
-	src, closeSrc, err := openRecipients(cmd.Root().Reader, cmd.String("recipients"), cmd.String("format"))
+	src, closeSrc, err := openRecipients(ctx, cmd.Root().Reader, cmd.String("recipients"), cmd.String("format"))
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +128,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 // file not named .jsonl or .ndjson), but the input starts with '{'.
 var errLooksLikeJSONL = errors.New("the input looks like JSON Lines: use --format jsonl")
 
-func openRecipients(stdin io.Reader, path, format string) (producer.Source, func(), error) {
+func openRecipients(ctx context.Context, stdin io.Reader, path, format string) (producer.Source, func(), error) {
 	r := io.NopCloser(stdin)
 	if path != "-" {
 		f, err := os.Open(path)
@@ -140,6 +143,7 @@ func openRecipients(stdin io.Reader, path, format string) (producer.Source, func
 			}
 		}
 	}
+	r = untilDone(ctx, r)
 	closeFn := func() { _ = r.Close() }
 	switch format {
 	case "", "csv":
@@ -157,6 +161,42 @@ func openRecipients(stdin io.Reader, path, format string) (producer.Source, func
 	}
 	closeFn()
 	return nil, nil, fmt.Errorf("--format must be csv or jsonl, got %q", format)
+}
+
+// untilDone reads r until ctx ends; then a Read returns the context's
+// cause at once: a stdin (or a FIFO) that sends nothing would otherwise
+// hold an interrupted enqueue for ever, and an input that ends after the
+// signal is not known to be the whole list. A Read of r still waiting
+// then ends with r, or with the process.
+func untilDone(ctx context.Context, r io.ReadCloser) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err) // nil: io.EOF
+	}()
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
+	return &ctxReader{ctx: ctx, pr: pr, r: r, stop: stop}
+}
+
+type ctxReader struct {
+	ctx  context.Context
+	pr   *io.PipeReader
+	r    io.Closer
+	stop func() bool
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	n, err := c.pr.Read(p)
+	if err != nil && c.ctx.Err() != nil {
+		err = context.Cause(c.ctx)
+	}
+	return n, err
+}
+
+func (c *ctxReader) Close() error {
+	c.stop()
+	_ = c.pr.Close() // the copy stops at its next write
+	return c.r.Close()
 }
 
 // looksLikeJSONLines says whether the first byte after a BOM and blank

@@ -66,6 +66,22 @@ func scopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer) (stri
 	return "", fmt.Errorf("%w: name the suppression list with --scope WABA_ID or --sender ID", errUsage)
 }
 
+// addScopeArg is scopeArg for add and import: a --scope no published
+// sender has is refused, as POST /v1/suppressions refuses it, for no
+// sender would read the entries (a mistyped WABA id). list and remove take
+// any scope that has a list.
+func addScopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer) (string, error) {
+	scope, err := scopeArg(ctx, cmd, p)
+	if err != nil || cmd.String("sender") != "" {
+		return scope, err
+	}
+	err = registry.New(p.Redis(), p.Store().Campaigns.Keys()).CheckScope(ctx, scope)
+	if errors.Is(err, registry.ErrScopeNotPublished) {
+		return "", cli.Exit(err.Error()+": see mmlite sender list", 1)
+	}
+	return scope, err
+}
+
 func scopeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "scope", Usage: "the suppression list: a WABA id (or a sender id, for a sender without waba_id)"},
@@ -82,7 +98,7 @@ func suppressCommand() *cli.Command {
 				&cli.StringFlag{Name: "reason", Value: "added by the operator"}),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-						scope, err := scopeArg(ctx, cmd, p)
+						scope, err := addScopeArg(ctx, cmd, p)
 						if err != nil {
 							return err
 						}
@@ -96,7 +112,7 @@ func suppressCommand() *cli.Command {
 			{Name: "import", Usage: "suppress the recipients of a CSV file (to,reason) or a JSON list; bad lines are reported, good ones kept",
 				ArgsUsage: "FILE", Flags: scopeFlags(), Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-						scope, err := scopeArg(ctx, cmd, p)
+						scope, err := addScopeArg(ctx, cmd, p)
 						if err != nil {
 							return err
 						}

@@ -76,3 +76,42 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "not published")
 }
+
+// suppress add and import took any scope, where POST /v1/suppressions
+// refuses one no published sender has: a mistyped WABA id put the opt-out
+// on a list no sender reads (found in review). list and remove still take
+// a scope that has a list, as the WABA of a sender since moved.
+func TestSuppress_UnpublishedScopeRefused(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	publish := func(waba string) {
+		require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(),
+			[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: waba}}))
+	}
+	publish("W-OLD")
+	out, code := run(t, "suppress", "add", "--redis-url", url, "--scope", "W-OLD", "441234567891")
+	require.Equal(t, 0, code, out)
+	publish("102290129340398")
+
+	const refused = "scope 10229012934039 is no published sender's WABA (or sender id)"
+	out, code = run(t, "suppress", "add", "--redis-url", url, "--scope", "10229012934039", "441234567890")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, refused)
+	out, code = run(t, "suppress", "import", "--redis-url", url, "--scope", "10229012934039", write(t, "s.csv", "to\n441234567890\n"))
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, refused)
+	out, code = run(t, "suppress", "list", "--redis-url", url)
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "10229012934039\"", "nothing was added to it")
+
+	out, code = run(t, "suppress", "add", "--redis-url", url, "--scope", "102290129340398", "441234567890")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "suppress", "list", "--redis-url", url, "--scope", "W-OLD")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "441234567891")
+	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W-OLD", "441234567891")
+	require.Equal(t, 0, code, out)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,9 +37,15 @@ func runIn(t *testing.T, stdin string, args ...string) (string, int) {
 // start then stops, and says 0, rather than hang the test).
 func runCtx(t *testing.T, ctx context.Context, stdin string, args ...string) (string, int) {
 	t.Helper()
+	return runFrom(ctx, strings.NewReader(stdin), args...)
+}
+
+// runFrom is runCtx with stdin read from r. It may run on a goroutine of
+// the test's.
+func runFrom(ctx context.Context, stdin io.Reader, args ...string) (string, int) {
 	var out bytes.Buffer
 	a := app()
-	a.Writer, a.ErrWriter, a.Reader = &out, &out, strings.NewReader(stdin)
+	a.Writer, a.ErrWriter, a.Reader = &out, &out, stdin
 	err := execute(ctx, a, append([]string{"mmlite"}, args...))
 	var ec cli.ExitCoder
 	switch {

@@ -67,6 +67,9 @@ func loadDestinationsOf(cmd *cli.Command, noSecrets bool) ([]*outbound.Destinati
 // queues, where results go, the retention; the caller adds its Redis and
 // what only it sets.
 func producerConfig(cmd *cli.Command, log *slog.Logger) (producer.Config, error) {
+	if err := refuseZero(cmd, "retention"); err != nil {
+		return producer.Config{}, err
+	}
 	cq, noResults, err := emitTargets(cmd)
 	if err != nil {
 		return producer.Config{}, err

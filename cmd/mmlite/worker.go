@@ -52,13 +52,13 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := refuseZero(cmd, "concurrency", "http-timeout", "shutdown-timeout", "max-wait", "retention",
+			if err := refuseZero(cmd, "concurrency", "dequeuers", "http-timeout", "shutdown-timeout", "max-wait", "retention",
 				"unknown-window", "unknown-grace", "pause-failure-ratio", "pause-min-sends",
 				"results-batch-wait", "relay-max-age", "outbound-concurrency"); err != nil {
 				return err
 			}
 			dequeuers := cmd.Int("dequeuers")
-			if dequeuers == 0 {
+			if dequeuers == 0 { // unset
 				dequeuers = worker.DefaultDequeuers(cmd.Int("concurrency"))
 			}
 			// A connection per job slot and per dequeuer, and some for housekeeping.

@@ -58,7 +58,7 @@ func (s *Server) addSuppressions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "name the suppression list: ?scope=<waba_id> or ?sender=<sender id>")
 		return
 	case !known:
-		writeError(w, http.StatusNotFound, "scope "+scope+" is no published sender's WABA (or sender id): see GET /v1/senders")
+		writeError(w, http.StatusNotFound, registry.ScopeNotPublished(scope).Error()+": see GET /v1/senders")
 		return
 	}
 	// One of the intake's slots: an import holds about a batch and a line

@@ -41,6 +41,26 @@ func (r *Registry) HasScope(ctx context.Context, scope string) (bool, error) {
 	return false, nil
 }
 
+// ErrScopeNotPublished is a scope no published sender has: no sender reads
+// its suppression list.
+var ErrScopeNotPublished = errors.New("no published sender's WABA (or sender id)")
+
+// ScopeNotPublished is the error of such a scope: "scope ID is no
+// published sender's WABA (or sender id)".
+func ScopeNotPublished(scope string) error {
+	return fmt.Errorf("scope %s is %w", scope, ErrScopeNotPublished)
+}
+
+// CheckScope is nil when a published sender has the scope (HasScope), and
+// ScopeNotPublished when none has.
+func (r *Registry) CheckScope(ctx context.Context, scope string) error {
+	known, err := r.HasScope(ctx, scope)
+	if err == nil && !known {
+		err = ScopeNotPublished(scope)
+	}
+	return err
+}
+
 // Lookup is the sender of all (from All) with that id, or, when no worker
 // published it, a sender with only its id: its scope is then its id.
 func Lookup(all map[string]sender.Published, id string) sender.Published {
