@@ -118,7 +118,7 @@ func TestSuppressionsPage(t *testing.T) {
 	require.Contains(t, r.body, "number: ")
 	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"nope"}, "to": {"441234567806"}}, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
-	require.Contains(t, r.body, "scope: nope is no published sender")
+	require.Contains(t, r.body, "scope nope is no published sender")
 
 	rm := url.Values{"csrf": {good}, "scope": {"default"}, "to": {"441234567801"}}
 	r = e.do(t, "POST", "/ui/suppressions/remove", rm, e.sess)

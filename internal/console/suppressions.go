@@ -10,6 +10,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
 )
 
@@ -156,11 +157,11 @@ func suppressionFlash(q url.Values) string {
 // added only there (as POST /v1/suppressions).
 func (c *Console) formScope(r *http.Request) (string, error) {
 	scope := r.PostFormValue("scope")
-	known, err := c.senders.HasScope(r.Context(), scope)
-	if err != nil || known {
-		return scope, err
+	err := c.senders.CheckScope(r.Context(), scope)
+	if errors.Is(err, registry.ErrScopeNotPublished) {
+		return "", formError{err.Error()}
 	}
-	return "", formError{"scope: " + scope + " is no published sender's WABA (or sender id)"}
+	return scope, err
 }
 
 // backToSuppressions goes to the scope's page, with a flash and, for an
