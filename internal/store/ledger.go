@@ -126,9 +126,11 @@ local function held(attempts, delays)
     local till = tonumber(cd) + tonumber(ARGV[10])
     if till > now then return {'cooldown', tostring(attempts), tostring(delays), string.format('%d', till)} end
   end
-  local lim = tonumber(ARGV[8])
+  -- The reach is counted whatever the limit (unlimited is 0): a lower
+  -- tier that comes later finds the recipients of the window counted.
+  -- Unlimited, it is only kept: a new member prunes the window.
+  local lim, win = tonumber(ARGV[8]), tonumber(ARGV[9])
   if lim > 0 then
-    local win = tonumber(ARGV[9])
     local r = redis.call('ZSCORE', KEYS[10], ARGV[1])
     if not r or tonumber(r) <= now - win then
       redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
@@ -140,8 +142,10 @@ local function held(attempts, delays)
       end
     end
     redis.call('ZADD', KEYS[10], now, ARGV[1])
-    redis.call('PEXPIRE', KEYS[10], win)
+  elseif redis.call('ZADD', KEYS[10], now, ARGV[1]) == 1 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
   end
+  redis.call('PEXPIRE', KEYS[10], win)
   return nil
 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
