@@ -103,14 +103,22 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 	}
 	budget := o.Limit * listReadFactor
 	var last *cursor
-	for offset := 0; offset < budget; {
-		n := min(listChunk, budget-offset)
+	// A chunk is read from a score down, past the entries at that score
+	// read already: each goes on from the last entry the one before read,
+	// not from a position, which a campaign registered or retired
+	// meanwhile would shift (a campaign listed twice, or skipped).
+	start, skip := maxScore, 0
+	for read := 0; read < budget; {
+		n := min(listChunk, budget-read)
 		zs, err := s.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
-			Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: int64(n)}).Result()
+			Start: start, Stop: "-inf", Offset: int64(skip), Count: int64(n)}).Result()
 		if err != nil {
 			return nil, fmt.Errorf("campaign: read the campaigns index: %w", err)
 		}
-		offset += len(zs)
+		read += len(zs)
+		if len(zs) > 0 {
+			start, skip = after(zs, start, skip)
+		}
 		for i, z := range zs {
 			id, _ := z.Member.(string)
 			last = &cursor{score: z.Score, id: id}
@@ -130,7 +138,7 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 			if len(page.Campaigns) == o.Limit {
 				more := i < len(zs)-1
 				if !more && len(zs) == n { // the chunk ended here: is there another campaign?
-					if more, err = s.anyAt(ctx, maxScore, offset); err != nil {
+					if more, err = s.anyAt(ctx, start, skip); err != nil {
 						return nil, err
 					}
 				}
@@ -150,7 +158,24 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 	return page, nil
 }
 
-// anyAt says whether the index has an entry at offset, from maxScore down.
+// after is where the chunk after zs starts, read from start past skip
+// entries: the score of its last entry, past the entries at that score it
+// read (and those read before it, when the whole chunk had that score).
+func after(zs []redis.Z, start string, skip int) (string, int) {
+	score := zs[len(zs)-1].Score
+	at := strconv.FormatFloat(score, 'f', -1, 64)
+	ties := 0
+	for i := len(zs) - 1; i >= 0 && zs[i].Score == score; i-- {
+		ties++
+	}
+	if at == start {
+		return at, skip + ties
+	}
+	return at, ties
+}
+
+// anyAt says whether the index has an entry past offset entries, from
+// maxScore down.
 func (s Campaigns) anyAt(ctx context.Context, maxScore string, offset int) (bool, error) {
 	next, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.keys.Campaigns(), ByScore: true, Rev: true,
 		Start: maxScore, Stop: "-inf", Offset: int64(offset), Count: 1}).Result()

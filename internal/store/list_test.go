@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/stretchr/testify/require"
 )
@@ -23,4 +25,30 @@ func TestList_CursorWithoutAFiniteTimeIsBad(t *testing.T) {
 	page, err := b.store.Campaigns.List(b.ctx, store.ListOptions{Cursor: base64.RawURLEncoding.EncodeToString([]byte("9999999999999\nx"))})
 	require.NoError(t, err, "a cursor of a page")
 	require.Len(t, page.Campaigns, 1)
+}
+
+// A page read in several chunks goes on from the last entry it read, not
+// from a position: a campaign registered between two chunks shifted every
+// position, and the page listed a campaign twice (found in review).
+func TestList_APageReadsOnFromItsLastEntry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for i := range 150 {
+		b.register(t, fmt.Sprintf("c%03d", i), 0)
+	}
+	b.r.Client.AddHook(&redistest.AfterFirst{Name: "zrange", Fn: func() {
+		c := valid()
+		c.ID = "new"
+		c.Normalize()
+		_, err := b.store.Campaigns.Register(b.ctx, &c)
+		require.NoError(t, err)
+	}})
+	p, err := b.store.Campaigns.List(b.ctx, store.ListOptions{Limit: 120})
+	require.NoError(t, err)
+	seen := map[string]int{}
+	for _, c := range p.Campaigns {
+		seen[c.ID]++
+		require.Equal(t, 1, seen[c.ID], "campaign %s listed twice on one page", c.ID)
+	}
+	require.Len(t, p.Campaigns, 120)
 }
