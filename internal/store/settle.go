@@ -83,9 +83,7 @@ local slot = tonumber(ARGV[14])
 if slot > 0 then h[slot] = tostring(tonumber(h[slot] or '0') + 1) end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[3], 'c', ARGV[4])
-  -- As long as its campaign, and at least the retention (see resolveScript).
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > tonumber(ARGV[5]) * 1000 then redis.call('PEXPIRE', KEYS[3], ttl) else redis.call('EXPIRE', KEYS[3], ARGV[5]) end
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
   if ARGV[24] ~= '' and redis.call('HEXISTS', KEYS[13], ARGV[24]) == 1 then
     local early, drop, prefix = {ARGV[24], ''}, {ARGV[24]}, ARGV[24] .. '\n'
     local u = redis.call('HGETALL', KEYS[13])
