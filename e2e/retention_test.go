@@ -61,6 +61,7 @@ func runForMemory(tb testing.TB, n int, retention time.Duration, params bool) (b
 	f.p = p
 	cfg := f.workerConfig(100000)
 	cfg.Retention, cfg.HousekeepingInterval = retention, 200*time.Millisecond
+	cfg.LimitWindow = retention // the messaging limit's window of reached recipients lasts as long
 	f.publish(tb, cfg.Senders...)
 	base = f.footprint(tb)
 	if params {
