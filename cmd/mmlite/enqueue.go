@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/readlimit"
@@ -76,7 +70,7 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd.String("campaign"), err)
 	}
-	src, closeSrc, err := openRecipients(ctx, cmd.Root().Reader, cmd.String("recipients"), cmd.String("format"))
+	src, closeSrc, err := producer.OpenRecipients(ctx, cmd.Root().Reader, cmd.String("recipients"), cmd.String("format"))
 	if err != nil {
 		return nil, err
 	}
@@ -122,106 +116,6 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 		return sum, fmt.Errorf("seal %s: %w", c.ID, err)
 	}
 	return sum, nil
-}
-
-// errLooksLikeJSONL: CSV was expected (the default for stdin and for any
-// file not named .jsonl or .ndjson), but the input starts with '{'.
-var errLooksLikeJSONL = errors.New("the input looks like JSON Lines: use --format jsonl")
-
-func openRecipients(ctx context.Context, stdin io.Reader, path, format string) (producer.Source, func(), error) {
-	r := io.NopCloser(stdin)
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		r = f
-		if format == "" {
-			switch strings.ToLower(filepath.Ext(path)) {
-			case ".jsonl", ".ndjson":
-				format = "jsonl"
-			}
-		}
-	}
-	r = untilDone(ctx, r)
-	closeFn := func() { _ = r.Close() }
-	switch format {
-	case "", "csv":
-		br := bufio.NewReader(r)
-		if looksLikeJSONLines(br) {
-			closeFn()
-			if path != "-" {
-				return nil, nil, fmt.Errorf("%s: %w", path, errLooksLikeJSONL)
-			}
-			return nil, nil, errLooksLikeJSONL
-		}
-		return producer.NewCSVSource(br), closeFn, nil
-	case "jsonl":
-		return producer.NewJSONLSource(r), closeFn, nil
-	}
-	closeFn()
-	return nil, nil, fmt.Errorf("--format must be csv or jsonl, got %q", format)
-}
-
-// untilDone reads r until ctx ends; then a Read returns the context's
-// cause at once: a stdin (or a FIFO) that sends nothing would otherwise
-// hold an interrupted enqueue for ever, and an input that ends after the
-// signal is not known to be the whole list. A Read of r still waiting
-// then ends with r, or with the process.
-func untilDone(ctx context.Context, r io.ReadCloser) io.ReadCloser {
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := io.Copy(pw, r)
-		pw.CloseWithError(err) // nil: io.EOF
-	}()
-	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
-	return &ctxReader{ctx: ctx, pr: pr, r: r, stop: stop}
-}
-
-type ctxReader struct {
-	ctx  context.Context
-	pr   *io.PipeReader
-	r    io.Closer
-	stop func() bool
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	n, err := c.pr.Read(p)
-	if err != nil && c.ctx.Err() != nil {
-		err = context.Cause(c.ctx)
-	}
-	return n, err
-}
-
-func (c *ctxReader) Close() error {
-	c.stop()
-	_ = c.pr.Close() // the copy stops at its next write
-	return c.r.Close()
-}
-
-// looksLikeJSONLines says whether the first byte after a BOM and blank
-// space is '{', which no CSV header can start with (its columns are to,
-// body.*, header.*, button.*, meta.*). It reads ahead only as far as that
-// byte, so that a slow stdin is not waited for.
-func looksLikeJSONLines(br *bufio.Reader) bool {
-	const bom = "\xef\xbb\xbf"
-	if b, _ := br.Peek(len(bom)); string(b) == bom {
-		_, _ = br.Discard(len(bom))
-	}
-	for n := 1; n <= br.Size(); n++ {
-		b, err := br.Peek(n)
-		if err != nil {
-			return false
-		}
-		switch b[n-1] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }
 
 func printSummary(cmd *cli.Command, sum *producer.Summary) {
