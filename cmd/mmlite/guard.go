@@ -51,33 +51,18 @@ func withGuard(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produc
 
 var errUsage = errors.New("usage")
 
-// scopeArg reads --scope or --sender (its scope).
-func scopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer) (string, error) {
-	if id := cmd.String("sender"); id != "" {
-		s, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).Published(ctx, id)
-		if errors.Is(err, registry.ErrNotPublished) {
-			return "", fmt.Errorf("%w: %w", guard.ErrUnknownScope, err)
-		}
-		return s.Scope(), err
+// scopeArg reads --scope or --sender (its scope, see guard.ScopeOf). For
+// add and import (mustPublish), a scope no published sender has is
+// refused, as POST /v1/suppressions refuses it, for no sender would read
+// the entries (a mistyped WABA id); list and remove take any scope that
+// has a list.
+func scopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer, mustPublish bool) (string, error) {
+	if cmd.String("sender") == "" && cmd.String("scope") == "" {
+		return "", fmt.Errorf("%w: name the suppression list with --scope WABA_ID or --sender ID", errUsage)
 	}
-	if s := cmd.String("scope"); s != "" {
-		return s, nil
-	}
-	return "", fmt.Errorf("%w: name the suppression list with --scope WABA_ID or --sender ID", errUsage)
-}
-
-// addScopeArg is scopeArg for add and import: a --scope no published
-// sender has is refused, as POST /v1/suppressions refuses it, for no
-// sender would read the entries (a mistyped WABA id). list and remove take
-// any scope that has a list.
-func addScopeArg(ctx context.Context, cmd *cli.Command, p *producer.Producer) (string, error) {
-	scope, err := scopeArg(ctx, cmd, p)
-	if err != nil || cmd.String("sender") != "" {
-		return scope, err
-	}
-	err = registry.New(p.Redis(), p.Store().Campaigns.Keys()).CheckScope(ctx, scope)
-	if errors.Is(err, registry.ErrScopeNotPublished) {
-		return "", cli.Exit(err.Error()+": see mmlite sender list", 1)
+	scope, known, err := guard.ScopeOf(ctx, registry.New(p.Redis(), p.Store().Campaigns.Keys()), cmd.String("sender"), cmd.String("scope"))
+	if err == nil && mustPublish && !known {
+		return "", cli.Exit(registry.ScopeNotPublished(scope).Error()+": see mmlite sender list", 1)
 	}
 	return scope, err
 }
@@ -98,7 +83,7 @@ func suppressCommand() *cli.Command {
 				&cli.StringFlag{Name: "reason", Value: "added by the operator"}),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-						scope, err := addScopeArg(ctx, cmd, p)
+						scope, err := scopeArg(ctx, cmd, p, true)
 						if err != nil {
 							return err
 						}
@@ -112,7 +97,7 @@ func suppressCommand() *cli.Command {
 			{Name: "import", Usage: "suppress the recipients of a CSV file (to,reason) or a JSON list; bad lines are reported, good ones kept",
 				ArgsUsage: "FILE", Flags: scopeFlags(), Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-						scope, err := addScopeArg(ctx, cmd, p)
+						scope, err := scopeArg(ctx, cmd, p, true)
 						if err != nil {
 							return err
 						}
@@ -128,7 +113,7 @@ func suppressCommand() *cli.Command {
 			{Name: "remove", Usage: "take a recipient off a suppression list", ArgsUsage: "TO", Flags: scopeFlags(),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-						scope, err := scopeArg(ctx, cmd, p)
+						scope, err := scopeArg(ctx, cmd, p, false)
 						if err != nil {
 							return err
 						}
@@ -156,7 +141,7 @@ func suppressCommand() *cli.Command {
 							}
 							return printJSON(cmd, map[string]any{"scopes": scopes})
 						}
-						scope, err := scopeArg(ctx, cmd, p)
+						scope, err := scopeArg(ctx, cmd, p, false)
 						if err != nil {
 							return err
 						}
@@ -192,60 +177,4 @@ func printImport(cmd *cli.Command, scope string, sum guard.ImportSummary, err er
 		return cli.Exit(fmt.Sprintf("%d of the entries refused (listed above); the others were added", sum.Rejected), 3)
 	}
 	return nil
-}
-
-func senderCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "sender",
-		Usage: "the senders workers publish: state, pause and resume (the sender guard, see docs/campaigns.md#protection)",
-		Commands: []*cli.Command{
-			{Name: "list", Usage: "print the senders and their guard state as JSON", Action: func(ctx context.Context, cmd *cli.Command) error {
-				return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-					out, err := g.SenderViews(ctx, registry.New(p.Redis(), p.Store().Campaigns.Keys()))
-					if err != nil {
-						return err
-					}
-					return printJSON(cmd, map[string]any{"senders": out})
-				})
-			}},
-			{Name: "pause", Usage: "pause a sender: every campaign of it, running and future", ArgsUsage: "ID",
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
-						paused, err := g.PauseSender(ctx, id, guard.ReasonOperator, guard.SourceAPI)
-						if err != nil {
-							return err
-						}
-						return printJSON(cmd, map[string]any{"sender": id, "campaigns_paused": len(paused)})
-					})
-				}},
-			{Name: "resume", Usage: "let a sender send again; the campaigns its guard paused resume (never an operator's pause)", ArgsUsage: "ID",
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
-						resumed, err := g.ResumeSender(ctx, id, p.ResumeFrom)
-						if err != nil {
-							return err
-						}
-						return printJSON(cmd, map[string]any{"sender": id, "campaigns_resumed": len(resumed)})
-					})
-				}},
-		},
-	}
-}
-
-// withSender runs fn for the published sender named by the argument.
-func withSender(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, g *guard.Guard, id string) error) error {
-	id := cmd.Args().First()
-	if id == "" {
-		return cli.Exit("usage: mmlite sender "+cmd.Name+" ID", 1)
-	}
-	return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
-		_, err := registry.New(p.Redis(), p.Store().Campaigns.Keys()).Published(ctx, id)
-		switch {
-		case errors.Is(err, registry.ErrNotPublished):
-			return cli.Exit(err.Error(), 1)
-		case err != nil:
-			return err
-		}
-		return fn(p, g, id)
-	})
 }

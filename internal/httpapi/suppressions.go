@@ -24,16 +24,7 @@ func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc)) {
 // one) or ?sender= (its scope); known says whether a published sender has
 // it. An unknown sender is ErrUnknownScope.
 func (s *Server) scopeOf(r *http.Request) (scope string, known bool, err error) {
-	if id := r.URL.Query().Get("sender"); id != "" {
-		p, err := s.senders.Published(r.Context(), id)
-		if errors.Is(err, registry.ErrNotPublished) {
-			return "", false, fmt.Errorf("%w: %w", guard.ErrUnknownScope, err)
-		}
-		return p.Scope(), err == nil, err
-	}
-	scope = r.URL.Query().Get("scope")
-	known, err = s.senders.HasScope(r.Context(), scope)
-	return scope, known, err
+	return guard.ScopeOf(r.Context(), s.senders, r.URL.Query().Get("sender"), r.URL.Query().Get("scope"))
 }
 
 // addSuppressions is POST /v1/suppressions?scope=|sender=: a JSON list of
