@@ -67,6 +67,15 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	// reports them cancelled.
 	skipped := w.cancels.cancelled(ctx, j.send.Campaign)
 	if !skipped {
+		start, ok, retryIn := w.shares.take(j.sender.ID)
+		if !ok {
+			return w.reschedule(j, jitter(retryIn, retryIn/8), reasonShare, errors.New("sender holds its share of the worker's slots"))
+		}
+		w.m.slots.WithLabelValues(j.sender.ID).Inc()
+		defer func() {
+			w.shares.done(j.sender.ID, start)
+			w.m.slots.WithLabelValues(j.sender.ID).Dec()
+		}()
 		if err := w.waitTurn(ctx, j); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ type workerMetrics struct {
 	badJobs       *prometheus.CounterVec   // reason
 	paused        *prometheus.CounterVec   // reason
 	inflight      prometheus.Gauge
+	slots         *prometheus.GaugeVec // sender
 	recovered     prometheus.Counter
 	unknowns      *prometheus.CounterVec // result
 	suppressed    *prometheus.CounterVec // sender, reason (the entry's source)
@@ -47,6 +48,7 @@ const (
 	reasonPaused    = "paused"
 	reasonCooldown  = "cooldown"        // the recipient is in cooldown (131049)
 	reasonLimit     = "messaging_limit" // the portfolio's messaging limit is reached
+	reasonShare     = "fair_share"      // the sender holds its share of the worker's slots (see shares)
 )
 
 func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, error) {
@@ -73,6 +75,8 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		paused: metrics.NewPausedCounter(),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mmlite_sends_in_flight",
 			Help: "Calls to /marketing_messages in progress in this process."}),
+		slots: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mmlite_sender_slots",
+			Help: "Worker slots (of MMLITE_CONCURRENCY) held by each sender's jobs in this process: waiting for their slot, sending, settling."}, []string{"sender"}),
 		recovered: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_jobs_recovered_total",
 			Help: "Jobs this worker took back from a worker that stopped or lost Redis, after their lease ended."}),
 		unknowns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_unknown_outcomes_total",
@@ -86,7 +90,7 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 			Help: "Error answers whose protection (suppression, cooldown, sender or template pause) could not be written; the job settled or released all the same."}),
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.requests, m.duration, m.wait, m.rate, m.throttled, m.rescheduled,
-		m.badJobs, m.paused, m.inflight, m.recovered, m.unknowns, m.suppressed, m.protectFailed, m.fallback} {
+		m.badJobs, m.paused, m.inflight, m.slots, m.recovered, m.unknowns, m.suppressed, m.protectFailed, m.fallback} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("worker: register metrics (is another worker using this registry?): %w", err)
 		}
@@ -99,13 +103,14 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 			m.requests.WithLabelValues(s, c.String())
 		}
 		for _, r := range []string{reasonRateLimit, reasonThrottled, reasonRecipient, reasonInFlight, reasonPaused,
-			reasonCooldown, reasonLimit} {
+			reasonCooldown, reasonLimit, reasonShare} {
 			m.rescheduled.WithLabelValues(s, r)
 		}
 		for _, r := range []string{guard.SourceAPI, guard.SourceAnswer, guard.SourceWebhook} {
 			m.suppressed.WithLabelValues(s, r)
 		}
 		m.duration.WithLabelValues(s)
+		m.slots.WithLabelValues(s)
 		m.wait.WithLabelValues(s)
 		m.throttled.WithLabelValues(s)
 	}

@@ -45,6 +45,7 @@ type Worker struct {
 	limiter   ratelimit.Limiter
 	campaigns *defCache
 	cancels   *cancelMemo
+	shares    *shares
 	m         *workerMetrics
 	reg       prometheus.Registerer
 	gatherer  prometheus.Gatherer
@@ -99,6 +100,7 @@ func New(cfg Config) (*Worker, error) {
 	w.limits = &limitMemo{g: w.guard}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)
+	w.shares = newShares(cfg.Concurrency, ids)
 	w.emitter = emit.New(w.rdb, cfg.ResultsQueue, w.store.Campaigns.Retention())
 	if cfg.CallbackQueue != "" {
 		w.emitter.WithCallbacks(cfg.CallbackQueue, cfg.NoResultsQueue)
