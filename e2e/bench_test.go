@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -77,6 +78,36 @@ func BenchmarkIsolation(b *testing.B) {
 	fmt.Printf("  fast campaign completed in       %7.2f s (alone: %.0f s)\n", took.Seconds(), 2000.0/200)
 	fmt.Printf("  slow campaign meanwhile          %7d sent\n", slow.Counts.Sent)
 	fmt.Printf("  jobs rescheduled for a slot      %7d\n", rescheduled(b, f))
+}
+
+// BenchmarkIsolationSlowAPI: as BenchmarkIsolation, but the slow sender
+// is slow in answering: its API takes 20 s a call, so that at 5/s its calls
+// alone would fill 100 slots of the worker's 50. It holds its share of them
+// (see the worker's fair share), and the fast campaign goes on meanwhile.
+func BenchmarkIsolationSlowAPI(b *testing.B) {
+	redistest.SkipUnlessReal(b)
+	f := newFleet(b, fakeapi.Config{})
+	slowAPI, err := fakeapi.New(fakeapi.Config{Latency: fakeapi.Duration(20 * time.Second)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(slowAPI)
+	b.Cleanup(srv.Close)
+	cfg := f.slowAndFast(50)
+	cfg.Senders[0].BaseURL = srv.URL
+	cfg.HTTPTimeout, cfg.ShutdownTimeout = 30*time.Second, 35*time.Second
+	f.startWorker(b, cfg)
+	f.submitFor(b, "slow-campaign", "slow", 3000)
+	time.Sleep(15 * time.Second) // the slow API's calls fill what they may of the slots
+	start := time.Now()
+	f.submitFor(b, "fast-campaign", "fast", 2000)
+	f.waitState(b, "fast-campaign", campaign.StateCompleted, 5*time.Minute)
+	took := time.Since(start)
+	b.ReportMetric(took.Seconds(), "fast_s")
+	fmt.Printf("\nisolation from a slow API: slow at 5/s answering in 20 s (3,000 queued 15 s first), fast at 200/s (2,000 after), one worker, concurrency 50\n")
+	fmt.Printf("  fast campaign completed in       %7.2f s (alone: %.0f s)\n", took.Seconds(), 2000.0/200)
+	fmt.Printf("  slow campaign meanwhile          %7d sent\n", f.Status(b, "slow-campaign").Counts.Sent)
+	fmt.Printf("  jobs rescheduled                 %7d\n", rescheduled(b, f))
 }
 
 // BenchmarkThroughput: no rate limit, one worker, the fake API in-process
