@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/clientip"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ func apiCommand() *cli.Command {
 			&cli.StringFlag{Name: "http-addr", Value: ":8080", Sources: env("HTTP_ADDR"), Usage: "listen address"},
 			&cli.StringFlag{Name: "api-token", Sources: env("API_TOKEN"), Usage: "bearer token required on every /v1 request"},
 			&cli.BoolFlag{Name: "ui", Value: true, Sources: env("UI"), Usage: "serve the campaign console at /ui/ (--ui=false or MMLITE_UI=false turns it off)"},
+			&cli.StringFlag{Name: "trusted-proxies", Sources: env("TRUSTED_PROXIES"),
+				Usage: "comma-separated IP addresses and CIDR prefixes of the proxies in front of the api (an Ingress, a load balancer): behind them, the console's login limit takes the client from X-Forwarded-For"},
 			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token (never in production)"},
 			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
 			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},
@@ -68,6 +71,13 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			proxies, err := clientip.Parse(cmd.String("trusted-proxies"))
+			if err != nil {
+				return fmt.Errorf("MMLITE_TRUSTED_PROXIES (--trusted-proxies): %w", err)
+			}
+			if !proxies.Empty() {
+				log.Info("the console's login limit takes the client from X-Forwarded-For behind these proxies", "trusted_proxies", proxies.String())
+			}
 			for _, d := range dests {
 				log.Info("relaying webhooks", "destination", d.Name, "fields", d.Fields)
 			}
@@ -81,7 +91,7 @@ func apiCommand() *cli.Command {
 				ResultsQueue: cmd.String("results-queue"), WebhookSecret: cmd.String("webhook-secret"),
 				AppSecret: cmd.String("meta-app-secret"), VerifyToken: cmd.String("webhook-verify-token"),
 				MaxWebhookBody: cmd.Int64("max-webhook-body"), MaxIntake: cmd.Int("max-intake"), DisableUI: !cmd.Bool("ui"),
-				Guard: gc, Destinations: dests,
+				Guard: gc, Destinations: dests, TrustedProxies: proxies,
 				Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 			if err != nil {
 				return err

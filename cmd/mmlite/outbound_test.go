@@ -14,7 +14,8 @@ import (
 )
 
 // A relay destination or a callback URL in clear text is refused at start,
-// naming the setting; so is a results queue turned off without callbacks.
+// naming the setting; so is a results queue turned off without callbacks,
+// and a trusted proxy that is not an address.
 func TestOutboundSettings_RefusedAtStart(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
@@ -37,6 +38,11 @@ func TestOutboundSettings_RefusedAtStart(t *testing.T) {
 		"--results-url", "https://crm.example.com/r", "--callback-hosts", "crm2.example.com, https://crm3.example.com/")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, `MMLITE_CALLBACK_HOSTS: "https://crm3.example.com/" is not a host or host:port`)
+
+	out, code = run(t, "api", "--redis-url", redis, "--http-addr", "127.0.0.1:0", "--api-token", "t",
+		"--trusted-proxies", "10.0.0.0/8, ingress.local")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, `MMLITE_TRUSTED_PROXIES (--trusted-proxies): item 2, "ingress.local", is not an IP address`)
 
 	out, code = run(t, "campaign", "status", "x", "--redis-url", redis, "--results-queue", "")
 	require.Equal(t, 1, code)

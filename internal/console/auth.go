@@ -229,7 +229,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	client := loginClientOf(r)
+	client := loginClientOf(r, c.cfg.TrustedProxies)
 	done, wait := c.logins.begin(client, time.Now())
 	if wait > 0 {
 		secs := retryAfter(wait)

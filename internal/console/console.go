@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"errors"
+	"github.com/mmlite/mmlite/internal/clientip"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -40,7 +41,10 @@ type Config struct {
 	// MaxUpload bounds a suppression import (the API's MMLITE_MAX_UPLOAD);
 	// 0 is maxImport.
 	MaxUpload int64
-	Logger    *slog.Logger
+	// TrustedProxies say who the client of a login is behind them (see
+	// clientip.Proxies.Of); none: the connection's address.
+	TrustedProxies clientip.Proxies
+	Logger         *slog.Logger
 }
 
 // Console serves the pages.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/stretchr/testify/require"
 )
 
@@ -127,6 +128,6 @@ func TestLoginClientOf(t *testing.T) {
 		r := httptest.NewRequest("POST", "/ui/login", nil)
 		r.RemoteAddr = addr
 		r.Header.Set("X-Forwarded-For", "203.0.113.9")
-		require.Equal(t, want, loginClientOf(r), addr)
+		require.Equal(t, want, loginClientOf(r, clientip.Proxies{}), addr)
 	}
 }

@@ -1,10 +1,9 @@
 package console
 
 import (
+	"github.com/mmlite/mmlite/internal/clientip"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -17,8 +16,9 @@ import (
 // it sends, the right one too: checking it would let the guessing go on.
 // A login that succeeds spends nothing. The client is the connection's
 // address (r.RemoteAddr), never a header such as X-Forwarded-For that the
-// client writes itself; an IPv6 client is its /64, the block one host is
-// usually given.
+// client writes itself, except where the connection comes from a proxy the
+// operator trusts (Config.TrustedProxies); an IPv6 client is its /64, the
+// block one host is usually given.
 const (
 	loginBurst = 10
 	loginEvery = 12 * time.Second // 5 a minute
@@ -97,19 +97,16 @@ func (l *loginLimiter) evict(now time.Time) {
 	}
 }
 
-// loginClientOf is the client of a login: the connection's IP address, an
-// IPv6 one's /64.
-func loginClientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
+// loginClientOf is the client of a login: its IP address (see
+// clientip.Proxies.Of: the connection's, or behind trusted proxies the one
+// they forward), an IPv6 one's /64.
+func loginClientOf(r *http.Request, proxies clientip.Proxies) string {
+	ip, host, ok := proxies.Of(r)
+	if !ok {
 		return host
 	}
-	if ip = ip.Unmap(); ip.Is6() {
-		p, _ := ip.WithZone("").Prefix(64)
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
 		return p.String()
 	}
 	return ip.String()

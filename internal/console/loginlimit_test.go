@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/clientip"
+	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -64,4 +66,42 @@ func TestLogin_WrongTokensAreLimitedPerClient(t *testing.T) {
 	}
 	require.Equal(t, http.StatusUnauthorized, e.loginFrom("192.0.2.8:40001", "not-it").Code,
 		"logins that succeed spend none of the client's wrong tokens")
+}
+
+// loginVia posts the login form with tok through a proxy at proxy that
+// says it was reached from xff.
+func (e *env) loginVia(proxy, xff, tok string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/ui/login", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", xff)
+	req.RemoteAddr = proxy
+	w := httptest.NewRecorder()
+	e.srv.Config.Handler.ServeHTTP(w, req)
+	return w
+}
+
+// Behind a proxy the operator trusts (MMLITE_TRUSTED_PROXIES), the limit
+// is per client the proxy forwards, not per proxy: a client guessing
+// through the Ingress no longer holds the login back for everyone behind
+// it; and what a client writes in X-Forwarded-For itself changes nothing.
+func TestLogin_BehindTrustedProxyTheLimitIsPerClient(t *testing.T) {
+	t.Parallel()
+	proxies, err := clientip.Parse("10.0.0.0/8")
+	require.NoError(t, err)
+	e := setupWith(t, token, func(c *httpapi.Config) { c.TrustedProxies = proxies })
+	for i := range 30 {
+		// The guesser writes a new address of its own each time: the proxy
+		// appends the one it was reached from.
+		xff := "198.51.100." + strconv.Itoa(i) + ", 203.0.113.9"
+		if w := e.loginVia("10.0.0.5:4000", xff, "guess-"+strconv.Itoa(i)); w.Code == http.StatusTooManyRequests {
+			require.GreaterOrEqual(t, i, 10, "a burst of wrong tokens first")
+			w = e.loginVia("10.0.0.5:4001", "192.0.2.50", token)
+			require.Equal(t, http.StatusSeeOther, w.Code, "another client behind the same proxy logs in: %s", w.Body)
+			require.Equal(t, http.StatusTooManyRequests, e.loginVia("10.0.0.6:4000", "203.0.113.9", token).Code,
+				"the guesser stays limited, through any of the proxies")
+			require.Equal(t, http.StatusSeeOther, e.loginFrom("192.0.2.99:4000", token).Code, "a client reaching the api directly logs in")
+			return
+		}
+	}
+	t.Fatal("30 wrong tokens from one client behind the proxy, none refused 429")
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"github.com/mmlite/mmlite/internal/clientip"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -70,6 +71,10 @@ type Config struct {
 	MaxValue int64
 	// DisableUI turns the console at /ui/ off (MMLITE_UI=false).
 	DisableUI bool
+	// TrustedProxies are the proxies (an Ingress, a load balancer) whose
+	// X-Forwarded-For tells the console's login limit who the client is
+	// (MMLITE_TRUSTED_PROXIES); none: the connection's address.
+	TrustedProxies clientip.Proxies
 	// Guard tunes the protections webhooks and /v1/suppressions act on
 	// (see package guard).
 	Guard guard.Config
