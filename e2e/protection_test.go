@@ -357,3 +357,32 @@ func TestProtection_MessagingLimit(t *testing.T) {
 }
 
 func sortTimes(ts []time.Time) { slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) }) }
+
+// A recipient the API refuses (an error answer: no message exists) does not
+// keep its place in the messaging limit's window: the next recipient takes
+// it. With a limit of 3 and 10 new recipients, 8 of them refused 131026,
+// sent one at a time: all 10 are tried within the window and the other 2
+// sent. The refused ones used to hold their places for the whole window,
+// and the campaign waited for them.
+func TestProtection_RefusedSendsFreeTheirMessagingLimitPlace(t *testing.T) {
+	t.Parallel()
+	tos := recipients(2000, 10)
+	refused := map[string]int{}
+	for _, to := range tos[1:9] {
+		refused[to] = 131026
+	}
+	f := newFleet(t, fakeapi.Config{FailRecipients: refused})
+	cfg := f.workerConfig(100)
+	cfg.Concurrency = 1
+	cfg.Senders[0].MessagingLimit = 3
+	cfg.LimitWindow = time.Hour
+	f.startWorker(t, cfg)
+	f.campaignFor(t, "few", "spring_sale", tos, nil)
+
+	st := f.waitState(t, "few", campaign.StateCompleted, 60*time.Second)
+	require.EqualValues(t, 2, st.Counts.Sent)
+	require.EqualValues(t, 8, st.Counts.Failed)
+	reached, err := f.R.Client.ZRange(f.Ctx, f.R.Keys.Reach(cfg.Senders[0].LimitScope()), 0, -1).Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{tos[0], tos[9]}, reached, "only the recipients sent hold a place")
+}

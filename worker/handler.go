@@ -28,6 +28,10 @@ type job struct {
 	attempts int       // sends made so far, from the ledger
 	delays   int       // per-recipient delays so far, from the ledger
 	slot     time.Time // the rate-limit slot it took (zero: none)
+	// place is the place in its messaging limit's window its claim took
+	// (nil: none); free, that place once the API refused the send, which
+	// reached no one: its release or settle gives it back.
+	place, free *store.Place
 }
 
 func (j *job) log() slog.Attr {
@@ -91,7 +95,7 @@ func (w *Worker) process(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	j.attempts, j.delays = cl.Attempts, cl.Delays
+	j.attempts, j.delays, j.place = cl.Attempts, cl.Delays, cl.Place
 	if cl.Verdict != store.Claimed {
 		w.giveBack(j)
 	}
@@ -205,6 +209,9 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
 	}
 	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
+	if e.Class != mmapi.ClassAmbiguous { // refused: no message exists
+		j.free = j.place
+	}
 	// The protection is written past the job's own end, as the outcome
 	// is; should it fail anyway, the job still releases or settles its
 	// claim: a refused send must not end unknown.
@@ -241,7 +248,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 // release gives the recipient's claim back: the message was not sent.
 func (w *Worker) release(ctx context.Context, j *job, delays int, e *mmapi.Error) error {
 	return w.persist(ctx, func() error {
-		return w.store.Ledger.Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
+		return w.store.Ledger.Freeing(j.free).Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
 	})
 }
 

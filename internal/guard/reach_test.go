@@ -29,3 +29,61 @@ func TestReach_CountedWhileUnlimited(t *testing.T) {
 	cg.Limit = 2 // a phone_number_quality_update: a lower tier
 	require.Equal(t, store.Limited, claim(t, st, "c", "44199", cg).Verdict, "5 reached already, limit 2: a new recipient waits")
 }
+
+// A claim that takes a new place in the limit's window says so, and a
+// settle or release Freeing it gives it back (a send the API refused
+// reached no one); a recipient in the window already takes no new place,
+// and a place a later claim took since is not given back.
+func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := newGuard(t)
+	register(t, st, "c", "s", "t")
+	register(t, st, "d", "s", "t")
+	reached := func() int64 {
+		t.Helper()
+		u, err := g.Use(ctx, "P", 0)
+		require.NoError(t, err)
+		return u.Reached
+	}
+	failed := store.Outcome{Status: "failed", Attempts: 1}
+	for _, limit := range []int{2, 0} { // limited, and unlimited (counted all the same)
+		cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: limit, Window: time.Hour, Cooldown: time.Hour}
+		to := fmt.Sprintf("4420%d", limit)
+		c := claim(t, st, "c", to, cg)
+		require.Equal(t, store.Claimed, c.Verdict)
+		require.NotNil(t, c.Place, "limit %d: a new recipient takes a place", limit)
+		require.Equal(t, "P", c.Place.LimitScope)
+		n := reached()
+		_, err := st.Ledger.Freeing(c.Place).Settle(ctx, "c", to, failed, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+		require.Equal(t, n-1, reached(), "limit %d: the refused send's place is given back", limit)
+
+		to = fmt.Sprintf("4421%d", limit)
+		c = claim(t, st, "c", to, cg)
+		require.NoError(t, st.Ledger.Freeing(c.Place).Release(ctx, "c", to, c.Attempts, 0, nil))
+		require.Equal(t, n-1, reached(), "limit %d: so is a released one's", limit)
+		c = claim(t, st, "c", to, cg)
+		require.NotNil(t, c.Place, "its next attempt takes a place again")
+		_, err = st.Ledger.Settle(ctx, "c", to, store.Outcome{Status: "sent", Attempts: 2}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+		require.Equal(t, n, reached(), "limit %d: sent, it keeps its place", limit)
+
+		// Reached already (by campaign c): campaign d's claim takes no new place.
+		c = claim(t, st, "d", to, cg)
+		require.Equal(t, store.Claimed, c.Verdict)
+		require.Nil(t, c.Place, "limit %d: a recipient in the window takes no new place", limit)
+	}
+
+	// A place a later claim took since is the later claim's.
+	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "Q", Limit: 5, Window: time.Hour, Cooldown: time.Hour}
+	first := claim(t, st, "c", "44300", cg)
+	require.NotNil(t, first.Place)
+	time.Sleep(5 * time.Millisecond)
+	require.Equal(t, store.Claimed, claim(t, st, "d", "44300", cg).Verdict)
+	_, err := st.Ledger.Freeing(first.Place).Settle(ctx, "c", "44300", failed, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	u, err := g.Use(ctx, "Q", 0)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, u.Reached, "campaign d's claim holds the place")
+}

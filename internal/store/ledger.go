@@ -52,6 +52,18 @@ type Claim struct {
 	RetryIn  time.Duration // when Busy
 	Entry    []byte        // when Suppressed: the suppression entry (JSON, see package guard)
 	Until    time.Time     // when Cooldown or Limited
+	// Place, when Claimed, is the place in its limit's window the claim
+	// took for a recipient new to it (see ClaimGuard), nil when the
+	// recipient was in the window already or no guard was looked at. A send
+	// the API refuses gives it back (see Ledger.Freeing).
+	Place *Place
+}
+
+// Place is a recipient's place in a messaging limit's window, taken by a
+// claim at At.
+type Place struct {
+	LimitScope string
+	At         time.Time
 }
 
 // Outcome is a recipient's final outcome, as kept in the ledger.
@@ -116,6 +128,8 @@ if guard and c[1] == 'running' then
 end
 if ARGV[5] == '1' then return {'claimable'} end
 local now = tonumber(ARGV[2])
+-- fresh: the claim took a new place in the limit's window (see held).
+local fresh = '0'
 -- held returns why a protection keeps the recipient from its send, or nil.
 local function held(attempts, delays)
   if not guard then return nil end
@@ -140,10 +154,12 @@ local function held(attempts, delays)
         redis.call('HSET', KEYS[1], 'limit_until', free)
         return {'limit', tostring(attempts), tostring(delays), free}
       end
+      fresh = '1'
     end
     redis.call('ZADD', KEYS[10], now, ARGV[1])
   elseif redis.call('ZADD', KEYS[10], now, ARGV[1]) == 1 then
     redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
+    fresh = '1'
   end
   redis.call('PEXPIRE', KEYS[10], win)
   return nil
@@ -151,7 +167,7 @@ end
 if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
   local h = held(0, 0)
   if h then redis.call('HDEL', KEYS[2], ARGV[1]) return h end
-  return {'claimed', '1', '0'}
+  return {'claimed', '1', '0', fresh}
 end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 local kind = string.sub(m, 1, 1)
@@ -167,7 +183,7 @@ local h = held(attempts, delays)
 if h then return h end
 attempts = attempts + 1
 redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
-return {'claimed', tostring(attempts), tostring(delays)}
+return {'claimed', tostring(attempts), tostring(delays), fresh}
 `)
 
 // ClaimGuard names the sender's protections a claim looks at.
@@ -212,7 +228,8 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		keys[4], keys[5], keys[6] = s.keys.SenderGuard(g.Sender), s.keys.GuardPaused("sender", g.Sender), s.keys.Announce()
 		keys[7], keys[8], keys[9] = s.keys.Suppressed(g.Scope), s.keys.Cooldown(g.Scope), s.keys.Reach(g.LimitScope)
 	}
-	v, err := s.run(ctx, claimScript, keys, to, s.now().UnixMilli(), o.StaleAfter.Milliseconds(),
+	now := s.now()
+	v, err := s.run(ctx, claimScript, keys, to, now.UnixMilli(), o.StaleAfter.Milliseconds(),
 		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds()).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
@@ -228,6 +245,9 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 	switch c.Verdict {
 	case Claimed, Stale:
 		c.Attempts, c.Delays = atoi(1), atoi(2)
+		if arg(3) == "1" {
+			c.Place = &Place{LimitScope: g.LimitScope, At: time.UnixMilli(now.UnixMilli())}
+		}
 	case Suppressed:
 		c.Attempts, c.Delays, c.Entry = atoi(1), atoi(2), []byte(arg(3))
 	case Cooldown, Limited:
@@ -247,17 +267,48 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 	return c, nil
 }
 
+// luaFreePlace gives back the place in a limit's window (the sorted set
+// key) that the claim at (ms) took for the recipient to, unless a later
+// claim has taken it since; an empty at is none.
+const luaFreePlace = `
+local function freePlace(key, to, at)
+  if at == '' then return end
+  local sc = redis.call('ZSCORE', key, to)
+  if sc and tonumber(sc) == tonumber(at) then redis.call('ZREM', key, to) end
+end
+`
+
+// Freeing is the ledger with which the next Settle or Release also gives
+// back p, the place in its limit's window that the attempt's claim took
+// (see Claim.Place), unless a later claim has taken it since: for a send
+// the API refused, which reached no one. nil frees nothing.
+func (s Ledger) Freeing(p *Place) Ledger {
+	s.free = p
+	return s
+}
+
+// freeArgs are the key and argument of the place Freeing names, or the
+// fallback key (any of the campaign's slot) and "" for none.
+func (s Ledger) freeArgs(fallback string) (key, at string) {
+	if s.free == nil {
+		return fallback, ""
+	}
+	return s.keys.Reach(s.free.LimitScope), strconv.FormatInt(s.free.At.UnixMilli(), 10)
+}
+
 // releaseScript gives a claim back, only if it is still the claim of the
 // attempt that releases it: with at least once, a stale run that finishes
 // late must not free the claim of the run that took the recipient over.
-// KEYS: 1 ledger. ARGV: 1 recipient, 2 now (ms), 3 delays, 4 the attempt,
-// 5 the error JSON.
-var releaseScript = redis.NewScript(`
+// KEYS: 1 ledger, 2 reach. ARGV: 1 recipient, 2 now (ms), 3 delays, 4 the
+// attempt, 5 the error JSON, 6 the claim's place to free (see
+// luaFreePlace).
+var releaseScript = redis.NewScript(luaFreePlace + `
 local m = redis.call('HGET', KEYS[1], ARGV[1])
 if not m or string.sub(m, 1, 1) ~= 'C' then return 0 end
 local a = string.match(m, '^C|(%d+)|')
 if a ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], 'R|' .. a .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5])
+freePlace(KEYS[2], ARGV[1], ARGV[6])
 return 1
 `)
 
@@ -274,8 +325,9 @@ func (s Ledger) Release(ctx context.Context, id, to string, attempt, delays int,
 	if e != nil {
 		errJSON, _ = json.Marshal(e)
 	}
-	keys := []string{s.keys.Ledger(id)}
-	if err := s.run(ctx, releaseScript, keys, to, s.now().UnixMilli(), delays, attempt, errJSON).Err(); err != nil {
+	reach, at := s.freeArgs(s.keys.Ledger(id))
+	keys := []string{s.keys.Ledger(id), reach}
+	if err := s.run(ctx, releaseScript, keys, to, s.now().UnixMilli(), delays, attempt, errJSON, at).Err(); err != nil {
 		return fmt.Errorf("campaign: release: %w", err)
 	}
 	return nil

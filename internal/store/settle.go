@@ -51,12 +51,13 @@ type FailurePolicy struct {
 // housekeeping to count and emit (see Resolution.Early).
 //
 // KEYS and ARGV: see settleArgs.
-var settleScript = redis.NewScript(luaFinish + asynqwire.LuaEnqueue + `
+var settleScript = redis.NewScript(luaFinish + asynqwire.LuaEnqueue + luaFreePlace + `
 local h = redis.call('HMGET', KEYS[1], ` + doneFields + `, 'base_sent', 'base_failed')
 if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+freePlace(KEYS[15], ARGV[1], ARGV[25])
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
 local now = tonumber(ARGV[6])
 if ARGV[17] == '1' then
@@ -129,6 +130,7 @@ type settleArgs struct {
 	unknownKey, unknowns                                                            string // 9-10: see keyspace.Unknown
 	alsoKey, alsoPending                                                            string // 11-12: the callback task's
 	unmatched, replays                                                              string // 13-14: see keyspace.Unmatched, Replays
+	reach                                                                           string // 15: the place's (see Ledger.Freeing)
 
 	to          string // ARGV 1
 	marker      []byte // 2: the ledger's final marker
@@ -152,6 +154,7 @@ type settleArgs struct {
 	alsoID      string // 22: the callback task's id, "" when none
 	alsoMsg     []byte // 23
 	earlyWAMID  string // 24: the wamid whose statuses kept unmatched it takes (see keepScript), or ""
+	freeAt      string // 25: the claim time (ms) of the place to give back, or "" (see Ledger.Freeing)
 }
 
 // unknownKeep is how long an unknown attempt's key outlives its window: the
@@ -160,7 +163,7 @@ const unknownKeep = 10 * time.Minute
 
 func (a *settleArgs) keys() []string {
 	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce,
-		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending, a.unmatched, a.replays}
+		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending, a.unmatched, a.replays, a.reach}
 }
 
 func (a *settleArgs) argv() []any {
@@ -174,7 +177,7 @@ func (a *settleArgs) argv() []any {
 	}
 	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
 		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS,
-		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg, a.earlyWAMID}
+		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg, a.earlyWAMID, a.freeAt}
 }
 
 // rated are the outcomes of a send, counted in a campaign's rate: expired
@@ -197,7 +200,8 @@ type ResultTask struct {
 // outcome has a wamid, the wamid is mapped back to the recipient for
 // webhooks for the retention. A permanent failure may pause the campaign
 // (see FailurePolicy). When r is set and the outcome is recorded (Recorded,
-// Completed, AutoPaused), r is enqueued in the same step.
+// Completed, AutoPaused), r is enqueued in the same step; so is the place
+// Freeing names given back.
 func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
 	// What it records already happened: it must be written even when the
 	// job's context ends now (shutdown, timeout).
@@ -215,6 +219,7 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
 		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck, alsoKey: ck, alsoPending: ck,
 		unmatched: ck, replays: ck}
+	a.reach, a.freeAt = s.freeArgs(ck)
 	if o.Status == task.StatusUnknown && o.PhoneNumberID != "" && s.unknownWindow > 0 {
 		a.unknownKey, a.unknowns = s.keys.Unknown(o.PhoneNumberID, to), s.keys.Unknowns()
 		a.unknownPair, a.graceMS, a.windowMS = o.PhoneNumberID+"\n"+to, s.unknownGrace.Milliseconds(), s.unknownWindow.Milliseconds()

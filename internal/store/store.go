@@ -28,7 +28,10 @@ type base struct {
 type Campaigns struct{ *base }
 
 // Ledger keeps one marker per recipient of a campaign.
-type Ledger struct{ *base }
+type Ledger struct {
+	*base
+	free *Place // see Freeing
+}
 
 // Deliveries maps webhook statuses back to recipients and counts them.
 type Deliveries struct{ *base }
@@ -66,7 +69,7 @@ func New(rdb redis.UniversalClient, keys keyspace.Space, o Options) *Store {
 	if b.retention <= 0 {
 		b.retention = campaign.DefaultRetention
 	}
-	return &Store{Campaigns: Campaigns{b}, Ledger: Ledger{b}, Deliveries: Deliveries{b}, b: b}
+	return &Store{Campaigns: Campaigns{b}, Ledger: Ledger{base: b}, Deliveries: Deliveries{b}, b: b}
 }
 
 // Retention is how long the store keeps a finished campaign.
