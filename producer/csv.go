@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mmlite/mmlite/internal/csvcell"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
@@ -52,7 +53,9 @@ type layout struct {
 	to      int
 	// export: the file has a results export's outcome columns, whose
 	// empty component cells are a recipient's "none of its own" (it had
-	// the campaign's), not a blank parameter.
+	// the campaign's), not a blank parameter, and whose parameter and
+	// metadata cells were neutralized against spreadsheets (a ' first
+	// is taken off: see package csvcell).
 	export bool
 }
 
@@ -238,6 +241,13 @@ func parseColumn(name string) (column, error) {
 func (s *CSVSource) row(rec []string) (Recipient, error) {
 	r := Recipient{To: rec[s.layout.to]}
 	l, cols := s.layout, s.cols
+	if l.export { // its parameters and metadata as they were (see package csvcell)
+		for i, c := range cols {
+			if c.kind != colTo && c.kind != colOutcome && i < len(rec) {
+				rec[i] = csvcell.Restore(rec[i])
+			}
+		}
+	}
 	if l.header >= 0 && !s.none(rec, l.header) {
 		c, err := headerComponent(cols[l.header].name, rec[l.header])
 		if err != nil {

@@ -2,6 +2,7 @@ package producer_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -64,4 +65,47 @@ func mustComp(t *testing.T, js string) mmapi.Component {
 	var c mmapi.Component
 	require.NoError(t, c.UnmarshalJSON([]byte(js)))
 	return c
+}
+
+// A CSV export keeps a spreadsheet from running a recipient's parameter or
+// metadata as a formula (=, +, -, @ first: CSV injection; found in review),
+// and mmlite enqueue reads every cell back as it was.
+func TestExport_CellsAreNotFormulasAndComeBackAsTheyWere(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.campaign(t, nil)
+	to := "441234567803"
+	comps := []mmapi.Component{
+		mustComp(t, `{"type":"header","parameters":[{"type":"text","text":"@ana"}]}`),
+		mustComp(t, `{"type":"body","parameters":[{"type":"text","text":"=HYPERLINK(\"https://evil.example\",\"x\")"},{"type":"text","text":"-5"},{"type":"text","text":"'quoted"}]}`),
+		mustComp(t, `{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"+1"}]}`),
+	}
+	meta := map[string]string{"crm": "=1+1", "note": "plain"}
+	_, err := b.p.Store().Ledger.Settle(b.ctx, c.ID, to, store.Outcome{Status: task.StatusFailed,
+		Error: &task.Error{Code: 131026}, Components: comps, Metadata: meta}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+
+	f, err := results.ParseFilter([]string{"failed"}, nil)
+	require.NoError(t, err)
+	head, err := results.CSVHeader(b.ctx, b.p.Store(), c.ID, f)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, results.WriteCSV(b.ctx, &out, b.p.Store(), c.ID, f, head))
+	recs, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	for i, cell := range recs[1] {
+		require.NotRegexp(t, `^[=+\-@\t\r]`, cell, "column %s starts as a formula", recs[0][i])
+	}
+
+	r, _, err := producer.NewCSVSource(bytes.NewReader(out.Bytes())).Next()
+	require.NoError(t, err)
+	require.Equal(t, to, r.To)
+	require.Equal(t, meta, r.Metadata)
+	require.Len(t, r.Components, len(comps))
+	for i := range comps {
+		want, _ := comps[i].MarshalJSON()
+		got, _ := r.Components[i].MarshalJSON()
+		require.JSONEq(t, string(want), string(got))
+	}
 }

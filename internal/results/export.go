@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/mmlite/mmlite/internal/csvcell"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 )
@@ -58,10 +59,18 @@ func CSVHeader(ctx context.Context, st *store.Store, id string, f Filter) ([]str
 	return header(cols)
 }
 
+// plain are the columns mmlite writes itself (a number, a status, a code,
+// a wamid): no spreadsheet reads them as a formula. The others, the
+// recipients' parameters and metadata, are neutralized (see package
+// csvcell).
+var plain = map[string]bool{"to": true, "status": true, "error_code": true, "wamid": true}
+
 // WriteCSV writes the selected recipients as CSV under head (see
 // CSVHeader): columns that mmlite enqueue reads again, and the outcome's.
-// A recipient that became final since CSVHeader read the ledger and has a
-// column the header lacks loses that cell.
+// A parameter or metadata cell that a spreadsheet would read as a formula
+// gets a ' before it, which mmlite enqueue takes off again (see package
+// csvcell). A recipient that became final since CSVHeader read the ledger
+// and has a column the header lacks loses that cell.
 func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Filter, head []string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(head); err != nil {
@@ -85,6 +94,9 @@ func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Fi
 			}
 			for i, h := range head {
 				row[i] = cs[h]
+				if !plain[h] {
+					row[i] = csvcell.Neutralize(row[i])
+				}
 			}
 			if err := cw.Write(row); err != nil {
 				return err
