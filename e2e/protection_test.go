@@ -386,3 +386,27 @@ func TestProtection_RefusedSendsFreeTheirMessagingLimitPlace(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{tos[0], tos[9]}, reached, "only the recipients sent hold a place")
 }
+
+// A place given back wakes a job that waits for the messaging limit: with
+// a limit of 1, a second campaign's recipient, claimed while the first
+// campaign's is in flight, waits (for an hour); the first is refused, and
+// the second is sent at once rather than after the window.
+func TestProtection_RefusedSendWakesAJobWaitingForTheLimit(t *testing.T) {
+	t.Parallel()
+	tos := recipients(2100, 2)
+	f := newFleet(t, fakeapi.Config{FailRecipients: map[string]int{tos[0]: 131026},
+		Latency: fakeapi.Duration(1500 * time.Millisecond)})
+	cfg := f.workerConfig(100)
+	cfg.HTTPTimeout = 5 * time.Second
+	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.Senders[0].MessagingLimit = 1
+	cfg.LimitWindow = time.Hour
+	f.startWorker(t, cfg)
+	f.campaignFor(t, "first", "spring_sale", tos[:1], nil)
+	require.Eventually(t, func() bool { return f.Fake.Stats().Requests == 1 }, 30*time.Second, 5*time.Millisecond)
+	f.campaignFor(t, "second", "spring_sale", tos[1:], nil)
+
+	st := f.waitState(t, "second", campaign.StateCompleted, 30*time.Second)
+	require.EqualValues(t, 1, st.Counts.Sent)
+	require.EqualValues(t, 1, f.waitState(t, "first", campaign.StateCompleted, 30*time.Second).Counts.Failed)
+}

@@ -25,8 +25,14 @@ func Parse(s string) (Proxies, error) {
 		}
 		if strings.Contains(item, "/") {
 			n, err := netip.ParsePrefix(item)
-			if err != nil {
+			if err != nil || n.Addr().Zone() != "" {
 				return Proxies{}, fmt.Errorf("item %d, %q, is not a CIDR prefix such as 10.0.0.0/8", i+1, item)
+			}
+			if n.Addr().Is4In6() { // the addresses are read unmapped: so is the prefix
+				if n.Bits() < 96 {
+					return Proxies{}, fmt.Errorf("item %d, %q, reaches past the IPv4-mapped addresses (::ffff:0:0/96): name the IPv4 prefix", i+1, item)
+				}
+				n = netip.PrefixFrom(n.Addr().Unmap(), n.Bits()-96)
 			}
 			p.nets = append(p.nets, n.Masked())
 			continue

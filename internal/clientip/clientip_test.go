@@ -10,9 +10,9 @@ import (
 
 func TestParse(t *testing.T) {
 	t.Parallel()
-	p, err := clientip.Parse(" 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::ffff:198.51.100.1,, 10.1.2.3/8")
+	p, err := clientip.Parse(" 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::ffff:198.51.100.1,, 10.1.2.3/8, ::ffff:172.16.0.0/108")
 	require.NoError(t, err)
-	require.Equal(t, "10.0.0.0/8,192.0.2.7/32,fd00::/8,198.51.100.1/32,10.0.0.0/8", p.String())
+	require.Equal(t, "10.0.0.0/8,192.0.2.7/32,fd00::/8,198.51.100.1/32,10.0.0.0/8,172.16.0.0/12", p.String())
 	p, err = clientip.Parse("")
 	require.NoError(t, err)
 	require.True(t, p.Empty())
@@ -22,6 +22,7 @@ func TestParse(t *testing.T) {
 		"10.0.0.1, proxy.lan":  `item 2, "proxy.lan", is not an IP address such as 10.0.0.5 or a CIDR prefix such as 10.0.0.0/8`,
 		"fe80::1%eth0":         `item 1, "fe80::1%eth0", is not an IP address`,
 		"10.0.0.1,,10.0.0.300": `item 3, "10.0.0.300"`,
+		"::ffff:0:0/95":        `item 1, "::ffff:0:0/95", reaches past the IPv4-mapped addresses`,
 	} {
 		_, err := clientip.Parse(in)
 		require.ErrorContains(t, err, want, in)
@@ -34,6 +35,8 @@ func TestParse(t *testing.T) {
 func TestOf(t *testing.T) {
 	t.Parallel()
 	p, err := clientip.Parse("10.0.0.0/8, 2001:db8:ffff::/48")
+	require.NoError(t, err)
+	mapped, err := clientip.Parse("::ffff:172.16.0.0/108")
 	require.NoError(t, err)
 	for _, c := range []struct {
 		remote string
@@ -53,6 +56,7 @@ func TestOf(t *testing.T) {
 		{"10.0.0.5:4000", []string{"[2001:db8::1]:5000"}, p, "2001:db8::1"},
 		{"[::ffff:10.0.0.5]:4000", []string{"::ffff:203.0.113.9"}, p, "203.0.113.9"},
 		{"[2001:db8:ffff::2]:4000", []string{"192.0.2.44"}, p, "192.0.2.44"},
+		{"[::ffff:172.16.9.9]:4000", []string{"192.0.2.45"}, mapped, "192.0.2.45"}, // a mapped prefix trusts its IPv4 addresses
 		{"10.0.0.5:4000", []string{"203.0.113.9"}, clientip.Proxies{}, "10.0.0.5"}, // none trusted
 	} {
 		r := httptest.NewRequest("GET", "/", nil)

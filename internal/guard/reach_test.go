@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -79,11 +80,40 @@ func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
 	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "Q", Limit: 5, Window: time.Hour, Cooldown: time.Hour}
 	first := claim(t, st, "c", "44300", cg)
 	require.NotNil(t, first.Place)
-	time.Sleep(5 * time.Millisecond)
-	require.Equal(t, store.Claimed, claim(t, st, "d", "44300", cg).Verdict)
+	require.Equal(t, store.Claimed, claim(t, st, "d", "44300", cg).Verdict, "(in the same millisecond, likely)")
 	_, err := st.Ledger.Freeing(first.Place).Settle(ctx, "c", "44300", failed, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	u, err := g.Use(ctx, "Q", 0)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, u.Reached, "campaign d's claim holds the place")
+}
+
+// A place given back wakes the job that has waited longest for one: it
+// moves from asynq's retry set to now. One that is not there any more is
+// passed over.
+func TestReach_FreedPlaceWakesAWaitingJob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, r := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: 1, Window: time.Hour, Cooldown: time.Hour}
+	held := claim(t, st, "c", "44400", cg)
+	require.NotNil(t, held.Place)
+	later := float64(time.Now().Add(time.Hour).Unix())
+	for _, to := range []string{"44401", "44402", "44403"} {
+		require.Equal(t, store.Limited, claim(t, st, "c", to, cg).Verdict)
+		if to != "44401" { // 44401's job is done, or on its way to the retry set
+			require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: "c:" + to}).Err())
+		}
+	}
+	_, err := st.Ledger.Freeing(held.Place).Settle(ctx, "c", "44400", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	due := func(tid string) bool {
+		sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), tid).Result()
+		require.NoError(t, err)
+		return sc <= float64(time.Now().Unix())
+	}
+	require.True(t, due("c:44402"), "the first waiter in the retry set runs now")
+	require.False(t, due("c:44403"), "one place, one job woken")
+	require.Equal(t, store.Claimed, claim(t, st, "c", "44402", cg).Verdict, "it takes the place given back")
 }

@@ -35,9 +35,14 @@ func (s Space) TemplateGuard(id string) string { return s.pre + "templateguard:"
 func (s Space) TemplateScanned(id string) string { return s.pre + "templatescanned:" + id }
 
 // Reach is the sorted set of the recipients a limit scope reached, by when
-// it last reached them (unix ms): those of the last 24 hours count against
-// its messaging limit.
+// it last reached them (unix ms; + 0.5 for a claim that took a new place):
+// those of the last 24 hours count against its messaging limit.
 func (s Space) Reach(limitScope string) string { return s.pre + "reach:" + limitScope }
+
+// LimitWaiters is the sorted set of the send jobs (asynq task ids) of a
+// limit scope that the messaging limit holds, by when they began to wait
+// (unix ms): a place given back wakes the first.
+func (s Space) LimitWaiters(limitScope string) string { return s.pre + "limitwait:" + limitScope }
 
 // Limits is the hash of messaging limits learnt from webhooks: limit scope
 // to the limit (0 unlimited); it overrides the senders file.

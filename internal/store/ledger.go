@@ -60,7 +60,7 @@ type Claim struct {
 }
 
 // Place is a recipient's place in a messaging limit's window, taken by a
-// claim at At.
+// claim at At (its score in the window is At in ms + 0.5: see claimScript).
 type Place struct {
 	LimitScope string
 	At         time.Time
@@ -99,7 +99,8 @@ type Outcome struct {
 // in it, or waits for the oldest to fall out.
 // KEYS: 1 campaign, 2 ledger, 3 parked, 4 parking, 5 sender guard, 6 the
 // sender guard's paused campaigns, 7 announce, 8 suppressed, 9 cooldown,
-// 10 reach, 11 the index of waiting lists (see luaWait). ARGV: 1
+// 10 reach, 11 the index of waiting lists (see luaWait), 12 the limit's
+// waiting jobs (see keyspace.LimitWaiters). ARGV: 1
 // recipient, 2 now (ms), 3 stale after (ms), 4 at least once, 5 check only,
 // 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9 window (ms), 10
 // cooldown (ms).
@@ -128,7 +129,11 @@ if guard and c[1] == 'running' then
 end
 if ARGV[5] == '1' then return {'claimable'} end
 local now = tonumber(ARGV[2])
--- fresh: the claim took a new place in the limit's window (see held).
+-- fresh: the claim took a new place in the limit's window (see held),
+-- whose score is now + 0.5: any other claim writes a whole number, so
+-- the place stays told apart from a later claim of the same recipient
+-- in the same millisecond (see luaFreePlace). It is written with
+-- string.format: Lua would round a number to 14 digits.
 local fresh = '0'
 -- held returns why a protection keeps the recipient from its send, or nil.
 local function held(attempts, delays)
@@ -150,16 +155,22 @@ local function held(attempts, delays)
       redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
       if redis.call('ZCARD', KEYS[10]) >= lim then
         local o = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
-        local free = string.format('%d', tonumber(o[2]) + win)
+        local free = string.format('%d', math.floor(tonumber(o[2]) + win))
         redis.call('HSET', KEYS[1], 'limit_until', free)
+        redis.call('ZADD', KEYS[12], now, ARGV[6] .. ':' .. ARGV[1])
+        redis.call('PEXPIRE', KEYS[12], win + 60000)
         return {'limit', tostring(attempts), tostring(delays), free}
       end
       fresh = '1'
+      redis.call('ZADD', KEYS[10], string.format('%.1f', now + 0.5), ARGV[1])
+    else
+      redis.call('ZADD', KEYS[10], now, ARGV[1])
     end
-    redis.call('ZADD', KEYS[10], now, ARGV[1])
-  elseif redis.call('ZADD', KEYS[10], now, ARGV[1]) == 1 then
+  elseif redis.call('ZADD', KEYS[10], 'NX', string.format('%.1f', now + 0.5), ARGV[1]) == 1 then
     redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
     fresh = '1'
+  else
+    redis.call('ZADD', KEYS[10], now, ARGV[1])
   end
   redis.call('PEXPIRE', KEYS[10], win)
   return nil
@@ -220,13 +231,14 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		return "0"
 	}
 	ck := s.keys.Campaign(id)
-	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck, s.keys.WaitLists()}
+	keys := []string{ck, s.keys.Ledger(id), s.keys.Parked(id), s.keys.Parking(), ck, ck, ck, ck, ck, ck, s.keys.WaitLists(), ck}
 	g := o.Guard
 	if g == nil {
 		g = &ClaimGuard{}
 	} else {
 		keys[4], keys[5], keys[6] = s.keys.SenderGuard(g.Sender), s.keys.GuardPaused("sender", g.Sender), s.keys.Announce()
 		keys[7], keys[8], keys[9] = s.keys.Suppressed(g.Scope), s.keys.Cooldown(g.Scope), s.keys.Reach(g.LimitScope)
+		keys[11] = s.keys.LimitWaiters(g.LimitScope)
 	}
 	now := s.now()
 	v, err := s.run(ctx, claimScript, keys, to, now.UnixMilli(), o.StaleAfter.Milliseconds(),
@@ -268,13 +280,25 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 }
 
 // luaFreePlace gives back the place in a limit's window (the sorted set
-// key) that the claim at (ms) took for the recipient to, unless a later
-// claim has taken it since; an empty at is none.
+// key) that the claim at (ms; its score is at + 0.5, see claimScript) took
+// for the recipient to, unless a later claim has taken it since (an empty
+// at is none), and wakes the job that has waited longest for a place
+// (waiters, see keyspace.LimitWaiters): it moves from asynq's retry set
+// (retry) to now. A waiter that is not there (done, or on its way there)
+// is dropped, and the next one looked at.
 const luaFreePlace = `
-local function freePlace(key, to, at)
+local function freePlace(key, to, at, waiters, retry, nowMS)
   if at == '' then return end
   local sc = redis.call('ZSCORE', key, to)
-  if sc and tonumber(sc) == tonumber(at) then redis.call('ZREM', key, to) end
+  if not sc or tonumber(sc) ~= tonumber(at) + 0.5 then return end
+  redis.call('ZREM', key, to)
+  for _, tid in ipairs(redis.call('ZRANGE', waiters, 0, 9)) do
+    redis.call('ZREM', waiters, tid)
+    if redis.call('ZSCORE', retry, tid) then
+      redis.call('ZADD', retry, 'XX', math.floor(tonumber(nowMS) / 1000), tid)
+      return
+    end
+  end
 end
 `
 
@@ -287,28 +311,30 @@ func (s Ledger) Freeing(p *Place) Ledger {
 	return s
 }
 
-// freeArgs are the key and argument of the place Freeing names, or the
-// fallback key (any of the campaign's slot) and "" for none.
-func (s Ledger) freeArgs(fallback string) (key, at string) {
+// freeArgs are the keys (reach, waiters, asynq's retry set) and the
+// argument of the place Freeing names (see luaFreePlace), or the fallback
+// key (any of the campaign's slot) thrice and "" for none.
+func (s Ledger) freeArgs(fallback string) (reach, waiters, retry, at string) {
 	if s.free == nil {
-		return fallback, ""
+		return fallback, fallback, fallback, ""
 	}
-	return s.keys.Reach(s.free.LimitScope), strconv.FormatInt(s.free.At.UnixMilli(), 10)
+	return s.keys.Reach(s.free.LimitScope), s.keys.LimitWaiters(s.free.LimitScope), s.keys.AsynqRetry(),
+		strconv.FormatInt(s.free.At.UnixMilli(), 10)
 }
 
 // releaseScript gives a claim back, only if it is still the claim of the
 // attempt that releases it: with at least once, a stale run that finishes
 // late must not free the claim of the run that took the recipient over.
-// KEYS: 1 ledger, 2 reach. ARGV: 1 recipient, 2 now (ms), 3 delays, 4 the
-// attempt, 5 the error JSON, 6 the claim's place to free (see
-// luaFreePlace).
+// KEYS: 1 ledger, 2 reach, 3 the limit's waiting jobs, 4 asynq's retry
+// set. ARGV: 1 recipient, 2 now (ms), 3 delays, 4 the attempt, 5 the error
+// JSON, 6 the claim's place to free (see luaFreePlace).
 var releaseScript = redis.NewScript(luaFreePlace + `
 local m = redis.call('HGET', KEYS[1], ARGV[1])
 if not m or string.sub(m, 1, 1) ~= 'C' then return 0 end
 local a = string.match(m, '^C|(%d+)|')
 if a ~= ARGV[4] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], 'R|' .. a .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[5])
-freePlace(KEYS[2], ARGV[1], ARGV[6])
+freePlace(KEYS[2], ARGV[1], ARGV[6], KEYS[3], KEYS[4], ARGV[2])
 return 1
 `)
 
@@ -325,8 +351,8 @@ func (s Ledger) Release(ctx context.Context, id, to string, attempt, delays int,
 	if e != nil {
 		errJSON, _ = json.Marshal(e)
 	}
-	reach, at := s.freeArgs(s.keys.Ledger(id))
-	keys := []string{s.keys.Ledger(id), reach}
+	reach, waiters, retry, at := s.freeArgs(s.keys.Ledger(id))
+	keys := []string{s.keys.Ledger(id), reach, waiters, retry}
 	if err := s.run(ctx, releaseScript, keys, to, s.now().UnixMilli(), delays, attempt, errJSON, at).Err(); err != nil {
 		return fmt.Errorf("campaign: release: %w", err)
 	}

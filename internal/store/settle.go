@@ -57,7 +57,7 @@ if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
 if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-freePlace(KEYS[15], ARGV[1], ARGV[25])
+freePlace(KEYS[15], ARGV[1], ARGV[25], KEYS[16], KEYS[17], ARGV[6])
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
 local now = tonumber(ARGV[6])
 if ARGV[17] == '1' then
@@ -130,7 +130,7 @@ type settleArgs struct {
 	unknownKey, unknowns                                                            string // 9-10: see keyspace.Unknown
 	alsoKey, alsoPending                                                            string // 11-12: the callback task's
 	unmatched, replays                                                              string // 13-14: see keyspace.Unmatched, Replays
-	reach                                                                           string // 15: the place's (see Ledger.Freeing)
+	reach, waiters, retry                                                           string // 15-17: the place's (see Ledger.Freeing)
 
 	to          string // ARGV 1
 	marker      []byte // 2: the ledger's final marker
@@ -163,7 +163,7 @@ const unknownKeep = 10 * time.Minute
 
 func (a *settleArgs) keys() []string {
 	return []string{a.campaign, a.ledger, a.wamidKey, a.resultKey, a.resultsPending, a.parked, a.retire, a.announce,
-		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending, a.unmatched, a.replays, a.reach}
+		a.unknownKey, a.unknowns, a.alsoKey, a.alsoPending, a.unmatched, a.replays, a.reach, a.waiters, a.retry}
 }
 
 func (a *settleArgs) argv() []any {
@@ -219,7 +219,7 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 		nowMS: now.UnixMilli(), policy: p, nowNS: now.UnixNano(), countSlot: countField[o.Status], id: id,
 		retentionMS: s.retention.Milliseconds(), rate: rated[o.Status], unknownKey: ck, unknowns: ck, alsoKey: ck, alsoPending: ck,
 		unmatched: ck, replays: ck}
-	a.reach, a.freeAt = s.freeArgs(ck)
+	a.reach, a.waiters, a.retry, a.freeAt = s.freeArgs(ck)
 	if o.Status == task.StatusUnknown && o.PhoneNumberID != "" && s.unknownWindow > 0 {
 		a.unknownKey, a.unknowns = s.keys.Unknown(o.PhoneNumberID, to), s.keys.Unknowns()
 		a.unknownPair, a.graceMS, a.windowMS = o.PhoneNumberID+"\n"+to, s.unknownGrace.Milliseconds(), s.unknownWindow.Milliseconds()
