@@ -16,12 +16,7 @@ import (
 // loginFrom posts the login form with tok as if from the address addr
 // (host:port): the test server's clients are all 127.0.0.1.
 func (e *env) loginFrom(addr, tok string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest("POST", "/ui/login", strings.NewReader(url.Values{"token": {tok}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.RemoteAddr = addr
-	w := httptest.NewRecorder()
-	e.srv.Config.Handler.ServeHTTP(w, req)
-	return w
+	return e.loginVia(addr, "", tok)
 }
 
 // Wrong tokens are answered 429 after a burst, per client address, so the
@@ -68,13 +63,16 @@ func TestLogin_WrongTokensAreLimitedPerClient(t *testing.T) {
 		"logins that succeed spend none of the client's wrong tokens")
 }
 
-// loginVia posts the login form with tok through a proxy at proxy that
-// says it was reached from xff.
-func (e *env) loginVia(proxy, xff, tok string) *httptest.ResponseRecorder {
+// loginVia posts the login form with tok from the address addr
+// (host:port), with xff as its X-Forwarded-For unless empty: a proxy at
+// addr that says it was reached from xff.
+func (e *env) loginVia(addr, xff, tok string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("POST", "/ui/login", strings.NewReader(url.Values{"token": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Forwarded-For", xff)
-	req.RemoteAddr = proxy
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	req.RemoteAddr = addr
 	w := httptest.NewRecorder()
 	e.srv.Config.Handler.ServeHTTP(w, req)
 	return w
