@@ -463,15 +463,27 @@ func TestList_RemovalsBetweenPagesMissNothing(t *testing.T) {
 	require.Len(t, seen, 1000)
 }
 
-// A cursor no page gave is refused.
+// A cursor no page gave is refused, a number that looks like one too
+// (found in review: "12345" gave an empty page, as if the list ended), and
+// a cursor of another scope's list.
 func TestList_BadCursor(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	g, _, _ := newGuard(t)
-	suppressN(t, g, 3)
-	for _, c := range []string{"x", "1:x", "1:2:3:4", "-1", "1:2:"} {
-		_, err := g.List(context.Background(), "W", c, 10)
+	for _, to := range []string{"447700900001", "447700900002", "447700900003"} {
+		for _, scope := range []string{"W", "V"} {
+			require.NoError(t, g.Suppress(ctx, scope, guard.Entry{To: to, Reason: "asked"}))
+		}
+	}
+	p, err := g.List(ctx, "V", "", 1)
+	require.NoError(t, err)
+	require.NotEmpty(t, p.NextCursor)
+	for _, c := range []string{"x", "1:x", "1:2:3:4", "-1", "1:2:", "12345", "0", p.NextCursor} {
+		_, err := g.List(ctx, "W", c, 10)
 		require.ErrorIs(t, err, guard.ErrBadCursor, c)
 	}
+	_, err = g.List(ctx, "V", p.NextCursor, 10)
+	require.NoError(t, err, "its own list's")
 }
 
 // An answer 132015 to a send is a template event of its own time: a

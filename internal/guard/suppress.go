@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,7 +139,7 @@ func (g *Guard) List(ctx context.Context, scope, cursor string, limit int) (*Pag
 		limit = DefaultPageSize
 	}
 	limit = min(limit, MaxPageSize)
-	at, err := parsePageCursor(cursor)
+	at, err := parsePageCursor(scope, cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +159,9 @@ func (g *Guard) List(ctx context.Context, scope, cursor string, limit int) (*Pag
 		if len(rest) > room {
 			// HSCAN gave more than fits: stop inside its batch.
 			rest = rest[:room]
-			page.NextCursor = pageCursor{scan: at.scan, next: next, after: rest[room-1][0]}.String()
+			page.NextCursor = pageCursor{scan: at.scan, next: next, after: rest[room-1][0]}.seal(scope)
 		} else if next != 0 && len(rest) == room {
-			page.NextCursor = pageCursor{scan: next}.String()
+			page.NextCursor = pageCursor{scan: next}.seal(scope)
 		}
 		for _, f := range rest {
 			e, err := DecodeEntry(f[0], []byte(f[1]))
@@ -210,11 +211,27 @@ func (c pageCursor) String() string {
 	return fmt.Sprintf("%d:%d:%s", c.scan, c.next, c.after)
 }
 
-func parsePageCursor(s string) (pageCursor, error) {
+// seal is the cursor as a page gives it: its text, a dot and a check of
+// the text and the scope (8 hex digits of CRC-32), so that a cursor
+// mistyped, made up (HSCAN takes any number, and answers an empty page)
+// or of another scope's list is refused rather than taken for the list's
+// end. It keeps out mistakes, not forgers: a made-up cursor only pages
+// its maker's view of a list it may read anyway.
+func (c pageCursor) seal(scope string) string {
+	s := c.String()
+	return fmt.Sprintf("%s.%08x", s, crc32.ChecksumIEEE([]byte(scope+"\n"+s)))
+}
+
+func parsePageCursor(scope, sealed string) (pageCursor, error) {
 	var c pageCursor
-	if s == "" {
+	if sealed == "" {
 		return c, nil
 	}
+	i := strings.LastIndexByte(sealed, '.')
+	if i < 0 || fmt.Sprintf("%08x", crc32.ChecksumIEEE([]byte(scope+"\n"+sealed[:i]))) != sealed[i+1:] {
+		return c, fmt.Errorf("%w: %q", ErrBadCursor, sealed)
+	}
+	s := sealed[:i]
 	parts := strings.Split(s, ":")
 	var err1, err2 error
 	c.scan, err1 = strconv.ParseUint(parts[0], 10, 64)
