@@ -140,7 +140,7 @@ func parseHeader(names []string) ([]column, layout, error) {
 	cols := make([]column, len(names))
 	l := layout{header: -1, to: -1}
 	seen := map[string]bool{}
-	var positional, named int
+	var positional, named, outcomes int
 	buttons := map[int]int{}
 	for i, raw := range names {
 		name := strings.TrimSpace(raw)
@@ -172,9 +172,11 @@ func parseHeader(names []string) ([]column, layout, error) {
 		case colMeta:
 			l.meta = append(l.meta, i)
 		case colOutcome:
-			l.export = true
+			outcomes++
 		}
 	}
+	// A results export writes all three outcome columns.
+	l.export = outcomes == 3
 	if l.to < 0 {
 		return nil, l, errors.New(`no "to" column`)
 	}

@@ -109,3 +109,14 @@ func TestExport_CellsAreNotFormulasAndComeBackAsTheyWere(t *testing.T) {
 		require.JSONEq(t, string(want), string(got))
 	}
 }
+
+// Only a file with all three outcome columns of an export (status,
+// error_code, wamid) is read as one: a user's own file with a status
+// column keeps a leading ' (found in review).
+func TestExport_OnlyAnExportLosesItsQuote(t *testing.T) {
+	t.Parallel()
+	r, _, err := producer.NewCSVSource(strings.NewReader("to,body.1,status\n447700900001,'Tis the season,new\n")).Next()
+	require.NoError(t, err)
+	got, _ := r.Components[0].MarshalJSON()
+	require.Contains(t, string(got), `"text":"'Tis the season"`)
+}

@@ -398,7 +398,9 @@ func (g *Guard) Use(ctx context.Context, scope string, configured int) (Use, err
 	if err == nil {
 		u.Limit, _ = strconv.Atoi(s)
 	}
-	from := strconv.FormatInt(g.now().Add(-g.cfg.LimitWindow).UnixMilli()+1, 10)
+	// After now - window, as the claim counts: a new place's score is a
+	// claim's millisecond + 0.5.
+	from := "(" + strconv.FormatInt(g.now().Add(-g.cfg.LimitWindow).UnixMilli(), 10)
 	if u.Reached, err = g.rdb.ZCount(ctx, g.keys.Reach(scope), from, "+inf").Result(); err != nil {
 		return u, fmt.Errorf("guard: read the reach of %s: %w", scope, err)
 	}

@@ -117,3 +117,22 @@ func TestReach_FreedPlaceWakesAWaitingJob(t *testing.T) {
 	require.False(t, due("c:44403"), "one place, one job woken")
 	require.Equal(t, store.Claimed, claim(t, st, "c", "44402", cg).Verdict, "it takes the place given back")
 }
+
+// A job that waited for the limit, then took a place on its own (its wait
+// over), is no longer a waiter: a place given back later wakes one that
+// still waits (found in review: the stale entry was woken instead).
+func TestReach_AJobThatTookAPlaceWaitsNoMore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, r := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: 1, Window: time.Hour, Cooldown: time.Hour}
+	require.NotNil(t, claim(t, st, "c", "44500", cg).Place)
+	require.Equal(t, store.Limited, claim(t, st, "c", "44501", cg).Verdict)
+	require.NoError(t, r.Client.ZRem(ctx, r.Keys.Reach("P"), "44500").Err()) // a's place left the window
+	d := claim(t, st, "c", "44501", cg)
+	require.Equal(t, store.Claimed, d.Verdict, "the waiter takes the place on its own")
+	waiters, err := r.Client.ZRange(ctx, r.Keys.LimitWaiters("P"), 0, -1).Result()
+	require.NoError(t, err)
+	require.Empty(t, waiters)
+}

@@ -163,6 +163,7 @@ local function held(attempts, delays)
       end
       fresh = '1'
       redis.call('ZADD', KEYS[10], string.format('%.1f', now + 0.5), ARGV[1])
+      redis.call('ZREM', KEYS[12], ARGV[6] .. ':' .. ARGV[1]) -- waited, perhaps: not any more
     else
       redis.call('ZADD', KEYS[10], now, ARGV[1])
     end
@@ -285,14 +286,15 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 // at is none), and wakes the job that has waited longest for a place
 // (waiters, see keyspace.LimitWaiters): it moves from asynq's retry set
 // (retry) to now. A waiter that is not there (done, or on its way there)
-// is dropped, and the next one looked at.
+// is dropped, and the next one looked at (up to 50). A waiter leaves the
+// set when it takes a place (see claimScript).
 const luaFreePlace = `
 local function freePlace(key, to, at, waiters, retry, nowMS)
   if at == '' then return end
   local sc = redis.call('ZSCORE', key, to)
   if not sc or tonumber(sc) ~= tonumber(at) + 0.5 then return end
   redis.call('ZREM', key, to)
-  for _, tid in ipairs(redis.call('ZRANGE', waiters, 0, 9)) do
+  for _, tid in ipairs(redis.call('ZRANGE', waiters, 0, 49)) do
     redis.call('ZREM', waiters, tid)
     if redis.call('ZSCORE', retry, tid) then
       redis.call('ZADD', retry, 'XX', math.floor(tonumber(nowMS) / 1000), tid)
