@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/mmlite/mmlite/internal/csvcell"
+	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
@@ -175,8 +177,8 @@ func parseHeader(names []string) ([]column, layout, error) {
 			outcomes++
 		}
 	}
-	// A results export writes all three outcome columns.
-	l.export = outcomes == 3
+	// A results export writes all the outcome columns.
+	l.export = outcomes == len(results.OutcomeColumns)
 	if l.to < 0 {
 		return nil, l, errors.New(`no "to" column`)
 	}
@@ -207,7 +209,7 @@ func parseColumn(name string) (column, error) {
 	switch {
 	case name == "to":
 		return column{kind: colTo}, nil
-	case name == "status" || name == "error_code" || name == "wamid":
+	case slices.Contains(results.OutcomeColumns, name):
 		// The outcome columns of a results export (GET
 		// /v1/campaigns/{id}/results as CSV): such a file is enqueued as it is.
 		return column{kind: colOutcome}, nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -17,16 +18,13 @@ import (
 // new recipients through, and the reported use read 0 (found in review).
 func TestReach_CountedWhileUnlimited(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	g, st, _ := newGuard(t)
 	register(t, st, "c", "s", "t")
-	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: 0, Window: time.Hour, Cooldown: time.Hour}
+	cg := limitGuard("P", 0)
 	for i := range 5 {
 		require.Equal(t, store.Claimed, claim(t, st, "c", fmt.Sprintf("4410%d", i), cg).Verdict)
 	}
-	use, err := g.Use(ctx, "P", 0)
-	require.NoError(t, err)
-	require.EqualValues(t, 5, use.Reached, "the recipients reached in the window")
+	require.EqualValues(t, 5, reachedIn(t, g, "P"), "the recipients reached in the window")
 	cg.Limit = 2 // a phone_number_quality_update: a lower tier
 	require.Equal(t, store.Limited, claim(t, st, "c", "44199", cg).Verdict, "5 reached already, limit 2: a new recipient waits")
 }
@@ -41,15 +39,10 @@ func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
 	g, st, _ := newGuard(t)
 	register(t, st, "c", "s", "t")
 	register(t, st, "d", "s", "t")
-	reached := func() int64 {
-		t.Helper()
-		u, err := g.Use(ctx, "P", 0)
-		require.NoError(t, err)
-		return u.Reached
-	}
+	reached := func() int64 { return reachedIn(t, g, "P") }
 	failed := store.Outcome{Status: "failed", Attempts: 1}
 	for _, limit := range []int{2, 0} { // limited, and unlimited (counted all the same)
-		cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: limit, Window: time.Hour, Cooldown: time.Hour}
+		cg := limitGuard("P", limit)
 		to := fmt.Sprintf("4420%d", limit)
 		c := claim(t, st, "c", to, cg)
 		require.Equal(t, store.Claimed, c.Verdict)
@@ -77,15 +70,13 @@ func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
 	}
 
 	// A place a later claim took since is the later claim's.
-	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "Q", Limit: 5, Window: time.Hour, Cooldown: time.Hour}
+	cg := limitGuard("Q", 5)
 	first := claim(t, st, "c", "44300", cg)
 	require.NotNil(t, first.Place)
 	require.Equal(t, store.Claimed, claim(t, st, "d", "44300", cg).Verdict, "(in the same millisecond, likely)")
 	_, err := st.Ledger.Freeing(first.Place).Settle(ctx, "c", "44300", failed, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
-	u, err := g.Use(ctx, "Q", 0)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, u.Reached, "campaign d's claim holds the place")
+	require.EqualValues(t, 1, reachedIn(t, g, "Q"), "campaign d's claim holds the place")
 }
 
 // A place given back wakes the job that has waited longest for one: it
@@ -96,7 +87,7 @@ func TestReach_FreedPlaceWakesAWaitingJob(t *testing.T) {
 	ctx := context.Background()
 	_, st, r := newGuard(t)
 	register(t, st, "c", "s", "t")
-	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: 1, Window: time.Hour, Cooldown: time.Hour}
+	cg := limitGuard("P", 1)
 	held := claim(t, st, "c", "44400", cg)
 	require.NotNil(t, held.Place)
 	later := float64(time.Now().Add(time.Hour).Unix())
@@ -126,7 +117,7 @@ func TestReach_AJobThatTookAPlaceWaitsNoMore(t *testing.T) {
 	ctx := context.Background()
 	_, st, r := newGuard(t)
 	register(t, st, "c", "s", "t")
-	cg := &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: "P", Limit: 1, Window: time.Hour, Cooldown: time.Hour}
+	cg := limitGuard("P", 1)
 	require.NotNil(t, claim(t, st, "c", "44500", cg).Place)
 	require.Equal(t, store.Limited, claim(t, st, "c", "44501", cg).Verdict)
 	require.NoError(t, r.Client.ZRem(ctx, r.Keys.Reach("P"), "44500").Err()) // a's place left the window
@@ -135,4 +126,18 @@ func TestReach_AJobThatTookAPlaceWaitsNoMore(t *testing.T) {
 	waiters, err := r.Client.ZRange(ctx, r.Keys.LimitWaiters("P"), 0, -1).Result()
 	require.NoError(t, err)
 	require.Empty(t, waiters)
+}
+
+// limitGuard is the guard of sender s (scope W) under limitScope's
+// messaging limit of limit (0 unlimited), an hour's window.
+func limitGuard(limitScope string, limit int) *store.ClaimGuard {
+	return &store.ClaimGuard{Sender: "s", Scope: "W", LimitScope: limitScope, Limit: limit, Window: time.Hour, Cooldown: time.Hour}
+}
+
+// reachedIn is the recipients a limit scope reached in its window.
+func reachedIn(t *testing.T, g *guard.Guard, limitScope string) int64 {
+	t.Helper()
+	u, err := g.Use(context.Background(), limitScope, 0)
+	require.NoError(t, err)
+	return u.Reached
 }

@@ -147,11 +147,13 @@ func header(cols map[string]bool) ([]string, error) {
 	sort.Strings(meta)
 	out := append([]string{"to"}, head...)
 	out = append(append(append(append(out, pos...), named...), buttons...), meta...)
-	return append(out, csvOutcome...), nil
+	return append(out, OutcomeColumns...), nil
 }
 
-// csvOutcome are the columns of the outcome, which mmlite enqueue ignores.
-var csvOutcome = []string{"status", "error_code", "wamid"}
+// OutcomeColumns are the columns of the outcome, last in a CSV export:
+// mmlite enqueue reads past them, and takes a file with all of them for an
+// export (see package producer).
+var OutcomeColumns = []string{"status", "error_code", "wamid"}
 
 func num(col string) int {
 	_, rest, _ := strings.Cut(col, ".")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/csvcell"
@@ -59,11 +60,11 @@ func CSVHeader(ctx context.Context, st *store.Store, id string, f Filter) ([]str
 	return header(cols)
 }
 
-// plain are the columns mmlite writes itself (a number, a status, a code,
-// a wamid): no spreadsheet reads them as a formula. The others, the
-// recipients' parameters and metadata, are neutralized (see package
+// plain says whether mmlite writes the column itself (the number and the
+// outcome columns): no spreadsheet reads those as a formula. The others,
+// the recipients' parameters and metadata, are neutralized (see package
 // csvcell).
-var plain = map[string]bool{"to": true, "status": true, "error_code": true, "wamid": true}
+func plain(col string) bool { return col == "to" || slices.Contains(OutcomeColumns, col) }
 
 // WriteCSV writes the selected recipients as CSV under head (see
 // CSVHeader): columns that mmlite enqueue reads again, and the outcome's.
@@ -94,7 +95,7 @@ func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Fi
 			}
 			for i, h := range head {
 				row[i] = cs[h]
-				if !plain[h] {
+				if !plain(h) {
 					row[i] = csvcell.Neutralize(row[i])
 				}
 			}
