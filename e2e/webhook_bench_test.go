@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
-	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -185,28 +183,28 @@ func postStatuses(b *testing.B, url string, rs []task.Result, conns int) ([]time
 		}
 	}
 	close(bodies)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 	var mu sync.Mutex
 	var lat []time.Duration
 	var failed atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range conns {
+		post, closeConn, err := newPoster(url)
+		if err != nil {
+			b.Fatal(err)
+		}
 		wg.Go(func() {
+			defer closeConn()
 			var mine []time.Duration
 			for body := range bodies {
-				req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/whatsapp", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set(webhook.SecretHeader, hookSecret)
 				t0 := time.Now()
-				resp, err := hc.Do(req)
+				status, err := post(body)
 				if err != nil {
+					b.Error(err)
 					failed.Add(1)
-					continue
+					return
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				if status != http.StatusOK {
 					failed.Add(1)
 				}
 				mine = append(mine, time.Since(t0))
