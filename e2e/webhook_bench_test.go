@@ -183,18 +183,18 @@ func postStatuses(b *testing.B, url string, rs []task.Result, conns int) ([]time
 		}
 	}
 	close(bodies)
+	posts, closeAll, err := newPosters(url, conns)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeAll()
 	var mu sync.Mutex
 	var lat []time.Duration
 	var failed atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range conns {
-		post, closeConn, err := newPoster(url)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, post := range posts {
 		wg.Go(func() {
-			defer closeConn()
 			var mine []time.Duration
 			for body := range bodies {
 				t0 := time.Now()
