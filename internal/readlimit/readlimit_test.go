@@ -88,10 +88,12 @@ func FuzzBoundedDecoder(f *testing.F) {
 		src := &countReader{r: bytes.NewReader(data)}
 		bounded := NewDecoder(src, lim)
 		for i := 0; ; i++ {
+			// Where the value begins with the white space before it:
+			// More moves the offset past that white space.
+			before := plain.InputOffset()
 			if tokens && !sameMore(t, data, plain, bounded, lim) {
 				return
 			}
-			before := plain.InputOffset()
 			want, werr := next(plain, tokens)
 			got, gerr := next(bounded, tokens)
 			if held := src.n - bounded.InputOffset(); held > lim+1 {
