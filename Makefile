@@ -35,7 +35,14 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s); a failure saves 
 	for t in $$targets; do \
 		pkg=$${t%%,*}; fn=$${t#*,}; \
 		echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test "$$pkg" -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) || exit 1; \
+		log=$$(mktemp); \
+		{ $(GO) test "$$pkg" -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME); echo $$? > $$log.rc; } 2>&1 | tee $$log; \
+		rc=$$(cat $$log.rc); \
+		if [ "$$rc" != 0 ] && grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+			echo "(not a failure: Go's fuzz coordinator at the end of -fuzztime, go.dev/issue/75804; no input failed)"; rc=0; \
+		fi; \
+		rm -f $$log $$log.rc; \
+		[ "$$rc" = 0 ] || exit 1; \
 	done
 
 validate: ## validate deploy/ (promtool, docker-compose, manifests)
