@@ -410,3 +410,44 @@ func TestProtection_RefusedSendWakesAJobWaitingForTheLimit(t *testing.T) {
 	require.EqualValues(t, 1, st.Counts.Sent)
 	require.EqualValues(t, 1, f.waitState(t, "first", campaign.StateCompleted, 30*time.Second).Counts.Failed)
 }
+
+// Meta counts a messaging limit in recipients it delivered to: a message
+// that fails after it was accepted (a failed status webhook: 131049,
+// 131026) reached no one, and gives its place back, waking a job that
+// waits for the limit; a message delivered keeps its place even when a
+// failed status comes after. With a limit of 2 and an hour's window, the
+// second campaign's recipient waits until the first campaign's first
+// message fails, then is sent at once.
+func TestProtection_AFailedStatusFreesItsMessagingLimitPlace(t *testing.T) {
+	t.Parallel()
+	tos := recipients(2200, 3)
+	f := newFleet(t, fakeapi.Config{})
+	cfg := f.workerConfig(100)
+	cfg.Senders[0].MessagingLimit = 2
+	cfg.LimitWindow = time.Hour
+	f.startWorker(t, cfg)
+	f.campaignFor(t, "first", "spring_sale", tos[:2], nil)
+	require.EqualValues(t, 2, f.waitState(t, "first", campaign.StateCompleted, 30*time.Second).Counts.Sent)
+	scope := cfg.Senders[0].LimitScope()
+	f.campaignFor(t, "second", "spring_sale", tos[2:], nil)
+	require.Eventually(t, func() bool { return f.R.Client.ZCard(f.Ctx, f.R.Keys.LimitWaiters(scope)).Val() == 1 },
+		30*time.Second, 10*time.Millisecond, "the second campaign's recipient waits for a place")
+
+	first := f.resultsOf(t, "first", 2)
+	f.hook(t, statusOf(first[tos[1]].WAMID, tos[1], "delivered"))
+	f.hook(t, failedStatus(first[tos[1]].WAMID, tos[1], 131026)) // after delivered: the place stays
+	f.hook(t, failedStatus(first[tos[0]].WAMID, tos[0], 131049))
+
+	st := f.waitState(t, "second", campaign.StateCompleted, 30*time.Second) // not after the hour
+	require.EqualValues(t, 1, st.Counts.Sent)
+	reached, err := f.R.Client.ZRange(f.Ctx, f.R.Keys.Reach(scope), 0, -1).Result()
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{tos[1], tos[2]}, reached, "the failed message's recipient holds no place")
+}
+
+// statusOf is a status webhook of a message.
+func statusOf(wamid, to, status string) string {
+	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"changes":[{"field":"messages","value":{
+"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":%q,"status":%q,
+"timestamp":"%d","recipient_id":%q}]}}]}]}`, waba, wamid, status, time.Now().Unix(), to)
+}

@@ -141,3 +141,56 @@ func reachedIn(t *testing.T, g *guard.Guard, limitScope string) int64 {
 	require.NoError(t, err)
 	return u.Reached
 }
+
+// A sent message keeps its place with its wamid; a failed status gives it
+// back (Meta counts recipients delivered to), once, unless the message was
+// delivered (a read implies it) or a later claim of the recipient holds
+// the place now.
+func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g, st, _ := newGuard(t)
+	register(t, st, "c", "s", "t")
+	register(t, st, "d", "s", "t")
+	cg := limitGuard("P", 5)
+	sent := func(campaign, to, wamid string) *store.Place {
+		c := claim(t, st, campaign, to, cg)
+		require.NotNil(t, c.Place)
+		_, err := st.Ledger.Keeping(c.Place).Settle(ctx, campaign, to, store.Outcome{Status: "sent", Attempts: 1, WAMID: wamid}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+		return c.Place
+	}
+	failed := func(wamid string) {
+		tr, err := st.Deliveries.Track(ctx, []store.Delivery{{WAMID: wamid, Status: "failed"}})
+		require.NoError(t, err)
+		require.NoError(t, st.Deliveries.FreeFailed(ctx, []store.FailedPlace{{WAMID: wamid, To: tr[0].To, Place: tr[0].Place}}))
+	}
+	status := func(wamid, s string) {
+		_, err := st.Deliveries.Record(ctx, []store.Delivery{{WAMID: wamid, Status: s, At: time.Now().Unix()}})
+		require.NoError(t, err)
+	}
+	p := sent("c", "44500", "wamid.A")
+	tr, err := st.Deliveries.Track(ctx, []store.Delivery{{WAMID: "wamid.A", Status: "failed"}})
+	require.NoError(t, err)
+	require.Equal(t, p.LimitScope, tr[0].Place.LimitScope)
+	require.Equal(t, p.At.UnixMilli(), tr[0].Place.At.UnixMilli(), "the place, as the message keeps it")
+	sent("c", "44501", "wamid.B")
+	sent("c", "44502", "wamid.C")
+	require.EqualValues(t, 3, reachedIn(t, g, "P"))
+
+	failed("wamid.A")
+	require.EqualValues(t, 2, reachedIn(t, g, "P"), "failed: its place is given back")
+	failed("wamid.A")
+	require.EqualValues(t, 2, reachedIn(t, g, "P"), "once")
+
+	status("wamid.B", "delivered")
+	status("wamid.C", "read")
+	failed("wamid.B")
+	failed("wamid.C")
+	require.EqualValues(t, 2, reachedIn(t, g, "P"), "delivered, or read: the place stays")
+
+	sent("c", "44503", "wamid.D")
+	require.Equal(t, store.Claimed, claim(t, st, "d", "44503", cg).Verdict, "(a later claim, likely in the same millisecond)")
+	failed("wamid.D")
+	require.EqualValues(t, 3, reachedIn(t, g, "P"), "campaign d's claim holds the place")
+}

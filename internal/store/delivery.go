@@ -66,13 +66,16 @@ type Tracked struct {
 	Known        bool // the wamid maps to a recipient
 	Seen         bool // this (wamid, status) was already recorded
 	Priced       bool // the message's pricing category was already recorded
+	// Place is the place in a messaging limit's window the message holds
+	// (see Ledger.Keeping), or nil.
+	Place *Place
 }
 
 // Track looks many events up in one round trip.
 func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error) {
 	cmds := make([]*redis.SliceCmd, len(ds))
 	err := s.each(ctx, len(ds), func(c redis.Cmdable, i int) redis.Cmder {
-		cmds[i] = c.HMGet(ctx, s.keys.WAMID(ds[i].WAMID), "c", ds[i].Status, "pricing", "di")
+		cmds[i] = c.HMGet(ctx, s.keys.WAMID(ds[i].WAMID), "c", ds[i].Status, "pricing", "di", "p")
 		return cmds[i]
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -84,7 +87,8 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 		c, _ := v[0].(string)
 		if id, to, ok := strings.Cut(c, "\n"); ok {
 			implied := ds[i].Status == "delivered" && v[3] != nil // by a read: not seen itself (see recordScript)
-			out[i] = Tracked{Campaign: id, To: to, Known: true, Seen: v[1] != nil && !implied, Priced: v[2] != nil}
+			p, _ := v[4].(string)
+			out[i] = Tracked{Campaign: id, To: to, Known: true, Seen: v[1] != nil && !implied, Priced: v[2] != nil, Place: placeOf(p)}
 		}
 	}
 	return out, nil

@@ -313,6 +313,38 @@ func (s Ledger) Freeing(p *Place) Ledger {
 	return s
 }
 
+// Keeping is the ledger with which the next Settle of an outcome with a
+// wamid keeps p, the place in its limit's window that the attempt's claim
+// took (see Claim.Place), with the message: Meta counts a messaging limit
+// in recipients delivered to, so that a failed status of the message gives
+// the place back (see Deliveries.FreeFailed). nil keeps nothing.
+func (s Ledger) Keeping(p *Place) Ledger {
+	s.keep = p
+	return s
+}
+
+// value is the place as the wamid hash keeps it (field p): its scope and
+// its claim time in ms, or "" for nil.
+func (p *Place) value() string {
+	if p == nil {
+		return ""
+	}
+	return p.LimitScope + "\n" + strconv.FormatInt(p.At.UnixMilli(), 10)
+}
+
+// placeOf reads a place value back; nil for "" or one it cannot read.
+func placeOf(v string) *Place {
+	i := strings.LastIndexByte(v, '\n')
+	if i < 0 {
+		return nil
+	}
+	ms, err := strconv.ParseInt(v[i+1:], 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &Place{LimitScope: v[:i], At: time.UnixMilli(ms)}
+}
+
 // freeArgs are the keys (reach, waiters, asynq's retry set) and the
 // argument of the place Freeing names (see luaFreePlace), or the fallback
 // key (any of the campaign's slot) thrice and "" for none.

@@ -83,7 +83,11 @@ end
 local slot = tonumber(ARGV[14])
 if slot > 0 then h[slot] = tostring(tonumber(h[slot] or '0') + 1) end
 if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[3], 'c', ARGV[4])
+  if ARGV[26] ~= '' then
+    redis.call('HSET', KEYS[3], 'c', ARGV[4], 'p', ARGV[26])
+  else
+    redis.call('HSET', KEYS[3], 'c', ARGV[4])
+  end
   redis.call('EXPIRE', KEYS[3], ARGV[5])
   if ARGV[24] ~= '' and redis.call('HEXISTS', KEYS[13], ARGV[24]) == 1 then
     local early, drop, prefix = {ARGV[24], ''}, {ARGV[24]}, ARGV[24] .. '\n'
@@ -155,6 +159,7 @@ type settleArgs struct {
 	alsoMsg     []byte // 23
 	earlyWAMID  string // 24: the wamid whose statuses kept unmatched it takes (see keepScript), or ""
 	freeAt      string // 25: the claim time (ms) of the place to give back, or "" (see Ledger.Freeing)
+	kept        string // 26: the place the message holds, kept with its wamid, or "" (see Ledger.Keeping)
 }
 
 // unknownKeep is how long an unknown attempt's key outlives its window: the
@@ -177,7 +182,7 @@ func (a *settleArgs) argv() []any {
 	}
 	return []any{a.to, a.marker, a.status, a.wamidValue, a.wamidTTL, a.nowMS, permanent, a.policy.Ratio, a.policy.MinSends,
 		a.errJSON, a.resultID, a.resultMsg, strconv.FormatInt(a.nowNS, 10), a.countSlot, a.id, a.retentionMS,
-		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg, a.earlyWAMID, a.freeAt}
+		rate, a.unknownPair, a.graceMS, a.windowMS, unknownKeep.Milliseconds(), a.alsoID, a.alsoMsg, a.earlyWAMID, a.freeAt, a.kept}
 }
 
 // rated are the outcomes of a send, counted in a campaign's rate: expired
@@ -201,7 +206,8 @@ type ResultTask struct {
 // webhooks for the retention. A permanent failure may pause the campaign
 // (see FailurePolicy). When r is set and the outcome is recorded (Recorded,
 // Completed, AutoPaused), r is enqueued in the same step; so is the place
-// Freeing names given back.
+// Freeing names given back, and the place Keeping names kept with the
+// wamid.
 func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
 	// What it records already happened: it must be written even when the
 	// job's context ends now (shutdown, timeout).
@@ -226,6 +232,7 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 	}
 	if o.WAMID != "" {
 		a.wamidKey, a.wamidValue = s.keys.WAMID(o.WAMID), id+"\n"+to
+		a.kept = s.keep.value()
 		if o.PhoneNumberID != "" {
 			a.unmatched, a.replays, a.earlyWAMID = s.keys.Unmatched(o.PhoneNumberID, to), s.keys.Replays(), o.WAMID
 		}

@@ -31,6 +31,7 @@ type Campaigns struct{ *base }
 type Ledger struct {
 	*base
 	free *Place // see Freeing
+	keep *Place // see Keeping
 }
 
 // Deliveries maps webhook statuses back to recipients and counts them.
