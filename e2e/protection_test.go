@@ -70,9 +70,28 @@ func (f *fleet) request(t *testing.T, method, path, body string) (int, map[strin
 
 // failedStatus is a failed status webhook of a message.
 func failedStatus(wamid, to string, code int) string {
+	return statusWebhook(hookStatus{wamid, to, "failed", code})
+}
+
+// hookStatus is a status of a message in a webhook; code, when not 0, is
+// a failed status's error.
+type hookStatus struct {
+	wamid, to, status string
+	code              int
+}
+
+// statusWebhook is a webhook of statuses, as the provider sends them.
+func statusWebhook(sts ...hookStatus) string {
+	var items []string
+	for _, st := range sts {
+		errs := ""
+		if st.code != 0 {
+			errs = fmt.Sprintf(`,"errors":[{"code":%d,"title":"refused"}]`, st.code)
+		}
+		items = append(items, fmt.Sprintf(`{"id":%q,"status":%q,"timestamp":"%d","recipient_id":%q%s}`, st.wamid, st.status, time.Now().Unix(), st.to, errs))
+	}
 	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"changes":[{"field":"messages","value":{
-"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":%q,"status":"failed",
-"timestamp":"%d","recipient_id":%q,"errors":[{"code":%d,"title":"refused"}]}]}}]}]}`, waba, wamid, time.Now().Unix(), to, code)
+"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[%s]}}]}]}`, waba, strings.Join(items, ","))
 }
 
 // resultsOf returns a campaign's results by recipient.
@@ -430,12 +449,13 @@ func TestProtection_AFailedStatusFreesItsMessagingLimitPlace(t *testing.T) {
 	require.EqualValues(t, 2, f.waitState(t, "first", campaign.StateCompleted, 30*time.Second).Counts.Sent)
 	scope := cfg.Senders[0].LimitScope()
 	f.campaignFor(t, "second", "spring_sale", tos[2:], nil)
-	require.Eventually(t, func() bool { return f.R.Client.ZCard(f.Ctx, f.R.Keys.LimitWaiters(scope)).Val() == 1 },
-		30*time.Second, 10*time.Millisecond, "the second campaign's recipient waits for a place")
+	require.Eventually(t, func() bool {
+		return f.R.Client.ZCard(f.Ctx, f.R.Keys.LimitWaiters(scope)).Val() == 1 && f.R.Client.ZCard(f.Ctx, f.R.Keys.AsynqRetry()).Val() == 1
+	}, 30*time.Second, 10*time.Millisecond, "the second campaign's recipient waits for a place, in asynq's retry set")
 
 	first := f.resultsOf(t, "first", 2)
-	f.hook(t, statusOf(first[tos[1]].WAMID, tos[1], "delivered"))
-	f.hook(t, failedStatus(first[tos[1]].WAMID, tos[1], 131026)) // after delivered: the place stays
+	delivered := first[tos[1]].WAMID // then failed, in the same webhook: the place stays
+	f.hook(t, statusWebhook(hookStatus{delivered, tos[1], "delivered", 0}, hookStatus{delivered, tos[1], "failed", 131026}))
 	f.hook(t, failedStatus(first[tos[0]].WAMID, tos[0], 131049))
 
 	st := f.waitState(t, "second", campaign.StateCompleted, 30*time.Second) // not after the hour
@@ -443,11 +463,4 @@ func TestProtection_AFailedStatusFreesItsMessagingLimitPlace(t *testing.T) {
 	reached, err := f.R.Client.ZRange(f.Ctx, f.R.Keys.Reach(scope), 0, -1).Result()
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{tos[1], tos[2]}, reached, "the failed message's recipient holds no place")
-}
-
-// statusOf is a status webhook of a message.
-func statusOf(wamid, to, status string) string {
-	return fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"changes":[{"field":"messages","value":{
-"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"statuses":[{"id":%q,"status":%q,
-"timestamp":"%d","recipient_id":%q}]}}]}]}`, waba, wamid, status, time.Now().Unix(), to)
 }

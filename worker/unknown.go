@@ -140,6 +140,9 @@ func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
 	if err != nil {
 		return err
 	}
+	if err := w.store.Deliveries.FreeFailed(ctx, ds, tracked); err != nil {
+		return err
+	}
 	for _, c := range counted {
 		if c.Fallback {
 			w.m.fallback.WithLabelValues(senders.SenderOf(ctx, r.Campaign)).Inc()

@@ -11,6 +11,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/fakeapi"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -204,4 +205,33 @@ func TestWorker_StatusesBeforeTheirSendSetOffProtections(t *testing.T) {
 	require.NotNil(t, e, "the recipient who stopped marketing messages is suppressed")
 	require.Equal(t, guard.CodeStopped, e.Code)
 	require.Equal(t, 1.0, testkit.Counters(t, w.Gatherer(), "mmlite_fallback_total")["default"])
+}
+
+// A failed status that came before its send was recorded (kept, after a
+// priced status of the message) gives the message's messaging-limit place
+// back once the send is recorded and the status replayed, as it would
+// have in the webhook.
+func TestWorker_FailedStatusBeforeItsSendGivesThePlaceBack(t *testing.T) {
+	t.Parallel()
+	b, st := claimedOne(t)
+	place := &store.Place{LimitScope: "P", At: time.UnixMilli(time.Now().UnixMilli())}
+	reach := b.R.Keys.Reach(place.LimitScope)
+	require.NoError(t, b.R.Client.ZAdd(b.Ctx, reach, redis.Z{Score: float64(place.At.UnixMilli()) + 0.5, Member: to}).Err())
+	at := time.Now().Unix()
+	for _, d := range []store.Delivery{{WAMID: "wamid.G", Status: task.StatusSent, Category: "marketing_lite", At: at},
+		{WAMID: "wamid.G", Status: "failed", At: at + 1, ErrorCode: 131049}} {
+		kept, err := st.Deliveries.KeepUnmatched(b.Ctx, []store.Unmatched{{PhoneNumberID: pnid, To: to, Delivery: d}})
+		require.NoError(t, err)
+		require.Equal(t, []store.Keeping{store.Kept}, kept, d.Status)
+	}
+	_, err := st.Ledger.Keeping(place).Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.G",
+		PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, b.R.Client.ZCard(b.Ctx, reach).Val(), "sent: the message holds its place")
+
+	cfg := b.config()
+	cfg.HousekeepingInterval = 50 * time.Millisecond
+	b.start(t, cfg)
+	require.Eventually(t, func() bool { return b.R.Client.HLen(b.Ctx, b.R.Keys.Replays()).Val() == 0 }, 10*time.Second, 20*time.Millisecond)
+	require.Zero(t, b.R.Client.ZCard(b.Ctx, reach).Val(), "failed, replayed: the place is given back")
 }

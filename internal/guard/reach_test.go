@@ -160,15 +160,17 @@ func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
 		require.NoError(t, err)
 		return c.Place
 	}
-	failed := func(wamid string) {
-		tr, err := st.Deliveries.Track(ctx, []store.Delivery{{WAMID: wamid, Status: "failed"}})
+	// statuses records a webhook's statuses as the api does: looked up,
+	// recorded, then the failed ones' places given back.
+	statuses := func(ds ...store.Delivery) {
+		tr, err := st.Deliveries.Track(ctx, ds)
 		require.NoError(t, err)
-		require.NoError(t, st.Deliveries.FreeFailed(ctx, []store.FailedPlace{{WAMID: wamid, To: tr[0].To, Place: tr[0].Place}}))
-	}
-	status := func(wamid, s string) {
-		_, err := st.Deliveries.Record(ctx, []store.Delivery{{WAMID: wamid, Status: s, At: time.Now().Unix()}})
+		_, err = st.Deliveries.Record(ctx, ds)
 		require.NoError(t, err)
+		require.NoError(t, st.Deliveries.FreeFailed(ctx, ds, tr))
 	}
+	failed := func(wamid string) { statuses(store.Delivery{WAMID: wamid, Status: "failed", ErrorCode: 131049}) }
+	status := func(wamid, s string) { statuses(store.Delivery{WAMID: wamid, Status: s, At: time.Now().Unix()}) }
 	p := sent("c", "44500", "wamid.A")
 	tr, err := st.Deliveries.Track(ctx, []store.Delivery{{WAMID: "wamid.A", Status: "failed"}})
 	require.NoError(t, err)
@@ -188,9 +190,12 @@ func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
 	failed("wamid.B")
 	failed("wamid.C")
 	require.EqualValues(t, 2, reachedIn(t, g, "P"), "delivered, or read: the place stays")
+	sent("c", "44504", "wamid.E")
+	statuses(store.Delivery{WAMID: "wamid.E", Status: "delivered"}, store.Delivery{WAMID: "wamid.E", Status: "failed"})
+	require.EqualValues(t, 3, reachedIn(t, g, "P"), "delivered in the same webhook: the place stays")
 
 	sent("c", "44503", "wamid.D")
 	require.Equal(t, store.Claimed, claim(t, st, "d", "44503", cg).Verdict, "(a later claim, likely in the same millisecond)")
 	failed("wamid.D")
-	require.EqualValues(t, 3, reachedIn(t, g, "P"), "campaign d's claim holds the place")
+	require.EqualValues(t, 4, reachedIn(t, g, "P"), "campaign d's claim holds the place")
 }

@@ -126,15 +126,18 @@ func (s *Server) recordTracked(ctx context.Context, senders *guard.Senders, sts 
 	if err := s.guardStatuses(ctx, senders, sts, tracked); err != nil {
 		return false, err
 	}
-	if err := s.freeFailed(ctx, sts, tracked); err != nil {
-		return false, err
-	}
 	if err := s.emitStatuses(ctx, sts, ds, tracked); err != nil {
 		return false, err
 	}
 	counted, err := s.deliveries.Record(ctx, ds)
 	if err != nil {
 		return false, err
+	}
+	// After Record, so that a delivered or read in the same webhook counts
+	// as come first; when it fails, the provider's next delivery of the
+	// webhook tries again (it is idempotent).
+	if err := s.deliveries.FreeFailed(ctx, ds, tracked); err != nil {
+		return true, err
 	}
 	for i, t := range tracked {
 		switch {
@@ -150,23 +153,6 @@ func (s *Server) recordTracked(ctx context.Context, senders *guard.Senders, sts 
 		}
 	}
 	return true, nil
-}
-
-// freeFailed gives back the messaging-limit places of messages that
-// failed (see store.Deliveries.FreeFailed). Like a protection, before
-// Record: when it fails, the provider's next delivery of the webhook tries
-// again (it is idempotent).
-func (s *Server) freeFailed(ctx context.Context, sts []webhook.Status, tracked []store.Tracked) error {
-	var fs []store.FailedPlace
-	for i, t := range tracked {
-		if sts[i].Status == "failed" && t.Place != nil {
-			fs = append(fs, store.FailedPlace{WAMID: sts[i].WAMID, To: t.To, Place: t.Place})
-		}
-	}
-	if len(fs) == 0 {
-		return nil
-	}
-	return s.store().Deliveries.FreeFailed(ctx, fs)
 }
 
 // keepUnmatched keeps the statuses of messages mmlite does not know, from
