@@ -29,9 +29,11 @@ type job struct {
 	delays   int       // per-recipient delays so far, from the ledger
 	slot     time.Time // the rate-limit slot it took (zero: none)
 	// place is the place in its messaging limit's window its claim took
-	// (nil: none); free, that place once the API refused the send, which
-	// reached no one: its release or settle gives it back.
-	place, free *store.Place
+	// (nil: none); refused, that the API refused the send, which reached no
+	// one: its release or settle gives the place back (see
+	// store.Ledger.WithPlace).
+	place   *store.Place
+	refused bool
 }
 
 func (j *job) log() slog.Attr {
@@ -210,7 +212,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 	}
 	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
 	if e.Class != mmapi.ClassAmbiguous { // refused: no message exists
-		j.free = j.place
+		j.refused = true
 	}
 	// The protection is written past the job's own end, as the outcome
 	// is; should it fail anyway, the job still releases or settles its
@@ -248,7 +250,7 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 // release gives the recipient's claim back: the message was not sent.
 func (w *Worker) release(ctx context.Context, j *job, delays int, e *mmapi.Error) error {
 	return w.persist(ctx, func() error {
-		return w.store.Ledger.Freeing(j.free).Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
+		return w.store.Ledger.WithPlace(j.place, j.refused).Release(ctx, j.send.Campaign, j.send.To, j.attempts, delays, task.ErrorFrom(e))
 	})
 }
 

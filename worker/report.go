@@ -33,7 +33,7 @@ func (w *Worker) finish(ctx context.Context, j *job, v verdict, resp ...*mmapi.R
 	if len(resp) > 0 {
 		o.WAMID, o.MessageStatus = resp[0].WAMID(), resp[0].MessageStatus()
 	}
-	if err := w.record(ctx, j.send, j.sender.ID, o, j.free, j.place); err != nil {
+	if err := w.record(ctx, j.send, j.sender.ID, o, j.place, j.refused); err != nil {
 		return err
 	}
 	return outcomeErr(o)
@@ -55,10 +55,9 @@ func (w *Worker) reemit(ctx context.Context, j *job, o *store.Outcome) error {
 
 // record settles an outcome once and reports it: its result task (written by
 // the settle itself on a single Redis node, by the emitter in Cluster), its
-// count and its log line. The settle gives free back (see
-// store.Ledger.Freeing), and keeps place with the message's wamid, if it
-// has one (see store.Ledger.Keeping).
-func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o store.Outcome, free, place *store.Place) error {
+// count and its log line. The settle gives place back when the send was
+// refused, or keeps it with the message (see store.Ledger.WithPlace).
+func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o store.Outcome, place *store.Place, refused bool) error {
 	r := resultOf(s, senderID, o)
 	var rt *store.ResultTask
 	if !w.cluster {
@@ -69,7 +68,7 @@ func (w *Worker) record(ctx context.Context, s *task.Send, senderID string, o st
 	}
 	var settled store.Settled
 	err := w.persist(ctx, func() (err error) {
-		settled, err = w.store.Ledger.Freeing(free).Keeping(place).Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
+		settled, err = w.store.Ledger.WithPlace(place, refused).Settle(ctx, s.Campaign, s.To, o, w.cfg.failurePolicy(), rt)
 		return err
 	})
 	if err != nil {
@@ -181,7 +180,7 @@ func (w *Worker) badJob(ctx context.Context, id string, s *task.Send, reason str
 		o := store.Outcome{Status: task.StatusFailed, FinishedAt: time.Now().UnixMilli(),
 			Error:      &task.Error{Title: "bad job: " + cause.Error(), Class: task.ClassBadJob},
 			Components: s.Components, Metadata: s.Metadata}
-		if err := w.record(ctx, s, senderID, o, nil, nil); err != nil {
+		if err := w.record(ctx, s, senderID, o, nil, false); err != nil {
 			return err
 		}
 	}

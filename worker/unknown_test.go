@@ -224,7 +224,7 @@ func TestWorker_FailedStatusBeforeItsSendGivesThePlaceBack(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []store.Keeping{store.Kept}, kept, d.Status)
 	}
-	_, err := st.Ledger.Keeping(place).Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.G",
+	_, err := st.Ledger.WithPlace(place, false).Settle(b.Ctx, "c1", to, store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.G",
 		PhoneNumberID: pnid}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, b.R.Client.ZCard(b.Ctx, reach).Val(), "sent: the message holds its place")

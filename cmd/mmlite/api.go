@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/clientip"
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/redisconn"

@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"errors"
-	"github.com/mmlite/mmlite/internal/clientip"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 
+	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"

@@ -1,12 +1,12 @@
 package console
 
 import (
-	"github.com/mmlite/mmlite/internal/clientip"
 	"math"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/clientip"
 	"golang.org/x/time/rate"
 )
 

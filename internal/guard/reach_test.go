@@ -30,7 +30,7 @@ func TestReach_CountedWhileUnlimited(t *testing.T) {
 }
 
 // A claim that takes a new place in the limit's window says so, and a
-// settle or release Freeing it gives it back (a send the API refused
+// settle or release of a refused send gives it back (a send the API refused
 // reached no one); a recipient in the window already takes no new place,
 // and a place a later claim took since is not given back.
 func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
@@ -49,13 +49,13 @@ func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
 		require.NotNil(t, c.Place, "limit %d: a new recipient takes a place", limit)
 		require.Equal(t, "P", c.Place.LimitScope)
 		n := reached()
-		_, err := st.Ledger.Freeing(c.Place).Settle(ctx, "c", to, failed, store.FailurePolicy{}, nil)
+		_, err := st.Ledger.WithPlace(c.Place, true).Settle(ctx, "c", to, failed, store.FailurePolicy{}, nil)
 		require.NoError(t, err)
 		require.Equal(t, n-1, reached(), "limit %d: the refused send's place is given back", limit)
 
 		to = fmt.Sprintf("4421%d", limit)
 		c = claim(t, st, "c", to, cg)
-		require.NoError(t, st.Ledger.Freeing(c.Place).Release(ctx, "c", to, c.Attempts, 0, nil))
+		require.NoError(t, st.Ledger.WithPlace(c.Place, true).Release(ctx, "c", to, c.Attempts, 0, nil))
 		require.Equal(t, n-1, reached(), "limit %d: so is a released one's", limit)
 		c = claim(t, st, "c", to, cg)
 		require.NotNil(t, c.Place, "its next attempt takes a place again")
@@ -74,7 +74,7 @@ func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
 	first := claim(t, st, "c", "44300", cg)
 	require.NotNil(t, first.Place)
 	require.Equal(t, store.Claimed, claim(t, st, "d", "44300", cg).Verdict, "(in the same millisecond, likely)")
-	_, err := st.Ledger.Freeing(first.Place).Settle(ctx, "c", "44300", failed, store.FailurePolicy{}, nil)
+	_, err := st.Ledger.WithPlace(first.Place, true).Settle(ctx, "c", "44300", failed, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, reachedIn(t, g, "Q"), "campaign d's claim holds the place")
 }
@@ -97,7 +97,7 @@ func TestReach_FreedPlaceWakesAWaitingJob(t *testing.T) {
 			require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: "c:" + to}).Err())
 		}
 	}
-	_, err := st.Ledger.Freeing(held.Place).Settle(ctx, "c", "44400", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
+	_, err := st.Ledger.WithPlace(held.Place, true).Settle(ctx, "c", "44400", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	due := func(tid string) bool {
 		sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), tid).Result()
@@ -156,7 +156,7 @@ func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
 	sent := func(campaign, to, wamid string) *store.Place {
 		c := claim(t, st, campaign, to, cg)
 		require.NotNil(t, c.Place)
-		_, err := st.Ledger.Keeping(c.Place).Settle(ctx, campaign, to, store.Outcome{Status: "sent", Attempts: 1, WAMID: wamid}, store.FailurePolicy{}, nil)
+		_, err := st.Ledger.WithPlace(c.Place, false).Settle(ctx, campaign, to, store.Outcome{Status: "sent", Attempts: 1, WAMID: wamid}, store.FailurePolicy{}, nil)
 		require.NoError(t, err)
 		return c.Place
 	}
@@ -199,3 +199,4 @@ func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
 	failed("wamid.D")
 	require.EqualValues(t, 4, reachedIn(t, g, "P"), "campaign d's claim holds the place")
 }
+

@@ -6,12 +6,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/clientip"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/httpserve"

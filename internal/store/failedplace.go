@@ -60,7 +60,8 @@ func (s Deliveries) freeFailed(ctx context.Context, fs []failedPlace) error {
 	now := strconv.FormatInt(s.now().UnixMilli(), 10)
 	return s.each(ctx, len(fs), func(c redis.Cmdable, i int) redis.Cmder {
 		f := fs[i]
-		keys := []string{s.keys.WAMID(f.wamid), s.keys.Reach(f.place.LimitScope), s.keys.LimitWaiters(f.place.LimitScope), s.keys.AsynqRetry()}
-		return freeFailedScript.EvalSha(ctx, c, keys, f.to, strconv.FormatInt(f.place.At.UnixMilli(), 10), now)
+		reach, waiters, retry := s.placeKeys(f.place.LimitScope)
+		keys := []string{s.keys.WAMID(f.wamid), reach, waiters, retry}
+		return freeFailedScript.EvalSha(ctx, c, keys, f.to, f.place.atMS(), now)
 	})
 }

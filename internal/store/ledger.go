@@ -55,7 +55,7 @@ type Claim struct {
 	// Place, when Claimed, is the place in its limit's window the claim
 	// took for a recipient new to it (see ClaimGuard), nil when the
 	// recipient was in the window already or no guard was looked at. A send
-	// the API refuses gives it back (see Ledger.Freeing).
+	// the API refuses gives it back (see Ledger.WithPlace).
 	Place *Place
 }
 
@@ -304,22 +304,16 @@ local function freePlace(key, to, at, waiters, retry, nowMS)
 end
 `
 
-// Freeing is the ledger with which the next Settle or Release also gives
-// back p, the place in its limit's window that the attempt's claim took
-// (see Claim.Place), unless a later claim has taken it since: for a send
-// the API refused, which reached no one. nil frees nothing.
-func (s Ledger) Freeing(p *Place) Ledger {
-	s.free = p
-	return s
-}
-
-// Keeping is the ledger with which the next Settle of an outcome with a
-// wamid keeps p, the place in its limit's window that the attempt's claim
-// took (see Claim.Place), with the message: Meta counts a messaging limit
-// in recipients delivered to, so that a failed status of the message gives
-// the place back (see Deliveries.FreeFailed). nil keeps nothing.
-func (s Ledger) Keeping(p *Place) Ledger {
-	s.keep = p
+// WithPlace is the ledger with which the next Settle or Release deals
+// with p, the place in its limit's window that the attempt's claim took
+// (see Claim.Place). A send the API refused reached no one: its Settle or
+// Release gives the place back, unless a later claim has taken it since. A
+// Settle of a message (an outcome with a wamid) keeps the place with it:
+// Meta counts a messaging limit in recipients delivered to, so that a
+// failed status of the message gives it back (see Deliveries.FreeFailed).
+// A nil p does neither.
+func (s Ledger) WithPlace(p *Place, refused bool) Ledger {
+	s.place, s.refused = p, refused
 	return s
 }
 
@@ -329,8 +323,11 @@ func (p *Place) value() string {
 	if p == nil {
 		return ""
 	}
-	return p.LimitScope + "\n" + strconv.FormatInt(p.At.UnixMilli(), 10)
+	return p.LimitScope + "\n" + p.atMS()
 }
+
+// atMS is the place's claim time in ms, as luaFreePlace takes it.
+func (p *Place) atMS() string { return strconv.FormatInt(p.At.UnixMilli(), 10) }
 
 // placeOf reads a place value back; nil for "" or one it cannot read.
 func placeOf(v string) *Place {
@@ -345,15 +342,30 @@ func placeOf(v string) *Place {
 	return &Place{LimitScope: v[:i], At: time.UnixMilli(ms)}
 }
 
-// freeArgs are the keys (reach, waiters, asynq's retry set) and the
-// argument of the place Freeing names (see luaFreePlace), or the fallback
-// key (any of the campaign's slot) thrice and "" for none.
+// placeKeys are the keys luaFreePlace takes for a place of scope: its
+// limit's window, the jobs waiting for it, asynq's retry set.
+func (s *base) placeKeys(scope string) (reach, waiters, retry string) {
+	return s.keys.Reach(scope), s.keys.LimitWaiters(scope), s.keys.AsynqRetry()
+}
+
+// freeArgs are the keys (see placeKeys) and the argument of the place to
+// give back (see WithPlace and luaFreePlace), or the fallback key (any of
+// the campaign's slot) thrice and "" for none.
 func (s Ledger) freeArgs(fallback string) (reach, waiters, retry, at string) {
-	if s.free == nil {
+	if s.place == nil || !s.refused {
 		return fallback, fallback, fallback, ""
 	}
-	return s.keys.Reach(s.free.LimitScope), s.keys.LimitWaiters(s.free.LimitScope), s.keys.AsynqRetry(),
-		strconv.FormatInt(s.free.At.UnixMilli(), 10)
+	reach, waiters, retry = s.placeKeys(s.place.LimitScope)
+	return reach, waiters, retry, s.place.atMS()
+}
+
+// kept is the place to keep with a message (see WithPlace), as the wamid
+// hash keeps it, or "".
+func (s Ledger) kept() string {
+	if s.refused {
+		return ""
+	}
+	return s.place.value()
 }
 
 // releaseScript gives a claim back, only if it is still the claim of the

@@ -134,7 +134,7 @@ type settleArgs struct {
 	unknownKey, unknowns                                                            string // 9-10: see keyspace.Unknown
 	alsoKey, alsoPending                                                            string // 11-12: the callback task's
 	unmatched, replays                                                              string // 13-14: see keyspace.Unmatched, Replays
-	reach, waiters, retry                                                           string // 15-17: the place's (see Ledger.Freeing)
+	reach, waiters, retry                                                           string // 15-17: the place's (see Ledger.WithPlace)
 
 	to          string // ARGV 1
 	marker      []byte // 2: the ledger's final marker
@@ -158,8 +158,8 @@ type settleArgs struct {
 	alsoID      string // 22: the callback task's id, "" when none
 	alsoMsg     []byte // 23
 	earlyWAMID  string // 24: the wamid whose statuses kept unmatched it takes (see keepScript), or ""
-	freeAt      string // 25: the claim time (ms) of the place to give back, or "" (see Ledger.Freeing)
-	kept        string // 26: the place the message holds, kept with its wamid, or "" (see Ledger.Keeping)
+	freeAt      string // 25: the claim time (ms) of the place to give back, or "" (see Ledger.WithPlace)
+	kept        string // 26: the place the message holds, kept with its wamid, or "" (see Ledger.WithPlace)
 }
 
 // unknownKeep is how long an unknown attempt's key outlives its window: the
@@ -206,8 +206,7 @@ type ResultTask struct {
 // webhooks for the retention. A permanent failure may pause the campaign
 // (see FailurePolicy). When r is set and the outcome is recorded (Recorded,
 // Completed, AutoPaused), r is enqueued in the same step; so is the place
-// Freeing names given back, and the place Keeping names kept with the
-// wamid.
+// WithPlace names given back, or kept with the wamid.
 func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailurePolicy, r *ResultTask) (Settled, error) {
 	// What it records already happened: it must be written even when the
 	// job's context ends now (shutdown, timeout).
@@ -232,7 +231,7 @@ func (s Ledger) Settle(ctx context.Context, id, to string, o Outcome, p FailureP
 	}
 	if o.WAMID != "" {
 		a.wamidKey, a.wamidValue = s.keys.WAMID(o.WAMID), id+"\n"+to
-		a.kept = s.keep.value()
+		a.kept = s.kept()
 		if o.PhoneNumberID != "" {
 			a.unmatched, a.replays, a.earlyWAMID = s.keys.Unmatched(o.PhoneNumberID, to), s.keys.Replays(), o.WAMID
 		}

@@ -30,8 +30,8 @@ type Campaigns struct{ *base }
 // Ledger keeps one marker per recipient of a campaign.
 type Ledger struct {
 	*base
-	free *Place // see Freeing
-	keep *Place // see Keeping
+	place   *Place // see WithPlace
+	refused bool
 }
 
 // Deliveries maps webhook statuses back to recipients and counts them.
