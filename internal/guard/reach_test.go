@@ -200,3 +200,28 @@ func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
 	require.EqualValues(t, 4, reachedIn(t, g, "P"), "campaign d's claim holds the place")
 }
 
+// A job limited again keeps its turn among the waiters (by when it began
+// to wait): a place given back wakes it before one that began to wait
+// after it (found in review: each limit moved it to the back).
+func TestReach_AJobLimitedAgainKeepsItsTurn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, r := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := limitGuard("P", 1)
+	held := claim(t, st, "c", "44600", cg)
+	require.NotNil(t, held.Place)
+	for _, to := range []string{"44601", "44602", "44601"} { // 44601 first, and limited again after 44602
+		require.Equal(t, store.Limited, claim(t, st, "c", to, cg).Verdict)
+		time.Sleep(5 * time.Millisecond)
+	}
+	later := float64(time.Now().Add(time.Hour).Unix())
+	for _, tid := range []string{"c:44601", "c:44602"} {
+		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
+	}
+	_, err := st.Ledger.WithPlace(held.Place, true).Settle(ctx, "c", "44600", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), "c:44601").Result()
+	require.NoError(t, err)
+	require.LessOrEqual(t, sc, float64(time.Now().Unix()), "the job that began to wait first runs now")
+}

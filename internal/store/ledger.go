@@ -157,7 +157,7 @@ local function held(attempts, delays)
         local o = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
         local free = string.format('%d', math.floor(tonumber(o[2]) + win))
         redis.call('HSET', KEYS[1], 'limit_until', free)
-        redis.call('ZADD', KEYS[12], now, ARGV[6] .. ':' .. ARGV[1])
+        redis.call('ZADD', KEYS[12], 'NX', now, ARGV[6] .. ':' .. ARGV[1])
         redis.call('PEXPIRE', KEYS[12], win + 60000)
         return {'limit', tostring(attempts), tostring(delays), free}
       end
