@@ -225,3 +225,86 @@ func TestReach_AJobLimitedAgainKeepsItsTurn(t *testing.T) {
 	require.NoError(t, err)
 	require.LessOrEqual(t, sc, float64(time.Now().Unix()), "the job that began to wait first runs now")
 }
+
+// A waiter still running when a place is given back (limited a moment ago,
+// on its way to asynq's retry set) keeps its turn: the place wakes the next
+// waiter, and the one after it goes to the running job once it waits in
+// the retry set (found in review: it was dropped from the waiters, and
+// waited its whole retry delay behind jobs that began to wait after it).
+func TestReach_ARunningWaiterKeepsItsTurn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, r := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := limitGuard("P", 1)
+	held := claim(t, st, "c", "44700", cg)
+	require.NotNil(t, held.Place)
+	later := float64(time.Now().Add(time.Hour).Unix())
+	for _, to := range []string{"44701", "44702", "44703"} {
+		require.Equal(t, store.Limited, claim(t, st, "c", to, cg).Verdict)
+		time.Sleep(5 * time.Millisecond)
+	}
+	// 44701 runs still (asynq's task hash says so); 44702 and 44703 wait.
+	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44701"), "state", "active").Err())
+	for _, tid := range []string{"c:44702", "c:44703"} {
+		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
+	}
+	due := func(tid string) bool {
+		sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), tid).Result()
+		require.NoError(t, err)
+		return sc <= float64(time.Now().Unix())
+	}
+	_, err := st.Ledger.WithPlace(held.Place, true).Settle(ctx, "c", "44700", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	require.True(t, due("c:44702"), "the first waiter in the retry set runs now")
+
+	// 44701 reaches the retry set; 44702 takes the place, and a refused send
+	// gives it back.
+	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44701"), "state", "retry").Err())
+	require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: "c:44701"}).Err())
+	took := claim(t, st, "c", "44702", cg)
+	require.Equal(t, store.Claimed, took.Verdict)
+	_, err = st.Ledger.WithPlace(took.Place, true).Settle(ctx, "c", "44702", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	require.True(t, due("c:44701"), "the job that began to wait first runs now")
+	require.False(t, due("c:44703"), "one place, one job woken")
+}
+
+// A woken waiter that a newcomer beats to the place keeps its turn: limited
+// again, it is woken by the next place given back before one that began to
+// wait after it (found in review: waking took it off the waiters, and its
+// next limit listed it at the back).
+func TestReach_AWokenWaiterBeatenToThePlaceKeepsItsTurn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, r := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := limitGuard("P", 1)
+	failed := store.Outcome{Status: "failed", Attempts: 1}
+	later := float64(time.Now().Add(time.Hour).Unix())
+	sleep := func(tid string) {
+		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
+	}
+	a := claim(t, st, "c", "44800", cg)
+	require.NotNil(t, a.Place)
+	require.Equal(t, store.Limited, claim(t, st, "c", "44801", cg).Verdict) // B waits first
+	sleep("c:44801")
+	time.Sleep(5 * time.Millisecond)
+	require.Equal(t, store.Limited, claim(t, st, "c", "44802", cg).Verdict) // C after B
+	sleep("c:44802")
+
+	_, err := st.Ledger.WithPlace(a.Place, true).Settle(ctx, "c", "44800", failed, store.FailurePolicy{}, nil)
+	require.NoError(t, err) // wakes B
+	require.NoError(t, r.Client.ZRem(ctx, r.Keys.AsynqRetry(), "c:44801").Err())
+	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44801"), "state", "active").Err()) // B runs
+	d := claim(t, st, "c", "44803", cg) // a newcomer claims first
+	require.Equal(t, store.Claimed, d.Verdict)
+	require.Equal(t, store.Limited, claim(t, st, "c", "44801", cg).Verdict, "B, beaten to the place")
+	sleep("c:44801")
+
+	_, err = st.Ledger.WithPlace(d.Place, true).Settle(ctx, "c", "44803", failed, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), "c:44801").Result()
+	require.NoError(t, err)
+	require.LessOrEqual(t, sc, float64(time.Now().Unix()), "B has waited longest: the place given back wakes it, not C")
+}

@@ -41,7 +41,8 @@ func (s Space) Reach(limitScope string) string { return s.pre + "reach:" + limit
 
 // LimitWaiters is the sorted set of the send jobs (asynq task ids) of a
 // limit scope that the messaging limit holds, by when they began to wait
-// (unix ms): a place given back wakes the first.
+// (unix ms): a place given back wakes the first, whose score it negates
+// until the job runs (see store's luaFreePlace).
 func (s Space) LimitWaiters(limitScope string) string { return s.pre + "limitwait:" + limitScope }
 
 // Limits is the hash of messaging limits learnt from webhooks: limit scope

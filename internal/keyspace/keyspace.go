@@ -134,6 +134,8 @@ func (s Space) AsynqLease() string { return s.asynq + "lease" }
 func (s Space) AsynqScheduled() string { return s.asynq + "scheduled" }
 
 // AsynqRetry is asynq's sorted set of the queue's tasks waiting to retry.
+// A script that takes it finds the task hashes by replacing its last word
+// with "t:" (see AsynqTaskPrefix).
 func (s Space) AsynqRetry() string { return s.asynq + "retry" }
 
 // AsynqArchived is asynq's sorted set of the queue's archived task ids.

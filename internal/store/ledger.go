@@ -157,7 +157,13 @@ local function held(attempts, delays)
         local o = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
         local free = string.format('%d', math.floor(tonumber(o[2]) + win))
         redis.call('HSET', KEYS[1], 'limit_until', free)
-        redis.call('ZADD', KEYS[12], 'NX', now, ARGV[6] .. ':' .. ARGV[1])
+        -- A waiter keeps its turn; one woken (see luaFreePlace) takes it back.
+        local w = redis.call('ZSCORE', KEYS[12], ARGV[6] .. ':' .. ARGV[1])
+        if not w then
+          redis.call('ZADD', KEYS[12], now, ARGV[6] .. ':' .. ARGV[1])
+        elseif string.sub(w, 1, 1) == '-' then
+          redis.call('ZADD', KEYS[12], string.sub(w, 2), ARGV[6] .. ':' .. ARGV[1])
+        end
         redis.call('PEXPIRE', KEYS[12], win + 60000)
         return {'limit', tostring(attempts), tostring(delays), free}
       end
@@ -285,21 +291,34 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 // for the recipient to, unless a later claim has taken it since (an empty
 // at is none), and wakes the job that has waited longest for a place
 // (waiters, see keyspace.LimitWaiters): it moves from asynq's retry set
-// (retry) to now. A waiter that is not there (done, or on its way there)
-// is dropped, and the next one looked at (up to 50). A waiter leaves the
-// set when it takes a place (see claimScript).
+// (retry) to now.
+//
+// A waiter's score is when it began to wait (ms); woken, it stays listed
+// with that score negated, so that its turn is kept should a newcomer
+// take the place before it runs (its claim, limited again, gives the
+// score back: see claimScript), and a waiter is woken once. The next one
+// is looked at (up to 50) past a waiter that is not in the retry set: one
+// still running or about to (on its way there, or due by its own retry
+// time) keeps its turn, one done is dropped. A waiter leaves the set when
+// it takes a place. Like unparkScript, it reads asynq's task hashes (the
+// retry set's slot) from Redis without passing them as keys.
 const luaFreePlace = `
 local function freePlace(key, to, at, waiters, retry, nowMS)
   if at == '' then return end
   local sc = redis.call('ZSCORE', key, to)
   if not sc or tonumber(sc) ~= tonumber(at) + 0.5 then return end
   redis.call('ZREM', key, to)
-  for _, tid in ipairs(redis.call('ZRANGE', waiters, 0, 49)) do
-    redis.call('ZREM', waiters, tid)
+  local tasks = string.sub(retry, 1, -6) .. 't:' -- asynq:{queue}:retry -> asynq:{queue}:t:
+  local ws = redis.call('ZRANGEBYSCORE', waiters, 0, '+inf', 'WITHSCORES', 'LIMIT', 0, 50)
+  for i = 1, #ws, 2 do
+    local tid = ws[i]
     if redis.call('ZSCORE', retry, tid) then
+      redis.call('ZADD', waiters, 'XX', '-' .. ws[i + 1], tid)
       redis.call('ZADD', retry, 'XX', math.floor(tonumber(nowMS) / 1000), tid)
       return
     end
+    local state = redis.call('HGET', tasks .. tid, 'state')
+    if state ~= 'active' and state ~= 'pending' then redis.call('ZREM', waiters, tid) end
   end
 end
 `
