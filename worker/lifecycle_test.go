@@ -2,11 +2,13 @@ package worker_test
 
 import (
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
@@ -80,4 +82,29 @@ func unreachableRedis(t *testing.T) asynq.RedisConnOpt {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return asynq.RedisClientOpt{Addr: addr, DialTimeout: 200 * time.Millisecond}
+}
+
+// The job of a recipient whose attempt went stale (a worker died after it
+// called the API) reports its outcome unknown when the campaign was
+// cancelled since, not cancelled: the message may have gone out, and a
+// follow-up of the cancelled recipients would send it again (found in
+// review).
+func TestWorker_CancelledCampaignReportsAnAttemptThatMayHaveSentUnknown(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{Keys: []string{testKey}})
+	c := b.register(t, campaign.Campaign{})
+	to := testkit.Recipients(1)[0]
+	cl, err := b.Store.Ledger.Claim(b.Ctx, c.ID, to, store.ClaimOptions{StaleAfter: time.Minute})
+	require.NoError(t, err)
+	require.Equal(t, store.Claimed, cl.Verdict)
+	old := time.Now().Add(-time.Hour).UnixMilli() // the dead worker's claim, stale
+	require.NoError(t, b.R.Client.HSet(b.Ctx, b.R.Keys.Ledger(c.ID), to, "C|1|"+strconv.FormatInt(old, 10)+"|0").Err())
+	_, err = b.Store.Campaigns.Cancel(b.Ctx, c.ID)
+	require.NoError(t, err)
+	b.enqueue(t, task.Send{Campaign: c.ID, To: to}) // the job, taken over
+	b.start(t, b.config())
+
+	r := b.WaitResults(t, 1, 30*time.Second)[0]
+	require.Zero(t, b.Fake.Attempts(to))
+	require.Equal(t, task.StatusUnknown, r.Status, "the dead worker's attempt may have sent the message")
 }

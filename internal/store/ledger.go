@@ -107,7 +107,16 @@ type Outcome struct {
 var claimScript = redis.NewScript(luaWait + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
-if c[1] == 'cancelled' then return {'cancelled'} end
+if c[1] == 'cancelled' then
+  -- An attempt in flight (claimed, its outcome not recorded) may have sent:
+  -- busy while it may still settle, then unknown (never sent again).
+  local m = redis.call('HGET', KEYS[2], ARGV[1])
+  local a, t, d = string.match(m or '', '^C|(%d+)|(%d+)|(%d+)')
+  if not a then return {'cancelled'} end
+  local age = tonumber(ARGV[2]) - tonumber(t)
+  if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), a} end
+  return {'stale', a, d}
+end
 local function park(reason)
   redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
   local ttl = redis.call('PTTL', KEYS[1])

@@ -31,3 +31,38 @@ func TestLedger_LateReleaseOfAStaleRunKeepsTheNewerClaim(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.Busy, third.Verdict, "the second run is still in flight")
 }
+
+// A cancel does not hide an attempt in flight: its claim was taken and the
+// API perhaps called, its outcome not recorded. A job of the recipient that
+// runs after the cancel finds it busy while it may still settle, then its
+// outcome unknown, never cancelled: a follow-up of the campaign's
+// cancelled recipients would send the message twice (found in review).
+func TestLedger_CancelDoesNotHideAnAttemptInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c", 1)
+	to := "441234567890"
+	opts := store.ClaimOptions{StaleAfter: 50 * time.Millisecond}
+	first, err := b.store.Ledger.Claim(b.ctx, "c", to, opts)
+	require.NoError(t, err)
+	require.Equal(t, store.Claimed, first.Verdict) // the API is called; the worker dies before its settle
+	_, err = b.store.Campaigns.Cancel(b.ctx, "c")
+	require.NoError(t, err)
+
+	for _, o := range []store.ClaimOptions{opts, {StaleAfter: opts.StaleAfter, CheckOnly: true}} {
+		again, err := b.store.Ledger.Claim(b.ctx, "c", to, o)
+		require.NoError(t, err)
+		require.Equal(t, store.Busy, again.Verdict, "check only %v: the earlier attempt may still be in flight", o.CheckOnly)
+		require.Equal(t, 1, again.Attempts)
+	}
+	time.Sleep(60 * time.Millisecond)
+	for _, o := range []store.ClaimOptions{opts, {StaleAfter: opts.StaleAfter, AtLeastOnce: true}, {StaleAfter: opts.StaleAfter, CheckOnly: true}} {
+		again, err := b.store.Ledger.Claim(b.ctx, "c", to, o)
+		require.NoError(t, err)
+		require.Equal(t, store.Stale, again.Verdict, "%+v: the earlier attempt never settled: its outcome is unknown, and the campaign sends no more", o)
+		require.Equal(t, 1, again.Attempts)
+	}
+	other, err := b.store.Ledger.Claim(b.ctx, "c", "441234567891", opts)
+	require.NoError(t, err)
+	require.Equal(t, store.Cancelled, other.Verdict, "a recipient with no attempt in flight is cancelled")
+}
