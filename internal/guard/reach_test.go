@@ -297,7 +297,7 @@ func TestReach_AWokenWaiterBeatenToThePlaceKeepsItsTurn(t *testing.T) {
 	require.NoError(t, err) // wakes B
 	require.NoError(t, r.Client.ZRem(ctx, r.Keys.AsynqRetry(), "c:44801").Err())
 	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44801"), "state", "active").Err()) // B runs
-	d := claim(t, st, "c", "44803", cg) // a newcomer claims first
+	d := claim(t, st, "c", "44803", cg)                                                          // a newcomer claims first
 	require.Equal(t, store.Claimed, d.Verdict)
 	require.Equal(t, store.Limited, claim(t, st, "c", "44801", cg).Verdict, "B, beaten to the place")
 	sleep("c:44801")
