@@ -271,8 +271,9 @@ func (w *Worker) park(j *job, reason string) error {
 	return w.reschedule(j, max(until, time.Second), reasonPaused, fmt.Errorf("campaign paused: %s", reason))
 }
 
-// parkFor is how long a paused job without expiry sleeps; longer than any
-// campaign lives (see campaign.DefaultLifetime and Retention).
+// parkFor is how long a paused job without expiry sleeps: longer than most
+// campaigns live (see campaign.DefaultLifetime and Retention); one that
+// wakes with its campaign still paused parks again.
 const parkFor = 90 * 24 * time.Hour
 
 // pauseCampaign stops a campaign after an error that every further send

@@ -172,7 +172,11 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 		return Registered{}, fmt.Errorf("campaign: encode: %w", err)
 	}
 	now := s.now()
-	end := now.Add(campaign.DefaultLifetime)
+	start := now // a campaign scheduled later lives its lifetime from then
+	if c.SendAt != nil && c.SendAt.After(now) {
+		start = *c.SendAt
+	}
+	end := start.Add(campaign.DefaultLifetime)
 	if c.ExpiresAt != nil {
 		end = *c.ExpiresAt
 	}

@@ -91,6 +91,30 @@ func TestStore_ScheduledState(t *testing.T) {
 	require.Equal(t, campaign.StateScheduled, st.State)
 }
 
+// A campaign without expires_at lives DefaultLifetime from its send_at,
+// not from its creation: one scheduled further ahead than that kept its
+// keys until before its jobs came due, and every recipient was then a bad
+// job for want of its campaign (found in review).
+func TestStore_AFarSendAtKeepsTheCampaign(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := valid()
+	at := time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
+	c.SendAt = &at
+	c.Normalize()
+	_, err := b.store.Campaigns.Register(b.ctx, &c)
+	require.NoError(t, err)
+	for _, k := range []string{b.r.Keys.Campaign(c.ID), b.r.Keys.Ledger(c.ID)} {
+		ttl := b.r.Client.TTL(b.ctx, k).Val()
+		require.Greater(t, ttl, time.Until(at)+campaign.DefaultLifetime, "%s: kept for the campaign's lifetime from its send_at", k)
+	}
+	if b.r.Mini != nil { // 61 days on, 29 days before its send_at
+		b.r.Mini.FastForward(61 * 24 * time.Hour)
+		_, err := b.store.Campaigns.Get(b.ctx, c.ID)
+		require.NoError(t, err)
+	}
+}
+
 func TestLedger_SendOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -10,7 +10,8 @@ import (
 // DefaultRetention is how long a campaign's keys outlive its final state
 // (completed, or finished after a cancel) before Redis drops them and it
 // leaves the index. A campaign that never reaches one is dropped that long
-// after its expires_at or, without one, DefaultLifetime after its creation.
+// after its expires_at or, without one, DefaultLifetime after its creation
+// or its send_at, whichever comes later.
 const (
 	DefaultRetention = 30 * 24 * time.Hour
 	DefaultLifetime  = 30 * 24 * time.Hour
