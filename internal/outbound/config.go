@@ -54,14 +54,23 @@ type Config struct {
 	// ForwardInterval is how often retries that came due are moved back to
 	// their queue; default 5 s.
 	ForwardInterval time.Duration
-	Registerer      prometheus.Registerer
-	Logger          *slog.Logger
+	// ArchiveRoom is how many deliveries a destination's archive holds
+	// before a refused one waits in the retry set instead (see
+	// Server.give); default DefaultArchiveRoom.
+	ArchiveRoom int
+	Registerer  prometheus.Registerer
+	Logger      *slog.Logger
 }
 
 // Defaults.
 const (
 	DefaultMaxAge      = 7 * 24 * time.Hour
 	DefaultConcurrency = 20
+	// DefaultArchiveRoom leaves room below the 10,000 archived tasks a
+	// queue keeps in asynq, which deletes the oldest beyond them: for the
+	// deliveries archived while others are refused at the same time, and
+	// for those archived after MaxAge.
+	DefaultArchiveRoom = 9000
 	// CallbackName labels the callbacks' metrics.
 	CallbackName = "results"
 )
@@ -94,6 +103,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ForwardInterval == 0 {
 		c.ForwardInterval = 5 * time.Second
+	}
+	if c.ArchiveRoom == 0 {
+		c.ArchiveRoom = DefaultArchiveRoom
 	}
 	if c.Registerer == nil {
 		c.Registerer = prometheus.NewRegistry()

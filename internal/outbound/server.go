@@ -15,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/asynqlog"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/redis/go-redis/v9"
 )
@@ -31,6 +32,7 @@ const (
 // destination's queue (the callbacks' too), so that it never takes a send
 // job's slot, and a slow destination never takes another's.
 type Server struct {
+	rdb     redis.UniversalClient
 	cfg     Config
 	log     *slog.Logger
 	srvs    []*asynq.Server // one per destination's queue
@@ -47,7 +49,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
+	s := &Server{rdb: rdb, cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
 		urls: urlCache{entries: map[string]urlEntry{}}}
 	s.batch = &batcher{s: s, pending: map[string]*batch{}}
 	if s.hc == nil {
@@ -236,11 +238,20 @@ func (s *Server) post(req *http.Request) error {
 
 // give says what becomes of a failed delivery: archived with the answer
 // when the destination refused it for good, or when its next attempt would
-// come after MaxAge; retried otherwise.
+// come after MaxAge; retried otherwise. A refused one is retried too while
+// the destination's archive is full (it holds ArchiveRoom): asynq would
+// make room by deleting the oldest archived deliveries for good, and a
+// destination that refuses everything (a rotated secret) fills it in
+// minutes. Fixed, the destination takes the retries; replayed, the archive
+// has room again.
 func (s *Server) give(ctx context.Context, d *Destination, err error) error {
 	n, _ := asynq.GetRetryCount(ctx)
 	var r rejected
 	switch {
+	case errors.As(err, &r) && !s.cfg.expired(n) && s.archiveFull(ctx):
+		s.log.Warn("outbound delivery refused; the destination's archive is full, so it is retried until MMLITE_RELAY_MAX_AGE: replay the archive",
+			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
+		return err
 	case errors.As(err, &r):
 		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
 		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
@@ -250,6 +261,14 @@ func (s *Server) give(ctx context.Context, d *Destination, err error) error {
 	}
 	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
 	return err
+}
+
+// archiveFull says whether the delivery's queue holds ArchiveRoom archived
+// deliveries; true when it cannot tell (archiving then could lose one).
+func (s *Server) archiveFull(ctx context.Context) bool {
+	queue, _ := asynq.GetQueueName(ctx)
+	n, err := s.rdb.ZCard(ctx, keyspace.New(queue).AsynqArchived()).Result()
+	return err != nil || n >= int64(s.cfg.ArchiveRoom)
 }
 
 // retryDelay is asynq's RetryDelayFunc: asynq counts the retries done
