@@ -220,3 +220,32 @@ func TestTestSend(t *testing.T) {
 	require.Equal(t, 400, f.do(t, "POST", "/v1/campaigns/c1/test", `{"to": "12"}`).code)
 	require.Equal(t, 404, f.do(t, "POST", "/v1/campaigns/nope/test", `{"to": "447700900002"}`).code)
 }
+
+// A test send's error answer is a wall Meta has shown, as a campaign's
+// would be: an opt-out suppresses the number for the sender's campaigns,
+// an account that cannot send pauses the sender (found in review: the
+// answer was only shown, and the campaigns met the wall again).
+func TestTestSend_ItsAnswerProtectsTheSender(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{FailRecipients: map[string]int{"447700900050": 131050, "447700900031": 131031}})
+	f.register(t, &campaign.Campaign{ID: "c1"}, rows("447700900001"), false)
+	f.startWorker(t, f.workerConfig(100))
+	f.waitNoneInFlight(t, "c1")
+
+	var res task.TestResult
+	a := f.do(t, "POST", "/v1/campaigns/c1/test", `{"to": "447700900050"}`)
+	require.Equal(t, 200, a.code, a.raw)
+	a.json(t, &res)
+	require.Equal(t, 131050, res.Error.Code)
+	code, list := f.request(t, "GET", "/v1/suppressions?scope="+waba, "")
+	require.Equal(t, 200, code)
+	require.Contains(t, fmt.Sprint(list), "447700900050", "the number that stopped marketing messages is suppressed")
+
+	a = f.do(t, "POST", "/v1/campaigns/c1/test", `{"to": "447700900031"}`)
+	require.Equal(t, 200, a.code, a.raw)
+	a.json(t, &res)
+	require.Equal(t, 131031, res.Error.Code)
+	code, senders := f.request(t, "GET", "/v1/senders", "")
+	require.Equal(t, 200, code)
+	require.Equal(t, "paused", senders["senders"].([]any)[0].(map[string]any)["state"], "the locked account's sender is paused")
+}

@@ -21,7 +21,7 @@ const testWait = 10 * time.Second
 // writes the API's answer as the task's result for the api or CLI that
 // waits for it. The worker holds the keys: the test needs no other place
 // to have them. It is never retried: its answer, whatever it is, is the
-// result.
+// result. Its error answer protects the sender as a campaign's would.
 func (w *Worker) test(ctx context.Context, t *asynq.Task) error {
 	var ts task.TestSend
 	if err := json.Unmarshal(t.Payload(), &ts); err != nil || ts.Campaign == "" || ts.To == "" {
@@ -81,6 +81,16 @@ func (w *Worker) testSend(ctx context.Context, ts *task.TestSend, res *task.Test
 	if e.Class == mmapi.ClassThroughput {
 		w.limiter.Throttled(ctx, snd.ID, e.RetryAfter)
 	}
+	// What the answer says beyond this message holds for the campaigns too:
+	// an opt-out suppresses the number, a locked account pauses the sender,
+	// a paused template pauses the template (see protect).
+	j := &job{send: &task.Send{Campaign: ts.Campaign, Sender: ts.Sender, To: ts.To}, sender: snd, campaign: c}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), protectTimeout)
+	if err := w.persist(pctx, func() error { return w.protect(pctx, j, e) }); err != nil {
+		w.m.protectFailed.Inc()
+		w.log.Error("protection after a test send's error answer not applied", j.log(), "code", e.Code, "err", err)
+	}
+	cancel()
 	if e.Class == mmapi.ClassAmbiguous {
 		res.Status = task.StatusUnknown
 	}
