@@ -317,3 +317,30 @@ func TestCreateCampaign_ErrorsNameTheirField(t *testing.T) {
 	require.Zero(t, b.enqueued(t, "a"), "no campaign was registered")
 	require.Zero(t, b.enqueued(t, "b"))
 }
+
+// A button's index of any JSON type got 202; a campaign or a recipient
+// with two body components too, one of them dropped. The campaign's are
+// refused, the recipient's are rejected rows.
+func TestCreateCampaign_BadIndexAndRepeatedComponents(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	a := b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "c1", "template": {"name": "t", "language": {"code": "en"},
+		"components": [{"type": "button", "sub_type": "url", "index": {"x": 1}}]}}}`)
+	require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+	require.Contains(t, a.body["error"], `template.components[0].index: want a number from 0 to 9`)
+	a = b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "c2", "template": {"name": "t", "language": {"code": "en"},
+		"components": [{"type": "body"}, {"type": "body"}]}}}`)
+	require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+	require.Contains(t, a.body["error"], `template.components[1]: a second body component (one per type, sub_type and index)`)
+
+	a = b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [
+		{"to": "447700900001", "components": [{"type": "button", "sub_type": "url", "index": {"x": 1}}]},
+		{"to": "447700900002", "components": [{"type": "body"}, {"type": "body"}]},
+		{"to": "447700900003"}]}`)
+	require.Equal(t, http.StatusAccepted, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["accepted"], a.raw)
+	errs := a.body["errors"].([]any)
+	require.Len(t, errs, 2, a.raw)
+	require.Contains(t, errs[0].(map[string]any)["reason"], "components[0].index: want a number from 0 to 9")
+	require.Contains(t, errs[1].(map[string]any)["reason"], "components[1]: a second body component")
+}

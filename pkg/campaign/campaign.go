@@ -89,6 +89,9 @@ func (c *Campaign) Validate(now time.Time) error {
 			bad("template.components[%d].type must be header, body, button, carousel or limited_time_offer, got %q", i, comp.Type)
 		}
 	}
+	if err := mmapi.CheckComponents("template.components", c.Template.Components); err != nil {
+		errs = append(errs, err)
+	}
 	if t := c.MessageSendTTLSeconds; t != 0 && (t < MinSendTTL || t > MaxSendTTL) {
 		bad("message_send_ttl_seconds must be between %d (12 h) and %d (30 days), got %d", MinSendTTL, MaxSendTTL, t)
 	}

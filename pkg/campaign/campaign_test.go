@@ -131,3 +131,38 @@ func TestValidate_DotsAloneAreNoID(t *testing.T) {
 		require.ErrorContains(t, c.Validate(now), "not only dots", id)
 	}
 }
+
+// A campaign's template.components with two of a kind was accepted: a
+// recipient's component replaced only one of them, and the API refused
+// the message. So was a button's index of any JSON type. Both are refused,
+// naming the component.
+func TestValidate_RepeatedComponentAndBadIndex(t *testing.T) {
+	t.Parallel()
+	comp := func(js string) mmapi.Component {
+		var c mmapi.Component
+		require.NoError(t, json.Unmarshal([]byte(js), &c))
+		return c
+	}
+	cases := []struct {
+		comps []string
+		want  string
+	}{
+		{[]string{`{"type": "body"}`, `{"type": "header"}`, `{"type": "body"}`},
+			"template.components[2]: a second body component (one per type, sub_type and index)"},
+		{[]string{`{"type": "button", "sub_type": "url", "index": 0}`, `{"type": "button", "sub_type": "url", "index": "0"}`},
+			`template.components[1]: a second button component of sub_type "url" and index 0 (one per type, sub_type and index)`},
+		{[]string{`{"type": "button", "sub_type": "url", "index": {"x": 1}}`},
+			`template.components[0].index: want a number from 0 to 9 (or the same in a string, "0"), got an object`},
+	}
+	for _, tc := range cases {
+		c := valid()
+		for _, js := range tc.comps {
+			c.Template.Components = append(c.Template.Components, comp(js))
+		}
+		require.EqualError(t, c.Validate(now), "campaign: "+tc.want)
+	}
+	c := valid()
+	c.Template.Components = []mmapi.Component{comp(`{"type": "body"}`), comp(`{"type": "button", "sub_type": "url", "index": 0}`),
+		comp(`{"type": "button", "sub_type": "url", "index": "1"}`), comp(`{"type": "button", "sub_type": "quick_reply", "index": 0}`)}
+	require.NoError(t, c.Validate(now))
+}

@@ -196,7 +196,9 @@ func (c Component) key() string { return c.Type + "/" + c.SubType + "/" + c.Inde
 
 // MergeComponents returns the campaign's components with the recipient's laid
 // over them: a recipient component replaces the campaign component of the same
-// type, sub_type and index; the others are appended in their order.
+// type, sub_type and index; the others are appended in their order. Each
+// list holds one component per type, sub_type and index (CheckComponents
+// refuses a repeat at intake): of two that share one, one would be lost.
 func MergeComponents(campaign, recipient []Component) []Component {
 	if len(recipient) == 0 {
 		return campaign
