@@ -179,8 +179,8 @@ func (im *importer) readJSON(r io.Reader) error {
 		err := strictjson.Unmarshal(raw, importShape, &v)
 		var te *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &te):
-			im.reject(i, "want an object with to and reason")
+		case errors.As(err, &te) && te.Field == "": // the element itself
+			im.reject(i, "want an object with to and reason, got "+te.Value)
 			continue
 		case err != nil:
 			im.reject(i, strictjson.Describe(err))

@@ -223,3 +223,18 @@ func TestReadEntries_JSONObjectWantsAList(t *testing.T) {
 		require.ErrorContains(t, err, "a JSON object: want a JSON list", body)
 	}
 }
+
+// A JSON element with a field of the wrong type was refused as "want an
+// object with to and reason", whichever field it was: the field is named,
+// as in a recipient.
+func TestReadEntries_JSONTypeErrorNamesTheField(t *testing.T) {
+	t.Parallel()
+	es, sum, err := read(t, strings.NewReader(`[{"to": 441234567890, "reason": "x"}, {"to": "447700900000", "reason": 5}, 7, {"to": "447700900001"}]`))
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, []guard.LineError{
+		{Line: 0, Reason: "to: want string, got number"},
+		{Line: 1, Reason: "reason: want string, got number"},
+		{Line: 2, Reason: "want an object with to and reason, got number"},
+	}, sum.Errors)
+}
