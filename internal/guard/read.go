@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/readlimit"
@@ -279,6 +280,16 @@ func (im *importer) readCSV(r io.Reader) error {
 		if reason >= 0 && reason < len(rec) {
 			why = rec[reason]
 		}
+		// csv keeps bytes that are not UTF-8, which would be stored as
+		// they are and shown as U+FFFD (a JSON import refuses them).
+		if !utf8.ValidString(rec[to]) {
+			im.reject(line, "to: "+notUTF8File)
+			continue
+		}
+		if !utf8.ValidString(why) {
+			im.reject(line, "reason: "+notUTF8File)
+			continue
+		}
 		if err := im.entry(line, rec[to], why); err != nil {
 			return err
 		}
@@ -310,8 +321,11 @@ func tooLong(cr *csv.Reader, rec []string, last int) error {
 	return badImport("the record after line %d is longer than %d bytes %s", last, maxImportLine, why)
 }
 
+// notUTF8File is why a file's text that is not UTF-8 is refused.
+const notUTF8File = "not valid UTF-8 (save the file as UTF-8)"
+
 // NewEntry checks one entry: the number is normalised as recipients are,
-// an empty reason says the operator added it.
+// an empty reason says the operator added it, a reason must be UTF-8.
 func NewEntry(to, reason, source string) (Entry, error) {
 	n, err := phone.Normalize(to)
 	if err != nil {
@@ -320,6 +334,9 @@ func NewEntry(to, reason, source string) (Entry, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		reason = "added by the operator"
+	}
+	if !utf8.ValidString(reason) {
+		return Entry{}, errors.New("reason: not valid UTF-8")
 	}
 	if len(reason) > 500 {
 		return Entry{}, errors.New("reason is longer than 500 characters")

@@ -238,3 +238,26 @@ func TestReadEntries_JSONTypeErrorNamesTheField(t *testing.T) {
 		{Line: 2, Reason: "want an object with to and reason, got number"},
 	}, sum.Errors)
 }
+
+// A CSV saved as Latin-1 was imported and its reason stored mangled
+// (U+FFFD), while a JSON import refuses such bytes: the row is refused with
+// its line, naming the column.
+func TestReadEntries_CSVNotUTF8IsRefused(t *testing.T) {
+	t.Parallel()
+	es, sum, err := read(t, strings.NewReader("to,reason\n447700900000,pedido pelo cliente\n447700900001,recus\xe9\n44770090000\xb2,x\n447700900003,café\n"))
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	require.Equal(t, "café", es[1].Reason)
+	require.Equal(t, []guard.LineError{
+		{Line: 3, Reason: "reason: not valid UTF-8 (save the file as UTF-8)"},
+		{Line: 4, Reason: "to: not valid UTF-8 (save the file as UTF-8)"},
+	}, sum.Errors)
+}
+
+// A reason typed in a terminal that is not UTF-8 (mmlite suppress add
+// --reason) was stored as it came.
+func TestNewEntry_ReasonNotUTF8(t *testing.T) {
+	t.Parallel()
+	_, err := guard.NewEntry("447700900000", "recus\xe9", guard.SourceAPI)
+	require.EqualError(t, err, "reason: not valid UTF-8")
+}
