@@ -321,11 +321,15 @@ func tooLong(cr *csv.Reader, rec []string, last int) error {
 	return badImport("the record after line %d is longer than %d bytes %s", last, maxImportLine, why)
 }
 
+// MaxReason is how long an entry's reason may be, in characters.
+const MaxReason = 500
+
 // notUTF8File is why a file's text that is not UTF-8 is refused.
 const notUTF8File = "not valid UTF-8 (save the file as UTF-8)"
 
 // NewEntry checks one entry: the number is normalised as recipients are,
-// an empty reason says the operator added it, a reason must be UTF-8.
+// an empty reason says the operator added it, a reason must be UTF-8 text
+// of at most MaxReason characters.
 func NewEntry(to, reason, source string) (Entry, error) {
 	n, err := phone.Normalize(to)
 	if err != nil {
@@ -338,8 +342,8 @@ func NewEntry(to, reason, source string) (Entry, error) {
 	if !utf8.ValidString(reason) {
 		return Entry{}, errors.New("reason: not valid UTF-8")
 	}
-	if len(reason) > 500 {
-		return Entry{}, errors.New("reason is longer than 500 characters")
+	if chars := utf8.RuneCountInString(reason); chars > MaxReason {
+		return Entry{}, fmt.Errorf("reason is longer than %d characters (%d)", MaxReason, chars)
 	}
 	return Entry{To: n, Reason: reason, Source: source}, nil
 }

@@ -261,3 +261,14 @@ func TestNewEntry_ReasonNotUTF8(t *testing.T) {
 	_, err := guard.NewEntry("447700900000", "recus\xe9", guard.SourceAPI)
 	require.EqualError(t, err, "reason: not valid UTF-8")
 }
+
+// A reason's limit of 500 characters counted bytes: 300 Cyrillic letters
+// (600 bytes) were refused.
+func TestNewEntry_ReasonCountsCharacters(t *testing.T) {
+	t.Parallel()
+	e, err := guard.NewEntry("447700900000", strings.Repeat("я", 500), guard.SourceAPI)
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("я", 500), e.Reason)
+	_, err = guard.NewEntry("447700900000", strings.Repeat("я", 501), guard.SourceAPI)
+	require.EqualError(t, err, "reason is longer than 500 characters (501)")
+}
