@@ -79,3 +79,29 @@ func TestEnqueue_ButtonIndexMustBe0To9(t *testing.T) {
 	}
 	require.Equal(t, want, sum.Errors)
 }
+
+// mmlite campaign test --components read its JSON with encoding/json:
+// "Type" was read as "type", a repeated key kept its last value. It is
+// read as strictly as a recipient row, with the same words.
+func TestDecodeComponents_IsStrict(t *testing.T) {
+	t.Parallel()
+	cs, err := producer.DecodeComponents([]byte(` [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}] `))
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	require.Equal(t, "body", cs[0].Type)
+	for in, want := range map[string]string{
+		`[{"Type": "body"}]`:                   `components[0]: unknown field "Type"`,
+		`[{"type": "body", "type": "header"}]`: `components[0]: "type" appears twice`,
+		`[{"type": "body", "parameters": [{"type": "text", "text": "a", "text": "b"}]}]`: `components[0].parameters[0]: "text" appears twice`,
+		"[{\"type\": \"body\", \"x\": \"\xe9\"}]":                                        "components[0].x: not valid UTF-8 (save the file as UTF-8)",
+		`[{"type": "body"}, {"type": 1}]`:                                                "components[1].type: want string, got number",
+		`[{"type": "body"}, 7]`:                                                          "components[1]: want a JSON object, got number",
+		`{"type": "body"}`:                                                               "components: want an array, got object",
+		`[{"type": "body"}] [{"type": "header"}]`:                                        "components: more than one JSON value",
+		`[{"type": "body"}] x`:                                                           `components: text after the JSON list: "x"`,
+		`[{"type": "body"}`:                                                              "components: invalid JSON: unexpected EOF",
+	} {
+		_, err := producer.DecodeComponents([]byte(in))
+		require.EqualError(t, err, want, in)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -92,6 +93,45 @@ func decodeRecipient(b []byte) (Recipient, error) {
 		return Recipient{}, jsonProblem(b, err)
 	}
 	return r, nil
+}
+
+// componentsShape is a list of components' keys.
+var componentsShape = strictjson.ShapeOf[[]mmapi.Component]()
+
+// DecodeComponents reads a recipient's components given apart from a row
+// (mmlite campaign test --components): a JSON list, read as strictly as a
+// row's "components" and its problems named as a row's are:
+// `components[0]: unknown field "Type"`. They are checked when they are
+// sent, as a row's are.
+func DecodeComponents(b []byte) ([]mmapi.Component, error) {
+	var list []mmapi.Component
+	err := strictjson.Unmarshal(b, componentsShape, &list)
+	var se *strictjson.Error
+	var tr *strictjson.TrailingError
+	var te *json.UnmarshalTypeError
+	var ce *mmapi.ComponentError
+	var syn *json.SyntaxError
+	switch {
+	case err == nil:
+		return list, nil
+	case errors.As(err, &se) && strings.HasPrefix(se.Path, "["):
+		return nil, fmt.Errorf("components%v", se)
+	case errors.As(err, &ce):
+		var raw []json.RawMessage
+		_ = json.Unmarshal(b, &raw)
+		return nil, errors.New(ce.In(raw, "components"))
+	case errors.As(err, &tr):
+		rest := bytes.TrimSpace(b[tr.End:])
+		if json.Valid(rest) {
+			return nil, errors.New("components: more than one JSON value")
+		}
+		return nil, fmt.Errorf("components: text after the JSON list: %.20q", rest)
+	case errors.As(err, &te) && te.Field == "":
+		return nil, fmt.Errorf("components: %s", strictjson.Describe(err))
+	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("components: invalid JSON: %w", err)
+	}
+	return nil, fmt.Errorf("components: %v", err)
 }
 
 // jsonProblem rewords decoding errors of b for people: only JSON that is

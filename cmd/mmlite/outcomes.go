@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -193,9 +192,11 @@ func testCommand() *cli.Command {
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			r := producer.Recipient{To: cmd.String("to")}
 			if c := cmd.String("components"); c != "" {
-				if err := jsonUnmarshal(c, &r.Components); err != nil {
+				cs, err := producer.DecodeComponents([]byte(c))
+				if err != nil {
 					return cli.Exit("--components: "+err.Error(), 1)
 				}
+				r.Components = cs
 			}
 			return withProducer(ctx, cmd, func(p *producer.Producer, id string) error {
 				res, err := p.TestSend(ctx, id, r, cmd.Duration("wait"))
@@ -230,5 +231,3 @@ func recipientCommand() *cli.Command {
 			})
 		}}
 }
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/store"
@@ -88,4 +89,20 @@ func TestCampaignListResultsFollowUp(t *testing.T) {
 	out, code = run(t, "--redis-url", url, "campaign", "recipient", "spring", "+44 1234 567890")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, `"state": "final"`)
+}
+
+// campaign test --components was read with encoding/json: "Type" and a
+// repeated key got through. It is refused before anything is sent.
+func TestCampaignTest_ComponentsAreStrict(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	for comps, want := range map[string]string{
+		`[{"Type": "body"}]`:                   `--components: components[0]: unknown field "Type"`,
+		`[{"type": "body", "type": "header"}]`: `--components: components[0]: "type" appears twice`,
+	} {
+		out, code := run(t, "--redis-url", url, "campaign", "test", "--to", "447700900000", "--components", comps, "--wait", "1s", "spring")
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, want)
+	}
 }
