@@ -27,24 +27,30 @@ return 1
 // Idempotency-Key), payload and headers, but no retries counted and
 // MaxRetry as its retry limit. asynq's own "run" keeps the retries, and
 // Server.give measures a delivery's age by them: one archived for age would
-// be archived again at its first failure. A page of deliveries costs two
-// round trips: their messages read together, then moved together. It
-// returns the number of deliveries queued.
+// be archived again at its first failure. It queues those archived when it
+// began, read at once (asynq keeps at most 10,000): the workers deliver
+// while it runs, and a replayed delivery the destination refuses again is
+// archived again, at the end of the archive, where a replay paging through
+// the archive until it is empty would take it again, and again. A page of
+// deliveries costs two round trips: their messages read together, then
+// moved together. It returns the number of deliveries queued.
 func Replay(ctx context.Context, rdb redis.UniversalClient, queue string) (int, error) {
 	const page = 500
 	k := keyspace.New(queue)
-	replayed, skip := 0, int64(0)
-	for {
-		ids, err := rdb.ZRange(ctx, k.AsynqArchived(), skip, skip+page-1).Result()
-		if err != nil || len(ids) == 0 {
-			return replayed, replayErr(err)
-		}
-		n, err := replayPage(ctx, rdb, k, ids)
-		if err != nil {
-			return replayed + n, err
-		}
-		replayed, skip = replayed+n, skip+int64(len(ids)-n) // those left are still in the set
+	ids, err := rdb.ZRange(ctx, k.AsynqArchived(), 0, -1).Result()
+	if err != nil {
+		return 0, replayErr(err)
 	}
+	replayed := 0
+	for len(ids) > 0 {
+		n, err := replayPage(ctx, rdb, k, ids[:min(page, len(ids))])
+		replayed += n
+		if err != nil {
+			return replayed, err
+		}
+		ids = ids[min(page, len(ids)):]
+	}
+	return replayed, nil
 }
 
 // replayPage moves archived tasks back to pending, afresh, and returns how

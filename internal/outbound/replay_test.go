@@ -1,0 +1,56 @@
+package outbound_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/stretchr/testify/require"
+)
+
+// A replay run while the destination still refuses the deliveries (a fix
+// not quite right) queues each archived delivery once and ends: the ones
+// its own first page got archived again, at the end of the archive, are
+// not picked up again (each would be POSTed over and over). The workers
+// are played by the hook: once the first page is moved, every delivery
+// pending is archived again, as a refusing destination has them.
+func TestReplay_QueuesEachArchivedDeliveryOnce(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
+	require.NoError(t, err)
+	q := ds[0].Queue()
+	dropQueues(t, r, q)
+	relay := outbound.NewRelay(r.Client, ds)
+	const n = 600 // two pages
+	for i := range n {
+		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}, nil))
+	}
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	archived, err := in.ArchiveAllPendingTasks(q)
+	require.NoError(t, err)
+	require.Equal(t, n, archived)
+
+	hooked := redisconn.Client(r.Opt)
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&redistest.AfterFirst{Name: "eval", Pipelines: true, Fn: func() {
+		again, err := in.ArchiveAllPendingTasks(q)
+		require.NoError(t, err)
+		require.Equal(t, 500, again, "the first page, refused again")
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	replayed, err := outbound.Replay(ctx, hooked, q)
+	require.NoError(t, err)
+	require.Equal(t, n, replayed, "each archived delivery queued once by one replay")
+	info, err := in.GetQueueInfo(q)
+	require.NoError(t, err)
+	require.Equal(t, 100, info.Pending, "the second page")
+	require.Equal(t, 500, info.Archived, "the first page, archived again and left for the next replay")
+}
