@@ -183,7 +183,7 @@ func outboundCommand() *cli.Command {
 			{
 				Name: "status", Usage: "each destination's waiting, archived and oldest waiting delivery", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withInspector(cmd, func(rdb redis.UniversalClient, in *asynq.Inspector) error {
+					return withClient(cmd, func(rdb redis.UniversalClient) error {
 						names, qs, err := queues(cmd)
 						if err != nil {
 							return err
@@ -191,7 +191,7 @@ func outboundCommand() *cli.Command {
 						tw := tabwriter.NewWriter(cmd.Root().Writer, 0, 4, 2, ' ', 0)
 						fmt.Fprintln(tw, "DESTINATION\tWAITING\tARCHIVED\tOLDEST")
 						for i, q := range qs {
-							st, err := outbound.Backlog(ctx, rdb, in, outbound.Config{}, q)
+							st, err := outbound.Backlog(ctx, rdb, q)
 							if err != nil {
 								return redisErr(cmd, err)
 							}
@@ -204,7 +204,7 @@ func outboundCommand() *cli.Command {
 			{
 				Name: "replay", Usage: "deliver the archived deliveries again (all destinations, or --destination)", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withInspector(cmd, func(rdb redis.UniversalClient, _ *asynq.Inspector) error {
+					return withClient(cmd, func(rdb redis.UniversalClient) error {
 						names, qs, err := queues(cmd)
 						if err != nil {
 							return err
@@ -224,7 +224,8 @@ func outboundCommand() *cli.Command {
 	}
 }
 
-func withInspector(cmd *cli.Command, fn func(rdb redis.UniversalClient, in *asynq.Inspector) error) error {
+// withClient runs fn with a client of the configured Redis.
+func withClient(cmd *cli.Command, fn func(rdb redis.UniversalClient) error) error {
 	if _, err := newLogger(cmd); err != nil { // checks the log settings, and routes go-redis's lines
 		return err
 	}
@@ -234,5 +235,5 @@ func withInspector(cmd *cli.Command, fn func(rdb redis.UniversalClient, in *asyn
 	}
 	rdb := redisconn.Client(opt)
 	defer rdb.Close()
-	return fn(rdb, asynq.NewInspectorFromRedisClient(rdb))
+	return fn(rdb)
 }

@@ -65,6 +65,12 @@ func (s Space) WABAs() string { return s.pre + "wabas" }
 // took the task.
 func (s Space) Emitted(campaign string) string { return s.pre + "emitted:" + campaign }
 
+// Failing is the sorted set of an outbound queue's deliveries that failed
+// and wait for another attempt, by when they were first stored (unix ms),
+// in the outbound queue's own key space: the age of its oldest waiting
+// delivery (see outbound.Backlog).
+func (s Space) Failing() string { return s.pre + "failing" }
+
 // Janitor is the lock that lets one worker at a time do the fleet's housekeeping.
 func (s Space) Janitor() string { return s.pre + "janitor" }
 

@@ -44,7 +44,9 @@ func TestRelay_RefusalsWaitOnceTheArchiveIsFull(t *testing.T) {
 	for i := range n {
 		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}, nil))
 	}
-	serve(t, r, outbound.Config{Destinations: ds, ArchiveRoom: room})
+	// One at a time: deliveries refused at once all find room (the default
+	// room leaves a margin for them below asynq's cap).
+	serve(t, r, outbound.Config{Destinations: ds, ArchiveRoom: room, Concurrency: 1})
 	in := asynq.NewInspectorFromRedisClient(r.Client)
 	info := func() *asynq.QueueInfo {
 		qi, err := in.GetQueueInfo(q)

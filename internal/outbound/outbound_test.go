@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/safeurl"
@@ -84,6 +85,7 @@ func dropQueues(t *testing.T, r *redistest.Redis, queues ...string) {
 		in := asynq.NewInspectorFromRedisClient(r.Client)
 		for _, q := range queues {
 			_ = in.DeleteQueue(q, true)
+			r.Client.Del(context.Background(), keyspace.New(q).Failing())
 		}
 	})
 }
@@ -163,7 +165,7 @@ func TestRelay_DeliversRetriesAndArchives(t *testing.T) {
 
 	require.Equal(t, 2.0, testkit.Counters(t, reg, "mmlite_outbound_delivered_total")[n1])
 	require.Equal(t, 3.0, testkit.Counters(t, reg, "mmlite_outbound_failed_attempts_total")[n1])
-	st, err := outbound.Backlog(ctx, r.Client, in, outbound.Config{}, ds[2].Queue())
+	st, err := outbound.Backlog(ctx, r.Client, ds[2].Queue())
 	require.NoError(t, err)
 	require.Equal(t, outbound.QueueState{Archived: 2}, st)
 

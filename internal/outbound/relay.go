@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
 	"github.com/mmlite/mmlite/internal/store"
@@ -96,7 +97,8 @@ func (r *Relay) Tasks(ctx context.Context, body []byte, h http.Header, kinds map
 	}
 	sum := sha256.Sum256(body)
 	digest := hex.EncodeToString(sum[:16])
-	payload := encodeRelay(relayMeta{ContentType: h.Get("Content-Type"), Signature: h.Get(webhook.SignatureHeader)}, body)
+	payload := encodeRelay(relayMeta{ContentType: h.Get("Content-Type"), Signature: h.Get(webhook.SignatureHeader),
+		Stored: time.Now().UnixMilli()}, body)
 	var first, last *store.ResultTask
 	for _, d := range r.dests {
 		if !d.wants(kinds) {

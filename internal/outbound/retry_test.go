@@ -23,12 +23,19 @@ func relayOne(t *testing.T, r *redistest.Redis, url string, cfg outbound.Config)
 	require.NoError(t, err)
 	dropQueues(t, r, ds[0].Queue())
 	require.NoError(t, outbound.NewRelay(r.Client, ds).Store(context.Background(), []byte(`{"n":1}`), http.Header{}, nil))
+	start(t, r, ds, cfg)
+	return ds[0]
+}
+
+// start starts a server delivering to ds with cfg, its backoff as set.
+func start(t *testing.T, r *redistest.Redis, ds []*outbound.Destination, cfg outbound.Config) *outbound.Server {
+	t.Helper()
 	cfg.Destinations, cfg.ForwardInterval, cfg.Registerer = ds, 100*time.Millisecond, prometheus.NewRegistry()
 	srv, err := outbound.NewServer(r.Client, cfg)
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
 	t.Cleanup(srv.Shutdown)
-	return ds[0]
+	return srv
 }
 
 // onlyTask waits until the queue's one task has failed retried times (or

@@ -122,9 +122,9 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	if t.Type() != TypeRelay && s.batched() {
 		if err := s.deliverBatched(ctx, d, id, t.Type(), t.Payload()); err != nil {
 			s.m.failed.WithLabelValues(d.Name).Inc()
-			return s.give(ctx, d, err)
+			return s.give(ctx, d, t, err)
 		}
-		s.m.delivered.WithLabelValues(d.Name).Inc()
+		s.delivered(ctx, d)
 		return nil
 	}
 	var req *http.Request
@@ -139,16 +139,25 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	switch {
 	case errors.As(err, &lookup), errors.As(err, &refused):
 		s.m.failed.WithLabelValues(d.Name).Inc()
-		return s.give(ctx, d, err)
+		return s.give(ctx, d, t, err)
 	case err != nil:
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	if err := s.post(req); err != nil {
 		s.m.failed.WithLabelValues(d.Name).Inc()
-		return s.give(ctx, d, err)
+		return s.give(ctx, d, t, err)
 	}
-	s.m.delivered.WithLabelValues(d.Name).Inc()
+	s.delivered(ctx, d)
 	return nil
+}
+
+// delivered counts a delivery, and takes one that had failed out of the
+// failing set.
+func (s *Server) delivered(ctx context.Context, d *Destination) {
+	s.m.delivered.WithLabelValues(d.Name).Inc()
+	if n, _ := asynq.GetRetryCount(ctx); n > 0 {
+		s.settled(ctx)
+	}
 }
 
 func (s *Server) relayRequest(ctx context.Context, d *Destination, id string, payload []byte) (*http.Request, error) {
@@ -244,15 +253,23 @@ func (s *Server) post(req *http.Request) error {
 // destination that refuses everything (a rotated secret) fills it in
 // minutes. Fixed, the destination takes the retries; replayed, the archive
 // has room again.
-func (s *Server) give(ctx context.Context, d *Destination, err error) error {
+func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err error) error {
 	n, _ := asynq.GetRetryCount(ctx)
 	var r rejected
+	refused := errors.As(err, &r)
+	archived := s.cfg.expired(n) || refused && !s.archiveFull(ctx)
 	switch {
-	case errors.As(err, &r) && !s.cfg.expired(n) && s.archiveFull(ctx):
+	case archived && n > 0:
+		s.settled(ctx)
+	case !archived:
+		s.failed(ctx, t, n)
+	}
+	switch {
+	case refused && !archived:
 		s.log.Warn("outbound delivery refused; the destination's archive is full, so it is retried until MMLITE_RELAY_MAX_AGE: replay the archive",
 			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
 		return err
-	case errors.As(err, &r):
+	case refused:
 		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
 		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
 	case s.cfg.expired(n):
@@ -269,6 +286,37 @@ func (s *Server) archiveFull(ctx context.Context) bool {
 	queue, _ := asynq.GetQueueName(ctx)
 	n, err := s.rdb.ZCard(ctx, keyspace.New(queue).AsynqArchived()).Result()
 	return err != nil || n >= int64(s.cfg.ArchiveRoom)
+}
+
+// failed puts a delivery that failed and is to be retried, after retried
+// retries, in its queue's failing set (see Backlog), by when it was first
+// stored: the time its relay task carries. A callback, or a webhook stored
+// by a version before the time was kept, is put in by now less the backoff
+// it waited through, the earliest so reckoned kept (ZADD LT): its first
+// failure, or further back for one that failed before an upgrade.
+func (s *Server) failed(ctx context.Context, t *asynq.Task, retried int) {
+	at := time.Now().Add(-s.cfg.elapsed(retried))
+	if t.Type() == TypeRelay {
+		if m, _, err := decodeRelay(t.Payload()); err == nil && m.Stored > 0 {
+			at = time.UnixMilli(m.Stored)
+		}
+	}
+	queue, _ := asynq.GetQueueName(ctx)
+	id, _ := asynq.GetTaskID(ctx)
+	z := redis.Z{Score: float64(at.UnixMilli()), Member: id}
+	if err := s.rdb.ZAddLT(ctx, keyspace.New(queue).Failing(), z).Err(); err != nil {
+		s.log.Warn("outbound delivery's age not kept", "queue", queue, "task_id", id, "err", err)
+	}
+}
+
+// settled takes a delivery that had failed out of its queue's failing set:
+// delivered or archived. One that never failed was never put in.
+func (s *Server) settled(ctx context.Context) {
+	queue, _ := asynq.GetQueueName(ctx)
+	id, _ := asynq.GetTaskID(ctx)
+	if err := s.rdb.ZRem(ctx, keyspace.New(queue).Failing(), id).Err(); err != nil {
+		s.log.Warn("outbound delivery's age not kept", "queue", queue, "task_id", id, "err", err)
+	}
 }
 
 // retryDelay is asynq's RetryDelayFunc: asynq counts the retries done

@@ -30,6 +30,10 @@ const (
 type relayMeta struct {
 	ContentType string `json:"ct,omitempty"`
 	Signature   string `json:"sig,omitempty"` // the provider's X-Hub-Signature-256
+	// Stored is when the webhook was first stored (unix ms), for the age
+	// of a delivery that keeps failing (see Server.failed); 0 in a task
+	// stored by a version before it was kept.
+	Stored int64 `json:"at,omitempty"`
 }
 
 func encodeRelay(m relayMeta, body []byte) []byte {
