@@ -333,7 +333,7 @@ const notUTF8File = "not valid UTF-8 (save the file as UTF-8)"
 func NewEntry(to, reason, source string) (Entry, error) {
 	n, err := phone.Normalize(to)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, fmt.Errorf("to: %w", err)
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {

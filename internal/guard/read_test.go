@@ -272,3 +272,14 @@ func TestNewEntry_ReasonCountsCharacters(t *testing.T) {
 	_, err = guard.NewEntry("447700900000", strings.Repeat("я", 501), guard.SourceAPI)
 	require.EqualError(t, err, "reason is longer than 500 characters (501)")
 }
+
+// A number that is not one names its field, as a recipient row's does
+// ("to: ..."): a suppression import mixes errors of both columns.
+func TestNewEntry_BadNumberNamesItsField(t *testing.T) {
+	t.Parallel()
+	_, err := guard.NewEntry("12", "asked by phone", guard.SourceAPI)
+	require.EqualError(t, err, `to: "12" is not an international phone number: 2 digits, want 8 to 15`)
+	_, sum, err := read(t, strings.NewReader("to,reason\n12,asked by phone\n"))
+	require.NoError(t, err)
+	require.Equal(t, `to: "12" is not an international phone number: 2 digits, want 8 to 15`, sum.Errors[0].Reason)
+}
