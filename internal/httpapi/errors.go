@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -34,11 +35,19 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 }
 
 // fail answers an error of the producer or the request with its status.
+// A request cut short by the api's shutdown (see httpserve.Serve) is 503:
+// the client sends it again, to another replica.
 func (s *Server) fail(w http.ResponseWriter, err error, sum *producer.Summary) {
+	if errors.Is(err, context.Canceled) && errors.Is(requestCause(w), httpserve.ErrShuttingDown) {
+		err = fmt.Errorf("%w: %w", httpserve.ErrShuttingDown, err)
+	}
 	code, msg := classify(err)
 	switch {
 	case code == http.StatusInternalServerError:
 		s.log.Error("request failed", "err", err)
+	case code == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+		s.log.Warn("request cut short by the api's shutdown", "err", err)
 	case errors.Is(err, context.Canceled):
 		s.log.Warn("request abandoned by the client", "err", err)
 	}
@@ -104,9 +113,11 @@ func classify(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, tooLarge{tooBig, "send the recipients in several requests to /v1/campaigns/{id}/recipients"}.Error()
 	case errors.As(err, &ve), errors.Is(err, producer.ErrUnknownSender), errors.As(err, &br):
 		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, httpserve.ErrShuttingDown):
+		return http.StatusServiceUnavailable, "the api is shutting down: send the request again (rows it kept, in the summary, count as duplicates)"
 	case errors.Is(err, context.Canceled):
-		// Request contexts end only when the client closes the connection
-		// (the server has no base context that shutdown cancels).
+		// Otherwise request contexts end only when the client closes the
+		// connection.
 		return http.StatusBadRequest, "the request was cancelled: the client closed the connection"
 	case errors.Is(err, campaign.ErrNotFound):
 		return http.StatusNotFound, err.Error()
@@ -118,3 +129,12 @@ func classify(err error) (int, string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// requestCause is why the context of the request w answers ended, if it
+// did (see Server.handle).
+func requestCause(w http.ResponseWriter) error {
+	if sw, ok := w.(*statusWriter); ok && sw.ctx != nil {
+		return context.Cause(sw.ctx)
+	}
+	return nil
+}

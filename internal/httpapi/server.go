@@ -290,7 +290,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	ok, dur := s.reqs.WithLabelValues(route, "200"), s.dur.WithLabelValues(route)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		rw := &statusWriter{ResponseWriter: w, code: http.StatusOK, ctx: r.Context()}
 		defer func() {
 			p := recover()
 			if p == http.ErrAbortHandler {
@@ -374,6 +374,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
+	ctx   context.Context // the request's (see requestCause)
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -22,10 +22,15 @@ const (
 	defaultIdle       = 2 * time.Minute
 )
 
+// ErrShuttingDown is the cause with which the contexts of the requests
+// still running half-way through a shutdown end (see Serve).
+var ErrShuttingDown = errors.New("the server is shutting down")
+
 // Server is an HTTP server bound to a port.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
+	srv  *http.Server
+	ln   net.Listener
+	stop context.CancelCauseFunc // ends the requests' contexts
 }
 
 // Listen binds addr (":0" picks a port).
@@ -43,14 +48,22 @@ func Listen(addr string, h http.Handler, t Timeouts) (*Server, error) {
 	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10,
 		ReadHeaderTimeout: or(t.ReadHeader, defaultReadHeader), ReadTimeout: or(t.Read, defaultRead),
 		WriteTimeout: or(t.Write, defaultWrite), IdleTimeout: or(t.Idle, defaultIdle)}
-	return &Server{srv: srv, ln: ln}, nil
+	base, stop := context.WithCancelCause(context.Background())
+	srv.BaseContext = func(net.Listener) context.Context { return base }
+	return &Server{srv: srv, ln: ln, stop: stop}, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Serve serves until ctx is done, then shuts down within grace.
+// Serve serves until ctx is done, then shuts down within grace: it takes
+// no new connection, and lets the requests running finish. Half-way
+// through the grace, those still running have their contexts end with
+// ErrShuttingDown: a long one (an upload streaming rows) stops and answers
+// with what it did, before the process exits; at the end of the grace the
+// connections left are closed.
 func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
+	defer s.stop(nil)
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
@@ -58,9 +71,12 @@ func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
 		return fmt.Errorf("httpserve: %w", err)
 	case <-ctx.Done():
 	}
+	cut := time.AfterFunc(grace/2, func() { s.stop(ErrShuttingDown) })
+	defer cut.Stop()
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := s.srv.Shutdown(sctx); err != nil {
+		_ = s.srv.Close()
 		return fmt.Errorf("httpserve: shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

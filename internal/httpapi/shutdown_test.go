@@ -1,0 +1,88 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/producer"
+	"github.com/stretchr/testify/require"
+)
+
+// SIGTERM while an upload streams rows: at half the grace the api stops
+// taking them and answers 503 with the summary of what it kept, before it
+// exits; rows already accepted count as duplicates when the client sends
+// the request again (found in review: it took rows for the whole grace,
+// then exited without answering, and Serve failed).
+func TestServe_ShutdownAnswersAnUploadInFlight(t *testing.T) {
+	t.Parallel()
+	b := setupP(t, func(c *producer.Config) { c.BatchSize, c.Concurrency = 1, 1 },
+		func(c *httpapi.Config) { c.MaxBody, c.MaxUpload = 8<<20, 8<<20 })
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+
+	srv, err := httpserve.Listen("127.0.0.1:0", b.h, httpserve.Timeouts{Read: time.Minute, Write: time.Minute})
+	require.NoError(t, err)
+	ctx, sigterm := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, 2*time.Second) }()
+
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.CloseWithError(io.ErrClosedPipe) })
+	req, err := http.NewRequest("POST", "http://"+srv.Addr()+"/v1/campaigns/spring-sale-2026/recipients", pr)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	type reply struct {
+		code       int
+		retryAfter string
+		body       []byte
+	}
+	answered := make(chan reply, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- reply{code: -1, body: []byte(err.Error())}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- reply{resp.StatusCode, resp.Header.Get("Retry-After"), body}
+	}()
+	_, err = io.WriteString(pw, "to\n441234500000\n441234500001\n")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return b.enqueued(t, "spring-sale-2026") == 2 }, 10*time.Second, 5*time.Millisecond)
+
+	sigterm()
+	go func() { // the client goes on sending, slowly, past the grace
+		for i := range 50 {
+			if _, err := fmt.Fprintf(pw, "4477%08d\n", i); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = pw.Close()
+	}()
+	require.NoError(t, <-served, "a shutdown that answered every request is clean")
+	var a reply
+	select {
+	case a = <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upload was not answered")
+	}
+	require.Equal(t, http.StatusServiceUnavailable, a.code, "%s", a.body)
+	require.NotEmpty(t, a.retryAfter)
+	var got struct {
+		Error   string            `json:"error"`
+		Summary *producer.Summary `json:"summary"`
+	}
+	require.NoError(t, json.Unmarshal(a.body, &got), "%s", a.body)
+	require.Contains(t, got.Error, "shutting down")
+	require.NotNil(t, got.Summary, "what was kept: %s", a.body)
+	require.Equal(t, b.enqueued(t, "spring-sale-2026"), got.Summary.Accepted, "the summary is what was kept")
+}
