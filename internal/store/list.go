@@ -121,12 +121,15 @@ func (s Campaigns) List(ctx context.Context, o ListOptions) (*Page, error) {
 		}
 		for i, z := range zs {
 			id, _ := z.Member.(string)
-			last = &cursor{score: z.Score, id: id}
 			// Campaigns created in the same millisecond come by id,
 			// descending: those down to the cursor's were on earlier pages.
+			// They cost none of the page's reads, so that a page always
+			// goes past them (there may be more than it reads).
 			if cur != nil && z.Score == cur.score && id >= cur.id {
+				read--
 				continue
 			}
+			last = &cursor{score: z.Score, id: id}
 			st, err := probe.listed(ctx, id, o.State)
 			if err != nil {
 				return nil, err

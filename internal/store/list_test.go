@@ -7,6 +7,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,4 +52,38 @@ func TestList_APageReadsOnFromItsLastEntry(t *testing.T) {
 		require.Equal(t, 1, seen[c.ID], "campaign %s listed twice on one page", c.ID)
 	}
 	require.Len(t, p.Campaigns, 120)
+}
+
+// Campaigns created in the same millisecond, more than a page reads: the
+// entries an earlier page listed used up the next page's reads, and it
+// handed back the cursor it was given, so that paging never ended (found
+// in review).
+func TestList_PagesThroughManyCampaignsOfOneMillisecond(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 30
+	for i := range n {
+		id := fmt.Sprintf("c%03d", i)
+		b.register(t, id, 0)
+		require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.Campaigns(), redis.Z{Score: 1796306544360, Member: id}).Err())
+	}
+	seen := map[string]int{}
+	cur := ""
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 2*n, "paging never ends: cursor %q keeps coming back", cur)
+		p, err := b.store.Campaigns.List(b.ctx, store.ListOptions{Limit: 1, Cursor: cur})
+		require.NoError(t, err)
+		for _, c := range p.Campaigns {
+			seen[c.ID]++
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		require.NotEqual(t, cur, p.NextCursor, "a page moves on")
+		cur = p.NextCursor
+	}
+	require.Len(t, seen, n)
+	for id, k := range seen {
+		require.Equal(t, 1, k, id)
+	}
 }
