@@ -14,8 +14,10 @@ const (
 // recipients the campaign already has (a job, or a ledger marker once its
 // job is done), paces the new ones on the sender's clock, and counts them.
 // A sealed campaign takes no new recipient. It returns one of the job*
-// values per job. The campaign keeps the time of its first slot and of its
-// last (slot_first, slot_last: unix ms), for its status's next_send_at and eta.
+// values per job. The campaign keeps the time of the first slot of what it
+// has left to send (a later upload's, once the slots before have passed)
+// and of its last (slot_first, slot_last: unix ms), for its status's
+// next_send_at and eta.
 // A recipient on the sender's suppression list is enqueued too, due at once
 // and without a slot on the clock: its claim finds it suppressed, and it
 // gets its result the way every recipient does, without a send.
@@ -71,9 +73,12 @@ if k > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[5], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'enqueued', k)
-  redis.call('HSETNX', KEYS[1], 'slot_first', string.format('%d', math.floor(at)))
   local last = math.floor(at + (k - 1) * interval)
-  if last > tonumber(redis.call('HGET', KEYS[1], 'slot_last') or '0') then
+  local prev = tonumber(redis.call('HGET', KEYS[1], 'slot_last') or '0')
+  -- The first slot of what is left to send: this batch's, unless slots
+  -- before it are still ahead (an earlier batch of the same upload).
+  if prev < now then redis.call('HSET', KEYS[1], 'slot_first', string.format('%d', math.floor(at))) end
+  if last > prev then
     redis.call('HSET', KEYS[1], 'slot_last', string.format('%d', last))
   end
 end
