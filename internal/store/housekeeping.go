@@ -18,7 +18,8 @@ import (
 // leaves the parking set once its list is empty. It returns the jobs moved
 // and the jobs still running.
 //
-// The campaign's last slot (slot_last) moves with the jobs brought back.
+// The campaign's last slot (slot_last) moves with the jobs brought back,
+// and its first (slot_first) to theirs once the slots before have passed.
 //
 // KEYS: 1 parked, 2 asynq retry set, 3 pacing clock, 4 parking set, 5 campaign.
 // ARGV: 1 now (ms), 2 ms between two sends (0: all now, clock untouched),
@@ -46,8 +47,10 @@ if k > 0 and interval > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[3], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
   local last = math.floor(nxt - interval)
-  if redis.call('EXISTS', KEYS[5]) == 1 and last > tonumber(redis.call('HGET', KEYS[5], 'slot_last') or '0') then
-    redis.call('HSET', KEYS[5], 'slot_last', string.format('%d', last))
+  if redis.call('EXISTS', KEYS[5]) == 1 then
+    local prev = tonumber(redis.call('HGET', KEYS[5], 'slot_last') or '0')
+    if prev < now then redis.call('HSET', KEYS[5], 'slot_first', string.format('%d', math.floor(at))) end
+    if last > prev then redis.call('HSET', KEYS[5], 'slot_last', string.format('%d', last)) end
   end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end

@@ -12,6 +12,7 @@ import (
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -413,4 +414,28 @@ func TestRegister_Holds(t *testing.T) {
 	st, err = b.store.Campaigns.Status(b.ctx, "free")
 	require.NoError(t, err)
 	require.Equal(t, campaign.StateRunning, st.State)
+}
+
+// A resume whose parked jobs get slots behind other campaigns' shows the
+// first of them as next_send_at, waiting for the sender's backlog, not now
+// (found in review: the resume moved only the last slot).
+func TestUnpark_BehindABacklogShowsItsFirstSlot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c", 1)
+	to := "441234567890"
+	require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.Parked("c"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: to}).Err())
+	require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.AsynqRetry(), redis.Z{Score: float64(time.Now().Add(90 * 24 * time.Hour).Unix()), Member: "c:" + to}).Err())
+	behind := time.Now().Add(time.Minute) // the sender's clock: other campaigns' slots up to then
+	clock := b.r.Keys.Clock("s")
+	require.NoError(t, b.r.Client.Set(b.ctx, clock, fmt.Sprintf("%d.000", behind.UnixMilli()), time.Hour).Err())
+	u, err := b.store.Campaigns.Unpark(b.ctx, "c", store.Pace{Interval: 100 * time.Millisecond, Clock: clock, IdleTTL: time.Hour})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, u.Moved)
+	st, err := b.store.Campaigns.Status(b.ctx, "c")
+	require.NoError(t, err)
+	require.NotNil(t, st.NextSendAt)
+	require.WithinDuration(t, behind, *st.NextSendAt, 2*time.Second, "next_send_at: the brought-back job's slot")
+	require.NotNil(t, st.Waiting)
+	require.Equal(t, campaign.WaitSenderBacklog, st.Waiting.Reason)
 }
