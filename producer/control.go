@@ -11,6 +11,7 @@ import (
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -178,7 +179,6 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 	// out only well past its time, so that a clock behind ours cannot end
 	// the wait while that worker still sends.
 	const leaseSkew = 5 * time.Second
-	prefix := id + ":"
 	active := func() (map[string]bool, error) {
 		ids, err := p.rdb.LRange(ctx, p.keys.AsynqActive(), 0, -1).Result()
 		if err != nil {
@@ -186,7 +186,7 @@ func (p *Producer) settleParking(ctx context.Context, id string) error {
 		}
 		out := map[string]bool{}
 		for _, t := range ids {
-			if strings.HasPrefix(t, prefix) {
+			if task.IsSendOf(t, id) {
 				out[t] = true
 			}
 		}

@@ -47,3 +47,25 @@ func TestCancel_SendsStillInFlightAfterTheWait(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, campaign.StateCancelled, st.State)
 }
+
+// A campaign whose id is "test" is not held by other campaigns' test sends
+// (test:<campaign>:<to>:<nonce>): its cancel waits for its own sends only
+// (found in review: the ids' prefix matched).
+func TestCancel_ACampaignNamedTestIgnoresTestSends(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p, err := producer.New(producer.Config{Client: b.r.Client, Queue: b.r.Queue, CancelWait: 100 * time.Millisecond})
+	require.NoError(t, err)
+	b.p = p
+	c := b.campaign(t, func(c *campaign.Campaign) { c.ID = "test" })
+	_, err = b.p.Enqueue(b.ctx, c, producer.NewCSVSource(strings.NewReader("to\n441234567801\n")), producer.Options{})
+	require.NoError(t, err)
+	id := "test:spring-sale-2026:441234567801:0123456789abcdef" // another campaign's test send, running
+	require.NoError(t, b.r.Client.LPush(b.ctx, b.r.Keys.AsynqActive(), id).Err())
+	require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.AsynqLease(), redis.Z{Score: float64(time.Now().Add(time.Minute).Unix()), Member: id}).Err())
+	st, err := b.p.Cancel(b.ctx, c.ID)
+	require.NoError(t, err, "no send of campaign test is in flight")
+	require.Equal(t, campaign.StateCancelled, st.State)
+	require.True(t, task.IsSendOf(task.SendID("test", "441234567801"), "test"))
+	require.False(t, task.IsSendOf(id, "test"))
+}

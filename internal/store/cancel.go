@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -76,7 +76,7 @@ func (s Campaigns) running(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("campaign: read active jobs: %w", err)
 	}
 	for _, t := range ids {
-		if strings.HasPrefix(t, id+":") {
+		if task.IsSendOf(t, id) {
 			return true, nil
 		}
 	}
@@ -92,11 +92,13 @@ func (s Campaigns) makeDue(ctx context.Context, id, set string) error {
 		if err != nil {
 			return fmt.Errorf("campaign: scan %s: %w", set, err)
 		}
-		if len(members) > 0 {
-			args := []any{s.now().Unix()}
-			for i := 0; i < len(members); i += 2 { // ZSCAN returns member, score pairs
+		args := []any{s.now().Unix()}
+		for i := 0; i < len(members); i += 2 { // ZSCAN returns member, score pairs
+			if task.IsSendOf(members[i], id) { // not a test send of a campaign named test
 				args = append(args, members[i])
 			}
+		}
+		if len(args) > 1 {
 			if err := dueScript.Run(ctx, s.rdb, []string{set}, args...).Err(); err != nil {
 				return fmt.Errorf("campaign: make jobs due: %w", err)
 			}

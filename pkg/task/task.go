@@ -3,6 +3,7 @@ package task
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -60,6 +61,15 @@ func (s *Send) Expired(now time.Time) bool {
 
 // SendID is the asynq task id of a send job: at most one job per recipient.
 func SendID(campaign, to string) string { return campaign + ":" + to }
+
+// IsSendOf says whether the asynq task id is a send job of the campaign (see
+// SendID): a campaign id has no ':', a recipient neither, so that the test
+// send of another campaign (test:<campaign>:<to>:<nonce>) is none of a
+// campaign named "test".
+func IsSendOf(id, campaign string) bool {
+	to, ok := strings.CutPrefix(id, campaign+":")
+	return ok && to != "" && !strings.Contains(to, ":")
+}
 
 // DecodeSend parses a TypeSend payload and checks the fields a job cannot do without.
 func DecodeSend(b []byte) (*Send, error) {
