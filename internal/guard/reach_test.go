@@ -308,3 +308,41 @@ func TestReach_AWokenWaiterBeatenToThePlaceKeepsItsTurn(t *testing.T) {
 	require.NoError(t, err)
 	require.LessOrEqual(t, sc, float64(time.Now().Unix()), "B has waited longest: the place given back wakes it, not C")
 }
+
+// The waiters' set keeps no job that waits no more: one whose recipient
+// was reached meanwhile leaves it at its claim, and a woken one whose job
+// ended otherwise (sent, expired, cancelled) is dropped by a later free
+// (found in review: woken waiters, their scores negated, were never looked
+// at again, and a sender at its limit kept the set alive).
+func TestReach_WaitersThatWaitNoMoreLeave(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, r := newGuard(t)
+	register(t, st, "c", "s", "t")
+	cg := limitGuard("P", 1)
+	failed := store.Outcome{Status: "failed", Attempts: 1}
+	waiters := func() []string {
+		ws, err := r.Client.ZRange(ctx, r.Keys.LimitWaiters("P"), 0, -1).Result()
+		require.NoError(t, err)
+		return ws
+	}
+	a := claim(t, st, "c", "44900", cg)
+	require.NotNil(t, a.Place)
+	require.Equal(t, store.Limited, claim(t, st, "c", "44901", cg).Verdict)
+	require.NoError(t, r.Client.ZAdd(ctx, r.Keys.Reach("P"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: "44901"}).Err())
+	require.Equal(t, store.Claimed, claim(t, st, "c", "44901", cg).Verdict, "reached meanwhile: no new place")
+	require.Empty(t, waiters(), "it waits no more")
+	require.NoError(t, r.Client.ZRem(ctx, r.Keys.Reach("P"), "44901").Err()) // its place left the window
+
+	require.Equal(t, store.Limited, claim(t, st, "c", "44902", cg).Verdict)
+	require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: float64(time.Now().Add(time.Hour).Unix()), Member: "c:44902"}).Err())
+	_, err := st.Ledger.WithPlace(a.Place, true).Settle(ctx, "c", "44900", failed, store.FailurePolicy{}, nil)
+	require.NoError(t, err) // wakes 44902, which then ends otherwise: its task is gone
+	require.NoError(t, r.Client.ZRem(ctx, r.Keys.AsynqRetry(), "c:44902").Err())
+	require.Equal(t, []string{"c:44902"}, waiters(), "woken, listed until it runs")
+	d := claim(t, st, "c", "44903", cg)
+	require.NotNil(t, d.Place)
+	_, err = st.Ledger.WithPlace(d.Place, true).Settle(ctx, "c", "44903", failed, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	require.Empty(t, waiters(), "a later free drops it")
+}

@@ -107,16 +107,19 @@ type Outcome struct {
 var claimScript = redis.NewScript(luaWait + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
-if c[1] == 'cancelled' then
-  -- An attempt in flight (claimed, its outcome not recorded) may have sent:
-  -- busy while it may still settle, then unknown (never sent again).
-  local m = redis.call('HGET', KEYS[2], ARGV[1])
+-- inflight: an attempt in flight (its marker m claimed, its outcome not
+-- recorded) may have sent. It is busy while it may still settle, then
+-- stale (its outcome unknown), unless a new attempt may take it over.
+local function inflight(m, takeOver)
   local a, t, d = string.match(m or '', '^C|(%d+)|(%d+)|(%d+)')
-  if not a then return {'cancelled'} end
+  if not a then return nil end
   local age = tonumber(ARGV[2]) - tonumber(t)
   if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), a} end
-  return {'stale', a, d}
+  if not takeOver then return {'stale', a, d} end
+  return nil
 end
+-- A cancelled campaign sends nothing more, at least once or not.
+if c[1] == 'cancelled' then return inflight(redis.call('HGET', KEYS[2], ARGV[1]), false) or {'cancelled'} end
 local function park(reason)
   redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
   local ttl = redis.call('PTTL', KEYS[1])
@@ -181,6 +184,7 @@ local function held(attempts, delays)
       redis.call('ZREM', KEYS[12], ARGV[6] .. ':' .. ARGV[1]) -- waited, perhaps: not any more
     else
       redis.call('ZADD', KEYS[10], now, ARGV[1])
+      redis.call('ZREM', KEYS[12], ARGV[6] .. ':' .. ARGV[1]) -- reached meanwhile: it waits no more
     end
   elseif redis.call('ZADD', KEYS[10], 'NX', string.format('%.1f', now + 0.5), ARGV[1]) == 1 then
     redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now - win)
@@ -202,9 +206,8 @@ if kind == 'F' then return {'final', string.sub(m, 2)} end
 local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
 local attempts, delays = tonumber(a), tonumber(d)
 if kind == 'C' then
-  local age = now - tonumber(t)
-  if age < tonumber(ARGV[3]) then return {'busy', tostring(tonumber(ARGV[3]) - age), tostring(attempts)} end
-  if ARGV[4] ~= '1' then return {'stale', tostring(attempts), tostring(delays)} end
+  local v = inflight(m, ARGV[4] == '1')
+  if v then return v end
 end
 local h = held(attempts, delays)
 if h then return h end
@@ -231,7 +234,8 @@ type ClaimOptions struct {
 	// AtLeastOnce lets a new attempt send again after a stale claim.
 	AtLeastOnce bool
 	// CheckOnly reports the campaign's state without taking the marker:
-	// Paused, Cancelled, NoCampaign, or Claimable.
+	// Paused, Cancelled, NoCampaign, or Claimable; Busy or Stale for a
+	// cancelled campaign's attempt in flight.
 	CheckOnly bool
 	// Guard, when set, makes the claim look at the sender's protections.
 	Guard *ClaimGuard
@@ -309,8 +313,10 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 // is looked at (up to 50) past a waiter that is not in the retry set: one
 // still running or about to (on its way there, or due by its own retry
 // time) keeps its turn, one done is dropped. A waiter leaves the set when
-// it takes a place. Like unparkScript, it reads asynq's task hashes (the
-// retry set's slot) from Redis without passing them as keys.
+// it takes a place or finds its recipient reached; a woken one whose job
+// ended otherwise is dropped by a later free. Like unparkScript, it reads
+// asynq's task hashes (the retry set's slot) from Redis without passing
+// them as keys.
 const luaFreePlace = `
 local function freePlace(key, to, at, waiters, retry, nowMS)
   if at == '' then return end
@@ -328,6 +334,12 @@ local function freePlace(key, to, at, waiters, retry, nowMS)
     end
     local state = redis.call('HGET', tasks .. tid, 'state')
     if state ~= 'active' and state ~= 'pending' then redis.call('ZREM', waiters, tid) end
+  end
+  -- Woken waiters whose job ended otherwise (sent, expired, cancelled) are
+  -- dropped, a few at a time, the longest woken first.
+  for _, tid in ipairs(redis.call('ZREVRANGEBYSCORE', waiters, '(0', '-inf', 'LIMIT', 0, 20)) do
+    local state = redis.call('HGET', tasks .. tid, 'state')
+    if state ~= 'active' and state ~= 'pending' and state ~= 'retry' then redis.call('ZREM', waiters, tid) end
   end
 end
 `
