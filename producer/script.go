@@ -1,6 +1,9 @@
 package producer
 
-import "github.com/redis/go-redis/v9"
+import (
+	"github.com/mmlite/mmlite/internal/store"
+	"github.com/redis/go-redis/v9"
+)
 
 // What enqueueScript says of each job.
 const (
@@ -14,10 +17,8 @@ const (
 // recipients the campaign already has (a job, or a ledger marker once its
 // job is done), paces the new ones on the sender's clock, and counts them.
 // A sealed campaign takes no new recipient. It returns one of the job*
-// values per job. The campaign keeps the time of the first slot of what it
-// has left to send (a later upload's, once the slots before have passed)
-// and of its last (slot_first, slot_last: unix ms), for its status's
-// next_send_at and eta.
+// values per job. The campaign keeps when its next and last sends are due
+// (see store.LuaSlots).
 // A recipient on the sender's suppression list is enqueued too, due at once
 // and without a slot on the clock: its claim finds it suppressed, and it
 // gets its result the way every recipient does, without a send.
@@ -28,7 +29,7 @@ const (
 // campaign's start (ms), 5 ms between two sends of the sender, 6 length of
 // "<campaign>:", 7 how far ahead (ms) a job still goes straight to pending,
 // 8 how long (ms) an idle clock is kept, then task id and message pairs.
-var enqueueScript = redis.NewScript(`
+var enqueueScript = redis.NewScript(store.LuaSlots + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'sealed')
 local state = c[1]
 if not state then return redis.error_reply('NOCAMPAIGN campaign not registered') end
@@ -73,14 +74,7 @@ if k > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[5], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'enqueued', k)
-  local last = math.floor(at + (k - 1) * interval)
-  local prev = tonumber(redis.call('HGET', KEYS[1], 'slot_last') or '0')
-  -- The first slot of what is left to send: this batch's, unless slots
-  -- before it are still ahead (an earlier batch of the same upload).
-  if prev < now then redis.call('HSET', KEYS[1], 'slot_first', string.format('%d', math.floor(at))) end
-  if last > prev then
-    redis.call('HSET', KEYS[1], 'slot_last', string.format('%d', last))
-  end
+  slots(KEYS[1], at, math.floor(at + (k - 1) * interval), now)
 end
 if sup > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', sup) end
 return out

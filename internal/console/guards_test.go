@@ -116,6 +116,7 @@ func TestSuppressionsPage(t *testing.T) {
 	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"12"}}, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "number: ")
+	require.NotContains(t, r.body, "number: to: ", "the field is named once")
 	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"nope"}, "to": {"441234567806"}}, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
 	require.Contains(t, r.body, "scope nope is no published sender")

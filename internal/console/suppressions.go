@@ -187,7 +187,11 @@ func (c *Console) suppress(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	e, err := guard.NewEntry(r.PostFormValue("to"), r.PostFormValue("reason"), guard.SourceAPI)
 	if err != nil {
-		c.fail(w, r, formError{"number: " + err.Error()})
+		msg := err.Error() // the form's field is "number"; a reason's error names the reason
+		if rest, ok := strings.CutPrefix(msg, "to: "); ok {
+			msg = "number: " + rest
+		}
+		c.fail(w, r, formError{msg})
 		return
 	}
 	if err := c.guard().Suppress(r.Context(), scope, e); err != nil {

@@ -30,7 +30,7 @@ func TestServe_ShutdownAnswersAnUploadInFlight(t *testing.T) {
 	require.NoError(t, err)
 	ctx, sigterm := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, 2*time.Second) }()
+	go func() { served <- srv.Serve(ctx, 6*time.Second) }() // cut at 3 s
 
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { _ = pw.CloseWithError(io.ErrClosedPipe) })
@@ -60,7 +60,7 @@ func TestServe_ShutdownAnswersAnUploadInFlight(t *testing.T) {
 
 	sigterm()
 	go func() { // the client goes on sending, slowly, past the grace
-		for i := range 50 {
+		for i := range 60 { // 6 s of rows: past the cut
 			if _, err := fmt.Fprintf(pw, "4477%08d\n", i); err != nil {
 				return
 			}

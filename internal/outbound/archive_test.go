@@ -53,8 +53,11 @@ func TestRelay_RefusalsWaitOnceTheArchiveIsFull(t *testing.T) {
 		require.NoError(t, err)
 		return qi
 	}
-	require.Eventually(t, func() bool { qi := info(); return qi.Archived+qi.Retry == n }, 10*time.Second, 20*time.Millisecond)
-	require.Equal(t, room, info().Archived, "the archive takes ArchiveRoom refusals; the rest wait")
+	// The rest keep failing and waiting (retried every 100 ms here): the
+	// archive takes no more of them.
+	require.Eventually(t, func() bool { qi := info(); return qi.Archived == room && qi.Size == n }, 10*time.Second, 20*time.Millisecond)
+	require.Never(t, func() bool { return info().Archived > room }, 500*time.Millisecond, 20*time.Millisecond,
+		"the archive takes ArchiveRoom refusals; the rest wait")
 
 	refusing.Store(false) // the secret fixed: the waiting ones are delivered
 	require.Eventually(t, func() bool { return delivered.Load() == n-room }, 10*time.Second, 20*time.Millisecond)

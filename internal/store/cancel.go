@@ -17,7 +17,8 @@ import (
 // campaign (keyspace.Cancelling) in the step that cancels it, and
 // FinishCancel lets it go once no job of it is in flight, checked before
 // the sets are read: from then on a job of it can only be pending (whose
-// claim reports it cancelled) or done, and none can come back to a set.
+// claim reports it cancelled) or done; one that comes back to a set is an
+// attempt that may have sent (busy: see Ledger.Claim), due by itself.
 // Until then it can be run again, by anyone (the producer's Cancel, then
 // the workers' housekeeping), so that a cancel cut short after its state
 // changed still ends. It says whether the campaign was let go; a campaign

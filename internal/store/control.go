@@ -171,7 +171,8 @@ func (s Campaigns) ResumeFrom(ctx context.Context, id, pausedFor string) (Transi
 }
 
 // Cancel stops a campaign for good, and seals it; every remaining
-// recipient will be reported cancelled. It takes the campaign off the lists
+// recipient will be reported cancelled, but for an attempt that may have
+// sent (unknown: see Ledger.Claim). It takes the campaign off the lists
 // of waiting campaigns in the same step (see luaWait), so that lifting
 // their conditions later finds nothing of it.
 func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {

@@ -25,7 +25,7 @@ import (
 // ARGV: 1 now (ms), 2 ms between two sends (0: all now, clock untouched),
 // 3 idle clock TTL (ms), 4 asynq task key prefix, 5 campaign id, then
 // recipients.
-var unparkScript = redis.NewScript(`
+var unparkScript = redis.NewScript(LuaSlots + `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local at = now
@@ -46,16 +46,25 @@ end
 if k > 0 and interval > 0 then
   local nxt = at + k * interval
   redis.call('SET', KEYS[3], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
-  local last = math.floor(nxt - interval)
-  if redis.call('EXISTS', KEYS[5]) == 1 then
-    local prev = tonumber(redis.call('HGET', KEYS[5], 'slot_last') or '0')
-    if prev < now then redis.call('HSET', KEYS[5], 'slot_first', string.format('%d', math.floor(at))) end
-    if last > prev then redis.call('HSET', KEYS[5], 'slot_last', string.format('%d', last)) end
-  end
+  if redis.call('EXISTS', KEYS[5]) == 1 then slots(KEYS[5], at, math.floor(nxt - interval), now) end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end
 return {k, running}
 `)
+
+// LuaSlots defines slots(ck, at, last, now), which keeps in the campaign
+// hash ck when its next and last sends are due (slot_first, slot_last:
+// unix ms, for its status's next_send_at and eta) as jobs get slots from
+// at to last: slot_last moves on, and slot_first is at once the slots
+// before have passed. For the scripts that give jobs slots: the enqueue
+// and unparkScript.
+const LuaSlots = `
+local function slots(ck, at, last, now)
+  local prev = tonumber(redis.call('HGET', ck, 'slot_last') or '0')
+  if prev < now then redis.call('HSET', ck, 'slot_first', string.format('%d', math.floor(at))) end
+  if last > prev then redis.call('HSET', ck, 'slot_last', string.format('%d', last)) end
+end
+`
 
 // Pace says when brought-back jobs are due: one every Interval on the
 // sender's Clock (a key of keyspace.Clock), after the slots already

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,27 +43,29 @@ func TestLedger_CancelDoesNotHideAnAttemptInFlight(t *testing.T) {
 	b := setup(t)
 	b.register(t, "c", 1)
 	to := "441234567890"
-	opts := store.ClaimOptions{StaleAfter: 50 * time.Millisecond}
-	first, err := b.store.Ledger.Claim(b.ctx, "c", to, opts)
+	first, err := b.store.Ledger.Claim(b.ctx, "c", to, store.ClaimOptions{StaleAfter: time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, store.Claimed, first.Verdict) // the API is called; the worker dies before its settle
 	_, err = b.store.Campaigns.Cancel(b.ctx, "c")
 	require.NoError(t, err)
 
-	for _, o := range []store.ClaimOptions{opts, {StaleAfter: opts.StaleAfter, CheckOnly: true}} {
+	// Within StaleAfter of the claim, it may still settle: busy.
+	for _, o := range []store.ClaimOptions{{StaleAfter: time.Hour}, {StaleAfter: time.Hour, CheckOnly: true}} {
 		again, err := b.store.Ledger.Claim(b.ctx, "c", to, o)
 		require.NoError(t, err)
 		require.Equal(t, store.Busy, again.Verdict, "check only %v: the earlier attempt may still be in flight", o.CheckOnly)
 		require.Equal(t, 1, again.Attempts)
 	}
-	time.Sleep(60 * time.Millisecond)
-	for _, o := range []store.ClaimOptions{opts, {StaleAfter: opts.StaleAfter, AtLeastOnce: true}, {StaleAfter: opts.StaleAfter, CheckOnly: true}} {
+	// Past it (the claim an hour old), its outcome is unknown.
+	old := time.Now().Add(-time.Hour).UnixMilli()
+	require.NoError(t, b.r.Client.HSet(b.ctx, b.r.Keys.Ledger("c"), to, fmt.Sprintf("C|1|%d|0", old)).Err())
+	for _, o := range []store.ClaimOptions{{StaleAfter: time.Minute}, {StaleAfter: time.Minute, AtLeastOnce: true}, {StaleAfter: time.Minute, CheckOnly: true}} {
 		again, err := b.store.Ledger.Claim(b.ctx, "c", to, o)
 		require.NoError(t, err)
 		require.Equal(t, store.Stale, again.Verdict, "%+v: the earlier attempt never settled: its outcome is unknown, and the campaign sends no more", o)
 		require.Equal(t, 1, again.Attempts)
 	}
-	other, err := b.store.Ledger.Claim(b.ctx, "c", "441234567891", opts)
+	other, err := b.store.Ledger.Claim(b.ctx, "c", "441234567891", store.ClaimOptions{StaleAfter: time.Minute})
 	require.NoError(t, err)
 	require.Equal(t, store.Cancelled, other.Verdict, "a recipient with no attempt in flight is cancelled")
 }

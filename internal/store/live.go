@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -115,14 +115,13 @@ func (p *Probe) refine(ctx context.Context, st *campaign.Status, sl slots) error
 // passed: due (pending or running) means it sends; else the earliest in
 // the retry set is when it sends next.
 func (p *Probe) locate(ctx context.Context, st *campaign.Status) error {
-	prefix := st.ID + ":"
 	for _, list := range []string{p.s.keys.AsynqActive(), p.s.keys.AsynqPending()} {
 		ids, err := p.list(ctx, list)
 		if err != nil {
 			return err
 		}
 		for _, id := range ids {
-			if strings.HasPrefix(id, prefix) {
+			if task.IsSendOf(id, st.ID) {
 				st.NextSendAt = utc(p.now)
 				return nil
 			}
@@ -135,7 +134,7 @@ func (p *Probe) locate(ctx context.Context, st *campaign.Status) error {
 		}
 		for _, z := range zs {
 			id, _ := z.Member.(string)
-			if !strings.HasPrefix(id, prefix) {
+			if !task.IsSendOf(id, st.ID) {
 				continue
 			}
 			at := time.Unix(int64(z.Score), 0)
