@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -84,28 +85,20 @@ func TestReach_RefusedSendGivesItsPlaceBack(t *testing.T) {
 // passed over.
 func TestReach_FreedPlaceWakesAWaitingJob(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	_, st, r := newGuard(t)
 	register(t, st, "c", "s", "t")
 	cg := limitGuard("P", 1)
 	held := claim(t, st, "c", "44400", cg)
 	require.NotNil(t, held.Place)
-	later := float64(time.Now().Add(time.Hour).Unix())
 	for _, to := range []string{"44401", "44402", "44403"} {
 		require.Equal(t, store.Limited, claim(t, st, "c", to, cg).Verdict)
 		if to != "44401" { // 44401's job is done, or on its way to the retry set
-			require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: "c:" + to}).Err())
+			waitInRetry(t, r, "c:"+to)
 		}
 	}
-	_, err := st.Ledger.WithPlace(held.Place, true).Settle(ctx, "c", "44400", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
-	due := func(tid string) bool {
-		sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), tid).Result()
-		require.NoError(t, err)
-		return sc <= float64(time.Now().Unix())
-	}
-	require.True(t, due("c:44402"), "the first waiter in the retry set runs now")
-	require.False(t, due("c:44403"), "one place, one job woken")
+	refuse(t, st, "44400", held.Place)
+	require.True(t, dueNow(t, r, "c:44402"), "the first waiter in the retry set runs now")
+	require.False(t, dueNow(t, r, "c:44403"), "one place, one job woken")
 	require.Equal(t, store.Claimed, claim(t, st, "c", "44402", cg).Verdict, "it takes the place given back")
 }
 
@@ -205,7 +198,6 @@ func TestReach_FailedMessageGivesItsPlaceBack(t *testing.T) {
 // after it (found in review: each limit moved it to the back).
 func TestReach_AJobLimitedAgainKeepsItsTurn(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	_, st, r := newGuard(t)
 	register(t, st, "c", "s", "t")
 	cg := limitGuard("P", 1)
@@ -215,15 +207,9 @@ func TestReach_AJobLimitedAgainKeepsItsTurn(t *testing.T) {
 		require.Equal(t, store.Limited, claim(t, st, "c", to, cg).Verdict)
 		time.Sleep(5 * time.Millisecond)
 	}
-	later := float64(time.Now().Add(time.Hour).Unix())
-	for _, tid := range []string{"c:44601", "c:44602"} {
-		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
-	}
-	_, err := st.Ledger.WithPlace(held.Place, true).Settle(ctx, "c", "44600", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
-	sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), "c:44601").Result()
-	require.NoError(t, err)
-	require.LessOrEqual(t, sc, float64(time.Now().Unix()), "the job that began to wait first runs now")
+	waitInRetry(t, r, "c:44601", "c:44602")
+	refuse(t, st, "44600", held.Place)
+	require.True(t, dueNow(t, r, "c:44601"), "the job that began to wait first runs now")
 }
 
 // A waiter still running when a place is given back (limited a moment ago,
@@ -239,35 +225,25 @@ func TestReach_ARunningWaiterKeepsItsTurn(t *testing.T) {
 	cg := limitGuard("P", 1)
 	held := claim(t, st, "c", "44700", cg)
 	require.NotNil(t, held.Place)
-	later := float64(time.Now().Add(time.Hour).Unix())
 	for _, to := range []string{"44701", "44702", "44703"} {
 		require.Equal(t, store.Limited, claim(t, st, "c", to, cg).Verdict)
 		time.Sleep(5 * time.Millisecond)
 	}
 	// 44701 runs still (asynq's task hash says so); 44702 and 44703 wait.
 	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44701"), "state", "active").Err())
-	for _, tid := range []string{"c:44702", "c:44703"} {
-		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
-	}
-	due := func(tid string) bool {
-		sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), tid).Result()
-		require.NoError(t, err)
-		return sc <= float64(time.Now().Unix())
-	}
-	_, err := st.Ledger.WithPlace(held.Place, true).Settle(ctx, "c", "44700", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
-	require.True(t, due("c:44702"), "the first waiter in the retry set runs now")
+	waitInRetry(t, r, "c:44702", "c:44703")
+	refuse(t, st, "44700", held.Place)
+	require.True(t, dueNow(t, r, "c:44702"), "the first waiter in the retry set runs now")
 
 	// 44701 reaches the retry set; 44702 takes the place, and a refused send
 	// gives it back.
 	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44701"), "state", "retry").Err())
-	require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: "c:44701"}).Err())
+	waitInRetry(t, r, "c:44701")
 	took := claim(t, st, "c", "44702", cg)
 	require.Equal(t, store.Claimed, took.Verdict)
-	_, err = st.Ledger.WithPlace(took.Place, true).Settle(ctx, "c", "44702", store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
-	require.True(t, due("c:44701"), "the job that began to wait first runs now")
-	require.False(t, due("c:44703"), "one place, one job woken")
+	refuse(t, st, "44702", took.Place)
+	require.True(t, dueNow(t, r, "c:44701"), "the job that began to wait first runs now")
+	require.False(t, dueNow(t, r, "c:44703"), "one place, one job woken")
 }
 
 // A woken waiter that a newcomer beats to the place keeps its turn: limited
@@ -280,33 +256,24 @@ func TestReach_AWokenWaiterBeatenToThePlaceKeepsItsTurn(t *testing.T) {
 	_, st, r := newGuard(t)
 	register(t, st, "c", "s", "t")
 	cg := limitGuard("P", 1)
-	failed := store.Outcome{Status: "failed", Attempts: 1}
-	later := float64(time.Now().Add(time.Hour).Unix())
-	sleep := func(tid string) {
-		require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
-	}
 	a := claim(t, st, "c", "44800", cg)
 	require.NotNil(t, a.Place)
 	require.Equal(t, store.Limited, claim(t, st, "c", "44801", cg).Verdict) // B waits first
-	sleep("c:44801")
+	waitInRetry(t, r, "c:44801")
 	time.Sleep(5 * time.Millisecond)
 	require.Equal(t, store.Limited, claim(t, st, "c", "44802", cg).Verdict) // C after B
-	sleep("c:44802")
+	waitInRetry(t, r, "c:44802")
 
-	_, err := st.Ledger.WithPlace(a.Place, true).Settle(ctx, "c", "44800", failed, store.FailurePolicy{}, nil)
-	require.NoError(t, err) // wakes B
+	refuse(t, st, "44800", a.Place) // wakes B
 	require.NoError(t, r.Client.ZRem(ctx, r.Keys.AsynqRetry(), "c:44801").Err())
 	require.NoError(t, r.Client.HSet(ctx, r.Keys.AsynqTask("c:44801"), "state", "active").Err()) // B runs
 	d := claim(t, st, "c", "44803", cg)                                                          // a newcomer claims first
 	require.Equal(t, store.Claimed, d.Verdict)
 	require.Equal(t, store.Limited, claim(t, st, "c", "44801", cg).Verdict, "B, beaten to the place")
-	sleep("c:44801")
+	waitInRetry(t, r, "c:44801")
 
-	_, err = st.Ledger.WithPlace(d.Place, true).Settle(ctx, "c", "44803", failed, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
-	sc, err := r.Client.ZScore(ctx, r.Keys.AsynqRetry(), "c:44801").Result()
-	require.NoError(t, err)
-	require.LessOrEqual(t, sc, float64(time.Now().Unix()), "B has waited longest: the place given back wakes it, not C")
+	refuse(t, st, "44803", d.Place)
+	require.True(t, dueNow(t, r, "c:44801"), "B has waited longest: the place given back wakes it, not C")
 }
 
 // The waiters' set keeps no job that waits no more: one whose recipient
@@ -320,7 +287,6 @@ func TestReach_WaitersThatWaitNoMoreLeave(t *testing.T) {
 	_, st, r := newGuard(t)
 	register(t, st, "c", "s", "t")
 	cg := limitGuard("P", 1)
-	failed := store.Outcome{Status: "failed", Attempts: 1}
 	waiters := func() []string {
 		ws, err := r.Client.ZRange(ctx, r.Keys.LimitWaiters("P"), 0, -1).Result()
 		require.NoError(t, err)
@@ -335,14 +301,38 @@ func TestReach_WaitersThatWaitNoMoreLeave(t *testing.T) {
 	require.NoError(t, r.Client.ZRem(ctx, r.Keys.Reach("P"), "44901").Err()) // its place left the window
 
 	require.Equal(t, store.Limited, claim(t, st, "c", "44902", cg).Verdict)
-	require.NoError(t, r.Client.ZAdd(ctx, r.Keys.AsynqRetry(), redis.Z{Score: float64(time.Now().Add(time.Hour).Unix()), Member: "c:44902"}).Err())
-	_, err := st.Ledger.WithPlace(a.Place, true).Settle(ctx, "c", "44900", failed, store.FailurePolicy{}, nil)
-	require.NoError(t, err) // wakes 44902, which then ends otherwise: its task is gone
+	waitInRetry(t, r, "c:44902")
+	refuse(t, st, "44900", a.Place) // wakes 44902, which then ends otherwise: its task is gone
 	require.NoError(t, r.Client.ZRem(ctx, r.Keys.AsynqRetry(), "c:44902").Err())
 	require.Equal(t, []string{"c:44902"}, waiters(), "woken, listed until it runs")
 	d := claim(t, st, "c", "44903", cg)
 	require.NotNil(t, d.Place)
-	_, err = st.Ledger.WithPlace(d.Place, true).Settle(ctx, "c", "44903", failed, store.FailurePolicy{}, nil)
-	require.NoError(t, err)
+	refuse(t, st, "44903", d.Place)
 	require.Empty(t, waiters(), "a later free drops it")
+}
+
+// waitInRetry puts the jobs tids in asynq's retry set, due in an hour, as
+// a job the limit holds is once its handler returned.
+func waitInRetry(t *testing.T, r *redistest.Redis, tids ...string) {
+	t.Helper()
+	later := float64(time.Now().Add(time.Hour).Unix())
+	for _, tid := range tids {
+		require.NoError(t, r.Client.ZAdd(context.Background(), r.Keys.AsynqRetry(), redis.Z{Score: later, Member: tid}).Err())
+	}
+}
+
+// dueNow says whether the job tid is due now in asynq's retry set: woken.
+func dueNow(t *testing.T, r *redistest.Redis, tid string) bool {
+	t.Helper()
+	sc, err := r.Client.ZScore(context.Background(), r.Keys.AsynqRetry(), tid).Result()
+	require.NoError(t, err)
+	return sc <= float64(time.Now().Unix())
+}
+
+// refuse settles campaign c's send to to as refused by the API: the place
+// its claim took is given back.
+func refuse(t *testing.T, st *store.Store, to string, p *store.Place) {
+	t.Helper()
+	_, err := st.Ledger.WithPlace(p, true).Settle(context.Background(), "c", to, store.Outcome{Status: "failed", Attempts: 1}, store.FailurePolicy{}, nil)
+	require.NoError(t, err)
 }
