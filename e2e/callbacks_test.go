@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -108,14 +107,7 @@ func TestCallbacks_EveryEventWithoutResultsQueue(t *testing.T) {
 
 	rc := newReceiver(t, "cb-secret", "Idempotency-Key", "application/json", 1)
 	own := newReceiver(t, "cb-secret", "Idempotency-Key", "application/json", 0) // campaign c2's callback_url
-	campaignURL := func(ctx context.Context, id string) (string, error) {
-		c, err := f.Store.Campaigns.Get(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		return c.CallbackURL, nil
-	}
-	out, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(rc.URL, "cb-secret"), CallbackQueue: cbQueue, CallbackURL: campaignURL,
+	out, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(rc.URL, "cb-secret"), CallbackQueue: cbQueue, CallbackURL: f.Store.Campaigns.CallbackURL,
 		CallbackHosts: safeurl.Hosts{"127.0.0.1"},
 		RetryBase:     20 * time.Millisecond, RetryMax: 50 * time.Millisecond, ForwardInterval: 50 * time.Millisecond, Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)

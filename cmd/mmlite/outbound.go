@@ -17,7 +17,6 @@ import (
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/store"
-	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
@@ -134,16 +133,7 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 	if cfg.CallbackHosts, err = callbackHosts(cmd); err != nil {
 		return nil, err
 	}
-	cfg.CallbackURL = func(ctx context.Context, id string) (string, error) {
-		c, err := st.Campaigns.Get(ctx, id)
-		if errors.Is(err, campaign.ErrNotFound) {
-			return "", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		return c.CallbackURL, nil
-	}
+	cfg.CallbackURL = st.Campaigns.CallbackURL
 	s, err := outbound.NewServer(rdb, cfg)
 	if err == nil {
 		err = s.Start()

@@ -21,6 +21,11 @@ func (s Space) Prefix() string { return s.pre }
 // Campaign is the hash of one campaign: definition, state and counts.
 func (s Space) Campaign(id string) string { return s.pre + "campaign:" + id }
 
+// CallbackURL is a campaign's own callback_url, kept longer than its
+// other keys (see store.CallbackURLMargin): its callbacks may still wait
+// or be replayed once they expired.
+func (s Space) CallbackURL(id string) string { return s.pre + "callback-url:" + id }
+
 // Ledger is the hash of one campaign's per-recipient send markers.
 func (s Space) Ledger(id string) string { return s.pre + "ledger:" + id }
 

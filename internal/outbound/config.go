@@ -64,7 +64,11 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultMaxAge      = 7 * 24 * time.Hour
+	DefaultMaxAge = 7 * 24 * time.Hour
+	// MaxMaxAge bounds MaxAge: asynq keeps archived tasks 90 days, and a
+	// campaign's callback_url is kept that long past its keys plus the
+	// archive's 90 days (see store.CallbackURLMargin).
+	MaxMaxAge          = 90 * 24 * time.Hour
 	DefaultConcurrency = 20
 	// DefaultArchiveRoom leaves room below the 10,000 archived tasks a
 	// queue keeps in asynq, which deletes the oldest beyond them: for the
@@ -121,8 +125,8 @@ func (c Config) Validate() error {
 	switch {
 	case len(c.Destinations) == 0 && c.Callbacks == nil:
 		return errors.New("outbound: nothing to deliver: no destination (MMLITE_WEBHOOK_FORWARD / MMLITE_WEBHOOK_DESTINATIONS) and no MMLITE_RESULTS_URL")
-	case c.MaxAge < time.Minute:
-		return fmt.Errorf("outbound: MMLITE_RELAY_MAX_AGE must be at least 1m, got %s", c.MaxAge)
+	case c.MaxAge < time.Minute || c.MaxAge > MaxMaxAge:
+		return fmt.Errorf("outbound: MMLITE_RELAY_MAX_AGE must be between 1m and %s (90 days), got %s", MaxMaxAge, c.MaxAge)
 	case c.RetryBase <= 0 || c.RetryMax < c.RetryBase:
 		return fmt.Errorf("outbound: the retry backoff must be positive and RetryMax (%s) at least RetryBase (%s)", c.RetryMax, c.RetryBase)
 	case c.Concurrency < 1:

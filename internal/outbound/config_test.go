@@ -22,3 +22,16 @@ func TestConfig_AgeIsTheWaitsAsynqScheduled(t *testing.T) {
 		waited += next
 	}
 }
+
+// MMLITE_RELAY_MAX_AGE is refused past 90 days, saying the bounds: a
+// campaign's callback_url is kept for callbacks that old (see
+// store.CallbackURLMargin).
+func TestConfig_MaxAgeBounds(t *testing.T) {
+	t.Parallel()
+	cb := NewCallbacks("https://crm.example.com/mmlite", "s")
+	for _, age := range []time.Duration{time.Second, MaxMaxAge + time.Hour} {
+		err := Config{Callbacks: cb, MaxAge: age}.WithDefaults().Validate()
+		require.ErrorContains(t, err, "MMLITE_RELAY_MAX_AGE must be between 1m and 2160h0m0s (90 days), got "+age.String())
+	}
+	require.NoError(t, Config{Callbacks: cb, MaxAge: MaxMaxAge}.WithDefaults().Validate())
+}

@@ -101,11 +101,15 @@ const recordTimeout = 10 * time.Second
 // A campaign created paused is listed to announce (its automatic pause's
 // event).
 //
+// A campaign's own callback_url is also kept on its own, until CallbackURL
+// expires (see CallbackURLMargin).
+//
 // KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
 // WABAs, 6 the WABA's waiting campaigns, 7 the campaigns to announce, 8 the
-// index of waiting lists (see luaWait), then each hold's key and set.
-// ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s), 4 id, 5
-// WABA ("" when it need not wait), 6 pause reason.
+// index of waiting lists (see luaWait), 9 callback_url, then each hold's key
+// and set. ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s),
+// 4 id, 5 WABA ("" when it need not wait), 6 pause reason, 7 callback_url
+// ("" for none), 8 when it expires (unix s).
 var registerScript = redis.NewScript(luaWait + `
 local def = redis.call('HGET', KEYS[1], 'def')
 if def then
@@ -119,7 +123,7 @@ if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[5]) == 0 then
   wait(KEYS[8], KEYS[6], ARGV[4])
   res = {2}
 end
-for i = 9, #KEYS - 1, 2 do
+for i = 10, #KEYS - 1, 2 do
   local reason = res[1] == 1 and redis.call('GET', KEYS[i])
   if reason then
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
@@ -130,6 +134,10 @@ end
 redis.call('HSET', KEYS[2], '', '')
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
 redis.call('EXPIREAT', KEYS[2], ARGV[3])
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[9], ARGV[7])
+  redis.call('EXPIREAT', KEYS[9], ARGV[8])
+end
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) * 1000, ARGV[4])
 if res[1] ~= 1 then redis.call('SADD', KEYS[7], ARGV[4]) end
@@ -185,11 +193,12 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 		onboarding = s.keys.Onboarding(waba)
 	}
 	keys := []string{s.keys.Campaign(c.ID), s.keys.Ledger(c.ID), s.keys.Campaigns(), s.keys.Retire(), s.keys.WABAs(), onboarding, s.keys.Announce(),
-		s.keys.WaitLists()}
+		s.keys.WaitLists(), s.keys.CallbackURL(c.ID)}
 	for _, h := range holds {
 		keys = append(keys, h.Key, h.Set)
 	}
-	v, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(s.retention).Unix(), c.ID, waba, reason).Slice()
+	v, err := registerScript.Run(ctx, s.rdb, keys, def, now.UnixMilli(), end.Add(s.retention).Unix(), c.ID, waba, reason,
+		c.CallbackURL, end.Add(2*s.retention+CallbackURLMargin).Unix()).Slice()
 	if err != nil {
 		return Registered{}, fmt.Errorf("campaign: register %s: %w", c.ID, err)
 	}
