@@ -2,7 +2,6 @@ package outbound_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
-	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
 )
 
@@ -43,10 +41,7 @@ func TestCallbacks_ACampaignsURLOutlivesItsKeys(t *testing.T) {
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })
 	for _, id := range []string{"own", "plain"} {
-		payload := fmt.Sprintf(`{"campaign_id":%q,"to":"447700900001","status":"sent"}`, id)
-		_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
-			asynq.TaskID(outbound.CallbackIDPrefix+id+":447700900001"), asynq.MaxRetry(20))
-		require.NoError(t, err)
+		enqueueResult(t, client, queue, id)
 	}
 	serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(def.URL, "cb"), CallbackQueue: queue,
 		CallbackHosts: safeurl.Hosts{safeurl.HostOf(own.URL)}, CallbackURL: st.Campaigns.CallbackURL})

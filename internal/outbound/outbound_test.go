@@ -354,10 +354,7 @@ func TestCallbacks_CampaignURLOnAHostNotAllowed(t *testing.T) {
 			client := asynq.NewClientFromRedisClient(r.Client)
 			t.Cleanup(func() { _ = client.Close() })
 			for _, c := range []string{"ok", "foreign"} {
-				payload := fmt.Sprintf(`{"campaign_id":%q,"to":"447700900001","status":"sent"}`, c)
-				_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
-					asynq.TaskID(outbound.CallbackIDPrefix+c+":447700900001"), asynq.MaxRetry(20))
-				require.NoError(t, err)
+				enqueueResult(t, client, queue, c)
 			}
 			urls := map[string]string{"ok": own.URL + "/ok", "foreign": foreign.URL + "/x"}
 			serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(def.URL, "cb"), CallbackQueue: queue, BatchSize: batch,
@@ -407,4 +404,14 @@ func TestRelay_RedirectIsNotFollowed(t *testing.T) {
 	require.Contains(t, arch[0].LastErr, "HTTP 307")
 	require.Contains(t, arch[0].LastErr, "redirects are not followed")
 	require.Empty(t, target.got())
+}
+
+// enqueueResult writes the callback of a result of campaign id, as a
+// worker would.
+func enqueueResult(t *testing.T, client *asynq.Client, queue, id string) {
+	t.Helper()
+	payload := fmt.Sprintf(`{"campaign_id":%q,"to":"447700900001","status":"sent"}`, id)
+	_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
+		asynq.TaskID(outbound.CallbackIDPrefix+id+":447700900001"), asynq.MaxRetry(20))
+	require.NoError(t, err)
 }
