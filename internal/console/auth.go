@@ -153,8 +153,14 @@ func (c *Console) actionMax(h func(http.ResponseWriter, *http.Request, string), 
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if err := parseForm(r); errors.As(err, new(*http.MaxBytesError)) {
+		// A form that cannot be read is refused for what it is: read on,
+		// its CSRF token would be missing, and the page would say so.
+		switch err := parseForm(r); {
+		case errors.As(err, new(*http.MaxBytesError)):
 			c.errorPage(w, r, http.StatusRequestEntityTooLarge, "refused: the form is larger than "+strconv.FormatInt(limit, 10)+" bytes")
+			return
+		case err != nil:
+			c.errorPage(w, r, http.StatusBadRequest, "refused: the form could not be read: "+err.Error())
 			return
 		}
 		got := r.PostFormValue(csrfField)

@@ -104,3 +104,19 @@ func TestFollowUpForm_ProposedIDIsValid(t *testing.T) {
 	require.Contains(t, r.body, "Send the follow-up campaign "+m[1]+"?")
 	require.Equal(t, strings.Repeat("a", 54)+"-followup", m[1], "the id cut to fit, without the dot it was cut at")
 }
+
+// A form whose body cannot be read (an upload cut short, or one the api
+// cannot keep) is refused saying so, not as a wrong CSRF token, which
+// sends the operator reloading the page for nothing.
+func TestForm_UnreadableBodyIsNotACSRFError(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	good := e.csrf(t, e.sess)
+	body := "--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + good + "\r\n" +
+		"--b\r\nContent-Disposition: form-data; name=\"scope\"\r\n\r\ndefault\r\n" +
+		"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n\r\nto\n4477009" // no closing boundary
+	r := e.send(t, "POST", "/ui/suppressions/import", strings.NewReader(body), "multipart/form-data; boundary=b", e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, "refused: the form could not be read")
+	require.NotContains(t, r.body, "CSRF")
+}
