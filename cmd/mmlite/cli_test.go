@@ -253,3 +253,31 @@ func TestWorker_ZeroSettingsRefused(t *testing.T) {
 		require.Contains(t, out, "MMLITE_RETENTION (--retention) is 0: it must be above 0", "%s", args)
 	}
 }
+
+// A listen address that cannot be bound (taken, or malformed) was
+// reported as "cannot reach Redis at ... (MMLITE_REDIS_URL ...)" by the
+// worker, and without its setting by the api: the error names the address
+// setting, and Redis, which answered, is not blamed (found in review).
+func TestListenError_NamesTheAddressNotRedis(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	redis := "redis://" + mr.Addr() + "/0"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"worker", "--api-key", "k", "--metrics-addr", ln.Addr().String()}, "MMLITE_METRICS_ADDR (--metrics-addr)"},
+		{[]string{"worker", "--api-key", "k", "--metrics-addr", "bogus"}, "MMLITE_METRICS_ADDR (--metrics-addr)"},
+		{[]string{"api", "--api-token", "t", "--http-addr", ln.Addr().String()}, "MMLITE_HTTP_ADDR (--http-addr)"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, code := runCtx(t, ctx, "", append(tc.args, "--redis-url", redis)...)
+		cancel()
+		require.Equal(t, 1, code, "%s: %s", tc.args, out)
+		require.Contains(t, out, tc.want, tc.args)
+		require.NotContains(t, out, "Redis", tc.args)
+	}
+}

@@ -364,7 +364,7 @@ func bearerToken(h string) (string, bool) {
 func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration) error {
 	srv, err := httpserve.Listen(addr, s.mux, httpserve.Timeouts{Read: 15 * time.Minute, Write: 15 * time.Minute})
 	if err != nil {
-		return err
+		return fmt.Errorf("httpapi: MMLITE_HTTP_ADDR (--http-addr): %w", err)
 	}
 	s.log.Info("api listening", "addr", srv.Addr())
 	return srv.Serve(ctx, grace)

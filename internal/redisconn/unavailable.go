@@ -20,8 +20,12 @@ func Unavailable(err error) bool {
 	// methods of a net.Error. The loaders of the files mmlite reads keep
 	// io.EOF out of their errors (an empty senders file says so, naming
 	// it), for it would be taken here for Redis's.
+	// Nor is a listen error (a server's address taken or malformed), a
+	// *net.OpError like Redis's dial errors.
 	var pe *fs.PathError
-	if err == nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) || errors.As(err, &pe) {
+	var oe *net.OpError
+	if err == nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, context.Canceled) || errors.As(err, &pe) ||
+		errors.As(err, &oe) && oe.Op == "listen" {
 		return false
 	}
 	var ne net.Error

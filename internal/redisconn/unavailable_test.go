@@ -58,6 +58,14 @@ func TestUnavailable(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, redisconn.Unavailable(err), "%v", err)
 	require.False(t, redisconn.Unavailable(fmt.Errorf("read recipients: %w", err)))
+
+	// Nor is a server's address that cannot be bound.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	_, err = net.Listen("tcp", ln.Addr().String())
+	require.Error(t, err)
+	require.False(t, redisconn.Unavailable(fmt.Errorf("worker: MMLITE_METRICS_ADDR: %w", err)), "%v", err)
 }
 
 // errorReply is an error as Redis answers it.
