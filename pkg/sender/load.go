@@ -44,6 +44,9 @@ func Load(o Options) ([]*Sender, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	// As a key read through api_key_env or api_key_file: one set from a
+	// secret's file keeps its newline, which no HTTP header may carry.
+	o.Key = strings.TrimSpace(o.Key)
 	if o.File == "" {
 		return single(o)
 	}

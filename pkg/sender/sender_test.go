@@ -189,3 +189,21 @@ func TestLoad_BadBaseURLRedacted(t *testing.T) {
 	require.ErrorContains(t, err, `base_url must be an http(s) URL, got "ftp://host"`)
 	require.NotContains(t, err.Error(), "SECRETPW")
 }
+
+// MMLITE_API_KEY set from a secret's file kept the file's newline, which
+// no HTTP header may carry: every send failed as "a network error before
+// the request was sent", retried to the end. The key is trimmed, as one
+// read through api_key_env or api_key_file is; a key of white space only
+// is an empty key (found in review).
+func TestLoad_SingleKeyTrimmed(t *testing.T) {
+	t.Parallel()
+	ss, err := sender.Load(sender.Options{Key: " k\r\n", ResolveKeys: true})
+	require.NoError(t, err)
+	require.Equal(t, "k", ss[0].Key())
+	_, err = sender.Load(sender.Options{Key: "\n", ResolveKeys: true})
+	require.ErrorContains(t, err, "MMLITE_API_KEY is empty")
+
+	ss, err = sender.Load(sender.Options{File: writeFile(t, "senders:\n  - id: default\n    rate: 10\n"), Key: "k\n", ResolveKeys: true})
+	require.NoError(t, err)
+	require.Equal(t, "k", ss[0].Key(), "MMLITE_API_KEY for the file's sender default")
+}
