@@ -160,6 +160,11 @@ func (c Config) WithDefaults() Config {
 	if c.ResultsQueue == "" {
 		c.ResultsQueue = task.DefaultResultsQueue
 	}
+	// A token or secret set from a secret's file keeps its newline, which
+	// no request could present: trimmed, as the senders' keys are.
+	for _, v := range []*string{&c.Token, &c.WebhookSecret, &c.AppSecret, &c.VerifyToken} {
+		*v = strings.TrimSpace(*v)
+	}
 	if c.VerifyToken == "" {
 		c.VerifyToken = c.WebhookSecret
 	}

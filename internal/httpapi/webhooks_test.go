@@ -796,3 +796,29 @@ func TestWebhooks_TooLargeNamesItsSetting(t *testing.T) {
 	require.Contains(t, a.raw, "MMLITE_MAX_WEBHOOK_BODY")
 	require.NotContains(t, a.raw, "recipients")
 }
+
+// A token or secret set from a secret's file kept the file's newline: no
+// request could present it (header values lose their surrounding white
+// space), so every /v1 request and every webhook was refused with 401.
+// They are trimmed, as the relay's and the senders' secrets are; a token
+// of white space only is an empty token (found in review).
+func TestAuth_ConfiguredSecretsTrimmed(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, func(c *httpapi.Config) {
+		c.Token, c.WebhookSecret, c.AppSecret, c.VerifyToken = token+"\n", " "+hookSecret+"\r\n", "app-secret\n", "vt\n"
+	})
+	a := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	body := fixture(t, "webhook_status_delivered_read_batch.json")
+	a = b.hook(t, body)
+	require.Equal(t, http.StatusOK, a.code, "the secret: %s", a.raw)
+	a = b.hook(t, body, webhook.SignatureHeader, webhook.Sign("app-secret", []byte(body)))
+	require.Equal(t, http.StatusOK, a.code, "the signature: %s", a.raw)
+	resp, err := http.Get(b.srv.URL + "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the verify token")
+
+	_, err = httpapi.New(httpapi.Config{Producer: b.p, Token: " \n"})
+	require.ErrorContains(t, err, "MMLITE_API_TOKEN is empty")
+}
