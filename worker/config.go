@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -201,8 +202,10 @@ func (c Config) Validate() error {
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:
 		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",
 			c.ShutdownTimeout, c.HTTPTimeout, c.MaxWait)
-	case c.PauseFailureRatio > 1:
+	case c.PauseFailureRatio > 1 || math.IsNaN(c.PauseFailureRatio): // no share is >= NaN: off, unsaid
 		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
+	case c.PauseMinSends < 1: // a campaign would be judged on its first send
+		return fmt.Errorf("worker: MMLITE_PAUSE_MIN_SENDS must be >= 1, got %d", c.PauseMinSends)
 	case c.Queue == c.ResultsQueue:
 		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
 	case c.NoResultsQueue && c.CallbackQueue == "":

@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -74,4 +75,22 @@ func TestConfig_Dequeuers(t *testing.T) {
 		err := cfg.Validate()
 		require.ErrorContains(t, err, "MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY")
 	}
+}
+
+// MMLITE_PAUSE_FAILURE_RATIO=NaN turned the automatic pause off (no share
+// is >= NaN), and a negative MMLITE_PAUSE_MIN_SENDS judged a campaign on
+// its first send (one permanent failure paused it): both are refused,
+// naming the setting (found in review).
+func TestConfig_PauseSettings(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	cfg := b.config()
+	cfg.PauseFailureRatio = math.NaN()
+	require.ErrorContains(t, cfg.Validate(), "MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got NaN")
+	cfg = b.config()
+	cfg.PauseMinSends = -3
+	require.ErrorContains(t, cfg.Validate(), "MMLITE_PAUSE_MIN_SENDS must be >= 1, got -3")
+	cfg = b.config()
+	cfg.PauseFailureRatio = -1
+	require.NoError(t, cfg.Validate(), "negative: off")
 }
