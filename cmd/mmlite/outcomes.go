@@ -190,6 +190,9 @@ func testCommand() *cli.Command {
 			&cli.DurationFlag{Name: "wait", Value: producer.DefaultTestWait, Usage: "how long to wait for a worker's answer"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if d := cmd.Duration("wait"); d <= 0 { // the test send would be withdrawn at once
+				return cli.Exit(fmt.Sprintf("--wait %s: it must be above 0", d), 1)
+			}
 			r := producer.Recipient{To: cmd.String("to")}
 			if c := cmd.String("components"); c != "" {
 				cs, err := producer.DecodeComponents([]byte(c))

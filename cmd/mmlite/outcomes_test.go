@@ -106,3 +106,20 @@ func TestCampaignTest_ComponentsAreStrict(t *testing.T) {
 		require.Contains(t, out, want)
 	}
 }
+
+// campaign test --wait 0 (or negative) enqueued the test send, withdrew it
+// at once and blamed the workers ("no worker answered the test send within
+// 0s"). It is refused before anything is enqueued (found in review).
+func TestCampaignTest_WaitMustBePositive(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url, camp := "redis://"+mr.Addr()+"/0", springFile(t)
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", write(t, "r.csv", "to\n441234567890\n"), "--open")
+	require.Equal(t, 0, code, out)
+	for _, wait := range []string{"0s", "-1s"} {
+		out, code := run(t, "--redis-url", url, "campaign", "test", "--to", "447700900000", "--wait", wait, "spring")
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "--wait "+wait+": it must be above 0", out)
+		require.NotContains(t, out, "no worker answered")
+	}
+}
