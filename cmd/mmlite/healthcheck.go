@@ -22,6 +22,9 @@ func healthcheckCommand() *cli.Command {
 			if url == "" {
 				url = "http://127.0.0.1:8080/healthz"
 			}
+			if d := cmd.Duration("timeout"); d <= 0 { // every probe would fail
+				return cli.Exit(fmt.Sprintf("--timeout %s: it must be above 0", d), 1)
+			}
 			ctx, cancel := context.WithTimeout(ctx, cmd.Duration("timeout"))
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

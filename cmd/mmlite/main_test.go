@@ -174,6 +174,20 @@ func TestHealthcheck(t *testing.T) {
 	require.Equal(t, 1, code)
 }
 
+// healthcheck --timeout 0 (or negative) failed every probe with "context
+// deadline exceeded", a healthy api looking dead: it is refused, naming
+// the flag (found in review).
+func TestHealthcheck_TimeoutMustBePositive(t *testing.T) {
+	t.Parallel()
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer ok.Close()
+	for _, d := range []string{"0s", "-1s"} {
+		out, code := run(t, "healthcheck", "--timeout", d, ok.URL)
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "--timeout "+d+": it must be above 0")
+	}
+}
+
 // mmlite enqueue run before any worker published its senders paces by its
 // own sender configuration (MMLITE_RATE), not by the built-in 80/s.
 func TestEnqueueCommand_PacesByItsOwnRateBeforeWorkersPublish(t *testing.T) {
