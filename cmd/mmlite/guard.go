@@ -101,6 +101,9 @@ func suppressCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
+						if cmd.Args().Len() != 1 { // a second file would be dropped unsaid
+							return fmt.Errorf("%w: name one file: mmlite suppress import --scope WABA_ID FILE", errUsage)
+						}
 						f, err := os.Open(cmd.Args().First())
 						if err != nil {
 							return cli.Exit(err.Error(), 1)

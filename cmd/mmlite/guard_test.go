@@ -115,3 +115,26 @@ func TestSuppress_UnpublishedScopeRefused(t *testing.T) {
 	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "W-OLD", "441234567891")
 	require.Equal(t, 0, code, out)
 }
+
+// suppress import with no file said "open : no such file or directory",
+// and with two files imported the first and silently dropped the other,
+// exit status 0: it takes exactly one file, or says how it is used (found
+// in review).
+func TestSuppressImport_OneFile(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(),
+		[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: "W1"}}))
+	a, b := write(t, "a.csv", "to\n441234567891\n"), write(t, "b.csv", "to\n441234567892\n")
+	for _, files := range [][]string{nil, {a, b}} {
+		out, code := run(t, append([]string{"suppress", "import", "--redis-url", url, "--scope", "W1"}, files...)...)
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "name one file: mmlite suppress import --scope WABA_ID FILE", out)
+	}
+	out, code := run(t, "suppress", "list", "--redis-url", url, "--scope", "W1")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, `"W1" has no suppression list`, "nothing was imported")
+}
