@@ -281,3 +281,40 @@ func TestListenError_NamesTheAddressNotRedis(t *testing.T) {
 		require.NotContains(t, out, "Redis", tc.args)
 	}
 }
+
+// Arguments past those a command takes were dropped unsaid: `mmlite
+// enqueue --recipients a.csv b.csv` (a shell's *.csv) enqueued a.csv,
+// sealed the campaign and exited 0, and `mmlite campaign pause a b` paused
+// a alone. Such a command line is refused before anything is done (found
+// in review).
+func TestExtraArguments_Refused(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	a, b := write(t, "a.csv", "to\n441234567891\n"), write(t, "b.csv", "to\n441234567892\n")
+	out, code := run(t, "enqueue", "--redis-url", url, "--campaign", springFile(t), "--recipients", a, b, "--no-progress")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, `enqueue: unexpected argument "`+b+`": it takes none`, out)
+	out, code = run(t, "campaign", "status", "spring", "--redis-url", url)
+	require.Equal(t, 1, code, "nothing was registered: %s", out)
+
+	out, code = run(t, "enqueue", "--redis-url", url, "--campaign", springFile(t), "--recipients", a, "--open", "--no-progress")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "campaign", "pause", "spring", "other", "--redis-url", url)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, `campaign pause: unexpected argument "other": it takes ID`, out)
+	out, code = run(t, "campaign", "status", "spring", "--redis-url", url)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, `"state": "running"`, "not paused")
+
+	for _, args := range [][]string{
+		{"campaign", "recipient", "spring", "441234567891", "--redis-url", url},
+		{"suppress", "add", "--redis-url", url, "--scope", "W1", "441234567891", "441234567892"},
+	} {
+		out, _ := run(t, args...)
+		require.NotContains(t, out, "unexpected argument", "%s: it takes these", args)
+	}
+	out, code = run(t, "healthcheck", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, `healthcheck: unexpected argument "http://127.0.0.1:1/b": it takes [URL]`)
+}

@@ -129,10 +129,16 @@ func TestSuppressImport_OneFile(t *testing.T) {
 	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(),
 		[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: "W1"}}))
 	a, b := write(t, "a.csv", "to\n441234567891\n"), write(t, "b.csv", "to\n441234567892\n")
-	for _, files := range [][]string{nil, {a, b}} {
-		out, code := run(t, append([]string{"suppress", "import", "--redis-url", url, "--scope", "W1"}, files...)...)
+	for _, tc := range []struct {
+		files []string
+		want  string
+	}{
+		{nil, "name one file: mmlite suppress import --scope WABA_ID FILE"},
+		{[]string{a, b}, `unexpected argument "` + b + `": it takes FILE`},
+	} {
+		out, code := run(t, append([]string{"suppress", "import", "--redis-url", url, "--scope", "W1"}, tc.files...)...)
 		require.Equal(t, 1, code, out)
-		require.Contains(t, out, "name one file: mmlite suppress import --scope WABA_ID FILE", out)
+		require.Contains(t, out, tc.want, out)
 	}
 	out, code := run(t, "suppress", "list", "--redis-url", url, "--scope", "W1")
 	require.Equal(t, 1, code, out)

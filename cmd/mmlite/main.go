@@ -88,7 +88,33 @@ func app() *cli.Command {
 		},
 	}
 	onUsageError(a)
+	refuseExtraArgs(a)
 	return a
+}
+
+// refuseExtraArgs has every command refuse the arguments past those its
+// ArgsUsage names ("ID TO": 2, "[URL]": 1, "TO...": any, none: 0): they
+// were dropped unsaid (mmlite enqueue --recipients *.csv enqueued the
+// first file and sealed the campaign).
+func refuseExtraArgs(cmd *cli.Command) {
+	for _, sub := range cmd.Commands {
+		refuseExtraArgs(sub)
+	}
+	if len(cmd.Commands) > 0 || cmd.Action == nil || strings.HasSuffix(cmd.ArgsUsage, "...") {
+		return
+	}
+	cmd.Before = func(ctx context.Context, cmd *cli.Command) (context.Context, error) {
+		takes := strings.Fields(cmd.ArgsUsage)
+		if cmd.Args().Len() <= len(takes) {
+			return ctx, nil
+		}
+		what := "none"
+		if len(takes) > 0 {
+			what = cmd.ArgsUsage
+		}
+		msg := fmt.Sprintf("unexpected argument %q: it takes %s", cmd.Args().Get(len(takes)), what)
+		return ctx, cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, msg), helpHint(cmd)), 1)
+	}
 }
 
 // withFlags adds the flag groups to cmd's own flags.
