@@ -2,10 +2,11 @@ package producer
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mmlite/mmlite/internal/bom"
 )
 
 // MaxLine is the longest line a recipients file may have, and the largest
@@ -26,12 +27,12 @@ type lineReader struct {
 	long []byte // a line longer than r's buffer, gathered
 	line int    // the number of the line last returned (or too long), from 1
 	rest bool   // the rest of a line too long is still to be read
+	err  error  // a file that cannot be read as text (bom.ErrUTF16)
 }
 
 func newLineReader(r io.Reader) *lineReader {
 	br := bufio.NewReaderSize(r, lineBuffer)
-	skipBOM(br)
-	return &lineReader{r: br}
+	return &lineReader{r: br, err: bom.Skip(br)}
 }
 
 // next returns the next line with its line break, if it has one; the slice
@@ -39,6 +40,9 @@ func newLineReader(r io.Reader) *lineReader {
 // counting its line break) is errLongLine, and only its beginning is read:
 // skipRest drops the rest. After the last line, next returns io.EOF.
 func (l *lineReader) next(limit int) ([]byte, error) {
+	if l.err != nil {
+		return nil, l.err
+	}
 	b, err := l.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		l.long = append(l.long[:0], b...)
@@ -97,11 +101,4 @@ func trimEOL(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-// skipBOM drops a UTF-8 byte order mark at the start of a file.
-func skipBOM(r *bufio.Reader) {
-	if b, err := r.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = r.Discard(3)
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mmlite/mmlite/internal/bom"
 )
 
 // errLooksLikeJSONL: CSV was expected (the default for stdin and for any
@@ -95,10 +97,7 @@ func (c *ctxReader) Close() error {
 // body.*, header.*, button.*, meta.*). It reads ahead only as far as that
 // byte, so that a slow stdin is not waited for.
 func looksLikeJSONLines(br *bufio.Reader) bool {
-	const bom = "\xef\xbb\xbf"
-	if b, _ := br.Peek(len(bom)); string(b) == bom {
-		_, _ = br.Discard(len(bom))
-	}
+	_ = bom.Skip(br) // a UTF-16 file is refused by the source that reads it
 	for n := 1; n <= br.Size(); n++ {
 		b, err := br.Peek(n)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mmlite/mmlite/internal/bom"
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/strictjson"
@@ -84,8 +85,8 @@ func (g *Guard) AddNumbers(ctx context.Context, scope string, tos []string, reas
 func ReadEntries(r io.Reader, source string, add func([]Entry) error) (ImportSummary, error) {
 	im := &importer{source: source, add: add, sum: ImportSummary{Errors: []LineError{}}}
 	br := bufio.NewReader(r)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\ufeff")) { // a UTF-8 BOM, from a spreadsheet
-		_, _ = br.Discard(3)
+	if err := bom.Skip(br); err != nil {
+		return im.sum, badImport("%v", err)
 	}
 	b, _ := br.Peek(64)
 	var err error

@@ -283,3 +283,13 @@ func TestNewEntry_BadNumberNamesItsField(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `to: "12" is not an international phone number: 2 digits, want 8 to 15`, sum.Errors[0].Reason)
 }
+
+// A UTF-16 import is refused whole, saying so and what to do.
+func TestReadEntries_UTF16Refused(t *testing.T) {
+	t.Parallel()
+	_, sum, err := read(t, strings.NewReader("\xFF\xFEt\x00o\x00\n\x00"))
+	var bi *guard.BadImportError
+	require.ErrorAs(t, err, &bi)
+	require.ErrorContains(t, err, "the file is UTF-16: save it as UTF-8")
+	require.Zero(t, sum.Added)
+}
