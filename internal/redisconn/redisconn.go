@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,9 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	user := u.User.Username()
 	pass, _ := u.User.Password()
 	q := u.Query()
+	if err := checkQuery(u.Scheme, q); err != nil {
+		return nil, err
+	}
 	addrs, err := hosts(u.Host)
 	if err != nil {
 		return nil, err
@@ -68,6 +72,25 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 		return nil, errors.Join(err, fmt.Errorf("redisconn: redis-cluster:// has only database 0"))
 	}
 	return asynq.RedisClusterClientOpt{Addrs: addrs, Username: user, Password: pass, TLSConfig: tlsConf}, nil
+}
+
+// checkQuery refuses a parameter the scheme does not take, and a tls that
+// is neither true nor false: a typo (?ssl=true, ?tls=1) would otherwise
+// connect in clear text, unsaid.
+func checkQuery(scheme string, q url.Values) error {
+	known, want := []string{"tls"}, "tls"
+	if scheme == "redis-sentinel" {
+		known, want = []string{"tls", "master", "sentinel_password"}, "tls, master or sentinel_password"
+	}
+	for k := range q {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("redisconn: unknown parameter %q in MMLITE_REDIS_URL: want %s", k, want)
+		}
+	}
+	if v, ok := q["tls"]; ok && (len(v) != 1 || v[0] != "true" && v[0] != "false") {
+		return fmt.Errorf("redisconn: tls in MMLITE_REDIS_URL must be true or false, got %q", strings.Join(v, ","))
+	}
+	return nil
 }
 
 func hosts(h string) ([]string, error) {

@@ -56,6 +56,12 @@ func TestParse_Errors(t *testing.T) {
 		"redis-cluster://h:1/3":                  "only database 0",
 		"redis://h:1/%zz":                        "not a valid URL",
 		"redis-sentinel://nohost,h:1/0?master=m": "not host:port",
+		// A typo in a parameter was dropped unsaid: ?ssl=true or ?tls=1
+		// connected in clear text (found in review).
+		"redis://h:1/0?ssl=true":             `unknown parameter "ssl" in MMLITE_REDIS_URL: want tls`,
+		"redis://h:1/0?tls=1":                `tls in MMLITE_REDIS_URL must be true or false, got "1"`,
+		"redis://h:1/0?master=m":             `unknown parameter "master" in MMLITE_REDIS_URL: want tls`,
+		"redis-sentinel://h:1/0?master=m&x=": `unknown parameter "x" in MMLITE_REDIS_URL: want tls, master or sentinel_password`,
 	}
 	for in, want := range cases {
 		_, err := redisconn.Parse(in, 0)
