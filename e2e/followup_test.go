@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -219,6 +220,30 @@ func TestTestSend(t *testing.T) {
 	require.EqualValues(t, 1, st.Counts.Sent+st.Counts.Failed+(st.Counts.Enqueued-st.Counts.Final()))
 	require.Equal(t, 400, f.do(t, "POST", "/v1/campaigns/c1/test", `{"to": "12"}`).code)
 	require.Equal(t, 404, f.do(t, "POST", "/v1/campaigns/nope/test", `{"to": "447700900002"}`).code)
+}
+
+// A test send given up (Ctrl-C, a client gone) says whether the message
+// may still go: nothing was sent while no worker had taken it; once one
+// has, it may be (it said only "context canceled").
+func TestTestSend_GivenUpSaysWhetherItMayStillBeSent(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, fakeapi.Config{Latency: fakeapi.Duration(3 * time.Second)})
+	f.register(t, &campaign.Campaign{ID: "c1"}, rows("447700900001"), false)
+	send := func() error {
+		ctx, cancel := context.WithTimeout(f.Ctx, time.Second)
+		defer cancel()
+		_, err := f.p.TestSend(ctx, "c1", producer.Recipient{To: "447700900002"}, time.Minute)
+		return err
+	}
+	err := send()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, "nothing was sent", "no worker")
+
+	f.startWorker(t, f.workerConfig(100))
+	f.waitNoneInFlight(t, "c1") // the campaign's own send, 3 s
+	err = send()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, "a worker had taken it: it may still be sent")
 }
 
 // A test send's error answer is a wall Meta has shown, as a campaign's

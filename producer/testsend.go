@@ -87,8 +87,10 @@ func (p *Producer) awaitTest(ctx context.Context, tid, sender string, wait time.
 		}
 		select {
 		case <-ctx.Done():
-			_ = ins.DeleteTask(p.cfg.Queue, tid)
-			return nil, ctx.Err()
+			if ins.DeleteTask(p.cfg.Queue, tid) != nil {
+				return nil, fmt.Errorf("producer: stopped waiting for the test send (%w); a worker had taken it: it may still be sent", ctx.Err())
+			}
+			return nil, fmt.Errorf("producer: stopped waiting for the test send (%w): nothing was sent", ctx.Err())
 		case <-tick.C:
 		}
 	}
