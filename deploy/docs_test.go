@@ -364,3 +364,35 @@ func TestDocCampaignsValid(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, found, 4, "campaign examples found in README.md and docs/")
 }
+
+// makeTargetRe finds the targets of the Makefile that `make` (its help)
+// lists: those with a "## what it does" comment; makeRowRe a row of the
+// table of make targets in docs/development.md.
+var (
+	makeTargetRe = regexp.MustCompile(`(?m)^([a-z][a-z-]*):.*## `)
+	makeRowRe    = regexp.MustCompile("^\\| `make ([a-z][a-z-]*)` \\|")
+)
+
+// docs/development.md's table of make targets is the Makefile's list: no
+// target missing (make fuzz was), none that does not exist.
+func TestDocMakeTargets(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	targets := map[string]bool{}
+	for _, m := range makeTargetRe.FindAllStringSubmatch(string(readFile(t, filepath.Join(root, "Makefile"))), -1) {
+		targets[m[1]] = true
+	}
+	require.Greater(t, len(targets), 5, "targets of the Makefile")
+	documented := map[string]bool{}
+	for _, l := range proseLines(string(readFile(t, filepath.Join(root, "docs", "development.md")))) {
+		if m := makeRowRe.FindStringSubmatch(l.text); m != nil {
+			documented[m[1]] = true
+			assert.True(t, targets[m[1]], "docs/development.md:%d: make %s is not a target of the Makefile", l.n, m[1])
+		}
+	}
+	for tg := range targets {
+		if tg != "help" { // `make` itself
+			assert.True(t, documented[tg], "docs/development.md: the table of make targets lacks make %s", tg)
+		}
+	}
+}
