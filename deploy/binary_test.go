@@ -178,6 +178,7 @@ func sortedKeys(m map[string]bool) []string {
 type cli struct {
 	commands map[string]bool            // top-level commands
 	env      map[string]map[string]bool // MMLITE_* -> commands that read it
+	defaults map[string]map[string]bool // MMLITE_* -> its flag's defaults as --help shows them (demo's logs differ)
 }
 
 func helpText(t testing.TB, bin string, args ...string) string {
@@ -204,12 +205,21 @@ func subcommands(help string) []string {
 	return out
 }
 
-var helpEnv = regexp.MustCompile(`\$(MMLITE_[A-Z0-9_]+)`)
+var (
+	helpEnv     = regexp.MustCompile(`\$(MMLITE_[A-Z0-9_]+)`)
+	helpDefault = regexp.MustCompile(`\(default: ([^()]*)\) \[\$(MMLITE_[A-Z0-9_]+)\]`)
+)
 
 func readCLI(t testing.TB, bin string) cli {
 	t.Helper()
-	c := cli{commands: map[string]bool{}, env: map[string]map[string]bool{}}
+	c := cli{commands: map[string]bool{}, env: map[string]map[string]bool{}, defaults: map[string]map[string]bool{}}
 	add := func(help, cmd string) {
+		for _, m := range helpDefault.FindAllStringSubmatch(help, -1) {
+			if c.defaults[m[2]] == nil {
+				c.defaults[m[2]] = map[string]bool{}
+			}
+			c.defaults[m[2]][strings.Trim(m[1], `"`)] = true
+		}
 		for _, m := range helpEnv.FindAllStringSubmatch(help, -1) {
 			if c.env[m[1]] == nil {
 				c.env[m[1]] = map[string]bool{}
@@ -397,6 +407,38 @@ func TestAgainstBinary(t *testing.T) {
 		}
 	})
 
+	// Every MMLITE_* name in README.md and docs/ is one the binary reads, or
+	// one the tests, the Makefile, CI or docker-compose.yml read (test knobs,
+	// MMLITE_ENV_FILE); and every default in configuration.md's tables is the
+	// one --help shows.
+	t.Run("the docs name the binary's variables and their defaults", func(t *testing.T) {
+		known := knownElsewhere(t, root)
+		tok := regexp.MustCompile(`\bMMLITE_[A-Z0-9_]*[A-Z0-9]\b`)
+		for _, f := range docFiles(t) {
+			for i, l := range strings.Split(f.text, "\n") {
+				for _, name := range tok.FindAllString(l, -1) {
+					assert.True(t, c.env[name] != nil || known[name], "%s:%d: %s is no variable of any mmlite command, nor one the tests or the Makefile read", f.rel, i+1, name)
+				}
+			}
+		}
+		checked := 0
+		for _, r := range configDefaults(t, string(readFile(t, filepath.Join(root, "docs", "configuration.md")))) {
+			wants, ok := c.defaults[r.name]
+			if !ok {
+				continue // no default shown by --help (a bool, or a default in words)
+			}
+			checked++
+			same := wants[r.value]
+			for want := range wants {
+				d1, err1 := time.ParseDuration(r.value)
+				d2, err2 := time.ParseDuration(want)
+				same = same || (err1 == nil && err2 == nil && d1 == d2)
+			}
+			assert.True(t, same, "docs/configuration.md:%d: %s defaults to %s, --help says %v", r.line, r.name, r.value, wants)
+		}
+		assert.Greater(t, checked, 25, "defaults of docs/configuration.md checked")
+	})
+
 	mr := miniredis.RunT(t)
 	redisURL := "redis://" + mr.Addr() + "/0"
 
@@ -509,4 +551,87 @@ func TestAgainstBinary(t *testing.T) {
 			}
 		}
 	})
+}
+
+// knownElsewhere returns the MMLITE_* names that the repository's Go files,
+// Makefile, CI scripts and docker-compose.yml write.
+func knownElsewhere(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	tok := regexp.MustCompile(`\bMMLITE_[A-Z0-9_]*[A-Z0-9]\b`)
+	known := map[string]bool{}
+	files := []string{filepath.Join(root, "Makefile"), filepath.Join(root, "docker-compose.yml")}
+	ci, _ := filepath.Glob(filepath.Join(root, ".ci", "*"))
+	files = append(files, ci...)
+	require.NoError(t, filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {
+			files = append(files, p)
+		}
+		return err
+	}))
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.IsDir() {
+			continue
+		}
+		for _, name := range tok.FindAllString(string(readFile(t, f)), -1) {
+			known[name] = true
+		}
+	}
+	return known
+}
+
+// configDefault is a default that a table of docs/configuration.md gives a
+// variable, written as one code span.
+type configDefault struct {
+	line        int
+	name, value string
+}
+
+// configDefaults reads the tables of docs/configuration.md that have a
+// "variable" and a "default" column; a row naming several variables
+// (`MMLITE_LOG_LEVEL`, `MMLITE_LOG_FORMAT`) pairs them with as many defaults.
+func configDefaults(t *testing.T, text string) []configDefault {
+	t.Helper()
+	span := regexp.MustCompile("`([^`]*)`")
+	var out []configDefault
+	varCol, defCol := -1, -1
+	for _, l := range proseLines(text) {
+		if !strings.HasPrefix(l.text, "|") {
+			varCol, defCol = -1, -1
+			continue
+		}
+		cells := strings.Split(strings.Trim(l.text, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if varCol < 0 {
+			for i, c := range cells {
+				switch c {
+				case "variable":
+					varCol = i
+				case "default":
+					defCol = i
+				}
+			}
+			if varCol < 0 || defCol < 0 {
+				varCol, defCol = -1, -1
+			}
+			continue
+		}
+		if defCol >= len(cells) || strings.HasPrefix(cells[varCol], "---") {
+			continue
+		}
+		names, defs := span.FindAllStringSubmatch(cells[varCol], -1), span.FindAllStringSubmatch(cells[defCol], -1)
+		if len(defs) == 0 || !strings.HasPrefix(cells[defCol], "`") {
+			continue // no default, or one in words
+		}
+		if len(names) != len(defs) {
+			defs = defs[:1]
+			names = names[:1]
+		}
+		for i := range names {
+			out = append(out, configDefault{line: l.n, name: names[i][1], value: defs[i][1]})
+		}
+	}
+	require.NotEmpty(t, out, "docs/configuration.md: no table with a variable and a default column")
+	return out
 }

@@ -9,7 +9,9 @@
 // promtool, docker-compose and kubectl checks are in .ci/validate.
 //
 // docs_test.go checks the documentation: README.md and docs/*.md link only
-// to files and headings that exist, and their examples work on any day.
+// to files and headings that exist, and their examples work on any day;
+// TestAgainstBinary that the MMLITE_* variables they name and the defaults
+// docs/configuration.md gives are the binary's.
 package deploy_test
 
 import (
