@@ -118,8 +118,15 @@ local function inflight(m, takeOver)
   if not takeOver then return {'stale', a, d} end
   return nil
 end
--- A cancelled campaign sends nothing more, at least once or not.
-if c[1] == 'cancelled' then return inflight(redis.call('HGET', KEYS[2], ARGV[1]), false) or {'cancelled'} end
+-- A cancelled campaign sends nothing more, at least once or not; its
+-- recipient keeps the count of the attempts made.
+if c[1] == 'cancelled' then
+  local m = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+  local v = inflight(m, false)
+  if v then return v end
+  local a, _, d = string.match(m, '^R|(%d+)|(%d+)|(%d+)')
+  return {'cancelled', a or '0', d or '0'}
+end
 local function park(reason)
   redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
   local ttl = redis.call('PTTL', KEYS[1])
@@ -280,6 +287,8 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 		if arg(3) == "1" {
 			c.Place = &Place{LimitScope: g.LimitScope, At: time.UnixMilli(now.UnixMilli())}
 		}
+	case Cancelled:
+		c.Attempts, c.Delays = atoi(1), atoi(2)
 	case Suppressed:
 		c.Attempts, c.Delays, c.Entry = atoi(1), atoi(2), []byte(arg(3))
 	case Cooldown, Limited:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
 )
 
@@ -68,4 +69,26 @@ func TestLedger_CancelDoesNotHideAnAttemptInFlight(t *testing.T) {
 	other, err := b.store.Ledger.Claim(b.ctx, "c", "441234567891", store.ClaimOptions{StaleAfter: time.Minute})
 	require.NoError(t, err)
 	require.Equal(t, store.Cancelled, other.Verdict, "a recipient with no attempt in flight is cancelled")
+}
+
+// A recipient of a cancelled campaign whose earlier attempt was answered
+// (a 131049, retried later) is cancelled with that attempt counted: its
+// result said "attempts": 0 though the API had been called (found in
+// review).
+func TestLedger_CancelledKeepsTheAttemptsMade(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c", 1)
+	to := "441234567890"
+	first, err := b.store.Ledger.Claim(b.ctx, "c", to, store.ClaimOptions{StaleAfter: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, store.Claimed, first.Verdict)
+	require.NoError(t, b.store.Ledger.Release(b.ctx, "c", to, first.Attempts, 1, &task.Error{Code: 131049}))
+	_, err = b.store.Campaigns.Cancel(b.ctx, "c")
+	require.NoError(t, err)
+	again, err := b.store.Ledger.Claim(b.ctx, "c", to, store.ClaimOptions{StaleAfter: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, store.Cancelled, again.Verdict)
+	require.Equal(t, 1, again.Attempts)
+	require.Equal(t, 1, again.Delays)
 }
