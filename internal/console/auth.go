@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mmlite/mmlite/internal/authlimit"
 )
 
 // The session: the login form checks the API's token and answers with a
@@ -202,7 +204,7 @@ type loginView struct {
 	Wrong bool
 	Plain bool // served over plain HTTP away from localhost: the cookie will not stick
 	// WaitSeconds, when not 0, is how long the client must wait after too
-	// many wrong tokens (see loginLimiter).
+	// many wrong tokens (see package authlimit).
 	WaitSeconds int
 }
 
@@ -235,10 +237,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	client := loginClientOf(r, c.cfg.TrustedProxies)
-	done, wait := c.logins.begin(client, time.Now())
+	client := authlimit.ClientOf(r, c.cfg.TrustedProxies)
+	done, wait := c.logins.Begin(client, time.Now())
 	if wait > 0 {
-		secs := retryAfter(wait)
+		secs := authlimit.RetryAfter(wait)
 		c.log.Debug("console login refused: too many wrong tokens", "client", client)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		c.render(w, r, http.StatusTooManyRequests, "login", &loginView{Next: next, WaitSeconds: secs, Plain: plainHTTP(r)})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/mmlite/mmlite/internal/authlimit"
 	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/registry"
@@ -44,7 +45,10 @@ type Config struct {
 	// TrustedProxies say who the client of a login is behind them (see
 	// clientip.Proxies.Of); none: the connection's address.
 	TrustedProxies clientip.Proxies
-	Logger         *slog.Logger
+	// Logins limits wrong tokens per client; the API's, so that guessing
+	// on /v1 and at the login spend one allowance. nil: one of its own.
+	Logins *authlimit.Limiter
+	Logger *slog.Logger
 }
 
 // Console serves the pages.
@@ -59,7 +63,7 @@ type Console struct {
 	mux        *http.ServeMux
 	origin     *http.CrossOriginProtection
 	senders    *registry.Registry
-	logins     *loginLimiter
+	logins     *authlimit.Limiter
 }
 
 // New builds the console.
@@ -78,9 +82,12 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Logins == nil {
+		cfg.Logins = authlimit.New(authlimit.MaxClients)
+	}
 	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
 		origin: http.NewCrossOriginProtection(), csrfKey: deriveKey(cfg.Token, "csrf"), sessionKey: deriveKey(cfg.Token, "session"),
-		logins: newLoginLimiter(loginMaxClients),
+		logins: cfg.Logins,
 		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
 			WithRetention(cfg.Producer.Store().Campaigns.Retention())}
 	var err error

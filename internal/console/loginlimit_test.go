@@ -103,3 +103,32 @@ func TestLogin_BehindTrustedProxyTheLimitIsPerClient(t *testing.T) {
 	}
 	t.Fatal("30 wrong tokens from one client behind the proxy, none refused 429")
 }
+
+// Wrong bearer tokens on /v1 spend the same per-client allowance as the
+// login form's wrong tokens: guessing through the API got round the
+// console's limit, a 401 each at the speed of the server (found in
+// review). A limited client is answered 429 whatever token it sends, on
+// /v1 and at the login; another client is served.
+func TestV1_WrongTokensShareTheLoginLimit(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	first429 := -1
+	for i := range 100 {
+		r := e.do(t, "GET", "/v1/campaigns", nil, "", "Authorization", "Bearer guess-"+strconv.Itoa(i))
+		if r.code == http.StatusTooManyRequests {
+			first429 = i
+			require.Contains(t, r.body, "too many wrong tokens")
+			s, err := strconv.Atoi(r.h.Get("Retry-After"))
+			require.NoError(t, err, "Retry-After in seconds")
+			require.Positive(t, s)
+			break
+		}
+		require.Equal(t, http.StatusUnauthorized, r.code, "guess %d: %s", i, r.body)
+	}
+	require.GreaterOrEqual(t, first429, 10, "a burst of wrong tokens is answered 401 first")
+	require.Equal(t, http.StatusTooManyRequests, e.do(t, "GET", "/v1/campaigns", nil, "", "Authorization", "Bearer "+token).code,
+		"a limited client is not told whether its token is right")
+	require.Equal(t, http.StatusTooManyRequests, e.do(t, "POST", "/ui/login", url.Values{"token": {token}}, "").code,
+		"nor at the login")
+	require.Equal(t, http.StatusSeeOther, e.loginFrom("192.0.2.7:40000", token).Code, "another client logs in")
+}

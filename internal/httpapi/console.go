@@ -9,7 +9,7 @@ func (s *Server) mountConsole() error {
 		return nil
 	}
 	c, err := console.New(console.Config{Producer: s.cfg.Producer, Token: s.cfg.Token, Classify: classify, Logger: s.log,
-		Guard: s.guard, MaxUpload: s.cfg.MaxUpload, TrustedProxies: s.cfg.TrustedProxies})
+		Guard: s.guard, MaxUpload: s.cfg.MaxUpload, TrustedProxies: s.cfg.TrustedProxies, Logins: s.logins})
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/authlimit"
 	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/mmlite/mmlite/internal/emit"
 	"github.com/mmlite/mmlite/internal/guard"
@@ -115,6 +117,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	token    [32]byte
+	logins   *authlimit.Limiter // wrong tokens per client, on /v1 and at the console's login
 	mux      *http.ServeMux
 	reqs     *prometheus.CounterVec
 	dur      *prometheus.HistogramVec
@@ -205,7 +208,7 @@ func New(cfg Config) (*Server, error) {
 	// The webhook intake's Redis work goes through an autopipelining
 	// client: concurrent webhooks share round trips (see intakeClient).
 	ap := intakeClient(rdb)
-	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), logins: authlimit.New(authlimit.MaxClients), mux: http.NewServeMux(),
 		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
 		emit:    emit.New(ap, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
@@ -348,7 +351,13 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, ok := bearerToken(r.Header.Get("Authorization"))
 		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
+		wrong := !ok || subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1
+		if wait := s.logins.Check(authlimit.ClientOf(r, s.cfg.TrustedProxies), time.Now(), wrong); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(authlimit.RetryAfter(wait)))
+			writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: wait before trying again")
+			return
+		}
+		if wrong {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mmlite"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer <MMLITE_API_TOKEN>)")
 			return
