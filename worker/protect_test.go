@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -82,4 +83,41 @@ func TestWorker_TemplatePauseReachesTheWABAsOtherSenders(t *testing.T) {
 	require.Eventually(t, func() bool { return b.Status(t, other.ID).State == campaign.StatePaused },
 		10*time.Second, 20*time.Millisecond, "the other sender's campaign on the same template is paused")
 	require.True(t, strings.HasPrefix(b.Status(t, other.ID).PausedReason, "template_paused"), b.Status(t, other.ID).PausedReason)
+}
+
+// An answer 131031 (account locked) that comes while another answer's
+// sender pause is under way (the sender is marked paused, its scan has not
+// reached this campaign yet) pauses the campaign under the sender's hold,
+// as the scan would: resuming the sender resumes it. It was paused
+// campaign_fatal, which the sender's resume passes over: the campaign
+// stayed paused after the operator resumed the sender (found in review).
+func TestWorker_SenderPauseUnderWayHoldsTheCampaignForTheSender(t *testing.T) {
+	t.Parallel()
+	tos := testkit.Recipients(1)
+	b := setup(t, fakeapi.Config{FailRecipients: map[string]int{tos[0]: 131031}, Latency: fakeapi.Duration(300 * time.Millisecond)})
+	c := b.register(t, campaign.Campaign{})
+	b.enqueue(t, sends(c.ID, tos)...)
+	b.start(t, b.config())
+
+	require.Eventually(t, func() bool {
+		m, err := b.Store.Ledger.Marker(b.Ctx, c.ID, tos[0])
+		return err == nil && m.Kind == 'C'
+	}, 10*time.Second, time.Millisecond, "the send is in flight")
+	// Another worker's PauseSender, between its mark and its scan.
+	require.NoError(t, b.R.Client.HSet(b.Ctx, b.R.Keys.SenderGuard("default"), "paused_reason",
+		"code 131031 (HTTP 403): Account has been locked", "paused_at", time.Now().UnixMilli(), "paused_by", "answer").Err())
+
+	require.Eventually(t, func() bool { return b.Fake.Attempts(tos[0]) == 1 && b.Status(t, c.ID).State == campaign.StatePaused },
+		10*time.Second, 20*time.Millisecond, "the send was refused and its campaign paused")
+	st := b.Status(t, c.ID)
+	require.True(t, strings.HasPrefix(st.PausedReason, "sender_paused: "), st.PausedReason)
+
+	g := guard.New(b.R.Client, b.Store, guard.Config{})
+	resumed, err := g.ResumeSender(b.Ctx, "default", func(ctx context.Context, id, pausedFor string) error {
+		_, err := b.Store.Campaigns.ResumeFrom(ctx, id, pausedFor)
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{c.ID}, resumed, "the sender's resume resumes the campaign")
+	require.Equal(t, campaign.StateRunning, b.Status(t, c.ID).State)
 }

@@ -78,6 +78,28 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 		func(c *campaign.Campaign) bool { return c.Sender == id })
 }
 
+// PauseSenderOf is PauseSender for an answer to a send of campaign id
+// (131031, 131042, ...): when the sender is paused already (every send in
+// flight gets the answer, and the first one's pause may not have reached
+// this campaign yet), it pauses the campaign under the sender's hold, with
+// the reason in force, as that pause would: resuming the sender resumes it.
+func (g *Guard) PauseSenderOf(ctx context.Context, id, sender, reason, by string) ([]string, error) {
+	paused, err := g.PauseSender(ctx, sender, reason, by)
+	if err != nil || len(paused) > 0 {
+		return paused, err
+	}
+	st, err := g.Sender(ctx, sender)
+	if err != nil || !st.Paused {
+		return nil, err
+	}
+	ok, _, err := g.pauseUnder(ctx, id, ReasonSenderPaused+": "+st.Reason,
+		store.Hold{Key: g.keys.SenderGuard(sender), Set: g.keys.GuardPaused("sender", sender)})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return []string{id}, nil
+}
+
 // ResumeSender lets a sender send again and resumes the campaigns the guard
 // paused (never one an operator paused); one whose template Meta paused
 // meanwhile waits for the template instead (the template's pause passed
