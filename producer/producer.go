@@ -205,6 +205,13 @@ func New(cfg Config) (*Producer, error) {
 	return p, nil
 }
 
+// CountPaused counts n campaigns paused for reason in
+// mmlite_campaigns_paused_total: the api's guard counts its pauses with it
+// (see guard.Guard.Counting).
+func (p *Producer) CountPaused(reason string, n int) {
+	p.paused.WithLabelValues(reason).Add(float64(n))
+}
+
 // Close closes the Redis connection the producer opened.
 func (p *Producer) Close() error {
 	if p.ownRDB {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +96,6 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 	case mmapi.GuardSender:
 		reason := fmt.Sprintf("code %d (HTTP %d): %s", e.Code, e.HTTPStatus, e.Title)
 		paused, err := w.guard.PauseSenderOf(ctx, j.campaign.ID, j.sender.ID, reason, guard.SourceAnswer)
-		w.m.paused.WithLabelValues(guard.ReasonSenderPaused).Add(float64(len(paused)))
 		if err == nil && len(paused) > 0 {
 			w.log.Error("sender paused: the account cannot send; fix the cause and resume the sender (mmlite sender resume)",
 				"sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "campaigns_paused", len(paused))
@@ -109,7 +107,6 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 	case mmapi.GuardTemplate:
 		reason := guard.TemplateReason(e.Code, e.Title)
 		paused, err := w.guard.PauseTemplateOf(ctx, j.campaign.ID, j.sender.Scope(), j.campaign.Template.Name, j.campaign.Template.Language.Code, reason)
-		w.m.paused.WithLabelValues(strings.SplitN(reason, ":", 2)[0]).Add(float64(len(paused)))
 		for _, id := range paused {
 			w.announce(ctx, id)
 		}

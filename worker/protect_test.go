@@ -76,13 +76,15 @@ func TestWorker_TemplatePauseReachesTheWABAsOtherSenders(t *testing.T) {
 	require.NoError(t, registry.New(b.R.Client, b.R.Keys).Publish(b.Ctx,
 		[]*sender.Sender{{ID: "elsewhere", Rate: 1, Burst: 1, WABAID: "waba-1"}}))
 	b.enqueue(t, sends(c.ID, tos)...)
-	b.start(t, cfg)
+	w := b.start(t, cfg)
 
 	require.Eventually(t, func() bool { return b.Fake.Attempts(tos[0]) == 1 && b.Status(t, c.ID).State == campaign.StatePaused },
 		10*time.Second, 20*time.Millisecond, "the send was refused and its campaign paused")
 	require.Eventually(t, func() bool { return b.Status(t, other.ID).State == campaign.StatePaused },
 		10*time.Second, 20*time.Millisecond, "the other sender's campaign on the same template is paused")
 	require.True(t, strings.HasPrefix(b.Status(t, other.ID).PausedReason, "template_paused"), b.Status(t, other.ID).PausedReason)
+	// Each campaign the guard paused is counted once.
+	require.Equal(t, 2.0, testkit.Counters(t, w.Gatherer(), "mmlite_campaigns_paused_total")["template_paused"])
 }
 
 // An answer 131031 (account locked) that comes while another answer's

@@ -96,7 +96,11 @@ func New(cfg Config) (*Worker, error) {
 	if w.limiter == nil {
 		w.limiter = ratelimit.NewFleet(w.rdb, w.keys, w.id, limits)
 	}
-	w.guard = guard.New(w.rdb, w.store, cfg.guard())
+	// The guard counts the campaigns it pauses (w.m is set below, before
+	// any job runs).
+	w.guard = guard.New(w.rdb, w.store, cfg.guard()).Counting(func(reason string, n int) {
+		w.m.paused.WithLabelValues(reason).Add(float64(n))
+	})
 	w.limits = &limitMemo{g: w.guard}
 	w.campaigns = newDefCache(w.store)
 	w.cancels = newCancelMemo(w.store)

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
@@ -15,6 +16,7 @@ type Guard struct {
 	store *store.Store
 	cfg   Config
 	now   func() time.Time
+	count func(reason string, n int) // see Counting; nil counts nothing
 }
 
 // New returns the guard of the store's key space.
@@ -27,6 +29,30 @@ func (g *Guard) WithClock(now func() time.Time) *Guard {
 	c := *g
 	c.now = now
 	return &c
+}
+
+// Counting returns a guard that counts the campaigns it pauses with count,
+// by reason (mmlite_campaigns_paused_total): sender_paused, template_paused,
+// template_disabled and fallback; a sender paused by an operator (source
+// api) counts its campaigns as operator. Every process that pauses through
+// a guard counts so: the api (webhooks, /v1 and the console) and the
+// workers (answers, replayed statuses).
+func (g *Guard) Counting(count func(reason string, n int)) *Guard {
+	c := *g
+	c.count = count
+	return &c
+}
+
+// counted counts n campaigns paused for reason (a campaign's paused_reason:
+// its first word is the label).
+func (g *Guard) counted(reason string, n int) {
+	if g.count == nil || n <= 0 {
+		return
+	}
+	if i := strings.IndexByte(reason, ':'); i >= 0 {
+		reason = reason[:i]
+	}
+	g.count(reason, n)
 }
 
 // Config is the guard's configuration, with its defaults.

@@ -74,8 +74,14 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 	if err := g.rdb.HSet(ctx, key, "paused_at", g.now().UnixMilli(), "paused_by", by).Err(); err != nil {
 		return nil, fmt.Errorf("guard: pause sender %s: %w", id, err)
 	}
-	return g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("sender", id)}, ReasonSenderPaused+": "+reason,
+	paused, err := g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("sender", id)}, ReasonSenderPaused+": "+reason,
 		func(c *campaign.Campaign) bool { return c.Sender == id })
+	if by == SourceAPI {
+		g.counted(campaign.PauseOperator, len(paused))
+	} else {
+		g.counted(ReasonSenderPaused, len(paused))
+	}
+	return paused, err
 }
 
 // PauseSenderOf is PauseSender for an answer to a send of campaign id
@@ -97,6 +103,7 @@ func (g *Guard) PauseSenderOf(ctx context.Context, id, sender, reason, by string
 	if err != nil || !ok {
 		return nil, err
 	}
+	g.counted(ReasonSenderPaused, 1)
 	return []string{id}, nil
 }
 
@@ -173,7 +180,9 @@ func (g *Guard) PauseTemplate(ctx context.Context, waba, name, language, reason 
 	if err != nil || reason == "" {
 		return nil, err
 	}
-	return g.scanTemplate(ctx, tid, waba, name, language, reason)
+	paused, err := g.scanTemplate(ctx, tid, waba, name, language, reason)
+	g.counted(reason, len(paused))
+	return paused, err
 }
 
 // PauseTemplateOf is PauseTemplate for an answer to a send of campaign id
@@ -198,12 +207,15 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 		return nil, err
 	}
 	if first {
-		return g.scanTemplate(ctx, tid, waba, name, language, reason)
+		all, err := g.scanTemplate(ctx, tid, waba, name, language, reason)
+		g.counted(reason, len(all))
+		return all, err
 	}
 	paused, _, err := g.pauseUnder(ctx, id, reason, templateHold(g.keys, tid))
 	if err != nil || !paused {
 		return nil, err
 	}
+	g.counted(reason, 1)
 	return []string{id}, nil
 }
 
@@ -326,6 +338,9 @@ func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, err
 	tr, err := g.store.Campaigns.PauseAutomatically(ctx, id, reason, &task.Error{Title: reason})
 	if errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound) {
 		return false, nil
+	}
+	if tr.Changed {
+		g.counted(reason, 1)
 	}
 	return tr.Changed, err
 }

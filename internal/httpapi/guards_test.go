@@ -332,3 +332,46 @@ func TestWebhooks_TemplateEventsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// The campaigns the api's guard pauses are counted in
+// mmlite_campaigns_paused_total by reason, as the workers' are: a template
+// event, a failed status that stops the sender, the fallback guard; an
+// operator's sender pause counts as operator, so that
+// MMLiteCampaignAutoPaused does not take it for a pause of its own (found
+// in review: no pause made from a webhook was counted, and reason
+// fallback never was).
+func TestWebhooks_GuardPausesAreCounted(t *testing.T) {
+	t.Parallel()
+	paused := func(reason string, n int) string {
+		return fmt.Sprintf(`mmlite_campaigns_paused_total{reason=%q} %d`, reason, n)
+	}
+	t.Run("template", func(t *testing.T) {
+		t.Parallel()
+		b := hookSetup(t, nil)
+		require.Equal(t, 200, b.hook(t, change("message_template_status_update",
+			`{"event":"DISABLED","message_template_name":"spring_sale","message_template_language":"pt_BR","reason":"POLICY"}`)).code)
+		requireMetric(t, b, paused("template_disabled", 1), paused("template_paused", 0))
+	})
+	t.Run("sender", func(t *testing.T) {
+		t.Parallel()
+		b := hookSetup(t, nil)
+		body := strings.ReplaceAll(fixture(t, "webhook_status_failed.json"), "131049", "131042")
+		require.Equal(t, 200, b.hook(t, body).code)
+		requireMetric(t, b, paused("sender_paused", 1), paused("operator", 0))
+	})
+	t.Run("fallback", func(t *testing.T) {
+		t.Parallel()
+		b := hookSetup(t, nil)
+		s := &sender.Sender{ID: "default", Rate: 80, Burst: 8, PhoneNumberID: "106540352242922", WABAID: fixtureWABA, OnFallback: sender.FallbackPause}
+		require.NoError(t, registry.New(b.r.Client, b.r.Keys).Publish(context.Background(), []*sender.Sender{s}))
+		fb := strings.ReplaceAll(fixture(t, "webhook_status_sent.json"), `"category": "marketing_lite"`, `"category": "marketing"`)
+		require.Equal(t, 200, b.hook(t, fb).code)
+		requireMetric(t, b, paused("fallback", 1))
+	})
+	t.Run("operator's sender pause", func(t *testing.T) {
+		t.Parallel()
+		b := hookSetup(t, nil)
+		require.Equal(t, 200, b.do(t, "POST", "/v1/senders/default/pause", "", "").code)
+		requireMetric(t, b, paused("operator", 1), paused("sender_paused", 0))
+	})
+}

@@ -214,7 +214,7 @@ func New(cfg Config) (*Server, error) {
 		emit:    emit.New(ap, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
 		relay:   outbound.NewRelay(ap, cfg.Destinations), relayLarge: outbound.NewRelay(rdb, cfg.Destinations),
 		deliveries: cfg.Producer.Store().Deliveries.Via(ap), fuse: !isCluster(rdb)}
-	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard)
+	s.guard = guard.New(rdb, cfg.Producer.Store(), cfg.Guard).Counting(cfg.Producer.CountPaused)
 	if cfg.refusesWebhooks() {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")

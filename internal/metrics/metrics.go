@@ -63,7 +63,7 @@ func Mux(g prometheus.Gatherer, ready Check) *http.ServeMux {
 // both count.
 func NewPausedCounter() *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_campaigns_paused_total",
-		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding)."}, []string{"reason"})
+		Help: "Campaigns paused, by reason (operator, campaign_fatal, failure_ratio, onboarding, sender_paused, template_paused, template_disabled, fallback)."}, []string{"reason"})
 	for _, r := range campaign.PauseReasons() {
 		c.WithLabelValues(r)
 	}
