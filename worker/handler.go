@@ -158,7 +158,6 @@ func (w *Worker) waitTurn(ctx context.Context, j *job) error {
 	}
 	j.slot = time.Now().Add(wait) // the slot's own time, also for a slot given back earlier
 	w.m.wait.WithLabelValues(j.sender.ID).Observe(max(wait, 0).Seconds())
-	w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
 	if wait <= 0 {
 		return nil
 	}
@@ -228,7 +227,6 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 	if v.throttle {
 		w.m.throttled.WithLabelValues(j.sender.ID).Inc()
 		w.limiter.Throttled(ctx, j.sender.ID, e.RetryAfter)
-		w.m.rate.WithLabelValues(j.sender.ID).Set(w.limiter.Rate(j.sender.ID))
 	}
 	if v.fatal {
 		return w.pauseCampaign(ctx, j, e)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/ratelimit"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +18,7 @@ type workerMetrics struct {
 	requests      *prometheus.CounterVec   // sender, class
 	duration      *prometheus.HistogramVec // sender
 	wait          *prometheus.HistogramVec // sender
-	rate          *prometheus.GaugeVec     // sender
+	rate          *rateCollector           // sender
 	throttled     *prometheus.CounterVec   // sender
 	rescheduled   *prometheus.CounterVec   // sender, reason
 	badJobs       *prometheus.CounterVec   // reason
@@ -51,7 +52,7 @@ const (
 	reasonShare     = "fair_share"      // the sender holds its share of the worker's slots (see shares)
 )
 
-func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, error) {
+func newMetrics(reg prometheus.Registerer, senders []string, limiter ratelimit.Limiter) (*workerMetrics, error) {
 	m := &workerMetrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_messages_total",
 			Help: "Recipients that reached a final outcome, by sender and status (sent, failed, expired, cancelled, unknown, suppressed)."},
@@ -64,8 +65,9 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mmlite_ratelimit_wait_seconds",
 			Help:    "Time a send waited for its sender's rate limit inside the worker.",
 			Buckets: []float64{0, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5}}, []string{"sender"}),
-		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mmlite_sender_rate",
-			Help: "Effective send rate per sender in messages per second (lowered after provider throttling)."}, []string{"sender"}),
+		rate: &rateCollector{limiter: limiter, senders: senders, desc: prometheus.NewDesc("mmlite_sender_rate",
+			"Effective send rate per sender in messages per second (lowered after provider throttling), as the worker's limiter has it when scraped.",
+			[]string{"sender"}, nil)},
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_throttled_total",
 			Help: "Provider throttling answers (130429, 80007, 4, 429, 360dialog rate limit) by sender."}, []string{"sender"}),
 		rescheduled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_rescheduled_total",
@@ -121,4 +123,22 @@ func newMetrics(reg prometheus.Registerer, senders []string) (*workerMetrics, er
 		m.unknowns.WithLabelValues(r)
 	}
 	return m, nil
+}
+
+// rateCollector reads each sender's effective rate from the limiter when
+// Prometheus scrapes: after a throttle it recovers with time, also while
+// the sender sends nothing (a gauge set as jobs pass would keep the
+// lowered rate until the sender's next job).
+type rateCollector struct {
+	limiter ratelimit.Limiter
+	senders []string
+	desc    *prometheus.Desc
+}
+
+func (c *rateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *rateCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.senders {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, c.limiter.Rate(s), s)
+	}
 }

@@ -111,12 +111,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.reg, w.gatherer = metrics.Registries(cfg.Registerer)
 	var err error
-	if w.m, err = newMetrics(w.reg, ids); err != nil {
+	if w.m, err = newMetrics(w.reg, ids, w.limiter); err != nil {
 		w.closeRedis()
 		return nil, err
-	}
-	for _, s := range cfg.Senders {
-		w.m.rate.WithLabelValues(s.ID).Set(s.Rate)
 	}
 	if err := w.reg.Register(metrics.NewQueueCollector(w.rdb, cfg.Queue, cfg.ResultsQueue)); err != nil {
 		w.closeRedis()
