@@ -20,7 +20,7 @@ type webhookMetrics struct {
 func newWebhookMetrics(reg prometheus.Registerer, senders *registry.Registry) (*webhookMetrics, error) {
 	m := &webhookMetrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_webhook_events_total",
-			Help: "Webhook events received, by type (status, click, account_update, other) and status (sent, delivered, read, failed, click, the account event)."},
+			Help: "Webhook events received, by type (status, click, account_update, template_update, quality_update, other) and status (sent, delivered, read, failed, click, the account or template event)."},
 			[]string{"type", "status"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_webhook_statuses_total",
 			Help: "Status events by result: counted (first time), duplicate (delivered again), unknown_wamid (not sent by mmlite)."},
