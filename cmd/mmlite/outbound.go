@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/producer"
 	"log/slog"
 	"os"
 	"text/tabwriter"
@@ -17,6 +16,7 @@ import (
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/producer"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
@@ -146,24 +146,12 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 }
 
 func outboundCommand() *cli.Command {
-	queues := func(cmd *cli.Command) ([]string, []string, error) {
+	queues := func(cmd *cli.Command) ([]outbound.NamedQueue, error) {
 		dests, err := loadDestinationsOf(cmd, true) // signs nothing: the secrets need not be here
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		var names, qs []string
-		for _, d := range dests {
-			if cmd.String("destination") == "" || cmd.String("destination") == d.Name {
-				names, qs = append(names, d.Name), append(qs, d.Queue())
-			}
-		}
-		if cmd.String("destination") == "" || cmd.String("destination") == outbound.CallbackName {
-			names, qs = append(names, outbound.CallbackName), append(qs, outbound.CallbackQueue)
-		}
-		if len(qs) == 0 {
-			return nil, nil, fmt.Errorf("no destination named %q (see MMLITE_WEBHOOK_DESTINATIONS; %q is the callbacks)", cmd.String("destination"), outbound.CallbackName)
-		}
-		return names, qs, nil
+		return outbound.Queues(dests, cmd.String("destination"))
 	}
 	flags := append(relayFlags(), &cli.StringFlag{Name: "destination", Usage: "only this destination (its name; \"results\" for the callbacks)"})
 	return &cli.Command{
@@ -174,18 +162,18 @@ func outboundCommand() *cli.Command {
 				Name: "status", Usage: "each destination's waiting, archived and oldest waiting delivery", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withClient(cmd, func(rdb redis.UniversalClient) error {
-						names, qs, err := queues(cmd)
+						qs, err := queues(cmd)
 						if err != nil {
 							return err
 						}
 						tw := tabwriter.NewWriter(cmd.Root().Writer, 0, 4, 2, ' ', 0)
 						fmt.Fprintln(tw, "DESTINATION\tWAITING\tARCHIVED\tOLDEST")
-						for i, q := range qs {
-							st, err := outbound.Backlog(ctx, rdb, q)
+						for _, q := range qs {
+							st, err := outbound.Backlog(ctx, rdb, q.Queue)
 							if err != nil {
 								return redisErr(cmd, err)
 							}
-							fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", names[i], st.Waiting, st.Archived, st.Oldest.Round(time.Second))
+							fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", q.Name, st.Waiting, st.Archived, st.Oldest.Round(time.Second))
 						}
 						return tw.Flush()
 					})
@@ -195,16 +183,16 @@ func outboundCommand() *cli.Command {
 				Name: "replay", Usage: "deliver the archived deliveries again (all destinations, or --destination)", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withClient(cmd, func(rdb redis.UniversalClient) error {
-						names, qs, err := queues(cmd)
+						qs, err := queues(cmd)
 						if err != nil {
 							return err
 						}
-						for i, q := range qs {
-							n, err := outbound.Replay(ctx, rdb, q)
+						for _, q := range qs {
+							n, err := outbound.Replay(ctx, rdb, q.Queue)
 							if err != nil {
 								return redisErr(cmd, err)
 							}
-							fmt.Fprintf(cmd.Root().Writer, "%s: %d archived deliveries queued again\n", names[i], n)
+							fmt.Fprintf(cmd.Root().Writer, "%s: %d archived deliveries queued again\n", q.Name, n)
 						}
 						return nil
 					})

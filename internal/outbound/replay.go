@@ -107,3 +107,27 @@ func replayErr(err error) error {
 	}
 	return nil
 }
+
+// NamedQueue is a destination's delivery queue, by the destination's name.
+type NamedQueue struct {
+	Name, Queue string
+}
+
+// Queues are the delivery queues mmlite outbound status and replay read:
+// each destination's, then the callbacks' (named CallbackName); only the
+// one named when only is not "". A name that matches none is an error.
+func Queues(dests []*Destination, only string) ([]NamedQueue, error) {
+	var out []NamedQueue
+	for _, d := range dests {
+		if only == "" || only == d.Name {
+			out = append(out, NamedQueue{Name: d.Name, Queue: d.Queue()})
+		}
+	}
+	if only == "" || only == CallbackName {
+		out = append(out, NamedQueue{Name: CallbackName, Queue: CallbackQueue})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no destination named %q (see MMLITE_WEBHOOK_DESTINATIONS; %q is the callbacks)", only, CallbackName)
+	}
+	return out, nil
+}

@@ -54,3 +54,20 @@ func TestReplay_QueuesEachArchivedDeliveryOnce(t *testing.T) {
 	require.Equal(t, 100, info.Pending, "the second page")
 	require.Equal(t, 500, info.Archived, "the first page, archived again and left for the next replay")
 }
+
+// The queues of status and replay: every destination's then the
+// callbacks', or only the one named; a name that matches none is refused.
+func TestQueues(t *testing.T) {
+	t.Parallel()
+	ds, err := outbound.Load(outbound.Sources{Forward: "http://127.0.0.1:9/h", NoSecrets: true})
+	require.NoError(t, err)
+	all := []outbound.NamedQueue{{Name: "forward", Queue: outbound.RelayQueuePrefix + "forward"},
+		{Name: outbound.CallbackName, Queue: outbound.CallbackQueue}}
+	for only, want := range map[string][]outbound.NamedQueue{"": all, "forward": all[:1], outbound.CallbackName: all[1:]} {
+		got, err := outbound.Queues(ds, only)
+		require.NoError(t, err, only)
+		require.Equal(t, want, got, only)
+	}
+	_, err = outbound.Queues(ds, "nope")
+	require.EqualError(t, err, `no destination named "nope" (see MMLITE_WEBHOOK_DESTINATIONS; "results" is the callbacks)`)
+}
