@@ -47,15 +47,9 @@ func listCommand() *cli.Command {
 }
 
 func checkListFlags(cmd *cli.Command, o store.ListOptions) error {
-	valid := o.State == ""
-	var names []string
-	for _, s := range store.States() {
-		valid = valid || s == o.State
-		names = append(names, string(s))
-	}
-	switch {
-	case !valid:
-		return cli.Exit(fmt.Sprintf("--state %q is not one of %s", o.State, strings.Join(names, ", ")), 1)
+	switch err := store.CheckState(o.State); {
+	case err != nil:
+		return cli.Exit("--"+err.Error(), 1)
 	case o.Limit < 1 || o.Limit > store.MaxListLimit:
 		return cli.Exit(fmt.Sprintf("--limit %d must be from 1 to %d", o.Limit, store.MaxListLimit), 1)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/mmlite/mmlite/internal/progress"
 	"github.com/mmlite/mmlite/internal/store"
@@ -35,7 +34,7 @@ type campaignRow struct {
 func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, _ string) {
 	q := r.URL.Query()
 	o := store.ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor"), Limit: listLimit}
-	if o.State != "" && !slices.Contains(store.States(), o.State) {
+	if store.CheckState(o.State) != nil {
 		c.errorPage(w, r, http.StatusBadRequest, "state "+string(o.State)+" is not a campaign state")
 		return
 	}

@@ -27,8 +27,8 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := store.ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor")}
-	if o.State != "" && !validState(o.State) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q is not one of %s", o.State, stateNames()))
+	if err := store.CheckState(o.State); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if v := q.Get("limit"); v != "" {
@@ -49,23 +49,6 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, page)
-}
-
-func validState(st campaign.State) bool {
-	for _, v := range store.States() {
-		if v == st {
-			return true
-		}
-	}
-	return false
-}
-
-func stateNames() string {
-	var names []string
-	for _, v := range store.States() {
-		names = append(names, string(v))
-	}
-	return strings.Join(names, ", ")
 }
 
 // getRecipient: GET /v1/campaigns/{id}/recipients/{to}.

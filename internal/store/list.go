@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,19 @@ type Page struct {
 func States() []campaign.State {
 	return []campaign.State{campaign.StateScheduled, campaign.StateRunning, campaign.StatePaused,
 		campaign.StateCancelled, campaign.StateCompleted}
+}
+
+// CheckState refuses a state a list cannot be filtered by, naming those it
+// can; "" (every state) passes.
+func CheckState(st campaign.State) error {
+	if st == "" || slices.Contains(States(), st) {
+		return nil
+	}
+	names := make([]string, 0, len(States()))
+	for _, v := range States() {
+		names = append(names, string(v))
+	}
+	return fmt.Errorf("state %q is not one of %s", st, strings.Join(names, ", "))
 }
 
 // cursor is where a page ended in the index: the score (creation time,

@@ -87,3 +87,14 @@ func TestList_PagesThroughManyCampaignsOfOneMillisecond(t *testing.T) {
 		require.Equal(t, 1, k, id)
 	}
 }
+
+// The state filter takes "" and the listed states; another is refused,
+// naming them (the api's and the CLI's answer).
+func TestCheckState(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, store.CheckState(""))
+	for _, s := range store.States() {
+		require.NoError(t, store.CheckState(s))
+	}
+	require.EqualError(t, store.CheckState("sending"), `state "sending" is not one of scheduled, running, paused, cancelled, completed`)
+}
