@@ -49,7 +49,7 @@ func (c Class) String() string {
 }
 
 // codeClasses is the classification table: Meta error code to class.
-// Codes 200-299 (permissions) are fatal too; see classify.
+// Codes 200-299 (permissions) are fatal too; see ClassOfCode.
 var codeClasses = map[int]Class{
 	// transient: retry with backoff
 	1: ClassTransient, 2: ClassTransient, 131000: ClassTransient, 131016: ClassTransient,
@@ -94,11 +94,9 @@ func classify(e *Error) Class {
 		return ClassThroughput
 	case e.HasCode && e.Code == 131009 && strings.Contains(strings.ToLower(e.Details), "template"):
 		return ClassWaitRetry
-	case e.HasCode && e.Code >= 200 && e.Code <= 299:
-		return ClassCampaignFatal
 	}
 	if e.HasCode {
-		if c, ok := codeClasses[e.Code]; ok {
+		if c, ok := ClassOfCode(e.Code); ok {
 			return c
 		}
 		if e.isTransient {
