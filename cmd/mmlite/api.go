@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/clientip"
@@ -112,7 +111,7 @@ func checkLimits(cmd *cli.Command) error {
 		{"max-webhook-body", cmd.Int64("max-webhook-body")}, {"max-intake", int64(cmd.Int("max-intake"))},
 	} {
 		if l.v <= 0 {
-			return fmt.Errorf("MMLITE_%s (--%s) is %d: it must be at least 1", strings.ToUpper(strings.ReplaceAll(l.name, "-", "_")), l.name, l.v)
+			return fmt.Errorf("MMLITE_%s (--%s) is %d: it must be at least 1", envName(l.name), l.name, l.v)
 		}
 	}
 	return checkCancelWait(cmd)

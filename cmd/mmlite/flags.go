@@ -17,6 +17,10 @@ import (
 
 func env(name string) cli.ValueSourceChain { return cli.EnvVars("MMLITE_" + name) }
 
+// envName is the MMLITE_ variable of a flag, less its prefix: "max-body"
+// is MAX_BODY.
+func envName(flag string) string { return strings.ToUpper(strings.ReplaceAll(flag, "-", "_")) }
+
 // redisFlags are the settings of every command that uses Redis.
 func redisFlags() []cli.Flag {
 	return []cli.Flag{
@@ -204,7 +208,7 @@ func refuseZero(cmd *cli.Command, names ...string) error {
 		}
 		if zero {
 			return fmt.Errorf("MMLITE_%s (--%s) is 0: it must be above 0 (0 is not \"off\": it would mean the default)",
-				strings.ToUpper(strings.ReplaceAll(n, "-", "_")), n)
+				envName(n), n)
 		}
 	}
 	return nil

@@ -56,7 +56,7 @@ func onCommandNotFound(cmd *cli.Command, found func(error)) {
 }
 
 func unknownCommand(cmd *cli.Command, name string) error {
-	return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, fmt.Sprintf("unknown command %q", name)), helpHint(cmd)), 1)
+	return usageError(cmd, fmt.Sprintf("unknown command %q", name))
 }
 
 func app() *cli.Command {
@@ -113,7 +113,7 @@ func refuseExtraArgs(cmd *cli.Command) {
 			what = cmd.ArgsUsage
 		}
 		msg := fmt.Sprintf("unexpected argument %q: it takes %s", cmd.Args().Get(len(takes)), what)
-		return ctx, cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, msg), helpHint(cmd)), 1)
+		return ctx, usageError(cmd, msg)
 	}
 }
 
@@ -132,7 +132,7 @@ func onUsageError(cmd *cli.Command) {
 		if name := cmd.Args().First(); len(cmd.Commands) > 0 && name != "" && cmd.Command(name) == nil {
 			return unknownCommand(cmd, name) // its flags were taken for the parent's
 		}
-		return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, err.Error()), helpHint(cmd)), 1)
+		return usageError(cmd, err.Error())
 	}
 	for _, sub := range cmd.Commands {
 		onUsageError(sub)
@@ -152,10 +152,16 @@ func requireFlags(cmd *cli.Command, names ...string) error {
 	case 0:
 		return nil
 	case 1:
-		return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, missing[0]+" is required"), helpHint(cmd)), 1)
+		return usageError(cmd, missing[0]+" is required")
 	}
 	list := strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
-	return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, list+" are required"), helpHint(cmd)), 1)
+	return usageError(cmd, list+" are required")
+}
+
+// usageError is a usage error of cmd, exit status 1: msg prefixed with the
+// command's path, then where its help is.
+func usageError(cmd *cli.Command, msg string) error {
+	return cli.Exit(fmt.Sprintf("%s (%s)", inCommand(cmd, msg), helpHint(cmd)), 1)
 }
 
 // inCommand prefixes msg with the command's path below mmlite.
