@@ -1,10 +1,8 @@
 package outbound
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/safeurl"
+	"github.com/mmlite/mmlite/internal/yamllist"
 	"gopkg.in/yaml.v3"
 )
 
@@ -115,23 +114,17 @@ func Load(s Sources) ([]*Destination, error) {
 // parse reads a destinations file; getenv reads secret_env variables, and
 // nil reads no secret at all (see Sources.NoSecrets).
 func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
-	var doc struct {
+	nodes, err := yamllist.Items(b, "destinations", func(doc *struct {
 		Destinations []yaml.Node `yaml:"destinations"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	switch err := dec.Decode(&doc); {
-	case errors.Is(err, io.EOF): // no document: empty, or only comments
-		return nil, errors.New("the file is empty: want a top-level \"destinations:\" list")
-	case err != nil:
-		return nil, fmt.Errorf("invalid YAML: %v", err) // %v: no io.EOF in the chain
-	}
-	if len(doc.Destinations) == 0 {
-		return nil, errors.New("no destinations: want a top-level \"destinations:\" list")
+	}) []yaml.Node {
+		return doc.Destinations
+	})
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]int{}
-	out := make([]*Destination, 0, len(doc.Destinations))
-	for i, n := range doc.Destinations {
+	out := make([]*Destination, 0, len(nodes))
+	for i, n := range nodes {
 		at := fmt.Sprintf("line %d: destinations[%d]", n.Line, i)
 		if n.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("%s: want a mapping (name, url, secret_env, fields)", at)

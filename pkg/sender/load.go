@@ -1,16 +1,15 @@
 package sender
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/safeurl"
+	"github.com/mmlite/mmlite/internal/yamllist"
 	"gopkg.in/yaml.v3"
 )
 
@@ -79,23 +78,17 @@ func single(o Options) ([]*Sender, error) {
 
 // parse reads the YAML with line numbers in every error.
 func parse(b []byte, o Options) ([]*Sender, error) {
-	var doc struct {
+	nodes, err := yamllist.Items(b, "senders", func(doc *struct {
 		Senders []yaml.Node `yaml:"senders"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	switch err := dec.Decode(&doc); {
-	case errors.Is(err, io.EOF): // no document: empty, or only comments
-		return nil, errors.New("the file is empty: want a top-level \"senders:\" list")
-	case err != nil:
-		return nil, fmt.Errorf("invalid YAML: %v", err) // %v: no io.EOF in the chain
-	}
-	if len(doc.Senders) == 0 {
-		return nil, errors.New("no senders: want a top-level \"senders:\" list")
+	}) []yaml.Node {
+		return doc.Senders
+	})
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]int{}
-	out := make([]*Sender, 0, len(doc.Senders))
-	for i, n := range doc.Senders {
+	out := make([]*Sender, 0, len(nodes))
+	for i, n := range nodes {
 		at := fmt.Sprintf("line %d: senders[%d]", n.Line, i)
 		if err := checkKeys(&n, at); err != nil {
 			return nil, err
