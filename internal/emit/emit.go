@@ -85,9 +85,6 @@ func (e *Emitter) sinks() []sink {
 	return out
 }
 
-// Queue is the results queue.
-func (e *Emitter) Queue() string { return e.queue }
-
 // onceScript enqueues a task unless the campaign's marker says it was
 // emitted before. KEYS: 1 marker hash, 2 task hash, 3 pending list.
 // ARGV: 1 task id, 2 asynq message, 3 now (ns), 4 marker TTL (ms).

@@ -39,9 +39,6 @@ func NewRelay(rdb redis.UniversalClient, dests []*Destination) *Relay {
 	return &Relay{rdb: rdb, dests: dests, queues: qs}
 }
 
-// Destinations are the relay's destinations.
-func (r *Relay) Destinations() []*Destination { return r.dests }
-
 // Store writes the webhook's relay tasks; once it returns nil, the webhook
 // is in Redis for every destination that takes it. kinds are the
 // webhook's (see webhook.Events.Kinds), for the destinations that take
