@@ -193,6 +193,28 @@ func (w *Worker) giveBack(j *job) {
 	}
 }
 
+// answered reads the failure of a send (of a campaign or a test) as the
+// API's answer, counts it, and applies what it says beyond this message
+// (see protect). A failure that is no answer (the message could not even
+// be built) is a permanent one: nothing was sent. The protection is
+// written past the job's own end, as the outcome is; should it fail
+// anyway, the send's outcome is still recorded: a refused send must not
+// end unknown.
+func (w *Worker) answered(ctx context.Context, j *job, err error) *mmapi.Error {
+	var e *mmapi.Error
+	if !errors.As(err, &e) {
+		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
+	}
+	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), protectTimeout)
+	defer cancel()
+	if err := w.persist(pctx, func() error { return w.protect(pctx, j, e) }); err != nil {
+		w.m.protectFailed.Inc()
+		w.log.Error("protection after an error answer not applied", j.log(), "code", e.Code, "err", err)
+	}
+	return e
+}
+
 // send calls the API once and acts on the outcome.
 func (w *Worker) send(ctx context.Context, j *job) error {
 	msg := j.campaign.Message(j.send.To, j.send.Components)
@@ -205,23 +227,9 @@ func (w *Worker) send(ctx context.Context, j *job) error {
 		w.m.requests.WithLabelValues(j.sender.ID, mmapi.ClassOK.String()).Inc()
 		return w.finish(ctx, j, verdict{status: task.StatusSent}, resp)
 	}
-	var e *mmapi.Error
-	if !errors.As(err, &e) { // the message could not even be built: nothing was sent
-		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
-	}
-	w.m.requests.WithLabelValues(j.sender.ID, e.Class.String()).Inc()
+	e := w.answered(ctx, j, err)
 	if e.Class != mmapi.ClassAmbiguous { // refused: no message exists
 		j.refused = true
-	}
-	// The protection is written past the job's own end, as the outcome
-	// is; should it fail anyway, the job still releases or settles its
-	// claim: a refused send must not end unknown.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), protectTimeout)
-	err = w.persist(pctx, func() error { return w.protect(pctx, j, e) })
-	cancel()
-	if err != nil {
-		w.m.protectFailed.Inc()
-		w.log.Error("protection after an error answer not applied", j.log(), "code", e.Code, "err", err)
 	}
 	v := w.decide(j, e)
 	if v.throttle {

@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -73,24 +72,14 @@ func (w *Worker) testSend(ctx context.Context, ts *task.TestSend, res *task.Test
 		res.Status, res.WAMID, res.MessageStatus = task.StatusSent, resp.WAMID(), resp.MessageStatus()
 		return
 	}
-	var e *mmapi.Error
-	if !errors.As(err, &e) {
-		e = &mmapi.Error{Class: mmapi.ClassPermanent, Title: err.Error()}
-	}
-	w.m.requests.WithLabelValues(snd.ID, e.Class.String()).Inc()
-	if e.Class == mmapi.ClassThroughput {
-		w.limiter.Throttled(ctx, snd.ID, e.RetryAfter)
-	}
 	// What the answer says beyond this message holds for the campaigns too:
 	// an opt-out suppresses the number, a locked account pauses the sender,
 	// a paused template pauses the template (see protect).
 	j := &job{send: &task.Send{Campaign: ts.Campaign, Sender: ts.Sender, To: ts.To}, sender: snd, campaign: c}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), protectTimeout)
-	if err := w.persist(pctx, func() error { return w.protect(pctx, j, e) }); err != nil {
-		w.m.protectFailed.Inc()
-		w.log.Error("protection after a test send's error answer not applied", j.log(), "code", e.Code, "err", err)
+	e := w.answered(ctx, j, err)
+	if e.Class == mmapi.ClassThroughput {
+		w.limiter.Throttled(ctx, snd.ID, e.RetryAfter)
 	}
-	cancel()
 	if e.Class == mmapi.ClassAmbiguous {
 		res.Status = task.StatusUnknown
 	}
