@@ -19,7 +19,7 @@ func guardFlags() []cli.Flag {
 		&cli.StringFlag{Name: "suppress-codes", Value: fmt.Sprint(guard.CodeStopped), Sources: env("SUPPRESS_CODES"),
 			Usage: "comma-separated error codes that put a recipient on its WABA's suppression list (answer or failed status)"},
 		&cli.DurationFlag{Name: "cooldown", Value: guard.DefaultCooldown, Sources: env("COOLDOWN"),
-			Usage: "how long a 131049 (per-user marketing cap) holds the recipient, in every campaign of its WABA"},
+			Usage: "how long a 131049 (per-user marketing cap) holds the recipient, in every campaign of its WABA (Meta asks for at least 24h; shorten only for tests)"},
 		&cli.DurationFlag{Name: "limit-window", Value: guard.DefaultLimitWindow, Sources: env("LIMIT_WINDOW"),
 			Usage: "the messaging limit's rolling window (Meta's is 24h; shorten only for tests)"},
 	}
