@@ -36,3 +36,28 @@ func TestStore_ACampaignsCallbackURLOutlivesItsKeys(t *testing.T) {
 		require.Equal(t, want, got, "%s, its keys expired", id)
 	}
 }
+
+// An id used again once its campaign's keys expired: the new campaign,
+// without a callback_url, must not inherit the old one's, whose key
+// outlives the campaign (its callbacks would go to the other system).
+func TestStore_AnIDUsedAgainDoesNotInheritTheOldCallbackURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := valid()
+	c.ID, c.CallbackURL = "again", "https://crm.example.com/mmlite"
+	c.Normalize()
+	_, err := b.store.Campaigns.Register(b.ctx, &c)
+	require.NoError(t, err)
+	require.NoError(t, b.r.Client.Del(b.ctx, b.r.Keys.Campaign(c.ID), b.r.Keys.Ledger(c.ID)).Err()) // expired
+
+	c = valid()
+	c.ID = "again"
+	c.Normalize()
+	r, err := b.store.Campaigns.Register(b.ctx, &c)
+	require.NoError(t, err)
+	require.True(t, r.Created)
+	require.NoError(t, b.r.Client.Del(b.ctx, b.r.Keys.Campaign(c.ID), b.r.Keys.Ledger(c.ID)).Err()) // expired too
+	got, err := b.store.Campaigns.CallbackURL(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Empty(t, got, "the new campaign had no callback_url: its callbacks go to MMLITE_RESULTS_URL")
+}

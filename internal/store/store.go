@@ -102,7 +102,8 @@ const recordTimeout = 10 * time.Second
 // event).
 //
 // A campaign's own callback_url is also kept on its own, until CallbackURL
-// expires (see CallbackURLMargin).
+// expires (see CallbackURLMargin); a campaign without one deletes the key
+// an earlier campaign of the same id left, so as not to inherit its URL.
 //
 // KEYS: 1 campaign, 2 ledger, 3 campaigns index, 4 retire index, 5 onboarded
 // WABAs, 6 the WABA's waiting campaigns, 7 the campaigns to announce, 8 the
@@ -137,6 +138,8 @@ redis.call('EXPIREAT', KEYS[2], ARGV[3])
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[9], ARGV[7])
   redis.call('EXPIREAT', KEYS[9], ARGV[8])
+else
+  redis.call('DEL', KEYS[9])
 end
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) * 1000, ARGV[4])
