@@ -72,26 +72,56 @@ func (p *Producer) awaitTest(ctx context.Context, tid, sender string, wait time.
 		case err != nil:
 			return nil, fmt.Errorf("producer: read the test send: %w", err)
 		case ti.State == asynq.TaskStateCompleted:
-			var res task.TestResult
-			if err := json.Unmarshal(ti.Result, &res); err != nil {
-				return nil, fmt.Errorf("producer: the worker's answer to the test send: %w", err)
-			}
-			return &res, nil
+			return testResult(ti)
 		case ti.State == asynq.TaskStateArchived:
 			return nil, fmt.Errorf("producer: the worker could not run the test send: %s", ti.LastErr)
 		case time.Now().After(deadline):
-			if ins.DeleteTask(p.cfg.Queue, tid) != nil {
+			res, taken, err := p.withdrawTest(ins, tid)
+			switch {
+			case res != nil || err != nil:
+				return res, err
+			case taken:
 				return nil, fmt.Errorf("%w within %s; a worker took it just now: it may still be sent", ErrNoWorker, wait)
 			}
 			return nil, fmt.Errorf("%w within %s: is a worker serving sender %s running? Nothing was sent", ErrNoWorker, wait, sender)
 		}
 		select {
 		case <-ctx.Done():
-			if ins.DeleteTask(p.cfg.Queue, tid) != nil {
+			res, taken, err := p.withdrawTest(ins, tid)
+			switch {
+			case res != nil || err != nil:
+				return res, err
+			case taken:
 				return nil, fmt.Errorf("producer: stopped waiting for the test send (%w); a worker had taken it: it may still be sent", ctx.Err())
 			}
 			return nil, fmt.Errorf("producer: stopped waiting for the test send (%w): nothing was sent", ctx.Err())
 		case <-tick.C:
 		}
 	}
+}
+
+// withdrawTest takes back a test send no longer waited for. It looks once
+// more first: asynq deletes a completed task as it does a pending one, and
+// a send completed since the last look went out; its answer is returned.
+// taken says a worker has the send (it may still go).
+func (p *Producer) withdrawTest(ins *asynq.Inspector, tid string) (res *task.TestResult, taken bool, err error) {
+	if ti, err := ins.GetTaskInfo(p.cfg.Queue, tid); err == nil {
+		switch ti.State {
+		case asynq.TaskStateCompleted:
+			res, err := testResult(ti)
+			return res, true, err
+		case asynq.TaskStateActive:
+			return nil, true, nil
+		}
+	}
+	return nil, ins.DeleteTask(p.cfg.Queue, tid) != nil, nil
+}
+
+// testResult reads a worker's answer to a test send from its task.
+func testResult(ti *asynq.TaskInfo) (*task.TestResult, error) {
+	var res task.TestResult
+	if err := json.Unmarshal(ti.Result, &res); err != nil {
+		return nil, fmt.Errorf("producer: the worker's answer to the test send: %w", err)
+	}
+	return &res, nil
 }
