@@ -103,9 +103,13 @@ func refuseExtraArgs(cmd *cli.Command) {
 	if len(cmd.Commands) > 0 || cmd.Action == nil || strings.HasSuffix(cmd.ArgsUsage, "...") {
 		return
 	}
+	before := cmd.Before // a command's own runs after the check
 	cmd.Before = func(ctx context.Context, cmd *cli.Command) (context.Context, error) {
 		takes := strings.Fields(cmd.ArgsUsage)
 		if cmd.Args().Len() <= len(takes) {
+			if before != nil {
+				return before(ctx, cmd)
+			}
 			return ctx, nil
 		}
 		what := "none"
