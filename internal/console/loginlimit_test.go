@@ -132,3 +132,16 @@ func TestV1_WrongTokensShareTheLoginLimit(t *testing.T) {
 		"nor at the login")
 	require.Equal(t, http.StatusSeeOther, e.loginFrom("192.0.2.7:40000", token).Code, "another client logs in")
 }
+
+// A /v1 request without a token guesses nothing: it is answered 401 and
+// spends none of the address's allowance (a prober without the header
+// locked the address out, the right token too).
+func TestV1_NoTokenSpendsNothing(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	for i := range 30 {
+		r := e.do(t, "GET", "/v1/campaigns", nil, "")
+		require.Equal(t, http.StatusUnauthorized, r.code, "request %d without a token: %s", i, r.body)
+	}
+	require.Equal(t, http.StatusOK, e.do(t, "GET", "/v1/campaigns", nil, "", "Authorization", "Bearer "+token).code)
+}

@@ -352,7 +352,8 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 		got, ok := bearerToken(r.Header.Get("Authorization"))
 		sum := sha256.Sum256([]byte(got))
 		wrong := !ok || subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1
-		if wait := s.logins.Check(authlimit.ClientOf(r, s.cfg.TrustedProxies), time.Now(), wrong); wait > 0 {
+		// A request without a token guesses nothing: it spends nothing.
+		if wait := s.logins.Check(authlimit.ClientOf(r, s.cfg.TrustedProxies), time.Now(), ok && wrong); wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(authlimit.RetryAfter(wait)))
 			writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address: wait before trying again")
 			return
