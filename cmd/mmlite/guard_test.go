@@ -17,12 +17,7 @@ import (
 
 func TestSuppressAndSenderCommands(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	url := "redis://" + mr.Addr() + "/0"
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { _ = rdb.Close() })
-	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(),
-		[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: "W1", MessagingLimit: 2000}}))
+	url, _ := published(t, &sender.Sender{ID: "eu", Rate: 5, WABAID: "W1", MessagingLimit: 2000})
 	decode := func(out string) map[string]any {
 		var m map[string]any
 		require.NoError(t, json.NewDecoder(strings.NewReader(out)).Decode(&m), out) // the JSON, then any error
@@ -122,12 +117,7 @@ func TestSuppress_UnpublishedScopeRefused(t *testing.T) {
 // in review).
 func TestSuppressImport_OneFile(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	url := "redis://" + mr.Addr() + "/0"
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { _ = rdb.Close() })
-	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(),
-		[]*sender.Sender{{ID: "eu", Rate: 5, WABAID: "W1"}}))
+	url, _ := published(t, &sender.Sender{ID: "eu", Rate: 5, WABAID: "W1"})
 	a, b := write(t, "a.csv", "to\n441234567891\n"), write(t, "b.csv", "to\n441234567892\n")
 	for _, tc := range []struct {
 		files []string
@@ -143,4 +133,15 @@ func TestSuppressImport_OneFile(t *testing.T) {
 	out, code := run(t, "suppress", "list", "--redis-url", url, "--scope", "W1")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, `"W1" has no suppression list`, "nothing was imported")
+}
+
+// published serves an embedded Redis with senders published, as workers
+// would, and returns its URL and a client of it.
+func published(t *testing.T, senders ...*sender.Sender) (string, *redis.Client) {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(), senders))
+	return "redis://" + mr.Addr() + "/0", rdb
 }
