@@ -76,10 +76,8 @@ func (s *CSVSource) Next() (Recipient, int, error) {
 	if s.err != nil {
 		return Recipient{}, 0, s.err
 	}
-	if s.cols == nil {
-		if s.err = s.readHeader(); s.err != nil {
-			return Recipient{}, 0, s.err
-		}
+	if err := s.ReadHeader(); err != nil {
+		return Recipient{}, 0, err
 	}
 	rec, err := s.r.read()
 	line := s.r.start
@@ -113,6 +111,17 @@ func (s *CSVSource) Next() (Recipient, int, error) {
 		return Recipient{}, line, rowErr(line, "%s", rerr)
 	}
 	return r, line, nil
+}
+
+// ReadHeader reads and checks the header row, if Next has not yet: for a
+// caller that wants a file with no header, or a wrong one, refused before
+// it does anything (registers the campaign, say). A header refused is
+// Next's error too.
+func (s *CSVSource) ReadHeader() error {
+	if s.cols == nil && s.err == nil {
+		s.err = s.readHeader()
+	}
+	return s.err
 }
 
 // readHeader parses the column names.

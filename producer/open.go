@@ -19,8 +19,11 @@ var errLooksLikeJSONL = errors.New("the input looks like JSON Lines: use --forma
 
 // OpenRecipients opens a recipients list, a file at path or stdin ("-"),
 // as a Source of format ("csv", "jsonl", or "" for the file's extension,
-// else CSV; CSV that starts like JSON Lines is refused). Its reads end
-// with ctx (see untilDone); close closes the file.
+// else CSV; CSV that starts like JSON Lines is refused). A CSV's header
+// is read and checked before it returns (waiting for it on stdin): a file
+// that cannot be a recipients list is refused, naming it, before its
+// campaign is registered. Its reads end with ctx (see untilDone); close
+// closes the file.
 func OpenRecipients(ctx context.Context, stdin io.Reader, path, format string) (Source, func(), error) {
 	r := io.NopCloser(stdin)
 	if path != "-" {
@@ -43,17 +46,27 @@ func OpenRecipients(ctx context.Context, stdin io.Reader, path, format string) (
 		br := bufio.NewReader(r)
 		if looksLikeJSONLines(br) {
 			closeFn()
-			if path != "-" {
-				return nil, nil, fmt.Errorf("%s: %w", path, errLooksLikeJSONL)
-			}
-			return nil, nil, errLooksLikeJSONL
+			return nil, nil, fmt.Errorf("%s: %w", inputName(path), errLooksLikeJSONL)
 		}
-		return NewCSVSource(br), closeFn, nil
+		src := NewCSVSource(br)
+		if err := src.ReadHeader(); err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("%s: %w", inputName(path), err)
+		}
+		return src, closeFn, nil
 	case "jsonl":
 		return NewJSONLSource(r), closeFn, nil
 	}
 	closeFn()
 	return nil, nil, fmt.Errorf("--format must be csv or jsonl, got %q", format)
+}
+
+// inputName names the input at path in an error: the path, or stdin.
+func inputName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
 }
 
 // untilDone reads r until ctx ends; then a Read returns the context's

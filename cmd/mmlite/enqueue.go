@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/readlimit"
@@ -108,6 +109,10 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	bar := newProgress(cmd.Bool("no-progress"))
 	sum, err := p.Enqueue(ctx, c, src, producer.Options{DryRun: dry, Progress: bar.update})
 	bar.finish()
+	if err != nil && !dry && mayStayOpen(ctx, p, c.ID) {
+		return sum, fmt.Errorf("%w\ncampaign %s stays open with the rows accepted: run the same command again once this is fixed "+
+			"(rows enqueued already are duplicates: nothing is sent twice), or stop it: mmlite campaign cancel %s", err, c.ID, c.ID)
+	}
 	if err != nil || dry || cmd.Bool("open") {
 		return sum, err
 	}
@@ -151,4 +156,15 @@ func plural(n int64, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// mayStayOpen says whether campaign id may still be open after an enqueue
+// that failed: not when it is known to be sealed or over (its rows were
+// refused, say). Read with a moment of its own: the enqueue's context may
+// be what ended it.
+func mayStayOpen(ctx context.Context, p *producer.Producer, id string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	st, err := p.Store().Campaigns.Status(ctx, id)
+	return err != nil || (!st.Sealed && !st.State.Final())
 }

@@ -95,3 +95,75 @@ func TestEnqueueCommand_StdinInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// A recipients CSV that is empty or whose header is wrong registered its
+// campaign all the same, before reading the header: the campaign stayed
+// open (running, 0 recipients, never sealed), and the error named
+// neither the file nor the campaign left behind (found in review).
+func TestEnqueueCommand_BadHeaderRegistersNothing(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"empty.csv":   "",
+		"unknown.csv": "phone,body.1\n441234567890,x\n",
+		"quote.csv":   "to,\"body.1\n441234567890\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			mr := miniredis.RunT(t)
+			url := "redis://" + mr.Addr() + "/0"
+			path := write(t, name, body)
+			out, code := run(t, "--redis-url", url, "enqueue", "--campaign", springFile(t), "--recipients", path, "--no-progress")
+			require.Equal(t, 1, code, out)
+			require.Contains(t, out, path+": ")
+			require.Contains(t, out, "line 1: ")
+			require.NotContains(t, out, "accepted", "nothing was read, nothing to sum up")
+
+			out, code = run(t, "--redis-url", url, "--log-level", "warn", "campaign", "status", "spring")
+			require.Equal(t, 1, code, out)
+			require.Equal(t, "campaign spring not found", strings.TrimSpace(out))
+		})
+	}
+}
+
+// An enqueue that fails after its campaign was registered (a file broken
+// in the middle, Redis gone) leaves the campaign open with the rows it
+// took; the error did not say so, nor how to go on (found in review).
+// Running the same command on the mended file completes it, every row
+// once.
+func TestEnqueueCommand_FailedMidwaySaysTheCampaignStaysOpen(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	camp := springFile(t)
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--no-progress",
+		"--recipients", write(t, "broken.csv", "to\n441234567890\n\"x\n441234567892\n"))
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "campaign spring stays open with the rows accepted: run the same command again once this is fixed")
+	require.Contains(t, out, "mmlite campaign cancel spring")
+
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--no-progress",
+		"--recipients", write(t, "mended.csv", "to\n441234567890\n441234567891\n441234567892\n"))
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "campaign spring: 2 accepted, 1 duplicate, 0 rejected")
+
+	// A dry run registers nothing: nothing stays open.
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", write(t, "d.json", `{"id": "dry", "template": {"name": "t", "language": {"code": "en"}}}`),
+		"--dry-run", "--recipients", write(t, "b.csv", "to\n\"x\n"))
+	require.Equal(t, 1, code, out)
+	require.NotContains(t, out, "stays open")
+}
+
+// A sealed campaign refuses new rows: the enqueue fails, and the campaign
+// does not "stay open".
+func TestEnqueueCommand_SealedCampaignIsNotSaidOpen(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	camp := springFile(t)
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--no-progress", "--recipients", write(t, "a.csv", "to\n441234567890\n"))
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--no-progress", "--recipients", write(t, "b.csv", "to\n441234567891\n"))
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "campaign is sealed")
+	require.NotContains(t, out, "stays open")
+}
