@@ -285,14 +285,21 @@ const parkFor = 90 * 24 * time.Hour
 // pauseCampaign stops a campaign after an error that every further send
 // would hit too, instead of failing its remaining recipients: this
 // recipient's claim is given back and its job parked with the rest. The
-// operator fixes the cause and resumes.
+// operator fixes the cause and resumes. The claim is given back first, and
+// the pause written as soon as Redis answers: a pause that cannot be
+// written must not leave the refused recipient claimed, to be reported
+// unknown (never sent) once its claim is stale; its job runs again instead.
 func (w *Worker) pauseCampaign(ctx context.Context, j *job, e *mmapi.Error) error {
-	reason := fmt.Sprintf("%s: code %d (HTTP %d): %s", campaign.PauseCampaignFatal, e.Code, e.HTTPStatus, e.Title)
-	tr, err := w.store.Campaigns.PauseAutomatically(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
-	if err != nil && !errors.Is(err, campaign.ErrState) {
+	if err := w.release(ctx, j, j.delays, e); err != nil {
 		return err
 	}
-	if err := w.release(ctx, j, j.delays, e); err != nil {
+	reason := fmt.Sprintf("%s: code %d (HTTP %d): %s", campaign.PauseCampaignFatal, e.Code, e.HTTPStatus, e.Title)
+	var tr store.Transition
+	err := w.persist(ctx, func() (err error) {
+		tr, err = w.store.Campaigns.PauseAutomatically(ctx, j.send.Campaign, reason, task.ErrorFrom(e))
+		return err
+	})
+	if err != nil && !errors.Is(err, campaign.ErrState) {
 		return err
 	}
 	if tr.Changed {
