@@ -87,6 +87,7 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 		return nil, err
 	}
 	seen := map[string]int{}
+	numbers := map[string]int{} // phone_number_id: the sender's index
 	out := make([]*Sender, 0, len(nodes))
 	for i, n := range nodes {
 		at := fmt.Sprintf("line %d: senders[%d]", n.Line, i)
@@ -109,6 +110,14 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 			return nil, fmt.Errorf("%s: id %q already declared by senders[%d]", at, s.ID, prev)
 		}
 		seen[s.ID] = i
+		// Meta counts the rate per number, and webhooks name the number:
+		// two senders of one number would send at twice its rate, and
+		// its webhooks go to either.
+		if prev, dup := numbers[s.PhoneNumberID]; dup && s.PhoneNumberID != "" {
+			return nil, fmt.Errorf("%s: phone_number_id %q already declared by senders[%d] (%s): a number is one sender",
+				at, s.PhoneNumberID, prev, out[prev].ID)
+		}
+		numbers[s.PhoneNumberID] = i
 		if err := s.resolveKey(at, o); err != nil {
 			return nil, err
 		}

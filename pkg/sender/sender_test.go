@@ -207,3 +207,20 @@ func TestLoad_SingleKeyTrimmed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "k", ss[0].Key(), "MMLITE_API_KEY for the file's sender default")
 }
+
+// A business number is one sender: a second sender with the same
+// phone_number_id (a block copied and not edited) is refused, naming both.
+// It was taken: the number got two fleet-wide rates (Meta counts one), and
+// its webhooks went to either sender, as a map's order fell.
+func TestLoad_OneSenderPerPhoneNumberID(t *testing.T) {
+	t.Parallel()
+	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 80\n    phone_number_id: \"106540352242922\"\n" +
+		"  - id: b\n    api_key_env: K\n    rate: 80\n    phone_number_id: \"106540352242922\"\n"
+	_, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
+	require.ErrorContains(t, err, `senders.yaml: line 6: senders[1] (b): phone_number_id "106540352242922" already declared by senders[0] (a)`)
+
+	body = strings.Replace(body, `"106540352242922"`, `"106540352242999"`, 1)
+	ss, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
+	require.NoError(t, err)
+	require.Len(t, ss, 2)
+}
