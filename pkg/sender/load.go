@@ -10,6 +10,7 @@ import (
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/yamllist"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"gopkg.in/yaml.v3"
 )
 
@@ -175,10 +176,23 @@ func (s *Sender) resolveKey(at string, o Options) error {
 	return nil
 }
 
-func validateURL(at, raw string) error {
+// validateBase checks base_url, the base the endpoint's path is added to
+// (see mmapi.Endpoint.URL): a URL copied whole from the provider's
+// documentation would send every message to a path that does not exist.
+func (s *Sender) validateBase(at string) error {
+	raw := s.BaseURL
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, safeurl.Redact(raw))
+	}
+	path := strings.TrimRight(u.Path, "/")
+	switch {
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return fmt.Errorf("%s: base_url must have no query or fragment (the endpoint's path is added to it), got %q", at, safeurl.Redact(raw))
+	case strings.HasSuffix(path, "/marketing_messages"):
+		return fmt.Errorf("%s: base_url is the provider's base URL, without /marketing_messages (it is added), got %q", at, safeurl.Redact(raw))
+	case s.Provider == mmapi.ProviderMeta && s.PhoneNumberID != "" && strings.HasSuffix(path, "/"+s.PhoneNumberID):
+		return fmt.Errorf("%s: base_url must not end with the phone_number_id (it is added for provider meta), got %q", at, safeurl.Redact(raw))
 	}
 	return nil
 }

@@ -100,5 +100,5 @@ func (s *Sender) validate(at string) error {
 	if err := s.validateGuards(at); err != nil {
 		return err
 	}
-	return validateURL(at, s.BaseURL)
+	return s.validateBase(at)
 }

@@ -224,3 +224,31 @@ func TestLoad_OneSenderPerPhoneNumberID(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ss, 2)
 }
+
+// base_url is the provider's base: a URL copied whole from the provider's
+// documentation, its endpoint's path included, is refused at start naming
+// the field, as is one with a query or fragment, which the endpoint's path
+// would land in. Each was taken, and every send of the sender went to
+// .../marketing_messages/marketing_messages (or into the query), whose 404
+// paused every campaign as campaign_fatal, with nothing naming the file.
+func TestLoad_BaseURLIsTheProvidersBase(t *testing.T) {
+	t.Parallel()
+	for base, want := range map[string]string{
+		"https://waba-v2.360dialog.io/marketing_messages":                     `base_url is the provider's base URL, without /marketing_messages`,
+		"https://waba-v2.360dialog.io/marketing_messages/":                    `base_url is the provider's base URL, without /marketing_messages`,
+		"https://graph.facebook.com/v23.0/106540352242922/marketing_messages": `base_url is the provider's base URL, without /marketing_messages`,
+		"https://graph.facebook.com/v23.0/106540352242922":                    `base_url must not end with the phone_number_id`,
+		"https://waba-v2.360dialog.io/?region=eu":                             `base_url must have no query or fragment`,
+		"https://waba-v2.360dialog.io/#x":                                     `base_url must have no query or fragment`,
+	} {
+		p := writeFile(t, "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: meta\n    phone_number_id: \"106540352242922\"\n    base_url: "+base+"\n")
+		_, err := sender.Load(sender.Options{File: p, Getenv: env(map[string]string{"K": "k"})})
+		require.ErrorContains(t, err, "senders.yaml: line 2: senders[0] (a): "+want, base)
+	}
+	_, err := sender.Load(sender.Options{Key: "k", BaseURL: "https://waba-v2.360dialog.io/marketing_messages"})
+	require.ErrorContains(t, err, "MMLITE_RATE / MMLITE_API_BASE_URL: base_url is the provider's base URL, without /marketing_messages")
+	for _, ok := range []string{"https://waba-v2.360dialog.io", "https://waba-v2.360dialog.io/", "https://graph.facebook.com/v23.0", "http://127.0.0.1:8081/prefix"} {
+		_, err := sender.Load(sender.Options{Key: "k", BaseURL: ok})
+		require.NoError(t, err, ok)
+	}
+}
