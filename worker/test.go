@@ -15,6 +15,10 @@ import (
 // testWait is the longest a test send waits for a slot of its sender.
 const testWait = 10 * time.Second
 
+// testMark is how long a test send's mark is kept: as long as its task
+// (see producer.TestSend).
+const testMark = time.Hour
+
 // test sends one test message of a campaign's template (task.TypeTest),
 // outside the campaign's ledger and counts, at the sender's rate, and
 // writes the API's answer as the task's result for the api or CLI that
@@ -62,6 +66,21 @@ func (w *Worker) testSend(ctx context.Context, ts *task.TestSend, res *task.Test
 	case <-time.After(wait):
 	case <-ctx.Done():
 		fail(mmapi.ClassTransient.String(), "the worker stopped before the test send")
+		return
+	}
+	// Outside the ledger, a test send is marked before its call: a run
+	// taken over from one that may have made it (its worker died or lost
+	// its lease) does not send again.
+	id, _ := asynq.GetTaskID(ctx)
+	first, err := w.rdb.SetNX(ctx, w.keys.TestSent(id), 1, testMark).Result()
+	switch {
+	case err != nil:
+		fail(mmapi.ClassTransient.String(), "the test send could not be marked in Redis; nothing was sent: "+err.Error())
+		return
+	case !first:
+		res.Status = task.StatusUnknown
+		res.Error = &task.Error{Class: mmapi.ClassAmbiguous.String(),
+			Title: "an earlier run of this test send did not finish (worker stopped or lease lost); it may have been sent, and is not sent again"}
 		return
 	}
 	w.m.inflight.Inc()

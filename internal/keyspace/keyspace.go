@@ -107,6 +107,10 @@ func (s Space) Unknowns() string { return s.pre + "unknowns" }
 // dropped once done, so that a worker dying in between loses nothing.
 func (s Space) Replays() string { return s.pre + "replays" }
 
+// TestSent marks a test send (by its task id) whose call was made: a run
+// of it taken over later (a lost lease) does not send it again.
+func (s Space) TestSent(taskID string) string { return s.pre + "testsent:" + taskID }
+
 // Campaigns is the sorted set of campaign ids by creation time.
 func (s Space) Campaigns() string { return s.pre + "campaigns" }
 
