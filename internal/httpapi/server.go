@@ -239,11 +239,14 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) routes() {
-	v1 := func(pattern string, h http.HandlerFunc) { s.handle(pattern, s.auth(h)) }
+	// Each route names the query parameters it takes (see takesParams).
+	v1 := func(pattern string, h http.HandlerFunc, params ...string) {
+		s.handle(pattern, s.auth(takesParams(pattern, h, params)))
+	}
 	v1("POST /v1/campaigns", s.createCampaign)
-	v1("GET /v1/campaigns", s.listCampaigns)
+	v1("GET /v1/campaigns", s.listCampaigns, "state", "limit", "cursor")
 	v1("GET /v1/campaigns/{id}/recipients/{to}", s.getRecipient)
-	v1("GET /v1/campaigns/{id}/results", s.getResults)
+	v1("GET /v1/campaigns/{id}/results", s.getResults, "status", "code")
 	v1("POST /v1/campaigns/{id}/follow-up", s.followUp)
 	v1("POST /v1/campaigns/{id}/test", s.testSend)
 	v1("POST /v1/campaigns/{id}/recipients", s.addRecipients)

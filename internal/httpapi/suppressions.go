@@ -12,9 +12,9 @@ import (
 )
 
 // guardRoutes registers the protections' endpoints (see docs/http-api.md).
-func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc)) {
-	v1("POST /v1/suppressions", s.addSuppressions)
-	v1("GET /v1/suppressions", s.listSuppressions)
+func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc, ...string)) {
+	v1("POST /v1/suppressions", s.addSuppressions, "scope", "sender")
+	v1("GET /v1/suppressions", s.listSuppressions, "scope", "sender", "limit", "cursor")
 	v1("DELETE /v1/suppressions/{scope}/{to}", s.deleteSuppression)
 	v1("POST /v1/senders/{id}/pause", s.pauseSender)
 	v1("POST /v1/senders/{id}/resume", s.resumeSender)
