@@ -42,7 +42,7 @@ func guardConfig(cmd *cli.Command) (guard.Config, error) {
 func withGuard(ctx context.Context, cmd *cli.Command, fn func(p *producer.Producer, g *guard.Guard) error) error {
 	return withRedis(ctx, cmd, func(p *producer.Producer) error {
 		err := fn(p, guard.New(p.Redis(), p.Store(), guard.Config{}))
-		if errors.Is(err, guard.ErrUnknownScope) || errors.Is(err, guard.ErrBadCursor) || errors.Is(err, guard.ErrBadNumber) || errors.Is(err, errUsage) {
+		if errors.Is(err, guard.ErrUnknownScope) || errors.Is(err, guard.ErrBadCursor) || errors.Is(err, guard.ErrBadNumber) || errors.Is(err, guard.ErrScopeAndSender) || errors.Is(err, errUsage) {
 			return cli.Exit(err.Error(), 1)
 		}
 		return err

@@ -57,6 +57,9 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "nosuch", "441234567890")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "unknown scope")
+	out, code = run(t, "suppress", "add", "--redis-url", url, "--scope", "W2", "--sender", "eu", "441234567895")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "by its scope or by its sender, not both (scope W2, sender eu)", "the sender's list was taken without a word")
 
 	out, code = run(t, "sender", "pause", "--redis-url", url, "eu")
 	require.Equal(t, 0, code, out)

@@ -61,3 +61,20 @@ func TestSuppressions_RepeatedParameterIs400(t *testing.T) {
 	require.Equal(t, 400, a.code, "an import names one list: %s", a.raw)
 	require.Equal(t, "scope is given 2 times: give it once", a.body["error"])
 }
+
+// ?scope= and ?sender= name one list: both given is a 400, nothing added.
+// The sender won without a word, so ?scope=<WABA>&sender=<another WABA's
+// sender> added the entries to the other WABA's list.
+func TestSuppressions_ScopeAndSenderIs400(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	want := "guard: name the suppression list by its scope or by its sender, not both (scope 999, sender default)"
+	a := b.do(t, "POST", "/v1/suppressions?scope=999&sender=default", "text/csv", "to\n447700900001\n")
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, want, a.body["error"])
+	a = b.do(t, "GET", "/v1/suppressions?scope=999&sender=default", "", "")
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, want, a.body["error"])
+	a = b.do(t, "GET", "/v1/suppressions?sender=default", "", "")
+	require.Equal(t, 404, a.code, "nothing was added, no list made: %s", a.raw)
+}

@@ -22,9 +22,13 @@ func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc, ...string)) {
 
 // scopeOf reads ?scope= (a WABA id, or a sender id for a sender without
 // one) or ?sender= (its scope); known says whether a published sender has
-// it. An unknown sender is ErrUnknownScope.
+// it. An unknown sender is ErrUnknownScope; both given, a bad request.
 func (s *Server) scopeOf(r *http.Request) (scope string, known bool, err error) {
-	return guard.ScopeOf(r.Context(), s.senders, r.URL.Query().Get("sender"), r.URL.Query().Get("scope"))
+	scope, known, err = guard.ScopeOf(r.Context(), s.senders, r.URL.Query().Get("sender"), r.URL.Query().Get("scope"))
+	if errors.Is(err, guard.ErrScopeAndSender) {
+		err = badRequest{err}
+	}
+	return scope, known, err
 }
 
 // addSuppressions is POST /v1/suppressions?scope=|sender=: a JSON list of
