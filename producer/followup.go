@@ -220,15 +220,20 @@ func followFilter(f FollowUp) (results.Filter, error) {
 		switch {
 		case s == task.StatusUnknown && !f.IncludeUnknown:
 			errs = append(errs, errors.New("statuses: unknown recipients may have received the first message: set include_unknown to follow them up"))
+		case s == task.StatusSuppressed:
+			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up: the recipient is on a suppression list", s))
+		case slices.Contains(results.Statuses(), s) && !slices.Contains(Followable, s):
+			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up: its message was accepted", s))
 		case !slices.Contains(Followable, s):
-			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up (want %v): its message was accepted", s, Followable))
+			known := slices.DeleteFunc(slices.Clone(Followable), func(s string) bool { return s == task.StatusUnknown })
+			errs = append(errs, fmt.Errorf("statuses: %q is not an outcome (want %s, or unknown with include_unknown)", s, strings.Join(known, ", ")))
 		}
 	}
 	if f.IncludeUnknown && !slices.Contains(statuses, task.StatusUnknown) {
 		statuses = append(statuses, task.StatusUnknown)
 	}
 	filter, err := results.ParseFilter(statuses, nil)
-	if err != nil {
+	if err != nil && len(errs) == 0 {
 		errs = append(errs, err)
 	}
 	for _, c := range f.Codes {

@@ -184,3 +184,19 @@ func TestFollowUp_AnotherUnderTheSameIDIsAConflict(t *testing.T) {
 	require.ErrorIs(t, err, campaign.ErrConflict)
 	require.ErrorContains(t, err, "fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id")
 }
+
+// A status a follow-up cannot take says why, once: "bogus" and "suppressed"
+// were both said to have had their message accepted, "bogus" twice over.
+func TestFollowUp_StatusRefusalsSayWhy(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[string]string{
+		"bogus":          `campaign: statuses: "bogus" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
+		"failed,expired": `campaign: statuses: "failed,expired" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
+		"suppressed":     `campaign: statuses: "suppressed" cannot be followed up: the recipient is on a suppression list`,
+		"delivered":      `campaign: statuses: "delivered" cannot be followed up: its message was accepted`,
+		"sent":           `campaign: statuses: "sent" cannot be followed up: its message was accepted`,
+	} {
+		err := producer.FollowUp{ID: "f", Statuses: []string{status}}.Validate()
+		require.EqualError(t, err, want, status)
+	}
+}
