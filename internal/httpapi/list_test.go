@@ -78,3 +78,20 @@ func TestSuppressions_ScopeAndSenderIs400(t *testing.T) {
 	a = b.do(t, "GET", "/v1/suppressions?sender=default", "", "")
 	require.Equal(t, 404, a.code, "nothing was added, no list made: %s", a.raw)
 }
+
+// Without scope or sender, GET /v1/suppressions lists the scopes, which
+// are not paged: a limit or cursor there is a 400 that says so (both were
+// dropped without a word, and the scopes answered in place of a page).
+func TestSuppressions_PagingWithoutAListIs400(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 200, b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", "to\n447700900001\n").code)
+	for _, query := range []string{"limit=5", "cursor=0"} {
+		a := b.do(t, "GET", "/v1/suppressions?"+query, "", "")
+		require.Equal(t, 400, a.code, "%s: %s", query, a.raw)
+		require.Equal(t, "limit and cursor page one list: name it with scope or sender (without them, the answer is the scopes that have a list)", a.body["error"], query)
+	}
+	a := b.do(t, "GET", "/v1/suppressions", "", "")
+	require.Equal(t, 200, a.code, a.raw)
+	require.Equal(t, []any{fixtureWABA}, a.body["scopes"])
+}

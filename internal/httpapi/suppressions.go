@@ -103,6 +103,10 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if q.Get("scope") == "" && q.Get("sender") == "" {
+		if q.Get("limit") != "" || q.Get("cursor") != "" {
+			writeError(w, http.StatusBadRequest, "limit and cursor page one list: name it with scope or sender (without them, the answer is the scopes that have a list)")
+			return
+		}
 		scopes, err := s.guard.Scopes(r.Context())
 		if err != nil {
 			s.fail(w, err, nil)
