@@ -43,3 +43,20 @@ func TestV1_UnknownQueryParameterIs400(t *testing.T) {
 	require.Equal(t, 200, b.do(t, "GET", "/v1/campaigns?state=running&limit=5", "", "").code)
 	require.Equal(t, 200, b.do(t, "GET", "/v1/campaigns/spring-sale-2026/results?status=failed&status=expired&code=131026", "", "").code)
 }
+
+// A query string that cannot be read whole is a 400: net/http drops the
+// pairs it cannot read, so ?status=failed;code=131026 (a semicolon for an
+// ampersand) or ?status=fail%zz exported every recipient.
+func TestV1_UnreadableQueryIs400(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	for query, want := range map[string]string{
+		"status=failed;code=131026": `the query string cannot be read: invalid semicolon separator in query: separate parameters with "&"`,
+		"status=fail%zz":            `the query string cannot be read: invalid URL escape "%zz"`,
+	} {
+		a := b.do(t, "GET", "/v1/campaigns/spring-sale-2026/results?"+query, "", "")
+		require.Equal(t, 400, a.code, "%s: %s", query, a.raw)
+		require.Equal(t, want, a.body["error"], query)
+	}
+	require.Equal(t, 200, b.do(t, "GET", "/v1/campaigns/spring-sale-2026/results?status=failed&code=131026", "", "").code)
+}
