@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/asynqlog"
 	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/redis/go-redis/v9"
 )
@@ -258,6 +259,8 @@ func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err er
 	var r rejected
 	refused := errors.As(err, &r)
 	archived := s.cfg.expired(n) || refused && !s.archiveFull(ctx)
+	// The answer may quote the body it refuses, phone numbers and all.
+	logged := phone.MaskIn(err.Error())
 	switch {
 	case archived && n > 0:
 		s.settled(ctx)
@@ -267,16 +270,16 @@ func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err er
 	switch {
 	case refused && !archived:
 		s.log.Warn("outbound delivery refused; the destination's archive is full, so it is retried until MMLITE_RELAY_MAX_AGE: replay the archive",
-			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
+			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.delay(n+1), "err", logged)
 		return err
 	case refused:
-		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
+		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", logged)
 		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
 	case s.cfg.expired(n):
-		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", err)
+		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", logged)
 		return fmt.Errorf("%w (archived after %s of retries): %w", err, s.cfg.MaxAge, asynq.SkipRetry)
 	}
-	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.delay(n+1), "err", err)
+	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.delay(n+1), "err", logged)
 	return err
 }
 
@@ -305,7 +308,7 @@ func (s *Server) failed(ctx context.Context, t *asynq.Task, retried int) {
 	id, _ := asynq.GetTaskID(ctx)
 	z := redis.Z{Score: float64(at.UnixMilli()), Member: id}
 	if err := s.rdb.ZAddLT(ctx, keyspace.New(queue).Failing(), z).Err(); err != nil {
-		s.log.Warn("outbound delivery's age not kept", "queue", queue, "task_id", id, "err", err)
+		s.ageNotKept(queue, id, err)
 	}
 }
 
@@ -315,8 +318,14 @@ func (s *Server) settled(ctx context.Context) {
 	queue, _ := asynq.GetQueueName(ctx)
 	id, _ := asynq.GetTaskID(ctx)
 	if err := s.rdb.ZRem(ctx, keyspace.New(queue).Failing(), id).Err(); err != nil {
-		s.log.Warn("outbound delivery's age not kept", "queue", queue, "task_id", id, "err", err)
+		s.ageNotKept(queue, id, err)
 	}
+}
+
+// ageNotKept logs a failing set not written; a callback's task id names
+// its recipient, masked.
+func (s *Server) ageNotKept(queue, id string, err error) {
+	s.log.Warn("outbound delivery's age not kept", "queue", queue, "task_id", phone.MaskIn(id), "err", err)
 }
 
 // retryDelay is asynq's RetryDelayFunc: asynq counts the retries done
