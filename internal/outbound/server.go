@@ -53,18 +53,14 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	s := &Server{rdb: rdb, cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
 		urls: urlCache{entries: map[string]urlEntry{}}}
 	s.batch = &batcher{s: s, pending: map[string]*batch{}}
-	if s.hc == nil {
-		// Redirects are not followed: a 307 or 308 would have the same
-		// body and signature POSTed wherever the destination points, past
-		// the checks on its URL (https, MMLITE_CALLBACK_HOSTS).
-		s.hc = &http.Client{Timeout: cfg.HTTPTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 	for _, d := range cfg.Destinations {
 		s.byQueue[d.Queue()] = d
 	}
 	if cfg.Callbacks != nil {
 		s.byQueue[cfg.CallbackQueue] = cfg.Callbacks
+	}
+	if s.hc == nil {
+		s.hc = newClient(cfg.HTTPTimeout, len(s.byQueue)*cfg.Concurrency+max(cfg.BatchSize, 0))
 	}
 	var err error
 	if s.m, err = newDeliveryMetrics(rdb, cfg); err != nil {
@@ -88,6 +84,19 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 		}))
 	}
 	return s, nil
+}
+
+// newClient is the deliveries' HTTP client, for up to slots POSTs at once.
+// Redirects are not followed: a 307 or 308 would have the same body and
+// signature POSTed wherever the destination points, past the checks on its
+// URL (https, MMLITE_CALLBACK_HOSTS). A connection is kept for every slot
+// (net/http keeps 2 a host): a destination's POSTs at once would otherwise
+// close theirs as they end and dial again, a TLS handshake a delivery.
+func newClient(timeout time.Duration, slots int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 0, slots // 0: no limit across hosts (campaigns' callback_url)
+	return &http.Client{Timeout: timeout, Transport: t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // Start starts delivering.
