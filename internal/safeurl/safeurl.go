@@ -1,6 +1,7 @@
 package safeurl
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -13,9 +14,15 @@ import (
 // clear text.
 func Check(raw string) error {
 	u, err := url.Parse(raw)
+	var ue *url.Error
 	switch {
+	case errors.As(err, &ue): // its own words, without the URL it quotes
+		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
 	case err != nil || u.Host == "":
 		return fmt.Errorf("want an absolute https:// URL, got %q", Redact(raw))
+	case u.Port() != "" && !validPort(u.Port()):
+		// Every POST would fail, retried for days.
+		return fmt.Errorf("port %s is out of range (1 to 65535)", u.Port())
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && loopback(u.Hostname()):

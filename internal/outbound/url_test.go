@@ -1,0 +1,27 @@
+package outbound_test
+
+import (
+	"testing"
+
+	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/stretchr/testify/require"
+)
+
+// A destination's URL that could never be POSTed to was accepted (a port
+// out of range: every delivery failed, retried for MMLITE_RELAY_MAX_AGE),
+// or refused as "(unparsable)" without saying why (a URL pasted with its
+// newline). Both are refused at start, naming the setting and the fault,
+// never the URL's credentials.
+func TestLoad_SaysWhatIsWrongWithAURL(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"https://crm.example.com:99999/h":     `MMLITE_WEBHOOK_FORWARD: url: port 99999 is out of range (1 to 65535)`,
+		"https://crm.example.com:0/h":         `MMLITE_WEBHOOK_FORWARD: url: port 0 is out of range (1 to 65535)`,
+		"https://crm.example.com/h\n":         `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: net/url: invalid control character in URL`,
+		" https://u:secret@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: first path segment in URL cannot contain colon`,
+	} {
+		_, err := outbound.Load(outbound.Sources{Forward: raw, ForwardSecret: "s"})
+		require.EqualError(t, err, want, "%q", raw)
+		require.NotContains(t, err.Error(), "secret", "%q", raw)
+	}
+}
