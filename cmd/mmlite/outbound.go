@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -112,6 +113,21 @@ func emitTargets(cmd *cli.Command) (callbackQueue string, noResults bool, err er
 	return callbackQueue, noResults, nil
 }
 
+// callbackSettingsAlone refuses the callbacks' settings without
+// MMLITE_RESULTS_URL: taken alone, they would be dropped without a word,
+// the operator believing callbacks are on.
+func callbackSettingsAlone(cmd *cli.Command) error {
+	if cmd.String("results-url") != "" {
+		return nil
+	}
+	for _, f := range []string{"results-secret", "results-batch", "results-batch-wait"} {
+		if cmd.IsSet(f) && (f != "results-secret" || strings.TrimSpace(cmd.String(f)) != "") {
+			return fmt.Errorf("MMLITE_%s is set but MMLITE_RESULTS_URL is not: it is a setting of the callbacks, which go to that URL", envName(f))
+		}
+	}
+	return nil
+}
+
 // startOutbound starts the worker's deliveries of relayed webhooks and
 // callbacks, when there are any; stop shuts them down.
 func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Registerer, cfg outbound.Config) (stop func(), err error) {
@@ -120,6 +136,9 @@ func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Regi
 		return nil, err
 	}
 	cfg.Destinations = dests
+	if err := callbackSettingsAlone(cmd); err != nil {
+		return nil, err
+	}
 	if url := cmd.String("results-url"); url != "" {
 		cfg.Callbacks = outbound.NewCallbacks(url, cmd.String("results-secret"))
 	}

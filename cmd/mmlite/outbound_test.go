@@ -126,3 +126,34 @@ func TestOutboundStatus_NeedsNoSecrets(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "MMLITE_LOG_LEVEL")
 }
+
+// Settings that only mean something beside another were taken alone and
+// dropped without a word: MMLITE_RESULTS_SECRET or MMLITE_RESULTS_BATCH
+// without MMLITE_RESULTS_URL (the operator believes callbacks are on), and
+// MMLITE_WEBHOOK_FORWARD_SECRET beside a destinations file (whose secrets
+// are its own). Each is refused at start, naming both settings.
+func TestOutboundSettings_OrphansRefused(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	redis := "redis://" + mr.Addr() + "/0"
+	worker := []string{"worker", "--redis-url", redis, "--api-key", "k", "--metrics-addr", ""}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(worker, "--results-secret", "s"), "MMLITE_RESULTS_SECRET is set but MMLITE_RESULTS_URL is not"},
+		{append(worker, "--results-batch", "50"), "MMLITE_RESULTS_BATCH is set but MMLITE_RESULTS_URL is not"},
+		{append(worker, "--results-batch-wait", "1s"), "MMLITE_RESULTS_BATCH_WAIT is set but MMLITE_RESULTS_URL is not"},
+		{append(worker, "--webhook-forward-secret", "s"), "MMLITE_WEBHOOK_FORWARD_SECRET is set but MMLITE_WEBHOOK_FORWARD is not"},
+		{[]string{"api", "--redis-url", redis, "--http-addr", "127.0.0.1:0", "--api-token", "t", "--webhook-forward-secret", "s",
+			"--webhook-destinations", write(t, "d.yaml", "destinations:\n  - name: crm\n    url: https://crm.example.com/h\n    secret_env: X\n")},
+			"MMLITE_WEBHOOK_FORWARD_SECRET is set but MMLITE_WEBHOOK_FORWARD is not"},
+	} {
+		// A process that takes the settings runs until the context ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		out, code := runCtx(t, ctx, "", tc.args...)
+		cancel()
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, tc.want)
+	}
+}

@@ -84,6 +84,9 @@ func Load(s Sources) ([]*Destination, error) {
 	switch {
 	case s.Forward != "" && s.File != "":
 		return nil, errors.New("outbound: set MMLITE_WEBHOOK_FORWARD or MMLITE_WEBHOOK_DESTINATIONS, not both")
+	case s.Forward == "" && strings.TrimSpace(s.ForwardSecret) != "":
+		return nil, errors.New("outbound: MMLITE_WEBHOOK_FORWARD_SECRET is set but MMLITE_WEBHOOK_FORWARD is not: it signs that URL's POSTs only " +
+			"(a destinations file names each destination's secret_env or secret_file)")
 	case s.Forward != "":
 		d := &Destination{Name: ForwardName, URL: s.Forward, secret: strings.TrimSpace(s.ForwardSecret)}
 		if err := d.validate("MMLITE_WEBHOOK_FORWARD"); err != nil {
