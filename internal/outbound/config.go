@@ -167,8 +167,8 @@ func (c Config) delay(n int) time.Duration {
 // expired reports whether a delivery that failed after retried retries
 // would be retried past MaxAge: the waits it had, and the one it would
 // have now, the same as asynq's (see retryDelay).
-func (c Config) expired(retried int) bool {
-	return c.elapsed(retried)+c.delay(retried+1) > c.MaxAge
+func (c Config) expired(retried int, err error) bool {
+	return c.elapsed(retried)+c.retryDelay(retried, err, nil) > c.MaxAge
 }
 
 // elapsed is the backoff a delivery waited through before its n-th retry.

@@ -18,7 +18,7 @@ func TestConfig_AgeIsTheWaitsAsynqScheduled(t *testing.T) {
 	for retried := 0; retried < 200; retried++ {
 		require.Equal(t, waited, c.elapsed(retried), "after %d retries", retried)
 		next := c.retryDelay(retried, nil, nil)
-		require.Equal(t, waited+next > c.MaxAge, c.expired(retried), "after %d retries", retried)
+		require.Equal(t, waited+next > c.MaxAge, c.expired(retried, nil), "after %d retries", retried)
 		waited += next
 	}
 }

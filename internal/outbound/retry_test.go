@@ -3,6 +3,7 @@ package outbound_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -123,4 +124,35 @@ func TestRelay_ReplayedDeliveryIsRetriedAgain(t *testing.T) {
 		q, err := in.GetQueueInfo(d.Queue())
 		return err == nil && q.Size == 0
 	}, 10*time.Second, 20*time.Millisecond, "delivered")
+}
+
+// A destination that answers 429 or 503 with Retry-After (seconds, or an
+// HTTP date) longer than the backoff is left alone that long, never more
+// than RetryMax; it was retried on the backoff whatever it asked
+// (style.md: honour Retry-After, capped). A shorter one leaves the
+// backoff as it is.
+func TestRelay_RetryAfterIsHonouredCapped(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	cfg := outbound.Config{RetryBase: time.Minute, RetryMax: 2 * time.Hour}
+	for _, tc := range []struct {
+		code       int
+		retryAfter string
+		want       time.Duration
+	}{
+		{429, "1800", 30 * time.Minute},
+		{503, time.Now().Add(45 * time.Minute).UTC().Format(http.TimeFormat), 45 * time.Minute},
+		{429, "86400", 2 * time.Hour}, // capped
+		{503, "5", time.Minute},       // the backoff is longer
+	} {
+		sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", tc.retryAfter)
+			w.WriteHeader(tc.code)
+		}))
+		t.Cleanup(sink.Close)
+		d := relayOne(t, r, sink.URL, cfg)
+		ti := onlyTask(t, in, d.Queue(), 1)
+		require.InDelta(t, tc.want.Seconds(), backoff(ti).Seconds(), 3, "HTTP %d, Retry-After: %s", tc.code, tc.retryAfter)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/webhook"
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -252,8 +253,22 @@ func (s *Server) post(req *http.Request) error {
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
 		return rejected{err, "a 4xx is not retried"}
 	}
+	if after := mmapi.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), s.cfg.RetryMax); after > 0 {
+		return waitAsked{err, after}
+	}
 	return err
 }
+
+// waitAsked is a failed delivery whose destination asked, with
+// Retry-After, to be left alone a while (capped by RetryMax): its next
+// attempt waits that long if the backoff is shorter (see retryDelay).
+type waitAsked struct {
+	err   error
+	after time.Duration
+}
+
+func (w waitAsked) Error() string { return w.err.Error() }
+func (w waitAsked) Unwrap() error { return w.err }
 
 // give says what becomes of a failed delivery: archived with the answer
 // when the destination refused it for good, or when its next attempt would
@@ -267,7 +282,7 @@ func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err er
 	n, _ := asynq.GetRetryCount(ctx)
 	var r rejected
 	refused := errors.As(err, &r)
-	archived := s.cfg.expired(n) || refused && !s.archiveFull(ctx)
+	archived := s.cfg.expired(n, err) || refused && !s.archiveFull(ctx)
 	// The answer may quote the body it refuses, phone numbers and all.
 	logged := phone.MaskIn(err.Error())
 	switch {
@@ -279,16 +294,16 @@ func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err er
 	switch {
 	case refused && !archived:
 		s.log.Warn("outbound delivery refused; the destination's archive is full, so it is retried until MMLITE_RELAY_MAX_AGE: replay the archive",
-			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.delay(n+1), "err", logged)
+			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.retryDelay(n, err, nil), "err", logged)
 		return err
 	case refused:
 		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", logged)
 		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
-	case s.cfg.expired(n):
+	case s.cfg.expired(n, err):
 		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", logged)
 		return fmt.Errorf("%w (archived after %s of retries): %w", err, s.cfg.MaxAge, asynq.SkipRetry)
 	}
-	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.delay(n+1), "err", logged)
+	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.retryDelay(n, err, nil), "err", logged)
 	return err
 }
 
@@ -339,8 +354,12 @@ func (s *Server) ageNotKept(queue, id string, err error) {
 
 // retryDelay is asynq's RetryDelayFunc: asynq counts the retries done
 // (from 0 at the first failure), delay the failed attempts (from 1).
-func (c Config) retryDelay(retried int, _ error, _ *asynq.Task) time.Duration {
-	return c.delay(retried + 1)
+func (c Config) retryDelay(retried int, err error, _ *asynq.Task) time.Duration {
+	d := c.delay(retried + 1)
+	if w := (waitAsked{}); errors.As(err, &w) {
+		d = max(d, w.after)
+	}
+	return d
 }
 
 // redactURLError drops the URL from a client error: it may hold a secret.
