@@ -107,7 +107,9 @@ func classify(e *Error) Class {
 	switch {
 	case s == 429:
 		return ClassThroughput
-	case s == 401 || s == 403 || s == 404:
+	case s == 401 || s == 403 || s == 404, s >= 300 && s < 400:
+		// A redirect (not followed, see NewClient) says the base URL is
+		// not the API's: every send would meet it.
 		return ClassCampaignFatal
 	case s == 408 || (s >= 500 && e.HasCode):
 		return ClassTransient

@@ -101,8 +101,14 @@ const (
 )
 
 // NewClient returns a client sending with hc, which carries the timeout.
+// Redirects are never followed (hc itself is left as it is): a 307 or 308
+// would POST the message again, with its D360-API-KEY (a header Go keeps
+// on a redirect to another host), wherever the answer's Location says. A
+// redirect is an answer of its own (see classify).
 func NewClient(hc *http.Client) *Client {
-	return &Client{http: hc, maxBody: DefaultMaxBody, maxRetryAfter: DefaultMaxRetryAfter, userAgent: "mmlite"}
+	own := *hc
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{http: &own, maxBody: DefaultMaxBody, maxRetryAfter: DefaultMaxRetryAfter, userAgent: "mmlite"}
 }
 
 // Send posts one message. On success it returns the parsed answer; on any

@@ -80,7 +80,7 @@ func parseError(status int, body []byte) *Error {
 	e.rateLimited = bytes.Contains(bytes.ToLower(body), []byte(rateLimitText))
 	var env envelope
 	if err := decode(body, &env); err != nil {
-		e.Title = snippet(body)
+		e.Title = orRedirect(status, snippet(body))
 		return e
 	}
 	var g *graphError
@@ -105,10 +105,20 @@ func parseError(status int, body []byte) *Error {
 		fillFromGraph(e, g)
 	}
 	if e.Title == "" {
-		e.Title = snippet(body)
+		e.Title = orRedirect(status, snippet(body))
 	}
 	e.Title, e.Details = clip(e.Title), clip(e.Details)
 	return e
+}
+
+// orRedirect is the title of an answer that carries none of the
+// provider's: its body's snippet, or for a redirect (whose page says
+// nothing more) what it means.
+func orRedirect(status int, snippet string) string {
+	if status >= 300 && status < 400 {
+		return "the API answered with a redirect, which is not followed: check the sender's base_url (MMLITE_API_BASE_URL)"
+	}
+	return snippet
 }
 
 // MaxText bounds an error's title and details, which every result of the
