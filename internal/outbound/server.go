@@ -246,7 +246,9 @@ func (s *Server) post(req *http.Request) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
+	// The answer may quote the body back (a validation error): the
+	// customers' numbers in it are masked, as in every log line.
+	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, phone.MaskIn(strings.TrimSpace(string(snippet))))
 	switch {
 	case resp.StatusCode/100 == 3:
 		return rejected{err, "redirects are not followed: configure the URL it redirects to"}
@@ -283,8 +285,6 @@ func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err er
 	var r rejected
 	refused := errors.As(err, &r)
 	archived := s.cfg.expired(n, err) || refused && !s.archiveFull(ctx)
-	// The answer may quote the body it refuses, phone numbers and all.
-	logged := phone.MaskIn(err.Error())
 	switch {
 	case archived && n > 0:
 		s.settled(ctx)
@@ -294,16 +294,16 @@ func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err er
 	switch {
 	case refused && !archived:
 		s.log.Warn("outbound delivery refused; the destination's archive is full, so it is retried until MMLITE_RELAY_MAX_AGE: replay the archive",
-			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.retryDelay(n, err, nil), "err", logged)
+			"destination", d.Name, "archive_room", s.cfg.ArchiveRoom, "retry", n+1, "in", s.cfg.retryDelay(n, err, nil), "err", err)
 		return err
 	case refused:
-		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", logged)
+		s.log.Warn("outbound delivery refused; archived", "destination", d.Name, "err", err)
 		return fmt.Errorf("%w (archived: %s): %w", err, r.why, asynq.SkipRetry)
 	case s.cfg.expired(n, err):
-		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", logged)
+		s.log.Warn("outbound delivery failed for too long; archived", "destination", d.Name, "max_age", s.cfg.MaxAge, "err", err)
 		return fmt.Errorf("%w (archived after %s of retries): %w", err, s.cfg.MaxAge, asynq.SkipRetry)
 	}
-	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.retryDelay(n, err, nil), "err", logged)
+	s.log.Info("outbound delivery failed; will retry", "destination", d.Name, "retry", n+1, "in", s.cfg.retryDelay(n, err, nil), "err", err)
 	return err
 }
 
