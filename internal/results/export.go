@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/mmlite/mmlite/internal/csvcell"
@@ -60,11 +59,12 @@ func CSVHeader(ctx context.Context, st *store.Store, id string, f Filter) ([]str
 	return header(cols)
 }
 
-// plain says whether mmlite writes the column itself (the number and the
-// outcome columns): no spreadsheet reads those as a formula. The others,
-// the recipients' parameters and metadata, are neutralized (see package
-// csvcell).
-func plain(col string) bool { return col == "to" || slices.Contains(OutcomeColumns, col) }
+// plain says whether mmlite writes the column's cells itself (the number,
+// the status, the error code): no spreadsheet reads those as a formula.
+// The others are neutralized (see package csvcell): the recipients'
+// parameters and metadata, and the wamid, which is whatever the
+// provider's answer said.
+func plain(col string) bool { return col == "to" || col == "status" || col == "error_code" }
 
 // WriteCSV writes the selected recipients as CSV under head (see
 // CSVHeader): columns that mmlite enqueue reads again, and the outcome's.
