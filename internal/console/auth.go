@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/authlimit"
+	"github.com/mmlite/mmlite/internal/httpserve"
 )
 
 // The session: the login form checks the API's token and answers with a
@@ -154,6 +155,7 @@ func (c *Console) actionMax(h func(http.ResponseWriter, *http.Request, string), 
 			c.errorPage(w, r, http.StatusUnauthorized, "log in first: the session is missing or has ended")
 			return
 		}
+		httpserve.AllowLongRead(w) // an upload, from a session
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		// A form that cannot be read is refused for what it is: read on,
 		// its CSRF token would be missing, and the page would say so.

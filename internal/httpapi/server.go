@@ -71,6 +71,13 @@ type Config struct {
 	// most recipients held when they come before their campaign. Default
 	// DefaultMaxValue.
 	MaxValue int64
+	// ReadTimeout is how long a request may take to arrive, its headers
+	// and body, unless it carries the api's token or a console session:
+	// those get httpserve.LongRead once they are checked (an upload of a
+	// large list), so that a client that has proved nothing cannot hold a
+	// connection open (a stalled body on any route, the webhook's too).
+	// Default DefaultReadTimeout.
+	ReadTimeout time.Duration
 	// DisableUI turns the console at /ui/ off (MMLITE_UI=false).
 	DisableUI bool
 	// TrustedProxies are the proxies (an Ingress, a load balancer) whose
@@ -108,6 +115,9 @@ const (
 	DefaultLargeWebhooks = 4
 	// DefaultLargeWebhookRead: a provider sends from a data centre.
 	DefaultLargeWebhookRead = 10 * time.Second
+	// DefaultReadTimeout: a request that proved nothing (a webhook, a
+	// login, a wrong token) is small and comes at once.
+	DefaultReadTimeout = 30 * time.Second
 	// DefaultMaxValue bounds a JSON value like a row of a recipients file.
 	DefaultMaxValue = producer.MaxLine
 )
@@ -154,6 +164,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxIntake == 0 {
 		c.MaxIntake = DefaultMaxIntake
 	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
 	if c.LargeWebhookRead == 0 {
 		c.LargeWebhookRead = DefaultLargeWebhookRead
 	}
@@ -194,7 +207,8 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(positive("MMLITE_MAX_BODY", c.MaxBody), positive("MMLITE_MAX_UPLOAD", c.MaxUpload),
 		positive("MMLITE_MAX_WEBHOOK_BODY", c.MaxWebhookBody), positive("MMLITE_MAX_INTAKE", int64(c.MaxIntake)),
-		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("LargeWebhookRead", int64(c.LargeWebhookRead)), positive("MaxValue", c.MaxValue), c.Guard.Validate())
+		positive("LargeWebhooks", int64(c.LargeWebhooks)), positive("LargeWebhookRead", int64(c.LargeWebhookRead)),
+		positive("ReadTimeout", int64(c.ReadTimeout)), positive("MaxValue", c.MaxValue), c.Guard.Validate())
 }
 
 // New checks the config and builds the routes.
@@ -346,10 +360,14 @@ func requestLevel(code int) slog.Level {
 	return slog.LevelDebug
 }
 
-// auth requires the bearer token, compared in constant time.
+// auth requires the bearer token, compared in constant time; a request
+// that carries it may take httpserve.LongRead to arrive (an upload).
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	if s.cfg.Token == "" {
-		return h
+		return func(w http.ResponseWriter, r *http.Request) {
+			httpserve.AllowLongRead(w)
+			h(w, r)
+		}
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, ok := bearerToken(r.Header.Get("Authorization"))
@@ -366,6 +384,7 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer <MMLITE_API_TOKEN>)")
 			return
 		}
+		httpserve.AllowLongRead(w)
 		h(w, r)
 	}
 }
@@ -380,12 +399,21 @@ func bearerToken(h string) (string, bool) {
 
 // Serve listens on addr until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration) error {
-	srv, err := httpserve.Listen(addr, s.mux, httpserve.Timeouts{Read: 15 * time.Minute, Write: 15 * time.Minute})
+	srv, err := s.Listen(addr)
 	if err != nil {
-		return fmt.Errorf("httpapi: MMLITE_HTTP_ADDR (--http-addr): %w", err)
+		return err
 	}
 	s.log.Info("api listening", "addr", srv.Addr())
 	return srv.Serve(ctx, grace)
+}
+
+// Listen binds addr with the api's timeouts, for Serve.
+func (s *Server) Listen(addr string) (*httpserve.Server, error) {
+	srv, err := httpserve.Listen(addr, s.mux, httpserve.Timeouts{Read: s.cfg.ReadTimeout, Write: httpserve.LongRead})
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: MMLITE_HTTP_ADDR (--http-addr): %w", err)
+	}
+	return srv, nil
 }
 
 type statusWriter struct {

@@ -22,6 +22,19 @@ const (
 	defaultIdle       = 2 * time.Minute
 )
 
+// LongRead is how long a request that proved who sent it (a token, a
+// session) may take to arrive: an upload of a large list (see
+// AllowLongRead).
+const LongRead = 15 * time.Minute
+
+// AllowLongRead gives the request w answers LongRead from now to arrive,
+// past the server's read timeout, which is kept short for the requests
+// that have not proved who sent them: one that stalls is cut then, rather
+// than holding its connection for as long as an upload may take.
+func AllowLongRead(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(LongRead))
+}
+
 // ErrShuttingDown is the cause with which the contexts of the requests
 // still running half-way through a shutdown end (see Serve).
 var ErrShuttingDown = errors.New("the server is shutting down")
