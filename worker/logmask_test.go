@@ -68,3 +68,26 @@ func TestWorker_TransientHonoursRetryAfter(t *testing.T) {
 	r := b.WaitResults(t, 1, 20*time.Second)
 	require.Equal(t, task.StatusSent, r[0].Status)
 }
+
+// A sender whose base_url is plain http:// on a host other than loopback
+// (a typo for https, or a proxy) sends its API key in clear text with
+// every message: the worker says so at start, naming the sender and the
+// host, never the key. One on loopback (a sidecar, tests) is left alone.
+func TestWorker_ClearTextBaseURLIsWarnedOf(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	cfg := b.config()
+	var logs redistest.SyncBuffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	b.start(t, cfg) // the fake API: http:// on 127.0.0.1
+	require.NotContains(t, logs.String(), "clear text")
+
+	cfg = b.config()
+	logs = redistest.SyncBuffer{}
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	cfg.Senders[0].BaseURL = "http://waba-v2.360dialog.io"
+	b.start(t, cfg)
+	require.Contains(t, logs.String(), `"msg":"sender's base_url is plain http:// on a host other than loopback: its API key travels in clear text with every message"`)
+	require.Contains(t, logs.String(), `"host":"waba-v2.360dialog.io"`)
+	require.Contains(t, logs.String(), `"sender":"`+cfg.Senders[0].ID+`"`)
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/mmlite/mmlite/internal/redisbatch"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -91,6 +92,12 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.MaxWait < time.Second {
 		cfg.Logger.Warn("MMLITE_MAX_WAIT is under 1s: asynq makes paced jobs due by the whole second, so senders will fall short of their rate",
 			"max_wait", cfg.MaxWait)
+	}
+	for _, snd := range cfg.Senders {
+		if host, clear := safeurl.InClear(snd.BaseURL); clear {
+			cfg.Logger.Warn("sender's base_url is plain http:// on a host other than loopback: its API key travels in clear text with every message",
+				"sender", snd.ID, "host", host)
+		}
 	}
 	w.limiter = cfg.Limiter
 	if w.limiter == nil {

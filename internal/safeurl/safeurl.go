@@ -31,6 +31,17 @@ func Check(raw string) error {
 	return fmt.Errorf("want https:// (http:// only on a loopback address), got %q", Redact(raw))
 }
 
+// InClear says whether raw is a plain http:// URL to a host other than
+// loopback (what it carries crosses the network in clear text), and
+// names the host.
+func InClear(raw string) (host string, clear bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || loopback(u.Hostname()) {
+		return "", false
+	}
+	return u.Hostname(), true
+}
+
 func loopback(host string) bool {
 	if host == "localhost" {
 		return true
