@@ -66,7 +66,7 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			dests, err := loadDestinations(cmd)
+			dests, err := loadDestinationsOf(cmd, true) // stores the relay tasks; the workers sign them
 			if err != nil {
 				return err
 			}

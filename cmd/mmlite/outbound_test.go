@@ -157,3 +157,26 @@ func TestOutboundSettings_OrphansRefused(t *testing.T) {
 		require.Contains(t, out, tc.want)
 	}
 }
+
+// The api only stores the relay tasks; the workers sign them. It required
+// every destination's secret all the same, spreading the signing secrets
+// to the pods that face the internet (found in review). It now starts
+// without them; the workers still refuse to start without.
+func TestOutboundSettings_APINeedsNoSigningSecret(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	redis := "redis://" + mr.Addr() + "/0"
+	file := write(t, "d.yaml", "destinations:\n  - name: crm\n    url: https://crm.example.com/h\n    secret_env: MMLITE_TEST_UNSET_SECRET\n")
+	for _, relay := range [][]string{{"--webhook-forward", "https://crm.example.com/h"}, {"--webhook-destinations", file}} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		out, code := runCtx(t, ctx, "", append([]string{"api", "--redis-url", redis, "--http-addr", "127.0.0.1:0", "--api-token", "t",
+			"--webhook-secret", "w"}, relay...)...)
+		cancel()
+		require.Equal(t, 0, code, out)
+		require.NotContains(t, out, "secret")
+
+		out, code = run(t, append([]string{"worker", "--redis-url", redis, "--api-key", "k", "--metrics-addr", ""}, relay...)...)
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "SECRET")
+	}
+}

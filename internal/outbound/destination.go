@@ -70,9 +70,10 @@ type Sources struct {
 	File string
 	// Getenv reads secret_env variables; os.Getenv when nil.
 	Getenv func(string) string
-	// NoSecrets loads the destinations' names and queues only (what
-	// mmlite outbound status and replay read): their secrets are not read,
-	// and need not be set where those commands run.
+	// NoSecrets loads the destinations without their secrets (what the
+	// api, which stores the relay tasks, and mmlite outbound status and
+	// replay read): the secrets are not read, and need not be set where
+	// those run; only the workers sign.
 	NoSecrets bool
 }
 
