@@ -154,7 +154,7 @@ func (e *enqueuer) prepare(ctx context.Context) error {
 	e.keys = []string{ks.Campaign(e.c.ID), ks.Ledger(e.c.ID), ks.AsynqScheduled(), ks.AsynqPending(), clock, ks.Suppressed(s.Scope())}
 	e.start = start
 	e.head = []any{ks.AsynqTaskPrefix(), now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), start.UnixMilli(),
-		strconv.FormatFloat(1000/rate, 'f', 6, 64), len(e.c.ID) + 1, pendingAhead.Milliseconds(), clockIdleTTL.Milliseconds()}
+		strconv.FormatFloat(1000/rate, 'f', 6, 64), len(e.c.ID) + 1, pendingAhead.Milliseconds(), clockIdleTTL.Milliseconds(), e.c.ExpiresUnix() * 1000}
 	return nil
 }
 

@@ -21,14 +21,18 @@ const (
 // (see store.LuaSlots).
 // A recipient on the sender's suppression list is enqueued too, due at once
 // and without a slot on the clock: its claim finds it suppressed, and it
-// gets its result the way every recipient does, without a send.
+// gets its result the way every recipient does, without a send. So is a
+// recipient whose slot would come at or after the campaign's expiry, due at
+// the expiry: nothing can be sent then (it is reported expired), and the
+// slots past the expiry are left to the sender's other campaigns.
 //
 // KEYS: 1 campaign hash, 2 ledger, 3 asynq scheduled zset, 4 asynq pending
 // list, 5 pacing clock, 6 the sender's suppression list.
 // ARGV: 1 task key prefix, 2 now (ms), 3 now (ns, for pending_since), 4 the
 // campaign's start (ms), 5 ms between two sends of the sender, 6 length of
 // "<campaign>:", 7 how far ahead (ms) a job still goes straight to pending,
-// 8 how long (ms) an idle clock is kept, then task id and message pairs.
+// 8 how long (ms) an idle clock is kept, 9 the campaign's expiry (ms, whole
+// seconds as the jobs carry it; 0 for none), then task id and message pairs.
 var enqueueScript = redis.NewScript(store.LuaSlots + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'sealed')
 local state = c[1]
@@ -42,10 +46,11 @@ local ahead = now + tonumber(ARGV[7])
 local at = tonumber(ARGV[4])
 local clock = tonumber(redis.call('GET', KEYS[5]) or '0')
 if clock > at then at = clock end
+local expiry = tonumber(ARGV[9])
 local out = {}
 local k = 0
-local sup = 0
-for i = 9, #ARGV, 2 do
+local unslotted = 0 -- jobs enqueued without a slot: suppressed, or past the expiry
+for i = 10, #ARGV, 2 do
   local id = ARGV[i]
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 1 or redis.call('HEXISTS', KEYS[2], string.sub(id, plen + 1)) == 1 then
@@ -55,8 +60,13 @@ for i = 9, #ARGV, 2 do
   elseif redis.call('HEXISTS', KEYS[6], string.sub(id, plen + 1)) == 1 then
     redis.call('HSET', key, 'msg', ARGV[i + 1], 'state', 'pending', 'pending_since', ARGV[3])
     redis.call('LPUSH', KEYS[4], id)
-    sup = sup + 1
+    unslotted = unslotted + 1
     out[#out + 1] = 3
+  elseif expiry > 0 and at + k * interval >= expiry then
+    redis.call('HSET', key, 'msg', ARGV[i + 1], 'state', 'scheduled')
+    redis.call('ZADD', KEYS[3], math.floor(expiry / 1000), id)
+    unslotted = unslotted + 1
+    out[#out + 1] = 1
   else
     local when = at + k * interval
     if when <= ahead then
@@ -76,6 +86,6 @@ if k > 0 then
   redis.call('HINCRBY', KEYS[1], 'enqueued', k)
   slots(KEYS[1], at, math.floor(at + (k - 1) * interval), now)
 end
-if sup > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', sup) end
+if unslotted > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', unslotted) end
 return out
 `)
