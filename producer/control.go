@@ -73,7 +73,7 @@ func (p *Producer) resume(ctx context.Context, id, pausedFor string) (*campaign.
 		p.cfg.Logger.Warn("campaign resumed while some of its jobs still run", "campaign", id, "error", err)
 	}
 	u, err := p.store.Campaigns.Unpark(ctx, id, store.Pace{Interval: time.Duration(float64(time.Second) / s.Rate),
-		Clock: p.keys.Clock(c.Sender), IdleTTL: clockIdleTTL})
+		Clock: p.keys.Clock(c.Sender), IdleTTL: clockIdleTTL, Expiry: c.ExpiresUnix()})
 	if err != nil {
 		return nil, err
 	}

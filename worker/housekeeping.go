@@ -120,7 +120,8 @@ func (w *Worker) bringBackParked(ctx context.Context) {
 			if rate <= 0 {
 				rate = sender.DefaultRate
 			}
-			pace = store.Pace{Interval: time.Duration(float64(time.Second) / rate), Clock: w.keys.Clock(c.Sender), IdleTTL: time.Hour}
+			pace = store.Pace{Interval: time.Duration(float64(time.Second) / rate), Clock: w.keys.Clock(c.Sender), IdleTTL: time.Hour,
+				Expiry: c.ExpiresUnix()}
 		}
 		u, err := w.store.Campaigns.Unpark(ctx, id, pace)
 		if err != nil {

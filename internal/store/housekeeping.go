@@ -20,23 +20,33 @@ import (
 //
 // The campaign's last slot (slot_last) moves with the jobs brought back,
 // and its first (slot_first) to theirs once the slots before have passed.
+// A job whose slot would come at or after the campaign's expiry takes none:
+// it is due at the expiry (reported expired then), and the sender's time
+// past the expiry is left to its other campaigns.
 //
 // KEYS: 1 parked, 2 asynq retry set, 3 pacing clock, 4 parking set, 5 campaign.
 // ARGV: 1 now (ms), 2 ms between two sends (0: all now, clock untouched),
-// 3 idle clock TTL (ms), 4 asynq task key prefix, 5 campaign id, then
-// recipients.
+// 3 idle clock TTL (ms), 4 asynq task key prefix, 5 campaign id, 6 the
+// campaign's expiry (ms, whole seconds; 0 for none), then recipients.
 var unparkScript = redis.NewScript(LuaSlots + `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[6])
 local at = now
 if interval > 0 then at = math.max(now, tonumber(redis.call('GET', KEYS[3]) or '0')) end
-local k, running = 0, 0
-for i = 6, #ARGV do
+local k, moved, running = 0, 0, 0
+for i = 7, #ARGV do
   local tid = ARGV[5] .. ':' .. ARGV[i]
   if redis.call('ZSCORE', KEYS[2], tid) then
-    redis.call('ZADD', KEYS[2], 'XX', math.floor((at + k * interval) / 1000), tid)
+    local when = at + k * interval
+    if expiry > 0 and when >= expiry then
+      when = expiry
+    else
+      k = k + 1
+    end
+    redis.call('ZADD', KEYS[2], 'XX', math.floor(when / 1000), tid)
     redis.call('ZREM', KEYS[1], ARGV[i])
-    k = k + 1
+    moved = moved + 1
   elseif redis.call('HGET', ARGV[4] .. tid, 'state') == 'active' then
     running = running + 1
   else
@@ -49,7 +59,7 @@ if k > 0 and interval > 0 then
   if redis.call('EXISTS', KEYS[5]) == 1 then slots(KEYS[5], at, math.floor(nxt - interval), now) end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end
-return {k, running}
+return {moved, running}
 `)
 
 // LuaSlots defines slots(ck, at, last, now), which keeps in the campaign
@@ -73,6 +83,10 @@ type Pace struct {
 	Interval time.Duration
 	Clock    string
 	IdleTTL  time.Duration // how long an idle clock is kept
+	// Expiry is the campaign's expires_at in unix seconds, as its jobs carry
+	// it (campaign.Campaign.ExpiresUnix; 0 for none): a job whose slot
+	// would come at or after it takes none, and is due at the expiry.
+	Expiry int64
 }
 
 // Unparked is what Unpark did.
@@ -98,12 +112,12 @@ func (s Campaigns) Unpark(ctx context.Context, id string, p Pace) (Unparked, err
 		}
 		if len(tos) == 0 {
 			if start == 0 { // nothing parked: make sure the campaign leaves the parking set
-				err = unparkScript.Run(ctx, s.rdb, keys, s.nowMS(), 0, 0, s.keys.AsynqTaskPrefix(), id).Err()
+				err = unparkScript.Run(ctx, s.rdb, keys, s.nowMS(), 0, 0, s.keys.AsynqTaskPrefix(), id, 0).Err()
 			}
 			return out, err
 		}
 		args := []any{s.nowMS(), strconv.FormatFloat(float64(p.Interval.Microseconds())/1000, 'f', 3, 64),
-			p.IdleTTL.Milliseconds(), s.keys.AsynqTaskPrefix(), id}
+			p.IdleTTL.Milliseconds(), s.keys.AsynqTaskPrefix(), id, p.Expiry * 1000}
 		for _, to := range tos {
 			args = append(args, to)
 		}

@@ -439,3 +439,32 @@ func TestUnpark_BehindABacklogShowsItsFirstSlot(t *testing.T) {
 	require.NotNil(t, st.Waiting)
 	require.Equal(t, campaign.WaitSenderBacklog, st.Waiting.Reason)
 }
+
+// A resume gives parked jobs no slot at or past the campaign's expiry:
+// those that could not be sent before it are due at the expiry (reported
+// expired then), and the sender's clock stops there (found in review:
+// parked jobs got slots far past the expiry, and the sender's other
+// campaigns waited behind them).
+func TestUnpark_NoSlotPastTheExpiry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.register(t, "c", 100)
+	exp := time.Now().Add(5 * time.Second).Truncate(time.Second)
+	for i := range 100 {
+		to := fmt.Sprintf("4412345%05d", i)
+		require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.Parked("c"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: to}).Err())
+		require.NoError(t, b.r.Client.ZAdd(b.ctx, b.r.Keys.AsynqRetry(), redis.Z{Score: float64(exp.Unix() + 1), Member: "c:" + to}).Err())
+	}
+	clock := b.r.Keys.Clock("s")
+	u, err := b.store.Campaigns.Unpark(b.ctx, "c", store.Pace{Interval: time.Second, Clock: clock, IdleTTL: time.Hour, Expiry: exp.Unix()})
+	require.NoError(t, err)
+	require.EqualValues(t, 100, u.Moved)
+	retry, err := b.r.Client.ZRangeWithScores(b.ctx, b.r.Keys.AsynqRetry(), 0, -1).Result()
+	require.NoError(t, err)
+	for _, z := range retry {
+		require.LessOrEqual(t, z.Score, float64(exp.Unix()), "%s is due after the expiry", z.Member)
+	}
+	next, err := b.r.Client.Get(b.ctx, clock).Float64()
+	require.NoError(t, err)
+	require.Less(t, next, float64(exp.Add(time.Second).UnixMilli()), "the sender's clock runs past the expiry")
+}
