@@ -31,6 +31,7 @@ func (s Campaigns) Status(ctx context.Context, id string) (*campaign.Status, err
 type slots struct {
 	first, last time.Time
 	limitUntil  time.Time // when the messaging limit last held a recipient back, until
+	expires     time.Time // the campaign's expires_at; zero for none
 }
 
 // statusOf reads a campaign's hash.
@@ -69,6 +70,9 @@ func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, 
 	}
 	st.Rate = rateOf(h, now, st.CreatedAt)
 	var sl slots
+	if def.ExpiresAt != nil {
+		sl.expires = *def.ExpiresAt
+	}
 	if ms := num("limit_until"); ms > 0 {
 		sl.limitUntil = time.UnixMilli(ms)
 	}
@@ -156,7 +160,9 @@ func estimate(st *campaign.Status, sendAt *time.Time, sl slots, now time.Time) {
 }
 
 // eta is the latest of what bounds the campaign's end: its last slot, its
-// rate, the end of its wait; nil when none is known.
+// rate, the end of its wait; nil when none is known. It is never past the
+// campaign's expiry (or now, once that has passed), when every recipient
+// left is reported expired.
 func eta(st *campaign.Status, sl slots, now time.Time) *time.Time {
 	left := st.Counts.Enqueued - st.Counts.Final()
 	var end time.Time
@@ -173,6 +179,12 @@ func eta(st *campaign.Status, sl slots, now time.Time) *time.Time {
 	}
 	if end.IsZero() {
 		return nil
+	}
+	if !sl.expires.IsZero() && end.After(sl.expires) {
+		end = sl.expires
+		if now.After(end) {
+			end = now
+		}
 	}
 	return utc(end)
 }
