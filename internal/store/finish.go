@@ -14,6 +14,8 @@ import (
 // recipients) and every recipient it has is final. Then a running campaign
 // is completed, a cancelled one finished; either way once, with its keys
 // set to expire after the retention and its event queued for announcing.
+// A paused campaign is completed too (its pause ends): nothing is left to
+// resume once its parked jobs were reported expired at its expiry, say.
 //
 // done takes the campaign fields read by HMGET in this order: state,
 // enqueued, sent, failed, expired, cancelled, unknown, finished_at, sealed,
@@ -21,14 +23,18 @@ import (
 const luaFinish = `
 local function done(h)
   if not h[1] or h[8] or not h[9] then return false end
-  if h[1] ~= 'running' and h[1] ~= 'cancelled' then return false end
+  if h[1] ~= 'running' and h[1] ~= 'paused' and h[1] ~= 'cancelled' then return false end
   local final = 0
   for i = 3, 7 do final = final + tonumber(h[i] or '0') end
   final = final + tonumber(h[10] or '0')
   return final >= tonumber(h[2] or '0')
 end
 local function finish(h, ck, ledger, parked, retire, announce, id, now, ttl)
-  if h[1] == 'running' then redis.call('HSET', ck, 'state', 'completed') end
+  if h[1] == 'paused' then
+    redis.call('HSET', ck, 'paused_reason', '')
+    redis.call('HDEL', ck, 'paused_at', 'fatal')
+  end
+  if h[1] ~= 'cancelled' then redis.call('HSET', ck, 'state', 'completed') end
   redis.call('HSET', ck, 'finished_at', now)
   redis.call('PEXPIRE', ck, ttl)
   redis.call('PEXPIRE', ledger, ttl)
@@ -76,8 +82,9 @@ func (s Campaigns) finishKeys(id string) []string {
 	return []string{s.keys.Campaign(id), s.keys.Ledger(id), s.keys.Parked(id), s.keys.Retire(), s.keys.Announce()}
 }
 
-// FinishIfDone completes a running campaign, or finishes a cancelled one,
-// when it is sealed and every recipient already has a final outcome; a
+// FinishIfDone completes a running (or paused) campaign, or finishes a
+// cancelled one, when it is sealed and every recipient already has a final
+// outcome; a
 // resume or a cancel can find it so. It returns true when it changed the
 // campaign (its event then waits in the announce set).
 func (s Campaigns) FinishIfDone(ctx context.Context, id string) (bool, error) {
