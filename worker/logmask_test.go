@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,7 +38,8 @@ func TestWorker_AnswerTitlesAreMaskedInLogs(t *testing.T) {
 	b.start(t, cfg)
 	r := b.WaitResults(t, 1, 10*time.Second)
 	require.Equal(t, task.StatusUnknown, r[0].Status)
-	require.Contains(t, logs.String(), "send finished")
+	// The line is written once the outcome is settled, after its result.
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "send finished") }, 10*time.Second, 10*time.Millisecond)
 	require.NotContains(t, logs.String(), to, "phone numbers are masked in logs")
 }
 
