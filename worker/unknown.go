@@ -86,6 +86,11 @@ func (w *Worker) replay(ctx context.Context, r store.Resolution) error {
 		evs = append(evs, resolved)
 	}
 	for _, d := range r.Statuses {
+		if resolved != nil && resolved.PricingCategory == "" {
+			// A message has one pricing category, which its sent
+			// status, standing in the resolution's event, would say.
+			resolved.PricingCategory = d.Category
+		}
 		var ev *task.StatusEvent // none for a resolution's "sent": its pricing is recorded, its event is the resolution's
 		switch {
 		case d.Status != task.StatusSent || resolved == nil:

@@ -38,6 +38,20 @@ func TestWorker_ResolutionCutShortIsReplayed(t *testing.T) {
 	require.Zero(t, c.Unknown)
 }
 
+// The resolution's event stands for its message's "sent" status: it says
+// how Meta priced the message (pricing_category), as the sent webhook it
+// stands for would have, so that a consumer watching for Cloud API
+// fallbacks sees this message too.
+func TestWorker_ResolutionEventCarriesItsPricing(t *testing.T) {
+	t.Parallel()
+	b := resolvedNotReplayed(t)
+
+	byStatus := b.housekept(t, 2, func(c task.Counts) bool { return c.Delivered == 1 })
+	require.True(t, byStatus[task.StatusSent].Resolved)
+	require.Equal(t, "marketing_lite", byStatus[task.StatusSent].PricingCategory)
+	require.Equal(t, "marketing_lite", byStatus["delivered"].PricingCategory)
+}
+
 // resolvedNotReplayed has campaign c1's one recipient resolved from
 // unknown to sent as wamid.A, whose sent and delivered statuses came while
 // the wamid was unknown: a worker died before it counted and emitted them.
