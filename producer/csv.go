@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -60,8 +59,6 @@ type layout struct {
 	// is taken off: see package csvcell).
 	export bool
 }
-
-var paramName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
 
 // maxColumns bounds the header; a row's fields are bounded by the header's.
 const maxColumns = 1000
@@ -232,7 +229,7 @@ func parseColumn(name string) (column, error) {
 			}
 			return column{kind: colBodyPos, index: n}, nil
 		}
-		if !paramName.MatchString(rest) {
+		if !results.ParamName.MatchString(rest) {
 			return column{}, fmt.Errorf("column %q: a named parameter is lowercase letters, digits and underscores", name)
 		}
 		return column{kind: colBodyNamed, name: rest}, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,10 @@ import (
 // header.video, header.document, body.N or body.<name>, button.N. Any
 // other component, or parameter, has no column: a CSV export refuses it
 // (ErrNoColumn) rather than lose it.
+
+// ParamName is the name of a named body parameter that a body.<name>
+// column carries: what mmlite enqueue reads as one.
+var ParamName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
 
 // ErrHeader says the recipients' columns cannot share one CSV header.
 var ErrHeader = errors.New("results: no CSV header fits every recipient")
@@ -79,6 +84,8 @@ func addComponent(out map[string]string, c mmapi.Component, cm component) error 
 		}
 		p := cm.Parameters[0]
 		switch {
+		case p.ParameterName != "":
+			return fmt.Errorf("a named header parameter (%q): header.text has no name", p.ParameterName)
 		case p.Type == "text":
 			out["header.text"] = p.Text
 		case p.Type == "image" && p.Image != nil && p.Image.Link != "":
@@ -96,6 +103,9 @@ func addComponent(out map[string]string, c mmapi.Component, cm component) error 
 				return fmt.Errorf("a body parameter of type %s", p.Type)
 			}
 			if p.ParameterName != "" {
+				if !ParamName.MatchString(p.ParameterName) {
+					return fmt.Errorf("a body parameter named %q, which no body.<name> column can be", p.ParameterName)
+				}
 				out["body."+p.ParameterName] = p.Text
 			} else {
 				out["body."+strconv.Itoa(i+1)] = p.Text

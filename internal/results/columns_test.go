@@ -61,6 +61,27 @@ func TestCells_NoColumn(t *testing.T) {
 	require.ErrorIs(t, err, ErrHeader)
 }
 
+// A parameter whose name no column gives back (a named header, whose
+// header.text column has no name; a body parameter name that mmlite enqueue
+// refuses as a column, body.First Name) is refused too: written, the CSV
+// would send the parameter without its name, or not be read at all.
+func TestCells_NamedParameterNoColumnGivesBack(t *testing.T) {
+	t.Parallel()
+	for _, js := range []string{
+		`{"type":"header","parameters":[{"type":"text","parameter_name":"order_id","text":"A-1"}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":"First Name","text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":"1","text":"Ana"}]}`,
+	} {
+		_, err := cells("441234567890", []mmapi.Component{comp(t, js)}, nil)
+		var nc *ErrNoColumn
+		require.True(t, errors.As(err, &nc), "%s: %v", js, err)
+	}
+	cs, err := cells("441234567890", []mmapi.Component{
+		comp(t, `{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Ana"}]}`)}, nil)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"body.first_name": "Ana"}, cs)
+}
+
 func TestParseFilter(t *testing.T) {
 	t.Parallel()
 	f, err := ParseFilter([]string{"failed,unknown", " undelivered "}, []string{"131026", "131049,132001"})
