@@ -101,7 +101,9 @@ func (s Deliveries) Track(ctx context.Context, ds []Delivery) ([]Tracked, error)
 // read implies delivered: counted, and marked implied (field di), so that
 // the delivered that comes after it is emitted all the same; pricing category "marketing" (Cloud API
 // fallback) is counted once per message. The error code of a failed
-// status is kept with the message, for results exports.
+// status is kept with the message, for results exports; a failed status
+// counts as undelivered (and in its code's delivery errors) only while the
+// message has no delivered (nor read), as the export's undelivered selects.
 // Before anything, it writes the Always tasks (and, AlwaysOnly, nothing
 // else).
 // It returns -1 for a wamid it does not know (nothing recorded), -2 for a
@@ -151,20 +153,29 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return flags
 end
 emit()
+-- delivered: the message's first delivered (or read): one failed before
+-- it counted as undelivered, which it no longer is.
+local function delivered()
+  redis.call('HINCRBY', ck, 'delivered', 1)
+  if redis.call('HEXISTS', KEYS[1], 'failed') == 0 then return end
+  redis.call('HINCRBY', ck, 'undelivered', -1)
+  local code = redis.call('HGET', KEYS[1], 'code')
+  if code and redis.call('HINCRBY', ck, 'err:' .. code, -1) <= 0 then redis.call('HDEL', ck, 'err:' .. code) end
+end
 local st = ARGV[1]
 if st == 'delivered' then
-  redis.call('HINCRBY', ck, 'delivered', 1)
+  delivered()
 elseif st == 'read' then
   redis.call('HINCRBY', ck, 'read', 1)
   if redis.call('HSETNX', KEYS[1], 'delivered', ARGV[2]) == 1 then
-    redis.call('HINCRBY', ck, 'delivered', 1)
+    delivered()
     redis.call('HSET', KEYS[1], 'di', '1')
   end
 elseif st == 'failed' then
-  redis.call('HINCRBY', ck, 'undelivered', 1)
-  if ARGV[5] ~= '0' then
-    redis.call('HINCRBY', ck, 'err:' .. ARGV[5], 1)
-    redis.call('HSET', KEYS[1], 'code', ARGV[5])
+  if ARGV[5] ~= '0' then redis.call('HSET', KEYS[1], 'code', ARGV[5]) end
+  if redis.call('HEXISTS', KEYS[1], 'delivered') == 0 then
+    redis.call('HINCRBY', ck, 'undelivered', 1)
+    if ARGV[5] ~= '0' then redis.call('HINCRBY', ck, 'err:' .. ARGV[5], 1) end
   end
 end
 return flags + 1

@@ -177,3 +177,47 @@ func TestDelivery_AlwaysTasksWhateverTheEvent(t *testing.T) {
 		}
 	}
 }
+
+// A campaign's undelivered count (and its delivery errors by code) says
+// what the results export's "undelivered" selects: messages reported
+// failed and never delivered. A failed status that comes after the
+// message's delivered or read, or before a delivered delivered late, does
+// not make it undelivered.
+func TestDelivery_UndeliveredAgreesWithTheExport(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wamids := []string{"wamid.A", "wamid.B", "wamid.C", "wamid.D", "wamid.E"}
+	b.register(t, "c1", len(wamids))
+	for i, w := range wamids {
+		_, err := b.store.Ledger.Settle(b.ctx, "c1", fmt.Sprintf("4412345678%02d", i), store.Outcome{Status: task.StatusSent, WAMID: w},
+			store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	for _, batch := range [][]store.Delivery{
+		{{WAMID: "wamid.A", Status: "delivered", At: 2}, {WAMID: "wamid.A", Status: "failed", ErrorCode: 131026, At: 3}}, // delivered, then failed
+		{{WAMID: "wamid.B", Status: "failed", ErrorCode: 131026, At: 3}},                                                 // failed...
+		{{WAMID: "wamid.B", Status: "delivered", At: 2}},                                                                 // ...its delivered comes late
+		{{WAMID: "wamid.C", Status: "failed", ErrorCode: 131049, At: 3}},                                                 // undelivered
+		{{WAMID: "wamid.D", Status: "read", At: 4}, {WAMID: "wamid.D", Status: "failed", ErrorCode: 131026, At: 5}},      // read, then failed
+		{{WAMID: "wamid.E", Status: "failed", At: 3}, {WAMID: "wamid.E", Status: "read", At: 4}},                         // failed without a code, then read
+	} {
+		_, err := b.store.Deliveries.Record(b.ctx, batch)
+		require.NoError(t, err)
+		_, err = b.store.Deliveries.Record(b.ctx, batch) // webhooks come at least once
+		require.NoError(t, err)
+	}
+	states, err := b.store.Deliveries.States(b.ctx, wamids)
+	require.NoError(t, err)
+	var undelivered []string
+	for i, s := range states {
+		if s.Undelivered() {
+			undelivered = append(undelivered, wamids[i])
+		}
+	}
+	require.Equal(t, []string{"wamid.C"}, undelivered, "what the export's undelivered selects")
+	st, err := b.store.Campaigns.Status(b.ctx, "c1")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Counts.Undelivered, "the status counts what the export selects")
+	require.Equal(t, map[string]int64{"131049": 1}, st.DeliveryErrors)
+	require.EqualValues(t, 4, st.Counts.Delivered)
+}

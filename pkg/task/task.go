@@ -178,7 +178,8 @@ type Counts struct {
 	Delivered  int64 `json:"delivered"`
 	Read       int64 `json:"read"`
 	Fallback   int64 `json:"fallback"`
-	// Undelivered counts sent messages that a webhook later reported failed.
+	// Undelivered counts sent messages that a webhook later reported
+	// failed, and that no webhook reported delivered or read.
 	Undelivered int64 `json:"undelivered"`
 }
 
