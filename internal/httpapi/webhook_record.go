@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,8 +45,23 @@ func (s *Server) recordStatuses(ctx context.Context, senders *guard.Senders, sts
 	if len(sts) == 0 {
 		return false, nil
 	}
+	reserved := 0
 	for _, st := range sts {
 		s.wm.events.WithLabelValues("status", statusLabel(st.Status)).Inc()
+		if store.RecordField(st.Status) {
+			reserved++
+		}
+	}
+	if reserved > 0 {
+		// Named like a field of the message's record: recorded nowhere
+		// (the webhook is relayed all the same).
+		sts = slices.DeleteFunc(slices.Clone(sts), func(st webhook.Status) bool { return store.RecordField(st.Status) })
+		if len(sts) == 0 {
+			if always != nil { // the relay tasks were to be written with the first status
+				return true, s.relay.Write(ctx, always)
+			}
+			return false, nil
+		}
 	}
 	if s.fuse && quick(sts) {
 		if sts, err = s.recordQuick(ctx, sts, always); err != nil || len(sts) == 0 {

@@ -822,3 +822,44 @@ func TestAuth_ConfiguredSecretsTrimmed(t *testing.T) {
 	_, err = httpapi.New(httpapi.Config{Producer: b.p, Token: " \n"})
 	require.ErrorContains(t, err, "MMLITE_API_TOKEN is empty")
 }
+
+// A status whose name is a field mmlite keeps on the message's record (c,
+// pricing, di, p, code, resolved) was written into that record as if it
+// were a status: "code" put a timestamp where the delivery's error code
+// goes (the results export and the recipient lookup showed it), "di" made
+// a later delivered count twice, "resolved" took the place of an unknown
+// outcome's resolution (found in review). No provider sends such a
+// status; it is acknowledged and recorded nowhere, the webhook relayed
+// all the same.
+func TestWebhooks_StatusNamedLikeARecordFieldIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	ctx := context.Background()
+	key := b.r.Keys.WAMID(wamidUK)
+	before, err := b.r.Client.HGetAll(ctx, key).Result()
+	require.NoError(t, err)
+	for _, st := range []string{"c", "pricing", "di", "p", "code", "resolved"} {
+		body := strings.Replace(fixture(t, "webhook_status_sent.json"), `"status": "sent"`, `"status": "`+st+`"`, 1)
+		require.Contains(t, body, `"status": "`+st+`"`)
+		a := b.hook(t, body)
+		require.Equal(t, http.StatusOK, a.code, a.raw)
+	}
+	after, err := b.r.Client.HGetAll(ctx, key).Result()
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the message's record is as it was")
+	require.Empty(t, b.statusTasks(t))
+	requireMetric(t, b, `mmlite_webhook_events_total{status="other",type="status"} 6`)
+}
+
+// A webhook of such statuses only is relayed all the same: its relay
+// tasks, to be written with its first status, are written on their own.
+func TestWebhooks_StatusesNamedLikeRecordFieldsAreRelayed(t *testing.T) {
+	t.Parallel()
+	b, pending := relaySetup(t)
+	body := strings.Replace(fixture(t, "webhook_status_sent.json"), `"status": "sent"`, `"status": "code"`, 1)
+	a := b.hook(t, body)
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	ids, err := b.r.Client.LRange(context.Background(), pending, 0, -1).Result()
+	require.NoError(t, err)
+	require.Len(t, ids, 1, "stored for relay")
+}

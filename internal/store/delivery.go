@@ -60,6 +60,18 @@ type StatusShape struct {
 // counts nothing.
 const StatusResolved = "resolved"
 
+// RecordField says whether a status of that name would be written over a
+// field the message's record keeps for itself (see recordScript): its
+// recipient, pricing, implied delivered, place, error code, resolution. No
+// provider sends such a status; one that came would corrupt the record.
+func RecordField(status string) bool {
+	switch status {
+	case "c", "pricing", "di", "p", "code", StatusResolved:
+		return true
+	}
+	return false
+}
+
 // Tracked says what a delivery event is about.
 type Tracked struct {
 	Campaign, To string
