@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/redis/go-redis/v9"
@@ -18,7 +19,7 @@ import (
 // becomes of them; no server error logged.
 func TestCancel_SendInFlightAfterTheWaitIs202(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs redistest.SyncBuffer
 	b := setupP(t, func(c *producer.Config) { c.CancelWait = 100 * time.Millisecond }, func(c *httpapi.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

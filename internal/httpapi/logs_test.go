@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
 )
@@ -49,7 +50,7 @@ func requestLevels(t *testing.T, s string) map[int]string {
 // of its own).
 func TestRequestLogLevels(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs redistest.SyncBuffer
 	b := setup(t, func(c *httpapi.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -61,7 +62,7 @@ func TestRequestLogLevels(t *testing.T) {
 	require.Equal(t, map[int]string{200: "DEBUG", 202: "DEBUG", 400: "INFO", 401: "INFO", 404: "INFO"}, requestLevels(t, logs.String()))
 
 	// A Redis that is gone: a 500.
-	var logs5 lockedBuffer
+	var logs5 redistest.SyncBuffer
 	mr := miniredis.RunT(t)
 	p, err := producer.New(producer.Config{Redis: asynq.RedisClientOpt{Addr: mr.Addr()}, Registerer: metrics.NewRegistry()})
 	require.NoError(t, err)
@@ -88,7 +89,7 @@ func TestWarnsWithoutWebhookSecret(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
 	start := func(edit func(c *httpapi.Config)) string {
-		var logs lockedBuffer
+		var logs redistest.SyncBuffer
 		cfg := httpapi.Config{Producer: p, Token: token, Registerer: metrics.NewRegistry(),
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 		edit(&cfg)

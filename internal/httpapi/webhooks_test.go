@@ -255,29 +255,11 @@ func requireMetric(t *testing.T, b *bundle, lines ...string) {
 	}
 }
 
-// lockedBuffer collects log lines written from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A client that closes its side before sending the Content-Length it
 // declared made the mistake: a 400, no ERROR line, no 5xx counted.
 func TestWebhooks_AbortedBodyIsTheClients(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs redistest.SyncBuffer
 	b := hookSetup(t, func(c *httpapi.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -322,7 +304,7 @@ func TestWebhooks_TimestampOutOfRange(t *testing.T) {
 // request's context: what fails then is not the api's fault either.
 func TestClientGoneIsNotAServerError(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs redistest.SyncBuffer
 	b := hookSetup(t, func(c *httpapi.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

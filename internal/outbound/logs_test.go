@@ -1,12 +1,10 @@
 package outbound_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,24 +15,6 @@ import (
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
-
-// lockedBuffer collects log lines written from the servers' goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // The outbound logs carried phone numbers: a callback's task id
 // (cb:<campaign>:<recipient>) when its age could not be kept, and a
@@ -65,7 +45,7 @@ func TestDelivery_LogsMaskPhoneNumbers(t *testing.T) {
 		asynq.Queue(queue), asynq.TaskID(outbound.CallbackIDPrefix+"c1:"+to), asynq.MaxRetry(20))
 	require.NoError(t, err)
 
-	var logs lockedBuffer
+	var logs redistest.SyncBuffer
 	serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(dest.URL, "cb"), CallbackQueue: queue,
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	in := asynq.NewInspectorFromRedisClient(r.Client)

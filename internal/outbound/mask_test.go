@@ -1,13 +1,11 @@
 package outbound_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +15,6 @@ import (
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/stretchr/testify/require"
 )
-
-// logBuffer is a log sink the deliveries' goroutines write to at once.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRelay_AnswerEchoingANumberIsMasked: a destination that refuses a
 // webhook often quotes the body back (a validation error naming the bad
@@ -57,7 +37,7 @@ func TestRelay_AnswerEchoingANumberIsMasked(t *testing.T) {
 	ev, err := webhook.Parse([]byte(inboundBody))
 	require.NoError(t, err)
 	require.NoError(t, outbound.NewRelay(r.Client, ds).Store(context.Background(), []byte(inboundBody), http.Header{}, ev.Kinds))
-	var logs logBuffer
+	var logs redistest.SyncBuffer
 	serve(t, r, outbound.Config{Destinations: ds, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	in := asynq.NewInspectorFromRedisClient(r.Client)
 	require.Eventually(t, func() bool {
