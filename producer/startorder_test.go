@@ -1,11 +1,9 @@
 package producer_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/redistest"
@@ -17,31 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A producer with its own sender configuration paces by it until workers
 // publish theirs; then the workers' rate wins, and the difference is said
 // once.
 func TestProducer_OwnSenderConfigurationUntilWorkersPublish(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	var logs syncBuffer
+	var logs redistest.SyncBuffer
 	p, err := producer.New(producer.Config{Client: r.Client, Queue: r.Queue, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Senders: []sender.Published{{ID: "default", Rate: 200, Burst: 20}}})
 	require.NoError(t, err)
