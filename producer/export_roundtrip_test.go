@@ -85,18 +85,7 @@ func TestExport_CellsAreNotFormulasAndComeBackAsTheyWere(t *testing.T) {
 		Error: &task.Error{Code: 131026}, Components: comps, Metadata: meta}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 
-	f, err := results.ParseFilter([]string{"failed"}, nil)
-	require.NoError(t, err)
-	head, err := results.CSVHeader(b.ctx, b.p.Store(), c.ID, f)
-	require.NoError(t, err)
-	var out bytes.Buffer
-	require.NoError(t, results.WriteCSV(b.ctx, &out, b.p.Store(), c.ID, f, head))
-	recs, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
-	require.NoError(t, err)
-	require.Len(t, recs, 2)
-	for i, cell := range recs[1] {
-		require.NotRegexp(t, `^[=+\-@\t\r]`, cell, "column %s starts as a formula", recs[0][i])
-	}
+	out := exportNoFormula(t, b, c.ID, "failed")
 
 	r, _, err := producer.NewCSVSource(bytes.NewReader(out.Bytes())).Next()
 	require.NoError(t, err)
@@ -133,19 +122,28 @@ func TestExport_ProviderWAMIDIsNotAFormula(t *testing.T) {
 	_, err := b.p.Store().Ledger.Settle(b.ctx, c.ID, "441234567804", store.Outcome{Status: task.StatusSent, WAMID: evil},
 		store.FailurePolicy{}, nil)
 	require.NoError(t, err)
-	f, err := results.ParseFilter([]string{"sent"}, nil)
+	out := exportNoFormula(t, b, c.ID, "sent")
+	r, _, err := producer.NewCSVSource(bytes.NewReader(out.Bytes())).Next()
+	require.NoError(t, err, "the export is read again")
+	require.Equal(t, "441234567804", r.To)
+}
+
+// exportNoFormula writes the CSV export of campaign id's recipients of
+// one status, a header and one row, checks that no cell of the row starts
+// as a spreadsheet formula, and returns it.
+func exportNoFormula(t *testing.T, b *bundle, id, status string) *bytes.Buffer {
+	t.Helper()
+	f, err := results.ParseFilter([]string{status}, nil)
 	require.NoError(t, err)
-	head, err := results.CSVHeader(b.ctx, b.p.Store(), c.ID, f)
+	head, err := results.CSVHeader(b.ctx, b.p.Store(), id, f)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	require.NoError(t, results.WriteCSV(b.ctx, &out, b.p.Store(), c.ID, f, head))
+	require.NoError(t, results.WriteCSV(b.ctx, &out, b.p.Store(), id, f, head))
 	recs, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 2)
 	for i, cell := range recs[1] {
 		require.NotRegexp(t, `^[=+\-@\t\r]`, cell, "column %s starts as a formula", recs[0][i])
 	}
-	r, _, err := producer.NewCSVSource(bytes.NewReader(out.Bytes())).Next()
-	require.NoError(t, err, "the export is read again")
-	require.Equal(t, "441234567804", r.To)
+	return &out
 }
