@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
+	"github.com/mmlite/mmlite/internal/bom"
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
@@ -32,13 +34,35 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	body, err := skipBOM(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
 	in := &intake{s: s, ctx: r.Context(), body: body, d: readlimit.NewDecoder(body, s.cfg.MaxValue)}
 	if err := in.read(); err != nil {
 		s.fail(w, err, in.sum)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, in.sum)
+}
+
+// skipBOM reads the start of a JSON body: a UTF-8 byte order mark (which
+// Notepad and PowerShell write) reads as white space, three bytes for its
+// three, so that the body is read as a campaign file is (campaign.Decode
+// skips the mark) and the byte offsets of errors stay those of the body; a
+// UTF-16 body is refused, saying so, rather than as an invalid character.
+func skipBOM(body io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(body)
+	start, _ := br.Peek(3)
+	utf8Mark := bytes.HasPrefix(start, []byte("\xEF\xBB\xBF"))
+	if err := bom.Skip(br); err != nil {
+		return nil, bad("the body is UTF-16: send it as UTF-8")
+	}
+	if utf8Mark {
+		return io.MultiReader(strings.NewReader("   "), br), nil
+	}
+	return br, nil
 }
 
 // intake reads one POST /v1/campaigns body.

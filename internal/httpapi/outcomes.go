@@ -180,7 +180,11 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 // describes T.
 func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body smallBody) (T, error) {
 	var v T
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
+	in, err := skipBOM(http.MaxBytesReader(w, r.Body, s.cfg.MaxValue))
+	if err != nil {
+		return v, err
+	}
+	b, err := io.ReadAll(in)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

@@ -344,3 +344,36 @@ func TestCreateCampaign_BadIndexAndRepeatedComponents(t *testing.T) {
 	require.Contains(t, errs[0].(map[string]any)["reason"], "components[0].index: want a number from 0 to 9")
 	require.Contains(t, errs[1].(map[string]any)["reason"], "components[1]: a second body component")
 }
+
+// A JSON body that starts with a UTF-8 byte order mark (Notepad and
+// PowerShell write one) is read as a campaign file or an upload is: the
+// mark is skipped, and byte offsets stay those of the body. It was a 400
+// "invalid character 'ï' looking for beginning of value". A UTF-16 body is
+// refused, saying so.
+func TestJSONBodies_ByteOrderMark(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	const mark = "\xEF\xBB\xBF"
+	a := b.do(t, "POST", "/v1/campaigns", "application/json", mark+`{"campaign": `+campaignJSON+`, "recipients": [`+rows(0, 1)+`], "open": true}`)
+	require.Equal(t, 202, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["accepted"], a.raw)
+	require.EqualValues(t, 1, b.enqueued(t, "spring-sale-2026"))
+
+	body := mark + `{"campaign": ` + campaignJSON + `} x`
+	a = b.do(t, "POST", "/v1/campaigns", "application/json", body)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, fmt.Sprintf("trailing data after the JSON object at byte %d: the body is one JSON object", len(body)-1), a.body["error"], a.raw)
+
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", mark+`{"id": "fu", "statuses": ["sent"]}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Contains(t, a.body["error"], `statuses: "sent" cannot be followed up`, "the body was read: %s", a.raw)
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/test", "application/json", mark+`{"to": "12"}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Contains(t, a.body["error"], `to: "12" is not an international phone number`, "the body was read: %s", a.raw)
+
+	for _, path := range []string{"/v1/campaigns", "/v1/campaigns/spring-sale-2026/follow-up", "/v1/campaigns/spring-sale-2026/test"} {
+		a = b.do(t, "POST", path, "application/json", "\xFF\xFE{\x00}\x00")
+		require.Equal(t, 400, a.code, "%s: %s", path, a.raw)
+		require.Equal(t, "the body is UTF-16: send it as UTF-8", a.body["error"], "%s: %s", path, a.raw)
+	}
+}
