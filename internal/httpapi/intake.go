@@ -87,9 +87,12 @@ type intake struct {
 func (in *intake) read() error {
 	const object = `a JSON object {"campaign": {...}, "recipients": [...]}`
 	tok, err := in.d.Token()
+	var number *json.UnmarshalTypeError // a number beyond float64, 1e400
 	switch {
 	case errors.Is(err, io.EOF):
 		return bad("the body is empty: it must be %s", object)
+	case errors.As(err, &number):
+		return bad("the body must be %s", object)
 	case err != nil:
 		return jsonErr(err, "")
 	case tok != json.Delim('{'):

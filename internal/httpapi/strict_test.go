@@ -377,3 +377,16 @@ func TestJSONBodies_ByteOrderMark(t *testing.T) {
 		require.Equal(t, "the body is UTF-16: send it as UTF-8", a.body["error"], "%s: %s", path, a.raw)
 	}
 }
+
+// A body that is a number too large for a float64 is answered as any
+// other body that is not an object; it was "want float64, got number
+// 1e400", Go's words for a type the client never sent.
+func TestCreateCampaign_HugeNumberBody(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	for _, body := range []string{`1e400`, `-1e400`, ` 1e999 `} {
+		a := b.do(t, "POST", "/v1/campaigns", "application/json", body)
+		require.Equal(t, 400, a.code, a.raw)
+		require.Equal(t, `the body must be a JSON object {"campaign": {...}, "recipients": [...]}`, a.body["error"], body)
+	}
+}
