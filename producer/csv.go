@@ -210,6 +210,9 @@ func parseHeader(names []string) ([]column, layout, error) {
 	return cols, l, nil
 }
 
+// maxBodyPosition is the last body.N column a file may have.
+const maxBodyPosition = 100
+
 func parseColumn(name string) (column, error) {
 	kind, rest, _ := strings.Cut(name, ".")
 	switch {
@@ -220,12 +223,14 @@ func parseColumn(name string) (column, error) {
 		// /v1/campaigns/{id}/results as CSV): such a file is enqueued as it is.
 		return column{kind: colOutcome}, nil
 	case kind == "body" && rest != "":
-		if n, err := strconv.Atoi(rest); err == nil {
-			if strconv.Itoa(n) != rest { // "01", "+1": a second name for a position
+		// A number too long for an int is a position too: named, its
+		// digits would pass.
+		if n, err := strconv.Atoi(rest); err == nil || errors.Is(err, strconv.ErrRange) {
+			if err == nil && strconv.Itoa(n) != rest { // "01", "+1": a second name for a position
 				return column{}, fmt.Errorf("column %q: write a position as body.1, body.2, ...", name)
 			}
-			if n < 1 || n > 100 {
-				return column{}, fmt.Errorf("column %q: positions run from body.1", name)
+			if err != nil || n < 1 || n > maxBodyPosition {
+				return column{}, fmt.Errorf("column %q: positions run from body.1 to body.%d", name, maxBodyPosition)
 			}
 			return column{kind: colBodyPos, index: n}, nil
 		}

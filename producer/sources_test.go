@@ -225,3 +225,14 @@ func TestCSV_ExportEmptyCellsAreNoneOfItsOwn(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "body.1: empty (a template parameter cannot be blank)", rows[0].err, "not an export: a blank parameter")
 }
+
+// A position past the last one a body takes is named with its range; one
+// too long for an int was refused as "a named parameter is lowercase
+// letters, digits and underscores", which its digits are.
+func TestCSV_BodyPositionOutOfRange(t *testing.T) {
+	t.Parallel()
+	for _, col := range []string{"body.0", "body.101", "body.99999999999999999999"} {
+		_, err := drain(t, producer.NewCSVSource(strings.NewReader("to,"+col+"\n")))
+		require.ErrorContains(t, err, `line 1: column "`+col+`": positions run from body.1 to body.100`, col)
+	}
+}
