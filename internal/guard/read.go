@@ -177,6 +177,10 @@ func (im *importer) readJSON(r io.Reader) error {
 		if err := d.Decode(&raw); err != nil {
 			return jsonImportErr(err, fmt.Sprintf("element %d", i))
 		}
+		if string(raw) == "null" { // decodes into an empty entry
+			im.reject(i, "want an object with to and reason, got null")
+			continue
+		}
 		var v importEntry
 		err := strictjson.Unmarshal(raw, importShape, &v)
 		var te *json.UnmarshalTypeError

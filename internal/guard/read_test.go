@@ -293,3 +293,17 @@ func TestReadEntries_UTF16Refused(t *testing.T) {
 	require.ErrorContains(t, err, "the file is UTF-16: save it as UTF-8")
 	require.Zero(t, sum.Added)
 }
+
+// A null element of a JSON import is named for what it is, as a number is:
+// it was read as an entry without a number, `to: "" is not a phone
+// number: no digits`.
+func TestReadEntries_JSONNullElement(t *testing.T) {
+	t.Parallel()
+	es, sum, err := read(t, strings.NewReader(`[null, {"to": "447700900001"}, null ]`))
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	require.Equal(t, []guard.LineError{
+		{Line: 0, Reason: "want an object with to and reason, got null"},
+		{Line: 2, Reason: "want an object with to and reason, got null"},
+	}, sum.Errors)
+}
