@@ -150,6 +150,11 @@ func (w *Worker) announce(ctx context.Context, id string) {
 		w.log.Warn("campaign paused", "campaign", id, "reason", phone.MaskIn(st.PausedReason))
 		return
 	}
+	if st.FinishedAt == nil {
+		// Nothing to announce: a pause resumed before it was announced, a
+		// cancel whose last recipients are still settling.
+		return
+	}
 	w.log.Info("campaign finished", "campaign", id, "state", st.State, "sent", st.Counts.Sent,
 		"failed", st.Counts.Failed, "expired", st.Counts.Expired, "unknown", st.Counts.Unknown, "cancelled", st.Counts.Cancelled)
 }
