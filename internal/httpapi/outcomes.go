@@ -106,11 +106,18 @@ func (s *Server) stream(w http.ResponseWriter, id string, err error) {
 	panic(http.ErrAbortHandler)
 }
 
+// wantsCSV says whether Accept names text/csv, with a weight above 0 (q=0
+// refuses it).
 func wantsCSV(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/csv" {
-			return true
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || mt != "text/csv" {
+			continue
 		}
+		if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q <= 0 {
+			continue
+		}
+		return true
 	}
 	return false
 }

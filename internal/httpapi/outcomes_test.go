@@ -183,3 +183,28 @@ func TestSmallBodies_OversizedAdviceFits(t *testing.T) {
 		require.Contains(t, a.body["error"], want, "%s: %s", path, a.raw)
 	}
 }
+
+// An Accept that refuses CSV (q=0) gets JSON Lines; it got CSV, as
+// "text/csv" was looked for without its weight.
+func TestResults_AcceptCSVWithZeroWeight(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	for accept, want := range map[string]string{
+		"text/csv":                                "text/csv",
+		"text/csv; q=0.5, application/x-ndjson":   "text/csv",
+		"text/csv;q=0, application/x-ndjson":      "application/x-ndjson",
+		"application/x-ndjson, text/csv; q=0.000": "application/x-ndjson",
+	} {
+		req, err := http.NewRequest("GET", b.srv.URL+"/v1/campaigns/spring-sale-2026/results", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept", accept)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, accept)
+		require.Contains(t, resp.Header.Get("Content-Type"), want, accept)
+	}
+}
