@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -58,12 +59,63 @@ func Listen(addr string, h http.Handler, t Timeouts) (*Server, error) {
 		}
 		return v
 	}
-	srv := &http.Server{Handler: h, MaxHeaderBytes: 64 << 10,
+	srv := &http.Server{Handler: cutReads(h), MaxHeaderBytes: 64 << 10,
 		ReadHeaderTimeout: or(t.ReadHeader, defaultReadHeader), ReadTimeout: or(t.Read, defaultRead),
 		WriteTimeout: or(t.Write, defaultWrite), IdleTimeout: or(t.Idle, defaultIdle)}
 	base, stop := context.WithCancelCause(context.Background())
 	srv.BaseContext = func(net.Listener) context.Context { return base }
 	return &Server{srv: srv, ln: ln, stop: stop}, nil
+}
+
+// cutReads has a request's body reads end when the shutdown cuts the
+// requests short (see Serve), as its context does: a read waiting for a
+// client that stalls mid-body (an upload, a webhook) would otherwise hold
+// its handler, unanswered, for the whole grace. From then on a Read fails at
+// once with an error that is context.Canceled and ErrShuttingDown.
+func cutReads(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		r.Body = &cutBody{ReadCloser: r.Body, ctx: ctx}
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(context.Cause(ctx), ErrShuttingDown) {
+				_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // a Read waiting now returns
+			}
+		})
+		defer stop()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// cutBody is a request body whose reads fail once the shutdown cut its
+// request short.
+type cutBody struct {
+	io.ReadCloser
+	ctx context.Context
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	if err := b.cut(); err != nil {
+		return 0, err
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		if cerr := b.cut(); cerr != nil {
+			err = cerr
+		}
+	}
+	return n, err
+}
+
+// cut is the error of a read once the shutdown cut the request short, or nil.
+func (b *cutBody) cut() error {
+	if b.ctx.Err() == nil || !errors.Is(context.Cause(b.ctx), ErrShuttingDown) {
+		return nil
+	}
+	return fmt.Errorf("request body: %w: %w", ErrShuttingDown, b.ctx.Err())
 }
 
 // Addr is the address the server listens on.
