@@ -17,8 +17,8 @@ const (
 // recipients the campaign already has (a job, or a ledger marker once its
 // job is done), paces the new ones on the sender's clock, and counts them.
 // A sealed campaign takes no new recipient. It returns one of the job*
-// values per job. The campaign keeps when its next and last sends are due
-// (see store.LuaSlots).
+// values per job. The campaign keeps when its next and last sends are due,
+// and its run of slots at the end of the clock (see store.LuaSlots).
 // A recipient on the sender's suppression list is enqueued too, due at once
 // and without a slot on the clock: its claim finds it suppressed, and it
 // gets its result the way every recipient does, without a send. So is a
@@ -44,7 +44,8 @@ local interval = tonumber(ARGV[5])
 local plen = tonumber(ARGV[6])
 local ahead = now + tonumber(ARGV[7])
 local at = tonumber(ARGV[4])
-local clock = tonumber(redis.call('GET', KEYS[5]) or '0')
+local before = redis.call('GET', KEYS[5])
+local clock = tonumber(before or '0')
 if clock > at then at = clock end
 local expiry = tonumber(ARGV[9])
 local out = {}
@@ -82,9 +83,11 @@ for i = 10, #ARGV, 2 do
 end
 if k > 0 then
   local nxt = at + k * interval
-  redis.call('SET', KEYS[5], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
+  local after = string.format('%.3f', nxt)
+  redis.call('SET', KEYS[5], after, 'PX', math.floor(nxt - now) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'enqueued', k)
   slots(KEYS[1], at, math.floor(at + (k - 1) * interval), now)
+  reserved(KEYS[1], KEYS[5], before, at, after)
 end
 if unslotted > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', unslotted) end
 return out

@@ -13,7 +13,8 @@ import (
 // FinishCancel makes the remaining jobs of a cancelled campaign due now,
 // so that the workers report them cancelled in seconds rather than at
 // their slots: those it put aside while paused (see Unpark), and those
-// waiting in asynq's scheduled and retry sets. The cancel lists the
+// waiting in asynq's scheduled and retry sets; and gives back the slots
+// of the sender it will not use (see giveBackSlots). The cancel lists the
 // campaign (keyspace.Cancelling) in the step that cancels it, and
 // FinishCancel lets it go once no job of it is in flight, checked before
 // the sets are read: from then on a job of it can only be pending (whose
@@ -44,6 +45,9 @@ func (s Campaigns) FinishCancel(ctx context.Context, id string) (done bool, err 
 		if err := s.makeDue(ctx, id, set); err != nil {
 			return false, err
 		}
+	}
+	if err := s.giveBackSlots(ctx, id); err != nil {
+		return false, err
 	}
 	if running {
 		return false, nil
@@ -118,4 +122,42 @@ for i = 2, #ARGV do
   redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[i])
 end
 return 0
+`)
+
+// giveBackSlots gives a cancelled campaign's run of slots at the end of
+// its sender's pacing clock back to the sender (see LuaSlots): the clock
+// goes back to where the run began, or to now when it began earlier, so
+// that the next campaign of the sender does not wait for the slots no job
+// of the cancelled one will use (its jobs are due at once and reported
+// cancelled, without a rate-limit slot). When another campaign reserved
+// slots after the run, the clock is left alone: they are its own. Once
+// tried, it is not tried again.
+func (s Campaigns) giveBackSlots(ctx context.Context, id string) error {
+	ck := s.keys.Campaign(id)
+	clock, err := s.rdb.HGet(ctx, ck, "clock").Result()
+	if errors.Is(err, redis.Nil) || clock == "" {
+		return nil
+	}
+	if err == nil {
+		err = giveBackScript.Run(ctx, s.rdb, []string{ck, clock}, s.nowMS()).Err()
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("campaign: give back the slots of %s: %w", id, err)
+	}
+	return nil
+}
+
+// giveBackScript: KEYS: 1 campaign, 2 its pacing clock. ARGV: 1 now (ms).
+var giveBackScript = redis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'clock', 'clock_end', 'clock_run')
+if r[1] ~= KEYS[2] or not r[2] or not r[3] then return 0 end
+redis.call('HDEL', KEYS[1], 'clock_end', 'clock_run')
+local c = redis.call('GET', KEYS[2])
+if c ~= r[2] then return 0 end
+local to = math.max(tonumber(ARGV[1]), tonumber(r[3]))
+local back = tonumber(c) - to
+local ttl = redis.call('PTTL', KEYS[2])
+if back <= 0 or ttl <= 0 then return 0 end
+redis.call('SET', KEYS[2], string.format('%.3f', to), 'PX', math.max(1, math.floor(ttl - back)))
+return 1
 `)

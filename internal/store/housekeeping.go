@@ -32,8 +32,11 @@ var unparkScript = redis.NewScript(LuaSlots + `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local expiry = tonumber(ARGV[6])
-local at = now
-if interval > 0 then at = math.max(now, tonumber(redis.call('GET', KEYS[3]) or '0')) end
+local at, before = now, false
+if interval > 0 then
+  before = redis.call('GET', KEYS[3])
+  at = math.max(now, tonumber(before or '0'))
+end
 local k, moved, running = 0, 0, 0
 for i = 7, #ARGV do
   local tid = ARGV[5] .. ':' .. ARGV[i]
@@ -55,8 +58,12 @@ for i = 7, #ARGV do
 end
 if k > 0 and interval > 0 then
   local nxt = at + k * interval
-  redis.call('SET', KEYS[3], string.format('%.3f', nxt), 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
-  if redis.call('EXISTS', KEYS[5]) == 1 then slots(KEYS[5], at, math.floor(nxt - interval), now) end
+  local after = string.format('%.3f', nxt)
+  redis.call('SET', KEYS[3], after, 'PX', math.floor(nxt - now) + tonumber(ARGV[3]))
+  if redis.call('EXISTS', KEYS[5]) == 1 then
+    slots(KEYS[5], at, math.floor(nxt - interval), now)
+    reserved(KEYS[5], KEYS[3], before, at, after)
+  end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end
 return {moved, running}
@@ -68,11 +75,25 @@ return {moved, running}
 // at to last: slot_last moves on, and slot_first is at once the slots
 // before have passed. For the scripts that give jobs slots: the enqueue
 // and unparkScript.
+//
+// It also defines reserved(ck, clock, before, at, after), which keeps in
+// the campaign hash the run of slots it holds at the end of the pacing
+// clock (a key) it just moved from before (its value then, or false) to
+// after (its value now), with slots from at: the clock's key, its value
+// after (clock_end) and where the run began (clock_run). The run goes on
+// while no other campaign moves the clock in between. A cancel gives the
+// run back (see Campaigns.FinishCancel).
 const LuaSlots = `
 local function slots(ck, at, last, now)
   local prev = tonumber(redis.call('HGET', ck, 'slot_last') or '0')
   if prev < now then redis.call('HSET', ck, 'slot_first', string.format('%d', math.floor(at))) end
   if last > prev then redis.call('HSET', ck, 'slot_last', string.format('%d', last)) end
+end
+local function reserved(ck, clock, before, at, after)
+  local r = redis.call('HMGET', ck, 'clock', 'clock_end', 'clock_run')
+  local run = string.format('%.3f', at)
+  if before and r[1] == clock and r[2] == before and r[3] then run = r[3] end
+  redis.call('HSET', ck, 'clock', clock, 'clock_end', after, 'clock_run', run)
 end
 `
 
