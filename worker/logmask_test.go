@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -92,4 +93,26 @@ func TestWorker_ClearTextBaseURLIsWarnedOf(t *testing.T) {
 	require.Contains(t, logs.String(), `"msg":"sender's base_url is plain http:// on a host other than loopback: its API key travels in clear text with every message"`)
 	require.Contains(t, logs.String(), `"host":"waba-v2.360dialog.io"`)
 	require.Contains(t, logs.String(), `"sender":"`+cfg.Senders[0].ID+`"`)
+}
+
+// With MMLITE_RESULTS_QUEUE="" (callbacks only) the worker writes nothing
+// to the results queue, and its start line says so: it named the default
+// queue, as if results still went there (found in acceptance).
+func TestWorker_StartLineSaysResultsQueueOff(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	cfg := b.config()
+	cfg.CallbackQueue, cfg.NoResultsQueue = b.R.Queue+"-callbacks", true
+	var logs redistest.SyncBuffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	b.start(t, cfg)
+	var started map[string]any
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, `"msg":"worker started"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &started))
+		}
+	}
+	require.NotNil(t, started, "no start line in %s", logs.String())
+	require.Equal(t, "", started["results_queue"], "the results queue is off")
+	require.Equal(t, cfg.CallbackQueue, started["callback_queue"])
 }

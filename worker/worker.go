@@ -213,7 +213,11 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.stopBackground = stop
 	w.background.Go(func() { w.recoverer.run(bg) })
 	w.background.Go(func() { w.housekeep(bg) })
-	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", w.cfg.ResultsQueue,
+	resultsQueue := w.cfg.ResultsQueue
+	if w.cfg.NoResultsQueue {
+		resultsQueue = "" // MMLITE_RESULTS_QUEUE="": off, the callbacks only
+	}
+	w.log.Info("worker started", "queue", w.cfg.Queue, "results_queue", resultsQueue, "callback_queue", w.cfg.CallbackQueue,
 		"concurrency", w.cfg.Concurrency, "senders", len(w.senders), "at_least_once", w.cfg.AtLeastOnce)
 	return nil
 }
