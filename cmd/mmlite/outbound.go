@@ -60,7 +60,7 @@ func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
 // queues only (see outbound.Sources.NoSecrets).
 func loadDestinationsOf(cmd *cli.Command, noSecrets bool) ([]*outbound.Destination, error) {
 	return outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
-		File: cmd.String("webhook-destinations"), NoSecrets: noSecrets})
+		File: cmd.String("webhook-destinations"), NoSecrets: noSecrets, Queue: cmd.String("queue")})
 }
 
 // producerConfig is the producer's settings every command shares: the
@@ -105,7 +105,7 @@ func emitTargets(cmd *cli.Command) (callbackQueue string, noResults bool, err er
 		if err := outbound.CheckURL(cmd.String("results-url")); err != nil {
 			return "", false, fmt.Errorf("MMLITE_RESULTS_URL: %w", err)
 		}
-		callbackQueue = outbound.CallbackQueue
+		callbackQueue = outbound.CallbackQueueOf(cmd.String("queue"))
 	}
 	if noResults && callbackQueue == "" {
 		return "", false, errors.New(emit.ErrNowhere)
@@ -170,7 +170,7 @@ func outboundCommand() *cli.Command {
 		if err != nil {
 			return nil, err
 		}
-		return outbound.Queues(dests, cmd.String("destination"))
+		return outbound.Queues(dests, cmd.String("destination"), outbound.CallbackQueueOf(cmd.String("queue")))
 	}
 	flags := append(relayFlags(), &cli.StringFlag{Name: "destination", Usage: "only this destination (its name; \"results\" for the callbacks)"})
 	return &cli.Command{

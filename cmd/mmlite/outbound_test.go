@@ -180,3 +180,33 @@ func TestOutboundSettings_APINeedsNoSigningSecret(t *testing.T) {
 		require.Contains(t, out, "SECRET")
 	}
 }
+
+// Two installations on one Redis (two MMLITE_QUEUE names) shared the relay
+// and callback queues, mmlite-relay-<name> and mmlite-callbacks: the
+// workers of one delivered the other's callbacks, customers' numbers in
+// them, to their own MMLITE_RESULTS_URL, signed with their own secret
+// (found in acceptance). Another installation's deliveries are now queued
+// apart: its replay leaves the default installation's archive alone, and
+// the default keeps the documented names.
+func TestOutbound_TwoInstallationsKeepTheirDeliveries(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	archiveAfterRetries(t, rdb, asynq.NewTask(outbound.TypeRelay, []byte("{}\n{\"n\":1}")),
+		asynq.Queue(outbound.RelayQueuePrefix+"forward"), asynq.TaskID("relay:forward:abc"), asynq.MaxRetry(0))
+	archiveAfterRetries(t, rdb, asynq.NewTask("mmlite:result", []byte(`{"campaign_id":"c","to":"447700900123"}`)),
+		asynq.Queue(outbound.CallbackQueue), asynq.TaskID("cb:c:447700900123"), asynq.MaxRetry(0))
+
+	redis := "redis://" + mr.Addr() + "/0"
+	settings := []string{"--redis-url", redis, "--webhook-forward", "http://127.0.0.1:9/h", "--results-url", "http://127.0.0.1:9/r"}
+	out, code := run(t, append([]string{"--queue", "other", "outbound", "replay"}, settings...)...)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "forward: 0 archived deliveries queued again", "another installation's relay queue")
+	require.Contains(t, out, "results: 0 archived deliveries queued again", "another installation's callback queue")
+
+	out, code = run(t, append([]string{"outbound", "replay"}, settings...)...)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "forward: 1 archived deliveries queued again")
+	require.Contains(t, out, "results: 1 archived deliveries queued again")
+}

@@ -31,6 +31,7 @@ type Destination struct {
 	Fields []string `yaml:"fields"`
 
 	secret string
+	queue  string // set by Load; RelayQueuePrefix + Name when empty
 }
 
 // ForwardName is the name of the destination MMLITE_WEBHOOK_FORWARD declares.
@@ -39,8 +40,14 @@ const ForwardName = "forward"
 // Secret is the key the destination's POSTs are signed with.
 func (d *Destination) Secret() string { return d.secret }
 
-// Queue is the asynq queue of the destination's deliveries.
-func (d *Destination) Queue() string { return RelayQueuePrefix + d.Name }
+// Queue is the asynq queue of the destination's deliveries:
+// mmlite-relay-<name> in the default installation (see CallbackQueueOf).
+func (d *Destination) Queue() string {
+	if d.queue != "" {
+		return d.queue
+	}
+	return RelayQueuePrefix + d.Name
+}
 
 // all says whether the destination takes every webhook.
 func (d *Destination) all() bool {
@@ -75,10 +82,22 @@ type Sources struct {
 	// replay read): the secrets are not read, and need not be set where
 	// those run; only the workers sign.
 	NoSecrets bool
+	// Queue is the installation's send queue (MMLITE_QUEUE): the
+	// destinations' queues are its own (see CallbackQueueOf); "" is the
+	// default's.
+	Queue string
 }
 
 // Load returns the destinations, validated; none when neither source is set.
 func Load(s Sources) ([]*Destination, error) {
+	ds, err := load(s)
+	for _, d := range ds {
+		d.queue = relayQueuePrefixOf(s.Queue) + d.Name
+	}
+	return ds, err
+}
+
+func load(s Sources) ([]*Destination, error) {
 	if s.Getenv == nil {
 		s.Getenv = os.Getenv
 	}

@@ -114,9 +114,13 @@ type NamedQueue struct {
 }
 
 // Queues are the delivery queues mmlite outbound status and replay read:
-// each destination's, then the callbacks' (named CallbackName); only the
-// one named when only is not "". A name that matches none is an error.
-func Queues(dests []*Destination, only string) ([]NamedQueue, error) {
+// each destination's, then the callbacks' (named CallbackName, on
+// callbackQueue, CallbackQueue when ""); only the one named when only is
+// not "". A name that matches none is an error.
+func Queues(dests []*Destination, only, callbackQueue string) ([]NamedQueue, error) {
+	if callbackQueue == "" {
+		callbackQueue = CallbackQueue
+	}
 	var out []NamedQueue
 	for _, d := range dests {
 		if only == "" || only == d.Name {
@@ -124,7 +128,7 @@ func Queues(dests []*Destination, only string) ([]NamedQueue, error) {
 		}
 	}
 	if only == "" || only == CallbackName {
-		out = append(out, NamedQueue{Name: CallbackName, Queue: CallbackQueue})
+		out = append(out, NamedQueue{Name: CallbackName, Queue: callbackQueue})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no destination named %q (see MMLITE_WEBHOOK_DESTINATIONS; %q is the callbacks)", only, CallbackName)

@@ -64,10 +64,23 @@ func TestQueues(t *testing.T) {
 	all := []outbound.NamedQueue{{Name: "forward", Queue: outbound.RelayQueuePrefix + "forward"},
 		{Name: outbound.CallbackName, Queue: outbound.CallbackQueue}}
 	for only, want := range map[string][]outbound.NamedQueue{"": all, "forward": all[:1], outbound.CallbackName: all[1:]} {
-		got, err := outbound.Queues(ds, only)
+		got, err := outbound.Queues(ds, only, "")
 		require.NoError(t, err, only)
 		require.Equal(t, want, got, only)
 	}
-	_, err = outbound.Queues(ds, "nope")
+	_, err = outbound.Queues(ds, "nope", "")
 	require.EqualError(t, err, `no destination named "nope" (see MMLITE_WEBHOOK_DESTINATIONS; "results" is the callbacks)`)
+
+	// Another installation on the same Redis (MMLITE_QUEUE) has queues of
+	// its own; the default keeps the documented names.
+	ds, err = outbound.Load(outbound.Sources{Forward: "http://127.0.0.1:9/h", NoSecrets: true, Queue: "other"})
+	require.NoError(t, err)
+	got, err := outbound.Queues(ds, "", outbound.CallbackQueueOf("other"))
+	require.NoError(t, err)
+	require.Equal(t, []outbound.NamedQueue{{Name: "forward", Queue: "other-relay-forward"},
+		{Name: outbound.CallbackName, Queue: "other-callbacks"}}, got)
+	require.Equal(t, outbound.CallbackQueue, outbound.CallbackQueueOf("mmlite"))
+	ds, err = outbound.Load(outbound.Sources{Forward: "http://127.0.0.1:9/h", NoSecrets: true, Queue: "mmlite"})
+	require.NoError(t, err)
+	require.Equal(t, outbound.RelayQueuePrefix+"forward", ds[0].Queue())
 }

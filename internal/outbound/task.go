@@ -14,6 +14,9 @@ const (
 	// (same type, same payload), with CallbackIDPrefix before their id.
 	CallbackQueue    = "mmlite-callbacks"
 	CallbackIDPrefix = "cb:"
+	// installation is the default MMLITE_QUEUE, whose installation has the
+	// queues above; another has its own (see CallbackQueueOf).
+	installation = "mmlite"
 	// TypeRelay is a webhook to relay.
 	TypeRelay = "mmlite:relay"
 	// MaxRetry is high: a delivery ends at Config.MaxAge (see Server.give).
@@ -24,6 +27,26 @@ const (
 	// timeout is shorter).
 	TimeoutSec = 120
 )
+
+// CallbackQueueOf is the callback queue of the installation whose send
+// queue (MMLITE_QUEUE) is queue: CallbackQueue for the default, and
+// "<queue>-callbacks" for another, so that two installations on one Redis
+// never deliver each other's callbacks.
+func CallbackQueueOf(queue string) string {
+	if queue == "" || queue == installation {
+		return CallbackQueue
+	}
+	return queue + "-callbacks"
+}
+
+// relayQueuePrefixOf is RelayQueuePrefix for the installation of queue, as
+// CallbackQueueOf: "<queue>-relay-" for another than the default.
+func relayQueuePrefixOf(queue string) string {
+	if queue == "" || queue == installation {
+		return RelayQueuePrefix
+	}
+	return queue + "-relay-"
+}
 
 // relayMeta is what a relay task carries besides the body: its payload is
 // the meta's JSON, a newline, then the body untouched.
