@@ -54,8 +54,14 @@ func (s *Server) fail(w http.ResponseWriter, err error, sum *producer.Summary) {
 	if sum != nil && sum.Rows() == 0 {
 		sum = nil
 	}
+	if msg == shuttingDown && sum != nil {
+		msg += " (rows it kept, in the summary, count as duplicates)"
+	}
 	writeJSON(w, code, errorBody{Error: msg, Summary: sum})
 }
+
+// shuttingDown answers a request the api's shutdown cut short.
+const shuttingDown = "the api is shutting down: send the request again"
 
 // badRequest marks errors in what the client sent.
 type badRequest struct{ err error }
@@ -114,7 +120,7 @@ func classify(err error) (int, string) {
 	case errors.As(err, &ve), errors.Is(err, producer.ErrUnknownSender), errors.As(err, &br):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, httpserve.ErrShuttingDown):
-		return http.StatusServiceUnavailable, "the api is shutting down: send the request again (rows it kept, in the summary, count as duplicates)"
+		return http.StatusServiceUnavailable, shuttingDown
 	case errors.Is(err, context.Canceled):
 		// Otherwise request contexts end only when the client closes the
 		// connection.

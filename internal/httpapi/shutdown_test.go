@@ -174,4 +174,5 @@ func TestServe_ShutdownAnswersAStalledWebhook(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, a.code, "%s", a.body)
 	require.NotEmpty(t, a.retryAfter)
 	require.Contains(t, string(a.body), "shutting down")
+	require.NotContains(t, string(a.body), "rows", "a webhook has no rows kept (found in review: the answer spoke of them)")
 }
