@@ -22,7 +22,9 @@ import (
 // and its first (slot_first) to theirs once the slots before have passed.
 // A job whose slot would come at or after the campaign's expiry takes none:
 // it is due at the expiry (reported expired then), and the sender's time
-// past the expiry is left to its other campaigns.
+// past the expiry is left to its other campaigns. A cancelled campaign's
+// jobs are all due now, whatever the pace (a resume racing the cancel):
+// they are reported cancelled, without a send, and take no slot.
 //
 // KEYS: 1 parked, 2 asynq retry set, 3 pacing clock, 4 parking set, 5 campaign.
 // ARGV: 1 now (ms), 2 ms between two sends (0: all now, clock untouched),
@@ -31,6 +33,7 @@ import (
 var unparkScript = redis.NewScript(LuaSlots + `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
+if redis.call('HGET', KEYS[5], 'state') == 'cancelled' then interval = 0 end
 local expiry = tonumber(ARGV[6])
 local at, before = now, false
 if interval > 0 then
