@@ -79,7 +79,13 @@ func cutReads(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		r.Body = &cutBody{ReadCloser: r.Body, ctx: ctx}
+		body := r.Body
+		r.Body = &cutBody{ReadCloser: body, ctx: ctx}
+		// net/http looks at the request's own body once the handler
+		// returns, to answer one that awaits a 100-continue without
+		// waiting for it, and to close the connection rather than read
+		// a large body the handler left: it must find its own there.
+		defer func() { r.Body = body }()
 		stop := context.AfterFunc(ctx, func() {
 			if errors.Is(context.Cause(ctx), ErrShuttingDown) {
 				_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // a Read waiting now returns
