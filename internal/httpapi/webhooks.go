@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/webhook"
@@ -60,7 +61,12 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, err := webhook.Parse(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "malformed webhook: "+err.Error())
+		msg := "malformed webhook: " + err.Error()
+		if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+			// The providers send webhooks uncompressed; so must a client.
+			msg += " (Content-Encoding " + ce + " is not read: send the webhook uncompressed)"
+		}
+		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
 	// The intake's client waits for a command's reply once it is sent
