@@ -98,6 +98,11 @@ func addComponent(out map[string]string, c mmapi.Component, cm component) error 
 			return fmt.Errorf("a header parameter of type %s without a link", p.Type)
 		}
 	case "body":
+		if len(cm.Parameters) == 0 {
+			// It replaces the campaign's body; no cell says so (an empty
+			// body.* cell is read as "none of its own").
+			return errors.New("a body without parameters (it replaces the campaign's body)")
+		}
 		for i, p := range cm.Parameters {
 			if p.Type != "text" {
 				return fmt.Errorf("a body parameter of type %s", p.Type)

@@ -93,3 +93,20 @@ func TestParseFilter(t *testing.T) {
 	_, err = ParseFilter(nil, []string{"abc"})
 	require.EqualError(t, err, `code "abc" is not an error code (a positive number such as 131026)`)
 }
+
+// A recipient's own body without parameters replaces the campaign's body
+// with an empty one. Its row would have no body.* cell, which mmlite
+// enqueue reads as "none of its own": the campaign's body, with its
+// parameters, would be sent instead. It is refused, not lost.
+func TestCells_BodyWithoutParametersIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, js := range []string{
+		`{"type":"body","parameters":[]}`,
+		`{"type":"body"}`,
+	} {
+		_, err := cells("441234567890", []mmapi.Component{comp(t, js)}, nil)
+		var nc *ErrNoColumn
+		require.True(t, errors.As(err, &nc), "%s: %v", js, err)
+		require.Contains(t, err.Error(), "a body without parameters", js)
+	}
+}
