@@ -1,10 +1,12 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +69,9 @@ func cells(to string, comps []mmapi.Component, meta map[string]string) (map[stri
 			return nil, &ErrNoColumn{To: to, Reason: "a component that is not valid JSON"}
 		}
 		if err := addComponent(out, c, cm); err != nil {
+			return nil, &ErrNoColumn{To: to, Reason: err.Error()}
+		}
+		if err := onlyCarriedKeys(c.Type, raw); err != nil {
 			return nil, &ErrNoColumn{To: to, Reason: err.Error()}
 		}
 	}
@@ -175,3 +180,71 @@ func num(col string) int {
 	n, _ := strconv.Atoi(rest)
 	return n
 }
+
+// The keys of a component, of its parameters and of a parameter's media
+// that the columns carry, by component type: mmlite enqueue makes the
+// component again from its cells with these keys only.
+var (
+	componentKeys = map[string][]string{"header": {"type", "parameters"}, "body": {"type", "parameters"},
+		"button": {"type", "sub_type", "index", "parameters"}}
+	paramKeys = map[string][]string{"body": {"type", "text", "parameter_name"}, "button": {"type", "text"}}
+	mediaKeys = []string{"link"}
+)
+
+// onlyCarriedKeys says which key of a component (one addComponent took)
+// no column carries: a key the API gets as written (a document's
+// filename, say), which the row would send the component without.
+func onlyCarriedKeys(typ string, raw []byte) error {
+	var c map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return errors.New("a component that is not valid JSON")
+	}
+	if k := extraKey(c, componentKeys[typ]); k != "" {
+		return fmt.Errorf("a %s component with the key %q", typ, k)
+	}
+	var params []map[string]json.RawMessage
+	if err := json.Unmarshal(c["parameters"], &params); err != nil {
+		return fmt.Errorf("a %s component whose parameters are not objects", typ)
+	}
+	for _, p := range params {
+		allowed := paramKeys[typ]
+		if typ == "header" { // its type's key only: header.text, header.image, ...
+			var pt string
+			_ = json.Unmarshal(p["type"], &pt)
+			allowed = []string{"type", pt}
+		}
+		if k := extraKey(p, allowed); k != "" {
+			return fmt.Errorf("a %s parameter with the key %q", typ, k)
+		}
+		for _, m := range []string{"image", "video", "document"} {
+			if v, ok := p[m]; ok && !isNull(v) {
+				var media map[string]json.RawMessage
+				if err := json.Unmarshal(v, &media); err != nil {
+					return fmt.Errorf("a %s parameter whose %s is not an object", typ, m)
+				}
+				if k := extraKey(media, mediaKeys); k != "" {
+					return fmt.Errorf("a %s parameter whose %s has the key %q", typ, m, k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// extraKey is the first key of m, in order, that is not allowed and not
+// null ("" when there is none).
+func extraKey(m map[string]json.RawMessage, allowed []string) string {
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if !slices.Contains(allowed, k) && !isNull(v) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	sort.Strings(keys)
+	return keys[0]
+}
+
+func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }

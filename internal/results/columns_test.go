@@ -110,3 +110,31 @@ func TestCells_BodyWithoutParametersIsRefused(t *testing.T) {
 		require.Contains(t, err.Error(), "a body without parameters", js)
 	}
 }
+
+// A key that travels to the API as written (a document's filename, a key
+// of a component or parameter that mmlite does not read) has no column:
+// the row would send the component without it. It is refused, not lost.
+func TestCells_AKeyNoColumnCarriesIsRefused(t *testing.T) {
+	t.Parallel()
+	for js, key := range map[string]string{
+		`{"type":"header","parameters":[{"type":"document","document":{"link":"https://x.test/a.pdf","filename":"offer.pdf"}}]}`: `"filename"`,
+		`{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.test/a.png"},"extra":1}]}`:                    `"extra"`,
+		`{"type":"header","parameters":[{"type":"text","text":"Hi","image":{"link":"https://x.test/a.png"}}]}`:                   `"image"`,
+		`{"type":"body","parameters":[{"type":"text","text":"Ana","extra":"k"}]}`:                                                `"extra"`,
+		`{"type":"body","x_comp":1,"parameters":[{"type":"text","text":"Bo"}]}`:                                                  `"x_comp"`,
+		`{"type":"button","sub_type":"url","index":"0","extra":true,"parameters":[{"type":"text","text":"x"}]}`:                  `"extra"`,
+		`{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"x","payload":"y"}]}`:                 `"payload"`,
+	} {
+		_, err := cells("441234567890", []mmapi.Component{comp(t, js)}, nil)
+		var nc *ErrNoColumn
+		require.True(t, errors.As(err, &nc), "%s: %v", js, err)
+		require.Contains(t, err.Error(), key, js)
+	}
+	// What a column carries, and a key given as null, pass.
+	cs, err := cells("441234567890", []mmapi.Component{
+		comp(t, `{"type":"header","parameters":[{"type":"document","document":{"link":"https://x.test/a.pdf"}}]}`),
+		comp(t, `{"type":"body","parameters":[{"type":"text","text":"Ana","extra":null}]}`),
+		comp(t, `{"type":"button","sub_type":"url","index":0,"parameters":[{"type":"text","text":"x"}]}`)}, nil)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"header.document": "https://x.test/a.pdf", "body.1": "Ana", "button.0": "x"}, cs)
+}
