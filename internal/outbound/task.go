@@ -32,20 +32,19 @@ const (
 // queue (MMLITE_QUEUE) is queue: CallbackQueue for the default, and
 // "<queue>-callbacks" for another, so that two installations on one Redis
 // never deliver each other's callbacks.
-func CallbackQueueOf(queue string) string {
-	if queue == "" || queue == installation {
-		return CallbackQueue
-	}
-	return queue + "-callbacks"
-}
+func CallbackQueueOf(queue string) string { return queuesOf(queue, CallbackQueue, "-callbacks") }
 
 // relayQueuePrefixOf is RelayQueuePrefix for the installation of queue, as
 // CallbackQueueOf: "<queue>-relay-" for another than the default.
-func relayQueuePrefixOf(queue string) string {
+func relayQueuePrefixOf(queue string) string { return queuesOf(queue, RelayQueuePrefix, "-relay-") }
+
+// queuesOf is the default installation's name for it, or another's: its
+// queue then suffix.
+func queuesOf(queue, byDefault, suffix string) string {
 	if queue == "" || queue == installation {
-		return RelayQueuePrefix
+		return byDefault
 	}
-	return queue + "-relay-"
+	return queue + suffix
 }
 
 // relayMeta is what a relay task carries besides the body: its payload is

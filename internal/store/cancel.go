@@ -131,7 +131,9 @@ return 0
 // of the cancelled one will use (its jobs are due at once and reported
 // cancelled, without a rate-limit slot). When another campaign reserved
 // slots after the run, the clock is left alone: they are its own. Once
-// tried, it is not tried again.
+// tried, it is not tried again: the campaign forgets its run (a cancelled
+// campaign reserves no slot), so that the housekeeping's later passes of
+// FinishCancel cost one read.
 func (s Campaigns) giveBackSlots(ctx context.Context, id string) error {
 	ck := s.keys.Campaign(id)
 	clock, err := s.rdb.HGet(ctx, ck, "clock").Result()
@@ -151,7 +153,7 @@ func (s Campaigns) giveBackSlots(ctx context.Context, id string) error {
 var giveBackScript = redis.NewScript(`
 local r = redis.call('HMGET', KEYS[1], 'clock', 'clock_end', 'clock_run')
 if r[1] ~= KEYS[2] or not r[2] or not r[3] then return 0 end
-redis.call('HDEL', KEYS[1], 'clock_end', 'clock_run')
+redis.call('HDEL', KEYS[1], 'clock', 'clock_end', 'clock_run')
 local c = redis.call('GET', KEYS[2])
 if c ~= r[2] then return 0 end
 local to = math.max(tonumber(ARGV[1]), tonumber(r[3]))
