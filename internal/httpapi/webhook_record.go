@@ -63,6 +63,30 @@ func (s *Server) recordStatuses(ctx context.Context, senders *guard.Senders, sts
 			return false, nil
 		}
 	}
+	// A chunk at a time: what recording a status holds (its task, its
+	// commands and their replies) is then held for one chunk, however many
+	// statuses the webhook carries.
+	for len(sts) > 0 {
+		n := min(len(sts), statusChunk)
+		w, err := s.recordChunk(ctx, senders, sts[:n], always)
+		if w {
+			always, wrote = nil, true // written with the first chunk
+		}
+		if err != nil {
+			return wrote, err
+		}
+		sts = sts[n:]
+	}
+	return wrote, nil
+}
+
+// statusChunk is how many statuses of a webhook are recorded in one step:
+// a provider's whole batch (Meta sends up to 1,000 updates a webhook).
+const statusChunk = 1000
+
+// recordChunk records statuses: in one step each, when none calls for a
+// protection (see recordQuick), the others after a lookup.
+func (s *Server) recordChunk(ctx context.Context, senders *guard.Senders, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
 	if s.fuse && quick(sts) {
 		if sts, err = s.recordQuick(ctx, sts, always); err != nil || len(sts) == 0 {
 			return err == nil, err

@@ -1,5 +1,7 @@
 package webhook
 
+import "strings"
+
 // quick reads the webhook the intake takes by the thousand, statuses of
 // sent messages, without reflection and with a few allocations: several
 // times as fast as decode. It reads what decode reads, or gives up (ok
@@ -12,6 +14,13 @@ package webhook
 func quick(body []byte) (ev *Events, ok bool) {
 	q := quickReader{s: string(body)} // the events' strings share this one copy
 	ev = &Events{Kinds: map[string]bool{}}
+	if len(body) > largeBody {
+		// Room for its statuses at once: grown by append, a webhook of
+		// many thousands would allocate several times what it holds.
+		if n := strings.Count(q.s, `"status"`); n > 0 {
+			ev.Statuses = make([]Status, 0, n)
+		}
+	}
 	if !q.open('{') {
 		return nil, false
 	}
@@ -31,6 +40,9 @@ func quick(body []byte) (ev *Events, ok bool) {
 	if q.bad || q.ws() != len(q.s) {
 		return nil, false
 	}
+	if len(ev.Statuses) == 0 {
+		ev.Statuses = nil // as decode leaves it
+	}
 	return ev, true
 }
 
@@ -46,6 +58,11 @@ type quickReader struct {
 // maxSkipDepth bounds the values quick skips (decode refuses a body
 // nested beyond its own limit; quick leaves deep ones to it).
 const maxSkipDepth = 64
+
+// largeBody is the size over which quick makes room for a webhook's
+// statuses before it reads them, counting their "status" keys (an upper
+// bound of how many it keeps).
+const largeBody = 64 << 10
 
 func (q *quickReader) entry(ev *Events) {
 	if !q.open('{') {

@@ -219,6 +219,7 @@ func (ev *Events) addKinds(field string, v *value) {
 
 func (ev *Events) add(v value) {
 	phone := string(v.Metadata.V.PhoneNumberID)
+	ev.Statuses = slices.Grow(ev.Statuses, len(v.Statuses))
 	for _, so := range v.Statuses {
 		s := &so.V
 		if s.ID == "" || s.Status == "" {
