@@ -233,6 +233,10 @@ func New(cfg Config) (*Server, error) {
 		s.log.Warn("no webhook secret: POST /webhooks/whatsapp answers 401 to every webhook; " +
 			"set MMLITE_WEBHOOK_SECRET (360dialog) or MMLITE_META_APP_SECRET (Meta)")
 	}
+	if cfg.AppSecret != "" && cfg.VerifyToken == "" {
+		s.log.Warn("no webhook verify token: Meta's subscription handshake (GET /webhooks/whatsapp) answers 403, so the " +
+			"callback URL cannot be verified; set MMLITE_WEBHOOK_VERIFY_TOKEN to the Verify token of the App Dashboard")
+	}
 	var err error
 	if s.wm, err = newWebhookMetrics(reg, s.senders); err != nil {
 		return nil, err

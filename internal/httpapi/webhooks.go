@@ -22,7 +22,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "wrong hub.verify_token (MMLITE_WEBHOOK_VERIFY_TOKEN) or hub.mode")
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain")
+	// The challenge is the caller's text, echoed: never read as HTML.
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = io.WriteString(w, q.Get("hub.challenge"))
 }
 

@@ -234,10 +234,37 @@ func TestWebhooks_VerifyHandshake(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
 	require.Equal(t, "1158201444", buf.String())
+	require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), "the echoed challenge is never sniffed as HTML")
 	resp, err = http.Get(b.srv.URL + "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 403, resp.StatusCode)
+}
+
+// An api set up for Meta (an app secret) without a verify token can never
+// answer the subscription handshake: it says so at start.
+func TestWebhooks_NoVerifyTokenWarned(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		edit   func(c *httpapi.Config)
+		warned bool
+	}{
+		{"meta only", func(c *httpapi.Config) { c.AppSecret = "app" }, true},
+		{"meta with a verify token", func(c *httpapi.Config) { c.AppSecret, c.VerifyToken = "app", "vt" }, false},
+		{"both providers", func(c *httpapi.Config) { c.AppSecret, c.WebhookSecret = "app", "hook" }, false},
+		{"360dialog only", func(c *httpapi.Config) { c.WebhookSecret = "hook" }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var logs redistest.SyncBuffer
+			setup(t, func(cfg *httpapi.Config) {
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				c.edit(cfg)
+			})
+			require.Equal(t, c.warned, strings.Contains(logs.String(), "MMLITE_WEBHOOK_VERIFY_TOKEN"), logs.String())
+		})
+	}
 }
 
 func TestWebhooks_OnboardingResumesWaitingCampaigns(t *testing.T) {
