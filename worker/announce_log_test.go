@@ -1,14 +1,17 @@
 package worker_test
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/fakeapi"
+	"github.com/mmlite/mmlite/worker"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,4 +43,22 @@ func TestWorker_ResumedBeforeAnnouncedIsNotLoggedFinished(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "the housekeeping took it off the announce set")
 	require.Equal(t, campaign.StateRunning, b.Status(t, c.ID).State)
 	require.NotContains(t, logs.String(), "campaign finished", "%s", strings.TrimSpace(logs.String()))
+}
+
+// A worker whose Start failed (Redis refused) is released by Shutdown
+// without logging "worker stopped" of a worker that never started.
+func TestWorker_NotStartedIsNotLoggedStopped(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fakeapi.Config{})
+	cfg := b.config()
+	cfg.Redis = asynq.RedisClientOpt{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond} // nothing listens
+	var logs redistest.SyncBuffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	w, err := worker.New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
+	defer cancel()
+	require.Error(t, w.Start(ctx))
+	w.Shutdown()
+	require.NotContains(t, logs.String(), "worker stopped", "%s", strings.TrimSpace(logs.String()))
 }

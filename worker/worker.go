@@ -242,7 +242,9 @@ func (w *Worker) Shutdown() {
 	}
 	wg.Wait()
 	w.closeRedis()
-	w.log.Info("worker stopped")
+	if w.stopBackground != nil { // it had started
+		w.log.Info("worker stopped")
+	}
 }
 
 // closeRedis closes the worker's own connection, not one it was given.
