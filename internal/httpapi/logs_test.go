@@ -106,7 +106,7 @@ func TestWarnsWithoutWebhookSecret(t *testing.T) {
 	require.Contains(t, lines[0]["msg"], "MMLITE_META_APP_SECRET")
 
 	require.Empty(t, start(func(c *httpapi.Config) { c.WebhookSecret = "s" }))
-	require.Empty(t, start(func(c *httpapi.Config) { c.AppSecret = "s" }))
+	require.Empty(t, start(func(c *httpapi.Config) { c.AppSecret, c.VerifyToken = "s", "vt" })) // without a verify token: TestWebhooks_NoVerifyTokenWarned
 	require.Empty(t, start(func(c *httpapi.Config) { c.Token, c.AllowNoAuth = "", true }), "--insecure-no-auth accepts webhooks unsigned")
 }
 
