@@ -208,3 +208,25 @@ func TestResults_AcceptCSVWithZeroWeight(t *testing.T) {
 		require.Contains(t, resp.Header.Get("Content-Type"), want, accept)
 	}
 }
+
+// A message accepted, then reported failed (undelivered), is exported as
+// CSV with its failed status's code in error_code: the cell was empty
+// though the code filter selected the row by that code.
+func TestResultsCSV_UndeliveredCarriesItsCode(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	a := b.hook(t, fixture(t, "webhook_status_failed.json")) // 131049 for 12125550123
+	require.Equal(t, http.StatusOK, a.code, a.raw)
+	for _, q := range []string{"", "?status=undelivered", "?code=131049"} {
+		a := b.do(t, "GET", "/v1/campaigns/spring-sale-2026/results"+q, "", "", "Accept", "text/csv")
+		require.Equal(t, http.StatusOK, a.code, a.raw)
+		rows := strings.Split(strings.TrimSpace(a.raw), "\n")
+		require.Equal(t, "to,status,error_code,wamid", rows[0], q)
+		require.Contains(t, rows[1:], "12125550123,sent,131049,"+wamidUS, q)
+		if q == "" {
+			require.Contains(t, rows[1:], "441234567890,sent,,"+wamidUK, "a message not reported failed has none")
+		} else {
+			require.Len(t, rows, 2, q)
+		}
+	}
+}

@@ -78,7 +78,9 @@ func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Fi
 		return err
 	}
 	row := make([]string, len(head))
-	err := Each(ctx, st, id, f, false, func(items []Item) error {
+	// With each sent message's delivery: its failed status's code is the
+	// row's error_code (see errorCode).
+	err := Each(ctx, st, id, f, true, func(items []Item) error {
 		for _, it := range items {
 			cs, err := cells(it.To, it.Outcome.Components, it.Outcome.Metadata)
 			var nc *ErrNoColumn
@@ -90,8 +92,8 @@ func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Fi
 			}
 			cs["to"], cs["status"], cs["wamid"] = it.To, it.Outcome.Status, it.Outcome.WAMID
 			cs["error_code"] = ""
-			if e := it.Outcome.Error; e != nil && e.Code != 0 {
-				cs["error_code"] = strconv.Itoa(e.Code)
+			if code := errorCode(it); code != 0 {
+				cs["error_code"] = strconv.Itoa(code)
 			}
 			for i, h := range head {
 				row[i] = cs[h]
@@ -111,6 +113,16 @@ func WriteCSV(ctx context.Context, w io.Writer, st *store.Store, id string, f Fi
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// errorCode is a row's error_code: the send's error (the last error of an
+// expired recipient), or, for a message accepted and then reported
+// failed, its failed status's code, the codes the filter selects by.
+func errorCode(it Item) int {
+	if e := it.Outcome.Error; e != nil && e.Code != 0 {
+		return e.Code
+	}
+	return it.Delivery.ErrorCode
 }
 
 // ServeCSV answers with the selected recipients as a CSV file
