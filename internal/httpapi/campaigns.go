@@ -22,10 +22,10 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 	}
 	var newSource func(io.Reader) producer.Source
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "text/csv":
+	switch {
+	case mt == "text/csv":
 		newSource = func(r io.Reader) producer.Source { return producer.NewCSVSource(r) }
-	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
+	case jsonLines[mt]:
 		newSource = func(r io.Reader) producer.Source { return producer.NewJSONLSource(r) }
 	default:
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be text/csv or application/x-ndjson, got %q", r.Header.Get("Content-Type")))
@@ -44,6 +44,18 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, sum)
+}
+
+// jsonLines are the media types of a JSON Lines recipients file.
+var jsonLines = map[string]bool{"application/x-ndjson": true, "application/jsonl": true,
+	"application/x-jsonlines": true, "application/jsonlines": true}
+
+// recipientsType says whether a Content-Type is that of a recipients file
+// (CSV, JSON Lines) or a form upload: what POST /v1/campaigns/{id}/recipients
+// or the console takes, never a campaign's JSON.
+func recipientsType(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "text/csv" || jsonLines[mt] || mt == "multipart/form-data"
 }
 
 // getCampaign: GET /v1/campaigns/{id}.

@@ -28,6 +28,15 @@ import (
 // Each JSON value of the body (the campaign, one recipient) is at most
 // Config.MaxValue bytes, so that the body costs about that much at a time.
 func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); recipientsType(ct) {
+		// A recipients file sent here: nothing of it is read (a CSV is no
+		// JSON; the first line of JSON Lines would register a campaign
+		// without the rest).
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("POST /v1/campaigns takes one JSON object "+
+			"(Content-Type application/json), got %q: send a CSV or JSON Lines recipients file to "+
+			"POST /v1/campaigns/{id}/recipients once the campaign is created", ct))
+		return
+	}
 	release, err := s.waitIntake(r.Context())
 	if err != nil {
 		s.fail(w, err, nil)

@@ -230,3 +230,28 @@ func TestResultsCSV_UndeliveredCarriesItsCode(t *testing.T) {
 		}
 	}
 }
+
+// A recipients file posted to POST /v1/campaigns (the wrong endpoint) is
+// a 415 naming the right one, and registers nothing: JSON Lines whose
+// first line was the campaign registered it and refused the rest as
+// trailing data; a CSV got "invalid character".
+func TestCreateCampaign_RecipientsFileNamesTheRightEndpoint(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	jsonl := `{"campaign": ` + campaignJSON + "}\n" + `{"to": "447700900001"}` + "\n"
+	for ct, body := range map[string]string{
+		"text/csv":                         "to\n447700900001\n",
+		"application/x-ndjson":             jsonl,
+		"application/jsonl; charset=utf-8": jsonl,
+		"multipart/form-data; boundary=x":  "--x--\r\n",
+	} {
+		a := b.do(t, "POST", "/v1/campaigns", ct, body)
+		require.Equal(t, http.StatusUnsupportedMediaType, a.code, "%s: %s", ct, a.raw)
+		require.Contains(t, a.body["error"], "POST /v1/campaigns/{id}/recipients", ct)
+	}
+	require.Equal(t, http.StatusNotFound, b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "").code, "nothing registered")
+	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded", ""} { // curl -d sends a form's type
+		a := b.do(t, "POST", "/v1/campaigns", ct, `{"campaign": `+campaignJSON+`}`)
+		require.Equal(t, http.StatusAccepted, a.code, "%q: %s", ct, a.raw)
+	}
+}
