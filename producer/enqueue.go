@@ -2,6 +2,7 @@ package producer
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
@@ -109,8 +111,10 @@ type enqueuer struct {
 	// checkText: the rows' text is checked here, not by their Source.
 	checkText bool
 	keys      []string
-	head      []any     // the script's arguments before the jobs (the times are the batch's: see write)
-	start     time.Time // the first slot: the campaign's send_at, or the enqueue's start
+	runID     string       // names this enqueue's batches' answers (see enqueueScript)
+	batches   atomic.Int64 // numbers them
+	head      []any        // the script's arguments before the jobs (the times are the batch's: see write)
+	start     time.Time    // the first slot: the campaign's send_at, or the enqueue's start
 	seen      map[string]struct{}
 
 	// budget holds a unit per budgetUnit bytes of the batches in flight
@@ -152,6 +156,7 @@ func (e *enqueuer) prepare(ctx context.Context) error {
 		}
 	}
 	e.keys = []string{ks.Campaign(e.c.ID), ks.Ledger(e.c.ID), ks.AsynqScheduled(), ks.AsynqPending(), clock, ks.Suppressed(s.Scope())}
+	e.runID = rand.Text()
 	e.start = start
 	e.head = []any{ks.AsynqTaskPrefix(), now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), start.UnixMilli(),
 		strconv.FormatFloat(1000/rate, 'f', 6, 64), len(e.c.ID) + 1, pendingAhead.Milliseconds(), clockIdleTTL.Milliseconds(), e.c.ExpiresUnix() * 1000}
@@ -306,7 +311,8 @@ func (e *enqueuer) write(ctx context.Context, b *batch) error {
 	// the past, all due at once.
 	now := e.p.now()
 	b.args[1], b.args[2], b.args[3] = now.UnixMilli(), strconv.FormatInt(now.UnixNano(), 10), max(e.start.UnixMilli(), now.UnixMilli())
-	res, err := enqueueScript.Run(ctx, e.p.rdb, e.keys, b.args...).Int64Slice()
+	keys := append(e.keys[:len(e.keys):len(e.keys)], e.p.keys.EnqueueAnswer(e.runID+":"+strconv.FormatInt(e.batches.Add(1), 10)))
+	res, err := enqueueScript.Run(ctx, e.p.rdb, keys, b.args...).Int64Slice()
 	if err != nil {
 		switch {
 		case redis.HasErrorPrefix(err, "NOCAMPAIGN"):

@@ -26,14 +26,25 @@ const (
 // the expiry: nothing can be sent then (it is reported expired), and the
 // slots past the expiry are left to the sender's other campaigns.
 //
+// Its answer is kept for two minutes under the batch's own key: a batch run
+// again (go-redis sends a command again when its reply timed out) gets it,
+// instead of finding its own jobs duplicates.
+//
 // KEYS: 1 campaign hash, 2 ledger, 3 asynq scheduled zset, 4 asynq pending
-// list, 5 pacing clock, 6 the sender's suppression list.
+// list, 5 pacing clock, 6 the sender's suppression list, 7 the batch's
+// answer.
 // ARGV: 1 task key prefix, 2 now (ms), 3 now (ns, for pending_since), 4 the
 // campaign's start (ms), 5 ms between two sends of the sender, 6 length of
 // "<campaign>:", 7 how far ahead (ms) a job still goes straight to pending,
 // 8 how long (ms) an idle clock is kept, 9 the campaign's expiry (ms, whole
 // seconds as the jobs carry it; 0 for none), then task id and message pairs.
 var enqueueScript = redis.NewScript(store.LuaSlots + `
+local answer = redis.call('GET', KEYS[7])
+if answer then
+  local out = {}
+  for i = 1, #answer do out[i] = string.byte(answer, i) - 48 end
+  return out
+end
 local c = redis.call('HMGET', KEYS[1], 'state', 'sealed')
 local state = c[1]
 if not state then return redis.error_reply('NOCAMPAIGN campaign not registered') end
@@ -90,5 +101,6 @@ if k > 0 then
   reserved(KEYS[1], KEYS[5], before, at, after)
 end
 if unslotted > 0 then redis.call('HINCRBY', KEYS[1], 'enqueued', unslotted) end
+redis.call('SET', KEYS[7], table.concat(out), 'PX', 120000)
 return out
 `)

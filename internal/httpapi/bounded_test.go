@@ -123,7 +123,7 @@ func TestCreateCampaign_ManyRecipientsBeforeCampaign(t *testing.T) {
 	// The same list after the campaign is streamed.
 	a = b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(0, 50_000)+`]}`)
 	require.Equal(t, http.StatusAccepted, a.code, "%.300s", a.raw)
-	require.EqualValues(t, 50_000, a.body["accepted"])
+	require.EqualValues(t, 50_000, a.body["accepted"], "%.600s", a.raw)
 }
 
 // waitRead waits until c was read at least n bytes.

@@ -26,6 +26,11 @@ func (s Space) Campaign(id string) string { return s.pre + "campaign:" + id }
 // or be replayed once they expired.
 func (s Space) CallbackURL(id string) string { return s.pre + "callback-url:" + id }
 
+// EnqueueAnswer keeps the answer of one batch of an enqueue for a short
+// while (see producer's enqueueScript): a batch sent again after its reply
+// was lost gets it rather than finding its own jobs duplicates.
+func (s Space) EnqueueAnswer(batch string) string { return s.pre + "enqueue-answer:" + batch }
+
 // Ledger is the hash of one campaign's per-recipient send markers.
 func (s Space) Ledger(id string) string { return s.pre + "ledger:" + id }
 
