@@ -46,3 +46,25 @@ func TestParse_LargeWebhookAllocatesItsEventsOnce(t *testing.T) {
 		require.LessOrEqual(t, alloc, uint64(c.most*len(body)), "%s: allocated %.1f times the body", c.kind, float64(alloc)/float64(len(body)))
 	}
 }
+
+// A webhook whose statuses are all counted as other (no message id or no
+// status) has no Statuses: nil, as before its statuses were made room
+// for, whether quick or decode reads it and however large it is.
+func TestParse_NoStatusKeptIsNil(t *testing.T) {
+	const quickBody = `{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"status":"sent"}%s]}}]}]}`
+	// An escape is decode's (see quick).
+	const decodeBody = `{"entry":[{"changes":[{"field":"messages","value":{"statuses":[{"status":"s\u0065nt"}%s]}}]}]}`
+	pad := strings.Repeat(`,{"id":"","status":"sent"}`, largeBody/20)
+	for name, body := range map[string]string{
+		"quick": fmt.Sprintf(quickBody, ""), "quick, large": fmt.Sprintf(quickBody, pad),
+		"decode": fmt.Sprintf(decodeBody, ""), "decode, large": fmt.Sprintf(decodeBody, pad),
+	} {
+		ev, err := Parse([]byte(body))
+		require.NoError(t, err, name)
+		require.Nil(t, ev.Statuses, name)
+		require.Positive(t, ev.Other, name)
+		want, err := slowParse([]byte(body))
+		require.NoError(t, err, name)
+		require.Equal(t, want, ev, name)
+	}
+}

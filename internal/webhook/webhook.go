@@ -191,6 +191,9 @@ func fromEnvelope(env *envelope) *Events {
 			}
 		}
 	}
+	if len(ev.Statuses) == 0 {
+		ev.Statuses = nil // room made (see add) for statuses all counted as other
+	}
 	return ev
 }
 
