@@ -68,7 +68,7 @@ func (s *Server) recordStatuses(ctx context.Context, senders *guard.Senders, sts
 	// statuses the webhook carries.
 	for len(sts) > 0 {
 		n := min(len(sts), statusChunk)
-		w, err := s.recordChunk(ctx, senders, sts[:n], always)
+		w, err := s.recordChunk(ctx, senders, sts[:n:n], always)
 		if w {
 			always, wrote = nil, true // written with the first chunk
 		}
