@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -94,7 +95,14 @@ type Outcome struct {
 // waiting jobs (see keyspace.LimitWaiters). ARGV: 1
 // recipient, 2 now (ms), 3 stale after (ms), 4 at least once, 5 check only,
 // 6 campaign id, 7 guard on, 8 limit (0 unlimited), 9 window (ms), 10
-// cooldown (ms).
+// cooldown (ms), 11 the claim's token.
+//
+// The marker it writes ends with the claim's token (a random one per call
+// of Claim): a claim run again with the same arguments, as go-redis sends
+// a command (or pipeline) again when its reply timed out, finds its own
+// marker and answers claimed again, with the place in the limit's window
+// it took; it would have found the recipient busy, and the recipient,
+// never sent, would have ended unknown.
 var claimScript = redis.NewScript(luaWait + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
@@ -193,7 +201,8 @@ local function held(attempts, delays)
   redis.call('PEXPIRE', KEYS[10], win)
   return nil
 end
-if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0') == 1 then
+local token = '|' .. ARGV[11]
+if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0' .. token) == 1 then
   local h = held(0, 0)
   if h then redis.call('HDEL', KEYS[2], ARGV[1]) return h end
   return {'claimed', '1', '0', fresh}
@@ -203,6 +212,12 @@ local kind = string.sub(m, 1, 1)
 if kind == 'F' then return {'final', string.sub(m, 2)} end
 local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
 local attempts, delays = tonumber(a), tonumber(d)
+if kind == 'C' and #ARGV[11] > 0 and string.sub(m, -#token) == token then
+  -- This very claim, run again: the place it took has its score.
+  local r = guard and redis.call('ZSCORE', KEYS[10], ARGV[1])
+  if r and tonumber(r) == now + 0.5 then fresh = '1' end
+  return {'claimed', a, d, fresh}
+end
 if kind == 'C' then
   local v = inflight(m, ARGV[4] == '1')
   if v then return v end
@@ -210,7 +225,7 @@ end
 local h = held(attempts, delays)
 if h then return h end
 attempts = attempts + 1
-redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays)
+redis.call('HSET', KEYS[2], ARGV[1], 'C|' .. attempts .. '|' .. ARGV[2] .. '|' .. delays .. token)
 return {'claimed', tostring(attempts), tostring(delays), fresh}
 `)
 
@@ -239,6 +254,9 @@ type ClaimOptions struct {
 	Guard *ClaimGuard
 }
 
+// claimToken names one call of Claim (see claimScript): 60 random bits.
+func claimToken() string { return rand.Text()[:12] }
+
 // Claim takes the recipient's marker before a send, checking the campaign's
 // state in the same step, so that nothing is sent after a pause or cancel.
 func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim, error) {
@@ -260,7 +278,8 @@ func (s Ledger) Claim(ctx context.Context, id, to string, o ClaimOptions) (Claim
 	}
 	now := s.now()
 	v, err := s.run(ctx, claimScript, keys, to, now.UnixMilli(), o.StaleAfter.Milliseconds(),
-		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds()).StringSlice()
+		flag(o.AtLeastOnce), flag(o.CheckOnly), id, flag(o.Guard != nil), g.Limit, g.Window.Milliseconds(), g.Cooldown.Milliseconds(),
+		claimToken()).StringSlice()
 	if err != nil {
 		return Claim{}, fmt.Errorf("campaign: claim: %w", err)
 	}
