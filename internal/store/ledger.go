@@ -102,10 +102,25 @@ type Outcome struct {
 // a command (or pipeline) again when its reply timed out, finds its own
 // marker and answers claimed again, with the place in the limit's window
 // it took; it would have found the recipient busy, and the recipient,
-// never sent, would have ended unknown.
+// never sent, would have ended unknown. It does so whatever the campaign's
+// state since: a pause or cancel between the two runs came after the claim
+// (answered paused, or busy, its job was put aside, and the recipient
+// ended unknown all the same).
 var claimScript = redis.NewScript(luaWait + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason')
 if not c[1] then return {'nocampaign'} end
+-- again: this very claim, run again, finds its own marker m (it ends with
+-- its token) and is answered claimed again, whatever the campaign's state
+-- since: it was claimed before a pause or cancel, as any claim in flight
+-- then. The place in the limit's window it took has its score (see fresh).
+local token = '|' .. ARGV[11]
+local function again(m)
+  if #ARGV[11] == 0 or string.sub(m or '', 1, 1) ~= 'C' or string.sub(m, -#token) ~= token then return nil end
+  local a, _, d = string.match(m, '^C|(%d+)|(%d+)|(%d+)')
+  local r = ARGV[7] == '1' and redis.call('ZSCORE', KEYS[10], ARGV[1])
+  if r and tonumber(r) == tonumber(ARGV[2]) + 0.5 then return {'claimed', a, d, '1'} end
+  return {'claimed', a, d, '0'}
+end
 -- inflight: an attempt in flight (its marker m claimed, its outcome not
 -- recorded) may have sent. It is busy while it may still settle, then
 -- stale (its outcome unknown), unless a new attempt may take it over.
@@ -121,7 +136,7 @@ end
 -- recipient keeps the count of the attempts made.
 if c[1] == 'cancelled' then
   local m = redis.call('HGET', KEYS[2], ARGV[1]) or ''
-  local v = inflight(m, false)
+  local v = again(m) or inflight(m, false)
   if v then return v end
   local a, _, d = string.match(m, '^R|(%d+)|(%d+)|(%d+)')
   return {'cancelled', a or '0', d or '0'}
@@ -133,11 +148,13 @@ local function park(reason)
   redis.call('SADD', KEYS[4], ARGV[6])
   return {'paused', reason}
 end
-if c[1] == 'paused' then return park(c[2] or '') end
+if c[1] == 'paused' then return again(redis.call('HGET', KEYS[2], ARGV[1])) or park(c[2] or '') end
 local guard = ARGV[7] == '1'
 if guard and c[1] == 'running' then
   local g = redis.call('HGET', KEYS[5], 'paused_reason')
   if g then
+    local v = again(redis.call('HGET', KEYS[2], ARGV[1]))
+    if v then return v end
     local reason = 'sender_paused: ' .. g
     redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
     wait(KEYS[11], KEYS[6], ARGV[6])
@@ -201,7 +218,6 @@ local function held(attempts, delays)
   redis.call('PEXPIRE', KEYS[10], win)
   return nil
 end
-local token = '|' .. ARGV[11]
 if redis.call('HSETNX', KEYS[2], ARGV[1], 'C|1|' .. ARGV[2] .. '|0' .. token) == 1 then
   local h = held(0, 0)
   if h then redis.call('HDEL', KEYS[2], ARGV[1]) return h end
@@ -212,14 +228,8 @@ local kind = string.sub(m, 1, 1)
 if kind == 'F' then return {'final', string.sub(m, 2)} end
 local a, t, d = string.match(m, '^%a|(%d+)|(%d+)|(%d+)')
 local attempts, delays = tonumber(a), tonumber(d)
-if kind == 'C' and #ARGV[11] > 0 and string.sub(m, -#token) == token then
-  -- This very claim, run again: the place it took has its score.
-  local r = guard and redis.call('ZSCORE', KEYS[10], ARGV[1])
-  if r and tonumber(r) == now + 0.5 then fresh = '1' end
-  return {'claimed', a, d, fresh}
-end
 if kind == 'C' then
-  local v = inflight(m, ARGV[4] == '1')
+  local v = again(m) or inflight(m, ARGV[4] == '1')
   if v then return v end
 end
 local h = held(attempts, delays)
