@@ -50,12 +50,32 @@ type FailurePolicy struct {
 // (kept unmatched, see keepScript) into the replays hash, for the
 // housekeeping to count and emit (see Resolution.Early).
 //
+// A settle run again with the same arguments, as go-redis sends a command
+// (or a pipeline of package redisbatch) again when its reply timed out,
+// finds its own final marker, byte for byte: it writes nothing more and is
+// answered as its first run was (ok; completed or paused when it ended or
+// paused the campaign: the campaign's field settle_end keeps that answer
+// with the settle's time in ns); it was answered dup, and the worker
+// neither counted its outcome nor announced its campaign's end or pause.
+// Another settle of the recipient is dup, but for one that records the
+// very same outcome (its time in ms included) at the same millisecond:
+// answered ok, it is counted again by the worker (in its metrics only).
+//
 // KEYS and ARGV: see settleArgs.
 var settleScript = redis.NewScript(luaFinish + asynqwire.LuaEnqueue + luaFreePlace + `
 local h = redis.call('HMGET', KEYS[1], ` + doneFields + `, 'base_sent', 'base_failed')
 if not h[1] then return 'nocampaign' end
 local m = redis.call('HGET', KEYS[2], ARGV[1])
-if m and string.sub(m, 1, 1) == 'F' then return 'dup' end
+if m and string.sub(m, 1, 1) == 'F' then
+  if m ~= ARGV[2] then return 'dup' end
+  -- This very settle, run again (its reply lost: see settleScript): it
+  -- is answered as it was. One that ended or paused the campaign left its
+  -- answer with its time in ns (ARGV[13]).
+  local e = redis.call('HGET', KEYS[1], 'settle_end')
+  if e == ARGV[13] .. ' completed' then return 'completed' end
+  if e == ARGV[13] .. ' paused' then return 'paused' end
+  return 'ok'
+end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 freePlace(KEYS[15], ARGV[1], ARGV[25], KEYS[16], KEYS[17], ARGV[6])
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
@@ -106,6 +126,7 @@ enqueue(KEYS[4], KEYS[5], ARGV[11], ARGV[12], ARGV[13])
 enqueue(KEYS[11], KEYS[12], ARGV[22], ARGV[23], ARGV[13])
 if done(h) then
   finish(h, KEYS[1], KEYS[2], KEYS[6], KEYS[7], KEYS[8], ARGV[15], ARGV[6], ARGV[16])
+  redis.call('HSET', KEYS[1], 'settle_end', ARGV[13] .. ' completed')
   return 'completed'
 end
 local ratio = tonumber(ARGV[8])
@@ -114,7 +135,8 @@ if ARGV[7] == '1' and ratio > 0 and h[1] == 'running' then
   local n = f + tonumber(h[3] or '0') - tonumber(h[11] or '0')
   if n >= tonumber(ARGV[9]) and f >= ratio * n then
     local reason = string.format('failure_ratio: %d of the last %d sends failed permanently (pause at %d%%)', f, n, math.floor(ratio * 100 + 0.5))
-    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[6], 'fatal', ARGV[10])
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[6], 'fatal', ARGV[10],
+      'settle_end', ARGV[13] .. ' paused')
     redis.call('SADD', KEYS[8], ARGV[15])
     return 'paused'
   end
