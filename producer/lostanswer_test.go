@@ -2,43 +2,14 @@ package producer_test
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/producer"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
-
-// sentTwice sends each enqueue script call to Redis twice and answers with
-// the second run's reply: what go-redis does when the first reply is lost
-// to a read timeout (it retries timeouts, MaxRetries times).
-type sentTwice struct {
-	ledger string
-	on     atomic.Bool
-	twice  atomic.Int64
-}
-
-func (h *sentTwice) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *sentTwice) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *sentTwice) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n := cmd.Name(); !h.on.Load() || (n != "evalsha" && n != "eval") || !slices.Contains(cmd.Args(), any(h.ledger)) {
-			return next(ctx, cmd)
-		}
-		if err := next(ctx, cmd); err != nil {
-			return err
-		}
-		h.twice.Add(1)
-		return next(ctx, cmd) // the retry, after the first reply was lost
-	}
-}
 
 // An enqueue batch whose reply was lost and that go-redis sent again was
 // answered by its second run, which found its own jobs: every row of the
@@ -49,7 +20,7 @@ func (h *sentTwice) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func TestEnqueue_BatchSentAgainAfterALostReplyCountsOnce(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	hook := &sentTwice{ledger: r.Keys.Ledger("spring-sale-2026")}
+	hook := &redistest.RunTwice{Key: r.Keys.Ledger("spring-sale-2026")}
 	c := redisconn.Client(r.Opt)
 	c.AddHook(hook)
 	t.Cleanup(func() { _ = c.Close() })
@@ -57,11 +28,11 @@ func TestEnqueue_BatchSentAgainAfterALostReplyCountsOnce(t *testing.T) {
 	require.NoError(t, err)
 	b := &bundle{r: r, p: p, ctx: context.Background()}
 	camp := b.campaign(t, nil)
-	hook.on.Store(true)
+	hook.On.Store(true)
 
 	sum, err := p.Enqueue(b.ctx, camp, producer.NewCSVSource(strings.NewReader(csvRows(100))), producer.Options{})
 	require.NoError(t, err)
-	require.Positive(t, hook.twice.Load(), "every batch was sent twice")
+	require.Positive(t, hook.N.Load(), "every batch was sent twice")
 	require.EqualValues(t, 100, sum.Accepted, "%+v", sum)
 	require.Zero(t, sum.Duplicates)
 	st, err := p.Store().Campaigns.Status(b.ctx, camp.ID)

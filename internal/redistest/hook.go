@@ -150,3 +150,34 @@ func (h *FailMatching) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 		return next(ctx, cmds)
 	}
 }
+
+// RunTwice is a go-redis hook that, while On, sends each script call
+// (EVAL, EVALSHA) naming Key to Redis twice and answers with the second
+// run's reply: what go-redis does when the first reply is lost to a read
+// timeout (it retries timeouts, MaxRetries times). Between, when set, runs
+// between the two (another client acting while the reply is lost), and the
+// hook turns itself off then. N counts the calls sent twice.
+type RunTwice struct {
+	commandHook
+	Key     string
+	On      atomic.Bool
+	N       atomic.Int64
+	Between func()
+}
+
+func (h *RunTwice) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n := cmd.Name(); !h.On.Load() || (n != "evalsha" && n != "eval") || !slices.Contains(cmd.Args(), any(h.Key)) {
+			return next(ctx, cmd)
+		}
+		if err := next(ctx, cmd); err != nil {
+			return err
+		}
+		h.N.Add(1)
+		if h.Between != nil {
+			h.On.Store(false)
+			h.Between()
+		}
+		return next(ctx, cmd)
+	}
+}

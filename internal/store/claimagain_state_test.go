@@ -1,42 +1,13 @@
 package store_test
 
 import (
-	"context"
-	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
-
-// runTwiceAround is runTwice with something done between the two runs:
-// what another client may do while the first reply is lost.
-type runTwiceAround struct {
-	key     string
-	on      atomic.Bool
-	between func()
-}
-
-func (h *runTwiceAround) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *runTwiceAround) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *runTwiceAround) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n := cmd.Name(); !h.on.Load() || (n != "evalsha" && n != "eval") || !slices.Contains(cmd.Args(), any(h.key)) {
-			return next(ctx, cmd)
-		}
-		if err := next(ctx, cmd); err != nil {
-			return err
-		}
-		h.on.Store(false)
-		h.between()
-		return next(ctx, cmd)
-	}
-}
 
 // A claim taken just before a pause or a cancel, whose reply was lost and
 // that go-redis ran again after it, found its own marker under the new
@@ -60,16 +31,15 @@ func TestLedger_ClaimRunAgainAfterAPauseOrCancelIsClaimed(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			b.register(t, "c", 3)
-			hook := &runTwiceAround{key: b.r.Keys.Ledger("c")}
-			hook.between = func() { require.NoError(t, tc.between(b)) }
+			hook := &redistest.RunTwice{Key: b.r.Keys.Ledger("c"), Between: func() { require.NoError(t, tc.between(b)) }}
 			b.r.Client.AddHook(hook)
 			guard := &store.ClaimGuard{Sender: "default", Scope: "W", LimitScope: "W", Limit: 10, Window: time.Hour}
 			opts := store.ClaimOptions{StaleAfter: time.Minute, Guard: guard}
 
-			hook.on.Store(true)
+			hook.On.Store(true)
 			cl, err := b.store.Ledger.Claim(b.ctx, "c", "441234567800", opts)
 			require.NoError(t, err)
-			require.False(t, hook.on.Load(), "run twice")
+			require.False(t, hook.On.Load(), "run twice")
 			require.Equal(t, store.Claimed, cl.Verdict)
 			require.Equal(t, 1, cl.Attempts)
 			require.NotNil(t, cl.Place, "the place it took in the limit's window")

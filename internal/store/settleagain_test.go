@@ -24,13 +24,13 @@ func TestLedger_SettleRunAgainAfterALostReplyIsAnsweredTheSame(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.register(t, "c", 2)
-	hook := &runTwice{key: b.r.Keys.Ledger("c")}
+	hook := &redistest.RunTwice{Key: b.r.Keys.Ledger("c")}
 	b.r.Client.AddHook(hook)
-	hook.on.Store(true)
+	hook.On.Store(true)
 
 	res, err := b.store.Ledger.Settle(b.ctx, "c", "441234567800", store.Outcome{Status: task.StatusSent, Attempts: 1, WAMID: "wamid.A"}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
-	require.EqualValues(t, 1, hook.n.Load(), "run twice")
+	require.EqualValues(t, 1, hook.N.Load(), "run twice")
 	require.Equal(t, store.Recorded, res)
 	res, err = b.store.Ledger.Settle(b.ctx, "c", "441234567801", store.Outcome{Status: task.StatusSent, Attempts: 1}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
@@ -40,20 +40,20 @@ func TestLedger_SettleRunAgainAfterALostReplyIsAnsweredTheSame(t *testing.T) {
 	require.EqualValues(t, 2, st.Counts.Sent, "counted once")
 
 	// Another settle of the recipient is still a duplicate.
-	hook.on.Store(false)
+	hook.On.Store(false)
 	res, err = b.store.Ledger.Settle(b.ctx, "c", "441234567801", store.Outcome{Status: task.StatusSent, Attempts: 2}, store.FailurePolicy{}, nil)
 	require.NoError(t, err)
 	require.Equal(t, store.Duplicate, res)
 
 	// The pause it made.
 	b.register(t, "p", 5)
-	hook = &runTwice{key: b.r.Keys.Ledger("p")}
+	hook = &redistest.RunTwice{Key: b.r.Keys.Ledger("p")}
 	b.r.Client.AddHook(hook)
-	hook.on.Store(true)
+	hook.On.Store(true)
 	failed := store.Outcome{Status: task.StatusFailed, Attempts: 1, Error: &task.Error{Code: 131026, Class: "permanent", Title: "Message undeliverable"}}
 	res, err = b.store.Ledger.Settle(b.ctx, "p", "441234567800", failed, store.FailurePolicy{Ratio: 0.5, MinSends: 1}, nil)
 	require.NoError(t, err)
-	require.EqualValues(t, 1, hook.n.Load(), "run twice")
+	require.EqualValues(t, 1, hook.N.Load(), "run twice")
 	require.Equal(t, store.AutoPaused, res)
 }
 
