@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/mmlite/mmlite/pkg/task"
 )
 
 // Queues and task types.
@@ -14,9 +16,6 @@ const (
 	// (same type, same payload), with CallbackIDPrefix before their id.
 	CallbackQueue    = "mmlite-callbacks"
 	CallbackIDPrefix = "cb:"
-	// installation is the default MMLITE_QUEUE, whose installation has the
-	// queues above; another has its own (see CallbackQueueOf).
-	installation = "mmlite"
 	// TypeRelay is a webhook to relay.
 	TypeRelay = "mmlite:relay"
 	// MaxRetry is high: a delivery ends at Config.MaxAge (see Server.give).
@@ -38,10 +37,10 @@ func CallbackQueueOf(queue string) string { return queuesOf(queue, CallbackQueue
 // CallbackQueueOf: "<queue>-relay-" for another than the default.
 func relayQueuePrefixOf(queue string) string { return queuesOf(queue, RelayQueuePrefix, "-relay-") }
 
-// queuesOf is the default installation's name for it, or another's: its
-// queue then suffix.
+// queuesOf is the default installation's name for it (the queues above
+// are those of task.SendQueue), or another's: its queue then suffix.
 func queuesOf(queue, byDefault, suffix string) string {
-	if queue == "" || queue == installation {
+	if queue == "" || queue == task.SendQueue {
 		return byDefault
 	}
 	return queue + suffix
