@@ -23,7 +23,7 @@ func apiCommand() *cli.Command {
 			&cli.BoolFlag{Name: "ui", Value: true, Sources: env("UI"), Usage: "serve the campaign console at /ui/ (--ui=false or MMLITE_UI=false turns it off)"},
 			&cli.StringFlag{Name: "trusted-proxies", Sources: env("TRUSTED_PROXIES"),
 				Usage: "comma-separated IP addresses and CIDR prefixes of the proxies in front of the api (an Ingress, a load balancer): behind them, the console's login limit takes the client from X-Forwarded-For"},
-			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token (never in production)"},
+			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token and, with no webhook secret, take webhooks unauthenticated (never in production)"},
 			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
 			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},
 			&cli.StringFlag{Name: "webhook-secret", Sources: env("WEBHOOK_SECRET"), Usage: "shared secret required in X-Webhook-Secret on POST /webhooks/whatsapp (360dialog)"},

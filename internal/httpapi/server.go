@@ -20,6 +20,7 @@ import (
 	"github.com/mmlite/mmlite/internal/metrics"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/mmlite/mmlite/producer"
@@ -96,6 +97,24 @@ type Config struct {
 // refused (unless AllowNoAuth).
 func (c *Config) refusesWebhooks() bool {
 	return c.WebhookSecret == "" && c.AppSecret == "" && !c.AllowNoAuth
+}
+
+// relayAuthenticated refuses to relay unauthenticated webhooks (no secret,
+// --insecure-no-auth) off this machine: the destination would receive
+// them signed with its secret, as if the provider had sent them, though
+// anyone who reached the api could have written them.
+func (c *Config) relayAuthenticated() error {
+	if !c.AllowNoAuth || c.WebhookSecret != "" || c.AppSecret != "" {
+		return nil
+	}
+	for _, d := range c.Destinations {
+		if !safeurl.OnLoopback(d.URL) {
+			return fmt.Errorf("httpapi: relay destination %q is not on this machine, and --insecure-no-auth without MMLITE_WEBHOOK_SECRET "+
+				"or MMLITE_META_APP_SECRET takes any POST as a webhook: it would reach %q signed as if the provider had sent it; "+
+				"set a webhook secret, or relay to a loopback address only", d.Name, d.Name)
+		}
+	}
+	return nil
 }
 
 // Defaults.
@@ -204,6 +223,9 @@ func (c Config) Validate() error {
 		return errors.New("httpapi: a producer is required")
 	case c.Token == "" && !c.AllowNoAuth:
 		return errors.New("httpapi: MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
+	}
+	if err := c.relayAuthenticated(); err != nil {
+		return err
 	}
 	return errors.Join(positive("MMLITE_MAX_BODY", c.MaxBody), positive("MMLITE_MAX_UPLOAD", c.MaxUpload),
 		positive("MMLITE_MAX_WEBHOOK_BODY", c.MaxWebhookBody), positive("MMLITE_MAX_INTAKE", int64(c.MaxIntake)),

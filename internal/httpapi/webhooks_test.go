@@ -8,9 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/keyspace"
-	"github.com/mmlite/mmlite/internal/outbound"
-	"github.com/mmlite/mmlite/internal/redistest"
 	"io"
 	"log/slog"
 	"net"
@@ -27,6 +24,10 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/httpapi"
+	"github.com/mmlite/mmlite/internal/keyspace"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/testkit"
@@ -889,4 +890,36 @@ func TestWebhooks_StatusesNamedLikeRecordFieldsAreRelayed(t *testing.T) {
 	ids, err := b.r.Client.LRange(context.Background(), pending, 0, -1).Result()
 	require.NoError(t, err)
 	require.Len(t, ids, 1, "stored for relay")
+}
+
+// --insecure-no-auth with no webhook secret takes any POST as a webhook;
+// relayed, it left mmlite signed with the destination's secret, so that
+// the team's systems, which check that signature, took a webhook anyone
+// could have written for the provider's. Such an api refuses to start
+// with a destination off this machine (a loopback one, for development
+// and tests, is relayed to), naming it; a webhook secret lifts the
+// refusal.
+func TestNew_UnauthenticatedWebhooksAreNotRelayedAway(t *testing.T) {
+	b := setup(t, nil)
+	dests := func(url string) []*outbound.Destination {
+		ds, err := outbound.Load(outbound.Sources{Forward: url, ForwardSecret: "s"})
+		require.NoError(t, err)
+		return ds
+	}
+	cfg := httpapi.Config{Producer: b.p, AllowNoAuth: true, Destinations: dests("https://crm.example.com/hooks")}
+	_, err := httpapi.New(cfg)
+	require.ErrorContains(t, err, `destination "forward"`)
+	require.ErrorContains(t, err, "MMLITE_WEBHOOK_SECRET")
+
+	for _, c := range []httpapi.Config{
+		{Producer: b.p, AllowNoAuth: true, Destinations: dests("http://127.0.0.1:9/hooks")},
+		{Producer: b.p, AllowNoAuth: true, Destinations: dests("http://localhost:9/hooks")},
+		{Producer: b.p, AllowNoAuth: true, Destinations: cfg.Destinations, WebhookSecret: "hook-secret"},
+		{Producer: b.p, AllowNoAuth: true, Destinations: cfg.Destinations, AppSecret: "app-secret"},
+		{Producer: b.p, Token: "t", Destinations: cfg.Destinations, WebhookSecret: "hook-secret"},
+	} {
+		c.Registerer = metrics.NewRegistry()
+		_, err := httpapi.New(c)
+		require.NoError(t, err, "%s", c.Destinations[0].URL)
+	}
 }

@@ -42,6 +42,13 @@ func InClear(raw string) (host string, clear bool) {
 	return u.Hostname(), true
 }
 
+// OnLoopback says whether raw is a URL to a loopback address (this
+// machine: a sidecar, a test).
+func OnLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && loopback(u.Hostname())
+}
+
 func loopback(host string) bool {
 	if host == "localhost" {
 		return true
