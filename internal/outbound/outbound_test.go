@@ -415,3 +415,22 @@ func enqueueResult(t *testing.T, client *asynq.Client, queue, id string) {
 		asynq.TaskID(outbound.CallbackIDPrefix+id+":447700900001"), asynq.MaxRetry(20))
 	require.NoError(t, err)
 }
+
+// A destinations file of two YAML documents (two files joined, or a "---"
+// between destinations) was read up to its first: the destinations after
+// the "---" were dropped without a word, their webhooks never relayed.
+func TestLoad_SecondYAMLDocumentIsRefused(t *testing.T) {
+	t.Parallel()
+	yml := "destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n" +
+		"---\ndestinations:\n  - name: b\n    url: https://y.example.com\n    secret_env: S\n"
+	_, err := destinations(t, yml, map[string]string{"S": "s"})
+	require.ErrorContains(t, err, `line 6: a second YAML document ("---"): the file is one document, one "destinations:" list`)
+
+	// A "---" before the only document, or after it, as tools write, is one document.
+	one := yml[:strings.Index(yml, "---")]
+	for _, body := range []string{"---\n" + one, one + "---\n", one + "---\n# none\n...\n"} {
+		ds, err := destinations(t, body, map[string]string{"S": "s"})
+		require.NoError(t, err, body)
+		require.Len(t, ds, 1, body)
+	}
+}
