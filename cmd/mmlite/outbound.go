@@ -190,7 +190,7 @@ func outboundCommand() *cli.Command {
 						for _, q := range qs {
 							st, err := outbound.Backlog(ctx, rdb, q.Queue)
 							if err != nil {
-								return redisErr(cmd, err)
+								return redisErr(cmd, fmt.Errorf("outbound: status: %w", err))
 							}
 							fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", q.Name, st.Waiting, st.Archived, st.Oldest.Round(time.Second))
 						}

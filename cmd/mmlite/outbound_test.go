@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -209,4 +210,21 @@ func TestOutbound_TwoInstallationsKeepTheirDeliveries(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "forward: 1 archived deliveries queued again")
 	require.Contains(t, out, "results: 1 archived deliveries queued again")
+}
+
+// mmlite outbound status, Redis unreachable, said which setting to look at
+// but not the step that failed, as every other command (and outbound
+// replay) does: "cannot reach Redis at ...: dial tcp ...".
+func TestOutboundStatus_UnreachableRedisNamesTheStep(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	for cmd, step := range map[string]string{"status": "outbound: status: ", "replay": "outbound: replay: "} {
+		out, code := run(t, "outbound", cmd, "--redis-url", "redis://"+addr+"/0", "--webhook-forward", "https://crm.example.com/h")
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "cannot reach Redis at redis://"+addr+"/0 (MMLITE_REDIS_URL / --redis-url): "+step, cmd)
+		require.Contains(t, out, "connection refused", cmd)
+	}
 }
