@@ -14,9 +14,9 @@ import (
 
 // Items decodes b into a new T, refusing fields T does not have and a
 // second YAML document, and returns the list that items takes from it.
-// key is the list's top-level key, as the errors name it. T is the caller's document struct; an
-// unnamed one keeps yaml's "field ... not found in type struct { ... }"
-// free of package names.
+// key is the list's top-level key, as the errors name it. T is the
+// caller's document struct; an unnamed one keeps yaml's "field ... not
+// found in type struct { ... }" free of package names.
 func Items[T any](b []byte, key string, items func(*T) []yaml.Node) ([]yaml.Node, error) {
 	var doc T
 	dec := yaml.NewDecoder(bytes.NewReader(b))
