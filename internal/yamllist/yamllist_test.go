@@ -34,3 +34,25 @@ func TestItems(t *testing.T) {
 		require.ErrorContains(t, err, want, "%q", body)
 	}
 }
+
+// yaml.v3 names the line where the enclosing list or map began, not the
+// one it could not read: a misindented seventh line of a destinations
+// file was reported as "line 1" (found in review). The error names the
+// first line the file no longer parses with, when the file up to it fails
+// the same way; otherwise yaml's own line stands.
+func TestItems_SyntaxErrorNamesTheLineItCannotRead(t *testing.T) {
+	t.Parallel()
+	head := "things:\n  - name: inbox\n    url: https://a.example.com/h\n    secret_env: A\n  - name: crm\n"
+	for body, want := range map[string]string{
+		head + "    url: https://b.example.com/h\n   secret_env: B\n": "invalid YAML: line 7: did not find expected '-' indicator",
+		head + "\turl: x\n":                          "invalid YAML: line 6: found a tab character that violates indentation",
+		head + "    fields: [messages\n    url: x\n": "invalid YAML: line 6: did not find expected ',' or ']'",
+		"things:\n  - a: 1\n b: 2\n":                 "invalid YAML: line 3: did not find expected key",
+		// A flow list over several lines parses only once closed: the
+		// prefix that fails first fails otherwise, so yaml's line stands.
+		"things:\n  - a: [1,\n      2]\n  - b: 2\n c: 3\n": "invalid YAML: yaml: line",
+	} {
+		_, err := yamllist.Items([]byte(body), "things", things)
+		require.ErrorContains(t, err, want, "%q", body)
+	}
+}
