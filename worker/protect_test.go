@@ -113,6 +113,12 @@ func TestWorker_SenderPauseUnderWayHoldsTheCampaignForTheSender(t *testing.T) {
 		10*time.Second, 20*time.Millisecond, "the send was refused and its campaign paused")
 	st := b.Status(t, c.ID)
 	require.True(t, strings.HasPrefix(st.PausedReason, "sender_paused: "), st.PausedReason)
+	// The operator resumes once the worker is done with the answer (it
+	// parks the job last): resumed in between, the campaign was paused
+	// again by the worker's campaign-fatal step, and the test failed 1
+	// time in 40.
+	require.Eventually(t, func() bool { return b.R.Client.ZScore(b.Ctx, b.R.Keys.Parked(c.ID), tos[0]).Err() == nil },
+		10*time.Second, 5*time.Millisecond, "the job is parked")
 
 	g := guard.New(b.R.Client, b.Store, guard.Config{})
 	resumed, err := g.ResumeSender(b.Ctx, "default", func(ctx context.Context, id, pausedFor string) error {
