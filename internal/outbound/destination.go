@@ -161,7 +161,7 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 			}
 		}
 		d := new(Destination)
-		if err := n.Decode(d); err != nil {
+		if err := yamllist.Decode(&n, d); err != nil {
 			return nil, fmt.Errorf("%s: %w", at, err)
 		}
 		if d.Name != "" {

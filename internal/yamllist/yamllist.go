@@ -27,6 +27,12 @@ func Items[T any](b []byte, key string, items func(*T) []yaml.Node) ([]yaml.Node
 	case errors.Is(err, io.EOF): // no document: empty, or only comments
 		return nil, fmt.Errorf("the file is empty: want a top-level %q list", key+":")
 	case err != nil:
+		var te *yaml.TypeError
+		if errors.As(err, &te) { // an unknown field, a value of the wrong type
+			var root yaml.Node
+			_ = yaml.Unmarshal(b, &root) // it parsed: only its types are wrong
+			return nil, worded(err, &root, key)
+		}
 		return nil, syntaxError(b, err)
 	}
 	// A second document ("---") would be dropped without a word, and

@@ -26,7 +26,8 @@ func TestItems(t *testing.T) {
 		"":             `the file is empty: want a top-level "things:" list`,
 		"# only\n":     `the file is empty: want a top-level "things:" list`,
 		"things: [":    "invalid YAML: ",
-		"other: 1\n":   "invalid YAML: yaml: unmarshal errors:\n  line 1: field other not found in type struct { Things []yaml.Node \"yaml:\\\"things\\\"\" }",
+		"other: 1\n":   `line 1: unknown field "other": want a top-level "things:" list`,
+		"things: 5\n":  `line 1: things: want a list, got "5"`,
 		"things: []\n": `no things: want a top-level "things:" list`,
 		"things:\n":    `no things: want a top-level "things:" list`,
 	} {
@@ -55,4 +56,41 @@ func TestItems_SyntaxErrorNamesTheLineItCannotRead(t *testing.T) {
 		_, err := yamllist.Items([]byte(body), "things", things)
 		require.ErrorContains(t, err, want, "%q", body)
 	}
+}
+
+// A value of the wrong type was worded in Go's types and yaml's tags
+// ("cannot unmarshal !!str `messag...` into []string"), without its
+// field (found in review): it names the field, what it wants and what it
+// got, whole.
+func TestDecode_WrongTypeNamesTheFieldInWords(t *testing.T) {
+	t.Parallel()
+	type item struct {
+		Name   string             `yaml:"name"`
+		Rate   float64            `yaml:"rate"`
+		Fields []string           `yaml:"fields"`
+		On     bool               `yaml:"on"`
+		Limit  struct{ Tier int } `yaml:"limit"`
+		Tags   map[string]string  `yaml:"tags"`
+	}
+	for body, want := range map[string]string{
+		"name: a\nfields: messages_and_more\n": `line 2: fields: want a list, got "messages_and_more"`,
+		"rate: fast\n":                         `line 1: rate: want a number, got "fast"`,
+		"name: [a, b]\n":                       `line 1: name: want a string, got a list`,
+		"on: maybe\n":                          `line 1: on: want true or false, got "maybe"`,
+		"limit:\n  tier: high\n":               `line 2: limit.tier: want a number, got "high"`,
+		"limit: 5\n":                           `line 1: limit: want a mapping, got "5"`,
+		"tags: [x]\n":                          `line 1: tags: want a mapping, got a list`,
+		"rate: x\non: perhaps\n":               `line 1: rate: want a number, got "x"; line 2: on: want true or false, got "perhaps"`,
+	} {
+		var n yaml.Node
+		require.NoError(t, yaml.Unmarshal([]byte(body), &n))
+		var v item
+		err := yamllist.Decode(n.Content[0], &v)
+		require.EqualError(t, err, want, "%q", body)
+	}
+	var v item
+	var n yaml.Node
+	require.NoError(t, yaml.Unmarshal([]byte("name: a\nrate: 2\n"), &n))
+	require.NoError(t, yamllist.Decode(n.Content[0], &v))
+	require.Equal(t, 2.0, v.Rate)
 }

@@ -34,8 +34,16 @@ func ParseMessagingLimit(s string) (MessagingLimit, error) {
 	return 0, fmt.Errorf("messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got %s", s)
 }
 
-// UnmarshalYAML refuses anything but a tier.
+// UnmarshalYAML refuses anything but a tier (a mapping or a list, whose
+// Value is empty, would read as unlimited).
 func (l *MessagingLimit) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		kind := "a list"
+		if n.Kind == yaml.MappingNode {
+			kind = "a mapping"
+		}
+		return fmt.Errorf("line %d: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got %s", n.Line, kind)
+	}
 	v, err := ParseMessagingLimit(n.Value)
 	if err != nil {
 		return err

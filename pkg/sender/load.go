@@ -96,7 +96,7 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 			return nil, err
 		}
 		s := new(Sender)
-		decodeErr := n.Decode(s)
+		decodeErr := yamllist.Decode(&n, s)
 		if s.ID != "" {
 			at += " (" + s.ID + ")"
 		}

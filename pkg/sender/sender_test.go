@@ -94,7 +94,7 @@ func TestLoad_FileErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ body, want string }{
 		{"senders: [", "invalid YAML"},
-		{"other: 1", "invalid YAML"},
+		{"other: 1", `line 1: unknown field "other": want a top-level "senders:" list`},
 		{"senders: []", "no senders"},
 		{"senders:\n  - just-a-string", "want a mapping"},
 		{"senders:\n  - id: a\n    api_key: secret\n    rate: 1", "line 2: senders[0]: api_key must not be written in the file"},
@@ -102,7 +102,10 @@ func TestLoad_FileErrors(t *testing.T) {
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n  - id: b\n    api_key_env: K\n    rate: -1", "line 5: senders[1] (b): rate must be > 0"},
 		{"senders:\n  - id: 'a b'\n    api_key_env: K\n    rate: 1", "id must be 1-64"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    colour: red", `line 5: senders[0]: unknown field "colour"`},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: fast", "cannot unmarshal"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: fast", `line 2: senders[0] (a): line 4: rate: want a number, got "fast"`},
+		// A tier written as a mapping or a list was read as none: unlimited.
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n      tier: 2000", "line 2: senders[0] (a): line 6: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a mapping"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: [2000]", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a list"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: twilio", `provider must be "360dialog" or "meta"`},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: meta", "phone_number_id is required"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    burst: -1", "burst must be >= 1"},
