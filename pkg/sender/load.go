@@ -88,7 +88,8 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 		return nil, err
 	}
 	seen := map[string]int{}
-	numbers := map[string]int{} // phone_number_id: the sender's index
+	numbers := map[string]int{}    // phone_number_id: the sender's index
+	portfolios := map[string]int{} // portfolio_id: its first sender's index
 	out := make([]*Sender, 0, len(nodes))
 	for i, n := range nodes {
 		at := fmt.Sprintf("line %d: senders[%d]", n.Line, i)
@@ -119,6 +120,16 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 				at, s.PhoneNumberID, prev, out[prev].ID)
 		}
 		numbers[s.PhoneNumberID] = i
+		// The senders of a portfolio count against one limit, but each
+		// claims under its own messaging_limit: one without it would send
+		// unlimited.
+		if prev, ok := portfolios[s.PortfolioID]; ok && s.PortfolioID != "" && out[prev].MessagingLimit != s.MessagingLimit {
+			return nil, fmt.Errorf("%s: messaging_limit %s differs from senders[%d] (%s)'s %s, of the same portfolio_id %q: its senders share one limit, give each the same",
+				at, s.MessagingLimit, prev, out[prev].ID, out[prev].MessagingLimit, s.PortfolioID)
+		}
+		if _, ok := portfolios[s.PortfolioID]; !ok {
+			portfolios[s.PortfolioID] = i
+		}
 		if err := s.resolveKey(at, o); err != nil {
 			return nil, err
 		}

@@ -153,6 +153,26 @@ func TestLoad_Guards(t *testing.T) {
 	require.Equal(t, "P", ss[0].Published().LimitScope())
 }
 
+// The senders of one portfolio share its messaging limit, but each sends
+// under its own messaging_limit: one that gave none (or another tier) was
+// unlimited, or less limited, while its neighbour counted their
+// recipients against 250, and mmlite_messaging_limit{portfolio} showed
+// either value. The file is refused, naming both senders.
+func TestLoad_OnePortfolioOneMessagingLimit(t *testing.T) {
+	t.Parallel()
+	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 80\n    portfolio_id: P\n    messaging_limit: 250\n" +
+		"  - id: b\n    api_key_env: K\n    rate: 80\n    portfolio_id: P\n"
+	_, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
+	require.ErrorContains(t, err, `senders.yaml: line 7: senders[1] (b): messaging_limit unlimited differs from senders[0] (a)'s 250, of the same portfolio_id "P"`)
+
+	_, err = sender.Load(sender.Options{File: writeFile(t, body+"    messaging_limit: 2000\n"), Getenv: env(map[string]string{"K": "k"})})
+	require.ErrorContains(t, err, `line 7: senders[1] (b): messaging_limit 2000 differs from senders[0] (a)'s 250`)
+
+	ss, err := sender.Load(sender.Options{File: writeFile(t, body+"    messaging_limit: 250\n"), Getenv: env(map[string]string{"K": "k"})})
+	require.NoError(t, err)
+	require.Equal(t, ss[0].MessagingLimit, ss[1].MessagingLimit)
+}
+
 // The senders file was read whole, whatever its size: /dev/zero ran the
 // process out of memory.
 func TestLoad_FileTooLarge(t *testing.T) {
