@@ -172,6 +172,15 @@ func TestSummaryLine_Plurals(t *testing.T) {
 	}
 }
 
+// The text summary left out the accepted recipients on the suppression
+// list ("2 accepted": one of them never sent), which only --output json
+// and the API's summary counted.
+func TestSummaryLine_Suppressed(t *testing.T) {
+	t.Parallel()
+	sum := producer.Summary{CampaignID: "c", Accepted: 2, Suppressed: 1}
+	require.Equal(t, "campaign c: 2 accepted (1 suppressed: not sent), 0 duplicates, 0 rejected", summaryLine(&sum))
+}
+
 // Issue 12: the progress bar of mmlite enqueue showed "(0/-, 0 rows/hr)".
 func TestEnqueueProgressLine(t *testing.T) {
 	t.Parallel()

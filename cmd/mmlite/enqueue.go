@@ -147,7 +147,12 @@ func summaryLine(sum *producer.Summary) string {
 }
 
 func counts(sum *producer.Summary) string {
-	return fmt.Sprintf("%d accepted, %s, %d rejected", sum.Accepted, plural(sum.Duplicates, "duplicate"), sum.Rejected)
+	accepted := fmt.Sprintf("%d accepted", sum.Accepted)
+	if sum.Suppressed > 0 {
+		// on the suppression list: a suppressed result, never a send
+		accepted += fmt.Sprintf(" (%d suppressed: not sent)", sum.Suppressed)
+	}
+	return fmt.Sprintf("%s, %s, %d rejected", accepted, plural(sum.Duplicates, "duplicate"), sum.Rejected)
 }
 
 // plural is "1 row", "2 rows", "0 rows".
