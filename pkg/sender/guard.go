@@ -52,6 +52,20 @@ func (l *MessagingLimit) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// emptyLimit refuses a messaging_limit written without a value (a
+// template's unset variable: "messaging_limit: ${LIMIT}"), which yaml reads
+// as none, unlimited, without calling UnmarshalYAML when it is null; n is
+// a sender's mapping.
+func emptyLimit(n *yaml.Node) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; k.Value == "messaging_limit" && v.Kind == yaml.ScalarNode &&
+			(v.ShortTag() == "!!null" || strings.TrimSpace(v.Value) == "") {
+			return fmt.Errorf("line %d: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing", v.Line)
+		}
+	}
+	return nil
+}
+
 // String is the tier, or "unlimited".
 func (l MessagingLimit) String() string {
 	if l <= 0 {

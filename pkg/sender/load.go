@@ -101,6 +101,9 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 		if s.ID != "" {
 			at += " (" + s.ID + ")"
 		}
+		if decodeErr == nil {
+			decodeErr = emptyLimit(&n)
+		}
 		if decodeErr != nil {
 			return nil, fmt.Errorf("%s: %w", at, decodeErr)
 		}

@@ -106,6 +106,11 @@ func TestLoad_FileErrors(t *testing.T) {
 		// A tier written as a mapping or a list was read as none: unlimited.
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n      tier: 2000", "line 2: senders[0] (a): line 6: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a mapping"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: [2000]", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a list"},
+		// No value (a template's unset variable: "messaging_limit: ${LIMIT}")
+		// was read as none: unlimited.
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: ~\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: \"\"\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: twilio", `provider must be "360dialog" or "meta"`},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: meta", "phone_number_id is required"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    burst: -1", "burst must be >= 1"},
