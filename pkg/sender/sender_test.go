@@ -111,6 +111,12 @@ func TestLoad_FileErrors(t *testing.T) {
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: ~\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: \"\"\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
+		// So were the other protections' fields: on_fallback as count, and
+		// without waba_id no template, account or quality webhook applies.
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    on_fallback:\n", `line 2: senders[0] (a): line 5: on_fallback has no value: write "count" or "pause", or leave it out for "count"`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    waba_id: \"\"\n", `line 2: senders[0] (a): line 5: waba_id has no value: write it, or leave it out`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    portfolio_id: ~\n", `line 2: senders[0] (a): line 5: portfolio_id has no value: write it, or leave it out`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    require_onboarding:\n", `line 2: senders[0] (a): line 5: require_onboarding has no value: write true or false, or leave it out for false`},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: twilio", `provider must be "360dialog" or "meta"`},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: meta", "phone_number_id is required"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    burst: -1", "burst must be >= 1"},
