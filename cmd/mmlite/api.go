@@ -58,7 +58,7 @@ func apiCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			gc, err := guardConfig(cmd)
+			gc, err := guardConfig(cmd, log)
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/mmlite/mmlite/internal/guard"
@@ -25,8 +26,9 @@ func guardFlags() []cli.Flag {
 	}
 }
 
-// guardConfig reads guardFlags.
-func guardConfig(cmd *cli.Command) (guard.Config, error) {
+// guardConfig reads guardFlags, and logs what they take but an operator
+// should hear of (see guard.Config.Warnings).
+func guardConfig(cmd *cli.Command, log *slog.Logger) (guard.Config, error) {
 	codes, err := guard.ParseCodes(cmd.String("suppress-codes"))
 	if err != nil {
 		return guard.Config{}, err
@@ -35,7 +37,13 @@ func guardConfig(cmd *cli.Command) (guard.Config, error) {
 		return guard.Config{}, err
 	}
 	c := guard.Config{SuppressCodes: codes, Cooldown: cmd.Duration("cooldown"), LimitWindow: cmd.Duration("limit-window")}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	for _, w := range c.Warnings() {
+		log.Warn(w)
+	}
+	return c, nil
 }
 
 // withGuard runs fn with a guard on the configured Redis.

@@ -48,7 +48,7 @@ func workerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			gc, err := guardConfig(cmd)
+			gc, err := guardConfig(cmd, log)
 			if err != nil {
 				return err
 			}

@@ -65,6 +65,18 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Warnings are what the configuration takes but an operator should hear
+// of at start: a suppression list that leaves out 131050 (the default,
+// which MMLITE_SUPPRESS_CODES replaces) sends again, in every later
+// campaign, to recipients who stopped marketing messages.
+func (c Config) Warnings() []string {
+	if c.Suppresses(CodeStopped) {
+		return nil
+	}
+	return []string{fmt.Sprintf("MMLITE_SUPPRESS_CODES leaves out %d (the recipient stopped marketing messages): "+
+		"such recipients are not put on the suppression list, and later campaigns send to them again; add %d to it", CodeStopped, CodeStopped)}
+}
+
 // Suppresses reports whether an error code puts the recipient on the list.
 func (c Config) Suppresses(code int) bool {
 	for _, s := range c.WithDefaults().SuppressCodes {

@@ -27,3 +27,19 @@ func TestConfig_SuppressCodesMustEndTheRecipient(t *testing.T) {
 		require.ErrorContains(t, err, "code "+strconv.Itoa(code))
 	}
 }
+
+// An MMLITE_SUPPRESS_CODES that replaced the default without keeping
+// 131050 (131051 for 131050, or 131026 alone) turned off the opt-out
+// list without a word: recipients who stopped marketing messages were
+// sent to again in every later campaign (found in review). Such a list is
+// taken, and warned of at start.
+func TestConfig_WarnsWhenOptOutsAreNotSuppressed(t *testing.T) {
+	t.Parallel()
+	for _, codes := range [][]int{nil, {131050}, {131026, 131050}} {
+		require.Empty(t, guard.Config{SuppressCodes: codes}.Warnings(), "%v", codes)
+	}
+	w := guard.Config{SuppressCodes: []int{131051}}.Warnings()
+	require.Len(t, w, 1)
+	require.Contains(t, w[0], "MMLITE_SUPPRESS_CODES")
+	require.Contains(t, w[0], "131050")
+}
