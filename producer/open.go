@@ -17,6 +17,10 @@ import (
 // file not named .jsonl or .ndjson), but the input starts with '{'.
 var errLooksLikeJSONL = errors.New("the input looks like JSON Lines: use --format jsonl")
 
+// errLooksLikeJSONArray: CSV was expected, but the input starts with '['
+// (a "recipients" array of POST /v1/campaigns saved as a file, say).
+var errLooksLikeJSONArray = errors.New("the input looks like a JSON array: write one recipient object per line (JSON Lines) and use --format jsonl")
+
 // OpenRecipients opens a recipients list, a file at path or stdin ("-"),
 // as a Source of format ("csv", "jsonl", or "" for the file's extension,
 // else CSV; CSV that starts like JSON Lines is refused). A CSV's header
@@ -44,9 +48,13 @@ func OpenRecipients(ctx context.Context, stdin io.Reader, path, format string) (
 	switch format {
 	case "", "csv":
 		br := bufio.NewReader(r)
-		if looksLikeJSONLines(br) {
+		switch looksLikeJSON(br) {
+		case '{':
 			closeFn()
 			return nil, nil, fmt.Errorf("%s: %w", inputName(path), errLooksLikeJSONL)
+		case '[':
+			closeFn()
+			return nil, nil, fmt.Errorf("%s: %w", inputName(path), errLooksLikeJSONArray)
 		}
 		src := NewCSVSource(br)
 		if err := src.ReadHeader(); err != nil {
@@ -105,24 +113,24 @@ func (c *ctxReader) Close() error {
 	return c.r.Close()
 }
 
-// looksLikeJSONLines says whether the first byte after a BOM and blank
-// space is '{', which no CSV header can start with (its columns are to,
-// body.*, header.*, button.*, meta.*). It reads ahead only as far as that
-// byte, so that a slow stdin is not waited for.
-func looksLikeJSONLines(br *bufio.Reader) bool {
+// looksLikeJSON returns the first byte after a BOM and blank space when it
+// is '{' or '[', which no CSV header can start with (its columns are to,
+// body.*, header.*, button.*, meta.*), else 0. It reads ahead only as far
+// as that byte, so that a slow stdin is not waited for.
+func looksLikeJSON(br *bufio.Reader) byte {
 	_ = bom.Skip(br) // a UTF-16 file is refused by the source that reads it
 	for n := 1; n <= br.Size(); n++ {
 		b, err := br.Peek(n)
 		if err != nil {
-			return false
+			return 0
 		}
 		switch b[n-1] {
 		case ' ', '\t', '\r', '\n':
 			continue
-		case '{':
-			return true
+		case '{', '[':
+			return b[n-1]
 		}
-		return false
+		return 0
 	}
-	return false
+	return 0
 }

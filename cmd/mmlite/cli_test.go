@@ -104,6 +104,25 @@ func TestEnqueue_JSONLinesReadAsCSV(t *testing.T) {
 	require.Contains(t, out, "1 accepted")
 }
 
+// A JSON array of recipients (the "recipients" of POST /v1/campaigns, saved
+// as recipients.json) read as CSV was refused as a malformed CSV header ("a
+// \" in a field that is not quoted"), which says nothing of what the file is.
+func TestEnqueue_JSONArrayReadAsCSV(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	camp := springFile(t)
+	array := "[{\"to\": \"441234567890\"},\n {\"to\": \"441234567891\"}]\n"
+
+	out, code := run(t, "enqueue", "--redis-url", url, "--campaign", camp, "--recipients", write(t, "list.json", array), "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "the input looks like a JSON array: write one recipient object per line (JSON Lines) and use --format jsonl")
+	out, code = runIn(t, "\ufeff  "+array, "enqueue", "--redis-url", url, "--campaign", camp, "--recipients", "-", "--dry-run")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "stdin: the input looks like a JSON array")
+	require.Empty(t, mr.Keys(), "nothing registered")
+}
+
 func TestEnqueue_DryRunSaysSo(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
