@@ -12,6 +12,7 @@ import (
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/internal/store"
+	"github.com/mmlite/mmlite/internal/strictjson"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -132,8 +133,8 @@ func followUpCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "code", Usage: "only recipients whose error has one of these codes"},
 			&cli.BoolFlag{Name: "include-unknown", Usage: "take the recipients whose outcome is unknown too (they may have received the first message)"},
 			&cli.StringFlag{Name: "template", Usage: "another template, as NAME:LANG (e.g. spring_reminder:pt_BR)"},
-			&cli.TimestampFlag{Name: "send-at", Usage: "when the follow-up starts (RFC 3339)", Config: cli.TimestampConfig{Layouts: []string{time.RFC3339}}},
-			&cli.TimestampFlag{Name: "expires-at", Usage: "when the follow-up expires (RFC 3339)", Config: cli.TimestampConfig{Layouts: []string{time.RFC3339}}},
+			&cli.StringFlag{Name: "send-at", Usage: "when the follow-up starts (RFC 3339)"},
+			&cli.StringFlag{Name: "expires-at", Usage: "when the follow-up expires (RFC 3339)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			f, err := followUpFlags(cmd)
@@ -164,15 +165,26 @@ func followUpFlags(cmd *cli.Command) (producer.FollowUp, error) {
 		}
 		f.Template = &mmapi.Template{Name: name, Language: mmapi.Language{Code: lang}}
 	}
-	if cmd.IsSet("send-at") {
-		t := cmd.Timestamp("send-at")
-		f.SendAt = &t
+	if f.SendAt, err = timeFlag(cmd, "send-at"); err != nil {
+		return f, err
 	}
-	if cmd.IsSet("expires-at") {
-		t := cmd.Timestamp("expires-at")
-		f.ExpiresAt = &t
+	f.ExpiresAt, err = timeFlag(cmd, "expires-at")
+	return f, err
+}
+
+// timeFlag reads an RFC 3339 flag, nil when not given. It is a string flag
+// read here rather than a cli.TimestampFlag: time.Parse's error ("cannot
+// parse \"\" as \"Z07:00\"") does not say that the zone is missing.
+func timeFlag(cmd *cli.Command, name string) (*time.Time, error) {
+	if !cmd.IsSet(name) {
+		return nil, nil
 	}
-	return f, nil
+	v := cmd.String(name)
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, cli.Exit(fmt.Sprintf("--%s: %s, got %q", name, strictjson.WantTime, v), 1)
+	}
+	return &t, nil
 }
 
 func testCommand() *cli.Command {

@@ -123,3 +123,22 @@ func TestCampaignTest_WaitMustBePositive(t *testing.T) {
 		require.NotContains(t, out, "no worker answered")
 	}
 }
+
+// campaign follow-up --send-at without a time zone was refused with Go's
+// parse error (`parsing time "2026-12-24T09:00:00" as
+// "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00"`), which does not
+// say that the zone is missing; the campaign's JSON and the HTTP follow-up
+// say it in words.
+func TestCampaignFollowUp_TimeWithoutZoneSaysSo(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	for _, flag := range []string{"--send-at", "--expires-at"} {
+		out, code := run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed",
+			flag, "2026-12-24T09:00:00")
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, flag+": want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z, got \"2026-12-24T09:00:00\"")
+		require.NotContains(t, out, "Z07:00")
+	}
+	require.Empty(t, mr.Keys(), "nothing registered")
+}
