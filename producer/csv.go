@@ -158,7 +158,7 @@ func parseHeader(names []string) ([]column, layout, error) {
 		seen[name] = true
 		c, err := parseColumn(name)
 		if err != nil {
-			return nil, l, err
+			return nil, l, otherSeparator(name, err)
 		}
 		cols[i] = c
 		switch c.kind {
@@ -208,6 +208,18 @@ func parseHeader(names []string) ([]column, layout, error) {
 		l.buttons = append(l.buttons, buttons[k])
 	}
 	return cols, l, nil
+}
+
+// otherSeparator says so when the unknown column name holds a "to" column
+// separated by ";" or a tab (a spreadsheet's CSV where the decimal separator
+// is a comma, or a tab-separated export), else returns err.
+func otherSeparator(name string, err error) error {
+	for _, sep := range []struct{ sep, says string }{{";", `";"`}, {"\t", "tabs"}} {
+		if slices.ContainsFunc(strings.Split(name, sep.sep), func(c string) bool { return strings.TrimSpace(c) == "to" }) {
+			return fmt.Errorf(`column %q is unknown: the header is separated by %s, not by commas: save the file as CSV with commas (in a spreadsheet, "CSV UTF-8 (Comma delimited)")`, name, sep.says)
+		}
+	}
+	return err
 }
 
 // maxBodyPosition is the last body.N column a file may have.

@@ -236,3 +236,23 @@ func TestCSV_BodyPositionOutOfRange(t *testing.T) {
 		require.ErrorContains(t, err, `line 1: column "`+col+`": positions run from body.1 to body.100`, col)
 	}
 }
+
+// A spreadsheet's CSV written with semicolons (the list separator where the
+// decimal separator is a comma: Brazil, most of Europe) or a tab-separated
+// export was refused as one unknown column, `column "to;body.1" is unknown:
+// want to, body.N, ...`, which does not say that the separator is wrong.
+func TestCSV_HeaderWithAnotherSeparatorSaysSo(t *testing.T) {
+	t.Parallel()
+	const save = `: save the file as CSV with commas (in a spreadsheet, "CSV UTF-8 (Comma delimited)")`
+	cases := map[string]string{
+		"to;body.1;meta.crm_id\n5511912345678;Ana;42\n": `line 1: column "to;body.1;meta.crm_id" is unknown: the header is separated by ";", not by commas` + save,
+		"\ufeffto\tbody.1\r\n5511912345678\tAna\r\n":    `line 1: column "to\tbody.1" is unknown: the header is separated by tabs, not by commas` + save,
+		"meta.a;to,body.1\n":                            `line 1: column "meta.a;to" is unknown: the header is separated by ";", not by commas` + save,
+	}
+	for in, want := range cases {
+		_, err := drain(t, producer.NewCSVSource(strings.NewReader(in)))
+		require.EqualError(t, err, want, "%q", in)
+	}
+	_, err := drain(t, producer.NewCSVSource(strings.NewReader("phone;name\n1;a\n")))
+	require.ErrorContains(t, err, `column "phone;name" is unknown: want to, body.N`, "no to column either way: the columns it wants")
+}
