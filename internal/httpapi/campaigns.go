@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/mmlite/mmlite/internal/bom"
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/strictjson"
 	"github.com/mmlite/mmlite/producer"
@@ -37,13 +39,42 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	src := newSource(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
+	body := io.Reader(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
+	if mt == "text/csv" {
+		br := bufio.NewReader(body)
+		if b := firstByte(br); b == '{' || b == '[' { // no CSV header starts so
+			writeError(w, http.StatusBadRequest, "the body looks like JSON, not CSV: send JSON Lines (one recipient object per line) with Content-Type: application/x-ndjson")
+			return
+		}
+		body = br
+	}
+	src := newSource(body)
 	sum, err := s.cfg.Producer.Enqueue(r.Context(), c, src, producer.Options{})
 	if err != nil {
 		s.fail(w, requestErr(err), sum)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, sum)
+}
+
+// firstByte peeks at the first byte of br after a UTF-8 BOM (dropped) and
+// blank space, 0 at the end or at a UTF-16 BOM (the CSV source refuses it).
+func firstByte(br *bufio.Reader) byte {
+	if bom.Skip(br) != nil {
+		return 0
+	}
+	for n := 1; n <= br.Size(); n++ {
+		b, err := br.Peek(n)
+		if err != nil {
+			return 0
+		}
+		switch b[n-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return b[n-1]
+	}
+	return 0
 }
 
 // jsonLines are the media types of a JSON Lines recipients file.

@@ -275,3 +275,25 @@ func TestEndpoints(t *testing.T) {
 		require.NoError(t, err, "promtool: %s", out)
 	}
 }
+
+// JSON Lines (or a JSON array) posted as text/csv was refused as a malformed
+// CSV header ("line 1: header: malformed CSV: a \" in a field that is not
+// quoted: ..."), which does not say that the body is JSON and the
+// Content-Type wrong; mmlite enqueue says so of the same input.
+func TestAddRecipients_JSONPostedAsCSV(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	path := "/v1/campaigns/spring-sale-2026/recipients"
+	for _, body := range []string{`{"to": "441234567890"}` + "\n", "\ufeff \r\n" + `[{"to": "441234567890"}]`} {
+		a := b.do(t, "POST", path, "text/csv", body)
+		require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+		require.Equal(t, "the body looks like JSON, not CSV: send JSON Lines (one recipient object per line) with Content-Type: application/x-ndjson", a.body["error"], "%q", body)
+	}
+	a := b.do(t, "POST", path, "text/csv", "\ufeffto\r\n441234567890\r\n")
+	require.Equal(t, 202, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["accepted"], "a BOM is still skipped")
+	a = b.do(t, "POST", path, "text/csv", "\xff\xfet\x00o\x00")
+	require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+	require.Contains(t, a.body["error"], "the file is UTF-16")
+}
