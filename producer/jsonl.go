@@ -18,8 +18,9 @@ import (
 // skipped; a line that is not such an object, or longer than MaxLine, is a
 // rejected row.
 type JSONLSource struct {
-	r   *lineReader
-	err error
+	r     *lineReader
+	err   error
+	begun bool // a non-blank line was read
 }
 
 // NewJSONLSource reads JSON Lines from r.
@@ -49,6 +50,15 @@ func (s *JSONLSource) Next() (Recipient, int, error) {
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			continue
+		}
+		if !s.begun {
+			s.begun = true
+			// A CSV file read as JSON Lines would be a rejected row per
+			// line, in encoding/json's words: its header stops it.
+			if _, _, err := parseHeader(strings.Split(string(b), ",")); err == nil {
+				s.err = fmt.Errorf("line %d: this is a CSV header, not JSON Lines: read the file as CSV (Content-Type: text/csv; mmlite enqueue --format csv)", line)
+				return Recipient{}, 0, s.err
+			}
 		}
 		r, err := decodeRecipient(b)
 		if err != nil {

@@ -256,3 +256,23 @@ func TestCSV_HeaderWithAnotherSeparatorSaysSo(t *testing.T) {
 	_, err := drain(t, producer.NewCSVSource(strings.NewReader("phone;name\n1;a\n")))
 	require.ErrorContains(t, err, `column "phone;name" is unknown: want to, body.N`, "no to column either way: the columns it wants")
 }
+
+// A CSV file read as JSON Lines (named .jsonl, or uploaded as
+// application/x-ndjson) was a rejected row per line, each in encoding/json's
+// words ("line 1: invalid JSON: invalid character 'o' in literal true
+// (expecting 'r')"), none saying that the file is CSV. Its header stops the
+// file, saying so.
+func TestJSONL_CSVHeaderSaysSo(t *testing.T) {
+	t.Parallel()
+	in := "\ufeff\r\nto,body.1,meta.crm_id\r\n+55 11 91234-5678,Ana,42\r\n"
+	rows, err := drain(t, producer.NewJSONLSource(strings.NewReader(in)))
+	require.Empty(t, rows)
+	require.EqualError(t, err, `line 2: this is a CSV header, not JSON Lines: read the file as CSV (Content-Type: text/csv; mmlite enqueue --format csv)`)
+
+	// A line that is no CSV header stays a rejected row, and reading goes on.
+	rows, err = drain(t, producer.NewJSONLSource(strings.NewReader("phone,name\n{\"to\": \"441234567890\"}\n")))
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	require.Contains(t, rows[0].err, "invalid JSON")
+	require.Equal(t, "441234567890", rows[1].r.To)
+}
