@@ -85,7 +85,10 @@ func (s *Store) Recipient(ctx context.Context, id, to string) (*Whereabouts, err
 	case state.Val() == "retry":
 		w.State = AtRetrying
 		if parked.Err() == nil {
+			// Its job sleeps until the campaign's expiry: it is sent
+			// once the campaign resumes, at no time known now.
 			w.State = AtParked
+			break
 		}
 		due(retry)
 	case state.Val() == "" && mk.Kind == 0:
