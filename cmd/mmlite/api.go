@@ -22,7 +22,7 @@ func apiCommand() *cli.Command {
 			&cli.StringFlag{Name: "api-token", Sources: env("API_TOKEN"), Usage: "bearer token required on every /v1 request"},
 			&cli.BoolFlag{Name: "ui", Value: true, Sources: env("UI"), Usage: "serve the campaign console at /ui/ (--ui=false or MMLITE_UI=false turns it off)"},
 			&cli.StringFlag{Name: "trusted-proxies", Sources: env("TRUSTED_PROXIES"),
-				Usage: "comma-separated IP addresses and CIDR prefixes of the proxies in front of the api (an Ingress, a load balancer): behind them, the console's login limit takes the client from X-Forwarded-For"},
+				Usage: "comma-separated IP addresses and CIDR prefixes of the proxies in front of the api (an Ingress, a load balancer): behind them, the limit on wrong tokens (console login and /v1) takes the client from X-Forwarded-For"},
 			&cli.BoolFlag{Name: "insecure-no-auth", Sources: env("INSECURE_NO_AUTH"), Usage: "serve /v1 without a token and, with no webhook secret, take webhooks unauthenticated (never in production)"},
 			&cli.Int64Flag{Name: "max-body", Value: httpapi.DefaultMaxBody, Sources: env("MAX_BODY"), Usage: "largest POST /v1/campaigns body, in bytes"},
 			&cli.Int64Flag{Name: "max-upload", Value: httpapi.DefaultMaxUpload, Sources: env("MAX_UPLOAD"), Usage: "largest recipients upload, in bytes"},

@@ -346,3 +346,35 @@ func TestExtraArguments_Refused(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, `healthcheck: unexpected argument "http://127.0.0.1:1/b": it takes [URL]`)
 }
+
+// The worker refuses a shutdown timeout at or below the HTTP timeout plus
+// the rate-limit wait; its help must not say that above the HTTP timeout is
+// enough (17s with the defaults reads as allowed there and is refused).
+func TestHelp_ShutdownTimeoutNamesMaxWait(t *testing.T) {
+	t.Parallel()
+	out, code := run(t, "worker", "--help")
+	require.Equal(t, 0, code, out)
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "--shutdown-timeout") {
+			require.Contains(t, l, "above --http-timeout plus --max-wait")
+			return
+		}
+	}
+	t.Fatal("no --shutdown-timeout in mmlite worker --help")
+}
+
+// MMLITE_TRUSTED_PROXIES tells the client of a wrong token on /v1 as well as
+// at the console's login (docs/configuration.md); the help named the login
+// only.
+func TestHelp_TrustedProxiesNamesV1(t *testing.T) {
+	t.Parallel()
+	out, code := run(t, "api", "--help")
+	require.Equal(t, 0, code, out)
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "--trusted-proxies") {
+			require.Contains(t, l, "/v1")
+			return
+		}
+	}
+	t.Fatal("no --trusted-proxies in mmlite api --help")
+}

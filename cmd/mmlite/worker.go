@@ -25,7 +25,7 @@ func workerCommand() *cli.Command {
 			&cli.DurationFlag{Name: "http-timeout", Value: worker.DefaultHTTPTimeout, Sources: env("HTTP_TIMEOUT"),
 				Usage: "timeout of one API call; a call that times out after the request was written is reported unknown"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: worker.DefaultShutdownTimeout, Sources: env("SHUTDOWN_TIMEOUT"),
-				Usage: "on SIGTERM, how long in-flight sends may finish before their jobs are handed back; above --http-timeout"},
+				Usage: "on SIGTERM, how long in-flight sends may finish before their jobs are handed back; above --http-timeout plus --max-wait"},
 			&cli.DurationFlag{Name: "max-wait", Value: worker.DefaultMaxWait, Sources: env("MAX_WAIT"),
 				Usage: "longest wait for a rate-limit slot inside a job before it goes back to the queue"},
 			&cli.BoolFlag{Name: "at-least-once", Sources: env("AT_LEAST_ONCE"),
