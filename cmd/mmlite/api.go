@@ -75,7 +75,7 @@ func apiCommand() *cli.Command {
 				return fmt.Errorf("MMLITE_TRUSTED_PROXIES (--trusted-proxies): %w", err)
 			}
 			if !proxies.Empty() {
-				log.Info("the console's login limit takes the client from X-Forwarded-For behind these proxies", "trusted_proxies", proxies.String())
+				log.Info("the limit on wrong tokens (console login and /v1) takes the client from X-Forwarded-For behind these proxies", "trusted_proxies", proxies.String())
 			}
 			for _, d := range dests {
 				log.Info("relaying webhooks", "destination", d.Name, "fields", d.Fields)
