@@ -48,7 +48,7 @@ func OpenRecipients(ctx context.Context, stdin io.Reader, path, format string) (
 	switch format {
 	case "", "csv":
 		br := bufio.NewReader(r)
-		switch looksLikeJSON(br) {
+		switch LooksLikeJSON(br) {
 		case '{':
 			closeFn()
 			return nil, nil, fmt.Errorf("%s: %w", inputName(path), errLooksLikeJSONL)
@@ -113,11 +113,11 @@ func (c *ctxReader) Close() error {
 	return c.r.Close()
 }
 
-// looksLikeJSON returns the first byte after a BOM and blank space when it
+// LooksLikeJSON returns the first byte after a BOM and blank space when it
 // is '{' or '[', which no CSV header can start with (its columns are to,
 // body.*, header.*, button.*, meta.*), else 0. It reads ahead only as far
 // as that byte, so that a slow stdin is not waited for.
-func looksLikeJSON(br *bufio.Reader) byte {
+func LooksLikeJSON(br *bufio.Reader) byte {
 	_ = bom.Skip(br) // a UTF-16 file is refused by the source that reads it
 	for n := 1; n <= br.Size(); n++ {
 		b, err := br.Peek(n)

@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 
-	"github.com/mmlite/mmlite/internal/bom"
 	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/strictjson"
 	"github.com/mmlite/mmlite/producer"
@@ -42,7 +41,7 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 	body := io.Reader(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
 	if mt == "text/csv" {
 		br := bufio.NewReader(body)
-		if b := firstByte(br); b == '{' || b == '[' { // no CSV header starts so
+		if producer.LooksLikeJSON(br) != 0 { // no CSV header starts so
 			writeError(w, http.StatusBadRequest, "the body looks like JSON, not CSV: send JSON Lines (one recipient object per line) with Content-Type: application/x-ndjson")
 			return
 		}
@@ -55,26 +54,6 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, sum)
-}
-
-// firstByte peeks at the first byte of br after a UTF-8 BOM (dropped) and
-// blank space, 0 at the end or at a UTF-16 BOM (the CSV source refuses it).
-func firstByte(br *bufio.Reader) byte {
-	if bom.Skip(br) != nil {
-		return 0
-	}
-	for n := 1; n <= br.Size(); n++ {
-		b, err := br.Peek(n)
-		if err != nil {
-			return 0
-		}
-		switch b[n-1] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return b[n-1]
-	}
-	return 0
 }
 
 // jsonLines are the media types of a JSON Lines recipients file.
