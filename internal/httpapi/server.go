@@ -430,7 +430,11 @@ func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration) er
 		return err
 	}
 	s.log.Info("api listening", "addr", srv.Addr())
-	return srv.Serve(ctx, grace)
+	if err := srv.Serve(ctx, grace); err != nil {
+		return err
+	}
+	s.log.Info("api stopped") // its requests done: a graceful stop, not a crash
+	return nil
 }
 
 // Listen binds addr with the api's timeouts, for Serve.

@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/webhook"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
@@ -175,4 +179,25 @@ func TestServe_ShutdownAnswersAStalledWebhook(t *testing.T) {
 	require.NotEmpty(t, a.retryAfter)
 	require.Contains(t, string(a.body), "shutting down")
 	require.NotContains(t, string(a.body), "rows", "a webhook has no rows kept (found in review: the answer spoke of them)")
+}
+
+// The api logged a line when it started listening and none when it
+// stopped (found in review): an operator reading a pod's logs could not
+// tell a graceful stop from a crash. It logs "api stopped" once its
+// requests are done.
+func TestServe_LogsItsStop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	var logs redistest.SyncBuffer
+	srv, err := httpapi.New(httpapi.Config{Producer: b.p, Token: "t", Registerer: metrics.NewRegistry(),
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, "127.0.0.1:0", 2*time.Second) }()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), `"msg":"api listening"`) }, 5*time.Second, 5*time.Millisecond)
+	require.NotContains(t, logs.String(), "api stopped")
+	cancel()
+	require.NoError(t, <-served)
+	require.Contains(t, logs.String(), `"msg":"api stopped"`)
 }
