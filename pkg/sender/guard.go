@@ -31,7 +31,13 @@ func ParseMessagingLimit(s string) (MessagingLimit, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got %s", s)
+	return 0, errLimit(s)
+}
+
+// errLimit refuses a messaging_limit that is not a tier; got says what it
+// was.
+func errLimit(got string) error {
+	return fmt.Errorf("messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got %s", got)
 }
 
 // UnmarshalYAML refuses anything but a tier (a mapping or a list, whose
@@ -42,7 +48,7 @@ func (l *MessagingLimit) UnmarshalYAML(n *yaml.Node) error {
 		if n.Kind == yaml.MappingNode {
 			kind = "a mapping"
 		}
-		return fmt.Errorf("line %d: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got %s", n.Line, kind)
+		return fmt.Errorf("line %d: %w", n.Line, errLimit(kind))
 	}
 	v, err := ParseMessagingLimit(n.Value)
 	if err != nil {
@@ -66,7 +72,7 @@ func emptyGuards(n *yaml.Node) error {
 		}
 		switch k.Value {
 		case "messaging_limit":
-			return fmt.Errorf("line %d: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing", v.Line)
+			return fmt.Errorf("line %d: %w", v.Line, errLimit("nothing"))
 		case "on_fallback":
 			return fmt.Errorf("line %d: on_fallback has no value: write %q or %q, or leave it out for %q", v.Line, FallbackCount, FallbackPause, FallbackCount)
 		case "require_onboarding":
