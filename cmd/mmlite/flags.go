@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -171,20 +172,35 @@ func newLogger(cmd *cli.Command) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
 		return nil, fmt.Errorf("MMLITE_LOG_LEVEL must be debug, info, warn or error, got %q", cmd.String("log-level"))
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	var log *slog.Logger
-	switch strings.ToLower(cmd.String("log-format")) {
-	case "json":
-		log = slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	case "text":
-		log = slog.New(slog.NewTextHandler(os.Stderr, opts))
-	default:
-		return nil, fmt.Errorf("MMLITE_LOG_FORMAT must be json or text, got %q", cmd.String("log-format"))
+	h, err := logHandler(os.Stderr, cmd.String("log-format"), level)
+	if err != nil {
+		return nil, err
 	}
+	log := slog.New(h)
 	// go-redis logs through one logger per process (every command that
 	// connects to Redis calls this): its lines go the same way.
 	redisconn.SetLogger(log)
 	return log, nil
+}
+
+// logHandler writes log lines to w in format (json or text) from level on.
+// A duration is written as Go writes it ("30s") in both formats: slog's
+// JSON handler writes nanoseconds.
+func logHandler(w io.Writer, format string, level slog.Level) (slog.Handler, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(format) {
+	case "json":
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				a.Value = slog.StringValue(a.Value.Duration().String())
+			}
+			return a
+		}
+		return slog.NewJSONHandler(w, opts), nil
+	case "text":
+		return slog.NewTextHandler(w, opts), nil
+	}
+	return nil, fmt.Errorf("MMLITE_LOG_FORMAT must be json or text, got %q", format)
 }
 
 // refuseZero refuses a setting given as 0 (or 0s): the packages read 0 as
