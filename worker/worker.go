@@ -134,6 +134,9 @@ func New(cfg Config) (*Worker, error) {
 	// its slots idle while they wait (an idle poll costs Redis microseconds).
 	// The first moves due jobs to pending every ForwardInterval; the others,
 	// there in case it is slow, add one more move per interval.
+	// One logger for all of them, so that their lines' repeats are held
+	// back together (see asynqlog).
+	alog := asynqlog.New(cfg.Logger)
 	for i, conc := range split(cfg.Concurrency, cfg.Dequeuers) {
 		forward := cfg.ForwardInterval
 		if i > 0 {
@@ -147,7 +150,7 @@ func New(cfg Config) (*Worker, error) {
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			DelayedTaskCheckInterval: forward,
 			TaskCheckInterval:        taskCheckInterval,
-			Logger:                   asynqlog.New(cfg.Logger),
+			Logger:                   alog,
 			LogLevel:                 asynq.WarnLevel,
 		}))
 	}

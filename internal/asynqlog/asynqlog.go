@@ -5,26 +5,62 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mmlite/mmlite/internal/logburst"
 	"github.com/mmlite/mmlite/internal/phone"
 )
 
 // New returns an asynq.Logger that writes to log with "component=asynq".
-func New(log *slog.Logger) asynq.Logger { return logger{log} }
+func New(log *slog.Logger) asynq.Logger { return newLogger(log, logburst.Window) }
+
+// newLogger is New with the window of a warning's or an error's repeats.
+func newLogger(log *slog.Logger, window time.Duration) asynq.Logger {
+	return logger{log, logburst.New(log, window)}
+}
 
 // logger masks the phone numbers that asynq's task ids
 // ("campaign:441234567890", "cb:result:campaign:441234567890") would
-// otherwise leak.
-type logger struct{ log *slog.Logger }
+// otherwise leak, and holds back the repeats of its warnings and errors:
+// during a Redis outage each of a worker's dequeuers, its heartbeat,
+// forwarder and recoverer write theirs every second or faster.
+type logger struct {
+	log   *slog.Logger
+	burst *logburst.Limiter
+}
 
 func (l logger) write(level slog.Level, args []any) {
-	if !l.log.Enabled(context.Background(), level) {
+	ctx := context.Background()
+	if !l.log.Enabled(ctx, level) {
 		return
 	}
-	l.log.Log(context.Background(), level, phone.MaskIn(fmt.Sprint(args...)), "component", "asynq")
+	msg := phone.MaskIn(fmt.Sprint(args...))
+	if level < slog.LevelWarn {
+		l.log.LogAttrs(ctx, level, msg, slog.String("component", "asynq"))
+		return
+	}
+	l.burst.Log(ctx, level, kind(level, msg), msg, slog.String("component", "asynq"))
 }
+
+// kind is what makes two of asynq's lines repeats of one another: the same
+// level and the same start, digits aside (a port, a count, a masked id's).
+// asynq gives only its lines' text, its errors' text within.
+func kind(level slog.Level, msg string) string {
+	k := make([]byte, 0, kindLen)
+	for i := 0; i < len(msg) && len(k) < kindLen; i++ {
+		if c := msg[i]; c < '0' || c > '9' {
+			k = append(k, c)
+		}
+	}
+	return level.String() + " " + string(k)
+}
+
+// kindLen is how much of a line's start tells its kind: enough for
+// "recoverer: could not list lease expired tasks" and the first words of
+// its error.
+const kindLen = 64
 
 func (l logger) Debug(args ...any) { l.write(slog.LevelDebug, args) }
 func (l logger) Info(args ...any)  { l.write(slog.LevelInfo, args) }

@@ -2,9 +2,14 @@ package asynqlog
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,4 +49,52 @@ func TestLogger_RetryExhaustedIsDebug(t *testing.T) {
 	l.Info("Starting processing of cb:result:c1:441234567890")
 	require.Contains(t, out.String(), "4412*****890")
 	require.NotContains(t, out.String(), "441234567890")
+}
+
+// During a Redis outage every dequeuer of a worker, and its heartbeat,
+// forwarder and recoverer, writes its error every second or faster: a
+// 10 s outage was some 300 ERROR lines. The first line of a kind is
+// written at once; its repeats within the window are counted, and written
+// once, with the count, when the window ends (as go-redis's own lines
+// are, see redisconn.SetLogger).
+func TestLogger_RepeatsOfAnErrorAreCounted(t *testing.T) {
+	t.Parallel()
+	var out redistest.SyncBuffer
+	l := newLogger(slog.New(slog.NewJSONHandler(&out, nil)), 300*time.Millisecond)
+	for i := range 300 {
+		l.Error(fmt.Sprintf("Dequeue error: UNKNOWN: redis eval error: dial tcp 127.0.0.1:%d: connect: connection refused", 6379+i%2))
+	}
+	l.Warn("recoverer: could not list lease expired tasks: INTERNAL_ERROR: redis eval error: i/o timeout")
+	l.Error("Could not push task id=c:441234567890 back to queue: UNKNOWN: i/o timeout")
+	l.Info("Starting graceful shutdown")
+
+	lines := jsonLines(t, &out)
+	require.Len(t, lines, 4, "one line a kind within the window: %s", &out)
+	require.Equal(t, "ERROR", lines[0]["level"])
+	require.Equal(t, "asynq", lines[0]["component"])
+	require.Contains(t, lines[0]["msg"], "Dequeue error")
+	require.Equal(t, "WARN", lines[1]["level"])
+	require.Contains(t, lines[2]["msg"], "4412*****890", "phone numbers are masked")
+
+	require.Eventually(t, func() bool { return len(jsonLines(t, &out)) == 5 }, 5*time.Second, 10*time.Millisecond)
+	sum := jsonLines(t, &out)[4]
+	require.Equal(t, "ERROR", sum["level"])
+	require.Equal(t, "asynq", sum["component"])
+	require.Contains(t, sum["msg"], "Dequeue error")
+	require.EqualValues(t, 299, sum["suppressed"])
+	require.Equal(t, "300ms", sum["window"])
+}
+
+func jsonLines(t *testing.T, out *redistest.SyncBuffer) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), "not JSON: %s", l)
+		lines = append(lines, m)
+	}
+	return lines
 }

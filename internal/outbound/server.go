@@ -69,6 +69,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	}
 	// One asynq server per destination, each with its own slots: a slow
 	// destination (every POST waiting for its timeout) holds only its own.
+	alog := asynqlog.New(cfg.Logger) // one for all, see asynqlog
 	for q := range s.byQueue {
 		conc := cfg.Concurrency
 		if q == cfg.CallbackQueue {
@@ -80,7 +81,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 			RetryDelayFunc:           cfg.retryDelay,
 			ShutdownTimeout:          cfg.ShutdownTimeout,
 			DelayedTaskCheckInterval: cfg.ForwardInterval,
-			Logger:                   asynqlog.New(cfg.Logger),
+			Logger:                   alog,
 			LogLevel:                 asynq.WarnLevel,
 		}))
 	}
