@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mmlite/mmlite/internal/logburst"
 	"github.com/urfave/cli/v3"
 )
 
@@ -16,6 +17,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := execute(ctx, app(), os.Args)
+	logburst.Flush() // the counts of lines held back in windows not yet over
 	if err == nil {
 		return
 	}

@@ -34,7 +34,36 @@ type burst struct {
 
 // New returns a limiter that writes to log.
 func New(log *slog.Logger, window time.Duration) *Limiter {
-	return &Limiter{log: log, window: window, bursts: map[string]*burst{}}
+	l := &Limiter{log: log, window: window, bursts: map[string]*burst{}}
+	live.mu.Lock()
+	live.all = append(live.all, l)
+	live.mu.Unlock()
+	return l
+}
+
+// live are the limiters made, for Flush.
+var live struct {
+	mu  sync.Mutex
+	all []*Limiter
+}
+
+// Flush ends every limiter's windows now, writing what each held back: for
+// a process about to end, whose last windows would otherwise go unwritten.
+func Flush() {
+	live.mu.Lock()
+	all := live.all
+	live.mu.Unlock()
+	for _, l := range all {
+		l.mu.Lock()
+		open := make(map[string]*burst, len(l.bursts))
+		for k, b := range l.bursts {
+			open[k] = b
+		}
+		l.mu.Unlock()
+		for k, b := range open {
+			l.flush(k, b)
+		}
+	}
 }
 
 // Log writes msg with attrs at level, unless a line of the same kind was
@@ -55,11 +84,15 @@ func (l *Limiter) Log(ctx context.Context, level slog.Level, kind, msg string, a
 	l.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
-// flush ends a burst's window and writes how many lines it held back.
+// flush ends a burst's window and writes how many lines it held back;
+// once only (Flush may have ended it before its timer).
 func (l *Limiter) flush(kind string, b *burst) {
 	l.mu.Lock()
-	delete(l.bursts, kind)
+	if l.bursts[kind] == b {
+		delete(l.bursts, kind)
+	}
 	n, level, last, attrs := b.suppressed, b.level, b.last, b.attrs
+	b.suppressed = 0
 	l.mu.Unlock()
 	if n > 0 {
 		attrs = append(attrs[:len(attrs):len(attrs)], slog.Int("suppressed", n), slog.String("window", l.window.String()))
