@@ -148,6 +148,7 @@ type Server struct {
 	token    [32]byte
 	logins   *authlimit.Limiter // wrong tokens per client, on /v1 and at the console's login
 	mux      *http.ServeMux
+	methods  map[string][]string // a route's path → the methods its routes take (see refuseOtherMethods)
 	reqs     *prometheus.CounterVec
 	dur      *prometheus.HistogramVec
 	wm       *webhookMetrics
@@ -245,7 +246,8 @@ func New(cfg Config) (*Server, error) {
 	// client: concurrent webhooks share round trips (see intakeClient).
 	ap := intakeClient(rdb)
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), logins: authlimit.New(authlimit.MaxClients), mux: http.NewServeMux(),
-		intake: make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
+		methods: map[string][]string{},
+		intake:  make(chan struct{}, cfg.MaxIntake), hooks: make(chan struct{}, cfg.LargeWebhooks),
 		senders: registry.New(rdb, cfg.Producer.Store().Campaigns.Keys()).WithRetention(cfg.Producer.Store().Campaigns.Retention()),
 		emit:    emit.New(ap, cfg.ResultsQueue, cfg.Producer.Store().Campaigns.Retention()).Like(cfg.Producer.Emitter()),
 		relay:   outbound.NewRelay(ap, cfg.Destinations), relayLarge: outbound.NewRelay(rdb, cfg.Destinations),
@@ -275,6 +277,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.mountConsole(); err != nil {
 		return nil, err
 	}
+	s.refuseOtherMethods()
 	return s, nil
 }
 
@@ -304,6 +307,8 @@ func (s *Server) routes() {
 	for _, p := range []string{"GET /metrics", "GET /healthz", "GET /readyz"} {
 		s.handle(p, m.ServeHTTP)
 	}
+	// An unknown path; a route's path with another method is a 405 (see
+	// refuseOtherMethods).
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -334,6 +339,9 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // handle registers a route with metrics, access logs and panic recovery.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
+	if method, _, ok := strings.Cut(pattern, " "); ok {
+		s.methods[route] = append(s.methods[route], method)
+	}
 	for _, code := range []string{"200", "202", "400", "401", "403", "404", "409", "413", "415", "422", "500"} {
 		s.reqs.WithLabelValues(route, code)
 	}
