@@ -138,7 +138,7 @@ func withRedis(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produc
 		return err
 	case errors.Is(err, campaign.ErrState), errors.Is(err, campaign.ErrConflict), errors.Is(err, producer.ErrNoMatch),
 		errors.Is(err, producer.ErrNoWorker), errors.Is(err, producer.ErrBadRecipient), errors.Is(err, store.ErrNoRecipient),
-		errors.Is(err, store.ErrBadCursor), errors.As(err, &ve), userResultsErr(err):
+		errors.As(err, &ve), userResultsErr(err):
 		return cli.Exit(err.Error(), 1)
 	}
 	return redisErr(cmd, err)

@@ -35,6 +35,10 @@ func listCommand() *cli.Command {
 			}
 			return withRedis(ctx, cmd, func(p *producer.Producer) error {
 				page, err := p.Store().Campaigns.List(ctx, o)
+				if errors.Is(err, store.ErrBadCursor) {
+					return cli.Exit(fmt.Sprintf("--cursor %q is not one a previous page gave: pass the next_cursor a page printed "+
+						`(its "more: --cursor ..." line, or next_cursor with --output json), or no --cursor for the first page`, o.Cursor), 1)
+				}
 				if err != nil {
 					return err
 				}

@@ -142,3 +142,21 @@ func TestCampaignFollowUp_TimeWithoutZoneSaysSo(t *testing.T) {
 	}
 	require.Empty(t, mr.Keys(), "nothing registered")
 }
+
+// campaign list --cursor with a cursor no page gave said only "campaign:
+// cursor is not one a previous page gave", which does not say what a
+// cursor is or what to pass instead. It names the flag and the value, and
+// says where a cursor comes from and that the first page takes none.
+func TestCampaignList_BadCursorSaysWhatToPass(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	for _, cur := range []string{"garbled", "MTc5", "bm90IGEgY3Vyc29y"} {
+		out, code := run(t, "--redis-url", url, "campaign", "list", "--cursor", cur)
+		require.Equal(t, 1, code, out)
+		require.Equal(t, `--cursor "`+cur+`" is not one a previous page gave: pass the next_cursor a page printed `+
+			`(its "more: --cursor ..." line, or next_cursor with --output json), or no --cursor for the first page`, strings.TrimSpace(out))
+	}
+	out, code := run(t, "--redis-url", url, "campaign", "list")
+	require.Equal(t, 0, code, out)
+}
