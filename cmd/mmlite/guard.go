@@ -142,7 +142,8 @@ func suppressCommand() *cli.Command {
 					})
 				}},
 			{Name: "list", Usage: "print a suppression list as JSON, a page at a time (--cursor); without --scope, the scopes",
-				Flags: append(scopeFlags(), &cli.StringFlag{Name: "cursor"}, &cli.IntFlag{Name: "limit", Value: guard.DefaultPageSize}),
+				Flags: append(scopeFlags(), &cli.StringFlag{Name: "cursor", Usage: "the next_cursor of the previous page"},
+					&cli.IntFlag{Name: "limit", Value: guard.DefaultPageSize, Usage: "entries a page"}),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withGuard(ctx, cmd, func(p *producer.Producer, g *guard.Guard) error {
 						if cmd.String("scope") == "" && cmd.String("sender") == "" {
@@ -157,6 +158,10 @@ func suppressCommand() *cli.Command {
 							return err
 						}
 						page, err := g.List(ctx, scope, cmd.String("cursor"), cmd.Int("limit"))
+						if errors.Is(err, guard.ErrBadCursor) {
+							return cli.Exit(fmt.Sprintf("--cursor %q is not one a previous page gave: pass the next_cursor of the page before, "+
+								"or no --cursor for the first page", cmd.String("cursor")), 1)
+						}
 						if err != nil {
 							return err
 						}

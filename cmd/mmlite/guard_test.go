@@ -148,3 +148,22 @@ func published(t *testing.T, senders ...*sender.Sender) (string, *redis.Client) 
 	require.NoError(t, registry.New(rdb, keyspace.New(task.SendQueue)).Publish(context.Background(), senders))
 	return "redis://" + mr.Addr() + "/0", rdb
 }
+
+// suppress list --cursor with a cursor no page gave said only "guard: bad
+// cursor", as campaign list did (a6b98d2): it names the flag and says what
+// to pass.
+func TestSuppressList_BadCursorSaysWhatToPass(t *testing.T) {
+	t.Parallel()
+	url, _ := published(t, &sender.Sender{ID: "eu", Rate: 5, WABAID: "101", MessagingLimit: 2000})
+	out, code := run(t, "suppress", "add", "--redis-url", url, "--sender", "eu", "441234567890", "441234567891")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "suppress", "list", "--redis-url", url, "--sender", "eu", "--limit", "1")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "next_cursor")
+	for _, cur := range []string{"garbled", "MTc5"} {
+		out, code := run(t, "suppress", "list", "--redis-url", url, "--sender", "eu", "--cursor", cur)
+		require.Equal(t, 1, code, out)
+		require.Equal(t, `--cursor "`+cur+`" is not one a previous page gave: pass the next_cursor of the page before, or no --cursor for the first page`,
+			strings.TrimSpace(out))
+	}
+}
