@@ -19,6 +19,11 @@ import (
 	"github.com/mmlite/mmlite/producer"
 )
 
+// badCursor answers a list's cursor that no page gave.
+func badCursor(w http.ResponseWriter, cursor string) {
+	writeError(w, http.StatusBadRequest, fmt.Sprintf("cursor %q is not one a previous page gave: start again without it", cursor))
+}
+
 // listCampaigns: GET /v1/campaigns?state=&limit=&cursor=, newest first.
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -41,7 +46,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.store().Campaigns.List(r.Context(), o)
 	if errors.Is(err, store.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("cursor %q is not one a previous page gave: start again without it", o.Cursor))
+		badCursor(w, o.Cursor)
 		return
 	}
 	if err != nil {

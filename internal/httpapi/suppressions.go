@@ -136,7 +136,7 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, guard.ErrUnknownScope):
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, guard.ErrBadCursor):
-		writeError(w, http.StatusBadRequest, err.Error())
+		badCursor(w, q.Get("cursor"))
 	case err != nil:
 		s.fail(w, err, nil)
 	default:

@@ -173,3 +173,15 @@ func TestSuppressions_ImportJSONObjectSaysWantAList(t *testing.T) {
 	require.NotContains(t, a.body["error"], `bare "`, a.raw)
 	require.Contains(t, a.body["error"], "want a JSON list", a.raw)
 }
+
+// A cursor no page gave is a 400 worded as the campaign list's is (it said
+// "guard: bad cursor", in the package's words): what is wrong, and what
+// to do.
+func TestSuppressions_BadCursorSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 200, b.do(t, "POST", "/v1/suppressions?scope="+fixtureWABA, "text/csv", "to\n447700900001\n").code)
+	a := b.do(t, "GET", "/v1/suppressions?"+url.Values{"scope": {fixtureWABA}, "cursor": {"garbled"}}.Encode(), "", "")
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, `cursor "garbled" is not one a previous page gave: start again without it`, a.body["error"], a.raw)
+}
