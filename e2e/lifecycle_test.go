@@ -370,7 +370,7 @@ func TestCancel_LeavesTheWaitingLists(t *testing.T) {
 	f.hook(t, templateEvent("spring_sale", "pt_BR", "PAUSED"))
 	register("template")
 	g := guard.New(f.R.Client, store.New(f.R.Client, f.R.Keys, store.Options{}), guard.Config{})
-	_, err := g.PauseSender(f.Ctx, "strict", "test", guard.SourceAPI)
+	_, err := g.PauseSender(f.Ctx, "strict", "test", 0, guard.SourceAPI)
 	require.NoError(t, err)
 
 	require.NotEmpty(t, f.waitingLists(t), "the campaigns wait")

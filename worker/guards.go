@@ -95,7 +95,7 @@ func (w *Worker) protect(ctx context.Context, j *job, e *mmapi.Error) error {
 		return err
 	case mmapi.GuardSender:
 		reason := fmt.Sprintf("code %d (HTTP %d): %s", e.Code, e.HTTPStatus, e.Title)
-		paused, err := w.guard.PauseSenderOf(ctx, j.campaign.ID, j.sender.ID, reason, guard.SourceAnswer)
+		paused, err := w.guard.PauseSenderOf(ctx, j.campaign.ID, j.sender.ID, reason, e.Code, guard.SourceAnswer)
 		if err == nil && len(paused) > 0 {
 			w.log.Error("sender paused: the account cannot send; fix the cause and resume the sender (mmlite sender resume)",
 				"sender", j.sender.ID, "code", e.Code, "http_status", e.HTTPStatus, "campaigns_paused", len(paused))

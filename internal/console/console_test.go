@@ -202,7 +202,7 @@ func (e *env) guards(t *testing.T) *guard.Guard {
 	ctx := context.Background()
 	require.NoError(t, registry.New(e.r.Client, e.r.Keys).Publish(ctx, []*sender.Sender{{ID: "held", Rate: 5, Burst: 1, WABAID: "waba-9"}}))
 	g := guard.New(e.r.Client, e.p.Store(), guard.Config{})
-	_, err := g.PauseSender(ctx, "held", guard.ReasonOperator, guard.SourceAPI)
+	_, err := g.PauseSender(ctx, "held", guard.ReasonOperator, 0, guard.SourceAPI)
 	require.NoError(t, err)
 	require.NoError(t, g.Suppress(ctx, "default", guard.Entry{To: "441234567801", Reason: "asked", Source: guard.SourceAPI}))
 	return g

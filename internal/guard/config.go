@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
@@ -26,8 +27,8 @@ const (
 	DefaultLimitWindow = 24 * time.Hour
 	CodeStopped        = 131050 // the user stopped marketing messages
 	CodeUserCap        = 131049 // per-user marketing cap
-	CodeTemplatePaused = 132015
-	CodeTemplateOff    = 132016
+	CodeTemplatePaused = store.CodeTemplatePaused
+	CodeTemplateOff    = store.CodeTemplateOff
 )
 
 // WithDefaults fills the zero fields.

@@ -11,7 +11,6 @@ import (
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
-	"github.com/mmlite/mmlite/pkg/task"
 )
 
 // Why a guard paused a campaign: the first word of its paused_reason.
@@ -38,6 +37,10 @@ type SenderState struct {
 	Reason   string     `json:"paused_reason,omitempty"`
 	PausedAt *time.Time `json:"paused_at,omitempty"`
 	PausedBy string     `json:"paused_by,omitempty"` // api, answer, webhook
+	// Code is Meta's code that paused it, 0 for none (an operator, an
+	// account event): its campaigns' error.code (see store.PauseError).
+	// Its reason names it already.
+	Code int `json:"-"`
 }
 
 // Sender reads a sender's guard state.
@@ -51,15 +54,18 @@ func (g *Guard) Sender(ctx context.Context, id string) (SenderState, error) {
 	}
 	ms, _ := strconv.ParseInt(h["paused_at"], 10, 64)
 	at := time.UnixMilli(ms).UTC()
-	return SenderState{Paused: true, Reason: h["paused_reason"], PausedAt: &at, PausedBy: h["paused_by"]}, nil
+	code, _ := strconv.Atoi(h["code"])
+	return SenderState{Paused: true, Reason: h["paused_reason"], PausedAt: &at, PausedBy: h["paused_by"], Code: code}, nil
 }
 
 // PauseSender pauses a sender: every running campaign of it now, and any
 // other at its next claim (see store.ClaimGuard), so that at most the
 // sends already in flight reach the provider after the condition is known.
-// It returns the campaigns it paused. Pausing a paused sender keeps the
-// first reason and does nothing more.
-func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]string, error) {
+// code is Meta's code that says the account cannot send, 0 for none (an
+// operator's pause, an account event): its campaigns' error.code. It
+// returns the campaigns it paused. Pausing a paused sender keeps the first
+// reason and code, and does nothing more.
+func (g *Guard) PauseSender(ctx context.Context, id, reason string, code int, by string) ([]string, error) {
 	key := g.keys.SenderGuard(id)
 	ok, err := g.rdb.HSetNX(ctx, key, "paused_reason", reason).Result()
 	if err != nil {
@@ -69,10 +75,10 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 		// Already paused: its campaigns were, or pause at their next claim.
 		return nil, nil
 	}
-	if err := g.rdb.HSet(ctx, key, "paused_at", g.now().UnixMilli(), "paused_by", by).Err(); err != nil {
+	if err := g.rdb.HSet(ctx, key, "paused_at", g.now().UnixMilli(), "paused_by", by, "code", code).Err(); err != nil {
 		return nil, fmt.Errorf("guard: pause sender %s: %w", id, err)
 	}
-	paused, err := g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("sender", id)}, ReasonSenderPaused+": "+reason,
+	paused, err := g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("sender", id)}, ReasonSenderPaused+": "+reason, code,
 		func(c *campaign.Campaign) bool { return c.Sender == id })
 	if by == SourceAPI {
 		g.counted(campaign.PauseOperator, len(paused))
@@ -86,9 +92,10 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason, by string) ([]strin
 // (131031, 131042, ...): when the sender is paused already (every send in
 // flight gets the answer, and the first one's pause may not have reached
 // this campaign yet), it pauses the campaign under the sender's hold, with
-// the reason in force, as that pause would: resuming the sender resumes it.
-func (g *Guard) PauseSenderOf(ctx context.Context, id, sender, reason, by string) ([]string, error) {
-	paused, err := g.PauseSender(ctx, sender, reason, by)
+// the reason and code in force, as that pause would: resuming the sender
+// resumes it.
+func (g *Guard) PauseSenderOf(ctx context.Context, id, sender, reason string, code int, by string) ([]string, error) {
+	paused, err := g.PauseSender(ctx, sender, reason, code, by)
 	if err != nil || len(paused) > 0 {
 		return paused, err
 	}
@@ -96,7 +103,7 @@ func (g *Guard) PauseSenderOf(ctx context.Context, id, sender, reason, by string
 	if err != nil || !st.Paused {
 		return nil, err
 	}
-	ok, _, err := g.pauseUnder(ctx, id, ReasonSenderPaused+": "+st.Reason,
+	ok, _, err := g.pauseUnder(ctx, id, ReasonSenderPaused+": "+st.Reason, st.Code,
 		store.Hold{Key: g.keys.SenderGuard(sender), Set: g.keys.GuardPaused("sender", sender)})
 	if err != nil || !ok {
 		return nil, err
@@ -158,7 +165,7 @@ func ResumeUnlessHeld(ctx context.Context, st *store.Store, scope, id, pausedFor
 // PauseCampaign pauses one running campaign for a guard's reason (the
 // fallback guard); false when it was not running.
 func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, error) {
-	tr, err := g.store.Campaigns.PauseAutomatically(ctx, id, reason, &task.Error{Title: reason})
+	tr, err := g.store.Campaigns.PauseAutomatically(ctx, id, reason, store.PauseError(reason, 0))
 	if errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound) {
 		return false, nil
 	}
@@ -169,9 +176,10 @@ func (g *Guard) PauseCampaign(ctx context.Context, id, reason string) (bool, err
 }
 
 // pauseWhere pauses every running campaign that match picks under the
-// guard's hold (see store.Campaigns.PauseUnder); it stops when the hold is
-// lifted meanwhile: the campaigns after it run on.
-func (g *Guard) pauseWhere(ctx context.Context, hold store.Hold, reason string, match func(*campaign.Campaign) bool) ([]string, error) {
+// guard's hold (see store.Campaigns.PauseUnder), for reason and Meta's
+// code (see pauseUnder); it stops when the hold is lifted meanwhile: the
+// campaigns after it run on.
+func (g *Guard) pauseWhere(ctx context.Context, hold store.Hold, reason string, code int, match func(*campaign.Campaign) bool) ([]string, error) {
 	running, err := g.store.Campaigns.Running(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
@@ -181,7 +189,7 @@ func (g *Guard) pauseWhere(ctx context.Context, hold store.Hold, reason string, 
 		if !match(c) {
 			continue
 		}
-		ok, lifted, err := g.pauseUnder(ctx, c.ID, reason, hold)
+		ok, lifted, err := g.pauseUnder(ctx, c.ID, reason, code, hold)
 		switch {
 		case err != nil:
 			return paused, err
@@ -195,10 +203,11 @@ func (g *Guard) pauseWhere(ctx context.Context, hold store.Hold, reason string, 
 }
 
 // pauseUnder pauses one running campaign under a guard's hold (see
-// store.Campaigns.PauseUnder): paused when it was running, lifted when the
-// hold is gone. A campaign not running or gone is neither.
-func (g *Guard) pauseUnder(ctx context.Context, id, reason string, hold store.Hold) (paused, lifted bool, err error) {
-	tr, err := g.store.Campaigns.PauseUnder(ctx, id, reason, &task.Error{Title: reason}, hold)
+// store.Campaigns.PauseUnder), its error Meta's code (a template's by its
+// reason when 0: see store.PauseError): paused when it was running, lifted
+// when the hold is gone. A campaign not running or gone is neither.
+func (g *Guard) pauseUnder(ctx context.Context, id, reason string, code int, hold store.Hold) (paused, lifted bool, err error) {
+	tr, err := g.store.Campaigns.PauseUnder(ctx, id, reason, store.PauseError(reason, code), hold)
 	switch {
 	case errors.Is(err, campaign.ErrState) || errors.Is(err, campaign.ErrNotFound):
 		return false, false, nil

@@ -135,7 +135,7 @@ func (g *Guard) onFailed(ctx context.Context, l *Senders, st Status, log *slog.L
 		}
 	case kind == mmapi.GuardSender:
 		var paused []string
-		paused, err = g.PauseSender(ctx, p.ID, codeReason(st.Code, st.Title), SourceWebhook)
+		paused, err = g.PauseSender(ctx, p.ID, codeReason(st.Code, st.Title), st.Code, SourceWebhook)
 		if len(paused) > 0 {
 			log.Error("sender paused: a failed status says the account cannot send; fix the cause and resume the sender (mmlite sender resume)",
 				"sender", p.ID, "code", st.Code, "campaigns_paused", len(paused))

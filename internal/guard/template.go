@@ -66,7 +66,7 @@ func (g *Guard) PauseTemplateOf(ctx context.Context, id, waba, name, language, r
 		g.counted(reason, len(all))
 		return all, err
 	}
-	paused, _, err := g.pauseUnder(ctx, id, reason, templateHold(g.keys, tid))
+	paused, _, err := g.pauseUnder(ctx, id, reason, 0, templateHold(g.keys, tid))
 	if err != nil || !paused {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (g *Guard) scanTemplate(ctx context.Context, tid, waba, name, language, rea
 	if err != nil {
 		err = fmt.Errorf("guard: pause template: %w", err)
 	} else {
-		paused, err = g.pauseWhere(ctx, templateHold(g.keys, tid), reason, func(c *campaign.Campaign) bool {
+		paused, err = g.pauseWhere(ctx, templateHold(g.keys, tid), reason, 0, func(c *campaign.Campaign) bool {
 			return registry.Lookup(all, c.Sender).Scope() == waba && c.Template.Name == name && (language == "" || c.Template.Language.Code == language)
 		})
 	}

@@ -90,7 +90,7 @@ func (s *Server) guardEvents(ctx context.Context, senders *guard.Senders, ev *we
 			if all[id].Scope() != a.WABAID {
 				continue
 			}
-			paused, err := s.guard.PauseSender(ctx, id, "account_update "+a.Event, guard.SourceWebhook)
+			paused, err := s.guard.PauseSender(ctx, id, "account_update "+a.Event, 0, guard.SourceWebhook)
 			if err != nil {
 				return err
 			}

@@ -167,7 +167,7 @@ func (s *Server) pauseSender(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.guard.PauseSender(r.Context(), p.ID, guard.ReasonOperator, guard.SourceAPI); err != nil {
+	if _, err := s.guard.PauseSender(r.Context(), p.ID, guard.ReasonOperator, 0, guard.SourceAPI); err != nil {
 		s.fail(w, err, nil)
 		return
 	}

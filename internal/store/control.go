@@ -28,10 +28,11 @@ import (
 //
 // KEYS: 1 campaign, 2 announce set, 3 the index of waiting lists, 4 the
 // cancelling set, then each hold's key and set (a pause under holds). ARGV: 1 target state, 2
-// reason ("" under a template's hold: its own, read in the step; for a
-// resume, the start of the reason it requires, "" for any), 3 error JSON
-// (pause), 4 now (ms), 5 "1" to announce the pause, 6 id.
-var transitionScript = redis.NewScript(luaWait + luaUnwait + `
+// reason ("" under a template's hold: its own, read in the step, and its
+// error, see PauseError; for a resume, the start of the reason it
+// requires, "" for any), 3 error JSON (pause), 4 now (ms), 5 "1" to
+// announce the pause, 6 id.
+var transitionScript = redis.NewScript(luaWait + luaUnwait + luaPauseError + `
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return 'gone:' end
 local to = ARGV[1]
@@ -52,7 +53,7 @@ if to == 'paused' then
     if not on then return 'lifted:' .. st end
     if reason == '' then
       reason = redis.call('GET', KEYS[on])
-      fatal = cjson.encode({title = reason})
+      fatal = pauseError(reason, 0)
     end
     wait(KEYS[3], KEYS[on + 1], ARGV[6])
   end

@@ -84,7 +84,8 @@ type Outcome struct {
 // and takes the recipient's marker, in one step. A paused campaign's
 // recipient is listed among its parked jobs, so that a resume brings back
 // exactly those; a running campaign of a sender the guard paused is paused
-// first (see package guard), so that a new campaign meets the sender's
+// first (see package guard), with the error of the sender's pause (its
+// code field: see PauseError), so that a new campaign meets the sender's
 // pause at its first claim. Before the marker is taken the recipient's
 // suppression entry, cooldown and the messaging limit are looked at (see
 // ClaimGuard): a recipient new to the limit's rolling window takes a place
@@ -156,7 +157,9 @@ if guard and c[1] == 'running' then
     local v = again(redis.call('HGET', KEYS[2], ARGV[1]))
     if v then return v end
     local reason = 'sender_paused: ' .. g
-    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
+    ` + luaPauseError + `
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2],
+      'fatal', pauseError(reason, redis.call('HGET', KEYS[5], 'code')))
     wait(KEYS[11], KEYS[6], ARGV[6])
     redis.call('SADD', KEYS[7], ARGV[6])
     return park(reason)

@@ -99,7 +99,8 @@ const recordTimeout = 10 * time.Second
 // definition was already there, -1 when a different one is.
 //
 // A campaign created paused is listed to announce (its automatic pause's
-// event).
+// event). One created paused by a hold has the hold's error (see
+// PauseError).
 //
 // A campaign's own callback_url is also kept on its own, until CallbackURL
 // expires (see CallbackURLMargin); a campaign without one deletes the key
@@ -111,7 +112,7 @@ const recordTimeout = 10 * time.Second
 // and set. ARGV: 1 definition, 2 now (ms), 3 when the keys expire (unix s),
 // 4 id, 5 WABA ("" when it need not wait), 6 pause reason, 7 callback_url
 // ("" for none), 8 when it expires (unix s).
-var registerScript = redis.NewScript(luaWait + `
+var registerScript = redis.NewScript(luaWait + luaPauseError + `
 local def = redis.call('HGET', KEYS[1], 'def')
 if def then
   if def == ARGV[1] then return {0} end
@@ -127,7 +128,7 @@ end
 for i = 10, #KEYS - 1, 2 do
   local reason = res[1] == 1 and redis.call('GET', KEYS[i])
   if reason then
-    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2])
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'paused_reason', reason, 'paused_at', ARGV[2], 'fatal', pauseError(reason, 0))
     wait(KEYS[8], KEYS[i + 1], ARGV[4])
     res = {3, reason}
   end
@@ -217,14 +218,15 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 }
 
 // holdScript moves a paused campaign under the first hold that is on: its
-// pause reason becomes the hold's, and it is listed in the hold's set. A
+// pause reason and error become the hold's (see PauseError), and it is
+// listed in the hold's set. A
 // new reason is a pause of its own, announced (see emit.Announce: its
 // paused_at, at least a millisecond after the last one's, names its
 // event). It returns the reason, or false. KEYS: 1 campaign, 2 the index
 // of waiting lists (see luaWait), 3 the campaigns to announce, then each
 // hold's key and set. ARGV: 1 id, 2 the start of the pause reason it
 // requires ("" for any), 3 now (ms).
-var holdScript = redis.NewScript(luaWait + `
+var holdScript = redis.NewScript(luaWait + luaPauseError + `
 local c = redis.call('HMGET', KEYS[1], 'state', 'paused_reason', 'paused_at')
 if c[1] ~= 'paused' or string.sub(c[2] or '', 1, #ARGV[2]) ~= ARGV[2] then return false end
 for i = 4, #KEYS - 1, 2 do
@@ -232,7 +234,7 @@ for i = 4, #KEYS - 1, 2 do
   if reason then
     if reason ~= c[2] then
       local at = math.max(tonumber(ARGV[3]), (tonumber(c[3]) or 0) + 1)
-      redis.call('HSET', KEYS[1], 'paused_reason', reason, 'paused_at', string.format('%d', at))
+      redis.call('HSET', KEYS[1], 'paused_reason', reason, 'paused_at', string.format('%d', at), 'fatal', pauseError(reason, 0))
       redis.call('SADD', KEYS[3], ARGV[1])
     end
     wait(KEYS[2], KEYS[i + 1], ARGV[1])
