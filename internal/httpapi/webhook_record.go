@@ -110,6 +110,20 @@ func quick(sts []webhook.Status) bool {
 	return true
 }
 
+// statusAt is when a status happened (unix seconds): its timestamp, or,
+// for one without (missing or unreadable), when mmlite received it. A
+// status without a time still happened, no later than that: its record
+// (the recipient lookup's delivery), its mmlite:status task and the
+// matching of unknown outcomes (on mmlite's clock) say so alike. The
+// guards read the status's own time only (see guardStatuses): receipt
+// time, later than the event, would order Meta's template events wrong.
+func statusAt(st webhook.Status, received time.Time) int64 {
+	if st.Timestamp.IsZero() {
+		return received.Unix()
+	}
+	return st.Timestamp.Unix()
+}
+
 // recordQuick records statuses in one step each, which looks their
 // message up, counts the status once and writes its status task (see
 // store.StatusShape); always are written with the first. It returns the
@@ -117,9 +131,11 @@ func quick(sts []webhook.Status) bool {
 // for recordTracked.
 func (s *Server) recordQuick(ctx context.Context, sts []webhook.Status, always *store.ResultTask) (rest []webhook.Status, err error) {
 	ds := make([]store.Delivery, len(sts))
+	received := time.Now()
 	for i, st := range sts {
-		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
-		ev := task.StatusEvent{WAMID: st.WAMID, Status: st.Status, PricingCategory: st.PricingCategory, Timestamp: st.Timestamp}
+		at := statusAt(st, received)
+		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: at}
+		ev := task.StatusEvent{WAMID: st.WAMID, Status: st.Status, PricingCategory: st.PricingCategory, Timestamp: time.Unix(at, 0).UTC()}
 		if ds[i].Task, ds[i].Shape, err = s.emit.StatusShape(ctx, ev); err != nil {
 			return nil, fmt.Errorf("httpapi: status tasks: %w", err)
 		}
@@ -146,8 +162,9 @@ func (s *Server) recordQuick(ctx context.Context, sts []webhook.Status, always *
 // then records them.
 func (s *Server) recordTracked(ctx context.Context, senders *guard.Senders, sts []webhook.Status, always *store.ResultTask) (wrote bool, err error) {
 	ds := make([]store.Delivery, len(sts))
+	received := time.Now()
 	for i, st := range sts {
-		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: st.Timestamp.Unix()}
+		ds[i] = store.Delivery{WAMID: st.WAMID, Status: st.Status, Category: st.PricingCategory, At: statusAt(st, received)}
 		if st.Error != nil {
 			ds[i].ErrorCode = st.Error.Code
 		}
@@ -254,7 +271,7 @@ func (s *Server) emitStatuses(ctx context.Context, sts []webhook.Status, ds []st
 		}
 		st := sts[i]
 		ev := task.StatusEvent{CampaignID: t.Campaign, To: t.To, WAMID: st.WAMID, Status: st.Status,
-			PricingCategory: st.PricingCategory, Timestamp: st.Timestamp}
+			PricingCategory: st.PricingCategory, Timestamp: time.Unix(ds[i].At, 0).UTC()} // as recorded
 		if st.Error != nil {
 			ev.Error = &task.Error{Code: st.Error.Code, Title: st.Error.Title, Details: st.Error.Details}
 		}

@@ -159,7 +159,7 @@ func (s Deliveries) States(ctx context.Context, wamids []string) ([]DeliveryStat
 				t := time.Unix(sec, 0).UTC()
 				return &t
 			}
-			if str != "" { // a status without a timestamp
+			if str != "" { // recorded without a time by an mmlite before 2026-12-07 (since, one has the time it was received)
 				t := time.Unix(0, 0).UTC()
 				return &t
 			}
