@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -291,8 +290,8 @@ func (s *CSVSource) row(rec []string) (Recipient, error) {
 		b.raw(`{"type":"body","parameters":[`)
 		for n, ci := range body {
 			v := rec[ci]
-			if strings.TrimSpace(v) == "" {
-				return r, fmt.Errorf("%s: empty (a template parameter cannot be blank)", columnName(cols[ci]))
+			if err := mmapi.CheckValue(v); err != nil {
+				return r, fmt.Errorf("%s: %w", columnName(cols[ci]), err)
 			}
 			if n > 0 {
 				b.raw(",")
@@ -311,8 +310,8 @@ func (s *CSVSource) row(rec []string) (Recipient, error) {
 		if s.none(rec, ci) {
 			continue
 		}
-		if strings.TrimSpace(v) == "" {
-			return r, fmt.Errorf("%s: empty (the URL suffix of the button)", columnName(cols[ci]))
+		if err := mmapi.CheckValue(v); err != nil {
+			return r, fmt.Errorf("%s: %w", columnName(cols[ci]), err)
 		}
 		idx := strconv.Itoa(cols[ci].index)
 		var b jsonBuf
@@ -360,17 +359,18 @@ func (s *CSVSource) bodyColumns(rec []string) ([]int, error) {
 }
 
 func headerComponent(kind, v string) (mmapi.Component, error) {
-	if strings.TrimSpace(v) == "" {
-		return mmapi.Component{}, fmt.Errorf("header.%s: empty", kind)
+	check := mmapi.CheckLink
+	if kind == "text" {
+		check = mmapi.CheckValue
+	}
+	if err := check(v); err != nil {
+		return mmapi.Component{}, fmt.Errorf("header.%s: %w", kind, err)
 	}
 	var b jsonBuf
 	b.raw(`{"type":"header","parameters":[{"type":`).str(kind).raw(",")
 	if kind == "text" {
 		b.raw(`"text":`).str(v)
 	} else {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return mmapi.Component{}, fmt.Errorf("header.%s: %q is not an http(s) link", kind, v)
-		}
 		b.str(kind).raw(`:{"link":`).str(v).raw("}")
 	}
 	b.raw("}]}")

@@ -33,8 +33,8 @@ var metaKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 // field. Text that is not UTF-8 in metadata would become U+FFFD in the
 // result's JSON (encoding/json); in a component's JSON, kept as built (see
 // mmapi.RawComponent), it would go to the API. The number is checked by
-// phone.Normalize, the metadata keys by metaKey, the components among
-// themselves (one of each, a button's index) by mmapi.CheckComponents.
+// phone.Normalize, the metadata keys by metaKey, the components (one of
+// each, a button's index, no blank parameter) by mmapi.CheckComponents.
 func (r *Recipient) normalize(checkText bool) error {
 	to, err := phone.Normalize(r.To)
 	if err != nil {

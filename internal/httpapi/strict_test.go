@@ -390,3 +390,25 @@ func TestCreateCampaign_HugeNumberBody(t *testing.T) {
 		require.Equal(t, `the body must be a JSON object {"campaign": {...}, "recipients": [...]}`, a.body["error"], body)
 	}
 }
+
+// A blank template parameter in the recipients array got 202 and the
+// recipient failed at send (error 100); in the campaign, every recipient
+// did. The recipient's is a rejected row, the campaign's a 400, each
+// naming the field, as a CSV's blank body.1 is.
+func TestCreateCampaign_BlankParameter(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	a := b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "c1", "template": {"name": "t", "language": {"code": "en"},
+		"components": [{"type": "body", "parameters": [{"type": "text", "text": ""}]}]}}}`)
+	require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+	require.Equal(t, "campaign: template.components[0].parameters[0].text: empty (a template parameter cannot be blank)", a.body["error"])
+	require.Zero(t, b.enqueued(t, "c1"))
+
+	a = b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [
+		{"to": "447700900001", "components": [{"type": "body", "parameters": [{"type": "text", "text": "  "}]}]},
+		{"to": "447700900002", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]}]}`)
+	require.Equal(t, http.StatusAccepted, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["accepted"], a.raw)
+	require.Equal(t, []any{map[string]any{"line": 0.0, "index": 0.0,
+		"reason": "components[0].parameters[0].text: empty (a template parameter cannot be blank)"}}, a.body["errors"])
+}

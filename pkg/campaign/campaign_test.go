@@ -166,3 +166,25 @@ func TestValidate_RepeatedComponentAndBadIndex(t *testing.T) {
 		comp(`{"type": "button", "sub_type": "url", "index": "1"}`), comp(`{"type": "button", "sub_type": "quick_reply", "index": 0}`)}
 	require.NoError(t, c.Validate(now))
 }
+
+// A campaign's template.components with a blank parameter was accepted,
+// and the API refused every message of the campaign at send (error 100).
+// It is refused as a recipient's is, naming the field.
+func TestValidate_BlankTemplateParameter(t *testing.T) {
+	t.Parallel()
+	for js, want := range map[string]string{
+		`{"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": " "}]}`: "template.components[0].parameters[1].text: empty (a template parameter cannot be blank)",
+		`{"type": "header", "parameters": [{"type": "image", "image": {"link": "www.x.com/a.png"}}]}`:      `template.components[0].parameters[0].image.link: "www.x.com/a.png" is not an http(s) link`,
+		`{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}`:                                "",
+	} {
+		var comp mmapi.Component
+		require.NoError(t, json.Unmarshal([]byte(js), &comp))
+		c := valid()
+		c.Template.Components = []mmapi.Component{comp}
+		if want == "" {
+			require.NoError(t, c.Validate(now), js)
+			continue
+		}
+		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
+	}
+}

@@ -1,0 +1,37 @@
+package mmapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzSuspect: the scan that spares most components a decode never
+// passes one that checkParameters refuses, whatever its strings, escapes
+// and nesting. A component's JSON is compact (Component.UnmarshalJSON,
+// RawComponent).
+func FuzzSuspect(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"body","parameters":[{"type":"text","text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"type":"text","text":" \u00a0\t\u3000"}]}`,
+		`{"type":"body","parameters":[{"type":"text","text":"\"\\"}]}`,
+		`{"type":"body","parameters":[{"type":"payload","payload":"\u0020"}]}`,
+		`{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.com/a.png"}}]}`,
+		`{"type":"header","parameters":[{"type":"image","image":{"link":"https:\/\/x.com"}}]}`,
+		`{"type":"header","parameters":[{"type":"image","image":{"\u006cink":"ftp://x.com"}}]}`,
+		`{"type":"header","parameters":[{"type":"image","image":{"id":"1","link":"x"}}]}`,
+		`{"type":"carousel","cards":[{"components":[{"type":"body","parameters":[{"type":"coupon_code","coupon_code":"\n"}]}]}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, b) != nil {
+			return
+		}
+		raw := buf.Bytes()
+		if err := checkParameters("c", raw); err != nil && !suspect(raw) {
+			t.Fatalf("%s refused (%v), but the scan passed it", raw, err)
+		}
+	})
+}

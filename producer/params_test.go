@@ -1,0 +1,72 @@
+package producer_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mmlite/mmlite/producer"
+	"github.com/stretchr/testify/require"
+)
+
+// A JSON row (JSON Lines, the recipients array) whose template parameter
+// was blank ("text": "" or "  ") was accepted, where the same recipient
+// in CSV is a rejected row (body.1: empty), and the API refused it at send
+// (error 100): the recipient failed. A blank parameter (a text, a quick
+// reply's payload, a coupon code, a media link or id, in a carousel's
+// cards too) is a rejected row in every reader, named by its field, and
+// so is a media link that is not http(s), as a CSV's header.image is.
+func TestEnqueue_BlankParameterInJSONIsRejected(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.campaign(t, nil)
+	const blank = ": empty (a template parameter cannot be blank)"
+	rows := []struct{ fields, want string }{
+		{`"components": [{"type": "body", "parameters": [{"type": "text", "text": ""}]}]`, "components[0].parameters[0].text" + blank},
+		{`"components": [{"type": "body", "parameters": [{"type": "text", "text": "  "}]}]`, "components[0].parameters[0].text" + blank},
+		{`"components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "\t\u00a0\n"}]}]`, "components[0].parameters[1].text" + blank},
+		{`"components": [{"type": "body", "parameters": [{"type": "text", "parameter_name": "first_name", "text": " "}]}]`, "components[0].parameters[0].text" + blank},
+		{`"components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}, {"type": "header", "parameters": [{"type": "text", "text": ""}]}]`, "components[1].parameters[0].text" + blank},
+		{`"components": [{"type": "header", "parameters": [{"type": "image", "image": {"link": " "}}]}]`, "components[0].parameters[0].image.link" + blank},
+		{`"components": [{"type": "header", "parameters": [{"type": "document", "document": {"link": "ftp://x.com/a.pdf", "filename": "a.pdf"}}]}]`, `components[0].parameters[0].document.link: "ftp://x.com/a.pdf" is not an http(s) link`},
+		{`"components": [{"type": "header", "parameters": [{"type": "video", "video": {"id": ""}}]}]`, "components[0].parameters[0].video.id" + blank},
+		{`"components": [{"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": ""}]}]`, "components[0].parameters[0].text" + blank},
+		{`"components": [{"type": "button", "sub_type": "quick_reply", "index": 1, "parameters": [{"type": "payload", "payload": " "}]}]`, "components[0].parameters[0].payload" + blank},
+		{`"components": [{"type": "button", "sub_type": "copy_code", "index": 2, "parameters": [{"type": "coupon_code", "coupon_code": ""}]}]`, "components[0].parameters[0].coupon_code" + blank},
+		{`"components": [{"type": "carousel", "cards": [{"card_index": 0, "components": [{"type": "header", "parameters": [{"type": "image", "image": {"link": "https://x.com/0.png"}}]}]},
+			{"card_index": 1, "components": [{"type": "header", "parameters": [{"type": "image", "image": {"link": ""}}]}]}]}]`, "components[0].cards[1].components[0].parameters[0].image.link" + blank},
+		// What is not a blank parameter passes: text with spaces around
+		// it, media by id, a body without parameters, a currency, an
+		// empty metadata value, and blank text that is no parameter's.
+		{`"components": [{"type": "body", "parameters": [{"type": "text", "text": " Ana "}, {"type": "currency", "currency": {"fallback_value": "$10", "code": "USD", "amount_1000": 10000}}]},
+			{"type": "header", "parameters": [{"type": "image", "image": {"id": "1234"}}]},
+			{"type": "button", "sub_type": "url", "index": 0, "parameters": [{"type": "text", "text": "offer"}]},
+			{"type": "button", "sub_type": "quick_reply", "index": 1, "parameters": [{"type": "payload", "payload": "stop"}]}], "metadata": {"crm_id": ""}`, ""},
+		{`"components": [{"type": "body"}, {"type": "header", "parameters": [{"type": "document", "document": {"link": "HTTPS://x.com/a.pdf", "filename": " "}}]}]`, ""},
+	}
+	var in strings.Builder
+	var want []producer.RowError
+	for i, r := range rows {
+		fmt.Fprintf(&in, `{"to": "4477009000%02d", %s}`+"\n", i, strings.ReplaceAll(r.fields, "\n\t\t\t", " "))
+		if r.want != "" {
+			want = append(want, producer.RowError{Line: i + 1, Reason: r.want})
+		}
+	}
+	sum, err := b.p.Enqueue(b.ctx, c, producer.NewJSONLSource(strings.NewReader(in.String())), producer.Options{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, want, sum.Errors, in.String())
+	require.EqualValues(t, 2, sum.Accepted, "%+v", sum)
+}
+
+// A CSV's blank parameter is refused as a JSON row's is, in the same
+// words, whatever its column: header.text said only "empty", button.0
+// "empty (the URL suffix of the button)".
+func TestCSV_BlankParameterWordedAsJSON(t *testing.T) {
+	t.Parallel()
+	for col, cell := range map[string]string{"body.1": " ", "body.first_name": "", "header.text": "\t", "header.image": "", "button.0": "  "} {
+		rows, err := drain(t, producer.NewCSVSource(strings.NewReader("to,"+col+"\n441234567890,"+cell+"\n")))
+		require.NoError(t, err)
+		require.Len(t, rows, 1)
+		require.Equal(t, col+": empty (a template parameter cannot be blank)", rows[0].err)
+	}
+}
