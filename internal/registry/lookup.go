@@ -46,8 +46,15 @@ func (r *Registry) HasScope(ctx context.Context, scope string) (bool, error) {
 var ErrScopeNotPublished = errors.New("no published sender's WABA (or sender id)")
 
 // ScopeNotPublished is the error of such a scope: "scope ID is no
-// published sender's WABA (or sender id)".
+// published sender's WABA (or sender id)", and, when ID is not a Meta id
+// (sender.CheckMetaID), "..., and a WABA id is digits only".
 func ScopeNotPublished(scope string) error {
+	// A scope is a WABA id or a sender's id: one that is no Meta id may be
+	// a sender's, so it is not refused for that alone, but a mistyped WABA
+	// id (a space, a letter O, a phone number) is told so.
+	if sender.CheckMetaID(scope) != nil {
+		return fmt.Errorf("scope %s is %w, and a WABA id is digits only", scope, ErrScopeNotPublished)
+	}
 	return fmt.Errorf("scope %s is %w", scope, ErrScopeNotPublished)
 }
 

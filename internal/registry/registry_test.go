@@ -85,6 +85,26 @@ func TestPublishedAndHasScope(t *testing.T) {
 	}
 }
 
+// A suppression list named by a mistyped WABA id ("1234 5678", a letter O
+// for a zero, a phone number) was refused as no published sender's, with
+// nothing to say the id could be no WABA's at all. The refusal says a WABA
+// id is digits only when the scope is not a Meta id; it still names a
+// scope that may be a sender id so (a scope is a WABA id, or the id of a
+// sender without one).
+func TestScopeNotPublished_SaysAWABAIDIsDigits(t *testing.T) {
+	t.Parallel()
+	for scope, want := range map[string]string{
+		"1234 5678":       "scope 1234 5678 is no published sender's WABA (or sender id), and a WABA id is digits only",
+		"12345678O":       "scope 12345678O is no published sender's WABA (or sender id), and a WABA id is digits only",
+		"+15550783881":    "scope +15550783881 is no published sender's WABA (or sender id), and a WABA id is digits only",
+		"102290129340398": "scope 102290129340398 is no published sender's WABA (or sender id)",
+	} {
+		err := registry.ScopeNotPublished(scope)
+		require.EqualError(t, err, want, scope)
+		require.ErrorIs(t, err, registry.ErrScopeNotPublished, scope)
+	}
+}
+
 func TestLookup(t *testing.T) {
 	t.Parallel()
 	all := map[string]sender.Published{"s": {ID: "s", WABAID: "W"}}

@@ -58,32 +58,6 @@ func (l *MessagingLimit) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// emptyGuards refuses a protection's field written without a value (a
-// template's unset variable: "messaging_limit: ${LIMIT}"), which yaml reads
-// as none, the protection off (a null does not even reach UnmarshalYAML):
-// an unlimited messaging_limit, on_fallback count, no onboarding, and
-// without waba_id no template, account or quality webhook applies; n is a
-// sender's mapping.
-func emptyGuards(n *yaml.Node) error {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!null" && strings.TrimSpace(v.Value) != "" {
-			continue
-		}
-		switch k.Value {
-		case "messaging_limit":
-			return fmt.Errorf("line %d: %w", v.Line, errLimit("nothing"))
-		case "on_fallback":
-			return fmt.Errorf("line %d: on_fallback has no value: write %q or %q, or leave it out for %q", v.Line, FallbackCount, FallbackPause, FallbackCount)
-		case "require_onboarding":
-			return fmt.Errorf("line %d: require_onboarding has no value: write true or false, or leave it out for false", v.Line)
-		case "waba_id", "portfolio_id":
-			return fmt.Errorf("line %d: %s has no value: write it, or leave it out", v.Line, k.Value)
-		}
-	}
-	return nil
-}
-
 // String is the tier, or "unlimited".
 func (l MessagingLimit) String() string {
 	if l <= 0 {

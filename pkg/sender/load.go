@@ -102,7 +102,7 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 			at += " (" + s.ID + ")"
 		}
 		if decodeErr == nil {
-			decodeErr = emptyGuards(&n)
+			decodeErr = checkValues(&n)
 		}
 		if decodeErr != nil {
 			return nil, fmt.Errorf("%s: %w", at, decodeErr)

@@ -150,18 +150,18 @@ func TestSender_NeverPrintsKey(t *testing.T) {
 
 func TestLoad_Guards(t *testing.T) {
 	t.Parallel()
-	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    waba_id: W\n    portfolio_id: P\n    messaging_limit: 2000\n    on_fallback: pause\n" +
+	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    waba_id: \"102290129340398\"\n    portfolio_id: \"2729063490586005\"\n    messaging_limit: 2000\n    on_fallback: pause\n" +
 		"  - id: b\n    api_key_env: K\n    rate: 1\n    messaging_limit: unlimited\n"
 	ss, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
 	require.NoError(t, err)
 	require.Equal(t, sender.MessagingLimit(2000), ss[0].MessagingLimit)
 	require.Equal(t, sender.FallbackPause, ss[0].OnFallback)
-	require.Equal(t, "W", ss[0].Scope())
-	require.Equal(t, "P", ss[0].LimitScope())
+	require.Equal(t, "102290129340398", ss[0].Scope())
+	require.Equal(t, "2729063490586005", ss[0].LimitScope())
 	require.Equal(t, sender.MessagingLimit(0), ss[1].MessagingLimit)
 	require.Equal(t, "b", ss[1].Scope(), "without a WABA the sender is its own scope")
 	require.Equal(t, "b", ss[1].LimitScope())
-	require.Equal(t, "P", ss[0].Published().LimitScope())
+	require.Equal(t, "2729063490586005", ss[0].Published().LimitScope())
 }
 
 // The senders of one portfolio share its messaging limit, but each sends
@@ -171,10 +171,10 @@ func TestLoad_Guards(t *testing.T) {
 // either value. The file is refused, naming both senders.
 func TestLoad_OnePortfolioOneMessagingLimit(t *testing.T) {
 	t.Parallel()
-	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 80\n    portfolio_id: P\n    messaging_limit: 250\n" +
-		"  - id: b\n    api_key_env: K\n    rate: 80\n    portfolio_id: P\n"
+	body := "senders:\n  - id: a\n    api_key_env: K\n    rate: 80\n    portfolio_id: \"2729063490586005\"\n    messaging_limit: 250\n" +
+		"  - id: b\n    api_key_env: K\n    rate: 80\n    portfolio_id: \"2729063490586005\"\n"
 	_, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
-	require.ErrorContains(t, err, `senders.yaml: line 7: senders[1] (b): messaging_limit unlimited differs from senders[0] (a)'s 250, of the same portfolio_id "P"`)
+	require.ErrorContains(t, err, `senders.yaml: line 7: senders[1] (b): messaging_limit unlimited differs from senders[0] (a)'s 250, of the same portfolio_id "2729063490586005"`)
 
 	_, err = sender.Load(sender.Options{File: writeFile(t, body+"    messaging_limit: 2000\n"), Getenv: env(map[string]string{"K": "k"})})
 	require.ErrorContains(t, err, `line 7: senders[1] (b): messaging_limit 2000 differs from senders[0] (a)'s 250`)
@@ -285,4 +285,41 @@ func TestLoad_BaseURLIsTheProvidersBase(t *testing.T) {
 		_, err := sender.Load(sender.Options{Key: "k", BaseURL: ok})
 		require.NoError(t, err, ok)
 	}
+}
+
+// phone_number_id, waba_id and portfolio_id are Meta's ids, digits only,
+// which its webhooks carry: one mistyped ("1234 5678", a letter O for a
+// zero) or a phone number where the number's id goes was taken, and no
+// webhook ever matched the sender (its template, account and quality
+// webhooks never applied, its statuses were not attributed) without a
+// word. Each is refused, naming its line and field. One written unquoted
+// as a big number loads as written, not as a float.
+func TestLoad_MetaIDsAreDigits(t *testing.T) {
+	t.Parallel()
+	head := "senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n"
+	for field, want := range map[string]string{
+		`waba_id: "1234 5678"`:            `waba_id: "1234 5678" is not a Meta id: digits only`,
+		`waba_id: 12345678O`:              `waba_id: "12345678O" is not a Meta id: digits only`,
+		`waba_id: 1.0229012934e+15`:       `waba_id: "1.0229012934e+15" is not a Meta id: digits only`,
+		`waba_id: 102_290_129_340_398`:    `waba_id: "102_290_129_340_398" is not a Meta id: digits only`,
+		`waba_id: 0x5CF7E8AC3B6E`:         `waba_id: "0x5CF7E8AC3B6E" is not a Meta id: digits only`,
+		`waba_id: true`:                   `waba_id: "true" is not a Meta id: digits only`,
+		`waba_id: " 102290129340398"`:     `waba_id: " 102290129340398" is not a Meta id: digits only`,
+		`phone_number_id: "+15550783881"`: `phone_number_id: "+15550783881" is not a Meta id: digits only`,
+		`portfolio_id: "2729-0634-9058"`:  `portfolio_id: "2729-0634-9058" is not a Meta id: digits only`,
+		// As waba_id and portfolio_id without a value (a template's unset
+		// variable): the sender's statuses would not be attributed.
+		`phone_number_id: ""`: `phone_number_id has no value: write it, or leave it out`,
+		`phone_number_id:`:    `phone_number_id has no value: write it, or leave it out`,
+	} {
+		_, err := sender.Load(sender.Options{File: writeFile(t, head+"    "+field+"\n"), Getenv: env(map[string]string{"K": "k"})})
+		require.ErrorContains(t, err, "senders.yaml: line 2: senders[0] (a): line 5: "+want, field)
+	}
+
+	body := head + "    phone_number_id: 106540352242922\n    waba_id: 1022901293403981\n    portfolio_id: 27290634905860051234\n"
+	ss, err := sender.Load(sender.Options{File: writeFile(t, body), Getenv: env(map[string]string{"K": "k"})})
+	require.NoError(t, err)
+	require.Equal(t, "106540352242922", ss[0].PhoneNumberID)
+	require.Equal(t, "1022901293403981", ss[0].WABAID)
+	require.Equal(t, "27290634905860051234", ss[0].PortfolioID, "beyond uint64: a float to yaml, the digits to the sender")
 }
