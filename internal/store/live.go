@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
 )
@@ -35,6 +36,8 @@ type Probe struct {
 	lists  map[string][]string  // asynq list -> its first ids
 	read   map[string]bool      // what was read
 	byKey  map[string][]redis.Z // asynq sorted set -> its first entries by time
+	// published are the published senders, once read (see limitWait).
+	published map[string]sender.Published
 }
 
 // NewProbe returns a probe for statuses read now.
@@ -71,6 +74,9 @@ func (p *Probe) status(ctx context.Context, id string) (*campaign.Status, map[st
 		return nil, nil, fmt.Errorf("campaign: status %s: %w", id, err)
 	}
 	st, sl, err := statusOf(id, h, p.now)
+	if err == nil {
+		err = limitWait(ctx, st, p.senders)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,7 +22,10 @@ func (s Campaigns) Status(ctx context.Context, id string) (*campaign.Status, err
 		return nil, fmt.Errorf("campaign: status %s: %w", id, err)
 	}
 	st, _, err := statusOf(id, h, s.now())
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	return st, limitWait(ctx, st, s.publishedSenders)
 }
 
 // slots are the times of a campaign's first and last send slots (see the
@@ -151,8 +154,8 @@ func estimate(st *campaign.Status, sendAt *time.Time, sl slots, now time.Time) {
 			Detail: fmt.Sprintf("the sender %s has other campaigns' slots before this one's first", st.Sender)}
 	case sl.limitUntil.After(now):
 		st.NextSendAt = utc(sl.limitUntil)
-		st.Waiting = &campaign.Waiting{Reason: campaign.WaitMessagingLimit, Until: utc(sl.limitUntil),
-			Detail: fmt.Sprintf("the sender %s reached its messaging limit (unique recipients in a rolling window); new recipients wait for a place", st.Sender)}
+		// Its detail names whose limit it is: see limitWait.
+		st.Waiting = &campaign.Waiting{Reason: campaign.WaitMessagingLimit, Until: utc(sl.limitUntil)}
 	case !sl.last.Before(now):
 		st.NextSendAt = utc(now)
 	}
