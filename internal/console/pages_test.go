@@ -208,3 +208,30 @@ func TestNoScriptRefresh(t *testing.T) {
 	require.Contains(t, r.body, `<noscript><meta http-equiv="refresh" content="10"></noscript>`)
 	require.Contains(t, r.body, `data-live="/ui/?part=rows"`)
 }
+
+// A campaign waiting for its send_at (scheduled, a running campaign that
+// has not started) can be paused from its page, as through the API (found
+// in review: its page offered neither Pause nor Resume, only Cancel).
+func TestScheduledCampaign_CanBePaused(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	ctx := context.Background()
+	at := time.Now().Add(time.Hour)
+	camp := &campaign.Campaign{ID: "later", Sender: "default", SendAt: &at,
+		Template: mmapi.Template{Name: "spring_sale", Language: mmapi.Language{Code: "en"}}}
+	_, err := e.p.Register(ctx, camp)
+	require.NoError(t, err)
+	_, err = e.p.Enqueue(ctx, camp, producer.NewCSVSource(strings.NewReader("to\n441234567890\n")), producer.Options{})
+	require.NoError(t, err)
+	r := e.do(t, "GET", "/ui/campaigns/later", nil, e.sess)
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, `id="state">scheduled`)
+	require.Contains(t, r.body, `<form method="post" action="/ui/campaigns/later/pause">`)
+	r = e.do(t, "POST", "/ui/campaigns/later/pause", url.Values{"csrf": {e.csrf(t, e.sess)}}, e.sess)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	st, err := e.p.Store().Campaigns.Status(ctx, "later")
+	require.NoError(t, err)
+	require.Equal(t, campaign.StatePaused, st.State)
+	r = e.do(t, "GET", "/ui/campaigns/later", nil, e.sess)
+	require.Contains(t, r.body, `<form method="post" action="/ui/campaigns/later/resume">`)
+}
