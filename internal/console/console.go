@@ -7,7 +7,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/mmlite/mmlite/internal/authlimit"
 	"github.com/mmlite/mmlite/internal/clientip"
@@ -61,6 +64,7 @@ type Console struct {
 	sessionKey []byte
 	pages      map[string]*template.Template
 	mux        *http.ServeMux
+	methods    map[string][]string // each route's path and the methods it takes
 	origin     *http.CrossOriginProtection
 	senders    *registry.Registry
 	logins     *authlimit.Limiter
@@ -85,7 +89,7 @@ func New(cfg Config) (*Console, error) {
 	if cfg.Logins == nil {
 		cfg.Logins = authlimit.New(authlimit.MaxClients)
 	}
-	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(),
+	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(), methods: map[string][]string{},
 		origin: http.NewCrossOriginProtection(), csrfKey: deriveKey(cfg.Token, "csrf"), sessionKey: deriveKey(cfg.Token, "session"),
 		logins: cfg.Logins,
 		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
@@ -100,34 +104,68 @@ func New(cfg Config) (*Console, error) {
 
 func (c *Console) routes() {
 	static, _ := fs.Sub(staticFS, "static")
-	c.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
-	c.mux.HandleFunc("GET /ui/login", c.loginPage)
-	c.mux.HandleFunc("POST /ui/login", c.login)
-	c.mux.HandleFunc("POST /ui/logout", c.action(c.logout))
-	c.mux.HandleFunc("GET /ui/{$}", c.authed(c.campaigns))
-	c.mux.HandleFunc("GET /ui/campaigns/{id}", c.authed(c.campaign))
-	c.mux.HandleFunc("GET /ui/campaigns/{id}/live", c.authed(c.campaignLive))
-	c.mux.HandleFunc("GET /ui/campaigns/{id}/export", c.authed(c.export))
-	c.mux.HandleFunc("GET /ui/campaigns/{id}/cancel", c.authed(c.confirmCancel))
-	c.mux.HandleFunc("GET /ui/campaigns/{id}/follow-up", c.authed(c.followUpForm))
-	c.mux.HandleFunc("POST /ui/campaigns/{id}/pause", c.action(c.control(c.cfg.Producer.Pause, "paused")))
-	c.mux.HandleFunc("POST /ui/campaigns/{id}/resume", c.action(c.control(c.cfg.Producer.Resume, "resumed")))
-	c.mux.HandleFunc("GET /ui/campaigns/{id}/seal", c.authed(c.confirmSeal))
-	c.mux.HandleFunc("POST /ui/campaigns/{id}/seal", c.action(c.seal))
-	c.mux.HandleFunc("POST /ui/campaigns/{id}/cancel", c.action(c.cancel))
-	c.mux.HandleFunc("POST /ui/campaigns/{id}/follow-up", c.action(c.followUp))
-	c.mux.HandleFunc("POST /ui/campaigns/{id}/test", c.action(c.testSend))
-	c.mux.HandleFunc("GET /ui/senders", c.authed(c.sendersPage))
-	c.mux.HandleFunc("GET /ui/senders/{id}/pause", c.authed(c.confirmPauseSender))
-	c.mux.HandleFunc("POST /ui/senders/{id}/pause", c.action(c.pauseSender))
-	c.mux.HandleFunc("POST /ui/senders/{id}/resume", c.action(c.resumeSender))
-	c.mux.HandleFunc("GET /ui/suppressions", c.authed(c.suppressions))
-	c.mux.HandleFunc("POST /ui/suppressions/add", c.action(c.suppress))
-	c.mux.HandleFunc("POST /ui/suppressions/remove", c.action(c.unsuppress))
-	c.mux.HandleFunc("POST /ui/suppressions/import", c.actionMax(c.importSuppressions, c.cfg.MaxUpload))
+	c.handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)).ServeHTTP)
+	c.handle("GET /ui/login", c.loginPage)
+	c.handle("POST /ui/login", c.login)
+	c.handle("POST /ui/logout", c.action(c.logout))
+	c.handle("GET /ui/{$}", c.authed(c.campaigns))
+	c.handle("GET /ui/campaigns/{id}", c.authed(c.campaign))
+	c.handle("GET /ui/campaigns/{id}/live", c.authed(c.campaignLive))
+	c.handle("GET /ui/campaigns/{id}/export", c.authed(c.export))
+	c.handle("GET /ui/campaigns/{id}/cancel", c.authed(c.confirmCancel))
+	c.handle("GET /ui/campaigns/{id}/follow-up", c.authed(c.followUpForm))
+	c.handle("POST /ui/campaigns/{id}/pause", c.action(c.control(c.cfg.Producer.Pause, "paused")))
+	c.handle("POST /ui/campaigns/{id}/resume", c.action(c.control(c.cfg.Producer.Resume, "resumed")))
+	c.handle("GET /ui/campaigns/{id}/seal", c.authed(c.confirmSeal))
+	c.handle("POST /ui/campaigns/{id}/seal", c.action(c.seal))
+	c.handle("POST /ui/campaigns/{id}/cancel", c.action(c.cancel))
+	c.handle("POST /ui/campaigns/{id}/follow-up", c.action(c.followUp))
+	c.handle("POST /ui/campaigns/{id}/test", c.action(c.testSend))
+	c.handle("GET /ui/senders", c.authed(c.sendersPage))
+	c.handle("GET /ui/senders/{id}/pause", c.authed(c.confirmPauseSender))
+	c.handle("POST /ui/senders/{id}/pause", c.action(c.pauseSender))
+	c.handle("POST /ui/senders/{id}/resume", c.action(c.resumeSender))
+	c.handle("GET /ui/suppressions", c.authed(c.suppressions))
+	c.handle("POST /ui/suppressions/add", c.action(c.suppress))
+	c.handle("POST /ui/suppressions/remove", c.action(c.unsuppress))
+	c.handle("POST /ui/suppressions/import", c.actionMax(c.importSuppressions, c.cfg.MaxUpload))
+	c.refuseOtherMethods()
 	c.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, http.StatusNotFound, "no such page: "+r.Method+" "+r.URL.Path)
 	})
+}
+
+// handle registers a route and notes the method its path takes.
+func (c *Console) handle(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	c.methods[path] = append(c.methods[path], method)
+	c.mux.HandleFunc(pattern, h)
+}
+
+// refuseOtherMethods answers a route's path asked for with a method none
+// of its routes takes: 405, with Allow, rather than the catch-all's "no
+// such page" (the address an action's answer leaves in the address bar,
+// opened again, is a GET of a POST's path). Each path gets a pattern
+// without a method, which the mux tries only once no route of the
+// request's method matched. As the API's, it comes before the session is
+// checked: the console's routes are no secret, and it acts on nothing.
+func (c *Console) refuseOtherMethods() {
+	for _, path := range slices.Sorted(maps.Keys(c.methods)) {
+		methods := slices.Clone(c.methods[path])
+		if slices.Contains(methods, http.MethodGet) {
+			methods = append(methods, http.MethodHead)
+		}
+		slices.Sort(methods)
+		allow := strings.Join(slices.Compact(methods), ", ")
+		what := allow
+		if allow == http.MethodPost {
+			what += ": a form of the console posts here; open the page the form is on"
+		}
+		c.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			c.errorPage(w, r, http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path+"; it takes "+what)
+		})
+	}
 }
 
 // ServeHTTP serves the console's pages under Prefix.

@@ -235,3 +235,33 @@ func TestScheduledCampaign_CanBePaused(t *testing.T) {
 	r = e.do(t, "GET", "/ui/campaigns/later", nil, e.sess)
 	require.Contains(t, r.body, `<form method="post" action="/ui/campaigns/later/resume">`)
 }
+
+// A page or an action asked for with a method it does not take was "no
+// such page" (404): the address of the page an import, a test send or a
+// confirmation leaves in the address bar, opened again, said the page did
+// not exist. It is a 405 with Allow (HEAD with GET), saying what the
+// address takes; an unknown path stays a 404 (found in review).
+func TestWrongMethod_Is405WithAllow(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	for _, c := range []struct{ method, path, allow, says string }{
+		{"GET", "/ui/suppressions/import", "POST", "it takes POST: a form of the console posts here; open the page the form is on"},
+		{"GET", "/ui/campaigns/spring/test", "POST", "it takes POST"},
+		{"GET", "/ui/logout", "POST", "it takes POST"},
+		{"POST", "/ui/campaigns/spring", "GET, HEAD", "it takes GET, HEAD"},
+		{"PUT", "/ui/campaigns/spring/cancel", "GET, HEAD, POST", "it takes GET, HEAD, POST"},
+		{"DELETE", "/ui/", "GET, HEAD", "it takes GET, HEAD"},
+	} {
+		r := e.do(t, c.method, c.path, nil, e.sess)
+		require.Equal(t, http.StatusMethodNotAllowed, r.code, "%s %s: %s", c.method, c.path, r.body)
+		require.Equal(t, c.allow, r.h.Get("Allow"), "%s %s", c.method, c.path)
+		require.Contains(t, r.body, "method not allowed: "+c.method+" "+c.path+"; "+c.says, "%s %s", c.method, c.path)
+	}
+	for _, p := range []string{"/ui/nowhere", "/ui/campaigns/spring/nope", "/ui/campaigns/"} {
+		r := e.do(t, "GET", p, nil, e.sess)
+		require.Equal(t, http.StatusNotFound, r.code, p)
+		require.Contains(t, r.body, "no such page: GET "+p)
+	}
+	r := e.do(t, "GET", "/ui/campaigns/spring/test", nil, "")
+	require.Equal(t, http.StatusMethodNotAllowed, r.code, "as the API: the routes are no secret, and it acts on nothing")
+}
