@@ -74,8 +74,9 @@ func (c *Console) cancel(w http.ResponseWriter, r *http.Request, sess string) {
 	_, err := c.cfg.Producer.Cancel(r.Context(), id)
 	var inFlight *producer.InFlightError
 	switch {
-	case errors.As(err, &inFlight): // the cancel took effect
-		back(w, r, id, "cancelled-in-flight")
+	case errors.As(err, &inFlight): // the cancel took effect; the page says how many sends it left in flight
+		http.Redirect(w, r, "/ui/campaigns/"+url.PathEscape(id)+"?"+url.Values{"done": {"cancelled-in-flight"},
+			"in_flight": {strconv.Itoa(inFlight.Jobs)}, "wait": {inFlight.Wait.String()}}.Encode(), http.StatusSeeOther)
 	case err != nil:
 		c.fail(w, r, err)
 	default:

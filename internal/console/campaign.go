@@ -3,11 +3,15 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/progress"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
+	"github.com/mmlite/mmlite/producer"
 )
 
 type campaignView struct {
@@ -49,6 +53,21 @@ var flashes = map[string]string{"paused": "The campaign is paused.", "resumed": 
 	"cancelled-in-flight": "The campaign is cancelled; sends still in flight end with their own outcome, and nothing of it is sent after them.",
 	"followed":            "The follow-up campaign is registered and sealed."}
 
+// flash is what the action just done (done=) left to say. A cancel that
+// left sends in flight says how many, and after how long a wait, as the
+// API's detail (in_flight=, wait=); without them it says so in general.
+func flash(id string, q url.Values) string {
+	if q.Get("done") == "cancelled-in-flight" {
+		n, err := strconv.Atoi(q.Get("in_flight"))
+		wait, werr := time.ParseDuration(q.Get("wait"))
+		if err == nil && werr == nil && n > 0 && wait > 0 {
+			d := (&producer.InFlightError{Campaign: id, Jobs: n, Wait: wait}).Detail()
+			return strings.ToUpper(d[:1]) + d[1:] + "."
+		}
+	}
+	return flashes[q.Get("done")]
+}
+
 // campaign: one campaign's page. Its query: numbers=shown shows numbers
 // unmasked, to= looks a recipient up, tally=all counts the error codes of
 // a large campaign, done= a flash of the action just done.
@@ -61,7 +80,7 @@ func (c *Console) campaign(w http.ResponseWriter, r *http.Request, _ string) {
 		c.fail(w, r, err)
 		return
 	}
-	v.Title, v.Nav, v.Flash = "Campaign "+id, "campaigns", flashes[q.Get("done")]
+	v.Title, v.Nav, v.Flash = "Campaign "+id, "campaigns", flash(id, q)
 	v.ShowNumbers = q.Get("numbers") == "shown"
 	v.NumbersURL = toggleNumbers(r.URL, v.ShowNumbers)
 	v.Export = exportOptions()
@@ -130,7 +149,9 @@ func (c *Console) live(r *http.Request, id string) (*campaignView, error) {
 // toggleNumbers is the page's URL with the numbers shown or masked.
 func toggleNumbers(u *url.URL, shown bool) string {
 	q := u.Query()
-	q.Del("done")
+	for _, k := range []string{"done", "in_flight", "wait"} { // the flash's
+		q.Del(k)
+	}
 	if shown {
 		q.Del("numbers")
 	} else {

@@ -18,7 +18,7 @@
           // The flash of an action done before is not repeated.
           if (el.getAttribute("data-final") === "reload") {
             var u = new URL(window.location.href);
-            u.searchParams.delete("done");
+            ["done", "in_flight", "wait"].forEach(function (k) { u.searchParams.delete(k); });
             window.location.replace(u.toString());
             return null;
           }
