@@ -197,7 +197,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	c.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next")), Plain: plainHTTP(r)})
+	c.render(w, r, http.StatusOK, "login", newLoginView(r, safeNext(r.URL.Query().Get("next"))))
 }
 
 type loginView struct {
@@ -208,6 +208,12 @@ type loginView struct {
 	// WaitSeconds, when not 0, is how long the client must wait after too
 	// many wrong tokens (see package authlimit).
 	WaitSeconds int
+}
+
+// newLoginView is the login form of a request, going to next once logged
+// in.
+func newLoginView(r *http.Request, next string) *loginView {
+	return &loginView{view: view{Title: "Log in"}, Next: next, Plain: plainHTTP(r)}
 }
 
 // plainHTTP says that the page came over plain HTTP (not even behind a
@@ -245,7 +251,9 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		secs := authlimit.RetryAfter(wait)
 		c.log.Debug("console login refused: too many wrong tokens", "client", client)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		c.render(w, r, http.StatusTooManyRequests, "login", &loginView{Next: next, WaitSeconds: secs, Plain: plainHTTP(r)})
+		v := newLoginView(r, next)
+		v.WaitSeconds = secs
+		c.render(w, r, http.StatusTooManyRequests, "login", v)
 		return
 	}
 	tok := strings.TrimSpace(r.PostFormValue("token"))
@@ -254,7 +262,9 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	done(wrong, time.Now())
 	if wrong {
 		c.log.Info("console login refused: wrong token", "client", client)
-		c.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next, Wrong: true, Plain: plainHTTP(r)})
+		v := newLoginView(r, next)
+		v.Wrong = true
+		c.render(w, r, http.StatusUnauthorized, "login", v)
 		return
 	}
 	setSession(w, c.newSession(time.Now().Add(sessionAge)), sessionAge)

@@ -360,3 +360,16 @@ func TestDevMode(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, r.code)
 	require.Equal(t, campaign.StatePaused, e.state(t))
 }
+
+// The login page is named in the browser's tab and by screen readers like
+// every other page (found in review: its title was " · mmlite console").
+func TestLoginPage_HasATitle(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/login", nil, "")
+	require.Equal(t, http.StatusOK, r.code)
+	require.Contains(t, r.body, "<title>Log in · mmlite console</title>")
+	r = e.do(t, "POST", "/ui/login", url.Values{"token": {"not-it"}}, "")
+	require.Equal(t, http.StatusUnauthorized, r.code)
+	require.Contains(t, r.body, "<title>Log in · mmlite console</title>")
+}
