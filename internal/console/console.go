@@ -15,6 +15,7 @@ import (
 	"github.com/mmlite/mmlite/internal/authlimit"
 	"github.com/mmlite/mmlite/internal/clientip"
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/producer"
@@ -151,12 +152,7 @@ func (c *Console) handle(pattern string, h http.HandlerFunc) {
 // checked: the console's routes are no secret, and it acts on nothing.
 func (c *Console) refuseOtherMethods() {
 	for _, path := range slices.Sorted(maps.Keys(c.methods)) {
-		methods := slices.Clone(c.methods[path])
-		if slices.Contains(methods, http.MethodGet) {
-			methods = append(methods, http.MethodHead)
-		}
-		slices.Sort(methods)
-		allow := strings.Join(slices.Compact(methods), ", ")
+		allow := httpserve.Allow(c.methods[path])
 		what := allow
 		if allow == http.MethodPost {
 			what += ": a form of the console posts here; open the page the form is on"

@@ -4,7 +4,8 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
+
+	"github.com/mmlite/mmlite/internal/httpserve"
 )
 
 // refuseOtherMethods answers a request to a route's path with a method
@@ -22,21 +23,10 @@ import (
 // guesses nothing and spends nothing of the address's allowance.
 func (s *Server) refuseOtherMethods() {
 	for _, path := range slices.Sorted(maps.Keys(s.methods)) {
-		allow := allowHeader(s.methods[path])
+		allow := httpserve.Allow(s.methods[path])
 		s.handle(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path+"; "+path+" takes "+allow)
 		})
 	}
-}
-
-// allowHeader lists methods as ServeMux's Allow does: sorted, with HEAD
-// when GET is there (a GET route serves HEAD).
-func allowHeader(methods []string) string {
-	all := slices.Clone(methods)
-	if slices.Contains(all, http.MethodGet) {
-		all = append(all, http.MethodHead)
-	}
-	slices.Sort(all)
-	return strings.Join(slices.Compact(all), ", ")
 }
