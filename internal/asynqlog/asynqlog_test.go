@@ -2,10 +2,8 @@ package asynqlog
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +66,7 @@ func TestLogger_RepeatsOfAnErrorAreCounted(t *testing.T) {
 	l.Error("Could not push task id=c:441234567890 back to queue: UNKNOWN: i/o timeout")
 	l.Info("Starting graceful shutdown")
 
-	lines := jsonLines(t, &out)
+	lines := out.JSONLines(t)
 	require.Len(t, lines, 4, "one line a kind within the window: %s", &out)
 	require.Equal(t, "ERROR", lines[0]["level"])
 	require.Equal(t, "asynq", lines[0]["component"])
@@ -76,25 +74,11 @@ func TestLogger_RepeatsOfAnErrorAreCounted(t *testing.T) {
 	require.Equal(t, "WARN", lines[1]["level"])
 	require.Contains(t, lines[2]["msg"], "4412*****890", "phone numbers are masked")
 
-	require.Eventually(t, func() bool { return len(jsonLines(t, &out)) == 5 }, 5*time.Second, 10*time.Millisecond)
-	sum := jsonLines(t, &out)[4]
+	require.Eventually(t, func() bool { return len(out.JSONLines(t)) == 5 }, 5*time.Second, 10*time.Millisecond)
+	sum := out.JSONLines(t)[4]
 	require.Equal(t, "ERROR", sum["level"])
 	require.Equal(t, "asynq", sum["component"])
 	require.Contains(t, sum["msg"], "Dequeue error")
 	require.EqualValues(t, 299, sum["suppressed"])
 	require.Equal(t, "300ms", sum["window"])
-}
-
-func jsonLines(t *testing.T, out *redistest.SyncBuffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(l), &m), "not JSON: %s", l)
-		lines = append(lines, m)
-	}
-	return lines
 }

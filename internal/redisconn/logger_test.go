@@ -2,11 +2,9 @@ package redisconn_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,21 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
-
-// jsonLines decodes the JSON log lines written so far.
-func jsonLines(t *testing.T, out *redistest.SyncBuffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(l), &m), "not JSON: %s", l)
-		lines = append(lines, m)
-	}
-	return lines
-}
 
 const dialFailed = "redis: connection pool: failed to dial after %d attempts: %v"
 
@@ -44,7 +27,7 @@ func TestLogger_StructuredMaskedAndDeduplicated(t *testing.T) {
 	}
 	l.Printf(ctx, "redis: conn for %s has unread data", "441234567890")
 
-	lines := jsonLines(t, &out)
+	lines := out.JSONLines(t)
 	require.Len(t, lines, 2, "one line per kind within the window: %s", &out)
 	require.Equal(t, "WARN", lines[0]["level"])
 	require.Equal(t, "redis", lines[0]["component"])
@@ -52,8 +35,8 @@ func TestLogger_StructuredMaskedAndDeduplicated(t *testing.T) {
 	require.Equal(t, "conn for 4412*****890 has unread data", lines[1]["msg"], "phone numbers are masked")
 
 	// When the window ends, what was held back is counted.
-	require.Eventually(t, func() bool { return len(jsonLines(t, &out)) == 3 }, 5*time.Second, 10*time.Millisecond)
-	sum := jsonLines(t, &out)[2]
+	require.Eventually(t, func() bool { return len(out.JSONLines(t)) == 3 }, 5*time.Second, 10*time.Millisecond)
+	sum := out.JSONLines(t)[2]
 	require.Equal(t, "WARN", sum["level"])
 	require.Equal(t, "redis", sum["component"])
 	require.Equal(t, lines[0]["msg"], sum["msg"])
@@ -62,9 +45,9 @@ func TestLogger_StructuredMaskedAndDeduplicated(t *testing.T) {
 
 	// A new window starts with a full line again.
 	l.Printf(ctx, dialFailed, 5, refused)
-	require.Len(t, jsonLines(t, &out), 4)
+	require.Len(t, out.JSONLines(t), 4)
 	time.Sleep(500 * time.Millisecond)
-	require.Len(t, jsonLines(t, &out), 4, "nothing held back, nothing to count")
+	require.Len(t, out.JSONLines(t), 4, "nothing held back, nothing to count")
 }
 
 // go-redis's own lines (its pool's dial failures) go through the logger set
@@ -81,7 +64,7 @@ func TestSetLogger_RoutesGoRedisLines(t *testing.T) {
 	for range 50 {
 		require.Error(t, c.Ping(context.Background()).Err())
 	}
-	lines := jsonLines(t, &out)
+	lines := out.JSONLines(t)
 	require.Len(t, lines, 1, "50 failed dials, one line: %s", &out)
 	require.Equal(t, "redis", lines[0]["component"])
 	require.Equal(t, "WARN", lines[0]["level"])

@@ -3,6 +3,7 @@ package redistest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -230,6 +231,24 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// JSONLines decodes the JSON lines written so far (a JSON logger's), and
+// fails t on a line that is not JSON.
+func (s *SyncBuffer) JSONLines(t testing.TB) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %s", l)
+		}
+		lines = append(lines, m)
+	}
+	return lines
 }
 
 func needBinaries(t testing.TB, names ...string) {
