@@ -70,3 +70,28 @@ func TestCSV_BlankParameterWordedAsJSON(t *testing.T) {
 		require.Equal(t, col+": empty (a template parameter cannot be blank)", rows[0].err)
 	}
 }
+
+// A JSON row whose parameter has no value, under another name or case
+// ("value", "Text"), or one that is no string, was accepted (only a blank
+// string was refused), and the API refused the message at send (error
+// 100). Each is a rejected row with its line and field.
+func TestEnqueue_ParameterWithoutItsValueIsRejected(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.campaign(t, nil)
+	in := `{"to": "447700900001", "components": [{"type": "body", "parameters": [{"type": "text", "value": "Ana"}]}]}
+{"to": "447700900002", "components": [{"type": "body", "parameters": [{"type": "text", "Text": "Ana"}]}]}
+{"to": "447700900003", "components": [{"type": "body", "parameters": [{"type": "text", "text": 42}]}]}
+{"to": "447700900004", "components": [{"type": "header", "parameters": [{"type": "image", "image": {"url": "https://x.com/a.png"}}]}]}
+{"to": "447700900005", "components": [{"type": "body", "parameters": [{"text": "Ana", "type": "text"}]}]}
+`
+	sum, err := b.p.Enqueue(b.ctx, c, producer.NewJSONLSource(strings.NewReader(in)), producer.Options{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, []producer.RowError{
+		{Line: 1, Reason: `components[0].parameters[0]: a text parameter without "text" (want {"type": "text", "text": "..."})`},
+		{Line: 2, Reason: `components[0].parameters[0]: a text parameter without "text" (want {"type": "text", "text": "..."})`},
+		{Line: 3, Reason: `components[0].parameters[0].text: want a string, got 42`},
+		{Line: 4, Reason: `components[0].parameters[0].image: want a "link" or an "id"`},
+	}, sum.Errors)
+	require.EqualValues(t, 1, sum.Accepted, "%+v", sum)
+}

@@ -43,12 +43,13 @@ func httpLink(v string) bool {
 }
 
 // checkParameters reports the first parameter of the component raw, or
-// of its carousel's cards, that CheckValue or CheckLink refuses, named by
-// its place under path, the component's: "components[0].parameters[1].text".
-// A parameter's value is the member named by its type, when a string
-// ("text", "payload", "coupon_code"), or a media's link or id ("image":
-// {"link": ...}); other values (a currency, a date_time, a
-// limited_time_offer) are the API's to judge.
+// of its carousel's cards, that lacks its value or whose value CheckValue
+// or CheckLink refuses, named by its place under path, the component's:
+// "components[0].parameters[1].text". A parameter's value is the member
+// named by its type: a string ("text", "payload", "coupon_code"), or a
+// media's object with its link or id ("image": {"link": ...}); other
+// parameters (a currency, a date_time, a limited_time_offer) are the
+// API's to judge.
 func checkParameters(path string, raw []byte) error {
 	var comp struct {
 		Parameters []json.RawMessage `json:"parameters"`
@@ -80,27 +81,55 @@ func checkParameter(path string, raw []byte) error {
 	if json.Unmarshal(raw, &p) != nil || json.Unmarshal(p["type"], &typ) != nil {
 		return nil
 	}
-	path += "." + typ
-	check, v, ok := CheckValue, "", false
-	switch typ {
-	case "image", "video", "document":
-		var media map[string]json.RawMessage
-		_ = json.Unmarshal(p[typ], &media)
-		if v, ok = str(media["link"]); ok {
-			check, path = CheckLink, path+".link"
-		} else if v, ok = str(media["id"]); ok {
-			path += ".id"
-		}
-	default:
-		v, ok = str(p[typ])
-	}
-	if !ok {
+	shape, ok := valueShapes[typ]
+	if !ok { // a currency, a date_time, ...: the API's to judge
 		return nil
 	}
-	if err := check(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	v, ok := p[typ]
+	if !ok { // left out, or under another name or case ("value", "Text")
+		article := "a"
+		if typ == "image" {
+			article = "an"
+		}
+		return fmt.Errorf("%s: %s %s parameter without %q (want %s)", path, article, typ, typ, shape)
 	}
-	return nil
+	path += "." + typ
+	if shape[len(shape)-2] != '}' { // a string
+		s, ok := str(v)
+		if !ok {
+			return fmt.Errorf("%s: want a string, got %s", path, clip(string(v)))
+		}
+		if err := CheckValue(s); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	}
+	var media map[string]json.RawMessage
+	_ = json.Unmarshal(v, &media)
+	if s, ok := str(media["link"]); ok {
+		if err := CheckLink(s); err != nil {
+			return fmt.Errorf("%s.link: %w", path, err)
+		}
+		return nil
+	}
+	if s, ok := str(media["id"]); ok {
+		if err := CheckValue(s); err != nil {
+			return fmt.Errorf("%s.id: %w", path, err)
+		}
+		return nil
+	}
+	return fmt.Errorf(`%s: want a "link" or an "id"`, path)
+}
+
+// valueShapes are the parameters whose value this check reads, by type,
+// with the shape it wants.
+var valueShapes = map[string]string{
+	"text":        `{"type": "text", "text": "..."}`,
+	"payload":     `{"type": "payload", "payload": "..."}`,
+	"coupon_code": `{"type": "coupon_code", "coupon_code": "..."}`,
+	"image":       `{"type": "image", "image": {"link": "https://..."}}`,
+	"video":       `{"type": "video", "video": {"link": "https://..."}}`,
+	"document":    `{"type": "document", "document": {"link": "https://..."}}`,
 }
 
 // str is raw's string, if raw is one.
@@ -122,6 +151,9 @@ func str(raw json.RawMessage) (string, bool) {
 // passed over. A link is suspect unless plainly http(s); one whose key is
 // written with an escape opens with one.
 func suspect(raw []byte) bool {
+	if lacksValue(raw) {
+		return true
+	}
 	for i := 1; i < len(raw); i++ {
 		if raw[i-1] != '"' {
 			continue
@@ -160,4 +192,120 @@ func blankUTF8(b []byte) bool {
 		b = b[n:]
 	}
 	return true
+}
+
+// valueNames are valueShapes' types, in the order lacksValue keeps them.
+var valueNames = [...]string{"text", "payload", "coupon_code", "image", "video", "document"}
+
+// valueName is name's place in valueNames, -1 when it is none of them.
+func valueName(name []byte) int {
+	for i, n := range valueNames {
+		if string(name) == n {
+			return i
+		}
+	}
+	return -1
+}
+
+// lacksValue reports whether raw, a component's JSON, holds an object
+// whose "type" is one of valueNames without the value checkParameter
+// wants under that name: a string, or for a media ("image", ...) an object
+// that opens with its "link" or "id". It reads the bytes once, as a
+// tokenizer would, keeping for each open object its type and what each of
+// those names holds; a key or a type written with an escape is suspect.
+func lacksValue(raw []byte) bool {
+	type object struct {
+		key   int     // the member being read, by valueName; -2 for "type"
+		typ   int     // its type, by valueName
+		kinds [6]byte // what each of valueNames holds: 's' a string, 'm' a media's object
+	}
+	var objs []object
+	var open []byte // the open containers, '{' or '['
+	inObject := func() bool { return len(open) > 0 && open[len(open)-1] == '{' }
+	expectKey := false
+	value := func(kind byte) { // the member being read holds a value of kind
+		if !inObject() {
+			return
+		}
+		switch o := &objs[len(objs)-1]; {
+		case o.key >= 0:
+			o.kinds[o.key] = kind
+		case o.key == -2: // a "type" that is no string
+			o.typ = -1
+		}
+	}
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case ' ', '\t', '\n', '\r':
+		case '{':
+			if inObject() && !expectKey {
+				kind := byte('x')
+				if bytes.HasPrefix(raw[i:], []byte(`{"link":"`)) || bytes.HasPrefix(raw[i:], []byte(`{"id":"`)) {
+					kind = 'm'
+				}
+				value(kind)
+			}
+			open = append(open, '{')
+			objs = append(objs, object{key: -1, typ: -1})
+			expectKey = true
+		case '[':
+			if inObject() && !expectKey {
+				value('x')
+			}
+			open = append(open, '[')
+			expectKey = false
+		case '}':
+			if len(objs) == 0 || !inObject() {
+				return true // not JSON: the decode says so
+			}
+			o := objs[len(objs)-1]
+			objs, open = objs[:len(objs)-1], open[:len(open)-1]
+			if o.typ >= 0 && o.kinds[o.typ] != "sssmmm"[o.typ] {
+				return true
+			}
+		case ']':
+			if len(open) == 0 {
+				return true
+			}
+			open = open[:len(open)-1]
+		case ',':
+			expectKey = inObject()
+		case ':':
+			expectKey = false
+		case '"':
+			end, esc := i+1, false
+			for ; end < len(raw) && raw[end] != '"'; end++ {
+				if raw[end] == '\\' {
+					esc = true
+					end++
+				}
+			}
+			tok := raw[i+1 : min(end, len(raw))]
+			switch {
+			case !inObject():
+			case expectKey:
+				if esc {
+					return true
+				}
+				o := &objs[len(objs)-1]
+				if o.key = valueName(tok); string(tok) == "type" {
+					o.key = -2
+				}
+			case objs[len(objs)-1].key == -2:
+				if esc {
+					return true
+				}
+				objs[len(objs)-1].typ = valueName(tok)
+			default:
+				value('s')
+			}
+			i = end
+		default: // a number, true, false or null
+			value('x')
+			for i+1 < len(raw) && !bytes.ContainsRune([]byte(",}] \t\n\r"), rune(raw[i+1])) {
+				i++
+			}
+		}
+	}
+	return false
 }

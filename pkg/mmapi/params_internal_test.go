@@ -21,6 +21,9 @@ func FuzzSuspect(f *testing.F) {
 		`{"type":"header","parameters":[{"type":"image","image":{"\u006cink":"ftp://x.com"}}]}`,
 		`{"type":"header","parameters":[{"type":"image","image":{"id":"1","link":"x"}}]}`,
 		`{"type":"carousel","cards":[{"components":[{"type":"body","parameters":[{"type":"coupon_code","coupon_code":"\n"}]}]}]}`,
+		`{"type":"body","parameters":[{"type":"text"},{"text":"x","type":"payload","payload":"y"}]}`,
+		`{"type":"body","parameters":[{"text":5,"type":"text"}]}`,
+		`{"type":"header","parameters":[{"type":"document","document":{"filename":"a.pdf"}}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
