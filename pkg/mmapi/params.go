@@ -141,84 +141,23 @@ func str(raw json.RawMessage) (string, bool) {
 	return s, true
 }
 
-// suspect reports whether raw, a component's compact JSON, may hold a
-// parameter that checkParameters refuses, which it then decodes to find:
-// nearly every component holds none, and reading its bytes once costs a
-// fraction of decoding it. A blank string opens with a quote followed by
-// another quote, white space, an escape or a byte above ASCII (U+00A0,
-// U+3000, ...); a closing quote, in compact JSON, by none of them (an
-// escaped one may be: a decode for nothing), so every quote but those is
-// passed over. A link is suspect unless plainly http(s); one whose key is
-// written with an escape opens with one.
+// suspect reports whether raw, a component's JSON, may hold a parameter
+// that checkParameters refuses, which it then decodes to find: nearly every
+// component holds none, and reading its bytes once, as a tokenizer would,
+// costs a fraction of decoding it. It keeps, for each open object, its
+// "type" and what each of valueNames holds, and is suspect of an object
+// whose type is one of valueNames without the value checkParameter wants
+// under that name (a string, or for a media an object that opens with its
+// "link" or "id"), of a string value that may be blank (see blankStart),
+// of a "link" that is not plainly http(s), and of a key, a type or a link
+// written with an escape.
 func suspect(raw []byte) bool {
-	if lacksValue(raw) {
-		return true
-	}
-	for i := 1; i < len(raw); i++ {
-		if raw[i-1] != '"' {
-			continue
-		}
-		switch c := raw[i]; {
-		case c == '"' || c == '\\' || c <= ' ':
-			return true
-		case c >= utf8.RuneSelf:
-			if blankUTF8(raw[i:]) {
-				return true
-			}
-		case c == 'l' && bytes.HasPrefix(raw[i:], linkTail):
-			v := raw[i+len(linkTail):]
-			end := bytes.IndexByte(v, '"')
-			if end < 0 || bytes.IndexByte(v[:end], '\\') >= 0 || !httpLink(string(v[:end])) {
-				return true
-			}
-			i += len(linkTail) + end // its closing quote
-		}
-	}
-	return false
-}
-
-// linkTail is a "link" key after its opening quote, up to its value's.
-var linkTail = []byte(`link":"`)
-
-// blankUTF8 reports whether the string that b starts, after its opening
-// quote, may be blank: until its closing quote, or an escape, every rune
-// is white space.
-func blankUTF8(b []byte) bool {
-	for len(b) > 0 && b[0] != '"' && b[0] != '\\' {
-		r, n := utf8.DecodeRune(b)
-		if !unicode.IsSpace(r) {
-			return false
-		}
-		b = b[n:]
-	}
-	return true
-}
-
-// valueNames are valueShapes' types, in the order lacksValue keeps them.
-var valueNames = [...]string{"text", "payload", "coupon_code", "image", "video", "document"}
-
-// valueName is name's place in valueNames, -1 when it is none of them.
-func valueName(name []byte) int {
-	for i, n := range valueNames {
-		if string(name) == n {
-			return i
-		}
-	}
-	return -1
-}
-
-// lacksValue reports whether raw, a component's JSON, holds an object
-// whose "type" is one of valueNames without the value checkParameter
-// wants under that name: a string, or for a media ("image", ...) an object
-// that opens with its "link" or "id". It reads the bytes once, as a
-// tokenizer would, keeping for each open object its type and what each of
-// those names holds; a key or a type written with an escape is suspect.
-func lacksValue(raw []byte) bool {
 	type object struct {
-		key   int     // the member being read, by valueName; -2 for "type"
+		key   int     // the member being read: by valueName, keyType, keyLink
 		typ   int     // its type, by valueName
 		kinds [6]byte // what each of valueNames holds: 's' a string, 'm' a media's object
 	}
+	const keyType, keyLink = -2, -3
 	var objs []object
 	var open []byte // the open containers, '{' or '['
 	inObject := func() bool { return len(open) > 0 && open[len(open)-1] == '{' }
@@ -230,7 +169,7 @@ func lacksValue(raw []byte) bool {
 		switch o := &objs[len(objs)-1]; {
 		case o.key >= 0:
 			o.kinds[o.key] = kind
-		case o.key == -2: // a "type" that is no string
+		case o.key == keyType: // a "type" that is no string
 			o.typ = -1
 		}
 	}
@@ -288,14 +227,23 @@ func lacksValue(raw []byte) bool {
 					return true
 				}
 				o := &objs[len(objs)-1]
-				if o.key = valueName(tok); string(tok) == "type" {
-					o.key = -2
+				switch o.key = valueName(tok); string(tok) {
+				case "type":
+					o.key = keyType
+				case "link":
+					o.key = keyLink
 				}
-			case objs[len(objs)-1].key == -2:
+			case blankStart(tok):
+				return true
+			case objs[len(objs)-1].key == keyType:
 				if esc {
 					return true
 				}
 				objs[len(objs)-1].typ = valueName(tok)
+			case objs[len(objs)-1].key == keyLink:
+				if esc || !httpLink(string(tok)) {
+					return true
+				}
 			default:
 				value('s')
 			}
@@ -308,4 +256,31 @@ func lacksValue(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// blankStart reports whether a string's JSON text s (between its quotes)
+// may be blank: until its end, or its first escape, every rune is white
+// space (U+00A0 and U+3000 too).
+func blankStart(s []byte) bool {
+	for len(s) > 0 && s[0] != '\\' {
+		r, n := utf8.DecodeRune(s)
+		if !unicode.IsSpace(r) {
+			return false
+		}
+		s = s[n:]
+	}
+	return true
+}
+
+// valueNames are valueShapes' types, in the order suspect keeps them.
+var valueNames = [...]string{"text", "payload", "coupon_code", "image", "video", "document"}
+
+// valueName is name's place in valueNames, -1 when it is none of them.
+func valueName(name []byte) int {
+	for i, n := range valueNames {
+		if string(name) == n {
+			return i
+		}
+	}
+	return -1
 }
