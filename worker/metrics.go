@@ -85,7 +85,7 @@ func newMetrics(reg prometheus.Registerer, senders []string, limiter ratelimit.L
 			Help: "Unknown outcomes matched against status webhooks, by result: resolved (sent), ambiguous (stays unknown), expired (no status within the window)."},
 			[]string{"result"}),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mmlite_suppressed_total",
-			Help: "Recipients given a suppressed result instead of a send, by sender and reason (where the suppression entry came from: api, answer, webhook)."},
+			Help: "Recipients given a suppressed result instead of a send, by sender and reason (where the suppression entry came from: api, cli, console, answer, webhook)."},
 			[]string{"sender", "reason"}),
 		fallback: metrics.NewFallbackCounter(),
 		protectFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "mmlite_protect_failures_total",
@@ -108,7 +108,7 @@ func newMetrics(reg prometheus.Registerer, senders []string, limiter ratelimit.L
 			reasonCooldown, reasonLimit, reasonShare} {
 			m.rescheduled.WithLabelValues(s, r)
 		}
-		for _, r := range []string{guard.SourceAPI, guard.SourceAnswer, guard.SourceWebhook} {
+		for _, r := range guard.Sources() {
 			m.suppressed.WithLabelValues(s, r)
 		}
 		m.duration.WithLabelValues(s)

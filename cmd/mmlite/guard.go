@@ -98,7 +98,7 @@ func suppressCommand() *cli.Command {
 						if cmd.Args().Len() == 0 {
 							return fmt.Errorf("%w: name the numbers to suppress: mmlite suppress add --scope WABA_ID TO...", errUsage)
 						}
-						sum, err := g.AddNumbers(ctx, scope, cmd.Args().Slice(), cmd.String("reason"), guard.SourceAPI)
+						sum, err := g.AddNumbers(ctx, scope, cmd.Args().Slice(), cmd.String("reason"), guard.SourceCLI)
 						return printImport(cmd, scope, sum, err)
 					})
 				}},
@@ -117,7 +117,7 @@ func suppressCommand() *cli.Command {
 							return cli.Exit(err.Error(), 1)
 						}
 						defer f.Close()
-						sum, err := g.Import(ctx, scope, f, guard.SourceAPI)
+						sum, err := g.Import(ctx, scope, f, guard.SourceCLI)
 						return printImport(cmd, scope, sum, err)
 					})
 				}},

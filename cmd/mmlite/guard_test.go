@@ -167,3 +167,41 @@ func TestSuppressList_BadCursorSaysWhatToPass(t *testing.T) {
 			strings.TrimSpace(out))
 	}
 }
+
+// A sender paused and numbers suppressed from the cli say so: paused_by
+// and each entry's source are cli (found in review: they said api, so an
+// operator auditing a pause or an entry could not tell who made it).
+func TestSenderPauseAndSuppress_SayTheCLI(t *testing.T) {
+	t.Parallel()
+	url, _ := published(t, &sender.Sender{ID: "eu", Rate: 5, WABAID: "101"})
+	out, code := run(t, "sender", "pause", "--redis-url", url, "eu")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "sender", "list", "--redis-url", url)
+	require.Equal(t, 0, code, out)
+	var senders struct {
+		Senders []struct {
+			PausedBy string `json:"paused_by"`
+		} `json:"senders"`
+	}
+	require.NoError(t, json.NewDecoder(strings.NewReader(out)).Decode(&senders), out)
+	require.Len(t, senders.Senders, 1)
+	require.Equal(t, "cli", senders.Senders[0].PausedBy)
+
+	out, code = run(t, "suppress", "add", "--redis-url", url, "--scope", "101", "441234567890")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "suppress", "import", "--redis-url", url, "--scope", "101", write(t, "s.csv", "to\n441234567891\n"))
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "suppress", "list", "--redis-url", url, "--scope", "101")
+	require.Equal(t, 0, code, out)
+	var list struct {
+		Entries []struct {
+			To     string `json:"to"`
+			Source string `json:"source"`
+		} `json:"entries"`
+	}
+	require.NoError(t, json.NewDecoder(strings.NewReader(out)).Decode(&list), out)
+	require.Len(t, list.Entries, 2, out)
+	for _, e := range list.Entries {
+		require.Equal(t, "cli", e.Source, e.To)
+	}
+}

@@ -27,7 +27,7 @@ func senderCommand() *cli.Command {
 			{Name: "pause", Usage: "pause a sender: every campaign of it, running and future", ArgsUsage: "ID",
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withSender(ctx, cmd, func(p *producer.Producer, g *guard.Guard, id string) error {
-						paused, err := g.PauseSender(ctx, id, guard.ReasonOperator, 0, guard.SourceAPI)
+						paused, err := g.PauseSender(ctx, id, guard.ReasonOperator, 0, guard.SourceCLI)
 						if err != nil {
 							return err
 						}

@@ -222,3 +222,35 @@ func TestSuppressionsImport_Bounded(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.code, r.body)
 	require.Contains(t, r.body, "Added 1, rejected 0.")
 }
+
+// A sender paused and numbers suppressed from the console say so:
+// paused_by and each entry's source are console, and the Senders page
+// shows who paused (found in review: they said api, so an operator
+// auditing a pause or an entry could not tell who made it).
+func TestPauseAndSuppress_SayTheConsole(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	g := e.guards(t)
+	ctx := context.Background()
+	good := e.csrf(t, e.sess)
+
+	r := e.do(t, "POST", "/ui/senders/default/pause", url.Values{"csrf": {good}, "confirm": {"yes"}}, e.sess)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	st, err := g.Sender(ctx, "default")
+	require.NoError(t, err)
+	require.Equal(t, "console", st.PausedBy)
+	r = e.do(t, "GET", "/ui/senders", nil, e.sess)
+	require.Contains(t, r.body, "paused by the operator · by console")
+
+	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"441234567803"},
+		"reason": {"asked"}}, e.sess)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "to\n441234567804\n", good, e.sess)
+	require.Equal(t, http.StatusOK, r.code, r.body)
+	for _, to := range []string{"441234567803", "441234567804"} {
+		en, err := g.Lookup(ctx, "default", to)
+		require.NoError(t, err)
+		require.NotNil(t, en, to)
+		require.Equal(t, "console", en.Source, to)
+	}
+}

@@ -85,7 +85,7 @@ func (c *Console) pauseSender(w http.ResponseWriter, r *http.Request, sess strin
 	}
 	p, err := c.published(r.Context(), r.PathValue("id"))
 	if err == nil {
-		_, err = c.guard().PauseSender(r.Context(), p.ID, guard.ReasonOperator, 0, guard.SourceAPI)
+		_, err = c.guard().PauseSender(r.Context(), p.ID, guard.ReasonOperator, 0, guard.SourceConsole)
 	}
 	if err != nil {
 		c.fail(w, r, err)

@@ -185,7 +185,7 @@ func (c *Console) suppress(w http.ResponseWriter, r *http.Request, _ string) {
 		c.fail(w, r, err)
 		return
 	}
-	e, err := guard.NewEntry(r.PostFormValue("to"), r.PostFormValue("reason"), guard.SourceAPI)
+	e, err := guard.NewEntry(r.PostFormValue("to"), r.PostFormValue("reason"), guard.SourceConsole)
 	if err != nil {
 		msg := err.Error() // the form's field is "number"; a reason's error names the reason
 		if rest, ok := strings.CutPrefix(msg, "to: "); ok {
@@ -247,7 +247,7 @@ func (c *Console) importSuppressions(w http.ResponseWriter, r *http.Request, _ s
 		res.Error, code = "file: pick a CSV file (to,reason)", http.StatusBadRequest
 	} else {
 		defer f.Close()
-		sum, err := c.guard().Import(r.Context(), scope, f, guard.SourceAPI)
+		sum, err := c.guard().Import(r.Context(), scope, f, guard.SourceConsole)
 		var bi *guard.BadImportError
 		switch {
 		case errors.As(err, &bi):

@@ -34,9 +34,10 @@ func (g *Guard) WithClock(now func() time.Time) *Guard {
 // Counting returns a guard that counts the campaigns it pauses with count,
 // by reason (mmlite_campaigns_paused_total): sender_paused, template_paused,
 // template_disabled and fallback; a sender paused by an operator (source
-// api) counts its campaigns as operator. Every process that pauses through
-// a guard counts so: the api (webhooks, /v1 and the console) and the
-// workers (answers, replayed statuses).
+// api, cli or console) counts its campaigns as operator. Every process
+// that pauses through a guard counts so: the api (webhooks, /v1 and the
+// console) and the workers (answers, replayed statuses); the cli counts
+// nothing (it has no metrics).
 func (g *Guard) Counting(count func(reason string, n int)) *Guard {
 	c := *g
 	c.count = count
@@ -58,9 +59,23 @@ func (g *Guard) counted(reason string, n int) {
 // Config is the guard's configuration, with its defaults.
 func (g *Guard) Config() Config { return g.cfg }
 
-// Where an entry or a pause came from.
+// Where an entry or a pause came from: an operator (through the api, the
+// cli or the console) or what the provider said (an answer, a webhook).
 const (
 	SourceAPI     = "api"
+	SourceCLI     = "cli"
+	SourceConsole = "console"
 	SourceAnswer  = "answer"
 	SourceWebhook = "webhook"
 )
+
+// Sources lists them, for metric labels.
+func Sources() []string {
+	return []string{SourceAPI, SourceCLI, SourceConsole, SourceAnswer, SourceWebhook}
+}
+
+// byOperator says whether source is an operator's (the api, the cli, the
+// console).
+func byOperator(source string) bool {
+	return source == SourceAPI || source == SourceCLI || source == SourceConsole
+}

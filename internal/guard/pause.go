@@ -36,7 +36,7 @@ type SenderState struct {
 	Paused   bool       `json:"paused"`
 	Reason   string     `json:"paused_reason,omitempty"`
 	PausedAt *time.Time `json:"paused_at,omitempty"`
-	PausedBy string     `json:"paused_by,omitempty"` // api, answer, webhook
+	PausedBy string     `json:"paused_by,omitempty"` // api, cli, console, answer, webhook
 	// Code is Meta's code that paused it, 0 for none (an operator, an
 	// account event): its campaigns' error.code (see store.PauseError).
 	// Its reason names it already.
@@ -80,7 +80,7 @@ func (g *Guard) PauseSender(ctx context.Context, id, reason string, code int, by
 	}
 	paused, err := g.pauseWhere(ctx, store.Hold{Key: key, Set: g.keys.GuardPaused("sender", id)}, ReasonSenderPaused+": "+reason, code,
 		func(c *campaign.Campaign) bool { return c.Sender == id })
-	if by == SourceAPI {
+	if byOperator(by) {
 		g.counted(campaign.PauseOperator, len(paused))
 	} else {
 		g.counted(ReasonSenderPaused, len(paused))
