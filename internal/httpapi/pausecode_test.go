@@ -53,3 +53,25 @@ func TestWebhooks_GuardPauseCarriesItsCode(t *testing.T) {
 		})
 	}
 }
+
+// An operator's pause of a campaign a guard paused takes it over, and
+// carries no error, as an operator's pause of a running campaign: the
+// guard's error went with its reason (found in review: the status said
+// paused_reason "operator: paused by the operator" with the template's
+// error.code 132015 and title, so a system switching on error.code took
+// the operator's pause for the template's).
+func TestPause_OperatorsPauseOfAGuardsPauseHasNoError(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 200, b.hook(t, change("message_template_status_update",
+		`{"event":"PAUSED","message_template_id":1,"message_template_name":"spring_sale","message_template_language":"pt_BR","reason":"FLAGGED"}`)).code)
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/pause", "", "")
+	require.Equal(t, 200, a.code, a.raw)
+	for _, raw := range []string{a.raw, b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "").raw} {
+		var st map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &st))
+		require.Equal(t, "paused", st["state"], raw)
+		require.Equal(t, "operator: paused by the operator", st["paused_reason"], raw)
+		require.NotContains(t, st, "error", raw)
+	}
+}

@@ -15,8 +15,9 @@ import (
 // transitionScript moves a campaign between states. It returns the state it
 // found, prefixed with "ok:" when it changed it, "same:" when it already was
 // in the target state, or "no:" when the change is not allowed. An
-// operator's pause (not announced) of a paused campaign takes its reason. A cancelled
-// campaign takes no new recipients: the cancel seals it too.
+// operator's pause (not announced) of a paused campaign takes its reason,
+// and drops the error of the pause it takes over. A cancelled campaign
+// takes no new recipients: the cancel seals it too.
 //
 // A pause under holds (see Hold) happens only while one is on ("lifted:"
 // otherwise), under the first that is, and lists the campaign in that
@@ -38,8 +39,13 @@ if not st then return 'gone:' end
 local to = ARGV[1]
 if st == to then
   -- An operator's pause of a campaign paused automatically takes over, so
-  -- that what paused it first (a guard, onboarding) does not resume it.
-  if to == 'paused' and ARGV[5] ~= '1' then redis.call('HSET', KEYS[1], 'paused_reason', ARGV[2]) end
+  -- that what paused it first (a guard, onboarding) does not resume it;
+  -- the error behind that pause goes with its reason, as an operator's
+  -- pause carries none.
+  if to == 'paused' and ARGV[5] ~= '1' then
+    redis.call('HSET', KEYS[1], 'paused_reason', ARGV[2])
+    redis.call('HDEL', KEYS[1], 'fatal')
+  end
   return 'same:' .. st
 end
 if to == 'paused' then
