@@ -16,7 +16,7 @@ import (
 
 // Announce emits the event of a campaign's current state, once: completed,
 // cancelled (once every remaining recipient has its result) or paused
-// automatically (with the reason). Then it takes the campaign off the
+// automatically (with the reason and the status's error). Then it takes the campaign off the
 // announce set, unless its state changed meanwhile, so that the next
 // state is announced too. It returns the status it announced.
 func (e *Emitter) Announce(ctx context.Context, cs store.Campaigns, id string) (*campaign.Status, error) {
@@ -59,7 +59,7 @@ func event(st *campaign.Status) (task.CampaignEvent, string) {
 		ev.FinishedAt = *st.FinishedAt
 		return ev, prefix + string(st.State)
 	case st.State == campaign.StatePaused && st.PausedAt != nil && !strings.HasPrefix(st.PausedReason, campaign.PauseOperator+":"):
-		ev.Reason, ev.FinishedAt = st.PausedReason, *st.PausedAt
+		ev.Reason, ev.Error, ev.FinishedAt = st.PausedReason, st.Error, *st.PausedAt
 		return ev, prefix + string(st.State) + ":" + strconv.FormatInt(st.PausedAt.UnixMilli(), 10)
 	}
 	return ev, ""

@@ -156,11 +156,16 @@ type StatusEvent struct {
 // CampaignEvent is the payload of TypeCampaign: emitted once when a campaign
 // reaches a final state, completed (every recipient has a final outcome) or
 // cancelled (every remaining recipient got a cancelled result), and when it
-// is paused automatically (with the reason).
+// is paused automatically (with the reason, and the error behind the pause
+// as the campaign's status shows it).
 type CampaignEvent struct {
-	CampaignID string    `json:"campaign_id"`
-	State      string    `json:"state"`
-	Reason     string    `json:"reason,omitempty"` // why it was paused
+	CampaignID string `json:"campaign_id"`
+	State      string `json:"state"`
+	Reason     string `json:"reason,omitempty"` // why it was paused
+	// Error is the error behind an automatic pause, Meta's code in Code (0
+	// for none): the campaign status's error. Nil otherwise, and for a
+	// pause without one (onboarding).
+	Error      *Error    `json:"error,omitempty"`
 	Counts     Counts    `json:"counts"`
 	FinishedAt time.Time `json:"finished_at"`
 }

@@ -61,3 +61,25 @@ func TestCounts(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"enqueued":10,"sent":3,"failed":2,"expired":1,"cancelled":1,"unknown":1,"delivered":3,"read":2,"fallback":1,"undelivered":0,"suppressed":0}`, string(b))
 }
+
+// The campaign event's wire JSON is pinned: a paused one carries the
+// reason and the error the campaign status shows (Meta's code behind the
+// pause), a final one neither.
+func TestCampaignEvent_Wire(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 25, 10, 0, 1, 0, time.UTC)
+	counts := `{"enqueued":10,"sent":3,"failed":0,"expired":0,"cancelled":0,"unknown":0,"suppressed":0,"delivered":0,"read":0,"fallback":0,"undelivered":0}`
+	paused := task.CampaignEvent{CampaignID: "spring-sale-2026", State: "paused", Reason: "template_paused: FLAGGED",
+		Error: &task.Error{Code: 132015, Title: "template_paused: FLAGGED"}, Counts: task.Counts{Enqueued: 10, Sent: 3}, FinishedAt: at}
+	b, err := json.Marshal(paused)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"campaign_id": "spring-sale-2026", "state": "paused", "reason": "template_paused: FLAGGED",
+	   "error": {"code": 132015, "title": "template_paused: FLAGGED", "details": "", "http_status": 0},
+	   "counts": `+counts+`, "finished_at": "2026-11-25T10:00:01Z"}`, string(b))
+
+	completed := task.CampaignEvent{CampaignID: "spring-sale-2026", State: "completed", Counts: task.Counts{Enqueued: 10, Sent: 3}, FinishedAt: at}
+	b, err = json.Marshal(completed)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"campaign_id": "spring-sale-2026", "state": "completed", "counts": `+counts+`,
+	   "finished_at": "2026-11-25T10:00:01Z"}`, string(b))
+}
