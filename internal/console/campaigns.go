@@ -4,20 +4,26 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
+	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/progress"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 )
 
-// listLimit is how many campaigns a page of the list shows.
+// listLimit is how many campaigns a page of the list shows without a limit
+// in its query.
 const listLimit = 25
 
 type campaignsView struct {
 	view
 	State   campaign.State
 	States  []campaign.State
+	Limit   int // the query's; 0: the console's
 	Rows    []campaignRow
+	Error   string // what is wrong with the query: no rows are read
+	First   string // the first page's URL, with the query's state and limit
 	Next    string // the next page's URL; "" on the last
 	Paged   bool   // not the first page
 	Refresh string // the URL of this page's rows, for the live updates
@@ -30,44 +36,78 @@ type campaignRow struct {
 }
 
 // campaigns: the list, newest first, by state, a page at a time (the
-// store's listing, as GET /v1/campaigns). With part=rows, only the table.
+// store's listing, with the query of GET /v1/campaigns: state, limit,
+// cursor). With part=rows, only the table. A query it cannot read is a
+// 400 on the list's page, in the API's words.
 func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, _ string) {
-	q := r.URL.Query()
-	o := store.ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor"), Limit: listLimit}
-	if store.CheckState(o.State) != nil {
-		c.errorPage(w, r, http.StatusBadRequest, "state "+string(o.State)+" is not a campaign state")
+	v := &campaignsView{view: view{Title: "Campaigns", Nav: "campaigns"}, States: store.States(), First: "/ui/"}
+	part := r.URL.Query().Get("part") // which template: read even from a query that is refused
+	q, err := httpserve.Query(r.URL.RawQuery)
+	var o store.ListOptions
+	if err == nil {
+		o, err = store.ListQuery(q)
+	}
+	v.State = o.State
+	if err != nil {
+		v.Error = err.Error()
+		c.renderList(w, r, http.StatusBadRequest, part, v)
 		return
+	}
+	limit := o.Limit
+	v.Limit = limit
+	if o.Limit == 0 {
+		o.Limit = listLimit
 	}
 	pg, err := c.store().Campaigns.List(r.Context(), o)
 	if errors.Is(err, store.ErrBadCursor) {
-		c.errorPage(w, r, http.StatusBadRequest, "this page's cursor is not one the list gave: start again from the first page")
+		v.Error = httpserve.BadCursor(o.Cursor)
+		c.renderList(w, r, http.StatusBadRequest, part, v)
 		return
 	}
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	v := &campaignsView{view: view{Title: "Campaigns", Nav: "campaigns"}, State: o.State, States: store.States(),
-		Paged: o.Cursor != "", Refresh: partURL("/ui/", q, "rows")}
+	v.First, v.Paged, v.Refresh = listURL(o.State, limit, ""), o.Cursor != "", partURL("/ui/", q, "rows")
 	for _, st := range pg.Campaigns {
 		v.Rows = append(v.Rows, campaignRow{Status: st, Percent: progress.Percent(st.Counts)})
 		v.Live = v.Live || !progress.Done(st)
 	}
 	if pg.NextCursor != "" {
-		nq := url.Values{"cursor": {pg.NextCursor}}
-		if o.State != "" {
-			nq.Set("state", string(o.State))
-		}
-		v.Next = "/ui/?" + nq.Encode()
+		v.Next = listURL(o.State, limit, pg.NextCursor)
 	}
-	if q.Get("part") == "rows" {
+	c.renderList(w, r, http.StatusOK, part, v)
+}
+
+// renderList writes the list's page, or with part=rows its rows alone.
+func (c *Console) renderList(w http.ResponseWriter, r *http.Request, code int, part string, v *campaignsView) {
+	if part == "rows" {
 		if !v.Live {
 			w.Header().Set("X-Console-Final", "1")
 		}
-		c.renderPart(w, r, http.StatusOK, "campaigns", "rows", v)
+		c.renderPart(w, r, code, "campaigns", "rows", v)
 		return
 	}
-	c.render(w, r, http.StatusOK, "campaigns", v)
+	c.render(w, r, code, "campaigns", v)
+}
+
+// listURL is the URL of a page of the list: its state, its limit (0: the
+// console's) and its cursor, each when given.
+func listURL(state campaign.State, limit int, cursor string) string {
+	q := url.Values{}
+	if state != "" {
+		q.Set("state", string(state))
+	}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if len(q) == 0 {
+		return "/ui/"
+	}
+	return "/ui/?" + q.Encode()
 }
 
 // partURL is the URL of one part of a page, for the live updates.

@@ -71,13 +71,11 @@ func (e badRequest) Unwrap() error { return e.err }
 
 func bad(format string, a ...any) error { return badRequest{fmt.Errorf(format, a...)} }
 
-// onceEach refuses a query parameter of names given more than once: read
-// with Get, all but its first value would be dropped without a word.
+// onceEach refuses a query parameter of names given more than once (see
+// httpserve.Once), as a bad request.
 func onceEach(q url.Values, names ...string) error {
-	for _, n := range names {
-		if len(q[n]) > 1 {
-			return bad("%s is given %d times: give it once", n, len(q[n]))
-		}
+	if err := httpserve.Once(q, names...); err != nil {
+		return badRequest{err}
 	}
 	return nil
 }

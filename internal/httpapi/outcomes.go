@@ -3,46 +3,32 @@ package httpapi
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/results"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/strictjson"
-	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/producer"
 )
 
 // badCursor answers a list's cursor that no page gave.
 func badCursor(w http.ResponseWriter, cursor string) {
-	writeError(w, http.StatusBadRequest, fmt.Sprintf("cursor %q is not one a previous page gave: start again without it", cursor))
+	writeError(w, http.StatusBadRequest, httpserve.BadCursor(cursor))
 }
 
 // listCampaigns: GET /v1/campaigns?state=&limit=&cursor=, newest first.
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := onceEach(q, "state", "limit", "cursor"); err != nil {
-		s.fail(w, err, nil)
-		return
-	}
-	o := store.ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor")}
-	if err := store.CheckState(o.State); err != nil {
+	o, err := store.ListQuery(r.URL.Query()) // takesParams read the query whole
+	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q must be a number from 1 to %d", v, store.MaxListLimit))
-			return
-		}
-		o.Limit = n
 	}
 	page, err := s.store().Campaigns.List(r.Context(), o)
 	if errors.Is(err, store.ErrBadCursor) {

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/mmlite/mmlite/internal/httpserve"
 )
 
 // takesParams refuses a query string it cannot read whole, and a query
@@ -23,15 +24,9 @@ func takesParams(pattern string, h http.HandlerFunc, names []string) http.Handle
 		}
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		// r.URL.Query drops the pairs it cannot read (a ';' for a '&', a
-		// bad escape), and the request would be done without them.
-		q, err := url.ParseQuery(r.URL.RawQuery)
+		q, err := httpserve.Query(r.URL.RawQuery)
 		if err != nil {
-			msg := err.Error()
-			if strings.Contains(r.URL.RawQuery, ";") {
-				msg += `: separate parameters with "&"`
-			}
-			writeError(w, http.StatusBadRequest, "the query string cannot be read: "+msg)
+			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		for _, name := range slices.Sorted(maps.Keys(q)) {
