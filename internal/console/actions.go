@@ -18,20 +18,20 @@ import (
 )
 
 // back goes to the campaign's page with a flash of what was done.
-func back(w http.ResponseWriter, r *http.Request, id, done string) {
-	http.Redirect(w, r, "/ui/campaigns/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+func (c *Console) back(w http.ResponseWriter, r *http.Request, sess, id, done string) {
+	c.redirect(w, r, sess, "/ui/campaigns/"+url.PathEscape(id), nil, done)
 }
 
 // control runs pause, resume or seal (the producer's, as the API's
-// POST /v1/campaigns/{id}/pause|resume|seal).
+// POST /v1/campaigns/{id}/pause|resume|seal), and says done.
 func (c *Console) control(op func(context.Context, string) (*campaign.Status, error), done string) func(http.ResponseWriter, *http.Request, string) {
-	return func(w http.ResponseWriter, r *http.Request, _ string) {
+	return func(w http.ResponseWriter, r *http.Request, sess string) {
 		id := r.PathValue("id")
 		if _, err := op(r.Context(), id); err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		back(w, r, id, done)
+		c.back(w, r, sess, id, done)
 	}
 }
 
@@ -75,12 +75,11 @@ func (c *Console) cancel(w http.ResponseWriter, r *http.Request, sess string) {
 	var inFlight *producer.InFlightError
 	switch {
 	case errors.As(err, &inFlight): // the cancel took effect; the page says how many sends it left in flight
-		http.Redirect(w, r, "/ui/campaigns/"+url.PathEscape(id)+"?"+url.Values{"done": {"cancelled-in-flight"},
-			"in_flight": {strconv.Itoa(inFlight.Jobs)}, "wait": {inFlight.Wait.String()}}.Encode(), http.StatusSeeOther)
+		c.back(w, r, sess, id, cancelledInFlight(inFlight))
 	case err != nil:
 		c.fail(w, r, err)
 	default:
-		back(w, r, id, "cancelled")
+		c.back(w, r, sess, id, flashCancelled)
 	}
 }
 
@@ -103,7 +102,7 @@ func (c *Console) seal(w http.ResponseWriter, r *http.Request, sess string) {
 		c.confirmSeal(w, r, sess)
 		return
 	}
-	c.control(c.cfg.Producer.Seal, "sealed")(w, r, sess)
+	c.control(c.cfg.Producer.Seal, flashSealed)(w, r, sess)
 }
 
 type followUpView struct {
@@ -151,7 +150,7 @@ func followUpID(id string) string {
 
 // followUp: the form, checked, then its confirmation, then the producer's
 // follow-up (as POST /v1/campaigns/{id}/follow-up).
-func (c *Console) followUp(w http.ResponseWriter, r *http.Request, _ string) {
+func (c *Console) followUp(w http.ResponseWriter, r *http.Request, sess string) {
 	id := r.PathValue("id")
 	if _, err := c.store().Campaigns.Status(r.Context(), id); err != nil { // as the form: no confirmation for no campaign
 		c.fail(w, r, err)
@@ -188,7 +187,7 @@ func (c *Console) followUp(w http.ResponseWriter, r *http.Request, _ string) {
 		c.fail(w, r, err)
 		return
 	}
-	back(w, r, f.ID, "followed")
+	c.back(w, r, sess, f.ID, flashFollowed)
 }
 
 // readFollowUp reads the follow-up form, and the form's view to show it

@@ -41,7 +41,8 @@ const (
 	sessionVer = "s1"
 )
 
-// deriveKey is a key for one purpose (the CSRF tokens, the sessions):
+// deriveKey is a key for one purpose (the CSRF tokens, the sessions, the
+// flashes):
 // derived from the API token, so that every replica of the api agrees on
 // it; random without a token.
 func deriveKey(token, purpose string) []byte {

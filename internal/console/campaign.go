@@ -3,9 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/progress"
@@ -47,31 +45,26 @@ type countRow struct {
 	Count int64
 }
 
-// flashes are the messages an action leaves for the page it goes back to.
-var flashes = map[string]string{"paused": "The campaign is paused.", "resumed": "The campaign is resumed.",
-	"sealed": "The campaign is sealed: it takes no new recipients.", "cancelled": "The campaign is cancelled.",
-	"cancelled-in-flight": "The campaign is cancelled; sends still in flight end with their own outcome, and nothing of it is sent after them.",
-	"followed":            "The follow-up campaign is registered and sealed."}
+// The flashes a campaign's actions leave for its page.
+const (
+	flashPaused    = "The campaign is paused."
+	flashResumed   = "The campaign is resumed."
+	flashSealed    = "The campaign is sealed: it takes no new recipients."
+	flashCancelled = "The campaign is cancelled."
+	flashFollowed  = "The follow-up campaign is registered and sealed."
+)
 
-// flash is what the action just done (done=) left to say. A cancel that
-// left sends in flight says how many, and after how long a wait, as the
-// API's detail (in_flight=, wait=); without them it says so in general.
-func flash(id string, q url.Values) string {
-	if q.Get("done") == "cancelled-in-flight" {
-		n, err := strconv.Atoi(q.Get("in_flight"))
-		wait, werr := time.ParseDuration(q.Get("wait"))
-		if err == nil && werr == nil && n > 0 && wait > 0 {
-			d := (&producer.InFlightError{Campaign: id, Jobs: n, Wait: wait}).Detail()
-			return strings.ToUpper(d[:1]) + d[1:] + "."
-		}
-	}
-	return flashes[q.Get("done")]
+// cancelledInFlight is the flash of a cancel that left sends in flight:
+// how many, and after how long a wait, as the API's detail.
+func cancelledInFlight(e *producer.InFlightError) string {
+	d := e.Detail()
+	return strings.ToUpper(d[:1]) + d[1:] + "."
 }
 
 // campaign: one campaign's page. Its query: numbers=shown shows numbers
 // unmasked, to= looks a recipient up, tally=all counts the error codes of
-// a large campaign, done= a flash of the action just done.
-func (c *Console) campaign(w http.ResponseWriter, r *http.Request, _ string) {
+// a large campaign. It shows the flash of the action just done.
+func (c *Console) campaign(w http.ResponseWriter, r *http.Request, sess string) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	q := r.URL.Query()
@@ -80,7 +73,7 @@ func (c *Console) campaign(w http.ResponseWriter, r *http.Request, _ string) {
 		c.fail(w, r, err)
 		return
 	}
-	v.Title, v.Nav, v.Flash = "Campaign "+id, "campaigns", flash(id, q)
+	v.Title, v.Nav = "Campaign "+id, "campaigns"
 	v.ShowNumbers = q.Get("numbers") == "shown"
 	v.NumbersURL = toggleNumbers(r.URL, v.ShowNumbers)
 	v.Export = exportOptions()
@@ -96,6 +89,7 @@ func (c *Console) campaign(w http.ResponseWriter, r *http.Request, _ string) {
 	if to := q.Get("to"); to != "" {
 		v.Lookup = c.lookup(r, id, to)
 	}
+	v.Flash = c.takeFlash(w, r, sess)
 	c.render(w, r, http.StatusOK, "campaign", v)
 }
 
@@ -149,9 +143,6 @@ func (c *Console) live(r *http.Request, id string) (*campaignView, error) {
 // toggleNumbers is the page's URL with the numbers shown or masked.
 func toggleNumbers(u *url.URL, shown bool) string {
 	q := u.Query()
-	for _, k := range []string{"done", "in_flight", "wait"} { // the flash's
-		q.Del(k)
-	}
 	if shown {
 		q.Del("numbers")
 	} else {

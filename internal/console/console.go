@@ -63,6 +63,7 @@ type Console struct {
 	csrfKey []byte
 	// sessionKey signs the sessions (see newSession).
 	sessionKey []byte
+	flashKey   []byte // signs the flashes (see redirect)
 	pages      map[string]*template.Template
 	mux        *http.ServeMux
 	methods    map[string][]string // each route's path and the methods it takes
@@ -92,7 +93,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(), methods: map[string][]string{},
 		origin: http.NewCrossOriginProtection(), csrfKey: deriveKey(cfg.Token, "csrf"), sessionKey: deriveKey(cfg.Token, "session"),
-		logins: cfg.Logins,
+		flashKey: deriveKey(cfg.Token, "flash"), logins: cfg.Logins,
 		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
 			WithRetention(cfg.Producer.Store().Campaigns.Retention())}
 	var err error
@@ -115,8 +116,8 @@ func (c *Console) routes() {
 	c.handle("GET /ui/campaigns/{id}/export", c.authed(c.export))
 	c.handle("GET /ui/campaigns/{id}/cancel", c.authed(c.confirmCancel))
 	c.handle("GET /ui/campaigns/{id}/follow-up", c.authed(c.followUpForm))
-	c.handle("POST /ui/campaigns/{id}/pause", c.action(c.control(c.cfg.Producer.Pause, "paused")))
-	c.handle("POST /ui/campaigns/{id}/resume", c.action(c.control(c.cfg.Producer.Resume, "resumed")))
+	c.handle("POST /ui/campaigns/{id}/pause", c.action(c.control(c.cfg.Producer.Pause, flashPaused)))
+	c.handle("POST /ui/campaigns/{id}/resume", c.action(c.control(c.cfg.Producer.Resume, flashResumed)))
 	c.handle("GET /ui/campaigns/{id}/seal", c.authed(c.confirmSeal))
 	c.handle("POST /ui/campaigns/{id}/seal", c.action(c.seal))
 	c.handle("POST /ui/campaigns/{id}/cancel", c.action(c.cancel))

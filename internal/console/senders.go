@@ -25,13 +25,13 @@ type senderRow struct {
 // sendersPage: every published sender with its rate, throttling,
 // onboarding, messaging limit use and guard pause (the guard's view, as
 // GET /v1/senders).
-func (c *Console) sendersPage(w http.ResponseWriter, r *http.Request, _ string) {
+func (c *Console) sendersPage(w http.ResponseWriter, r *http.Request, sess string) {
 	views, err := c.guard().SenderViews(r.Context(), c.senders)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	v := &sendersView{view: view{Title: "Senders", Nav: "senders"}, Flash: senderFlash(r.URL.Query())}
+	v := &sendersView{view: view{Title: "Senders", Nav: "senders"}}
 	for _, sv := range views {
 		row := senderRow{SenderView: sv, Onboarding: "not required"}
 		if sv.Onboarded != nil {
@@ -39,19 +39,8 @@ func (c *Console) sendersPage(w http.ResponseWriter, r *http.Request, _ string) 
 		}
 		v.Senders = append(v.Senders, row)
 	}
+	v.Flash = c.takeFlash(w, r, sess)
 	c.render(w, r, http.StatusOK, "senders", v)
-}
-
-// senderFlash says what was just done to a sender.
-func senderFlash(q url.Values) string {
-	id := q.Get("sender")
-	switch q.Get("done") {
-	case "paused":
-		return "Sender " + id + " paused: its running campaigns are paused."
-	case "resumed":
-		return "Sender " + id + " resumed: the campaigns its pause stopped resume."
-	}
-	return ""
 }
 
 // published is the sender of the path, as workers published it.
@@ -92,12 +81,12 @@ func (c *Console) pauseSender(w http.ResponseWriter, r *http.Request, sess strin
 		return
 	}
 	c.log.Info("console: sender paused", "sender", p.ID)
-	backToSenders(w, r, p.ID, "paused")
+	c.redirect(w, r, sess, "/ui/senders", nil, "Sender "+p.ID+" paused: its running campaigns are paused.")
 }
 
 // resumeSender lets the sender send again and resumes the campaigns its
 // guard paused (as POST /v1/senders/{id}/resume).
-func (c *Console) resumeSender(w http.ResponseWriter, r *http.Request, _ string) {
+func (c *Console) resumeSender(w http.ResponseWriter, r *http.Request, sess string) {
 	p, err := c.published(r.Context(), r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
@@ -109,9 +98,5 @@ func (c *Console) resumeSender(w http.ResponseWriter, r *http.Request, _ string)
 		return
 	}
 	c.log.Info("console: sender resumed", "sender", p.ID, "campaigns_resumed", len(resumed))
-	backToSenders(w, r, p.ID, "resumed")
-}
-
-func backToSenders(w http.ResponseWriter, r *http.Request, id, done string) {
-	http.Redirect(w, r, "/ui/senders?"+url.Values{"sender": {id}, "done": {done}}.Encode(), http.StatusSeeOther)
+	c.redirect(w, r, sess, "/ui/senders", nil, "Sender "+p.ID+" resumed: the campaigns its pause stopped resume.")
 }

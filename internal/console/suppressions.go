@@ -57,12 +57,13 @@ type importResult struct {
 // suppressions: a scope's list, a page at a time (the guard's, as GET
 // /v1/suppressions), a number's search, and the forms that add, remove and
 // import. Its query: scope, to (the search), cursor, numbers=shown.
-func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, _ string) {
+func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, sess string) {
 	v, err := c.suppressionsView(r, r.URL.Query())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	v.Flash = c.takeFlash(w, r, sess)
 	c.render(w, r, http.StatusOK, "suppressions", v)
 }
 
@@ -70,8 +71,7 @@ func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, _ string)
 // without).
 func (c *Console) suppressionsView(r *http.Request, q url.Values) (*suppressionsView, error) {
 	ctx := r.Context()
-	v := &suppressionsView{view: view{Title: "Suppressions", Nav: "suppressions"}, ShowNumbers: q.Get("numbers") == "shown",
-		Flash: suppressionFlash(q)}
+	v := &suppressionsView{view: view{Title: "Suppressions", Nav: "suppressions"}, ShowNumbers: q.Get("numbers") == "shown"}
 	v.NumbersURL = toggleNumbers(&url.URL{Path: "/ui/suppressions", RawQuery: q.Encode()}, v.ShowNumbers)
 	all, err := c.senders.All(ctx)
 	if err != nil {
@@ -143,16 +143,6 @@ func scopeOptions(all map[string]sender.Published, lists []string) []scopeOption
 	return out
 }
 
-func suppressionFlash(q url.Values) string {
-	switch q.Get("done") {
-	case "added":
-		return "Added to the suppression list."
-	case "removed":
-		return "Taken off the suppression list."
-	}
-	return ""
-}
-
 // formScope is the form's scope when a published sender has it: entries are
 // added only there (as POST /v1/suppressions).
 func (c *Console) formScope(r *http.Request) (string, error) {
@@ -166,20 +156,20 @@ func (c *Console) formScope(r *http.Request) (string, error) {
 
 // backToSuppressions goes to the scope's page, with a flash and, for an
 // added number, its search.
-func backToSuppressions(w http.ResponseWriter, r *http.Request, scope, to, done string) {
-	q := url.Values{"scope": {scope}, "done": {done}}
+func (c *Console) backToSuppressions(w http.ResponseWriter, r *http.Request, sess, scope, to, done string) {
+	q := url.Values{"scope": {scope}}
 	if to != "" {
 		q.Set("to", to)
 	}
 	if r.PostFormValue("numbers") == "shown" {
 		q.Set("numbers", "shown")
 	}
-	http.Redirect(w, r, "/ui/suppressions?"+q.Encode(), http.StatusSeeOther)
+	c.redirect(w, r, sess, "/ui/suppressions", q, done)
 }
 
 // suppress adds one number with its reason (an operator's entry, as POST
 // /v1/suppressions).
-func (c *Console) suppress(w http.ResponseWriter, r *http.Request, _ string) {
+func (c *Console) suppress(w http.ResponseWriter, r *http.Request, sess string) {
 	scope, err := c.formScope(r)
 	if err != nil {
 		c.fail(w, r, err)
@@ -199,12 +189,12 @@ func (c *Console) suppress(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	c.log.Info("console: recipient suppressed", "scope", scope, "to", phone.Mask(e.To))
-	backToSuppressions(w, r, scope, e.To, "added")
+	c.backToSuppressions(w, r, sess, scope, e.To, "Added to the suppression list.")
 }
 
 // unsuppress: without confirm=yes, the confirmation; with it, the number
 // taken off the scope's list (as DELETE /v1/suppressions/{scope}/{to}).
-func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
+func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string) {
 	scope, to := r.PostFormValue("scope"), r.PostFormValue("to")
 	back := "/ui/suppressions?" + url.Values{"scope": {scope}}.Encode()
 	if r.PostFormValue("confirm") != "yes" {
@@ -227,7 +217,7 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, _ string) {
 		c.fail(w, r, notFound{"the number is not on the suppression list of " + scope})
 	default:
 		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(to))
-		backToSuppressions(w, r, scope, "", "removed")
+		c.backToSuppressions(w, r, sess, scope, "", "Taken off the suppression list.")
 	}
 }
 

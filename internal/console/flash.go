@@ -1,0 +1,65 @@
+package console
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// A flash is what an action did, said once on the page its redirect goes
+// to. It goes in a cookie that only the console sets: the redirect sets it
+// for that page's path, for a minute, where scripts cannot read it
+// (HttpOnly) and other sites' requests do not carry it (SameSite=Strict),
+// and the page shows it once and clears it. Its value is signed with a key
+// derived from the token and bound to the session, so that a cookie set
+// from elsewhere (a sibling domain's) or another session's shows nothing.
+// A page's query names no flash: a link could then show a false notice,
+// and an address would keep what it was about (a number added).
+
+const (
+	flashCookie = "mmlite_flash"
+	flashAge    = time.Minute
+)
+
+// redirect goes to path (with q, when not empty) with a flash saying msg.
+func (c *Console) redirect(w http.ResponseWriter, r *http.Request, sess, path string, q url.Values, msg string) {
+	v := base64.RawURLEncoding.EncodeToString([]byte(msg))
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v + "." + c.signFlash(sess, v), Path: path,
+		MaxAge: int(flashAge.Seconds()), Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	to := path
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// takeFlash is the flash the console left the session for this page, ""
+// without one; a flash it shows is cleared.
+func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request, sess string) string {
+	cks := r.CookiesNamed(flashCookie)
+	if len(cks) == 0 {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: r.URL.EscapedPath(), MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	for _, ck := range cks {
+		v, sig, ok := strings.Cut(ck.Value, ".")
+		if !ok || !hmac.Equal([]byte(sig), []byte(c.signFlash(sess, v))) {
+			continue
+		}
+		if msg, err := base64.RawURLEncoding.DecodeString(v); err == nil {
+			return string(msg)
+		}
+	}
+	return ""
+}
+
+func (c *Console) signFlash(sess, v string) string {
+	m := hmac.New(sha256.New, c.flashKey)
+	m.Write([]byte("flash\x00" + sess + "\x00" + v))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
