@@ -154,13 +154,11 @@ func (c *Console) formScope(r *http.Request) (string, error) {
 	return scope, err
 }
 
-// backToSuppressions goes to the scope's page, with a flash and, for an
-// added number, its search.
-func (c *Console) backToSuppressions(w http.ResponseWriter, r *http.Request, sess, scope, to, done string) {
+// backToSuppressions goes to the scope's page with a flash. The address
+// names no number: browsers keep it in their history, proxies in their
+// logs.
+func (c *Console) backToSuppressions(w http.ResponseWriter, r *http.Request, sess, scope, done string) {
 	q := url.Values{"scope": {scope}}
-	if to != "" {
-		q.Set("to", to)
-	}
 	if r.PostFormValue("numbers") == "shown" {
 		q.Set("numbers", "shown")
 	}
@@ -189,7 +187,7 @@ func (c *Console) suppress(w http.ResponseWriter, r *http.Request, sess string) 
 		return
 	}
 	c.log.Info("console: recipient suppressed", "scope", scope, "to", phone.Mask(e.To))
-	c.backToSuppressions(w, r, sess, scope, e.To, "Added to the suppression list.")
+	c.backToSuppressions(w, r, sess, scope, "Added "+phone.Mask(e.To)+" to the suppression list of "+scope+".")
 }
 
 // unsuppress: without confirm=yes, the confirmation; with it, the number
@@ -217,7 +215,7 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string
 		c.fail(w, r, notFound{"the number is not on the suppression list of " + scope})
 	default:
 		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(to))
-		c.backToSuppressions(w, r, sess, scope, "", "Taken off the suppression list.")
+		c.backToSuppressions(w, r, sess, scope, "Taken off the suppression list of "+scope+": "+phone.Mask(to)+".")
 	}
 }
 
