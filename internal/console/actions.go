@@ -184,7 +184,16 @@ func (c *Console) followUp(w http.ResponseWriter, r *http.Request, sess string) 
 		return
 	}
 	if _, err := c.cfg.Producer.FollowUp(r.Context(), id, f); err != nil {
-		c.fail(w, r, err)
+		// Refused for what the form holds (an id another campaign has):
+		// the form again, as it was filled.
+		code, msg, ok := c.formFault(err)
+		if !ok {
+			c.fail(w, r, err)
+			return
+		}
+		v.view = view{Title: "Follow up " + id, Nav: "campaigns"}
+		v.ID, v.Error = id, msg
+		c.render(w, r, code, "followup", v)
 		return
 	}
 	c.back(w, r, sess, f.ID, flashFollowed)
@@ -233,12 +242,24 @@ type testView struct {
 
 // testSend sends one message of the campaign's template to one number
 // (the producer's test send, as POST /v1/campaigns/{id}/test) and shows
-// the API's answer.
+// the API's answer. A number refused shows the campaign's page again, with
+// the form as it was filled.
 func (c *Console) testSend(w http.ResponseWriter, r *http.Request, _ string) {
-	id := r.PathValue("id")
-	res, err := c.cfg.Producer.TestSend(r.Context(), id, producer.Recipient{To: r.PostFormValue("to")}, producer.DefaultTestWait)
+	id, to := r.PathValue("id"), r.PostFormValue("to")
+	res, err := c.cfg.Producer.TestSend(r.Context(), id, producer.Recipient{To: to}, producer.DefaultTestWait)
 	if err != nil {
-		c.fail(w, r, err)
+		code, msg, ok := c.formFault(err)
+		if !ok {
+			c.fail(w, r, err)
+			return
+		}
+		v, err := c.campaignPage(r, id, url.Values{})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		v.Test = testForm{To: to, Error: msg}
+		c.render(w, r, code, "campaign", v)
 		return
 	}
 	c.render(w, r, http.StatusOK, "test", &testView{view: view{Title: "Test send of " + id, Nav: "campaigns"}, ID: id,

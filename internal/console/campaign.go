@@ -31,7 +31,12 @@ type campaignView struct {
 	Flash                    string
 	Refresh                  string
 	Export                   []exportOption
+	Test                     testForm
 }
+
+// testForm is the test send's form as the operator filled it, and why it
+// was refused.
+type testForm struct{ To, Error string }
 
 type funnelStep struct {
 	Name    string
@@ -65,22 +70,28 @@ func cancelledInFlight(e *producer.InFlightError) string {
 // unmasked, to= looks a recipient up, tally=all counts the error codes of
 // a large campaign. It shows the flash of the action just done.
 func (c *Console) campaign(w http.ResponseWriter, r *http.Request, sess string) {
-	ctx := r.Context()
-	id := r.PathValue("id")
-	q := r.URL.Query()
-	v, err := c.live(r, id)
+	v, err := c.campaignPage(r, r.PathValue("id"), r.URL.Query())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	v.Flash = c.takeFlash(w, r, sess)
+	c.render(w, r, http.StatusOK, "campaign", v)
+}
+
+// campaignPage reads the page of the campaign id with the query q.
+func (c *Console) campaignPage(r *http.Request, id string, q url.Values) (*campaignView, error) {
+	v, err := c.live(r, id)
+	if err != nil {
+		return nil, err
+	}
 	v.Title, v.Nav = "Campaign "+id, "campaigns"
 	v.ShowNumbers = q.Get("numbers") == "shown"
-	v.NumbersURL = toggleNumbers(r.URL, v.ShowNumbers)
+	v.NumbersURL = toggleNumbers(&url.URL{Path: "/ui/campaigns/" + url.PathEscape(id), RawQuery: q.Encode()}, v.ShowNumbers)
 	v.Export = exportOptions()
 	if v.St.Counts.Final() <= tallyMax || q.Get("tally") == "all" {
-		if v.Tally, err = c.tally(ctx, id, v.St); err != nil {
-			c.fail(w, r, err)
-			return
+		if v.Tally, err = c.tally(r.Context(), id, v.St); err != nil {
+			return nil, err
 		}
 	} else {
 		tq := url.Values{"tally": {"all"}}
@@ -89,8 +100,7 @@ func (c *Console) campaign(w http.ResponseWriter, r *http.Request, sess string) 
 	if to := q.Get("to"); to != "" {
 		v.Lookup = c.lookup(r, id, to)
 	}
-	v.Flash = c.takeFlash(w, r, sess)
-	c.render(w, r, http.StatusOK, "campaign", v)
+	return v, nil
 }
 
 // campaignLive: the live part of the campaign's page alone, for the

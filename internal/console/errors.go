@@ -17,6 +17,16 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	c.errorPage(w, r, code, msg)
 }
 
+// formFault says whether err is about what a form holds, with the status
+// and message of it: a 4xx other than 404 (a 404 is no such campaign or
+// list, whose page cannot be shown). Such a form's page shows again, as the
+// operator filled it, with the message next to it; any other error is
+// fail's.
+func (c *Console) formFault(err error) (code int, msg string, ok bool) {
+	code, msg = c.classify(err)
+	return code, msg, code >= 400 && code < 500 && code != http.StatusNotFound
+}
+
 func (c *Console) classify(err error) (int, string) {
 	var fe formError
 	if errors.As(err, &fe) {

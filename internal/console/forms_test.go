@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -119,4 +120,62 @@ func TestForm_UnreadableBodyIsNotACSRFError(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.code, r.body)
 	require.Contains(t, r.body, "refused: the form could not be read")
 	require.NotContains(t, r.body, "CSRF")
+}
+
+// A form the console refuses comes back on its page with what the
+// operator typed (escaped) and the error next to it, with the status it
+// had (found in review: the Add form of a suppression list and the test
+// send answered a bare error page, and what was typed was lost).
+func TestForms_KeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	e.guards(t)
+	csrf := e.csrf(t, e.sess)
+	reason := `<b>asked</b> by "phone"`
+
+	r := e.post(t, "/ui/suppressions/add", url.Values{"scope": {"default"}, "to": {"12"}, "reason": {reason}}, "", csrf, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, "<h1>Suppressions</h1>", "the form's page")
+	require.Contains(t, r.body, `<p class="error" role="alert" id="add-error">number: &#34;12&#34; is not an international phone number`)
+	require.Contains(t, r.body, `<input id="add-to" name="to" type="tel" autocomplete="off" required value="12" aria-invalid="true" aria-describedby="add-error">`)
+	require.Contains(t, r.body, `<input id="add-reason" name="reason" maxlength="500" value="`+html.EscapeString(reason)+`">`)
+	require.NotContains(t, r.body, "<b>asked", "escaped")
+
+	long := strings.Repeat("x", 501)
+	r = e.post(t, "/ui/suppressions/add", url.Values{"scope": {"default"}, "to": {"+44 1234 567808"}, "reason": {long}, "numbers": {"shown"}}, "", csrf, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, `id="add-error">reason is longer than 500 characters (501)`)
+	require.Contains(t, r.body, `required value="&#43;44 1234 567808"`, "as typed (html/template writes + as &#43;)")
+	require.Contains(t, r.body, `value="`+long+`"`)
+	require.Contains(t, r.body, `<input type="hidden" name="numbers" value="shown">`, "the page as it was")
+
+	r = e.post(t, "/ui/suppressions/add", url.Values{"scope": {"nope"}, "to": {"441234567806"}}, "", csrf, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, `id="add-error">scope nope is no published sender`)
+
+	r = e.post(t, "/ui/campaigns/spring/test", url.Values{"to": {"call <me>"}}, "", csrf, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, "<h1>Campaign <span class=\"id\">spring</span></h1>", "the form's page")
+	require.Contains(t, r.body, `<input id="test-to" name="to" type="tel" autocomplete="off" required aria-describedby="test-hint test-error" value="call &lt;me&gt;" aria-invalid="true">`)
+	require.Contains(t, r.body, `<p class="error" role="alert" id="test-error">`)
+	require.Contains(t, r.body, "is not a phone number")
+
+	// The follow-up's id taken by another campaign: its form again, as it
+	// was filled, after the confirmation.
+	ctx := context.Background()
+	for _, to := range []string{"441234567890", "441234567891", "441234567892"} {
+		_, err := e.p.Store().Ledger.Settle(ctx, "spring", to, store.Outcome{Status: task.StatusFailed, Error: &task.Error{Code: 131026}}, store.FailurePolicy{}, nil)
+		require.NoError(t, err)
+	}
+	_, err := e.p.Seal(ctx, "spring")
+	require.NoError(t, err)
+	_, err = e.p.Register(ctx, &campaign.Campaign{ID: "autumn", Sender: "default", Template: mmapi.Template{Name: "other", Language: mmapi.Language{Code: "en"}}})
+	require.NoError(t, err)
+	r = e.post(t, "/ui/campaigns/spring/follow-up", url.Values{"confirm": {"yes"}, "new_id": {"autumn"}, "status": {"failed"}, "codes": {"131026"}}, "", csrf, e.sess)
+	require.Equal(t, http.StatusConflict, r.code, r.body)
+	require.Contains(t, r.body, "<h1>Follow up spring</h1>")
+	require.Contains(t, r.body, `<p class="error" role="alert">campaign: a different campaign with this id exists: autumn exists`)
+	require.Contains(t, r.body, `name="new_id" value="autumn"`)
+	require.Contains(t, r.body, `name="codes" value="131026"`)
+	require.Contains(t, r.body, `name="status" value="failed" checked`)
 }

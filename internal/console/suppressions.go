@@ -30,6 +30,7 @@ type suppressionsView struct {
 	Searched    bool
 	SearchError string
 	Import      *importResult
+	Add         addForm
 	Entries     []guard.Entry
 	Next        string // the next page's URL; "" on the last
 	Paged       bool
@@ -48,6 +49,10 @@ type removeForm struct {
 	V  *suppressionsView
 	To string
 }
+
+// addForm is the Add form as the operator filled it, and why it was
+// refused: Error, about the field Bad ("to" or "reason"; "" for neither).
+type addForm struct{ To, Reason, Error, Bad string }
 
 type importResult struct {
 	guard.ImportSummary
@@ -166,28 +171,61 @@ func (c *Console) backToSuppressions(w http.ResponseWriter, r *http.Request, ses
 }
 
 // suppress adds one number with its reason (an operator's entry, as POST
-// /v1/suppressions).
+// /v1/suppressions). A refused one shows the scope's page again, with the
+// form as it was filled.
 func (c *Console) suppress(w http.ResponseWriter, r *http.Request, sess string) {
+	add := addForm{To: r.PostFormValue("to"), Reason: r.PostFormValue("reason")}
 	scope, err := c.formScope(r)
+	var e guard.Entry
+	if err == nil {
+		e, err = newEntry(add)
+	}
+	if err == nil {
+		err = c.guard().Suppress(r.Context(), scope, e)
+	}
 	if err != nil {
-		c.fail(w, r, err)
+		c.addRefused(w, r, add, err)
 		return
 	}
-	e, err := guard.NewEntry(r.PostFormValue("to"), r.PostFormValue("reason"), guard.SourceConsole)
+	c.log.Info("console: recipient suppressed", "scope", scope, "to", phone.Mask(e.To))
+	c.backToSuppressions(w, r, sess, scope, "Added "+phone.Mask(e.To)+" to the suppression list of "+scope+".")
+}
+
+// newEntry is the Add form's entry; its error names the form's field.
+func newEntry(add addForm) (guard.Entry, error) {
+	e, err := guard.NewEntry(add.To, add.Reason, guard.SourceConsole)
 	if err != nil {
 		msg := err.Error() // the form's field is "number"; a reason's error names the reason
 		if rest, ok := strings.CutPrefix(msg, "to: "); ok {
 			msg = "number: " + rest
 		}
-		c.fail(w, r, formError{msg})
-		return
+		return e, formError{msg}
 	}
-	if err := c.guard().Suppress(r.Context(), scope, e); err != nil {
+	return e, nil
+}
+
+// addRefused shows the scope's page again with the Add form as it was
+// filled and why it was refused, when err is the form's (see formFault).
+func (c *Console) addRefused(w http.ResponseWriter, r *http.Request, add addForm, err error) {
+	code, msg, ok := c.formFault(err)
+	if !ok {
 		c.fail(w, r, err)
 		return
 	}
-	c.log.Info("console: recipient suppressed", "scope", scope, "to", phone.Mask(e.To))
-	c.backToSuppressions(w, r, sess, scope, "Added "+phone.Mask(e.To)+" to the suppression list of "+scope+".")
+	v, verr := c.suppressionsView(r, url.Values{"scope": {r.PostFormValue("scope")}, "numbers": {r.PostFormValue("numbers")}})
+	if verr != nil {
+		c.fail(w, r, verr)
+		return
+	}
+	add.Error = msg
+	switch {
+	case strings.HasPrefix(msg, "number"):
+		add.Bad = "to"
+	case strings.HasPrefix(msg, "reason"):
+		add.Bad = "reason"
+	}
+	v.Add = add
+	c.render(w, r, code, "suppressions", v)
 }
 
 // unsuppress: without confirm=yes, the confirmation; with it, the number
