@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
 )
@@ -94,4 +95,40 @@ func TestEnqueue_ParameterWithoutItsValueIsRejected(t *testing.T) {
 		{Line: 4, Reason: `components[0].parameters[0].image: want a "link" or an "id"`},
 	}, sum.Errors)
 	require.EqualValues(t, 1, sum.Accepted, "%+v", sum)
+}
+
+// A named parameter whose parameter_name was blank, or no name Meta gives
+// (capitals, a dash), was accepted, and the API refused the message at
+// send (error 100). It is a rejected row naming the field, in JSON Lines
+// and in a Go program's own rows; a CSV's body.<name> columns are checked
+// by their header.
+func TestEnqueue_BadParameterNameIsRejected(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.campaign(t, nil)
+	in := `{"to": "447700900001", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": ""}]}]}
+{"to": "447700900002", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "  "}]}]}
+{"to": "447700900003", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "first_name"}, {"type": "text", "text": "20%", "parameter_name": "Discount"}]}]}
+{"to": "447700900004", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "first_name"}]}]}
+`
+	sum, err := b.p.Enqueue(b.ctx, c, producer.NewJSONLSource(strings.NewReader(in)), producer.Options{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, []producer.RowError{
+		{Line: 1, Reason: `components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)`},
+		{Line: 2, Reason: `components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)`},
+		{Line: 3, Reason: `components[0].parameters[1].parameter_name: "Discount" is not a parameter name: lowercase letters, digits and underscores only`},
+	}, sum.Errors)
+	require.EqualValues(t, 1, sum.Accepted, "%+v", sum)
+
+	comp, err := mmapi.NewComponent(map[string]any{"type": "body", "parameters": []map[string]string{{"type": "text", "text": "Ana", "parameter_name": ""}}})
+	require.NoError(t, err)
+	src := recipients{{To: "447700900005", Components: []mmapi.Component{comp}}}
+	sum, err = b.p.Enqueue(b.ctx, c, &src, producer.Options{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, []producer.RowError{{Reason: `components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)`}}, sum.Errors, "a Go row has no line")
+
+	for _, col := range []string{"body.First_Name", "body.first-name", "body.first name"} {
+		_, err := drain(t, producer.NewCSVSource(strings.NewReader("to,"+col+"\n441234567890,Ana\n")))
+		require.EqualError(t, err, `line 1: column "`+col+`": a named parameter is lowercase letters, digits and underscores`, col)
+	}
 }

@@ -412,3 +412,24 @@ func TestCreateCampaign_BlankParameter(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"line": 0.0, "index": 0.0,
 		"reason": "components[0].parameters[0].text: empty (a template parameter cannot be blank)"}}, a.body["errors"])
 }
+
+// A named parameter with a blank parameter_name got 202 and failed at
+// send (error 100): in the campaign, every recipient did. The campaign's
+// is a 400, a recipient's a rejected row, each naming the field.
+func TestCreateCampaign_BlankParameterName(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	a := b.do(t, "POST", "/v1/campaigns", "", `{"campaign": {"id": "c1", "template": {"name": "t", "language": {"code": "en"},
+		"components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": ""}]}]}}}`)
+	require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+	require.Equal(t, "campaign: template.components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)", a.body["error"])
+	require.Zero(t, b.enqueued(t, "c1"))
+
+	a = b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [
+		{"to": "447700900001", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "  "}]}]},
+		{"to": "447700900002", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "first_name"}]}]}]}`)
+	require.Equal(t, http.StatusAccepted, a.code, a.raw)
+	require.EqualValues(t, 1, a.body["accepted"], a.raw)
+	require.Equal(t, []any{map[string]any{"line": 0.0, "index": 0.0,
+		"reason": "components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)"}}, a.body["errors"])
+}

@@ -188,3 +188,27 @@ func TestValidate_BlankTemplateParameter(t *testing.T) {
 		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
 	}
 }
+
+// A campaign's template.components with a named parameter whose
+// parameter_name was blank, or no name Meta gives, was accepted, and the
+// API refused every message of the campaign at send (error 100). It is
+// refused whole, naming the field.
+func TestValidate_BadParameterName(t *testing.T) {
+	t.Parallel()
+	for js, want := range map[string]string{
+		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": ""}]}`:           "template.components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)",
+		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": " "}]}`:          "template.components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)",
+		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "FirstName"}]}`:  `template.components[0].parameters[0].parameter_name: "FirstName" is not a parameter name: lowercase letters, digits and underscores only`,
+		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "first_name"}]}`: "",
+	} {
+		var comp mmapi.Component
+		require.NoError(t, json.Unmarshal([]byte(js), &comp))
+		c := valid()
+		c.Template.Components = []mmapi.Component{comp}
+		if want == "" {
+			require.NoError(t, c.Validate(now), js)
+			continue
+		}
+		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
+	}
+}

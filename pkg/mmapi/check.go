@@ -18,9 +18,11 @@ import (
 //   - a parameter without its value (a text parameter without "text", or
 //     with a number there), whose value is blank, or whose media link is
 //     not an http(s) link (see CheckValue and CheckLink), named by its
-//     field ("components[0].parameters[1].text: empty (...)"): the API
-//     would refuse the message at send (error 100). A component built by
-//     RawComponent is vouched for.
+//     field ("components[0].parameters[1].text: empty (...)"), or whose
+//     parameter_name is blank or not lowercase letters, digits and
+//     underscores ("components[0].parameters[0].parameter_name: ..."):
+//     the API would refuse the message at send (error 100). A component
+//     built by RawComponent is vouched for.
 //
 // A component's type is its caller's to check.
 func CheckComponents(path string, list []Component) error {

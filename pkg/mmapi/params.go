@@ -44,7 +44,8 @@ func httpLink(v string) bool {
 
 // checkParameters reports the first parameter of the component raw, or
 // of its carousel's cards, that lacks its value or whose value CheckValue
-// or CheckLink refuses, named by its place under path, the component's:
+// or CheckLink refuses, or whose parameter_name checkName refuses, named
+// by its place under path, the component's:
 // "components[0].parameters[1].text". A parameter's value is the member
 // named by its type: a string ("text", "payload", "coupon_code"), or a
 // media's object with its link or id ("image": {"link": ...}); other
@@ -77,8 +78,16 @@ func checkParameters(path string, raw []byte) error {
 
 func checkParameter(path string, raw []byte) error {
 	var p map[string]json.RawMessage
+	if json.Unmarshal(raw, &p) != nil {
+		return nil
+	}
+	if name, ok := p["parameter_name"]; ok {
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("%s.parameter_name: %w", path, err)
+		}
+	}
 	var typ string
-	if json.Unmarshal(raw, &p) != nil || json.Unmarshal(p["type"], &typ) != nil {
+	if json.Unmarshal(p["type"], &typ) != nil {
 		return nil
 	}
 	shape, ok := valueShapes[typ]
@@ -121,6 +130,39 @@ func checkParameter(path string, raw []byte) error {
 	return fmt.Errorf(`%s: want a "link" or an "id"`, path)
 }
 
+// checkName reports a named parameter's parameter_name that is no
+// string, blank, or not a name Meta gives (lowercase letters, digits and
+// underscores), which the API refuses at send (error 100): the reason
+// alone, as CheckValue's.
+func checkName(raw json.RawMessage) error {
+	s, ok := str(raw)
+	switch {
+	case !ok:
+		return fmt.Errorf("want a string, got %s", clip(string(raw)))
+	case strings.TrimSpace(s) == "":
+		return errBlankName
+	case !paramName(s):
+		if r := []rune(s); len(r) > 64 {
+			s = string(r[:60]) + "..."
+		}
+		return fmt.Errorf("%q is not a parameter name: lowercase letters, digits and underscores only", s)
+	}
+	return nil
+}
+
+var errBlankName = errors.New("empty (a parameter name cannot be blank)")
+
+// paramName reports whether s is lowercase letters, digits and
+// underscores, at least one.
+func paramName[S string | []byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
 // valueShapes are the parameters whose value this check reads, by type,
 // with the shape it wants.
 var valueShapes = map[string]string{
@@ -149,19 +191,20 @@ func str(raw json.RawMessage) (string, bool) {
 // whose type is one of valueNames without the value checkParameter wants
 // under that name (a string, or for a media an object that opens with its
 // "link" or "id"), of a string value that may be blank (see blankStart),
-// of a "link" that is not plainly http(s), and of a key, a type or a link
-// written with an escape.
+// of a "link" that is not plainly http(s), of a "parameter_name" that is
+// no string or not plainly a name (see paramName), and of a key, a type, a
+// link or a name written with an escape.
 func suspect(raw []byte) bool {
 	type object struct {
 		key   int     // the member being read: by valueName, keyType, keyLink
 		typ   int     // its type, by valueName
 		kinds [6]byte // what each of valueNames holds: 's' a string, 'm' a media's object
 	}
-	const keyType, keyLink = -2, -3
+	const keyType, keyLink, keyName = -2, -3, -4
 	var objs []object
 	var open []byte // the open containers, '{' or '['
 	inObject := func() bool { return len(open) > 0 && open[len(open)-1] == '{' }
-	expectKey := false
+	expectKey, odd := false, false
 	value := func(kind byte) { // the member being read holds a value of kind
 		if !inObject() {
 			return
@@ -171,6 +214,8 @@ func suspect(raw []byte) bool {
 			o.kinds[o.key] = kind
 		case o.key == keyType: // a "type" that is no string
 			o.typ = -1
+		case o.key == keyName: // a "parameter_name" that is no string
+			odd = true
 		}
 	}
 	for i := 0; i < len(raw); i++ {
@@ -232,6 +277,8 @@ func suspect(raw []byte) bool {
 					o.key = keyType
 				case "link":
 					o.key = keyLink
+				case "parameter_name":
+					o.key = keyName
 				}
 			case blankStart(tok):
 				return true
@@ -242,6 +289,10 @@ func suspect(raw []byte) bool {
 				objs[len(objs)-1].typ = valueName(tok)
 			case objs[len(objs)-1].key == keyLink:
 				if esc || !httpLink(string(tok)) {
+					return true
+				}
+			case objs[len(objs)-1].key == keyName:
+				if esc || !paramName(tok) {
 					return true
 				}
 			default:
@@ -255,7 +306,7 @@ func suspect(raw []byte) bool {
 			}
 		}
 	}
-	return false
+	return odd
 }
 
 // blankStart reports whether a string's JSON text s (between its quotes)

@@ -24,6 +24,12 @@ func FuzzSuspect(f *testing.F) {
 		`{"type":"body","parameters":[{"type":"text"},{"text":"x","type":"payload","payload":"y"}]}`,
 		`{"type":"body","parameters":[{"text":5,"type":"text"}]}`,
 		`{"type":"header","parameters":[{"type":"document","document":{"filename":"a.pdf"}}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":" ","text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":"First-Name","text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":"a\u005fb","text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"type":"text","parameter_name":["a"],"text":"Ana"}]}`,
+		`{"type":"body","parameters":[{"parameter_name":{"x":1},"type":"currency","currency":{"fallback_value":"$1"}}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
