@@ -132,3 +132,25 @@ func TestEnqueue_BadParameterNameIsRejected(t *testing.T) {
 		require.EqualError(t, err, `line 1: column "`+col+`": a named parameter is lowercase letters, digits and underscores`, col)
 	}
 }
+
+// A currency or date_time parameter whose fallback_value was blank or left
+// out was accepted (they were the API's to judge), and the API refused the
+// message at send (error 100). It is a rejected row naming the field.
+func TestEnqueue_BlankFallbackValueIsRejected(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.campaign(t, nil)
+	in := `{"to": "447700900001", "components": [{"type": "body", "parameters": [{"type": "currency", "currency": {"fallback_value": "", "code": "USD", "amount_1000": 100}}]}]}
+{"to": "447700900002", "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "date_time", "date_time": {"fallback_value": " "}}]}]}
+{"to": "447700900003", "components": [{"type": "body", "parameters": [{"type": "currency", "currency": {"code": "USD", "amount_1000": 100}}]}]}
+{"to": "447700900004", "components": [{"type": "body", "parameters": [{"type": "currency", "currency": {"fallback_value": "$0.10", "code": "USD", "amount_1000": 100}}, {"type": "date_time", "date_time": {"fallback_value": "May 1"}}]}]}
+`
+	sum, err := b.p.Enqueue(b.ctx, c, producer.NewJSONLSource(strings.NewReader(in)), producer.Options{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, []producer.RowError{
+		{Line: 1, Reason: `components[0].parameters[0].currency.fallback_value: empty (a template parameter cannot be blank)`},
+		{Line: 2, Reason: `components[0].parameters[1].date_time.fallback_value: empty (a template parameter cannot be blank)`},
+		{Line: 3, Reason: `components[0].parameters[0].currency.fallback_value: missing (want {"type": "currency", "currency": {"fallback_value": "$10.00", "code": "USD", "amount_1000": 10000}})`},
+	}, sum.Errors)
+	require.EqualValues(t, 1, sum.Accepted, "%+v", sum)
+}

@@ -212,3 +212,25 @@ func TestValidate_BadParameterName(t *testing.T) {
 		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
 	}
 }
+
+// A campaign's currency or date_time parameter with a blank
+// fallback_value was accepted, and the API refused every message of the
+// campaign at send (error 100). It is refused whole, naming the field.
+func TestValidate_BlankFallbackValue(t *testing.T) {
+	t.Parallel()
+	for js, want := range map[string]string{
+		`{"type": "body", "parameters": [{"type": "currency", "currency": {"fallback_value": "", "code": "USD", "amount_1000": 100}}]}`: "template.components[0].parameters[0].currency.fallback_value: empty (a template parameter cannot be blank)",
+		`{"type": "body", "parameters": [{"type": "date_time", "date_time": {"fallback_value": " "}}]}`:                                 "template.components[0].parameters[0].date_time.fallback_value: empty (a template parameter cannot be blank)",
+		`{"type": "body", "parameters": [{"type": "date_time", "date_time": {"fallback_value": "May 1"}}]}`:                             "",
+	} {
+		var comp mmapi.Component
+		require.NoError(t, json.Unmarshal([]byte(js), &comp))
+		c := valid()
+		c.Template.Components = []mmapi.Component{comp}
+		if want == "" {
+			require.NoError(t, c.Validate(now), js)
+			continue
+		}
+		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
+	}
+}

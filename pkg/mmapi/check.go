@@ -16,8 +16,9 @@ import (
 //     (written as a number or in a string, "0", as both appear in the
 //     wild);
 //   - a parameter without its value (a text parameter without "text", or
-//     with a number there), whose value is blank, or whose media link is
-//     not an http(s) link (see CheckValue and CheckLink), named by its
+//     with a number there, a currency or a date_time without its
+//     fallback_value), whose value is blank, or whose media link is not
+//     an http(s) link (see CheckValue and CheckLink), named by its
 //     field ("components[0].parameters[1].text: empty (...)"), or whose
 //     parameter_name is blank or not lowercase letters, digits and
 //     underscores ("components[0].parameters[0].parameter_name: ..."):

@@ -47,10 +47,10 @@ func httpLink(v string) bool {
 // or CheckLink refuses, or whose parameter_name checkName refuses, named
 // by its place under path, the component's:
 // "components[0].parameters[1].text". A parameter's value is the member
-// named by its type: a string ("text", "payload", "coupon_code"), or a
-// media's object with its link or id ("image": {"link": ...}); other
-// parameters (a currency, a date_time, a limited_time_offer) are the
-// API's to judge.
+// named by its type: a string ("text", "payload", "coupon_code"), a
+// media's object with its link or id ("image": {"link": ...}), or a
+// currency's or a date_time's object with its fallback_value; other
+// parameters (a limited_time_offer) are the API's to judge.
 func checkParameters(path string, raw []byte) error {
 	var comp struct {
 		Parameters []json.RawMessage `json:"parameters"`
@@ -91,7 +91,7 @@ func checkParameter(path string, raw []byte) error {
 		return nil
 	}
 	shape, ok := valueShapes[typ]
-	if !ok { // a currency, a date_time, ...: the API's to judge
+	if !ok { // a limited_time_offer, ...: the API's to judge
 		return nil
 	}
 	v, ok := p[typ]
@@ -103,16 +103,25 @@ func checkParameter(path string, raw []byte) error {
 		return fmt.Errorf("%s: %s %s parameter without %q (want %s)", path, article, typ, typ, shape)
 	}
 	path += "." + typ
-	if shape[len(shape)-2] != '}' { // a string
-		s, ok := str(v)
-		if !ok {
-			return fmt.Errorf("%s: want a string, got %s", path, clip(string(v)))
-		}
-		if err := CheckValue(s); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		return nil
+	switch typ {
+	case "image", "video", "document":
+		return checkMedia(path, v)
+	case "currency", "date_time":
+		return checkFallback(path, v, shape)
 	}
+	s, ok := str(v)
+	if !ok {
+		return fmt.Errorf("%s: want a string, got %s", path, clip(string(v)))
+	}
+	if err := CheckValue(s); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// checkMedia checks a media's object, at path: its link (see CheckLink),
+// else its id (see CheckValue).
+func checkMedia(path string, v json.RawMessage) error {
 	var media map[string]json.RawMessage
 	_ = json.Unmarshal(v, &media)
 	if s, ok := str(media["link"]); ok {
@@ -128,6 +137,30 @@ func checkParameter(path string, raw []byte) error {
 		return nil
 	}
 	return fmt.Errorf(`%s: want a "link" or an "id"`, path)
+}
+
+// checkFallback checks a currency's or a date_time's object, at path: its
+// fallback_value, the text the API shows (and requires), must be there
+// and not blank (see CheckValue). Its other members (a currency's code and
+// amount_1000) are the API's to judge.
+func checkFallback(path string, v json.RawMessage, shape string) error {
+	var obj map[string]json.RawMessage
+	if v[0] != '{' || json.Unmarshal(v, &obj) != nil {
+		return fmt.Errorf("%s: want an object, got %s", path, clip(string(v)))
+	}
+	path += ".fallback_value"
+	fb, ok := obj["fallback_value"]
+	if !ok {
+		return fmt.Errorf("%s: missing (want %s)", path, shape)
+	}
+	s, ok := str(fb)
+	if !ok {
+		return fmt.Errorf("%s: want a string, got %s", path, clip(string(fb)))
+	}
+	if err := CheckValue(s); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // checkName reports a named parameter's parameter_name that is no
@@ -172,6 +205,8 @@ var valueShapes = map[string]string{
 	"image":       `{"type": "image", "image": {"link": "https://..."}}`,
 	"video":       `{"type": "video", "video": {"link": "https://..."}}`,
 	"document":    `{"type": "document", "document": {"link": "https://..."}}`,
+	"currency":    `{"type": "currency", "currency": {"fallback_value": "$10.00", "code": "USD", "amount_1000": 10000}}`,
+	"date_time":   `{"type": "date_time", "date_time": {"fallback_value": "February 25, 2026"}}`,
 }
 
 // str is raw's string, if raw is one.
@@ -189,18 +224,21 @@ func str(raw json.RawMessage) (string, bool) {
 // costs a fraction of decoding it. It keeps, for each open object, its
 // "type" and what each of valueNames holds, and is suspect of an object
 // whose type is one of valueNames without the value checkParameter wants
-// under that name (a string, or for a media an object that opens with its
-// "link" or "id"), of a string value that may be blank (see blankStart),
-// of a "link" that is not plainly http(s), of a "parameter_name" that is
-// no string or not plainly a name (see paramName), and of a key, a type, a
-// link or a name written with an escape.
+// under that name (a string, for a media an object that opens with its
+// "link" or "id", for a currency or a date_time an object whose
+// "fallback_value" is a string), of a string value that may be blank (see
+// blankStart), of a "link" that is not plainly http(s), of a
+// "parameter_name" that is no string or not plainly a name (see
+// paramName), and of a key, a type, a link or a name written with an
+// escape.
 func suspect(raw []byte) bool {
 	type object struct {
-		key   int     // the member being read: by valueName, keyType, keyLink
+		key   int     // the member being read: by valueName, keyType, keyLink, ...
 		typ   int     // its type, by valueName
-		kinds [6]byte // what each of valueNames holds: 's' a string, 'm' a media's object
+		kinds [8]byte // what each of valueNames holds: 's' a string, 'm' a media's object, 'f' an object with a fallback
+		fb    byte    // what its "fallback_value" holds: 's' a string
 	}
-	const keyType, keyLink, keyName = -2, -3, -4
+	const keyType, keyLink, keyName, keyFallback = -2, -3, -4, -5
 	var objs []object
 	var open []byte // the open containers, '{' or '['
 	inObject := func() bool { return len(open) > 0 && open[len(open)-1] == '{' }
@@ -216,6 +254,8 @@ func suspect(raw []byte) bool {
 			o.typ = -1
 		case o.key == keyName: // a "parameter_name" that is no string
 			odd = true
+		case o.key == keyFallback:
+			o.fb = kind
 		}
 	}
 	for i := 0; i < len(raw); i++ {
@@ -244,8 +284,11 @@ func suspect(raw []byte) bool {
 			}
 			o := objs[len(objs)-1]
 			objs, open = objs[:len(objs)-1], open[:len(open)-1]
-			if o.typ >= 0 && o.kinds[o.typ] != "sssmmm"[o.typ] {
+			if o.typ >= 0 && o.kinds[o.typ] != "sssmmmff"[o.typ] {
 				return true
+			}
+			if o.fb == 's' { // the member it is the value of holds an object with a fallback
+				value('f')
 			}
 		case ']':
 			if len(open) == 0 {
@@ -279,6 +322,8 @@ func suspect(raw []byte) bool {
 					o.key = keyLink
 				case "parameter_name":
 					o.key = keyName
+				case "fallback_value":
+					o.key = keyFallback
 				}
 			case blankStart(tok):
 				return true
@@ -324,7 +369,7 @@ func blankStart(s []byte) bool {
 }
 
 // valueNames are valueShapes' types, in the order suspect keeps them.
-var valueNames = [...]string{"text", "payload", "coupon_code", "image", "video", "document"}
+var valueNames = [...]string{"text", "payload", "coupon_code", "image", "video", "document", "currency", "date_time"}
 
 // valueName is name's place in valueNames, -1 when it is none of them.
 func valueName(name []byte) int {

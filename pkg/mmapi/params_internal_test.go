@@ -30,6 +30,14 @@ func FuzzSuspect(f *testing.F) {
 		`{"type":"body","parameters":[{"type":"text","parameter_name":"a\u005fb","text":"Ana"}]}`,
 		`{"type":"body","parameters":[{"type":"text","parameter_name":["a"],"text":"Ana"}]}`,
 		`{"type":"body","parameters":[{"parameter_name":{"x":1},"type":"currency","currency":{"fallback_value":"$1"}}]}`,
+		`{"type":"body","parameters":[{"type":"currency","currency":{"fallback_value":"$1","code":"USD","amount_1000":1000}}]}`,
+		`{"type":"body","parameters":[{"type":"currency","currency":{"code":"USD","amount_1000":1000,"fallback_value":" "}}]}`,
+		`{"type":"body","parameters":[{"type":"currency","currency":{"code":"USD","amount_1000":1000}}]}`,
+		`{"type":"body","parameters":[{"currency":{"fallback_value":"$1"},"type":"currency","currency":"$1"}]}`,
+		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback_value":"May 1"}}]}`,
+		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback_value":{"fallback_value":"May 1"}}}]}`,
+		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback_value":"May 1","fallback_value":null}}]}`,
+		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback\u005fvalue":"May 1"}}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
