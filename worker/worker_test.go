@@ -224,3 +224,30 @@ func TestWorker_AtLeastOnceResendsAfterAmbiguousOutcome(t *testing.T) {
 	require.Equal(t, task.StatusSent, r.Status)
 	require.GreaterOrEqual(t, r.Attempts, 3)
 }
+
+// A job whose template parameter is blank (a job enqueued before intake
+// refused one, or built past its check) was accepted by the fake API and
+// counted as sent, where the API answers 400 with error 100: a test saw a
+// success production never gives. The fake refuses it as the API does,
+// and the recipient fails at once, naming the parameter.
+func TestWorker_BlankParameterFailsAsTheAPIAnswers(t *testing.T) {
+	t.Parallel()
+	tos := testkit.Recipients(2)
+	b := setup(t, fakeapi.Config{})
+	c := b.register(t, campaign.Campaign{})
+	jobs := sends(c.ID, tos)
+	blank, err := mmapi.NewComponent(map[string]any{"type": "body", "parameters": []any{
+		map[string]any{"type": "text", "parameter_name": "first_name", "text": " "}}})
+	require.NoError(t, err)
+	jobs[1].Components = []mmapi.Component{blank}
+	b.enqueue(t, jobs...)
+	b.start(t, b.config())
+
+	results := b.WaitResults(t, 2, 20*time.Second)
+	require.Equal(t, task.StatusSent, results[0].Status)
+	r := results[1]
+	require.Equal(t, task.StatusFailed, r.Status, "%+v", r)
+	require.Equal(t, &task.Error{Code: 100, Title: "(#100) Invalid parameter",
+		Details: "Param template.components[0].parameters[0].text must not be blank", HTTPStatus: 400, Class: "permanent"}, r.Error)
+	require.Equal(t, 1, b.Fake.Attempts(tos[1]), "a permanent error is not retried")
+}

@@ -160,20 +160,7 @@ func validateTemplate(fl flavor, obj map[string]json.RawMessage, f *sendFields) 
 	if !ok {
 		return nil
 	}
-	var comps []json.RawMessage
-	if jsonKind(raw) != '[' || json.Unmarshal(raw, &comps) != nil {
-		return badParam("Param template.components must be an array")
-	}
-	for i, c := range comps {
-		var m map[string]json.RawMessage
-		if jsonKind(c) != '{' || json.Unmarshal(c, &m) != nil {
-			return badParam("Param template.components[%d] must be a JSON object", i)
-		}
-		if _, e := str(m, "type", "template.components["+strconv.Itoa(i)+"].type"); e != nil {
-			return e
-		}
-	}
-	return nil
+	return validateComponents("template.components", raw)
 }
 
 // validateOptions checks the optional top-level fields.

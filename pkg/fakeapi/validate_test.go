@@ -153,6 +153,7 @@ func FuzzSend(f *testing.F) {
 		`{}`, `null`, `[]`, `"x"`, `{"template":{"language":[]}}`, `{"template":{"components":[null]}}`,
 		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"441234567890","type":"template","template":{"name":"a","language":{"code":"en","policy":"deterministic"},"components":[{"type":1}]}}`,
 		`{"message_send_ttl_seconds":1e400}`, `{"to":"\ud800"}`, strings.Repeat("[", 10000),
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"441234567890","type":"template","template":{"name":"a","language":{"code":"en","policy":"deterministic"},"components":[{"type":"body","parameters":[{"type":"currency","currency":{"fallback_value":"$1","code":"USD","amount_1000":1e400}},{"type":"text","text":" ","parameter_name":""}]},{"type":"carousel","cards":[{"components":[{"type":"header","parameters":[{"type":"image","image":{"link":null}}]}]}]}]}}`,
 	} {
 		f.Add([]byte(seed))
 	}
