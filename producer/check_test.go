@@ -32,7 +32,7 @@ func TestCheck_RegistersChecksWithoutRedis(t *testing.T) {
 
 	err = p.Check(&campaign.Campaign{ID: "eu", Sender: "eu", Template: tmpl})
 	require.ErrorIs(t, err, producer.ErrUnknownSender)
-	require.ErrorContains(t, err, "known: [default]")
+	require.ErrorContains(t, err, "known: default)")
 
 	err = p.Check(&campaign.Campaign{ID: "bad id", Template: tmpl})
 	require.True(t, errors.As(err, &ve), "%v", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -97,7 +98,7 @@ func (p *Producer) Enqueue(ctx context.Context, c *campaign.Campaign, src Source
 	// written: list every error in the order of the input.
 	slices.SortStableFunc(e.sum.Errors, func(a, b RowError) int { return a.Line - b.Line })
 	if err == nil && e.sealed > 0 && e.sealed == e.sum.Rejected && e.sum.Accepted+e.sum.Duplicates == 0 {
-		err = fmt.Errorf("%w: %s: every row was a new recipient", ErrSealed, c.ID)
+		err = sentence.Of(ErrSealed, "campaign %s is sealed: every row was a new recipient", c.ID)
 	}
 	return e.sum, err
 }
@@ -316,9 +317,9 @@ func (e *enqueuer) write(ctx context.Context, b *batch) error {
 	if err != nil {
 		switch {
 		case redis.HasErrorPrefix(err, "NOCAMPAIGN"):
-			return fmt.Errorf("%w: %s", campaign.ErrNotFound, e.c.ID)
+			return sentence.Of(campaign.ErrNotFound, "campaign %s not found", e.c.ID)
 		case redis.HasErrorPrefix(err, "CANCELLED"):
-			return fmt.Errorf("%w: %s", ErrCancelled, e.c.ID)
+			return sentence.Of(ErrCancelled, "campaign %s is cancelled", e.c.ID)
 		}
 		return fmt.Errorf("producer: enqueue batch: %w", err)
 	}

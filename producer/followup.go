@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/results"
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -72,8 +73,8 @@ func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Su
 		return nil, err
 	}
 	if !st.State.Final() || st.FinishedAt == nil {
-		return nil, fmt.Errorf("%w: campaign %s is still sending (%s, %d of %d recipients final%s): follow it up once it is over",
-			campaign.ErrState, source, st.State, st.Counts.Final(), st.Counts.Enqueued, unsealedHint(st))
+		return nil, sentence.Of(campaign.ErrState, "campaign %s is still sending (%s, %d of %d recipients final%s): follow it up once it is over",
+			source, st.State, st.Counts.Final(), st.Counts.Enqueued, unsealedHint(st))
 	}
 	c := *src
 	c.ID, c.SendAt, c.ExpiresAt = f.ID, f.SendAt, f.ExpiresAt
@@ -97,8 +98,8 @@ func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Su
 	if _, err := p.Register(ctx, &c); errors.Is(err, campaign.ErrConflict) {
 		// Another follow-up of source with other times or template, or a
 		// campaign registered under the id while this one was being made.
-		return nil, fmt.Errorf("%w: %s exists and is not this follow-up (another campaign, or a follow-up of %s with another template, send_at or expires_at): choose another id",
-			campaign.ErrConflict, c.ID, source)
+		return nil, sentence.Of(campaign.ErrConflict, "campaign %s exists and is not this follow-up (another campaign, or a follow-up of %s with another template, send_at or expires_at): choose another id",
+			c.ID, source)
 	} else if err != nil {
 		return nil, err
 	}
@@ -185,11 +186,11 @@ func (p *Producer) claimFollowUp(ctx context.Context, id string, m followMark, c
 	case -1:
 		var other followMark
 		if s, _ := v[1].(string); json.Unmarshal([]byte(s), &other) != nil {
-			return fmt.Errorf("%w: %s exists: it is another follow-up: choose another id", campaign.ErrConflict, id)
+			return sentence.Of(campaign.ErrConflict, "campaign %s exists: it is another follow-up: choose another id", id)
 		}
-		return fmt.Errorf("%w: %s exists: it is a follow-up of %s: choose another id", campaign.ErrConflict, id, other)
+		return sentence.Of(campaign.ErrConflict, "campaign %s exists: it is a follow-up of %s: choose another id", id, other)
 	case -2:
-		return fmt.Errorf("%w: %s exists: a follow-up makes a new campaign", campaign.ErrConflict, id)
+		return sentence.Of(campaign.ErrConflict, "campaign %s exists: a follow-up makes a new campaign: choose another id", id)
 	}
 	return nil
 }
@@ -279,7 +280,7 @@ func (p *Producer) anyFollowed(ctx context.Context, source string, filter result
 	case err != nil:
 		return err
 	}
-	return fmt.Errorf("%w of %s: nothing was registered", ErrNoMatch, source)
+	return sentence.Of(ErrNoMatch, "the follow-up matches no recipient of %s: nothing was registered", source)
 }
 
 // followSource yields the recipients a follow-up takes, read from the

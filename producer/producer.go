@@ -18,6 +18,7 @@ import (
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/internal/safeurl"
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -330,7 +331,7 @@ func (p *Producer) pickSender(id string, all map[string]sender.Published) (sende
 		if len(known) == 0 {
 			known = sender.IDs(p.own)
 		}
-		return sender.Published{}, fmt.Errorf("%w: sender %q is not configured in any worker (known: %v)", ErrUnknownSender, id, known)
+		return sender.Published{}, sentence.Of(ErrUnknownSender, "sender %q is not configured in any worker (known: %s)", id, strings.Join(known, ", "))
 	}
 	return sender.Published{ID: id, Rate: sender.DefaultRate}, nil
 }

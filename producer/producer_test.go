@@ -251,7 +251,7 @@ func TestEnqueue_Refusals(t *testing.T) {
 
 	_, err := b.p.Register(b.ctx, &campaign.Campaign{ID: "x", Sender: "nobody", Template: c.Template})
 	require.ErrorIs(t, err, producer.ErrUnknownSender)
-	require.ErrorContains(t, err, `known: [default]`)
+	require.ErrorContains(t, err, `known: default)`)
 
 	_, err = b.p.Register(b.ctx, &campaign.Campaign{ID: "bad id"})
 	var ve *campaign.ValidationError

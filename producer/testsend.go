@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/task"
 )
 
@@ -38,11 +39,11 @@ func (p *Producer) TestSend(ctx context.Context, id string, r Recipient, wait ti
 		return nil, err
 	}
 	if err := r.normalize(true); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadRecipient, err)
+		return nil, sentence.Of(ErrBadRecipient, "%w", err)
 	}
 	payload, err := json.Marshal(task.TestSend{Campaign: id, Sender: c.Sender, To: r.To, Components: r.Components})
 	if err != nil {
-		return nil, fmt.Errorf("%w: components: %v", ErrBadRecipient, err)
+		return nil, sentence.Of(ErrBadRecipient, "components: %w", err)
 	}
 	if err := p.publishQueue(ctx); err != nil {
 		return nil, err
@@ -81,9 +82,9 @@ func (p *Producer) awaitTest(ctx context.Context, tid, sender string, wait time.
 			case res != nil || err != nil:
 				return res, err
 			case taken:
-				return nil, fmt.Errorf("%w within %s; a worker took it just now: it may still be sent", ErrNoWorker, wait)
+				return nil, sentence.Of(ErrNoWorker, "no worker answered the test send within %s; a worker took it just now: it may still be sent", wait)
 			}
-			return nil, fmt.Errorf("%w within %s: is a worker serving sender %s running? Nothing was sent", ErrNoWorker, wait, sender)
+			return nil, sentence.Of(ErrNoWorker, "no worker answered the test send within %s: is a worker serving sender %s running? Nothing was sent", wait, sender)
 		}
 		select {
 		case <-ctx.Done():

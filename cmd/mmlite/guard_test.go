@@ -56,7 +56,7 @@ func TestSuppressAndSenderCommands(t *testing.T) {
 	require.Equal(t, "441234567890", decode(out)["to"], "the number removed, as the list holds it (the API answers so too)")
 	out, code = run(t, "suppress", "remove", "--redis-url", url, "--scope", "nosuch", "441234567890")
 	require.Equal(t, 1, code, out)
-	require.Contains(t, out, "unknown scope")
+	require.Contains(t, out, `scope "nosuch" has no suppression list`)
 	out, code = run(t, "suppress", "add", "--redis-url", url, "--scope", "W2", "--sender", "eu", "441234567895")
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "by its scope or by its sender, not both (scope W2, sender eu)", "the sender's list was taken without a word")
@@ -204,4 +204,45 @@ func TestSenderPauseAndSuppress_SayTheCLI(t *testing.T) {
 	for _, e := range list.Entries {
 		require.Equal(t, "cli", e.Source, e.To)
 	}
+}
+
+// The CLI's last line carried the word of the Go package that made the
+// error ("guard: not a phone number: \"nope\" is not a phone number: ...",
+// "producer: unknown sender: sender ...", "campaign: not allowed in this
+// state: ..."). Each reads as a sentence that says what and which.
+func TestErrors_ReadAsSentences(t *testing.T) {
+	t.Parallel()
+	url, _ := published(t, &sender.Sender{ID: "eu", Rate: 5, WABAID: "W1"})
+	camp := write(t, "c.json", `{"id": "spring", "sender": "eu", "template": {"name": "spring_sale", "language": {"code": "pt_BR"}}}`)
+	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", camp, "--recipients", write(t, "r.csv", "to\n441234567890\n"))
+	require.Equal(t, 0, code, out)
+	last := func(out string) string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1]
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enqueue", "--campaign", camp, "--recipients", write(t, "r2.csv", "to\n441234567891\n")}, "campaign spring is sealed: every row was a new recipient"},
+		{[]string{"enqueue", "--campaign", write(t, "c2.json", `{"id": "spring", "sender": "eu", "template": {"name": "other", "language": {"code": "pt_BR"}}}`),
+			"--recipients", write(t, "r3.csv", "to\n441234567891\n")}, "a different campaign with the id spring exists: choose another id"},
+		{[]string{"enqueue", "--campaign", write(t, "c3.json", `{"id": "s3", "sender": "nope", "template": {"name": "t", "language": {"code": "pt_BR"}}}`),
+			"--recipients", write(t, "r4.csv", "to\n441234567891\n")}, `sender "nope" is not configured in any worker (known: eu)`},
+		{[]string{"campaign", "recipient", "spring", "441234567899"}, "campaign spring has no recipient 441234567899"},
+		{[]string{"campaign", "test", "spring", "--to", "x"}, `to: "x" is not a phone number: unexpected 'x'`},
+		{[]string{"suppress", "remove", "--scope", "W1", "nope"}, `"nope" is not a phone number: unexpected 'n'`},
+		{[]string{"suppress", "list", "--scope", "nosuch"}, `scope "nosuch" has no suppression list`},
+		{[]string{"suppress", "list", "--sender", "nope"}, "sender nope is not published by any worker"},
+		{[]string{"suppress", "import", "--scope", "W1", write(t, "s.csv", "phone\n1\n")}, `line 1: the header has no column "to" (want to,reason)`},
+	} {
+		out, code := run(t, append([]string{"--redis-url", url}, tc.args...)...)
+		require.Equal(t, 1, code, "%v: %s", tc.args, out)
+		require.Equal(t, tc.want, last(out), "%v: %s", tc.args, out)
+	}
+	out, code = run(t, "--redis-url", url, "campaign", "cancel", "spring")
+	require.Equal(t, 0, code, out)
+	out, code = run(t, "--redis-url", url, "campaign", "pause", "spring")
+	require.Equal(t, 1, code, out)
+	require.Equal(t, "campaign spring is cancelled: it cannot be paused", last(out))
 }

@@ -174,8 +174,38 @@ func TestForms_KeepWhatWasTyped(t *testing.T) {
 	r = e.post(t, "/ui/campaigns/spring/follow-up", url.Values{"confirm": {"yes"}, "new_id": {"autumn"}, "status": {"failed"}, "codes": {"131026"}}, "", csrf, e.sess)
 	require.Equal(t, http.StatusConflict, r.code, r.body)
 	require.Contains(t, r.body, "<h1>Follow up spring</h1>")
-	require.Contains(t, r.body, `<p class="error" role="alert">campaign: a different campaign with this id exists: autumn exists`)
+	require.Contains(t, r.body, `<p class="error" role="alert">campaign autumn exists`)
 	require.Contains(t, r.body, `name="new_id" value="autumn"`)
 	require.Contains(t, r.body, `name="codes" value="131026"`)
 	require.Contains(t, r.body, `name="status" value="failed" checked`)
+}
+
+// The console showed the word of the Go package that made an error
+// ("guard: not a phone number: ...", "guard: unknown scope: ...",
+// "campaign: not found: nope", "file: suppressions: line 1: ..."). Each
+// reads as a sentence that says what and which, as the API's.
+func TestErrors_ReadAsSentences(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	e.guards(t) // publishes "held" (scope waba-9, no list yet)
+	csrf := e.csrf(t, e.sess)
+	for _, tc := range []struct {
+		r    resp
+		code int
+		want string
+	}{
+		{e.post(t, "/ui/suppressions/remove", url.Values{"confirm": {"yes"}, "scope": {"default"}, "to": {"nope"}}, "", csrf, e.sess),
+			http.StatusBadRequest, "&#34;nope&#34; is not a phone number: unexpected &#39;n&#39;"},
+		{e.post(t, "/ui/suppressions/remove", url.Values{"confirm": {"yes"}, "scope": {"waba-9"}, "to": {"441234567801"}}, "", csrf, e.sess),
+			http.StatusNotFound, "scope &#34;waba-9&#34; has no suppression list"},
+		{e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "number\n441234567807\n", csrf, e.sess),
+			http.StatusBadRequest, "file: line 1: the header has no column &#34;to&#34;"},
+		{e.do(t, "GET", "/ui/campaigns/nope", nil, e.sess), http.StatusNotFound, "campaign nope not found"},
+	} {
+		require.Equal(t, tc.code, tc.r.code, tc.r.body)
+		require.Contains(t, tc.r.body, tc.want)
+		for _, word := range []string{"guard: ", "campaign: ", "suppressions: "} {
+			require.NotContains(t, tc.r.body, word)
+		}
+	}
 }

@@ -155,7 +155,7 @@ func TestSuppressionsPage(t *testing.T) {
 	require.Contains(t, r.body, "Added 1, rejected 0 before it stopped.")
 	r = e.post(t, "/ui/suppressions/import", url.Values{"scope": {"default"}}, "number\n441234567807\n", good, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code)
-	require.Contains(t, r.body, "file: suppressions: line 1: the header has no column")
+	require.Contains(t, r.body, "file: line 1: the header has no column")
 	r = e.do(t, "POST", "/ui/suppressions/add", url.Values{"csrf": {good}, "scope": {"default"}, "to": {"441234567808"},
 		"reason": {strings.Repeat("x", 70<<10)}}, e.sess)
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.code, "a form above 64 KiB")

@@ -48,7 +48,7 @@ type ImportSummary struct {
 // follows the list. The entries read before it were added.
 type BadImportError struct{ Reason string }
 
-func (e *BadImportError) Error() string { return "suppressions: " + e.Reason }
+func (e *BadImportError) Error() string { return e.Reason }
 
 func badImport(format string, a ...any) error {
 	return &BadImportError{Reason: fmt.Sprintf(format, a...)}

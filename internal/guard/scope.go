@@ -3,9 +3,9 @@ package guard
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/mmlite/mmlite/internal/registry"
+	"github.com/mmlite/mmlite/internal/sentence"
 )
 
 // ErrScopeAndSender is a suppression list named both by its scope and by
@@ -20,12 +20,12 @@ var ErrScopeAndSender = errors.New("guard: name the suppression list by its scop
 // which of them was meant cannot be told.
 func ScopeOf(ctx context.Context, reg *registry.Registry, senderID, scope string) (string, bool, error) {
 	if senderID != "" && scope != "" {
-		return "", false, fmt.Errorf("%w (scope %s, sender %s)", ErrScopeAndSender, scope, senderID)
+		return "", false, sentence.Of(ErrScopeAndSender, "name the suppression list by its scope or by its sender, not both (scope %s, sender %s)", scope, senderID)
 	}
 	if senderID != "" {
 		p, err := reg.Published(ctx, senderID)
 		if errors.Is(err, registry.ErrNotPublished) {
-			return "", false, fmt.Errorf("%w: %w", ErrUnknownScope, err)
+			return "", false, sentence.Of(ErrUnknownScope, "%w", err)
 		}
 		return p.Scope(), err == nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/phone"
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -80,7 +81,7 @@ func (g *Guard) Suppress(ctx context.Context, scope string, es ...Entry) error {
 // ErrBadNumber, an unknown scope ErrUnknownScope.
 func (g *Guard) Unsuppress(ctx context.Context, scope, to string) (n string, removed bool, err error) {
 	if n, err = phone.Normalize(to); err != nil {
-		return "", false, fmt.Errorf("%w: %v", ErrBadNumber, err)
+		return "", false, sentence.Of(ErrBadNumber, "%w", err)
 	}
 	if err := g.knownScope(ctx, scope); err != nil {
 		return "", false, err
@@ -98,7 +99,7 @@ func (g *Guard) knownScope(ctx context.Context, scope string) error {
 		return fmt.Errorf("guard: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: %q has no suppression list", ErrUnknownScope, scope)
+		return sentence.Of(ErrUnknownScope, "scope %q has no suppression list", scope)
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestSuppressions_RepeatedParameterIs400(t *testing.T) {
 func TestSuppressions_ScopeAndSenderIs400(t *testing.T) {
 	t.Parallel()
 	b := hookSetup(t, nil)
-	want := "guard: name the suppression list by its scope or by its sender, not both (scope 999, sender default)"
+	want := "name the suppression list by its scope or by its sender, not both (scope 999, sender default)"
 	a := b.do(t, "POST", "/v1/suppressions?scope=999&sender=default", "text/csv", "to\n447700900001\n")
 	require.Equal(t, 400, a.code, a.raw)
 	require.Equal(t, want, a.body["error"])

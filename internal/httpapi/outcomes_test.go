@@ -94,7 +94,7 @@ func TestFollowUp_SameRequestAgainFinishesIt(t *testing.T) {
 
 	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", `{"id": "fu", "statuses": ["failed", "expired"]}`)
 	require.Equal(t, 409, a.code, a.raw)
-	require.Equal(t, "campaign: a different campaign with this id exists: fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id",
+	require.Equal(t, "campaign fu exists: it is a follow-up of spring-sale-2026 (statuses failed): choose another id",
 		a.body["error"], a.raw)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
 
@@ -34,7 +35,7 @@ type ErrNoColumn struct {
 }
 
 func (e *ErrNoColumn) Error() string {
-	return fmt.Sprintf("results: recipient %s: %s, which no CSV column can carry: export JSON Lines, or follow up with POST /v1/campaigns/{id}/follow-up (it keeps every component)", e.To, e.Reason)
+	return fmt.Sprintf("recipient %s: %s, which no CSV column can carry: export JSON Lines, or follow up with POST /v1/campaigns/{id}/follow-up (it keeps every component)", e.To, e.Reason)
 }
 
 type param struct {
@@ -156,10 +157,10 @@ func header(cols map[string]bool) ([]string, error) {
 	}
 	if len(head) > 1 {
 		sort.Strings(head)
-		return nil, fmt.Errorf("%w: recipients have headers of different kinds (%s): a CSV has one header column", ErrHeader, strings.Join(head, ", "))
+		return nil, sentence.Of(ErrHeader, "no CSV header fits every recipient: they have headers of different kinds (%s): a CSV has one header column", strings.Join(head, ", "))
 	}
 	if len(pos) > 0 && len(named) > 0 {
-		return nil, fmt.Errorf("%w: recipients have both positional and named body parameters: a CSV has one kind", ErrHeader)
+		return nil, sentence.Of(ErrHeader, "no CSV header fits every recipient: they have both positional and named body parameters: a CSV has one kind")
 	}
 	sort.Slice(pos, func(i, j int) bool { return num(pos[i]) < num(pos[j]) })
 	sort.Strings(named)

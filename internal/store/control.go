@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
@@ -113,9 +114,9 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	verdict, from, _ := strings.Cut(r, ":")
 	switch verdict {
 	case "gone":
-		return Transition{}, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
+		return Transition{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
 	case "no":
-		return Transition{From: campaign.State(from)}, fmt.Errorf("%w: campaign %s is %s", campaign.ErrState, id, from)
+		return Transition{From: campaign.State(from)}, sentence.Of(campaign.ErrState, "campaign %s is %s: it cannot be %s", id, from, done(to))
 	}
 	return Transition{From: campaign.State(from), Changed: verdict == "ok", Lifted: verdict == "lifted"}, nil
 }
@@ -184,4 +185,13 @@ func (s Campaigns) ResumeFrom(ctx context.Context, id, pausedFor string) (Transi
 // their conditions later finds nothing of it.
 func (s Campaigns) Cancel(ctx context.Context, id string) (Transition, error) {
 	return s.transition(ctx, id, campaign.StateCancelled, "", nil, false)
+}
+
+// done words what a transition to state does to a campaign, for the
+// sentence that refuses it: "paused", "resumed", "cancelled".
+func done(to campaign.State) string {
+	if to == campaign.StateRunning {
+		return "resumed"
+	}
+	return string(to)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/redis/go-redis/v9"
 )
@@ -110,7 +111,7 @@ func (s Campaigns) Seal(ctx context.Context, id string) (Sealing, error) {
 		return Sealing{}, fmt.Errorf("campaign: seal %s: %w", id, err)
 	}
 	if r == "gone" {
-		return Sealing{}, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
+		return Sealing{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
 	}
 	verdict, ended := strings.CutSuffix(r, ":ended")
 	return Sealing{Changed: verdict == "sealed", Ended: ended}, nil

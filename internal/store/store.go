@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redisbatch"
+	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/redis/go-redis/v9"
 )
@@ -208,7 +209,7 @@ func (s Campaigns) register(ctx context.Context, c *campaign.Campaign, waba, rea
 	}
 	n := toInt(v[0])
 	if n < 0 {
-		return Registered{}, fmt.Errorf("%w: %s", campaign.ErrConflict, c.ID)
+		return Registered{}, sentence.Of(campaign.ErrConflict, "a different campaign with the id %s exists: choose another id", c.ID)
 	}
 	r := Registered{Created: n > 0, Paused: n >= 2}
 	if n == 3 && len(v) > 1 {
@@ -269,7 +270,7 @@ func (s Campaigns) Hold(ctx context.Context, id, pausedFor string, holds ...Hold
 func (s Campaigns) Get(ctx context.Context, id string) (*campaign.Campaign, error) {
 	b, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "def").Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("%w: %s", campaign.ErrNotFound, id)
+		return nil, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("campaign: get %s: %w", id, err)

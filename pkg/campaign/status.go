@@ -52,7 +52,10 @@ func PauseReasons() []string {
 		PauseSender, PauseTemplate, PauseTemplateDisabled, PauseFallback}
 }
 
-// Errors of campaign storage and control.
+// Errors of campaign storage and control. The errors that carry them read
+// as sentences a user can act on ("campaign spring not found", "campaign
+// spring is cancelled: it cannot be paused"), without these words: tell
+// them apart with errors.Is.
 var (
 	ErrNotFound = errors.New("campaign: not found")
 	ErrConflict = errors.New("campaign: a different campaign with this id exists")
