@@ -145,25 +145,25 @@ func (c Config) Validate() error {
 	c = c.WithDefaults()
 	switch {
 	case c.Redis == nil && c.Client == nil:
-		return errors.New("producer: Redis or Client is required (MMLITE_REDIS_URL)")
+		return errors.New("Redis or Client is required (MMLITE_REDIS_URL)")
 	case c.Concurrency < 1:
-		return fmt.Errorf("producer: Concurrency must be >= 1, got %d", c.Concurrency)
+		return fmt.Errorf("Concurrency must be >= 1, got %d", c.Concurrency)
 	case c.BatchSize < 1:
-		return fmt.Errorf("producer: BatchSize must be >= 1, got %d", c.BatchSize)
+		return fmt.Errorf("BatchSize must be >= 1, got %d", c.BatchSize)
 	case c.MaxRetry < 1:
-		return fmt.Errorf("producer: MaxRetry must be >= 1, got %d", c.MaxRetry)
+		return fmt.Errorf("MaxRetry must be >= 1, got %d", c.MaxRetry)
 	case c.CancelWait < 0:
-		return fmt.Errorf("producer: MMLITE_CANCEL_WAIT must be > 0, got %s", c.CancelWait)
+		return fmt.Errorf("MMLITE_CANCEL_WAIT must be > 0, got %s", c.CancelWait)
 	case c.Retention < 0:
-		return fmt.Errorf("producer: MMLITE_RETENTION must be > 0, got %s", c.Retention)
+		return fmt.Errorf("MMLITE_RETENTION must be > 0, got %s", c.Retention)
 	case c.Queue == c.ResultsQueue:
-		return fmt.Errorf("producer: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+		return fmt.Errorf("MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
 	case c.NoResultsQueue && c.CallbackQueue == "":
 		return errors.New(emit.ErrNowhere)
 	}
 	for i, s := range c.Senders {
 		if s.ID == "" || s.Rate <= 0 {
-			return fmt.Errorf("producer: Senders[%d] (%q): an id and a rate > 0 are required, got rate %v", i, s.ID, s.Rate)
+			return fmt.Errorf("Senders[%d] (%q): an id and a rate > 0 are required, got rate %v", i, s.ID, s.Rate)
 		}
 	}
 	return nil

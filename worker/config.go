@@ -175,48 +175,48 @@ func (c Config) Validate() error {
 	c = c.WithDefaults()
 	switch {
 	case c.Redis == nil && c.Client == nil:
-		return errors.New("worker: MMLITE_REDIS_URL is required")
+		return errors.New("MMLITE_REDIS_URL is required")
 	case len(c.Senders) == 0:
-		return errors.New("worker: no senders: set MMLITE_API_KEY or MMLITE_SENDERS_FILE")
+		return errors.New("no senders: set MMLITE_API_KEY or MMLITE_SENDERS_FILE")
 	case c.Concurrency < 1:
-		return fmt.Errorf("worker: MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
+		return fmt.Errorf("MMLITE_CONCURRENCY must be >= 1, got %d", c.Concurrency)
 	case c.Dequeuers < 1 || c.Dequeuers > c.Concurrency:
-		return fmt.Errorf("worker: MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY (%d), got %d", c.Concurrency, c.Dequeuers)
+		return fmt.Errorf("MMLITE_DEQUEUERS must be between 1 and MMLITE_CONCURRENCY (%d), got %d", c.Concurrency, c.Dequeuers)
 	case c.HTTPTimeout < 0:
-		return fmt.Errorf("worker: MMLITE_HTTP_TIMEOUT must be > 0, got %s", c.HTTPTimeout)
+		return fmt.Errorf("MMLITE_HTTP_TIMEOUT must be > 0, got %s", c.HTTPTimeout)
 	case c.MaxWait < 0:
-		return fmt.Errorf("worker: MMLITE_MAX_WAIT must be > 0, got %s", c.MaxWait)
+		return fmt.Errorf("MMLITE_MAX_WAIT must be > 0, got %s", c.MaxWait)
 	case c.RetryBase < 0 || c.RetryMax < c.RetryBase:
-		return fmt.Errorf("worker: RetryBase (%s) must be > 0 and RetryMax (%s) at least RetryBase", c.RetryBase, c.RetryMax)
+		return fmt.Errorf("RetryBase (%s) must be > 0 and RetryMax (%s) at least RetryBase", c.RetryBase, c.RetryMax)
 	case c.ForwardInterval < 0:
-		return fmt.Errorf("worker: ForwardInterval must be > 0, got %s", c.ForwardInterval)
+		return fmt.Errorf("ForwardInterval must be > 0, got %s", c.ForwardInterval)
 	case c.Retention < 0:
-		return fmt.Errorf("worker: MMLITE_RETENTION must be > 0, got %s", c.Retention)
+		return fmt.Errorf("MMLITE_RETENTION must be > 0, got %s", c.Retention)
 	case c.UnknownGrace < 0:
-		return fmt.Errorf("worker: MMLITE_UNKNOWN_GRACE must be > 0, got %s", c.UnknownGrace)
+		return fmt.Errorf("MMLITE_UNKNOWN_GRACE must be > 0, got %s", c.UnknownGrace)
 	case c.UnknownWindow > 0 && c.UnknownWindow <= c.UnknownGrace:
-		return fmt.Errorf("worker: MMLITE_UNKNOWN_WINDOW (%s) must be above MMLITE_UNKNOWN_GRACE (%s), or negative to keep no unknown outcome for matching",
+		return fmt.Errorf("MMLITE_UNKNOWN_WINDOW (%s) must be above MMLITE_UNKNOWN_GRACE (%s), or negative to keep no unknown outcome for matching",
 			c.UnknownWindow, c.UnknownGrace)
 	case c.HousekeepingInterval < 0:
-		return fmt.Errorf("worker: HousekeepingInterval must be > 0, got %s", c.HousekeepingInterval)
+		return fmt.Errorf("HousekeepingInterval must be > 0, got %s", c.HousekeepingInterval)
 	case c.ShutdownTimeout <= c.HTTPTimeout+c.MaxWait:
-		return fmt.Errorf("worker: MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",
+		return fmt.Errorf("MMLITE_SHUTDOWN_TIMEOUT (%s) must be above MMLITE_HTTP_TIMEOUT (%s) plus MMLITE_MAX_WAIT (%s): a job running at SIGTERM may wait for its slot, then make its call, and must finish",
 			c.ShutdownTimeout, c.HTTPTimeout, c.MaxWait)
 	case c.PauseFailureRatio > 1 || math.IsNaN(c.PauseFailureRatio): // no share is >= NaN: off, unsaid
-		return fmt.Errorf("worker: MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
+		return fmt.Errorf("MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got %v", c.PauseFailureRatio)
 	case c.PauseMinSends < 1: // a campaign would be judged on its first send
-		return fmt.Errorf("worker: MMLITE_PAUSE_MIN_SENDS must be >= 1, got %d", c.PauseMinSends)
+		return fmt.Errorf("MMLITE_PAUSE_MIN_SENDS must be >= 1, got %d", c.PauseMinSends)
 	case c.Queue == c.ResultsQueue:
-		return fmt.Errorf("worker: MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
+		return fmt.Errorf("MMLITE_RESULTS_QUEUE must differ from the send queue %q", c.Queue)
 	case c.NoResultsQueue && c.CallbackQueue == "":
 		return errors.New(emit.ErrNowhere)
 	}
 	if err := c.guard().Validate(); err != nil {
-		return fmt.Errorf("worker: %w", err)
+		return err
 	}
 	for _, s := range c.Senders {
 		if s.Key() == "" {
-			return fmt.Errorf("worker: sender %s has no API key", s.ID)
+			return fmt.Errorf("sender %s has no API key", s.ID)
 		}
 	}
 	return nil

@@ -289,7 +289,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.MetricsAddr != "" {
 		if srv, err = httpserve.Listen(cfg.MetricsAddr, metrics.Mux(w.gatherer, w.Ready), httpserve.Timeouts{}); err != nil {
 			w.Shutdown()
-			return fmt.Errorf("worker: MMLITE_METRICS_ADDR (--metrics-addr): %w", err)
+			return fmt.Errorf("MMLITE_METRICS_ADDR (--metrics-addr): %w", err)
 		}
 	}
 	if err := w.Start(ctx); err != nil {

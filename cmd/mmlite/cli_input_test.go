@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/stretchr/testify/require"
 )
@@ -42,11 +45,11 @@ func TestEmptyConfigFile_NamesTheFile(t *testing.T) {
 	empty := write(t, "empty.yaml", "# to come\n")
 	out, code := run(t, "enqueue", "--campaign", camp, "--recipients", list, "--senders-file", empty, "--dry-run")
 	require.Equal(t, 1, code, out)
-	require.Equal(t, "sender: "+empty+`: the file is empty: want a top-level "senders:" list`, strings.TrimSpace(out))
+	require.Equal(t, empty+`: the file is empty: want a top-level "senders:" list`, strings.TrimSpace(out))
 
 	out, code = run(t, "worker", "--api-key", "k", "--webhook-destinations", empty, "--metrics-addr", "127.0.0.1:0")
 	require.Equal(t, 1, code, out)
-	require.Equal(t, "outbound: "+empty+`: the file is empty: want a top-level "destinations:" list`, strings.TrimSpace(out))
+	require.Equal(t, empty+`: the file is empty: want a top-level "destinations:" list`, strings.TrimSpace(out))
 }
 
 // A mistyped command printed "No help topic for ..." and exited 3, the
@@ -131,4 +134,42 @@ func TestEnqueue_DryRunChecksAsARealRun(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, `sender "eu" is not configured`)
 	require.NotContains(t, out, "Redis")
+}
+
+// A setting refused at start was printed with the word of the Go package
+// that checked it ("redisconn: unsupported scheme ...", "guard:
+// MMLITE_COOLDOWN ...", "worker: MMLITE_PAUSE_FAILURE_RATIO ...", "sender:
+// MMLITE_API_KEY is empty ...", "httpapi: MMLITE_API_TOKEN is empty ...",
+// "--errors: fakeapi: error rule 1 ..."), which names nothing an operator
+// sets. The setting, or the file and line, says where.
+func TestSettingsErrors_ReadAsSentences(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	url := "redis://" + mr.Addr() + "/0"
+	w := []string{"worker", "--redis-url", url, "--api-key", "k", "--metrics-addr", "127.0.0.1:0"}
+	a := []string{"api", "--redis-url", url, "--api-token", "t", "--http-addr", "127.0.0.1:0"}
+	senders := write(t, "s.yaml", "senders:\n  - id: a\n    rate: 0\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"campaign", "status", "x", "--redis-url", "http://x"}, `unsupported scheme "http" in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster`},
+		{[]string{"campaign", "status", "x", "--redis-url", "redis://h:1/x"}, `MMLITE_REDIS_URL: the database must be a number >= 0, got "x"`},
+		{append(w, "--cooldown", "-1s"), "MMLITE_COOLDOWN must be > 0, got -1s"},
+		{append(w, "--pause-failure-ratio", "2"), "MMLITE_PAUSE_FAILURE_RATIO must be at most 1 (negative turns it off), got 2"},
+		{[]string{"worker", "--redis-url", url, "--metrics-addr", "127.0.0.1:0"}, "MMLITE_API_KEY is empty (set it, or declare senders in MMLITE_SENDERS_FILE)"},
+		{append(w, "--senders-file", senders), senders + ": line 2: senders[0] (a): rate must be > 0 and <= 100000 messages per second, got 0"},
+		{append(w, "--webhook-forward", "https://example.com/x", "--webhook-destinations", senders), "set MMLITE_WEBHOOK_FORWARD or MMLITE_WEBHOOK_DESTINATIONS, not both"},
+		{[]string{"api", "--redis-url", url, "--http-addr", "127.0.0.1:0"}, "MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication"},
+		{append(a, "--results-queue", "mmlite"), `MMLITE_RESULTS_QUEUE must differ from the send queue "mmlite"`},
+		{[]string{"fakeapi", "--addr", "127.0.0.1:0", "--errors", "bogus"}, `--errors: error rule 1 ("bogus"): want CODE:SHARE or -:SHARE:ACTION`},
+		{[]string{"fakeapi", "--addr", "127.0.0.1:0", "--latency", "-1s"}, "latency must not be negative, got -1s"},
+		{[]string{"demo", "--recipients", "-1"}, "recipients must be positive, got -1"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, code := runCtx(t, ctx, "", tc.args...)
+		cancel()
+		require.Equal(t, 1, code, "%v: %s", tc.args, out)
+		require.Equal(t, tc.want, strings.TrimSpace(out), "%v", tc.args)
+	}
 }

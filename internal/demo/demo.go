@@ -41,11 +41,11 @@ type Config struct {
 func (c *Config) Validate() error {
 	switch {
 	case c.Recipients < 1:
-		return fmt.Errorf("demo: recipients must be positive, got %d", c.Recipients)
+		return fmt.Errorf("recipients must be positive, got %d", c.Recipients)
 	case c.Rate <= 0:
-		return fmt.Errorf("demo: rate must be positive, got %g", c.Rate)
+		return fmt.Errorf("rate must be positive, got %g", c.Rate)
 	case c.Out == nil || c.Progress == nil:
-		return errors.New("demo: Out and Progress are required")
+		return errors.New("Out and Progress are required")
 	}
 	return nil
 }

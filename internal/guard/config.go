@@ -50,16 +50,16 @@ func (c Config) Validate() error {
 	c = c.WithDefaults()
 	switch {
 	case c.Cooldown < 0:
-		return fmt.Errorf("guard: MMLITE_COOLDOWN must be > 0, got %s", c.Cooldown)
+		return fmt.Errorf("MMLITE_COOLDOWN must be > 0, got %s", c.Cooldown)
 	case c.LimitWindow < 0:
-		return fmt.Errorf("guard: MMLITE_LIMIT_WINDOW must be > 0, got %s", c.LimitWindow)
+		return fmt.Errorf("MMLITE_LIMIT_WINDOW must be > 0, got %s", c.LimitWindow)
 	}
 	for _, code := range c.SuppressCodes {
 		// A suppression ends the recipient in every later campaign, and
 		// takes the place of the code's own protection (see the worker's
 		// protect): only a code that ends the recipient anyway may.
 		if class, ok := mmapi.ClassOfCode(code); ok && class != mmapi.ClassPermanent {
-			return fmt.Errorf("guard: MMLITE_SUPPRESS_CODES: code %d is %s, not permanent for the recipient (%s): it must not suppress anyone",
+			return fmt.Errorf("MMLITE_SUPPRESS_CODES: code %d is %s, not permanent for the recipient (%s): it must not suppress anyone",
 				code, class, class.Meaning())
 		}
 	}

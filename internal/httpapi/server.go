@@ -109,7 +109,7 @@ func (c *Config) relayAuthenticated() error {
 	}
 	for _, d := range c.Destinations {
 		if !safeurl.OnLoopback(d.URL) {
-			return fmt.Errorf("httpapi: relay destination %q is not on this machine, and --insecure-no-auth without MMLITE_WEBHOOK_SECRET "+
+			return fmt.Errorf("relay destination %q is not on this machine, and --insecure-no-auth without MMLITE_WEBHOOK_SECRET "+
 				"or MMLITE_META_APP_SECRET takes any POST as a webhook: it would reach %q signed as if the provider had sent it; "+
 				"set a webhook secret, or relay to a loopback address only", d.Name, d.Name)
 		}
@@ -215,15 +215,15 @@ func (c Config) Validate() error {
 	c = c.WithDefaults()
 	positive := func(name string, v int64) error {
 		if v < 1 {
-			return fmt.Errorf("httpapi: %s is %d: it must be at least 1", name, v)
+			return fmt.Errorf("%s is %d: it must be at least 1", name, v)
 		}
 		return nil
 	}
 	switch {
 	case c.Producer == nil:
-		return errors.New("httpapi: a producer is required")
+		return errors.New("a producer is required")
 	case c.Token == "" && !c.AllowNoAuth:
-		return errors.New("httpapi: MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
+		return errors.New("MMLITE_API_TOKEN is empty: set it, or pass --insecure-no-auth to serve /v1 without authentication")
 	}
 	if err := c.relayAuthenticated(); err != nil {
 		return err
@@ -449,7 +449,7 @@ func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration) er
 func (s *Server) Listen(addr string) (*httpserve.Server, error) {
 	srv, err := httpserve.Listen(addr, s.mux, httpserve.Timeouts{Read: s.cfg.ReadTimeout, Write: httpserve.LongRead})
 	if err != nil {
-		return nil, fmt.Errorf("httpapi: MMLITE_HTTP_ADDR (--http-addr): %w", err)
+		return nil, fmt.Errorf("MMLITE_HTTP_ADDR (--http-addr): %w", err)
 	}
 	return srv, nil
 }

@@ -124,26 +124,26 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	switch {
 	case len(c.Destinations) == 0 && c.Callbacks == nil:
-		return errors.New("outbound: nothing to deliver: no destination (MMLITE_WEBHOOK_FORWARD / MMLITE_WEBHOOK_DESTINATIONS) and no MMLITE_RESULTS_URL")
+		return errors.New("nothing to deliver: no destination (MMLITE_WEBHOOK_FORWARD / MMLITE_WEBHOOK_DESTINATIONS) and no MMLITE_RESULTS_URL")
 	case c.MaxAge < time.Minute || c.MaxAge > MaxMaxAge:
-		return fmt.Errorf("outbound: MMLITE_RELAY_MAX_AGE must be between 1m and %s (90 days), got %s", MaxMaxAge, c.MaxAge)
+		return fmt.Errorf("MMLITE_RELAY_MAX_AGE must be between 1m and %s (90 days), got %s", MaxMaxAge, c.MaxAge)
 	case c.RetryBase <= 0 || c.RetryMax < c.RetryBase:
-		return fmt.Errorf("outbound: the retry backoff must be positive and RetryMax (%s) at least RetryBase (%s)", c.RetryMax, c.RetryBase)
+		return fmt.Errorf("the retry backoff must be positive and RetryMax (%s) at least RetryBase (%s)", c.RetryMax, c.RetryBase)
 	case c.Concurrency < 1:
-		return fmt.Errorf("outbound: MMLITE_OUTBOUND_CONCURRENCY must be at least 1, got %d", c.Concurrency)
+		return fmt.Errorf("MMLITE_OUTBOUND_CONCURRENCY must be at least 1, got %d", c.Concurrency)
 	case c.BatchSize < 0 || c.BatchSize > 1000:
-		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH must be 0 to 1000 (0 or 1: no batching), got %d", c.BatchSize)
+		return fmt.Errorf("MMLITE_RESULTS_BATCH must be 0 to 1000 (0 or 1: no batching), got %d", c.BatchSize)
 	case c.BatchWait < 0 || c.BatchWait > time.Minute:
-		return fmt.Errorf("outbound: MMLITE_RESULTS_BATCH_WAIT must be above 0 and at most 1m, got %s", c.BatchWait)
+		return fmt.Errorf("MMLITE_RESULTS_BATCH_WAIT must be above 0 and at most 1m, got %s", c.BatchWait)
 	case c.HTTPTimeout <= 0:
-		return fmt.Errorf("outbound: the HTTP timeout must be positive, got %s", c.HTTPTimeout)
+		return fmt.Errorf("the HTTP timeout must be positive, got %s", c.HTTPTimeout)
 	}
 	if c.Callbacks != nil {
 		if err := CheckURL(c.Callbacks.URL); err != nil {
-			return fmt.Errorf("outbound: MMLITE_RESULTS_URL: %w", err)
+			return fmt.Errorf("MMLITE_RESULTS_URL: %w", err)
 		}
 		if c.Callbacks.secret == "" {
-			return errors.New("outbound: MMLITE_RESULTS_SECRET is empty: callbacks are signed with it")
+			return errors.New("MMLITE_RESULTS_SECRET is empty: callbacks are signed with it")
 		}
 	}
 	return nil

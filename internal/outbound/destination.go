@@ -103,9 +103,9 @@ func load(s Sources) ([]*Destination, error) {
 	}
 	switch {
 	case s.Forward != "" && s.File != "":
-		return nil, errors.New("outbound: set MMLITE_WEBHOOK_FORWARD or MMLITE_WEBHOOK_DESTINATIONS, not both")
+		return nil, errors.New("set MMLITE_WEBHOOK_FORWARD or MMLITE_WEBHOOK_DESTINATIONS, not both")
 	case s.Forward == "" && strings.TrimSpace(s.ForwardSecret) != "":
-		return nil, errors.New("outbound: MMLITE_WEBHOOK_FORWARD_SECRET is set but MMLITE_WEBHOOK_FORWARD is not: it signs that URL's POSTs only " +
+		return nil, errors.New("MMLITE_WEBHOOK_FORWARD_SECRET is set but MMLITE_WEBHOOK_FORWARD is not: it signs that URL's POSTs only " +
 			"(a destinations file names each destination's secret_env or secret_file)")
 	case s.Forward != "":
 		d := &Destination{Name: ForwardName, URL: s.Forward, secret: strings.TrimSpace(s.ForwardSecret)}
@@ -113,7 +113,7 @@ func load(s Sources) ([]*Destination, error) {
 			return nil, err
 		}
 		if d.secret == "" && !s.NoSecrets {
-			return nil, errors.New("outbound: MMLITE_WEBHOOK_FORWARD_SECRET is empty: relayed webhooks are signed with it")
+			return nil, errors.New("MMLITE_WEBHOOK_FORWARD_SECRET is empty: relayed webhooks are signed with it")
 		}
 		return []*Destination{d}, nil
 	case s.File == "":
@@ -121,7 +121,7 @@ func load(s Sources) ([]*Destination, error) {
 	}
 	b, err := readlimit.ReadFile(s.File, MaxFile)
 	if err != nil {
-		return nil, fmt.Errorf("outbound: %w", err)
+		return nil, err
 	}
 	getenv := s.Getenv
 	if s.NoSecrets {
@@ -129,7 +129,7 @@ func load(s Sources) ([]*Destination, error) {
 	}
 	ds, err := parse(b, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("outbound: %s: %w", s.File, err)
+		return nil, fmt.Errorf("%s: %w", s.File, err)
 	}
 	return ds, nil
 }

@@ -230,7 +230,7 @@ func TestLoad_DestinationsFileTooLarge(t *testing.T) {
 	yml := "destinations:\n  - name: a\n    url: https://x.example.com\n    secret_env: S\n# " + strings.Repeat("x", outbound.MaxFile) + "\n"
 	require.NoError(t, os.WriteFile(p, []byte(yml), 0o600))
 	_, err := outbound.Load(outbound.Sources{File: p, Getenv: func(string) string { return "s" }})
-	require.EqualError(t, err, fmt.Sprintf("outbound: %s: larger than %d bytes", p, outbound.MaxFile))
+	require.EqualError(t, err, fmt.Sprintf("%s: larger than %d bytes", p, outbound.MaxFile))
 
 	secret := filepath.Join(t.TempDir(), "secret")
 	require.NoError(t, os.WriteFile(secret, []byte(strings.Repeat("s", outbound.MaxFile+1)), 0o600))

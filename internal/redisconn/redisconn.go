@@ -24,7 +24,7 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	switch u.Scheme {
 	case "redis", "rediss", "redis-sentinel", "redis-cluster":
 	default:
-		return nil, fmt.Errorf("redisconn: unsupported scheme %q in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster", u.Scheme)
+		return nil, fmt.Errorf("unsupported scheme %q in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster", u.Scheme)
 	}
 	user := u.User.Username()
 	pass, _ := u.User.Password()
@@ -48,7 +48,7 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	switch u.Scheme {
 	case "redis", "rediss":
 		if len(addrs) != 1 {
-			return nil, fmt.Errorf("redisconn: %s:// takes one host, got %d (use redis-sentinel:// or redis-cluster://)", u.Scheme, len(addrs))
+			return nil, fmt.Errorf("MMLITE_REDIS_URL: %s:// takes one host, got %d (use redis-sentinel:// or redis-cluster://)", u.Scheme, len(addrs))
 		}
 		db, err := dbNumber(u.Path)
 		if err != nil {
@@ -61,7 +61,7 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 			return nil, err
 		}
 		if q.Get("master") == "" {
-			return nil, fmt.Errorf("redisconn: redis-sentinel:// needs ?master=NAME")
+			return nil, fmt.Errorf("MMLITE_REDIS_URL: redis-sentinel:// needs ?master=NAME")
 		}
 		return asynq.RedisFailoverClientOpt{MasterName: q.Get("master"), SentinelAddrs: addrs,
 			SentinelPassword: q.Get("sentinel_password"), Username: user, Password: pass, DB: db,
@@ -69,7 +69,7 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	}
 	// redis-cluster
 	if db, err := dbNumber(u.Path); err != nil || db != 0 {
-		return nil, errors.Join(err, fmt.Errorf("redisconn: redis-cluster:// has only database 0"))
+		return nil, errors.Join(err, fmt.Errorf("MMLITE_REDIS_URL: redis-cluster:// has only database 0"))
 	}
 	return asynq.RedisClusterClientOpt{Addrs: addrs, Username: user, Password: pass, TLSConfig: tlsConf}, nil
 }
@@ -84,23 +84,23 @@ func checkQuery(scheme string, q url.Values) error {
 	}
 	for k := range q {
 		if !slices.Contains(known, k) {
-			return fmt.Errorf("redisconn: unknown parameter %q in MMLITE_REDIS_URL: want %s", k, want)
+			return fmt.Errorf("unknown parameter %q in MMLITE_REDIS_URL: want %s", k, want)
 		}
 	}
 	if v, ok := q["tls"]; ok && (len(v) != 1 || v[0] != "true" && v[0] != "false") {
-		return fmt.Errorf("redisconn: tls in MMLITE_REDIS_URL must be true or false, got %q", strings.Join(v, ","))
+		return fmt.Errorf("tls in MMLITE_REDIS_URL must be true or false, got %q", strings.Join(v, ","))
 	}
 	return nil
 }
 
 func hosts(h string) ([]string, error) {
 	if h == "" {
-		return nil, fmt.Errorf("redisconn: MMLITE_REDIS_URL has no host")
+		return nil, fmt.Errorf("MMLITE_REDIS_URL has no host")
 	}
 	out := strings.Split(h, ",")
 	for _, a := range out {
 		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
-			return nil, fmt.Errorf("redisconn: %q is not host:port", a)
+			return nil, fmt.Errorf("MMLITE_REDIS_URL: %q is not host:port", a)
 		}
 	}
 	return out, nil
@@ -115,7 +115,7 @@ func parseErr(raw string) error {
 	if _, err := url.Parse(shown); errors.As(err, &ue) {
 		why = ue.Err.Error() // about the part shown
 	}
-	return fmt.Errorf("redisconn: MMLITE_REDIS_URL is not a valid URL (the password is not shown): %s: %s", shown, why)
+	return fmt.Errorf("MMLITE_REDIS_URL is not a valid URL (the password is not shown): %s: %s", shown, why)
 }
 
 func dbNumber(path string) (int, error) {
@@ -125,11 +125,11 @@ func dbNumber(path string) (int, error) {
 	}
 	if strings.Contains(p, "@") {
 		// A '/' in a password ends the host: the rest is in the path.
-		return 0, fmt.Errorf("redisconn: MMLITE_REDIS_URL has an '@' after its host (the password is not shown): write a '/' in a user or password as %%2F")
+		return 0, fmt.Errorf("MMLITE_REDIS_URL has an '@' after its host (the password is not shown): write a '/' in a user or password as %%2F")
 	}
 	db, err := strconv.Atoi(p)
 	if err != nil || db < 0 {
-		return 0, fmt.Errorf("redisconn: database must be a number >= 0, got %q", p)
+		return 0, fmt.Errorf("MMLITE_REDIS_URL: the database must be a number >= 0, got %q", p)
 	}
 	return db, nil
 }

@@ -70,14 +70,14 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err == nil {
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("fakeapi: invalid duration %q: want e.g. \"150ms\"", s)
+			return fmt.Errorf("invalid duration %q: want e.g. \"150ms\"", s)
 		}
 		*d = Duration(v)
 		return nil
 	}
 	var ms float64
 	if err := json.Unmarshal(b, &ms); err != nil || math.Abs(ms) > float64(math.MaxInt64/int64(time.Millisecond)) {
-		return fmt.Errorf("fakeapi: invalid duration %s: want a string like \"150ms\" or a number of milliseconds", b)
+		return fmt.Errorf("invalid duration %s: want a string like \"150ms\" or a number of milliseconds", b)
 	}
 	*d = Duration(ms * float64(time.Millisecond))
 	return nil
@@ -101,28 +101,28 @@ const (
 func (c Config) validate() error {
 	for i, k := range c.Keys {
 		if k == "" {
-			return fmt.Errorf("fakeapi: keys[%d] must not be empty", i)
+			return fmt.Errorf("keys[%d] must not be empty", i)
 		}
 	}
 	for i, t := range c.Templates {
 		if t == "" {
-			return fmt.Errorf("fakeapi: templates[%d] must not be empty", i)
+			return fmt.Errorf("templates[%d] must not be empty", i)
 		}
 	}
 	if c.Latency < 0 {
-		return fmt.Errorf("fakeapi: latency must not be negative, got %s", c.Latency)
+		return fmt.Errorf("latency must not be negative, got %s", c.Latency)
 	}
 	if c.LatencyJitter < 0 {
-		return fmt.Errorf("fakeapi: latency_jitter must not be negative, got %s", c.LatencyJitter)
+		return fmt.Errorf("latency_jitter must not be negative, got %s", c.LatencyJitter)
 	}
 	if err := validateRules(c.Errors, "errors"); err != nil {
 		return err
 	}
 	if !(c.RateLimit >= 0) || math.IsInf(c.RateLimit, 0) {
-		return fmt.Errorf("fakeapi: rate_limit must be a finite number >= 0, got %g", c.RateLimit)
+		return fmt.Errorf("rate_limit must be a finite number >= 0, got %g", c.RateLimit)
 	}
 	if c.RateBurst < 0 {
-		return fmt.Errorf("fakeapi: rate_burst must not be negative, got %d", c.RateBurst)
+		return fmt.Errorf("rate_burst must not be negative, got %d", c.RateBurst)
 	}
 	tos := make([]string, 0, len(c.FailRecipients))
 	for to := range c.FailRecipients {
@@ -131,23 +131,23 @@ func (c Config) validate() error {
 	slices.Sort(tos)
 	for _, to := range tos {
 		if to == "" {
-			return fmt.Errorf("fakeapi: fail_recipients has an empty recipient")
+			return fmt.Errorf("fail_recipients has an empty recipient")
 		}
 		if code := c.FailRecipients[to]; code <= 0 {
-			return fmt.Errorf("fakeapi: fail_recipients[%q] must be a positive Meta error code, got %d", to, code)
+			return fmt.Errorf("fail_recipients[%q] must be a positive Meta error code, got %d", to, code)
 		}
 	}
 	if c.WebhookURL != "" {
 		u, err := url.Parse(c.WebhookURL)
 		if err != nil {
-			return fmt.Errorf("fakeapi: webhook_url is not a valid URL: %v", err)
+			return fmt.Errorf("webhook_url is not a valid URL: %v", err)
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("fakeapi: webhook_url must be an absolute http(s) URL, got %q", c.WebhookURL)
+			return fmt.Errorf("webhook_url must be an absolute http(s) URL, got %q", c.WebhookURL)
 		}
 	}
 	if c.WebhookDelay < 0 {
-		return fmt.Errorf("fakeapi: webhook_delay must not be negative, got %s", c.WebhookDelay)
+		return fmt.Errorf("webhook_delay must not be negative, got %s", c.WebhookDelay)
 	}
 	if err := validateShare("delivered_share", c.DeliveredShare); err != nil {
 		return err
@@ -157,7 +157,7 @@ func (c Config) validate() error {
 
 func validateShare(name string, p *float64) error {
 	if p != nil && !(*p >= 0 && *p <= 1) {
-		return fmt.Errorf("fakeapi: %s must be between 0 and 1, got %g", name, *p)
+		return fmt.Errorf("%s must be between 0 and 1, got %g", name, *p)
 	}
 	return nil
 }
@@ -172,28 +172,28 @@ func validateRules(rules []ErrorRule, name string) error {
 		sum += r.Share
 	}
 	if sum > 1+1e-9 {
-		return fmt.Errorf("fakeapi: %s shares add up to %g, must be at most 1", name, sum)
+		return fmt.Errorf("%s shares add up to %g, must be at most 1", name, sum)
 	}
 	return nil
 }
 
 func (r ErrorRule) validate(name string) error {
 	if !(r.Share >= 0 && r.Share <= 1) {
-		return fmt.Errorf("fakeapi: %s.share must be between 0 and 1, got %g", name, r.Share)
+		return fmt.Errorf("%s.share must be between 0 and 1, got %g", name, r.Share)
 	}
 	switch r.Action {
 	case "", ActionReset, ActionHang:
 	default:
-		return fmt.Errorf("fakeapi: %s.action must be \"\", %q or %q, got %q", name, ActionReset, ActionHang, r.Action)
+		return fmt.Errorf("%s.action must be \"\", %q or %q, got %q", name, ActionReset, ActionHang, r.Action)
 	}
 	if r.Code < 0 {
-		return fmt.Errorf("fakeapi: %s.code must not be negative, got %d", name, r.Code)
+		return fmt.Errorf("%s.code must not be negative, got %d", name, r.Code)
 	}
 	if r.HTTPStatus != 0 && (r.HTTPStatus < 400 || r.HTTPStatus > 599) {
-		return fmt.Errorf("fakeapi: %s.http_status must be between 400 and 599, got %d", name, r.HTTPStatus)
+		return fmt.Errorf("%s.http_status must be between 400 and 599, got %d", name, r.HTTPStatus)
 	}
 	if r.Action == "" && r.Code == 0 && r.HTTPStatus == 0 {
-		return fmt.Errorf("fakeapi: %s needs a code, an http_status or an action", name)
+		return fmt.Errorf("%s needs a code, an http_status or an action", name)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ func TestNewValidates(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Errors: []ErrorRule{{Share: 0.1, Code: 1}, {Share: 1.5, Code: 2}}}, "fakeapi: errors[1].share must be between 0 and 1, got 1.5"},
+		{Config{Errors: []ErrorRule{{Share: 0.1, Code: 1}, {Share: 1.5, Code: 2}}}, "errors[1].share must be between 0 and 1, got 1.5"},
 		{Config{Errors: []ErrorRule{{Share: math.NaN(), Code: 1}}}, "errors[0].share"},
 		{Config{Errors: []ErrorRule{{Share: 0.7, Code: 1}, {Share: 0.7, Code: 2}}}, "errors shares add up to 1.4"},
 		{Config{Errors: []ErrorRule{{Share: 0.1, Action: "explode"}}}, `errors[0].action must be "", "reset" or "hang", got "explode"`},

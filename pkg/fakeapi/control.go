@@ -50,16 +50,16 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxConfigBytes+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("fakeapi: reading config: %v", err))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the config could not be read: %v", err))
 		return
 	}
 	if len(body) > maxConfigBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("fakeapi: config larger than %d bytes", maxConfigBytes))
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the config is larger than %d bytes", maxConfigBytes))
 		return
 	}
 	var cfg Config
 	if err := decodeStrict(body, &cfg); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("fakeapi: invalid config JSON: %v", err))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the config is not valid JSON: %v", err))
 		return
 	}
 	if err := s.SetConfig(cfg); err != nil {
@@ -95,7 +95,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"error": "fakeapi: cannot encode answer"}`)
+		b = []byte(`{"error": "the answer could not be encoded"}`)
 	}
 	w.Header().Set("Content-Type", contentJSON)
 	w.WriteHeader(status)

@@ -46,13 +46,13 @@ func TestControlConfigRoundTrip(t *testing.T) {
 func TestControlConfigRejectsInvalid(t *testing.T) {
 	f := newFake(t, Config{Keys: []string{"a"}})
 	for body, want := range map[string]string{
-		`{"errors":[{"share":0.5,"code":1},{"share":1.5,"code":2}]}`: "fakeapi: errors[1].share must be between 0 and 1, got 1.5",
-		`{"errors":[{"share":0.6,"code":1},{"share":0.6,"code":2}]}`: "fakeapi: errors shares add up to 1.2, must be at most 1",
-		`{"rate_limit":-1}`:         "fakeapi: rate_limit must be a finite number >= 0, got -1",
+		`{"errors":[{"share":0.5,"code":1},{"share":1.5,"code":2}]}`: "errors[1].share must be between 0 and 1, got 1.5",
+		`{"errors":[{"share":0.6,"code":1},{"share":0.6,"code":2}]}`: "errors shares add up to 1.2, must be at most 1",
+		`{"rate_limit":-1}`:         "rate_limit must be a finite number >= 0, got -1",
 		`{"latency":"soon"}`:        "invalid duration",
 		`{"nope":1}`:                "unknown field",
 		`{"keys":["a"]} {}`:         "unexpected data",
-		`[]`:                        "invalid config JSON",
+		`[]`:                        "the config is not valid JSON",
 		`{"webhook_url":"ftp://x"}`: "webhook_url",
 	} {
 		r := f.do(t, http.MethodPut, "/_fake/config", map[string]string{"Content-Type": "application/json"}, body)

@@ -24,7 +24,7 @@ func ParseErrorRules(s string) ([]ErrorRule, error) {
 	for i, item := range items {
 		r, err := parseErrorRule(strings.TrimSpace(item))
 		if err != nil {
-			return nil, fmt.Errorf("fakeapi: error rule %d (%q): %w", i+1, item, err)
+			return nil, fmt.Errorf("error rule %d (%q): %w", i+1, item, err)
 		}
 		rules = append(rules, r)
 	}
@@ -87,17 +87,17 @@ func ParseFailRecipients(s string) (map[string]int, error) {
 		to, code, ok := strings.Cut(strings.TrimSpace(item), "=")
 		to, code = strings.TrimSpace(to), strings.TrimSpace(code)
 		if !ok || to == "" {
-			return nil, fmt.Errorf("fakeapi: fail recipient %d (%q): want TO=CODE", i+1, item)
+			return nil, fmt.Errorf("fail recipient %d (%q): want TO=CODE", i+1, item)
 		}
 		if !isDigits(to) {
-			return nil, fmt.Errorf("fakeapi: fail recipient %d (%q): recipient must be digits only, got %q", i+1, item, to)
+			return nil, fmt.Errorf("fail recipient %d (%q): recipient must be digits only, got %q", i+1, item, to)
 		}
 		n, err := strconv.Atoi(code)
 		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("fakeapi: fail recipient %d (%q): code must be a positive Meta error code, got %q", i+1, item, code)
+			return nil, fmt.Errorf("fail recipient %d (%q): code must be a positive Meta error code, got %q", i+1, item, code)
 		}
 		if _, dup := out[to]; dup {
-			return nil, fmt.Errorf("fakeapi: fail recipient %d (%q): %s is listed twice", i+1, item, to)
+			return nil, fmt.Errorf("fail recipient %d (%q): %s is listed twice", i+1, item, to)
 		}
 		out[to] = n
 	}

@@ -52,11 +52,11 @@ func Load(o Options) ([]*Sender, error) {
 	}
 	b, err := readlimit.ReadFile(o.File, MaxFile)
 	if err != nil {
-		return nil, fmt.Errorf("sender: %w", err)
+		return nil, err
 	}
 	ss, err := parse(b, o)
 	if err != nil {
-		return nil, fmt.Errorf("sender: %s: %w", o.File, err)
+		return nil, fmt.Errorf("%s: %w", o.File, err)
 	}
 	return ss, nil
 }
@@ -69,10 +69,10 @@ func single(o Options) ([]*Sender, error) {
 	s := &Sender{ID: DefaultID, BaseURL: o.BaseURL, Rate: rate, key: o.Key}
 	s.setDefaults(o.BaseURL)
 	if err := s.validate("MMLITE_RATE / MMLITE_API_BASE_URL"); err != nil {
-		return nil, fmt.Errorf("sender: %w", err)
+		return nil, err
 	}
 	if o.ResolveKeys && s.key == "" {
-		return nil, errors.New("sender: MMLITE_API_KEY is empty (set it, or declare senders in MMLITE_SENDERS_FILE)")
+		return nil, errors.New("MMLITE_API_KEY is empty (set it, or declare senders in MMLITE_SENDERS_FILE)")
 	}
 	return []*Sender{s}, nil
 }

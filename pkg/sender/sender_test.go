@@ -190,7 +190,7 @@ func TestLoad_FileTooLarge(t *testing.T) {
 	t.Parallel()
 	p := writeFile(t, "senders:\n  - id: default\n    rate: 80\n# "+strings.Repeat("x", sender.MaxFile)+"\n")
 	_, err := sender.Load(sender.Options{File: p})
-	require.EqualError(t, err, fmt.Sprintf("sender: %s: larger than %d bytes", p, sender.MaxFile))
+	require.EqualError(t, err, fmt.Sprintf("%s: larger than %d bytes", p, sender.MaxFile))
 
 	key := filepath.Join(t.TempDir(), "key")
 	require.NoError(t, os.WriteFile(key, []byte(strings.Repeat("k", sender.MaxFile+1)), 0o600))
@@ -206,7 +206,7 @@ func TestLoad_EmptyFile(t *testing.T) {
 	for _, body := range []string{"", "\n\n", "# senders to come\n"} {
 		p := writeFile(t, body)
 		_, err := sender.Load(sender.Options{File: p})
-		require.EqualError(t, err, "sender: "+p+": the file is empty: want a top-level \"senders:\" list", "%q", body)
+		require.EqualError(t, err, p+": the file is empty: want a top-level \"senders:\" list", "%q", body)
 		require.NotErrorIs(t, err, io.EOF, "%q", body)
 	}
 }
