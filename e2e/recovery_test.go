@@ -1,6 +1,11 @@
 package e2e_test
 
 import (
+	"bufio"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,9 +74,13 @@ func TestWorkerKill9_MidCampaign_RecoversWithinBound(t *testing.T) {
 	tos := f.submit(t, "c1", 1000)
 
 	// At 100/s, 300 sends come about 3 s in: both workers are busy, each
-	// with sends in flight (300 ms each).
+	// with sends in flight (300 ms each). The kill waits for the victim's
+	// own: on a loaded machine the other worker may have sent them all so
+	// far.
 	require.Eventually(t, func() bool { return f.accepted() >= 300 }, 60*time.Second, 10*time.Millisecond,
 		"the workers never sent:\n%s\n%s", &out1, &out2)
+	require.Eventually(t, func() bool { return sendsInFlight(t, &out1) > 0 }, 60*time.Second, 5*time.Millisecond,
+		"the victim never had a send in flight:\n%s", &out1)
 	require.NoError(t, victim.Process.Kill())
 	_ = victim.Wait()
 	killed := time.Now()
@@ -135,4 +144,32 @@ func checkOneResultEach(t *testing.T, f *fleet, id string, tos []string) int {
 	require.EqualValues(t, len(tos)-unknown, st.Counts.Sent)
 	require.EqualValues(t, unknown, st.Counts.Unknown)
 	return unknown
+}
+
+// metricsAddr finds the address a worker process serves its metrics on,
+// in its log.
+var metricsAddr = regexp.MustCompile(`msg="serving metrics" addr=(\S+)`)
+
+// sendsInFlight reads mmlite_sends_in_flight from the metrics of the
+// worker process whose log is out; 0 before it serves them.
+func sendsInFlight(t *testing.T, out *redistest.SyncBuffer) float64 {
+	t.Helper()
+	m := metricsAddr.FindStringSubmatch(out.String())
+	if m == nil {
+		return 0
+	}
+	resp, err := http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "mmlite_sends_in_flight "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err, sc.Text())
+			return n
+		}
+	}
+	return 0
 }
