@@ -229,8 +229,9 @@ func str(raw json.RawMessage) (string, bool) {
 // "fallback_value" is a string), of a string value that may be blank (see
 // blankStart), of a "link" that is not plainly http(s), of a
 // "parameter_name" that is no string or not plainly a name (see
-// paramName), and of a key, a type, a link or a name written with an
-// escape.
+// paramName), of a "link" or an "id" that is no string (a media's second
+// one, which its decode keeps), and of a key, a type, a link or a name
+// written with an escape.
 func suspect(raw []byte) bool {
 	type object struct {
 		key   int     // the member being read: by valueName, keyType, keyLink, ...
@@ -238,7 +239,7 @@ func suspect(raw []byte) bool {
 		kinds [8]byte // what each of valueNames holds: 's' a string, 'm' a media's object, 'f' an object with a fallback
 		fb    byte    // what its "fallback_value" holds: 's' a string
 	}
-	const keyType, keyLink, keyName, keyFallback = -2, -3, -4, -5
+	const keyType, keyLink, keyID, keyName, keyFallback = -2, -3, -4, -5, -6
 	var objs []object
 	var open []byte // the open containers, '{' or '['
 	inObject := func() bool { return len(open) > 0 && open[len(open)-1] == '{' }
@@ -252,7 +253,7 @@ func suspect(raw []byte) bool {
 			o.kinds[o.key] = kind
 		case o.key == keyType: // a "type" that is no string
 			o.typ = -1
-		case o.key == keyName: // a "parameter_name" that is no string
+		case o.key == keyName, o.key == keyLink, o.key == keyID: // a "parameter_name", "link" or "id" that is no string
 			odd = true
 		case o.key == keyFallback:
 			o.fb = kind
@@ -320,6 +321,8 @@ func suspect(raw []byte) bool {
 					o.key = keyType
 				case "link":
 					o.key = keyLink
+				case "id":
+					o.key = keyID
 				case "parameter_name":
 					o.key = keyName
 				case "fallback_value":

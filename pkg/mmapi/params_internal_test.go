@@ -38,6 +38,9 @@ func FuzzSuspect(f *testing.F) {
 		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback_value":{"fallback_value":"May 1"}}}]}`,
 		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback_value":"May 1","fallback_value":null}}]}`,
 		`{"type":"body","parameters":[{"type":"date_time","date_time":{"fallback\u005fvalue":"May 1"}}]}`,
+		`{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.com/a.png","link":5}}]}`,
+		`{"type":"header","parameters":[{"type":"document","document":{"link":"https://x.com/a.pdf","link":{"u":1}}}]}`,
+		`{"type":"header","parameters":[{"type":"video","video":{"id":"12","id":null}}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
