@@ -118,6 +118,9 @@ func suppressCommand() *cli.Command {
 						}
 						defer f.Close()
 						sum, err := g.Import(ctx, scope, f, guard.SourceCLI)
+						if bi := (*guard.BadImportError)(nil); errors.As(err, &bi) {
+							err = &guard.BadImportError{Reason: cmd.Args().First() + ": " + bi.Reason} // which file
+						}
 						return printImport(cmd, scope, sum, err)
 					})
 				}},

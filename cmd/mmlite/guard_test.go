@@ -246,3 +246,14 @@ func TestErrors_ReadAsSentences(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Equal(t, "campaign spring is cancelled: it cannot be paused", last(out))
 }
+
+// An import that stops on its file says which file (found in review: it
+// said "line 1: ..." alone, where the console says "file: line 1: ...").
+func TestSuppressImport_BadFileNamesIt(t *testing.T) {
+	t.Parallel()
+	url, _ := published(t, &sender.Sender{ID: "eu", Rate: 5, WABAID: "101"})
+	path := write(t, "optouts.csv", "number,reason\n441234567891,stop\n")
+	out, code := run(t, "suppress", "import", "--redis-url", url, "--scope", "101", path)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, path+`: line 1: the header has no column "to"`)
+}
