@@ -223,7 +223,7 @@ func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
 	case f.ID == "":
 		return f, v, formError{"new campaign id: it is required"}
 	case !ident.Valid(f.ID): // as the campaign's own check says, before the confirmation
-		return f, v, formError{fmt.Sprintf("new campaign id: it must be %s, got %q", ident.Rule, f.ID)}
+		return f, v, formError{fmt.Sprintf("new campaign id: it must be %s, got %s", ident.Rule, ident.Quote(f.ID))}
 	case len(f.Statuses) == 0 && !f.IncludeUnknown: // in the form's words: Validate names API fields
 		return f, v, formError{"outcomes: pick at least one"}
 	}

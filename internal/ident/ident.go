@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxLen is the longest valid id, in bytes.
@@ -22,4 +23,27 @@ const Rule = "1-64 of A-Za-z0-9._-, not only dots"
 // could reach it.
 func Valid(s string) bool {
 	return pattern.MatchString(s) && strings.Trim(s, ".") != ""
+}
+
+// Quote is s for an error that refuses it: quoted, and when longer than
+// MaxLen, its first MaxLen bytes (whole runes) and its length, so that an
+// id sent by mistake (a whole file, a megabyte) is not echoed back whole.
+func Quote(s string) string {
+	if len(s) <= MaxLen {
+		return strconv.Quote(s)
+	}
+	cut := MaxLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]+"...") + " (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// Name is id as an error names it: as it is when valid (campaign spring
+// not found), else quoted and clipped by Quote (campaign "a b" not found).
+func Name(id string) string {
+	if Valid(id) {
+		return id
+	}
+	return Quote(id)
 }

@@ -26,3 +26,13 @@ func TestMaxLen(t *testing.T) {
 	require.False(t, ident.Valid(strings.Repeat("a", ident.MaxLen+1)))
 	require.Contains(t, ident.Rule, "1-"+strconv.Itoa(ident.MaxLen)+" ")
 }
+
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, `"spring"`, ident.Quote("spring"))
+	require.Equal(t, `"a\nb"`, ident.Quote("a\nb"))
+	long := strings.Repeat("x", 63) + "é" + strings.Repeat("y", 1000) // é straddles byte 64
+	require.Equal(t, `"`+strings.Repeat("x", 63)+`..." (1065 bytes)`, ident.Quote(long), "cut at a whole rune")
+	require.Equal(t, "spring", ident.Name("spring"))
+	require.Equal(t, `"a b"`, ident.Name("a b"))
+}

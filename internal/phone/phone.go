@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mmlite/mmlite/internal/ident"
 )
 
 // Normalize strips white space around s, and "+", spaces, dashes, dots and
@@ -15,10 +17,10 @@ import (
 func Normalize(s string) (string, error) {
 	s = strings.TrimSpace(s) // a cell's or a line's white space, newline included
 	if spreadsheet(s) {
-		return "", fmt.Errorf("looks like a spreadsheet number (%s): export the column as text", s)
+		return "", fmt.Errorf("looks like a spreadsheet number (%s): export the column as text", clip(s))
 	}
 	if strings.IndexByte(s, '(') >= 0 && trunkPrefix(s) {
-		return "", fmt.Errorf("%q: drop the trunk prefix (0), which is not dialled after the country code", s)
+		return "", fmt.Errorf("%s: drop the trunk prefix (0), which is not dialled after the country code", ident.Quote(s))
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -28,17 +30,17 @@ func Normalize(s string) (string, error) {
 			b.WriteRune(r)
 		case r == '+' || r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '\t':
 		default:
-			return "", fmt.Errorf("%q is not a phone number: unexpected %q", s, r)
+			return "", fmt.Errorf("%s is not a phone number: unexpected %q", ident.Quote(s), r)
 		}
 	}
 	d := b.String()
 	switch {
 	case d == "":
-		return "", fmt.Errorf("%q is not a phone number: no digits", s)
+		return "", fmt.Errorf("%s is not a phone number: no digits", ident.Quote(s))
 	case d[0] == '0':
-		return "", fmt.Errorf("%q is not an international phone number: starts with 0 (add the country code)", s)
+		return "", fmt.Errorf("%s is not an international phone number: starts with 0 (add the country code)", ident.Quote(s))
 	case len(d) < 8 || len(d) > 15:
-		return "", fmt.Errorf("%q is not an international phone number: %d digits, want 8 to 15", s, len(d))
+		return "", fmt.Errorf("%s is not an international phone number: %d digits, want 8 to 15", ident.Quote(s), len(d))
 	}
 	return d, nil
 }
@@ -123,3 +125,11 @@ var digitRun = regexp.MustCompile(`\d{8,15}`)
 // libraries (asynq's task ids "campaign:441234567890", go-redis's errors)
 // that may carry a number.
 func MaskIn(s string) string { return digitRun.ReplaceAllStringFunc(s, Mask) }
+
+// clip is s unquoted, clipped as ident.Quote clips it.
+func clip(s string) string {
+	if q := ident.Quote(s); len(s) > ident.MaxLen {
+		return q
+	}
+	return s
+}

@@ -1,6 +1,7 @@
 package phone_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/phone"
@@ -88,5 +89,17 @@ func TestNormalize_RefusesWhatWouldBecomeAnotherNumber(t *testing.T) {
 		got, err := phone.Normalize(in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
+	}
+}
+
+// A value that is no phone number is echoed in its error clipped: a cell
+// of a megabyte is not a megabyte of error (found in review).
+func TestNormalize_LongValueIsClipped(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{strings.Repeat("4", 100_000), strings.Repeat("a", 100_000), strings.Repeat("4", 100_000) + ".0"} {
+		_, err := phone.Normalize(s)
+		require.Error(t, err)
+		require.Less(t, len(err.Error()), 200, "%.200s", err)
+		require.Contains(t, err.Error(), "(100", "its length")
 	}
 }

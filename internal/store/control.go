@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/ident"
 	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -114,9 +115,9 @@ func (s Campaigns) transition(ctx context.Context, id string, to campaign.State,
 	verdict, from, _ := strings.Cut(r, ":")
 	switch verdict {
 	case "gone":
-		return Transition{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
+		return Transition{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", ident.Name(id))
 	case "no":
-		return Transition{From: campaign.State(from)}, sentence.Of(campaign.ErrState, "campaign %s is %s: it cannot be %s", id, from, done(to))
+		return Transition{From: campaign.State(from)}, sentence.Of(campaign.ErrState, "campaign %s is %s: it cannot be %s", ident.Name(id), from, done(to))
 	}
 	return Transition{From: campaign.State(from), Changed: verdict == "ok", Lifted: verdict == "lifted"}, nil
 }

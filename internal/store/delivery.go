@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/asynqwire"
 	"strconv"
 	"strings"
+
+	"github.com/mmlite/mmlite/internal/asynqwire"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/redis/go-redis/v9"

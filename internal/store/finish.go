@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mmlite/mmlite/internal/ident"
 	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/redis/go-redis/v9"
@@ -111,7 +112,7 @@ func (s Campaigns) Seal(ctx context.Context, id string) (Sealing, error) {
 		return Sealing{}, fmt.Errorf("campaign: seal %s: %w", id, err)
 	}
 	if r == "gone" {
-		return Sealing{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
+		return Sealing{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", ident.Name(id))
 	}
 	verdict, ended := strings.CutSuffix(r, ":ended")
 	return Sealing{Changed: verdict == "sealed", Ended: ended}, nil

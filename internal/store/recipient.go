@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/ident"
 	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/redis/go-redis/v9"
@@ -93,7 +94,7 @@ func (s *Store) Recipient(ctx context.Context, id, to string) (*Whereabouts, err
 		}
 		due(retry)
 	case state.Val() == "" && mk.Kind == 0:
-		return nil, sentence.Of(ErrNoRecipient, "campaign %s has no recipient %s", id, to)
+		return nil, sentence.Of(ErrNoRecipient, "campaign %s has no recipient %s", ident.Name(id), to)
 	default: // archived, or a marker without its job
 		w.State = state.Val()
 	}

@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mmlite/mmlite/internal/asynqwire"
 	"strconv"
 	"time"
+
+	"github.com/mmlite/mmlite/internal/asynqwire"
 
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/pkg/mmapi"

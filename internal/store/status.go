@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/ident"
 	"github.com/mmlite/mmlite/internal/sentence"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/task"
@@ -41,7 +42,7 @@ type slots struct {
 // statusOf reads a campaign's hash.
 func statusOf(id string, h map[string]string, now time.Time) (*campaign.Status, slots, error) {
 	if h["def"] == "" {
-		return nil, slots{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
+		return nil, slots{}, sentence.Of(campaign.ErrNotFound, "campaign %s not found", ident.Name(id))
 	}
 	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
 	var def campaign.Campaign

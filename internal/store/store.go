@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mmlite/mmlite/internal/ident"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/redisbatch"
 	"github.com/mmlite/mmlite/internal/sentence"
@@ -270,7 +271,7 @@ func (s Campaigns) Hold(ctx context.Context, id, pausedFor string, holds ...Hold
 func (s Campaigns) Get(ctx context.Context, id string) (*campaign.Campaign, error) {
 	b, err := s.rdb.HGet(ctx, s.keys.Campaign(id), "def").Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, sentence.Of(campaign.ErrNotFound, "campaign %s not found", id)
+		return nil, sentence.Of(campaign.ErrNotFound, "campaign %s not found", ident.Name(id))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("campaign: get %s: %w", id, err)

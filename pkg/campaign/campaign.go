@@ -2,10 +2,11 @@ package campaign
 
 import (
 	"fmt"
-	"github.com/mmlite/mmlite/internal/ident"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mmlite/mmlite/internal/ident"
 
 	"github.com/mmlite/mmlite/internal/safeurl"
 	"github.com/mmlite/mmlite/pkg/mmapi"
@@ -64,10 +65,10 @@ func (c *Campaign) Validate(now time.Time) error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if !ident.Valid(c.ID) {
-		bad("id must be %s, got %q", ident.Rule, c.ID)
+		bad("id must be %s, got %s", ident.Rule, ident.Quote(c.ID))
 	}
 	if c.Sender != "" && !ident.Valid(c.Sender) {
-		bad("sender must be %s, got %q", ident.Rule, c.Sender)
+		bad("sender must be %s, got %s", ident.Rule, ident.Quote(c.Sender))
 	}
 	switch {
 	case c.Template.Name == "":

@@ -2,9 +2,10 @@ package sender
 
 import (
 	"fmt"
-	"github.com/mmlite/mmlite/internal/ident"
 	"log/slog"
 	"math"
+
+	"github.com/mmlite/mmlite/internal/ident"
 
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
@@ -87,7 +88,7 @@ func DefaultBurst(rate float64) int {
 func (s *Sender) validate(at string) error {
 	switch {
 	case !ident.Valid(s.ID):
-		return fmt.Errorf("%s: id must be %s, got %q", at, ident.Rule, s.ID)
+		return fmt.Errorf("%s: id must be %s, got %s", at, ident.Rule, ident.Quote(s.ID))
 	case s.Provider != mmapi.Provider360 && s.Provider != mmapi.ProviderMeta:
 		return fmt.Errorf("%s: provider must be %q or %q, got %q", at, mmapi.Provider360, mmapi.ProviderMeta, s.Provider)
 	case s.Rate <= 0 || s.Rate > MaxRate || math.IsNaN(s.Rate):
