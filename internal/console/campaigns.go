@@ -53,8 +53,9 @@ func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, _ string) {
 		c.renderList(w, r, http.StatusBadRequest, part, v)
 		return
 	}
+	// Read: its filter holds, even when the list refuses its cursor.
 	limit := o.Limit
-	v.Limit = limit
+	v.Limit, v.First = limit, listURL(o.State, limit, "")
 	if o.Limit == 0 {
 		o.Limit = listLimit
 	}
@@ -68,7 +69,7 @@ func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, _ string) {
 		c.fail(w, r, err)
 		return
 	}
-	v.First, v.Paged, v.Refresh = listURL(o.State, limit, ""), o.Cursor != "", partURL("/ui/", q, "rows")
+	v.Paged, v.Refresh = o.Cursor != "", partURL("/ui/", q, "rows")
 	for _, st := range pg.Campaigns {
 		v.Rows = append(v.Rows, campaignRow{Status: st, Percent: progress.Percent(st.Counts)})
 		v.Live = v.Live || !progress.Done(st)

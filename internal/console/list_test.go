@@ -87,3 +87,18 @@ func TestCampaigns_Limit(t *testing.T) {
 	require.NotContains(t, r.body, `rel="next"`, "the last page, one a page")
 	require.Contains(t, r.body, `<a href="/ui/?limit=1">First page</a>`)
 }
+
+// A list query refused for its cursor keeps the filter it was read with:
+// the First page link and the filter's limit are the query's (found in
+// review: /ui/?state=paused&limit=5&cursor=nonsense linked /ui/ as its
+// first page, dropping the state and the limit).
+func TestCampaigns_BadCursorKeepsTheFilter(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	r := e.do(t, "GET", "/ui/?state=paused&limit=5&cursor=nonsense", nil, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, `<a href="/ui/?limit=5&amp;state=paused">First page</a>`)
+	require.Contains(t, r.body, `<input type="hidden" name="limit" value="5">`)
+	require.Contains(t, r.body, `<option value="paused" selected>paused</option>`)
+}
+
