@@ -37,12 +37,16 @@ type campaignRow struct {
 
 // campaigns: the list, newest first, by state, a page at a time (the
 // store's listing, with the query of GET /v1/campaigns: state, limit,
-// cursor). With part=rows, only the table. A query it cannot read is a
-// 400 on the list's page, in the API's words.
+// cursor). With part=rows, only the table. A query it cannot read, or
+// with a name it does not take, is a 400 on the list's page, in the API's
+// words.
 func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, _ string) {
 	v := &campaignsView{view: view{Title: "Campaigns", Nav: "campaigns"}, States: store.States(), First: "/ui/"}
 	part := r.URL.Query().Get("part") // which template: read even from a query that is refused
 	q, err := httpserve.Query(r.URL.RawQuery)
+	if err == nil {
+		err = httpserve.Takes(q, "GET /ui/", "state", "limit", "cursor", "part")
+	}
 	var o store.ListOptions
 	if err == nil {
 		o, err = store.ListQuery(q)

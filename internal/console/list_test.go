@@ -102,3 +102,26 @@ func TestCampaigns_BadCursorKeepsTheFilter(t *testing.T) {
 	require.Contains(t, r.body, `<option value="paused" selected>paused</option>`)
 }
 
+// A list query with a name the list does not take is a 400, as GET
+// /v1/campaigns answers it, in the same words (found in review: ?limt=5
+// and ?State=paused listed every campaign, 25 a page).
+func TestCampaigns_UnknownQueryNameIs400(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	for _, name := range []string{"limt", "State", "done"} {
+		api := e.do(t, "GET", "/v1/campaigns?"+name+"=5", nil, "", "Authorization", "Bearer "+token)
+		require.Equal(t, http.StatusBadRequest, api.code, api.body)
+		require.Contains(t, api.body, `unknown query parameter \"`+name+`\": GET /v1/campaigns takes state, limit and cursor`)
+
+		want := html.EscapeString(`unknown query parameter "` + name + `": GET /ui/ takes state, limit, cursor and part`)
+		r := e.do(t, "GET", "/ui/?"+name+"=5", nil, e.sess)
+		require.Equal(t, http.StatusBadRequest, r.code, "%s: %s", name, r.body)
+		require.Contains(t, r.body, want, name)
+		require.NotContains(t, r.body, `href="/ui/campaigns/spring"`, name)
+		r = e.do(t, "GET", "/ui/?part=rows&"+name+"=5", nil, e.sess)
+		require.Equal(t, http.StatusBadRequest, r.code, "%s: the rows alone", name)
+		require.Contains(t, r.body, want, name)
+	}
+	r := e.do(t, "GET", "/ui/?state=running&limit=5&part=rows", nil, e.sess)
+	require.Equal(t, http.StatusOK, r.code, "the list's own names: %s", r.body)
+}

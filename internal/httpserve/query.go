@@ -2,7 +2,9 @@ package httpserve
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -37,4 +39,28 @@ func Once(q url.Values, names ...string) error {
 // (mistyped, made up, cut short when copied), and what to do.
 func BadCursor(cursor string) string {
 	return fmt.Sprintf("cursor %q is not one a previous page gave: start again without it", cursor)
+}
+
+// Takes refuses a query parameter whose name is not one of names, the
+// ones the route of pattern takes: read with Get, a mistyped or misplaced
+// one would be dropped without a word, and the request done otherwise than
+// its client meant. The api and the console refuse it in these words.
+func Takes(q url.Values, pattern string, names ...string) error {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if slices.Contains(names, name) {
+			continue
+		}
+		if len(name) > 64 {
+			name = name[:64] + "..."
+		}
+		takes := "none"
+		if n := len(names); n > 0 {
+			takes = names[n-1]
+			if n > 1 {
+				takes = strings.Join(names[:n-1], ", ") + " and " + takes
+			}
+		}
+		return fmt.Errorf("unknown query parameter %q: %s takes %s", name, pattern, takes)
+	}
+	return nil
 }
