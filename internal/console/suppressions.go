@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mmlite/mmlite/internal/guard"
+	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/internal/phone"
 	"github.com/mmlite/mmlite/internal/registry"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -61,9 +62,19 @@ type importResult struct {
 
 // suppressions: a scope's list, a page at a time (the guard's, as GET
 // /v1/suppressions), a number's search, and the forms that add, remove and
-// import. Its query: scope, to (the search), cursor, numbers=shown.
+// import. Its query: scope, to (the search), cursor, numbers=shown, each
+// once, read whole as the campaign list's (a query it cannot read is a
+// 400, in the API's words).
 func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, sess string) {
-	v, err := c.suppressionsView(r, r.URL.Query())
+	q, err := httpserve.Query(r.URL.RawQuery)
+	if err == nil {
+		err = httpserve.Once(q, "scope", "to", "cursor", "numbers")
+	}
+	if err != nil {
+		c.fail(w, r, formError{err.Error()})
+		return
+	}
+	v, err := c.suppressionsView(r, q)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -112,7 +123,7 @@ func (c *Console) suppressionsView(r *http.Request, q url.Values) (*suppressions
 	case errors.Is(err, guard.ErrUnknownScope):
 		return v, nil // no list yet
 	case errors.Is(err, guard.ErrBadCursor):
-		return nil, formError{"this page's cursor is not one the list gave: start again from the first page"}
+		return nil, formError{httpserve.BadCursor(cursor)}
 	case err != nil:
 		return nil, err
 	}
