@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mmlite/mmlite/internal/authlimit"
 	"github.com/mmlite/mmlite/internal/clientip"
@@ -64,12 +65,15 @@ type Console struct {
 	// sessionKey signs the sessions (see newSession).
 	sessionKey []byte
 	flashKey   []byte // signs the flashes (see redirect)
-	pages      map[string]*template.Template
-	mux        *http.ServeMux
-	methods    map[string][]string // each route's path and the methods it takes
-	origin     *http.CrossOriginProtection
-	senders    *registry.Registry
-	logins     *authlimit.Limiter
+	// now is the clock a flash's expiry is read by: time.Now, a test's
+	// own.
+	now     func() time.Time
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	methods map[string][]string // each route's path and the methods it takes
+	origin  *http.CrossOriginProtection
+	senders *registry.Registry
+	logins  *authlimit.Limiter
 }
 
 // New builds the console.
@@ -93,7 +97,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token)), mux: http.NewServeMux(), methods: map[string][]string{},
 		origin: http.NewCrossOriginProtection(), csrfKey: deriveKey(cfg.Token, "csrf"), sessionKey: deriveKey(cfg.Token, "session"),
-		flashKey: deriveKey(cfg.Token, "flash"), logins: cfg.Logins,
+		flashKey: deriveKey(cfg.Token, "flash"), logins: cfg.Logins, now: time.Now,
 		senders: registry.New(cfg.Producer.Redis(), cfg.Producer.Store().Campaigns.Keys()).
 			WithRetention(cfg.Producer.Store().Campaigns.Retention())}
 	var err error
