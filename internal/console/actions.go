@@ -216,19 +216,19 @@ func readFollowUp(r *http.Request) (producer.FollowUp, *followUpView, error) {
 	}
 	codes, err := results.ParseCodes([]string{v.Codes})
 	if err != nil {
-		return f, v, formError{"error codes: " + err.Error()}
+		return f, v, formError{msg: "error codes: " + err.Error()}
 	}
 	f.Codes = codes
 	switch {
 	case f.ID == "":
-		return f, v, formError{"new campaign id: it is required"}
+		return f, v, formError{msg: "new campaign id: it is required"}
 	case !ident.Valid(f.ID): // as the campaign's own check says, before the confirmation
-		return f, v, formError{fmt.Sprintf("new campaign id: it must be %s, got %s", ident.Rule, ident.Quote(f.ID))}
+		return f, v, formError{msg: fmt.Sprintf("new campaign id: it must be %s, got %s", ident.Rule, ident.Quote(f.ID))}
 	case len(f.Statuses) == 0 && !f.IncludeUnknown: // in the form's words: Validate names API fields
-		return f, v, formError{"outcomes: pick at least one"}
+		return f, v, formError{msg: "outcomes: pick at least one"}
 	}
 	if err := f.Validate(); err != nil {
-		return f, v, formError{err.Error()}
+		return f, v, formError{msg: err.Error()}
 	}
 	return f, v, nil
 }

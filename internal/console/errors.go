@@ -39,8 +39,10 @@ func (c *Console) classify(err error) (int, string) {
 	return c.cfg.Classify(err)
 }
 
-// formError is a form field the console cannot read.
-type formError struct{ msg string }
+// formError is a form field the console cannot read: field names it (the
+// form's input, for the page to mark; "" for none) apart from the message,
+// whose words are the operator's to read, not the console's to parse.
+type formError struct{ msg, field string }
 
 func (e formError) Error() string { return e.msg }
 

@@ -146,12 +146,14 @@ func TestForms_KeepWhatWasTyped(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.code, r.body)
 	require.Contains(t, r.body, `id="add-error">reason is longer than 500 characters (501)`)
 	require.Contains(t, r.body, `required value="&#43;44 1234 567808"`, "as typed (html/template writes + as &#43;)")
-	require.Contains(t, r.body, `value="`+long+`"`)
+	require.Contains(t, r.body, `value="`+long+`" aria-invalid="true" aria-describedby="add-error">`, "the reason is at fault")
+	require.NotContains(t, r.body, `required value="&#43;44 1234 567808" aria-invalid`, "the number is not")
 	require.Contains(t, r.body, `<input type="hidden" name="numbers" value="shown">`, "the page as it was")
 
 	r = e.post(t, "/ui/suppressions/add", url.Values{"scope": {"nope"}, "to": {"441234567806"}}, "", csrf, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code, r.body)
 	require.Contains(t, r.body, `id="add-error">scope nope is no published sender`)
+	require.NotContains(t, r.body, `aria-invalid`, "neither field is at fault")
 
 	r = e.post(t, "/ui/campaigns/spring/test", url.Values{"to": {"call <me>"}}, "", csrf, e.sess)
 	require.Equal(t, http.StatusBadRequest, r.code, r.body)

@@ -71,7 +71,7 @@ func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, sess stri
 		err = httpserve.Once(q, "scope", "to", "cursor", "numbers")
 	}
 	if err != nil {
-		c.fail(w, r, formError{err.Error()})
+		c.fail(w, r, formError{msg: err.Error()})
 		return
 	}
 	v, err := c.suppressionsView(r, q)
@@ -123,7 +123,7 @@ func (c *Console) suppressionsView(r *http.Request, q url.Values) (*suppressions
 	case errors.Is(err, guard.ErrUnknownScope):
 		return v, nil // no list yet
 	case errors.Is(err, guard.ErrBadCursor):
-		return nil, formError{httpserve.BadCursor(cursor)}
+		return nil, formError{msg: httpserve.BadCursor(cursor)}
 	case err != nil:
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (c *Console) formScope(r *http.Request) (string, error) {
 	scope := r.PostFormValue("scope")
 	err := c.senders.CheckScope(r.Context(), scope)
 	if errors.Is(err, registry.ErrScopeNotPublished) {
-		return "", formError{err.Error()}
+		return "", formError{msg: err.Error()}
 	}
 	return scope, err
 }
@@ -202,15 +202,16 @@ func (c *Console) suppress(w http.ResponseWriter, r *http.Request, sess string) 
 	c.backToSuppressions(w, r, sess, scope, "Added "+phone.Mask(e.To)+" to the suppression list of "+scope+".")
 }
 
-// newEntry is the Add form's entry; its error names the form's field.
+// newEntry is the Add form's entry; its error names the form's field
+// ("number", the form's word for the API's "to").
 func newEntry(add addForm) (guard.Entry, error) {
-	e, err := guard.NewEntry(add.To, add.Reason, guard.SourceConsole)
+	n, err := phone.Normalize(add.To)
 	if err != nil {
-		msg := err.Error() // the form's field is "number"; a reason's error names the reason
-		if rest, ok := strings.CutPrefix(msg, "to: "); ok {
-			msg = "number: " + rest
-		}
-		return e, formError{msg}
+		return guard.Entry{}, formError{msg: "number: " + err.Error(), field: "to"}
+	}
+	e, err := guard.NewEntry(n, add.Reason, guard.SourceConsole)
+	if err != nil { // the number is read: the reason is what is left
+		return e, formError{msg: err.Error(), field: "reason"}
 	}
 	return e, nil
 }
@@ -229,11 +230,9 @@ func (c *Console) addRefused(w http.ResponseWriter, r *http.Request, add addForm
 		return
 	}
 	add.Error = msg
-	switch {
-	case strings.HasPrefix(msg, "number"):
-		add.Bad = "to"
-	case strings.HasPrefix(msg, "reason"):
-		add.Bad = "reason"
+	var fe formError
+	if errors.As(err, &fe) {
+		add.Bad = fe.field
 	}
 	v.Add = add
 	c.render(w, r, code, "suppressions", v)
@@ -255,7 +254,7 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string
 	_, ok, err := c.guard().Unsuppress(r.Context(), scope, to)
 	switch {
 	case errors.Is(err, guard.ErrBadNumber):
-		c.fail(w, r, formError{err.Error()})
+		c.fail(w, r, formError{msg: err.Error()})
 	case errors.Is(err, guard.ErrUnknownScope):
 		c.fail(w, r, notFound{err.Error()})
 	case err != nil:
