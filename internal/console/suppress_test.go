@@ -72,3 +72,16 @@ func TestSuppressions_UnreadableQueryIs400(t *testing.T) {
 	r := e.do(t, "GET", "/ui/suppressions?scope=default", nil, e.sess)
 	require.Equal(t, http.StatusOK, r.code, r.body)
 }
+
+// The Remove notice names the number taken off masked as the list holds
+// it, normalised, as the Add notice does (found in review: it masked the
+// posted number as typed, "+44 ********801").
+func TestSuppressionsRemove_NoticeMasksTheNormalisedNumber(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	e.guards(t) // 441234567801 on the list of default
+	r := e.post(t, "/ui/suppressions/remove", url.Values{"confirm": {"yes"}, "scope": {"default"}, "to": {"+44 1234 567801"}}, "", e.csrf(t, e.sess), e.sess)
+	require.Equal(t, http.StatusSeeOther, r.code, r.body)
+	page := e.follow(t, r)
+	require.Contains(t, page.body, "Taken off the suppression list of default: 4412*****801.")
+}

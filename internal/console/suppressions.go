@@ -251,7 +251,7 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string
 			Fields: []field{{"scope", scope}, {"to", to}, {"numbers", r.PostFormValue("numbers")}}})
 		return
 	}
-	_, ok, err := c.guard().Unsuppress(r.Context(), scope, to)
+	n, ok, err := c.guard().Unsuppress(r.Context(), scope, to)
 	switch {
 	case errors.Is(err, guard.ErrBadNumber):
 		c.fail(w, r, formError{msg: err.Error()})
@@ -262,8 +262,9 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string
 	case !ok:
 		c.fail(w, r, notFound{"the number is not on the suppression list of " + scope})
 	default:
-		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(to))
-		c.backToSuppressions(w, r, sess, scope, "Taken off the suppression list of "+scope+": "+phone.Mask(to)+".")
+		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(n))
+		// The number as the list held it (normalised), as the Add's notice.
+		c.backToSuppressions(w, r, sess, scope, "Taken off the suppression list of "+scope+": "+phone.Mask(n)+".")
 	}
 }
 
