@@ -15,11 +15,10 @@
         if (resp.headers.get("X-Console-Final") === "1") {
           clearInterval(timer);
           // The rest of the page (what only a final campaign shows) follows.
-          // The flash of an action done before is not repeated.
+          // The flash of an action done before is not repeated: the page
+          // cleared its cookie when it showed it.
           if (el.getAttribute("data-final") === "reload") {
-            var u = new URL(window.location.href);
-            ["done", "in_flight", "wait"].forEach(function (k) { u.searchParams.delete(k); });
-            window.location.replace(u.toString());
+            window.location.replace(window.location.href);
             return null;
           }
         }
