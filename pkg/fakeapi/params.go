@@ -10,16 +10,12 @@ import (
 // or a carousel card's components): each an object with a type, and the
 // parameters of each (see validateParameter), in its cards too.
 func validateComponents(path string, raw json.RawMessage) *apiError {
-	var comps []json.RawMessage
-	if jsonKind(raw) != '[' || json.Unmarshal(raw, &comps) != nil {
-		return badParam("Param %s must be an array", path)
+	comps, e := objects(path, raw)
+	if e != nil {
+		return e
 	}
-	for i, c := range comps {
+	for i, m := range comps {
 		at := path + "[" + strconv.Itoa(i) + "]"
-		var m map[string]json.RawMessage
-		if jsonKind(c) != '{' || json.Unmarshal(c, &m) != nil {
-			return badParam("Param %s must be a JSON object", at)
-		}
 		if _, e := str(m, "type", at+".type"); e != nil {
 			return e
 		}
@@ -48,23 +44,34 @@ func validateComponent(path string, m map[string]json.RawMessage) *apiError {
 	if !ok {
 		return nil
 	}
-	var cards []json.RawMessage
-	if jsonKind(raw) != '[' || json.Unmarshal(raw, &cards) != nil {
-		return badParam("Param %s.cards must be an array", path)
+	cards, e := objects(path+".cards", raw)
+	if e != nil {
+		return e
 	}
-	for k, card := range cards {
-		at := path + ".cards[" + strconv.Itoa(k) + "]"
-		var cm map[string]json.RawMessage
-		if jsonKind(card) != '{' || json.Unmarshal(card, &cm) != nil {
-			return badParam("Param %s must be a JSON object", at)
-		}
+	for k, cm := range cards {
 		if raw, ok := cm["components"]; ok {
-			if e := validateComponents(at+".components", raw); e != nil {
+			if e := validateComponents(path+".cards["+strconv.Itoa(k)+"].components", raw); e != nil {
 				return e
 			}
 		}
 	}
 	return nil
+}
+
+// objects decodes the list at path, each of whose items must be an
+// object.
+func objects(path string, raw json.RawMessage) ([]map[string]json.RawMessage, *apiError) {
+	var items []json.RawMessage
+	if jsonKind(raw) != '[' || json.Unmarshal(raw, &items) != nil {
+		return nil, badParam("Param %s must be an array", path)
+	}
+	objs := make([]map[string]json.RawMessage, len(items))
+	for i, it := range items {
+		if jsonKind(it) != '{' || json.Unmarshal(it, &objs[i]) != nil {
+			return nil, badParam("Param %s[%d] must be a JSON object", path, i)
+		}
+	}
+	return objs, nil
 }
 
 // validateParameter checks one template parameter as the API does: an
@@ -133,18 +140,11 @@ func validateParameter(path string, raw json.RawMessage) *apiError {
 // nonBlank decodes obj[field] as a string that is not blank (empty or
 // white space only), which the API refuses in a template parameter.
 func nonBlank(obj map[string]json.RawMessage, field, path string) (string, *apiError) {
-	raw, ok := obj[field]
-	if !ok || jsonKind(raw) == 'n' {
-		return "", badParam("Param %s is required", path)
-	}
-	var s string
-	if jsonKind(raw) != '"' || json.Unmarshal(raw, &s) != nil {
-		return "", badParam("Param %s must be a string", path)
-	}
-	if strings.TrimSpace(s) == "" {
+	s, e := anyStr(obj, field, path)
+	if e == nil && strings.TrimSpace(s) == "" {
 		return "", badParam("Param %s must not be blank", path)
 	}
-	return s, nil
+	return s, e
 }
 
 // paramName reports whether s is lowercase letters, digits and

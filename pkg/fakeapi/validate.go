@@ -66,6 +66,15 @@ func object(obj map[string]json.RawMessage, field, path string) (map[string]json
 
 // str decodes obj[field] as a non-empty string.
 func str(obj map[string]json.RawMessage, field, path string) (string, *apiError) {
+	s, e := anyStr(obj, field, path)
+	if e == nil && s == "" {
+		return "", badParam("Param %s must not be empty", path)
+	}
+	return s, e
+}
+
+// anyStr decodes obj[field] as a string, empty or not.
+func anyStr(obj map[string]json.RawMessage, field, path string) (string, *apiError) {
 	raw, ok := obj[field]
 	if !ok || jsonKind(raw) == 'n' {
 		return "", badParam("Param %s is required", path)
@@ -73,9 +82,6 @@ func str(obj map[string]json.RawMessage, field, path string) (string, *apiError)
 	var s string
 	if jsonKind(raw) != '"' || json.Unmarshal(raw, &s) != nil {
 		return "", badParam("Param %s must be a string", path)
-	}
-	if s == "" {
-		return "", badParam("Param %s must not be empty", path)
 	}
 	return s, nil
 }
