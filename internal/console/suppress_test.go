@@ -61,6 +61,8 @@ func TestSuppressions_UnreadableQueryIs400(t *testing.T) {
 		{"scope=default&cursor=%zz", `the query string cannot be read: invalid URL escape "%zz"`},
 		{"scope=default;cursor=x", `the query string cannot be read: invalid semicolon separator in query: separate parameters with "&"`},
 		{"scope=default&cursor=nonsense", `cursor "nonsense" is not one a previous page gave: start again without it`},
+		{"Scope=waba-9", `unknown query parameter "Scope": GET /ui/suppressions takes scope, to, cursor and numbers`},
+		{"scope=default&number=441234567801", `unknown query parameter "number": GET /ui/suppressions takes scope, to, cursor and numbers`},
 	} {
 		r := e.do(t, "GET", "/ui/suppressions?"+c.query, nil, e.sess)
 		require.Equal(t, http.StatusBadRequest, r.code, "%s: %s", c.query, r.body)

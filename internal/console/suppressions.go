@@ -68,6 +68,9 @@ type importResult struct {
 func (c *Console) suppressions(w http.ResponseWriter, r *http.Request, sess string) {
 	q, err := httpserve.Query(r.URL.RawQuery)
 	if err == nil {
+		err = httpserve.Takes(q, "GET /ui/suppressions", "scope", "to", "cursor", "numbers")
+	}
+	if err == nil {
 		err = httpserve.Once(q, "scope", "to", "cursor", "numbers")
 	}
 	if err != nil {
