@@ -12,7 +12,7 @@ import (
 // (error 100). Each is refused with the parameter's place and what it
 // wants.
 func TestCheckComponents_ParameterWithoutItsValue(t *testing.T) {
-	for js, want := range map[string]string{
+	checkCases(t, map[string]string{
 		`{"type":"body","parameters":[{"type":"text"}]}`:                                                                        `c[0].parameters[0]: a text parameter without "text" (want {"type": "text", "text": "..."})`,
 		`{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","value":"Bo"}]}`:                              `c[0].parameters[1]: a text parameter without "text" (want {"type": "text", "text": "..."})`,
 		`{"type":"body","parameters":[{"type":"text","Text":"Ana"}]}`:                                                           `c[0].parameters[0]: a text parameter without "text" (want {"type": "text", "text": "..."})`,
@@ -25,7 +25,14 @@ func TestCheckComponents_ParameterWithoutItsValue(t *testing.T) {
 		`{"type":"header","parameters":[{"type":"image","image":{"id":"123"}}]}`:                                                ``,
 		`{"type":"body","parameters":[{"type":"currency","currency":{"fallback_value":"$1","code":"USD","amount_1000":1000}}]}`: ``,
 		`{"type":"body"}`: ``,
-	} {
+	})
+}
+
+// checkCases checks each component's JSON with CheckComponents, under
+// the path "c": want is the error it must give, "" for none.
+func checkCases(t *testing.T, cases map[string]string) {
+	t.Helper()
+	for js, want := range cases {
 		var c Component
 		if err := json.Unmarshal([]byte(js), &c); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package mmapi
 
 import (
-	"encoding/json"
 	"testing"
 )
 
@@ -12,7 +11,7 @@ import (
 func TestCheckComponents_ParameterName(t *testing.T) {
 	t.Parallel()
 	const word = " is not a parameter name: lowercase letters, digits and underscores only"
-	for js, want := range map[string]string{
+	checkCases(t, map[string]string{
 		`{"type":"body","parameters":[{"type":"text","text":"Ana","parameter_name":""}]}`:                                                                     `c[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)`,
 		`{"type":"body","parameters":[{"type":"text","text":"Ana","parameter_name":"  "}]}`:                                                                   `c[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)`,
 		`{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"First Name","text":"Bo"}]}`: `c[0].parameters[1].parameter_name: "First Name"` + word,
@@ -27,17 +26,5 @@ func TestCheckComponents_ParameterName(t *testing.T) {
 		`{"type":"body","parameters":[{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"code_2","text":"X"}]}`:      ``,
 		`{"type":"body","parameters":[{"type":"text","parameter_name":"2nd","text":"Ana"}]}`:                                                                  ``,
 		`{"type":"body","parameters":[{"type":"text","parameter_name":"_","text":"Ana"}]}`:                                                                    ``,
-	} {
-		var c Component
-		if err := json.Unmarshal([]byte(js), &c); err != nil {
-			t.Fatal(err)
-		}
-		err := CheckComponents("c", []Component{c})
-		switch {
-		case want == "" && err != nil:
-			t.Errorf("%s: want it taken, got %v", js, err)
-		case want != "" && (err == nil || err.Error() != want):
-			t.Errorf("%s:\n got %v\nwant %s", js, err, want)
-		}
-	}
+	})
 }
