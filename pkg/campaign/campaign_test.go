@@ -172,21 +172,11 @@ func TestValidate_RepeatedComponentAndBadIndex(t *testing.T) {
 // It is refused as a recipient's is, naming the field.
 func TestValidate_BlankTemplateParameter(t *testing.T) {
 	t.Parallel()
-	for js, want := range map[string]string{
+	checkComponents(t, map[string]string{
 		`{"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": " "}]}`: "template.components[0].parameters[1].text: empty (a template parameter cannot be blank)",
 		`{"type": "header", "parameters": [{"type": "image", "image": {"link": "www.x.com/a.png"}}]}`:      `template.components[0].parameters[0].image.link: "www.x.com/a.png" is not an http(s) link`,
 		`{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}`:                                "",
-	} {
-		var comp mmapi.Component
-		require.NoError(t, json.Unmarshal([]byte(js), &comp))
-		c := valid()
-		c.Template.Components = []mmapi.Component{comp}
-		if want == "" {
-			require.NoError(t, c.Validate(now), js)
-			continue
-		}
-		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
-	}
+	})
 }
 
 // A campaign's template.components with a named parameter whose
@@ -195,22 +185,12 @@ func TestValidate_BlankTemplateParameter(t *testing.T) {
 // refused whole, naming the field.
 func TestValidate_BadParameterName(t *testing.T) {
 	t.Parallel()
-	for js, want := range map[string]string{
+	checkComponents(t, map[string]string{
 		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": ""}]}`:           "template.components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)",
 		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": " "}]}`:          "template.components[0].parameters[0].parameter_name: empty (a parameter name cannot be blank)",
 		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "FirstName"}]}`:  `template.components[0].parameters[0].parameter_name: "FirstName" is not a parameter name: lowercase letters, digits and underscores only`,
 		`{"type": "body", "parameters": [{"type": "text", "text": "Ana", "parameter_name": "first_name"}]}`: "",
-	} {
-		var comp mmapi.Component
-		require.NoError(t, json.Unmarshal([]byte(js), &comp))
-		c := valid()
-		c.Template.Components = []mmapi.Component{comp}
-		if want == "" {
-			require.NoError(t, c.Validate(now), js)
-			continue
-		}
-		require.EqualError(t, c.Validate(now), "campaign: "+want, js)
-	}
+	})
 }
 
 // A campaign's currency or date_time parameter with a blank
@@ -218,11 +198,19 @@ func TestValidate_BadParameterName(t *testing.T) {
 // campaign at send (error 100). It is refused whole, naming the field.
 func TestValidate_BlankFallbackValue(t *testing.T) {
 	t.Parallel()
-	for js, want := range map[string]string{
+	checkComponents(t, map[string]string{
 		`{"type": "body", "parameters": [{"type": "currency", "currency": {"fallback_value": "", "code": "USD", "amount_1000": 100}}]}`: "template.components[0].parameters[0].currency.fallback_value: empty (a template parameter cannot be blank)",
 		`{"type": "body", "parameters": [{"type": "date_time", "date_time": {"fallback_value": " "}}]}`:                                 "template.components[0].parameters[0].date_time.fallback_value: empty (a template parameter cannot be blank)",
 		`{"type": "body", "parameters": [{"type": "date_time", "date_time": {"fallback_value": "May 1"}}]}`:                             "",
-	} {
+	})
+}
+
+// checkComponents validates a campaign whose template.components is each
+// component's JSON: want is the error it must give (after "campaign: "),
+// "" for none.
+func checkComponents(t *testing.T, cases map[string]string) {
+	t.Helper()
+	for js, want := range cases {
 		var comp mmapi.Component
 		require.NoError(t, json.Unmarshal([]byte(js), &comp))
 		c := valid()
