@@ -245,7 +245,7 @@ func parseColumn(name string) (column, error) {
 			}
 			return column{kind: colBodyPos, index: n}, nil
 		}
-		if !results.ParamName.MatchString(rest) {
+		if !mmapi.ParamName(rest) {
 			return column{}, fmt.Errorf("column %q: a named parameter is lowercase letters, digits and underscores", name)
 		}
 		return column{kind: colBodyNamed, name: rest}, nil

@@ -276,3 +276,17 @@ func TestJSONL_CSVHeaderSaysSo(t *testing.T) {
 	require.Contains(t, rows[0].err, "invalid JSON")
 	require.Equal(t, "441234567890", rows[1].r.To)
 }
+
+// A body.<name> column took a stricter name than a JSON recipient's
+// parameter_name (no leading digit, at most 64 characters): a CSV export
+// of a campaign enqueued as JSON could not be read back. A column takes
+// every name a JSON recipient does.
+func TestCSV_NamedColumnTakesEveryNameJSONDoes(t *testing.T) {
+	t.Parallel()
+	long := "a234567890123456789012345678901234567890123456789012345678901234567890"
+	rows, err := drain(t, producer.NewCSVSource(strings.NewReader("to,body.2nd,body."+long+"\n441234567890,Ana,Bob\n")))
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.JSONEq(t, `[{"type":"body","parameters":[{"type":"text","parameter_name":"2nd","text":"Ana"},{"type":"text","parameter_name":"`+long+`","text":"Bob"}]}]`,
+		componentsJSON(t, rows[0].r))
+}

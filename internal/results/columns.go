@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,9 +20,13 @@ import (
 // other component, or parameter, has no column: a CSV export refuses it
 // (ErrNoColumn) rather than lose it.
 
-// ParamName is the name of a named body parameter that a body.<name>
-// column carries: what mmlite enqueue reads as one.
-var ParamName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
+// NamedColumn reports whether a body parameter named name has a
+// body.<name> column that mmlite enqueue reads back as that name: any name
+// the API takes (see mmapi.ParamName) but digits alone, which a column
+// reads as a position (body.2, the second parameter).
+func NamedColumn(name string) bool {
+	return mmapi.ParamName(name) && strings.Trim(name, "0123456789") != ""
+}
 
 // ErrHeader says the recipients' columns cannot share one CSV header.
 var ErrHeader = errors.New("results: no CSV header fits every recipient")
@@ -114,7 +117,7 @@ func addComponent(out map[string]string, c mmapi.Component, cm component) error 
 				return fmt.Errorf("a body parameter of type %s", p.Type)
 			}
 			if p.ParameterName != "" {
-				if !ParamName.MatchString(p.ParameterName) {
+				if !NamedColumn(p.ParameterName) {
 					return fmt.Errorf("a body parameter named %q, which no body.<name> column can be", p.ParameterName)
 				}
 				out["body."+p.ParameterName] = p.Text

@@ -138,3 +138,21 @@ func TestCells_AKeyNoColumnCarriesIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"header.document": "https://x.test/a.pdf", "body.1": "Ana", "button.0": "x"}, cs)
 }
+
+// A parameter name that intake takes in JSON (any lowercase letters,
+// digits and underscores: 2nd, or one of 70 characters) was refused by a
+// CSV export, which held body.<name> to a stricter rule of its own (no
+// leading digit, at most 64): the campaign was accepted but could not be
+// exported as CSV. Only a name of digits alone has no column (body.2 is
+// the second parameter).
+func TestCells_EveryNameIntakeTakesHasAColumn(t *testing.T) {
+	t.Parallel()
+	long := "a234567890123456789012345678901234567890123456789012345678901234567890"
+	for _, name := range []string{"2nd", "_x", long, "9_lives"} {
+		c := comp(t, `{"type":"body","parameters":[{"type":"text","parameter_name":"`+name+`","text":"Ana"}]}`)
+		require.NoError(t, mmapi.CheckComponents("components", []mmapi.Component{c}), name)
+		cs, err := cells("441234567890", []mmapi.Component{c}, nil)
+		require.NoError(t, err, name)
+		require.Equal(t, map[string]string{"body." + name: "Ana"}, cs)
+	}
+}

@@ -174,7 +174,7 @@ func checkName(raw json.RawMessage) error {
 		return fmt.Errorf("want a string, got %s", clip(string(raw)))
 	case strings.TrimSpace(s) == "":
 		return errBlankName
-	case !paramName(s):
+	case !ParamName(s):
 		if r := []rune(s); len(r) > 64 {
 			s = string(r[:60]) + "..."
 		}
@@ -185,9 +185,11 @@ func checkName(raw json.RawMessage) error {
 
 var errBlankName = errors.New("empty (a parameter name cannot be blank)")
 
-// paramName reports whether s is lowercase letters, digits and
-// underscores, at least one.
-func paramName[S string | []byte](s S) bool {
+// ParamName reports whether s is a named parameter's parameter_name the
+// API takes: lowercase letters, digits and underscores, at least one. A CSV
+// body.<name> column takes the same names (but digits alone: body.2 is a
+// position).
+func ParamName[S string | []byte](s S) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
 			return false
@@ -229,7 +231,7 @@ func str(raw json.RawMessage) (string, bool) {
 // "fallback_value" is a string), of a string value that may be blank (see
 // blankStart), of a "link" that is not plainly http(s), of a
 // "parameter_name" that is no string or not plainly a name (see
-// paramName), of a "link" or an "id" that is no string (a media's second
+// ParamName), of a "link" or an "id" that is no string (a media's second
 // one, which its decode keeps), and of a key, a type, a link or a name
 // written with an escape.
 func suspect(raw []byte) bool {
@@ -340,7 +342,7 @@ func suspect(raw []byte) bool {
 					return true
 				}
 			case objs[len(objs)-1].key == keyName:
-				if esc || !paramName(tok) {
+				if esc || !ParamName(tok) {
 					return true
 				}
 			default:
