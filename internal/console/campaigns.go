@@ -49,7 +49,7 @@ func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	var o store.ListOptions
 	if err == nil {
-		o, err = store.ListQuery(q)
+		o, err = httpserve.ListQuery(q)
 	}
 	v.State = o.State
 	if err != nil {

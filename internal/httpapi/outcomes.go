@@ -25,7 +25,7 @@ func badCursor(w http.ResponseWriter, cursor string) {
 
 // listCampaigns: GET /v1/campaigns?state=&limit=&cursor=, newest first.
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	o, err := store.ListQuery(r.URL.Query()) // takesParams read the query whole
+	o, err := httpserve.ListQuery(r.URL.Query()) // takesParams read the query whole
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

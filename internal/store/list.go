@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/mmlite/mmlite/internal/httpserve"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/redis/go-redis/v9"
 )
@@ -62,30 +60,6 @@ func CheckState(st campaign.State) error {
 		names = append(names, string(v))
 	}
 	return fmt.Errorf("state %q is not one of %s", st, strings.Join(names, ", "))
-}
-
-// ListQuery reads the options of a page from a query, as GET /v1/campaigns
-// and the console's list take them (so that both refuse a query in the
-// same words): state, limit and cursor, each at most once; a state a list
-// can be filtered by; a limit from 1 to MaxListLimit, or 0 when not given
-// (each caller has its default). The cursor is read by List, which
-// refuses one it did not make with ErrBadCursor.
-func ListQuery(q url.Values) (ListOptions, error) {
-	if err := httpserve.Once(q, "state", "limit", "cursor"); err != nil {
-		return ListOptions{}, err
-	}
-	o := ListOptions{State: campaign.State(q.Get("state")), Cursor: q.Get("cursor")}
-	if err := CheckState(o.State); err != nil {
-		return o, err
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			return o, fmt.Errorf("limit %q must be a number from 1 to %d", v, MaxListLimit)
-		}
-		o.Limit = n
-	}
-	return o, nil
 }
 
 // cursor is where a page ended in the index: the score (creation time,
