@@ -186,14 +186,11 @@ func (c *Console) followUp(w http.ResponseWriter, r *http.Request, sess string) 
 	if _, err := c.cfg.Producer.FollowUp(r.Context(), id, f); err != nil {
 		// Refused for what the form holds (an id another campaign has):
 		// the form again, as it was filled.
-		code, msg, ok := c.formFault(err)
-		if !ok {
-			c.fail(w, r, err)
-			return
-		}
-		v.view = view{Title: "Follow up " + id, Nav: "campaigns"}
-		v.ID, v.Error = id, msg
-		c.render(w, r, code, "followup", v)
+		c.refuse(w, r, err, "followup", func(msg, _ string) (page, error) {
+			v.view = view{Title: "Follow up " + id, Nav: "campaigns"}
+			v.ID, v.Error = id, msg
+			return v, nil
+		})
 		return
 	}
 	c.back(w, r, sess, f.ID, flashFollowed)
@@ -248,18 +245,14 @@ func (c *Console) testSend(w http.ResponseWriter, r *http.Request, _ string) {
 	id, to := r.PathValue("id"), r.PostFormValue("to")
 	res, err := c.cfg.Producer.TestSend(r.Context(), id, producer.Recipient{To: to}, producer.DefaultTestWait)
 	if err != nil {
-		code, msg, ok := c.formFault(err)
-		if !ok {
-			c.fail(w, r, err)
-			return
-		}
-		v, err := c.campaignPage(r, id, url.Values{})
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		v.Test = testForm{To: to, Error: msg}
-		c.render(w, r, code, "campaign", v)
+		c.refuse(w, r, err, "campaign", func(msg, _ string) (page, error) {
+			v, err := c.campaignPage(r, id, url.Values{})
+			if err != nil {
+				return nil, err
+			}
+			v.Test = testForm{To: to, Error: msg}
+			return v, nil
+		})
 		return
 	}
 	c.render(w, r, http.StatusOK, "test", &testView{view: view{Title: "Test send of " + id, Nav: "campaigns"}, ID: id,

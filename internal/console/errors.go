@@ -27,6 +27,26 @@ func (c *Console) formFault(err error) (code int, msg string, ok bool) {
 	return code, msg, code >= 400 && code < 500 && code != http.StatusNotFound
 }
 
+// refuse shows the page name again when err is about what its form holds
+// (see formFault): build makes the page, as the operator filled the form,
+// with the message and the input at fault ("" for none). Any other error,
+// or one building the page, is fail's.
+func (c *Console) refuse(w http.ResponseWriter, r *http.Request, err error, name string, build func(msg, field string) (page, error)) {
+	code, msg, ok := c.formFault(err)
+	if !ok {
+		c.fail(w, r, err)
+		return
+	}
+	var fe formError
+	errors.As(err, &fe)
+	p, err := build(msg, fe.field)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, code, name, p)
+}
+
 func (c *Console) classify(err error) (int, string) {
 	var fe formError
 	if errors.As(err, &fe) {

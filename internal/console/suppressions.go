@@ -222,23 +222,15 @@ func newEntry(add addForm) (guard.Entry, error) {
 // addRefused shows the scope's page again with the Add form as it was
 // filled and why it was refused, when err is the form's (see formFault).
 func (c *Console) addRefused(w http.ResponseWriter, r *http.Request, add addForm, err error) {
-	code, msg, ok := c.formFault(err)
-	if !ok {
-		c.fail(w, r, err)
-		return
-	}
-	v, verr := c.suppressionsView(r, url.Values{"scope": {r.PostFormValue("scope")}, "numbers": {r.PostFormValue("numbers")}})
-	if verr != nil {
-		c.fail(w, r, verr)
-		return
-	}
-	add.Error = msg
-	var fe formError
-	if errors.As(err, &fe) {
-		add.Bad = fe.field
-	}
-	v.Add = add
-	c.render(w, r, code, "suppressions", v)
+	c.refuse(w, r, err, "suppressions", func(msg, field string) (page, error) {
+		v, err := c.suppressionsView(r, url.Values{"scope": {r.PostFormValue("scope")}, "numbers": {r.PostFormValue("numbers")}})
+		if err != nil {
+			return nil, err
+		}
+		add.Error, add.Bad = msg, field
+		v.Add = add
+		return v, nil
+	})
 }
 
 // unsuppress: without confirm=yes, the confirmation; with it, the number
