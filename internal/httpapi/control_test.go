@@ -49,3 +49,31 @@ func TestCancel_SendInFlightAfterTheWaitIs202(t *testing.T) {
 	require.Equal(t, 200, a.code, a.raw)
 	require.NotContains(t, a.body, "in_flight")
 }
+
+// A control route reads no body, and dropped one without a word: a pause
+// sent with {"reason": "budget"} paused the campaign, 200, and the reason
+// was nowhere. Every other body the api takes is read strictly (an unknown
+// field is a 400): so is this one. An empty body, or an empty JSON object,
+// is no body. Nothing is done when it is refused.
+func TestControl_BodyIsRefused(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(1, 2)+`], "open": true}`).code)
+	for _, path := range []string{"/v1/campaigns/spring-sale-2026/pause", "/v1/campaigns/spring-sale-2026/cancel", "/v1/senders/default/pause"} {
+		a := b.do(t, "POST", path, "application/json", `{"reason": "budget"}`)
+		require.Equal(t, 400, a.code, "%s: %s", path, a.raw)
+		require.Contains(t, a.body["error"], "takes no body", a.raw)
+	}
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/pause", "application/json", `{"reason": "budget"}`)
+	require.Equal(t, `POST /v1/campaigns/{id}/pause takes no body, got "{\"reason\": \"budget\"}": send the request without one`, a.body["error"], "as docs/http-api.md says")
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	require.Equal(t, "running", st.body["state"], st.raw)
+	s := b.do(t, "GET", "/v1/senders/default", "", "")
+	require.Equal(t, "sending", s.body["state"], s.raw)
+
+	for _, body := range []string{"", "{}", " { }\n"} {
+		a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/pause", "application/json", body)
+		require.Equal(t, 200, a.code, "%q: %s", body, a.raw)
+		require.Equal(t, 200, b.do(t, "POST", "/v1/campaigns/spring-sale-2026/resume", "", body).code, "%q", body)
+	}
+}

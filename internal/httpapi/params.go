@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 
 	"github.com/mmlite/mmlite/internal/httpserve"
+	"github.com/mmlite/mmlite/internal/ident"
 )
 
 // takesParams refuses a query string it cannot read whole, and a query
@@ -24,3 +28,31 @@ func takesParams(pattern string, h http.HandlerFunc, names []string) http.Handle
 		h(w, r)
 	}
 }
+
+// takesNoBody refuses a body on a route that reads none (a control: pause,
+// resume, cancel, seal), before anything is done: every body the api reads
+// is read strictly, and one dropped without a word (a pause's "reason")
+// would leave its client thinking it was heard. An empty body, or an
+// empty JSON object, is no body.
+func takesNoBody(pattern string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(io.LimitReader(r.Body, maxIgnoredBody+1))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
+			return
+		}
+		if s := strings.Join(strings.Fields(string(got)), ""); s != "" && s != "{}" {
+			if len(got) > maxIgnoredBody {
+				got = append(got[:maxIgnoredBody:maxIgnoredBody], "..."...)
+			}
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s takes no body, got %s: send the request without one",
+				pattern, ident.Quote(string(got))))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// maxIgnoredBody is how much of a body a route that takes none reads to
+// tell an empty one from another.
+const maxIgnoredBody = 1024

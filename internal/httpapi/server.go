@@ -286,6 +286,8 @@ func (s *Server) routes() {
 	v1 := func(pattern string, h http.HandlerFunc, params ...string) {
 		s.handle(pattern, s.auth(takesParams(pattern, h, params)))
 	}
+	// A control reads no body (see takesNoBody).
+	ctl := func(pattern string, h http.HandlerFunc) { v1(pattern, takesNoBody(pattern, h)) }
 	v1("POST /v1/campaigns", s.createCampaign)
 	v1("GET /v1/campaigns", s.listCampaigns, "state", "limit", "cursor")
 	v1("GET /v1/campaigns/{id}/recipients/{to}", s.getRecipient)
@@ -294,13 +296,13 @@ func (s *Server) routes() {
 	v1("POST /v1/campaigns/{id}/test", s.testSend)
 	v1("POST /v1/campaigns/{id}/recipients", s.addRecipients)
 	v1("GET /v1/campaigns/{id}", s.getCampaign)
-	v1("POST /v1/campaigns/{id}/pause", s.control(s.cfg.Producer.Pause))
-	v1("POST /v1/campaigns/{id}/resume", s.control(s.cfg.Producer.Resume))
-	v1("POST /v1/campaigns/{id}/cancel", s.control(s.cfg.Producer.Cancel))
-	v1("POST /v1/campaigns/{id}/seal", s.control(s.cfg.Producer.Seal))
+	ctl("POST /v1/campaigns/{id}/pause", s.control(s.cfg.Producer.Pause))
+	ctl("POST /v1/campaigns/{id}/resume", s.control(s.cfg.Producer.Resume))
+	ctl("POST /v1/campaigns/{id}/cancel", s.control(s.cfg.Producer.Cancel))
+	ctl("POST /v1/campaigns/{id}/seal", s.control(s.cfg.Producer.Seal))
 	v1("GET /v1/senders", s.listSenders)
 	v1("GET /v1/senders/{id}", s.getSender)
-	s.guardRoutes(v1)
+	s.guardRoutes(v1, ctl)
 	s.handle("POST /webhooks/whatsapp", s.receive)
 	s.handle("GET /webhooks/whatsapp", s.verify)
 	m := metrics.Mux(s.gatherer, s.cfg.Ready)

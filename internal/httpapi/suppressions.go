@@ -12,12 +12,12 @@ import (
 )
 
 // guardRoutes registers the protections' endpoints (see docs/http-api.md).
-func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc, ...string)) {
+func (s *Server) guardRoutes(v1 func(string, http.HandlerFunc, ...string), ctl func(string, http.HandlerFunc)) {
 	v1("POST /v1/suppressions", s.addSuppressions, "scope", "sender")
 	v1("GET /v1/suppressions", s.listSuppressions, "scope", "sender", "limit", "cursor")
 	v1("DELETE /v1/suppressions/{scope}/{to}", s.deleteSuppression)
-	v1("POST /v1/senders/{id}/pause", s.pauseSender)
-	v1("POST /v1/senders/{id}/resume", s.resumeSender)
+	ctl("POST /v1/senders/{id}/pause", s.pauseSender)
+	ctl("POST /v1/senders/{id}/resume", s.resumeSender)
 }
 
 // scopeOf reads ?scope= (a WABA id, or a sender id for a sender without
