@@ -85,13 +85,13 @@ func (s *CSVSource) Next() (Recipient, int, error) {
 	case errors.As(err, &se):
 		return Recipient{}, line, rowErr(line, "malformed CSV: %s", se.msg)
 	case err != nil:
-		s.err = fmt.Errorf("read recipients: %w", err)
+		s.err = readErr(err)
 		return Recipient{}, 0, s.err
 	case s.r.n != len(s.cols) && s.r.open > 0:
 		// A quoted line break and a row of the wrong width: most likely a
 		// quote that did not close where it should have, so the rows it
 		// spans cannot be told apart.
-		s.err = fmt.Errorf("read recipients: line %d: a quote opened here closes only on line %d, and the row it ends has %d fields, the header has %d: check the quotes of line %d",
+		s.err = fileErrorf("line %d: a quote opened here closes only on line %d, and the row it ends has %d fields, the header has %d: check the quotes of line %d",
 			s.r.open, s.r.lr.line, s.r.n, len(s.cols), s.r.open)
 		return Recipient{}, 0, s.err
 	case s.r.n != len(s.cols):
@@ -131,7 +131,7 @@ func (s *CSVSource) readHeader() error {
 	case errors.As(err, &se):
 		return fmt.Errorf("line %d: header: malformed CSV: %w", line, se)
 	case err != nil:
-		return fmt.Errorf("read recipients: %w", err)
+		return readErr(err)
 	case s.r.n > maxColumns:
 		return fmt.Errorf("line %d: %d columns, at most %d", line, s.r.n, maxColumns)
 	}

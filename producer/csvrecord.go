@@ -3,7 +3,6 @@ package producer
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"unicode/utf8"
 )
@@ -52,7 +51,7 @@ func (c *csvReader) read() ([]string, error) {
 		var err error
 		if raw, err = c.lr.next(MaxLine); err != nil {
 			if errors.Is(err, errLongLine) {
-				return nil, fmt.Errorf("line %d is longer than %d bytes", c.lr.line, MaxLine)
+				return nil, fileErrorf("line %d is longer than %d bytes", c.lr.line, MaxLine)
 			}
 			return nil, err
 		}
@@ -165,18 +164,18 @@ func (c *csvReader) malformed(e *csvSyntaxError) error {
 	if c.open == 0 {
 		return e
 	}
-	return fmt.Errorf("line %d: a quote opened here closes only on line %d, where the row is malformed (%s): check the quotes of line %d", c.open, c.lr.line, e.msg, c.open)
+	return fileErrorf("line %d: a quote opened here closes only on line %d, where the row is malformed (%s): check the quotes of line %d", c.open, c.lr.line, e.msg, c.open)
 }
 
 // unclosed is the error of a quoted field whose next line could not be read.
 func (c *csvReader) unclosed(err error, opened int) error {
 	switch {
 	case err == io.EOF:
-		return fmt.Errorf("line %d: a quote opened here never closes", opened)
+		return fileErrorf("line %d: a quote opened here never closes", opened)
 	case !errors.Is(err, errLongLine):
 		return err
 	case opened == c.start:
-		return fmt.Errorf("line %d: a quoted field opened here is longer than %d bytes: does its quote close?", opened, MaxLine)
+		return fileErrorf("line %d: a quoted field opened here is longer than %d bytes: does its quote close?", opened, MaxLine)
 	}
-	return fmt.Errorf("line %d: the row that starts here is longer than %d bytes (the quote opened on line %d is still open)", c.start, MaxLine, opened)
+	return fileErrorf("line %d: the row that starts here is longer than %d bytes (the quote opened on line %d is still open)", c.start, MaxLine, opened)
 }

@@ -36,7 +36,7 @@ func (s *JSONLSource) Next() (Recipient, int, error) {
 		switch {
 		case errors.Is(err, errLongLine):
 			if err := s.r.skipRest(); err != nil {
-				s.err = fmt.Errorf("read recipients: %w", err)
+				s.err = readErr(err)
 				return Recipient{}, 0, s.err
 			}
 			return Recipient{}, line, rowErr(line, "%v", err)
@@ -44,7 +44,7 @@ func (s *JSONLSource) Next() (Recipient, int, error) {
 			s.err = io.EOF
 			return Recipient{}, 0, io.EOF
 		case err != nil:
-			s.err = fmt.Errorf("read recipients: %w", err)
+			s.err = readErr(err)
 			return Recipient{}, 0, s.err
 		}
 		b = bytes.TrimSpace(b)

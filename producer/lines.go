@@ -102,3 +102,25 @@ func trimEOL(b []byte) []byte {
 	}
 	return b
 }
+
+// fileError is a problem of the input that stops it, its message whole as
+// it is: it names its line (a quote that never closes, a line too long) or
+// says what the file is (UTF-16). The caller names the input (the CLI its
+// file, the api the body).
+type fileError struct{ msg string }
+
+func (e *fileError) Error() string { return e.msg }
+
+func fileErrorf(format string, a ...any) error {
+	return &fileError{msg: fmt.Sprintf(format, a...)}
+}
+
+// readErr is a reading error that stops a source: a fileError as it is, any
+// other (a read that failed) said to be one.
+func readErr(err error) error {
+	var fe *fileError
+	if errors.As(err, &fe) || errors.Is(err, bom.ErrUTF16) {
+		return err
+	}
+	return fmt.Errorf("read recipients: %w", err)
+}

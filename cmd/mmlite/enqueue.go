@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -109,6 +110,9 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	bar := newProgress(cmd.Bool("no-progress"))
 	sum, err := p.Enqueue(ctx, c, src, producer.Options{DryRun: dry, Progress: bar.update})
 	bar.finish()
+	if ie := (*producer.InputError)(nil); errors.As(err, &ie) {
+		err = fmt.Errorf("%s: %w", inputName(cmd.String("recipients")), err) // the line alone does not say which file
+	}
 	if err != nil && !dry && mayStayOpen(ctx, p, c.ID) {
 		return sum, fmt.Errorf("%w\ncampaign %s stays open with the rows accepted: run the same command again once this is fixed "+
 			"(rows enqueued already are duplicates: nothing is sent twice), or stop it: mmlite campaign cancel %s", err, c.ID, c.ID)
@@ -172,4 +176,12 @@ func mayStayOpen(ctx context.Context, p *producer.Producer, id string) bool {
 	defer cancel()
 	st, err := p.Store().Campaigns.Status(ctx, id)
 	return err != nil || (!st.Sealed && !st.State.Final())
+}
+
+// inputName names the recipients input in an error: its path, or stdin.
+func inputName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
 }

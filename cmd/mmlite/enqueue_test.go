@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,42 @@ func TestEnqueueCommand_SealedCampaignIsNotSaidOpen(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "campaign is sealed")
 	require.NotContains(t, out, "stays open")
+}
+
+// A file that breaks after its header (a quote that never closes, a CSV
+// read as JSON Lines) stopped the enqueue with an error that named the
+// line but not the file (`read recipients: line 3: a quote opened here
+// never closes`), where a bad header names it (`recipients.csv: line 1:
+// ...`): the error names the file, the line and what is wrong, in a dry run
+// too.
+func TestEnqueueCommand_BrokenFileIsNamed(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"quote.csv":   "to,body.1\n441234567890,a\n441234567891,\"b\n441234567892,c\n",
+		"csv.jsonl":   "to,body.1\n441234567890,a\n",
+		"wide.csv":    "to\n441234567890\n\"441234567891\n\",x\n",
+		"after.jsonl": "{\"to\": \"441234567890\"}\n" + `{"to": "441234567891", "to": "x"}` + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			mr := miniredis.RunT(t)
+			url := "redis://" + mr.Addr() + "/0"
+			path := write(t, name, body)
+			for _, dry := range []bool{false, true} {
+				args := []string{"--redis-url", url, "enqueue", "--campaign", springFile(t), "--recipients", path, "--no-progress"}
+				if dry {
+					args = append(args, "--dry-run")
+				}
+				out, code := run(t, args...)
+				if name == "after.jsonl" { // a rejected row, not a broken file: named by its line in the summary
+					require.Equal(t, 3, code, out)
+					require.Contains(t, out, "line 2: ")
+					continue
+				}
+				require.Equal(t, 1, code, out)
+				require.Regexp(t, "(?m)^"+regexp.QuoteMeta(path)+": line ", out, "dry run %v", dry)
+				require.NotContains(t, out, "read recipients", "dry run %v", dry)
+			}
+		})
+	}
 }

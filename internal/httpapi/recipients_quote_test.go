@@ -35,7 +35,7 @@ func TestAddRecipients_UnclosedQuote(t *testing.T) {
 	for range 20 {
 		a = b.do(t, "POST", path, "text/csv", sb.String())
 		require.Equal(t, http.StatusBadRequest, a.code, a.raw)
-		require.Contains(t, a.body["error"], "line 302: a quote opened here never closes")
+		require.Equal(t, "line 302: a quote opened here never closes", a.body["error"], "as docs/campaigns.md shows it: no \"read recipients: \" before the line")
 		sum, ok := a.body["summary"].(map[string]any)
 		require.True(t, ok, a.raw)
 		require.EqualValues(t, 300, sum["accepted"].(float64)+sum["duplicates"].(float64), "the rows before the quote are kept")
