@@ -137,7 +137,7 @@ func TestCampaignFollowUp_TimeWithoutZoneSaysSo(t *testing.T) {
 		out, code := run(t, "--redis-url", url, "campaign", "follow-up", "spring", "--as", "spring-2", "--status", "failed",
 			flag, "2026-12-24T09:00:00")
 		require.Equal(t, 1, code, out)
-		require.Contains(t, out, flag+": want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z, got \"2026-12-24T09:00:00\"")
+		require.Contains(t, out, flag+": want an RFC 3339 time with a time zone: YYYY-MM-DDThh:mm:ssZ (UTC) or YYYY-MM-DDThh:mm:ss+02:00, got \"2026-12-24T09:00:00\"")
 		require.NotContains(t, out, "Z07:00")
 	}
 	require.Empty(t, mr.Keys(), "nothing registered")

@@ -129,7 +129,7 @@ func TestFollowUp_BadTimeNamesTheField(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
-	const want = ": want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z"
+	const want = ": want an RFC 3339 time with a time zone: YYYY-MM-DDThh:mm:ssZ (UTC) or YYYY-MM-DDThh:mm:ss+02:00"
 	for body, field := range map[string]string{
 		`{"id": "f1", "statuses": ["failed"], "send_at": "tomorrow"}`:                                        "send_at",
 		`{"id": "f1", "statuses": ["failed"], "expires_at": 1796306544}`:                                     "expires_at",

@@ -391,8 +391,10 @@ func (w *walker) array(s *Shape) *walkError {
 
 // WantTime is what a time field wants, for an error: time.Time's own
 // ("parsing time ... as \"2006-01-02T15:04:05Z07:00\"") names neither the
-// field nor the form in words.
-const WantTime = "want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z"
+// field nor the form in words. It shows the form, not a date: a date
+// written out passes, and the example copied from the error would then be
+// refused as past (expires_at) or send at once (send_at).
+const WantTime = "want an RFC 3339 time with a time zone: YYYY-MM-DDThh:mm:ssZ (UTC) or YYYY-MM-DDThh:mm:ss+02:00"
 
 // BadTime finds the first member of the JSON object b, among fields
 // (matched as encoding/json matches a struct's fields: in any case), whose

@@ -135,3 +135,13 @@ func TestDescribe(t *testing.T) {
 		require.Equal(t, want, strictjson.Describe(d.Decode(new(doc))), in)
 	}
 }
+
+// WantTime said "e.g. 2026-12-24T09:00:00Z": a date that passes, after
+// which the example the error gives, copied into expires_at, is refused as
+// past, and into send_at sends at once. It shows the form, with no date.
+func TestWantTime_ShowsTheFormNotADate(t *testing.T) {
+	t.Parallel()
+	require.NotRegexp(t, `\d{4}-\d{2}-\d{2}`, strictjson.WantTime)
+	require.Contains(t, strictjson.WantTime, "YYYY-MM-DDThh:mm:ss")
+	require.Contains(t, strictjson.WantTime, "Z")
+}

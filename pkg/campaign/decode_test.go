@@ -19,8 +19,8 @@ func TestDecode(t *testing.T) {
 		"{\n  \"id\": \"spring\",\n  \"template\": {\"name\": \"spring_sale\", \"language\": {\"code\": \"en\"}},\n  \"name\": \"Spring sale\"\n}": `line 4, column 3: unknown field "name"`,
 		"{\"id\": \"a\",\n \"template\": {\"name\": \"t\", \"langauge\": {\"code\": \"en\"}}}":                                                     `line 2, column 28: template: unknown field "langauge"`,
 		// A time that is not RFC 3339 with a zone names its field.
-		`{"id": "a", "send_at": "2026-12-24T09:00:00"}`:      `send_at: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z, got "2026-12-24T09:00:00"`,
-		`{"id": "a", "expires_at": 1796306544}`:              `expires_at: want an RFC 3339 time with a time zone, e.g. 2026-12-24T09:00:00Z, got 1796306544`,
+		`{"id": "a", "send_at": "2026-12-24T09:00:00"}`:      `send_at: want an RFC 3339 time with a time zone: YYYY-MM-DDThh:mm:ssZ (UTC) or YYYY-MM-DDThh:mm:ss+02:00, got "2026-12-24T09:00:00"`,
+		`{"id": "a", "expires_at": 1796306544}`:              `expires_at: want an RFC 3339 time with a time zone: YYYY-MM-DDThh:mm:ssZ (UTC) or YYYY-MM-DDThh:mm:ss+02:00, got 1796306544`,
 		"{\n  \"id\": 5\n}":                                  "line 2, column 10: id: want string, got number",
 		"{\n  \"id\": \"a\",,\n}":                            "line 2, column 13: invalid JSON",
 		`{"id": "a"`:                                         "ends too early",
