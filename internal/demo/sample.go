@@ -165,7 +165,14 @@ func (d *stack) report(w io.Writer, st *campaign.Status) {
 	fmt.Fprintf(w, "\ncampaign %s is %s: %d recipients, %d results in the %q queue; by webhook: %d delivered, %d read\n\n",
 		st.ID, st.State, st.Counts.Enqueued, len(results), task.DefaultResultsQueue, st.Counts.Delivered, st.Counts.Read)
 	progress.Table(w, progress.Tally(results))
-	fs := d.fake.Stats()
-	fmt.Fprintf(w, "\nthe fake API saw %d requests: %d accepted, %d transient errors retried (131000, 502); "+
-		"recipients sent more than once: %d\n", fs.Requests, fs.Accepted, fs.ByCode["131000"]+fs.ByCode["http_502"], fs.Duplicates)
+	fmt.Fprintf(w, "\n%s\n", fakeLine(d.fake.Stats()))
+}
+
+// fakeLine sums up what the fake API saw. Its 131000 answers are retried;
+// its 502s carry no provider code (360dialog's page), so their outcome is
+// unknown and they are not sent again (docs/errors.md, ambiguous).
+func fakeLine(fs fakeapi.Stats) string {
+	return fmt.Sprintf("the fake API saw %d requests: %d accepted, %d transient errors retried (131000), "+
+		"%d answers 502 without the provider's code (outcome unknown: not sent again); recipients sent more than once: %d",
+		fs.Requests, fs.Accepted, fs.ByCode["131000"], fs.ByCode["http_502"], fs.Duplicates)
 }
