@@ -206,8 +206,8 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body 
 	case errors.As(err, &ce):
 		return v, bad("%s", ce.At(b, body.components))
 	}
-	if field, _, _, ok := strictjson.BadTime(b, body.times...); ok {
-		return v, bad("%s: %s", field, strictjson.WantTime)
+	if field, val, _, ok := strictjson.BadTime(b, body.times...); ok {
+		return v, bad("%s: %s, got %s", field, strictjson.WantTime, val)
 	}
 	return v, jsonErr(err, "")
 }

@@ -123,23 +123,24 @@ func TestSmallBodies_Strict(t *testing.T) {
 }
 
 // A bad send_at / expires_at in a follow-up body is a 400 that names the
-// field and the form wanted (time.Time's own error names neither); null is
-// no time, as omitted.
+// field, the form wanted (time.Time's own error names neither) and the value
+// given, as a campaign's send_at and the CLI's --send-at do (it named only
+// the field); null is no time, as omitted.
 func TestFollowUp_BadTimeNamesTheField(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
 	const want = ": want an RFC 3339 time with a time zone: YYYY-MM-DDThh:mm:ssZ (UTC) or YYYY-MM-DDThh:mm:ss+02:00"
-	for body, field := range map[string]string{
-		`{"id": "f1", "statuses": ["failed"], "send_at": "tomorrow"}`:                                        "send_at",
-		`{"id": "f1", "statuses": ["failed"], "expires_at": 1796306544}`:                                     "expires_at",
-		`{"id": "f1", "statuses": ["failed"], "send_at": "2026-12-24T09:00:00"}`:                             "send_at",
-		`{"id": "f1", "statuses": ["failed"], "send_at": null, "expires_at": "2026-12-24 09:00:00Z"}`:        "expires_at",
-		`{"id": "f1", "statuses": ["failed"], "send_at": "2099-12-24T09:00:00Z", "expires_at": {"at": "x"}}`: "expires_at",
+	for body, field := range map[string][2]string{
+		`{"id": "f1", "statuses": ["failed"], "send_at": "tomorrow"}`:                                        {"send_at", `"tomorrow"`},
+		`{"id": "f1", "statuses": ["failed"], "expires_at": 1796306544}`:                                     {"expires_at", `1796306544`},
+		`{"id": "f1", "statuses": ["failed"], "send_at": "2026-12-24T09:00:00"}`:                             {"send_at", `"2026-12-24T09:00:00"`},
+		`{"id": "f1", "statuses": ["failed"], "send_at": null, "expires_at": "2026-12-24 09:00:00Z"}`:        {"expires_at", `"2026-12-24 09:00:00Z"`},
+		`{"id": "f1", "statuses": ["failed"], "send_at": "2099-12-24T09:00:00Z", "expires_at": {"at": "x"}}`: {"expires_at", `{"at": "x"}`},
 	} {
 		a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
 		require.Equal(t, 400, a.code, a.raw)
-		require.Equal(t, field+want, a.body["error"], body)
+		require.Equal(t, field[0]+want+", got "+field[1], a.body["error"], body)
 	}
 }
 
