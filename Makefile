@@ -15,7 +15,7 @@ build: ## build the mmlite binary into ./bin
 test: ## run the tests on the embedded Redis (nothing else needed)
 	$(GO) test ./...
 
-test-redis: ## run the tests with -race against a real Redis ($(REDIS_URL))
+test-redis: ## run the tests with -race against a real Redis (REDIS_URL, default redis://127.0.0.1:6379/15)
 	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -race -count=1 ./...
 
 lint: ## go vet and gofmt
@@ -25,7 +25,7 @@ lint: ## go vet and gofmt
 demo: ## send a sample campaign end to end on an embedded Redis and the fake API
 	$(GO) run ./cmd/mmlite demo
 
-bench: ## benchmarks against a real Redis ($(REDIS_URL)); prints figures and ratios (a few minutes)
+bench: ## benchmarks against a real Redis (REDIS_URL, as test-redis); prints figures and ratios (a few minutes)
 	MMLITE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./producer/ ./internal/store/ ./e2e/
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s); a failure saves its input under testdata/fuzz
