@@ -32,7 +32,11 @@ const (
 // LineError says why one line (CSV: the header is line 1) or element (JSON:
 // its index from 0) of a suppression import was refused.
 type LineError struct {
-	Line   int    `json:"line"`
+	// Line is the line of a CSV file; for a JSON element, its index (read
+	// Index), as in the enqueue summary.
+	Line int `json:"line"`
+	// Index is set for the elements of a JSON list: the index, from 0.
+	Index  *int   `json:"index,omitempty"`
 	Reason string `json:"reason"`
 }
 
@@ -126,6 +130,7 @@ type importEntry struct {
 var importShape = strictjson.ShapeOf[importEntry]()
 
 type importer struct {
+	indexed   bool // a JSON list: its errors name an index
 	source    string
 	add       func([]Entry) error
 	batch     []Entry
@@ -150,7 +155,11 @@ func (im *importer) entry(line int, to, reason string) error {
 func (im *importer) reject(line int, reason string) {
 	im.sum.Rejected++
 	if len(im.sum.Errors) < MaxListedErrors {
-		im.sum.Errors = append(im.sum.Errors, LineError{Line: line, Reason: reason})
+		le := LineError{Line: line, Reason: reason}
+		if im.indexed {
+			le.Index = &line
+		}
+		im.sum.Errors = append(im.sum.Errors, le)
 	}
 }
 
@@ -168,6 +177,7 @@ func (im *importer) flush() error {
 }
 
 func (im *importer) readJSON(r io.Reader) error {
+	im.indexed = true
 	d := readlimit.NewDecoder(r, maxImportLine)
 	if _, err := d.Token(); err != nil { // the '[' Peek saw
 		return jsonImportErr(err, "the list")

@@ -2,6 +2,7 @@ package guard_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -233,11 +234,32 @@ func TestReadEntries_JSONTypeErrorNamesTheField(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, es, 1)
 	require.Equal(t, []guard.LineError{
-		{Line: 0, Reason: "to: want string, got number"},
-		{Line: 1, Reason: "reason: want string, got number"},
-		{Line: 2, Reason: "want an object with to and reason, got number"},
+		{Line: 0, Index: ptr(0), Reason: "to: want string, got number"},
+		{Line: 1, Index: ptr(1), Reason: "reason: want string, got number"},
+		{Line: 2, Index: ptr(2), Reason: "want an object with to and reason, got number"},
 	}, sum.Errors)
 }
+
+// A JSON element refused was listed as {"line": 0, ...}: a line 0 for the
+// first element (of a list that may be on one line), where the enqueue
+// summary names an array's rows by "index". It carries "index" too ("line"
+// keeps the same number, as the summary's does); a CSV line has none.
+func TestReadEntries_JSONElementIsNamedByIndex(t *testing.T) {
+	t.Parallel()
+	_, sum, err := read(t, strings.NewReader(`[{"to": "447700900000"}, {"to": "nope"}]`))
+	require.NoError(t, err)
+	b, err := json.Marshal(sum.Errors)
+	require.NoError(t, err)
+	require.JSONEq(t, `[{"line": 1, "index": 1, "reason": "to: \"nope\" is not a phone number: unexpected 'n'"}]`, string(b))
+
+	_, sum, err = read(t, strings.NewReader("to\nnope\n"))
+	require.NoError(t, err)
+	b, err = json.Marshal(sum.Errors)
+	require.NoError(t, err)
+	require.JSONEq(t, `[{"line": 2, "reason": "to: \"nope\" is not a phone number: unexpected 'n'"}]`, string(b))
+}
+
+func ptr(i int) *int { return &i }
 
 // A CSV saved as Latin-1 was imported and its reason stored mangled
 // (U+FFFD), while a JSON import refuses such bytes: the row is refused with
@@ -303,7 +325,7 @@ func TestReadEntries_JSONNullElement(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, es, 1)
 	require.Equal(t, []guard.LineError{
-		{Line: 0, Reason: "want an object with to and reason, got null"},
-		{Line: 2, Reason: "want an object with to and reason, got null"},
+		{Line: 0, Index: ptr(0), Reason: "want an object with to and reason, got null"},
+		{Line: 2, Index: ptr(2), Reason: "want an object with to and reason, got null"},
 	}, sum.Errors)
 }
