@@ -247,7 +247,7 @@ func followFilter(f FollowUp) (results.Filter, error) {
 		errs = append(errs, errors.New("id: the follow-up campaign's id is required"))
 	}
 	if len(errs) > 0 {
-		return filter, &campaign.ValidationError{Errs: errs}
+		return filter, &campaign.ValidationError{Errs: errs, What: "follow-up"}
 	}
 	return filter, nil
 }

@@ -187,14 +187,16 @@ func TestFollowUp_AnotherUnderTheSameIDIsAConflict(t *testing.T) {
 
 // A status a follow-up cannot take says why, once: "bogus" and "suppressed"
 // were both said to have had their message accepted, "bogus" twice over.
+// The error names the follow-up, whose field statuses is: it said
+// "campaign: statuses: ...", a field no campaign has.
 func TestFollowUp_StatusRefusalsSayWhy(t *testing.T) {
 	t.Parallel()
 	for status, want := range map[string]string{
-		"bogus":          `campaign: statuses: "bogus" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
-		"failed,expired": `campaign: statuses: "failed,expired" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
-		"suppressed":     `campaign: statuses: "suppressed" cannot be followed up: the recipient is on a suppression list`,
-		"delivered":      `campaign: statuses: "delivered" cannot be followed up: its message was accepted`,
-		"sent":           `campaign: statuses: "sent" cannot be followed up: its message was accepted`,
+		"bogus":          `follow-up: statuses: "bogus" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
+		"failed,expired": `follow-up: statuses: "failed,expired" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
+		"suppressed":     `follow-up: statuses: "suppressed" cannot be followed up: the recipient is on a suppression list`,
+		"delivered":      `follow-up: statuses: "delivered" cannot be followed up: its message was accepted`,
+		"sent":           `follow-up: statuses: "sent" cannot be followed up: its message was accepted`,
 	} {
 		err := producer.FollowUp{ID: "f", Statuses: []string{status}}.Validate()
 		require.EqualError(t, err, want, status)

@@ -118,15 +118,23 @@ func (c *Campaign) Validate(now time.Time) error {
 	return &ValidationError{Errs: errs}
 }
 
-// ValidationError lists every problem of a campaign definition.
-type ValidationError struct{ Errs []error }
+// ValidationError lists every problem of a campaign definition, or of
+// another request that names fields (What: a follow-up).
+type ValidationError struct {
+	Errs []error
+	What string // what has the fields; "" is a campaign
+}
 
 func (e *ValidationError) Error() string {
 	msgs := make([]string, len(e.Errs))
 	for i, err := range e.Errs {
 		msgs[i] = err.Error()
 	}
-	return "campaign: " + strings.Join(msgs, "; ")
+	what := e.What
+	if what == "" {
+		what = "campaign"
+	}
+	return what + ": " + strings.Join(msgs, "; ")
 }
 
 // Message builds the request body for one recipient of the campaign.
