@@ -248,8 +248,12 @@ func (s *Server) post(req *http.Request) error {
 		return nil
 	}
 	// The answer may quote the body back (a validation error): the
-	// customers' numbers in it are masked, as in every log line.
-	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, phone.MaskIn(strings.TrimSpace(string(snippet))))
+	// customers' numbers in it are masked, as in every log line. asynq
+	// keeps the error in the task as a protobuf string, which must be
+	// UTF-8 (the snippet may end inside a character, or not be text):
+	// otherwise the delivery can be neither archived nor retried.
+	answer := strings.ToValidUTF8(strings.TrimSpace(string(snippet)), "\uFFFD")
+	err = fmt.Errorf("outbound: answered HTTP %d: %s", resp.StatusCode, phone.MaskIn(answer))
 	switch {
 	case resp.StatusCode/100 == 3:
 		return rejected{err, "redirects are not followed: configure the URL it redirects to"}
