@@ -10,7 +10,7 @@ import (
 // A destination's URL that could never be POSTed to was accepted (a port
 // out of range: every delivery failed, retried for MMLITE_RELAY_MAX_AGE),
 // or refused as "(unparsable)" without saying why (a URL pasted with its
-// newline). Both are refused at start, naming the setting and the fault,
+// newline), or without a host. All are refused at start, naming the setting and the fault,
 // never the URL's credentials.
 func TestLoad_SaysWhatIsWrongWithAURL(t *testing.T) {
 	t.Parallel()
@@ -19,6 +19,10 @@ func TestLoad_SaysWhatIsWrongWithAURL(t *testing.T) {
 		"https://crm.example.com:0/h":         `MMLITE_WEBHOOK_FORWARD: url: port 0 is out of range (1 to 65535)`,
 		"https://crm.example.com/h\n":         `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: net/url: invalid control character in URL`,
 		" https://u:secret@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: first path segment in URL cannot contain colon`,
+		// No host: every POST failed ("no Host in request URL"), retried
+		// for days.
+		"https://:8443/h":         `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL with a host, got "https://:8443/h"`,
+		"https://u:secret@:443/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL with a host, got "https://:443/h"`,
 	} {
 		_, err := outbound.Load(outbound.Sources{Forward: raw, ForwardSecret: "s"})
 		require.EqualError(t, err, want, "%q", raw)

@@ -20,6 +20,8 @@ func Check(raw string) error {
 		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
 	case err != nil || u.Host == "":
 		return fmt.Errorf("want an absolute https:// URL, got %q", Redact(raw))
+	case u.Hostname() == "": // a port alone: every POST would fail, retried for days
+		return fmt.Errorf("want an absolute https:// URL with a host, got %q", Redact(raw))
 	case u.Port() != "" && !validPort(u.Port()):
 		// Every POST would fail, retried for days.
 		return fmt.Errorf("port %s is out of range (1 to 65535)", u.Port())
