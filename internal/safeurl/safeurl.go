@@ -20,6 +20,10 @@ func Check(raw string) error {
 		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
 	case err != nil || u.Host == "":
 		return fmt.Errorf("want an absolute https:// URL, got %q", Redact(raw))
+	case strings.Contains(raw, " "):
+		// Pasted with one: its POSTs would go to a path ending in %20,
+		// or break their request line (in the query).
+		return fmt.Errorf("a space in the URL, at byte %d of %d: write one as %%20", strings.Index(raw, " ")+1, len(raw))
 	case u.Hostname() == "": // a port alone: every POST would fail, retried for days
 		return fmt.Errorf("want an absolute https:// URL with a host, got %q", Redact(raw))
 	case u.Port() != "" && !validPort(u.Port()):
