@@ -91,7 +91,7 @@ func (b *batcher) send(d *Destination, bt *batch) {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	for _, l := range bt.lines {
-		_ = enc.Encode(l) // raw JSON of a task payload: cannot fail
+		_ = enc.Encode(l) // JSON, checked by deliverBatched: cannot fail
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.s.cfg.HTTPTimeout)
 	defer cancel()
@@ -123,6 +123,12 @@ func (s *Server) batched() bool { return s.cfg.BatchSize > 1 }
 
 // deliverBatched hands a callback to its URL's batch.
 func (s *Server) deliverBatched(ctx context.Context, d *Destination, id, typ string, payload []byte) error {
+	if !json.Valid(payload) {
+		// json.Encoder would leave its line out, and the batch's answer
+		// would acknowledge it unsent.
+		return rejected{errors.New("outbound: the callback is not JSON: it cannot be a line of a batch"),
+			"replay it with MMLITE_RESULTS_BATCH off, which POSTs it as it is"}
+	}
 	url, err := s.callbackURL(ctx, payload)
 	if err != nil {
 		return err

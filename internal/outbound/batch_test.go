@@ -81,3 +81,37 @@ func TestCallbacks_BatchRefusedIsSentEventByEvent(t *testing.T) {
 		require.True(t, accepted[k], "%s delivered", k)
 	}
 }
+
+// A callback whose payload is not JSON cannot be a line of a batch: the
+// batch was POSTed without it (json.Encoder refused the line, unread),
+// and the callback acknowledged as delivered, lost. It is archived,
+// saying why, and the others of its batch are delivered.
+func TestCallbacks_BatchedPayloadThatIsNotJSONIsArchived(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	queue := name(t) + "-callbacks"
+	dropQueues(t, r, queue)
+	s := newSink(t)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	t.Cleanup(func() { _ = client.Close() })
+	for key, payload := range map[string]string{"c1:447700900001": `{"campaign_id":"c1","status":"sent"}`, "c1:447700900002": `{"campaign_id":"c1",`} {
+		_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
+			asynq.TaskID(outbound.CallbackIDPrefix+key), asynq.MaxRetry(outbound.MaxRetry))
+		require.NoError(t, err)
+	}
+	serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(s.URL, "cb"), CallbackQueue: queue,
+		BatchSize: 2, BatchWait: 300 * time.Millisecond})
+
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	require.Eventually(t, func() bool {
+		q, err := in.GetQueueInfo(queue)
+		return err == nil && q.Size == q.Archived && len(s.got()) > 0
+	}, 10*time.Second, 20*time.Millisecond, "every callback delivered or archived")
+	arch, err := in.ListArchivedTasks(queue)
+	require.NoError(t, err)
+	require.Len(t, arch, 1, "the one that is not JSON is kept")
+	require.Equal(t, outbound.CallbackIDPrefix+"c1:447700900002", arch[0].ID)
+	require.Contains(t, arch[0].LastErr, "not JSON")
+	require.Len(t, s.got(), 1)
+	require.Equal(t, 1, strings.Count(string(s.got()[0].body), "\n"), "one line: the other callback")
+}
