@@ -133,7 +133,6 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	}
 	if t.Type() != TypeRelay && s.batched() {
 		if err := s.deliverBatched(ctx, d, id, t.Type(), t.Payload()); err != nil {
-			s.m.failed.WithLabelValues(d.Name).Inc()
 			return s.give(ctx, d, t, err)
 		}
 		s.delivered(ctx, d)
@@ -150,13 +149,11 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	var refused rejected
 	switch {
 	case errors.As(err, &lookup), errors.As(err, &refused):
-		s.m.failed.WithLabelValues(d.Name).Inc()
 		return s.give(ctx, d, t, err)
 	case err != nil:
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	if err := s.post(req); err != nil {
-		s.m.failed.WithLabelValues(d.Name).Inc()
 		return s.give(ctx, d, t, err)
 	}
 	s.delivered(ctx, d)
@@ -285,7 +282,16 @@ func (w waitAsked) Unwrap() error { return w.err }
 // destination that refuses everything (a rotated secret) fills it in
 // minutes. Fixed, the destination takes the retries; replayed, the archive
 // has room again.
+//
+// A delivery whose context was canceled is no failed attempt: asynq
+// cancels it once it has handed it back at shutdown (or an operator
+// canceled it), and the destination did nothing wrong.
 func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		s.log.Debug("outbound delivery canceled (handed back at shutdown)", "destination", d.Name, "err", err)
+		return err
+	}
+	s.m.failed.WithLabelValues(d.Name).Inc()
 	n, _ := asynq.GetRetryCount(ctx)
 	var r rejected
 	refused := errors.As(err, &r)
