@@ -19,6 +19,10 @@ func TestLoad_SaysWhatIsWrongWithAURL(t *testing.T) {
 		"https://crm.example.com:0/h":         `MMLITE_WEBHOOK_FORWARD: url: port 0 is out of range (1 to 65535)`,
 		"https://crm.example.com/h\n":         `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: net/url: invalid control character in URL`,
 		" https://u:secret@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: first path segment in URL cannot contain colon`,
+		// A password with a '/', '?' or '#' ends the host early: what
+		// url.Parse then takes for a port, and quotes, is the password.
+		"https://u:secret/x@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: the port after its host is not a number (a password with /, ? or # in it is written %2F, %3F, %23)`,
+		"https://u:secret#x@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: the port after its host is not a number (a password with /, ? or # in it is written %2F, %3F, %23)`,
 		// A space (pasted with the URL): POSTed as %20, or breaking the
 		// request line in a query, refused by the destination.
 		"https://crm.example.com/h ":      `MMLITE_WEBHOOK_FORWARD: url: a space in the URL, at byte 26 of 26: write one as %20`,

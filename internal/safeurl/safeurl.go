@@ -16,6 +16,11 @@ func Check(raw string) error {
 	u, err := url.Parse(raw)
 	var ue *url.Error
 	switch {
+	case errors.As(err, &ue) && portNotNumber(raw):
+		// url.Parse would quote what it took for a port: often the
+		// password, cut short by a '/', '?' or '#' in it.
+		return errors.New("want an absolute https:// URL, got one that does not parse: the port after its host is not a number " +
+			"(a password with /, ? or # in it is written %2F, %3F, %23)")
 	case errors.As(err, &ue): // its own words, without the URL it quotes
 		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
 	case err != nil || u.Host == "":
@@ -35,6 +40,27 @@ func Check(raw string) error {
 		return nil
 	}
 	return fmt.Errorf("want https:// (http:// only on a loopback address), got %q", Redact(raw))
+}
+
+// portNotNumber says whether what url.Parse takes for raw's port (after
+// the host, in what comes before the first '/', '?' or '#') holds
+// anything but digits.
+func portNotNumber(raw string) bool {
+	_, auth, ok := strings.Cut(raw, "://")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexAny(auth, "/?#"); i >= 0 {
+		auth = auth[:i]
+	}
+	if i := strings.LastIndex(auth, "@"); i >= 0 {
+		auth = auth[i+1:]
+	}
+	if i := strings.LastIndex(auth, "]"); i >= 0 { // an IPv6 address
+		auth = auth[i+1:]
+	}
+	i := strings.LastIndex(auth, ":")
+	return i >= 0 && strings.Trim(auth[i+1:], "0123456789") != ""
 }
 
 // InClear says whether raw is a plain http:// URL to a host other than
