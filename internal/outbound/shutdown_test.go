@@ -3,6 +3,7 @@ package outbound_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +31,7 @@ func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
 	hung := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body) // the server sees the client go only once the body is read
 		select {
 		case <-req.Context().Done():
 		case <-time.After(3 * time.Second):
