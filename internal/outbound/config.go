@@ -44,7 +44,8 @@ type Config struct {
 	// Concurrency is the number of deliveries in flight per destination
 	// (and for the callbacks); default 20.
 	Concurrency int
-	// HTTPTimeout bounds one POST; default 30 s.
+	// HTTPTimeout bounds one POST; default 30 s, or two thirds of
+	// ShutdownTimeout when that is less.
 	HTTPTimeout time.Duration
 	// HTTPClient overrides the client built from HTTPTimeout (tests).
 	HTTPClient *http.Client
@@ -99,11 +100,14 @@ func (c Config) WithDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
-	if c.HTTPTimeout == 0 {
-		c.HTTPTimeout = 30 * time.Second
-	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.HTTPTimeout == 0 {
+		// Ends before the shutdown's wait does: a POST in flight at
+		// SIGTERM is answered or fails, rather than handed back to be
+		// made again.
+		c.HTTPTimeout = min(30*time.Second, c.ShutdownTimeout*2/3)
 	}
 	if c.ForwardInterval == 0 {
 		c.ForwardInterval = 5 * time.Second

@@ -35,3 +35,19 @@ func TestConfig_MaxAgeBounds(t *testing.T) {
 	}
 	require.NoError(t, Config{Callbacks: cb, MaxAge: MaxMaxAge}.WithDefaults().Validate())
 }
+
+// A POST's timeout was 30 s whatever the shutdown's: a worker (whose
+// MMLITE_SHUTDOWN_TIMEOUT is 30 s) handed a POST still in flight back to
+// the queue at SIGTERM, to be made again by another worker, where the
+// style's rule (HTTP client timeout < asynq ShutdownTimeout) has it end
+// first, answered or failed. It defaults to less than the shutdown's wait.
+func TestConfig_HTTPTimeoutEndsBeforeShutdownTimeout(t *testing.T) {
+	t.Parallel()
+	for _, st := range []time.Duration{0, 2 * time.Second, 10 * time.Second, 30 * time.Second, 5 * time.Minute} {
+		c := Config{ShutdownTimeout: st}.WithDefaults()
+		require.Less(t, c.HTTPTimeout, c.ShutdownTimeout, "shutdown %s", st)
+		require.Positive(t, c.HTTPTimeout)
+		require.LessOrEqual(t, c.HTTPTimeout, 30*time.Second)
+	}
+	require.Equal(t, 5*time.Second, Config{ShutdownTimeout: time.Minute, HTTPTimeout: 5 * time.Second}.WithDefaults().HTTPTimeout, "set: kept")
+}
