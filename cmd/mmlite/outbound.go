@@ -131,6 +131,9 @@ func callbackSettingsAlone(cmd *cli.Command) error {
 // startOutbound starts the worker's deliveries of relayed webhooks and
 // callbacks, when there are any; stop shuts them down.
 func startOutbound(cmd *cli.Command, opt asynq.RedisConnOpt, reg prometheus.Registerer, cfg outbound.Config) (stop func(), err error) {
+	if err := outbound.CheckMaxAge(cmd.Duration("relay-max-age")); err != nil {
+		return nil, err
+	}
 	dests, err := loadDestinations(cmd)
 	if err != nil {
 		return nil, err

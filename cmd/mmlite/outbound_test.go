@@ -228,3 +228,20 @@ func TestOutboundStatus_UnreachableRedisNamesTheStep(t *testing.T) {
 		require.Contains(t, out, "connection refused", cmd)
 	}
 }
+
+// MMLITE_RELAY_MAX_AGE out of its bounds was refused only on a worker
+// that delivers something: one without destinations or callbacks took
+// 10s without a word, and refused to start only once a destination was
+// added, on a later deploy. It is refused on every worker.
+func TestOutboundSettings_MaxAgeCheckedWithoutDestinations(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	for _, age := range []string{"10s", "2400h"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "",
+			"--relay-max-age", age)
+		cancel()
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, "MMLITE_RELAY_MAX_AGE must be between 1m and 2160h0m0s (90 days), got ", out)
+	}
+}

@@ -124,13 +124,24 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// CheckMaxAge refuses a MMLITE_RELAY_MAX_AGE out of its bounds: a worker
+// checks it whether it delivers anything or not, so that a bad value is
+// not found only when a destination is added.
+func CheckMaxAge(age time.Duration) error {
+	if age < time.Minute || age > MaxMaxAge {
+		return fmt.Errorf("MMLITE_RELAY_MAX_AGE must be between 1m and %s (90 days), got %s", MaxMaxAge, age)
+	}
+	return nil
+}
+
 // Validate names the field and the rule it breaks.
 func (c Config) Validate() error {
+	if err := CheckMaxAge(c.MaxAge); err != nil {
+		return err
+	}
 	switch {
 	case len(c.Destinations) == 0 && c.Callbacks == nil:
 		return errors.New("nothing to deliver: no destination (MMLITE_WEBHOOK_FORWARD / MMLITE_WEBHOOK_DESTINATIONS) and no MMLITE_RESULTS_URL")
-	case c.MaxAge < time.Minute || c.MaxAge > MaxMaxAge:
-		return fmt.Errorf("MMLITE_RELAY_MAX_AGE must be between 1m and %s (90 days), got %s", MaxMaxAge, c.MaxAge)
 	case c.RetryBase <= 0 || c.RetryMax < c.RetryBase:
 		return fmt.Errorf("the retry backoff must be positive and RetryMax (%s) at least RetryBase (%s)", c.RetryMax, c.RetryBase)
 	case c.Concurrency < 1:
