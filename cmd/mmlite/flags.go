@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -122,7 +124,7 @@ func ownSenders(cmd *cli.Command) ([]sender.Published, error) {
 	}
 	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), Rate: rate})
 	if err != nil {
-		return nil, err
+		return nil, unreadable("MMLITE_SENDERS_FILE", err)
 	}
 	out := make([]sender.Published, len(ss))
 	for i, s := range ss {
@@ -136,8 +138,20 @@ func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
+	ss, err := sender.Load(sender.Options{File: cmd.String("senders-file"), BaseURL: cmd.String("api-base-url"),
 		Key: cmd.String("api-key"), Rate: rate, ResolveKeys: withKeys})
+	return ss, unreadable("MMLITE_SENDERS_FILE", err)
+}
+
+// unreadable names the setting of a file that could not be opened or
+// read: the path alone ("open /etc/mmlite/x.yaml: no such file or
+// directory") does not say which setting named it. Other errors (what the
+// file holds) name the file already, and are returned as they are.
+func unreadable(setting string, err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", setting, err)
+	}
+	return err
 }
 
 // senderRate is MMLITE_RATE, when no senders file is set. A 0 is refused:

@@ -59,8 +59,9 @@ func loadDestinations(cmd *cli.Command) ([]*outbound.Destination, error) {
 // loadDestinationsOf is loadDestinations; noSecrets reads the names and
 // queues only (see outbound.Sources.NoSecrets).
 func loadDestinationsOf(cmd *cli.Command, noSecrets bool) ([]*outbound.Destination, error) {
-	return outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
+	ds, err := outbound.Load(outbound.Sources{Forward: cmd.String("webhook-forward"), ForwardSecret: cmd.String("webhook-forward-secret"),
 		File: cmd.String("webhook-destinations"), NoSecrets: noSecrets, Queue: cmd.String("queue")})
+	return ds, unreadable("MMLITE_WEBHOOK_DESTINATIONS", err)
 }
 
 // producerConfig is the producer's settings every command shares: the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -243,5 +244,21 @@ func TestOutboundSettings_MaxAgeCheckedWithoutDestinations(t *testing.T) {
 		cancel()
 		require.Equal(t, 1, code, out)
 		require.Contains(t, out, "MMLITE_RELAY_MAX_AGE must be between 1m and 2160h0m0s (90 days), got ", out)
+	}
+}
+
+// A destinations file or a senders file that cannot be read said only
+// "open /etc/mmlite/d.yaml: no such file or directory": not which setting
+// named it. The error names it.
+func TestSettingsFile_UnreadableNamesTheSetting(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	for flag, setting := range map[string]string{"--webhook-destinations": "MMLITE_WEBHOOK_DESTINATIONS", "--senders-file": "MMLITE_SENDERS_FILE"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "", flag, missing)
+		cancel()
+		require.Equal(t, 1, code, out)
+		require.Contains(t, out, setting+": open "+missing+": no such file or directory", out)
 	}
 }
