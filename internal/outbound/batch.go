@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -40,6 +41,16 @@ type batcher struct {
 	s       *Server
 	mu      sync.Mutex
 	pending map[string]*batch // by URL
+	// ctx ends at the server's Shutdown, once asynq has handed back the
+	// tasks still waiting: a batch is not sent after it.
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+func newBatcher(s *Server) *batcher {
+	b := &batcher{s: s, pending: map[string]*batch{}}
+	b.ctx, b.stop = context.WithCancel(context.Background())
+	return b
 }
 
 // add puts a callback in its URL's batch and waits for the batch's answer.
@@ -71,7 +82,25 @@ func (b *batcher) add(ctx context.Context, d *Destination, url string, line batc
 		}
 		return bt.err
 	case <-ctx.Done():
-		return ctx.Err() // the batch may still carry it: the receiver drops the copy by its key
+		// Handed back (at shutdown) or given up: taken out of its batch if
+		// that is still open; sent already, the receiver drops the copy
+		// by its key.
+		b.withdraw(bt, line.IdempotencyKey)
+		return ctx.Err()
+	}
+}
+
+// withdraw takes the line of key out of bt, if bt is still open, and
+// closes bt when it is left empty.
+func (b *batcher) withdraw(bt *batch, key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending[bt.url] != bt {
+		return
+	}
+	bt.lines = slices.DeleteFunc(bt.lines, func(l batchLine) bool { return l.IdempotencyKey == key })
+	if len(bt.lines) == 0 {
+		delete(b.pending, bt.url)
 	}
 }
 
@@ -93,9 +122,12 @@ func (b *batcher) send(d *Destination, bt *batch) {
 	for _, l := range bt.lines {
 		_ = enc.Encode(l) // JSON, checked by deliverBatched: cannot fail
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.s.cfg.HTTPTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, b.s.cfg.HTTPTimeout)
 	defer cancel()
 	req, err := newRequestTo(ctx, d, bt.url, body.Bytes(), NDJSONType)
+	if err == nil {
+		err = ctx.Err() // stopped: its tasks were handed back
+	}
 	if err == nil {
 		req.Header.Set(EventHeader, "batch")
 		err = b.s.post(req)

@@ -53,7 +53,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config) (*Server, error) {
 	}
 	s := &Server{rdb: rdb, cfg: cfg, log: cfg.Logger, hc: cfg.HTTPClient, byQueue: map[string]*Destination{},
 		urls: urlCache{entries: map[string]urlEntry{}}}
-	s.batch = &batcher{s: s, pending: map[string]*batch{}}
+	s.batch = newBatcher(s)
 	for _, d := range cfg.Destinations {
 		s.byQueue[d.Queue()] = d
 	}
@@ -121,6 +121,8 @@ func (s *Server) Shutdown() {
 		wg.Go(srv.Shutdown)
 	}
 	wg.Wait()
+	// The tasks of a batch still open were handed back: it is not sent.
+	s.batch.stop()
 }
 
 // deliver POSTs one task to its destination.

@@ -54,7 +54,10 @@ func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	srv, err := outbound.NewServer(r.Client, outbound.Config{Destinations: ds, Callbacks: outbound.NewCallbacks(newSink(t).URL, "cb"),
 		CallbackQueue: queue, BatchSize: 10, BatchWait: time.Minute, ShutdownTimeout: 300 * time.Millisecond, Registerer: reg,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		// A POST longer than the shutdown's wait (by default it is shorter):
+		// the relay's is still in flight when asynq hands it back.
+		HTTPTimeout: 10 * time.Second,
+		Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
 	in := asynq.NewInspectorFromRedisClient(r.Client)
@@ -76,4 +79,39 @@ func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 	failed := testkit.Counters(t, reg, "mmlite_outbound_failed_attempts_total")
 	require.Zero(t, failed[ds[0].Name], "no failed attempt")
 	require.Zero(t, failed[outbound.CallbackName], "no failed attempt")
+}
+
+// A batch still open at shutdown (its tasks waiting for it, handed back by
+// asynq) was POSTed all the same when its wait ran out, after Shutdown had
+// returned: its callbacks went out from a process that had stopped, and
+// again from the worker that took them back. Once Shutdown returns, no
+// batch is sent.
+func TestShutdown_OpenBatchIsNotSentAfter(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	queue := name(t) + "-callbacks"
+	dropQueues(t, r, queue)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	t.Cleanup(func() { _ = client.Close() })
+	_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(`{"campaign_id":"c1"}`)), asynq.Queue(queue),
+		asynq.TaskID(outbound.CallbackIDPrefix+"c1:1"), asynq.MaxRetry(outbound.MaxRetry))
+	require.NoError(t, err)
+	sink := newSink(t)
+	srv, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(sink.URL, "cb"),
+		CallbackQueue: queue, BatchSize: 10, BatchWait: 3 * time.Second, ShutdownTimeout: 100 * time.Millisecond,
+		Registerer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	require.Eventually(t, func() bool {
+		info, _ := in.GetQueueInfo(queue)
+		return info != nil && info.Active == 1
+	}, 10*time.Second, 5*time.Millisecond)
+	srv.Shutdown()
+	// The batch's wait (3 s, far longer than the shutdown's) runs out after
+	// Shutdown returned.
+	require.Never(t, func() bool { return len(sink.got()) > 0 }, 4*time.Second, 20*time.Millisecond, "a batch POSTed after Shutdown returned")
+	info, err := in.GetQueueInfo(queue)
+	require.NoError(t, err)
+	require.Equal(t, 1, info.Pending, "handed back")
 }
