@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +77,24 @@ func TestControl_BodyIsRefused(t *testing.T) {
 		require.Equal(t, 200, a.code, "%q: %s", body, a.raw)
 		require.Equal(t, 200, b.do(t, "POST", "/v1/campaigns/spring-sale-2026/resume", "", body).code, "%q", body)
 	}
+}
+
+// A control reads at most 1 KiB of a body: a longer one was quoted with the
+// length of what was read ("(1025 bytes)" for a body of 5000), and one whose
+// first KiB was blank was taken for none, the rest dropped without a word.
+func TestControl_LongBodyIsRefusedAsLong(t *testing.T) {
+	t.Parallel()
+	b := hookSetup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`, "recipients": [`+rows(1, 2)+`], "open": true}`).code)
+	long := `{"reason": "` + strings.Repeat("b", 5000) + `"}`
+	a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/pause", "application/json", long)
+	require.Equal(t, 400, a.code, a.raw)
+	require.NotContains(t, a.body["error"], "1025 bytes", "the length read is not the body's")
+	require.Contains(t, a.body["error"], "more than 1024 bytes", a.raw)
+
+	padded := strings.Repeat(" ", 2000) + `{"reason": "budget"}`
+	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/pause", "application/json", padded)
+	require.Equal(t, 400, a.code, a.raw)
+	st := b.do(t, "GET", "/v1/campaigns/spring-sale-2026", "", "")
+	require.Equal(t, "running", st.body["state"], st.raw)
 }

@@ -41,9 +41,15 @@ func takesNoBody(pattern string, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 			return
 		}
-		if s := strings.Join(strings.Fields(string(got)), ""); s != "" && s != "{}" {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s takes no body, got %s: send the request without one",
-				pattern, ident.Quote(string(got))))
+		// More than maxIgnoredBody is a body, whatever its first KiB is
+		// (blank, or {}): the rest was not read.
+		long := len(got) > maxIgnoredBody
+		if s := strings.Join(strings.Fields(string(got)), ""); long || s != "" && s != "{}" {
+			q := ident.Quote(string(got))
+			if long { // the length read is not the body's
+				q = strings.TrimSuffix(q, fmt.Sprintf(" (%d bytes)", len(got))) + fmt.Sprintf(" (more than %d bytes)", maxIgnoredBody)
+			}
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s takes no body, got %s: send the request without one", pattern, q))
 			return
 		}
 		h(w, r)
