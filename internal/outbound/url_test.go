@@ -23,6 +23,9 @@ func TestLoad_SaysWhatIsWrongWithAURL(t *testing.T) {
 		// url.Parse then takes for a port, and quotes, is the password.
 		"https://u:secret/x@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: the port after its host is not a number (a password with /, ? or # in it is written %2F, %3F, %23)`,
 		"https://u:secret#x@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: the port after its host is not a number (a password with /, ? or # in it is written %2F, %3F, %23)`,
+		// A '%' in a password, not written %25: url.Parse quoted it and
+		// the two bytes after it, a piece of the password.
+		"https://u:100%secret@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: a '%' not followed by two hex digits (a '%' itself, in a password say, is written %25)`,
 		// A space (pasted with the URL): POSTed as %20, or breaking the
 		// request line in a query, refused by the destination.
 		"https://crm.example.com/h ":      `MMLITE_WEBHOOK_FORWARD: url: a space in the URL, at byte 26 of 26: write one as %20`,

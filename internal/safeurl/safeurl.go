@@ -21,6 +21,11 @@ func Check(raw string) error {
 		// password, cut short by a '/', '?' or '#' in it.
 		return errors.New("want an absolute https:// URL, got one that does not parse: the port after its host is not a number " +
 			"(a password with /, ? or # in it is written %2F, %3F, %23)")
+	case errors.As(err, new(url.EscapeError)):
+		// url.Parse would quote the '%' and the two bytes after it: a
+		// piece of the password, often.
+		return errors.New("want an absolute https:// URL, got one that does not parse: " +
+			"a '%' not followed by two hex digits (a '%' itself, in a password say, is written %25)")
 	case errors.As(err, &ue): // its own words, without the URL it quotes
 		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
 	case err != nil || u.Host == "":
