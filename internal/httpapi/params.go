@@ -32,8 +32,9 @@ func takesParams(pattern string, h http.HandlerFunc, names []string) http.Handle
 // takesNoBody refuses a body on a route that reads none (a control: pause,
 // resume, cancel, seal), before anything is done: every body the api reads
 // is read strictly, and one dropped without a word (a pause's "reason")
-// would leave its client thinking it was heard. An empty body, or an
-// empty JSON object, is no body.
+// would leave its client thinking it was heard. An empty body, an empty
+// JSON object, or null (what a client that marshals whatever body it has
+// sends for none: Go's json.Marshal(nil)), is no body.
 func takesNoBody(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, err := io.ReadAll(io.LimitReader(r.Body, maxIgnoredBody+1))
@@ -44,7 +45,7 @@ func takesNoBody(pattern string, h http.HandlerFunc) http.HandlerFunc {
 		// More than maxIgnoredBody is a body, whatever its first KiB is
 		// (blank, or {}): the rest was not read.
 		long := len(got) > maxIgnoredBody
-		if s := strings.Join(strings.Fields(string(got)), ""); long || s != "" && s != "{}" {
+		if s := strings.Join(strings.Fields(string(got)), ""); long || s != "" && s != "{}" && s != "null" {
 			q := ident.Quote(string(got))
 			if long { // the length read is not the body's
 				q = strings.TrimSuffix(q, fmt.Sprintf(" (%d bytes)", len(got))) + fmt.Sprintf(" (more than %d bytes)", maxIgnoredBody)
