@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/readlimit"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/pkg/sender"
@@ -144,11 +145,13 @@ func loadSenders(cmd *cli.Command, withKeys bool) ([]*sender.Sender, error) {
 }
 
 // unreadable names the setting of a file that could not be opened or
-// read: the path alone ("open /etc/mmlite/x.yaml: no such file or
-// directory") does not say which setting named it. Other errors (what the
-// file holds) name the file already, and are returned as they are.
+// read, or was too large: the path alone ("open /etc/mmlite/x.yaml: no
+// such file or directory") does not say which setting named it. Other
+// errors (what the file holds) name the file already, and are returned as
+// they are.
 func unreadable(setting string, err error) error {
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+	pe, tl := (*fs.PathError)(nil), (*readlimit.TooLargeError)(nil)
+	if errors.As(err, &pe) || errors.As(err, &tl) {
 		return fmt.Errorf("%s: %w", setting, err)
 	}
 	return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,11 +255,14 @@ func TestSettingsFile_UnreadableNamesTheSetting(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	huge := write(t, "huge.yaml", strings.Repeat("#", 2<<20)) // a comment over the 1 MiB a settings file may hold
 	for flag, setting := range map[string]string{"--webhook-destinations": "MMLITE_WEBHOOK_DESTINATIONS", "--senders-file": "MMLITE_SENDERS_FILE"} {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "", flag, missing)
-		cancel()
-		require.Equal(t, 1, code, out)
-		require.Contains(t, out, setting+": open "+missing+": no such file or directory", out)
+		for file, want := range map[string]string{missing: "open " + missing + ": no such file or directory", huge: huge + ": larger than 1048576 bytes"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			out, code := runCtx(t, ctx, "", "worker", "--redis-url", "redis://"+mr.Addr()+"/0", "--api-key", "k", "--metrics-addr", "", flag, file)
+			cancel()
+			require.Equal(t, 1, code, out)
+			require.Contains(t, out, setting+": "+want, out)
+		}
 	}
 }
