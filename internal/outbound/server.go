@@ -290,7 +290,7 @@ func (w waitAsked) Unwrap() error { return w.err }
 // canceled it), and the destination did nothing wrong.
 func (s *Server) give(ctx context.Context, d *Destination, t *asynq.Task, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
-		s.log.Debug("outbound delivery canceled (handed back at shutdown)", "destination", d.Name, "err", err)
+		s.log.Debug("outbound delivery canceled (handed back at shutdown, or canceled in asynq)", "destination", d.Name, "err", err)
 		return err
 	}
 	s.m.failed.WithLabelValues(d.Name).Inc()
