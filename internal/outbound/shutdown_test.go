@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,14 +31,19 @@ import (
 func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
+	// The destination answers only once the client has gone (or the test
+	// ends): a bound of its own could answer the POST before a loaded
+	// machine has even seen it in flight, and nothing would be handed back.
+	release := make(chan struct{})
 	hung := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body) // the server sees the client go only once the body is read
 		select {
 		case <-req.Context().Done():
-		case <-time.After(3 * time.Second):
+		case <-release:
 		}
 	}))
 	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(release) }) // runs first
 	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: "+hung.URL+"\n    secret_env: S\n", map[string]string{"S": "s"})
 	require.NoError(t, err)
 	queue := name(t) + "-callbacks"
@@ -54,9 +60,10 @@ func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	srv, err := outbound.NewServer(r.Client, outbound.Config{Destinations: ds, Callbacks: outbound.NewCallbacks(newSink(t).URL, "cb"),
 		CallbackQueue: queue, BatchSize: 10, BatchWait: time.Minute, ShutdownTimeout: 300 * time.Millisecond, Registerer: reg,
-		// A POST longer than the shutdown's wait (by default it is shorter):
-		// the relay's is still in flight when asynq hands it back.
-		HTTPTimeout: 10 * time.Second,
+		// Above the shutdown's wait, so that the POST is still in flight
+		// when asynq hands it back: by default (two thirds of that wait,
+		// 200 ms here) it fails on its own first, and is retried.
+		HTTPTimeout: time.Minute,
 		Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
@@ -67,7 +74,12 @@ func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 		return a != nil && b != nil && a.Active == 1 && b.Active == 2
 	}, 10*time.Second, 10*time.Millisecond)
 	srv.Shutdown()
-	time.Sleep(200 * time.Millisecond) // the handlers see their context canceled
+	// asynq cancels the handlers' context once it has handed their tasks
+	// back; wait until each of the three has returned, whatever it made
+	// of that (a failure, before the fix).
+	require.Eventually(t, func() bool {
+		return strings.Count(logs.String(), `msg="outbound delivery `) >= 3
+	}, 30*time.Second, 10*time.Millisecond, "the handlers never returned:\n%s", &logs)
 
 	for _, q := range []string{ds[0].Queue(), queue} {
 		info, err := in.GetQueueInfo(q)
