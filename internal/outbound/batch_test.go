@@ -14,7 +14,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
-	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/stretchr/testify/require"
 )
 
@@ -57,10 +56,7 @@ func TestCallbacks_BatchRefusedIsSentEventByEvent(t *testing.T) {
 		} else {
 			good = append(good, key)
 		}
-		payload := fmt.Sprintf(`{"campaign_id":"c1","to":"44770090%04d","status":%q}`, i, status)
-		_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
-			asynq.TaskID(outbound.CallbackIDPrefix+key), asynq.MaxRetry(outbound.MaxRetry))
-		require.NoError(t, err)
+		enqueueCallback(t, client, queue, key, fmt.Sprintf(`{"campaign_id":"c1","to":"44770090%04d","status":%q}`, i, status))
 	}
 	serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(recv.URL, "cb"), CallbackQueue: queue,
 		BatchSize: 5, BatchWait: 500 * time.Millisecond})
@@ -95,9 +91,7 @@ func TestCallbacks_BatchedPayloadThatIsNotJSONIsArchived(t *testing.T) {
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })
 	for key, payload := range map[string]string{"c1:447700900001": `{"campaign_id":"c1","status":"sent"}`, "c1:447700900002": `{"campaign_id":"c1",`} {
-		_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
-			asynq.TaskID(outbound.CallbackIDPrefix+key), asynq.MaxRetry(outbound.MaxRetry))
-		require.NoError(t, err)
+		enqueueCallback(t, client, queue, key, payload)
 	}
 	serve(t, r, outbound.Config{Callbacks: outbound.NewCallbacks(s.URL, "cb"), CallbackQueue: queue,
 		BatchSize: 2, BatchWait: 300 * time.Millisecond})

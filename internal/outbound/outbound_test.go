@@ -406,6 +406,15 @@ func TestRelay_RedirectIsNotFollowed(t *testing.T) {
 	require.Empty(t, target.got())
 }
 
+// enqueueCallback writes the callback task of a result, key its
+// campaign and number, as a worker writes it.
+func enqueueCallback(t *testing.T, client *asynq.Client, queue, key, payload string) {
+	t.Helper()
+	_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(payload)), asynq.Queue(queue),
+		asynq.TaskID(outbound.CallbackIDPrefix+key), asynq.MaxRetry(outbound.MaxRetry))
+	require.NoError(t, err)
+}
+
 // enqueueResult writes the callback of a result of campaign id, as a
 // worker would.
 func enqueueResult(t *testing.T, client *asynq.Client, queue, id string) {

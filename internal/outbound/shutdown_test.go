@@ -15,7 +15,6 @@ import (
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/testkit"
-	"github.com/mmlite/mmlite/pkg/task"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 )
@@ -52,9 +51,7 @@ func TestShutdown_HandedBackIsNoFailure(t *testing.T) {
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })
 	for i := range 2 {
-		_, err := client.Enqueue(asynq.NewTask(task.TypeResult, fmt.Appendf(nil, `{"campaign_id":"c1","n":%d}`, i)), asynq.Queue(queue),
-			asynq.TaskID(fmt.Sprintf("%sc1:%d", outbound.CallbackIDPrefix, i)), asynq.MaxRetry(outbound.MaxRetry))
-		require.NoError(t, err)
+		enqueueCallback(t, client, queue, fmt.Sprintf("c1:%d", i), fmt.Sprintf(`{"campaign_id":"c1","n":%d}`, i))
 	}
 	var logs redistest.SyncBuffer
 	reg := prometheus.NewRegistry()
@@ -105,9 +102,7 @@ func TestShutdown_OpenBatchIsNotSentAfter(t *testing.T) {
 	dropQueues(t, r, queue)
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })
-	_, err := client.Enqueue(asynq.NewTask(task.TypeResult, []byte(`{"campaign_id":"c1"}`)), asynq.Queue(queue),
-		asynq.TaskID(outbound.CallbackIDPrefix+"c1:1"), asynq.MaxRetry(outbound.MaxRetry))
-	require.NoError(t, err)
+	enqueueCallback(t, client, queue, "c1:1", `{"campaign_id":"c1"}`)
 	sink := newSink(t)
 	srv, err := outbound.NewServer(r.Client, outbound.Config{Callbacks: outbound.NewCallbacks(sink.URL, "cb"),
 		CallbackQueue: queue, BatchSize: 10, BatchWait: 3 * time.Second, ShutdownTimeout: 100 * time.Millisecond,
