@@ -210,14 +210,18 @@ func outboundCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
+						var errs []error // a destination's unreadable tasks hold back no other
 						for _, q := range qs {
 							n, err := outbound.Replay(ctx, rdb, q.Queue)
-							if err != nil {
+							if redisconn.Unavailable(err) {
 								return redisErr(cmd, err)
 							}
 							fmt.Fprintf(cmd.Root().Writer, "%s: %d archived deliveries queued again\n", q.Name, n)
+							if err != nil {
+								errs = append(errs, fmt.Errorf("%s: %w", q.Name, err))
+							}
 						}
-						return nil
+						return errors.Join(errs...)
 					})
 				},
 			},

@@ -11,7 +11,9 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/pkg/task"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
@@ -265,4 +267,28 @@ func TestSettingsFile_UnreadableNamesTheSetting(t *testing.T) {
 			require.Contains(t, out, setting+": "+want, out)
 		}
 	}
+}
+
+// An archived task that cannot be read, in one destination's archive,
+// stopped mmlite outbound replay there: the deliveries after it and the
+// other destinations' were not queued again. They are; the command says
+// what it queued for each, names the unreadable task and exits 1.
+func TestOutboundReplay_UnreadableTaskHoldsBackNoOther(t *testing.T) {
+	t.Parallel()
+	mr := miniredis.RunT(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { _ = rdb.Close() })
+	fwd := keyspace.New(outbound.RelayQueuePrefix + "forward")
+	ctx := context.Background()
+	require.NoError(t, rdb.HSet(ctx, fwd.AsynqTask("broken"), "msg", "\xff\xff\xff", "state", "archived").Err())
+	require.NoError(t, rdb.ZAdd(ctx, fwd.AsynqArchived(), goredis.Z{Score: 1, Member: "broken"}).Err())
+	archiveAfterRetries(t, rdb, asynq.NewTask(task.TypeResult, []byte(`{"campaign_id":"c"}`)),
+		asynq.Queue(outbound.CallbackQueue), asynq.TaskID(outbound.CallbackIDPrefix+"c:447700900123"), asynq.MaxRetry(0))
+
+	out, code := run(t, "outbound", "replay", "--redis-url", "redis://"+mr.Addr()+"/0",
+		"--webhook-forward", "http://127.0.0.1:9/h", "--webhook-forward-secret", "s")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "forward: 0 archived deliveries queued again")
+	require.Contains(t, out, "results: 1 archived deliveries queued again")
+	require.Contains(t, out, "forward: outbound: replay: 1 archived task cannot be read, left in the archive (broken)")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mmlite/mmlite/internal/asynqwire"
 	"github.com/mmlite/mmlite/internal/keyspace"
@@ -42,20 +43,43 @@ func Replay(ctx context.Context, rdb redis.UniversalClient, queue string) (int, 
 		return 0, replayErr(err)
 	}
 	replayed := 0
+	var unreadable []string
 	for len(ids) > 0 {
-		n, err := replayPage(ctx, rdb, k, ids[:min(page, len(ids))])
+		n, bad, err := replayPage(ctx, rdb, k, ids[:min(page, len(ids))])
 		replayed += n
+		unreadable = append(unreadable, bad...)
 		if err != nil {
 			return replayed, err
 		}
 		ids = ids[min(page, len(ids)):]
 	}
-	return replayed, nil
+	return replayed, unreadableErr(unreadable)
+}
+
+// unreadableErr names the archived tasks a replay left because their
+// message cannot be read (not written by mmlite: by hand, by another
+// program), so that one of them does not hold back the others.
+func unreadableErr(ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tasks := "tasks cannot be read, left"
+	if len(ids) == 1 {
+		tasks = "task cannot be read, left"
+	}
+	shown := ids[:min(len(ids), 10)]
+	more := ""
+	if len(ids) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(ids)-len(shown))
+	}
+	return fmt.Errorf("outbound: replay: %d archived %s in the archive (%s%s): look at them with asynq's CLI or asynqmon, and delete them there",
+		len(ids), tasks, strings.Join(shown, ", "), more)
 }
 
 // replayPage moves archived tasks back to pending, afresh, and returns how
-// many it moved (one gone or changed meanwhile is left).
-func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space, ids []string) (int, error) {
+// many it moved (one gone or changed meanwhile is left) and the ids of
+// those whose message cannot be read (left).
+func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space, ids []string) (int, []string, error) {
 	reads := make([]*redis.StringCmd, len(ids))
 	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
@@ -63,13 +87,14 @@ func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space
 		}
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
-		return 0, replayErr(err)
+		return 0, nil, replayErr(err)
 	}
 	type move struct {
 		id         string
 		msg, fresh []byte
 	}
 	var todo []move
+	var unreadable []string
 	for i, id := range ids {
 		msg, err := reads[i].Bytes()
 		if err != nil {
@@ -77,7 +102,8 @@ func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space
 		}
 		fresh, err := asynqwire.Fresh(msg, MaxRetry) // a callback written before it had MaxRetry gets it
 		if err != nil {
-			return 0, fmt.Errorf("outbound: replay %s: %w", id, err)
+			unreadable = append(unreadable, id)
+			continue
 		}
 		todo = append(todo, move{id, msg, fresh})
 	}
@@ -90,7 +116,7 @@ func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space
 		}
 		return nil
 	}); err != nil {
-		return 0, replayErr(err)
+		return 0, unreadable, replayErr(err)
 	}
 	n := 0
 	for _, c := range moves {
@@ -98,7 +124,7 @@ func replayPage(ctx context.Context, rdb redis.UniversalClient, k keyspace.Space
 			n++
 		}
 	}
-	return n, nil
+	return n, unreadable, nil
 }
 
 func replayErr(err error) error {

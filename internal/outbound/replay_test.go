@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/redistest"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,4 +85,41 @@ func TestQueues(t *testing.T) {
 	ds, err = outbound.Load(outbound.Sources{Forward: "http://127.0.0.1:9/h", NoSecrets: true, Queue: "mmlite"})
 	require.NoError(t, err)
 	require.Equal(t, outbound.RelayQueuePrefix+"forward", ds[0].Queue())
+}
+
+// An archived task whose message cannot be read (written by hand, or by
+// another program) stopped the replay there: neither it nor any delivery
+// after it was queued again, and the CLI stopped at that destination. The
+// others are queued; the unreadable ones are left in the archive and
+// named in the error.
+func TestReplay_UnreadableTaskIsLeftAndTheOthersQueued(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
+	require.NoError(t, err)
+	q := ds[0].Queue()
+	dropQueues(t, r, q)
+	relay := outbound.NewRelay(r.Client, ds)
+	for i := range 3 {
+		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}, nil))
+	}
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	_, err = in.ArchiveAllPendingTasks(q)
+	require.NoError(t, err)
+	k := keyspace.New(q)
+	ctx := context.Background()
+	// First in the archive, with a message that is no protobuf.
+	require.NoError(t, r.Client.HSet(ctx, k.AsynqTask("broken"), "msg", "\xff\xff\xff", "state", "archived").Err())
+	require.NoError(t, r.Client.ZAdd(ctx, k.AsynqArchived(), redis.Z{Score: 1, Member: "broken"}).Err())
+
+	replayed, err := outbound.Replay(ctx, r.Client, q)
+	require.Equal(t, 3, replayed, "the readable ones")
+	require.ErrorContains(t, err, "1 archived task cannot be read")
+	require.ErrorContains(t, err, "broken")
+	info, err := in.GetQueueInfo(q)
+	require.NoError(t, err)
+	require.Equal(t, 3, info.Pending)
+	n, err := r.Client.ZCard(ctx, k.AsynqArchived()).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "the unreadable one stays in the archive")
 }
