@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,4 +61,31 @@ func TestDelivery_LogsMaskPhoneNumbers(t *testing.T) {
 	require.Contains(t, out, "archived")
 	require.NotContains(t, out, to, "a phone number in the logs")
 	require.Contains(t, out, "4477*****123")
+}
+
+// A relay task whose payload cannot be read (not written by mmlite) was
+// archived without a word in the logs: only asynq's archive said why. It
+// is logged at error, with its destination and its task id.
+func TestDelivery_UnreadableRelayTaskIsLogged(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t)
+	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
+	require.NoError(t, err)
+	q := ds[0].Queue()
+	dropQueues(t, r, q)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	t.Cleanup(func() { _ = client.Close() })
+	_, err = client.Enqueue(asynq.NewTask(outbound.TypeRelay, []byte("no newline, no body")), asynq.Queue(q), asynq.TaskID("relay:x:1"))
+	require.NoError(t, err)
+	var logs redistest.SyncBuffer
+	serve(t, r, outbound.Config{Destinations: ds, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	in := asynq.NewInspectorFromRedisClient(r.Client)
+	require.Eventually(t, func() bool {
+		arch, _ := in.ListArchivedTasks(q)
+		return len(arch) == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), `"task_id":"relay:x:1"`) }, 5*time.Second, 10*time.Millisecond,
+		"the archived task is logged: %s", &logs)
+	require.Contains(t, logs.String(), `"level":"ERROR"`)
+	require.Contains(t, logs.String(), "relay task without its body")
 }

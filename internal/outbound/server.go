@@ -153,6 +153,8 @@ func (s *Server) deliver(ctx context.Context, t *asynq.Task) error {
 	case errors.As(err, &lookup), errors.As(err, &refused):
 		return s.give(ctx, d, t, err)
 	case err != nil:
+		// Not a task mmlite wrote as it is: no attempt can make it.
+		s.log.Error("outbound delivery cannot be made; archived", "destination", d.Name, "task_id", phone.MaskIn(id), "err", err)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	if err := s.post(req); err != nil {
