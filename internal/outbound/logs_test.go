@@ -69,13 +69,10 @@ func TestDelivery_LogsMaskPhoneNumbers(t *testing.T) {
 func TestDelivery_UnreadableRelayTaskIsLogged(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
-	require.NoError(t, err)
-	q := ds[0].Queue()
-	dropQueues(t, r, q)
+	ds, q := oneDestination(t, r)
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })
-	_, err = client.Enqueue(asynq.NewTask(outbound.TypeRelay, []byte("no newline, no body")), asynq.Queue(q), asynq.TaskID("relay:x:1"))
+	_, err := client.Enqueue(asynq.NewTask(outbound.TypeRelay, []byte("no newline, no body")), asynq.Queue(q), asynq.TaskID("relay:x:1"))
 	require.NoError(t, err)
 	var logs redistest.SyncBuffer
 	serve(t, r, outbound.Config{Destinations: ds, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})

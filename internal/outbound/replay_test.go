@@ -25,10 +25,7 @@ import (
 func TestReplay_QueuesEachArchivedDeliveryOnce(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
-	require.NoError(t, err)
-	q := ds[0].Queue()
-	dropQueues(t, r, q)
+	ds, q := oneDestination(t, r)
 	relay := outbound.NewRelay(r.Client, ds)
 	const n = 600 // two pages
 	for i := range n {
@@ -95,16 +92,13 @@ func TestQueues(t *testing.T) {
 func TestReplay_UnreadableTaskIsLeftAndTheOthersQueued(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t)
-	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
-	require.NoError(t, err)
-	q := ds[0].Queue()
-	dropQueues(t, r, q)
+	ds, q := oneDestination(t, r)
 	relay := outbound.NewRelay(r.Client, ds)
 	for i := range 3 {
 		require.NoError(t, relay.Store(context.Background(), fmt.Appendf(nil, `{"n":%d}`, i), http.Header{}, nil))
 	}
 	in := asynq.NewInspectorFromRedisClient(r.Client)
-	_, err = in.ArchiveAllPendingTasks(q)
+	_, err := in.ArchiveAllPendingTasks(q)
 	require.NoError(t, err)
 	k := keyspace.New(q)
 	ctx := context.Background()
@@ -122,4 +116,14 @@ func TestReplay_UnreadableTaskIsLeftAndTheOthersQueued(t *testing.T) {
 	n, err := r.Client.ZCard(ctx, k.AsynqArchived()).Result()
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n, "the unreadable one stays in the archive")
+}
+
+// oneDestination is a destination of its own (https://crm.example/hooks,
+// never reached), its queue emptied.
+func oneDestination(t *testing.T, r *redistest.Redis) ([]*outbound.Destination, string) {
+	t.Helper()
+	ds, err := destinations(t, "destinations:\n  - name: "+name(t)+"\n    url: https://crm.example/hooks\n    secret_env: S\n", map[string]string{"S": "s"})
+	require.NoError(t, err)
+	dropQueues(t, r, ds[0].Queue())
+	return ds, ds[0].Queue()
 }
