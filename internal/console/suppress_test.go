@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"encoding/base64"
 	"html"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmlite/mmlite/internal/guard"
 	"github.com/stretchr/testify/require"
 )
 
@@ -86,4 +88,26 @@ func TestSuppressionsRemove_NoticeMasksTheNormalisedNumber(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, r.code, r.body)
 	page := e.follow(t, r)
 	require.Contains(t, page.body, "Taken off the suppression list of default: 4412*****801.")
+}
+
+// An Add refused for a scope that has a list but no published sender (its
+// sender unpublished after the page was loaded) comes back with the Add
+// form as it was filled and the reason next to it, as a refusal in a
+// published sender's scope does (found in review: the page came back
+// without the form, what was typed lost).
+func TestSuppressionsAdd_RefusedInScopeWithoutSenderKeepsTheForm(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	g := e.guards(t)
+	require.NoError(t, g.Suppress(context.Background(), "1029384756", guard.Entry{To: "441234567809", Reason: "asked", Source: guard.SourceAPI}))
+	r := e.post(t, "/ui/suppressions/add", url.Values{"scope": {"1029384756"}, "to": {"+44 1234 567806"}, "reason": {"moved away"}, "numbers": {"shown"}}, "", e.csrf(t, e.sess), e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, `<option value="1029384756" selected>1029384756 (no published sender)</option>`, "the scope's page")
+	require.Contains(t, r.body, `<p class="error" role="alert" id="add-error">scope 1029384756 is no published sender&#39;s WABA (or sender id)`)
+	require.Contains(t, r.body, `<input id="add-to" name="to" type="tel" autocomplete="off" required value="&#43;44 1234 567806">`, "the number as typed")
+	require.Contains(t, r.body, `<input id="add-reason" name="reason" maxlength="500" value="moved away">`, "the reason as typed")
+	require.Equal(t, 1, strings.Count(r.body, `id="add-error"`), "the reason once")
+	require.Contains(t, r.body, "No published sender has the scope 1029384756", "why it cannot be added to")
+	require.NotContains(t, r.body, `id="import"`, "nor imported to")
+	require.Contains(t, r.body, ">441234567809<", "its list, numbers shown as they were")
 }
