@@ -111,3 +111,28 @@ func TestSuppressionsAdd_RefusedInScopeWithoutSenderKeepsTheForm(t *testing.T) {
 	require.NotContains(t, r.body, `id="import"`, "nor imported to")
 	require.Contains(t, r.body, ">441234567809<", "its list, numbers shown as they were")
 }
+
+// The Remove confirmation names the number the list holds, normalised,
+// masked unless the numbers are shown, as the list names it, and posts
+// that number; a number that is not one is refused there, before any
+// confirmation (found in review: it masked the number as posted,
+// "+44 ********801", and asked to confirm the removal of "nope").
+func TestSuppressionsRemove_ConfirmationNamesTheNormalisedNumber(t *testing.T) {
+	t.Parallel()
+	e := setup(t, token)
+	e.guards(t) // 441234567801 on the list of default
+	csrf := e.csrf(t, e.sess)
+	for numbers, want := range map[string]string{"": "4412*****801", "shown": "441234567801"} {
+		r := e.post(t, "/ui/suppressions/remove", url.Values{"scope": {"default"}, "to": {" +44 1234 567801"}, "numbers": {numbers}}, "", csrf, e.sess)
+		require.Equal(t, http.StatusOK, r.code, r.body)
+		require.Contains(t, r.body, "<title>Remove 4412*****801? · mmlite console</title>", "masked in the title, which browsers keep in their history")
+		require.Contains(t, r.body, "<h1>Take "+want+" off the suppression list of default?</h1>", "numbers=%s", numbers)
+		require.Contains(t, r.body, `<input type="hidden" name="to" value="441234567801">`, "what is removed")
+		list := e.do(t, "GET", "/ui/suppressions?scope=default&numbers="+numbers, nil, e.sess)
+		require.Contains(t, list.body, `<td class="mono">`+want+`</td>`, "as the list names it")
+	}
+	r := e.post(t, "/ui/suppressions/remove", url.Values{"scope": {"default"}, "to": {"nope"}}, "", csrf, e.sess)
+	require.Equal(t, http.StatusBadRequest, r.code, r.body)
+	require.Contains(t, r.body, "&#34;nope&#34; is not a phone number: unexpected &#39;n&#39;")
+	require.NotContains(t, r.body, "Remove it")
+}

@@ -235,21 +235,22 @@ func (c *Console) addRefused(w http.ResponseWriter, r *http.Request, add addForm
 
 // unsuppress: without confirm=yes, the confirmation; with it, the number
 // taken off the scope's list (as DELETE /v1/suppressions/{scope}/{to}).
+// Both read the number as the list holds it (normalised): the
+// confirmation names what is removed, and a number that is not one is
+// refused before it.
 func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string) {
-	scope, to := r.PostFormValue("scope"), r.PostFormValue("to")
-	back := "/ui/suppressions?" + url.Values{"scope": {scope}}.Encode()
-	if r.PostFormValue("confirm") != "yes" {
-		c.render(w, r, http.StatusOK, "confirm", &confirmView{view: view{Title: "Remove " + phone.Mask(to) + "?", Nav: "suppressions"},
-			Question: "Take " + phone.Mask(to) + " off the suppression list of " + scope + "?",
-			Details:  []string{"Campaigns of the senders of " + scope + " send to this number again."},
-			Action:   "/ui/suppressions/remove", Button: "Remove it", Back: back,
-			Fields: []field{{"scope", scope}, {"to", to}, {"numbers", r.PostFormValue("numbers")}}})
+	scope := r.PostFormValue("scope")
+	to, err := phone.Normalize(r.PostFormValue("to"))
+	if err != nil {
+		c.fail(w, r, formError{msg: err.Error()})
 		return
 	}
-	n, ok, err := c.guard().Unsuppress(r.Context(), scope, to)
+	if r.PostFormValue("confirm") != "yes" {
+		c.confirmUnsuppress(w, r, scope, to)
+		return
+	}
+	_, ok, err := c.guard().Unsuppress(r.Context(), scope, to)
 	switch {
-	case errors.Is(err, guard.ErrBadNumber):
-		c.fail(w, r, formError{msg: err.Error()})
 	case errors.Is(err, guard.ErrUnknownScope):
 		c.fail(w, r, notFound{err.Error()})
 	case err != nil:
@@ -257,10 +258,21 @@ func (c *Console) unsuppress(w http.ResponseWriter, r *http.Request, sess string
 	case !ok:
 		c.fail(w, r, notFound{"the number is not on the suppression list of " + scope})
 	default:
-		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(n))
-		// The number as the list held it (normalised), as the Add's notice.
-		c.backToSuppressions(w, r, sess, scope, "Taken off the suppression list of "+scope+": "+phone.Mask(n)+".")
+		c.log.Info("console: recipient unsuppressed", "scope", scope, "to", phone.Mask(to))
+		c.backToSuppressions(w, r, sess, scope, "Taken off the suppression list of "+scope+": "+phone.Mask(to)+".")
 	}
+}
+
+// confirmUnsuppress asks before to (normalised) is taken off the list: the
+// question names it as the list does (masked unless the numbers are shown),
+// the title masked, as browsers keep it in their history.
+func (c *Console) confirmUnsuppress(w http.ResponseWriter, r *http.Request, scope, to string) {
+	numbers := r.PostFormValue("numbers")
+	c.render(w, r, http.StatusOK, "confirm", &confirmView{view: view{Title: "Remove " + phone.Mask(to) + "?", Nav: "suppressions"},
+		Question: "Take " + shownNumber(to, numbers == "shown") + " off the suppression list of " + scope + "?",
+		Details:  []string{"Campaigns of the senders of " + scope + " send to this number again."},
+		Action:   "/ui/suppressions/remove", Button: "Remove it", Back: "/ui/suppressions?" + url.Values{"scope": {scope}}.Encode(),
+		Fields: []field{{"scope", scope}, {"to", to}, {"numbers", numbers}}})
 }
 
 // importSuppressions adds the entries of an uploaded CSV (to,reason, the

@@ -55,13 +55,8 @@ var navItems = []navItem{{Key: "campaigns", Name: "Campaigns", Path: "/ui/"},
 	{Key: "senders", Name: "Senders", Path: "/ui/senders"}, {Key: "suppressions", Name: "Suppressions", Path: "/ui/suppressions"}}
 
 var funcs = template.FuncMap{
-	"nav": func() []navItem { return navItems },
-	"num": func(to string, show bool) string {
-		if show {
-			return to
-		}
-		return phone.Mask(to)
-	},
+	"nav":     func() []navItem { return navItems },
+	"num":     shownNumber,
 	"when":    when,
 	"mask":    phone.Mask,
 	"percent": func(n, of int64) int { return percentOf(n, of) },
@@ -128,4 +123,13 @@ type errorView struct {
 
 func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	c.render(w, r, code, "error", &errorView{view: view{Title: http.StatusText(code)}, Code: code, Message: msg})
+}
+
+// shownNumber is a number as the pages show it: masked unless the operator
+// asked for the numbers (numbers=shown).
+func shownNumber(to string, show bool) string {
+	if show {
+		return to
+	}
+	return phone.Mask(to)
 }
