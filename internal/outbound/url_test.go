@@ -23,6 +23,16 @@ func TestLoad_SaysWhatIsWrongWithAURL(t *testing.T) {
 		// url.Parse then takes for a port, and quotes, is the password.
 		"https://u:secret/x@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: the port after its host is not a number (a password with /, ? or # in it is written %2F, %3F, %23)`,
 		"https://u:secret#x@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: the port after its host is not a number (a password with /, ? or # in it is written %2F, %3F, %23)`,
+		// A password of digits then an unescaped '/', '?' or '#' parses:
+		// its digits as the port of a host made of the user, the rest of
+		// it and the real host as path or query. Deliveries would go to
+		// host "u"; the error quotes nothing of the URL.
+		"https://u:12/secret@crm.example.com/x":  `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one with an '@' in its path, as when a '/' in a password ends the host early: its POSTs would go to the wrong host (a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the path itself %40)`,
+		"https://u:/secret@crm.example.com/x":    `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one with an '@' in its path, as when a '/' in a password ends the host early: its POSTs would go to the wrong host (a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the path itself %40)`,
+		"https://token/secret@crm.example.com/x": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one with an '@' in its path, as when a '/' in a password ends the host early: its POSTs would go to the wrong host (a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the path itself %40)`,
+		"https://:12/secret@crm.example.com/x":   `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one with an '@' in its path, as when a '/' in a password ends the host early: its POSTs would go to the wrong host (a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the path itself %40)`,
+		"https://u:12?secret@crm.example.com/x":  `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one with an '@' in its query or fragment and no path, as when a '?' or '#' in a password ends the host early: its POSTs would go to the wrong host (a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the query itself %40)`,
+		"https://u:12#secret@crm.example.com/x":  `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one with an '@' in its query or fragment and no path, as when a '?' or '#' in a password ends the host early: its POSTs would go to the wrong host (a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the query itself %40)`,
 		// A '%' in a password, not written %25: url.Parse quoted it and
 		// the two bytes after it, a piece of the password.
 		"https://u:100%secret@crm.example.com/h": `MMLITE_WEBHOOK_FORWARD: url: want an absolute https:// URL, got one that does not parse: a '%' not followed by two hex digits (a '%' itself, in a password say, is written %25)`,

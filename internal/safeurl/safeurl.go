@@ -28,6 +28,8 @@ func Check(raw string) error {
 			"a '%' not followed by two hex digits (a '%' itself, in a password say, is written %25)")
 	case errors.As(err, &ue): // its own words, without the URL it quotes
 		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
+	case err == nil && u.User == nil && strings.Contains(raw, "//") && atAfterHost(u) != "":
+		return atAfterHostError(atAfterHost(u))
 	case err != nil || u.Host == "":
 		return fmt.Errorf("want an absolute https:// URL, got %q", Redact(raw))
 	case strings.Contains(raw, " "):
@@ -45,6 +47,33 @@ func Check(raw string) error {
 		return nil
 	}
 	return fmt.Errorf("want https:// (http:// only on a loopback address), got %q", Redact(raw))
+}
+
+// atAfterHost says where u has an '@' after its host: in its path, or
+// in its query or fragment when it has no path. url.Parse ends the host
+// at the first '/', '?' or '#', so a password of digits with one of them
+// in it (https://u:12/34@h/x) parses as host u, port 12, and the POSTs
+// would go to u. An '@' meant in a path is refused too, for the text
+// cannot say which was meant and %40 says it without doubt; one in a
+// query after a path is a query's (?email=a@b.c): a password's '?' would
+// have ended the host before any path.
+func atAfterHost(u *url.URL) string {
+	switch path := u.EscapedPath(); {
+	case strings.Contains(path, "@"):
+		return "path"
+	case path == "" && strings.Contains(u.RawQuery+u.EscapedFragment(), "@"):
+		return "query"
+	}
+	return ""
+}
+
+func atAfterHostError(where string) error {
+	got := "an '@' in its path, as when a '/' in a password ends the host early"
+	if where == "query" {
+		got = "an '@' in its query or fragment and no path, as when a '?' or '#' in a password ends the host early"
+	}
+	return errors.New("want an absolute https:// URL, got one with " + got + ": its POSTs would go to the wrong host " +
+		"(a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the " + where + " itself %40)")
 }
 
 // portNotNumber says whether what url.Parse takes for raw's port (after

@@ -18,6 +18,15 @@ func TestCheck(t *testing.T) {
 		"ftp://127.0.0.1/h":                  "want https://",
 		"/relative":                          "want an absolute https:// URL",
 		"https://user:pw@crm.example.com/h?": "",
+		// An '@' after the host: a password's digits taken for a port.
+		"https://u:12/34@crm.example.com/x": "an '@' in its path",
+		"https://u:12?34@crm.example.com/x": "an '@' in its query or fragment and no path",
+		// An '@' in a path is refused too, saying how to write it.
+		"https://crm.example.com/users/@me": "an '@' in the path itself %40",
+		// Later in a query, after a path, it is a query's.
+		"https://crm.example.com/x?email=a@b.c":      "",
+		"https://u:p%2Fw@crm.example.com/x?to=a@b.c": "",
+		"https://crm.example.com/users/%40me":        "",
 	} {
 		err := safeurl.Check(raw)
 		if want == "" {
