@@ -16,6 +16,11 @@ func Check(raw string) error {
 	u, err := url.Parse(raw)
 	var ue *url.Error
 	switch {
+	case errors.As(err, &ue) && unbracketedIPv6(raw):
+		// url.Parse takes what follows its first ':' for a port, and
+		// portNotNumber would blame a password.
+		return errors.New("want an absolute https:// URL, got one that does not parse: its host looks like an IPv6 address, " +
+			"which is written in brackets (https://[2001:db8::1]/hook, with a port https://[2001:db8::1]:8443/hook)")
 	case errors.As(err, &ue) && portNotNumber(raw):
 		// url.Parse would quote what it took for a port: often the
 		// password, cut short by a '/', '?' or '#' in it.
@@ -80,9 +85,33 @@ func atAfterHostError(where string) error {
 // the host, in what comes before the first '/', '?' or '#') holds
 // anything but digits.
 func portNotNumber(raw string) bool {
+	auth := hostPort(raw)
+	if i := strings.LastIndex(auth, "]"); i >= 0 { // an IPv6 address
+		auth = auth[i+1:]
+	}
+	i := strings.LastIndex(auth, ":")
+	return i >= 0 && strings.Trim(auth[i+1:], "0123456789") != ""
+}
+
+// unbracketedIPv6 says whether raw's host and port, as url.Parse finds
+// them, are an IPv6 address without its brackets (2001:db8::1, ::1:8080,
+// fe80::1%eth0). A password with a ':' and a '/' in it
+// (u:se:cret/x@h) is none: u:se:cret is no address.
+func unbracketedIPv6(raw string) bool {
+	host := hostPort(raw)
+	if i := strings.Index(host, "%"); i >= 0 { // a zone
+		host = host[:i]
+	}
+	return !strings.Contains(host, "[") && strings.Count(host, ":") >= 2 && net.ParseIP(host) != nil
+}
+
+// hostPort is what url.Parse takes for raw's host and port: what lies
+// after its credentials (up to the last '@') and before the first '/',
+// '?' or '#' after its scheme.
+func hostPort(raw string) string {
 	_, auth, ok := strings.Cut(raw, "://")
 	if !ok {
-		return false
+		return ""
 	}
 	if i := strings.IndexAny(auth, "/?#"); i >= 0 {
 		auth = auth[:i]
@@ -90,11 +119,7 @@ func portNotNumber(raw string) bool {
 	if i := strings.LastIndex(auth, "@"); i >= 0 {
 		auth = auth[i+1:]
 	}
-	if i := strings.LastIndex(auth, "]"); i >= 0 { // an IPv6 address
-		auth = auth[i+1:]
-	}
-	i := strings.LastIndex(auth, ":")
-	return i >= 0 && strings.Trim(auth[i+1:], "0123456789") != ""
+	return auth
 }
 
 // InClear says whether raw is a plain http:// URL to a host other than

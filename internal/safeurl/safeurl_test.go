@@ -23,6 +23,9 @@ func TestCheck(t *testing.T) {
 		"https://u:12?34@crm.example.com/x": "an '@' in its query or fragment and no path",
 		// An '@' in a path is refused too, saying how to write it.
 		"https://crm.example.com/users/@me": "an '@' in the path itself %40",
+		// An IPv6 address goes in brackets.
+		"https://2001:db8::1/hook": "its host looks like an IPv6 address, which is written in brackets",
+		"http://::1:8080/x":        "its host looks like an IPv6 address, which is written in brackets",
 		// Later in a query, after a path, it is a query's.
 		"https://crm.example.com/x?email=a@b.c":      "",
 		"https://u:p%2Fw@crm.example.com/x?to=a@b.c": "",
