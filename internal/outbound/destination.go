@@ -155,14 +155,14 @@ func parse(b []byte, getenv func(string) string) ([]*Destination, error) {
 		for j := 0; j+1 < len(n.Content); j += 2 {
 			switch k := n.Content[j]; {
 			case k.Value == "secret":
-				return nil, fmt.Errorf("%s: secret must not be written in the file: use secret_env or secret_file", at)
+				return nil, fmt.Errorf("line %d: destinations[%d]: secret must not be written in the file: use secret_env or secret_file", k.Line, i)
 			case !knownKeys[k.Value]:
 				return nil, fmt.Errorf("line %d: destinations[%d]: unknown field %q (want name, url, secret_env, secret_file, fields)", k.Line, i, k.Value)
 			}
 		}
 		d := new(Destination)
 		if err := yamllist.Decode(&n, d); err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
+			return nil, yamllist.At(err, n.Line, fmt.Sprintf("destinations[%d]", i))
 		}
 		if d.Name != "" {
 			at += " (" + d.Name + ")"

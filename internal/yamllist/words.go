@@ -20,26 +20,26 @@ func Decode(n *yaml.Node, v any) error {
 }
 
 // worded rewrites the type errors of decoding in (of a document whose
-// only list is key's, when key is set): a wrong type by its field, an
-// unknown top-level field by its name. Any other error is err.
+// only list is key's, when key is set) as LineErrors: a wrong type by its
+// field, an unknown top-level field by its name. Any other error is err.
 func worded(err error, in *yaml.Node, key string) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return err
 	}
-	msgs := make([]string, len(te.Errors))
+	es := make(LineErrors, len(te.Errors))
 	for i, e := range te.Errors {
-		msgs[i] = e
+		es[i] = lineError(e)
 		if m := wrongType.FindStringSubmatch(e); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			if path, val := fieldAt(in, line, "!!"+m[2], ""); path != "" {
-				msgs[i] = fmt.Sprintf("line %d: %s: want %s, got %s", line, path, want(m[3]), got(val))
+				es[i].Msg = fmt.Sprintf("%s: want %s, got %s", path, want(m[3]), got(val))
 			}
 		} else if m := unknownField.FindStringSubmatch(e); m != nil && key != "" {
-			msgs[i] = fmt.Sprintf("line %s: unknown field %q: want a top-level %q list", m[1], m[2], key+":")
+			es[i].Msg = fmt.Sprintf("unknown field %q: want a top-level %q list", m[2], key+":")
 		}
 	}
-	return errors.New(strings.Join(msgs, "; "))
+	return es
 }
 
 var (

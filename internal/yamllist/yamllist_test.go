@@ -1,6 +1,7 @@
 package yamllist_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/mmlite/mmlite/internal/yamllist"
@@ -93,4 +94,24 @@ func TestDecode_WrongTypeNamesTheFieldInWords(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal([]byte("name: a\nrate: 2\n"), &n))
 	require.NoError(t, yamllist.Decode(n.Content[0], &v))
 	require.Equal(t, 2.0, v.Rate)
+}
+
+// An item's fault names one line: its own when yaml gave it one, the
+// item's otherwise ("line 2: destinations[0]: line 4: ..." named two).
+func TestAt_NamesOneLine(t *testing.T) {
+	t.Parallel()
+	var v struct {
+		Name string  `yaml:"name"`
+		Rate float64 `yaml:"rate"`
+	}
+	for body, want := range map[string]string{
+		"name: a\nname: b\n":   `line 2: things[0]: mapping key "name" already defined at line 1`,
+		"rate: x\nname: [b]\n": `line 1: things[0]: rate: want a number, got "x"; line 2: things[0]: name: want a string, got a list`,
+	} {
+		var n yaml.Node
+		require.NoError(t, yaml.Unmarshal([]byte(body), &n))
+		require.EqualError(t, yamllist.At(yamllist.Decode(n.Content[0], &v), 1, "things[0]"), want, "%q", body)
+	}
+	require.EqualError(t, yamllist.At(errors.New("no line"), 7, "things[1]"), "line 7: things[1]: no line")
+	require.EqualError(t, yamllist.At(yamllist.LineErrors{{Msg: "none known"}}, 7, "things[1]"), "line 7: things[1]: none known")
 }
