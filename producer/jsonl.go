@@ -16,11 +16,22 @@ import (
 // JSONLSource reads recipients from JSON Lines: one object per line,
 // {"to": "...", "components": [...], "metadata": {...}}. Blank lines are
 // skipped; a line that is not such an object, or longer than MaxLine, is a
-// rejected row.
+// rejected row, except the first: one that is no JSON object (it does not
+// start with '{') stops the input with a *NotJSONLinesError, since the
+// input is then some other format (a CSV, a JSON array) and every line
+// would be a rejected row.
 type JSONLSource struct {
 	r     *lineReader
 	err   error
-	begun bool // a non-blank line was read
+	begun bool     // a non-blank line was read
+	held  *heldRow // the first row, read by ReadFirst, not yet by Next
+}
+
+// heldRow is what Next returns next.
+type heldRow struct {
+	r    Recipient
+	line int
+	err  error
 }
 
 // NewJSONLSource reads JSON Lines from r.
@@ -28,13 +39,41 @@ func NewJSONLSource(r io.Reader) *JSONLSource {
 	return &JSONLSource{r: newLineReader(r)}
 }
 
+// ReadFirst reads and checks the first non-blank line, if Next has not
+// yet: for a caller that wants an input that is not JSON Lines refused
+// before it does anything (registers the campaign, say). It returns
+// io.EOF when the input has no such line, the *NotJSONLinesError or read
+// error that Next would return, or nil; Next then returns that line's row
+// (or rejected row) first.
+func (s *JSONLSource) ReadFirst() error {
+	if s.begun || s.err != nil {
+		return s.err
+	}
+	r, line, err := s.next()
+	var re *RowError
+	if err == nil || errors.As(err, &re) {
+		s.held = &heldRow{r: r, line: line, err: err}
+		return nil
+	}
+	return err
+}
+
 // Next implements Source.
 func (s *JSONLSource) Next() (Recipient, int, error) {
+	if h := s.held; h != nil {
+		s.held = nil
+		return h.r, h.line, h.err
+	}
+	return s.next()
+}
+
+func (s *JSONLSource) next() (Recipient, int, error) {
 	for s.err == nil {
 		b, err := s.r.next(MaxLine)
 		line := s.r.line
 		switch {
 		case errors.Is(err, errLongLine):
+			s.begun = true
 			if err := s.r.skipRest(); err != nil {
 				s.err = readErr(err)
 				return Recipient{}, 0, s.err
@@ -53,10 +92,8 @@ func (s *JSONLSource) Next() (Recipient, int, error) {
 		}
 		if !s.begun {
 			s.begun = true
-			// A CSV file read as JSON Lines would be a rejected row per
-			// line, in encoding/json's words: its header stops it.
-			if _, _, err := parseHeader(strings.Split(string(b), ",")); err == nil {
-				s.err = fmt.Errorf("line %d: this is a CSV header, not JSON Lines: read the file as CSV (Content-Type: text/csv; mmlite enqueue --format csv)", line)
+			if b[0] != '{' { // some other format: each line would be a rejected row
+				s.err = notJSONLines(line, b)
 				return Recipient{}, 0, s.err
 			}
 		}
@@ -67,6 +104,54 @@ func (s *JSONLSource) Next() (Recipient, int, error) {
 		return r, line, nil
 	}
 	return Recipient{}, 0, s.err
+}
+
+// NotJSONLinesError is the first line of a JSON Lines input that is no
+// JSON object, which says that the input is not JSON Lines: "line 1: not a
+// JSON object: the input looks like CSV". Like says which format it looks
+// like, for a caller to add how to send it as that.
+type NotJSONLinesError struct {
+	Line int
+	What string // "this is a CSV header, not JSON Lines", "an array, not a JSON object"
+	Like string // LikeCSV, LikeJSONArray, or "" (JSON Lines has one object per line)
+
+	header bool // What says it: a CSV header
+}
+
+// What a JSON Lines input that is not JSON Lines looks like (NotJSONLinesError.Like).
+const (
+	LikeCSV       = "CSV"
+	LikeJSONArray = "a JSON array"
+)
+
+func (e *NotJSONLinesError) Error() string {
+	if e.Like == "" || e.header {
+		return fmt.Sprintf("line %d: %s", e.Line, e.What)
+	}
+	return fmt.Sprintf("line %d: %s: the input looks like %s", e.Line, e.What, e.Like)
+}
+
+// notJSONLines says what the first line b, which does not start with '{',
+// is instead. Its text is not quoted: it may be a phone number.
+func notJSONLines(line int, b []byte) *NotJSONLinesError {
+	e := &NotJSONLinesError{Line: line, What: "not a JSON object {\"to\": ...}"}
+	switch {
+	case validHeader(b):
+		e.What, e.Like, e.header = "this is a CSV header, not JSON Lines", LikeCSV, true
+	case b[0] == '[':
+		e.What, e.Like = "an array, not a JSON object", LikeJSONArray
+	case json.Valid(b):
+		e.What = jsonKind(b) + ", not a JSON object {\"to\": ...}"
+	case bytes.ContainsAny(b, ",;\t"):
+		e.What, e.Like = "not a JSON object", LikeCSV
+	}
+	return e
+}
+
+// validHeader says whether b is a CSV header mmlite would read.
+func validHeader(b []byte) bool {
+	_, _, err := parseHeader(strings.Split(string(b), ","))
+	return err == nil
 }
 
 // jsonKind names a valid JSON value that is not an object.

@@ -23,10 +23,11 @@ var errLooksLikeJSONArray = errors.New("the input looks like a JSON array: write
 
 // OpenRecipients opens a recipients list, a file at path or stdin ("-"),
 // as a Source of format ("csv", "jsonl", or "" for the file's extension,
-// else CSV; CSV that starts like JSON Lines is refused). A CSV's header
-// is read and checked before it returns (waiting for it on stdin): a file
-// that cannot be a recipients list is refused, naming it, before its
-// campaign is registered. Its reads end with ctx (see untilDone); close
+// else CSV; CSV that starts like JSON Lines is refused). A CSV's header,
+// or the first line of JSON Lines, is read and checked before it returns
+// (waiting for it on stdin): a file that cannot be a recipients list
+// (empty, a wrong header, JSON Lines whose first line is no JSON object)
+// is refused, naming it, before its campaign is registered. Its reads end with ctx (see untilDone); close
 // closes the file.
 func OpenRecipients(ctx context.Context, stdin io.Reader, path, format string) (Source, func(), error) {
 	r := io.NopCloser(stdin)
@@ -63,11 +64,37 @@ func OpenRecipients(ctx context.Context, stdin io.Reader, path, format string) (
 		}
 		return src, closeFn, nil
 	case "jsonl":
-		return NewJSONLSource(r), closeFn, nil
+		src := NewJSONLSource(r)
+		if err := src.ReadFirst(); err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("%s: %w", inputName(path), jsonlFirstErr(err))
+		}
+		return src, closeFn, nil
 	}
 	closeFn()
 	return nil, nil, fmt.Errorf("--format must be csv or jsonl, got %q", format)
 }
+
+// jsonlFirstErr adds to an error of JSONLSource.ReadFirst how to read the
+// input instead (a flag of mmlite enqueue).
+func jsonlFirstErr(err error) error {
+	var nj *NotJSONLinesError
+	switch {
+	case err == io.EOF:
+		return errEmptyJSONL
+	case !errors.As(err, &nj):
+		return err
+	case nj.Like == LikeCSV:
+		return fmt.Errorf("%w: use --format csv", err)
+	case nj.Like == LikeJSONArray:
+		return fmt.Errorf("%w: write one recipient object per line", err)
+	}
+	return fmt.Errorf("%w: JSON Lines has one recipient object per line", err)
+}
+
+// errEmptyJSONL: a JSON Lines input with no line but blank ones, refused as
+// an empty CSV is.
+var errEmptyJSONL = errors.New(`line 1: the file is empty: want one JSON object {"to": ...} per line`)
 
 // inputName names the input at path in an error: the path, or stdin.
 func inputName(path string) string {

@@ -260,21 +260,26 @@ func TestCSV_HeaderWithAnotherSeparatorSaysSo(t *testing.T) {
 // A CSV file read as JSON Lines (named .jsonl, or uploaded as
 // application/x-ndjson) was a rejected row per line, each in encoding/json's
 // words ("line 1: invalid JSON: invalid character 'o' in literal true
-// (expecting 'r')"), none saying that the file is CSV. Its header stops the
-// file, saying so.
+// (expecting 'r')"), none saying that the file is CSV. Its first line stops
+// the file, saying so, header or not (TestJSONL_ReadFirst).
 func TestJSONL_CSVHeaderSaysSo(t *testing.T) {
 	t.Parallel()
 	in := "\ufeff\r\nto,body.1,meta.crm_id\r\n+55 11 91234-5678,Ana,42\r\n"
 	rows, err := drain(t, producer.NewJSONLSource(strings.NewReader(in)))
 	require.Empty(t, rows)
-	require.EqualError(t, err, `line 2: this is a CSV header, not JSON Lines: read the file as CSV (Content-Type: text/csv; mmlite enqueue --format csv)`)
+	require.EqualError(t, err, `line 2: this is a CSV header, not JSON Lines`)
 
-	// A line that is no CSV header stays a rejected row, and reading goes on.
 	rows, err = drain(t, producer.NewJSONLSource(strings.NewReader("phone,name\n{\"to\": \"441234567890\"}\n")))
+	require.Empty(t, rows)
+	require.EqualError(t, err, `line 1: not a JSON object: the input looks like CSV`)
+
+	// After the first line, a line that is no JSON object stays a rejected
+	// row, and reading goes on.
+	rows, err = drain(t, producer.NewJSONLSource(strings.NewReader("{\"to\": \"441234567890\"}\nphone,name\n{\"to\": \"441234567891\"}\n")))
 	require.NoError(t, err)
-	require.Len(t, rows, 2)
-	require.Contains(t, rows[0].err, "invalid JSON")
-	require.Equal(t, "441234567890", rows[1].r.To)
+	require.Len(t, rows, 3)
+	require.Contains(t, rows[1].err, "invalid JSON")
+	require.Equal(t, "441234567891", rows[2].r.To)
 }
 
 // A body.<name> column took a stricter name than a JSON recipient's

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,12 +49,40 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		body = br
 	}
 	src := newSource(body)
+	if js, ok := src.(*producer.JSONLSource); ok {
+		if err := firstLine(r.Context(), js); err != nil {
+			s.fail(w, err, nil)
+			return
+		}
+	}
 	sum, err := s.cfg.Producer.Enqueue(r.Context(), c, src, producer.Options{})
 	if err != nil {
 		s.fail(w, requestErr(err), sum)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, sum)
+}
+
+// firstLine refuses a JSON Lines body whose first line is no JSON object
+// (a CSV sent as JSON Lines, say) before anything is enqueued, saying how
+// to send it; every line would be a rejected row. An empty body is let
+// through: it adds nothing.
+func firstLine(ctx context.Context, src *producer.JSONLSource) error {
+	err := src.ReadFirst()
+	var nj *producer.NotJSONLinesError
+	switch {
+	case err == nil, err == io.EOF:
+		return nil
+	case ctx.Err() != nil: // as Enqueue says it
+		return context.Cause(ctx)
+	case !errors.As(err, &nj):
+		return requestErr(&producer.InputError{Err: err})
+	case nj.Like == producer.LikeCSV:
+		return bad("%v: send it with Content-Type: text/csv", err)
+	case nj.Like == producer.LikeJSONArray:
+		return bad("%v: write one recipient object per line", err)
+	}
+	return bad("%v: JSON Lines has one recipient object per line", err)
 }
 
 // jsonLines are the media types of a JSON Lines recipients file.
