@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mmlite/mmlite/internal/progress"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
@@ -119,6 +120,9 @@ func withRedis(ctx context.Context, cmd *cli.Command, fn func(p *producer.Produc
 	log, err := newLogger(cmd)
 	if err != nil {
 		return err
+	}
+	if err := redisconn.Reach(ctx, opt); err != nil { // no Sentinel answers: say so now, not in 38 s
+		return redisErr(cmd, err)
 	}
 	pc, err := producerConfig(cmd, log)
 	if err != nil {

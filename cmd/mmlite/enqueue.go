@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmlite/mmlite/internal/httpapi"
 	"github.com/mmlite/mmlite/internal/readlimit"
+	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/mmlite/mmlite/pkg/campaign"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/urfave/cli/v3"
@@ -89,6 +90,12 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	dry := cmd.Bool("dry-run") // needs no Redis
+	if !dry {
+		if err := redisconn.Reach(ctx, opt); err != nil { // no Sentinel answers: say so now, not in 38 s
+			return nil, err
+		}
+	}
 	pc, err := producerConfig(cmd, log)
 	if err != nil {
 		return nil, err
@@ -99,7 +106,6 @@ func enqueue(ctx context.Context, cmd *cli.Command) (*producer.Summary, error) {
 		return nil, err
 	}
 	defer p.Close()
-	dry := cmd.Bool("dry-run")
 	if dry {
 		if err := p.Check(c); err != nil { // Register's checks, without Redis
 			return nil, err

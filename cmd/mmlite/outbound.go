@@ -184,7 +184,7 @@ func outboundCommand() *cli.Command {
 			{
 				Name: "status", Usage: "each destination's waiting, archived and oldest waiting delivery", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withClient(cmd, func(rdb redis.UniversalClient) error {
+					return withClient(ctx, cmd, func(rdb redis.UniversalClient) error {
 						qs, err := queues(cmd)
 						if err != nil {
 							return err
@@ -205,7 +205,7 @@ func outboundCommand() *cli.Command {
 			{
 				Name: "replay", Usage: "deliver the archived deliveries again (all destinations, or --destination)", Flags: flags,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return withClient(cmd, func(rdb redis.UniversalClient) error {
+					return withClient(ctx, cmd, func(rdb redis.UniversalClient) error {
 						qs, err := queues(cmd)
 						if err != nil {
 							return err
@@ -230,13 +230,16 @@ func outboundCommand() *cli.Command {
 }
 
 // withClient runs fn with a client of the configured Redis.
-func withClient(cmd *cli.Command, fn func(rdb redis.UniversalClient) error) error {
+func withClient(ctx context.Context, cmd *cli.Command, fn func(rdb redis.UniversalClient) error) error {
 	if _, err := newLogger(cmd); err != nil { // checks the log settings, and routes go-redis's lines
 		return err
 	}
 	opt, err := redisOpt(cmd, 4)
 	if err != nil {
 		return err
+	}
+	if err := redisconn.Reach(ctx, opt); err != nil { // no Sentinel answers: say so now, not in 38 s
+		return redisErr(cmd, err)
 	}
 	rdb := redisconn.Client(opt)
 	defer rdb.Close()

@@ -1,8 +1,13 @@
 package redisconn_test
 
 import (
+	"context"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redisconn"
 	"github.com/stretchr/testify/require"
@@ -105,4 +110,48 @@ func TestParse_ErrorHidesThePassword(t *testing.T) {
 	}
 	_, err := redisconn.Parse("redis://u:s3cre%zz@127.0.0.1:6379/0", 0)
 	require.ErrorContains(t, err, "MMLITE_REDIS_URL is not a valid URL (the password is not shown)")
+}
+
+// Reach asks the Sentinels of a Sentinel URL once each, without go-redis's
+// retries (which took a command about 38 s to fail when none answered),
+// and names them when none does; other URLs it leaves to the client.
+func TestReach(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	closed := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		require.NoError(t, ln.Close())
+		return ln.Addr().String()
+	}
+	a, b := closed(), closed()
+	opt, err := redisconn.Parse("redis-sentinel://:pw@"+a+","+b+"/0?master=mymaster&sentinel_password=sp", 0)
+	require.NoError(t, err)
+	start := time.Now()
+	err = redisconn.Reach(ctx, opt)
+	require.Less(t, time.Since(start), 20*time.Second, "loose: a busy machine is slow")
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), "no Sentinel answers at "+a+", "+b+` (master "mymaster"): `), err.Error())
+	require.Contains(t, err.Error(), "dial tcp "+a)
+	require.Contains(t, err.Error(), "dial tcp "+b)
+	require.NotContains(t, err.Error(), "\n")
+	require.NotContains(t, err.Error(), "sp")
+	require.True(t, redisconn.Unavailable(err), "Redis unreachable, for the callers that say so")
+
+	// One Sentinel that answers is enough (miniredis answers PING as one would).
+	mr := miniredis.RunT(t)
+	opt, err = redisconn.Parse("redis-sentinel://"+a+","+mr.Addr()+"/0?master=mymaster", 0)
+	require.NoError(t, err)
+	require.NoError(t, redisconn.Reach(ctx, opt))
+
+	// Other URLs are the client's to dial.
+	opt, err = redisconn.Parse("redis://"+a+"/0", 0)
+	require.NoError(t, err)
+	require.NoError(t, redisconn.Reach(ctx, opt))
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	opt, err = redisconn.Parse("redis-sentinel://"+a+"/0?master=mymaster", 0)
+	require.NoError(t, err)
+	require.ErrorIs(t, redisconn.Reach(cancelled, opt), context.Canceled)
 }
