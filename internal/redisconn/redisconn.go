@@ -26,6 +26,9 @@ func Parse(raw string, poolSize int) (asynq.RedisConnOpt, error) {
 	default:
 		return nil, fmt.Errorf("unsupported scheme %q in MMLITE_REDIS_URL: want redis, rediss, redis-sentinel or redis-cluster", u.Scheme)
 	}
+	if atAfterHost(u) {
+		return nil, errAtAfterHost
+	}
 	user := u.User.Username()
 	pass, _ := u.User.Password()
 	q := u.Query()
@@ -83,14 +86,36 @@ func checkQuery(scheme string, q url.Values) error {
 		known, want = []string{"tls", "master", "sentinel_password"}, "tls, master or sentinel_password"
 	}
 	for k := range q {
-		if !slices.Contains(known, k) {
+		switch {
+		case slices.Contains(known, k):
+		case strings.Contains(k, "@"): // a password's end, cut by its '?'
+			return errAtAfterHost
+		default:
 			return fmt.Errorf("unknown parameter %q in MMLITE_REDIS_URL: want %s", k, want)
 		}
 	}
 	if v, ok := q["tls"]; ok && (len(v) != 1 || v[0] != "true" && v[0] != "false") {
+		if strings.Contains(strings.Join(v, ""), "@") {
+			return errAtAfterHost
+		}
 		return fmt.Errorf("tls in MMLITE_REDIS_URL must be true or false, got %q", strings.Join(v, ","))
 	}
 	return nil
+}
+
+// errAtAfterHost says that a password's '/', '?' or '#' ended the host
+// early (redis://u:12/34@h/0 is host u, port 12), quoting nothing: the
+// rest is the password's.
+var errAtAfterHost = errors.New("MMLITE_REDIS_URL has an '@' after its host (the password is not shown): " +
+	"write a '/', '?' or '#' in a user or password as %2F, %3F, %23")
+
+// atAfterHost says whether u has an '@' in its fragment (which a Redis
+// URL has no use for: the text after a '#' would be ignored, and the
+// process would connect to the password's first digits), or in its
+// query with no path before it. One in a query after a path may be a
+// sentinel_password's; checkQuery refuses what is not.
+func atAfterHost(u *url.URL) bool {
+	return strings.Contains(u.Fragment, "@") || u.Path == "" && strings.Contains(u.RawQuery, "@")
 }
 
 func hosts(h string) ([]string, error) {
@@ -112,7 +137,7 @@ func parseErr(raw string) error {
 	shown := Redact(raw)
 	why := "is its user, password or query URL-encoded (% as %25, @ as %40, / as %2F)?"
 	var ue *url.Error
-	if _, err := url.Parse(shown); errors.As(err, &ue) {
+	if _, err := url.Parse(shown); errors.As(err, &ue) && !strings.Contains(shown, "(not shown)") {
 		why = ue.Err.Error() // about the part shown
 	}
 	return fmt.Errorf("MMLITE_REDIS_URL is not a valid URL (the password is not shown): %s: %s", shown, why)
@@ -125,7 +150,7 @@ func dbNumber(path string) (int, error) {
 	}
 	if strings.Contains(p, "@") {
 		// A '/' in a password ends the host: the rest is in the path.
-		return 0, fmt.Errorf("MMLITE_REDIS_URL has an '@' after its host (the password is not shown): write a '/' in a user or password as %%2F")
+		return 0, errAtAfterHost
 	}
 	db, err := strconv.Atoi(p)
 	if err != nil || db < 0 {

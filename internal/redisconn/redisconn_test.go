@@ -155,3 +155,31 @@ func TestReach(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, redisconn.Reach(cancelled, opt), context.Canceled)
 }
+
+// A password with an unescaped '?' or '#' ends the host early: its end
+// was quoted as an unknown parameter (redis://u:12?s3cret@h/0 said
+// unknown parameter "s3cret@h/0"), or, after a '#', the URL was taken
+// and the process connected to host u, port 12.
+func TestParse_RefusesAnAtAfterTheHost(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"redis://u:12?s3cret@h:6379/0",
+		"redis://u:12#s3cret@h:6379/0",
+		"redis://u:12/0#s3cret@h:6379/0",
+		"redis://u:12/0?s3cret@h:6379/0",
+		"redis://u:12/0?tls=s3cret@h:6379/0",
+		"rediss://user:abc#s3cret@h",
+		"redis-sentinel://:12?s3cret@h:1,h2:2/0?master=m",
+	} {
+		_, err := redisconn.Parse(raw, 0)
+		require.Error(t, err, raw)
+		require.NotContains(t, err.Error(), "s3cret", raw)
+		require.NotContains(t, err.Error(), "12", raw)
+		require.NotContains(t, err.Error(), "(not shown): invalid character", raw)
+		require.Contains(t, err.Error(), "MMLITE_REDIS_URL", raw)
+	}
+	// A sentinel's password in the query may hold an '@'.
+	_, err := redisconn.Parse("redis-sentinel://h:1,h2:2/0?master=m&sentinel_password=p@ss", 0)
+	require.NoError(t, err)
+	require.Equal(t, "redis://xxxxx@h:6379/0", redisconn.Redact("redis://u:12/34@h:6379/0"))
+}

@@ -149,10 +149,16 @@ func loopback(host string) bool {
 }
 
 // Redact drops a URL's credentials and query, which may hold secrets.
+// A URL whose password may be cut short (see cutShort) shows xxxxx@ and
+// what follows its last '@'; one that does not parse is cut as text, as
+// by Mask.
 func Redact(raw string) string {
+	if scheme, tail, ok := cutShort(raw); ok {
+		return hidden(scheme, tail, Redact)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "(unparsable)"
+		return maskText(raw)
 	}
 	u.User, u.RawQuery = nil, ""
 	return u.String()
@@ -164,8 +170,12 @@ func Redact(raw string) string {
 // carry a password: Redis's sentinel_password=); the fragment is dropped.
 // A URL that does not parse is cut as text instead: what may be its
 // credentials (up to its last '@') and its query (from its first '?' or
-// '#') are not shown.
+// '#') are not shown. Nor is what precedes the last '@' of a URL whose
+// password may be cut short (see cutShort).
 func Mask(raw string, keep ...string) string {
+	if scheme, tail, ok := cutShort(raw); ok {
+		return hidden(scheme, tail, func(s string) string { return Mask(s, keep...) })
+	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -189,6 +199,59 @@ func Mask(raw string, keep ...string) string {
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u.String()
+}
+
+// cutShort says whether raw has an '@' after what url.Parse takes for its
+// host, which is what a password with an unescaped '/', '?' or '#' looks
+// like: redis://u:12/34@h:6379/0 parses as host u, port 12 (the
+// password's digits) and path /34@h:6379/0. The credentials then end at
+// the last '@', and tail is what follows it; when that '@' is in a query
+// or fragment after a path, tail is empty: the text cannot say where the
+// host is. One case is left to url.Parse, for it cannot hold a password:
+// an '@' in a query or fragment after a path (https://h/x?email=a@b.c)
+// with no ':' before it that could start one (a user's, or the port a
+// password's digits were taken for); an IPv6 address's do not count.
+func cutShort(raw string) (scheme, tail string, ok bool) {
+	scheme, rest, found := strings.Cut(raw, "://")
+	at, end := strings.LastIndex(rest, "@"), strings.IndexAny(rest, "/?#")
+	if !found || !validScheme(scheme) || at < 0 || end < 0 || at < end {
+		return "", "", false
+	}
+	q := strings.IndexAny(rest, "?#")
+	if rest[end] == '/' && q >= 0 && at > q && !strings.Contains(rest[end:q], "@") {
+		if !strings.Contains(unbracketed(rest[:at]), ":") {
+			return "", "", false
+		}
+		return scheme, "", true
+	}
+	return scheme, rest[at+1:], true
+}
+
+// unbracketed is s without what lies in brackets ([2001:db8::1]).
+func unbracketed(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, c := range s {
+		switch {
+		case c == '[':
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// hidden shows a URL whose credentials end at its last '@': xxxxx@ and
+// tail as show shows scheme://tail, or nothing of it when tail is empty.
+func hidden(scheme, tail string, show func(string) string) string {
+	shown, ok := strings.CutPrefix(show(scheme+"://"+tail), scheme+"://")
+	if tail == "" || !ok || strings.HasPrefix(shown, "(not shown)") {
+		return scheme + "://(not shown)"
+	}
+	return scheme + "://xxxxx@" + strings.TrimPrefix(shown, "xxxxx@")
 }
 
 // maskText is Mask for a URL that does not parse: it shows the scheme and

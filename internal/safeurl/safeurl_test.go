@@ -50,7 +50,7 @@ func TestMask(t *testing.T) {
 		"redis://h:1/0#frag": "redis://h:1/0",
 		// Not a URL: what may be credentials or a query is cut off as text.
 		"redis://u:s%zz@h:1/0":             "redis://xxxxx@h:1/0",
-		"redis://u:a?b@h:1/0%zz":           "redis://(not shown)",
+		"redis://u:a?b@h:1/0%zz":           "redis://xxxxx@h:1/0%zz",
 		"redis://h:1/0?master=m&p=a@b#%zz": "redis://(not shown)",
 		"redis://h:1/%zz?p=s":              "redis://h:1/%zz",
 		"u:s%zz@h":                         "u:(not shown)",
@@ -95,4 +95,40 @@ func TestHosts(t *testing.T) {
 	require.ErrorContains(t, only.Allow("http://localhost:9090/metrics"), "host localhost:9090 is not allowed")
 	require.Equal(t, "crm.example.com:8443", safeurl.HostOf("https://user:pw@CRM.example.com:8443/r?x=1"))
 	require.Equal(t, "[::1]:443", safeurl.HostOf("https://[::1]/r"))
+}
+
+// A password with an unescaped '/', '?' or '#' ends the host early
+// (redis://u:12/34@h:6379/0 parses as host u, port 12): the URL came out
+// whole, or its "host" and "port", pieces of the password. What precedes
+// the last '@' is never shown then.
+func TestMaskRedact_HideAPasswordCutShort(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string][2]string{ // Mask, Redact
+		"redis://u:12/34@h:6379/0":                    {"redis://xxxxx@h:6379/0", "redis://xxxxx@h:6379/0"},
+		"redis://:12/34@h:6379/0":                     {"redis://xxxxx@h:6379/0", "redis://xxxxx@h:6379/0"},
+		"redis://u:12?34@h/0":                         {"redis://xxxxx@h/0", "redis://xxxxx@h/0"},
+		"redis://u:12#34@h/0":                         {"redis://xxxxx@h/0", "redis://xxxxx@h/0"},
+		"redis://u:12/3?4@h/0":                        {"redis://(not shown)", "redis://(not shown)"},
+		"redis://u:p@ss/wo@rd@h/0":                    {"redis://xxxxx@h/0", "redis://xxxxx@h/0"},
+		"redis://u:12/34@h:6379/0?master=m&tls=true":  {"redis://xxxxx@h:6379/0?master=m&tls=xxxxx", "redis://xxxxx@h:6379/0"},
+		"redis-sentinel://:12/34@h:1,h2:2/0?master=m": {"redis-sentinel://xxxxx@h:1,h2:2/0?master=m", "redis-sentinel://xxxxx@h:1,h2:2/0"},
+		"redis-cluster://u:12/34@h:1,h:2":             {"redis-cluster://xxxxx@h:1,h:2", "redis-cluster://xxxxx@h:1,h:2"},
+		"https://u:12/34@crm.example.com/x?a=b":       {"https://xxxxx@crm.example.com/x?a=xxxxx", "https://xxxxx@crm.example.com/x"},
+		"rediss://user:abc#def@h":                     {"rediss://xxxxx@h", "rediss://xxxxx@h"},
+		"redis://u:s3/cr%zz@h:1/0":                    {"redis://xxxxx@h:1/0", "redis://xxxxx@h:1/0"},
+		// An '@' in a query after a path is the query's, unless a ':'
+		// before it may start a password (a port, a user's).
+		"https://crm.example.com/x?email=a@b.c": {"https://crm.example.com/x?email=xxxxx", "https://crm.example.com/x"},
+		"https://[::1]/x?email=a@b.c":           {"https://[::1]/x?email=xxxxx", "https://[::1]/x"},
+		// Not knowing where the credentials end, nothing is shown.
+		"https://crm.example.com:1/x?email=a@b.c":    {"https://(not shown)", "https://(not shown)"},
+		"https://u:pw@crm.example.com/x?email=a@b.c": {"https://(not shown)", "https://(not shown)"},
+		"https://u/x:pw?y@crm.example.com/x":         {"https://(not shown)", "https://(not shown)"},
+		// Ordinary URLs are as before.
+		"redis://u:pw@h:1/0":                {"redis://u:xxxxx@h:1/0", "redis://h:1/0"},
+		"https://crm.example.com/h?token=x": {"https://crm.example.com/h?token=xxxxx", "https://crm.example.com/h"},
+	} {
+		require.Equal(t, want[0], safeurl.Mask(raw, "master"), "Mask(%s)", raw)
+		require.Equal(t, want[1], safeurl.Redact(raw), "Redact(%s)", raw)
+	}
 }
