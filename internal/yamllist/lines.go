@@ -31,11 +31,16 @@ func (es LineErrors) Error() string {
 // At words err, Decode's for the list item at path (destinations[0])
 // that starts on line, naming one line per fault: its own, the exact one
 // (yaml's errors name theirs), else the item's. "line 2: destinations[0]:
-// line 4: ..." named two.
+// line 4: ..." named two. An error of another kind that starts with its
+// line ("line 5: ...", an UnmarshalYAML's) is worded so too.
 func At(err error, line int, path string) error {
 	var es LineErrors
 	if !errors.As(err, &es) {
-		return fmt.Errorf("line %d: %s: %w", line, path, err)
+		e := lineError(err.Error())
+		if e.Line == 0 {
+			return fmt.Errorf("line %d: %s: %w", line, path, err)
+		}
+		es = LineErrors{e}
 	}
 	out := make(LineErrors, len(es))
 	for i, e := range es {

@@ -52,7 +52,7 @@ func (l *MessagingLimit) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := ParseMessagingLimit(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*l = v
 	return nil

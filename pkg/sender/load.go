@@ -92,21 +92,22 @@ func parse(b []byte, o Options) ([]*Sender, error) {
 	portfolios := map[string]int{} // portfolio_id: its first sender's index
 	out := make([]*Sender, 0, len(nodes))
 	for i, n := range nodes {
-		at := fmt.Sprintf("line %d: senders[%d]", n.Line, i)
-		if err := checkKeys(&n, at); err != nil {
+		path := fmt.Sprintf("senders[%d]", i)
+		if err := checkKeys(&n, path); err != nil {
 			return nil, err
 		}
 		s := new(Sender)
 		decodeErr := yamllist.Decode(&n, s)
 		if s.ID != "" {
-			at += " (" + s.ID + ")"
+			path += " (" + s.ID + ")"
 		}
 		if decodeErr == nil {
 			decodeErr = checkValues(&n)
 		}
 		if decodeErr != nil {
-			return nil, fmt.Errorf("%s: %w", at, decodeErr)
+			return nil, yamllist.At(decodeErr, n.Line, path)
 		}
+		at := fmt.Sprintf("line %d: %s", n.Line, path)
 		s.setDefaults(o.BaseURL)
 		if err := s.validate(at); err != nil {
 			return nil, err
@@ -145,18 +146,20 @@ var knownKeys = map[string]bool{"id": true, "provider": true, "base_url": true, 
 	"api_key_file": true, "rate": true, "burst": true, "phone_number_id": true, "waba_id": true,
 	"require_onboarding": true, "portfolio_id": true, "messaging_limit": true, "on_fallback": true}
 
-// checkKeys refuses unknown fields, and keys written inline with a helpful message.
-func checkKeys(n *yaml.Node, at string) error {
+// checkKeys refuses unknown fields, and keys written inline with a
+// helpful message, each by its key's line; path is the sender's
+// (senders[0]).
+func checkKeys(n *yaml.Node, path string) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s: want a mapping (id, rate, api_key_env, ...)", at)
+		return fmt.Errorf("line %d: %s: want a mapping (id, rate, api_key_env, ...)", n.Line, path)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
 		switch {
 		case k.Value == "api_key" || k.Value == "key" || k.Value == "token":
-			return fmt.Errorf("%s: %s must not be written in the file: use api_key_env or api_key_file", at, k.Value)
+			return fmt.Errorf("line %d: %s: %s must not be written in the file: use api_key_env or api_key_file", k.Line, path, k.Value)
 		case !knownKeys[k.Value]:
-			return fmt.Errorf("line %d: %s: unknown field %q", k.Line, at[strings.Index(at, "senders["):], k.Value)
+			return fmt.Errorf("line %d: %s: unknown field %q", k.Line, path, k.Value)
 		}
 	}
 	return nil

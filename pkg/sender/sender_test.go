@@ -97,26 +97,26 @@ func TestLoad_FileErrors(t *testing.T) {
 		{"other: 1", `line 1: unknown field "other": want a top-level "senders:" list`},
 		{"senders: []", "no senders"},
 		{"senders:\n  - just-a-string", "want a mapping"},
-		{"senders:\n  - id: a\n    api_key: secret\n    rate: 1", "line 2: senders[0]: api_key must not be written in the file"},
+		{"senders:\n  - id: a\n    api_key: secret\n    rate: 1", "line 3: senders[0]: api_key must not be written in the file"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 0", "line 2: senders[0] (a): rate must be > 0"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n  - id: b\n    api_key_env: K\n    rate: -1", "line 5: senders[1] (b): rate must be > 0"},
 		{"senders:\n  - id: 'a b'\n    api_key_env: K\n    rate: 1", "id must be 1-64"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    colour: red", `line 5: senders[0]: unknown field "colour"`},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: fast", `line 2: senders[0] (a): line 4: rate: want a number, got "fast"`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: fast", `line 4: senders[0] (a): rate: want a number, got "fast"`},
 		// A tier written as a mapping or a list was read as none: unlimited.
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n      tier: 2000", "line 2: senders[0] (a): line 6: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a mapping"},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: [2000]", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a list"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n      tier: 2000", "line 6: senders[0] (a): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a mapping"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: [2000]", "line 5: senders[0] (a): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got a list"},
 		// No value (a template's unset variable: "messaging_limit: ${LIMIT}")
 		// was read as none: unlimited.
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: ~\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: \"\"\n", "line 2: senders[0] (a): line 5: messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit:\n", "line 5: senders[0] (a): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: ~\n", "line 5: senders[0] (a): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    messaging_limit: \"\"\n", "line 5: senders[0] (a): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got nothing"},
 		// So were the other protections' fields: on_fallback as count, and
 		// without waba_id no template, account or quality webhook applies.
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    on_fallback:\n", `line 2: senders[0] (a): line 5: on_fallback has no value: write "count" or "pause", or leave it out for "count"`},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    waba_id: \"\"\n", `line 2: senders[0] (a): line 5: waba_id has no value: write it, or leave it out`},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    portfolio_id: ~\n", `line 2: senders[0] (a): line 5: portfolio_id has no value: write it, or leave it out`},
-		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    require_onboarding:\n", `line 2: senders[0] (a): line 5: require_onboarding has no value: write true or false, or leave it out for false`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    on_fallback:\n", `line 5: senders[0] (a): on_fallback has no value: write "count" or "pause", or leave it out for "count"`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    waba_id: \"\"\n", `line 5: senders[0] (a): waba_id has no value: write it, or leave it out`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    portfolio_id: ~\n", `line 5: senders[0] (a): portfolio_id has no value: write it, or leave it out`},
+		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    require_onboarding:\n", `line 5: senders[0] (a): require_onboarding has no value: write true or false, or leave it out for false`},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: twilio", `provider must be "360dialog" or "meta"`},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    provider: meta", "phone_number_id is required"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    burst: -1", "burst must be >= 1"},
@@ -126,7 +126,7 @@ func TestLoad_FileErrors(t *testing.T) {
 		{"senders:\n  - id: a\n    api_key_env: K\n    api_key_file: /x\n    rate: 1", "not both"},
 		{"senders:\n  - id: a\n    api_key_file: /does/not/exist\n    rate: 1", "api_key_file"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n  - id: eu\n    api_key_env: K\n    rate: 1\n    messaging_limit: 300",
-			"line 5: senders[1] (eu): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got 300"},
+			"line 8: senders[1] (eu): messaging_limit must be one of 250, 2000, 10000, 100000 or unlimited, got 300"},
 		{"senders:\n  - id: a\n    api_key_env: K\n    rate: 1\n    on_fallback: stop", `senders[0] (a): on_fallback must be "count" or "pause", got "stop"`},
 	}
 	for _, tc := range cases {
@@ -313,7 +313,7 @@ func TestLoad_MetaIDsAreDigits(t *testing.T) {
 		`phone_number_id:`:    `phone_number_id has no value: write it, or leave it out`,
 	} {
 		_, err := sender.Load(sender.Options{File: writeFile(t, head+"    "+field+"\n"), Getenv: env(map[string]string{"K": "k"})})
-		require.ErrorContains(t, err, "senders.yaml: line 2: senders[0] (a): line 5: "+want, field)
+		require.ErrorContains(t, err, "senders.yaml: line 5: senders[0] (a): "+want, field)
 	}
 
 	body := head + "    phone_number_id: 106540352242922\n    waba_id: 1022901293403981\n    portfolio_id: 27290634905860051234\n"
