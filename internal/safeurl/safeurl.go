@@ -33,8 +33,8 @@ func Check(raw string) error {
 			"a '%' not followed by two hex digits (a '%' itself, in a password say, is written %25)")
 	case errors.As(err, &ue): // its own words, without the URL it quotes
 		return fmt.Errorf("want an absolute https:// URL, got one that does not parse: %w", ue.Err)
-	case err == nil && u.User == nil && strings.Contains(raw, "//") && atAfterHost(u) != "":
-		return atAfterHostError(atAfterHost(u))
+	case err == nil && CutShort(raw, u) != nil:
+		return fmt.Errorf("want an absolute https:// URL, got one with %w", CutShort(raw, u))
 	case err != nil || u.Host == "":
 		return fmt.Errorf("want an absolute https:// URL, got %q", Redact(raw))
 	case strings.Contains(raw, " "):
@@ -72,13 +72,24 @@ func atAfterHost(u *url.URL) string {
 	return ""
 }
 
-func atAfterHostError(where string) error {
-	got := "an '@' in its path, as when a '/' in a password ends the host early"
-	if where == "query" {
-		got = "an '@' in its query or fragment and no path, as when a '?' or '#' in a password ends the host early"
+// CutShort says, for raw parsed as u, when its host may have been ended
+// early by a password (see atAfterHost), quoting nothing of raw: "an '@'
+// in its path, as when ...: its POSTs would go to the wrong host (...)".
+func CutShort(raw string, u *url.URL) error {
+	if u.User != nil || !strings.Contains(raw, "//") {
+		return nil
 	}
-	return errors.New("want an absolute https:// URL, got one with " + got + ": its POSTs would go to the wrong host " +
-		"(a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the " + where + " itself %40)")
+	got := ""
+	switch where := atAfterHost(u); where {
+	case "":
+		return nil
+	case "query":
+		got = "an '@' in its query or fragment and no path, as when a '?' or '#' in a password ends the host early"
+	default:
+		got = "an '@' in its path, as when a '/' in a password ends the host early"
+	}
+	return errors.New(got + ": its POSTs would go to the wrong host " +
+		"(a password with /, ? or # in it is written %2F, %3F, %23; an '@' in the " + atAfterHost(u) + " itself %40)")
 }
 
 // portNotNumber says whether what url.Parse takes for raw's port (after

@@ -204,6 +204,8 @@ func (s *Sender) validateBase(at string) error {
 	}
 	path := strings.TrimRight(u.Path, "/")
 	switch {
+	case safeurl.CutShort(raw, u) != nil:
+		return fmt.Errorf("%s: base_url has %w", at, safeurl.CutShort(raw, u))
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#"):
 		return fmt.Errorf("%s: base_url must have no query or fragment (the endpoint's path is added to it), got %q", at, safeurl.Redact(raw))
 	case strings.HasSuffix(path, "/marketing_messages"):

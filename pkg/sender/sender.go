@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/mmlite/mmlite/internal/ident"
+	"github.com/mmlite/mmlite/internal/safeurl"
 
 	"github.com/mmlite/mmlite/pkg/mmapi"
 )
@@ -60,7 +61,7 @@ func (s *Sender) Endpoint() mmapi.Endpoint {
 // LogValue keeps the key and where it comes from out of logs.
 func (s *Sender) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", s.ID), slog.String("provider", string(s.Provider)),
-		slog.String("base_url", s.BaseURL), slog.Float64("rate", s.Rate), slog.Int("burst", s.Burst))
+		slog.String("base_url", safeurl.Redact(s.BaseURL)), slog.Float64("rate", s.Rate), slog.Int("burst", s.Burst))
 }
 
 // setDefaults fills provider, base URL and burst.
