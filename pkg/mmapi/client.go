@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/mmlite/mmlite/internal/safeurl"
 )
 
 // Provider says how a sender authenticates and where its endpoint lives.
@@ -43,13 +45,14 @@ func (e Endpoint) URL() string {
 	return base + "/marketing_messages"
 }
 
-// LogValue keeps the key out of logs.
+// LogValue keeps the key, and any credentials in the base URL, out of logs.
 func (e Endpoint) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("provider", string(e.Provider)), slog.String("url", e.URL()))
+	return slog.GroupValue(slog.String("provider", string(e.Provider)), slog.String("url", safeurl.Redact(e.URL())))
 }
 
-// String keeps the key out of any formatted output.
-func (e Endpoint) String() string { return string(e.Provider) + " " + e.URL() }
+// String keeps the key, and any credentials in the base URL, out of any
+// formatted output.
+func (e Endpoint) String() string { return string(e.Provider) + " " + safeurl.Redact(e.URL()) }
 
 // Response is the success answer. A 200 means accepted, not delivered.
 type Response struct {
