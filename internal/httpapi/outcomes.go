@@ -73,7 +73,12 @@ func (s *Server) getResults(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if !wantsCSV(r.Header.Get("Accept")) {
+	csv, err := wantsCSV(r.Header.Get("Accept"))
+	if err != nil {
+		s.fail(w, err, nil)
+		return
+	}
+	if !csv {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		s.stream(w, c.ID, results.WriteJSONL(ctx, w, s.store(), c, f))
 		return
@@ -97,20 +102,62 @@ func (s *Server) stream(w http.ResponseWriter, id string, err error) {
 	panic(http.ErrAbortHandler)
 }
 
-// wantsCSV says whether Accept names text/csv, with a weight above 0 (q=0
-// refuses it).
-func wantsCSV(accept string) bool {
+// wantsCSV says whether Accept asks for the CSV rather than the JSON Lines,
+// weighed as HTTP says: each type takes the q of the most specific range
+// that matches it (text/csv, text/*, */*; application/x-ndjson,
+// application/*, */*), and the CSV is sent when its weight is above 0 and
+// above the JSON Lines', or equal to it and named (text/csv or text/*, not
+// only */*). A weight that is no number from 0 to 1, or parameters that
+// cannot be read, of a range that matters, is an error naming it.
+func wantsCSV(accept string) (bool, error) {
+	var csv, jsonl weight
 	for _, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || mt != "text/csv" {
-			continue
+		part = strings.TrimSpace(part)
+		mt, params, err := mime.ParseMediaType(part)
+		switch {
+		case specificity(mt, "text/csv")+specificity(mt, "application/x-ndjson") == 0:
+			continue // no range of a type sent here: it asks for nothing here
+		case err != nil:
+			return false, bad("Accept: %q: its parameters cannot be read", part)
 		}
-		if q, err := strconv.ParseFloat(params["q"], 64); err == nil && q <= 0 {
-			continue
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(v, 64); err != nil || q < 0 || q > 1 {
+				return false, bad("Accept: %q: q must be a number from 0 to 1", part)
+			}
 		}
-		return true
+		csv.match(mt, "text/csv", q)
+		jsonl.match(mt, "application/x-ndjson", q)
 	}
-	return false
+	return csv.q > 0 && (csv.q > jsonl.q || csv.q == jsonl.q && csv.specific > 1), nil
+}
+
+// weight is the q a type takes from Accept: that of the most specific
+// range that matches it (specific: 0 none, 1 */*, 2 type/*, 3 the type).
+type weight struct {
+	q        float64
+	specific int
+}
+
+func (w *weight) match(mediaRange, typ string, q float64) {
+	if specific := specificity(mediaRange, typ); specific > w.specific {
+		w.q, w.specific = q, specific
+	}
+}
+
+// specificity is how closely mediaRange matches typ: 3 typ itself, 2
+// its type/*, 1 */*, 0 not at all.
+func specificity(mediaRange, typ string) int {
+	major, _, _ := strings.Cut(typ, "/")
+	switch mediaRange {
+	case typ:
+		return 3
+	case major + "/*":
+		return 2
+	case "*/*":
+		return 1
+	}
+	return 0
 }
 
 // followUp: POST /v1/campaigns/{id}/follow-up.

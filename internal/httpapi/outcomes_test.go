@@ -193,7 +193,7 @@ func TestResults_AcceptCSVWithZeroWeight(t *testing.T) {
 	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
 	for accept, want := range map[string]string{
 		"text/csv":                                "text/csv",
-		"text/csv; q=0.5, application/x-ndjson":   "text/csv",
+		"text/csv; q=0.5, application/x-ndjson":   "application/x-ndjson",
 		"text/csv;q=0, application/x-ndjson":      "application/x-ndjson",
 		"application/x-ndjson, text/csv; q=0.000": "application/x-ndjson",
 	} {
