@@ -210,39 +210,48 @@ func (f FollowUp) Validate() error {
 	return err
 }
 
-// followFilter checks the statuses and codes of a follow-up.
+// maxListErrors bounds the errors a follow-up's statuses and codes give,
+// so that a list of thousands of bad values is not echoed back whole.
+const maxListErrors = 10
+
+// followFilter checks the statuses and codes of a follow-up, naming each
+// bad value by its index.
 func followFilter(f FollowUp) (results.Filter, error) {
-	var errs []error
+	var errs, listErrs []error
+	known := slices.DeleteFunc(slices.Clone(Followable), func(s string) bool { return s == task.StatusUnknown })
 	statuses := slices.Clone(f.Statuses)
 	if len(statuses) == 0 && !f.IncludeUnknown {
-		errs = append(errs, fmt.Errorf("statuses: name the outcomes to follow up (%v)", Followable))
+		errs = append(errs, fmt.Errorf("statuses: name the outcomes to follow up (%s; unknown with include_unknown)", strings.Join(known, ", ")))
 	}
-	for _, s := range f.Statuses {
+	for i, s := range f.Statuses {
 		switch {
 		case s == task.StatusUnknown && !f.IncludeUnknown:
-			errs = append(errs, errors.New("statuses: unknown recipients may have received the first message: set include_unknown to follow them up"))
+			listErrs = append(listErrs, fmt.Errorf("statuses[%d]: unknown recipients may have received the first message: set include_unknown to follow them up", i))
 		case s == task.StatusSuppressed:
-			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up: the recipient is on a suppression list", s))
+			listErrs = append(listErrs, fmt.Errorf("statuses[%d]: %q cannot be followed up: the recipient is on a suppression list", i, s))
 		case slices.Contains(results.Statuses(), s) && !slices.Contains(Followable, s):
-			errs = append(errs, fmt.Errorf("statuses: %q cannot be followed up: its message was accepted", s))
+			listErrs = append(listErrs, fmt.Errorf("statuses[%d]: %q cannot be followed up: its message was accepted", i, s))
 		case !slices.Contains(Followable, s):
-			known := slices.DeleteFunc(slices.Clone(Followable), func(s string) bool { return s == task.StatusUnknown })
-			errs = append(errs, fmt.Errorf("statuses: %q is not an outcome (want %s, or unknown with include_unknown)", s, strings.Join(known, ", ")))
+			listErrs = append(listErrs, fmt.Errorf("statuses[%d]: %q is not an outcome (want %s, or unknown with include_unknown)", i, s, strings.Join(known, ", ")))
 		}
 	}
 	if f.IncludeUnknown && !slices.Contains(statuses, task.StatusUnknown) {
 		statuses = append(statuses, task.StatusUnknown)
 	}
 	filter, err := results.ParseFilter(statuses, nil)
-	if err != nil && len(errs) == 0 {
+	if err != nil && len(errs)+len(listErrs) == 0 {
 		errs = append(errs, err)
 	}
-	for _, c := range f.Codes {
+	for i, c := range f.Codes {
 		if c <= 0 {
-			errs = append(errs, fmt.Errorf("codes: %d is not an error code (a positive number such as 131026)", c))
+			listErrs = append(listErrs, fmt.Errorf("codes[%d]: %d is not an error code (a positive number such as 131026)", i, c))
 		}
 		filter.Codes[c] = true
 	}
+	if n := len(listErrs) - maxListErrors; n > 0 {
+		listErrs = append(listErrs[:maxListErrors], fmt.Errorf("and %d more bad values in statuses and codes", n))
+	}
+	errs = append(errs, listErrs...)
 	if f.ID == "" {
 		errs = append(errs, errors.New("id: the follow-up campaign's id is required"))
 	}

@@ -70,7 +70,7 @@ func TestFollowUp_WhoIsTaken(t *testing.T) {
 	require.ElementsMatch(t, []string{"441234567803"}, taken("f3", producer.FollowUp{Statuses: []string{"undelivered"}, Codes: []int{131049}}))
 
 	_, err = b.p.FollowUp(b.ctx, c.ID, producer.FollowUp{ID: "f4", Statuses: []string{"delivered"}})
-	require.ErrorContains(t, err, `statuses: "delivered" cannot be followed up`)
+	require.ErrorContains(t, err, `statuses[0]: "delivered" cannot be followed up`)
 	_, err = b.p.FollowUp(b.ctx, c.ID, producer.FollowUp{ID: "f4", Statuses: []string{"unknown"}})
 	require.ErrorContains(t, err, "set include_unknown")
 	_, err = b.p.FollowUp(b.ctx, c.ID, producer.FollowUp{ID: "f4", Statuses: []string{"expired"}})
@@ -192,11 +192,11 @@ func TestFollowUp_AnotherUnderTheSameIDIsAConflict(t *testing.T) {
 func TestFollowUp_StatusRefusalsSayWhy(t *testing.T) {
 	t.Parallel()
 	for status, want := range map[string]string{
-		"bogus":          `follow-up: statuses: "bogus" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
-		"failed,expired": `follow-up: statuses: "failed,expired" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
-		"suppressed":     `follow-up: statuses: "suppressed" cannot be followed up: the recipient is on a suppression list`,
-		"delivered":      `follow-up: statuses: "delivered" cannot be followed up: its message was accepted`,
-		"sent":           `follow-up: statuses: "sent" cannot be followed up: its message was accepted`,
+		"bogus":          `follow-up: statuses[0]: "bogus" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
+		"failed,expired": `follow-up: statuses[0]: "failed,expired" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown)`,
+		"suppressed":     `follow-up: statuses[0]: "suppressed" cannot be followed up: the recipient is on a suppression list`,
+		"delivered":      `follow-up: statuses[0]: "delivered" cannot be followed up: its message was accepted`,
+		"sent":           `follow-up: statuses[0]: "sent" cannot be followed up: its message was accepted`,
 	} {
 		err := producer.FollowUp{ID: "f", Statuses: []string{status}}.Validate()
 		require.EqualError(t, err, want, status)

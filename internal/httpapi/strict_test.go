@@ -366,7 +366,7 @@ func TestJSONBodies_ByteOrderMark(t *testing.T) {
 
 	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", mark+`{"id": "fu", "statuses": ["sent"]}`)
 	require.Equal(t, 400, a.code, a.raw)
-	require.Contains(t, a.body["error"], `statuses: "sent" cannot be followed up`, "the body was read: %s", a.raw)
+	require.Contains(t, a.body["error"], `statuses[0]: "sent" cannot be followed up`, "the body was read: %s", a.raw)
 	a = b.do(t, "POST", "/v1/campaigns/spring-sale-2026/test", "application/json", mark+`{"to": "12"}`)
 	require.Equal(t, 400, a.code, a.raw)
 	require.Contains(t, a.body["error"], `to: "12" is not an international phone number`, "the body was read: %s", a.raw)

@@ -1,0 +1,39 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A bad value in a follow-up's statuses or codes is named by its index,
+// and a list of many bad values is not echoed back whole: 200,000 unknown
+// statuses (an 800 KB body) were answered with 23 MB of errors, each
+// "statuses: \"x\" ..." without saying which. Nothing is registered.
+func TestFollowUp_BadListsNamedByIndexAndBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	const path = "/v1/campaigns/spring-sale-2026/follow-up"
+
+	a := b.do(t, "POST", path, "application/json", `{"id": "fu", "statuses": ["failed", "FAILED"], "codes": [131026, -1]}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, `follow-up: statuses[1]: "FAILED" is not an outcome (want failed, expired, cancelled, undelivered, or unknown with include_unknown); `+
+		`codes[1]: -1 is not an error code (a positive number such as 131026)`, a.body["error"])
+
+	a = b.do(t, "POST", path, "application/json", `{"id": "fu"}`)
+	require.Equal(t, 400, a.code, a.raw)
+	require.Equal(t, `follow-up: statuses: name the outcomes to follow up (failed, expired, cancelled, undelivered; unknown with include_unknown)`,
+		a.body["error"])
+
+	many := `{"id": "fu", "statuses": [` + strings.TrimSuffix(strings.Repeat(`"x",`, 200000), ",") + `]}`
+	a = b.do(t, "POST", path, "application/json", many)
+	require.Equal(t, 400, a.code, a.raw[:min(len(a.raw), 500)])
+	require.Less(t, len(a.raw), 2000, "the errors are bounded")
+	require.Contains(t, a.body["error"], `statuses[0]: "x" is not an outcome`)
+	require.Contains(t, a.body["error"], `statuses[9]: "x" is not an outcome`)
+	require.NotContains(t, a.body["error"], `statuses[10]:`)
+	require.Contains(t, a.body["error"], "and 199990 more bad values")
+	require.Equal(t, 404, b.do(t, "GET", "/v1/campaigns/fu", "", "").code, "nothing registered")
+}
