@@ -37,3 +37,25 @@ func TestFollowUp_BadListsNamedByIndexAndBounded(t *testing.T) {
 	require.Contains(t, a.body["error"], "and 199990 more bad values")
 	require.Equal(t, 404, b.do(t, "GET", "/v1/campaigns/fu", "", "").code, "nothing registered")
 }
+
+// A follow-up's code or status of the wrong type is named by its index:
+// "codes": [131026, "131049"] was told "codes: want int, got string", not
+// which code.
+func TestFollowUp_WrongTypeInAListNamesItsIndex(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	for body, want := range map[string]string{
+		`{"id": "fu", "statuses": ["failed"], "codes": [131026, "131049"]}`: `codes[1]: want int, got string`,
+		`{"id": "fu", "statuses": ["failed"], "codes": [ 131026.0 ]}`:       `codes[0]: want int, got number 131026.0`,
+		`{"id": "fu", "statuses": ["failed"], "codes": [1, 2, [3]]}`:        `codes[2]: want int, got array`,
+		`{"id": "fu", "statuses": ["failed"], "codes": [1e40]}`:             `codes[0]: want int, got number 1e40`,
+		`{"id": "fu", "statuses": ["failed", {"s": "expired"}]}`:            `statuses[1]: want string, got object`,
+		`{"id": "fu", "statuses": ["failed"], "codes": 131026}`:             `codes: want an array, got number`,
+		`{"id": 7, "statuses": ["failed"]}`:                                 `id: want string, got number`,
+	} {
+		a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/follow-up", "application/json", body)
+		require.Equal(t, 400, a.code, "%s: %s", body, a.raw)
+		require.Equal(t, want, a.body["error"], body)
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -255,6 +256,10 @@ func decodeSmall[T any](s *Server, w http.ResponseWriter, r *http.Request, body 
 	}
 	if field, val, _, ok := strictjson.BadTime(b, body.times...); ok {
 		return v, bad("%s: %s, got %s", field, strictjson.WantTime, val)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return v, bad("%s", strictjson.DescribeIn(b, err)) // names an element of statuses or codes
 	}
 	return v, jsonErr(err, "")
 }

@@ -464,6 +464,56 @@ func Describe(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
+// DescribeIn is Describe, with a value of the wrong type in an array of
+// the document b's top-level object named by its index too: "codes[1]:
+// want int, got string" rather than "codes: ...".
+func DescribeIn(b []byte, err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" && !strings.Contains(te.Field, ".") {
+		if i, ok := element(b, te.Field, te.Offset); ok {
+			return fmt.Sprintf("%s[%d]: want %s, got %s", te.Field, i, wantOf(te.Type), te.Value)
+		}
+	}
+	return Describe(err)
+}
+
+// element finds which element of the array under the key field of b's
+// top-level object holds the byte offset off (encoding/json's offset of a
+// value of the wrong type: just past a scalar, or an object's or array's
+// opening delimiter).
+func element(b []byte, field string, off int64) (int, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return 0, false
+	}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return 0, false
+		}
+		if k, _ := tok.(string); k != field {
+			if d.Decode(new(json.RawMessage)) != nil {
+				return 0, false
+			}
+			continue
+		}
+		if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
+			return 0, false
+		}
+		for i := 0; d.More(); i++ {
+			start := d.InputOffset()
+			if d.Decode(new(json.RawMessage)) != nil {
+				return 0, false
+			}
+			if off > start && off <= d.InputOffset() {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
 // wantOf is what a JSON value of Go type t is, for an error: "a JSON
 // object", "an array", or the type's name.
 func wantOf(t reflect.Type) string {
