@@ -139,7 +139,13 @@ func newFollowMark(source string, f FollowUp) followMark {
 func (m followMark) String() string {
 	s := fmt.Sprintf("%s (statuses %s", m.Source, strings.Join(m.Statuses, ","))
 	if len(m.Codes) > 0 {
-		s += ", codes " + strings.Trim(strings.Join(strings.Fields(fmt.Sprint(m.Codes)), ","), "[]")
+		// The first codes say which follow-up it is; thousands of them
+		// would make an error of a megabyte.
+		shown := m.Codes[:min(len(m.Codes), maxListed)]
+		s += ", codes " + strings.Trim(strings.Join(strings.Fields(fmt.Sprint(shown)), ","), "[]")
+		if n := len(m.Codes) - len(shown); n > 0 {
+			s += fmt.Sprintf(" and %d more", n)
+		}
 	}
 	return s + ")"
 }
@@ -210,9 +216,10 @@ func (f FollowUp) Validate() error {
 	return err
 }
 
-// maxListErrors bounds the errors a follow-up's statuses and codes give,
-// so that a list of thousands of bad values is not echoed back whole.
-const maxListErrors = 10
+// maxListed bounds the errors a follow-up's statuses and codes give, and
+// the codes a 409 names of another follow-up, so that a list of thousands
+// of values is not echoed back whole.
+const maxListed = 10
 
 // followFilter checks the statuses and codes of a follow-up, naming each
 // bad value by its index.
@@ -248,8 +255,8 @@ func followFilter(f FollowUp) (results.Filter, error) {
 		}
 		filter.Codes[c] = true
 	}
-	if n := len(listErrs) - maxListErrors; n > 0 {
-		listErrs = append(listErrs[:maxListErrors], fmt.Errorf("and %d more bad values in statuses and codes", n))
+	if n := len(listErrs) - maxListed; n > 0 {
+		listErrs = append(listErrs[:maxListed], fmt.Errorf("and %d more bad values in statuses and codes", n))
 	}
 	errs = append(errs, listErrs...)
 	if f.ID == "" {
