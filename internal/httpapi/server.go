@@ -336,7 +336,31 @@ func wait(ctx context.Context, slots chan struct{}) (func(), error) {
 }
 
 // Handler returns the API's handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") && !cleanSegments(r.URL.EscapedPath()) {
+			// ServeMux would redirect to the path cleaned up, which drops
+			// the empty segment of an id left out: /v1/campaigns//results
+			// would read the campaign "results".
+			writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.EscapedPath()+
+				`: a part of the path is empty, "." or "..": is an id missing?`)
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// cleanSegments says whether no segment of path (but a last one, of a
+// trailing slash) is empty, "." or "..".
+func cleanSegments(path string) bool {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	for i, seg := range segs {
+		if seg == "." || seg == ".." || seg == "" && i < len(segs)-1 {
+			return false
+		}
+	}
+	return true
+}
 
 // handle registers a route with metrics, access logs and panic recovery.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
@@ -449,7 +473,7 @@ func (s *Server) Serve(ctx context.Context, addr string, grace time.Duration) er
 
 // Listen binds addr with the api's timeouts, for Serve.
 func (s *Server) Listen(addr string) (*httpserve.Server, error) {
-	srv, err := httpserve.Listen(addr, s.mux, httpserve.Timeouts{Read: s.cfg.ReadTimeout, Write: httpserve.LongRead})
+	srv, err := httpserve.Listen(addr, s.Handler(), httpserve.Timeouts{Read: s.cfg.ReadTimeout, Write: httpserve.LongRead})
 	if err != nil {
 		return nil, fmt.Errorf("MMLITE_HTTP_ADDR (--http-addr): %w", err)
 	}
