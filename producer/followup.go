@@ -81,8 +81,13 @@ func (p *Producer) FollowUp(ctx context.Context, source string, f FollowUp) (*Su
 	if f.Template != nil {
 		c.Template = *f.Template
 	}
-	c.Normalize()
-	if err := c.Validate(p.now()); err != nil {
+	// What Register would refuse (the copy's rules, its callback_url,
+	// its sender) is refused before the id is claimed: a refusal leaves
+	// nothing under it.
+	if err := p.checkCampaign(&c); err != nil {
+		return nil, err
+	}
+	if _, err := p.sender(ctx, c.Sender); err != nil {
 		return nil, err
 	}
 	mark := newFollowMark(source, f)
