@@ -52,22 +52,25 @@ func httpLink(v string) bool {
 // currency's or a date_time's object with its fallback_value; other
 // parameters (a limited_time_offer) are the API's to judge.
 func checkParameters(path string, raw []byte) error {
-	var comp struct {
-		Parameters []json.RawMessage `json:"parameters"`
-		Cards      []struct {
-			Components []json.RawMessage `json:"components"`
-		} `json:"cards"`
-	}
-	// What does not decode (a parameters that is no list) is not this
-	// check's to judge: what it did decode is checked.
+	// Its members by their exact names, as the API reads them; what does
+	// not decode (cards that are no list) is not this check's to judge.
+	var comp map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &comp)
-	for j, p := range comp.Parameters {
+	var params []json.RawMessage
+	if v := comp["parameters"]; len(v) > 0 && json.Unmarshal(v, &params) != nil {
+		return fmt.Errorf("%s.parameters: want a list of parameters [{\"type\": ...}, ...], got %s", path, describe(v))
+	}
+	for j, p := range params {
 		if err := checkParameter(path+".parameters["+strconv.Itoa(j)+"]", p); err != nil {
 			return err
 		}
 	}
-	for k, card := range comp.Cards {
-		for j, sub := range card.Components {
+	var cards []map[string]json.RawMessage
+	_ = json.Unmarshal(comp["cards"], &cards)
+	for k, card := range cards {
+		var subs []json.RawMessage
+		_ = json.Unmarshal(card["components"], &subs)
+		for j, sub := range subs {
 			if err := checkParameters(fmt.Sprintf("%s.cards[%d].components[%d]", path, k, j), sub); err != nil {
 				return err
 			}
@@ -76,19 +79,38 @@ func checkParameters(path string, raw []byte) error {
 	return nil
 }
 
+// describe names a JSON value in an error: an object as such, any other
+// value as written, shortened.
+func describe(v json.RawMessage) string {
+	if len(v) > 0 && v[0] == '{' {
+		return "an object"
+	}
+	return clip(string(v))
+}
+
+// checkParameter checks one parameter, at path: an object with a "type"
+// (the API refuses any other at send), and, for the types of
+// valueShapes, the value that type names.
 func checkParameter(path string, raw []byte) error {
 	var p map[string]json.RawMessage
-	if json.Unmarshal(raw, &p) != nil {
-		return nil
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &p) != nil {
+		return fmt.Errorf("%s: want a parameter object (%s, say), got %s", path, valueShapes["text"], describe(raw))
 	}
 	if name, ok := p["parameter_name"]; ok {
 		if err := checkName(name); err != nil {
 			return fmt.Errorf("%s.parameter_name: %w", path, err)
 		}
 	}
-	var typ string
-	if json.Unmarshal(p["type"], &typ) != nil {
-		return nil
+	rawType, ok := p["type"]
+	if !ok {
+		return fmt.Errorf("%s: a parameter without \"type\" (want %s)", path, shapeOf(p))
+	}
+	typ, ok := str(rawType)
+	switch {
+	case !ok:
+		return fmt.Errorf("%s.type: want a string, got %s", path, describe(rawType))
+	case typ == "":
+		return fmt.Errorf("%s.type: empty (want \"text\", \"image\", \"currency\", ...)", path)
 	}
 	shape, ok := valueShapes[typ]
 	if !ok { // a limited_time_offer, ...: the API's to judge
@@ -117,6 +139,17 @@ func checkParameter(path string, raw []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// shapeOf is the shape a parameter without its type wants: that of the
+// value it holds ({"image": ...} an image's), else a text's, as an example.
+func shapeOf(p map[string]json.RawMessage) string {
+	for _, typ := range valueNames {
+		if _, ok := p[typ]; ok {
+			return valueShapes[typ]
+		}
+	}
+	return valueShapes["text"] + ", say"
 }
 
 // checkMedia checks a media's object, at path: its link (see CheckLink),
@@ -232,19 +265,23 @@ func str(raw json.RawMessage) (string, bool) {
 // blankStart), of a "link" that is not plainly http(s), of a
 // "parameter_name" that is no string or not plainly a name (see
 // ParamName), of a "link" or an "id" that is no string (a media's second
-// one, which its decode keeps), and of a key, a type, a link or a name
-// written with an escape.
+// one, which its decode keeps), of "parameters" that are no list, of an
+// element of such a list that is no object or has no "type" string, and of
+// a key, a type, a link or a name written with an escape.
 func suspect(raw []byte) bool {
 	type object struct {
 		key   int     // the member being read: by valueName, keyType, keyLink, ...
 		typ   int     // its type, by valueName
 		kinds [8]byte // what each of valueNames holds: 's' a string, 'm' a media's object, 'f' an object with a fallback
 		fb    byte    // what its "fallback_value" holds: 's' a string
+		param bool    // an element of a "parameters" list
+		typed bool    // its "type" is a string
 	}
-	const keyType, keyLink, keyID, keyName, keyFallback = -2, -3, -4, -5, -6
+	const keyType, keyLink, keyID, keyName, keyFallback, keyParams = -2, -3, -4, -5, -6, -7
 	var objs []object
-	var open []byte // the open containers, '{' or '['
+	var open []byte // the open containers, '{', '[', or 'P' for a "parameters" list
 	inObject := func() bool { return len(open) > 0 && open[len(open)-1] == '{' }
+	inParams := func() bool { return len(open) > 0 && open[len(open)-1] == 'P' }
 	expectKey, odd := false, false
 	value := func(kind byte) { // the member being read holds a value of kind
 		if !inObject() {
@@ -254,8 +291,8 @@ func suspect(raw []byte) bool {
 		case o.key >= 0:
 			o.kinds[o.key] = kind
 		case o.key == keyType: // a "type" that is no string
-			o.typ = -1
-		case o.key == keyName, o.key == keyLink, o.key == keyID: // a "parameter_name", "link" or "id" that is no string
+			o.typ, o.typed = -1, false
+		case o.key == keyName, o.key == keyLink, o.key == keyID, o.key == keyParams: // a "parameter_name", "link" or "id" that is no string, "parameters" that are no list
 			odd = true
 		case o.key == keyFallback:
 			o.fb = kind
@@ -272,14 +309,20 @@ func suspect(raw []byte) bool {
 				}
 				value(kind)
 			}
+			objs = append(objs, object{key: -1, typ: -1, param: inParams()})
 			open = append(open, '{')
-			objs = append(objs, object{key: -1, typ: -1})
 			expectKey = true
 		case '[':
-			if inObject() && !expectKey {
+			kind := byte('[')
+			switch {
+			case inParams(): // a parameter that is no object
+				return true
+			case inObject() && !expectKey && objs[len(objs)-1].key == keyParams:
+				kind = 'P'
+			case inObject() && !expectKey:
 				value('x')
 			}
-			open = append(open, '[')
+			open = append(open, kind)
 			expectKey = false
 		case '}':
 			if len(objs) == 0 || !inObject() {
@@ -287,7 +330,7 @@ func suspect(raw []byte) bool {
 			}
 			o := objs[len(objs)-1]
 			objs, open = objs[:len(objs)-1], open[:len(open)-1]
-			if o.typ >= 0 && o.kinds[o.typ] != "sssmmmff"[o.typ] {
+			if o.typ >= 0 && o.kinds[o.typ] != "sssmmmff"[o.typ] || o.param && !o.typed {
 				return true
 			}
 			if o.fb == 's' { // the member it is the value of holds an object with a fallback
@@ -312,6 +355,8 @@ func suspect(raw []byte) bool {
 			}
 			tok := raw[i+1 : min(end, len(raw))]
 			switch {
+			case inParams(): // a parameter that is no object
+				return true
 			case !inObject():
 			case expectKey:
 				if esc {
@@ -329,6 +374,8 @@ func suspect(raw []byte) bool {
 					o.key = keyName
 				case "fallback_value":
 					o.key = keyFallback
+				case "parameters":
+					o.key = keyParams
 				}
 			case blankStart(tok):
 				return true
@@ -336,7 +383,7 @@ func suspect(raw []byte) bool {
 				if esc {
 					return true
 				}
-				objs[len(objs)-1].typ = valueName(tok)
+				objs[len(objs)-1].typ, objs[len(objs)-1].typed = valueName(tok), true
 			case objs[len(objs)-1].key == keyLink:
 				if esc || !httpLink(string(tok)) {
 					return true
@@ -350,6 +397,9 @@ func suspect(raw []byte) bool {
 			}
 			i = end
 		default: // a number, true, false or null
+			if inParams() { // a parameter that is no object
+				return true
+			}
 			value('x')
 			for i+1 < len(raw) && !bytes.ContainsRune([]byte(",}] \t\n\r"), rune(raw[i+1])) {
 				i++

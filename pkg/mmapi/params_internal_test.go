@@ -41,6 +41,10 @@ func FuzzSuspect(f *testing.F) {
 		`{"type":"header","parameters":[{"type":"image","image":{"link":"https://x.com/a.png","link":5}}]}`,
 		`{"type":"header","parameters":[{"type":"document","document":{"link":"https://x.com/a.pdf","link":{"u":1}}}]}`,
 		`{"type":"header","parameters":[{"type":"video","video":{"id":"12","id":null}}]}`,
+		`{"type":"body","parameters":["Ana",{"text":"Ana"},{"type":5},null,[1]]}`,
+		`{"type":"body","parameters":{"type":"text","text":"Ana"}}`,
+		`{"type":"body","parameters":[{"type":"text","text":"Ana","type":null}]}`,
+		`{"type":"button","sub_type":"flow","index":"0","parameters":[{"type":"action","action":{"flow_action_data":{"parameters":["x"]}}}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
