@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -260,15 +259,6 @@ func (p *proc) exited() bool {
 	}
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
 // startProcess runs `mmlite args...` with exactly env (plus PATH and HOME),
 // waits until GET base/healthz answers, and stops it with SIGTERM at the
 // end of the test, checking that it exits 0 within stopWithin.
@@ -458,12 +448,12 @@ func TestAgainstBinary(t *testing.T) {
 		}
 	}
 	wshutdown := parseDuration(t, "MMLITE_SHUTDOWN_TIMEOUT", wenv["MMLITE_SHUTDOWN_TIMEOUT"])
-	waddr := freeAddr(t)
+	waddr := redistest.ClosedAddr(t)
 	worker := startProcess(t, bin, "k8s worker", waddr, wenv, wshutdown+5*time.Second, "/healthz", "worker", "--metrics-addr", waddr)
 
 	ad, _ := ms.find("Deployment", "mmlite-api")
 	ac := container(ad)
-	aaddr := freeAddr(t)
+	aaddr := redistest.ClosedAddr(t)
 	api := startProcess(t, bin, "k8s api", aaddr, k8sProcessEnv(ac, redisURL), 30*time.Second, "/healthz",
 		"api", "--insecure-no-auth", "--http-addr", aaddr)
 	live := map[string]*proc{"worker": worker, "api": api}
@@ -486,15 +476,15 @@ func TestAgainstBinary(t *testing.T) {
 	// A relay destination, so that the outbound metrics the alerts use are
 	// exported too (nothing is relayed: no webhook reaches this worker).
 	cwenv["MMLITE_WEBHOOK_FORWARD"], cwenv["MMLITE_WEBHOOK_FORWARD_SECRET"] = "http://127.0.0.1:9/hooks", "x"
-	cwaddr := freeAddr(t)
+	cwaddr := redistest.ClosedAddr(t)
 	cshutdown := parseDuration(t, "MMLITE_SHUTDOWN_TIMEOUT", cwenv["MMLITE_SHUTDOWN_TIMEOUT"])
 	cworker := startProcess(t, bin, "compose worker", cwaddr, cwenv, cshutdown+5*time.Second, "/healthz", "worker", "--metrics-addr", cwaddr)
 	caenv := co.env(t, co.services["api"])
 	caenv["MMLITE_REDIS_URL"] = redisURL
-	caaddr := freeAddr(t)
+	caaddr := redistest.ClosedAddr(t)
 	capi := startProcess(t, bin, "compose api", caaddr, caenv, 30*time.Second, "/healthz", "api", "--http-addr", caaddr)
 	cfenv := co.env(t, co.services["fakeapi"])
-	cfaddr := freeAddr(t)
+	cfaddr := redistest.ClosedAddr(t)
 	cfake := startProcess(t, bin, "compose fakeapi", cfaddr, cfenv, 15*time.Second, "/_fake/stats",
 		"fakeapi", "--addr", cfaddr, "--webhook-url", capi.base+"/webhooks/whatsapp")
 
@@ -507,7 +497,7 @@ func TestAgainstBinary(t *testing.T) {
 			assert.NoError(t, err, "compose %s: mmlite healthcheck %s: %s", role, u, out)
 		}
 		// ... and fail when nothing answers.
-		err := exec.Command(bin, "healthcheck", "--timeout", "1s", "http://"+freeAddr(t)+"/healthz").Run()
+		err := exec.Command(bin, "healthcheck", "--timeout", "1s", "http://"+redistest.ClosedAddr(t)+"/healthz").Run()
 		assert.Error(t, err, "mmlite healthcheck must fail when nothing listens")
 		// The api refuses /v1 without the env file's token (auth is on).
 		code, _ := httpGet(capi.base + "/v1/senders")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/metrics"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/internal/store"
 	"github.com/mmlite/mmlite/internal/testkit"
 	"github.com/mmlite/mmlite/pkg/campaign"
@@ -60,16 +61,13 @@ func TestWorker_DuplicateMetricsAreAnError(t *testing.T) {
 // A worker that cannot start does not keep its metrics port.
 func TestWorker_RunReleasesTheMetricsPortWhenStartFails(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := redistest.ClosedAddr(t)
 	b := setup(t, fakeapi.Config{})
 	cfg := b.config()
 	cfg.MetricsAddr = addr
 	cfg.Redis = unreachableRedis(t) // Start fails: it cannot publish the senders
 	require.Error(t, worker.Run(b.Ctx, cfg))
-	ln, err = net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err, "the metrics listener was closed")
 	require.NoError(t, ln.Close())
 }
@@ -77,11 +75,7 @@ func TestWorker_RunReleasesTheMetricsPortWhenStartFails(t *testing.T) {
 // unreachableRedis names a loopback port where nothing listens.
 func unreachableRedis(t *testing.T) asynq.RedisConnOpt {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return asynq.RedisClientOpt{Addr: addr, DialTimeout: 200 * time.Millisecond}
+	return asynq.RedisClientOpt{Addr: redistest.ClosedAddr(t), DialTimeout: 200 * time.Millisecond}
 }
 
 // The job of a recipient whose attempt went stale (a worker died after it

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/producer"
 	"github.com/stretchr/testify/require"
 )
@@ -152,10 +153,7 @@ func TestEnqueue_DryRunSaysSo(t *testing.T) {
 
 func TestUnreachableRedis_NamesTheSetting(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := redistest.ClosedAddr(t)
 	url := "redis://:hunter2@" + addr + "/0"
 	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/keyspace"
 	"github.com/mmlite/mmlite/internal/outbound"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/mmlite/mmlite/pkg/task"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -221,10 +221,7 @@ func TestOutbound_TwoInstallationsKeepTheirDeliveries(t *testing.T) {
 // replay) does: "cannot reach Redis at ...: dial tcp ...".
 func TestOutboundStatus_UnreachableRedisNamesTheStep(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := redistest.ClosedAddr(t)
 	for cmd, step := range map[string]string{"status": "outbound: status: ", "replay": "outbound: replay: "} {
 		out, code := run(t, "outbound", cmd, "--redis-url", "redis://"+addr+"/0", "--webhook-forward", "https://crm.example.com/h")
 		require.Equal(t, 1, code, out)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -9,16 +8,6 @@ import (
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
 
 // A command given a Sentinel URL whose Sentinels are all unreachable took
 // about 38 s to fail (go-redis retried the command, each retry redialled,
@@ -28,7 +17,7 @@ func closedAddr(t *testing.T) string {
 // passwords. The bound is loose: a busy machine is slow, 38 s is not 20.
 func TestUnreachableSentinels_FailSoonNamingThem(t *testing.T) {
 	t.Parallel()
-	a, b := closedAddr(t), closedAddr(t)
+	a, b := redistest.ClosedAddr(t), redistest.ClosedAddr(t)
 	url := "redis-sentinel://:hunter2@" + a + "," + b + "/0?master=mymaster&sentinel_password=swordfish"
 	camp := springFile(t)
 	list := write(t, "list.csv", "to\n441234567890\n")
@@ -62,7 +51,7 @@ func TestUnreachableSentinels_FailSoonNamingThem(t *testing.T) {
 func TestSentinel_OneAnsweringIsEnough(t *testing.T) {
 	t.Parallel()
 	s := redistest.StartSentinel(t)
-	url := strings.Replace(s.URL, "redis-sentinel://", "redis-sentinel://"+closedAddr(t)+",", 1)
+	url := strings.Replace(s.URL, "redis-sentinel://", "redis-sentinel://"+redistest.ClosedAddr(t)+",", 1)
 	out, code := run(t, "--redis-url", url, "enqueue", "--campaign", springFile(t), "--no-progress",
 		"--recipients", write(t, "list.csv", "to\n441234567890\n"))
 	require.Equal(t, 0, code, out)

@@ -2,7 +2,6 @@ package redisconn_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/mmlite/mmlite/internal/redisconn"
+	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -118,13 +118,7 @@ func TestParse_ErrorHidesThePassword(t *testing.T) {
 func TestReach(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	closed := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		require.NoError(t, ln.Close())
-		return ln.Addr().String()
-	}
-	a, b := closed(), closed()
+	a, b := redistest.ClosedAddr(t), redistest.ClosedAddr(t)
 	opt, err := redisconn.Parse("redis-sentinel://:pw@"+a+","+b+"/0?master=mymaster&sentinel_password=sp", 0)
 	require.NoError(t, err)
 	start := time.Now()
