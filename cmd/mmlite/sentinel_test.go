@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mmlite/mmlite/internal/redistest"
 	"github.com/stretchr/testify/require"
@@ -14,7 +13,9 @@ import (
 // each dial asked every Sentinel with retries of its own), where a
 // redis:// URL fails in about 2 s; and its error was spread over lines.
 // It fails as soon as no Sentinel answers, naming them, never the
-// passwords. The bound is loose: a busy machine is slow, 38 s is not 20.
+// passwords: the error of redisconn.Reach, which dials each once
+// (TestReach_DialsEachSentinelOnce counts them; a bound in seconds would
+// say nothing on a busy machine).
 func TestUnreachableSentinels_FailSoonNamingThem(t *testing.T) {
 	t.Parallel()
 	a, b := redistest.ClosedAddr(t), redistest.ClosedAddr(t)
@@ -26,11 +27,8 @@ func TestUnreachableSentinels_FailSoonNamingThem(t *testing.T) {
 		{"--redis-url", url, "campaign", "status", "x"},
 		{"enqueue", "--redis-url", url, "--campaign", camp, "--recipients", list, "--no-progress"},
 	} {
-		start := time.Now()
 		out, code := run(t, args...)
-		took := time.Since(start)
 		require.Equal(t, 1, code, out)
-		require.Less(t, took, 20*time.Second, args)
 		require.Contains(t, out, "cannot reach Redis at redis-sentinel://:xxxxx@"+a+","+b+"/0?master=mymaster&sentinel_password=xxxxx (MMLITE_REDIS_URL / --redis-url): ", args)
 		require.Contains(t, out, "no Sentinel answers at "+a+", "+b+` (master "mymaster")`, args)
 		require.Contains(t, out, "connection refused", args)
