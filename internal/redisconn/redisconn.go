@@ -111,11 +111,11 @@ var errAtAfterHost = errors.New("MMLITE_REDIS_URL has an '@' after its host (the
 
 // atAfterHost says whether u has an '@' in its fragment (which a Redis
 // URL has no use for: the text after a '#' would be ignored, and the
-// process would connect to the password's first digits), or in its
-// query with no path before it. One in a query after a path may be a
-// sentinel_password's; checkQuery refuses what is not.
+// process would connect to the password's first digits). One in its
+// query may be a sentinel_password's, with a /db path or without;
+// checkQuery refuses any other.
 func atAfterHost(u *url.URL) bool {
-	return strings.Contains(u.Fragment, "@") || u.Path == "" && strings.Contains(u.RawQuery, "@")
+	return strings.Contains(u.Fragment, "@")
 }
 
 func hosts(h string) ([]string, error) {

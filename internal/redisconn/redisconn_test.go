@@ -208,5 +208,10 @@ func TestParse_RefusesAnAtAfterTheHost(t *testing.T) {
 	// A sentinel's password in the query may hold an '@'.
 	_, err := redisconn.Parse("redis-sentinel://h:1,h2:2/0?master=m&sentinel_password=p@ss", 0)
 	require.NoError(t, err)
+	// Without a /db path too, asynq's own form (found in review: refused,
+	// saying that a password's '/', '?' or '#' ended the host).
+	opt, err := redisconn.Parse("redis-sentinel://h:1,h2:2?master=m&sentinel_password=p@ss", 0)
+	require.NoError(t, err)
+	require.Equal(t, "p@ss", opt.(asynq.RedisFailoverClientOpt).SentinelPassword)
 	require.Equal(t, "redis://xxxxx@h:6379/0", redisconn.Redact("redis://u:12/34@h:6379/0"))
 }
