@@ -34,6 +34,10 @@ func TestResults_AcceptWeights(t *testing.T) {
 		"text/*;q=0.9, application/x-ndjson;q=0.8":   csv,
 		"text/csv;q=0, */*":                          jsonl,
 		"text/*;q=1, text/csv;q=0":                   jsonl, // the more specific range decides
+		// JSON Lines by any of the names an upload takes (found in review:
+		// application/jsonl was not weighed, and the CSV's 0.5 won).
+		"application/jsonl, text/csv;q=0.5":       jsonl,
+		"application/x-jsonlines, text/csv;q=0.5": jsonl,
 	} {
 		a := b.do(t, "GET", "/v1/campaigns/spring-sale-2026/results", "", "", "Accept", accept)
 		require.Equal(t, http.StatusOK, a.code, "%q: %s", accept, a.raw)
@@ -43,6 +47,7 @@ func TestResults_AcceptWeights(t *testing.T) {
 		"text/csv;q=abc":                     `Accept: "text/csv;q=abc": q must be a number from 0 to 1`,
 		"application/x-ndjson, text/csv;q=2": `Accept: "text/csv;q=2": q must be a number from 0 to 1`,
 		"text/csv;q=-1":                      `Accept: "text/csv;q=-1": q must be a number from 0 to 1`,
+		"text/csv;q=NaN":                     `Accept: "text/csv;q=NaN": q must be a number from 0 to 1`,
 		"text/csv;q=":                        `Accept: "text/csv;q=": its parameters cannot be read`,
 		"*/*;q":                              `Accept: "*/*;q": its parameters cannot be read`,
 	} {

@@ -105,8 +105,8 @@ func (s *Server) stream(w http.ResponseWriter, id string, err error) {
 
 // wantsCSV says whether Accept asks for the CSV rather than the JSON Lines,
 // weighed as HTTP says: each type takes the q of the most specific range
-// that matches it (text/csv, text/*, */*; application/x-ndjson,
-// application/*, */*), and the CSV is sent when its weight is above 0 and
+// that matches it (text/csv, text/*, */*; application/x-ndjson or another
+// of JSON Lines' names, application/*, */*), and the CSV is sent when its weight is above 0 and
 // above the JSON Lines', or equal to it and named (text/csv or text/*, not
 // only */*). A weight that is no number from 0 to 1, or parameters that
 // cannot be read, of a range that matters, is an error naming it.
@@ -116,19 +116,23 @@ func wantsCSV(accept string) (bool, error) {
 		part = strings.TrimSpace(part)
 		mt, params, err := mime.ParseMediaType(part)
 		switch {
-		case specificity(mt, "text/csv")+specificity(mt, "application/x-ndjson") == 0:
+		case specificity(mt, "text/csv")+specificity(mt, "application/x-ndjson") == 0 && !jsonLines[mt]:
 			continue // no range of a type sent here: it asks for nothing here
 		case err != nil:
 			return false, bad("Accept: %q: its parameters cannot be read", part)
 		}
 		q := 1.0
 		if v, ok := params["q"]; ok {
-			if q, err = strconv.ParseFloat(v, 64); err != nil || q < 0 || q > 1 {
+			if q, err = strconv.ParseFloat(v, 64); err != nil || !(q >= 0 && q <= 1) { // NaN too
 				return false, bad("Accept: %q: q must be a number from 0 to 1", part)
 			}
 		}
 		csv.match(mt, "text/csv", q)
-		jsonl.match(mt, "application/x-ndjson", q)
+		if jsonLines[mt] { // by any of its names (see recipientsType)
+			jsonl.match(mt, mt, q)
+		} else {
+			jsonl.match(mt, "application/x-ndjson", q)
+		}
 	}
 	return csv.q > 0 && (csv.q > jsonl.q || csv.q == jsonl.q && csv.specific > 1), nil
 }
