@@ -131,6 +131,19 @@ func (e *NotJSONLinesError) Error() string {
 	return fmt.Sprintf("line %d: %s: the input looks like %s", e.Line, e.What, e.Like)
 }
 
+// Hint says how to send the input instead: asCSV (how the caller takes a
+// CSV: "use --format csv") when it looks like one, else how JSON Lines is
+// written.
+func (e *NotJSONLinesError) Hint(asCSV string) string {
+	switch e.Like {
+	case LikeCSV:
+		return asCSV
+	case LikeJSONArray:
+		return "write one recipient object per line"
+	}
+	return "JSON Lines has one recipient object per line"
+}
+
 // notJSONLines says what the first line b, which does not start with '{',
 // is instead. Its text is not quoted: it may be a phone number.
 func notJSONLines(line int, b []byte) *NotJSONLinesError {

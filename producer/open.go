@@ -84,12 +84,8 @@ func jsonlFirstErr(err error) error {
 		return errEmptyJSONL
 	case !errors.As(err, &nj):
 		return err
-	case nj.Like == LikeCSV:
-		return fmt.Errorf("%w: use --format csv", err)
-	case nj.Like == LikeJSONArray:
-		return fmt.Errorf("%w: write one recipient object per line", err)
 	}
-	return fmt.Errorf("%w: JSON Lines has one recipient object per line", err)
+	return fmt.Errorf("%w: %s", err, nj.Hint("use --format csv"))
 }
 
 // errEmptyJSONL: a JSON Lines input with no line but blank ones, refused as

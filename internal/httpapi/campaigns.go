@@ -77,12 +77,8 @@ func firstLine(ctx context.Context, src *producer.JSONLSource) error {
 		return context.Cause(ctx)
 	case !errors.As(err, &nj):
 		return requestErr(&producer.InputError{Err: err})
-	case nj.Like == producer.LikeCSV:
-		return bad("%v: send it with Content-Type: text/csv", err)
-	case nj.Like == producer.LikeJSONArray:
-		return bad("%v: write one recipient object per line", err)
 	}
-	return bad("%v: JSON Lines has one recipient object per line", err)
+	return bad("%v: %s", err, nj.Hint("send it with Content-Type: text/csv"))
 }
 
 // jsonLines are the media types of a JSON Lines recipients file.
