@@ -107,6 +107,9 @@ func refuseExtraArgs(cmd *cli.Command) {
 	}
 	before := cmd.Before // a command's own runs after the check
 	cmd.Before = func(ctx context.Context, cmd *cli.Command) (context.Context, error) {
+		if err := repeatedFlag(cmd); err != nil {
+			return ctx, err
+		}
 		takes := strings.Fields(cmd.ArgsUsage)
 		if cmd.Args().Len() <= len(takes) {
 			if before != nil {
@@ -121,6 +124,28 @@ func refuseExtraArgs(cmd *cli.Command) {
 		msg := fmt.Sprintf("unexpected argument %q: it takes %s", cmd.Args().Get(len(takes)), what)
 		return ctx, usageError(cmd, msg)
 	}
+}
+
+// repeatedFlag refuses a flag of one value given more than once: the last
+// would be kept silently (mmlite enqueue --campaign a.json --campaign
+// b.json enqueued b). A flag of many values (--status) adds up; a switch
+// given twice is on.
+func repeatedFlag(cmd *cli.Command) error {
+	type kind interface {
+		Count() int
+		IsBoolFlag() bool
+		IsMultiValueFlag() bool
+	}
+	for _, c := range cmd.Lineage() { // a parent's flags are its subcommands' too
+		for _, f := range c.Flags {
+			k, ok := f.(kind)
+			if !ok || k.IsBoolFlag() || k.IsMultiValueFlag() || k.Count() < 2 {
+				continue
+			}
+			return usageError(cmd, fmt.Sprintf("--%s is given %d times: give it once", f.Names()[0], k.Count()))
+		}
+	}
+	return nil
 }
 
 // withFlags adds the flag groups to cmd's own flags.

@@ -156,13 +156,6 @@ func followUpCommand() *cli.Command {
 }
 
 func followUpFlags(cmd *cli.Command) (producer.FollowUp, error) {
-	// A flag of one value given twice would keep the last silently (the
-	// follow-up made under the second --as).
-	for _, name := range []string{"as", "template", "send-at", "expires-at"} {
-		if n := cmd.Count(name); n > 1 {
-			return producer.FollowUp{}, cli.Exit(fmt.Sprintf("--%s is given %d times: give it once", name, n), 1)
-		}
-	}
 	f := producer.FollowUp{ID: cmd.String("as"), Statuses: results.SplitList(cmd.StringSlice("status")), IncludeUnknown: cmd.Bool("include-unknown")}
 	codes, err := results.ParseCodes(cmd.StringSlice("code"))
 	if err != nil {
