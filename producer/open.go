@@ -81,16 +81,16 @@ func jsonlFirstErr(err error) error {
 	var nj *NotJSONLinesError
 	switch {
 	case err == io.EOF:
-		return errEmptyJSONL
+		return ErrEmptyJSONL
 	case !errors.As(err, &nj):
 		return err
 	}
 	return fmt.Errorf("%w: %s", err, nj.Hint("use --format csv"))
 }
 
-// errEmptyJSONL: a JSON Lines input with no line but blank ones, refused as
+// ErrEmptyJSONL: a JSON Lines input with no line but blank ones, refused as
 // an empty CSV is.
-var errEmptyJSONL = errors.New(`line 1: the file is empty: want one JSON object {"to": ...} per line`)
+var ErrEmptyJSONL = errors.New(`line 1: the file is empty: want one JSON object {"to": ...} per line`)
 
 // inputName names the input at path in an error: the path, or stdin.
 func inputName(path string) string {

@@ -65,14 +65,16 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 
 // firstLine refuses a JSON Lines body whose first line is no JSON object
 // (a CSV sent as JSON Lines, say) before anything is enqueued, saying how
-// to send it; every line would be a rejected row. An empty body is let
-// through: it adds nothing.
+// to send it; every line would be a rejected row. An empty body is
+// refused too, as an empty CSV is.
 func firstLine(ctx context.Context, src *producer.JSONLSource) error {
 	err := src.ReadFirst()
 	var nj *producer.NotJSONLinesError
 	switch {
-	case err == nil, err == io.EOF:
+	case err == nil:
 		return nil
+	case err == io.EOF: // refused as an empty CSV is
+		return bad("%v", producer.ErrEmptyJSONL)
 	case ctx.Err() != nil: // as Enqueue says it
 		return context.Cause(ctx)
 	case !errors.As(err, &nj):

@@ -32,7 +32,18 @@ func TestAddRecipients_CSVPostedAsJSONLines(t *testing.T) {
 	require.Equal(t, 202, a.code, a.raw)
 	require.EqualValues(t, 1, a.body["accepted"], "nothing enqueued before; the good row now")
 	require.EqualValues(t, 1, a.body["rejected"])
-	a = b.do(t, "POST", path, "application/x-ndjson", "")
-	require.Equal(t, 202, a.code, a.raw)
-	require.EqualValues(t, 0, a.body["accepted"], "an empty body adds nothing, as before")
+}
+
+// An empty JSON Lines body (or one of blank lines) was a 202 of nothing,
+// where an empty CSV body is a 400 and mmlite enqueue refuses an empty
+// JSON Lines file (found in review): refused alike, saying so.
+func TestAddRecipients_EmptyJSONLinesBody(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	require.Equal(t, 202, b.do(t, "POST", "/v1/campaigns", "", `{"campaign": `+campaignJSON+`}`).code)
+	for _, body := range []string{"", "\n \n"} {
+		a := b.do(t, "POST", "/v1/campaigns/spring-sale-2026/recipients", "application/x-ndjson", body)
+		require.Equal(t, http.StatusBadRequest, a.code, a.raw)
+		require.Equal(t, `line 1: the file is empty: want one JSON object {"to": ...} per line`, a.body["error"], "%q", body)
+	}
 }
