@@ -22,14 +22,8 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, nil)
 		return
 	}
-	var newSource func(io.Reader) producer.Source
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case mt == "text/csv":
-		newSource = func(r io.Reader) producer.Source { return producer.NewCSVSource(r) }
-	case jsonLines[mt]:
-		newSource = func(r io.Reader) producer.Source { return producer.NewJSONLSource(r) }
-	default:
+	if mt != "text/csv" && !jsonLines[mt] {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be text/csv or application/x-ndjson, got %q", r.Header.Get("Content-Type")))
 		return
 	}
@@ -39,21 +33,22 @@ func (s *Server) addRecipients(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	body := io.Reader(http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	var src producer.Source
 	if mt == "text/csv" {
 		br := bufio.NewReader(body)
 		if producer.LooksLikeJSON(br) != 0 { // no CSV header starts so
 			writeError(w, http.StatusBadRequest, "the body looks like JSON, not CSV: send JSON Lines (one recipient object per line) with Content-Type: application/x-ndjson")
 			return
 		}
-		body = br
-	}
-	src := newSource(body)
-	if js, ok := src.(*producer.JSONLSource); ok {
+		src = producer.NewCSVSource(br)
+	} else {
+		js := producer.NewJSONLSource(body)
 		if err := firstLine(r.Context(), js); err != nil {
 			s.fail(w, err, nil)
 			return
 		}
+		src = js
 	}
 	sum, err := s.cfg.Producer.Enqueue(r.Context(), c, src, producer.Options{})
 	if err != nil {
