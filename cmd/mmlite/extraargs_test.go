@@ -9,7 +9,7 @@ import (
 )
 
 // A command's own Before still runs once its arguments pass the check
-// (refuseExtraArgs set Before over it, silently).
+// (checkCommandLine set Before over it, silently).
 func TestRefuseExtraArgs_KeepsACommandsOwnBefore(t *testing.T) {
 	t.Parallel()
 	ran := 0
@@ -18,7 +18,7 @@ func TestRefuseExtraArgs_KeepsACommandsOwnBefore(t *testing.T) {
 			Before: func(ctx context.Context, _ *cli.Command) (context.Context, error) { ran++; return ctx, nil },
 			Action: func(context.Context, *cli.Command) error { return nil }}
 		app := &cli.Command{Name: "mmlite", Commands: []*cli.Command{sub}, ExitErrHandler: func(context.Context, *cli.Command, error) {}}
-		refuseExtraArgs(app)
+		checkCommandLine(app)
 		return app
 	}
 	require.NoError(t, newApp().Run(context.Background(), []string{"mmlite", "show", "a"}))

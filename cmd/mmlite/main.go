@@ -90,17 +90,18 @@ func app() *cli.Command {
 		},
 	}
 	onUsageError(a)
-	refuseExtraArgs(a)
+	checkCommandLine(a)
 	return a
 }
 
-// refuseExtraArgs has every command refuse the arguments past those its
-// ArgsUsage names ("ID TO": 2, "[URL]": 1, "TO...": any, none: 0): they
-// were dropped unsaid (mmlite enqueue --recipients *.csv enqueued the
-// first file and sealed the campaign).
-func refuseExtraArgs(cmd *cli.Command) {
+// checkCommandLine has every command refuse, before it does anything, a
+// flag of one value given twice (see repeatedFlag) and the arguments past
+// those its ArgsUsage names ("ID TO": 2, "[URL]": 1, "TO...": any, none:
+// 0): they were dropped unsaid (mmlite enqueue --recipients *.csv
+// enqueued the first file and sealed the campaign).
+func checkCommandLine(cmd *cli.Command) {
 	for _, sub := range cmd.Commands {
-		refuseExtraArgs(sub)
+		checkCommandLine(sub)
 	}
 	if len(cmd.Commands) > 0 || cmd.Action == nil || strings.HasSuffix(cmd.ArgsUsage, "...") {
 		return

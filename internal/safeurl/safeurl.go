@@ -160,11 +160,11 @@ func loopback(host string) bool {
 }
 
 // Redact drops a URL's credentials and query, which may hold secrets.
-// A URL whose password may be cut short (see cutShort) shows xxxxx@ and
-// what follows its last '@'; one that does not parse is cut as text, as
-// by Mask.
+// A URL whose password may be cut short (see credentialsPastHost) shows
+// xxxxx@ and what follows its last '@'; one that does not parse is cut as
+// text, as by Mask.
 func Redact(raw string) string {
-	if scheme, tail, ok := cutShort(raw); ok {
+	if scheme, tail, ok := credentialsPastHost(raw); ok {
 		return hidden(scheme, tail, Redact)
 	}
 	u, err := url.Parse(raw)
@@ -182,9 +182,9 @@ func Redact(raw string) string {
 // A URL that does not parse is cut as text instead: what may be its
 // credentials (up to its last '@') and its query (from its first '?' or
 // '#') are not shown. Nor is what precedes the last '@' of a URL whose
-// password may be cut short (see cutShort).
+// password may be cut short (see credentialsPastHost).
 func Mask(raw string, keep ...string) string {
-	if scheme, tail, ok := cutShort(raw); ok {
+	if scheme, tail, ok := credentialsPastHost(raw); ok {
 		return hidden(scheme, tail, func(s string) string { return Mask(s, keep...) })
 	}
 	u, err := url.Parse(raw)
@@ -212,9 +212,9 @@ func Mask(raw string, keep ...string) string {
 	return u.String()
 }
 
-// cutShort says whether raw has an '@' after what url.Parse takes for its
-// host, which is what a password with an unescaped '/', '?' or '#' looks
-// like: redis://u:12/34@h:6379/0 parses as host u, port 12 (the
+// credentialsPastHost says whether raw has an '@' after what url.Parse
+// takes for its host, which is what a password with an unescaped '/', '?'
+// or '#' looks like: redis://u:12/34@h:6379/0 parses as host u, port 12 (the
 // password's digits) and path /34@h:6379/0. The credentials then end at
 // the last '@', and tail is what follows it; when that '@' is in a query
 // or fragment after a path, tail is empty: the text cannot say where the
@@ -222,7 +222,7 @@ func Mask(raw string, keep ...string) string {
 // an '@' in a query or fragment after a path (https://h/x?email=a@b.c)
 // with no ':' before it that could start one (a user's, or the port a
 // password's digits were taken for); an IPv6 address's do not count.
-func cutShort(raw string) (scheme, tail string, ok bool) {
+func credentialsPastHost(raw string) (scheme, tail string, ok bool) {
 	scheme, rest, found := strings.Cut(raw, "://")
 	at, end := strings.LastIndex(rest, "@"), strings.IndexAny(rest, "/?#")
 	if !found || !validScheme(scheme) || at < 0 || end < 0 || at < end {

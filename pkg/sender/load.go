@@ -203,9 +203,10 @@ func (s *Sender) validateBase(at string) error {
 		return fmt.Errorf("%s: base_url must be an http(s) URL, got %q", at, safeurl.Redact(raw))
 	}
 	path := strings.TrimRight(u.Path, "/")
+	short := safeurl.CutShort(raw, u)
 	switch {
-	case safeurl.CutShort(raw, u) != nil:
-		return fmt.Errorf("%s: base_url has %w", at, safeurl.CutShort(raw, u))
+	case short != nil:
+		return fmt.Errorf("%s: base_url has %w", at, short)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#"):
 		return fmt.Errorf("%s: base_url must have no query or fragment (the endpoint's path is added to it), got %q", at, safeurl.Redact(raw))
 	case strings.HasSuffix(path, "/marketing_messages"):
